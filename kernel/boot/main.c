@@ -1,0 +1,196 @@
+/*
+ * main.c - kmain(), the nano_core's boot sequence: an ordered list of init
+ * calls, then the main loop.  boot.S calls it in long mode with the loader's
+ * magic and boot-information address.
+ */
+#include "boot_modules.h"
+#include "bootinfo.h"
+#include "cmdline.h"
+#include "cpu.h"
+#include "frame.h"
+#include "heap.h"
+#include "klibc.h"
+#include "ktime.h"
+#include "log.h"
+#include "net.h"
+#include "param.h"
+#include "pci.h"
+#include "pic.h"
+#include "selftest.h"
+#include "serial.h"
+#include "shutdown.h"
+#include "statedb.h"
+#include "trap.h"
+#include "version.h"
+#include "vmm.h"
+
+extern char _load_start[], _kernel_end[];
+
+static struct boot_info boot;
+static uint8_t frame_bitmap[FRAME_BITMAP_BYTES(0, FRAME_LIMIT)];
+
+/* Boot-loader memory is read through this: identity, below 4 GiB, never page 0. */
+static const void *map_boot_memory(uint64_t addr, uint64_t len, void *ctx)
+{
+	(void)ctx;
+	if (addr < 4096 || len > IDENTITY_MAP_BYTES || addr > IDENTITY_MAP_BYTES - len)
+		return NULL;
+	return (const void *)(uintptr_t)addr;
+}
+
+static void parse_boot_info(uint32_t magic, uint32_t info)
+{
+	struct th_errbuf eb = { "" };
+	if (bootinfo_parse(magic, info, map_boot_memory, NULL, &boot, &eb)) {
+		log_error("boot", "bad boot information: %s", eb.msg);
+		shutdown(SHUTDOWN_FAILURE);
+	}
+	for (size_t i = 0; i < boot.warning_count; i++)
+		log_warn("boot", "%s", boot.warnings[i]);
+	log_info("boot", "loader '%s' (multiboot%d), command line '%s'",
+		 boot.loader_name[0] ? boot.loader_name : "?", boot.protocol == BOOT_MULTIBOOT2 ? 2 : 1,
+		 boot.cmdline);
+	char level[8];
+	if (!cmdline_get(boot.cmdline, "loglevel", level, sizeof level)) {
+		static const char *const names[] = { "debug", "info", "warn", "error" };
+		for (int i = 0; i < 4; i++)
+			if (!strcmp(level, names[i]))
+				log_set_console_level((enum log_level)i);
+	}
+}
+
+static void init_memory(void)
+{
+	struct mem_region usable[BOOT_MMAP_MAX], reserved[BOOT_MODULES_MAX + 3];
+	size_t nu = 0, nr = 0;
+	uint64_t ram = 0;
+	for (size_t i = 0; i < boot.mmap_count; i++) {
+		const struct boot_mmap_entry *e = &boot.mmap[i];
+		log_info("mem", "%#012llx-%#012llx %s", (unsigned long long)e->base,
+			 (unsigned long long)(e->base + e->len - 1),
+			 e->type == BOOT_MEM_AVAILABLE ? "available" : "reserved");
+		if (e->type == BOOT_MEM_AVAILABLE) {
+			usable[nu++] = (struct mem_region){ e->base, e->len };
+			ram += e->len;
+		}
+	}
+	reserved[nr++] = (struct mem_region){ 0, 0x100000 }; /* real-mode area, BIOS */
+	reserved[nr++] = (struct mem_region){ (uint64_t)_load_start,
+					      (uint64_t)(_kernel_end - _load_start) };
+	reserved[nr++] = (struct mem_region){ boot.info_addr, boot.info_len };
+	for (size_t i = 0; i < boot.module_count; i++)
+		reserved[nr++] = (struct mem_region){ boot.modules[i].start, boot.modules[i].len };
+	if (frame_init_at(usable, nu, reserved, nr, 0, FRAME_LIMIT, frame_bitmap, sizeof frame_bitmap)) {
+		log_error("mem", "frame allocator: invalid memory map");
+		shutdown(SHUTDOWN_FAILURE);
+	}
+	log_info("mem", "%llu MiB RAM, %zu frames free (below %llu MiB)",
+		 (unsigned long long)(ram >> 20), frame_free_count(),
+		 (unsigned long long)(FRAME_LIMIT >> 20));
+	for (size_t i = 0; i < boot.module_count; i++)
+		log_info("boot", "module %zu: %s (%llu bytes at %#llx) '%s'", i, boot.modules[i].name,
+			 (unsigned long long)boot.modules[i].len,
+			 (unsigned long long)boot.modules[i].start, boot.modules[i].cmdline);
+}
+
+static void init_time(void)
+{
+	uint64_t hz;
+	if (cmdline_get_uint(boot.cmdline, "hz", TIMER_HZ_DEFAULT, 10, 1000, &hz)) {
+		log_warn("time", "hz= must be 10..1000; using %d", TIMER_HZ_DEFAULT);
+		hz = TIMER_HZ_DEFAULT;
+	}
+	pic_init();
+	timer_init((unsigned)hz);
+	irq_enable_cpu();
+}
+
+static void init_statedb(void)
+{
+	struct th_errbuf eb = { "" };
+	size_t bytes = statedb_arena_size(STATEDB_ENTRIES, STATEDB_DATA_BYTES);
+	void *arena = bytes ? kmalloc(bytes) : NULL;
+	if (!arena || statedb_init(arena, bytes, STATEDB_ENTRIES, &eb)) {
+		log_error("statedb", "cannot initialise (%zu bytes): %s", bytes, eb.msg);
+		shutdown(SHUTDOWN_FAILURE);
+	}
+	log_info("statedb", "%d entries, %d KiB of state", STATEDB_ENTRIES, STATEDB_DATA_BYTES / 1024);
+}
+
+static size_t modules_loaded;
+
+/* Bring up the NIC and lwIP; wait (bounded) for an address so `ready` can show it. */
+static void init_network(void)
+{
+	struct net_config cfg = { 0 }; /* zero = DHCP, any NIC */
+	struct th_errbuf eb = { "" };
+	if (net_config_parse(boot.cmdline, &cfg, &eb))
+		log_error("net", "%s (using DHCP)", eb.msg);
+	if (net_init(&cfg) != TH_OK)
+		return; /* no NIC: keep booting */
+	uint64_t until = time_ms() + NET_ADDRESS_WAIT_MS;
+	struct net_status ns;
+	do {
+		net_poll();
+		net_status(&ns);
+	} while (!ns.addr_ok && time_ms() < until);
+	if (!ns.addr_ok)
+		log_warn("net", "no address after %d ms; still trying in the background",
+			 NET_ADDRESS_WAIT_MS);
+}
+
+static void ready(void)
+{
+	struct net_status ns;
+	char ip[20] = "none";
+	net_status(&ns);
+	if (ns.addr_ok)
+		net_ip_format(ns.ip, ip, sizeof ip);
+	kprintf("theseus: ready: ip %s (%s), %llu MiB free, %zu of %zu boot modules loaded, "
+		"%zu PCI devices, boot %llu ms, cmdline '%s'\n",
+		ip, ns.present ? ns.driver : "no NIC",
+		(unsigned long long)((uint64_t)frame_free_count() * FRAME_SIZE >> 20),
+		modules_loaded, boot.module_count, pci_count(), (unsigned long long)time_ms(), boot.cmdline);
+}
+
+/* The kernel's main loop: feed received frames to lwIP, run its timers,
+ * halt when there is nothing to do (interrupts wake us). */
+static __attribute__((noreturn)) void main_loop(void)
+{
+	for (;;) {
+		if (net_poll())
+			continue;
+		irq_disable_cpu();
+		if (!net_pending())
+			__asm__ volatile("sti; hlt" ::: "memory"); /* no lost wake-up */
+		else
+			irq_enable_cpu();
+	}
+}
+
+void kmain(uint32_t magic, uint32_t info)
+{
+	serial_init();                 /* console first: everything else logs */
+	kprintf("\nTheseus-C nano_core %s\n", THESEUS_VERSION);
+	gdt_init();                    /* GDT + TSS (IST stacks for #DF) */
+	idt_init();                    /* exceptions report from here on */
+	parse_boot_info(magic, info);  /* one description of either multiboot */
+	init_memory();                 /* frame allocator from the memory map */
+	vmm_init();                    /* our page tables: W^X, NX, guard pages */
+	init_time();                   /* PIC, PIT tick, TSC clock; interrupts on */
+	pci_init();                    /* enumerate, assign BARs */
+	init_statedb();                /* state that outlives modules */
+	modules_loaded = boot_modules_load(&boot); /* link the boot modules */
+	init_network();                /* NIC driver, lwIP, DHCP or static address */
+
+	char test[32];
+	if (!cmdline_get(boot.cmdline, "selftest", test, sizeof test))
+		selftest_run(test);
+	ready();
+	if (cmdline_has(boot.cmdline, "exit")) {
+		char what[16];
+		if (!cmdline_get(boot.cmdline, "exit", what, sizeof what) && !strcmp(what, "ready"))
+			shutdown(SHUTDOWN_SUCCESS);
+	}
+	main_loop();
+}

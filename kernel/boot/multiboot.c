@@ -1,0 +1,303 @@
+/*
+ * multiboot.c - parse multiboot1 and multiboot2 boot information into a
+ * struct boot_info (see bootinfo.h).  Every pointer the loader gave is
+ * translated and bounds-checked through the map callback before use.
+ */
+#include "bootinfo.h"
+
+/* multiboot1 info flags */
+#define MB1_F_MEM (1u << 0)
+#define MB1_F_CMDLINE (1u << 2)
+#define MB1_F_MODS (1u << 3)
+#define MB1_F_MMAP (1u << 6)
+#define MB1_F_LOADER (1u << 9)
+
+/* multiboot2 tag types */
+#define MB2_TAG_END 0
+#define MB2_TAG_CMDLINE 1
+#define MB2_TAG_LOADER 2
+#define MB2_TAG_MODULE 3
+#define MB2_TAG_MEMINFO 4
+#define MB2_TAG_MMAP 6
+
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+__attribute__((format(printf, 2, 3))) static void warn(struct boot_info *bi, const char *fmt, ...)
+{
+	if (bi->warning_count < BOOT_WARNINGS_MAX) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(bi->warnings[bi->warning_count++], sizeof bi->warnings[0], fmt, ap);
+		va_end(ap);
+	}
+}
+
+/* Copy a string of at most `avail` bytes that must be NUL-terminated within it. */
+static bool copy_str(char *dst, size_t cap, const uint8_t *src, size_t avail)
+{
+	size_t n = 0;
+	while (n < avail && src[n])
+		n++;
+	if (n == avail)
+		return false; /* no terminator inside the structure */
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return true;
+}
+
+/* Read a NUL-terminated string at physical addr, up to cap-1 bytes, through map. */
+static bool copy_phys_str(char *dst, size_t cap, uint64_t addr, boot_map_fn map, void *ctx)
+{
+	size_t n = 0;
+	for (; n + 1 < cap; n++) {
+		const uint8_t *c = map(addr + n, 1, ctx);
+		if (!c)
+			return false;
+		if (!*c)
+			break;
+		dst[n] = (char)*c;
+	}
+	dst[n] = '\0';
+	return true;
+}
+
+static void module_name(struct boot_module *m, size_t index)
+{
+	const char *s = m->cmdline, *w = s, *end;
+	while (*w == ' ')
+		w++;
+	end = w;
+	while (*end && *end != ' ')
+		end++;
+	const char *base = w;
+	for (const char *p = w; p < end; p++)
+		if (*p == '/')
+			base = p + 1;
+	size_t n = (size_t)(end - base);
+	if (n > 2 && base[n - 2] == '.' && base[n - 1] == 'o')
+		n -= 2;
+	size_t o = 0;
+	for (size_t i = 0; i < n && o + 1 < sizeof m->name; i++) {
+		char c = base[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+			  (c >= 'A' && c <= 'Z');
+		m->name[o++] = ok ? c : '_';
+	}
+	m->name[o] = '\0';
+	if (!o)
+		snprintf(m->name, sizeof m->name, "module%zu", index);
+}
+
+static void add_module(struct boot_info *bi, uint64_t start, uint64_t end, const char *str)
+{
+	if (end < start || end - start > BOOT_MODULE_MAX_BYTES) {
+		warn(bi, "boot module '%s' skipped: absurd size (end-start = %llu)", str,
+		     (unsigned long long)(end - start));
+		return;
+	}
+	if (bi->module_count == BOOT_MODULES_MAX) {
+		warn(bi, "boot module '%s' skipped: more than %d modules", str, BOOT_MODULES_MAX);
+		return;
+	}
+	struct boot_module *m = &bi->modules[bi->module_count];
+	memset(m, 0, sizeof *m);
+	snprintf(m->cmdline, sizeof m->cmdline, "%s", str);
+	m->start = start;
+	m->len = end - start;
+	module_name(m, bi->module_count);
+	bi->module_count++;
+}
+
+static void add_mmap(struct boot_info *bi, uint64_t base, uint64_t len, uint32_t type)
+{
+	if (!len)
+		return;
+	if (bi->mmap_count == BOOT_MMAP_MAX) {
+		warn(bi, "memory map entry ignored: more than %d entries", BOOT_MMAP_MAX);
+		return;
+	}
+	if (base + len < base)
+		len = UINT64_MAX - base;
+	bi->mmap[bi->mmap_count++] = (struct boot_mmap_entry){ base, len, type };
+}
+
+static int parse_mb2(uint64_t addr, boot_map_fn map, void *ctx, struct boot_info *bi,
+		     struct th_errbuf *eb)
+{
+	const uint8_t *hdr = map(addr, 8, ctx);
+	if (!hdr)
+		return th_errf(eb, TH_EINVAL, "multiboot2 info at %#llx is not readable",
+			       (unsigned long long)addr);
+	uint32_t total = rd32(hdr);
+	if (total < 16 || total > BOOT_INFO_MAX_BYTES)
+		return th_errf(eb, TH_EINVAL, "multiboot2 info: absurd total_size %u", total);
+	const uint8_t *p = map(addr, total, ctx);
+	if (!p)
+		return th_errf(eb, TH_EINVAL, "multiboot2 info: %u bytes at %#llx not readable", total,
+			       (unsigned long long)addr);
+	bi->info_addr = addr;
+	bi->info_len = total;
+	bool saw_end = false;
+	uint64_t mem_upper_kb = 0;
+	bool saw_meminfo = false;
+	for (uint32_t off = 8; off + 8 <= total;) {
+		uint32_t type = rd32(p + off), size = rd32(p + off + 4);
+		if (size < 8 || size > total - off)
+			return th_errf(eb, TH_EINVAL,
+				       "multiboot2 info truncated: tag %u at offset %u has size %u (%u bytes left)",
+				       type, off, size, total - off);
+		const uint8_t *t = p + off;
+		switch (type) {
+		case MB2_TAG_END:
+			saw_end = true;
+			break;
+		case MB2_TAG_CMDLINE:
+			if (!copy_str(bi->cmdline_raw, sizeof bi->cmdline_raw, t + 8, size - 8))
+				return th_errf(eb, TH_EINVAL, "multiboot2 command line is not terminated");
+			break;
+		case MB2_TAG_LOADER:
+			if (!copy_str(bi->loader_name, sizeof bi->loader_name, t + 8, size - 8))
+				return th_errf(eb, TH_EINVAL, "multiboot2 loader name is not terminated");
+			break;
+		case MB2_TAG_MODULE: {
+			char str[128];
+			if (size < 17 || !copy_str(str, sizeof str, t + 16, size - 16))
+				return th_errf(eb, TH_EINVAL, "multiboot2 module tag at offset %u malformed",
+					       off);
+			add_module(bi, rd32(t + 8), rd32(t + 12), str);
+			break;
+		}
+		case MB2_TAG_MEMINFO:
+			if (size >= 16) {
+				saw_meminfo = true;
+				mem_upper_kb = rd32(t + 12);
+			}
+			break;
+		case MB2_TAG_MMAP: {
+			if (size < 16)
+				return th_errf(eb, TH_EINVAL, "multiboot2 memory map tag too short");
+			uint32_t esz = rd32(t + 8);
+			if (esz < 24 || esz > 4096)
+				return th_errf(eb, TH_EINVAL, "multiboot2 memory map entry size %u invalid",
+					       esz);
+			for (uint32_t e = 16; e + esz <= size; e += esz)
+				add_mmap(bi, rd64(t + e), rd64(t + e + 8), rd32(t + e + 16));
+			break;
+		}
+		default:
+			break; /* framebuffer, ELF sections, ACPI...: not needed */
+		}
+		if (saw_end)
+			break;
+		off += (size + 7u) & ~7u;
+	}
+	if (!saw_end)
+		return th_errf(eb, TH_EINVAL, "multiboot2 info truncated: no end tag within %u bytes",
+			       total);
+	if (!bi->mmap_count && saw_meminfo) {
+		warn(bi, "no memory map; using basic meminfo (%llu KiB upper)",
+		     (unsigned long long)mem_upper_kb);
+		add_mmap(bi, 0x100000, mem_upper_kb * 1024, BOOT_MEM_AVAILABLE);
+	}
+	return TH_OK;
+}
+
+static int parse_mb1(uint64_t addr, boot_map_fn map, void *ctx, struct boot_info *bi,
+		     struct th_errbuf *eb)
+{
+	const uint8_t *p = map(addr, 88, ctx);
+	if (!p)
+		return th_errf(eb, TH_EINVAL, "multiboot1 info at %#llx is not readable",
+			       (unsigned long long)addr);
+	bi->info_addr = addr;
+	bi->info_len = 88;
+	uint32_t flags = rd32(p);
+	if (flags & MB1_F_CMDLINE) {
+		if (!copy_phys_str(bi->cmdline_raw, sizeof bi->cmdline_raw, rd32(p + 16), map, ctx))
+			return th_errf(eb, TH_EINVAL, "multiboot1 command line at %#x not readable",
+				       rd32(p + 16));
+	}
+	if (flags & MB1_F_LOADER) {
+		if (!copy_phys_str(bi->loader_name, sizeof bi->loader_name, rd32(p + 64), map, ctx))
+			warn(bi, "loader name unreadable at %#x", rd32(p + 64));
+	}
+	if (flags & MB1_F_MODS) {
+		uint32_t count = rd32(p + 20), maddr = rd32(p + 24);
+		if (count > 1024)
+			return th_errf(eb, TH_EINVAL, "multiboot1 module count %u is absurd", count);
+		const uint8_t *mods = count ? map(maddr, (uint64_t)count * 16, ctx) : NULL;
+		if (count && !mods)
+			return th_errf(eb, TH_EINVAL, "multiboot1 module list at %#x not readable", maddr);
+		for (uint32_t i = 0; i < count; i++) {
+			char str[128] = "";
+			uint32_t s = rd32(mods + i * 16 + 8);
+			if (s && !copy_phys_str(str, sizeof str, s, map, ctx))
+				warn(bi, "module string unreadable at %#x", s);
+			add_module(bi, rd32(mods + i * 16), rd32(mods + i * 16 + 4), str);
+		}
+	}
+	if (flags & MB1_F_MMAP) {
+		uint32_t len = rd32(p + 44), maddr = rd32(p + 48);
+		if (len > BOOT_INFO_MAX_BYTES)
+			return th_errf(eb, TH_EINVAL, "multiboot1 memory map length %u is absurd", len);
+		const uint8_t *m = map(maddr, len, ctx);
+		if (!m)
+			return th_errf(eb, TH_EINVAL, "multiboot1 memory map at %#x not readable", maddr);
+		for (uint32_t off = 0; off + 24 <= len;) {
+			uint32_t sz = rd32(m + off);
+			if (sz < 20 || sz > len - off - 4)
+				return th_errf(eb, TH_EINVAL,
+					       "multiboot1 memory map truncated: entry at %u has size %u",
+					       off, sz);
+			add_mmap(bi, rd64(m + off + 4), rd64(m + off + 12), rd32(m + off + 20));
+			off += sz + 4;
+		}
+	}
+	if (!bi->mmap_count && (flags & MB1_F_MEM)) {
+		uint64_t upper = rd32(p + 8);
+		warn(bi, "no memory map; using mem_upper (%llu KiB)", (unsigned long long)upper);
+		add_mmap(bi, 0x100000, upper * 1024, BOOT_MEM_AVAILABLE);
+	}
+	return TH_OK;
+}
+
+int bootinfo_parse(uint32_t magic, uint64_t info_addr, boot_map_fn map, void *ctx,
+		   struct boot_info *out, struct th_errbuf *eb)
+{
+	if (!map || !out)
+		return th_errf(eb, TH_EINVAL, "bootinfo_parse: no map function or output");
+	memset(out, 0, sizeof *out);
+	int err;
+	if (magic == MB2_BOOT_MAGIC) {
+		out->protocol = BOOT_MULTIBOOT2;
+		err = parse_mb2(info_addr, map, ctx, out, eb);
+	} else if (magic == MB1_BOOT_MAGIC) {
+		out->protocol = BOOT_MULTIBOOT1;
+		err = parse_mb1(info_addr, map, ctx, out, eb);
+	} else {
+		return th_errf(eb, TH_EINVAL, "not started by a multiboot loader (magic %#x)", magic);
+	}
+	if (err)
+		return err;
+	bool usable = false;
+	for (size_t i = 0; i < out->mmap_count; i++)
+		usable |= out->mmap[i].type == BOOT_MEM_AVAILABLE;
+	if (!usable)
+		return th_errf(eb, TH_EINVAL, "the boot loader gave no memory map (no usable RAM known)");
+	cmdline_strip_image(out->cmdline_raw, out->cmdline, sizeof out->cmdline);
+	return TH_OK;
+}

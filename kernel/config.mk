@@ -1,0 +1,41 @@
+# kernel/config.mk - the kernel's compiler, flags and core sources.  Included
+# first, so that component fragments can add to KERNEL_SRCS/KERNEL_CFLAGS;
+# the rules are in kernel/kernel.mk, included after all fragments.
+
+KERNEL_CC := gcc
+KERNEL_CFLAGS := -std=c11 -O2 -g -ffreestanding -fno-builtin -nostdinc \
+	-isystem $(shell $(KERNEL_CC) -print-file-name=include) \
+	-mno-red-zone -mgeneral-regs-only -mcmodel=small -fno-pic -fno-pie \
+	-fno-stack-protector -fno-omit-frame-pointer -fno-common \
+	-fno-asynchronous-unwind-tables -mno-mmx -mno-sse -mno-sse2 \
+	-Wall -Wextra -Werror -Wno-unused-parameter -DTHESEUS_KERNEL \
+	-Ikernel/include -Istatedb -Inet -I$(B)/gen
+KERNEL_ASFLAGS := -g -DTHESEUS_KERNEL -Ikernel/include
+
+KERNEL_SRCS += \
+	kernel/arch/boot.S \
+	kernel/arch/isr.S \
+	kernel/arch/gdt.c \
+	kernel/boot/main.c \
+	kernel/boot/multiboot.c \
+	kernel/lib/err.c \
+	kernel/lib/errbuf.c \
+	kernel/lib/string.c \
+	kernel/lib/fmt.c \
+	kernel/lib/cmdline.c \
+	kernel/core/log.c \
+	kernel/core/idt.c \
+	kernel/core/fault.c \
+	kernel/core/ksyms.c \
+	kernel/core/selftest.c \
+	kernel/core/exports.c \
+	kernel/core/boot_modules.c \
+	kernel/dev/serial.c \
+	kernel/dev/pic.c \
+	kernel/dev/timer.c \
+	kernel/dev/pci.c \
+	kernel/dev/shutdown.c \
+	kernel/mm/frame.c \
+	kernel/mm/paging.c \
+	kernel/mm/heap.c \
+	kernel/mm/modmem.c

@@ -1,0 +1,41 @@
+/*
+ * exports.c - the kernel's explicit export list: the only kernel symbols a
+ * module may call (declared for modules in theseus.h).  Adding a line here
+ * is a decision about the module ABI; keep it small.
+ */
+#include "exports.h"
+
+#include "heap.h"
+#include "klibc.h"
+#include "ktime.h"
+#include "log.h"
+#include "statedb.h"
+
+#define KEXPORT(sym) { #sym, (void *)(uintptr_t)&sym }
+
+static const struct kexport exports[] = {
+	/* error texts */
+	KEXPORT(th_err_name), KEXPORT(th_strerror), KEXPORT(th_errf),
+	/* logging */
+	KEXPORT(klog), KEXPORT(kprintf),
+	/* memory */
+	KEXPORT(kmalloc), KEXPORT(kcalloc), KEXPORT(kfree),
+	/* C library subset */
+	KEXPORT(memcpy), KEXPORT(memmove), KEXPORT(memset), KEXPORT(memcmp),
+	KEXPORT(strlen), KEXPORT(strnlen), KEXPORT(strcmp), KEXPORT(strncmp), KEXPORT(strchr),
+	KEXPORT(snprintf), KEXPORT(vsnprintf),
+	/* time */
+	KEXPORT(time_ns), KEXPORT(time_delay_us),
+	/* statedb: where modules keep their state */
+	KEXPORT(statedb_create), KEXPORT(statedb_open), KEXPORT(statedb_lookup),
+	KEXPORT(statedb_replace), KEXPORT(statedb_delete), KEXPORT(statedb_close),
+	KEXPORT(statedb_get), KEXPORT(statedb_put), KEXPORT(statedb_shared_create),
+	KEXPORT(statedb_shared_retain), KEXPORT(statedb_shared_release),
+	KEXPORT(statedb_inspect),
+};
+
+const struct kexport *kernel_exports(size_t *n)
+{
+	*n = sizeof exports / sizeof exports[0];
+	return exports;
+}

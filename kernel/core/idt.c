@@ -1,0 +1,58 @@
+/*
+ * idt.c - the interrupt descriptor table and trap_dispatch(), the one C entry
+ * for every vector: exceptions go to the fault hook (fault isolation) or the
+ * fault report; hardware interrupts go to the IRQ dispatcher (pic.c).
+ */
+#include "cpu.h"
+#include "klibc.h"
+#include "shutdown.h"
+#include "trap.h"
+
+struct __attribute__((packed)) idt_entry {
+	uint16_t off_lo, sel;
+	uint8_t ist, type;
+	uint16_t off_mid;
+	uint32_t off_hi, zero;
+};
+
+#define NVEC 49
+extern const uint64_t isr_table[NVEC];
+static struct idt_entry idt[256];
+static irq_dispatch_fn irq_dispatch;
+static fault_hook_fn fault_hook;
+
+void trap_set_irq_dispatch(irq_dispatch_fn fn) { irq_dispatch = fn; }
+void trap_set_fault_hook(fault_hook_fn fn) { fault_hook = fn; }
+
+void idt_init(void)
+{
+	for (unsigned v = 0; v < NVEC; v++) {
+		uint64_t a = isr_table[v];
+		uint8_t ist = v == 8 ? 1 : (v == 2 || v == 18) ? 2 : 0;
+		idt[v] = (struct idt_entry){ (uint16_t)a, 0x08, ist, 0x8E, (uint16_t)(a >> 16),
+					     (uint32_t)(a >> 32), 0 };
+	}
+	struct __attribute__((packed)) {
+		uint16_t limit;
+		uint64_t base;
+	} ptr = { sizeof idt - 1, (uint64_t)idt };
+	__asm__ volatile("lidt %0" ::"m"(ptr));
+}
+
+struct trap_frame *trap_dispatch(struct trap_frame *f)
+{
+	if (f->vector >= IRQ_BASE && f->vector < IRQ_BASE + 17) {
+		if (irq_dispatch)
+			return irq_dispatch((unsigned)(f->vector - IRQ_BASE), f);
+		return f;
+	}
+	if (fault_hook && f->vector != 8 && f->vector != 18) {
+		struct trap_frame *r = fault_hook(f);
+		if (r)
+			return r;
+	}
+	static volatile int reporting;
+	if (!reporting++) /* a fault inside the report must not loop */
+		fault_report(f, NULL);
+	shutdown(SHUTDOWN_FAULT);
+}

@@ -1,0 +1,85 @@
+/*
+ * log.c - the kernel log (see log.h): formats "[secs.usecs] LEVEL comp: msg",
+ * writes it to the serial console if its level is high enough, and keeps
+ * every line in a ring buffer that log_read() serves (theseusctl log).
+ */
+#include "log.h"
+
+#include "klibc.h"
+#include "ktime.h"
+#include "lock.h"
+#include "param.h"
+#include "serial.h"
+
+static char ring[LOG_RING_BYTES];
+static uint64_t ring_head; /* absolute position of the next byte written */
+static struct spinlock log_lock = SPINLOCK_INIT;
+static enum log_level console_level = LOG_INFO;
+
+static const char *const level_names[] = { "DEBUG", "INFO", "WARN", "ERROR" };
+
+void log_set_console_level(enum log_level level) { console_level = level; }
+
+static void ring_put(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ring[(ring_head + i) % LOG_RING_BYTES] = s[i];
+	ring_head += n;
+}
+
+size_t log_read(uint64_t *pos, char *buf, size_t len)
+{
+	uint64_t flags = spin_lock_irqsave(&log_lock);
+	uint64_t oldest = ring_head > LOG_RING_BYTES ? ring_head - LOG_RING_BYTES : 0;
+	if (*pos < oldest)
+		*pos = oldest;
+	size_t n = 0;
+	while (n < len && *pos < ring_head) {
+		buf[n++] = ring[*pos % LOG_RING_BYTES];
+		(*pos)++;
+	}
+	spin_unlock_irqrestore(&log_lock, flags);
+	return n;
+}
+
+static void emit(bool console, const char *line, size_t n)
+{
+	uint64_t flags = spin_lock_irqsave(&log_lock);
+	ring_put(line, n);
+	if (console)
+		serial_write(line, n);
+	spin_unlock_irqrestore(&log_lock, flags);
+}
+
+void klog(enum log_level level, const char *component, const char *fmt, ...)
+{
+	char line[LOG_LINE_MAX];
+	uint64_t ns = time_ns();
+	if ((unsigned)level > LOG_ERROR)
+		level = LOG_ERROR;
+	int n = snprintf(line, sizeof line, "[%5llu.%06llu] %-5s %s: ",
+			 (unsigned long long)(ns / 1000000000), (unsigned long long)(ns / 1000 % 1000000),
+			 level_names[level], component);
+	va_list ap;
+	va_start(ap, fmt);
+	if (n < (int)sizeof line)
+		n += vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof line - 2)
+		n = (int)sizeof line - 2;
+	line[n++] = '\n';
+	line[n] = '\0';
+	emit(level >= console_level, line, (size_t)n);
+}
+
+void kprintf(const char *fmt, ...)
+{
+	char line[LOG_LINE_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof line - 1)
+		n = (int)sizeof line - 1;
+	emit(true, line, (size_t)n);
+}

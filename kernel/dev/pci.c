@@ -1,0 +1,196 @@
+/*
+ * pci.c - PCI configuration space through ports 0xCF8/0xCFC (see pci.h).
+ *
+ * pci_init() scans every bus/device/function, sizes each BAR, and assigns
+ * an address to BARs the firmware left at zero (QEMU's qboot assigns none):
+ * memory BARs from a window at 0xE0000000, I/O BARs from port 0xC000.
+ */
+#include "pci.h"
+
+#include "cpu.h"
+#include "klibc.h"
+#include "log.h"
+
+#define CFG_ADDR 0xCF8
+#define CFG_DATA 0xCFC
+#define MMIO_WINDOW_START 0xE0000000ull
+#define MMIO_WINDOW_END 0xFEC00000ull
+#define IO_WINDOW_START 0xC000u
+#define IO_WINDOW_END 0xFFFFu
+
+static struct pci_dev devs[PCI_MAX_DEVICES];
+static size_t ndevs;
+static uint64_t next_mmio = MMIO_WINDOW_START;
+static uint32_t next_io = IO_WINDOW_START;
+
+static uint32_t cfg_addr(uint8_t bus, uint8_t dev, uint8_t fn, uint8_t off)
+{
+	return 0x80000000u | ((uint32_t)bus << 16) | ((uint32_t)dev << 11) | ((uint32_t)fn << 8) |
+	       (off & 0xFC);
+}
+
+static uint32_t raw_read32(uint8_t bus, uint8_t dev, uint8_t fn, uint8_t off)
+{
+	outl(CFG_ADDR, cfg_addr(bus, dev, fn, off));
+	return inl(CFG_DATA);
+}
+
+static void raw_write32(uint8_t bus, uint8_t dev, uint8_t fn, uint8_t off, uint32_t v)
+{
+	outl(CFG_ADDR, cfg_addr(bus, dev, fn, off));
+	outl(CFG_DATA, v);
+}
+
+uint32_t pci_read32(const struct pci_dev *d, uint8_t off) { return raw_read32(d->bus, d->dev, d->fn, off); }
+uint16_t pci_read16(const struct pci_dev *d, uint8_t off) { return (uint16_t)(pci_read32(d, off) >> ((off & 2) * 8)); }
+uint8_t pci_read8(const struct pci_dev *d, uint8_t off) { return (uint8_t)(pci_read32(d, off) >> ((off & 3) * 8)); }
+void pci_write32(const struct pci_dev *d, uint8_t off, uint32_t v) { raw_write32(d->bus, d->dev, d->fn, off, v); }
+
+void pci_write16(const struct pci_dev *d, uint8_t off, uint16_t v)
+{
+	uint32_t old = pci_read32(d, off), sh = (off & 2) * 8;
+	pci_write32(d, off, (old & ~(0xFFFFu << sh)) | ((uint32_t)v << sh));
+}
+
+void pci_write8(const struct pci_dev *d, uint8_t off, uint8_t v)
+{
+	uint32_t old = pci_read32(d, off), sh = (off & 3) * 8;
+	pci_write32(d, off, (old & ~(0xFFu << sh)) | ((uint32_t)v << sh));
+}
+
+void pci_enable(const struct pci_dev *d)
+{
+	pci_write16(d, 0x04, (uint16_t)(pci_read16(d, 0x04) | 0x7)); /* I/O, memory, bus master */
+}
+
+/* Size BAR i; assign it if unassigned.  Returns how many BAR slots it used. */
+static int probe_bar(struct pci_dev *d, int i)
+{
+	uint8_t off = (uint8_t)(0x10 + 4 * i);
+	uint32_t orig = pci_read32(d, off);
+	pci_write32(d, off, 0xFFFFFFFFu);
+	uint32_t probe = pci_read32(d, off);
+	pci_write32(d, off, orig);
+	struct pci_bar *b = &d->bar[i];
+	if (orig & 1) { /* I/O */
+		uint32_t size = ~(probe & ~3u) + 1;
+		if (!(probe & ~3u) || size > 0x10000)
+			return 1;
+		b->is_io = true;
+		b->size = size & 0xFFFF;
+		b->addr = orig & ~3u;
+		if (!b->addr) {
+			uint32_t a = (next_io + size - 1) & ~(size - 1);
+			if (a + size - 1 > IO_WINDOW_END)
+				return 1;
+			pci_write32(d, off, a);
+			b->addr = a;
+			next_io = a + size;
+		}
+		return 1;
+	}
+	bool is64 = ((orig >> 1) & 3) == 2;
+	uint64_t mask = probe & ~0xFu, addr = orig & ~0xFu;
+	if (is64) {
+		uint32_t hi = pci_read32(d, off + 4);
+		pci_write32(d, off + 4, 0xFFFFFFFFu);
+		uint32_t phi = pci_read32(d, off + 4);
+		pci_write32(d, off + 4, hi);
+		mask |= (uint64_t)phi << 32;
+		addr |= (uint64_t)hi << 32;
+	} else {
+		mask |= 0xFFFFFFFF00000000ull;
+	}
+	if (!(probe & ~0xFu) && (!is64 || !(mask >> 32)))
+		return is64 ? 2 : 1; /* BAR not implemented */
+	uint64_t size = ~mask + 1;
+	b->is_64 = is64;
+	b->prefetch = orig & 8;
+	b->size = size;
+	b->addr = addr;
+	if (!addr && size) {
+		uint64_t a = (next_mmio + size - 1) & ~(size - 1);
+		if (a + size <= MMIO_WINDOW_END) {
+			pci_write32(d, off, (uint32_t)a);
+			if (is64)
+				pci_write32(d, off + 4, (uint32_t)(a >> 32));
+			b->addr = a;
+			next_mmio = a + size;
+		}
+	}
+	return is64 ? 2 : 1;
+}
+
+static const char *class_name(uint8_t c, uint8_t s)
+{
+	switch (c) {
+	case 0x01: return "storage";
+	case 0x02: return s == 0 ? "ethernet" : "network";
+	case 0x03: return "display";
+	case 0x06: return s == 0 ? "host bridge" : s == 1 ? "ISA bridge" : s == 4 ? "PCI bridge" : "bridge";
+	case 0x0C: return "serial bus";
+	default: return "device";
+	}
+}
+
+static void add(uint8_t bus, uint8_t dev, uint8_t fn)
+{
+	if (ndevs == PCI_MAX_DEVICES) {
+		log_warn("pci", "%02x:%02x.%x ignored: more than %d devices", bus, dev, fn, PCI_MAX_DEVICES);
+		return;
+	}
+	struct pci_dev *d = &devs[ndevs++];
+	memset(d, 0, sizeof *d);
+	d->bus = bus, d->dev = dev, d->fn = fn;
+	uint32_t id = pci_read32(d, 0x00), cls = pci_read32(d, 0x08), sub = pci_read32(d, 0x2C);
+	uint32_t irq = pci_read32(d, 0x3C);
+	d->vendor = (uint16_t)id, d->device = (uint16_t)(id >> 16);
+	d->revision = (uint8_t)cls, d->prog_if = (uint8_t)(cls >> 8);
+	d->subclass = (uint8_t)(cls >> 16), d->class_code = (uint8_t)(cls >> 24);
+	d->subsys_vendor = (uint16_t)sub, d->subsys_id = (uint16_t)(sub >> 16);
+	d->irq_line = (uint8_t)irq, d->irq_pin = (uint8_t)(irq >> 8);
+	uint8_t htype = (uint8_t)(pci_read32(d, 0x0C) >> 16) & 0x7F;
+	if (htype == 0) {
+		uint16_t cmd = pci_read16(d, 0x04);
+		pci_write16(d, 0x04, (uint16_t)(cmd & ~0x3)); /* no decoding while sizing */
+		for (int i = 0; i < 6;)
+			i += probe_bar(d, i);
+		pci_write16(d, 0x04, cmd);
+	}
+	char bars[160] = "";
+	size_t n = 0;
+	for (int i = 0; i < 6 && n < sizeof bars; i++)
+		if (d->bar[i].size)
+			n += (size_t)snprintf(bars + n, sizeof bars - n, " bar%d %s %#llx/%#llx", i,
+					      d->bar[i].is_io ? "io" : "mem",
+					      (unsigned long long)d->bar[i].addr,
+					      (unsigned long long)d->bar[i].size);
+	log_info("pci", "%02x:%02x.%x %04x:%04x %s irq %u%s", bus, dev, fn, d->vendor, d->device,
+		 class_name(d->class_code, d->subclass), d->irq_pin ? d->irq_line : 0, bars);
+}
+
+void pci_init(void)
+{
+	for (unsigned bus = 0; bus < 256; bus++) {
+		for (uint8_t dev = 0; dev < 32; dev++) {
+			if ((uint16_t)raw_read32((uint8_t)bus, dev, 0, 0) == 0xFFFF)
+				continue;
+			uint8_t nfn = (raw_read32((uint8_t)bus, dev, 0, 0x0C) >> 16) & 0x80 ? 8 : 1;
+			for (uint8_t fn = 0; fn < nfn; fn++)
+				if ((uint16_t)raw_read32((uint8_t)bus, dev, fn, 0) != 0xFFFF)
+					add((uint8_t)bus, dev, fn);
+		}
+	}
+	log_info("pci", "%zu devices", ndevs);
+}
+
+size_t pci_count(void) { return ndevs; }
+const struct pci_dev *pci_get(size_t i) { return i < ndevs ? &devs[i] : NULL; }
+
+const struct pci_dev *pci_find(uint16_t vendor, uint16_t device)
+{
+	for (size_t i = 0; i < ndevs; i++)
+		if (devs[i].vendor == vendor && (device == 0xFFFF || devs[i].device == device))
+			return &devs[i];
+	return NULL;
+}

@@ -1,0 +1,72 @@
+/*
+ * bootinfo.h - one description of what the boot loader handed over, parsed
+ * from either multiboot2 (GRUB) or multiboot1 (QEMU -kernel, iPXE, GRUB
+ * `multiboot`): command line, memory map, boot modules, loader name.
+ *
+ * The parser reads loader memory only through a `map` callback that returns
+ * a pointer for a physical range or NULL if the range is not readable, and
+ * checks every length, count and offset first: a truncated tag list, a
+ * missing memory map or an absurd module size give an error or a warning,
+ * never a wild read.  Shared by the kernel and the host tests.
+ */
+#ifndef THESEUS_BOOTINFO_H
+#define THESEUS_BOOTINFO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cmdline.h"
+#include "err.h"
+#include "klibc.h"
+
+#define MB1_BOOT_MAGIC 0x2BADB002u
+#define MB2_BOOT_MAGIC 0x36d76289u
+
+#define BOOT_MMAP_MAX 64
+#define BOOT_MODULES_MAX 16
+#define BOOT_WARNINGS_MAX 8
+#define BOOT_INFO_MAX_BYTES (1u << 20)       /* a larger multiboot2 info is refused */
+#define BOOT_MODULE_MAX_BYTES (64u << 20)    /* a larger boot module is skipped */
+#define BOOT_MODULE_NAME_MAX 32
+
+enum boot_protocol { BOOT_MULTIBOOT1 = 1, BOOT_MULTIBOOT2 = 2 };
+enum { BOOT_MEM_AVAILABLE = 1 };
+
+struct boot_mmap_entry {
+	uint64_t base, len;
+	uint32_t type;      /* 1 = available RAM; anything else is reserved */
+};
+
+struct boot_module {
+	char name[BOOT_MODULE_NAME_MAX];  /* basename of the first word, without ".o" */
+	char cmdline[128];                /* the module's string as given */
+	uint64_t start, len;              /* physical */
+};
+
+struct boot_info {
+	enum boot_protocol protocol;
+	char loader_name[48];
+	char cmdline_raw[CMDLINE_MAX];    /* as the loader gave it */
+	char cmdline[CMDLINE_MAX];        /* without a leading image path/URI */
+	size_t mmap_count;
+	struct boot_mmap_entry mmap[BOOT_MMAP_MAX];
+	size_t module_count;
+	struct boot_module modules[BOOT_MODULES_MAX];
+	uint64_t info_addr, info_len;     /* the loader's structure itself */
+	size_t warning_count;
+	char warnings[BOOT_WARNINGS_MAX][96];
+};
+
+/* Returns a readable pointer for [addr, addr+len), or NULL. */
+typedef const void *(*boot_map_fn)(uint64_t addr, uint64_t len, void *ctx);
+
+/*
+ * Parse the boot information at info_addr given the magic the loader left in
+ * EAX.  TH_EINVAL (with eb naming the problem) for an unknown magic, an
+ * unreadable or truncated structure, or no memory map at all.  Recoverable
+ * oddities (a skipped module, a truncated command line) become warnings.
+ */
+int bootinfo_parse(uint32_t magic, uint64_t info_addr, boot_map_fn map, void *ctx,
+		   struct boot_info *out, struct th_errbuf *eb) TH_MUST_CHECK;
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * cmdline.h - the kernel command line: words separated by spaces, each
+ * `key=value` or a bare `flag`.  Shared by the kernel and host tests.
+ *
+ * QEMU -kernel and iPXE put the image path or URI first ("build/theseus.elf
+ * ip=..." / "tftp://10.0.2.2/theseus.elf ip=..."); GRUB passes the arguments
+ * only.  cmdline_strip_image() removes such a first word.
+ *
+ * Options the kernel knows (documented in the README):
+ *   loglevel=debug|info|warn|error   console log level (default info)
+ *   hz=N                              timer tick rate, 10..1000 (default 100)
+ *   selftest=NAME                     run a fault self-test (pagefault, wx, nx, ...)
+ *   exit=ready                        power off (QEMU exit 33) once ready
+ *   spill=warn|reject                 module state-spill policy (default warn)
+ *   ip=A.B.C.D/P gw=A.B.C.D nic=e1000|virtio    network (DHCP without ip=)
+ *   key=<64 hex digits> port=N        swap endpoint (default port 7700)
+ *   sched=rr|prio                     scheduler policy module
+ */
+#ifndef THESEUS_CMDLINE_H
+#define THESEUS_CMDLINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define CMDLINE_MAX 1024
+
+/* Copy src into dst (cap bytes) without the leading image path/URI word. */
+void cmdline_strip_image(const char *src, char *dst, size_t cap);
+
+/* Value of key=value into out (NUL-terminated).  TH_ENOENT if absent,
+ * TH_ETOOBIG if the value does not fit, TH_EINVAL for a bare flag. */
+int cmdline_get(const char *cmdline, const char *key, char *out, size_t cap) TH_MUST_CHECK;
+/* True if `flag` or `flag=...` is present. */
+bool cmdline_has(const char *cmdline, const char *key);
+/* Unsigned decimal value of key in [min, max]; *out = def if absent.
+ * TH_EINVAL if not a number, TH_ERANGE if outside the range. */
+int cmdline_get_uint(const char *cmdline, const char *key, uint64_t def,
+		     uint64_t min, uint64_t max, uint64_t *out) TH_MUST_CHECK;
+
+#endif

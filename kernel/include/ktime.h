@@ -1,0 +1,26 @@
+/*
+ * ktime.h - time: a TSC clock calibrated against the PIT at boot, in
+ * nanoseconds since boot, and the periodic timer tick.
+ */
+#ifndef THESEUS_KTIME_H
+#define THESEUS_KTIME_H
+
+#include <stdint.h>
+
+uint64_t time_ns(void);            /* nanoseconds since boot (monotonic) */
+static inline uint64_t time_ms(void) { return time_ns() / 1000000; }
+void time_delay_us(uint64_t us);   /* busy-wait */
+uint64_t time_tsc_hz(void);        /* calibrated TSC frequency */
+uint64_t time_tsc_to_ns(uint64_t tsc_delta);
+uint64_t time_ticks(void);         /* timer interrupts since boot */
+unsigned time_tick_hz(void);       /* configured tick rate (cmdline hz=) */
+
+struct trap_frame;
+/* Called from the timer interrupt once per tick with the interrupted frame;
+ * returns the frame to resume (the scheduler may return another task's). */
+typedef struct trap_frame *(*tick_hook_fn)(struct trap_frame *f);
+void time_set_tick_hook(tick_hook_fn fn);
+/* Calibrate the TSC and start the periodic tick at hz (kernel boot only). */
+void timer_init(unsigned hz);
+
+#endif

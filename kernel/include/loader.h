@@ -1,0 +1,168 @@
+/*
+ * loader.h - the nano_core's module loader and linker.
+ *
+ * A module is one ELF64 relocatable object (built by modules/modules.mk).  The
+ * loader validates it completely, lays its sections out in page-aligned
+ * regions (text R-X, rodata R--, data/bss RW-, all but text NX), resolves its
+ * undefined symbols against one flat namespace (the kernel's export table plus
+ * the exports of every loaded module), applies the x86_64 relocations with
+ * overflow checks, seals the regions and calls the module's init function.
+ *
+ * Every relocation that resolves into another module is recorded as a
+ * dependency edge (struct loader_edge): per target module the list of sites
+ * that point into it (what a live swap rewrites), per dependent module the
+ * edges it owns (removed when it is unloaded).
+ *
+ * Call order:
+ *     loader_init(kexports, n, &eb);          once, at boot
+ *     loader_set_spill_policy(...);           optional, from the command line
+ *     loader_load_batch(blobs, n, mods, &eb); any number of times
+ *     loader_unload(m, &eb);                  refused while others depend on m
+ *
+ * Not reentrant: the caller serialises loader calls (one control task); a call
+ * made from a module's init function gets TH_EBUSY.  Builds for the kernel and
+ * for the host (tests, theseus-lint).
+ */
+#ifndef THESEUS_LOADER_H
+#define THESEUS_LOADER_H
+
+#include "klibc.h"
+
+/* One entry of the kernel's explicit export list (kernel/core/exports.c). */
+struct kexport {
+	const char *name;
+	void *addr;
+};
+
+/* One object file to load: bytes only read during the call (may be freed after).
+ * data must be 8-byte aligned.  name is used in messages until the module's
+ * own name is known (e.g. the boot module's command line); may be NULL. */
+struct loader_blob {
+	const void *data;
+	size_t len;
+	const char *name;
+};
+
+/* A loaded module (opaque). */
+struct module;
+
+/*
+ * What to do with state spill: writable allocated sections (.data, .bss)
+ * with a non-zero size.  Default LOADER_SPILL_WARN: each section is logged
+ * (module, section, size) and the module loads; LOADER_SPILL_REJECT: the load
+ * fails with TH_ESPILL naming the sections.  Kernel command line
+ * "spill=reject" / "spill=warn".
+ */
+enum loader_spill_policy {
+	LOADER_SPILL_WARN = 0,
+	LOADER_SPILL_REJECT = 1,
+};
+
+/* A recorded dependency: the relocation at `site` in `dependent` resolves to
+ * symbol `symbol` of module `target` (address + addend, per `type`). */
+struct loader_edge {
+	struct module *target;
+	const char *symbol;          /* name, owned by target */
+	struct module *dependent;
+	uintptr_t site;              /* address of the patched bytes */
+	uint32_t type;               /* R_X86_64_* */
+	int64_t addend;
+	/* Links: the target's list of incoming edges (doubly linked). */
+	struct loader_edge *next_in, *prev_in;
+};
+
+/* Set up the namespace with the kernel's exports.  Duplicate or NULL names
+ * are TH_EDUPSYM / TH_EINVAL.  May be called again only with no module loaded. */
+int loader_init(const struct kexport *exports, size_t n, struct th_errbuf *eb) TH_MUST_CHECK;
+
+void loader_set_spill_policy(enum loader_spill_policy p);
+enum loader_spill_policy loader_get_spill_policy(void);
+/* "reject" / "warn" -> policy; TH_EINVAL otherwise. */
+int loader_parse_spill_policy(const char *s, enum loader_spill_policy *out) TH_MUST_CHECK;
+
+/* Whether loads call init and unloads call fini (default true).  false is for
+ * the fuzzer and for verify-only links: nothing of the module runs. */
+void loader_set_run_hooks(bool on);
+
+/*
+ * Load n objects as one transaction: phase 1 validates, maps and registers the
+ * exports of all of them (so they may depend on each other in any order),
+ * phase 2 resolves and applies every relocation and records the edges, then
+ * the regions are sealed, and phase 3 calls the init functions (dependencies
+ * first).  On success out[i] is the module of blobs[i] (out may be NULL).
+ * On any failure nothing stays: the namespace, the module list and every
+ * dependency record are exactly as before; eb names the module and cause.
+ * Errors: TH_EBADELF (malformed), TH_ENOSYM, TH_EDUPSYM, TH_EEXIST (module
+ * name taken), TH_ERELOC, TH_EOVERFLOW, TH_ESPILL, TH_ENOTSUP (COMMON),
+ * TH_ETOOBIG, TH_ENOMEM, TH_EINIT, TH_EBUSY, TH_EINVAL.
+ */
+int loader_load_batch(const struct loader_blob *blobs, size_t n, struct module **out,
+		      struct th_errbuf *eb) TH_MUST_CHECK;
+/* One object: loader_load_batch(&blob, 1, out, eb). */
+int loader_load(const void *data, size_t len, const char *name, struct module **out,
+		struct th_errbuf *eb) TH_MUST_CHECK;
+
+/* Call fini, drop its exports and edges, free its memory.  TH_EDEPEND (eb lists
+ * the dependent modules) while another module has an edge into it. */
+int loader_unload(struct module *m, struct th_errbuf *eb) TH_MUST_CHECK;
+
+/* Unload a set together (e.g. modules that depend on each other): refused
+ * with TH_EDEPEND only for dependents outside the set.  fini in reverse order.
+ * The same module twice in mods is TH_EINVAL's caller error: don't. */
+int loader_unload_batch(struct module **mods, size_t n, struct th_errbuf *eb) TH_MUST_CHECK;
+
+/* The loaded module called name, or NULL. */
+struct module *loader_find(const char *name);
+/* Address of a namespace symbol; *owner is the module or NULL for a kernel
+ * export (owner may be NULL).  TH_ENOENT if unknown. */
+int loader_lookup_symbol(const char *name, uintptr_t *addr, struct module **owner) TH_MUST_CHECK;
+/* Number of symbols in the namespace (kernel exports + module exports). */
+size_t loader_symbol_count(void);
+/* Number of loaded modules. */
+size_t loader_module_count(void);
+
+/* Iteration in load order: for (m = loader_first(); m; m = loader_next(m)). */
+struct module *loader_first(void);
+struct module *loader_next(const struct module *m);
+
+struct loader_module_desc {
+	const char *name, *version, *description;
+	uintptr_t base;      /* load address (start of its memory) */
+	size_t size;         /* bytes of memory it holds (whole pages) */
+	size_t text, rodata, data; /* bytes per region (before page rounding) */
+	size_t spill;        /* bytes in writable sections (0 = spill-free) */
+	size_t exports;      /* symbols it adds to the namespace */
+	size_t edges_out;    /* relocations into other modules */
+	size_t edges_in;     /* relocations of other modules into it */
+};
+void loader_module_describe(const struct module *m, struct loader_module_desc *out);
+/* Fill up to max distinct modules m depends on; returns how many there are. */
+size_t loader_module_deps(const struct module *m, struct module **out, size_t max);
+/* The module's metadata record (in its sealed memory). */
+const struct th_module_info *loader_module_info(const struct module *m);
+/* Incoming edges of m: for (e = loader_edges_in(m); e; e = e->next_in). */
+struct loader_edge *loader_edges_in(const struct module *m);
+/* Edges owned by m (its relocations into other modules): an array of *n. */
+struct loader_edge *loader_edges_out(const struct module *m, size_t *n);
+
+/* Human-readable module list, one line per module:
+ *   "name version size=N base=0x... exports=N deps=a,b  description"
+ * Writes at most len bytes (NUL-terminated if len > 0) and returns the length
+ * the full text needs, like snprintf. */
+size_t loader_format_list(char *buf, size_t len);
+
+/* Re-apply the relocation of edge e with a new symbol address (swap): checks
+ * overflow, makes the page writable for the write, restores its protection.
+ * Does not move the edge; the swap engine does that. */
+int loader_relink_site(const struct loader_edge *e, uintptr_t new_symbol_addr,
+		       struct th_errbuf *eb) TH_MUST_CHECK;
+
+/* Host-side complete check of an object without loading it (theseus-lint):
+ * parse, metadata record, COMMON symbols, relocation types, spill.  Each
+ * finding is passed to report(level, text) ("error"/"warning"/"info").
+ * Returns the first error (spill is an error only under LOADER_SPILL_REJECT). */
+int loader_lint(const void *data, size_t len, enum loader_spill_policy policy,
+		void (*report)(void *ctx, const char *level, const char *text), void *ctx)
+	TH_MUST_CHECK;
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * lock.h - the kernel's lock: an interrupt-disabling spinlock.
+ *
+ * One CPU for now, so taking the lock disables interrupts and (for SMP later)
+ * spins on a flag.  Usable from tasks and interrupt handlers.  Host builds
+ * (unit tests) get a plain flag with the same interface.
+ */
+#ifndef THESEUS_LOCK_H
+#define THESEUS_LOCK_H
+
+#include <stdint.h>
+
+struct spinlock {
+	volatile int held;
+};
+#define SPINLOCK_INIT { 0 }
+
+#ifdef THESEUS_KERNEL
+static inline uint64_t spin_lock_irqsave(struct spinlock *l)
+{
+	uint64_t flags;
+	__asm__ volatile("pushfq; popq %0; cli" : "=r"(flags)::"memory");
+	while (__atomic_exchange_n(&l->held, 1, __ATOMIC_ACQUIRE))
+		__asm__ volatile("pause");
+	return flags;
+}
+static inline void spin_unlock_irqrestore(struct spinlock *l, uint64_t flags)
+{
+	__atomic_store_n(&l->held, 0, __ATOMIC_RELEASE);
+	if (flags & (1u << 9))
+		__asm__ volatile("sti" ::: "memory");
+}
+#else
+static inline uint64_t spin_lock_irqsave(struct spinlock *l)
+{
+	while (__atomic_exchange_n(&l->held, 1, __ATOMIC_ACQUIRE))
+		;
+	return 0;
+}
+static inline void spin_unlock_irqrestore(struct spinlock *l, uint64_t flags)
+{
+	(void)flags;
+	__atomic_store_n(&l->held, 0, __ATOMIC_RELEASE);
+}
+#endif
+
+#endif

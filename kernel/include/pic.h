@@ -1,0 +1,14 @@
+/*
+ * pic.h - kernel-internal side of the 8259 PIC driver (drivers use irq.h).
+ */
+#ifndef THESEUS_PIC_H
+#define THESEUS_PIC_H
+
+struct trap_frame;
+typedef struct trap_frame *(*irq_line_hook_fn)(struct trap_frame *f);
+
+void pic_init(void);                         /* remap, mask all, install dispatch */
+void pic_set_line0_hook(irq_line_hook_fn fn); /* timer.c: after line 0's EOI */
+void pic_unmask_timer(void);
+
+#endif

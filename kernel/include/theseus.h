@@ -1,0 +1,28 @@
+/*
+ * theseus.h - the one header a module includes: the kernel API it may call.
+ *
+ * Everything declared here that a module uses must be in the kernel's export
+ * list (kernel/core/exports.c); the loader refuses a module whose undefined
+ * symbols are not exported (TH_ENOSYM naming the symbol).
+ *
+ *   - err.h        error codes (TH_OK, TH_E*), th_err_name(), th_strerror()
+ *   - klibc.h      memcpy/memset/memcmp/memmove/strlen/strnlen/strcmp/strncmp/
+ *                  snprintf/vsnprintf, kmalloc/kfree, struct th_errbuf, th_errf()
+ *   - log.h        klog() and log_info()/log_warn()/... ("[time] LEVEL comp: msg")
+ *   - module_abi.h TH_MODULE("name", "version", "description", .init = ...)
+ *   - statedb.h    the state database: where a module keeps any lasting state
+ *
+ * Rules for module code: no writable globals or statics (state spill; keep
+ * state in statedb), global = exported, static = private, and the module's
+ * one TH_MODULE() record.
+ */
+#ifndef THESEUS_THESEUS_H
+#define THESEUS_THESEUS_H
+
+#include "err.h"
+#include "klibc.h"
+#include "log.h"
+#include "module_abi.h"
+#include "statedb.h"
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * trap.h - interrupts and exceptions: the saved register frame, the IDT,
+ * the GDT/TSS they need, and the fault report.
+ *
+ * Every vector enters through kernel/arch/isr.S, which saves a trap_frame
+ * and calls trap_dispatch(); the frame pointer it returns is the one resumed
+ * (so the scheduler can switch tasks on a timer interrupt).
+ */
+#ifndef THESEUS_TRAP_H
+#define THESEUS_TRAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct trap_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error;
+	uint64_t rip, cs, rflags, rsp, ss;  /* pushed by the CPU */
+};
+
+#define IRQ_BASE 32        /* PIC lines 0-15 arrive as vectors 32-47 */
+
+void gdt_init(void);       /* GDT with a TSS whose IST stacks serve #DF, NMI, #MC */
+void idt_init(void);
+struct trap_frame *trap_dispatch(struct trap_frame *f);
+
+/* Called for an interrupt on vector IRQ_BASE + line (pic.c installs it). */
+typedef struct trap_frame *(*irq_dispatch_fn)(unsigned line, struct trap_frame *f);
+void trap_set_irq_dispatch(irq_dispatch_fn fn);
+
+/* A hook that may turn a fault into an error for a caller (fault isolation);
+ * returns the frame to resume, or NULL to report the fault and stop. */
+typedef struct trap_frame *(*fault_hook_fn)(struct trap_frame *f);
+void trap_set_fault_hook(fault_hook_fn fn);
+
+/* Names the stack whose guard page holds addr ("task 'x'"), for reports of
+ * kernel stack overflows; the task code installs it. */
+typedef bool (*stack_guard_fn)(uint64_t addr, char *who, size_t cap);
+void fault_set_stack_guard_lookup(stack_guard_fn fn);
+
+/* Print the fault report (vector, error, RIP, CR2, registers, backtrace). */
+void fault_report(const struct trap_frame *f, const char *why);
+/* Print a frame-pointer backtrace starting at rbp. */
+void backtrace_print(uint64_t rip, uint64_t rbp);
+
+#endif

@@ -1,0 +1,361 @@
+/*
+ * elf_parse.c - validate an ELF64 x86_64 relocatable object before any use.
+ *
+ * elf_parse() checks the identification, every section header (bounds,
+ * alignment, names), the one symbol table and its strings, every relocation
+ * that applies to a loaded section (symbol index, type, site inside the
+ * section), COMMON symbols, and the module record in ".theseus.module".
+ * After it succeeds, the rest of the loader may index the object's tables
+ * without further checks.  Nothing here depends on load addresses.
+ */
+#include "loader_impl.h"
+
+#define BAD(...) th_errf(eb, TH_EBADELF, __VA_ARGS__)
+
+/* [off, off+size) inside [0, len) without overflow. */
+static bool in_file(uint64_t off, uint64_t size, size_t len)
+{
+	return off <= len && size <= len - off;
+}
+
+static bool is_pow2_or_zero(uint64_t x)
+{
+	return (x & (x - 1)) == 0;
+}
+
+const char *elf_sec_name(const struct elf_obj *o, size_t idx)
+{
+	return o->shstr + o->sh[idx].name;
+}
+
+const char *elf_sym_name(const struct elf_obj *o, size_t idx)
+{
+	return o->str + o->sym[idx].name;
+}
+
+static bool starts_with(const char *s, const char *p)
+{
+	return strncmp(s, p, strlen(p)) == 0;
+}
+
+bool elf_sym_is_export(const struct elf_obj *o, size_t idx)
+{
+	const struct elf64_sym *s = &o->sym[idx];
+	unsigned bind = ELF_ST_BIND(s->info), type = ELF_ST_TYPE(s->info);
+	unsigned vis = ELF_ST_VIS(s->other);
+
+	if (idx == 0 || (bind != STB_GLOBAL && bind != STB_WEAK))
+		return false;
+	if (type != STT_NOTYPE && type != STT_OBJECT && type != STT_FUNC)
+		return false;
+	if (vis != STV_DEFAULT && vis != STV_PROTECTED)
+		return false; /* hidden/internal: private to the object */
+	if (s->name == 0 || o->str[s->name] == '\0')
+		return false;
+	if (s->shndx == SHN_ABS)
+		return true;
+	return s->shndx != SHN_UNDEF && s->shndx < o->shnum && o->cls[s->shndx] != SEC_NONE;
+}
+
+/* Classify one section: which region it goes to, or SEC_NONE if not loaded. */
+static int classify(struct elf_obj *o, size_t i, struct th_errbuf *eb)
+{
+	const struct elf64_shdr *s = &o->sh[i];
+	const char *name = elf_sec_name(o, i);
+
+	if (!(s->flags & SHF_ALLOC))
+		return SEC_NONE;
+	switch (s->type) {
+	case SHT_PROGBITS:
+	case SHT_NOBITS:
+	case SHT_NOTE:
+	case SHT_INIT_ARRAY:
+	case SHT_FINI_ARRAY:
+	case SHT_PREINIT_ARRAY:
+	case SHT_X86_64_UNWIND:
+		break;
+	default:
+		return BAD("%s: section %s: unsupported allocated section type %u", o->label,
+			   name, (unsigned)s->type);
+	}
+	if (s->addralign > LOADER_PAGE)
+		return BAD("%s: section %s: alignment %llu above page size", o->label, name,
+			   (unsigned long long)s->addralign);
+	if (s->size > LOADER_MAX_MODULE_BYTES)
+		return th_errf(eb, TH_ETOOBIG, "%s: section %s: %llu bytes", o->label, name,
+			       (unsigned long long)s->size);
+	if ((s->flags & SHF_WRITE) && (s->flags & SHF_EXECINSTR))
+		return BAD("%s: section %s is writable and executable", o->label, name);
+	if (s->flags & SHF_EXECINSTR)
+		return SEC_TEXT;
+	/* Relocated-then-read-only data is sealed like rodata: not spill. */
+	if (!(s->flags & SHF_WRITE) || starts_with(name, ".data.rel.ro"))
+		return SEC_RODATA;
+	return SEC_DATA;
+}
+
+static int parse_headers(struct elf_obj *o, struct th_errbuf *eb)
+{
+	const struct elf64_ehdr *eh;
+
+	if (!o->data || ((uintptr_t)o->data & 7))
+		return th_errf(eb, TH_EINVAL, "%s: object missing or not 8-byte aligned", o->label);
+	if (o->len < sizeof(struct elf64_ehdr))
+		return BAD("%s: truncated: %zu bytes, no ELF header", o->label, o->len);
+	eh = o->eh = (const struct elf64_ehdr *)o->data;
+	if (eh->ident[0] != 0x7f || eh->ident[1] != 'E' || eh->ident[2] != 'L' ||
+	    eh->ident[3] != 'F')
+		return BAD("%s: not an ELF file (bad magic)", o->label);
+	if (eh->ident[4] != ELF_CLASS64 || eh->ident[5] != ELF_DATA2LSB || eh->ident[6] != 1)
+		return BAD("%s: not ELF64 little-endian version 1", o->label);
+	if (eh->type != ELF_ET_REL)
+		return BAD("%s: ELF type %u, want a relocatable object (ld -r)", o->label,
+			   (unsigned)eh->type);
+	if (eh->machine != ELF_EM_X86_64)
+		return BAD("%s: machine %u, want x86_64", o->label, (unsigned)eh->machine);
+	if (eh->shentsize != sizeof(struct elf64_shdr))
+		return BAD("%s: section header size %u", o->label, (unsigned)eh->shentsize);
+	if (eh->shnum == 0 || eh->shnum > LOADER_MAX_SECTIONS)
+		return BAD("%s: %u sections", o->label, (unsigned)eh->shnum);
+	if ((eh->shoff & 7) ||
+	    !in_file(eh->shoff, (uint64_t)eh->shnum * sizeof(struct elf64_shdr), o->len))
+		return BAD("%s: section headers at %llu outside the file or misaligned", o->label,
+			   (unsigned long long)eh->shoff);
+	o->sh = (const struct elf64_shdr *)(o->data + eh->shoff);
+	o->shnum = eh->shnum;
+	if (eh->shstrndx == 0 || eh->shstrndx >= o->shnum)
+		return BAD("%s: section name table index %u out of range", o->label,
+			   (unsigned)eh->shstrndx);
+	{
+		const struct elf64_shdr *ss = &o->sh[eh->shstrndx];
+		if (ss->type != SHT_STRTAB || ss->size == 0 || !in_file(ss->offset, ss->size, o->len))
+			return BAD("%s: bad section name table", o->label);
+		o->shstr = (const char *)o->data + ss->offset;
+		o->shstr_len = ss->size;
+		if (o->shstr[o->shstr_len - 1] != '\0')
+			return BAD("%s: section name table not NUL-terminated", o->label);
+	}
+	return TH_OK;
+}
+
+static int parse_sections(struct elf_obj *o, struct th_errbuf *eb)
+{
+	size_t i;
+
+	o->cls = kcalloc(o->shnum, 1);
+	if (!o->cls)
+		return th_errf(eb, TH_ENOMEM, "%s: no memory for section table", o->label);
+	o->symtab_idx = 0;
+	o->info_idx = 0;
+	for (i = 1; i < o->shnum; i++) {
+		const struct elf64_shdr *s = &o->sh[i];
+		int c;
+
+		if (s->name >= o->shstr_len)
+			return BAD("%s: section %zu: name offset %u out of range", o->label, i,
+				   (unsigned)s->name);
+		if (s->type != SHT_NOBITS && s->type != SHT_NULL &&
+		    !in_file(s->offset, s->size, o->len))
+			return BAD("%s: section %s: contents outside the file", o->label,
+				   elf_sec_name(o, i));
+		if (!is_pow2_or_zero(s->addralign))
+			return BAD("%s: section %s: alignment %llu not a power of two", o->label,
+				   elf_sec_name(o, i), (unsigned long long)s->addralign);
+		c = classify(o, i, eb);
+		if (c < 0)
+			return c;
+		o->cls[i] = (uint8_t)c;
+		if (s->type == SHT_SYMTAB) {
+			if (o->symtab_idx)
+				return BAD("%s: more than one symbol table", o->label);
+			o->symtab_idx = i;
+		}
+		if (strcmp(elf_sec_name(o, i), TH_MODULE_SECTION) == 0) {
+			if (o->info_idx)
+				return BAD("%s: more than one %s section", o->label, TH_MODULE_SECTION);
+			o->info_idx = i;
+		}
+	}
+	return TH_OK;
+}
+
+static int parse_symtab(struct elf_obj *o, struct th_errbuf *eb)
+{
+	const struct elf64_shdr *s, *st;
+	size_t i;
+
+	if (!o->symtab_idx)
+		return BAD("%s: no symbol table", o->label);
+	s = &o->sh[o->symtab_idx];
+	if (s->entsize != sizeof(struct elf64_sym) || s->size % sizeof(struct elf64_sym) ||
+	    (s->offset & 7) || s->size == 0)
+		return BAD("%s: malformed symbol table", o->label);
+	if (s->link == 0 || s->link >= o->shnum)
+		return BAD("%s: symbol string table index %u out of range", o->label,
+			   (unsigned)s->link);
+	st = &o->sh[s->link];
+	if (st->type != SHT_STRTAB || st->size == 0)
+		return BAD("%s: bad symbol string table", o->label);
+	o->sym = (const struct elf64_sym *)(o->data + s->offset);
+	o->nsym = s->size / sizeof(struct elf64_sym);
+	o->str = (const char *)o->data + st->offset;
+	o->str_len = st->size;
+	if (o->str[o->str_len - 1] != '\0')
+		return BAD("%s: symbol string table not NUL-terminated", o->label);
+
+	for (i = 1; i < o->nsym; i++) {
+		const struct elf64_sym *y = &o->sym[i];
+
+		if (y->name >= o->str_len)
+			return BAD("%s: symbol %zu: name offset %u out of range", o->label, i,
+				   (unsigned)y->name);
+		if (y->shndx == SHN_COMMON)
+			return th_errf(eb, TH_ENOTSUP,
+				       "%s: symbol %s is COMMON: compile with -fno-common", o->label,
+				       elf_sym_name(o, i));
+		if (y->shndx >= SHN_LORESERVE && y->shndx != SHN_ABS)
+			return BAD("%s: symbol %s: unsupported section index 0x%x", o->label,
+				   elf_sym_name(o, i), (unsigned)y->shndx);
+		if (y->shndx != SHN_ABS && y->shndx >= o->shnum)
+			return BAD("%s: symbol %s: section index %u out of range", o->label,
+				   elf_sym_name(o, i), (unsigned)y->shndx);
+		if (y->shndx != SHN_ABS && y->shndx != SHN_UNDEF && o->cls[y->shndx] != SEC_NONE &&
+		    y->value > o->sh[y->shndx].size)
+			return BAD("%s: symbol %s: value beyond its section", o->label,
+				   elf_sym_name(o, i));
+		if (elf_sym_is_export(o, i)) {
+			o->n_exports++;
+			o->export_name_bytes += strlen(elf_sym_name(o, i)) + 1;
+		}
+	}
+	return TH_OK;
+}
+
+static int parse_relocs(struct elf_obj *o, struct th_errbuf *eb)
+{
+	size_t i, j;
+
+	for (i = 1; i < o->shnum; i++) {
+		const struct elf64_shdr *s = &o->sh[i];
+		const struct elf64_shdr *t;
+		const struct elf64_rela *r;
+		size_t n;
+
+		if (s->type != SHT_RELA && s->type != SHT_REL)
+			continue;
+		if (s->info == 0 || s->info >= o->shnum)
+			return BAD("%s: relocation section %s: target index %u out of range",
+				   o->label, elf_sec_name(o, i), (unsigned)s->info);
+		if (o->cls[s->info] == SEC_NONE)
+			continue; /* debug info and the like: not loaded, not relocated */
+		if (s->type == SHT_REL)
+			return th_errf(eb, TH_ERELOC, "%s: section %s: REL relocations unsupported",
+				       o->label, elf_sec_name(o, i));
+		if (s->link != o->symtab_idx)
+			return BAD("%s: relocation section %s: symbol table index %u", o->label,
+				   elf_sec_name(o, i), (unsigned)s->link);
+		if (s->entsize != sizeof(struct elf64_rela) || s->size % sizeof(struct elf64_rela) ||
+		    (s->offset & 7))
+			return BAD("%s: malformed relocation section %s", o->label, elf_sec_name(o, i));
+		t = &o->sh[s->info];
+		r = (const struct elf64_rela *)(o->data + s->offset);
+		n = s->size / sizeof(struct elf64_rela);
+		for (j = 0; j < n; j++) {
+			uint32_t sym = ELF_R_SYM(r[j].info), type = ELF_R_TYPE(r[j].info);
+			int err;
+
+			if (sym >= o->nsym)
+				return BAD("%s: %s[%zu]: symbol index %u out of range", o->label,
+					   elf_sec_name(o, i), j, (unsigned)sym);
+			err = reloc_type_check(o, i, type, eb);
+			if (err)
+				return err;
+			if (type == R_X86_64_NONE)
+				continue;
+			if (r[j].offset > t->size || reloc_width(type) > t->size - r[j].offset)
+				return BAD("%s: %s[%zu]: offset %llu outside section %s", o->label,
+					   elf_sec_name(o, i), j, (unsigned long long)r[j].offset,
+					   elf_sec_name(o, s->info));
+			if (t->type == SHT_NOBITS)
+				return BAD("%s: %s: relocation in a NOBITS section", o->label,
+					   elf_sec_name(o, i));
+			if (sym != 0) {
+				uint16_t sx = o->sym[sym].shndx;
+				if (sx != SHN_UNDEF && sx != SHN_ABS && o->cls[sx] == SEC_NONE)
+					return BAD("%s: %s[%zu]: symbol %s is in unloaded section %s",
+						   o->label, elf_sec_name(o, i), j,
+						   elf_sym_name(o, sym), elf_sec_name(o, sx));
+				if (sx == SHN_UNDEF && o->str[o->sym[sym].name] == '\0')
+					return BAD("%s: %s[%zu]: undefined symbol without a name",
+						   o->label, elf_sec_name(o, i), j);
+			}
+			o->n_relocs++;
+			if (sym != 0 && o->sym[sym].shndx == SHN_UNDEF)
+				o->n_undef_relocs++;
+		}
+	}
+	return TH_OK;
+}
+
+static bool valid_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+static int parse_info(struct elf_obj *o, struct th_errbuf *eb)
+{
+	const struct elf64_shdr *s;
+	struct th_module_info *in = &o->info;
+	size_t k;
+
+	if (!o->info_idx)
+		return BAD("%s: no %s section (declare the module with TH_MODULE())", o->label,
+			   TH_MODULE_SECTION);
+	s = &o->sh[o->info_idx];
+	if (s->type != SHT_PROGBITS || o->cls[o->info_idx] == SEC_NONE ||
+	    s->size < sizeof(struct th_module_info))
+		return BAD("%s: %s section malformed (size %llu)", o->label, TH_MODULE_SECTION,
+			   (unsigned long long)s->size);
+	memcpy(in, o->data + s->offset, sizeof *in);
+	if (in->abi != TH_MODULE_ABI)
+		return BAD("%s: module ABI %u, this kernel has %u", o->label, (unsigned)in->abi,
+			   (unsigned)TH_MODULE_ABI);
+	if (strnlen(in->name, sizeof in->name) == sizeof in->name || in->name[0] == '\0' ||
+	    strnlen(in->version, sizeof in->version) == sizeof in->version ||
+	    strnlen(in->description, sizeof in->description) == sizeof in->description)
+		return BAD("%s: module record: name/version/description not terminated", o->label);
+	for (k = 0; in->name[k]; k++)
+		if (!valid_name_char(in->name[k]))
+			return BAD("%s: module name \"%s\": only [a-z0-9_]", o->label, in->name);
+	o->label = in->name;
+	return TH_OK;
+}
+
+int elf_parse(const void *data, size_t len, const char *label, struct elf_obj *o,
+	      struct th_errbuf *eb)
+{
+	int err;
+
+	memset(o, 0, sizeof *o);
+	o->data = data;
+	o->len = len;
+	o->label = label ? label : "(object)";
+	err = parse_headers(o, eb);
+	if (!err)
+		err = parse_sections(o, eb);
+	if (!err)
+		err = parse_info(o, eb);
+	if (!err)
+		err = parse_symtab(o, eb);
+	if (!err)
+		err = parse_relocs(o, eb);
+	if (err)
+		elf_release(o);
+	return err;
+}
+
+void elf_release(struct elf_obj *o)
+{
+	kfree(o->cls);
+	o->cls = NULL;
+}

@@ -1,0 +1,547 @@
+/*
+ * loader.c - load batches of modules as one transaction, and unload them.
+ *
+ *   phase 1  parse + validate each object, check its name is free, check
+ *            spill, lay out and copy its sections, register its exports;
+ *   phase 2  resolve every relocation (own sections, kernel exports, other
+ *            modules incl. the rest of the batch), apply it with overflow
+ *            checks, record an edge for each one into another module;
+ *   seal     text R-X, rodata R--, data RW-;
+ *   phase 3  call init functions, dependencies first.
+ * Any failure undoes the whole batch (fini of those already initialised,
+ * edges, exports, memory), leaving namespace and records as before.
+ */
+#include "loader_impl.h"
+#include "log.h"
+#include "modmem.h"
+
+struct module *loader_mods_head;
+static struct module *mods_tail;
+static size_t nmods;
+static struct lsym *kernel_syms;
+static size_t n_kernel_syms;
+static enum loader_spill_policy spill_policy = LOADER_SPILL_WARN;
+static bool busy;
+static bool run_hooks = true;
+
+/* Per-object state during a batch. */
+struct pending {
+	struct elf_obj o;
+	struct module *m;
+	bool parsed;
+};
+
+/* Per-symbol resolution cache during phase 2. */
+struct symres {
+	uintptr_t addr;
+	struct lsym *ls;
+	bool done;
+};
+
+/* ---- init, policy, lookups ------------------------------------------------- */
+
+int loader_init(const struct kexport *exports, size_t n, struct th_errbuf *eb)
+{
+	size_t i;
+	int err;
+
+	if (busy || loader_mods_head)
+		return th_errf(eb, TH_EBUSY, "loader_init: modules are loaded");
+	symtab_reset();
+	kfree(kernel_syms);
+	kernel_syms = NULL;
+	n_kernel_syms = 0;
+	if (n == 0)
+		return TH_OK;
+	if (!exports)
+		return th_errf(eb, TH_EINVAL, "loader_init: no export table");
+	kernel_syms = kcalloc(n, sizeof *kernel_syms);
+	if (!kernel_syms)
+		return th_errf(eb, TH_ENOMEM, "loader_init: no memory for %zu exports", n);
+	for (i = 0; i < n; i++) {
+		if (!exports[i].name || !exports[i].name[0]) {
+			err = th_errf(eb, TH_EINVAL, "loader_init: export %zu has no name", i);
+			goto fail;
+		}
+		kernel_syms[i].name = exports[i].name;
+		kernel_syms[i].addr = (uintptr_t)exports[i].addr;
+		err = symtab_insert(&kernel_syms[i], eb);
+		if (err)
+			goto fail;
+	}
+	n_kernel_syms = n;
+	return TH_OK;
+fail:
+	symtab_reset();
+	kfree(kernel_syms);
+	kernel_syms = NULL;
+	return err;
+}
+
+void loader_set_spill_policy(enum loader_spill_policy p)
+{
+	spill_policy = p;
+}
+
+void loader_set_run_hooks(bool on)
+{
+	run_hooks = on;
+}
+
+enum loader_spill_policy loader_get_spill_policy(void)
+{
+	return spill_policy;
+}
+
+struct module *loader_find(const char *name)
+{
+	struct module *m;
+
+	for (m = loader_mods_head; m && name; m = m->next)
+		if (strcmp(m->name, name) == 0)
+			return m;
+	return NULL;
+}
+
+int loader_lookup_symbol(const char *name, uintptr_t *addr, struct module **owner)
+{
+	struct lsym *s = name ? symtab_find(name) : NULL;
+
+	if (!s)
+		return TH_ENOENT;
+	*addr = s->addr;
+	if (owner)
+		*owner = s->owner;
+	return TH_OK;
+}
+
+size_t loader_symbol_count(void)
+{
+	return symtab_count();
+}
+
+size_t loader_module_count(void)
+{
+	return nmods;
+}
+
+/* ---- list and teardown ------------------------------------------------------- */
+
+static void list_add(struct module *m)
+{
+	m->prev = mods_tail;
+	m->next = NULL;
+	if (mods_tail)
+		mods_tail->next = m;
+	else
+		loader_mods_head = m;
+	mods_tail = m;
+	nmods++;
+}
+
+static void list_del(struct module *m)
+{
+	if (m->prev)
+		m->prev->next = m->next;
+	else
+		loader_mods_head = m->next;
+	if (m->next)
+		m->next->prev = m->prev;
+	else
+		mods_tail = m->prev;
+	m->next = m->prev = NULL;
+	nmods--;
+}
+
+/* Free a module whose out-edges are already dropped. */
+static void module_destroy(struct module *m, bool listed)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_exports; i++)
+		symtab_remove(&m->exports[i]);
+	if (listed)
+		list_del(m);
+	layout_unmap(m);
+	kfree(m->exports);
+	kfree(m->names);
+	kfree(m->sec_off);
+	kfree(m);
+}
+
+/* ---- phase 1 ---------------------------------------------------------------- */
+
+static int check_spill(struct elf_obj *o, struct module *m, struct th_errbuf *eb)
+{
+	size_t i, pos = 0;
+	char list[160];
+
+	list[0] = '\0';
+	for (i = 1; i < o->shnum; i++) {
+		if (o->cls[i] != SEC_DATA || o->sh[i].size == 0)
+			continue;
+		m->spill += o->sh[i].size;
+		if (spill_policy == LOADER_SPILL_WARN) {
+			log_warn("loader", "%s: state spill: section %s holds %llu bytes", m->name,
+				 elf_sec_name(o, i), (unsigned long long)o->sh[i].size);
+		} else if (pos < sizeof list) {
+			int k = snprintf(list + pos, sizeof list - pos, "%s%s (%llu bytes)",
+					 pos ? ", " : "", elf_sec_name(o, i),
+					 (unsigned long long)o->sh[i].size);
+			if (k > 0)
+				pos += (size_t)k;
+		}
+	}
+	if (m->spill && spill_policy == LOADER_SPILL_REJECT)
+		return th_errf(eb, TH_ESPILL, "%s: state spill in %s; policy is reject", m->name,
+			       list);
+	return TH_OK;
+}
+
+static int register_exports(struct elf_obj *o, struct module *m, struct th_errbuf *eb)
+{
+	size_t i, pos = 0;
+	int err;
+
+	if (!o->n_exports)
+		return TH_OK;
+	m->exports = kcalloc(o->n_exports, sizeof *m->exports);
+	m->names = kmalloc(o->export_name_bytes);
+	if (!m->exports || !m->names)
+		return th_errf(eb, TH_ENOMEM, "%s: no memory for exports", m->name);
+	for (i = 1; i < o->nsym; i++) {
+		const struct elf64_sym *y = &o->sym[i];
+		struct lsym *s;
+		size_t l;
+
+		if (!elf_sym_is_export(o, i))
+			continue;
+		s = &m->exports[m->n_exports];
+		l = strlen(elf_sym_name(o, i)) + 1;
+		memcpy(m->names + pos, elf_sym_name(o, i), l);
+		s->name = m->names + pos;
+		pos += l;
+		s->owner = m;
+		s->addr = y->shndx == SHN_ABS ? (uintptr_t)y->value
+					      : (uintptr_t)(m->mem + m->sec_off[y->shndx] + y->value);
+		err = symtab_insert(s, eb);
+		if (err)
+			return err;
+		m->n_exports++;
+	}
+	return TH_OK;
+}
+
+static int phase1(struct pending *p, size_t idx, const struct loader_blob *b,
+		  struct th_errbuf *eb)
+{
+	struct module *m;
+	size_t j;
+	int err;
+
+	err = elf_parse(b->data, b->len, b->name, &p[idx].o, eb);
+	if (err)
+		return err;
+	p[idx].parsed = true;
+	if (loader_find(p[idx].o.info.name))
+		return th_errf(eb, TH_EEXIST, "%s: a module of this name is loaded",
+			       p[idx].o.info.name);
+	for (j = 0; j < idx; j++)
+		if (strcmp(p[j].m->name, p[idx].o.info.name) == 0)
+			return th_errf(eb, TH_EEXIST, "%s: twice in one batch", p[j].m->name);
+	m = p[idx].m = kcalloc(1, sizeof *m);
+	if (!m)
+		return th_errf(eb, TH_ENOMEM, "%s: no memory", p[idx].o.label);
+	memcpy(m->name, p[idx].o.info.name, sizeof m->name);
+	memcpy(m->version, p[idx].o.info.version, sizeof m->version);
+	memcpy(m->description, p[idx].o.info.description, sizeof m->description);
+	err = check_spill(&p[idx].o, m, eb);
+	if (!err)
+		err = layout_map(&p[idx].o, m, eb);
+	if (!err)
+		err = register_exports(&p[idx].o, m, eb);
+	return err;
+}
+
+/* ---- phase 2 ---------------------------------------------------------------- */
+
+static int resolve(struct elf_obj *o, struct module *m, struct symres *res, uint32_t si,
+		   const char *secname, struct th_errbuf *eb)
+{
+	const struct elf64_sym *y = &o->sym[si];
+	struct symres *r = &res[si];
+
+	if (r->done)
+		return TH_OK;
+	if (si == 0) {
+		r->addr = 0;
+	} else if (y->shndx == SHN_ABS) {
+		r->addr = (uintptr_t)y->value;
+	} else if (y->shndx != SHN_UNDEF) {
+		r->addr = (uintptr_t)(m->mem + m->sec_off[y->shndx] + y->value);
+	} else {
+		r->ls = symtab_find(elf_sym_name(o, si));
+		if (r->ls)
+			r->addr = r->ls->addr;
+		else if (ELF_ST_BIND(y->info) == STB_WEAK)
+			r->addr = 0;
+		else
+			return th_errf(eb, TH_ENOSYM, "%s: undefined symbol %s (used in %s)",
+				       m->name, elf_sym_name(o, si), secname);
+	}
+	r->done = true;
+	return TH_OK;
+}
+
+static int phase2(struct elf_obj *o, struct module *m, struct th_errbuf *eb)
+{
+	struct symres *res;
+	size_t i, j;
+	int err = TH_OK;
+
+	if (deps_reserve(m, o->n_undef_relocs))
+		return th_errf(eb, TH_ENOMEM, "%s: no memory for dependency records", m->name);
+	res = kcalloc(o->nsym, sizeof *res);
+	if (!res)
+		return th_errf(eb, TH_ENOMEM, "%s: no memory for symbol resolution", m->name);
+	for (i = 1; i < o->shnum && !err; i++) {
+		const struct elf64_shdr *s = &o->sh[i];
+		const struct elf64_rela *r;
+		size_t n;
+
+		if (s->type != SHT_RELA || o->cls[s->info] == SEC_NONE)
+			continue;
+		r = (const struct elf64_rela *)(o->data + s->offset);
+		n = s->size / sizeof *r;
+		for (j = 0; j < n && !err; j++) {
+			uint32_t si = ELF_R_SYM(r[j].info), type = ELF_R_TYPE(r[j].info);
+			uint8_t *where = m->mem + m->sec_off[s->info] + r[j].offset;
+			struct symres *sr = &res[si];
+
+			if (type == R_X86_64_NONE)
+				continue;
+			err = resolve(o, m, res, si, elf_sec_name(o, i), eb);
+			if (err)
+				break;
+			err = reloc_apply(type, where, (uintptr_t)where, sr->addr, r[j].addend);
+			if (err) {
+				err = th_errf(eb, err, "%s: %s[%zu]: %s to %s (addend %lld) does not fit",
+					      m->name, elf_sec_name(o, i), j, reloc_type_name(type),
+					      si ? elf_sym_name(o, si) : "0",
+					      (long long)r[j].addend);
+				break;
+			}
+			if (sr->ls && sr->ls->owner && sr->ls->owner != m) {
+				err = deps_add(m, sr->ls->owner, sr->ls->name, (uintptr_t)where, type,
+					       r[j].addend);
+				if (err)
+					err = th_errf(eb, err, "%s: dependency records full", m->name);
+			}
+		}
+	}
+	kfree(res);
+	if (!err)
+		m->info = (const struct th_module_info *)(m->mem + m->sec_off[o->info_idx]);
+	return err;
+}
+
+/* A record's function pointer must be NULL or point into the module's text. */
+static int check_hook(struct module *m, uintptr_t fn, const char *what, struct th_errbuf *eb)
+{
+	uintptr_t t = (uintptr_t)m->mem + m->reg[SEC_TEXT].off;
+
+	if (fn && (fn < t || fn >= t + m->reg[SEC_TEXT].size))
+		return th_errf(eb, TH_EBADELF, "%s: %s function outside the module's code", m->name,
+			       what);
+	return TH_OK;
+}
+
+/* ---- phase 3 ---------------------------------------------------------------- */
+
+/* Depth-first: modules of the batch this one depends on come first. */
+static void order_visit(struct module *m, struct module **order, size_t *k)
+{
+	size_t i;
+
+	m->mark = 2;
+	for (i = 0; i < m->n_edges; i++)
+		if (m->edges[i].target->mark == 1)
+			order_visit(m->edges[i].target, order, k);
+	order[(*k)++] = m;
+}
+
+static int phase3(struct pending *p, size_t n, struct th_errbuf *eb)
+{
+	struct module *order[LOADER_MAX_BATCH];
+	size_t i, k = 0;
+	int err;
+
+	for (i = 0; i < n; i++)
+		p[i].m->mark = 1;
+	for (i = 0; i < n; i++)
+		if (p[i].m->mark == 1)
+			order_visit(p[i].m, order, &k);
+	for (i = 0; i < n; i++)
+		p[i].m->mark = 0;
+	for (i = 0; i < k; i++) {
+		struct module *m = order[i];
+		if (run_hooks && m->info->init) {
+			err = m->info->init();
+			if (err) {
+				err = th_errf(eb, TH_EINIT, "%s: init failed: %s (%d)", m->name,
+					      th_err_name(err), err);
+				while (i-- > 0)
+					if (run_hooks && order[i]->info->fini)
+						order[i]->info->fini();
+				return err;
+			}
+		}
+		m->inited = true;
+	}
+	return TH_OK;
+}
+
+/* ---- the transaction -------------------------------------------------------- */
+
+static void undo(struct pending *p, size_t n, bool listed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i].m)
+			deps_drop_out(p[i].m);
+	for (i = n; i-- > 0;) {
+		if (p[i].m)
+			module_destroy(p[i].m, listed);
+		p[i].m = NULL;
+	}
+}
+
+int loader_load_batch(const struct loader_blob *blobs, size_t n, struct module **out,
+		      struct th_errbuf *eb)
+{
+	struct pending *p;
+	size_t i;
+	int err = TH_OK;
+	bool listed = false;
+
+	if (busy)
+		return th_errf(eb, TH_EBUSY, "loader busy (called from a module init?)");
+	if (!blobs || n == 0 || n > LOADER_MAX_BATCH)
+		return th_errf(eb, TH_EINVAL, "batch of %zu objects (1..%u)", n, LOADER_MAX_BATCH);
+	p = kcalloc(n, sizeof *p);
+	if (!p)
+		return th_errf(eb, TH_ENOMEM, "no memory for a batch of %zu", n);
+	busy = true;
+	for (i = 0; i < n && !err; i++)
+		err = phase1(p, i, &blobs[i], eb);
+	for (i = 0; i < n && !err; i++)
+		err = phase2(&p[i].o, p[i].m, eb);
+	for (i = 0; i < n && !err; i++) {
+		err = check_hook(p[i].m, (uintptr_t)p[i].m->info->init, "init", eb);
+		if (!err)
+			err = check_hook(p[i].m, (uintptr_t)p[i].m->info->fini, "fini", eb);
+		if (!err)
+			err = check_hook(p[i].m, (uintptr_t)p[i].m->info->transfer, "transfer", eb);
+	}
+	for (i = 0; i < n && !err; i++)
+		err = layout_seal(p[i].m, eb);
+	if (!err) {
+		for (i = 0; i < n; i++)
+			list_add(p[i].m);
+		listed = true;
+		err = phase3(p, n, eb);
+	}
+	for (i = 0; i < n; i++) {
+		if (p[i].parsed)
+			elf_release(&p[i].o);
+		if (p[i].m) {
+			kfree(p[i].m->sec_off);
+			p[i].m->sec_off = NULL;
+		}
+	}
+	if (err) {
+		undo(p, n, listed);
+	} else {
+		for (i = 0; i < n; i++) {
+			struct module *m = p[i].m;
+			log_info("loader", "loaded %s %s at %p (%zu bytes, %zu exports, %zu links out)",
+				 m->name, m->version, (void *)m->mem, m->mem_bytes, m->n_exports,
+				 m->n_edges);
+			if (out)
+				out[i] = m;
+		}
+	}
+	kfree(p);
+	busy = false;
+	return err;
+}
+
+int loader_load(const void *data, size_t len, const char *name, struct module **out,
+		struct th_errbuf *eb)
+{
+	struct loader_blob b = {data, len, name};
+
+	return loader_load_batch(&b, 1, out, eb);
+}
+
+int loader_unload_batch(struct module **mods, size_t n, struct th_errbuf *eb)
+{
+	struct loader_edge *e;
+	size_t i, pos = 0;
+	char list[160];
+	int err = TH_OK;
+
+	if (busy)
+		return th_errf(eb, TH_EBUSY, "loader busy");
+	if (!mods || n == 0 || n > LOADER_MAX_BATCH)
+		return th_errf(eb, TH_EINVAL, "unload: batch of %zu modules", n);
+	for (i = 0; i < n; i++)
+		if (!mods[i])
+			return th_errf(eb, TH_EINVAL, "unload: no module");
+	/* mark: 1 = in the set, 2 = dependent already named, 0 = other. */
+	for (i = 0; i < n; i++)
+		for (e = mods[i]->in_head; e; e = e->next_in)
+			e->dependent->mark = 0;
+	for (i = 0; i < n; i++)
+		mods[i]->mark = 1;
+	list[0] = '\0';
+	for (i = 0; i < n; i++)
+		for (e = mods[i]->in_head; e; e = e->next_in) {
+			if (e->dependent->mark)
+				continue;
+			e->dependent->mark = 2;
+			err = TH_EDEPEND;
+			if (pos < sizeof list) {
+				int k = snprintf(list + pos, sizeof list - pos, "%s%s",
+						 pos ? ", " : "", e->dependent->name);
+				if (k > 0)
+					pos += (size_t)k;
+			}
+		}
+	for (i = 0; i < n; i++)
+		for (e = mods[i]->in_head; e; e = e->next_in)
+			e->dependent->mark = 0;
+	for (i = 0; i < n; i++)
+		mods[i]->mark = 0;
+	if (err)
+		return th_errf(eb, err, "%s%s: used by %s", mods[0]->name, n > 1 ? " (and others)" : "",
+			       list);
+	busy = true;
+	for (i = n; i-- > 0;)
+		if (run_hooks && mods[i]->inited && mods[i]->info->fini)
+			mods[i]->info->fini();
+	for (i = 0; i < n; i++)
+		deps_drop_out(mods[i]);
+	for (i = 0; i < n; i++) {
+		log_info("loader", "unloaded %s %s", mods[i]->name, mods[i]->version);
+		module_destroy(mods[i], true);
+	}
+	busy = false;
+	return TH_OK;
+}
+
+int loader_unload(struct module *m, struct th_errbuf *eb)
+{
+	return loader_unload_batch(&m, 1, eb);
+}

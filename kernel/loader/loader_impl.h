@@ -1,0 +1,212 @@
+/*
+ * loader_impl.h - private to kernel/loader: the ELF64 definitions the loader
+ * needs (written from the System V ABI, since the kernel has no <elf.h>), the
+ * parsed-object view, the module and namespace structures.
+ *
+ * Files: elf_parse.c (validation), layout.c (section placement), symtab.c
+ * (namespace hash table), reloc.c (x86_64 relocations), loader.c (batches,
+ * unload), deps.c (edges), introspect.c (listing), lint.c (host check).
+ */
+#ifndef THESEUS_LOADER_IMPL_H
+#define THESEUS_LOADER_IMPL_H
+
+#include "klibc.h"
+#include "loader.h"
+#include "module_abi.h"
+
+/* ---- ELF64 ------------------------------------------------------------- */
+struct elf64_ehdr {
+	uint8_t ident[16];
+	uint16_t type, machine;
+	uint32_t version;
+	uint64_t entry, phoff, shoff;
+	uint32_t flags;
+	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+struct elf64_shdr {
+	uint32_t name, type;
+	uint64_t flags, addr, offset, size;
+	uint32_t link, info;
+	uint64_t addralign, entsize;
+};
+struct elf64_sym {
+	uint32_t name;
+	uint8_t info, other;
+	uint16_t shndx;
+	uint64_t value, size;
+};
+struct elf64_rela {
+	uint64_t offset, info;
+	int64_t addend;
+};
+
+#define ELF_CLASS64 2
+#define ELF_DATA2LSB 1
+#define ELF_ET_REL 1
+#define ELF_EM_X86_64 62
+
+#define SHT_NULL 0
+#define SHT_PROGBITS 1
+#define SHT_SYMTAB 2
+#define SHT_STRTAB 3
+#define SHT_RELA 4
+#define SHT_NOBITS 8
+#define SHT_NOTE 7
+#define SHT_REL 9
+#define SHT_INIT_ARRAY 14
+#define SHT_FINI_ARRAY 15
+#define SHT_PREINIT_ARRAY 16
+#define SHT_X86_64_UNWIND 0x70000001u
+
+#define SHF_WRITE 0x1
+#define SHF_ALLOC 0x2
+#define SHF_EXECINSTR 0x4
+
+#define SHN_UNDEF 0
+#define SHN_LORESERVE 0xff00
+#define SHN_ABS 0xfff1
+#define SHN_COMMON 0xfff2
+#define SHN_XINDEX 0xffff
+
+#define STB_LOCAL 0
+#define STB_GLOBAL 1
+#define STB_WEAK 2
+#define STT_NOTYPE 0
+#define STT_OBJECT 1
+#define STT_FUNC 2
+#define STT_SECTION 3
+#define STT_FILE 4
+#define STV_DEFAULT 0
+#define STV_PROTECTED 3
+
+#define ELF_ST_BIND(i) ((i) >> 4)
+#define ELF_ST_TYPE(i) ((i)&0xf)
+#define ELF_ST_VIS(o) ((o)&0x3)
+#define ELF_R_SYM(i) ((uint32_t)((i) >> 32))
+#define ELF_R_TYPE(i) ((uint32_t)(i))
+
+#define R_X86_64_NONE 0
+#define R_X86_64_64 1
+#define R_X86_64_PC32 2
+#define R_X86_64_GOT32 3
+#define R_X86_64_PLT32 4
+#define R_X86_64_GOTPCREL 9
+#define R_X86_64_32 10
+#define R_X86_64_32S 11
+#define R_X86_64_PC64 24
+#define R_X86_64_GOTOFF64 25
+#define R_X86_64_GOTPC32 26
+#define R_X86_64_GOTPCRELX 41
+#define R_X86_64_REX_GOTPCRELX 42
+
+/* ---- limits --------------------------------------------------------------- */
+#define LOADER_PAGE 4096u
+#define LOADER_MAX_MODULE_BYTES (64u << 20) /* memory one module may take */
+#define LOADER_MAX_SECTIONS 4096u
+#define LOADER_MAX_BATCH 64u
+
+/* Section classes = regions, in layout order. */
+enum sec_class { SEC_NONE = 0, SEC_TEXT, SEC_RODATA, SEC_DATA, SEC_NCLASS };
+
+/* ---- a parsed, validated object (points into the caller's bytes) ---------- */
+struct elf_obj {
+	const uint8_t *data;
+	size_t len;
+	const char *label;                 /* for messages: blob name or module name */
+	const struct elf64_ehdr *eh;
+	const struct elf64_shdr *sh;       /* shnum entries */
+	size_t shnum;
+	const char *shstr;                 /* section name table */
+	size_t shstr_len;
+	const struct elf64_sym *sym;       /* the one SHT_SYMTAB */
+	size_t nsym;
+	const char *str;                   /* its string table */
+	size_t str_len;
+	size_t symtab_idx;
+	uint8_t *cls;                      /* per section: enum sec_class (kcalloc) */
+	size_t info_idx;                   /* section ".theseus.module" */
+	struct th_module_info info;        /* copy of the record as in the file */
+	size_t n_relocs;                   /* relocations applying to loaded sections */
+	size_t n_undef_relocs;             /* ... of which against undefined symbols */
+	size_t n_exports;
+	size_t export_name_bytes;
+};
+
+/* Parse and validate everything that does not depend on addresses. */
+int elf_parse(const void *data, size_t len, const char *label, struct elf_obj *o,
+	      struct th_errbuf *eb) TH_MUST_CHECK;
+void elf_release(struct elf_obj *o);
+/* Section name (validated at parse time). */
+const char *elf_sec_name(const struct elf_obj *o, size_t idx);
+/* Symbol name (validated at parse time). */
+const char *elf_sym_name(const struct elf_obj *o, size_t idx);
+/* Whether symbol idx is one this object exports. */
+bool elf_sym_is_export(const struct elf_obj *o, size_t idx);
+/* Whether a relocation type is one reloc.c applies; refusals get a message. */
+int reloc_type_check(const struct elf_obj *o, size_t relsec, uint32_t type,
+		     struct th_errbuf *eb) TH_MUST_CHECK;
+const char *reloc_type_name(uint32_t type);
+
+/* ---- namespace ----------------------------------------------------------- */
+struct lsym {
+	const char *name;
+	uintptr_t addr;
+	struct module *owner;              /* NULL: kernel export */
+	uint32_t hash;
+	struct lsym *hnext;
+};
+int symtab_insert(struct lsym *s, struct th_errbuf *eb) TH_MUST_CHECK;
+void symtab_remove(struct lsym *s);
+struct lsym *symtab_find(const char *name);
+size_t symtab_count(void);
+void symtab_reset(void);
+uint32_t symtab_hash(const char *name);
+
+/* ---- a loaded module ------------------------------------------------------- */
+struct region {
+	size_t off, size;                  /* within module memory; size unrounded */
+	size_t pages_bytes;                /* page-rounded */
+	unsigned prot;
+};
+
+struct module {
+	char name[TH_MODULE_NAME_MAX];
+	char version[TH_MODULE_VERSION_MAX];
+	char description[TH_MODULE_DESC_MAX];
+	const struct th_module_info *info; /* in mem, valid after relocation */
+	uint8_t *mem;
+	size_t mem_bytes;
+	struct region reg[SEC_NCLASS];
+	size_t spill;
+	size_t *sec_off;                   /* per section offset in mem (during load) */
+	struct lsym *exports;
+	size_t n_exports;
+	char *names;                       /* storage of export names */
+	struct loader_edge *edges;         /* owned (out) edges */
+	size_t n_edges, cap_edges;
+	struct loader_edge *in_head;       /* incoming edges */
+	size_t n_in;
+	struct module *next, *prev;        /* load order */
+	bool inited;
+	unsigned mark;                     /* scratch for walks */
+};
+
+/* layout.c: place sections, allocate memory, copy contents. */
+int layout_map(struct elf_obj *o, struct module *m, struct th_errbuf *eb) TH_MUST_CHECK;
+int layout_seal(struct module *m, struct th_errbuf *eb) TH_MUST_CHECK;
+void layout_unmap(struct module *m);
+
+/* reloc.c: compute and write one relocation value. */
+int reloc_apply(uint32_t type, uint8_t *where, uintptr_t p, uintptr_t s, int64_t a) TH_MUST_CHECK;
+size_t reloc_width(uint32_t type);
+
+/* deps.c */
+int deps_reserve(struct module *dep, size_t n) TH_MUST_CHECK;
+int deps_add(struct module *dep, struct module *target, const char *sym, uintptr_t site,
+	     uint32_t type, int64_t addend) TH_MUST_CHECK;
+void deps_drop_out(struct module *dep);
+
+/* loader.c: module list. */
+extern struct module *loader_mods_head;
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * task_impl.h - private to kernel/task/: the task structure and the per-CPU
+ * scheduler state shared by task.c, sched.c, waitq.c, policy.c, stackwalk.c
+ * and tasklist.c.
+ *
+ * Context switch state: kernel code is compiled with -mgeneral-regs-only (no
+ * FPU/SSE/AVX instructions anywhere in the kernel or its modules), so a task's
+ * whole CPU state is the general registers in its saved struct trap_frame;
+ * there is no FPU/SSE state to save.  Tasks run in ring 0 and share the
+ * address space, so no CR3 or TSS.rsp0 switch is needed either.
+ */
+#ifndef THESEUS_TASK_IMPL_H
+#define THESEUS_TASK_IMPL_H
+
+#include "task.h"
+#include "trap.h"
+
+#define TASK_MAGIC 0x7461736bu /* "task" */
+#define GUARD_BYTES 4096u
+#define YIELD_VECTOR 48        /* IRQ_BASE + 16: the software "enter scheduler" */
+
+struct task {
+	uint32_t magic;
+	uint32_t id;
+	char name[TASK_NAME_MAX];
+	enum task_state state;
+	struct sched_entity se;          /* run-queue link and policy fields */
+	struct trap_frame *frame;        /* saved state while not running */
+	uintptr_t stack_lo, stack_hi;    /* usable stack [lo, hi) */
+	uint64_t stack_phys;             /* frame_alloc run: guard page + stack; 0 = not ours */
+	uint64_t wake_ns;                /* TASK_SLEEPING: when */
+	int exit_code;
+	bool detached, joining;
+	struct waitq joiners;            /* the one task in task_join */
+	struct task *wait_next;          /* link in a waitq or the sleep list */
+	struct task *all_next, *all_prev;/* every task */
+	uint64_t cpu_tsc, switches;
+};
+
+/* Per-CPU scheduler state (one CPU now; an array indexed by CPU for SMP). */
+struct sched_cpu {
+	struct task *current;
+	struct task *idle, *main;
+	struct sched_rq rq;                     /* owned here, structured by the policy */
+	const struct sched_policy_ops *policy;
+	char policy_name[16];
+	struct task *sleepers;                  /* sorted by wake_ns */
+	struct task *all;                       /* every live task */
+	struct task *zombies;                   /* detached and exited: to free */
+	size_t ntasks;
+	uint32_t next_id;
+	uint64_t switch_tsc;                    /* when current got the CPU */
+	uint64_t switches;
+	bool running;
+};
+
+extern struct sched_cpu sched_cpu;
+
+/* sched.c */
+void sched_enter(void);                     /* int $48: run the scheduler now */
+void sched_make_ready(struct task *t);      /* interrupts off */
+struct trap_frame *sched_on_tick(struct trap_frame *f);
+struct trap_frame *sched_on_yield(struct trap_frame *f);
+/* policy.c */
+extern const struct sched_policy_ops sched_fifo_ops;
+/* task.c */
+void task_free(struct task *t);
+void task_reap_zombies(void);
+/* stackwalk.c */
+bool task_guard_lookup(uint64_t addr, char *who, size_t cap);
+
+#endif

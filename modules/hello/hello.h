@@ -1,0 +1,15 @@
+/*
+ * hello.h - the API of the hello module (two versions: modules/hello and
+ * modules/hello_v2, swapped live by the demo).  The call counter lives in
+ * statedb ("hello.calls"), so it survives the swap.
+ */
+#ifndef MODULES_HELLO_H
+#define MODULES_HELLO_H
+
+#include <stddef.h>
+
+/* Write a greeting into buf and count the call.  Errors: TH_EINVAL (NULL,
+ * len 0), TH_ERANGE (did not fit; truncated), statedb errors. */
+int hello_greet(char *buf, size_t len);
+
+#endif

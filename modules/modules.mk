@@ -1,0 +1,83 @@
+# modules/modules.mk - the module loader/linker (kernel/loader), the modules,
+# theseus-lint, and the loader's host tests and fuzzer.
+#
+#   make modules                  build/modules/<name>.o for each name in MODULES
+#   make build/theseus-lint       host checker: build/theseus-lint FILE...
+#   make build/tests/unit/loader_test && build/tests/unit/loader_test
+#   make build/fuzz/loader_elf    libFuzzer target; seeds in build/fuzz/loader_elf.seeds/
+#
+# Writing a module: make a folder modules/<name>/ with .c files that include
+# "theseus.h" and declare TH_MODULE("<name>", "1.0", "what it does", .init = f),
+# and add <name> to MODULES below.  Each folder becomes one `ld -r` object.
+
+MODULES := checksum logfmt kv hello hello_v2
+MODULE_OBJS := $(MODULES:%=$(B)/modules/%.o)
+# Boot modules of the GRUB ISO (`make run`) and the demo: one version of each.
+BOOT_MODULES ?= checksum logfmt kv hello
+# The kernel's flags (small code model, -fno-pic, -fno-common, no red zone):
+# the loader handles exactly the relocations this produces.  -Imodules lets a
+# module include another's API header as "checksum/checksum.h".
+MODULE_CFLAGS = $(KERNEL_CFLAGS) -Imodules
+
+LOADER_SRCS := kernel/loader/elf_parse.c kernel/loader/reloc.c kernel/loader/symtab.c \
+	kernel/loader/layout.c kernel/loader/deps.c kernel/loader/loader.c \
+	kernel/loader/introspect.c kernel/loader/relink.c kernel/loader/lint.c
+LOADER_HDRS := kernel/include/loader.h kernel/loader/loader_impl.h \
+	kernel/include/module_abi.h kernel/include/klibc.h kernel/include/err.h
+
+KERNEL_SRCS += $(LOADER_SRCS)
+
+.PHONY: modules
+modules: $(MODULE_OBJS)
+all: modules
+
+# One relocatable object per module folder.
+define MODULE_RULE
+$(B)/modules/$(1).o: $(patsubst modules/$(1)/%.c,$(B)/modules/$(1)/%.o,$(wildcard modules/$(1)/*.c))
+	@mkdir -p $$(@D)
+	ld -r -o $$@ $$^
+endef
+$(foreach m,$(MODULES),$(eval $(call MODULE_RULE,$(m))))
+
+$(B)/modules/%.o: modules/%.c
+	@mkdir -p $(@D)
+	$(KERNEL_CC) $(MODULE_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(wildcard $(B)/modules/*/*.d)
+
+# ---- theseus-lint (host) ----------------------------------------------------
+LINT_SRCS := kernel/loader/lint_main.c kernel/loader/lint.c kernel/loader/elf_parse.c \
+	kernel/loader/reloc.c kernel/lib/err.c kernel/lib/errbuf.c
+HOST_TOOLS += $(B)/theseus-lint
+$(B)/theseus-lint: $(LINT_SRCS) $(LOADER_HDRS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(LINT_SRCS)
+
+# ---- test objects: small modules the loader tests load from file -------------
+LOADER_TEST_OBJS := $(patsubst tests/unit/objs/%.c,$(B)/tests/objs/%.o,$(wildcard tests/unit/objs/*.c))
+TEST_EXTRA_DEPS += $(LOADER_TEST_OBJS)
+$(B)/tests/objs/%.o: tests/unit/objs/%.c kernel/include/theseus.h kernel/include/module_abi.h
+	@mkdir -p $(@D)
+	$(KERNEL_CC) $(MODULE_CFLAGS) -c -o $@ $<
+
+# ---- host unit test ------------------------------------------------------------
+LOADER_TEST_SRCS := tests/unit/loader_test.c tests/unit/loader_hostenv.c \
+	tests/unit/modmem_host.c tests/unit/host_log.c $(LOADER_SRCS) \
+	kernel/lib/err.c kernel/lib/errbuf.c $(wildcard statedb/statedb_*.c)
+UNIT_TESTS += $(B)/tests/unit/loader_test
+$(B)/tests/unit/loader_test: $(LOADER_TEST_SRCS) $(LOADER_HDRS) tests/unit/loader_hostenv.h \
+		$(LOADER_TEST_OBJS) $(MODULE_OBJS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -Ikernel/loader \
+		-DLOADER_TEST_OBJDIR='"$(CURDIR)/$(B)/tests/objs"' \
+		-DLOADER_TEST_MODDIR='"$(CURDIR)/$(B)/modules"' \
+		-o $@ $(LOADER_TEST_SRCS)
+
+# ---- fuzzer ----------------------------------------------------------------------
+LOADER_FUZZ_SRCS := tests/fuzz/loader/fuzz_loader_elf.c tests/unit/modmem_host.c \
+	$(LOADER_SRCS) kernel/lib/err.c kernel/lib/errbuf.c
+FUZZ_TARGETS += $(B)/fuzz/loader_elf
+$(B)/fuzz/loader_elf: $(LOADER_FUZZ_SRCS) $(LOADER_HDRS) $(LOADER_TEST_OBJS) $(MODULE_OBJS)
+	@mkdir -p $(@D) $(B)/fuzz/loader_elf.seeds
+	cp $(LOADER_TEST_OBJS) $(MODULE_OBJS) $(B)/fuzz/loader_elf.seeds/
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(LOADER_FUZZ_SRCS)

@@ -1,0 +1,81 @@
+/*
+ * sched_prio.c - the priority scheduler policy (sched=prio): strict
+ * priorities SCHED_PRIO_MIN (0) .. SCHED_PRIO_MAX (31), higher runs first;
+ * tasks of equal priority share the CPU round-robin with slices of
+ * SCHED_SLICE_TICKS ticks.  A task is preempted at the next tick when a
+ * higher-priority task is ready.  Lower priorities wait while higher ones
+ * are ready (no aging: that is the point of a strict priority policy).
+ *
+ * One FIFO per priority (rq->queues[p]) and a bitmap of non-empty queues,
+ * all in the core's struct sched_rq (see sched_policy.h): this module is
+ * stateless and can take over the queue of another policy.
+ */
+#include "theseus.h"
+#include "sched_policy.h"
+
+static uint32_t prio_of(const struct sched_entity *e)
+{
+	return e->priority > SCHED_PRIO_MAX ? SCHED_PRIO_MAX : e->priority;
+}
+
+static void prio_enqueue(struct sched_rq *rq, struct sched_entity *e)
+{
+	if (e->queued)
+		return;
+	e->queue = prio_of(e);
+	sched_list_add_tail(&rq->queues[e->queue], &e->node);
+	e->queued = 1;
+	rq->nonempty |= 1u << e->queue;
+	rq->nr_queued++;
+}
+
+static void prio_dequeue(struct sched_rq *rq, struct sched_entity *e)
+{
+	if (!e->queued || e->queue >= SCHED_QUEUES)
+		return;
+	sched_list_del(&e->node);
+	e->queued = 0;
+	rq->nr_queued--;
+	if (sched_list_empty(&rq->queues[e->queue]))
+		rq->nonempty &= ~(1u << e->queue);
+}
+
+/* Highest priority with a queued entity; -1 if none. */
+static int highest(const struct sched_rq *rq)
+{
+	return rq->nonempty ? 31 - __builtin_clz(rq->nonempty) : -1;
+}
+
+static struct sched_entity *prio_pick_next(struct sched_rq *rq)
+{
+	int q = highest(rq);
+	if (q < 0 || sched_list_empty(&rq->queues[q]))
+		return NULL;
+	struct sched_entity *e = SCHED_ENTITY_OF(rq->queues[q].next);
+	prio_dequeue(rq, e);
+	e->slice_left = SCHED_SLICE_TICKS;
+	return e;
+}
+
+static bool prio_tick(struct sched_rq *rq, struct sched_entity *cur)
+{
+	if (cur->slice_left)
+		cur->slice_left--;
+	int q = highest(rq);
+	if (q < 0)
+		return false;
+	if ((uint32_t)q > prio_of(cur))
+		return true;
+	return cur->slice_left == 0 && (uint32_t)q == prio_of(cur);
+}
+
+const struct sched_policy_ops sched_prio_ops = {
+	.abi = SCHED_POLICY_ABI,
+	.name = "prio",
+	.enqueue = prio_enqueue,
+	.dequeue = prio_dequeue,
+	.pick_next = prio_pick_next,
+	.tick = prio_tick,
+};
+
+TH_MODULE("sched_prio", "1.0", "priority scheduler policy, 0..31 (sched=prio)");

@@ -1,0 +1,119 @@
+/*
+ * net.h - the network component's one public header: configuration from the
+ * kernel command line, bring-up of the NIC and the lwIP stack, the poll loop,
+ * status/counters, and a small UDP service helper.
+ *
+ * Call order (kernel/boot/main.c):
+ *
+ *     struct net_config cfg;  struct th_errbuf eb;
+ *     if (net_config_parse(cmdline, &cfg, &eb) != TH_OK) -> log eb.msg, use defaults
+ *     net_init(&cfg);                  after pci_init() and interrupts are on
+ *     net_udp_listen(port, fn, ctx);   services (echo is started by net_init)
+ *     for (;;) {
+ *             if (net_poll())
+ *                     continue;
+ *             irq_disable_cpu();             // halt only if no IRQ raced in:
+ *             if (!net_pending())            // "sti; hlt" wakes on an IRQ
+ *                     __asm__ volatile("sti; hlt");   // taken between them
+ *             else
+ *                     irq_enable_cpu();
+ *     }
+ *
+ * Everything except net_config_parse() runs in the main loop only (never from
+ * an interrupt handler): lwIP is single-threaded (NO_SYS=1).  Addresses are
+ * IPv4 in host byte order (10.0.2.15 == 0x0a00020f).
+ */
+#ifndef THESEUS_NET_H
+#define THESEUS_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "klibc.h"
+
+enum net_nic_pref {
+	NET_NIC_ANY = 0,   /* first supported NIC on the PCI bus */
+	NET_NIC_E1000,
+	NET_NIC_VIRTIO,
+};
+
+struct net_config {
+	bool use_static;           /* true: ip=/gw= given; false: DHCP */
+	uint32_t ip, netmask, gw;  /* host byte order; valid when use_static */
+	enum net_nic_pref nic;
+};
+
+/* Fill *out from a kernel command line ("... ip=10.0.2.15/24 gw=10.0.2.2
+ * nic=e1000 ...").  Unknown words are ignored.  Without ip= the result is
+ * DHCP.  On error (malformed ip=/gw=/nic=, gw= without ip=, gw outside the
+ * subnet) returns TH_EINVAL/TH_ERANGE, names the option in eb, and leaves
+ * *out untouched.  Host-testable. */
+int net_config_parse(const char *cmdline, struct net_config *out,
+		     struct th_errbuf *eb) TH_MUST_CHECK;
+
+/* "a.b.c.d" into buf (at least 16 bytes); returns buf. */
+char *net_ip_format(uint32_t ip, char *buf, size_t cap);
+
+/* Find a NIC (cfg->nic preferred), bring up lwIP, start DHCP or the static
+ * address, start the echo service (UDP 7).  TH_ENODEV if no supported NIC. */
+int net_init(const struct net_config *cfg) TH_MUST_CHECK;
+
+/* Pull received frames into lwIP, reclaim transmit slots, track the link,
+ * run lwIP's timers.  Returns the number of frames handled (0 = idle: the
+ * caller may halt until the next interrupt). */
+int net_poll(void);
+
+/* True if the NIC raised an interrupt since the last net_poll() (so the
+ * caller should poll again instead of halting).  Safe with IRQs disabled. */
+bool net_pending(void);
+
+struct net_counters {
+	uint64_t rx_packets, rx_bytes, rx_drops, rx_errors;
+	uint64_t tx_packets, tx_bytes, tx_drops, tx_errors;
+	uint64_t irqs;
+};
+
+struct net_status {
+	bool present;        /* a NIC was found and initialised */
+	bool link_up;
+	bool addr_ok;        /* an address is configured (static or leased) */
+	bool dhcp;
+	uint32_t ip, netmask, gw;   /* host byte order; 0 until configured */
+	uint8_t mac[6];
+	char driver[16];     /* "e1000", "virtio-net", "" */
+	struct net_counters ctr;
+	uint64_t echo_requests;
+};
+void net_status(struct net_status *out);
+
+/* ---- UDP services ----------------------------------------------------- */
+
+/* Who sent a datagram; valid only during the handler call.  The reply_ctx a
+ * handler receives points to one of these. */
+struct net_udp_peer {
+	uint32_t ip;     /* host byte order */
+	uint16_t port;
+};
+
+/* Send len bytes back to the sender of the datagram being handled. */
+typedef int (*net_reply_fn)(void *reply_ctx, const void *data, size_t len);
+
+/* Called from net_poll() for each datagram (data contiguous, len may be 0).
+ * reply_ctx is a struct net_udp_peer * valid only during the call. */
+typedef void (*net_udp_handler_fn)(void *ctx, const void *data, size_t len,
+				   net_reply_fn reply, void *reply_ctx);
+
+#define NET_UDP_SERVICES_MAX 8
+#define NET_UDP_PAYLOAD_MAX 1472   /* largest unfragmented payload on Ethernet */
+
+/* Bind UDP `port` on all addresses.  TH_EEXIST if bound already, TH_EFULL if
+ * NET_UDP_SERVICES_MAX are in use, TH_ENOMEM. */
+int net_udp_listen(uint16_t port, net_udp_handler_fn handler, void *ctx) TH_MUST_CHECK;
+/* Unbind; TH_ENOENT if nothing is bound there. */
+int net_udp_unlisten(uint16_t port) TH_MUST_CHECK;
+
+#define NET_ECHO_PORT 7
+
+#endif

@@ -1,0 +1,59 @@
+# net/net.mk - the network component: lwIP port, NIC drivers (e1000,
+# virtio-net), configuration, UDP services and echo; lwIP itself is compiled
+# from the unpacked Debian source (build/third_party, never committed).
+
+LWIP_DIR := $(B)/third_party/lwip-2.1.3+dfsg1/src
+LWIP_OBJ_DIR := $(B)/third_party_obj/lwip
+
+KERNEL_SRCS += \
+	net/sys_arch.c \
+	net/ethernetif.c \
+	net/e1000.c \
+	net/virtio_net.c \
+	net/net_config.c \
+	net/net_core.c \
+	net/net_udp.c \
+	net/echo.c
+
+# lwIP core, IPv4 and Ethernet: NO_SYS=1 raw API (no api/ files).
+LWIP_SRCS := \
+	core/init.c core/def.c core/inet_chksum.c core/ip.c core/mem.c core/memp.c \
+	core/netif.c core/pbuf.c core/raw.c core/stats.c core/sys.c core/timeouts.c \
+	core/udp.c core/tcp.c core/tcp_in.c core/tcp_out.c \
+	core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c \
+	core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c \
+	netif/ethernet.c
+LWIP_OBJS := $(patsubst %.c,$(LWIP_OBJ_DIR)/%.o,$(LWIP_SRCS))
+KERNEL_EXTRA_OBJS += $(LWIP_OBJS)
+
+# lwIP headers for net/ sources (they include lwip/*.h) and lwIP's own build.
+NET_LWIP_INC := -Inet -Inet/arch/libc -I$(LWIP_DIR)/include
+
+# Third-party code: warnings relaxed (-w) for these objects only.
+$(LWIP_OBJ_DIR)/%.o: $(LWIP_DIR)/%.c net/lwipopts.h net/arch/cc.h net/arch/sys_arch.h
+	@mkdir -p $(dir $@)
+	$(KERNEL_CC) $(KERNEL_CFLAGS) $(NET_LWIP_INC) -w -c $< -o $@
+
+$(LWIP_DIR)/%.c: | setup
+	@true
+
+# net/ sources include lwIP's headers (lwip/*.h, netif/*.h; nothing that
+# clashes with kernel headers).  The libc shim stays on lwIP's own path.
+KERNEL_CFLAGS += -I$(LWIP_DIR)/include
+
+# Host unit tests of the configuration parser.
+UNIT_TESTS += $(B)/tests/unit/test_net_config
+$(B)/tests/unit/test_net_config: tests/unit/test_net_config.c net/net_config.c \
+		kernel/lib/cmdline.c kernel/lib/err.c kernel/lib/errbuf.c net/net.h
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ $(filter %.c,$^)
+
+# QEMU benchmark (make bench): echo RTT and throughput for e1000 and virtio-net,
+# run through a tiny wrapper so it fits the BENCHES list of executables.
+NET_BENCH := tests/bench/net_bench.py
+BENCHES += $(B)/bench/net
+$(B)/bench/net: $(NET_BENCH) tests/qemu/net_util.py $(B)/theseus.elf
+	@mkdir -p $(dir $@)
+	printf '#!/bin/sh\n# net benchmark (QEMU): see tests/bench/net_bench.py\nexec python3 %s "$$@"\n' \
+		$(abspath $(NET_BENCH)) > $@
+	chmod +x $@

@@ -1,0 +1,178 @@
+/*
+ * net_core.c - bring-up and main-loop driving of the network: picks the NIC
+ * on the PCI bus (nic= preference), adds it to lwIP as the default netif,
+ * configures the address (static or DHCP), announces it with a gratuitous
+ * ARP, and in net_poll() feeds received frames to lwIP, follows the link
+ * state and runs lwIP's timers.  Also net_status() for the ready line.
+ */
+#include "cpu.h"
+#include "klibc.h"
+#include "log.h"
+#include "lwip/dhcp.h"
+#include "lwip/etharp.h"
+#include "lwip/init.h"
+#include "lwip/ip4_addr.h"
+#include "lwip/netif.h"
+#include "lwip/timeouts.h"
+#include "net_impl.h"
+#include "netif/ethernet.h"
+
+static struct nic the_nic;
+static struct netif the_netif;
+static bool net_up;
+static bool use_dhcp;
+static bool link_state;
+
+static int nic_probe_one(const struct pci_dev *d, enum net_nic_pref want)
+{
+	if (want != NET_NIC_VIRTIO) {
+		int err = e1000_probe(d, &the_nic);
+		if (err != TH_ENODEV)
+			return err;
+	}
+	if (want != NET_NIC_E1000)
+		return virtio_net_probe(d, &the_nic);
+	return TH_ENODEV;
+}
+
+/* The first supported NIC, preferring cfg->nic; other NICs are left alone. */
+static int nic_find(enum net_nic_pref pref)
+{
+	enum net_nic_pref passes[2] = { pref, NET_NIC_ANY };
+	for (int pass = 0; pass < (pref == NET_NIC_ANY ? 1 : 2); pass++) {
+		for (size_t i = 0; i < pci_count(); i++) {
+			const struct pci_dev *d = pci_get(i);
+			if (!d)
+				break;
+			int err = nic_probe_one(d, passes[pass]);
+			if (err == TH_OK)
+				return TH_OK;
+			if (err != TH_ENODEV)
+				log_warn("net", "%04x:%04x at %02x:%02x.%x unusable: %s", d->vendor,
+					 d->device, d->bus, d->dev, d->fn, th_err_name(err));
+		}
+		if (pass == 0 && pref != NET_NIC_ANY)
+			log_warn("net", "no %s NIC found; trying any",
+				 pref == NET_NIC_E1000 ? "e1000" : "virtio");
+	}
+	return TH_ENODEV;
+}
+
+static void netif_status_changed(struct netif *nif)
+{
+	char ip[16], mask[16], gw[16];
+	uint32_t a = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(nif)));
+	if (!a)
+		return;
+	log_info("net", "address %s netmask %s gateway %s (%s)", net_ip_format(a, ip, sizeof ip),
+		 net_ip_format(lwip_ntohl(ip4_addr_get_u32(netif_ip4_netmask(nif))), mask, sizeof mask),
+		 net_ip_format(lwip_ntohl(ip4_addr_get_u32(netif_ip4_gw(nif))), gw, sizeof gw),
+		 use_dhcp ? "dhcp" : "static");
+	if (netif_is_link_up(nif))
+		etharp_gratuitous(nif);   /* slirp holds frames to unknown MACs */
+}
+
+static void netif_link_changed(struct netif *nif)
+{
+	log_info("net", "link %s", netif_is_link_up(nif) ? "up" : "down");
+	if (netif_is_link_up(nif) && !ip4_addr_isany_val(*netif_ip4_addr(nif)))
+		etharp_gratuitous(nif);
+}
+
+static void deliver(struct nic *n, struct pbuf *p)
+{
+	if (n->netif->input(p, n->netif) != ERR_OK) {
+		pbuf_free(p);
+		n->ctr.rx_drops++;
+	}
+}
+
+static void link_check(void)
+{
+	bool up = the_nic.ops->link_up(&the_nic);
+	if (up == link_state)
+		return;
+	link_state = up;
+	if (up)
+		netif_set_link_up(&the_netif);
+	else
+		netif_set_link_down(&the_netif);
+}
+
+int net_init(const struct net_config *cfg)
+{
+	if (net_up)
+		return TH_EBUSY;
+	if (!cfg)
+		return TH_EINVAL;
+	int err = nic_find(cfg->nic);
+	if (err) {
+		log_warn("net", "no supported NIC (e1000 8086:100e, virtio-net 1af4:1000): network off");
+		return err;
+	}
+	lwip_init();
+	ip4_addr_t ip, mask, gw;
+	ip4_addr_set_u32(&ip, lwip_htonl(cfg->use_static ? cfg->ip : 0));
+	ip4_addr_set_u32(&mask, lwip_htonl(cfg->use_static ? cfg->netmask : 0));
+	ip4_addr_set_u32(&gw, lwip_htonl(cfg->use_static ? cfg->gw : 0));
+	use_dhcp = !cfg->use_static;
+	if (!netif_add(&the_netif, &ip, &mask, &gw, &the_nic, ethernetif_init, ethernet_input)) {
+		log_error("net", "netif_add failed");
+		return TH_EIO;
+	}
+	netif_set_status_callback(&the_netif, netif_status_changed);
+	netif_set_link_callback(&the_netif, netif_link_changed);
+	netif_set_default(&the_netif);
+	netif_set_up(&the_netif);
+	link_state = false;
+	link_check();
+	net_up = true;
+	if (use_dhcp) {
+		log_info("net", "%s: starting DHCP", the_nic.name);
+		if ((err = net_err_from_lwip(dhcp_start(&the_netif)))) {
+			log_error("net", "dhcp_start: %s", th_err_name(err));
+			return err;
+		}
+	}
+	if ((err = net_echo_start()))
+		log_error("net", "echo service: %s", th_err_name(err));
+	return TH_OK;
+}
+
+int net_poll(void)
+{
+	if (!net_up)
+		return 0;
+	the_nic.irq_pending = 0;
+	int n = the_nic.ops->rx_poll(&the_nic, NIC_RX_BUDGET, deliver);
+	if (the_nic.irq_link || n == 0) {
+		the_nic.irq_link = 0;
+		link_check();
+	}
+	sys_check_timeouts();
+	/* Work left in the ring (budget exhausted) or an IRQ that raced: keep going. */
+	return n + (the_nic.irq_pending ? 1 : 0);
+}
+
+bool net_pending(void)
+{
+	return net_up && (the_nic.irq_pending || the_nic.irq_link);
+}
+
+void net_status(struct net_status *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!net_up)
+		return;
+	out->present = true;
+	out->link_up = netif_is_link_up(&the_netif);
+	out->dhcp = use_dhcp;
+	out->ip = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(&the_netif)));
+	out->netmask = lwip_ntohl(ip4_addr_get_u32(netif_ip4_netmask(&the_netif)));
+	out->gw = lwip_ntohl(ip4_addr_get_u32(netif_ip4_gw(&the_netif)));
+	out->addr_ok = out->ip != 0;
+	memcpy(out->mac, the_nic.mac, sizeof out->mac);
+	snprintf(out->driver, sizeof out->driver, "%s", the_nic.name);
+	out->ctr = the_nic.ctr;
+	out->echo_requests = net_echo_count();
+}

@@ -1,0 +1,176 @@
+"""harness.py - boot the kernel in QEMU for tests: headless, TCG by default
+(ACCEL=kvm selects KVM), -no-reboot, isa-debug-exit, serial log in a file,
+a timeout on every wait, and the log printed by tests/run when a test fails.
+
+    g = Guest(cmdline="exit=ready", modules=["hello"])      # QEMU -kernel (multiboot1)
+    g = Guest(boot="iso", cmdline="...", modules=[...])     # GRUB ISO (multiboot2)
+    g = Guest(nic="e1000", hostfwd=[("udp", port, 7)])      # user networking
+    g.start(); g.wait_for(r"ready"); code = g.wait_exit(30)
+
+Exit statuses of the kernel under isa-debug-exit: EXIT_SUCCESS (33),
+EXIT_FAILURE (35), EXIT_FAULT (37).  0 means QEMU stopped otherwise (a triple
+fault with -no-reboot): treat it as a crash.
+"""
+import os
+import re
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(TOP, "build")
+KERNEL = os.path.join(BUILD, "theseus.elf")
+EXIT_SUCCESS, EXIT_FAILURE, EXIT_FAULT = 33, 35, 37
+ACCEL = os.environ.get("ACCEL", "tcg")
+# TCG is slower on a loaded machine: every timeout is scaled by this.
+TIME_SCALE = float(os.environ.get("TEST_TIME_SCALE", "1"))
+
+_local = threading.local()
+
+
+def module_path(name):
+    return os.path.join(BUILD, "modules", name + ".o")
+
+
+def free_port(kind=socket.SOCK_DGRAM):
+    """A free port on 127.0.0.1 (UDP by default) for a host forward."""
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def reset_guests():
+    _local.guests = []
+
+
+def guests_of_this_thread():
+    return list(getattr(_local, "guests", []))
+
+
+def kill_guests():
+    for g in guests_of_this_thread():
+        g.kill()
+
+
+class GuestError(AssertionError):
+    pass
+
+
+class Guest:
+    def __init__(self, cmdline="", modules=(), boot="kernel", nic=None, hostfwd=(),
+                 memory="256M", label=None, netboot_dir=None, extra_args=(), kernel=KERNEL,
+                 module_files=()):
+        self.cmdline = cmdline
+        self.modules = [module_path(m) for m in modules] + list(module_files)
+        self.boot = boot
+        self.nic = nic
+        self.hostfwd = list(hostfwd)
+        self.memory = memory
+        self.netboot_dir = netboot_dir
+        self.extra_args = list(extra_args)
+        self.kernel = kernel
+        self.label = label or f"guest({boot}, '{cmdline}')"
+        self.tmp = tempfile.mkdtemp(prefix="theseus-test-")
+        self.log_path = os.path.join(self.tmp, "serial.log")
+        self.proc = None
+        self.exit_code = None
+        if not hasattr(_local, "guests"):
+            _local.guests = []
+        _local.guests.append(self)
+
+    # --- starting -----------------------------------------------------------
+    def _args(self):
+        args = ["qemu-system-x86_64", "-m", self.memory, "-display", "none", "-no-reboot",
+                "-serial", f"file:{self.log_path}", "-monitor", "none",
+                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+        args += ["-accel", "kvm", "-cpu", "host,-arch-capabilities"] if ACCEL == "kvm" else ["-accel", "tcg"]
+        if self.nic:
+            fwd = "".join(f",hostfwd={p}:127.0.0.1:{h}-:{g}" for p, h, g in self.hostfwd)
+            netdev = f"user,id=n0{fwd}"
+            if self.boot == "net":
+                netdev += f",tftp={self.netboot_dir},bootfile=boot.ipxe"
+            dev = {"e1000": "e1000", "virtio": "virtio-net-pci"}.get(self.nic, self.nic)
+            args += ["-netdev", netdev, "-device", f"{dev},netdev=n0"]
+        else:
+            args += ["-nic", "none"]
+        if self.boot == "kernel":
+            args += ["-kernel", self.kernel, "-append", self.cmdline]
+            if self.modules:
+                args += ["-initrd", ",".join(self.modules)]
+        elif self.boot == "iso":
+            iso = os.path.join(self.tmp, "theseus.iso")
+            subprocess.run([os.path.join(TOP, "tools", "mkiso"), iso, self.kernel, self.cmdline]
+                           + self.modules, check=True)
+            args += ["-boot", "d", "-cdrom", iso]
+        elif self.boot == "net":
+            args += ["-boot", "n"]
+        else:
+            raise ValueError(self.boot)
+        return args + self.extra_args
+
+    def start(self):
+        open(self.log_path, "w").close()
+        self.proc = subprocess.Popen(self._args(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        return self
+
+    # --- observing ----------------------------------------------------------
+    @property
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                text = f.read().decode("utf-8", "replace").replace("\r\n", "\n")
+        except FileNotFoundError:
+            text = ""
+        if self.proc and self.proc.poll() is not None and self.proc.stdout:
+            out = self.proc.stdout.read().decode("utf-8", "replace")
+            if out:
+                self._qemu_out = getattr(self, "_qemu_out", "") + out
+        extra = getattr(self, "_qemu_out", "")
+        return text + (f"\n[qemu said: {extra.strip()}]" if extra.strip() else "")
+
+    def wait_for(self, pattern, timeout=30, start=0):
+        """Wait until the serial log (from offset `start`) matches pattern."""
+        rx = re.compile(pattern, re.M)
+        deadline = time.time() + timeout * TIME_SCALE
+        while True:
+            m = rx.search(self.log, start)
+            if m:
+                return m
+            if self.proc.poll() is not None:
+                self.exit_code = self.proc.returncode
+                m = rx.search(self.log, start)
+                if m:
+                    return m
+                raise GuestError(f"{self.label}: QEMU exited ({self.exit_code}) before /{pattern}/")
+            if time.time() > deadline:
+                raise GuestError(f"{self.label}: no /{pattern}/ within {timeout} s")
+            time.sleep(0.05)
+
+    def wait_exit(self, timeout=30):
+        try:
+            self.exit_code = self.proc.wait(timeout * TIME_SCALE)
+        except subprocess.TimeoutExpired:
+            raise GuestError(f"{self.label}: still running after {timeout} s")
+        return self.exit_code
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def boot_ready(timeout=60, **kw):
+    """Start a guest and wait for its ready line; returns (guest, ready match)."""
+    g = Guest(**kw).start()
+    m = g.wait_for(r"theseus: ready:.*$", timeout)
+    return g, m
+
+
+def expect(cond, msg):
+    if not cond:
+        raise GuestError(msg)

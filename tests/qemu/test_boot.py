@@ -1,0 +1,89 @@
+"""test_boot.py - the boot foundation: both boot paths reach `ready`, the
+fault report and W^X work, bad boot input is reported, not fatal."""
+import re
+import subprocess
+
+from harness import (EXIT_FAILURE, EXIT_FAULT, EXIT_SUCCESS, KERNEL, Guest, boot_ready,
+                     expect)
+
+
+def test_image_has_both_multiboot_headers():
+    for flag in ("--is-x86-multiboot", "--is-x86-multiboot2"):
+        r = subprocess.run(["grub-file", flag, KERNEL])
+        expect(r.returncode == 0, f"grub-file {flag} failed")
+
+
+def test_multiboot1_kernel_reaches_ready():
+    g, m = boot_ready(cmdline="exit=ready hz=250", nic="e1000")
+    log = g.log
+    expect("(multiboot1)" in log, "not booted via multiboot1")
+    expect(re.search(r"command line 'exit=ready hz=250'", log), "image path not stripped")
+    expect(re.search(r"pci: 00:0[0-9a-f]\.0 8086:100e ethernet", log), "e1000 not enumerated")
+    expect("tick 250 Hz" in log, "hz= not applied")
+    expect(re.search(r"mem: .* available", log), "memory map not printed")
+    expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}, want {EXIT_SUCCESS}")
+
+
+def test_grub_iso_multiboot2_reaches_ready():
+    g, m = boot_ready(boot="iso", cmdline="exit=ready loglevel=debug")
+    expect("(multiboot2)" in g.log and "GRUB" in g.log, "not booted by GRUB multiboot2")
+    expect("cmdline 'exit=ready loglevel=debug'" in m.group(0), "GRUB command line wrong")
+    expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
+
+
+def _fault(selftest, pattern):
+    g = Guest(cmdline=f"selftest={selftest}").start()
+    g.wait_for(r"\*\*\* FAULT: " + pattern, 30)
+    g.wait_for(r"backtrace:\n\s+#0 .*\n\s+#1 .*(selftest_run|kmain)", 10)
+    code = g.wait_exit(10)
+    expect(code == EXIT_FAULT, f"exit status {code}, want {EXIT_FAULT} (fault)")
+    return g
+
+
+def test_pagefault_report():
+    g = _fault("pagefault", r"page fault \(vector 14")
+    expect(re.search(r"CR2 000007ffffff?f000", g.log), "CR2 not reported")
+    expect(re.search(r"RIP [0-9a-f]{16}\s+selftest_run\+0x", g.log), "RIP not symbolized")
+    expect("RAX" in g.log and "R15" in g.log, "registers missing")
+
+
+def test_write_to_kernel_text_faults():
+    g = _fault("wx", r"page fault \(vector 14, error 0x3\)")
+    expect("protection violation, write" in g.log, "not a write protection fault")
+
+
+def test_execute_data_faults():
+    g = _fault("nx", r"page fault \(vector 14, error 0x11\)")
+    expect("instruction fetch" in g.log, "not an instruction fetch fault")
+
+
+def test_stack_overflow_hits_guard_page():
+    g = Guest(cmdline="selftest=stack").start()
+    g.wait_for(r"\*\*\* FAULT: double fault", 30)
+    g.wait_for(r"stack overflow", 5)
+    expect(g.wait_exit(10) == EXIT_FAULT, f"exit status {g.exit_code}")
+
+
+def test_heap_misuse_is_caught():
+    g = Guest(cmdline="selftest=heap").start()
+    g.wait_for(r"double free", 30)
+    g.wait_for(r"heap overflow", 10)
+    expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
+
+
+def test_unknown_selftest_fails_cleanly():
+    g = Guest(cmdline="selftest=bogus").start()
+    g.wait_for(r"unknown selftest 'bogus'", 30)
+    expect(g.wait_exit(10) == EXIT_FAILURE, f"exit status {g.exit_code}")
+
+
+def test_absurd_boot_module_is_skipped():
+    # A boot module bigger than the limit is skipped with a clear message.
+    import os
+    import tempfile
+    big = os.path.join(tempfile.mkdtemp(), "huge.o")
+    with open(big, "wb") as f:
+        f.truncate(65 << 20)
+    g, m = boot_ready(cmdline="exit=ready", module_files=[big], memory="512M")
+    expect(re.search(r"boot module '.*huge.o.*' skipped: absurd size", g.log), "no message")
+    expect("0 of 0 boot modules" in m.group(0), "module not skipped")

@@ -1,0 +1,37 @@
+# tests/tests.mk - `make test`, `make bench`, `make fuzz`.
+# Unit suites (UNIT_TESTS), fuzz targets (FUZZ_TARGETS) and benchmarks
+# (BENCHES) are listed by each component's fragment; tests/run runs them all
+# plus the QEMU tests in tests/qemu/ and prints one "N passed, N failed" line.
+
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
+
+UNIT_TESTS += $(B)/tests/unit/boot_test $(B)/tests/unit/mm_test
+BOOT_TEST_SRCS := tests/unit/boot_test.c kernel/boot/multiboot.c kernel/lib/cmdline.c \
+	kernel/lib/err.c kernel/lib/errbuf.c
+MM_TEST_SRCS := tests/unit/mm_test.c kernel/mm/frame.c kernel/mm/heap.c tests/unit/host_log.c \
+	kernel/lib/err.c
+$(B)/tests/unit/boot_test: $(BOOT_TEST_SRCS) | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ $(BOOT_TEST_SRCS)
+$(B)/tests/unit/mm_test: $(MM_TEST_SRCS) | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ $(MM_TEST_SRCS)
+
+FUZZ_TARGETS += $(B)/fuzz/bootinfo
+$(B)/fuzz/bootinfo: tests/fuzz/bootinfo_fuzz.c kernel/boot/multiboot.c kernel/lib/cmdline.c \
+		kernel/lib/err.c kernel/lib/errbuf.c | setup
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^
+
+TEST_DEPS = $(UNIT_TESTS) $(FUZZ_TARGETS) $(B)/theseus.elf $(B)/theseus.iso $(HOST_TOOLS) \
+	$(foreach m,$(MODULES),$(B)/modules/$(m).o) $(TEST_EXTRA_DEPS)
+
+test: $(TEST_DEPS) | setup
+	python3 tests/run --unit $(UNIT_TESTS) --fuzz $(FUZZ_TARGETS) --fuzz-seconds $(FUZZ_SMOKE_SECONDS)
+
+fuzz: $(FUZZ_TARGETS) | setup
+	python3 tests/run --only-fuzz --fuzz $(FUZZ_TARGETS) --fuzz-seconds $(FUZZ_SECONDS)
+
+bench: $(BENCHES) $(B)/theseus.elf $(HOST_TOOLS) $(foreach m,$(MODULES),$(B)/modules/$(m).o) | setup
+	python3 tests/bench/run --out $(B)/bench/results.txt $(BENCHES)

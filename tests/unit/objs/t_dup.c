@@ -1,0 +1,16 @@
+/*
+ * t_dup.c - test module "t_dup": exports tm_add, which t_math exports too.
+ */
+#include "theseus.h"
+
+int td_other(void)
+{
+	return 1;
+}
+
+int tm_add(int a, int b)
+{
+	return a - b;
+}
+
+TH_MODULE("t_dup", "1.0", "test: duplicate export");

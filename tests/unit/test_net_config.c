@@ -1,0 +1,93 @@
+/*
+ * test_net_config.c - host unit tests of net_config_parse(): DHCP default,
+ * static ip=/gw=, nic= preference, and rejection of malformed values
+ * (leaving the output untouched).
+ */
+#include "check.h"
+#include "net.h"
+
+static void test_dhcp_default(void)
+{
+	struct net_config c;
+	struct th_errbuf eb;
+	CHECK_EQ(net_config_parse("build/theseus.elf loglevel=debug", &c, &eb), TH_OK);
+	CHECK(!c.use_static);
+	CHECK_EQ(c.nic, NET_NIC_ANY);
+	CHECK_EQ(net_config_parse("", &c, &eb), TH_OK);
+	CHECK(!c.use_static);
+}
+
+static void test_static(void)
+{
+	struct net_config c;
+	struct th_errbuf eb;
+	CHECK_EQ(net_config_parse("ip=10.0.2.15/24 gw=10.0.2.2 nic=virtio", &c, &eb), TH_OK);
+	CHECK(c.use_static);
+	CHECK_EQ(c.ip, 0x0a00020f);
+	CHECK_EQ(c.netmask, 0xffffff00u);
+	CHECK_EQ(c.gw, 0x0a000202);
+	CHECK_EQ(c.nic, NET_NIC_VIRTIO);
+	CHECK_EQ(net_config_parse("ip=192.168.1.7/16", &c, &eb), TH_OK);
+	CHECK_EQ(c.netmask, 0xffff0000u);
+	CHECK_EQ(c.gw, 0);
+	CHECK_EQ(net_config_parse("ip=172.16.0.9", &c, &eb), TH_OK);   /* default /24 */
+	CHECK_EQ(c.netmask, 0xffffff00u);
+	CHECK_EQ(net_config_parse("nic=e1000", &c, &eb), TH_OK);
+	CHECK_EQ(c.nic, NET_NIC_E1000);
+}
+
+static void expect_bad(const char *cmdline, int want, const char *word)
+{
+	struct net_config c = { .use_static = true, .ip = 0x01020304, .nic = NET_NIC_E1000 };
+	struct th_errbuf eb = { "" };
+	CHECK_EQ(net_config_parse(cmdline, &c, &eb), want);
+	CHECK(c.ip == 0x01020304 && c.use_static && c.nic == NET_NIC_E1000);
+	if (!strstr(eb.msg, word)) {
+		fprintf(stderr, "  message for \"%s\" lacks \"%s\": %s\n", cmdline, word, eb.msg);
+		CHECK(0);
+	}
+}
+
+static void test_malformed(void)
+{
+	expect_bad("ip=10.0.2", TH_EINVAL, "ip=");
+	expect_bad("ip=10.0.2.15.4", TH_EINVAL, "ip=");
+	expect_bad("ip=10.0.2.256/24", TH_ERANGE, "ip=");
+	expect_bad("ip=10.0.2.15/33", TH_ERANGE, "ip=");
+	expect_bad("ip=10.0.2.15/0", TH_ERANGE, "ip=");
+	expect_bad("ip=10.0.2.15/24x", TH_EINVAL, "ip=");
+	expect_bad("ip=10.0.2.15/", TH_EINVAL, "ip=");
+	expect_bad("ip=0010.0.2.15", TH_EINVAL, "ip=");
+	expect_bad("ip=-1.0.2.15", TH_EINVAL, "ip=");
+	expect_bad("ip=10.0.2.0/24", TH_EINVAL, "usable");
+	expect_bad("ip=10.0.2.255/24", TH_EINVAL, "usable");
+	expect_bad("ip=127.0.0.1/8", TH_EINVAL, "usable");
+	expect_bad("ip=224.0.0.1/8", TH_EINVAL, "usable");
+	expect_bad("ip", TH_EINVAL, "ip");
+	expect_bad("ip=", TH_EINVAL, "ip=");
+	expect_bad("gw=10.0.2.2", TH_EINVAL, "gw=");
+	expect_bad("ip=10.0.2.15/24 gw=10.0.3.2", TH_ERANGE, "gw=");
+	expect_bad("ip=10.0.2.15/24 gw=10.0.2.15", TH_ERANGE, "gw=");
+	expect_bad("ip=10.0.2.15/24 gw=10.0.2", TH_EINVAL, "gw=");
+	expect_bad("nic=rtl8139", TH_EINVAL, "nic=");
+	expect_bad("ip=10.0.2.15/24aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", TH_EINVAL, "ip=");
+	struct net_config c;
+	CHECK_EQ(net_config_parse(NULL, &c, NULL), TH_EINVAL);
+}
+
+static void test_format(void)
+{
+	char buf[16];
+	CHECK_STR(net_ip_format(0x0a00020f, buf, sizeof buf), "10.0.2.15");
+	CHECK_STR(net_ip_format(0xffffffff, buf, sizeof buf), "255.255.255.255");
+	CHECK_STR(net_ip_format(0, buf, sizeof buf), "0.0.0.0");
+}
+
+int main(void)
+{
+	RUN(test_dhcp_default);
+	RUN(test_static);
+	RUN(test_malformed);
+	RUN(test_format);
+	return check_summary("net_config");
+}

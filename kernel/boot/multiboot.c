@@ -124,14 +124,16 @@ static void add_module(struct boot_info *bi, uint64_t start, uint64_t end, const
 
 static void add_mmap(struct boot_info *bi, uint64_t base, uint64_t len, uint32_t type)
 {
+	if (base + len < base)
+		len = UINT64_MAX - base; /* may leave 0 (base = UINT64_MAX): dropped below */
+	if (base + len < base)
+		len = UINT64_MAX - base; /* clamp a range that wraps around */
 	if (!len)
 		return;
 	if (bi->mmap_count == BOOT_MMAP_MAX) {
 		warn(bi, "memory map entry ignored: more than %d entries", BOOT_MMAP_MAX);
 		return;
 	}
-	if (base + len < base)
-		len = UINT64_MAX - base;
 	bi->mmap[bi->mmap_count++] = (struct boot_mmap_entry){ base, len, type };
 }
 

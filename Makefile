@@ -14,6 +14,9 @@
 SHELL := /bin/bash
 B := build
 
+# V=1 prints every command.
+Q := $(if $(V),,@)
+
 # QEMU accelerator: tcg by default (nested KVM is slower here); ACCEL=kvm otherwise.
 ACCEL ?= tcg
 export ACCEL
@@ -39,9 +42,10 @@ setup:
 	@tools/setup
 
 # Components, each adding its sources, tests and rules in <name>/<name>.mk.
-COMPONENTS ?= statedb modules net
+COMPONENTS ?= statedb modules net proto ctl
 include kernel/config.mk
 include $(foreach c,$(COMPONENTS),$(c)/$(c).mk)
+include tools/netboot.mk
 KERNEL_SRCS += $(EXTRA_KERNEL_SRCS)
 include kernel/kernel.mk
 include tests/tests.mk
@@ -53,6 +57,10 @@ run: $(B)/theseus.iso | setup
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-boot d -cdrom $(B)/theseus.iso; \
 	rc=$$?; [ $$rc = 1 -o $$rc = 33 ] || echo "qemu exit status $$rc"
+
+# The README's first command: boot, push hello_v2 with theseusctl, swap it live.
+demo: all | setup
+	tools/demo
 
 clean:
 	rm -rf $(B)/kernel $(B)/tests $(B)/fuzz $(B)/modules $(B)/ctl $(B)/gen \

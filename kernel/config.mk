@@ -30,6 +30,8 @@ KERNEL_SRCS += \
 	kernel/core/selftest.c \
 	kernel/core/exports.c \
 	kernel/core/boot_modules.c \
+	kernel/core/control_inspect.c \
+	kernel/core/control.c \
 	kernel/dev/serial.c \
 	kernel/dev/pic.c \
 	kernel/dev/timer.c \
@@ -39,3 +41,14 @@ KERNEL_SRCS += \
 	kernel/mm/paging.c \
 	kernel/mm/heap.c \
 	kernel/mm/modmem.c
+
+# tasks and scheduler (kernel/task/; policies are modules: modules/sched_*)
+KERNEL_SRCS += kernel/task/task.c kernel/task/sched.c kernel/task/waitq.c \
+	kernel/task/policy.c kernel/task/stackwalk.c kernel/task/tasklist.c \
+	kernel/task/sched_selftest.c
+
+# ---- live swap engine (kernel/swap/; its loader half is kernel/loader/stage.c) ----
+KERNEL_SRCS += kernel/swap/swap.c kernel/swap/swap_track.c kernel/swap/swap_retire.c \
+	kernel/swap/swap_history.c kernel/swap/swap_plat.c kernel/swap/swap_boot.c \
+	kernel/swap/swap_stress.c
+# ---- end live swap engine ----

@@ -10,11 +10,13 @@ KERNEL_CMDLINE ?=
 
 $(KOBJ)/%.o: %.c | setup
 	@mkdir -p $(dir $@)
-	$(KERNEL_CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(KERNEL_CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(KOBJ)/%.o: %.S | setup
 	@mkdir -p $(dir $@)
-	$(KERNEL_CC) $(KERNEL_ASFLAGS) -MMD -MP -c $< -o $@
+	@echo "  AS      $<"
+	$(Q)$(KERNEL_CC) $(KERNEL_ASFLAGS) -MMD -MP -c $< -o $@
 
 -include $(shell find $(KOBJ) -name '*.d' 2>/dev/null)
 

@@ -10,7 +10,7 @@
 # "theseus.h" and declare TH_MODULE("<name>", "1.0", "what it does", .init = f),
 # and add <name> to MODULES below.  Each folder becomes one `ld -r` object.
 
-MODULES := checksum logfmt kv hello hello_v2
+MODULES := checksum logfmt kv hello hello_v2 sched_rr sched_prio swapcaller hello_broken
 MODULE_OBJS := $(MODULES:%=$(B)/modules/%.o)
 # Boot modules of the GRUB ISO (`make run`) and the demo: one version of each.
 BOOT_MODULES ?= checksum logfmt kv hello
@@ -21,7 +21,8 @@ MODULE_CFLAGS = $(KERNEL_CFLAGS) -Imodules
 
 LOADER_SRCS := kernel/loader/elf_parse.c kernel/loader/reloc.c kernel/loader/symtab.c \
 	kernel/loader/layout.c kernel/loader/deps.c kernel/loader/loader.c \
-	kernel/loader/introspect.c kernel/loader/relink.c kernel/loader/lint.c
+	kernel/loader/introspect.c kernel/loader/relink.c kernel/loader/lint.c \
+	kernel/loader/stage.c
 LOADER_HDRS := kernel/include/loader.h kernel/loader/loader_impl.h \
 	kernel/include/module_abi.h kernel/include/klibc.h kernel/include/err.h
 
@@ -72,6 +73,19 @@ $(B)/tests/unit/loader_test: $(LOADER_TEST_SRCS) $(LOADER_HDRS) tests/unit/loade
 		-DLOADER_TEST_OBJDIR='"$(CURDIR)/$(B)/tests/objs"' \
 		-DLOADER_TEST_MODDIR='"$(CURDIR)/$(B)/modules"' \
 		-o $@ $(LOADER_TEST_SRCS)
+
+# ---- swap engine host test (kernel/swap + kernel/loader/stage.c) ---------------
+SWAP_SRCS := kernel/swap/swap.c kernel/swap/swap_track.c kernel/swap/swap_retire.c \
+	kernel/swap/swap_history.c
+SWAP_TEST_SRCS := tests/unit/swap_test.c tests/unit/swap_plat_host.c tests/unit/loader_hostenv.c \
+	tests/unit/modmem_host.c tests/unit/host_log.c $(SWAP_SRCS) $(LOADER_SRCS) \
+	kernel/lib/err.c kernel/lib/errbuf.c $(wildcard statedb/statedb_*.c)
+UNIT_TESTS += $(B)/tests/unit/swap_test
+$(B)/tests/unit/swap_test: $(SWAP_TEST_SRCS) $(LOADER_HDRS) kernel/include/swap.h \
+		kernel/swap/swap_impl.h tests/unit/swap_plat_host.h $(LOADER_TEST_OBJS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -DSWAP_TEST_OBJDIR='"$(CURDIR)/$(B)/tests/objs"' \
+		-o $@ $(SWAP_TEST_SRCS)
 
 # ---- fuzzer ----------------------------------------------------------------------
 LOADER_FUZZ_SRCS := tests/fuzz/loader/fuzz_loader_elf.c tests/unit/modmem_host.c \

@@ -18,6 +18,12 @@ $(B)/tests/unit/mm_test: $(MM_TEST_SRCS) | setup
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ $(MM_TEST_SRCS)
 
+# fmt_test includes kernel/lib/fmt.c itself (renaming vsnprintf/snprintf).
+UNIT_TESTS += $(B)/tests/unit/fmt_test
+$(B)/tests/unit/fmt_test: tests/unit/fmt_test.c kernel/lib/fmt.c tests/unit/check.h | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ tests/unit/fmt_test.c
+
 FUZZ_TARGETS += $(B)/fuzz/bootinfo
 $(B)/fuzz/bootinfo: tests/fuzz/bootinfo_fuzz.c kernel/boot/multiboot.c kernel/lib/cmdline.c \
 		kernel/lib/err.c kernel/lib/errbuf.c | setup
@@ -35,3 +41,12 @@ fuzz: $(FUZZ_TARGETS) | setup
 
 bench: $(BENCHES) $(B)/theseus.elf $(HOST_TOOLS) $(foreach m,$(MODULES),$(B)/modules/$(m).o) | setup
 	python3 tests/bench/run --out $(B)/bench/results.txt $(BENCHES)
+
+# ---- tasks and scheduler (issue 6): host tests of the policy modules ---------
+SCHED_POLICY_TEST_SRCS := tests/unit/sched_policy_test.c modules/sched_rr/sched_rr.c \
+	modules/sched_prio/sched_prio.c
+UNIT_TESTS += $(B)/tests/unit/sched_policy_test
+$(B)/tests/unit/sched_policy_test: $(SCHED_POLICY_TEST_SRCS) kernel/include/sched_policy.h \
+		tests/unit/check.h | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -Imodules -o $@ $(SCHED_POLICY_TEST_SRCS)

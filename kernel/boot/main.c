@@ -6,6 +6,7 @@
 #include "boot_modules.h"
 #include "bootinfo.h"
 #include "cmdline.h"
+#include "control.h"
 #include "cpu.h"
 #include "frame.h"
 #include "heap.h"
@@ -20,6 +21,8 @@
 #include "serial.h"
 #include "shutdown.h"
 #include "statedb.h"
+#include "swap.h"
+#include "task.h"
 #include "trap.h"
 #include "version.h"
 #include "vmm.h"
@@ -27,6 +30,7 @@
 extern char _load_start[], _kernel_end[];
 
 static struct boot_info boot;
+static char cmdline_shown[CMDLINE_MAX]; /* the command line with key= redacted */
 static uint8_t frame_bitmap[FRAME_BITMAP_BYTES(0, FRAME_LIMIT)];
 
 /* Boot-loader memory is read through this: identity, below 4 GiB, never page 0. */
@@ -47,9 +51,10 @@ static void parse_boot_info(uint32_t magic, uint32_t info)
 	}
 	for (size_t i = 0; i < boot.warning_count; i++)
 		log_warn("boot", "%s", boot.warnings[i]);
+	cmdline_redact(boot.cmdline, cmdline_shown, sizeof cmdline_shown);
 	log_info("boot", "loader '%s' (multiboot%d), command line '%s'",
 		 boot.loader_name[0] ? boot.loader_name : "?", boot.protocol == BOOT_MULTIBOOT2 ? 2 : 1,
-		 boot.cmdline);
+		 cmdline_shown);
 	char level[8];
 	if (!cmdline_get(boot.cmdline, "loglevel", level, sizeof level)) {
 		static const char *const names[] = { "debug", "info", "warn", "error" };
@@ -150,7 +155,7 @@ static void ready(void)
 		"%zu PCI devices, boot %llu ms, cmdline '%s'\n",
 		ip, ns.present ? ns.driver : "no NIC",
 		(unsigned long long)((uint64_t)frame_free_count() * FRAME_SIZE >> 20),
-		modules_loaded, boot.module_count, pci_count(), (unsigned long long)time_ms(), boot.cmdline);
+		modules_loaded, boot.module_count, pci_count(), (unsigned long long)time_ms(), cmdline_shown);
 }
 
 /* The kernel's main loop: feed received frames to lwIP, run its timers,
@@ -160,11 +165,12 @@ static __attribute__((noreturn)) void main_loop(void)
 	for (;;) {
 		if (net_poll())
 			continue;
+		if (swap_retiring_count())
+			swap_reap();           /* free old module versions no task uses */
 		irq_disable_cpu();
 		if (!net_pending())
-			__asm__ volatile("sti; hlt" ::: "memory"); /* no lost wake-up */
-		else
-			irq_enable_cpu();
+			task_poll_wait(); /* run ready tasks, else sti; hlt: no lost wake-up */
+		irq_enable_cpu();
 	}
 }
 
@@ -181,7 +187,10 @@ void kmain(uint32_t magic, uint32_t info)
 	pci_init();                    /* enumerate, assign BARs */
 	init_statedb();                /* state that outlives modules */
 	modules_loaded = boot_modules_load(&boot); /* link the boot modules */
+	sched_init(boot.cmdline);      /* kmain becomes task "main"; policy module */
+	swap_boot_run(&boot);          /* swap=mod:bootmod live swaps (kernel/swap) */
 	init_network();                /* NIC driver, lwIP, DHCP or static address */
+	control_init(&boot);           /* the UDP swap endpoint (key=, port=) */
 
 	char test[32];
 	if (!cmdline_get(boot.cmdline, "selftest", test, sizeof test))

@@ -125,9 +125,7 @@ static void add_module(struct boot_info *bi, uint64_t start, uint64_t end, const
 static void add_mmap(struct boot_info *bi, uint64_t base, uint64_t len, uint32_t type)
 {
 	if (base + len < base)
-		len = UINT64_MAX - base; /* may leave 0 (base = UINT64_MAX): dropped below */
-	if (base + len < base)
-		len = UINT64_MAX - base; /* clamp a range that wraps around */
+		len = UINT64_MAX - base; /* clamp a wrapping range; may leave 0: dropped below */
 	if (!len)
 		return;
 	if (bi->mmap_count == BOOT_MMAP_MAX) {

@@ -9,15 +9,30 @@
 #include "boot_modules.h"
 
 #include "cmdline.h"
+#include "control.h"
 #include "exports.h"
 #include "klibc.h"
 #include "loader.h"
 #include "log.h"
+#include "module_abi.h"
+#include "swap.h"
+
+/* Remember which object a module came from (ls shows its hash; a swap to
+ * the same object is recognised as done). */
+static void record(const struct module *m, const struct loader_blob *b)
+{
+	control_record_object(loader_module_info(m)->name, b->data, b->len);
+	if (swap_track_object(loader_module_info(m)->name, b->data, b->len)) /* for swap_rollback */
+		log_warn("modules", "%s: the swap engine cannot keep its object", b->name);
+}
 
 static bool load_one(const struct loader_blob *b, struct th_errbuf *eb)
 {
 	struct module *m;
-	return loader_load(b->data, b->len, b->name, &m, eb) == TH_OK;
+	if (loader_load(b->data, b->len, b->name, &m, eb) != TH_OK)
+		return false;
+	record(m, b);
+	return true;
 }
 
 size_t boot_modules_load(const struct boot_info *boot)
@@ -39,13 +54,20 @@ size_t boot_modules_load(const struct boot_info *boot)
 	}
 	log_info("modules", "%zu kernel exports; spill policy %s", n_exports,
 		 loader_get_spill_policy() == LOADER_SPILL_REJECT ? "reject" : "warn");
-	size_t n = boot->module_count;
-	if (!n)
-		return 0;
+	size_t n = 0, idx[BOOT_MODULES_MAX]; /* blob i is boot module idx[i] */
 	struct loader_blob blobs[BOOT_MODULES_MAX];
 	bool done[BOOT_MODULES_MAX] = { false };
+	for (size_t j = 0; j < boot->module_count; j++) {
+		if (swap_boot_is_source(boot, boot->modules[j].name)) /* swap=, swapsrc= */
+			log_info("modules", "boot module '%s' kept as a swap source, not loaded",
+				 boot->modules[j].name);
+		else
+			idx[n++] = j;
+	}
+	if (!n)
+		return 0;
 	for (size_t i = 0; i < n; i++) {
-		const struct boot_module *bm = &boot->modules[i];
+		const struct boot_module *bm = &boot->modules[idx[i]];
 		blobs[i] = (struct loader_blob){ (const void *)(uintptr_t)bm->start, bm->len, bm->name };
 		if (bm->start % 8) { /* the loader wants 8-byte alignment: copy */
 			void *copy = kmalloc(bm->len ? bm->len : 1);
@@ -55,8 +77,11 @@ size_t boot_modules_load(const struct boot_info *boot)
 		}
 	}
 	size_t loaded = 0;
-	if (loader_load_batch(blobs, n, NULL, &eb) == TH_OK) {
+	struct module *mods[BOOT_MODULES_MAX];
+	if (loader_load_batch(blobs, n, mods, &eb) == TH_OK) {
 		loaded = n;
+		for (size_t i = 0; i < n; i++)
+			record(mods[i], &blobs[i]);
 	} else {
 		log_warn("modules", "loading all %zu boot modules together failed (%s); loading one by one",
 			 n, eb.msg);
@@ -80,7 +105,7 @@ size_t boot_modules_load(const struct boot_info *boot)
 		}
 	}
 	for (size_t i = 0; i < n; i++)
-		if (blobs[i].data != (const void *)(uintptr_t)boot->modules[i].start)
+		if (blobs[i].data != (const void *)(uintptr_t)boot->modules[idx[i]].start)
 			kfree((void *)(uintptr_t)blobs[i].data);
 	char list[1536];
 	loader_format_list(list, sizeof list);

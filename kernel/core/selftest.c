@@ -7,6 +7,8 @@
 #include "klibc.h"
 #include "log.h"
 #include "shutdown.h"
+#include "swap.h"
+#include "task.h"
 
 extern char _text_start[], _data_start[];
 
@@ -57,8 +59,12 @@ void selftest_run(const char *name)
 		sink = recurse(0);
 	} else if (!strcmp(name, "heap")) {
 		heap_check();
+	} else if (!strcmp(name, "swapstress")) {
+		swap_selftest_stress(); /* kernel/swap/swap_stress.c */
+	} else if (!strncmp(name, "sched_", 6)) {
+		sched_selftest_run(name); /* kernel/task/sched_selftest.c */
 	} else {
-		log_error("selftest", "unknown selftest '%s' (pagefault, null, wx, nx, stack, heap)", name);
+		log_error("selftest", "unknown selftest '%s' (pagefault, null, wx, nx, stack, heap, swapstress, sched_*)", name);
 		shutdown(SHUTDOWN_FAILURE);
 	}
 	log_error("selftest", "selftest=%s did not fault", name);

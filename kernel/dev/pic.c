@@ -26,6 +26,7 @@ static unsigned long counts[IRQ_LINES];
 static uint16_t mask = 0xFFFF;
 static struct spinlock irq_lock = SPINLOCK_INIT;
 static irq_line_hook_fn line0_hook;
+static irq_line_hook_fn soft_hook; /* vector 48 (int $48): the scheduler */
 
 static void write_mask(void)
 {
@@ -43,8 +44,8 @@ static void unmask(unsigned line)
 
 static struct trap_frame *dispatch(unsigned line, struct trap_frame *f)
 {
-	if (line >= IRQ_LINES)
-		return f; /* vector 48: software yield, handled by the scheduler hook */
+	if (line >= IRQ_LINES) /* vector 48: software yield, handled by the scheduler hook */
+		return soft_hook ? soft_hook(f) : f;
 	/* Spurious IRQ 7/15: the in-service bit is clear; no EOI to that PIC. */
 	if (line == 7 || line == 15) {
 		uint16_t port = line == 7 ? PIC1 : PIC2;
@@ -91,6 +92,7 @@ void pic_init(void)
 }
 
 void pic_set_line0_hook(irq_line_hook_fn fn) { line0_hook = fn; }
+void pic_set_soft_hook(irq_line_hook_fn fn) { soft_hook = fn; }
 
 int irq_register(unsigned line, irq_handler_fn fn, void *ctx)
 {

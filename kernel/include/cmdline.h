@@ -14,7 +14,9 @@
  *   spill=warn|reject                 module state-spill policy (default warn)
  *   ip=A.B.C.D/P gw=A.B.C.D nic=e1000|virtio    network (DHCP without ip=)
  *   key=<64 hex digits> port=N        swap endpoint (default port 7700)
- *   sched=rr|prio                     scheduler policy module
+ *   sched=rr|prio                     scheduler policy module (default rr)
+ *   tasks=show                        print the task list at boot
+ *   swap=MOD:SRC[,MOD:SRC]            after boot, live-swap MOD with boot module SRC
  */
 #ifndef THESEUS_CMDLINE_H
 #define THESEUS_CMDLINE_H
@@ -29,6 +31,10 @@
 
 /* Copy src into dst (cap bytes) without the leading image path/URI word. */
 void cmdline_strip_image(const char *src, char *dst, size_t cap);
+
+/* Copy src into dst (cap bytes) with the value of every `key=` word replaced
+ * by "<set>", so logs and the console never show the swap key. */
+void cmdline_redact(const char *src, char *dst, size_t cap);
 
 /* Value of key=value into out (NUL-terminated).  TH_ENOENT if absent,
  * TH_ETOOBIG if the value does not fit, TH_EINVAL for a bare flag. */

@@ -157,6 +157,57 @@ size_t loader_format_list(char *buf, size_t len);
 int loader_relink_site(const struct loader_edge *e, uintptr_t new_symbol_addr,
 		       struct th_errbuf *eb) TH_MUST_CHECK;
 
+/* ---- live swap support (kernel/loader/stage.c; the engine is kernel/swap) ---
+ *
+ *   loader_stage_batch(blobs, old, n, &st, eb);  load beside old[0..n-1]
+ *   loader_stage_verify(st, eb);                 dependents' symbols all there?
+ *   (interrupts off) loader_stage_commit(st, eb); hooks; maybe _revert(st)
+ *   loader_stage_end(st, retired);               always, exactly once
+ *
+ * Blob i replaces old[i] and must declare the same module name.  Staging
+ * validates, maps, resolves (references among the batch resolve to the new
+ * objects, all others as usual; a reference to a replaced module's symbol
+ * that the batch does not export is TH_ENOSYM), relocates and seals the new
+ * objects, but registers no export, lists no module and calls no hook; the
+ * loader stays held (other loader calls get TH_EBUSY) until loader_stage_end.
+ * Nothing visible changes before the commit; loader_stage_end without a
+ * commit frees the new modules and leaves everything exactly as before.
+ */
+struct loader_stage;
+int loader_stage_batch(const struct loader_blob *blobs, struct module *const *old, size_t n,
+		       struct loader_stage **out, struct th_errbuf *eb) TH_MUST_CHECK;
+/* Every symbol a live dependent (a listed module outside the set) uses in
+ * old[i] must be exported by the new batch: else TH_ENOSYM naming the
+ * dependent, the symbol and the module.  Changes nothing. */
+int loader_stage_verify(struct loader_stage *st, struct th_errbuf *eb) TH_MUST_CHECK;
+/* The switch-over: relink every recorded site into the old modules to the
+ * new addresses (loader_relink_site, W^X restored), move the edges, replace
+ * the old exports by the new ones in the namespace and the old modules by the
+ * new ones in the module list (same position).  No hooks run.  The caller
+ * keeps interrupts off so no call sees a half-done state.  On failure
+ * everything is as before. */
+int loader_stage_commit(struct loader_stage *st, struct th_errbuf *eb) TH_MUST_CHECK;
+/* Undo a successful commit exactly: sites, edges, namespace, list. */
+void loader_stage_revert(struct loader_stage *st);
+size_t loader_stage_count(const struct loader_stage *st);
+struct module *loader_stage_new(const struct loader_stage *st, size_t i);
+/* Sites relinked by the commit. */
+size_t loader_stage_sites(const struct loader_stage *st);
+/* Release st and the loader.  Committed: retired[i] = old[i] (unlisted, no
+ * exports, memory and out-edges kept: free with loader_retired_free once no
+ * task can run in it).  Not committed: the new modules are freed and
+ * retired[i] = NULL.  retired may be NULL. */
+void loader_stage_end(struct loader_stage *st, struct module **retired);
+/* Free a retired module.  TH_EBUSY while sites of other retired modules
+ * still point into it (free those first), or while the loader is busy. */
+int loader_retired_free(struct module *m, struct th_errbuf *eb) TH_MUST_CHECK;
+/* Whether addr lies in m's memory (code, rodata, data). */
+bool loader_module_contains(const struct module *m, uintptr_t addr);
+const char *loader_module_name(const struct module *m);
+/* A number unique to this load of the module (never reused). */
+uint64_t loader_module_serial(const struct module *m);
+const char *loader_module_version(const struct module *m);
+
 /* Host-side complete check of an object without loading it (theseus-lint):
  * parse, metadata record, COMMON symbols, relocation types, spill.  Each
  * finding is passed to report(level, text) ("error"/"warning"/"info").

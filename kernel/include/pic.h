@@ -10,5 +10,7 @@ typedef struct trap_frame *(*irq_line_hook_fn)(struct trap_frame *f);
 void pic_init(void);                         /* remap, mask all, install dispatch */
 void pic_set_line0_hook(irq_line_hook_fn fn); /* timer.c: after line 0's EOI */
 void pic_unmask_timer(void);
+/* Handler of vector 48 (`int $48`, no PIC line, no EOI): task/sched.c's yield. */
+void pic_set_soft_hook(irq_line_hook_fn fn);
 
 #endif

@@ -110,6 +110,8 @@ int task_get_info(const struct task *t, struct task_info *out) TH_MUST_CHECK;
 /* One line per task ("ID NAME STATE PRIO CPU_MS SWITCHES") after a header line,
  * then the policy; snprintf-style: returns the length the whole text needs. */
 size_t task_format_list(char *buf, size_t len);
+/* Print text (e.g. the task list) on the console, line by line. */
+void task_print_text(const char *text);
 size_t task_count(void);
 uint64_t sched_switch_count(void);
 
@@ -132,5 +134,9 @@ int task_foreach_return_address(int (*fn)(void *ctx, const struct task *t, uintp
  * core's built-in fallback. */
 int sched_policy_select(const char *name, struct th_errbuf *eb) TH_MUST_CHECK;
 const char *sched_policy_name(void);
+
+/* The boot self-tests selftest=sched_* (kernel/task/sched_selftest.c; the
+ * dispatch is in kernel/core/selftest.c).  Never returns: powers off. */
+__attribute__((noreturn)) void sched_selftest_run(const char *name);
 
 #endif

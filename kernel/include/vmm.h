@@ -28,5 +28,8 @@ int vmm_map_mmio(uint64_t phys, size_t len, volatile void **out) TH_MUST_CHECK;
 int vmm_protect(void *addr, size_t len, unsigned prot) TH_MUST_CHECK;
 /* Protection of the page holding addr (VMM_* bits), 0 if unmapped. */
 unsigned vmm_query(const void *addr);
+/* Frames taken for page tables so far (splitting a 2 MiB page costs one; they
+ * are kept): lets memory tests tell page tables from leaks. */
+size_t vmm_table_count(void);
 
 #endif

@@ -121,3 +121,24 @@ int cmdline_get_uint(const char *cmdline, const char *key, uint64_t def,
 	*out = v;
 	return TH_OK;
 }
+
+void cmdline_redact(const char *src, char *dst, size_t cap)
+{
+	size_t o = 0;
+	if (!cap)
+		return;
+	while (src && *src && o + 1 < cap) {
+		bool word_start = o == 0 || is_space(dst[o - 1]);
+		if (word_start && !strncmp(src, "key=", 4)) {
+			const char *mask = "key=<set>";
+			while (*mask && o + 1 < cap)
+				dst[o++] = *mask++;
+			src += 4;
+			while (*src && !is_space(*src))
+				src++;
+			continue;
+		}
+		dst[o++] = *src++;
+	}
+	dst[o] = '\0';
+}

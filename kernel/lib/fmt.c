@@ -24,7 +24,8 @@ static void pad(struct out *o, char c, int n)
 		put(o, c);
 }
 
-static void put_num(struct out *o, uint64_t v, bool neg, unsigned base, bool upper,
+/* prefix ("-", "0x" or "") goes after space padding and before zero padding. */
+static void put_num(struct out *o, uint64_t v, const char *prefix, unsigned base, bool upper,
 		    int width, bool left, bool zero)
 {
 	char tmp[24];
@@ -34,11 +35,11 @@ static void put_num(struct out *o, uint64_t v, bool neg, unsigned base, bool upp
 		tmp[n++] = digits[v % base];
 		v /= base;
 	} while (v);
-	int len = n + (neg ? 1 : 0);
+	int len = n + (int)strlen(prefix);
 	if (!left && !zero)
 		pad(o, ' ', width - len);
-	if (neg)
-		put(o, '-');
+	while (*prefix)
+		put(o, *prefix++);
 	if (!left && zero)
 		pad(o, '0', width - len);
 	while (n)
@@ -104,7 +105,7 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'i': {
 			int64_t v = lng ? va_arg(ap, int64_t) : va_arg(ap, int);
 			uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-			put_num(&o, u, v < 0, 10, false, width, left, zero);
+			put_num(&o, u, v < 0 ? "-" : "", 10, false, width, left, zero);
 			break;
 		}
 		case 'u':
@@ -113,19 +114,13 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'o': {
 			uint64_t v = lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned);
 			unsigned base = *fmt == 'u' ? 10 : *fmt == 'o' ? 8 : 16;
-			if (alt && base == 16 && v) {
-				put(&o, '0');
-				put(&o, *fmt == 'X' ? 'X' : 'x');
-				width = width > 2 ? width - 2 : 0;
-			}
-			put_num(&o, v, false, base, *fmt == 'X', width, left, zero);
+			const char *prefix = alt && base == 16 && v ? (*fmt == 'X' ? "0X" : "0x") : "";
+			put_num(&o, v, prefix, base, *fmt == 'X', width, left, zero);
 			break;
 		}
 		case 'p': {
 			uintptr_t v = (uintptr_t)va_arg(ap, void *);
-			put(&o, '0');
-			put(&o, 'x');
-			put_num(&o, v, false, 16, false, width > 2 ? width - 2 : 0, left, zero);
+			put_num(&o, v, "0x", 16, false, width, left, zero);
 			break;
 		}
 		case 'c':

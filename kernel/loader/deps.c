@@ -73,3 +73,24 @@ struct loader_edge *loader_edges_out(const struct module *m, size_t *n)
 	*n = m->n_edges;
 	return m->edges;
 }
+
+/* Move edge e from its target's incoming list to new_target's (a swap). */
+void deps_move(struct loader_edge *e, struct module *new_target)
+{
+	struct module *t = e->target;
+
+	if (e->prev_in)
+		e->prev_in->next_in = e->next_in;
+	else
+		t->in_head = e->next_in;
+	if (e->next_in)
+		e->next_in->prev_in = e->prev_in;
+	t->n_in--;
+	e->prev_in = NULL;
+	e->next_in = new_target->in_head;
+	if (new_target->in_head)
+		new_target->in_head->prev_in = e;
+	new_target->in_head = e;
+	new_target->n_in++;
+	e->target = new_target;
+}

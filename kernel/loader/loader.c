@@ -23,13 +23,7 @@ static size_t n_kernel_syms;
 static enum loader_spill_policy spill_policy = LOADER_SPILL_WARN;
 static bool busy;
 static bool run_hooks = true;
-
-/* Per-object state during a batch. */
-struct pending {
-	struct elf_obj o;
-	struct module *m;
-	bool parsed;
-};
+static uint64_t load_serial;
 
 /* Per-symbol resolution cache during phase 2. */
 struct symres {
@@ -139,6 +133,40 @@ static void list_add(struct module *m)
 	nmods++;
 }
 
+/* Put n in o's place in the load order (a swap); o leaves the list. */
+void loader_list_replace(struct module *o, struct module *n)
+{
+	n->prev = o->prev;
+	n->next = o->next;
+	if (o->prev)
+		o->prev->next = n;
+	else
+		loader_mods_head = n;
+	if (o->next)
+		o->next->prev = n;
+	else
+		mods_tail = n;
+	o->next = o->prev = NULL;
+}
+
+bool loader_enter(void)
+{
+	if (busy)
+		return false;
+	busy = true;
+	return true;
+}
+
+void loader_leave(void)
+{
+	busy = false;
+}
+
+bool loader_runs_hooks(void)
+{
+	return run_hooks;
+}
+
 static void list_del(struct module *m)
 {
 	if (m->prev)
@@ -154,7 +182,7 @@ static void list_del(struct module *m)
 }
 
 /* Free a module whose out-edges are already dropped. */
-static void module_destroy(struct module *m, bool listed)
+void loader_module_destroy(struct module *m, bool listed)
 {
 	size_t i;
 
@@ -198,7 +226,50 @@ static int check_spill(struct elf_obj *o, struct module *m, struct th_errbuf *eb
 	return TH_OK;
 }
 
-static int register_exports(struct elf_obj *o, struct module *m, struct th_errbuf *eb)
+/* Whether m is one of the modules a beside-load replaces. */
+static bool replaced_by(const struct load_mode *mode, const struct module *m)
+{
+	size_t i;
+
+	for (i = 0; mode && mode->replaces && i < mode->n; i++)
+		if (mode->replaces[i] == m)
+			return true;
+	return false;
+}
+
+/* An export of the batch being loaded beside (not in the namespace yet). */
+static struct lsym *batch_find(const struct load_mode *mode, const char *name)
+{
+	size_t i, j;
+
+	for (i = 0; i < mode->n; i++) {
+		struct module *b = mode->batch[i].m;
+		for (j = 0; b && j < b->n_exports; j++)
+			if (strcmp(b->exports[j].name, name) == 0)
+				return &b->exports[j];
+	}
+	return NULL;
+}
+
+/* Beside: the name must not be taken by the kernel, a module that stays, or
+ * another object of the batch. */
+static int beside_check_name(const struct load_mode *mode, struct module *m, const char *name,
+			     struct th_errbuf *eb)
+{
+	struct lsym *old = symtab_find(name);
+
+	if (old && !replaced_by(mode, old->owner))
+		return th_errf(eb, TH_EDUPSYM, "%s: duplicate symbol %s (already exported by %s)",
+			       m->name, name, old->owner ? old->owner->name : "the kernel");
+	old = batch_find(mode, name);
+	if (old)
+		return th_errf(eb, TH_EDUPSYM, "%s: duplicate symbol %s (also exported by new %s)",
+			       m->name, name, old->owner->name);
+	return TH_OK;
+}
+
+static int register_exports(struct elf_obj *o, struct module *m, const struct load_mode *mode,
+			    struct th_errbuf *eb)
 {
 	size_t i, pos = 0;
 	int err;
@@ -224,7 +295,11 @@ static int register_exports(struct elf_obj *o, struct module *m, struct th_errbu
 		s->owner = m;
 		s->addr = y->shndx == SHN_ABS ? (uintptr_t)y->value
 					      : (uintptr_t)(m->mem + m->sec_off[y->shndx] + y->value);
-		err = symtab_insert(s, eb);
+		s->hash = symtab_hash(s->name);
+		if (mode->replaces)
+			err = beside_check_name(mode, m, s->name, eb);
+		else
+			err = symtab_insert(s, eb);
 		if (err)
 			return err;
 		m->n_exports++;
@@ -232,8 +307,8 @@ static int register_exports(struct elf_obj *o, struct module *m, struct th_errbu
 	return TH_OK;
 }
 
-static int phase1(struct pending *p, size_t idx, const struct loader_blob *b,
-		  struct th_errbuf *eb)
+int loader_phase1(struct pending *p, size_t idx, const struct loader_blob *b,
+		  const struct load_mode *mode, struct th_errbuf *eb)
 {
 	struct module *m;
 	size_t j;
@@ -243,7 +318,12 @@ static int phase1(struct pending *p, size_t idx, const struct loader_blob *b,
 	if (err)
 		return err;
 	p[idx].parsed = true;
-	if (loader_find(p[idx].o.info.name))
+	if (mode->replaces) {
+		if (strcmp(mode->replaces[idx]->name, p[idx].o.info.name) != 0)
+			return th_errf(eb, TH_EINVAL, "%s: object declares module '%s', not '%s'",
+				       p[idx].o.label ? p[idx].o.label : "object", p[idx].o.info.name,
+				       mode->replaces[idx]->name);
+	} else if (loader_find(p[idx].o.info.name))
 		return th_errf(eb, TH_EEXIST, "%s: a module of this name is loaded",
 			       p[idx].o.info.name);
 	for (j = 0; j < idx; j++)
@@ -252,6 +332,7 @@ static int phase1(struct pending *p, size_t idx, const struct loader_blob *b,
 	m = p[idx].m = kcalloc(1, sizeof *m);
 	if (!m)
 		return th_errf(eb, TH_ENOMEM, "%s: no memory", p[idx].o.label);
+	m->serial = ++load_serial;
 	memcpy(m->name, p[idx].o.info.name, sizeof m->name);
 	memcpy(m->version, p[idx].o.info.version, sizeof m->version);
 	memcpy(m->description, p[idx].o.info.description, sizeof m->description);
@@ -259,14 +340,14 @@ static int phase1(struct pending *p, size_t idx, const struct loader_blob *b,
 	if (!err)
 		err = layout_map(&p[idx].o, m, eb);
 	if (!err)
-		err = register_exports(&p[idx].o, m, eb);
+		err = register_exports(&p[idx].o, m, mode, eb);
 	return err;
 }
 
 /* ---- phase 2 ---------------------------------------------------------------- */
 
 static int resolve(struct elf_obj *o, struct module *m, struct symres *res, uint32_t si,
-		   const char *secname, struct th_errbuf *eb)
+		   const char *secname, const struct load_mode *mode, struct th_errbuf *eb)
 {
 	const struct elf64_sym *y = &o->sym[si];
 	struct symres *r = &res[si];
@@ -280,7 +361,14 @@ static int resolve(struct elf_obj *o, struct module *m, struct symres *res, uint
 	} else if (y->shndx != SHN_UNDEF) {
 		r->addr = (uintptr_t)(m->mem + m->sec_off[y->shndx] + y->value);
 	} else {
-		r->ls = symtab_find(elf_sym_name(o, si));
+		const char *name = elf_sym_name(o, si);
+		r->ls = mode->replaces ? batch_find(mode, name) : NULL;
+		if (!r->ls)
+			r->ls = symtab_find(name);
+		if (r->ls && mode->replaces && replaced_by(mode, r->ls->owner))
+			return th_errf(eb, TH_ENOSYM,
+				       "%s: uses %s of module %s, which the new %s does not export",
+				       m->name, name, r->ls->owner->name, r->ls->owner->name);
 		if (r->ls)
 			r->addr = r->ls->addr;
 		else if (ELF_ST_BIND(y->info) == STB_WEAK)
@@ -293,7 +381,8 @@ static int resolve(struct elf_obj *o, struct module *m, struct symres *res, uint
 	return TH_OK;
 }
 
-static int phase2(struct elf_obj *o, struct module *m, struct th_errbuf *eb)
+int loader_phase2(struct elf_obj *o, struct module *m, const struct load_mode *mode,
+		  struct th_errbuf *eb)
 {
 	struct symres *res;
 	size_t i, j;
@@ -320,7 +409,7 @@ static int phase2(struct elf_obj *o, struct module *m, struct th_errbuf *eb)
 
 			if (type == R_X86_64_NONE)
 				continue;
-			err = resolve(o, m, res, si, elf_sec_name(o, i), eb);
+			err = resolve(o, m, res, si, elf_sec_name(o, i), mode, eb);
 			if (err)
 				break;
 			err = reloc_apply(type, where, (uintptr_t)where, sr->addr, r[j].addend);
@@ -354,6 +443,17 @@ static int check_hook(struct module *m, uintptr_t fn, const char *what, struct t
 		return th_errf(eb, TH_EBADELF, "%s: %s function outside the module's code", m->name,
 			       what);
 	return TH_OK;
+}
+
+int loader_check_hooks(struct module *m, struct th_errbuf *eb)
+{
+	int err = check_hook(m, (uintptr_t)m->info->init, "init", eb);
+
+	if (!err)
+		err = check_hook(m, (uintptr_t)m->info->fini, "fini", eb);
+	if (!err)
+		err = check_hook(m, (uintptr_t)m->info->transfer, "transfer", eb);
+	return err;
 }
 
 /* ---- phase 3 ---------------------------------------------------------------- */
@@ -412,7 +512,7 @@ static void undo(struct pending *p, size_t n, bool listed)
 			deps_drop_out(p[i].m);
 	for (i = n; i-- > 0;) {
 		if (p[i].m)
-			module_destroy(p[i].m, listed);
+			loader_module_destroy(p[i].m, listed);
 		p[i].m = NULL;
 	}
 }
@@ -420,6 +520,7 @@ static void undo(struct pending *p, size_t n, bool listed)
 int loader_load_batch(const struct loader_blob *blobs, size_t n, struct module **out,
 		      struct th_errbuf *eb)
 {
+	static const struct load_mode normal = {NULL, NULL, 0};
 	struct pending *p;
 	size_t i;
 	int err = TH_OK;
@@ -434,16 +535,11 @@ int loader_load_batch(const struct loader_blob *blobs, size_t n, struct module *
 		return th_errf(eb, TH_ENOMEM, "no memory for a batch of %zu", n);
 	busy = true;
 	for (i = 0; i < n && !err; i++)
-		err = phase1(p, i, &blobs[i], eb);
+		err = loader_phase1(p, i, &blobs[i], &normal, eb);
 	for (i = 0; i < n && !err; i++)
-		err = phase2(&p[i].o, p[i].m, eb);
-	for (i = 0; i < n && !err; i++) {
-		err = check_hook(p[i].m, (uintptr_t)p[i].m->info->init, "init", eb);
-		if (!err)
-			err = check_hook(p[i].m, (uintptr_t)p[i].m->info->fini, "fini", eb);
-		if (!err)
-			err = check_hook(p[i].m, (uintptr_t)p[i].m->info->transfer, "transfer", eb);
-	}
+		err = loader_phase2(&p[i].o, p[i].m, &normal, eb);
+	for (i = 0; i < n && !err; i++)
+		err = loader_check_hooks(p[i].m, eb);
 	for (i = 0; i < n && !err; i++)
 		err = layout_seal(p[i].m, eb);
 	if (!err) {
@@ -535,7 +631,7 @@ int loader_unload_batch(struct module **mods, size_t n, struct th_errbuf *eb)
 		deps_drop_out(mods[i]);
 	for (i = 0; i < n; i++) {
 		log_info("loader", "unloaded %s %s", mods[i]->name, mods[i]->version);
-		module_destroy(mods[i], true);
+		loader_module_destroy(mods[i], true);
 	}
 	busy = false;
 	return TH_OK;

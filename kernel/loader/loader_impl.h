@@ -188,6 +188,9 @@ struct module {
 	size_t n_in;
 	struct module *next, *prev;        /* load order */
 	bool inited;
+	bool staged;                       /* loaded beside, not yet committed (stage.c) */
+	bool retired;                      /* swapped out: unlisted, memory kept until freed */
+	uint64_t serial;                   /* unique per load (never reused) */
 	unsigned mark;                     /* scratch for walks */
 };
 
@@ -205,8 +208,34 @@ int deps_reserve(struct module *dep, size_t n) TH_MUST_CHECK;
 int deps_add(struct module *dep, struct module *target, const char *sym, uintptr_t site,
 	     uint32_t type, int64_t addend) TH_MUST_CHECK;
 void deps_drop_out(struct module *dep);
+void deps_move(struct loader_edge *e, struct module *new_target);
 
 /* loader.c: module list. */
 extern struct module *loader_mods_head;
+
+/* loader.c: the phases, shared with stage.c (loads beside a running set). */
+struct pending {
+	struct elf_obj o;
+	struct module *m;
+	bool parsed;
+};
+struct load_mode {
+	struct module *const *replaces; /* beside: the module blob i replaces; NULL: normal */
+	struct pending *batch;          /* beside: the batch, whose exports resolve first */
+	size_t n;
+};
+int loader_phase1(struct pending *p, size_t idx, const struct loader_blob *b,
+		  const struct load_mode *mode, struct th_errbuf *eb) TH_MUST_CHECK;
+int loader_phase2(struct elf_obj *o, struct module *m, const struct load_mode *mode,
+		  struct th_errbuf *eb) TH_MUST_CHECK;
+int loader_check_hooks(struct module *m, struct th_errbuf *eb) TH_MUST_CHECK;
+void loader_module_destroy(struct module *m, bool listed);
+void loader_list_replace(struct module *o, struct module *n);
+/* The loader's not-reentrant flag: false if a call is under way. */
+bool loader_enter(void) TH_MUST_CHECK;
+void loader_leave(void);
+bool loader_runs_hooks(void);
+/* symtab.c: grow so that `extra` more entries insert without allocating. */
+int symtab_reserve(size_t extra) TH_MUST_CHECK;
 
 #endif

@@ -89,6 +89,14 @@ void symtab_remove(struct lsym *s)
 		}
 }
 
+int symtab_reserve(size_t extra)
+{
+	while (count + extra > nbuckets / 4 * 3)
+		if (grow())
+			return TH_ENOMEM;
+	return TH_OK;
+}
+
 size_t symtab_count(void)
 {
 	return count;

@@ -32,11 +32,16 @@ extern char _data_start[], _data_end[], boot_stack_guard[];
 static uint64_t *pml4;
 static struct spinlock vmm_lock = SPINLOCK_INIT;
 
+static size_t tables_allocated; /* frames taken for page tables (vmm_table_count) */
+
+size_t vmm_table_count(void) { return tables_allocated; }
+
 static uint64_t *new_table(void)
 {
 	uint64_t phys;
 	if (frame_alloc(1, &phys))
 		return NULL;
+	tables_allocated++;
 	memset((void *)phys, 0, PAGE);
 	return (uint64_t *)phys;
 }

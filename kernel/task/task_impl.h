@@ -64,6 +64,12 @@ struct trap_frame *sched_on_yield(struct trap_frame *f);
 /* policy.c */
 extern const struct sched_policy_ops sched_fifo_ops;
 /* task.c */
+/* A new task with its stack and initial frame, linked into the task list but
+ * not queued (task_create queues it; the idle task never is). */
+int task_alloc(const char *name, task_fn fn, void *arg, unsigned priority,
+	       struct task **out) TH_MUST_CHECK;
+/* The boot context (kmain on the boot stack) as task "main". */
+int task_adopt_boot_context(struct task **out) TH_MUST_CHECK;
 void task_free(struct task *t);
 void task_reap_zombies(void);
 /* stackwalk.c */

@@ -353,9 +353,10 @@ static void test_mb2_mmap_entry_size(void)
 		{ 0x100000, 0, 1 },
 		{ 0xfffffffffffff000ull, 0x10000, 1 },
 		{ 0x200000, 0x100000, 1 },
+		{ UINT64_MAX, 5, 1 }, /* clamps to length 0: dropped */
 	};
 	mb2_begin();
-	mb2_mmap(odd, 3, 24);
+	mb2_mmap(odd, 4, 24);
 	mb2_finish();
 	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
 	CHECK_EQ(bi.mmap_count, 2);
@@ -818,6 +819,21 @@ static void test_cmdline_get_uint(void)
 	CHECK_EQ(v, 2);
 }
 
+static void test_cmdline_redact(void)
+{
+	char out[64];
+	cmdline_redact("ip=1.2.3.4/24 key=00112233 port=7700", out, sizeof out);
+	CHECK_STR(out, "ip=1.2.3.4/24 key=<set> port=7700");
+	cmdline_redact("key=abc", out, sizeof out);
+	CHECK_STR(out, "key=<set>");
+	cmdline_redact("monkey=1 key=", out, sizeof out);
+	CHECK_STR(out, "monkey=1 key=<set>");
+	cmdline_redact("key=0123456789", out, 6);
+	CHECK_STR(out, "key=<");
+	cmdline_redact("", out, sizeof out);
+	CHECK_STR(out, "");
+}
+
 int main(void)
 {
 	RUN(test_mb2_valid);
@@ -846,5 +862,6 @@ int main(void)
 	RUN(test_cmdline_get);
 	RUN(test_cmdline_has);
 	RUN(test_cmdline_get_uint);
+	RUN(test_cmdline_redact);
 	return check_summary("boot_test");
 }

@@ -13,6 +13,17 @@
 
 int host_far_var = 7;
 static char init_log[256];
+static int swap_flag;
+
+int host_swap_flag(void)
+{
+	return swap_flag;
+}
+
+void hostenv_set_swap_flag(int v)
+{
+	swap_flag = v;
+}
 
 int host_twice(int x)
 {
@@ -49,7 +60,7 @@ static const struct kexport host_fns[] = {
 	{"kfree", (void *)host_kfree},
 	FN(statedb_open), FN(statedb_get), FN(statedb_put), FN(statedb_close),
 	FN(statedb_create), FN(statedb_lookup), FN(statedb_delete), FN(statedb_replace),
-	FN(host_twice), FN(host_record_init),
+	FN(host_twice), FN(host_record_init), FN(host_swap_flag),
 };
 #define NFNS (sizeof host_fns / sizeof host_fns[0])
 #define STUB 16

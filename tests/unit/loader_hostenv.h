@@ -16,6 +16,9 @@ extern int host_far_var;
 /* Exported test helpers. */
 int host_twice(int x);
 void host_record_init(const char *name);
+/* Exported for the swap tests' transfer hooks: returns what the test set. */
+int host_swap_flag(void);
+void hostenv_set_swap_flag(int v);
 /* Names passed to host_record_init, comma-separated, and reset. */
 const char *hostenv_init_log(void);
 void hostenv_init_log_reset(void);

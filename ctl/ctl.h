@@ -1,0 +1,234 @@
+/*
+ * ctl.h - theseusctl's one header: the context every subcommand gets, the
+ * dispatch table entry, exit codes, global option parsing, the key file,
+ * and the UDP transport (ctl/transport.c).
+ *
+ * A subcommand is one file ctl/cmd_<name>.c with
+ *     int cmd_<name>_main(int argc, char **argv, struct ctl_ctx *ctx);
+ * where argv[0] is the subcommand name; it returns an exit code (below) and
+ * is listed in the table in ctl/main.c, which also generates --help.
+ *
+ * Fleet: main() runs a subcommand that needs a host once per target host
+ * (ctl/fleet.c), concurrently, each with its own ctl_ctx copy whose out/err
+ * are private buffers.  Subcommands print human output only when
+ * ctl_human(ctx) and put their result fields into ctx->js (ctl/json.c); the
+ * runner wraps them into one JSON object per host with --json.
+ */
+#ifndef THESEUS_CTL_H
+#define THESEUS_CTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <netinet/in.h>
+
+#include "err.h"
+#include "endpoint.h"
+#include "theseus.pb-c.h"
+
+/* Exit codes (documented in the usage text). */
+enum ctl_exit {
+	CTL_EXIT_OK = 0,
+	CTL_EXIT_REMOTE = 1,      /* the kernel answered with an error */
+	CTL_EXIT_USAGE = 2,       /* bad command line */
+	CTL_EXIT_UNREACHABLE = 3, /* no answer (timeout), host unknown */
+	CTL_EXIT_AUTH = 4,        /* refused as unauthenticated / key problem */
+	CTL_EXIT_LOCAL = 5,       /* local problem: file unreadable, ... */
+};
+
+#define CTL_DEFAULT_TIMEOUT_MS 1000
+#define CTL_DEFAULT_RETRIES 5
+#define CTL_PUSH_WINDOW_START 8
+#define CTL_PUSH_WINDOW_MAX 32    /* stays well inside the replay window */
+#define CTL_DEFAULT_JOBS 8        /* hosts served at once (-j) */
+#define CTL_MAX_HOSTS 4096
+
+/* ---- JSON output (ctl/json.c) --------------------------------------------- */
+
+struct ctl_json {
+	char *buf;
+	size_t len, cap;
+	int depth;
+	bool comma[16];    /* per nesting level: a value was written already */
+	bool oom;
+};
+
+/* Escapes n bytes as the inside of a JSON string (", \, control bytes and
+ * bytes >= 0x80 as \u00XX) into out (cap bytes, NUL-terminated, cut short
+ * when full); returns the length the whole escape needs. */
+size_t ctl_json_escape(const char *s, size_t n, char *out, size_t cap);
+void ctl_json_reset(struct ctl_json *j);
+void ctl_json_free(struct ctl_json *j);
+/* key is NULL inside arrays. */
+void ctl_json_str(struct ctl_json *j, const char *key, const char *s);
+void ctl_json_bytes(struct ctl_json *j, const char *key, const void *s, size_t n);
+void ctl_json_u64(struct ctl_json *j, const char *key, uint64_t v);
+void ctl_json_i64(struct ctl_json *j, const char *key, int64_t v);
+void ctl_json_bool(struct ctl_json *j, const char *key, bool v);
+void ctl_json_double(struct ctl_json *j, const char *key, double v);
+void ctl_json_obj_begin(struct ctl_json *j, const char *key);
+void ctl_json_obj_end(struct ctl_json *j);
+void ctl_json_arr_begin(struct ctl_json *j, const char *key);
+void ctl_json_arr_end(struct ctl_json *j);
+/* The text so far ("" when empty). */
+const char *ctl_json_text(const struct ctl_json *j);
+
+/* ---- aligned tables (ctl/table.c) ------------------------------------------ */
+
+#define CTL_TABLE_MAX_COLS 12
+struct ctl_table {
+	size_t ncols, nrows, cap;
+	const char *hdr[CTL_TABLE_MAX_COLS];
+	bool right[CTL_TABLE_MAX_COLS];   /* right-align (numbers) */
+	char **cells;                     /* nrows * ncols copies */
+};
+void ctl_table_init(struct ctl_table *t, size_t ncols, const char *const *headers);
+void ctl_table_align_right(struct ctl_table *t, size_t col);
+/* Adds a row of ncols strings (copied; NULL prints "-"). */
+TH_MUST_CHECK int ctl_table_row(struct ctl_table *t, const char *const *cells);
+/* Header and rows, columns padded to their widest cell, two spaces apart,
+ * no trailing blanks. */
+void ctl_table_print(const struct ctl_table *t, FILE *f);
+void ctl_table_free(struct ctl_table *t);
+
+/* One host to talk to. */
+struct ctl_target {
+	char host[256];
+	uint16_t port;
+	bool port_given;   /* else the --port / THESEUS_PORT / default port */
+};
+
+struct ctl_ctx {
+	/* options */
+	char host[256];     /* this context's host (the first target before fan-out) */
+	uint16_t port;
+	struct ctl_target *targets;   /* -H (repeated, comma lists) and --hosts */
+	size_t n_targets;
+	char hosts_file[512];
+	int jobs;           /* -j: hosts served at once */
+	bool json;          /* --json: one JSON object per host on stdout */
+	char key_file[512];
+	bool have_key;
+	uint8_t key[ENDPOINT_KEY_LEN];
+	int timeout_ms;
+	int retries;
+	bool quiet;
+	/* transport state */
+	int fd;
+	struct sockaddr_in addr;
+	uint64_t client_id;
+	uint64_t counter;   /* last counter used */
+	FILE *out, *err;    /* stdout / stderr (tests redirect them) */
+	/* result of this run, for --json and the fleet summary */
+	const char *command;
+	char label[280];    /* "host:port" */
+	int status;         /* TH_E* of the failure ctl_report saw, 0 = none */
+	char errmsg[512];
+	struct ctl_json js; /* the command's result fields */
+	bool fleet;         /* one of several hosts (output is buffered) */
+};
+
+struct ctl_cmd {
+	const char *name;
+	const char *args;   /* usage of the arguments */
+	const char *help;   /* one line */
+	bool needs_host;    /* opens the transport before running (once per host) */
+	int (*main)(int argc, char **argv, struct ctl_ctx *ctx);
+	bool streams;       /* runs until stopped (log -f): fleet output per line */
+};
+
+/* Human output wanted: not --json, not -q. */
+static inline bool ctl_human(const struct ctl_ctx *ctx) { return !ctx->json && !ctx->quiet; }
+
+int cmd_ping_main(int argc, char **argv, struct ctl_ctx *ctx);
+int cmd_ls_main(int argc, char **argv, struct ctl_ctx *ctx);
+int cmd_push_main(int argc, char **argv, struct ctl_ctx *ctx);
+int cmd_swap_main(int argc, char **argv, struct ctl_ctx *ctx);
+int cmd_keygen_main(int argc, char **argv, struct ctl_ctx *ctx);
+int cmd_info_main(int argc, char **argv, struct ctl_ctx *ctx);
+int cmd_rollback_main(int argc, char **argv, struct ctl_ctx *ctx);
+int cmd_history_main(int argc, char **argv, struct ctl_ctx *ctx);
+int cmd_state_main(int argc, char **argv, struct ctl_ctx *ctx);
+int cmd_log_main(int argc, char **argv, struct ctl_ctx *ctx);
+int cmd_invoke_main(int argc, char **argv, struct ctl_ctx *ctx);
+int cmd_lint_main(int argc, char **argv, struct ctl_ctx *ctx);
+int cmd_graph_main(int argc, char **argv, struct ctl_ctx *ctx);
+int cmd_tasks_main(int argc, char **argv, struct ctl_ctx *ctx);
+
+/* ---- options (ctl/options.c) -------------------------------------------- */
+
+/* Defaults, then THESEUS_HOST / THESEUS_PORT / THESEUS_KEY_FILE. */
+void ctl_ctx_init(struct ctl_ctx *ctx);
+/* Parses global options up to the subcommand; *cmd_at = its index in argv
+ * (argc when none).  Returns CTL_EXIT_OK or CTL_EXIT_USAGE (message on ctx->err). */
+int ctl_parse_global(struct ctl_ctx *ctx, int argc, char **argv, int *cmd_at);
+/* Adds the hosts of spec ("host[:port]" or a comma list of them) to the
+ * targets.  TH_EINVAL / TH_ERANGE naming nothing (the caller reports spec). */
+TH_MUST_CHECK int ctl_targets_add(struct ctl_ctx *ctx, const char *spec);
+/* Adds the hosts listed in path: one host[:port] per line, blank lines and
+ * '#' comments ignored.  Errors go to eb naming file and line. */
+TH_MUST_CHECK int ctl_targets_load(struct ctl_ctx *ctx, const char *path, struct th_errbuf *eb);
+void ctl_targets_free(struct ctl_ctx *ctx);
+/* "host", "host:port" or "[v6]:port"-less IPv4 forms; port 1..65535. */
+TH_MUST_CHECK int ctl_parse_hostport(const char *s, char *host, size_t host_cap, uint16_t *port);
+/* Reads 64 hex digits (whitespace around is fine) from path. */
+TH_MUST_CHECK int ctl_key_load(const char *path, uint8_t key[ENDPOINT_KEY_LEN],
+			       struct th_errbuf *eb);
+TH_MUST_CHECK int ctl_key_parse(const char *text, uint8_t key[ENDPOINT_KEY_LEN]);
+/* Exit code for a protocol status or local error code. */
+int ctl_exit_for(int err);
+const struct ctl_cmd *ctl_cmd_find(const char *name);
+void ctl_usage(FILE *f);
+
+/* ---- transport (ctl/transport.c) ---------------------------------------- */
+
+TH_MUST_CHECK int ctl_tx_open(struct ctl_ctx *ctx, struct th_errbuf *eb);
+void ctl_tx_close(struct ctl_ctx *ctx);
+/* Sends req with the next counter (returned in *counter). */
+TH_MUST_CHECK int ctl_tx_send(struct ctl_ctx *ctx, const Theseus__Request *req,
+			      uint64_t *counter);
+/* Waits up to timeout_ms for one decodable reply; TH_ETIMEDOUT otherwise.
+ * Free *rep with theseus__reply__free_unpacked(*rep, NULL). */
+TH_MUST_CHECK int ctl_tx_recv(struct ctl_ctx *ctx, int timeout_ms, Theseus__Reply **rep);
+/* Jumps the counter to the wall clock (after an EAUTH that may be a replay). */
+void ctl_tx_resync(struct ctl_ctx *ctx);
+/* One request, waiting for its reply: retries with exponential back-off
+ * (timeout, 2x, 4x ...), each retry a fresh datagram.  Returns the reply's
+ * status (or TH_ETIMEDOUT / a local error); *rep is the reply when one came. */
+TH_MUST_CHECK int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req,
+			   Theseus__Reply **rep);
+/* Records a failed call (ctx->status, ctx->errmsg) and, unless --json,
+ * prints "theseusctl: host:port: what: ENAME: message (what to do next)". */
+void ctl_report(struct ctl_ctx *ctx, const char *what, int err, const Theseus__Reply *rep);
+/* Records and prints a local failure (file unreadable, ...) the same way. */
+void ctl_fail(struct ctl_ctx *ctx, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* One call that must return payload `want`: reports and returns an error
+ * otherwise (*rep is freed then). */
+TH_MUST_CHECK int ctl_call_expect(struct ctl_ctx *ctx, const char *what,
+				  const Theseus__Request *req, int want, Theseus__Reply **rep);
+
+/* ---- fleet (ctl/fleet.c) ------------------------------------------------------ */
+
+/* Runs cmd (argv[0] = its name) against every target, at most ctx->jobs at
+ * once; prints each host's output as it completes, one JSON object per host
+ * with --json, and a summary on stderr when several hosts were asked and
+ * any failed.  Returns 0 if all succeeded, else the exit code of the first
+ * failed host (in target order).  For commands without a host: runs once. */
+int ctl_fleet_run(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_ctx *base);
+/* Prints the JSON object of ctx's result so far (host, command, ok, status,
+ * error, then ctx->js) and clears ctx->js: log -f uses it per chunk. */
+void ctl_json_emit(struct ctl_ctx *ctx, int exit_code);
+/* Status name of a result: "OK", a TH_E* name, or "EUSAGE"/"ELOCAL". */
+const char *ctl_status_name(int status, int exit_code);
+
+/* ---- push (ctl/push.c), used by push and swap ----------------------------- */
+
+TH_MUST_CHECK int ctl_read_file(const char *path, uint8_t **data, size_t *len,
+				struct th_errbuf *eb);
+/* Pushes an object with a window of chunks in flight; returns the exit code. */
+int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data, size_t len,
+		    const uint8_t sha[ENDPOINT_SHA256_LEN]);
+void ctl_hex(const uint8_t *b, size_t n, char *out);  /* out: 2n+1 bytes */
+
+#endif

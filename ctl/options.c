@@ -1,0 +1,317 @@
+/*
+ * options.c - theseusctl's global options, environment defaults, host:port
+ * and key-file parsing, and the mapping of error codes to exit codes.
+ * Pure functions of their inputs (unit-tested in tests/unit/ctl_args.c).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "klibc.h"
+#include "ctl.h"
+
+void ctl_ctx_init(struct ctl_ctx *ctx)
+{
+	memset(ctx, 0, sizeof *ctx);
+	snprintf(ctx->host, sizeof ctx->host, "127.0.0.1");
+	ctx->port = ENDPOINT_DEFAULT_PORT;
+	ctx->timeout_ms = CTL_DEFAULT_TIMEOUT_MS;
+	ctx->retries = CTL_DEFAULT_RETRIES;
+	ctx->fd = -1;
+	ctx->jobs = CTL_DEFAULT_JOBS;
+	ctx->out = stdout;
+	ctx->err = stderr;
+	const char *h = getenv("THESEUS_HOST");
+	if (h && *h && ctl_parse_hostport(h, ctx->host, sizeof ctx->host, &ctx->port) != TH_OK)
+		snprintf(ctx->host, sizeof ctx->host, "%s", h);  /* reported when used */
+	const char *p = getenv("THESEUS_PORT");
+	if (p && *p) {
+		char *end;
+		long v = strtol(p, &end, 10);
+		if (!*end && v > 0 && v < 65536)
+			ctx->port = (uint16_t)v;
+	}
+	const char *k = getenv("THESEUS_KEY_FILE");
+	if (k && *k)
+		snprintf(ctx->key_file, sizeof ctx->key_file, "%s", k);
+}
+
+int ctl_parse_hostport(const char *s, char *host, size_t host_cap, uint16_t *port)
+{
+	const char *colon = strrchr(s, ':');
+	size_t hl = colon ? (size_t)(colon - s) : strlen(s);
+	if (hl == 0 || hl >= host_cap)
+		return TH_EINVAL;
+	if (colon) {
+		char *end;
+		errno = 0;
+		long v = strtol(colon + 1, &end, 10);
+		if (errno || end == colon + 1 || *end || v <= 0 || v > 65535)
+			return TH_ERANGE;
+		*port = (uint16_t)v;
+	}
+	memcpy(host, s, hl);
+	host[hl] = 0;
+	return TH_OK;
+}
+
+int ctl_targets_add(struct ctl_ctx *ctx, const char *spec)
+{
+	const char *p = spec;
+	if (!*p)
+		return TH_EINVAL;
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char one[300];
+		while (n && (*p == ' ' || *p == '\t')) {
+			p++;
+			n--;
+		}
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == 0 || n >= sizeof one)
+			return TH_EINVAL;
+		memcpy(one, p, n);
+		one[n] = 0;
+		if (ctx->n_targets >= CTL_MAX_HOSTS)
+			return TH_EFULL;
+		struct ctl_target t = { .port = 0 };
+		if (strchr(one, ':')) {
+			int err = ctl_parse_hostport(one, t.host, sizeof t.host, &t.port);
+			if (err)
+				return err;
+			t.port_given = true;
+		} else {
+			int err = ctl_parse_hostport(one, t.host, sizeof t.host, &t.port);
+			if (err)
+				return err;
+		}
+		struct ctl_target *nt = realloc(ctx->targets, (ctx->n_targets + 1) * sizeof *nt);
+		if (!nt)
+			return TH_ENOMEM;
+		ctx->targets = nt;
+		ctx->targets[ctx->n_targets++] = t;
+		p += (end ? (size_t)(end - p) + 1 : strlen(p));
+		if (end && !*p)
+			return TH_EINVAL;  /* trailing comma */
+	}
+	return TH_OK;
+}
+
+int ctl_targets_load(struct ctl_ctx *ctx, const char *path, struct th_errbuf *eb)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return th_errf(eb, TH_ENOENT, "hosts file %s: %s", path, strerror(errno));
+	char line[512];
+	int lineno = 0, err = TH_OK;
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = 0;
+		char *b = line, *e = line + strlen(line);
+		while (*b == ' ' || *b == '\t')
+			b++;
+		while (e > b && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+			*--e = 0;
+		if (!*b)
+			continue;
+		if (strchr(b, ',') || ctl_targets_add(ctx, b) != TH_OK) {
+			err = th_errf(eb, TH_EINVAL, "hosts file %s:%d: bad host '%s' (want host or "
+				      "host:port, one per line)", path, lineno, b);
+			break;
+		}
+	}
+	fclose(f);
+	return err;
+}
+
+void ctl_targets_free(struct ctl_ctx *ctx)
+{
+	free(ctx->targets);
+	ctx->targets = NULL;
+	ctx->n_targets = 0;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int ctl_key_parse(const char *text, uint8_t key[ENDPOINT_KEY_LEN])
+{
+	while (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r')
+		text++;
+	for (int i = 0; i < ENDPOINT_KEY_LEN; i++) {
+		int hi = hexval((unsigned char)text[2 * i]);
+		int lo = hi < 0 ? -1 : hexval((unsigned char)text[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return TH_EINVAL;
+		key[i] = (uint8_t)(hi << 4 | lo);
+	}
+	for (const char *p = text + 2 * ENDPOINT_KEY_LEN; *p; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			return TH_EINVAL;
+	return TH_OK;
+}
+
+int ctl_key_load(const char *path, uint8_t key[ENDPOINT_KEY_LEN], struct th_errbuf *eb)
+{
+	char buf[256];
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return th_errf(eb, TH_ENOENT, "key file %s: %s", path, strerror(errno));
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	int rerr = ferror(f);
+	fclose(f);
+	if (rerr)
+		return th_errf(eb, TH_EIO, "key file %s: read error", path);
+	buf[n] = 0;
+	if (ctl_key_parse(buf, key) != TH_OK)
+		return th_errf(eb, TH_EINVAL,
+			       "key file %s: must hold exactly 64 hex digits (make one with "
+			       "`theseusctl keygen FILE`)", path);
+	return TH_OK;
+}
+
+int ctl_exit_for(int err)
+{
+	switch (err) {
+	case TH_OK:
+		return CTL_EXIT_OK;
+	case TH_ETIMEDOUT:
+	case TH_ENODEV:
+		return CTL_EXIT_UNREACHABLE;
+	case TH_EAUTH:
+		return CTL_EXIT_AUTH;
+	default:
+		return CTL_EXIT_REMOTE;
+	}
+}
+
+enum { OPT_KEY_FILE = 256, OPT_TIMEOUT, OPT_RETRIES, OPT_PORT, OPT_HOSTS, OPT_JSON };
+
+int ctl_parse_global(struct ctl_ctx *ctx, int argc, char **argv, int *cmd_at)
+{
+	static const struct option opts[] = {
+		{ "host", required_argument, NULL, 'H' },
+		{ "port", required_argument, NULL, OPT_PORT },
+		{ "key-file", required_argument, NULL, OPT_KEY_FILE },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "retries", required_argument, NULL, OPT_RETRIES },
+		{ "hosts", required_argument, NULL, OPT_HOSTS },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	optind = 1;
+	opterr = 0;
+	*cmd_at = argc;
+	for (;;) {
+		/* '+': stop at the first non-option, the subcommand. */
+		int c = getopt_long(argc, argv, "+H:j:qh", opts, NULL);
+		if (c == -1)
+			break;
+		char *end;
+		long v;
+		switch (c) {
+		case 'H':
+			if (ctl_targets_add(ctx, optarg)) {
+				fprintf(ctx->err, "theseusctl: bad -H %s: want host or host:port "
+					"(port 1-65535), or a comma-separated list of them\n", optarg);
+				return CTL_EXIT_USAGE;
+			}
+			break;
+		case OPT_HOSTS: {
+			struct th_errbuf eb = { "" };
+			snprintf(ctx->hosts_file, sizeof ctx->hosts_file, "%s", optarg);
+			if (ctl_targets_load(ctx, optarg, &eb)) {
+				fprintf(ctx->err, "theseusctl: %s\n", eb.msg);
+				return CTL_EXIT_USAGE;
+			}
+			break;
+		}
+		case 'j':
+			v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 1024) {
+				fprintf(ctx->err, "theseusctl: bad -j %s: hosts at once, 1-1024\n", optarg);
+				return CTL_EXIT_USAGE;
+			}
+			ctx->jobs = (int)v;
+			break;
+		case OPT_JSON:
+			ctx->json = true;
+			break;
+		case OPT_PORT:
+			v = strtol(optarg, &end, 10);
+			if (*end || v <= 0 || v > 65535) {
+				fprintf(ctx->err, "theseusctl: bad --port %s\n", optarg);
+				return CTL_EXIT_USAGE;
+			}
+			ctx->port = (uint16_t)v;
+			break;
+		case OPT_KEY_FILE:
+			snprintf(ctx->key_file, sizeof ctx->key_file, "%s", optarg);
+			break;
+		case OPT_TIMEOUT:
+			v = strtol(optarg, &end, 10);
+			if (*end || v < 10 || v > 600000) {
+				fprintf(ctx->err, "theseusctl: bad --timeout %s: milliseconds, "
+					"10-600000\n", optarg);
+				return CTL_EXIT_USAGE;
+			}
+			ctx->timeout_ms = (int)v;
+			break;
+		case OPT_RETRIES:
+			v = strtol(optarg, &end, 10);
+			if (*end || v < 0 || v > 100) {
+				fprintf(ctx->err, "theseusctl: bad --retries %s: 0-100\n", optarg);
+				return CTL_EXIT_USAGE;
+			}
+			ctx->retries = (int)v;
+			break;
+		case 'q':
+			ctx->quiet = true;
+			break;
+		case 'h':
+			*cmd_at = -1;  /* help requested */
+			return CTL_EXIT_OK;
+		default:
+			fprintf(ctx->err, "theseusctl: unknown or incomplete option %s\n",
+				argv[optind - 1]);
+			return CTL_EXIT_USAGE;
+		}
+	}
+	*cmd_at = optind;
+	/* No -H / --hosts: the one default host.  Hosts without a port get
+	 * --port (or THESEUS_PORT, or 7700), whatever the option order. */
+	if (ctx->n_targets == 0) {
+		struct ctl_target *t = calloc(1, sizeof *t);
+		if (!t) {
+			fprintf(ctx->err, "theseusctl: out of memory\n");
+			return CTL_EXIT_LOCAL;
+		}
+		snprintf(t->host, sizeof t->host, "%s", ctx->host);
+		t->port = ctx->port;
+		t->port_given = true;
+		ctx->targets = t;
+		ctx->n_targets = 1;
+	}
+	for (size_t i = 0; i < ctx->n_targets; i++)
+		if (!ctx->targets[i].port_given)
+			ctx->targets[i].port = ctx->port;
+	snprintf(ctx->host, sizeof ctx->host, "%s", ctx->targets[0].host);
+	ctx->port = ctx->targets[0].port;
+	return CTL_EXIT_OK;
+}

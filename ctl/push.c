@@ -1,0 +1,327 @@
+/*
+ * push.c - uploading an object as chunks with a window in flight (used by
+ * `push` and `swap`).
+ *
+ * First an ObjectStatus request learns which chunks the kernel already has
+ * (a repeated push, or one resumed after an error, sends only the rest).
+ * Then up to `window` chunks are in flight.  Each chunk has its own
+ * retransmission timer: RTO = srtt + 4 * rttvar from acknowledged, never
+ * resent chunks (as TCP does), between 20 ms and --timeout.  An
+ * acknowledgement frees a slot and grows the window by 1/window (additive
+ * increase, about +1 per round trip); an expired chunk is resent and halves
+ * the window, at most once per RTO (multiplicative decrease).  The push
+ * fails when nothing is acknowledged for --timeout * (--retries + 1).
+ * The object is done when the kernel says it is complete (hash verified).
+ * A progress bar is drawn only when stderr is a terminal.
+ */
+#include <errno.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "klibc.h"
+#include "ctl.h"
+
+enum { CH_WANT, CH_FLIGHT, CH_ACKED };
+
+struct chunk_state {
+	uint8_t st;
+	bool resent;        /* no RTT sample from it (Karn) */
+	uint64_t counter;   /* of the datagram in flight */
+	uint64_t sent_us;
+};
+
+/* Retransmission timer state, microseconds. */
+struct rto {
+	int64_t srtt, rttvar, rto, min, max;
+	bool have_sample;
+};
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void rto_sample(struct rto *r, int64_t rtt)
+{
+	if (!r->have_sample) {
+		r->srtt = rtt;
+		r->rttvar = rtt / 2;
+		r->have_sample = true;
+	} else {
+		int64_t d = r->srtt - rtt;
+		r->rttvar += ((d < 0 ? -d : d) - r->rttvar) / 4;
+		r->srtt += (rtt - r->srtt) / 8;
+	}
+	r->rto = r->srtt + 4 * r->rttvar;
+	if (r->rto < r->min)
+		r->rto = r->min;
+	if (r->rto > r->max)
+		r->rto = r->max;
+}
+
+void ctl_hex(const uint8_t *b, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[b[i] >> 4];
+		out[2 * i + 1] = hex[b[i] & 15];
+	}
+	out[2 * n] = 0;
+}
+
+int ctl_read_file(const char *path, uint8_t **data, size_t *len, struct th_errbuf *eb)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return th_errf(eb, TH_ENOENT, "%s: %s", path, strerror(errno));
+	size_t cap = 65536, n = 0;
+	uint8_t *buf = malloc(cap);
+	while (buf) {
+		if (n == cap) {
+			if (cap >= ENDPOINT_MAX_OBJECT)
+				break;
+			uint8_t *nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		size_t got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	int bad = ferror(f);
+	fclose(f);
+	if (!buf)
+		return th_errf(eb, TH_ENOMEM, "%s: out of memory", path);
+	if (bad) {
+		free(buf);
+		return th_errf(eb, TH_EIO, "%s: read error", path);
+	}
+	if (n == 0 || n > ENDPOINT_MAX_OBJECT) {
+		free(buf);
+		return th_errf(eb, n ? TH_ETOOBIG : TH_EINVAL, "%s: %s (objects are 1 byte to %u MiB)",
+			       path, n ? "too big" : "empty", ENDPOINT_MAX_OBJECT >> 20);
+	}
+	*data = buf;
+	*len = n;
+	return TH_OK;
+}
+
+static void progress(struct ctl_ctx *ctx, const char *label, size_t done, size_t total, bool end)
+{
+	if (ctx->quiet || !isatty(fileno(ctx->err)))
+		return;
+	int width = 30, fill = total ? (int)((uint64_t)done * width / total) : width;
+	fprintf(ctx->err, "\r%-16.16s [%.*s%*s] %3d%% %zu/%zu KiB", label, fill,
+		"##############################", width - fill, "",
+		total ? (int)((uint64_t)done * 100 / total) : 100, (done + 1023) / 1024,
+		(total + 1023) / 1024);
+	if (end)
+		fputc('\n', ctx->err);
+	fflush(ctx->err);
+}
+
+/* Asks which chunks the kernel has; marks them acked.  *complete when done. */
+static int query_status(struct ctl_ctx *ctx, const uint8_t *sha, size_t len,
+			struct chunk_state *cs, uint32_t nchunks, uint32_t *acked, bool *complete)
+{
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__ObjectStatusRequest os = THESEUS__OBJECT_STATUS_REQUEST__INIT;
+	Theseus__Reply *rep = NULL;
+	os.object_sha256.data = (uint8_t *)sha;
+	os.object_sha256.len = ENDPOINT_SHA256_LEN;
+	req.kind_case = THESEUS__REQUEST__KIND_OBJECT_STATUS;
+	req.object_status = &os;
+	int err = ctl_call(ctx, &req, &rep);
+	if (err) {
+		ctl_report(ctx, "object status", err, rep);
+	} else if (rep->payload_case == THESEUS__REPLY__PAYLOAD_OBJECT && rep->object->known &&
+		   rep->object->total_size == len) {
+		*complete = rep->object->complete;
+		for (uint32_t i = 0; i < nchunks; i++)
+			if (*complete || (i / 8 < rep->object->bitmap.len &&
+					  (rep->object->bitmap.data[i / 8] >> (i % 8)) & 1)) {
+				cs[i].st = CH_ACKED;
+				++*acked;
+			}
+	}
+	if (rep)
+		theseus__reply__free_unpacked(rep, NULL);
+	return err;
+}
+
+static int send_chunk(struct ctl_ctx *ctx, const uint8_t *data, size_t len, const uint8_t *sha,
+		      uint32_t i, struct chunk_state *c)
+{
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__PushChunk pc = THESEUS__PUSH_CHUNK__INIT;
+	size_t off = (size_t)i * ENDPOINT_CHUNK_SIZE;
+	pc.object_sha256.data = (uint8_t *)sha;
+	pc.object_sha256.len = ENDPOINT_SHA256_LEN;
+	pc.total_size = len;
+	pc.offset = off;
+	pc.data.data = (uint8_t *)data + off;
+	pc.data.len = len - off < ENDPOINT_CHUNK_SIZE ? len - off : ENDPOINT_CHUNK_SIZE;
+	req.kind_case = THESEUS__REQUEST__KIND_PUSH_CHUNK;
+	req.push_chunk = &pc;
+	int err = ctl_tx_send(ctx, &req, &c->counter);
+	if (err)
+		return err;
+	c->resent = c->st == CH_WANT && c->sent_us != 0;
+	c->st = CH_FLIGHT;
+	c->sent_us = mono_us();
+	return TH_OK;
+}
+
+int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data, size_t len,
+		    const uint8_t sha[ENDPOINT_SHA256_LEN])
+{
+	uint32_t n = (uint32_t)((len + ENDPOINT_CHUNK_SIZE - 1) / ENDPOINT_CHUNK_SIZE);
+	struct chunk_state *cs = calloc(n, sizeof *cs);
+	if (!cs) {
+		fprintf(ctx->err, "theseusctl: out of memory\n");
+		return CTL_EXIT_LOCAL;
+	}
+	uint32_t acked = 0, inflight = 0, next = 0;
+	bool complete = false;
+	int ret = CTL_EXIT_OK, err, stalls = 0, auth_refusals = 0;
+	double window = CTL_PUSH_WINDOW_START;
+	struct rto rto = { .min = 20000, .max = (int64_t)ctx->timeout_ms * 1000 };
+	rto.rto = rto.max;
+	uint64_t last_progress = mono_us(), last_decrease = 0;
+	uint64_t give_up_us = (uint64_t)ctx->timeout_ms * 1000 * (uint64_t)(ctx->retries + 1);
+
+	err = query_status(ctx, sha, len, cs, n, &acked, &complete);
+	if (err) {
+		ret = ctl_exit_for(err);
+		goto out;
+	}
+	while (!complete) {
+		/* Fill the window with chunks not yet acknowledged nor in flight. */
+		for (uint32_t scanned = 0; inflight < (uint32_t)window && scanned < n; scanned++) {
+			uint32_t i = next;
+			next = (next + 1) % n;
+			if (cs[i].st != CH_WANT)
+				continue;
+			err = send_chunk(ctx, data, len, sha, i, &cs[i]);
+			if (err) {
+				fprintf(ctx->err, "theseusctl: send: %s\n", th_strerror(err));
+				ret = CTL_EXIT_LOCAL;
+				goto out;
+			}
+			inflight++;
+		}
+		if (inflight == 0) {
+			/* Everything acknowledged but not complete: ask (evicted?). */
+			err = query_status(ctx, sha, len, cs, n, &acked, &complete);
+			if (err || complete) {
+				ret = ctl_exit_for(err);
+				break;
+			}
+			if (++stalls > ctx->retries) {
+				fprintf(ctx->err, "theseusctl: %s:%u: push: the kernel lost the object; "
+					"retry the push\n", ctx->host, ctx->port);
+				ret = CTL_EXIT_REMOTE;
+				break;
+			}
+			for (uint32_t i = 0; i < n; i++)
+				if (cs[i].st == CH_ACKED)
+					cs[i].st = CH_WANT;
+			acked = 0;
+			err = query_status(ctx, sha, len, cs, n, &acked, &complete);
+			if (err) {
+				ret = ctl_exit_for(err);
+				break;
+			}
+			continue;
+		}
+		/* Wait until the earliest retransmission deadline at most. */
+		uint64_t now = mono_us(), deadline = UINT64_MAX;
+		for (uint32_t i = 0; i < n; i++)
+			if (cs[i].st == CH_FLIGHT && cs[i].sent_us + (uint64_t)rto.rto < deadline)
+				deadline = cs[i].sent_us + (uint64_t)rto.rto;
+		int wait_ms = deadline <= now ? 0 : (int)((deadline - now + 999) / 1000);
+		Theseus__Reply *rep = NULL;
+		err = wait_ms ? ctl_tx_recv(ctx, wait_ms, &rep) : TH_ETIMEDOUT;
+		if (err == TH_ETIMEDOUT) {
+			now = mono_us();
+			bool lost = false;
+			for (uint32_t i = 0; i < n; i++)
+				if (cs[i].st == CH_FLIGHT && now - cs[i].sent_us >= (uint64_t)rto.rto) {
+					cs[i].st = CH_WANT;
+					inflight--;
+					lost = true;
+				}
+			if (lost && now - last_decrease >= (uint64_t)rto.rto) {
+				window = window / 2 < 1 ? 1 : window / 2;
+				last_decrease = now;
+				if (!rto.have_sample && rto.rto < rto.max)
+					rto.rto *= 2;
+			}
+			if (now - last_progress > give_up_us) {
+				ctl_report(ctx, "push", TH_ETIMEDOUT, NULL);
+				ret = CTL_EXIT_UNREACHABLE;
+				break;
+			}
+			continue;
+		}
+		/* Match the reply to the chunk in flight with its counter. */
+		uint32_t i;
+		for (i = 0; i < n; i++)
+			if (cs[i].st == CH_FLIGHT && cs[i].counter == rep->counter)
+				break;
+		int st = endpoint_status_from_wire(rep->status);
+		if (i == n) {  /* stale or duplicate answer */
+			theseus__reply__free_unpacked(rep, NULL);
+			continue;
+		}
+		inflight--;
+		if (st == TH_EAUTH) {
+			/* Possibly our own duplicated datagram refused as a replay:
+			 * resend; give up when nothing but refusals comes back. */
+			cs[i].st = CH_WANT;
+			ctl_tx_resync(ctx);
+			if (++auth_refusals >= 3) {
+				ctl_report(ctx, "push", st, rep);
+				ret = CTL_EXIT_AUTH;
+				theseus__reply__free_unpacked(rep, NULL);
+				break;
+			}
+		} else if (st != TH_OK) {
+			ctl_report(ctx, "push", st, rep);
+			ret = ctl_exit_for(st);
+			theseus__reply__free_unpacked(rep, NULL);
+			break;
+		} else {
+			cs[i].st = CH_ACKED;
+			acked++;
+			stalls = 0;
+			last_progress = mono_us();
+			if (!cs[i].resent)
+				rto_sample(&rto, (int64_t)(last_progress - cs[i].sent_us));
+			auth_refusals = 0;
+			window += 1.0 / window;
+			if (window > CTL_PUSH_WINDOW_MAX)
+				window = CTL_PUSH_WINDOW_MAX;
+			if (rep->payload_case == THESEUS__REPLY__PAYLOAD_CHUNK && rep->chunk->complete)
+				complete = true;
+			progress(ctx, label, (size_t)acked * ENDPOINT_CHUNK_SIZE > len
+					      ? len : (size_t)acked * ENDPOINT_CHUNK_SIZE, len, false);
+		}
+		theseus__reply__free_unpacked(rep, NULL);
+	}
+	if (complete)
+		progress(ctx, label, len, len, true);
+	else if (!ctx->quiet && isatty(fileno(ctx->err)))
+		fputc('\n', ctx->err);
+out:
+	free(cs);
+	return ret;
+}

@@ -1,0 +1,89 @@
+/*
+ * table.c - aligned text tables for theseusctl's human output: rows of
+ * strings, each column as wide as its widest cell, two spaces between
+ * columns, numbers right-aligned when asked, no trailing blanks.
+ */
+#include <stdlib.h>
+
+#include "klibc.h"
+#include "ctl.h"
+
+void ctl_table_init(struct ctl_table *t, size_t ncols, const char *const *headers)
+{
+	memset(t, 0, sizeof *t);
+	t->ncols = ncols > CTL_TABLE_MAX_COLS ? CTL_TABLE_MAX_COLS : ncols;
+	for (size_t c = 0; c < t->ncols; c++)
+		t->hdr[c] = headers[c];
+}
+
+void ctl_table_align_right(struct ctl_table *t, size_t col)
+{
+	if (col < t->ncols)
+		t->right[col] = true;
+}
+
+int ctl_table_row(struct ctl_table *t, const char *const *cells)
+{
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		char **nc = realloc(t->cells, cap * t->ncols * sizeof *nc);
+		if (!nc)
+			return TH_ENOMEM;
+		t->cells = nc;
+		t->cap = cap;
+	}
+	char **row = t->cells + t->nrows * t->ncols;
+	for (size_t c = 0; c < t->ncols; c++) {
+		row[c] = strdup(cells[c] ? cells[c] : "-");
+		if (!row[c]) {
+			while (c--)
+				free(row[c]);
+			return TH_ENOMEM;
+		}
+	}
+	t->nrows++;
+	return TH_OK;
+}
+
+static void print_row(const struct ctl_table *t, FILE *f, const char *const *cells,
+		      const size_t *w)
+{
+	for (size_t c = 0; c < t->ncols; c++) {
+		size_t len = strlen(cells[c]);
+		bool last = c + 1 == t->ncols;
+		if (c)
+			fputs("  ", f);
+		if (t->right[c])
+			fprintf(f, "%*s%s", (int)(w[c] - len), "", cells[c]);
+		else if (last)
+			fputs(cells[c], f);
+		else
+			fprintf(f, "%s%*s", cells[c], (int)(w[c] - len), "");
+	}
+	fputc('\n', f);
+}
+
+void ctl_table_print(const struct ctl_table *t, FILE *f)
+{
+	size_t w[CTL_TABLE_MAX_COLS];
+	for (size_t c = 0; c < t->ncols; c++) {
+		w[c] = strlen(t->hdr[c]);
+		for (size_t r = 0; r < t->nrows; r++) {
+			size_t len = strlen(t->cells[r * t->ncols + c]);
+			if (len > w[c])
+				w[c] = len;
+		}
+	}
+	print_row(t, f, t->hdr, w);
+	for (size_t r = 0; r < t->nrows; r++)
+		print_row(t, f, (const char *const *)t->cells + r * t->ncols, w);
+}
+
+void ctl_table_free(struct ctl_table *t)
+{
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	t->cells = NULL;
+	t->nrows = t->cap = 0;
+}

@@ -1,0 +1,100 @@
+/*
+ * swap_history.c - the ring of the last SWAP_HISTORY_LEN swaps (when, what,
+ * from which version to which, stage times, result), read by index or as
+ * text for the log and the network.
+ */
+#include "swap_impl.h"
+
+static struct swap_history_entry ring[SWAP_HISTORY_LEN];
+static uint64_t next_seq = 1;
+static size_t count, head; /* head: index of the oldest */
+
+static const char *const stage_names[SWAP_NSTAGES] = {
+	"load", "verify", "relink", "transfer", "cleanup",
+};
+
+const char *swap_stage_name(enum swap_stage s)
+{
+	return (unsigned)s < SWAP_NSTAGES ? stage_names[s] : "?";
+}
+
+uint64_t swap_history_next_seq(void)
+{
+	return next_seq++;
+}
+
+void swap_history_add(const struct swap_history_entry *e)
+{
+	if (count < SWAP_HISTORY_LEN) {
+		ring[(head + count) % SWAP_HISTORY_LEN] = *e;
+		count++;
+	} else {
+		ring[head] = *e;
+		head = (head + 1) % SWAP_HISTORY_LEN;
+	}
+}
+
+size_t swap_history_count(void)
+{
+	return count;
+}
+
+bool swap_history_get(size_t i, struct swap_history_entry *out)
+{
+	if (i >= count)
+		return false;
+	*out = ring[(head + i) % SWAP_HISTORY_LEN];
+	return true;
+}
+
+/* Append like snprintf into buf at *pos, counting what the full text needs. */
+static void put(char *buf, size_t len, size_t *pos, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void put(char *buf, size_t len, size_t *pos, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vsnprintf(*pos < len ? buf + *pos : NULL, *pos < len ? len - *pos : 0, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		*pos += (size_t)k;
+}
+
+static void put_us(char *buf, size_t len, size_t *pos, const char *what, uint64_t ns)
+{
+	put(buf, len, pos, " %s=%llu.%03lluus", what, (unsigned long long)(ns / 1000),
+	    (unsigned long long)(ns % 1000));
+}
+
+size_t swap_history_format(char *buf, size_t len)
+{
+	struct swap_history_entry e;
+	size_t i, j, pos = 0;
+	int s;
+
+	if (buf && len)
+		buf[0] = '\0';
+	if (!buf)
+		len = 0;
+	for (i = 0; swap_history_get(i, &e); i++) {
+		put(buf, len, &pos, "#%llu t=%llu.%06llus%s", (unsigned long long)e.seq,
+		    (unsigned long long)(e.when_ns / 1000000000ull),
+		    (unsigned long long)(e.when_ns / 1000 % 1000000), e.rollback ? " rollback" : "");
+		for (j = 0; j < e.n && j < SWAP_HISTORY_NAMES; j++)
+			put(buf, len, &pos, "%s%s %s->%s", j ? "," : " ", e.item[j].name,
+			    e.item[j].from, e.item[j].to);
+		if (e.n > SWAP_HISTORY_NAMES)
+			put(buf, len, &pos, ",+%zu", e.n - SWAP_HISTORY_NAMES);
+		put(buf, len, &pos, " %s%s sites=%zu", th_err_name(e.err),
+		    e.unchanged ? " (unchanged)" : "", e.sites);
+		for (s = 0; s < SWAP_NSTAGES; s++)
+			put_us(buf, len, &pos, stage_names[s], e.stage_ns[s]);
+		put_us(buf, len, &pos, "total", e.total_ns);
+		if (e.err && e.msg[0])
+			put(buf, len, &pos, " (%s)", e.msg);
+		put(buf, len, &pos, "\n");
+	}
+	return pos;
+}

@@ -1,0 +1,71 @@
+/*
+ * swap_plat.c - the kernel side of the swap engine's platform hooks: TSC
+ * timing (calibrated by ktime), the interrupt flag, and where tasks are:
+ * task_foreach_return_address() once the scheduler runs, before that the
+ * current frame-pointer chain (kernel and modules are built with
+ * -fno-omit-frame-pointer; boot.S ends the chain with 0).
+ */
+#include "cpu.h"
+#include "ktime.h"
+#include "swap_impl.h"
+#include "task.h"
+
+#define WALK_DEPTH 64
+#define WALK_MAX_FRAME (64u << 10) /* a larger gap between frames ends the walk */
+
+uint64_t swap_plat_tsc(void)
+{
+	return rdtsc();
+}
+
+uint64_t swap_plat_tsc_ns(uint64_t delta)
+{
+	return time_tsc_to_ns(delta);
+}
+
+uint64_t swap_plat_now_ns(void)
+{
+	return time_ns();
+}
+
+uint64_t swap_plat_irq_save(void)
+{
+	return irq_save();
+}
+
+void swap_plat_irq_restore(uint64_t flags)
+{
+	irq_restore(flags);
+}
+
+struct walk_ctx {
+	swap_addr_fn fn;
+	void *ctx;
+};
+
+static int task_addr(void *ctx, const struct task *t, uintptr_t addr)
+{
+	struct walk_ctx *w = ctx;
+
+	(void)t;
+	w->fn(w->ctx, addr);
+	return 0;
+}
+
+void swap_plat_walk_current(swap_addr_fn fn, void *ctx)
+{
+	const uintptr_t *fp = __builtin_frame_address(0);
+	struct walk_ctx w = {fn, ctx};
+	int depth;
+
+	if (sched_running() && task_foreach_return_address(task_addr, &w) == 0)
+		return; /* every task, the current one included */
+
+	for (depth = 0; fp && depth < WALK_DEPTH; depth++) {
+		const uintptr_t *next = (const uintptr_t *)fp[0];
+		fn(ctx, fp[1]);
+		if ((uintptr_t)next % 8 || next <= fp || (uintptr_t)next - (uintptr_t)fp > WALK_MAX_FRAME)
+			break;
+		fp = next;
+	}
+}

@@ -1,0 +1,71 @@
+/*
+ * swap_retire.c - safe retirement of swapped-out module versions.
+ *
+ * After a commit no live site points into an old version, so no new call
+ * can enter it; but a task may still be executing in it or hold a return
+ * address into it.  swap_reap() collects every address a task can execute
+ * at or return to (swap_plat_walk_current: in the kernel every task's RIP
+ * and stack through task_foreach_return_address), and frees
+ * each retiring version that none of them points into and that no other
+ * retiring version still links into (the loader refuses those).  The walk
+ * and the frees run with interrupts off, so the snapshot cannot go stale.
+ */
+#include "log.h"
+#include "swap_impl.h"
+
+static struct module *retiring[SWAP_MAX_RETIRING];
+static size_t n_retiring;
+
+size_t swap_retire_room(void)
+{
+	return SWAP_MAX_RETIRING - n_retiring;
+}
+
+void swap_retire_add(struct module *m)
+{
+	if (m && n_retiring < SWAP_MAX_RETIRING)
+		retiring[n_retiring++] = m;
+}
+
+size_t swap_retiring_count(void)
+{
+	return n_retiring;
+}
+
+static void mark_addr(void *ctx, uintptr_t addr)
+{
+	bool *busy = ctx;
+	size_t i;
+
+	for (i = 0; i < n_retiring; i++)
+		if (loader_module_contains(retiring[i], addr))
+			busy[i] = true;
+}
+
+size_t swap_reap(void)
+{
+	bool busy[SWAP_MAX_RETIRING] = {false};
+	struct th_errbuf eb;
+	bool progress = true;
+	uint64_t flags;
+	size_t i;
+
+	if (!n_retiring)
+		return 0;
+	flags = swap_plat_irq_save();
+	swap_plat_walk_current(mark_addr, busy);
+	while (progress) {
+		progress = false;
+		for (i = 0; i < n_retiring; i++) {
+			if (busy[i] || loader_retired_free(retiring[i], &eb))
+				continue;
+			retiring[i] = retiring[n_retiring - 1];
+			busy[i] = busy[n_retiring - 1];
+			n_retiring--;
+			progress = true;
+			i--;
+		}
+	}
+	swap_plat_irq_restore(flags);
+	return n_retiring;
+}

@@ -1,0 +1,82 @@
+/*
+ * tasklist.c - task observability: per-task info (name, state, priority,
+ * CPU time from the TSC, context switches) and the text list printed with
+ * tasks=show at boot and served over the network.
+ */
+#include "cpu.h"
+#include "klibc.h"
+#include "ktime.h"
+#include "task_impl.h"
+
+static const char *const state_names[] = {
+	[TASK_READY] = "ready", [TASK_RUNNING] = "running", [TASK_BLOCKED] = "blocked",
+	[TASK_SLEEPING] = "sleeping", [TASK_EXITED] = "exited",
+};
+
+const char *task_state_name(enum task_state s)
+{
+	return (unsigned)s < sizeof state_names / sizeof state_names[0] ? state_names[s] : "?";
+}
+
+size_t task_count(void) { return sched_cpu.ntasks; }
+
+/* Interrupts off. */
+static void fill(const struct task *t, struct task_info *out)
+{
+	uint64_t tsc = t->cpu_tsc;
+	if (t == sched_cpu.current)
+		tsc += rdtsc() - sched_cpu.switch_tsc; /* the slice in progress */
+	out->id = t->id;
+	memcpy(out->name, t->name, sizeof out->name);
+	out->state = t->state;
+	out->priority = t->se.priority;
+	out->cpu_ns = time_tsc_to_ns(tsc);
+	out->switches = t->switches;
+	out->stack_lo = t->stack_lo;
+	out->stack_hi = t->stack_hi;
+}
+
+int task_get_info(const struct task *t, struct task_info *out)
+{
+	if (!t || !out || t->magic != TASK_MAGIC)
+		return TH_EINVAL;
+	uint64_t fl = irq_save();
+	fill(t, out);
+	irq_restore(fl);
+	return TH_OK;
+}
+
+/* Append to buf like snprintf, tracking the length the whole text needs. */
+static void put(char *buf, size_t len, size_t *at, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void put(char *buf, size_t len, size_t *at, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int k = vsnprintf(*at < len ? buf + *at : NULL, *at < len ? len - *at : 0, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		*at += (size_t)k;
+}
+
+size_t task_format_list(char *buf, size_t len)
+{
+	size_t at = 0;
+	if (len)
+		buf[0] = '\0';
+	put(buf, len, &at, "%4s %-*s %-8s %4s %10s %9s\n", "ID", TASK_NAME_MAX - 1, "NAME", "STATE",
+	    "PRIO", "CPU_MS", "SWITCHES");
+	uint64_t fl = irq_save();
+	for (const struct task *t = sched_cpu.all; t; t = t->all_next) {
+		struct task_info i;
+		fill(t, &i);
+		put(buf, len, &at, "%4u %-*s %-8s %4u %6llu.%03llu %9llu\n", i.id, TASK_NAME_MAX - 1,
+		    i.name, task_state_name(i.state), i.priority,
+		    (unsigned long long)(i.cpu_ns / 1000000),
+		    (unsigned long long)(i.cpu_ns / 1000 % 1000), (unsigned long long)i.switches);
+	}
+	put(buf, len, &at, "policy %s, %zu tasks, %llu switches\n", sched_cpu.policy_name,
+	    sched_cpu.ntasks, (unsigned long long)sched_cpu.switches);
+	irq_restore(fl);
+	return at;
+}

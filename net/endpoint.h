@@ -1,0 +1,253 @@
+/*
+ * endpoint.h - the control endpoint's request-handling core (pure logic, no
+ * sockets), plus the envelope/MAC helpers that theseusctl shares with it.
+ *
+ * The kernel owns the UDP socket; for every datagram received on the
+ * endpoint port it calls endpoint_handle() and, when that returns TH_OK,
+ * sends the reply bytes back to the sender.  The core decodes the envelope
+ * (protobuf-c, proto/theseus.proto), checks the protocol version,
+ * authenticates (HMAC-SHA256 under a 32-byte key, replay window per client),
+ * keeps the bounded staging area of pushed objects, and calls the kernel
+ * through struct endpoint_ops for everything else (module list, swap).
+ *
+ * Call order:  endpoint_create() -> endpoint_handle()* -> endpoint_destroy().
+ * Not thread-safe: call from one context (the network poll loop).
+ * Builds for the kernel (THESEUS_KERNEL) and the host (tests, udpd, ctl).
+ *
+ * Guarantees (also in the README):
+ *  - A datagram with a bad or missing MAC (key configured), or a replayed
+ *    counter, changes nothing and gets only status EAUTH "unauthenticated".
+ *  - With no key configured only read-only requests (ping, info, ls, object
+ *    status, history, state, log, graph, tasks) are served; the others
+ *    (push, swap, rollback, invoke) get EAUTH "no key configured ...".
+ *  - Chunks are idempotent; an object is usable only once complete and its
+ *    SHA-256 verified; the staging area is bounded and evicts LRU objects
+ *    nobody waits for, or answers EFULL.
+ *  - Swaps are compare-and-swap on module versions; retrying a swap that
+ *    already took effect reports success ("already").
+ */
+#ifndef THESEUS_ENDPOINT_H
+#define THESEUS_ENDPOINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define ENDPOINT_PROTO_VERSION 1       /* Envelope.version */
+#define ENDPOINT_DEFAULT_PORT 7700
+#define ENDPOINT_MAX_DATAGRAM 1400     /* request and reply size limit */
+#define ENDPOINT_CHUNK_SIZE 1024       /* data bytes per PushChunk */
+#define ENDPOINT_KEY_LEN 32
+#define ENDPOINT_MAC_LEN 32
+#define ENDPOINT_SHA256_LEN 32
+#define ENDPOINT_REPLAY_WINDOW 64      /* counters remembered per client */
+#define ENDPOINT_MAX_CLIENTS 32        /* clients tracked (LRU) */
+#define ENDPOINT_MAX_SWAP_ITEMS 8      /* modules per swap transaction */
+#define ENDPOINT_NAME_MAX 64           /* module name incl. NUL */
+#define ENDPOINT_VERSION_MAX 32        /* version string incl. NUL */
+#define ENDPOINT_MAX_DEPS 8            /* dependencies listed per module */
+#define ENDPOINT_MAX_STAGES 8          /* stage times per swap report */
+#define ENDPOINT_PING_MAX 64           /* ping payload bytes */
+#define ENDPOINT_MAX_OBJECT (8u << 20) /* one object: bitmap fits a reply */
+#define ENDPOINT_DEFAULT_STAGING_OBJECTS 4
+#define ENDPOINT_DEFAULT_STAGING_BYTES (1u << 20)
+#define ENDPOINT_DEFAULT_STALE_MS 30000 /* idle object becomes evictable */
+#define ENDPOINT_MIN_REPLY_CAP 512     /* reply_cap below this is refused */
+#define ENDPOINT_INVOKE_MAX_IN 1024    /* invoke input bytes */
+#define ENDPOINT_INVOKE_MAX_OUT 1024   /* invoke output bytes (fits a reply) */
+#define ENDPOINT_LOG_CHUNK 1024        /* log bytes per reply */
+#define ENDPOINT_MAX_EDGES 16          /* dependency targets per graph node */
+#define ENDPOINT_HISTORY_ITEMS 4       /* modules listed per history entry */
+#define ENDPOINT_TASKS_TEXT 8192       /* task listing bytes served */
+
+/* Wire form of a status: the absolute value of a TH_E* code (0 = OK). */
+static inline uint32_t endpoint_status_to_wire(int err) { return err < 0 ? (uint32_t)-err : 0; }
+static inline int endpoint_status_from_wire(uint32_t s) { return s ? -(int)s : 0; }
+
+/* ---- what the kernel supplies ------------------------------------------- */
+
+struct endpoint_info {
+	char kernel_version[64];
+	uint64_t uptime_ms;
+	char address[48];          /* e.g. "10.0.2.15:7700" */
+	uint64_t mem_total, mem_used;
+};
+
+struct endpoint_module {
+	char name[ENDPOINT_NAME_MAX];
+	char version[ENDPOINT_VERSION_MAX];
+	uint8_t sha256[ENDPOINT_SHA256_LEN]; /* of the object it was loaded from */
+	uint64_t size;
+	uint64_t load_address;
+	uint32_t n_deps;
+	char deps[ENDPOINT_MAX_DEPS][ENDPOINT_NAME_MAX];
+};
+
+/* One module to replace; object/size point into the staging area and are
+ * valid only during the swap call (the loader copies what it keeps). */
+struct endpoint_swap_item {
+	const char *module;
+	const char *expected_version;  /* "" = module must not be loaded yet */
+	const uint8_t *sha256;
+	const uint8_t *object;
+	size_t size;
+};
+
+struct endpoint_stage_time {
+	char stage[16];
+	uint64_t ns;
+};
+
+/* Filled by ops->swap on success (zeroed before the call). */
+struct endpoint_swap_report {
+	char new_version[ENDPOINT_MAX_SWAP_ITEMS][ENDPOINT_VERSION_MAX]; /* per item */
+	uint32_t n_stages;
+	struct endpoint_stage_time stages[ENDPOINT_MAX_STAGES];
+};
+
+/* One swap history entry (ops->history_get). */
+struct endpoint_history {
+	uint64_t seq, when_ns;
+	int err;
+	bool rollback, unchanged;
+	uint32_t n_items;          /* listed in item[], at most ENDPOINT_HISTORY_ITEMS */
+	struct {
+		char name[ENDPOINT_NAME_MAX];
+		char from[ENDPOINT_VERSION_MAX], to[ENDPOINT_VERSION_MAX];
+	} item[ENDPOINT_HISTORY_ITEMS];
+	uint64_t sites;
+	uint32_t n_stages;
+	struct endpoint_stage_time stages[ENDPOINT_MAX_STAGES];
+	uint64_t total_ns;
+	char msg[128];
+};
+
+/* One statedb entry (ops->state_next). */
+struct endpoint_state {
+	char name[ENDPOINT_NAME_MAX];
+	bool shared;               /* a multi-client blob (else a named entry) */
+	uint32_t type, version, strong, weak;
+	uint64_t size;
+};
+
+/* The modules one module depends on (ops->graph_get). */
+struct endpoint_graph_node {
+	char name[ENDPOINT_NAME_MAX];
+	uint32_t n_edges;          /* listed, at most ENDPOINT_MAX_EDGES */
+	struct {
+		char target[ENDPOINT_NAME_MAX];
+		uint32_t sites;        /* relocations into target */
+	} edges[ENDPOINT_MAX_EDGES];
+};
+
+/*
+ * The invoke ABI: the uniform way to reach any entity by name.  An exported
+ * function of a module with this signature can be called remotely with
+ * `theseusctl invoke MODULE FUNCTION [INPUT]`; it reads in[0..in_len), writes
+ * at most out_cap bytes to out, sets *out_len, and returns 0 or a negative
+ * TH_E* code.  It must not keep pointers to in/out after returning.
+ */
+typedef int (*endpoint_invoke_fn)(const uint8_t *in, size_t in_len, uint8_t *out,
+				  size_t out_cap, size_t *out_len);
+
+struct endpoint_ops {
+	void *ctx;  /* passed to every call */
+	/* Monotonic milliseconds (required). */
+	uint64_t (*now_ms)(void *ctx);
+	/* Optional: kernel facts for `info` (zeroed before the call). */
+	int (*info)(void *ctx, struct endpoint_info *out);
+	/* Number of loaded modules, and module number index (0-based) of them;
+	 * TH_ENOENT past the end.  Optional (then `ls` lists nothing). */
+	uint32_t (*module_count)(void *ctx);
+	int (*module_get)(void *ctx, uint32_t index, struct endpoint_module *out);
+	/* Module by name; TH_ENOENT when not loaded.  Required for swap. */
+	int (*module_find)(void *ctx, const char *name, struct endpoint_module *out);
+	/* Swap items[0..n) as one transaction.  Must check each item's
+	 * expected_version against the running version (TH_ECONFLICT with a
+	 * message naming module, expected and actual version when stale), and on
+	 * any failure leave the old set running.  Required for swap. */
+	int (*swap)(void *ctx, const struct endpoint_swap_item *items, size_t n,
+		    struct endpoint_swap_report *report, struct th_errbuf *eb);
+
+	/* ---- optional inspection and control (NULL: the request gets ENOTSUP) */
+	/* Swap module back to its previous object; report->new_version[0] = the
+	 * version now running.  TH_ENOENT when there is nothing to roll back to. */
+	int (*rollback)(void *ctx, const char *module, struct endpoint_swap_report *report,
+			struct th_errbuf *eb);
+	/* Swap history, oldest first: entry index; TH_ENOENT past the end. */
+	uint32_t (*history_count)(void *ctx);
+	int (*history_get)(void *ctx, uint32_t index, struct endpoint_history *out);
+	/* statedb entries: start with *cursor = 0; TH_ENOENT when done. */
+	int (*state_next)(void *ctx, uint32_t *cursor, struct endpoint_state *out);
+	/* The log ring from absolute position *pos (moved up to the oldest byte
+	 * kept when older), advancing *pos; returns the bytes copied. */
+	size_t (*log_read)(void *ctx, uint64_t *pos, char *buf, size_t len);
+	/* Calls the exported function `function` of module `module` with the
+	 * invoke ABI; *result = its return value.  Returns TH_ENOENT (no such
+	 * module / symbol, or the symbol belongs to another module), or TH_OK
+	 * when the call was made. */
+	int (*invoke)(void *ctx, const char *module, const char *function, const uint8_t *in,
+		      size_t in_len, uint8_t *out, size_t out_cap, size_t *out_len, int *result,
+		      struct th_errbuf *eb);
+	/* Dependencies of module number index (as module_get); TH_ENOENT past the end. */
+	int (*graph_get)(void *ctx, uint32_t index, struct endpoint_graph_node *out);
+	/* The task listing text, snprintf-style (returns the length needed). */
+	size_t (*tasks_format)(void *ctx, char *buf, size_t len);
+};
+
+struct endpoint_config {
+	const uint8_t *key;           /* ENDPOINT_KEY_LEN bytes, or NULL: read-only mode */
+	uint32_t staging_max_objects; /* 0 = ENDPOINT_DEFAULT_STAGING_OBJECTS */
+	uint64_t staging_max_bytes;   /* 0 = ENDPOINT_DEFAULT_STAGING_BYTES */
+	uint64_t stale_ms;            /* 0 = ENDPOINT_DEFAULT_STALE_MS */
+	/* Counters <= this are refused from clients not seen yet (e.g. the
+	 * wall-clock time in ns at boot minus a margin, when the kernel knows
+	 * it: old captured datagrams then stay refused across reboots). */
+	uint64_t counter_floor;
+};
+
+struct endpoint_counters {
+	uint64_t requests, replies, auth_failures, replays, malformed, bad_version;
+	uint64_t chunks, swaps;
+	uint64_t rollbacks, invokes;
+};
+
+struct endpoint;
+
+/* Allocates the endpoint (heap) and its staging area.  ops is copied. */
+TH_MUST_CHECK int endpoint_create(const struct endpoint_config *cfg,
+				  const struct endpoint_ops *ops,
+				  struct endpoint **out, struct th_errbuf *eb);
+void endpoint_destroy(struct endpoint *ep);  /* NULL is fine */
+
+/* Handles one received datagram.  Returns TH_OK when a reply of *reply_len
+ * bytes was written to reply (send it to the datagram's source; the request's
+ * own outcome is the reply's status), or a negative code when no reply can be
+ * produced (bad arguments, reply_cap < ENDPOINT_MIN_REPLY_CAP). */
+TH_MUST_CHECK int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, size_t len,
+				  uint8_t *reply, size_t reply_cap, size_t *reply_len);
+
+void endpoint_get_counters(const struct endpoint *ep, struct endpoint_counters *out);
+bool endpoint_has_key(const struct endpoint *ep);
+
+/* ---- shared with clients (theseusctl, tests) ----------------------------- */
+
+/* mac = HMAC-SHA256(key, LE32(version) || LE64(client_id) || LE64(counter) || body). */
+void endpoint_mac_compute(const uint8_t key[ENDPOINT_KEY_LEN], uint32_t version,
+			  uint64_t client_id, uint64_t counter, const uint8_t *body,
+			  size_t body_len, uint8_t mac[ENDPOINT_MAC_LEN]);
+/* Constant-time comparison of n bytes: true when equal. */
+bool endpoint_bytes_equal_ct(const uint8_t *a, const uint8_t *b, size_t n);
+/* SHA-256 of a buffer. */
+void endpoint_sha256(const uint8_t *data, size_t len, uint8_t out[ENDPOINT_SHA256_LEN]);
+
+/* Serializes an Envelope around body (a packed Request) into out; key NULL =
+ * no MAC.  TH_ETOOBIG when it does not fit cap. */
+TH_MUST_CHECK int endpoint_envelope_pack(const uint8_t *key, uint32_t version,
+					 uint64_t client_id, uint64_t counter,
+					 const uint8_t *body, size_t body_len,
+					 uint8_t *out, size_t cap, size_t *out_len);
+
+#endif

@@ -1,0 +1,139 @@
+/*
+ * endpoint_impl.h - private declarations shared by the files of the endpoint
+ * core (the .c files in net/endpoint/): the endpoint object, the bounded arena that
+ * protobuf-c decodes into, the replay window, the staging area, and the
+ * request handlers.  Not for use outside net/endpoint/.
+ */
+#ifndef THESEUS_ENDPOINT_IMPL_H
+#define THESEUS_ENDPOINT_IMPL_H
+
+#include "klibc.h"
+#include "endpoint.h"
+#include "theseus.pb-c.h"
+
+/* ---- arena.c: bump allocator for one request -------------------------- */
+
+#define EP_ARENA_BYTES (96u * 1024)  /* worst case of a 1400-byte datagram fits */
+
+struct ep_arena {
+	uint8_t *base;
+	size_t size, used;
+	ProtobufCAllocator pbc;   /* protobuf-c allocator backed by this arena */
+};
+
+TH_MUST_CHECK int ep_arena_init(struct ep_arena *a, size_t size);
+void ep_arena_fini(struct ep_arena *a);
+void ep_arena_reset(struct ep_arena *a);
+void *ep_arena_alloc(struct ep_arena *a, size_t n);  /* zeroed; NULL when full */
+
+/* ---- auth.c: per-client replay windows -------------------------------- */
+
+struct ep_client {
+	uint64_t id;
+	uint64_t max;       /* highest counter accepted */
+	uint64_t seen;      /* bit i: counter max - i accepted */
+	uint64_t last_ms;   /* for LRU replacement */
+	bool used;
+};
+
+struct ep_replay {
+	struct ep_client clients[ENDPOINT_MAX_CLIENTS];
+	uint64_t floor;     /* unknown clients need a counter above this */
+};
+
+/* Accepts counter for client_id and records it; TH_EAUTH when it was seen
+ * before or is older than the window (state unchanged then). */
+TH_MUST_CHECK int ep_replay_check(struct ep_replay *r, uint64_t client_id, uint64_t counter,
+				  uint64_t now_ms);
+
+/* ---- staging.c: the bounded, content-addressed object store ----------- */
+
+struct staging_obj {
+	bool used;
+	uint8_t sha[ENDPOINT_SHA256_LEN];
+	uint64_t total;
+	uint8_t *data;
+	uint8_t *bitmap;
+	uint32_t chunks_total, chunks_have;
+	bool complete;      /* all chunks received and hash verified */
+	bool swapped;       /* taken by a successful swap: evictable */
+	uint32_t pins;      /* > 0 while a swap uses it: never evicted */
+	uint64_t last_ms;
+};
+
+struct staging {
+	struct staging_obj *objs;
+	uint32_t max_objects;
+	uint64_t max_bytes, used_bytes, stale_ms;
+};
+
+TH_MUST_CHECK int staging_init(struct staging *st, uint32_t max_objects, uint64_t max_bytes,
+			       uint64_t stale_ms);
+void staging_fini(struct staging *st);
+/* Stores one chunk; *out = the object (NULL if discarded on hash mismatch). */
+TH_MUST_CHECK int staging_put(struct staging *st, uint64_t now_ms,
+			      const uint8_t sha[ENDPOINT_SHA256_LEN], uint64_t total,
+			      uint64_t offset, const uint8_t *data, size_t len,
+			      struct staging_obj **out, struct th_errbuf *eb);
+struct staging_obj *staging_find(struct staging *st, const uint8_t sha[ENDPOINT_SHA256_LEN]);
+uint32_t staging_count(const struct staging *st);
+/* "1a2b3c4d" (first 4 bytes) for messages; buf of at least 9 bytes. */
+const char *ep_hex8(const uint8_t *sha, char buf[9]);
+
+/* ---- the endpoint ------------------------------------------------------ */
+
+struct endpoint {
+	struct endpoint_ops ops;
+	bool has_key;
+	uint8_t key[ENDPOINT_KEY_LEN];
+	struct ep_arena arena;
+	struct ep_replay replay;
+	struct staging staging;
+	struct endpoint_counters counters;
+	struct endpoint_module mod_scratch;     /* big structs kept off the stack */
+	struct endpoint_swap_report swap_report;
+	struct endpoint_swap_item swap_items[ENDPOINT_MAX_SWAP_ITEMS];
+	struct staging_obj *swap_objs[ENDPOINT_MAX_SWAP_ITEMS];
+};
+
+/* handlers.c / swap.c: one function per request kind.  Each validates its
+ * request, may set rep->payload_case and the payload (allocated from the
+ * arena), and returns the status; eb gets the message. */
+typedef int (*ep_handler_fn)(struct endpoint *ep, const Theseus__Request *req,
+			     Theseus__Reply *rep, size_t reply_cap, struct th_errbuf *eb);
+
+int ep_handle_ping(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
+		   size_t reply_cap, struct th_errbuf *eb);
+int ep_handle_info(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
+		   size_t reply_cap, struct th_errbuf *eb);
+int ep_handle_list(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
+		   size_t reply_cap, struct th_errbuf *eb);
+int ep_handle_chunk(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
+		    size_t reply_cap, struct th_errbuf *eb);
+int ep_handle_object_status(struct endpoint *ep, const Theseus__Request *req,
+			    Theseus__Reply *rep, size_t reply_cap, struct th_errbuf *eb);
+int ep_handle_swap(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
+		   size_t reply_cap, struct th_errbuf *eb);
+
+/* inspect.c: rollback, history, state, log, invoke, graph, tasks. */
+int ep_handle_rollback(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
+		       size_t reply_cap, struct th_errbuf *eb);
+int ep_handle_history(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
+		      size_t reply_cap, struct th_errbuf *eb);
+int ep_handle_state(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
+		    size_t reply_cap, struct th_errbuf *eb);
+int ep_handle_log(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
+		  size_t reply_cap, struct th_errbuf *eb);
+int ep_handle_invoke(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
+		     size_t reply_cap, struct th_errbuf *eb);
+int ep_handle_graph(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
+		    size_t reply_cap, struct th_errbuf *eb);
+int ep_handle_tasks(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
+		    size_t reply_cap, struct th_errbuf *eb);
+/* Module and symbol names: 1..max-1 characters of [A-Za-z0-9_.-] (swap.c). */
+bool ep_name_ok(const char *s, size_t max);
+
+/* Copies a NUL-terminated string into the arena ("" when NULL or no room). */
+char *ep_arena_strdup(struct ep_arena *a, const char *s);
+
+#endif

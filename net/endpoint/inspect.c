@@ -1,0 +1,411 @@
+/*
+ * inspect.c - the endpoint's handlers for inspection and direct control:
+ * rollback, history, state, log, invoke, graph and tasks.
+ *
+ * Each asks the kernel through an optional endpoint_ops function (NULL:
+ * the request gets ENOTSUP), validates every field first, and builds its
+ * reply from the request arena.  Lists are paged: entries are added while
+ * the packed reply stays under the datagram limit, and the reply says where
+ * the next page starts (theseusctl loops until done).
+ */
+#include "endpoint_impl.h"
+
+#define ALLOC(ep, T) ((T *)ep_arena_alloc(&(ep)->arena, sizeof(T)))
+#define PAGE_MAX 64  /* entries per page at most, whatever fits */
+
+static int no_memory(struct th_errbuf *eb)
+{
+	return th_errf(eb, TH_ENOMEM, "endpoint: request arena exhausted building the reply");
+}
+
+static int not_supported(const char *what, struct th_errbuf *eb)
+{
+	return th_errf(eb, TH_ENOTSUP, "%s: not supported by this kernel", what);
+}
+
+/* Byte budget of a reply's payload: the datagram limit minus room for the
+ * status, counter and a message. */
+static size_t page_limit(size_t reply_cap)
+{
+	size_t limit = reply_cap < ENDPOINT_MAX_DATAGRAM ? reply_cap : ENDPOINT_MAX_DATAGRAM;
+	return limit - 256;
+}
+
+/* Stage times of a swap report as messages. */
+static int stages_msg(struct endpoint *ep, struct endpoint_swap_report *rp,
+		      Theseus__StageTime ***out, size_t *n)
+{
+	uint32_t ns = rp->n_stages < ENDPOINT_MAX_STAGES ? rp->n_stages : ENDPOINT_MAX_STAGES;
+	*n = 0;
+	*out = ep_arena_alloc(&ep->arena, (ns ? ns : 1) * sizeof **out);
+	if (!*out)
+		return TH_ENOMEM;
+	for (uint32_t s = 0; s < ns; s++) {
+		Theseus__StageTime *st = ALLOC(ep, Theseus__StageTime);
+		if (!st)
+			return TH_ENOMEM;
+		theseus__stage_time__init(st);
+		rp->stages[s].stage[sizeof rp->stages[s].stage - 1] = 0;
+		st->stage = ep_arena_strdup(&ep->arena, rp->stages[s].stage);
+		st->ns = rp->stages[s].ns;
+		(*out)[(*n)++] = st;
+	}
+	return TH_OK;
+}
+
+int ep_handle_rollback(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
+		       size_t reply_cap, struct th_errbuf *eb)
+{
+	const char *module = req->rollback->module;
+	if (!ep_name_ok(module, ENDPOINT_NAME_MAX))
+		return th_errf(eb, TH_EINVAL, "rollback: module name must be 1-%u characters "
+			       "of [A-Za-z0-9_.-]", ENDPOINT_NAME_MAX - 1);
+	if (!ep->ops.rollback)
+		return not_supported("rollback", eb);
+	Theseus__RollbackReply *r = ALLOC(ep, Theseus__RollbackReply);
+	if (!r)
+		return no_memory(eb);
+	theseus__rollback_reply__init(r);
+	r->module = ep_arena_strdup(&ep->arena, module);
+	r->old_version = ep_arena_strdup(&ep->arena, "");
+	if (ep->ops.module_find) {
+		struct endpoint_module *m = &ep->mod_scratch;
+		memset(m, 0, sizeof *m);
+		if (ep->ops.module_find(ep->ops.ctx, module, m) == TH_OK) {
+			m->version[ENDPOINT_VERSION_MAX - 1] = 0;
+			r->old_version = ep_arena_strdup(&ep->arena, m->version);
+		}
+	}
+	struct endpoint_swap_report *rp = &ep->swap_report;
+	memset(rp, 0, sizeof *rp);
+	int err = ep->ops.rollback(ep->ops.ctx, module, rp, eb);
+	if (err) {
+		if (!eb->msg[0])
+			th_errf(eb, err, "rollback: %s: %s", module, th_strerror(err));
+		return err;
+	}
+	ep->counters.rollbacks++;
+	rp->new_version[0][ENDPOINT_VERSION_MAX - 1] = 0;
+	r->new_version = ep_arena_strdup(&ep->arena, rp->new_version[0]);
+	if (stages_msg(ep, rp, &r->stages, &r->n_stages))
+		return no_memory(eb);
+	rep->payload_case = THESEUS__REPLY__PAYLOAD_ROLLBACK;
+	rep->rollback = r;
+	th_errf(eb, TH_OK, "rolled back %s", module);
+	return TH_OK;
+}
+
+static Theseus__HistoryEntry *history_msg(struct endpoint *ep, struct endpoint_history *h)
+{
+	Theseus__HistoryEntry *e = ALLOC(ep, Theseus__HistoryEntry);
+	uint32_t ni = h->n_items < ENDPOINT_HISTORY_ITEMS ? h->n_items : ENDPOINT_HISTORY_ITEMS;
+	uint32_t ns = h->n_stages < ENDPOINT_MAX_STAGES ? h->n_stages : ENDPOINT_MAX_STAGES;
+	Theseus__SwapResult **items = ep_arena_alloc(&ep->arena, (ni ? ni : 1) * sizeof *items);
+	Theseus__StageTime **st = ep_arena_alloc(&ep->arena, (ns ? ns : 1) * sizeof *st);
+	if (!e || !items || !st)
+		return NULL;
+	theseus__history_entry__init(e);
+	e->seq = h->seq;
+	e->when_ns = h->when_ns;
+	e->status = endpoint_status_to_wire(h->err);
+	e->rollback = h->rollback;
+	e->unchanged = h->unchanged;
+	e->sites = h->sites;
+	e->total_ns = h->total_ns;
+	h->msg[sizeof h->msg - 1] = 0;
+	e->message = ep_arena_strdup(&ep->arena, h->msg);
+	for (uint32_t i = 0; i < ni; i++) {
+		Theseus__SwapResult *r = ALLOC(ep, Theseus__SwapResult);
+		if (!r)
+			return NULL;
+		theseus__swap_result__init(r);
+		h->item[i].name[ENDPOINT_NAME_MAX - 1] = 0;
+		h->item[i].from[ENDPOINT_VERSION_MAX - 1] = 0;
+		h->item[i].to[ENDPOINT_VERSION_MAX - 1] = 0;
+		r->module = ep_arena_strdup(&ep->arena, h->item[i].name);
+		r->old_version = ep_arena_strdup(&ep->arena, h->item[i].from);
+		r->new_version = ep_arena_strdup(&ep->arena, h->item[i].to);
+		items[i] = r;
+	}
+	e->items = items;
+	e->n_items = ni;
+	for (uint32_t s = 0; s < ns; s++) {
+		Theseus__StageTime *t = ALLOC(ep, Theseus__StageTime);
+		if (!t)
+			return NULL;
+		theseus__stage_time__init(t);
+		h->stages[s].stage[sizeof h->stages[s].stage - 1] = 0;
+		t->stage = ep_arena_strdup(&ep->arena, h->stages[s].stage);
+		t->ns = h->stages[s].ns;
+		st[s] = t;
+	}
+	e->stages = st;
+	e->n_stages = ns;
+	return e;
+}
+
+int ep_handle_history(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
+		      size_t reply_cap, struct th_errbuf *eb)
+{
+	if (!ep->ops.history_get || !ep->ops.history_count)
+		return not_supported("history", eb);
+	Theseus__HistoryReply *hr = ALLOC(ep, Theseus__HistoryReply);
+	struct endpoint_history *h = ALLOC(ep, struct endpoint_history);
+	if (!hr || !h)
+		return no_memory(eb);
+	theseus__history_reply__init(hr);
+	uint32_t total = ep->ops.history_count(ep->ops.ctx);
+	uint32_t start = req->history->start;
+	hr->total = total;
+	hr->start = start;
+	rep->payload_case = THESEUS__REPLY__PAYLOAD_HISTORY;
+	rep->history = hr;
+	if (start > total)
+		return th_errf(eb, TH_ERANGE, "history: start %u is beyond the %u entries kept",
+			       start, total);
+	uint32_t room = total - start < PAGE_MAX ? total - start : PAGE_MAX;
+	hr->entries = ep_arena_alloc(&ep->arena, (room ? room : 1) * sizeof *hr->entries);
+	if (!hr->entries)
+		return no_memory(eb);
+	size_t limit = page_limit(reply_cap);
+	for (uint32_t i = 0; i < room; i++) {
+		memset(h, 0, sizeof *h);
+		int err = ep->ops.history_get(ep->ops.ctx, start + i, h);
+		if (err == TH_ENOENT)
+			break;
+		if (err)
+			return th_errf(eb, err, "history: entry %u: %s", start + i, th_strerror(err));
+		Theseus__HistoryEntry *e = history_msg(ep, h);
+		if (!e)
+			return no_memory(eb);
+		hr->entries[hr->n_entries++] = e;
+		if (theseus__reply__get_packed_size(rep) > limit) {
+			hr->n_entries--;
+			break;
+		}
+	}
+	return TH_OK;
+}
+
+int ep_handle_state(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
+		    size_t reply_cap, struct th_errbuf *eb)
+{
+	if (!ep->ops.state_next)
+		return not_supported("state", eb);
+	Theseus__StateReply *sr = ALLOC(ep, Theseus__StateReply);
+	struct endpoint_state *s = ALLOC(ep, struct endpoint_state);
+	if (!sr || !s)
+		return no_memory(eb);
+	theseus__state_reply__init(sr);
+	sr->entries = ep_arena_alloc(&ep->arena, PAGE_MAX * sizeof *sr->entries);
+	if (!sr->entries)
+		return no_memory(eb);
+	rep->payload_case = THESEUS__REPLY__PAYLOAD_STATE;
+	rep->state = sr;
+	size_t limit = page_limit(reply_cap);
+	uint32_t cursor = req->state->cursor;
+	sr->next = cursor;
+	while (sr->n_entries < PAGE_MAX) {
+		uint32_t before = cursor;
+		memset(s, 0, sizeof *s);
+		int err = ep->ops.state_next(ep->ops.ctx, &cursor, s);
+		if (err == TH_ENOENT) {
+			sr->done = true;
+			sr->next = cursor;
+			break;
+		}
+		if (err)
+			return th_errf(eb, err, "state: cursor %u: %s", before, th_strerror(err));
+		Theseus__StateEntry *e = ALLOC(ep, Theseus__StateEntry);
+		if (!e)
+			return no_memory(eb);
+		theseus__state_entry__init(e);
+		s->name[ENDPOINT_NAME_MAX - 1] = 0;
+		e->name = ep_arena_strdup(&ep->arena, s->name);
+		e->kind = s->shared ? (char *)"shared" : (char *)"named";
+		e->type = s->type;
+		e->version = s->version;
+		e->size = s->size;
+		e->strong = s->strong;
+		e->weak = s->weak;
+		sr->entries[sr->n_entries++] = e;
+		if (theseus__reply__get_packed_size(rep) > limit) {
+			sr->n_entries--;  /* served again from `before` next time */
+			break;
+		}
+		sr->next = cursor;
+	}
+	return TH_OK;
+}
+
+int ep_handle_log(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
+		  size_t reply_cap, struct th_errbuf *eb)
+{
+	if (!ep->ops.log_read)
+		return not_supported("log", eb);
+	uint32_t want = req->log->max_bytes;
+	if (want == 0 || want > ENDPOINT_LOG_CHUNK)
+		want = ENDPOINT_LOG_CHUNK;
+	Theseus__LogReply *lr = ALLOC(ep, Theseus__LogReply);
+	char *buf = ep_arena_alloc(&ep->arena, want);
+	if (!lr || !buf)
+		return no_memory(eb);
+	theseus__log_reply__init(lr);
+	uint64_t pos = req->log->position, start;
+	/* Learn where the data starts (the ring may have moved past pos). */
+	size_t n = ep->ops.log_read(ep->ops.ctx, &pos, buf, want);
+	if (n > want)
+		return th_errf(eb, TH_EOVERFLOW, "log: kernel returned %zu bytes for %u", n, want);
+	start = pos - n;
+	lr->data.data = (uint8_t *)buf;
+	lr->data.len = n;
+	lr->start = start;
+	lr->next = pos;
+	rep->payload_case = THESEUS__REPLY__PAYLOAD_LOG;
+	rep->log = lr;
+	return TH_OK;
+}
+
+int ep_handle_invoke(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
+		     size_t reply_cap, struct th_errbuf *eb)
+{
+	const Theseus__InvokeRequest *iv = req->invoke;
+	if (!ep_name_ok(iv->module, ENDPOINT_NAME_MAX))
+		return th_errf(eb, TH_EINVAL, "invoke: module name must be 1-%u characters "
+			       "of [A-Za-z0-9_.-]", ENDPOINT_NAME_MAX - 1);
+	if (!ep_name_ok(iv->function, ENDPOINT_NAME_MAX))
+		return th_errf(eb, TH_EINVAL, "invoke: function name must be 1-%u characters "
+			       "of [A-Za-z0-9_.-]", ENDPOINT_NAME_MAX - 1);
+	if (iv->input.len > ENDPOINT_INVOKE_MAX_IN)
+		return th_errf(eb, TH_ETOOBIG, "invoke: input of %zu bytes exceeds %u",
+			       iv->input.len, ENDPOINT_INVOKE_MAX_IN);
+	if (!ep->ops.invoke)
+		return not_supported("invoke", eb);
+	size_t cap = iv->max_output;
+	if (cap == 0 || cap > ENDPOINT_INVOKE_MAX_OUT)
+		cap = ENDPOINT_INVOKE_MAX_OUT;
+	Theseus__InvokeReply *ir = ALLOC(ep, Theseus__InvokeReply);
+	uint8_t *out = ep_arena_alloc(&ep->arena, cap);
+	if (!ir || !out)
+		return no_memory(eb);
+	theseus__invoke_reply__init(ir);
+	size_t out_len = 0;
+	int result = 0;
+	int err = ep->ops.invoke(ep->ops.ctx, iv->module, iv->function, iv->input.data,
+				 iv->input.len, out, cap, &out_len, &result, eb);
+	if (err) {
+		if (!eb->msg[0])
+			th_errf(eb, err, "invoke: %s.%s: %s", iv->module, iv->function,
+				th_strerror(err));
+		return err;
+	}
+	ep->counters.invokes++;
+	if (out_len > cap)
+		return th_errf(eb, TH_EOVERFLOW, "invoke: %s.%s claims %zu output bytes, "
+			       "capacity was %zu", iv->module, iv->function, out_len, cap);
+	ir->result = result;
+	ir->output.data = out;
+	ir->output.len = out_len;
+	rep->payload_case = THESEUS__REPLY__PAYLOAD_INVOKE;
+	rep->invoke = ir;
+	if (result > 0)
+		result = 0;  /* a positive value is the function's own business */
+	if (result)
+		th_errf(eb, result, "invoke: %s.%s returned %s", iv->module, iv->function,
+			th_err_name(result));
+	return result;
+}
+
+int ep_handle_graph(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
+		    size_t reply_cap, struct th_errbuf *eb)
+{
+	if (!ep->ops.graph_get)
+		return not_supported("graph", eb);
+	Theseus__GraphReply *gr = ALLOC(ep, Theseus__GraphReply);
+	struct endpoint_graph_node *g = ALLOC(ep, struct endpoint_graph_node);
+	if (!gr || !g)
+		return no_memory(eb);
+	theseus__graph_reply__init(gr);
+	uint32_t total = ep->ops.module_count ? ep->ops.module_count(ep->ops.ctx) : 0;
+	uint32_t start = req->graph->start;
+	gr->total = total;
+	gr->start = start;
+	rep->payload_case = THESEUS__REPLY__PAYLOAD_GRAPH;
+	rep->graph = gr;
+	if (start > total)
+		return th_errf(eb, TH_ERANGE, "graph: start %u is beyond the %u modules loaded",
+			       start, total);
+	uint32_t room = total - start < PAGE_MAX ? total - start : PAGE_MAX;
+	gr->nodes = ep_arena_alloc(&ep->arena, (room ? room : 1) * sizeof *gr->nodes);
+	if (!gr->nodes)
+		return no_memory(eb);
+	size_t limit = page_limit(reply_cap);
+	for (uint32_t i = 0; i < room; i++) {
+		memset(g, 0, sizeof *g);
+		int err = ep->ops.graph_get(ep->ops.ctx, start + i, g);
+		if (err == TH_ENOENT)
+			break;
+		if (err)
+			return th_errf(eb, err, "graph: module %u: %s", start + i, th_strerror(err));
+		uint32_t ne = g->n_edges < ENDPOINT_MAX_EDGES ? g->n_edges : ENDPOINT_MAX_EDGES;
+		Theseus__GraphNode *n = ALLOC(ep, Theseus__GraphNode);
+		Theseus__GraphEdge **edges = ep_arena_alloc(&ep->arena, (ne ? ne : 1) * sizeof *edges);
+		if (!n || !edges)
+			return no_memory(eb);
+		theseus__graph_node__init(n);
+		g->name[ENDPOINT_NAME_MAX - 1] = 0;
+		n->module = ep_arena_strdup(&ep->arena, g->name);
+		for (uint32_t k = 0; k < ne; k++) {
+			Theseus__GraphEdge *e = ALLOC(ep, Theseus__GraphEdge);
+			if (!e)
+				return no_memory(eb);
+			theseus__graph_edge__init(e);
+			g->edges[k].target[ENDPOINT_NAME_MAX - 1] = 0;
+			e->target = ep_arena_strdup(&ep->arena, g->edges[k].target);
+			e->sites = g->edges[k].sites;
+			edges[k] = e;
+		}
+		n->edges = edges;
+		n->n_edges = ne;
+		gr->nodes[gr->n_nodes++] = n;
+		if (theseus__reply__get_packed_size(rep) > limit) {
+			gr->n_nodes--;
+			break;
+		}
+	}
+	return TH_OK;
+}
+
+int ep_handle_tasks(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
+		    size_t reply_cap, struct th_errbuf *eb)
+{
+	if (!ep->ops.tasks_format)
+		return not_supported("tasks", eb);
+	Theseus__TasksReply *tr = ALLOC(ep, Theseus__TasksReply);
+	char *text = ep_arena_alloc(&ep->arena, ENDPOINT_TASKS_TEXT);
+	if (!tr || !text)
+		return no_memory(eb);
+	theseus__tasks_reply__init(tr);
+	size_t need = ep->ops.tasks_format(ep->ops.ctx, text, ENDPOINT_TASKS_TEXT);
+	text[ENDPOINT_TASKS_TEXT - 1] = 0;
+	size_t total = strnlen(text, ENDPOINT_TASKS_TEXT);
+	(void)need;  /* a longer listing is cut at ENDPOINT_TASKS_TEXT - 1 bytes */
+	uint32_t off = req->tasks->offset;
+	if (off > total)
+		return th_errf(eb, TH_ERANGE, "tasks: offset %u is beyond the %zu-byte listing",
+			       off, total);
+	size_t piece = total - off, max = page_limit(reply_cap) - 64;
+	if (piece > max)
+		piece = max;
+	char *s = ep_arena_alloc(&ep->arena, piece + 1);
+	if (!s)
+		return no_memory(eb);
+	memcpy(s, text + off, piece);
+	s[piece] = 0;
+	tr->text = s;
+	tr->offset = off;
+	tr->total = (uint32_t)total;
+	rep->payload_case = THESEUS__REPLY__PAYLOAD_TASKS;
+	rep->tasks = tr;
+	return TH_OK;
+}

@@ -1,0 +1,225 @@
+/*
+ * staging.c - the staging area: content-addressed objects pushed in chunks.
+ *
+ * An object is named by the SHA-256 of its bytes and has a declared total
+ * size.  Chunk i covers bytes [i*1024, min((i+1)*1024, total)); a bitmap
+ * records which chunks arrived.  Writing a chunk twice is harmless (the
+ * first copy stays).  When the last chunk arrives the hash is verified: a
+ * mismatch discards the object (TH_EHASH).
+ *
+ * Bounds: at most max_objects objects and max_bytes bytes in all.  Room for
+ * a new object is made by evicting, least recently used first, objects
+ * nobody waits for: ones already taken by a swap, or ones idle for stale_ms
+ * (an abandoned push, or a completed object whose swap never came).  An
+ * object pinned by a running swap is never evicted.  When not enough can be
+ * evicted the push gets TH_EFULL and nothing is evicted.
+ */
+#include "endpoint_impl.h"
+
+const char *ep_hex8(const uint8_t *sha, char buf[9])
+{
+	static const char hex[] = "0123456789abcdef";
+	for (int i = 0; i < 4; i++) {
+		buf[2 * i] = hex[sha[i] >> 4];
+		buf[2 * i + 1] = hex[sha[i] & 15];
+	}
+	buf[8] = 0;
+	return buf;
+}
+
+int staging_init(struct staging *st, uint32_t max_objects, uint64_t max_bytes, uint64_t stale_ms)
+{
+	memset(st, 0, sizeof *st);
+	if (max_objects == 0 || max_objects > 1024 || max_bytes == 0)
+		return TH_EINVAL;
+	st->objs = kcalloc(max_objects, sizeof *st->objs);
+	if (!st->objs)
+		return TH_ENOMEM;
+	st->max_objects = max_objects;
+	st->max_bytes = max_bytes;
+	st->stale_ms = stale_ms;
+	return TH_OK;
+}
+
+static void obj_discard(struct staging *st, struct staging_obj *o)
+{
+	st->used_bytes -= o->total;
+	kfree(o->data);
+	kfree(o->bitmap);
+	memset(o, 0, sizeof *o);
+}
+
+void staging_fini(struct staging *st)
+{
+	for (uint32_t i = 0; st->objs && i < st->max_objects; i++)
+		if (st->objs[i].used)
+			obj_discard(st, &st->objs[i]);
+	kfree(st->objs);
+	st->objs = NULL;
+}
+
+struct staging_obj *staging_find(struct staging *st, const uint8_t sha[ENDPOINT_SHA256_LEN])
+{
+	for (uint32_t i = 0; i < st->max_objects; i++)
+		if (st->objs[i].used && memcmp(st->objs[i].sha, sha, ENDPOINT_SHA256_LEN) == 0)
+			return &st->objs[i];
+	return NULL;
+}
+
+uint32_t staging_count(const struct staging *st)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < st->max_objects; i++)
+		n += st->objs[i].used;
+	return n;
+}
+
+static bool obj_evictable(const struct staging *st, const struct staging_obj *o, uint64_t now)
+{
+	if (!o->used || o->pins)
+		return false;
+	return o->swapped || now - o->last_ms >= st->stale_ms;
+}
+
+/* Finds a slot for a new object of total bytes, evicting LRU evictable
+ * objects; evicts nothing when the room cannot be made. */
+static int make_room(struct staging *st, uint64_t now, uint64_t total,
+		     struct staging_obj **slot, struct th_errbuf *eb)
+{
+	uint32_t free_slots = 0, evictable = 0, busy = 0;
+	uint64_t evictable_bytes = 0;
+	for (uint32_t i = 0; i < st->max_objects; i++) {
+		struct staging_obj *o = &st->objs[i];
+		if (!o->used)
+			free_slots++;
+		else if (obj_evictable(st, o, now))
+			evictable++, evictable_bytes += o->total;
+		else
+			busy++;
+	}
+	if (free_slots + evictable == 0 || st->max_bytes - st->used_bytes + evictable_bytes < total)
+		return th_errf(eb, TH_EFULL,
+			       "staging area full: %u object(s) being pushed or awaiting swap hold "
+			       "%llu of %llu bytes (%u slots); retry later or raise the limit",
+			       busy, (unsigned long long)st->used_bytes,
+			       (unsigned long long)st->max_bytes, st->max_objects);
+	for (;;) {
+		struct staging_obj *free_o = NULL, *victim = NULL;
+		for (uint32_t i = 0; i < st->max_objects; i++) {
+			struct staging_obj *o = &st->objs[i];
+			if (!o->used && !free_o)
+				free_o = o;
+			else if (obj_evictable(st, o, now) && (!victim || o->last_ms < victim->last_ms))
+				victim = o;
+		}
+		if (free_o && st->max_bytes - st->used_bytes >= total) {
+			*slot = free_o;
+			return TH_OK;
+		}
+		if (!victim)  /* cannot happen after the check above */
+			return th_errf(eb, TH_EFULL, "staging area full");
+		obj_discard(st, victim);
+	}
+}
+
+static int obj_create(struct staging *st, uint64_t now, const uint8_t *sha, uint64_t total,
+		      struct staging_obj **out, struct th_errbuf *eb)
+{
+	char h[9];
+	if (total == 0)
+		return th_errf(eb, TH_EINVAL, "push_chunk: total_size is 0");
+	if (total > ENDPOINT_MAX_OBJECT || total > st->max_bytes)
+		return th_errf(eb, TH_ETOOBIG,
+			       "object %s: %llu bytes exceeds the staging limit of %llu bytes",
+			       ep_hex8(sha, h), (unsigned long long)total,
+			       (unsigned long long)(st->max_bytes < ENDPOINT_MAX_OBJECT
+							    ? st->max_bytes : ENDPOINT_MAX_OBJECT));
+	struct staging_obj *slot = NULL;
+	int err = make_room(st, now, total, &slot, eb);
+	if (err)
+		return err;
+	uint32_t chunks = (uint32_t)((total + ENDPOINT_CHUNK_SIZE - 1) / ENDPOINT_CHUNK_SIZE);
+	uint8_t *data = kmalloc(total);
+	uint8_t *bitmap = kcalloc((chunks + 7) / 8, 1);
+	if (!data || !bitmap) {
+		kfree(data);
+		kfree(bitmap);
+		return th_errf(eb, TH_ENOMEM, "object %s: no memory for %llu bytes",
+			       ep_hex8(sha, h), (unsigned long long)total);
+	}
+	memset(slot, 0, sizeof *slot);
+	slot->used = true;
+	memcpy(slot->sha, sha, ENDPOINT_SHA256_LEN);
+	slot->total = total;
+	slot->data = data;
+	slot->bitmap = bitmap;
+	slot->chunks_total = chunks;
+	slot->last_ms = now;
+	st->used_bytes += total;
+	*out = slot;
+	return TH_OK;
+}
+
+int staging_put(struct staging *st, uint64_t now, const uint8_t sha[ENDPOINT_SHA256_LEN],
+		uint64_t total, uint64_t offset, const uint8_t *data, size_t len,
+		struct staging_obj **out, struct th_errbuf *eb)
+{
+	char h[9];
+	*out = NULL;
+	/* Validate the chunk against its own declaration before touching state. */
+	if (total == 0)
+		return th_errf(eb, TH_EINVAL, "push_chunk: total_size is 0");
+	if (offset >= total)
+		return th_errf(eb, TH_ERANGE,
+			       "push_chunk: offset %llu is beyond the declared total_size %llu",
+			       (unsigned long long)offset, (unsigned long long)total);
+	if (offset % ENDPOINT_CHUNK_SIZE)
+		return th_errf(eb, TH_EINVAL, "push_chunk: offset %llu is not a multiple of %u",
+			       (unsigned long long)offset, ENDPOINT_CHUNK_SIZE);
+	uint64_t want = total - offset < ENDPOINT_CHUNK_SIZE ? total - offset : ENDPOINT_CHUNK_SIZE;
+	if (len != want)
+		return th_errf(eb, len > want ? TH_ERANGE : TH_EINVAL,
+			       "push_chunk: chunk at offset %llu has %zu bytes, must have %llu "
+			       "(total_size %llu)",
+			       (unsigned long long)offset, len, (unsigned long long)want,
+			       (unsigned long long)total);
+
+	struct staging_obj *o = staging_find(st, sha);
+	if (o && o->total != total)
+		return th_errf(eb, TH_EINVAL,
+			       "push_chunk: object %s was declared with total_size %llu, not %llu",
+			       ep_hex8(sha, h), (unsigned long long)o->total,
+			       (unsigned long long)total);
+	if (!o) {
+		int err = obj_create(st, now, sha, total, &o, eb);
+		if (err)
+			return err;
+	}
+	o->last_ms = now;
+	*out = o;
+	if (o->complete)
+		return TH_OK;
+	uint32_t idx = (uint32_t)(offset / ENDPOINT_CHUNK_SIZE);
+	uint8_t bit = (uint8_t)(1u << (idx % 8));
+	if (o->bitmap[idx / 8] & bit)
+		return TH_OK;  /* duplicate: the first copy stays */
+	memcpy(o->data + offset, data, len);
+	o->bitmap[idx / 8] |= bit;
+	o->chunks_have++;
+	if (o->chunks_have < o->chunks_total)
+		return TH_OK;
+
+	uint8_t got[ENDPOINT_SHA256_LEN];
+	char h2[9];
+	endpoint_sha256(o->data, o->total, got);
+	if (memcmp(got, o->sha, ENDPOINT_SHA256_LEN) != 0) {
+		th_errf(eb, TH_EHASH,
+			"object %s: the %llu bytes received hash to %s...; object discarded, push again",
+			ep_hex8(sha, h), (unsigned long long)o->total, ep_hex8(got, h2));
+		obj_discard(st, o);
+		*out = NULL;
+		return TH_EHASH;
+	}
+	o->complete = true;
+	return TH_OK;
+}

@@ -1,0 +1,164 @@
+/*
+ * swap.c - the endpoint's swap request: compare-and-swap of modules against
+ * staged objects, as one transaction.
+ *
+ * For each item: the module name and version strings are checked; if the
+ * module already runs the object named (same SHA-256, as reported by
+ * ops->module_find) the item is already done, so a retried or duplicated
+ * swap is harmless.  Every other item needs a complete, verified staged
+ * object.  The remaining items go to ops->swap together; the kernel checks
+ * the expected versions (TH_ECONFLICT when stale) and keeps the old set
+ * running on any failure.  Objects are pinned during the call, and become
+ * evictable once a swap has taken them.
+ */
+#include "endpoint_impl.h"
+
+bool ep_name_ok(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+	if (n == 0 || n >= max)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+static int check_items(const Theseus__SwapRequest *sr, struct th_errbuf *eb)
+{
+	if (sr->n_items == 0)
+		return th_errf(eb, TH_EINVAL, "swap: no items");
+	if (sr->n_items > ENDPOINT_MAX_SWAP_ITEMS)
+		return th_errf(eb, TH_ETOOBIG, "swap: %zu items, at most %u per transaction",
+			       sr->n_items, ENDPOINT_MAX_SWAP_ITEMS);
+	for (size_t i = 0; i < sr->n_items; i++) {
+		const Theseus__SwapItem *it = sr->items[i];
+		if (!ep_name_ok(it->module, ENDPOINT_NAME_MAX))
+			return th_errf(eb, TH_EINVAL,
+				       "swap: item %zu: module name must be 1-%u characters "
+				       "of [A-Za-z0-9_.-]", i, ENDPOINT_NAME_MAX - 1);
+		if (it->expected_version[0] && !ep_name_ok(it->expected_version, ENDPOINT_VERSION_MAX))
+			return th_errf(eb, TH_EINVAL,
+				       "swap: %s: expected_version must be 0-%u characters "
+				       "of [A-Za-z0-9_.-]", it->module, ENDPOINT_VERSION_MAX - 1);
+		if (it->object_sha256.len != ENDPOINT_SHA256_LEN)
+			return th_errf(eb, TH_EINVAL, "swap: %s: object_sha256 has %zu bytes, must have %u",
+				       it->module, it->object_sha256.len, ENDPOINT_SHA256_LEN);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(sr->items[j]->module, it->module) == 0)
+				return th_errf(eb, TH_EINVAL, "swap: module %s named twice", it->module);
+	}
+	return TH_OK;
+}
+
+int ep_handle_swap(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
+		   size_t reply_cap, struct th_errbuf *eb)
+{
+	const Theseus__SwapRequest *sr = req->swap;
+	char h[9];
+	int err = check_items(sr, eb);
+	if (err)
+		return err;
+	if (!ep->ops.swap || !ep->ops.module_find)
+		return th_errf(eb, TH_ENOTSUP, "swap: this kernel has no swap engine");
+
+	Theseus__SwapReply *out = ep_arena_alloc(&ep->arena, sizeof *out);
+	Theseus__SwapResult **res = ep_arena_alloc(&ep->arena, sr->n_items * sizeof *res);
+	if (!out || !res)
+		return th_errf(eb, TH_ENOMEM, "swap: request arena exhausted");
+	theseus__swap_reply__init(out);
+	out->results = res;
+
+	/* Pass 1: decide per item, checking everything before acting. */
+	size_t n = 0;
+	size_t todo_idx[ENDPOINT_MAX_SWAP_ITEMS];
+	for (size_t i = 0; i < sr->n_items; i++) {
+		const Theseus__SwapItem *it = sr->items[i];
+		Theseus__SwapResult *r = ep_arena_alloc(&ep->arena, sizeof *r);
+		if (!r)
+			return th_errf(eb, TH_ENOMEM, "swap: request arena exhausted");
+		theseus__swap_result__init(r);
+		r->module = it->module;
+		res[out->n_results++] = r;
+
+		struct endpoint_module *m = &ep->mod_scratch;
+		memset(m, 0, sizeof *m);
+		err = ep->ops.module_find(ep->ops.ctx, it->module, m);
+		if (err && err != TH_ENOENT)
+			return th_errf(eb, err, "swap: %s: %s", it->module, th_strerror(err));
+		if (err == TH_OK) {
+			m->version[ENDPOINT_VERSION_MAX - 1] = 0;
+			r->old_version = ep_arena_strdup(&ep->arena, m->version);
+			if (memcmp(m->sha256, it->object_sha256.data, ENDPOINT_SHA256_LEN) == 0) {
+				r->already = true;
+				r->new_version = r->old_version;
+				continue;
+			}
+		} else {
+			r->old_version = ep_arena_strdup(&ep->arena, "");
+		}
+		struct staging_obj *o = staging_find(&ep->staging, it->object_sha256.data);
+		if (!o)
+			return th_errf(eb, TH_ENOENT, "swap: %s: object %s is not staged; push it first",
+				       it->module, ep_hex8(it->object_sha256.data, h));
+		if (!o->complete)
+			return th_errf(eb, TH_EINCOMPLETE,
+				       "swap: %s: object %s has %u of %u chunks; finish the push",
+				       it->module, ep_hex8(o->sha, h), o->chunks_have, o->chunks_total);
+		struct endpoint_swap_item *si = &ep->swap_items[n];
+		si->module = it->module;
+		si->expected_version = it->expected_version;
+		si->sha256 = o->sha;
+		si->object = o->data;
+		si->size = o->total;
+		ep->swap_objs[n] = o;
+		todo_idx[n++] = i;
+	}
+	rep->payload_case = THESEUS__REPLY__PAYLOAD_SWAP;
+	rep->swap = out;
+	if (n == 0) {
+		th_errf(eb, TH_OK, "already swapped: nothing to do");
+		return TH_OK;
+	}
+
+	/* Pass 2: the transaction. */
+	struct endpoint_swap_report *rp = &ep->swap_report;
+	memset(rp, 0, sizeof *rp);
+	uint64_t now = ep->ops.now_ms(ep->ops.ctx);
+	for (size_t k = 0; k < n; k++)
+		ep->swap_objs[k]->pins++;
+	err = ep->ops.swap(ep->ops.ctx, ep->swap_items, n, rp, eb);
+	for (size_t k = 0; k < n; k++) {
+		ep->swap_objs[k]->pins--;
+		ep->swap_objs[k]->last_ms = now;
+		if (err == TH_OK)
+			ep->swap_objs[k]->swapped = true;
+	}
+	if (err) {
+		if (!eb->msg[0])
+			th_errf(eb, err, "swap: %s", th_strerror(err));
+		return err;
+	}
+	ep->counters.swaps++;
+	for (size_t k = 0; k < n; k++) {
+		rp->new_version[k][ENDPOINT_VERSION_MAX - 1] = 0;
+		res[todo_idx[k]]->new_version = ep_arena_strdup(&ep->arena, rp->new_version[k]);
+	}
+	uint32_t ns = rp->n_stages < ENDPOINT_MAX_STAGES ? rp->n_stages : ENDPOINT_MAX_STAGES;
+	out->stages = ep_arena_alloc(&ep->arena, (ns ? ns : 1) * sizeof *out->stages);
+	for (uint32_t s = 0; out->stages && s < ns; s++) {
+		Theseus__StageTime *st = ep_arena_alloc(&ep->arena, sizeof *st);
+		if (!st)
+			break;
+		theseus__stage_time__init(st);
+		rp->stages[s].stage[sizeof rp->stages[s].stage - 1] = 0;
+		st->stage = ep_arena_strdup(&ep->arena, rp->stages[s].stage);
+		st->ns = rp->stages[s].ns;
+		out->stages[out->n_stages++] = st;
+	}
+	th_errf(eb, TH_OK, "swapped %zu module(s)", n);
+	return TH_OK;
+}

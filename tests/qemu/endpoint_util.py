@@ -1,0 +1,339 @@
+"""endpoint_util.py - host-side helpers for the swap endpoint's QEMU tests,
+the push benchmark and the demo: a hand-written protobuf encoder/decoder for
+proto/theseus.proto (varints, no generated code), a raw datagram client that
+builds envelopes with, without or with a wrong MAC, a loopback UDP proxy
+that drops, duplicates, reorders and captures datagrams in both directions,
+and a runner for build/theseusctl.
+
+Wire format (proto/theseus.proto): Envelope{1 version, 2 client_id,
+3 counter, 4 mac, 5 body=Request}; mac = HMAC-SHA256(key, LE32(version) ||
+LE64(client_id) || LE64(counter) || body).  Reply{1 version, 2 counter,
+3 status, 4 message, 10.. payload}.
+"""
+import hashlib
+import heapq
+import hmac
+import os
+import random
+import select
+import socket
+import struct
+import subprocess
+import threading
+import time
+
+import harness
+
+CTL = os.path.join(harness.BUILD, "theseusctl")
+PROTO_VERSION = 1
+CHUNK = 1024
+
+# |TH_E*| codes (kernel/include/err.h) as they appear in Reply.status.
+EINVAL, ERANGE, EFULL, EAUTH, EPROTO, EVERSION, EHASH, ECONFLICT = 1, 5, 6, 16, 17, 18, 19, 20
+ETOOBIG, EINCOMPLETE, ENOENT = 29, 28, 3
+
+# Request.kind field numbers.
+REQ_PING, REQ_INFO, REQ_LS, REQ_CHUNK, REQ_OBJSTATUS, REQ_SWAP = 1, 2, 3, 4, 5, 6
+
+
+# ---- protobuf by hand ---------------------------------------------------------
+def varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def f_varint(field, n):
+    return varint(field << 3) + varint(n)
+
+
+def f_bytes(field, data):
+    if isinstance(data, str):
+        data = data.encode()
+    return varint(field << 3 | 2) + varint(len(data)) + data
+
+
+def decode(buf):
+    """Generic decode: {field: [values]}; varints as int, length-delimited as bytes."""
+    out = {}
+    i = 0
+    while i < len(buf):
+        key, i = _read_varint(buf, i)
+        field, wt = key >> 3, key & 7
+        if wt == 0:
+            v, i = _read_varint(buf, i)
+        elif wt == 2:
+            n, i = _read_varint(buf, i)
+            if i + n > len(buf):
+                raise ValueError("truncated field %d" % field)
+            v, i = bytes(buf[i:i + n]), i + n
+        elif wt == 1:
+            v, i = struct.unpack_from("<Q", buf, i)[0], i + 8
+        elif wt == 5:
+            v, i = struct.unpack_from("<I", buf, i)[0], i + 4
+        else:
+            raise ValueError("wire type %d" % wt)
+        out.setdefault(field, []).append(v)
+    return out
+
+
+def _read_varint(buf, i):
+    n = shift = 0
+    while True:
+        if i >= len(buf):
+            raise ValueError("truncated varint")
+        b = buf[i]
+        i += 1
+        n |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return n, i
+
+
+def one(msg, field, default=None):
+    v = msg.get(field)
+    return v[0] if v else default
+
+
+# Request bodies.
+def req_ping(payload=b""):
+    return f_bytes(REQ_PING, f_bytes(1, payload) if payload else b"")
+
+
+def req_info():
+    return f_bytes(REQ_INFO, b"")
+
+
+def req_ls(start=0):
+    return f_bytes(REQ_LS, f_varint(1, start) if start else b"")
+
+
+def req_chunk(sha, total, offset, data):
+    return f_bytes(REQ_CHUNK, f_bytes(1, sha) + f_varint(2, total) + f_varint(3, offset)
+                   + f_bytes(4, data))
+
+
+def req_object_status(sha):
+    return f_bytes(REQ_OBJSTATUS, f_bytes(1, sha))
+
+
+def req_swap(items):
+    """items: [(module, expected_version, sha)]"""
+    body = b"".join(f_bytes(1, f_bytes(1, m) + f_bytes(2, v) + f_bytes(3, s)) for m, v, s in items)
+    return f_bytes(REQ_SWAP, body)
+
+
+def envelope(body, key=None, client_id=None, counter=None, version=PROTO_VERSION, mac=None):
+    """An Envelope around body; key None = no MAC; mac overrides the computed one."""
+    client_id = client_id if client_id is not None else random.getrandbits(63)
+    counter = counter if counter is not None else time.time_ns()
+    if mac is None and key is not None:
+        mac = hmac.new(key, struct.pack("<IQQ", version, client_id, counter) + body,
+                       hashlib.sha256).digest()
+    out = f_varint(1, version) + f_varint(2, client_id) + f_varint(3, counter)
+    if mac:
+        out += f_bytes(4, mac)
+    return out + f_bytes(5, body)
+
+
+class Reply:
+    def __init__(self, raw):
+        self.raw = raw
+        m = decode(raw)
+        self.msg = m
+        self.version = one(m, 1, 0)
+        self.counter = one(m, 2, 0)
+        self.status = one(m, 3, 0)
+        self.message = one(m, 4, b"").decode("utf-8", "replace")
+        self.payload = {f: decode(v[0]) for f, v in m.items() if f >= 10}
+
+    def __repr__(self):
+        return "Reply(status=%d, message=%r)" % (self.status, self.message)
+
+
+def modules_of(reply):
+    """[(name, version, sha)] from a ListModulesReply."""
+    ml = reply.payload.get(12, {})
+    out = []
+    for raw in ml.get(3, []):
+        mi = decode(raw)
+        out.append((one(mi, 1, b"").decode(), one(mi, 2, b"").decode(), one(mi, 3, b"")))
+    return out
+
+
+# ---- raw client -----------------------------------------------------------------
+class RawClient:
+    """Sends single datagrams to 127.0.0.1:port and waits for a reply."""
+
+    def __init__(self, port, key=None, timeout=1.0):
+        self.addr = ("127.0.0.1", port)
+        self.key = key
+        self.client_id = random.getrandbits(63)
+        self.counter = time.time_ns()
+        self.timeout = timeout
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+
+    def close(self):
+        self.sock.close()
+
+    def next_counter(self):
+        self.counter = max(self.counter + 1, time.time_ns())
+        return self.counter
+
+    def raw(self, data, retries=4, want_counter=None):
+        """Send data (retried unchanged on timeout); the first decodable reply
+        (with Reply.counter == want_counter if given), or None."""
+        for _ in range(retries):
+            self.sock.sendto(data, self.addr)
+            deadline = time.time() + self.timeout * harness.TIME_SCALE
+            while True:
+                left = deadline - time.time()
+                if left <= 0:
+                    break
+                self.sock.settimeout(left)
+                try:
+                    buf = self.sock.recv(65536)
+                except socket.timeout:
+                    break
+                try:
+                    r = Reply(buf)
+                except (ValueError, struct.error):
+                    continue
+                if want_counter is None or r.counter == want_counter:
+                    return r
+        return None
+
+    def call(self, body, key="default", **kw):
+        """A fresh authenticated envelope (own key unless key= given) per try."""
+        key = self.key if key == "default" else key
+        for _ in range(4):
+            c = self.next_counter()
+            r = self.raw(envelope(body, key=key, client_id=self.client_id, counter=c, **kw),
+                         retries=1, want_counter=c)
+            if r is not None:
+                return r
+        raise AssertionError("no reply to a request on port %d" % self.addr[1])
+
+    def push(self, data, sha=None):
+        """Pushes an object chunk by chunk (stop-and-wait); returns the last reply."""
+        sha = sha or hashlib.sha256(data).digest()
+        r = None
+        for off in range(0, len(data), CHUNK):
+            r = self.call(req_chunk(sha, len(data), off, data[off:off + CHUNK]))
+            if r.status:
+                return r
+        return r
+
+
+# ---- lossy / capturing proxy ---------------------------------------------------
+class UdpProxy:
+    """127.0.0.1:<self.port> <-> 127.0.0.1:target.  Each datagram, in each
+    direction, is dropped with probability drop, duplicated with dup, and
+    delayed by 5-40 ms (so overtaken: reordered) with reorder.  Client->server
+    datagrams are kept in self.captured.  One client at a time (replies go to
+    the last sender).  stats counts what was done."""
+
+    def __init__(self, target_port, drop=0.0, dup=0.0, reorder=0.0, seed=1):
+        self.target = ("127.0.0.1", target_port)
+        self.drop, self.dup, self.reorder = drop, dup, reorder
+        self.rng = random.Random(seed)
+        self.front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.front.bind(("127.0.0.1", 0))
+        self.port = self.front.getsockname()[1]
+        self.back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.back.bind(("127.0.0.1", 0))
+        self.client = None
+        self.captured = []
+        self.stats = {"in": 0, "dropped": 0, "duplicated": 0, "delayed": 0}
+        self.queue = []   # (time, seq, sock, data, addr)
+        self.seq = 0
+        self.stop_flag = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.stop_flag = True
+        self.thread.join(2)
+        self.front.close()
+        self.back.close()
+
+    def _schedule(self, sock, data, addr):
+        self.stats["in"] += 1
+        if self.rng.random() < self.drop:
+            self.stats["dropped"] += 1
+            return
+        copies = 2 if self.rng.random() < self.dup else 1
+        self.stats["duplicated"] += copies - 1
+        now = time.time()
+        for _ in range(copies):
+            delay = 0.0
+            if self.rng.random() < self.reorder:
+                delay = self.rng.uniform(0.005, 0.040)
+                self.stats["delayed"] += 1
+            self.seq += 1
+            heapq.heappush(self.queue, (now + delay, self.seq, sock, data, addr))
+
+    def _run(self):
+        while not self.stop_flag:
+            now = time.time()
+            while self.queue and self.queue[0][0] <= now:
+                _, _, sock, data, addr = heapq.heappop(self.queue)
+                try:
+                    sock.sendto(data, addr)
+                except OSError:
+                    pass
+            timeout = 0.05 if not self.queue else max(0.0, self.queue[0][0] - now)
+            try:
+                ready, _, _ = select.select([self.front, self.back], [], [], timeout)
+            except (OSError, ValueError):
+                return
+            for s in ready:
+                try:
+                    data, addr = s.recvfrom(65536)
+                except OSError:
+                    continue
+                if s is self.front:
+                    self.client = addr
+                    self.captured.append(data)
+                    self._schedule(self.back, data, self.target)
+                elif self.client:
+                    self._schedule(self.front, data, self.client)
+
+
+# ---- theseusctl ----------------------------------------------------------------------
+def keygen(path):
+    subprocess.run([CTL, "-q", "keygen", path], check=True, timeout=10)
+    with open(path) as f:
+        return f.read().strip()
+
+
+def ctl(port, *args, key_file=None, timeout_ms=500, retries=6, check_rc=None, time_limit=120):
+    """Runs theseusctl against 127.0.0.1:port; returns CompletedProcess (text)."""
+    cmd = [CTL, "-H", "127.0.0.1:%d" % port, "--timeout", str(timeout_ms),
+           "--retries", str(retries)]
+    if key_file:
+        cmd += ["--key-file", key_file]
+    p = subprocess.run(cmd + list(args), capture_output=True, text=True,
+                       timeout=time_limit * harness.TIME_SCALE)
+    if check_rc is not None and p.returncode != check_rc:
+        raise harness.GuestError("theseusctl %s: exit %d, want %d\nstdout: %s\nstderr: %s"
+                                 % (" ".join(args), p.returncode, check_rc, p.stdout, p.stderr))
+    return p
+
+
+def ls_versions(port, key_file=None):
+    """{module: version} from `theseusctl ls`."""
+    p = ctl(port, "ls", key_file=key_file, check_rc=0)
+    out = {}
+    for line in p.stdout.splitlines()[1:]:
+        parts = line.split()
+        if len(parts) >= 2:
+            out[parts[0]] = parts[1]
+    return out

@@ -1,0 +1,358 @@
+#!/usr/bin/env python3
+"""test_endpoint.py - QEMU end-to-end tests of the swap endpoint (issue 8),
+run by tests/run (`python3 tests/run --only endpoint`) or directly.
+
+Every guest boots with the modules checksum kv logfmt hello on e1000 user
+networking, a host forward 127.0.0.1:<free port> -> UDP 7700, loopback only.
+
+  push_swap    ping, ls with versions; `theseusctl swap hello hello_v2.o`
+               changes the version and behaviour while the statedb counters
+               survive (serial log: hello_v2's transfer hook reports start #2);
+               a retried swap reports "already" and swaps nothing; a stale
+               compare-and-swap is refused (ECONFLICT)
+  auth         a wrong key, a missing MAC, a wrong MAC and replayed captured
+               datagrams (ping, and a swap that would take effect) all get
+               EAUTH and change nothing; the kernel counts them
+  hostile      garbage, truncated protobuf, an unknown protocol version,
+               oversized fields, chunks beyond the declared size, a hash
+               mismatch and a full staging area all get error replies; the
+               kernel keeps serving
+  lossy        through a proxy dropping 20%, duplicating 10% and reordering
+               datagrams both ways, a push and a swap complete correctly
+  read_only    without key= the boot log says read-only; ping and ls work,
+               push and swap are refused
+"""
+import hashlib
+import os
+import random
+import re
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import endpoint_util as eu  # noqa: E402
+import harness  # noqa: E402
+from harness import expect  # noqa: E402
+
+MODULES = ["checksum", "kv", "logfmt", "hello"]
+HELLO_V1 = harness.module_path("hello")
+HELLO_V2 = harness.module_path("hello_v2")
+FATAL_RE = r"\*\*\* FAULT|lwip: assertion|heap: .*(overflow|double free)|panic"
+BOOT_TIMEOUT = 60
+
+
+class Setup:
+    """A booted guest with the endpoint forwarded, a key file (or none)."""
+
+    def __init__(self, keyed=True, label="endpoint"):
+        self.tmp = tempfile.mkdtemp(prefix="theseus-ep-")
+        self.key_file = os.path.join(self.tmp, "key") if keyed else None
+        self.key_hex = eu.keygen(self.key_file) if keyed else None
+        self.key = bytes.fromhex(self.key_hex) if keyed else None
+        self.port = harness.free_port()
+        cmdline = "key=%s" % self.key_hex if keyed else ""
+        self.guest = harness.Guest(cmdline=cmdline, modules=MODULES, nic="e1000",
+                                   hostfwd=[("udp", self.port, 7700)], label=label).start()
+        self.guest.wait_for(r"theseus: ready:.*$", BOOT_TIMEOUT)
+        self.guest.wait_for(r"net: address 10\.0\.2\.15", BOOT_TIMEOUT)
+
+    def ctl(self, *args, **kw):
+        kw.setdefault("key_file", self.key_file)
+        return eu.ctl(self.port, *args, **kw)
+
+    def versions(self):
+        return eu.ls_versions(self.port, self.key_file)
+
+    def warm_up(self):
+        """The first datagrams may wait for slirp's ARP: ping until answered."""
+        p = self.ctl("ping", timeout_ms=1000, retries=10)
+        expect(p.returncode == 0, "ping: exit %d: %s" % (p.returncode, p.stderr))
+        expect(re.search(r"pong from 127\.0\.0\.1:%d in [0-9.]+ ms" % self.port, p.stdout),
+               "ping output: %r" % p.stdout)
+
+    def no_fault(self):
+        m = re.search(FATAL_RE, self.guest.log)
+        expect(m is None, "fatal message in the log: %s" % (m.group(0) if m else ""))
+
+
+def _boot_versions_ok(s):
+    v = s.versions()
+    for m in MODULES:
+        expect(m in v, "ls lacks %s: %s" % (m, v))
+    expect(v["hello"] == "1.0", "hello runs %s, not 1.0" % v["hello"])
+    return v
+
+
+def test_endpoint_push_swap():
+    s = Setup(label="endpoint(push_swap)")
+    s.guest.wait_for(r"control: swap endpoint on UDP port 7700 \(authenticated\)", 5)
+    s.warm_up()
+    before = _boot_versions_ok(s)
+    s.guest.wait_for(r"hello 1\.0 ready: start #1, 0 greetings so far", 1)
+
+    p = s.ctl("swap", "hello", HELLO_V2, check_rc=0)
+    expect(re.search(r"^hello: 1\.0 -> 2\.0$", p.stdout, re.M), "swap output: %r" % p.stdout)
+    stages = re.findall(r"^\s+(\w+)\s+([0-9.]+) ms$", p.stdout, re.M)
+    expect(len(stages) >= 3, "swap reported no stage times: %r" % p.stdout)
+    # Behaviour changed, state kept: hello_v2's transfer found start #1 in statedb.
+    s.guest.wait_for(r"HELLO 2\.0 took over from 1\.0: start #2, 0 greetings so far", 5)
+    after = s.versions()
+    expect(after["hello"] == "2.0", "ls after the swap: hello %s" % after["hello"])
+    expect({k: v for k, v in after.items() if k != "hello"}
+           == {k: v for k, v in before.items() if k != "hello"}, "other modules changed")
+
+    # A retried identical swap: success, nothing swapped again.
+    p = s.ctl("swap", "--expect", "1.0", "hello", HELLO_V2, check_rc=0)
+    expect("already running" in p.stdout, "retried swap output: %r" % p.stdout)
+    p = s.ctl("swap", "hello", HELLO_V2, check_rc=0)
+    expect("already running" in p.stdout, "repeated swap output: %r" % p.stdout)
+    expect(len(re.findall(r"took over", s.guest.log)) == 1, "the retried swap swapped again")
+
+    # A stale compare-and-swap is refused.
+    p = s.ctl("swap", "--expect", "1.0", "hello", HELLO_V1, check_rc=1)
+    expect(re.search(r"expect|stale|conflict|version", p.stderr, re.I), "stale CAS: %r" % p.stderr)
+    expect(s.versions()["hello"] == "2.0", "a stale swap changed hello")
+    expect(len(re.findall(r"took over", s.guest.log)) == 1, "a stale swap ran a transfer")
+
+    # And swapping back to 1.0 with the right expectation works: state still kept.
+    p = s.ctl("swap", "--expect", "2.0", "hello", HELLO_V1, check_rc=0)
+    expect(re.search(r"^hello: 2\.0 -> 1\.0$", p.stdout, re.M), "swap back: %r" % p.stdout)
+    s.guest.wait_for(r"hello 1\.0 ready: start #3", 5)
+    s.no_fault()
+    return "stages: " + " ".join("%s=%sms" % st for st in stages)
+
+
+def test_endpoint_auth():
+    s = Setup(label="endpoint(auth)")
+    s.warm_up()
+    before = _boot_versions_ok(s)
+    bad_key = os.path.join(s.tmp, "wrong")
+    eu.keygen(bad_key)
+
+    # theseusctl with a wrong key: refused with the auth exit code.
+    for args in (["ping"], ["ls"], ["push", HELLO_V2], ["swap", "--expect", "1.0", "hello", HELLO_V2]):
+        p = s.ctl(*args, key_file=bad_key, timeout_ms=300, retries=2)
+        expect(p.returncode == 4, "wrong key %s: exit %d (%s)" % (args[0], p.returncode, p.stderr))
+        expect("unauthenticated" in p.stderr, "wrong key %s: %r" % (args[0], p.stderr))
+
+    raw = eu.RawClient(s.port, key=s.key)
+    v2 = open(HELLO_V2, "rb").read()
+    sha2 = hashlib.sha256(v2).digest()
+    bodies = [eu.req_ping(b"x"), eu.req_ls(), eu.req_chunk(sha2, len(v2), 0, v2[:1024]),
+              eu.req_swap([("hello", "1.0", sha2)])]
+    for body in bodies:
+        # missing MAC
+        r = raw.call(body, key=None)
+        expect(r.status == eu.EAUTH and r.message == "unauthenticated" and not r.payload,
+               "no MAC: %r" % r)
+        # a MAC under another key, and a MAC of the wrong length
+        r = raw.call(body, key=os.urandom(32))
+        expect(r.status == eu.EAUTH and r.message == "unauthenticated" and not r.payload,
+               "wrong MAC: %r" % r)
+        r = raw.call(body, mac=os.urandom(16))
+        expect(r.status == eu.EAUTH and not r.payload, "short MAC: %r" % r)
+
+    # Replays: capture what theseusctl sends through a proxy, send it again.
+    proxy = eu.UdpProxy(s.port)
+    try:
+        p = eu.ctl(proxy.port, "ping", key_file=s.key_file, check_rc=0)
+        pings = list(proxy.captured)
+        # A captured swap that would take effect if replayed: 1.0 -> 2.0,
+        # then swap back to 1.0 directly, then replay the capture.
+        proxy.captured.clear()
+        eu.ctl(proxy.port, "swap", "hello", HELLO_V2, key_file=s.key_file, check_rc=0)
+        swaps = [d for d in proxy.captured if eu.decode(eu.decode(d)[5][0]).get(eu.REQ_SWAP)]
+    finally:
+        proxy.close()
+    expect(pings and swaps, "nothing captured (%d pings, %d swaps)" % (len(pings), len(swaps)))
+    s.ctl("swap", "--expect", "2.0", "hello", HELLO_V1, check_rc=0)
+    expect(s.versions()["hello"] == "1.0", "swap back to 1.0 failed")
+    starts = len(re.findall(r"took over", s.guest.log))
+    for d in pings + swaps:
+        r = raw.raw(d)
+        expect(r is not None and r.status == eu.EAUTH and r.message == "unauthenticated"
+               and not r.payload, "replay: %r" % r)
+    expect(s.versions() == before, "replayed datagrams changed the modules: %s" % s.versions())
+    expect(len(re.findall(r"took over", s.guest.log)) == starts, "a replay ran a swap")
+
+    # The kernel counted them (InfoReply.counters: auth_failures 3, replays 4).
+    r = raw.call(eu.req_info())
+    expect(r.status == 0 and 11 in r.payload, "info: %r" % r)
+    counters = eu.decode(eu.one(r.payload[11], 8, b""))
+    auth_failures, replays = eu.one(counters, 3, 0), eu.one(counters, 4, 0)
+    expect(auth_failures >= 3 * len(bodies), "auth failures counted: %d" % auth_failures)
+    expect(replays >= len(pings) + len(swaps), "replays counted: %d" % replays)
+    raw.close()
+    s.warm_up()
+    s.no_fault()
+    return "auth_failures=%d replays=%d" % (auth_failures, replays)
+
+
+def _expect_status(r, want, what):
+    want = want if isinstance(want, (tuple, list, set)) else (want,)
+    expect(r is not None, "%s: no reply" % what)
+    expect(r.status in want, "%s: status %d (%s), want %s" % (what, r.status, r.message, want))
+    return r
+
+
+def test_endpoint_hostile():
+    s = Setup(label="endpoint(hostile)")
+    s.warm_up()
+    before = _boot_versions_ok(s)
+    raw = eu.RawClient(s.port, key=s.key)
+    rng = random.Random(8)
+
+    # Garbage datagrams of many sizes: every one gets an error reply.
+    for i in range(60):
+        size = rng.choice([0, 1, 2, 3, 7, 64, 500, 1024, 1399, 1400, 1401, 1472])
+        data = rng.randbytes(size)
+        r = raw.raw(data)
+        if size == 0 and r is None:
+            continue   # an empty datagram may not be delivered at all
+        _expect_status(r, (eu.EPROTO, eu.EVERSION, eu.EAUTH, eu.ETOOBIG), "garbage #%d (%d B)" % (i, size))
+    # Fragmented, far beyond the limit: no crash (a reply is optional).
+    for size in (3000, 8192, 65000):
+        raw.sock.sendto(rng.randbytes(size), raw.addr)
+
+    # Truncated protobuf: a valid envelope cut short, and a truncated body
+    # under a correct MAC.
+    full = eu.envelope(eu.req_ls(), key=s.key, client_id=raw.client_id, counter=raw.next_counter())
+    for cut in (1, 3, 10, len(full) - 40, len(full) - 1):
+        _expect_status(raw.raw(full[:cut]), (eu.EPROTO, eu.EVERSION, eu.EAUTH), "envelope cut at %d" % cut)
+    body = eu.req_chunk(b"\x11" * 32, 4096, 0, b"\x22" * 1024)
+    for cut in (2, 5, 40, len(body) - 100):
+        _expect_status(raw.call(body[:cut]), eu.EPROTO, "body cut at %d" % cut)
+    _expect_status(raw.call(b"\xff\xff\xff"), eu.EPROTO, "garbage body under a valid MAC")
+
+    # Another protocol version: a clear error naming ours.
+    r = _expect_status(raw.call(eu.req_ping(), version=7), eu.EVERSION, "version 7")
+    expect("version 1" in r.message, "version message: %r" % r.message)
+
+    # Oversized fields.
+    _expect_status(raw.call(eu.req_ping(b"p" * 65)), eu.ETOOBIG, "ping payload 65 B")
+    _expect_status(raw.call(eu.req_chunk(b"\x01" * 33, 2048, 0, b"a" * 1024)), eu.EINVAL, "sha of 33 B")
+    _expect_status(raw.call(eu.req_chunk(b"\x01" * 32, 4096, 0, b"a" * 1100)), (eu.ERANGE, eu.ETOOBIG),
+                   "chunk of 1100 B")
+    _expect_status(raw.call(eu.req_chunk(b"\x01" * 32, 1 << 30, 0, b"a" * 1024)), eu.ETOOBIG,
+                   "object of 1 GiB")
+    _expect_status(raw.call(eu.req_swap([("h" * 300, "1.0", b"\x01" * 32)])), (eu.EINVAL, eu.ETOOBIG),
+                   "module name of 300 B")
+    _expect_status(raw.call(eu.req_swap([("hello", "9" * 100, b"\x01" * 32)])), (eu.EINVAL, eu.ETOOBIG),
+                   "version of 100 B")
+    _expect_status(raw.call(eu.req_swap([("m%d" % i, "1.0", b"\x01" * 32) for i in range(20)])),
+                   (eu.EINVAL, eu.ETOOBIG), "swap of 20 items")
+    _expect_status(raw.raw(eu.envelope(eu.req_ping(), key=s.key, client_id=raw.client_id,
+                                       counter=raw.next_counter()) + b"\x00" * 1400),
+                   (eu.ETOOBIG, eu.EPROTO), "datagram of 1450 B")
+
+    # Chunks beyond the declared size.
+    sha = b"\x02" * 32
+    _expect_status(raw.call(eu.req_chunk(sha, 2048, 2048, b"a" * 1024)), eu.ERANGE, "offset == total")
+    _expect_status(raw.call(eu.req_chunk(sha, 2048, 1 << 40, b"a" * 1024)), eu.ERANGE, "offset 1 TiB")
+    _expect_status(raw.call(eu.req_chunk(sha, 1500, 1024, b"a" * 1024)), (eu.ERANGE, eu.EINVAL),
+                   "last chunk too long")
+    _expect_status(raw.call(eu.req_chunk(sha, 2048, 100, b"a" * 1024)), eu.EINVAL, "unaligned offset")
+
+    # Hash mismatch: the object is discarded and cannot be swapped in.
+    data = os.urandom(3000)
+    wrong = hashlib.sha256(b"something else").digest()
+    r = _expect_status(raw.push(data, sha=wrong), eu.EHASH, "hash mismatch")
+    r = _expect_status(raw.call(eu.req_object_status(wrong)), 0, "object status")
+    expect(not eu.one(r.payload.get(14, {}), 1, 0), "a mismatched object is still known")
+    _expect_status(raw.call(eu.req_swap([("hello", "1.0", wrong)])), eu.ENOENT, "swap of a discarded object")
+    # An incomplete object cannot be swapped in either.
+    part = os.urandom(5000)
+    psha = hashlib.sha256(part).digest()
+    _expect_status(raw.call(eu.req_chunk(psha, len(part), 0, part[:1024])), 0, "first chunk")
+    _expect_status(raw.call(eu.req_swap([("hello", "1.0", psha)])), eu.EINCOMPLETE, "incomplete swap")
+
+    # A full staging area (4 objects): objects being pushed are not evicted.
+    full_err = None
+    for i in range(8):
+        obj = os.urandom(300 * 1024)
+        r = raw.call(eu.req_chunk(hashlib.sha256(obj).digest(), len(obj), 0, obj[:1024]))
+        if r.status:
+            full_err = r
+            break
+    _expect_status(full_err, eu.EFULL, "staging area never full")
+    expect("full" in full_err.message, "full message: %r" % full_err.message)
+
+    # Still serving, nothing changed.
+    raw.close()
+    s.warm_up()
+    expect(s.versions() == before, "hostile input changed the modules: %s" % s.versions())
+    expect(s.guest.proc.poll() is None, "QEMU exited")
+    s.no_fault()
+    return "staging full after %d objects: %s" % (i, full_err.message[:60])
+
+
+def test_endpoint_lossy():
+    s = Setup(label="endpoint(lossy)")
+    s.warm_up()
+    _boot_versions_ok(s)
+    proxy = eu.UdpProxy(s.port, drop=0.20, dup=0.10, reorder=0.15, seed=20)
+    try:
+        # A bigger object first (220 chunks), then the swap (push + swap).
+        blob = os.urandom(220 * 1024 + 77)
+        path = os.path.join(s.tmp, "blob.bin")
+        with open(path, "wb") as f:
+            f.write(blob)
+        eu.ctl(proxy.port, "push", path, key_file=s.key_file, timeout_ms=300, retries=12,
+               check_rc=0)
+        p = eu.ctl(proxy.port, "swap", "hello", HELLO_V2, key_file=s.key_file, timeout_ms=300,
+                   retries=12, check_rc=0)
+        expect(re.search(r"^hello: 1\.0 -> 2\.0$|already running", p.stdout, re.M),
+               "lossy swap output: %r" % p.stdout)
+        stats = dict(proxy.stats)
+    finally:
+        proxy.close()
+    expect(stats["dropped"] > 0 and stats["duplicated"] > 0 and stats["delayed"] > 0,
+           "the proxy did not disturb: %s" % stats)
+    raw = eu.RawClient(s.port, key=s.key)
+    r = raw.call(eu.req_object_status(hashlib.sha256(blob).digest()))
+    expect(r.status == 0 and eu.one(r.payload.get(14, {}), 6, 0), "pushed blob incomplete: %r" % r)
+    raw.close()
+    expect(s.versions()["hello"] == "2.0", "hello did not become 2.0")
+    s.guest.wait_for(r"HELLO 2\.0 took over from 1\.0: start #2", 5)
+    expect(len(re.findall(r"took over", s.guest.log)) == 1, "swapped more than once")
+    s.no_fault()
+    return "proxy: %s" % stats
+
+
+def test_endpoint_read_only():
+    s = Setup(keyed=False, label="endpoint(no key)")
+    s.guest.wait_for(r"control: .*no key configured, read-only", 5)
+    s.warm_up()
+    before = _boot_versions_ok(s)
+    p = s.ctl("push", HELLO_V2, timeout_ms=300, retries=2)
+    expect(p.returncode == 4 and "no key configured" in p.stderr, "push: %d %r" % (p.returncode, p.stderr))
+    p = s.ctl("swap", "hello", HELLO_V2, timeout_ms=300, retries=2)
+    expect(p.returncode == 4, "swap: %d %r" % (p.returncode, p.stderr))
+    raw = eu.RawClient(s.port)
+    v2 = open(HELLO_V2, "rb").read()
+    r = raw.call(eu.req_swap([("hello", "1.0", hashlib.sha256(v2).digest())]))
+    expect(r.status == eu.EAUTH, "raw swap: %r" % r)
+    raw.close()
+    expect(s.versions() == before, "modules changed")
+    s.no_fault()
+
+
+if __name__ == "__main__":
+    names = [n for n in sorted(globals()) if n.startswith("test_")]
+    only = sys.argv[1] if len(sys.argv) > 1 else ""
+    failed = 0
+    for n in names:
+        if only not in n:
+            continue
+        harness.reset_guests()
+        try:
+            detail = globals()[n]()
+            print("PASS", n, detail or "", flush=True)
+        except Exception as e:   # noqa: BLE001 - report and go on
+            failed += 1
+            print("FAIL", n, e, flush=True)
+            for g in harness.guests_of_this_thread():
+                print(g.log[-3000:])
+        finally:
+            harness.kill_guests()
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,987 @@
+/*
+ * endpoint_core.c - host unit tests of the endpoint core (net/endpoint/):
+ * authentication, replay window, version check, hostile input, the staging
+ * area (chunks, hash check, limits, eviction), compare-and-swap, and the
+ * inspection/control requests (rollback, history, state, log, invoke, graph,
+ * tasks; paging, ENOTSUP, read-only mode), against
+ * the in-memory backend of endpoint_fixture.c.
+ *
+ * With ENDPOINT_SEED_DIR set it also writes valid request datagrams there
+ * (the fuzzer's seed corpus, tests/fuzz/endpoint_request/).
+ */
+#include "check.h"
+#include "endpoint_fixture.h"
+#include "endpoint_impl.h"
+
+static const uint8_t KEY[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+				 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32 };
+
+struct t {
+	struct fx_backend fx;
+	struct endpoint *ep;
+	uint64_t counter;
+	uint8_t dgram[2048];
+	size_t dlen;
+	uint8_t reply[ENDPOINT_MAX_DATAGRAM];
+	Theseus__Reply *rep;
+};
+
+static int seed_no;
+
+static void seed_write(const uint8_t *d, size_t n)
+{
+	const char *dir = getenv("ENDPOINT_SEED_DIR");
+	if (!dir)
+		return;
+	/* The fuzzer's format: 0x00 + raw datagram, 0x01 + request body. */
+	Theseus__Envelope *env = theseus__envelope__unpack(NULL, n, d);
+	for (int mode = 0; mode < 2 && seed_no < 400; mode++) {
+		char path[512];
+		snprintf(path, sizeof path, "%s/seed-%03d", dir, seed_no++);
+		FILE *f = fopen(path, "wb");
+		if (!f)
+			continue;
+		fputc(mode, f);
+		if (mode == 0)
+			fwrite(d, 1, n, f);
+		else if (env)
+			fwrite(env->body.data, 1, env->body.len, f);
+		fclose(f);
+	}
+	if (env)
+		theseus__envelope__free_unpacked(env, NULL);
+}
+
+static void t_init_cfg(struct t *t, const struct endpoint_config *cfg)
+{
+	memset(t, 0, sizeof *t);
+	fx_backend_init(&t->fx);
+	struct endpoint_ops ops = fx_ops(&t->fx);
+	struct th_errbuf eb = { "" };
+	CHECK_EQ(endpoint_create(cfg, &ops, &t->ep, &eb), TH_OK);
+	t->counter = 1000;
+}
+
+static void t_init(struct t *t)
+{
+	struct endpoint_config cfg = { .key = KEY };
+	t_init_cfg(t, &cfg);
+}
+
+static void t_fini(struct t *t)
+{
+	if (t->rep)
+		theseus__reply__free_unpacked(t->rep, NULL);
+	endpoint_destroy(t->ep);
+}
+
+/* Sends the raw datagram t->dgram[0..dlen) and decodes the reply. */
+static int t_raw(struct t *t)
+{
+	size_t rlen = 0;
+	if (t->rep)
+		theseus__reply__free_unpacked(t->rep, NULL);
+	t->rep = NULL;
+	int err = endpoint_handle(t->ep, t->dgram, t->dlen, t->reply, sizeof t->reply, &rlen);
+	CHECK_EQ(err, TH_OK);
+	CHECK(rlen > 0 && rlen <= ENDPOINT_MAX_DATAGRAM);
+	t->rep = theseus__reply__unpack(NULL, rlen, t->reply);
+	CHECK(t->rep != NULL);
+	return t->rep ? endpoint_status_from_wire(t->rep->status) : TH_EIO;
+}
+
+static int t_send_key(struct t *t, const uint8_t *key, const Theseus__Request *req)
+{
+	t->dlen = fx_datagram(key, ENDPOINT_PROTO_VERSION, 42, ++t->counter, req, t->dgram,
+			      sizeof t->dgram);
+	CHECK(t->dlen > 0);
+	if (key)
+		seed_write(t->dgram, t->dlen);
+	return t_raw(t);
+}
+
+static int t_send(struct t *t, const Theseus__Request *req)
+{
+	return t_send_key(t, KEY, req);
+}
+
+static int t_ping(struct t *t)
+{
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__Ping ping = THESEUS__PING__INIT;
+	ping.payload.data = (uint8_t *)"hi";
+	ping.payload.len = 2;
+	req.kind_case = THESEUS__REQUEST__KIND_PING;
+	req.ping = &ping;
+	return t_send(t, &req);
+}
+
+static int t_chunk(struct t *t, const uint8_t *sha, uint64_t total, uint64_t off,
+		   const uint8_t *data, size_t len)
+{
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__PushChunk pc = THESEUS__PUSH_CHUNK__INIT;
+	pc.object_sha256.data = (uint8_t *)sha;
+	pc.object_sha256.len = 32;
+	pc.total_size = total;
+	pc.offset = off;
+	pc.data.data = (uint8_t *)data;
+	pc.data.len = len;
+	req.kind_case = THESEUS__REQUEST__KIND_PUSH_CHUNK;
+	req.push_chunk = &pc;
+	return t_send(t, &req);
+}
+
+/* Pushes a whole object; returns the last chunk's status. */
+static int t_push(struct t *t, const uint8_t *obj, size_t len, uint8_t sha[32])
+{
+	endpoint_sha256(obj, len, sha);
+	int err = TH_OK;
+	for (size_t off = 0; off < len && err == TH_OK; off += ENDPOINT_CHUNK_SIZE) {
+		size_t n = len - off < ENDPOINT_CHUNK_SIZE ? len - off : ENDPOINT_CHUNK_SIZE;
+		err = t_chunk(t, sha, len, off, obj + off, n);
+	}
+	return err;
+}
+
+static int t_swap(struct t *t, const char *mod, const char *expect, const uint8_t *sha)
+{
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__SwapRequest sr = THESEUS__SWAP_REQUEST__INIT;
+	Theseus__SwapItem it = THESEUS__SWAP_ITEM__INIT, *items[1] = { &it };
+	it.module = (char *)mod;
+	it.expected_version = (char *)expect;
+	it.object_sha256.data = (uint8_t *)sha;
+	it.object_sha256.len = 32;
+	sr.n_items = 1;
+	sr.items = items;
+	req.kind_case = THESEUS__REQUEST__KIND_SWAP;
+	req.swap = &sr;
+	return t_send(t, &req);
+}
+
+static void make_obj(uint8_t *buf, size_t len, const char *version, uint8_t fill)
+{
+	memset(buf, fill, len);
+	int n = snprintf((char *)buf, len, "VERSION=%s\n", version);
+	(void)n;
+}
+
+/* ---- tests ------------------------------------------------------------------ */
+
+static void test_ping_info_ls(void)
+{
+	struct t t;
+	t_init(&t);
+	CHECK_EQ(t_ping(&t), TH_OK);
+	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD_PONG);
+	CHECK_EQ(t.rep->pong->payload.len, 2);
+	CHECK_EQ(t.rep->counter, t.counter);
+
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__InfoRequest ir = THESEUS__INFO_REQUEST__INIT;
+	req.kind_case = THESEUS__REQUEST__KIND_INFO;
+	req.info = &ir;
+	CHECK_EQ(t_send(&t, &req), TH_OK);
+	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD_INFO);
+	CHECK(t.rep->info->key_configured);
+	CHECK_EQ(t.rep->info->modules, 2);
+	CHECK_EQ(t.rep->info->counters->requests, 2);
+	CHECK_EQ(t.rep->info->staging_max_bytes, ENDPOINT_DEFAULT_STAGING_BYTES);
+
+	Theseus__ListModulesRequest lr = THESEUS__LIST_MODULES_REQUEST__INIT;
+	req.kind_case = THESEUS__REQUEST__KIND_LIST_MODULES;
+	req.list_modules = &lr;
+	CHECK_EQ(t_send(&t, &req), TH_OK);
+	CHECK_EQ(t.rep->modules->total, 2);
+	CHECK_EQ(t.rep->modules->n_modules, 2);
+	CHECK_STR(t.rep->modules->modules[1]->name, "kv");
+	CHECK_STR(t.rep->modules->modules[1]->deps[0], "hello");
+	lr.start = 3;
+	CHECK_EQ(t_send(&t, &req), TH_ERANGE);
+	t_fini(&t);
+}
+
+static void test_list_pages(void)
+{
+	struct t t;
+	t_init(&t);
+	for (int i = 2; i < FX_MAX_MODULES; i++) {
+		struct fx_module *m = &t.fx.mods[t.fx.n++];
+		snprintf(m->m.name, sizeof m->m.name, "module_with_a_long_name_%02d", i);
+		snprintf(m->m.version, sizeof m->m.version, "1.0.%d", i);
+		m->m.n_deps = ENDPOINT_MAX_DEPS;
+		for (int d = 0; d < ENDPOINT_MAX_DEPS; d++)
+			snprintf(m->m.deps[d], ENDPOINT_NAME_MAX, "dependency_number_%d", d);
+	}
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__ListModulesRequest lr = THESEUS__LIST_MODULES_REQUEST__INIT;
+	req.kind_case = THESEUS__REQUEST__KIND_LIST_MODULES;
+	req.list_modules = &lr;
+	uint32_t seen = 0, pages = 0;
+	while (pages < 20) {
+		lr.start = seen;
+		CHECK_EQ(t_send(&t, &req), TH_OK);
+		pages++;
+		seen += t.rep->modules->n_modules;
+		if (seen >= t.rep->modules->total || t.rep->modules->n_modules == 0)
+			break;
+	}
+	CHECK_EQ(seen, FX_MAX_MODULES);
+	CHECK(pages > 1);
+	t_fini(&t);
+}
+
+static void test_wrong_key_missing_mac(void)
+{
+	struct t t;
+	t_init(&t);
+	uint8_t bad[32];
+	memcpy(bad, KEY, 32);
+	bad[0] ^= 1;
+	uint8_t obj[100], sha[32];
+	make_obj(obj, sizeof obj, "9", 'x');
+	endpoint_sha256(obj, sizeof obj, sha);
+
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__PushChunk pc = THESEUS__PUSH_CHUNK__INIT;
+	pc.object_sha256.data = sha;
+	pc.object_sha256.len = 32;
+	pc.total_size = sizeof obj;
+	pc.data.data = obj;
+	pc.data.len = sizeof obj;
+	req.kind_case = THESEUS__REQUEST__KIND_PUSH_CHUNK;
+	req.push_chunk = &pc;
+	CHECK_EQ(t_send_key(&t, bad, &req), TH_EAUTH);
+	CHECK_STR(t.rep->message, "unauthenticated");
+	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD__NOT_SET);
+	CHECK_EQ(t_send_key(&t, NULL, &req), TH_EAUTH);
+	CHECK_STR(t.rep->message, "unauthenticated");
+	CHECK(staging_find(&t.ep->staging, sha) == NULL);
+	/* Read-only requests need the MAC too when a key is configured. */
+	Theseus__Ping ping = THESEUS__PING__INIT;
+	req.kind_case = THESEUS__REQUEST__KIND_PING;
+	req.ping = &ping;
+	CHECK_EQ(t_send_key(&t, NULL, &req), TH_EAUTH);
+	struct endpoint_counters c;
+	endpoint_get_counters(t.ep, &c);
+	CHECK_EQ(c.auth_failures, 3);
+	CHECK_EQ(c.chunks, 0);
+	/* A truncated MAC is refused as well. */
+	uint8_t body[64];
+	size_t blen = theseus__request__pack(&req, body);
+	Theseus__Envelope env = THESEUS__ENVELOPE__INIT;
+	uint8_t mac[32];
+	endpoint_mac_compute(KEY, 1, 42, ++t.counter, body, blen, mac);
+	env.version = 1;
+	env.client_id = 42;
+	env.counter = t.counter;
+	env.mac.data = mac;
+	env.mac.len = 31;
+	env.body.data = body;
+	env.body.len = blen;
+	t.dlen = theseus__envelope__pack(&env, t.dgram);
+	CHECK_EQ(t_raw(&t), TH_EAUTH);
+	/* The same with the full MAC works. */
+	env.mac.len = 32;
+	t.dlen = theseus__envelope__pack(&env, t.dgram);
+	CHECK_EQ(t_raw(&t), TH_OK);
+	t_fini(&t);
+}
+
+static void test_replay(void)
+{
+	struct t t;
+	t_init(&t);
+	uint8_t obj[50], sha[32];
+	make_obj(obj, sizeof obj, "r", 'r');
+	CHECK_EQ(t_push(&t, obj, sizeof obj, sha), TH_OK);
+	uint8_t saved[2048];
+	size_t slen = t.dlen;
+	memcpy(saved, t.dgram, slen);
+	/* Replay of a captured datagram: refused, counted, nothing changes. */
+	memcpy(t.dgram, saved, slen);
+	CHECK_EQ(t_raw(&t), TH_EAUTH);
+	CHECK_STR(t.rep->message, "unauthenticated");
+	struct endpoint_counters c;
+	endpoint_get_counters(t.ep, &c);
+	CHECK_EQ(c.replays, 1);
+	CHECK_EQ(c.chunks, 1);
+	/* Out of order inside the window: accepted once. */
+	uint64_t base = t.counter;
+	t.counter = base + 10;
+	CHECK_EQ(t_ping(&t), TH_OK);
+	t.counter = base + 5;  /* sends base+6 */
+	CHECK_EQ(t_ping(&t), TH_OK);
+	t.counter = base + 5;
+	CHECK_EQ(t_ping(&t), TH_EAUTH);  /* base+6 again */
+	/* Far ahead moves the window; old ones then refused. */
+	t.counter = base + 1000;
+	CHECK_EQ(t_ping(&t), TH_OK);
+	uint64_t max = t.counter;
+	t.counter = max - ENDPOINT_REPLAY_WINDOW - 1;  /* sends max - 64: outside */
+	CHECK_EQ(t_ping(&t), TH_EAUTH);
+	t.counter = max - ENDPOINT_REPLAY_WINDOW;      /* sends max - 63: inside */
+	CHECK_EQ(t_ping(&t), TH_OK);
+	t_fini(&t);
+}
+
+static void test_client_table_floor(void)
+{
+	struct t t;
+	t_init(&t);
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__Ping ping = THESEUS__PING__INIT;
+	req.kind_case = THESEUS__REQUEST__KIND_PING;
+	req.ping = &ping;
+	/* Client 1 at counter 500, captured. */
+	t.dlen = fx_datagram(KEY, 1, 1, 500, &req, t.dgram, sizeof t.dgram);
+	uint8_t saved[256];
+	size_t slen = t.dlen;
+	memcpy(saved, t.dgram, slen);
+	CHECK_EQ(t_raw(&t), TH_OK);
+	/* Many other clients push client 1 out of the table. */
+	for (uint64_t c = 2; c < 2 + 2 * ENDPOINT_MAX_CLIENTS; c++) {
+		t.fx.now_ms++;
+		t.dlen = fx_datagram(KEY, 1, c, 1000 + c, &req, t.dgram, sizeof t.dgram);
+		CHECK_EQ(t_raw(&t), TH_OK);
+	}
+	/* The old datagram is still refused (the floor), a fresh one is fine. */
+	memcpy(t.dgram, saved, slen);
+	t.dlen = slen;
+	CHECK_EQ(t_raw(&t), TH_EAUTH);
+	t.dlen = fx_datagram(KEY, 1, 1, 100000, &req, t.dgram, sizeof t.dgram);
+	CHECK_EQ(t_raw(&t), TH_OK);
+	t_fini(&t);
+}
+
+static void test_version_garbage_truncated(void)
+{
+	struct t t;
+	t_init(&t);
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__Ping ping = THESEUS__PING__INIT;
+	req.kind_case = THESEUS__REQUEST__KIND_PING;
+	req.ping = &ping;
+	t.dlen = fx_datagram(KEY, 2, 42, ++t.counter, &req, t.dgram, sizeof t.dgram);
+	CHECK_EQ(t_raw(&t), TH_EVERSION);
+	CHECK(strstr(t.rep->message, "version 2") != NULL);
+	CHECK(strstr(t.rep->message, "version 1") != NULL);
+
+	/* Garbage. */
+	for (int i = 0; i < 200; i++)
+		t.dgram[i] = (uint8_t)(i * 37 + 11);
+	t.dlen = 200;
+	CHECK_EQ(t_raw(&t), TH_EPROTO);
+	t.dlen = 0;
+	int empty = t_raw(&t);  /* an empty envelope decodes: version 0 */
+	CHECK_EQ(empty, TH_EVERSION);
+
+	/* Oversized datagram. */
+	memset(t.dgram, 0, 1500);
+	t.dlen = 1500;
+	CHECK_EQ(t_raw(&t), TH_ETOOBIG);
+
+	/* Every truncation of a valid chunk request: an error, never a change. */
+	uint8_t obj[300], sha[32];
+	make_obj(obj, sizeof obj, "t", 't');
+	endpoint_sha256(obj, sizeof obj, sha);
+	CHECK_EQ(t_chunk(&t, sha, sizeof obj, 0, obj, sizeof obj), TH_OK);
+	CHECK(staging_find(&t.ep->staging, sha) != NULL);
+	/* push a different object and truncate it */
+	obj[5] ^= 1;
+	endpoint_sha256(obj, sizeof obj, sha);
+	Theseus__PushChunk pc = THESEUS__PUSH_CHUNK__INIT;
+	pc.object_sha256.data = sha;
+	pc.object_sha256.len = 32;
+	pc.total_size = sizeof obj;
+	pc.data.data = obj;
+	pc.data.len = sizeof obj;
+	req.kind_case = THESEUS__REQUEST__KIND_PUSH_CHUNK;
+	req.push_chunk = &pc;
+	size_t full = fx_datagram(KEY, 1, 42, ++t.counter, &req, t.dgram, sizeof t.dgram);
+	uint8_t saved[2048];
+	memcpy(saved, t.dgram, full);
+	int oks = 0;
+	for (size_t n = 0; n < full; n++) {
+		memcpy(t.dgram, saved, n);
+		t.dlen = n;
+		oks += t_raw(&t) == TH_OK;
+	}
+	CHECK_EQ(oks, 0);
+	CHECK(staging_find(&t.ep->staging, sha) == NULL);
+	/* Truncated body inside a valid MAC'd envelope: malformed. */
+	uint8_t body[600];
+	size_t blen = theseus__request__pack(&req, body);
+	size_t n = 0;
+	CHECK_EQ(endpoint_envelope_pack(KEY, 1, 42, ++t.counter, body, blen - 7, t.dgram,
+					sizeof t.dgram, &n), TH_OK);
+	t.dlen = n;
+	CHECK_EQ(t_raw(&t), TH_EPROTO);
+	struct endpoint_counters c;
+	endpoint_get_counters(t.ep, &c);
+	CHECK(c.malformed >= 2);
+	CHECK_EQ(t_ping(&t), TH_OK);  /* still serving */
+	t_fini(&t);
+}
+
+static void test_oversized_fields(void)
+{
+	struct t t;
+	t_init(&t);
+	uint8_t big[1100], sha[33];
+	memset(big, 7, sizeof big);
+	memset(sha, 1, sizeof sha);
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__Ping ping = THESEUS__PING__INIT;
+	ping.payload.data = big;
+	ping.payload.len = 65;
+	req.kind_case = THESEUS__REQUEST__KIND_PING;
+	req.ping = &ping;
+	CHECK_EQ(t_send(&t, &req), TH_ETOOBIG);
+
+	/* sha256 of 33 bytes */
+	Theseus__PushChunk pc = THESEUS__PUSH_CHUNK__INIT;
+	pc.object_sha256.data = sha;
+	pc.object_sha256.len = 33;
+	pc.total_size = 10;
+	pc.data.data = big;
+	pc.data.len = 10;
+	req.kind_case = THESEUS__REQUEST__KIND_PUSH_CHUNK;
+	req.push_chunk = &pc;
+	CHECK_EQ(t_send(&t, &req), TH_EINVAL);
+	CHECK(strstr(t.rep->message, "object_sha256") != NULL);
+	/* chunk data longer than a chunk */
+	CHECK_EQ(t_chunk(&t, sha, 5000, 0, big, 1025), TH_ERANGE);
+	/* object bigger than the staging area */
+	CHECK_EQ(t_chunk(&t, sha, (2u << 20), 0, big, 1024), TH_ETOOBIG);
+	/* module name too long, bad characters */
+	char longname[100];
+	memset(longname, 'a', 99);
+	longname[99] = 0;
+	CHECK_EQ(t_swap(&t, longname, "1.0", sha), TH_EINVAL);
+	CHECK_EQ(t_swap(&t, "he llo", "1.0", sha), TH_EINVAL);
+	CHECK_EQ(t_swap(&t, "hello", "1.0\n", sha), TH_EINVAL);
+	CHECK_EQ(t.fx.swap_calls, 0);
+	CHECK_EQ(staging_count(&t.ep->staging), 0);
+	t_fini(&t);
+}
+
+static void test_chunk_rules(void)
+{
+	struct t t;
+	t_init(&t);
+	uint8_t obj[2500], sha[32];
+	make_obj(obj, sizeof obj, "c", 'c');
+	endpoint_sha256(obj, sizeof obj, sha);
+	/* beyond the declared size */
+	CHECK_EQ(t_chunk(&t, sha, sizeof obj, 3072, obj, 10), TH_ERANGE);
+	CHECK(strstr(t.rep->message, "beyond") != NULL);
+	/* misaligned, short, long last chunk */
+	CHECK_EQ(t_chunk(&t, sha, sizeof obj, 100, obj, 1024), TH_EINVAL);
+	CHECK_EQ(t_chunk(&t, sha, sizeof obj, 0, obj, 1000), TH_EINVAL);
+	CHECK_EQ(t_chunk(&t, sha, sizeof obj, 2048, obj, 500), TH_ERANGE);
+	CHECK_EQ(t_chunk(&t, sha, 0, 0, obj, 0), TH_EINVAL);
+	CHECK_EQ(staging_count(&t.ep->staging), 0);
+	/* in order with a duplicate in the middle */
+	CHECK_EQ(t_chunk(&t, sha, sizeof obj, 1024, obj + 1024, 1024), TH_OK);
+	CHECK_EQ(t.rep->chunk->chunks_have, 1);
+	CHECK_EQ(t.rep->chunk->chunks_total, 3);
+	CHECK_EQ(t_chunk(&t, sha, sizeof obj, 1024, obj + 1024, 1024), TH_OK);
+	CHECK_EQ(t.rep->chunk->chunks_have, 1);
+	/* a different total for the same object */
+	CHECK_EQ(t_chunk(&t, sha, sizeof obj + 1, 0, obj, 1024), TH_EINVAL);
+	CHECK_EQ(t_chunk(&t, sha, sizeof obj, 0, obj, 1024), TH_OK);
+	/* status shows the bitmap */
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__ObjectStatusRequest os = THESEUS__OBJECT_STATUS_REQUEST__INIT;
+	os.object_sha256.data = sha;
+	os.object_sha256.len = 32;
+	req.kind_case = THESEUS__REQUEST__KIND_OBJECT_STATUS;
+	req.object_status = &os;
+	CHECK_EQ(t_send(&t, &req), TH_OK);
+	CHECK(t.rep->object->known);
+	CHECK_EQ(t.rep->object->bitmap.len, 1);
+	CHECK_EQ(t.rep->object->bitmap.data[0], 3);
+	CHECK(!t.rep->object->complete);
+	CHECK_EQ(t_chunk(&t, sha, sizeof obj, 2048, obj + 2048, sizeof obj - 2048), TH_OK);
+	CHECK(t.rep->chunk->complete);
+	/* after completion, chunks are still harmless */
+	CHECK_EQ(t_chunk(&t, sha, sizeof obj, 0, obj, 1024), TH_OK);
+	CHECK(t.rep->chunk->complete);
+	CHECK_EQ(t_send(&t, &req), TH_OK);
+	CHECK(t.rep->object->complete);
+	t_fini(&t);
+}
+
+static void test_hash_mismatch(void)
+{
+	struct t t;
+	t_init(&t);
+	uint8_t obj[1500], sha[32];
+	make_obj(obj, sizeof obj, "h", 'h');
+	endpoint_sha256(obj, sizeof obj, sha);
+	CHECK_EQ(t_chunk(&t, sha, sizeof obj, 0, obj, 1024), TH_OK);
+	obj[1200] ^= 0xff;
+	CHECK_EQ(t_chunk(&t, sha, sizeof obj, 1024, obj + 1024, sizeof obj - 1024), TH_EHASH);
+	CHECK(strstr(t.rep->message, "discarded") != NULL);
+	CHECK(staging_find(&t.ep->staging, sha) == NULL);
+	CHECK_EQ(t.ep->staging.used_bytes, 0);
+	CHECK_EQ(t_swap(&t, "hello", "1.0", sha), TH_ENOENT);
+	t_fini(&t);
+}
+
+static void test_full_and_eviction(void)
+{
+	struct t t;
+	struct endpoint_config cfg = { .key = KEY, .staging_max_objects = 2,
+				       .staging_max_bytes = 8192, .stale_ms = 5000 };
+	t_init_cfg(&t, &cfg);
+	static uint8_t a[4096], b[4096], c[4096];
+	uint8_t sa[32], sb[32], sc[32];
+	make_obj(a, sizeof a, "a", 'a');
+	make_obj(b, sizeof b, "b", 'b');
+	make_obj(c, sizeof c, "c", 'c');
+	endpoint_sha256(a, sizeof a, sa);
+	endpoint_sha256(b, sizeof b, sb);
+	endpoint_sha256(c, sizeof c, sc);
+	CHECK_EQ(t_chunk(&t, sa, sizeof a, 0, a, 1024), TH_OK);       /* a incomplete */
+	t.fx.now_ms += 100;
+	CHECK_EQ(t_push(&t, b, sizeof b, sb), TH_OK);                  /* b complete */
+	t.fx.now_ms += 100;
+	/* Both busy (a being pushed, b awaiting swap): full. */
+	CHECK_EQ(t_chunk(&t, sc, sizeof c, 0, c, 1024), TH_EFULL);
+	CHECK(strstr(t.rep->message, "full") != NULL);
+	CHECK(staging_find(&t.ep->staging, sa) && staging_find(&t.ep->staging, sb));
+	/* b taken by a swap: evictable, c goes in its place. */
+	CHECK_EQ(t_swap(&t, "hello", "1.0", sb), TH_OK);
+	CHECK_EQ(t_chunk(&t, sc, sizeof c, 0, c, 1024), TH_OK);
+	CHECK(staging_find(&t.ep->staging, sb) == NULL);
+	CHECK(staging_find(&t.ep->staging, sa) != NULL);
+	/* a goes stale: the next new object evicts it (LRU). */
+	t.fx.now_ms += 6000;
+	CHECK_EQ(t_chunk(&t, sc, sizeof c, 1024, c + 1024, 1024), TH_OK);  /* c stays fresh */
+	CHECK_EQ(t_chunk(&t, sb, sizeof b, 0, b, 1024), TH_OK);
+	CHECK(staging_find(&t.ep->staging, sa) == NULL);
+	CHECK(staging_find(&t.ep->staging, sc) != NULL);
+	CHECK(t.ep->staging.used_bytes <= 8192);
+	t_fini(&t);
+}
+
+static void test_swap_cas(void)
+{
+	struct t t;
+	t_init(&t);
+	uint8_t obj[3000], sha[32];
+	make_obj(obj, sizeof obj, "2.0", 's');
+	/* not staged / incomplete */
+	endpoint_sha256(obj, sizeof obj, sha);
+	CHECK_EQ(t_swap(&t, "hello", "1.0", sha), TH_ENOENT);
+	CHECK_EQ(t_chunk(&t, sha, sizeof obj, 0, obj, 1024), TH_OK);
+	CHECK_EQ(t_swap(&t, "hello", "1.0", sha), TH_EINCOMPLETE);
+	CHECK_EQ(t_push(&t, obj, sizeof obj, sha), TH_OK);
+	/* stale expectation */
+	CHECK_EQ(t_swap(&t, "hello", "0.9", sha), TH_ECONFLICT);
+	CHECK(strstr(t.rep->message, "hello") != NULL);
+	CHECK_STR(t.fx.mods[0].m.version, "1.0");
+	/* backend failure keeps the object */
+	t.fx.fail_swap = TH_EBADELF;
+	CHECK_EQ(t_swap(&t, "hello", "1.0", sha), TH_EBADELF);
+	CHECK(staging_find(&t.ep->staging, sha) != NULL);
+	/* good */
+	CHECK_EQ(t_swap(&t, "hello", "1.0", sha), TH_OK);
+	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD_SWAP);
+	CHECK_STR(t.rep->swap->results[0]->old_version, "1.0");
+	CHECK_STR(t.rep->swap->results[0]->new_version, "2.0");
+	CHECK(!t.rep->swap->results[0]->already);
+	CHECK_EQ(t.rep->swap->n_stages, 3);
+	CHECK_STR(t.fx.mods[0].m.version, "2.0");
+	uint64_t calls = t.fx.swap_calls;
+	/* retried (new counter) and duplicated (same expectation): harmless success */
+	CHECK_EQ(t_swap(&t, "hello", "1.0", sha), TH_OK);
+	CHECK(t.rep->swap->results[0]->already);
+	CHECK_EQ(t.fx.swap_calls, calls);
+	CHECK_EQ(t.fx.mods[0].swaps, 1);
+	/* another object with the old expectation: stale */
+	uint8_t obj3[100], sha3[32];
+	make_obj(obj3, sizeof obj3, "3.0", '3');
+	CHECK_EQ(t_push(&t, obj3, sizeof obj3, sha3), TH_OK);
+	CHECK_EQ(t_swap(&t, "hello", "1.0", sha3), TH_ECONFLICT);
+	/* a new module: expected "" */
+	CHECK_EQ(t_swap(&t, "newmod", "", sha3), TH_OK);
+	CHECK_EQ(t.fx.n, 3);
+	/* multi-item transaction with one stale item changes nothing */
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__SwapRequest sr = THESEUS__SWAP_REQUEST__INIT;
+	Theseus__SwapItem i1 = THESEUS__SWAP_ITEM__INIT, i2 = THESEUS__SWAP_ITEM__INIT;
+	Theseus__SwapItem *items[2] = { &i1, &i2 };
+	i1.module = "kv";
+	i1.expected_version = "2.3";
+	i1.object_sha256.data = sha;
+	i1.object_sha256.len = 32;
+	i2.module = "hello";
+	i2.expected_version = "1.0";
+	i2.object_sha256.data = sha3;
+	i2.object_sha256.len = 32;
+	sr.n_items = 2;
+	sr.items = items;
+	req.kind_case = THESEUS__REQUEST__KIND_SWAP;
+	req.swap = &sr;
+	CHECK_EQ(t_send(&t, &req), TH_ECONFLICT);
+	CHECK_STR(t.fx.mods[1].m.version, "2.3");
+	i2.module = "kv";
+	CHECK_EQ(t_send(&t, &req), TH_EINVAL);  /* named twice */
+	t_fini(&t);
+}
+
+static void test_no_key(void)
+{
+	struct t t;
+	struct endpoint_config cfg = { 0 };
+	t_init_cfg(&t, &cfg);
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__Ping ping = THESEUS__PING__INIT;
+	req.kind_case = THESEUS__REQUEST__KIND_PING;
+	req.ping = &ping;
+	CHECK_EQ(t_send_key(&t, NULL, &req), TH_OK);
+	CHECK_EQ(t_send_key(&t, NULL, &req), TH_OK);  /* no replay check without key */
+	uint8_t obj[10] = "VERSION=x", sha[32];
+	endpoint_sha256(obj, sizeof obj, sha);
+	Theseus__PushChunk pc = THESEUS__PUSH_CHUNK__INIT;
+	pc.object_sha256.data = sha;
+	pc.object_sha256.len = 32;
+	pc.total_size = sizeof obj;
+	pc.data.data = obj;
+	pc.data.len = sizeof obj;
+	req.kind_case = THESEUS__REQUEST__KIND_PUSH_CHUNK;
+	req.push_chunk = &pc;
+	CHECK_EQ(t_send_key(&t, NULL, &req), TH_EAUTH);
+	CHECK(strstr(t.rep->message, "no key configured") != NULL);
+	CHECK_EQ(t_send_key(&t, KEY, &req), TH_EAUTH);  /* a MAC does not help */
+	CHECK_EQ(staging_count(&t.ep->staging), 0);
+	CHECK(!endpoint_has_key(t.ep));
+	t_fini(&t);
+}
+
+static void test_bad_args(void)
+{
+	struct t t;
+	t_init(&t);
+	uint8_t r[100];
+	size_t n = 5;
+	CHECK_EQ(endpoint_handle(t.ep, (const uint8_t *)"", 0, r, sizeof r, &n), TH_EINVAL);
+	CHECK_EQ(n, 0);
+	CHECK_EQ(endpoint_handle(NULL, NULL, 0, t.reply, sizeof t.reply, &n), TH_EINVAL);
+	struct endpoint *ep2 = NULL;
+	struct endpoint_config cfg = { 0 };
+	struct endpoint_ops ops = { 0 };
+	struct th_errbuf eb = { "" };
+	CHECK_EQ(endpoint_create(&cfg, &ops, &ep2, &eb), TH_EINVAL);
+	CHECK(ep2 == NULL);
+	t_fini(&t);
+}
+
+/* ---- inspection, rollback, invoke (inspect.c) -------------------------------- */
+
+static int t_rollback(struct t *t, const char *mod)
+{
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__RollbackRequest rb = THESEUS__ROLLBACK_REQUEST__INIT;
+	rb.module = (char *)mod;
+	req.kind_case = THESEUS__REQUEST__KIND_ROLLBACK;
+	req.rollback = &rb;
+	return t_send(t, &req);
+}
+
+static int t_invoke(struct t *t, const uint8_t *key, const char *mod, const char *fn,
+		    const char *input)
+{
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__InvokeRequest iv = THESEUS__INVOKE_REQUEST__INIT;
+	iv.module = (char *)mod;
+	iv.function = (char *)fn;
+	iv.input.data = (uint8_t *)input;
+	iv.input.len = strlen(input);
+	req.kind_case = THESEUS__REQUEST__KIND_INVOKE;
+	req.invoke = &iv;
+	return t_send_key(t, key, &req);
+}
+
+static int t_history(struct t *t, uint32_t start)
+{
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__HistoryRequest hr = THESEUS__HISTORY_REQUEST__INIT;
+	hr.start = start;
+	req.kind_case = THESEUS__REQUEST__KIND_HISTORY;
+	req.history = &hr;
+	return t_send(t, &req);
+}
+
+static void test_rollback_history(void)
+{
+	struct t t;
+	t_init(&t);
+	CHECK_EQ(t_rollback(&t, "hello"), TH_ENOENT);  /* nothing to go back to */
+	CHECK(strstr(t.rep->message, "no previous version") != NULL);
+	CHECK_EQ(t_rollback(&t, "nope"), TH_ENOENT);
+	CHECK_EQ(t_rollback(&t, "bad name!"), TH_EINVAL);
+	CHECK_EQ(t_rollback(&t, ""), TH_EINVAL);
+	static uint8_t obj[3000];
+	uint8_t sha[32];
+	make_obj(obj, sizeof obj, "1.1", 7);
+	CHECK_EQ(t_push(&t, obj, sizeof obj, sha), TH_OK);
+	CHECK_EQ(t_swap(&t, "hello", "1.0", sha), TH_OK);
+	CHECK_EQ(t_rollback(&t, "hello"), TH_OK);
+	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD_ROLLBACK);
+	CHECK_STR(t.rep->rollback->module, "hello");
+	CHECK_STR(t.rep->rollback->old_version, "1.1");
+	CHECK_STR(t.rep->rollback->new_version, "1.0");
+	CHECK_EQ(t.rep->rollback->n_stages, 1);
+	CHECK_STR(t.fx.mods[0].m.version, "1.0");
+
+	CHECK_EQ(t_history(&t, 0), TH_OK);
+	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD_HISTORY);
+	CHECK_EQ(t.rep->history->total, 2);
+	CHECK_EQ(t.rep->history->n_entries, 2);
+	Theseus__HistoryEntry *e = t.rep->history->entries[1];
+	CHECK(e->rollback);
+	CHECK_EQ(e->n_items, 1);
+	CHECK_STR(e->items[0]->old_version, "1.1");
+	CHECK_STR(e->items[0]->new_version, "1.0");
+	CHECK_EQ(e->n_stages, 2);
+	CHECK(!t.rep->history->entries[0]->rollback);
+	CHECK_EQ(t_history(&t, 2), TH_OK);
+	CHECK_EQ(t.rep->history->n_entries, 0);
+	CHECK_EQ(t_history(&t, 3), TH_ERANGE);
+
+	/* Many entries: pages fit one datagram and together cover everything. */
+	for (int i = 0; i < 30; i++) {
+		CHECK_EQ(t_rollback(&t, "hello"), TH_OK);
+	}
+	uint32_t start = 0, pages = 0, seen = 0;
+	for (;;) {
+		CHECK_EQ(t_history(&t, start), TH_OK);
+		pages++;
+		seen += (uint32_t)t.rep->history->n_entries;
+		start += (uint32_t)t.rep->history->n_entries;
+		if (!t.rep->history->n_entries || start >= t.rep->history->total)
+			break;
+	}
+	CHECK_EQ(seen, 32);
+	CHECK(pages > 1);
+	t_fini(&t);
+}
+
+static void test_state_pages(void)
+{
+	struct t t;
+	t_init(&t);
+	t.fx.extra_state = 100;
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__StateRequest sq = THESEUS__STATE_REQUEST__INIT;
+	req.kind_case = THESEUS__REQUEST__KIND_STATE;
+	req.state = &sq;
+	uint32_t seen = 0, pages = 0;
+	bool done = false;
+	while (!done && pages < 50) {
+		CHECK_EQ(t_send(&t, &req), TH_OK);
+		CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD_STATE);
+		if (seen == 0) {
+			CHECK_STR(t.rep->state->entries[0]->name, "hello.calls");
+			CHECK_STR(t.rep->state->entries[0]->kind, "named");
+			CHECK_STR(t.rep->state->entries[2]->kind, "shared");
+			CHECK_EQ(t.rep->state->entries[1]->size, 6144);
+		}
+		seen += (uint32_t)t.rep->state->n_entries;
+		done = t.rep->state->done;
+		sq.cursor = t.rep->state->next;
+		pages++;
+	}
+	CHECK(done);
+	CHECK_EQ(seen, 103);
+	CHECK(pages > 1);
+	t_fini(&t);
+}
+
+static void test_log(void)
+{
+	struct t t;
+	t_init(&t);
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__LogRequest lq = THESEUS__LOG_REQUEST__INIT;
+	req.kind_case = THESEUS__REQUEST__KIND_LOG;
+	req.log = &lq;
+	CHECK_EQ(t_send(&t, &req), TH_OK);
+	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD_LOG);
+	CHECK_EQ(t.rep->log->start, 0);
+	CHECK_EQ(t.rep->log->next, t.fx.log_head);
+	CHECK(t.rep->log->data.len == t.fx.log_head);
+	CHECK(memcmp(t.rep->log->data.data, "[    0.001000] INFO boot", 24) == 0);
+	/* At the end: nothing new, same position. */
+	lq.position = t.rep->log->next;
+	CHECK_EQ(t_send(&t, &req), TH_OK);
+	CHECK_EQ(t.rep->log->data.len, 0);
+	CHECK_EQ(t.rep->log->next, lq.position);
+	/* Wrap the ring: an old position resumes at the oldest byte kept, and a
+	 * reply never exceeds the chunk size or max_bytes. */
+	for (int i = 0; i < 200; i++)
+		fx_log(&t.fx, "[    1.000000] INFO test: filler line to wrap the ring\n");
+	lq.position = 5;
+	CHECK_EQ(t_send(&t, &req), TH_OK);
+	CHECK_EQ(t.rep->log->start, t.fx.log_head - FX_LOG_RING);
+	CHECK_EQ(t.rep->log->data.len, ENDPOINT_LOG_CHUNK);
+	CHECK_EQ(t.rep->log->next, t.rep->log->start + ENDPOINT_LOG_CHUNK);
+	lq.max_bytes = 10;
+	CHECK_EQ(t_send(&t, &req), TH_OK);
+	CHECK_EQ(t.rep->log->data.len, 10);
+	lq.max_bytes = 1000000;  /* capped */
+	CHECK_EQ(t_send(&t, &req), TH_OK);
+	CHECK_EQ(t.rep->log->data.len, ENDPOINT_LOG_CHUNK);
+	t_fini(&t);
+}
+
+static void test_invoke(void)
+{
+	struct t t;
+	t_init(&t);
+	CHECK_EQ(t_invoke(&t, KEY, "kv", "kv_invoke_put", "color=blue"), TH_OK);
+	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD_INVOKE);
+	CHECK_EQ(t.rep->invoke->result, 0);
+	CHECK_EQ(t_invoke(&t, KEY, "kv", "kv_invoke_get", "color"), TH_OK);
+	CHECK_EQ(t.rep->invoke->output.len, 4);
+	CHECK(memcmp(t.rep->invoke->output.data, "blue", 4) == 0);
+	/* The function's error is the reply's status; the payload still says so. */
+	CHECK_EQ(t_invoke(&t, KEY, "kv", "kv_invoke_get", "shape"), TH_ENOENT);
+	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD_INVOKE);
+	CHECK_EQ(t.rep->invoke->result, TH_ENOENT);
+	CHECK(strstr(t.rep->message, "kv.kv_invoke_get returned ENOENT") != NULL);
+	CHECK_EQ(t_invoke(&t, KEY, "kv", "no_such_fn", ""), TH_ENOENT);
+	CHECK(strstr(t.rep->message, "no_such_fn") != NULL);
+	CHECK_EQ(t_invoke(&t, KEY, "ghost", "f", ""), TH_ENOENT);
+	CHECK_EQ(t_invoke(&t, KEY, "kv", "bad/name", ""), TH_EINVAL);
+	CHECK_EQ(t_invoke(&t, KEY, "", "f", ""), TH_EINVAL);
+	static char big[ENDPOINT_INVOKE_MAX_IN + 2];
+	memset(big, 'a', ENDPOINT_INVOKE_MAX_IN + 1);
+	CHECK_EQ(t_invoke(&t, KEY, "kv", "kv_invoke_get", big), TH_ETOOBIG);
+	CHECK_EQ(t_invoke(&t, KEY, "hello", "hello_greet_invoke", ""), TH_OK);
+	CHECK(memcmp(t.rep->invoke->output.data, "hello from 1.0 (call 1)", 23) == 0);
+	/* Mutating: refused without the right MAC, and nothing ran. */
+	static const uint8_t wrong[32] = { 9 };
+	CHECK_EQ(t_invoke(&t, wrong, "kv", "kv_invoke_put", "color=red"), TH_EAUTH);
+	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD__NOT_SET);
+	CHECK_EQ(t_invoke(&t, KEY, "kv", "kv_invoke_get", "color"), TH_OK);
+	CHECK(memcmp(t.rep->invoke->output.data, "blue", 4) == 0);
+	struct endpoint_counters c;
+	endpoint_get_counters(t.ep, &c);
+	CHECK_EQ(c.invokes, 5);
+	t_fini(&t);
+}
+
+static void test_graph_tasks(void)
+{
+	struct t t;
+	t_init(&t);
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__GraphRequest gq = THESEUS__GRAPH_REQUEST__INIT;
+	req.kind_case = THESEUS__REQUEST__KIND_GRAPH;
+	req.graph = &gq;
+	CHECK_EQ(t_send(&t, &req), TH_OK);
+	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD_GRAPH);
+	CHECK_EQ(t.rep->graph->total, 2);
+	CHECK_EQ(t.rep->graph->n_nodes, 2);
+	CHECK_STR(t.rep->graph->nodes[1]->module, "kv");
+	CHECK_EQ(t.rep->graph->nodes[1]->n_edges, 1);
+	CHECK_STR(t.rep->graph->nodes[1]->edges[0]->target, "hello");
+	CHECK_EQ(t.rep->graph->nodes[1]->edges[0]->sites, 3);
+	gq.start = 9;
+	CHECK_EQ(t_send(&t, &req), TH_ERANGE);
+
+	Theseus__TasksRequest tq = THESEUS__TASKS_REQUEST__INIT;
+	req.kind_case = THESEUS__REQUEST__KIND_TASKS;
+	req.tasks = &tq;
+	CHECK_EQ(t_send(&t, &req), TH_OK);
+	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD_TASKS);
+	CHECK(strncmp(t.rep->tasks->text, "ID NAME", 7) == 0);
+	CHECK_EQ(strlen(t.rep->tasks->text), t.rep->tasks->total);
+	tq.offset = t.rep->tasks->total + 1;
+	CHECK_EQ(t_send(&t, &req), TH_ERANGE);
+	t_fini(&t);
+}
+
+/* Kernels without the optional ops answer ENOTSUP; without a key, the
+ * inspection requests are served and rollback/invoke refused. */
+static void test_inspect_notsup_nokey(void)
+{
+	struct t t;
+	t_init(&t);
+	t.ep->ops.rollback = NULL;
+	t.ep->ops.history_get = NULL;
+	t.ep->ops.state_next = NULL;
+	t.ep->ops.log_read = NULL;
+	t.ep->ops.invoke = NULL;
+	t.ep->ops.graph_get = NULL;
+	t.ep->ops.tasks_format = NULL;
+	CHECK_EQ(t_rollback(&t, "hello"), TH_ENOTSUP);
+	CHECK_EQ(t_history(&t, 0), TH_ENOTSUP);
+	CHECK_EQ(t_invoke(&t, KEY, "kv", "kv_invoke_get", "x"), TH_ENOTSUP);
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__StateRequest sq = THESEUS__STATE_REQUEST__INIT;
+	Theseus__LogRequest lq = THESEUS__LOG_REQUEST__INIT;
+	Theseus__GraphRequest gq = THESEUS__GRAPH_REQUEST__INIT;
+	Theseus__TasksRequest tq = THESEUS__TASKS_REQUEST__INIT;
+	req.kind_case = THESEUS__REQUEST__KIND_STATE;
+	req.state = &sq;
+	CHECK_EQ(t_send(&t, &req), TH_ENOTSUP);
+	req.kind_case = THESEUS__REQUEST__KIND_LOG;
+	req.log = &lq;
+	CHECK_EQ(t_send(&t, &req), TH_ENOTSUP);
+	req.kind_case = THESEUS__REQUEST__KIND_GRAPH;
+	req.graph = &gq;
+	CHECK_EQ(t_send(&t, &req), TH_ENOTSUP);
+	req.kind_case = THESEUS__REQUEST__KIND_TASKS;
+	req.tasks = &tq;
+	CHECK_EQ(t_send(&t, &req), TH_ENOTSUP);
+	t_fini(&t);
+
+	struct endpoint_config cfg = { 0 };
+	t_init_cfg(&t, &cfg);
+	req.kind_case = THESEUS__REQUEST__KIND_LOG;
+	req.log = &lq;
+	CHECK_EQ(t_send_key(&t, NULL, &req), TH_OK);
+	req.kind_case = THESEUS__REQUEST__KIND_STATE;
+	req.state = &sq;
+	CHECK_EQ(t_send_key(&t, NULL, &req), TH_OK);
+	CHECK_EQ(t_invoke(&t, NULL, "kv", "kv_invoke_put", "a=b"), TH_EAUTH);
+	CHECK(strstr(t.rep->message, "no key configured") != NULL);
+	Theseus__RollbackRequest rb = THESEUS__ROLLBACK_REQUEST__INIT;
+	rb.module = (char *)"hello";
+	req.kind_case = THESEUS__REQUEST__KIND_ROLLBACK;
+	req.rollback = &rb;
+	CHECK_EQ(t_send_key(&t, NULL, &req), TH_EAUTH);
+	CHECK_EQ(t.fx.n_hist, 0);
+	t_fini(&t);
+}
+
+int main(void)
+{
+	RUN(test_ping_info_ls);
+	RUN(test_list_pages);
+	RUN(test_wrong_key_missing_mac);
+	RUN(test_replay);
+	RUN(test_client_table_floor);
+	RUN(test_version_garbage_truncated);
+	RUN(test_oversized_fields);
+	RUN(test_chunk_rules);
+	RUN(test_hash_mismatch);
+	RUN(test_full_and_eviction);
+	RUN(test_swap_cas);
+	RUN(test_no_key);
+	RUN(test_bad_args);
+	RUN(test_rollback_history);
+	RUN(test_state_pages);
+	RUN(test_log);
+	RUN(test_invoke);
+	RUN(test_graph_tasks);
+	RUN(test_inspect_notsup_nokey);
+	return check_summary("endpoint_core");
+}

@@ -1,0 +1,395 @@
+/*
+ * endpoint_fixture.c - the in-memory backend behind the endpoint core in host
+ * tests, the UDP test server and the fuzzer: a table of modules, a swap that
+ * checks expected versions like the kernel's swap engine must, and request
+ * datagram helpers.
+ */
+#include "endpoint_fixture.h"
+
+#include <time.h>
+
+static uint64_t fx_now(void *ctx)
+{
+	struct fx_backend *fx = ctx;
+	if (fx->real_clock) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	}
+	return fx->now_ms;
+}
+
+static void fx_add(struct fx_backend *fx, const char *name, const char *version)
+{
+	struct fx_module *m = &fx->mods[fx->n++];
+	memset(m, 0, sizeof *m);
+	snprintf(m->m.name, sizeof m->m.name, "%s", name);
+	snprintf(m->m.version, sizeof m->m.version, "%s", version);
+	endpoint_sha256((const uint8_t *)name, strlen(name), m->m.sha256);
+	m->m.size = 4096;
+	m->m.load_address = 0xffffffff80400000ull + 0x10000ull * fx->n;
+}
+
+void fx_backend_init(struct fx_backend *fx)
+{
+	memset(fx, 0, sizeof *fx);
+	fx->now_ms = 1000;
+	fx_add(fx, "hello", "1.0");
+	fx_add(fx, "kv", "2.3");
+	fx->mods[1].m.n_deps = 1;
+	snprintf(fx->mods[1].m.deps[0], ENDPOINT_NAME_MAX, "hello");
+	fx_log(fx, "[    0.001000] INFO boot: theseus-c host fixture\n");
+	fx_log(fx, "[    0.002000] INFO hello: hello 1.0 ready\n");
+}
+
+void fx_log(struct fx_backend *fx, const char *text)
+{
+	for (const char *p = text; *p; p++)
+		fx->log[fx->log_head++ % FX_LOG_RING] = *p;
+}
+
+/* Records a swap or rollback in the history ring. */
+static void fx_history_add(struct fx_backend *fx, bool rollback, int err, const char *name,
+			   const char *from, const char *to, const char *msg)
+{
+	if (fx->n_hist == FX_MAX_HISTORY) {
+		memmove(&fx->hist[0], &fx->hist[1], (FX_MAX_HISTORY - 1) * sizeof fx->hist[0]);
+		fx->n_hist--;
+	}
+	struct endpoint_history *h = &fx->hist[fx->n_hist++];
+	memset(h, 0, sizeof *h);
+	h->seq = fx->swap_calls;
+	h->when_ns = fx_now(fx) * 1000000ull;
+	h->err = err;
+	h->rollback = rollback;
+	h->n_items = 1;
+	snprintf(h->item[0].name, sizeof h->item[0].name, "%s", name);
+	snprintf(h->item[0].from, sizeof h->item[0].from, "%s", from);
+	snprintf(h->item[0].to, sizeof h->item[0].to, "%s", to);
+	h->sites = 3;
+	h->n_stages = 2;
+	snprintf(h->stages[0].stage, 16, "load");
+	h->stages[0].ns = 1000;
+	snprintf(h->stages[1].stage, 16, "relink");
+	h->stages[1].ns = 2000;
+	h->total_ns = 3000;
+	snprintf(h->msg, sizeof h->msg, "%s", msg);
+	char line[160];
+	snprintf(line, sizeof line, "[%5llu.000000] INFO swap: %s%s %s -> %s %s\n",
+		 (unsigned long long)fx_now(fx) / 1000, rollback ? "rollback " : "", name, from,
+		 to, err ? th_err_name(err) : "OK");
+	fx_log(fx, line);
+}
+
+static int fx_info(void *ctx, struct endpoint_info *out)
+{
+	snprintf(out->kernel_version, sizeof out->kernel_version, "theseus-c host-fixture");
+	out->uptime_ms = fx_now(ctx);
+	snprintf(out->address, sizeof out->address, "127.0.0.1");
+	out->mem_total = 256u << 20;
+	out->mem_used = 12u << 20;
+	return TH_OK;
+}
+
+static uint32_t fx_count(void *ctx)
+{
+	return ((struct fx_backend *)ctx)->n;
+}
+
+static int fx_get(void *ctx, uint32_t i, struct endpoint_module *out)
+{
+	struct fx_backend *fx = ctx;
+	if (i >= fx->n)
+		return TH_ENOENT;
+	*out = fx->mods[i].m;
+	return TH_OK;
+}
+
+static struct fx_module *fx_lookup(struct fx_backend *fx, const char *name)
+{
+	for (uint32_t i = 0; i < fx->n; i++)
+		if (strcmp(fx->mods[i].m.name, name) == 0)
+			return &fx->mods[i];
+	return NULL;
+}
+
+static int fx_find(void *ctx, const char *name, struct endpoint_module *out)
+{
+	struct fx_module *m = fx_lookup(ctx, name);
+	if (!m)
+		return TH_ENOENT;
+	*out = m->m;
+	return TH_OK;
+}
+
+void fx_object_version(const uint8_t *obj, size_t len, const uint8_t *sha, char out[32])
+{
+	static const char tag[] = "VERSION=";
+	if (len > 8 && memcmp(obj, tag, 8) == 0) {
+		size_t n = 0;
+		while (8 + n < len && n < 31 && obj[8 + n] != '\n')
+			n++;
+		memcpy(out, obj + 8, n);
+		out[n] = 0;
+		return;
+	}
+	snprintf(out, 32, "v-%02x%02x%02x%02x", sha[0], sha[1], sha[2], sha[3]);
+}
+
+static int fx_swap(void *ctx, const struct endpoint_swap_item *items, size_t n,
+		   struct endpoint_swap_report *rep, struct th_errbuf *eb)
+{
+	struct fx_backend *fx = ctx;
+	fx->swap_calls++;
+	if (fx->fail_swap) {
+		int e = fx->fail_swap;
+		fx->fail_swap = 0;
+		fx_history_add(fx, false, e, items[0].module, "", "", "fixture: swap failed");
+		return th_errf(eb, e, "fixture: swap failed on request");
+	}
+	/* Check every item first: all or nothing. */
+	uint32_t new_mods = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct fx_module *m = fx_lookup(fx, items[i].module);
+		const char *have = m ? m->m.version : "";
+		if (strcmp(have, items[i].expected_version) != 0)
+			return th_errf(eb, TH_ECONFLICT,
+				       "swap: %s runs version \"%s\", not the expected \"%s\"",
+				       items[i].module, have, items[i].expected_version);
+		if (!m)
+			new_mods++;
+	}
+	if (fx->n + new_mods > FX_MAX_MODULES)
+		return th_errf(eb, TH_EFULL, "fixture: module table full");
+	for (size_t i = 0; i < n; i++) {
+		struct fx_module *m = fx_lookup(fx, items[i].module);
+		if (!m) {
+			m = &fx->mods[fx->n++];
+			memset(m, 0, sizeof *m);
+			snprintf(m->m.name, sizeof m->m.name, "%s", items[i].module);
+		}
+		m->has_prev = m->m.version[0] != 0;
+		memcpy(m->prev_version, m->m.version, sizeof m->prev_version);
+		memcpy(m->prev_sha, m->m.sha256, sizeof m->prev_sha);
+		m->prev_size = m->m.size;
+		fx_object_version(items[i].object, items[i].size, items[i].sha256, m->m.version);
+		fx_history_add(fx, false, TH_OK, m->m.name, m->prev_version, m->m.version, "");
+		memcpy(m->m.sha256, items[i].sha256, ENDPOINT_SHA256_LEN);
+		m->m.size = items[i].size;
+		m->swaps++;
+		snprintf(rep->new_version[i], ENDPOINT_VERSION_MAX, "%s", m->m.version);
+	}
+	rep->n_stages = 3;
+	snprintf(rep->stages[0].stage, 16, "load");
+	rep->stages[0].ns = 1000;
+	snprintf(rep->stages[1].stage, 16, "link");
+	rep->stages[1].ns = 2000;
+	snprintf(rep->stages[2].stage, 16, "patch");
+	rep->stages[2].ns = 500;
+	return TH_OK;
+}
+
+static int fx_rollback(void *ctx, const char *module, struct endpoint_swap_report *rep,
+		       struct th_errbuf *eb)
+{
+	struct fx_backend *fx = ctx;
+	struct fx_module *m = fx_lookup(fx, module);
+	if (!m)
+		return th_errf(eb, TH_ENOENT, "rollback: module %s is not loaded", module);
+	if (!m->has_prev)
+		return th_errf(eb, TH_ENOENT, "rollback: %s has no previous version", module);
+	char v[ENDPOINT_VERSION_MAX];
+	uint8_t sha[ENDPOINT_SHA256_LEN];
+	uint64_t size = m->m.size;
+	memcpy(v, m->m.version, sizeof v);
+	memcpy(sha, m->m.sha256, sizeof sha);
+	memcpy(m->m.version, m->prev_version, sizeof v);
+	memcpy(m->m.sha256, m->prev_sha, sizeof sha);
+	m->m.size = m->prev_size;
+	memcpy(m->prev_version, v, sizeof v);
+	memcpy(m->prev_sha, sha, sizeof sha);
+	m->prev_size = size;
+	fx->swap_calls++;
+	fx_history_add(fx, true, TH_OK, module, v, m->m.version, "");
+	snprintf(rep->new_version[0], ENDPOINT_VERSION_MAX, "%s", m->m.version);
+	rep->n_stages = 1;
+	snprintf(rep->stages[0].stage, 16, "relink");
+	rep->stages[0].ns = 700;
+	return TH_OK;
+}
+
+static uint32_t fx_history_count(void *ctx)
+{
+	return ((struct fx_backend *)ctx)->n_hist;
+}
+
+static int fx_history_get(void *ctx, uint32_t i, struct endpoint_history *out)
+{
+	struct fx_backend *fx = ctx;
+	if (i >= fx->n_hist)
+		return TH_ENOENT;
+	*out = fx->hist[i];
+	return TH_OK;
+}
+
+static int fx_state_next(void *ctx, uint32_t *cursor, struct endpoint_state *out)
+{
+	struct fx_backend *fx = ctx;
+	static const struct { const char *name; bool shared; uint32_t type; uint64_t size; }
+	fixed[] = {
+		{ "hello.calls", false, 0x68656c6cu, 8 },
+		{ "kv.table", false, 0x6b762e74u, 6144 },
+		{ "net.rxq", true, 7, 2048 },
+	};
+	uint32_t n = 3 + fx->extra_state;
+	if (*cursor >= n)
+		return TH_ENOENT;
+	uint32_t i = (*cursor)++;
+	if (i < 3) {
+		snprintf(out->name, sizeof out->name, "%s", fixed[i].name);
+		out->shared = fixed[i].shared;
+		out->type = fixed[i].type;
+		out->size = fixed[i].size;
+		out->strong = fixed[i].shared ? 2 : 0;
+		out->weak = 1;
+	} else {
+		snprintf(out->name, sizeof out->name, "extra.entry.%05u", i);
+		out->type = 1;
+		out->size = 16u * i;
+	}
+	out->version = 1;
+	return TH_OK;
+}
+
+static size_t fx_log_read(void *ctx, uint64_t *pos, char *buf, size_t len)
+{
+	struct fx_backend *fx = ctx;
+	uint64_t oldest = fx->log_head > FX_LOG_RING ? fx->log_head - FX_LOG_RING : 0;
+	if (*pos < oldest)
+		*pos = oldest;
+	size_t n = 0;
+	while (n < len && *pos < fx->log_head)
+		buf[n++] = fx->log[(*pos)++ % FX_LOG_RING];
+	return n;
+}
+
+static int fx_invoke(void *ctx, const char *module, const char *function, const uint8_t *in,
+		     size_t in_len, uint8_t *out, size_t out_cap, size_t *out_len, int *result,
+		     struct th_errbuf *eb)
+{
+	struct fx_backend *fx = ctx;
+	struct fx_module *m = fx_lookup(fx, module);
+	char text[128];
+	*out_len = 0;
+	*result = TH_OK;
+	if (!m)
+		return th_errf(eb, TH_ENOENT, "invoke: module %s is not loaded", module);
+	if (strcmp(module, "hello") == 0 && strcmp(function, "hello_greet_invoke") == 0) {
+		int k = snprintf(text, sizeof text, "hello from %s (call %llu)", m->m.version,
+				 (unsigned long long)++fx->hello_calls);
+		*out_len = (size_t)k < out_cap ? (size_t)k : out_cap;
+		memcpy(out, text, *out_len);
+		return TH_OK;
+	}
+	if (strcmp(module, "kv") == 0 && (strcmp(function, "kv_invoke_put") == 0 ||
+					  strcmp(function, "kv_invoke_get") == 0)) {
+		bool put = function[10] == 'p';
+		size_t kl = 0;
+		while (kl < in_len && in[kl] != '=')
+			kl++;
+		if (kl == 0 || kl > 31 || (put && kl == in_len) || in_len - kl > 64) {
+			*result = TH_EINVAL;
+			return TH_OK;
+		}
+		int slot = -1, free_slot = -1;
+		for (int i = 0; i < FX_KV_SLOTS; i++) {
+			if (!fx->kv_key[i][0] && free_slot < 0)
+				free_slot = i;
+			if (strlen(fx->kv_key[i]) == kl && memcmp(fx->kv_key[i], in, kl) == 0)
+				slot = i;
+		}
+		if (!put) {
+			if (slot < 0) {
+				*result = TH_ENOENT;
+				return TH_OK;
+			}
+			*out_len = strlen(fx->kv_val[slot]);
+			if (*out_len > out_cap)
+				*out_len = out_cap;
+			memcpy(out, fx->kv_val[slot], *out_len);
+			return TH_OK;
+		}
+		if (slot < 0)
+			slot = free_slot;
+		if (slot < 0) {
+			*result = TH_EFULL;
+			return TH_OK;
+		}
+		memcpy(fx->kv_key[slot], in, kl);
+		fx->kv_key[slot][kl] = 0;
+		memcpy(fx->kv_val[slot], in + kl + 1, in_len - kl - 1);
+		fx->kv_val[slot][in_len - kl - 1] = 0;
+		return TH_OK;
+	}
+	return th_errf(eb, TH_ENOENT, "invoke: %s exports no function %s", module, function);
+}
+
+static int fx_graph_get(void *ctx, uint32_t i, struct endpoint_graph_node *out)
+{
+	struct fx_backend *fx = ctx;
+	if (i >= fx->n)
+		return TH_ENOENT;
+	const struct endpoint_module *m = &fx->mods[i].m;
+	snprintf(out->name, sizeof out->name, "%s", m->name);
+	out->n_edges = m->n_deps < ENDPOINT_MAX_EDGES ? m->n_deps : ENDPOINT_MAX_EDGES;
+	for (uint32_t k = 0; k < out->n_edges; k++) {
+		snprintf(out->edges[k].target, ENDPOINT_NAME_MAX, "%s", m->deps[k]);
+		out->edges[k].sites = 3;
+	}
+	return TH_OK;
+}
+
+static size_t fx_tasks_format(void *ctx, char *buf, size_t len)
+{
+	return (size_t)snprintf(buf, len,
+				"ID NAME                     STATE    PRIO   CPU_MS SWITCHES\n"
+				" 0 main                     running    16        5       12\n"
+				" 1 idle                     ready       0        0        3\n"
+				"policy: rr\n");
+}
+
+struct endpoint_ops fx_ops(struct fx_backend *fx)
+{
+	struct endpoint_ops ops = {
+		.ctx = fx,
+		.now_ms = fx_now,
+		.info = fx_info,
+		.module_count = fx_count,
+		.module_get = fx_get,
+		.module_find = fx_find,
+		.swap = fx_swap,
+		.rollback = fx_rollback,
+		.history_count = fx_history_count,
+		.history_get = fx_history_get,
+		.state_next = fx_state_next,
+		.log_read = fx_log_read,
+		.invoke = fx_invoke,
+		.graph_get = fx_graph_get,
+		.tasks_format = fx_tasks_format,
+	};
+	return ops;
+}
+
+size_t fx_datagram(const uint8_t *key, uint32_t version, uint64_t client, uint64_t counter,
+		   const Theseus__Request *req, uint8_t *out, size_t cap)
+{
+	uint8_t body[4096];
+	size_t blen = theseus__request__get_packed_size(req);
+	if (blen > sizeof body)
+		return 0;
+	theseus__request__pack(req, body);
+	size_t n = 0;
+	if (endpoint_envelope_pack(key, version, client, counter, body, blen, out, cap, &n))
+		return 0;
+	return n;
+}

@@ -1,0 +1,63 @@
+/*
+ * endpoint_fixture.h - an in-memory kernel backend for the endpoint core
+ * (modules table, swap with compare-and-swap, a settable clock) and helpers
+ * to build request datagrams.  Used by the unit tests, the host UDP server
+ * endpoint_udpd and the fuzzer.
+ */
+#ifndef THESEUS_ENDPOINT_FIXTURE_H
+#define THESEUS_ENDPOINT_FIXTURE_H
+
+#include "klibc.h"
+#include "endpoint.h"
+#include "theseus.pb-c.h"
+
+#define FX_MAX_MODULES 16
+
+#define FX_MAX_HISTORY 32
+#define FX_LOG_RING 4096          /* log ring bytes (small: tests wrap it) */
+#define FX_KV_SLOTS 8
+
+struct fx_module {
+	struct endpoint_module m;
+	uint64_t swaps;           /* times replaced */
+	bool has_prev;            /* what a rollback returns to */
+	char prev_version[ENDPOINT_VERSION_MAX];
+	uint8_t prev_sha[ENDPOINT_SHA256_LEN];
+	uint64_t prev_size;
+};
+
+struct fx_backend {
+	uint64_t now_ms;          /* the clock; tests move it */
+	bool real_clock;          /* use CLOCK_MONOTONIC instead */
+	uint32_t n;
+	struct fx_module mods[FX_MAX_MODULES];
+	int fail_swap;            /* nonzero: the next swap fails with this */
+	uint64_t swap_calls;
+	/* history of swaps and rollbacks, oldest first */
+	uint32_t n_hist;
+	struct endpoint_history hist[FX_MAX_HISTORY];
+	/* log ring: absolute positions like the kernel's */
+	char log[FX_LOG_RING];
+	uint64_t log_head;
+	/* statedb: three fixed entries plus extra_state generated ones */
+	uint32_t extra_state;
+	/* kv (invoke kv.kv_invoke_put / kv_invoke_get) and hello's counter */
+	char kv_key[FX_KV_SLOTS][32], kv_val[FX_KV_SLOTS][64];
+	uint64_t hello_calls;
+};
+
+/* Appends text to the fixture's log ring. */
+void fx_log(struct fx_backend *fx, const char *text);
+
+/* Backend with modules "hello" 1.0 and "kv" 2.3 (hashes of their names). */
+void fx_backend_init(struct fx_backend *fx);
+struct endpoint_ops fx_ops(struct fx_backend *fx);
+/* New version string of an object: text after "VERSION=" up to a newline
+ * when the object starts with it, else "v-<first 8 hex digits of sha>". */
+void fx_object_version(const uint8_t *obj, size_t len, const uint8_t *sha, char out[32]);
+
+/* Packs req into a datagram (key NULL: no MAC). */
+size_t fx_datagram(const uint8_t *key, uint32_t version, uint64_t client, uint64_t counter,
+		   const Theseus__Request *req, uint8_t *out, size_t cap);
+
+#endif

@@ -1,0 +1,162 @@
+/*
+ * endpoint_udpd.c - a host UDP server around endpoint_handle() with the
+ * in-memory fixture backend: end-to-end tests of theseusctl without a kernel
+ * (tests/unit/endpoint_e2e.sh), and a bench baseline.
+ *
+ *   endpoint_udpd [--port P] [--key-file F] [--drop PCT] [--drop-reply PCT]
+ *                 [--dup PCT] [--reorder PCT] [--seed N] [--staging-bytes N]
+ *
+ * --drop/--dup/--reorder act on received datagrams (lose it, handle it twice,
+ * hold it back until after the next one); --drop-reply loses replies.
+ * Prints "READY <port>" on stdout once bound (port 0 = any free port), then
+ * serves until killed.  SIGUSR1 prints the counters and module table.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "endpoint_fixture.h"
+#include "ctl.h"
+
+static volatile sig_atomic_t dump_requested;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	dump_requested = 1;
+}
+
+static void dump(struct endpoint *ep, struct fx_backend *fx)
+{
+	struct endpoint_counters c;
+	endpoint_get_counters(ep, &c);
+	fprintf(stderr,
+		"udpd: requests %llu replies %llu auth_failures %llu replays %llu malformed %llu "
+		"chunks %llu swaps %llu\n",
+		(unsigned long long)c.requests, (unsigned long long)c.replies,
+		(unsigned long long)c.auth_failures, (unsigned long long)c.replays,
+		(unsigned long long)c.malformed, (unsigned long long)c.chunks,
+		(unsigned long long)c.swaps);
+	for (uint32_t i = 0; i < fx->n; i++)
+		fprintf(stderr, "udpd: module %s %s swaps %llu\n", fx->mods[i].m.name,
+			fx->mods[i].m.version, (unsigned long long)fx->mods[i].swaps);
+}
+
+static int pct(int p)
+{
+	return p > 0 && rand() % 100 < p;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "key-file", required_argument, NULL, 'k' },
+		{ "drop", required_argument, NULL, 'd' },
+		{ "drop-reply", required_argument, NULL, 'D' },
+		{ "dup", required_argument, NULL, 'u' },
+		{ "reorder", required_argument, NULL, 'r' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "staging-bytes", required_argument, NULL, 'b' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int port = 0, drop = 0, drop_reply = 0, dup = 0, reorder = 0, c;
+	unsigned seed = 1;
+	const char *key_file = NULL;
+	struct endpoint_config cfg = { 0 };
+	uint8_t key[ENDPOINT_KEY_LEN];
+	struct th_errbuf eb = { "" };
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': port = atoi(optarg); break;
+		case 'k': key_file = optarg; break;
+		case 'd': drop = atoi(optarg); break;
+		case 'D': drop_reply = atoi(optarg); break;
+		case 'u': dup = atoi(optarg); break;
+		case 'r': reorder = atoi(optarg); break;
+		case 's': seed = (unsigned)atoi(optarg); break;
+		case 'b': cfg.staging_max_bytes = strtoull(optarg, NULL, 0); break;
+		default:
+			fprintf(stderr, "usage: endpoint_udpd [--port P] [--key-file F] [--drop PCT] "
+				"[--drop-reply PCT] [--dup PCT] [--reorder PCT] [--seed N] "
+				"[--staging-bytes N]\n");
+			return 2;
+		}
+	}
+	srand(seed);
+	if (key_file) {
+		if (ctl_key_load(key_file, key, &eb) != TH_OK) {
+			fprintf(stderr, "udpd: %s\n", eb.msg);
+			return 1;
+		}
+		cfg.key = key;
+	}
+	struct fx_backend fx;
+	fx_backend_init(&fx);
+	fx.real_clock = true;
+	struct endpoint_ops ops = fx_ops(&fx);
+	struct endpoint *ep;
+	if (endpoint_create(&cfg, &ops, &ep, &eb) != TH_OK) {
+		fprintf(stderr, "udpd: %s\n", eb.msg);
+		return 1;
+	}
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t alen = sizeof a;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &alen) < 0) {
+		fprintf(stderr, "udpd: bind 127.0.0.1:%d: %s\n", port, strerror(errno));
+		return 1;
+	}
+	signal(SIGUSR1, on_usr1);
+	printf("READY %u\n", ntohs(a.sin_port));
+	fflush(stdout);
+	fprintf(stderr, "udpd: serving on 127.0.0.1:%u, %s\n", ntohs(a.sin_port),
+		key_file ? "key configured" : "no key: read-only requests only");
+
+	uint8_t held[2048], buf[2048], reply[ENDPOINT_MAX_DATAGRAM];
+	size_t held_len = 0;
+	struct sockaddr_in held_from;
+	for (;;) {
+		struct sockaddr_in from;
+		socklen_t flen = sizeof from;
+		ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen);
+		if (dump_requested) {
+			dump_requested = 0;
+			dump(ep, &fx);
+		}
+		if (n < 0)
+			continue;
+		if (pct(drop))
+			continue;
+		if (!held_len && pct(reorder)) {
+			memcpy(held, buf, (size_t)n);
+			held_len = (size_t)n;
+			held_from = from;
+			continue;
+		}
+		int times = pct(dup) ? 2 : 1;
+		for (int round = 0; round < 2; round++) {
+			const uint8_t *d = round ? held : buf;
+			size_t len = round ? held_len : (size_t)n;
+			struct sockaddr_in *to = round ? &held_from : &from;
+			if (round && !held_len)
+				break;
+			for (int t = 0; t < (round ? 1 : times); t++) {
+				size_t rlen = 0;
+				if (endpoint_handle(ep, d, len, reply, sizeof reply, &rlen) != TH_OK)
+					continue;
+				if (pct(drop_reply))
+					continue;
+				sendto(fd, reply, rlen, 0, (struct sockaddr *)to, sizeof *to);
+			}
+			if (round)
+				held_len = 0;
+		}
+	}
+}

@@ -1,0 +1,26 @@
+/*
+ * t_svc.c - swap test module "t_svc" 1.0: a service other modules call
+ * (function, data constant); t_svc2 replaces it, t_svc3 lacks a symbol.
+ */
+#include "theseus.h"
+
+void host_record_init(const char *name);
+
+const int svc_tag = 1;
+
+int svc_value(int x)
+{
+	return x + 1;
+}
+
+int svc_other(void)
+{
+	return 1;
+}
+
+static void svc_fini(void)
+{
+	host_record_init("t_svc1.fini");
+}
+
+TH_MODULE("t_svc", "1.0", "swap test: service v1", .fini = svc_fini);

@@ -1,0 +1,441 @@
+/*
+ * swap_test.c - host tests of the live swap engine (kernel/swap) and the
+ * loader's stage/commit/revert (kernel/loader/stage.c), with real execution:
+ * test modules are loaded into MAP_32BIT memory and called before and after
+ * swaps; failures must leave addresses, edges, namespace and memory exactly
+ * as before; retirement and memory use are checked over many swaps.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "loader.h"
+#include "loader_hostenv.h"
+#include "log.h"
+#include "modmem.h"
+#include "swap.h"
+#include "swap_plat_host.h"
+
+struct obj {
+	void *data;
+	size_t len;
+};
+
+static struct obj read_obj(const char *name)
+{
+	char path[512];
+	struct obj o = {NULL, 0};
+	FILE *f;
+	long n;
+
+	snprintf(path, sizeof path, "%s/%s.o", SWAP_TEST_OBJDIR, name);
+	f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "cannot open %s\n", path);
+		exit(2);
+	}
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	o.data = malloc(n > 0 ? (size_t)n : 1);
+	if (o.data && fread(o.data, 1, (size_t)n, f) == (size_t)n)
+		o.len = (size_t)n;
+	fclose(f);
+	return o;
+}
+
+static struct obj svc1, svc2, svc3, cli1, cli2;
+
+static uintptr_t sym(const char *name)
+{
+	uintptr_t a = 0;
+	if (loader_lookup_symbol(name, &a, NULL))
+		return 0;
+	return a;
+}
+
+static int call_i(const char *name, int x)
+{
+	int (*f)(int) = (int (*)(int))sym(name);
+	return f ? f(x) : -99999;
+}
+
+static int call_v(const char *name)
+{
+	int (*f)(void) = (int (*)(void))sym(name);
+	return f ? f() : -99999;
+}
+
+static const char *version_of(const char *name)
+{
+	struct loader_module_desc d;
+	struct module *m = loader_find(name);
+	if (!m)
+		return "(none)";
+	loader_module_describe(m, &d);
+	return d.version;
+}
+
+/* Everything a failed swap must leave as it was. */
+struct state {
+	size_t syms, mods, mem, svc_in, cli_out, retiring;
+	uintptr_t svc_value, cli_call, svc_base;
+	uint8_t cli_text[256];
+};
+
+static struct state state_now(void)
+{
+	struct state s;
+	struct loader_module_desc d;
+	memset(&s, 0, sizeof s);
+	s.syms = loader_symbol_count();
+	s.mods = loader_module_count();
+	s.mem = modmem_in_use();
+	s.retiring = swap_retiring_count();
+	s.svc_value = sym("svc_value");
+	s.cli_call = sym("cli_call");
+	if (loader_find("t_svc")) {
+		loader_module_describe(loader_find("t_svc"), &d);
+		s.svc_in = d.edges_in;
+		s.svc_base = d.base;
+	}
+	if (loader_find("t_cli")) {
+		loader_module_describe(loader_find("t_cli"), &d);
+		s.cli_out = d.edges_out;
+		memcpy(s.cli_text, (void *)d.base, sizeof s.cli_text);
+	}
+	return s;
+}
+
+#define CHECK_STATE_SAME(a)                                                   \
+	do {                                                                  \
+		struct state b_ = state_now();                                \
+		CHECK_EQ(b_.syms, (a).syms);                                  \
+		CHECK_EQ(b_.mods, (a).mods);                                  \
+		CHECK_EQ(b_.mem, (a).mem);                                    \
+		CHECK_EQ(b_.svc_in, (a).svc_in);                              \
+		CHECK_EQ(b_.cli_out, (a).cli_out);                            \
+		CHECK_EQ(b_.retiring, (a).retiring);                          \
+		CHECK_EQ(b_.svc_value, (a).svc_value);                        \
+		CHECK_EQ(b_.cli_call, (a).cli_call);                          \
+		CHECK_EQ(b_.svc_base, (a).svc_base);                          \
+		CHECK(memcmp(b_.cli_text, (a).cli_text, sizeof b_.cli_text) == 0); \
+	} while (0)
+
+/* Load t_svc 1.0 + t_cli 1.0 and tell the engine their objects. */
+static void setup(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct loader_blob b[2] = {{svc1.data, svc1.len, "t_svc"}, {cli1.data, cli1.len, "t_cli"}};
+	int err = loader_load_batch(b, 2, NULL, &eb);
+	CHECK_EQ(err, TH_OK);
+	if (err)
+		fprintf(stderr, "  setup: %s\n", eb.msg);
+	CHECK_EQ(swap_track_object("t_svc", svc1.data, svc1.len), TH_OK);
+	CHECK_EQ(swap_track_object("t_cli", cli1.data, cli1.len), TH_OK);
+	hostenv_init_log_reset();
+	hostenv_set_swap_flag(0);
+}
+
+static void teardown(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct module *m[2] = {loader_find("t_cli"), loader_find("t_svc")};
+	swap_host_pretend_clear();
+	CHECK_EQ(swap_reap(), 0);
+	CHECK(m[0] && m[1]);
+	if (m[0] && m[1]) {
+		int err = loader_unload_batch(m, 2, &eb);
+		CHECK_EQ(err, TH_OK);
+		if (err)
+			fprintf(stderr, "  teardown: %s\n", eb.msg);
+	}
+	CHECK_EQ(loader_module_count(), 0);
+	CHECK_EQ(modmem_in_use(), 0);
+}
+
+static int swap1(const char *name, struct obj o, const char *expect, struct swap_result *res,
+		 struct th_errbuf *eb)
+{
+	struct swap_request r = {name, o.data, o.len, expect, NULL};
+	return swap_modules(&r, 1, res, eb);
+}
+
+static void test_swap_relinks_dependents(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct swap_result res;
+	struct loader_module_desc d;
+	size_t in_before;
+	int err;
+
+	setup();
+	CHECK_EQ(call_i("cli_call", 1), 2);
+	CHECK_EQ(call_v("cli_other"), 1);
+	CHECK_EQ(call_v("cli_tag"), 1);
+	loader_module_describe(loader_find("t_svc"), &d);
+	in_before = d.edges_in;
+	CHECK(in_before >= 3);
+
+	err = swap1("t_svc", svc2, "1.0", &res, &eb);
+	CHECK_EQ(err, TH_OK);
+	if (err)
+		fprintf(stderr, "  swap: %s\n", eb.msg);
+	CHECK_EQ(res.swapped, 1);
+	CHECK_EQ(res.sites, in_before);
+	CHECK(!res.unchanged);
+	CHECK_STR(version_of("t_svc"), "2.0");
+	CHECK_EQ(call_i("cli_call", 1), 101);
+	CHECK_EQ(call_v("cli_other"), 2);
+	CHECK_EQ(call_v("cli_tag"), 2);
+	CHECK_EQ(call_i("svc_new", 2), 6);
+	CHECK_STR(hostenv_init_log(), "t_svc2.transfer(1.0),t_svc1.fini");
+	loader_module_describe(loader_find("t_svc"), &d);
+	CHECK_EQ(d.edges_in, in_before);
+	CHECK_EQ(swap_retiring_count(), 0); /* nothing ran in the old: freed at once */
+
+	/* The same object again: nothing happens (retried request). */
+	err = swap1("t_svc", svc2, "1.0", &res, &eb);
+	CHECK_EQ(err, TH_OK);
+	CHECK(res.unchanged);
+	CHECK_EQ(res.swapped, 0);
+
+	/* Roll back to 1.0 and forward again, through the same path. */
+	CHECK_EQ(swap_rollback("t_svc", &res, &eb), TH_OK);
+	CHECK_STR(version_of("t_svc"), "1.0");
+	CHECK_EQ(call_i("cli_call", 1), 2);
+	CHECK_EQ(call_v("cli_other"), 1);
+	CHECK_EQ(swap_rollback("t_svc", &res, &eb), TH_OK);
+	CHECK_STR(version_of("t_svc"), "2.0");
+	CHECK_EQ(call_i("cli_call", 1), 101);
+	teardown();
+}
+
+static void test_missing_symbol_refused(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct swap_result res;
+	struct state before;
+	int err;
+
+	setup();
+	before = state_now();
+	err = swap1("t_svc", svc3, NULL, &res, &eb);
+	CHECK_EQ(err, TH_ENOSYM);
+	CHECK(strstr(eb.msg, "svc_other") && strstr(eb.msg, "t_cli") && strstr(eb.msg, "t_svc"));
+	CHECK_EQ(res.err, TH_ENOSYM);
+	CHECK_STATE_SAME(before);
+	CHECK_STR(version_of("t_svc"), "1.0");
+	CHECK_EQ(call_i("cli_call", 1), 2);
+	CHECK_EQ(call_v("cli_other"), 1);
+	teardown();
+}
+
+static void test_transfer_error_rolls_back(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct swap_result res;
+	struct state before;
+	int err;
+
+	setup();
+	before = state_now();
+	hostenv_set_swap_flag(1);
+	err = swap1("t_svc", svc2, NULL, &res, &eb);
+	hostenv_set_swap_flag(0);
+	CHECK_EQ(err, TH_EINIT);
+	CHECK(strstr(eb.msg, "transfer") && strstr(eb.msg, "EIO"));
+	CHECK_STR(hostenv_init_log(), "t_svc2.transfer(1.0)"); /* ran, failed; no fini of old */
+	CHECK_STATE_SAME(before);
+	CHECK_STR(version_of("t_svc"), "1.0");
+	CHECK_EQ(call_i("cli_call", 5), 6);
+	CHECK_EQ(call_v("cli_tag"), 1);
+	/* It works once the hook succeeds. */
+	CHECK_EQ(swap1("t_svc", svc2, NULL, &res, &eb), TH_OK);
+	CHECK_EQ(call_i("cli_call", 5), 105);
+	teardown();
+}
+
+static void test_request_checks(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct swap_result res;
+	struct state before;
+	struct obj trunc = {svc2.data, svc2.len / 2};
+
+	setup();
+	before = state_now();
+	CHECK_EQ(swap1("t_svc", svc2, "9.9", &res, &eb), TH_ECONFLICT);
+	CHECK(strstr(eb.msg, "1.0") && strstr(eb.msg, "9.9"));
+	CHECK_EQ(swap1("nope", svc2, NULL, &res, &eb), TH_ENOENT);
+	CHECK_EQ(swap1("t_svc", cli1, NULL, &res, &eb), TH_EINVAL); /* declares t_cli */
+	CHECK_EQ(swap1("t_svc", trunc, NULL, &res, &eb), TH_EBADELF);
+	CHECK_EQ(swap_modules(NULL, 0, &res, &eb), TH_EINVAL);
+	CHECK_STATE_SAME(before);
+	teardown();
+	CHECK_EQ(swap_rollback("t_svc", &res, &eb), TH_ENOENT); /* not loaded */
+}
+
+static void test_two_module_transaction(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct swap_result res;
+	struct state before;
+	struct swap_request both[2] = {{"t_svc", svc2.data, svc2.len, "1.0", NULL},
+				       {"t_cli", cli2.data, cli2.len, "1.0", NULL}};
+	struct swap_request bad[2] = {{"t_svc", svc2.data, svc2.len, NULL, NULL},
+				      {"t_cli", cli2.data, 40, NULL, NULL}};
+	struct swap_request alone = {"t_cli", cli2.data, cli2.len, NULL, NULL};
+	int err;
+
+	setup();
+	before = state_now();
+	/* t_cli 2.0 alone needs svc_new, which t_svc 1.0 lacks. */
+	CHECK_EQ(swap_modules(&alone, 1, &res, &eb), TH_ENOSYM);
+	CHECK(strstr(eb.msg, "svc_new") != NULL);
+	/* The second object is bad: neither is swapped. */
+	CHECK_EQ(swap_modules(bad, 2, &res, &eb), TH_EBADELF);
+	CHECK_STATE_SAME(before);
+	CHECK_STR(version_of("t_svc"), "1.0");
+	CHECK_STR(version_of("t_cli"), "1.0");
+	CHECK_EQ(call_i("cli_call", 2), 3);
+	/* Both together: t_cli 2.0 resolves svc_new to the new t_svc. */
+	err = swap_modules(both, 2, &res, &eb);
+	CHECK_EQ(err, TH_OK);
+	if (err)
+		fprintf(stderr, "  both: %s\n", eb.msg);
+	CHECK_EQ(res.swapped, 2);
+	CHECK_STR(version_of("t_svc"), "2.0");
+	CHECK_STR(version_of("t_cli"), "2.0");
+	CHECK_EQ(call_i("cli_call", 2), 6);
+	CHECK_EQ(call_v("cli_other"), 20);
+	CHECK_EQ(call_v("cli_tag"), 2);
+	CHECK_EQ(loader_module_count(), before.mods);
+	teardown();
+}
+
+static void test_retirement_waits_for_users(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct swap_result res;
+	uintptr_t old_fn;
+	size_t mem_before;
+	int (*f)(int);
+
+	setup();
+	mem_before = modmem_in_use();
+	old_fn = sym("svc_value");
+	/* Pretend a task is executing in t_svc 1.0 (a return address into it). */
+	swap_host_pretend_running(old_fn + 4);
+	CHECK_EQ(swap1("t_svc", svc2, NULL, &res, &eb), TH_OK);
+	CHECK_EQ(res.retiring, 1);
+	CHECK_EQ(swap_retiring_count(), 1);
+	CHECK(modmem_in_use() > mem_before); /* old still mapped */
+	f = (int (*)(int))old_fn;            /* ... and its code still runs */
+	CHECK_EQ(f(1), 2);
+	CHECK_EQ(call_i("cli_call", 1), 101);
+	CHECK_EQ(swap_reap(), 1);
+	swap_host_pretend_clear();
+	CHECK_EQ(swap_reap(), 0);
+	CHECK_EQ(modmem_in_use(), mem_before);
+	teardown();
+}
+
+static void test_memory_flat_over_200_swaps(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct swap_result res;
+	size_t mem0 = 0, syms0 = 0, i;
+	int bad = 0;
+
+	setup();
+	for (i = 0; i < 200; i++) {
+		int err = swap1("t_svc", i % 2 ? svc1 : svc2, NULL, &res, &eb);
+		if (err || call_i("cli_call", 1) != (i % 2 ? 2 : 101))
+			bad++;
+		if (i == 1) {
+			mem0 = modmem_in_use();
+			syms0 = loader_symbol_count();
+		}
+		if (i > 1 && i % 2 == 1) {
+			if (modmem_in_use() != mem0 || loader_symbol_count() != syms0)
+				bad++;
+		}
+	}
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(swap_retiring_count(), 0);
+	teardown();
+}
+
+static void test_history_and_symref(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct swap_result res;
+	struct swap_symref r = {"svc_value", 0, 0};
+	struct swap_history_entry e;
+	uintptr_t a1 = 0, a2 = 0;
+	static char buf[65536];
+	size_t need, n;
+
+	setup();
+	CHECK_EQ(swap_symref_get(&r, &a1), TH_OK);
+	CHECK_EQ(a1, sym("svc_value"));
+	CHECK_EQ(swap1("t_svc", svc2, NULL, &res, &eb), TH_OK);
+	CHECK_EQ(swap_symref_get(&r, &a2), TH_OK);
+	CHECK(a2 != a1);
+	CHECK_EQ(a2, sym("svc_value"));
+	CHECK_EQ(swap1("t_svc", svc3, NULL, &res, &eb), TH_ENOSYM);
+	n = swap_history_count();
+	CHECK(n >= 2);
+	CHECK(swap_history_get(n - 2, &e));
+	CHECK_EQ(e.err, TH_OK);
+	CHECK_STR(e.item[0].name, "t_svc");
+	CHECK_STR(e.item[0].from, "1.0");
+	CHECK_STR(e.item[0].to, "2.0");
+	CHECK(swap_history_get(n - 1, &e));
+	CHECK_EQ(e.err, TH_ENOSYM);
+	CHECK(!swap_history_get(n, &e));
+	need = swap_history_format(buf, sizeof buf);
+	CHECK(need > 0);
+	CHECK(strstr(buf, "t_svc 1.0->2.0 OK sites=") != NULL);
+	CHECK(strstr(buf, "ENOSYM") != NULL);
+	CHECK(strstr(buf, " load=") && strstr(buf, " relink=") && strstr(buf, " transfer="));
+	CHECK_EQ(swap_history_format(NULL, 0), need);
+	CHECK_EQ(swap_history_format(buf, 10), need);
+	CHECK_EQ(strlen(buf), 9);
+	teardown();
+}
+
+int main(void)
+{
+	struct th_errbuf eb = {{0}};
+	size_t n;
+	const struct kexport *ex = hostenv_exports(&n);
+
+	if (!ex || loader_init(ex, n, &eb)) {
+		fprintf(stderr, "loader_init: %s\n", eb.msg);
+		return 1;
+	}
+	svc1 = read_obj("t_svc");
+	svc2 = read_obj("t_svc2");
+	svc3 = read_obj("t_svc3");
+	cli1 = read_obj("t_cli");
+	cli2 = read_obj("t_cli2");
+	RUN(test_swap_relinks_dependents);
+	RUN(test_missing_symbol_refused);
+	RUN(test_transfer_error_rolls_back);
+	RUN(test_request_checks);
+	RUN(test_two_module_transaction);
+	RUN(test_retirement_waits_for_users);
+	RUN(test_memory_flat_over_200_swaps);
+	RUN(test_history_and_symref);
+	swap_forget_all();
+	free(svc1.data);
+	free(svc2.data);
+	free(svc3.data);
+	free(cli1.data);
+	free(cli2.data);
+	return check_summary("swap");
+}

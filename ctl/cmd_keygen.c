@@ -2,6 +2,7 @@
  * cmd_keygen.c - `theseusctl keygen [FILE]`: 32 random bytes as 64 hex
  * digits, for the kernel's key= option and --key-file.  With FILE the key is
  * written there with mode 0600 (an existing file is never overwritten).
+ * JSON fields: "key" (without FILE) or "file".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,35 +14,36 @@
 
 int cmd_keygen_main(int argc, char **argv, struct ctl_ctx *ctx)
 {
-	if (argc > 2) {
-		fprintf(ctx->err, "usage: theseusctl keygen [FILE]\n");
-		return CTL_EXIT_USAGE;
-	}
+	if (argc > 2)
+		return ctl_usage_fail(ctx, "keygen [FILE]");
 	uint8_t key[ENDPOINT_KEY_LEN];
 	char hex[2 * ENDPOINT_KEY_LEN + 2];
 	if (getrandom(key, sizeof key, 0) != sizeof key) {
-		fprintf(ctx->err, "theseusctl: keygen: getrandom: %s\n", strerror(errno));
+		ctl_fail(ctx, TH_EIO, "keygen: getrandom: %s", strerror(errno));
 		return CTL_EXIT_LOCAL;
 	}
 	ctl_hex(key, sizeof key, hex);
-	strcat(hex, "\n");
 	if (argc == 1) {
-		fputs(hex, ctx->out);
+		ctl_json_str(&ctx->js, "key", hex);
+		if (!ctx->json)
+			fprintf(ctx->out, "%s\n", hex);
 		return CTL_EXIT_OK;
 	}
+	strcat(hex, "\n");
 	int fd = open(argv[1], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		fprintf(ctx->err, "theseusctl: keygen: %s: %s%s\n", argv[1], strerror(errno),
-			errno == EEXIST ? " (not overwritten; remove it first)" : "");
+		ctl_fail(ctx, TH_EIO, "keygen: %s: %s%s", argv[1], strerror(errno),
+			 errno == EEXIST ? " (not overwritten; remove it first)" : "");
 		return CTL_EXIT_LOCAL;
 	}
 	ssize_t n = write(fd, hex, strlen(hex));
 	close(fd);
 	if (n != (ssize_t)strlen(hex)) {
-		fprintf(ctx->err, "theseusctl: keygen: %s: write failed\n", argv[1]);
+		ctl_fail(ctx, TH_EIO, "keygen: %s: write failed", argv[1]);
 		return CTL_EXIT_LOCAL;
 	}
-	if (!ctx->quiet)
+	ctl_json_str(&ctx->js, "file", argv[1]);
+	if (ctl_human(ctx))
 		fprintf(ctx->err, "wrote a new key to %s; boot the kernel with key=$(cat %s)\n",
 			argv[1], argv[1]);
 	return CTL_EXIT_OK;

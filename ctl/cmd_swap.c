@@ -1,129 +1,192 @@
 /*
- * cmd_swap.c - `theseusctl swap [--expect VERSION] MODULE FILE`: push FILE,
- * then replace MODULE with it live.  The swap is a compare-and-swap on the
- * version MODULE runs now (asked with ls, or given with --expect; "" when the
- * module is not loaded yet), so it refuses to overwrite a change someone
- * else made in between, and retrying it is harmless.
+ * cmd_swap.c - `theseusctl swap [--expect [MODULE=]VERSION] MODULE FILE
+ * [MODULE FILE ...]`: push every FILE, then replace the MODULEs with them
+ * live, as one transaction (all or none).  Each item is a compare-and-swap
+ * on the version the module runs now (read with ls, or given with --expect;
+ * "" when the module is not loaded yet), so the swap refuses to overwrite a
+ * change someone else made in between, and retrying it is harmless.
+ * JSON fields: "results": [{"module","old_version","new_version","already"}],
+ * "stages": [{"stage","ns"}].
  */
-#include <getopt.h>
-
 #include "klibc.h"
 #include "ctl.h"
 
-/* The running version of module, "" when not loaded. */
-static int current_version(struct ctl_ctx *ctx, const char *module, char *out, size_t cap)
+#define USAGE "swap [--expect [MODULE=]VERSION] MODULE FILE [MODULE FILE ...]"
+
+struct item {
+	const char *module, *file, *expect;
+	uint8_t *data;
+	size_t len;
+	uint8_t sha[ENDPOINT_SHA256_LEN];
+	char version[ENDPOINT_VERSION_MAX];
+};
+
+/* Fills version of every item without --expect from the module list. */
+static int current_versions(struct ctl_ctx *ctx, struct item *it, size_t n)
 {
 	Theseus__Request req = THESEUS__REQUEST__INIT;
 	Theseus__ListModulesRequest lr = THESEUS__LIST_MODULES_REQUEST__INIT;
 	req.kind_case = THESEUS__REQUEST__KIND_LIST_MODULES;
 	req.list_modules = &lr;
-	out[0] = 0;
 	for (;;) {
 		Theseus__Reply *rep = NULL;
-		int err = ctl_call(ctx, &req, &rep);
-		if (err || rep->payload_case != THESEUS__REPLY__PAYLOAD_MODULES) {
-			ctl_report(ctx, "ls", err ? err : TH_EPROTO, rep);
-			if (rep)
-				theseus__reply__free_unpacked(rep, NULL);
-			return err ? err : TH_EPROTO;
-		}
+		int err = ctl_call_expect(ctx, "ls", &req, THESEUS__REPLY__PAYLOAD_MODULES, &rep);
+		if (err)
+			return err;
 		Theseus__ListModulesReply *m = rep->modules;
-		bool found = false;
 		for (size_t i = 0; i < m->n_modules; i++)
-			if (strcmp(m->modules[i]->name, module) == 0) {
-				snprintf(out, cap, "%s", m->modules[i]->version);
-				found = true;
-			}
+			for (size_t k = 0; k < n; k++)
+				if (!it[k].expect && strcmp(m->modules[i]->name, it[k].module) == 0)
+					snprintf(it[k].version, sizeof it[k].version, "%s",
+						 m->modules[i]->version);
 		lr.start += (uint32_t)m->n_modules;
-		bool more = !found && m->n_modules > 0 && lr.start < m->total;
+		bool more = m->n_modules > 0 && lr.start < m->total;
 		theseus__reply__free_unpacked(rep, NULL);
 		if (!more)
 			return TH_OK;
 	}
 }
 
+static void print_result(struct ctl_ctx *ctx, const Theseus__SwapReply *s)
+{
+	ctl_json_arr_begin(&ctx->js, "results");
+	for (size_t i = 0; i < s->n_results; i++) {
+		Theseus__SwapResult *r = s->results[i];
+		ctl_json_obj_begin(&ctx->js, NULL);
+		ctl_json_str(&ctx->js, "module", r->module);
+		ctl_json_str(&ctx->js, "old_version", r->old_version);
+		ctl_json_str(&ctx->js, "new_version", r->new_version);
+		ctl_json_bool(&ctx->js, "already", r->already);
+		ctl_json_obj_end(&ctx->js);
+		if (!ctl_human(ctx))
+			continue;
+		if (r->already)
+			fprintf(ctx->out, "%s: already running this object (version %s)\n",
+				r->module, r->new_version);
+		else
+			fprintf(ctx->out, "%s: %s -> %s\n", r->module,
+				r->old_version[0] ? r->old_version : "(not loaded)", r->new_version);
+	}
+	ctl_json_arr_end(&ctx->js);
+	ctl_json_arr_begin(&ctx->js, "stages");
+	for (size_t i = 0; i < s->n_stages; i++) {
+		ctl_json_obj_begin(&ctx->js, NULL);
+		ctl_json_str(&ctx->js, "stage", s->stages[i]->stage);
+		ctl_json_u64(&ctx->js, "ns", s->stages[i]->ns);
+		ctl_json_obj_end(&ctx->js);
+		if (ctl_human(ctx))
+			fprintf(ctx->out, "  %-10s %10.3f ms\n", s->stages[i]->stage,
+				(double)s->stages[i]->ns / 1e6);
+	}
+	ctl_json_arr_end(&ctx->js);
+}
+
 int cmd_swap_main(int argc, char **argv, struct ctl_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "expect", required_argument, NULL, 'e' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *expect = NULL;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+e:", opts, NULL)) != -1) {
-		if (c != 'e')
-			goto usage;
-		expect = optarg;
+	struct item it[ENDPOINT_MAX_SWAP_ITEMS];
+	const char *expects[ENDPOINT_MAX_SWAP_ITEMS];
+	size_t n = 0, ne = 0;
+	int ret = CTL_EXIT_OK;
+	memset(it, 0, sizeof it);
+	for (int a = 1; a < argc; a++) {
+		if (strcmp(argv[a], "--expect") == 0 || strcmp(argv[a], "-e") == 0) {
+			if (a + 1 >= argc || ne == ENDPOINT_MAX_SWAP_ITEMS)
+				return ctl_usage_fail(ctx, USAGE);
+			expects[ne++] = argv[++a];
+		} else if (strncmp(argv[a], "--expect=", 9) == 0) {
+			if (ne == ENDPOINT_MAX_SWAP_ITEMS)
+				return ctl_usage_fail(ctx, USAGE);
+			expects[ne++] = argv[a] + 9;
+		} else {
+			if (a + 1 >= argc || n == ENDPOINT_MAX_SWAP_ITEMS || argv[a][0] == '-')
+				return ctl_usage_fail(ctx, USAGE);
+			it[n].module = argv[a];
+			it[n++].file = argv[++a];
+		}
 	}
-	if (argc - optind != 2)
-		goto usage;
-	const char *module = argv[optind], *file = argv[optind + 1];
+	if (n == 0)
+		return ctl_usage_fail(ctx, USAGE);
+	/* --expect VERSION (one item) or --expect MODULE=VERSION (any). */
+	for (size_t e = 0; e < ne; e++) {
+		const char *eq = strchr(expects[e], '=');
+		size_t k;
+		if (!eq) {
+			if (n != 1) {
+				ctl_fail(ctx, TH_EINVAL, "swap: with several modules, write "
+					 "--expect MODULE=VERSION");
+				return CTL_EXIT_USAGE;
+			}
+			it[0].expect = expects[e];
+			continue;
+		}
+		for (k = 0; k < n; k++)
+			if (strlen(it[k].module) == (size_t)(eq - expects[e]) &&
+			    strncmp(it[k].module, expects[e], (size_t)(eq - expects[e])) == 0)
+				break;
+		if (k == n) {
+			ctl_fail(ctx, TH_EINVAL, "swap: --expect %s names no module of this swap",
+				 expects[e]);
+			return CTL_EXIT_USAGE;
+		}
+		it[k].expect = eq + 1;
+	}
 
 	struct th_errbuf eb = { "" };
-	uint8_t *data, sha[ENDPOINT_SHA256_LEN];
-	size_t len;
-	if (ctl_read_file(file, &data, &len, &eb) != TH_OK) {
-		fprintf(ctx->err, "theseusctl: %s\n", eb.msg);
-		return CTL_EXIT_LOCAL;
+	bool need_ls = false;
+	for (size_t k = 0; k < n; k++) {
+		if (ctl_read_file(it[k].file, &it[k].data, &it[k].len, &eb) != TH_OK) {
+			ctl_fail(ctx, TH_EIO, "%s", eb.msg);
+			ret = CTL_EXIT_LOCAL;
+			goto out;
+		}
+		endpoint_sha256(it[k].data, it[k].len, it[k].sha);
+		if (it[k].expect)
+			snprintf(it[k].version, sizeof it[k].version, "%s", it[k].expect);
+		else
+			need_ls = true;
 	}
-	endpoint_sha256(data, len, sha);
-	char version[ENDPOINT_VERSION_MAX];
-	int ret;
-	if (expect) {
-		snprintf(version, sizeof version, "%s", expect);
-	} else {
-		int err = current_version(ctx, module, version, sizeof version);
+	if (need_ls) {
+		int err = current_versions(ctx, it, n);
 		if (err) {
 			ret = ctl_exit_for(err);
 			goto out;
 		}
 	}
-	ret = ctl_push_object(ctx, file, data, len, sha);
-	if (ret != CTL_EXIT_OK)
-		goto out;
+	for (size_t k = 0; k < n; k++) {
+		ret = ctl_push_object(ctx, it[k].file, it[k].data, it[k].len, it[k].sha);
+		if (ret != CTL_EXIT_OK)
+			goto out;
+	}
 
 	Theseus__Request req = THESEUS__REQUEST__INIT;
 	Theseus__SwapRequest sr = THESEUS__SWAP_REQUEST__INIT;
-	Theseus__SwapItem it = THESEUS__SWAP_ITEM__INIT, *items[1] = { &it };
+	Theseus__SwapItem si[ENDPOINT_MAX_SWAP_ITEMS], *items[ENDPOINT_MAX_SWAP_ITEMS];
 	Theseus__Reply *rep = NULL;
-	it.module = (char *)module;
-	it.expected_version = version;
-	it.object_sha256.data = sha;
-	it.object_sha256.len = sizeof sha;
-	sr.n_items = 1;
+	for (size_t k = 0; k < n; k++) {
+		theseus__swap_item__init(&si[k]);
+		si[k].module = (char *)it[k].module;
+		si[k].expected_version = it[k].version;
+		si[k].object_sha256.data = it[k].sha;
+		si[k].object_sha256.len = ENDPOINT_SHA256_LEN;
+		items[k] = &si[k];
+	}
+	sr.n_items = n;
 	sr.items = items;
 	req.kind_case = THESEUS__REQUEST__KIND_SWAP;
 	req.swap = &sr;
-	int err = ctl_call(ctx, &req, &rep);
+	int err = ctl_call_expect(ctx, "swap", &req, THESEUS__REPLY__PAYLOAD_SWAP, &rep);
 	if (err) {
-		ctl_report(ctx, "swap", err, rep);
-		if (err == TH_ECONFLICT)
-			fprintf(ctx->err, "theseusctl: the module changed since it was read; check "
+		if (err == TH_ECONFLICT && !ctx->json)
+			fprintf(ctx->err, "theseusctl: a module changed since it was read; check "
 				"with `theseusctl ls` and retry\n");
-	} else if (!ctx->quiet && rep->payload_case == THESEUS__REPLY__PAYLOAD_SWAP) {
-		Theseus__SwapReply *s = rep->swap;
-		for (size_t i = 0; i < s->n_results; i++) {
-			Theseus__SwapResult *r = s->results[i];
-			if (r->already)
-				fprintf(ctx->out, "%s: already running this object (version %s)\n",
-					r->module, r->new_version);
-			else
-				fprintf(ctx->out, "%s: %s -> %s\n", r->module,
-					r->old_version[0] ? r->old_version : "(not loaded)",
-					r->new_version);
-		}
-		for (size_t i = 0; i < s->n_stages; i++)
-			fprintf(ctx->out, "  %-10s %10.3f ms\n", s->stages[i]->stage,
-				(double)s->stages[i]->ns / 1e6);
+		ret = ctl_exit_for(err);
+		goto out;
 	}
-	if (rep)
-		theseus__reply__free_unpacked(rep, NULL);
-	ret = ctl_exit_for(err);
+	print_result(ctx, rep->swap);
+	theseus__reply__free_unpacked(rep, NULL);
+	ret = CTL_EXIT_OK;
 out:
-	free(data);
+	for (size_t k = 0; k < n; k++)
+		free(it[k].data);
 	return ret;
-usage:
-	fprintf(ctx->err, "usage: theseusctl swap [--expect VERSION] MODULE FILE\n");
-	return CTL_EXIT_USAGE;
 }

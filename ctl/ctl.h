@@ -219,6 +219,8 @@ int ctl_fleet_run(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_c
 /* Prints the JSON object of ctx's result so far (host, command, ok, status,
  * error, then ctx->js) and clears ctx->js: log -f uses it per chunk. */
 void ctl_json_emit(struct ctl_ctx *ctx, int exit_code);
+/* Records and prints "usage: theseusctl <usage>"; returns CTL_EXIT_USAGE. */
+int ctl_usage_fail(struct ctl_ctx *ctx, const char *usage);
 /* Status name of a result: "OK", a TH_E* name, or "EUSAGE"/"ELOCAL". */
 const char *ctl_status_name(int status, int exit_code);
 

@@ -1,31 +1,61 @@
 # ctl/ctl.mk - theseusctl, the host command-line tool (one file per
-# subcommand, a table in main.c), and its unit tests.  Links the protocol's
-# generated code and shared helpers (proto/proto.mk) with -lprotobuf-c
-# -lbearssl.
+# subcommand, a table in main.c, fleet fan-out in fleet.c), its man page and
+# install target, and its unit tests.  Links the protocol's generated code
+# and shared helpers (proto/proto.mk) with -lprotobuf-c -lbearssl, and the
+# loader's host-buildable checks (kernel/loader: lint, ELF parse, relocs)
+# for `theseusctl lint`.
+#
+#   make build/theseusctl
+#   make install [PREFIX=/usr/local] [DESTDIR=...]   binary + man page
 
-CTL_SRCS := ctl/options.c ctl/transport.c ctl/push.c \
-	ctl/cmd_ping.c ctl/cmd_ls.c ctl/cmd_push.c ctl/cmd_swap.c ctl/cmd_keygen.c
-CTL_SHARED_SRCS := net/endpoint/mac.c $(PROTO_GEN_C) kernel/lib/err.c kernel/lib/errbuf.c
-CTL_DEPS := $(CTL_SRCS) $(CTL_SHARED_SRCS) ctl/ctl.h net/endpoint.h $(PROTO_GEN_H)
+CTL_CMDS := ping info ls push swap rollback history state log invoke graph tasks lint keygen
+CTL_SRCS := ctl/options.c ctl/transport.c ctl/push.c ctl/json.c ctl/table.c ctl/fleet.c \
+	$(CTL_CMDS:%=ctl/cmd_%.c)
+CTL_LINT_SRCS := kernel/loader/lint.c kernel/loader/elf_parse.c kernel/loader/reloc.c
+CTL_SHARED_SRCS := net/endpoint/mac.c $(PROTO_GEN_C) kernel/lib/err.c kernel/lib/errbuf.c \
+	$(CTL_LINT_SRCS)
+CTL_DEPS := $(CTL_SRCS) $(CTL_SHARED_SRCS) ctl/ctl.h net/endpoint.h $(PROTO_GEN_H) \
+	kernel/include/loader.h kernel/loader/loader_impl.h
+CTL_LIBS := $(PROTO_HOST_LIBS) -pthread
 
 HOST_TOOLS += $(B)/theseusctl
 $(B)/theseusctl: ctl/main.c $(CTL_DEPS) | setup
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) $(PROTO_HOST_CFLAGS) -o $@ $(filter %.c,$^) $(PROTO_HOST_LIBS)
+	$(HOST_CC) $(HOST_CFLAGS) $(PROTO_HOST_CFLAGS) -o $@ $(filter %.c,$^) $(CTL_LIBS)
 
-UNIT_TESTS += $(B)/tests/unit/ctl_args
-# The test needs the command table: main.c built with main() renamed.
-$(B)/tests/unit/ctl_args: tests/unit/ctl_args.c ctl/main.c $(CTL_DEPS) | setup
+PREFIX ?= /usr/local
+install: $(B)/theseusctl ctl/theseusctl.1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(B)/theseusctl $(DESTDIR)$(PREFIX)/bin/theseusctl
+	install -m 0644 ctl/theseusctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/theseusctl.1
+
+# The unit tests need the command table: main.c built with main() renamed.
+CTL_TEST_OBJ := $(B)/tests/unit/ctl_main.o
+$(CTL_TEST_OBJ): ctl/main.c ctl/ctl.h $(PROTO_GEN_H) | setup
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(PROTO_HOST_CFLAGS) -Dmain=ctl_main_unused \
-		-c ctl/main.c -o $@.main.o
+		-c ctl/main.c -o $@
+
+UNIT_TESTS += $(B)/tests/unit/ctl_args
+$(B)/tests/unit/ctl_args: tests/unit/ctl_args.c $(CTL_TEST_OBJ) $(CTL_DEPS) | setup
+	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(PROTO_HOST_CFLAGS) -o $@ \
-		$(filter-out ctl/main.c,$(filter %.c,$^)) $@.main.o $(PROTO_HOST_LIBS)
+		$(filter %.c,$^) $(CTL_TEST_OBJ) $(CTL_LIBS)
+
+# Output formatting: JSON escaping and writer, tables, the per-host JSON
+# object, status names.
+UNIT_TESTS += $(B)/tests/unit/ctl_fmt
+$(B)/tests/unit/ctl_fmt: tests/unit/ctl_fmt.c $(CTL_TEST_OBJ) $(CTL_DEPS) | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(PROTO_HOST_CFLAGS) -o $@ \
+		$(filter %.c,$^) $(CTL_TEST_OBJ) $(CTL_LIBS)
 
 # End-to-end without a kernel: theseusctl against endpoint_udpd on 127.0.0.1
-# (tests/unit/endpoint_e2e.sh), wrapped so tests/run runs it as a unit suite.
+# (tests/unit/endpoint_e2e.sh: every subcommand, fleet with a dead host),
+# wrapped so tests/run runs it as a unit suite.
 UNIT_TESTS += $(B)/tests/unit/endpoint_e2e
-$(B)/tests/unit/endpoint_e2e: tests/unit/endpoint_e2e.sh $(B)/theseusctl $(B)/tests/endpoint_udpd
+$(B)/tests/unit/endpoint_e2e: tests/unit/endpoint_e2e.sh $(B)/theseusctl $(B)/tests/endpoint_udpd \
+		$(MODULE_OBJS)
 	@mkdir -p $(dir $@)
 	printf '#!/bin/sh\n# see tests/unit/endpoint_e2e.sh\nexec %s %s\n' \
 		$(abspath tests/unit/endpoint_e2e.sh) $(abspath $(B)) > $@

@@ -3,10 +3,10 @@
  * kernels over the control protocol (UDP, proto/theseus.proto).
  *
  * main() parses the global options, loads the key, finds the subcommand in
- * the table below (which also produces --help), opens the transport when the
- * subcommand needs a host, and returns the subcommand's exit code.
+ * the table below (which also produces --help), and runs it through the
+ * fleet runner (ctl/fleet.c): once per target host, concurrently, or once
+ * for local commands (lint, keygen).  Returns the exit code.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,15 +14,35 @@
 #include "ctl.h"
 
 static const struct ctl_cmd cmds[] = {
-	{ "ping", "", "check that the kernel answers, print the round-trip time", true,
-	  cmd_ping_main },
-	{ "ls", "", "list the loaded modules", true, cmd_ls_main },
+	{ "ping", "", "check that the kernel answers; print the round-trip time", true,
+	  cmd_ping_main, false },
+	{ "info", "", "kernel version, uptime, address, memory, endpoint counters", true,
+	  cmd_info_main, false },
+	{ "ls", "", "list the loaded modules (version, hash, size, address, dependencies)",
+	  true, cmd_ls_main, false },
 	{ "push", "FILE", "upload an object into the kernel's staging area", true,
-	  cmd_push_main },
-	{ "swap", "[--expect VERSION] MODULE FILE",
-	  "push FILE and swap it in live for MODULE (compare-and-swap)", true, cmd_swap_main },
+	  cmd_push_main, false },
+	{ "swap", "[--expect [MODULE=]VERSION] MODULE FILE [MODULE FILE ...]",
+	  "push FILEs and swap them in live, all as one transaction (compare-and-swap)", true,
+	  cmd_swap_main, false },
+	{ "rollback", "MODULE", "swap MODULE back to the object it ran before its last swap",
+	  true, cmd_rollback_main, false },
+	{ "history", "", "the swap history with stage times", true, cmd_history_main, false },
+	{ "state", "", "statedb entries: name, kind, type, version, size, references", true,
+	  cmd_state_main, false },
+	{ "log", "[-f] [--from POS]", "print the kernel log ring; -f follows it", true,
+	  cmd_log_main, true },
+	{ "invoke", "[--hex] MODULE FUNCTION [INPUT|-]",
+	  "call an exported function of a module, bytes in and out (- = stdin)", true,
+	  cmd_invoke_main, false },
+	{ "graph", "", "the module dependency graph as Graphviz DOT", true, cmd_graph_main,
+	  false },
+	{ "tasks", "", "the kernel's tasks", true, cmd_tasks_main, false },
+	{ "lint", "[--spill=warn|reject] FILE...",
+	  "check module objects locally as the loader would (spill, ELF, relocations)", false,
+	  cmd_lint_main, false },
 	{ "keygen", "[FILE]", "make a new 32-byte key (64 hex digits) for key= and --key-file",
-	  false, cmd_keygen_main },
+	  false, cmd_keygen_main, false },
 };
 
 const struct ctl_cmd *ctl_cmd_find(const char *name)
@@ -43,19 +63,27 @@ void ctl_usage(FILE *f)
 	}
 	fprintf(f,
 		"\noptions:\n"
-		"  -H, --host HOST[:PORT]   kernel to talk to (default 127.0.0.1:%d, env THESEUS_HOST)\n"
-		"      --port PORT          UDP port (env THESEUS_PORT)\n"
+		"  -H, --host HOST[:PORT]   kernel to talk to (default 127.0.0.1:%d, env THESEUS_HOST);\n"
+		"                           repeat it or give a comma list for a fleet\n"
+		"      --hosts FILE         more hosts, one HOST[:PORT] per line, # comments\n"
+		"  -j, --jobs N             hosts served at once (default %d)\n"
+		"      --port PORT          UDP port of hosts given without one (env THESEUS_PORT)\n"
 		"      --key-file FILE      key, 64 hex digits (env THESEUS_KEY_FILE); without a key\n"
 		"                           only read-only requests work, if the kernel has no key\n"
 		"      --timeout MS         first reply timeout, doubled on each retry (default %d)\n"
 		"      --retries N          retries before giving up (default %d)\n"
+		"      --json               one JSON object per host and line on stdout:\n"
+		"                           {\"host\",\"command\",\"ok\",\"status\",\"exit\",\"error\",...}\n"
 		"  -q, --quiet              no output on success\n"
 		"  -h, --help               this text\n"
 		"\nexit status:\n"
 		"  0 success   1 the kernel reported an error   2 usage error\n"
 		"  3 no answer (timeout) or unknown host   4 unauthenticated (key)\n"
-		"  5 local error (file unreadable, ...)\n",
-		ENDPOINT_DEFAULT_PORT, CTL_DEFAULT_TIMEOUT_MS, CTL_DEFAULT_RETRIES);
+		"  5 local error (file unreadable, ...)\n"
+		"  with several hosts: 0 if all succeeded, else the status of the first\n"
+		"  failed host; a summary line on stderr names the failed hosts\n"
+		"\nSee theseusctl(1) for the JSON fields of every command.\n",
+		ENDPOINT_DEFAULT_PORT, CTL_DEFAULT_JOBS, CTL_DEFAULT_TIMEOUT_MS, CTL_DEFAULT_RETRIES);
 }
 
 int main(int argc, char **argv)
@@ -68,37 +96,31 @@ int main(int argc, char **argv)
 	ret = ctl_parse_global(&ctx, argc, argv, &cmd_at);
 	if (ret != CTL_EXIT_OK) {
 		fprintf(stderr, "Try 'theseusctl --help'.\n");
+		ctl_targets_free(&ctx);
 		return ret;
 	}
-	if (cmd_at < 0) {
-		ctl_usage(stdout);
-		return CTL_EXIT_OK;
-	}
-	if (cmd_at >= argc) {
-		ctl_usage(stderr);
-		return CTL_EXIT_USAGE;
+	if (cmd_at < 0 || cmd_at >= argc) {
+		ctl_usage(cmd_at < 0 ? stdout : stderr);
+		ctl_targets_free(&ctx);
+		return cmd_at < 0 ? CTL_EXIT_OK : CTL_EXIT_USAGE;
 	}
 	const struct ctl_cmd *cmd = ctl_cmd_find(argv[cmd_at]);
 	if (!cmd) {
 		fprintf(stderr, "theseusctl: unknown command '%s'\n", argv[cmd_at]);
 		ctl_usage(stderr);
+		ctl_targets_free(&ctx);
 		return CTL_EXIT_USAGE;
 	}
-	if (cmd->needs_host) {
-		if (ctx.key_file[0]) {
-			if (ctl_key_load(ctx.key_file, ctx.key, &eb) != TH_OK) {
-				fprintf(stderr, "theseusctl: %s\n", eb.msg);
-				return CTL_EXIT_AUTH;
-			}
-			ctx.have_key = true;
+	if (cmd->needs_host && ctx.key_file[0]) {
+		if (ctl_key_load(ctx.key_file, ctx.key, &eb) != TH_OK) {
+			fprintf(stderr, "theseusctl: %s (check --key-file / THESEUS_KEY_FILE)\n",
+				eb.msg);
+			ctl_targets_free(&ctx);
+			return CTL_EXIT_AUTH;
 		}
-		if (ctl_tx_open(&ctx, &eb) != TH_OK) {
-			fprintf(stderr, "theseusctl: %s\n", eb.msg);
-			return CTL_EXIT_UNREACHABLE;
-		}
+		ctx.have_key = true;
 	}
-	optind = 1;
-	ret = cmd->main(argc - cmd_at, argv + cmd_at, &ctx);
-	ctl_tx_close(&ctx);
+	ret = ctl_fleet_run(cmd, argc - cmd_at, argv + cmd_at, &ctx);
+	ctl_targets_free(&ctx);
 	return ret;
 }

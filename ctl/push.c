@@ -116,7 +116,7 @@ int ctl_read_file(const char *path, uint8_t **data, size_t *len, struct th_errbu
 
 static void progress(struct ctl_ctx *ctx, const char *label, size_t done, size_t total, bool end)
 {
-	if (ctx->quiet || !isatty(fileno(ctx->err)))
+	if (!ctl_human(ctx) || !isatty(fileno(ctx->err)))
 		return;
 	int width = 30, fill = total ? (int)((uint64_t)done * width / total) : width;
 	fprintf(ctx->err, "\r%-16.16s [%.*s%*s] %3d%% %zu/%zu KiB", label, fill,
@@ -186,7 +186,7 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 	uint32_t n = (uint32_t)((len + ENDPOINT_CHUNK_SIZE - 1) / ENDPOINT_CHUNK_SIZE);
 	struct chunk_state *cs = calloc(n, sizeof *cs);
 	if (!cs) {
-		fprintf(ctx->err, "theseusctl: out of memory\n");
+		ctl_fail(ctx, TH_ENOMEM, "out of memory");
 		return CTL_EXIT_LOCAL;
 	}
 	uint32_t acked = 0, inflight = 0, next = 0;
@@ -212,7 +212,7 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 				continue;
 			err = send_chunk(ctx, data, len, sha, i, &cs[i]);
 			if (err) {
-				fprintf(ctx->err, "theseusctl: send: %s\n", th_strerror(err));
+				ctl_fail(ctx, err, "send: %s", th_strerror(err));
 				ret = CTL_EXIT_LOCAL;
 				goto out;
 			}
@@ -226,8 +226,8 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 				break;
 			}
 			if (++stalls > ctx->retries) {
-				fprintf(ctx->err, "theseusctl: %s:%u: push: the kernel lost the object; "
-					"retry the push\n", ctx->host, ctx->port);
+				ctl_fail(ctx, TH_EAGAIN, "%s:%u: push: the kernel lost the object; "
+					 "retry the push", ctx->host, ctx->port);
 				ret = CTL_EXIT_REMOTE;
 				break;
 			}
@@ -319,7 +319,7 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 	}
 	if (complete)
 		progress(ctx, label, len, len, true);
-	else if (!ctx->quiet && isatty(fileno(ctx->err)))
+	else if (ctl_human(ctx) && isatty(fileno(ctx->err)))
 		fputc('\n', ctx->err);
 out:
 	free(cs);

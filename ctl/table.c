@@ -48,19 +48,26 @@ int ctl_table_row(struct ctl_table *t, const char *const *cells)
 static void print_row(const struct ctl_table *t, FILE *f, const char *const *cells,
 		      const size_t *w)
 {
+	char *line = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&line, &len);
+	if (!m)
+		return;
 	for (size_t c = 0; c < t->ncols; c++) {
-		size_t len = strlen(cells[c]);
-		bool last = c + 1 == t->ncols;
+		size_t n = strlen(cells[c]);
 		if (c)
-			fputs("  ", f);
+			fputs("  ", m);
 		if (t->right[c])
-			fprintf(f, "%*s%s", (int)(w[c] - len), "", cells[c]);
-		else if (last)
-			fputs(cells[c], f);
+			fprintf(m, "%*s%s", (int)(w[c] - n), "", cells[c]);
 		else
-			fprintf(f, "%s%*s", cells[c], (int)(w[c] - len), "");
+			fprintf(m, "%s%*s", cells[c], (int)(w[c] - n), "");
 	}
+	fclose(m);
+	while (len && line[len - 1] == ' ')
+		len--;
+	fwrite(line, 1, len, f);
 	fputc('\n', f);
+	free(line);
 }
 
 void ctl_table_print(const struct ctl_table *t, FILE *f)

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -160,18 +161,61 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 	return TH_ETIMEDOUT;
 }
 
+/* What to do next, for an error code. */
+static const char *hint_for(const struct ctl_ctx *ctx, int err)
+{
+	switch (err) {
+	case TH_ETIMEDOUT:
+		return " (no answer: is the kernel running and the UDP port forwarded? "
+		       "check -H/--port, or try --timeout/--retries)";
+	case TH_EAUTH:
+		return ctx->have_key ? " (wrong key? check --key-file / THESEUS_KEY_FILE against "
+				       "the kernel's key=)"
+				     : " (no key given: use --key-file FILE or THESEUS_KEY_FILE)";
+	case TH_ENODEV:
+		return " (check the host name)";
+	case TH_ENOTSUP:
+		return " (this kernel does not offer it; is it older than theseusctl?)";
+	case TH_EVERSION:
+		return " (theseusctl and the kernel speak different protocol versions)";
+	default:
+		return "";
+	}
+}
+
 void ctl_report(struct ctl_ctx *ctx, const char *what, int err, const Theseus__Reply *rep)
 {
-	const char *hint = "";
-	if (err == TH_ETIMEDOUT)
-		hint = " (is the kernel running and the port forwarded? try --timeout/--retries)";
-	else if (err == TH_EAUTH)
-		hint = ctx->have_key ? " (does --key-file match the kernel's key=?)"
-				     : " (no key given: use --key-file or THESEUS_KEY_FILE)";
-	if (rep && rep->message && rep->message[0])
-		fprintf(ctx->err, "theseusctl: %s:%u: %s: %s: %s%s\n", ctx->host, ctx->port, what,
-			th_err_name(err), rep->message, hint);
-	else
-		fprintf(ctx->err, "theseusctl: %s:%u: %s: %s%s\n", ctx->host, ctx->port, what,
-			th_strerror(err), hint);
+	const char *msg = rep && rep->message && rep->message[0] ? rep->message : th_strerror(err);
+	ctx->status = err;
+	snprintf(ctx->errmsg, sizeof ctx->errmsg, "%s: %s", what, msg);
+	if (ctx->json)
+		return;
+	fprintf(ctx->err, "theseusctl: %s:%u: %s: %s: %s%s\n", ctx->host, ctx->port, what,
+		th_err_name(err), msg, hint_for(ctx, err));
+}
+
+void ctl_fail(struct ctl_ctx *ctx, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ctx->errmsg, sizeof ctx->errmsg, fmt, ap);
+	va_end(ap);
+	ctx->status = err;
+	if (!ctx->json)
+		fprintf(ctx->err, "theseusctl: %s\n", ctx->errmsg);
+}
+
+int ctl_call_expect(struct ctl_ctx *ctx, const char *what, const Theseus__Request *req,
+		    int want, Theseus__Reply **rep)
+{
+	int err = ctl_call(ctx, req, rep);
+	if (!err && (int)(*rep)->payload_case != want)
+		err = TH_EPROTO;
+	if (err) {
+		ctl_report(ctx, what, err, *rep);
+		if (*rep)
+			theseus__reply__free_unpacked(*rep, NULL);
+		*rep = NULL;
+	}
+	return err;
 }

@@ -34,6 +34,8 @@ ETOOBIG, EINCOMPLETE, ENOENT = 29, 28, 3
 
 # Request.kind field numbers.
 REQ_PING, REQ_INFO, REQ_LS, REQ_CHUNK, REQ_OBJSTATUS, REQ_SWAP = 1, 2, 3, 4, 5, 6
+REQ_INVOKE = 11
+ENOTSUP = 27
 
 
 # ---- protobuf by hand ---------------------------------------------------------
@@ -127,6 +129,11 @@ def req_swap(items):
     """items: [(module, expected_version, sha)]"""
     body = b"".join(f_bytes(1, f_bytes(1, m) + f_bytes(2, v) + f_bytes(3, s)) for m, v, s in items)
     return f_bytes(REQ_SWAP, body)
+
+
+def req_invoke(module, function, data=b""):
+    return f_bytes(REQ_INVOKE, f_bytes(1, module) + f_bytes(2, function)
+                   + (f_bytes(3, data) if data else b""))
 
 
 def envelope(body, key=None, client_id=None, counter=None, version=PROTO_VERSION, mac=None):

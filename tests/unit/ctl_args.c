@@ -11,11 +11,16 @@
 
 static FILE *devnull;
 
+static struct ctl_target *last_targets;  /* freed by the next parse */
+
 static int parse(struct ctl_ctx *ctx, int argc, char **argv, int *at)
 {
+	free(last_targets);
 	ctl_ctx_init(ctx);
 	ctx->err = devnull;
-	return ctl_parse_global(ctx, argc, argv, at);
+	int ret = ctl_parse_global(ctx, argc, argv, at);
+	last_targets = ctx->targets;
+	return ret;
 }
 
 static void test_defaults_env(void)
@@ -126,12 +131,98 @@ static void test_exit_codes_and_table(void)
 	CHECK(ctl_cmd_find("swap") != NULL);
 	CHECK(ctl_cmd_find("keygen") && !ctl_cmd_find("keygen")->needs_host);
 	CHECK(ctl_cmd_find("nope") == NULL);
-	char buf[4096] = "";
+	static char buf[16384];
 	FILE *f = fmemopen(buf, sizeof buf - 1, "w");
 	ctl_usage(f);
 	fclose(f);
 	CHECK(strstr(buf, "push FILE") != NULL);
 	CHECK(strstr(buf, "exit status") != NULL);
+}
+
+static void test_fleet_options(void)
+{
+	struct ctl_ctx ctx;
+	int at;
+	char *a1[] = { "theseusctl", "-H", "a,b:9", "-H", " c ", "--port", "7000", "-j", "3",
+		       "--json", "ls", NULL };
+	CHECK_EQ(parse(&ctx, 11, a1, &at), CTL_EXIT_OK);
+	CHECK_EQ(at, 10);
+	CHECK_EQ(ctx.n_targets, 3);
+	CHECK_STR(ctx.targets[0].host, "a");
+	CHECK_EQ(ctx.targets[0].port, 7000);   /* --port after -H still applies */
+	CHECK_STR(ctx.targets[1].host, "b");
+	CHECK_EQ(ctx.targets[1].port, 9);
+	CHECK_STR(ctx.targets[2].host, "c");
+	CHECK_EQ(ctx.targets[2].port, 7000);
+	CHECK_STR(ctx.host, "a");
+	CHECK_EQ(ctx.jobs, 3);
+	CHECK(ctx.json);
+	char *a2[] = { "theseusctl", "-H", "a,", "ls", NULL };
+	CHECK_EQ(parse(&ctx, 4, a2, &at), CTL_EXIT_USAGE);
+	char *a3[] = { "theseusctl", "-H", "a,,b", "ls", NULL };
+	CHECK_EQ(parse(&ctx, 4, a3, &at), CTL_EXIT_USAGE);
+	char *a4[] = { "theseusctl", "-j", "0", "ls", NULL };
+	CHECK_EQ(parse(&ctx, 4, a4, &at), CTL_EXIT_USAGE);
+	char *a5[] = { "theseusctl", "ls", NULL };
+	CHECK_EQ(parse(&ctx, 2, a5, &at), CTL_EXIT_OK);
+	CHECK_EQ(ctx.n_targets, 1);          /* the default host */
+	CHECK_STR(ctx.targets[0].host, "127.0.0.1");
+	CHECK_EQ(ctx.jobs, CTL_DEFAULT_JOBS);
+	CHECK(!ctx.json);
+
+	char path[] = "/tmp/ctl_args_hostsXXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	fputs("# lab machines\n\nlab1:7701\n  lab2   # no port: --port\n\t\nlab3:7703\r\n", f);
+	fclose(f);
+	char *a6[] = { "theseusctl", "-H", "first", "--hosts", path, "ping", NULL };
+	CHECK_EQ(parse(&ctx, 6, a6, &at), CTL_EXIT_OK);
+	CHECK_EQ(ctx.n_targets, 4);
+	CHECK_STR(ctx.targets[1].host, "lab1");
+	CHECK_EQ(ctx.targets[1].port, 7701);
+	CHECK_STR(ctx.targets[2].host, "lab2");
+	CHECK_EQ(ctx.targets[2].port, 7700);
+	CHECK_EQ(ctx.targets[3].port, 7703);
+	f = fopen(path, "w");
+	fputs("ok:1\nbad:99999\n", f);
+	fclose(f);
+	struct th_errbuf eb = { "" };
+	struct ctl_ctx c2;
+	ctl_ctx_init(&c2);
+	CHECK_EQ(ctl_targets_load(&c2, path, &eb), TH_EINVAL);
+	CHECK(strstr(eb.msg, ":2: bad host 'bad:99999'") != NULL);
+	ctl_targets_free(&c2);
+	unlink(path);
+	CHECK_EQ(ctl_targets_load(&c2, path, &eb), TH_ENOENT);
+	char *a7[] = { "theseusctl", "--hosts", "/nonexistent/hosts", "ls", NULL };
+	CHECK_EQ(parse(&ctx, 4, a7, &at), CTL_EXIT_USAGE);
+}
+
+static void test_command_table(void)
+{
+	static const char *const all[] = { "ping", "info", "ls", "push", "swap", "rollback",
+					   "history", "state", "log", "invoke", "graph", "tasks",
+					   "lint", "keygen" };
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+		const struct ctl_cmd *c = ctl_cmd_find(all[i]);
+		CHECK(c != NULL);
+		if (c)
+			CHECK_EQ(c->needs_host, strcmp(all[i], "lint") && strcmp(all[i], "keygen"));
+	}
+	CHECK(ctl_cmd_find("log")->streams);
+	CHECK(!ctl_cmd_find("ls")->streams);
+	static char buf[16384];
+	FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+	ctl_usage(f);
+	fclose(f);
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+		char want[32];
+		snprintf(want, sizeof want, "\n  %s ", all[i]);
+		CHECK(strstr(buf, want) != NULL);
+	}
+	CHECK(strstr(buf, "--json") != NULL);
+	CHECK(strstr(buf, "--hosts FILE") != NULL);
 }
 
 int main(void)
@@ -142,5 +233,8 @@ int main(void)
 	RUN(test_hostport);
 	RUN(test_key);
 	RUN(test_exit_codes_and_table);
+	RUN(test_fleet_options);
+	RUN(test_command_table);
+	free(last_targets);
 	return check_summary("ctl_args");
 }

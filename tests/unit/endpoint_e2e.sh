@@ -4,7 +4,9 @@
 # fixture backend on 127.0.0.1) and build/theseusctl.  Covers ping, ls,
 # push + swap, a retried swap, a stale compare-and-swap, wrong/missing key,
 # read-only mode, and a push + swap through 20% loss, 10% duplication,
-# reordering and lost replies.  Prints PASS/FAIL lines and a RESULT line.
+# reordering and lost replies; the inspection commands (info, history,
+# rollback, state, log, invoke, graph, tasks, lint), --json, and a fleet of
+# three hosts of which one is down.  Prints PASS/FAIL lines and a RESULT line.
 #
 # Usage: tests/unit/endpoint_e2e.sh [BUILD_DIR]   (default: build)
 set -u
@@ -84,6 +86,83 @@ check nokey_ls 0 "${N[@]}" ls
 check nokey_push_refused 4 "${N[@]}" push "$T/kv_v20"
 grep -q 'no key configured' "$T/last.err" && { echo "PASS nokey_message"; pass=$((pass + 1)); } \
 	|| { echo "FAIL nokey_message"; fail=$((fail + 1)); }
+
+# ---- issue 9: inspection, rollback, invoke, JSON, fleet ----------------------
+start insp --key-file "$T/key"
+I=("$CTL" -H "127.0.0.1:$PORT" --key-file "$T/key" --timeout 300)
+check info 0 "${I[@]}" info
+expect_out info_kernel '^kernel +theseus-c host-fixture'
+check info_json 0 "${I[@]}" --json info
+expect_out info_json_fields '^\{"host":"127\.0\.0\.1:[0-9]+","command":"info","ok":true,"status":"OK","exit":0,"error":"",.*"counters":\{"requests":'
+check rollback_nothing 1 "${I[@]}" rollback hello
+check swap_for_rollback 0 "${I[@]}" swap hello "$T/hello_v11"
+check rollback 0 "${I[@]}" rollback hello
+expect_out rollback_reports '^hello: 1\.1 -> 1\.0 \(rolled back\)'
+check ls_after_rollback 0 "${I[@]}" ls
+expect_out ls_rolled_back '^hello +1\.0 '
+check history 0 "${I[@]}" history
+expect_out history_swap '^ +1 .* swap +hello 1\.0->1\.1 +OK'
+expect_out history_rollback '^ +2 .* rollback +hello 1\.1->1\.0 +OK'
+check history_json 0 "${I[@]}" --json history
+expect_out history_json_entries '"entries":\[\{"seq":1,.*"rollback":true'
+check state 0 "${I[@]}" state
+expect_out state_table '^kv\.table +named +0x6b762e74 +1 +6144'
+check log 0 "${I[@]}" log
+expect_out log_text 'INFO swap: rollback hello 1\.1 -> 1\.0 OK'
+check log_json 0 "${I[@]}" --json log --from 10
+expect_out log_json_fields '"text":".*","start":10,"next":[0-9]+,"lost":0\}$'
+timeout 2 "${I[@]}" log -f --interval 100 > "$T/last.out" 2> "$T/last.err"
+[ $? = 124 ] && grep -q 'INFO boot' "$T/last.out" && { echo "PASS log_follow"; pass=$((pass + 1)); } \
+	|| { echo "FAIL log_follow"; fail=$((fail + 1)); }
+check invoke_put 0 "${I[@]}" invoke kv kv_invoke_put color=blue
+check invoke_get 0 "${I[@]}" invoke kv kv_invoke_get color
+expect_out invoke_get_value '^blue$'
+check invoke_stdin 0 sh -c "printf color | $(printf '%q ' "${I[@]}") invoke --hex kv kv_invoke_get -"
+expect_out invoke_hex '^626c7565$'
+check invoke_missing_key 1 "${I[@]}" invoke kv kv_invoke_get shape
+check invoke_no_function 1 "${I[@]}" invoke kv nope
+grep -q 'exports no function nope' "$T/last.err" && { echo "PASS invoke_no_function_msg"; pass=$((pass + 1)); } \
+	|| { echo "FAIL invoke_no_function_msg"; fail=$((fail + 1)); }
+check invoke_json 0 "${I[@]}" --json invoke hello hello_greet_invoke
+expect_out invoke_json_fields '"module":"hello","function":"hello_greet_invoke","result":0,"result_name":"OK","output":"hello from 1\.0 \(call 1\)","output_hex":"68'
+check invoke_wrong_key 4 "$CTL" -H "127.0.0.1:$PORT" --key-file "$T/wrong" --timeout 300 --retries 1 invoke kv kv_invoke_put color=red
+check invoke_unchanged 0 "${I[@]}" invoke kv kv_invoke_get color
+expect_out invoke_unchanged_value '^blue$'
+check graph 0 "${I[@]}" graph
+expect_out graph_edge '^  "kv" -> "hello" \[label="3"\];$'
+check tasks 0 "${I[@]}" tasks
+expect_out tasks_text '^ID NAME'
+check quiet 0 "${I[@]}" -q ls
+[ ! -s "$T/last.out" ] && { echo "PASS quiet_no_output"; pass=$((pass + 1)); } \
+	|| { echo "FAIL quiet_no_output"; fail=$((fail + 1)); }
+if [ -f "$B/modules/kv.o" ]; then
+	check lint_ok 0 "$CTL" lint "$B/modules/kv.o"
+	expect_out lint_ok_line 'kv\.o: ok$'
+fi
+head -c 100 /dev/urandom > "$T/garbage.o"
+check lint_garbage 1 "$CTL" lint "$T/garbage.o"
+check lint_json 1 "$CTL" --json lint "$T/garbage.o"
+expect_out lint_json_fields '"host":"local","command":"lint","ok":false,"status":"EBADELF".*"files":\[\{"file":'
+check usage_json 2 "${I[@]}" --json rollback
+expect_out usage_json_status '"status":"EUSAGE"'
+
+# A fleet: two servers and one port nobody listens on.
+P1=$PORT
+start fleet2 --key-file "$T/key"
+P2=$PORT
+printf '# lab\n127.0.0.1:%s\n\n127.0.0.1:%s   # second\n' "$P1" "$P2" > "$T/hosts"
+F=("$CTL" --key-file "$T/key" --timeout 200 --retries 1)
+check fleet_ok 0 "${F[@]}" --hosts "$T/hosts" ping
+check fleet_down 3 "${F[@]}" -H "127.0.0.1:$P1,127.0.0.1:1" -H "127.0.0.1:$P2" --json ls
+[ "$(grep -c '"ok":true' "$T/last.out")" = 2 ] && grep -q '"host":"127.0.0.1:1","command":"ls","ok":false,"status":"ETIMEDOUT"' "$T/last.out" \
+	&& { echo "PASS fleet_down_json"; pass=$((pass + 1)); } || { echo "FAIL fleet_down_json"; sed 's/^/  /' "$T/last.out"; fail=$((fail + 1)); }
+grep -q '2 of 3 hosts succeeded; failed: 127.0.0.1:1 (ETIMEDOUT)' "$T/last.err" \
+	&& { echo "PASS fleet_summary"; pass=$((pass + 1)); } || { echo "FAIL fleet_summary"; cat "$T/last.err"; fail=$((fail + 1)); }
+check fleet_swap 0 "${F[@]}" -j 2 --hosts "$T/hosts" swap kv "$T/kv_v20"
+check fleet_swapped 0 "${F[@]}" --hosts "$T/hosts" --json ls
+[ "$(grep -c '"name":"kv","version":"2.0"' "$T/last.out")" = 2 ] && { echo "PASS fleet_both_swapped"; pass=$((pass + 1)); } \
+	|| { echo "FAIL fleet_both_swapped"; fail=$((fail + 1)); }
+check fleet_rollback 0 "${F[@]}" --hosts "$T/hosts" rollback kv
 
 check unreachable 3 "$CTL" -H 127.0.0.1:1 --timeout 50 --retries 1 ping
 check usage 2 "$CTL" swap onlyone

@@ -1,0 +1,86 @@
+/*
+ * cmd_info.c - `theseusctl info`: kernel version, uptime, address, memory,
+ * module count, staging area and the endpoint's counters.
+ * JSON fields: "kernel_version", "uptime_ms", "address", "mem_total",
+ * "mem_used", "proto_version", "key_configured", "modules",
+ * "staging": {"objects","bytes","max_objects","max_bytes"},
+ * "counters": {"requests","replies","auth_failures","replays","malformed",
+ * "bad_version","chunks","swaps","rollbacks","invokes"}.
+ */
+#include "klibc.h"
+#include "ctl.h"
+
+int cmd_info_main(int argc, char **argv, struct ctl_ctx *ctx)
+{
+	if (argc != 1)
+		return ctl_usage_fail(ctx, "info");
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__InfoRequest ir = THESEUS__INFO_REQUEST__INIT;
+	Theseus__Reply *rep = NULL;
+	req.kind_case = THESEUS__REQUEST__KIND_INFO;
+	req.info = &ir;
+	int err = ctl_call_expect(ctx, "info", &req, THESEUS__REPLY__PAYLOAD_INFO, &rep);
+	if (err)
+		return ctl_exit_for(err);
+	const Theseus__InfoReply *in = rep->info;
+	const Theseus__EndpointCounters *c = in->counters;
+	static const Theseus__EndpointCounters zero = THESEUS__ENDPOINT_COUNTERS__INIT;
+	if (!c)
+		c = &zero;
+	struct ctl_json *j = &ctx->js;
+	ctl_json_str(j, "kernel_version", in->kernel_version);
+	ctl_json_u64(j, "uptime_ms", in->uptime_ms);
+	ctl_json_str(j, "address", in->address);
+	ctl_json_u64(j, "mem_total", in->mem_total);
+	ctl_json_u64(j, "mem_used", in->mem_used);
+	ctl_json_u64(j, "proto_version", in->proto_version);
+	ctl_json_bool(j, "key_configured", in->key_configured);
+	ctl_json_u64(j, "modules", in->modules);
+	ctl_json_obj_begin(j, "staging");
+	ctl_json_u64(j, "objects", in->staging_objects);
+	ctl_json_u64(j, "bytes", in->staging_bytes);
+	ctl_json_u64(j, "max_objects", in->staging_max_objects);
+	ctl_json_u64(j, "max_bytes", in->staging_max_bytes);
+	ctl_json_obj_end(j);
+	ctl_json_obj_begin(j, "counters");
+	ctl_json_u64(j, "requests", c->requests);
+	ctl_json_u64(j, "replies", c->replies);
+	ctl_json_u64(j, "auth_failures", c->auth_failures);
+	ctl_json_u64(j, "replays", c->replays);
+	ctl_json_u64(j, "malformed", c->malformed);
+	ctl_json_u64(j, "bad_version", c->bad_version);
+	ctl_json_u64(j, "chunks", c->chunks);
+	ctl_json_u64(j, "swaps", c->swaps);
+	ctl_json_u64(j, "rollbacks", c->rollbacks);
+	ctl_json_u64(j, "invokes", c->invokes);
+	ctl_json_obj_end(j);
+	if (ctl_human(ctx)) {
+		FILE *o = ctx->out;
+		uint64_t s = in->uptime_ms / 1000;
+		fprintf(o, "kernel     %s\n", in->kernel_version);
+		fprintf(o, "address    %s\n", in->address);
+		fprintf(o, "uptime     %llud %02llu:%02llu:%02llu.%03llu\n",
+			(unsigned long long)(s / 86400), (unsigned long long)(s / 3600 % 24),
+			(unsigned long long)(s / 60 % 60), (unsigned long long)(s % 60),
+			(unsigned long long)(in->uptime_ms % 1000));
+		fprintf(o, "memory     %llu of %llu KiB used\n",
+			(unsigned long long)(in->mem_used >> 10),
+			(unsigned long long)(in->mem_total >> 10));
+		fprintf(o, "modules    %u\n", in->modules);
+		fprintf(o, "protocol   %u, %s\n", in->proto_version,
+			in->key_configured ? "key configured" : "NO KEY: read-only");
+		fprintf(o, "staging    %u of %u objects, %llu of %llu bytes\n", in->staging_objects,
+			in->staging_max_objects, (unsigned long long)in->staging_bytes,
+			(unsigned long long)in->staging_max_bytes);
+		fprintf(o, "requests   %llu (replies %llu, malformed %llu, bad version %llu)\n",
+			(unsigned long long)c->requests, (unsigned long long)c->replies,
+			(unsigned long long)c->malformed, (unsigned long long)c->bad_version);
+		fprintf(o, "refused    %llu unauthenticated, %llu replays\n",
+			(unsigned long long)c->auth_failures, (unsigned long long)c->replays);
+		fprintf(o, "done       %llu chunks, %llu swaps, %llu rollbacks, %llu invokes\n",
+			(unsigned long long)c->chunks, (unsigned long long)c->swaps,
+			(unsigned long long)c->rollbacks, (unsigned long long)c->invokes);
+	}
+	theseus__reply__free_unpacked(rep, NULL);
+	return CTL_EXIT_OK;
+}

@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""push_bench.py - `make bench`: the swap endpoint's push throughput beside
+raw UDP throughput to the same guest, and a live swap beside a reboot, all
+measured in one run for e1000 and virtio-net (QEMU user networking, TCG
+unless ACCEL=kvm, loopback host forwards to UDP 7700 and the echo port 7).
+
+  push      `theseusctl push` of PUSH_KIB (500) KiB random objects (push
+            does not load them); KiB of object per second, median of 2
+  raw_udp   1024-byte datagrams to the echo service, WINDOW (32) in flight,
+            for RAW_SECONDS; KiB echoed back per second
+  swap      one swap request round trip (hello 1.0 -> 2.0, object pushed
+            beforehand) and the kernel's stage total from the reply
+  reboot    QEMU start of a fresh guest with hello 2.0 as boot module until
+            its ready line, and until its endpoint answers a ping
+
+Prints "BENCH <suite> <metric> <value> <unit>" lines and
+"RATIO push/raw <driver> <x>", "RATIO swap/reboot <driver> <x>".
+"""
+import hashlib
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "qemu"))
+import endpoint_util as eu  # noqa: E402
+import harness  # noqa: E402
+
+PUSH_KIB = int(os.environ.get("PUSH_BENCH_KIB", "500"))
+RAW_SECONDS = float(os.environ.get("PUSH_BENCH_RAW_SECONDS", "3"))
+WINDOW = 32
+MODULES = ["checksum", "kv", "logfmt"]
+
+
+def boot(nic, key_hex, hello="hello"):
+    """A guest with forwards to 7700 and 7; returns (guest, ep_port, echo_port, t_start)."""
+    ep_port, echo_port = harness.free_port(), harness.free_port()
+    g = harness.Guest(cmdline="loglevel=warn nic=%s key=%s" % (nic, key_hex),
+                      modules=MODULES + [hello], nic=nic,
+                      hostfwd=[("udp", ep_port, 7700), ("udp", echo_port, 7)],
+                      label="push_bench(%s)" % nic)
+    t0 = time.perf_counter()
+    g.start()
+    return g, ep_port, echo_port, t0
+
+
+def ping_until_answered(port, key, timeout=30.0):
+    """Seconds until a ping is answered (raw client, short per-try timeout)."""
+    c = eu.RawClient(port, key=key, timeout=0.05)
+    t0 = time.perf_counter()
+    try:
+        while time.perf_counter() - t0 < timeout:
+            cnt = c.next_counter()
+            r = c.raw(eu.envelope(eu.req_ping(), key=key, client_id=c.client_id, counter=cnt),
+                      retries=1, want_counter=cnt)
+            if r is not None and r.status == 0:
+                return time.perf_counter() - t0
+        return None
+    finally:
+        c.close()
+
+
+def raw_udp_kib_s(port):
+    """Echoed KiB/s of 1024-byte datagrams with WINDOW outstanding."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    addr = ("127.0.0.1", port)
+    payload = b"r" * 1024
+    # warm up (ARP/slirp)
+    sock.settimeout(0.2)
+    for _ in range(50):
+        sock.sendto(payload, addr)
+        try:
+            sock.recv(2048)
+            break
+        except OSError:
+            pass
+    outstanding = received = 0
+    t0 = time.perf_counter()
+    end = t0 + RAW_SECONDS
+    while time.perf_counter() < end:
+        while outstanding < WINDOW:
+            sock.sendto(payload, addr)
+            outstanding += 1
+        try:
+            if len(sock.recv(2048)) == 1024:
+                received += 1
+            outstanding -= 1
+        except OSError:
+            outstanding = 0
+    dt = time.perf_counter() - t0
+    sock.close()
+    return received / dt
+
+
+def push_kib_s(port, key_file, tmp):
+    rates = []
+    for i in range(2):
+        path = os.path.join(tmp, "obj%d.bin" % i)
+        with open(path, "wb") as f:
+            f.write(os.urandom(PUSH_KIB * 1024))
+        t0 = time.perf_counter()
+        p = eu.ctl(port, "-q", "push", path, key_file=key_file, timeout_ms=300, retries=10)
+        dt = time.perf_counter() - t0
+        if p.returncode != 0:
+            raise RuntimeError("push failed: %s" % p.stderr)
+        rates.append(PUSH_KIB / dt)
+    return statistics.median(rates)
+
+
+def swap_times(port, key, key_file):
+    """(request round trip s, stage total s) of hello 1.0 -> 2.0, pushed first."""
+    v2 = open(harness.module_path("hello_v2"), "rb").read()
+    sha = hashlib.sha256(v2).digest()
+    eu.ctl(port, "-q", "push", harness.module_path("hello_v2"), key_file=key_file, check_rc=0)
+    c = eu.RawClient(port, key=key)
+    try:
+        t0 = time.perf_counter()
+        r = c.call(eu.req_swap([("hello", "1.0", sha)]))
+        rtt = time.perf_counter() - t0
+    finally:
+        c.close()
+    if r.status != 0:
+        raise RuntimeError("swap failed: %r" % r)
+    stages = [eu.decode(s) for s in r.payload.get(15, {}).get(2, [])]
+    total_ns = sum(eu.one(s, 2, 0) for s in stages)
+    return rtt, total_ns / 1e9
+
+
+def bench_driver(nic, tmp, key_hex, key_file):
+    key = bytes.fromhex(key_hex)
+    out = {}
+    g, ep_port, echo_port, _ = boot(nic, key_hex)
+    try:
+        g.wait_for(r"theseus: ready:", 60)
+        if ping_until_answered(ep_port, key) is None:
+            raise RuntimeError("endpoint never answered")
+        out["raw"] = raw_udp_kib_s(echo_port)
+        out["push"] = push_kib_s(ep_port, key_file, tmp)
+        out["swap_rtt"], out["swap_stages"] = swap_times(ep_port, key, key_file)
+    finally:
+        g.kill()
+    # Reboot to ready with the new module (same run, same machine state).
+    g, ep_port, _, t0 = boot(nic, key_hex, hello="hello_v2")
+    try:
+        g.wait_for(r"theseus: ready:", 60)
+        out["reboot_ready"] = time.perf_counter() - t0
+        served = ping_until_answered(ep_port, key)
+        out["reboot_serving"] = time.perf_counter() - t0 if served is not None else None
+    finally:
+        g.kill()
+    return out
+
+
+def main():
+    for f in (harness.KERNEL, eu.CTL, harness.module_path("hello_v2")):
+        if not os.path.exists(f):
+            print("BENCH push error 1 missing_%s" % os.path.basename(f))
+            return 1
+    nics = [a for a in sys.argv[1:] if a in ("e1000", "virtio")] or ["e1000", "virtio"]
+    tmp = tempfile.mkdtemp(prefix="push-bench-")
+    key_file = os.path.join(tmp, "key")
+    key_hex = eu.keygen(key_file)
+    rc = 0
+    for nic in nics:
+        try:
+            r = bench_driver(nic, tmp, key_hex, key_file)
+        except Exception as e:  # noqa: BLE001 - a benchmark reports, never fails the run
+            print("BENCH push %s_error 1 %s" % (nic, str(e).replace(" ", "_")[:80]))
+            rc = 1
+            continue
+        print("BENCH push %s_throughput %.1f KiB/s" % (nic, r["push"]))
+        print("BENCH raw_udp %s_throughput %.1f KiB/s" % (nic, r["raw"]))
+        print("RATIO push/raw %s %.3f" % (nic, r["push"] / r["raw"] if r["raw"] else 0))
+        print("BENCH swap %s_request_rtt %.3f ms" % (nic, r["swap_rtt"] * 1e3))
+        print("BENCH swap %s_stage_total %.3f ms" % (nic, r["swap_stages"] * 1e3))
+        print("BENCH reboot %s_to_ready %.1f ms" % (nic, r["reboot_ready"] * 1e3))
+        if r["reboot_serving"] is not None:
+            print("BENCH reboot %s_to_serving %.1f ms" % (nic, r["reboot_serving"] * 1e3))
+        print("RATIO swap/reboot %s %.4f" % (nic, r["swap_rtt"] / r["reboot_ready"]))
+        sys.stdout.flush()
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

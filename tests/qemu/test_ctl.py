@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""test_ctl.py - QEMU end-to-end tests of theseusctl (issue 9): every
+subcommand against a real kernel (e1000, UDP forward to the endpoint on port
+7700, key= on the command line, modules checksum kv logfmt hello), their
+--json output, and a fleet of three "guests" - two booted kernels and one
+port nobody listens on: the two succeed, the down one is reported, the exit
+status is non-zero.  Also runs tests/fleet_experiment.sh as the README shows.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import endpoint_util as eu  # noqa: E402
+import harness  # noqa: E402
+from harness import expect  # noqa: E402
+
+MODULES = ["checksum", "kv", "logfmt", "hello"]
+BOOT_TIMEOUT = 60
+FATAL_RE = r"\*\*\* FAULT|lwip: assertion|heap: .*(overflow|double free)|panic"
+
+
+def _boot(tmp, key_hex, label):
+    port = harness.free_port()
+    g = harness.Guest(cmdline="key=%s exit=never" % key_hex, modules=MODULES, nic="e1000",
+                      hostfwd=[("udp", port, 7700)], label=label).start()
+    g.port = port
+    return g
+
+
+def _ready(g, key_file):
+    g.wait_for(r"theseus: ready:.*$", BOOT_TIMEOUT)
+    g.wait_for(r"net: address 10\.0\.2\.15", BOOT_TIMEOUT)
+    p = eu.ctl(g.port, "ping", key_file=key_file, timeout_ms=1000, retries=10)
+    expect(p.returncode == 0, "ping: exit %d: %s" % (p.returncode, p.stderr))
+
+
+def _json(p):
+    return [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+
+
+def _subcommands(g, key_file, tmp):
+    c = lambda *a, **kw: eu.ctl(g.port, *a, key_file=key_file, **kw)  # noqa: E731
+    p = c("info", check_rc=0)
+    expect(re.search(r"^kernel +Theseus-C", p.stdout, re.M), "info: %r" % p.stdout)
+    [o] = _json(c("--json", "info", check_rc=0))
+    expect(o["ok"] and o["status"] == "OK" and o["key_configured"] and o["modules"] >= 4,
+           "info json: %r" % o)
+    p = c("ls", check_rc=0)
+    expect(re.search(r"^hello +1\.0 ", p.stdout, re.M), "ls: %r" % p.stdout)
+    [o] = _json(c("--json", "ls", check_rc=0))
+    names = {m["name"]: m for m in o["modules"]}
+    expect(set(MODULES) <= set(names), "ls json: %r" % o)
+    # swap + invoke shows the new behaviour; rollback restores the old one.
+    p = c("invoke", "hello", "hello_greet_invoke", check_rc=0)
+    expect("hello from v1" in p.stdout, "invoke v1: %r" % p.stdout)
+    p = c("swap", "hello", harness.module_path("hello_v2"), check_rc=0)
+    expect(re.search(r"^hello: 1\.0 -> 2\.0", p.stdout, re.M), "swap: %r" % p.stdout)
+    p = c("invoke", "hello", "hello_greet_invoke", check_rc=0)
+    expect("HELLO from v2" in p.stdout, "invoke v2: %r" % p.stdout)
+    p = c("rollback", "hello", check_rc=0)
+    expect(re.search(r"^hello: 2\.0 -> 1\.0 \(rolled back\)", p.stdout, re.M),
+           "rollback: %r" % p.stdout)
+    p = c("invoke", "hello", "hello_greet_invoke", check_rc=0)
+    expect("hello from v1" in p.stdout, "invoke after rollback: %r" % p.stdout)
+    # The same object again: a real swap (the endpoint knows v1 runs now).
+    c("swap", "hello", harness.module_path("hello_v2"), check_rc=0)
+    c("rollback", "hello", check_rc=0)
+    [o] = _json(c("--json", "history", check_rc=0))
+    kinds = [(e["rollback"], e["items"][0]["module"]) for e in o["entries"] if e["status"] == "OK"]
+    expect(kinds.count((True, "hello")) >= 2 and kinds.count((False, "hello")) >= 2,
+           "history json: %r" % o)
+    expect(all(len(e["stages"]) == 5 for e in o["entries"]), "stage times: %r" % o)
+    p = c("history", check_rc=0)
+    expect(re.search(r"rollback +hello 2\.0->1\.0 +OK", p.stdout), "history: %r" % p.stdout)
+    # kv through invoke; its table is in statedb, which `state` lists.
+    c("invoke", "kv", "kv_invoke_put", "fleet=yes", check_rc=0)
+    p = c("invoke", "kv", "kv_invoke_get", "fleet", check_rc=0)
+    expect(p.stdout.strip() == "yes", "kv get: %r" % p.stdout)
+    p = c("invoke", "kv", "kv_invoke_get", "absent", check_rc=1)
+    expect("ENOENT" in p.stderr, "kv get absent: %r" % p.stderr)
+    c("invoke", "kv", "no_such_function", check_rc=1)
+    [o] = _json(c("--json", "state", check_rc=0))
+    expect(any(e["name"] == "hello.calls" for e in o["entries"]), "state json: %r" % o)
+    p = c("state", check_rc=0)
+    expect(re.search(r"^NAME +KIND", p.stdout), "state: %r" % p.stdout)
+    p = c("log", check_rc=0)
+    expect("control: swap endpoint on UDP port 7700" in p.stdout, "log: %r" % p.stdout[-500:])
+    [o] = _json(c("--json", "log", check_rc=0))
+    expect(o["next"] > 0 and "swap" in o["text"], "log json")
+    follow = subprocess.run(["timeout", "3", eu.CTL, "-H", "127.0.0.1:%d" % g.port,
+                             "--key-file", key_file, "log", "-f", "--from", str(o["next"]),
+                             "--interval", "100"], capture_output=True, text=True)
+    expect(follow.returncode == 124, "log -f ended: %d %s" % (follow.returncode, follow.stderr))
+    p = c("graph", check_rc=0)
+    expect(p.stdout.startswith("digraph ") and '"hello" -> "logfmt"' not in p.stdout,
+           "graph: %r" % p.stdout)
+    expect(re.search(r'"kv" -> "checksum" \[label="\d+"\];', p.stdout), "graph edge: %r" % p.stdout)
+    p = c("tasks")
+    expect(p.returncode in (0, 1), "tasks: %r" % p.stderr)
+    p = subprocess.run([eu.CTL, "lint", harness.module_path("kv")], capture_output=True, text=True)
+    expect(p.returncode == 0 and p.stdout.rstrip().endswith("ok"), "lint: %r" % p.stdout)
+    # A wrong key is refused with a hint, and changes nothing.
+    wrong = os.path.join(tmp, "wrong")
+    eu.keygen(wrong)
+    p = eu.ctl(g.port, "rollback", "hello", key_file=wrong, timeout_ms=300, retries=1, check_rc=4)
+    expect("wrong key?" in p.stderr, "wrong key hint: %r" % p.stderr)
+    expect(eu.ls_versions(g.port, key_file)["hello"] == "1.0", "wrong key changed hello")
+
+
+def test_ctl_subcommands_and_fleet():
+    tmp = tempfile.mkdtemp(prefix="theseus-ctl-")
+    key_file = os.path.join(tmp, "key")
+    key_hex = eu.keygen(key_file)
+    a = _boot(tmp, key_hex, "ctl-a")
+    b = _boot(tmp, key_hex, "ctl-b")
+    _ready(a, key_file)
+    _ready(b, key_file)
+    _subcommands(a, key_file, tmp)
+
+    down = harness.free_port()
+    hosts = os.path.join(tmp, "hosts")
+    with open(hosts, "w") as f:
+        f.write("# two guests and one that is down\n127.0.0.1:%d\n127.0.0.1:%d\n"
+                "127.0.0.1:%d  # nobody\n" % (a.port, b.port, down))
+    base = [eu.CTL, "--key-file", key_file, "--timeout", "500", "--retries", "2"]
+    p = subprocess.run(base + ["--hosts", hosts, "--json", "ls"], capture_output=True,
+                       text=True, timeout=120)
+    expect(p.returncode == 3, "fleet ls exit %d: %s" % (p.returncode, p.stderr))
+    objs = {o["host"]: o for o in _json(p)}
+    expect(len(objs) == 3, "one object per host: %r" % p.stdout)
+    for g in (a, b):
+        expect(objs["127.0.0.1:%d" % g.port]["ok"], "guest failed: %r" % objs)
+    o = objs["127.0.0.1:%d" % down]
+    expect(not o["ok"] and o["status"] == "ETIMEDOUT", "down host: %r" % o)
+    expect("2 of 3 hosts succeeded; failed: 127.0.0.1:%d (ETIMEDOUT)" % down in p.stderr,
+           "summary: %r" % p.stderr)
+    # A fleet swap: both live guests switch, the down one is reported.
+    p = subprocess.run(base + ["-H", "127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d" % (a.port, b.port, down),
+                               "swap", "hello", harness.module_path("hello_v2")],
+                       capture_output=True, text=True, timeout=180)
+    expect(p.returncode == 3, "fleet swap exit %d: %s" % (p.returncode, p.stderr))
+    for g in (a, b):
+        expect(eu.ls_versions(g.port, key_file)["hello"] == "2.0", "fleet swap missed a guest")
+    p = subprocess.run(base + ["-H", "127.0.0.1:%d,127.0.0.1:%d" % (a.port, b.port),
+                               "rollback", "hello"], capture_output=True, text=True, timeout=120)
+    expect(p.returncode == 0, "fleet rollback: %s" % p.stderr)
+
+    # The README's fleet experiment, as written, against the two guests.
+    with open(hosts, "w") as f:
+        f.write("127.0.0.1:%d\n127.0.0.1:%d\n" % (a.port, b.port))
+    env = dict(os.environ, THESEUS_KEY_FILE=key_file, THESEUSCTL=eu.CTL,
+               HELLO_V2=harness.module_path("hello_v2"))
+    p = subprocess.run([os.path.join(harness.TOP, "tests", "fleet_experiment.sh"), hosts],
+                       capture_output=True, text=True, timeout=300, env=env)
+    expect(p.returncode == 0, "fleet_experiment.sh: exit %d\n%s\n%s"
+           % (p.returncode, p.stdout, p.stderr))
+    expect(p.stdout.count("HELLO from v2") >= 2 and "experiment done" in p.stdout,
+           "experiment output: %r" % p.stdout)
+    for g in (a, b):
+        expect(eu.ls_versions(g.port, key_file)["hello"] == "1.0", "experiment did not roll back")
+        m = re.search(FATAL_RE, g.log)
+        expect(m is None, "fatal message: %s" % (m.group(0) if m else ""))
+        g.kill()
+
+
+if __name__ == "__main__":
+    harness.reset_guests()
+    try:
+        test_ctl_subcommands_and_fleet()
+        print("PASS test_ctl_subcommands_and_fleet")
+    finally:
+        harness.kill_guests()

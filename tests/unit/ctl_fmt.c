@@ -1,0 +1,140 @@
+/*
+ * ctl_fmt.c - host unit tests of theseusctl's output formatting: JSON
+ * escaping and the JSON writer (nesting, commas, numbers, bytes), aligned
+ * tables, the per-host JSON object (ctl_json_emit) and status names.
+ */
+#include <stdlib.h>
+
+#include "check.h"
+#include "klibc.h"
+#include "ctl.h"
+
+static void test_escape(void)
+{
+	char out[64];
+	CHECK_EQ(ctl_json_escape("plain", 5, out, sizeof out), 5);
+	CHECK_STR(out, "plain");
+	ctl_json_escape("a\"b\\c\n\t\r", 8, out, sizeof out);
+	CHECK_STR(out, "a\\\"b\\\\c\\n\\t\\r");
+	const char bin[] = { 1, 0x1f, 0x7f, (char)0x80, (char)0xff, 0 };
+	CHECK_EQ(ctl_json_escape(bin, 6, out, sizeof out), 36);
+	CHECK_STR(out, "\\u0001\\u001f\\u007f\\u0080\\u00ff\\u0000");
+	/* Cut short when full, still NUL-terminated; the return says how much. */
+	CHECK_EQ(ctl_json_escape("abcdef", 6, out, 4), 6);
+	CHECK_STR(out, "abc");
+	CHECK_EQ(ctl_json_escape("\"\"", 2, NULL, 0), 4);
+}
+
+static void test_writer(void)
+{
+	struct ctl_json j = { 0 };
+	CHECK_STR(ctl_json_text(&j), "");
+	ctl_json_str(&j, "name", "kv");
+	ctl_json_u64(&j, "size", 18446744073709551615ull);
+	ctl_json_i64(&j, "result", -3);
+	ctl_json_bool(&j, "ok", false);
+	ctl_json_arr_begin(&j, "deps");
+	ctl_json_str(&j, NULL, "hello");
+	ctl_json_str(&j, NULL, "log\"fmt");
+	ctl_json_arr_end(&j);
+	ctl_json_arr_begin(&j, "empty");
+	ctl_json_arr_end(&j);
+	ctl_json_obj_begin(&j, "o");
+	ctl_json_bytes(&j, "b", "x\0y", 3);
+	ctl_json_str(&j, "n", NULL);
+	ctl_json_obj_end(&j);
+	CHECK_STR(ctl_json_text(&j),
+		  "\"name\":\"kv\",\"size\":18446744073709551615,\"result\":-3,\"ok\":false,"
+		  "\"deps\":[\"hello\",\"log\\\"fmt\"],\"empty\":[],"
+		  "\"o\":{\"b\":\"x\\u0000y\",\"n\":\"\"}");
+	ctl_json_reset(&j);
+	CHECK_STR(ctl_json_text(&j), "");
+	ctl_json_double(&j, "ms", 0.25);
+	CHECK_STR(ctl_json_text(&j), "\"ms\":0.25");
+	/* Deep nesting fails cleanly instead of overflowing. */
+	ctl_json_reset(&j);
+	for (int i = 0; i < 40; i++)
+		ctl_json_arr_begin(&j, NULL);
+	CHECK_STR(ctl_json_text(&j), "");
+	ctl_json_free(&j);
+}
+
+static void test_table(void)
+{
+	static const char *const hdr[] = { "NAME", "SIZE", "DEPENDS" };
+	struct ctl_table t;
+	char buf[512] = "";
+	ctl_table_init(&t, 3, hdr);
+	ctl_table_align_right(&t, 1);
+	const char *r1[] = { "hello", "4096", "-" };
+	const char *r2[] = { "kv", "12", "hello,logfmt" };
+	const char *r3[] = { "a_long_module", NULL, "" };
+	CHECK_EQ(ctl_table_row(&t, r1), TH_OK);
+	CHECK_EQ(ctl_table_row(&t, r2), TH_OK);
+	CHECK_EQ(ctl_table_row(&t, r3), TH_OK);
+	FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+	ctl_table_print(&t, f);
+	fclose(f);
+	CHECK_STR(buf,
+		  "NAME           SIZE  DEPENDS\n"
+		  "hello          4096  -\n"
+		  "kv               12  hello,logfmt\n"
+		  "a_long_module     -\n");
+	ctl_table_free(&t);
+	/* Many rows (growth). */
+	ctl_table_init(&t, 3, hdr);
+	for (int i = 0; i < 100; i++)
+		CHECK_EQ(ctl_table_row(&t, r1), TH_OK);
+	CHECK_EQ(t.nrows, 100);
+	ctl_table_free(&t);
+}
+
+static void test_emit_and_status(void)
+{
+	struct ctl_ctx ctx;
+	char buf[1024] = "";
+	ctl_ctx_init(&ctx);
+	ctx.out = fmemopen(buf, sizeof buf - 1, "w");
+	ctx.command = "swap";
+	snprintf(ctx.label, sizeof ctx.label, "10.0.0.5:7700");
+	ctl_json_str(&ctx.js, "module", "hello");
+	ctl_json_emit(&ctx, CTL_EXIT_OK);
+	ctx.status = TH_ECONFLICT;
+	snprintf(ctx.errmsg, sizeof ctx.errmsg, "swap: hello runs \"1.1\"");
+	ctl_json_emit(&ctx, CTL_EXIT_REMOTE);
+	fclose(ctx.out);
+	CHECK_STR(buf,
+		  "{\"host\":\"10.0.0.5:7700\",\"command\":\"swap\",\"ok\":true,\"status\":\"OK\","
+		  "\"exit\":0,\"error\":\"\",\"module\":\"hello\"}\n"
+		  "{\"host\":\"10.0.0.5:7700\",\"command\":\"swap\",\"ok\":false,"
+		  "\"status\":\"ECONFLICT\",\"exit\":1,\"error\":\"swap: hello runs \\\"1.1\\\"\"}\n");
+	ctl_json_free(&ctx.js);
+	CHECK_STR(ctl_status_name(0, CTL_EXIT_OK), "OK");
+	CHECK_STR(ctl_status_name(TH_ETIMEDOUT, CTL_EXIT_UNREACHABLE), "ETIMEDOUT");
+	CHECK_STR(ctl_status_name(0, CTL_EXIT_USAGE), "EUSAGE");
+	CHECK_STR(ctl_status_name(0, CTL_EXIT_LOCAL), "ELOCAL");
+	/* ctl_report records status and message; --json keeps stderr quiet. */
+	char ebuf[256] = "";
+	ctx.err = fmemopen(ebuf, sizeof ebuf - 1, "w");
+	ctx.json = true;
+	ctl_report(&ctx, "ping", TH_EAUTH, NULL);
+	fclose(ctx.err);
+	CHECK_STR(ebuf, "");
+	CHECK_EQ(ctx.status, TH_EAUTH);
+	CHECK_STR(ctx.errmsg, "ping: unauthenticated");
+	ctx.err = fmemopen(ebuf, sizeof ebuf - 1, "w");
+	ctx.json = false;
+	ctx.have_key = true;
+	ctl_report(&ctx, "ping", TH_EAUTH, NULL);
+	fclose(ctx.err);
+	CHECK(strstr(ebuf, "wrong key? check --key-file / THESEUS_KEY_FILE") != NULL);
+}
+
+int main(void)
+{
+	RUN(test_escape);
+	RUN(test_writer);
+	RUN(test_table);
+	RUN(test_emit_and_status);
+	return check_summary("ctl_fmt");
+}

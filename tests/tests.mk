@@ -30,6 +30,16 @@ $(B)/fuzz/bootinfo: tests/fuzz/bootinfo_fuzz.c kernel/boot/multiboot.c kernel/li
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^
 
+# ---- tasks and scheduler (issue 6): host tests of the policy modules ---------
+SCHED_POLICY_TEST_SRCS := tests/unit/sched_policy_test.c modules/sched_rr/sched_rr.c \
+	modules/sched_prio/sched_prio.c
+UNIT_TESTS += $(B)/tests/unit/sched_policy_test
+$(B)/tests/unit/sched_policy_test: $(SCHED_POLICY_TEST_SRCS) kernel/include/sched_policy.h \
+		tests/unit/check.h | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -Imodules -o $@ $(SCHED_POLICY_TEST_SRCS)
+
+# The targets below use the lists above: keep every list addition above here.
 TEST_DEPS = $(UNIT_TESTS) $(FUZZ_TARGETS) $(B)/theseus.elf $(B)/theseus.iso $(HOST_TOOLS) \
 	$(foreach m,$(MODULES),$(B)/modules/$(m).o) $(TEST_EXTRA_DEPS)
 
@@ -42,11 +52,3 @@ fuzz: $(FUZZ_TARGETS) | setup
 bench: $(BENCHES) $(B)/theseus.elf $(HOST_TOOLS) $(foreach m,$(MODULES),$(B)/modules/$(m).o) | setup
 	python3 tests/bench/run --out $(B)/bench/results.txt $(BENCHES)
 
-# ---- tasks and scheduler (issue 6): host tests of the policy modules ---------
-SCHED_POLICY_TEST_SRCS := tests/unit/sched_policy_test.c modules/sched_rr/sched_rr.c \
-	modules/sched_prio/sched_prio.c
-UNIT_TESTS += $(B)/tests/unit/sched_policy_test
-$(B)/tests/unit/sched_policy_test: $(SCHED_POLICY_TEST_SRCS) kernel/include/sched_policy.h \
-		tests/unit/check.h | setup
-	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -Imodules -o $@ $(SCHED_POLICY_TEST_SRCS)

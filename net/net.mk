@@ -48,12 +48,5 @@ $(B)/tests/unit/test_net_config: tests/unit/test_net_config.c net/net_config.c \
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ $(filter %.c,$^)
 
-# QEMU benchmark (make bench): echo RTT and throughput for e1000 and virtio-net,
-# run through a tiny wrapper so it fits the BENCHES list of executables.
-NET_BENCH := tests/bench/net_bench.py
-BENCHES += $(B)/bench/net
-$(B)/bench/net: $(NET_BENCH) tests/qemu/net_util.py $(B)/theseus.elf
-	@mkdir -p $(dir $@)
-	printf '#!/bin/sh\n# net benchmark (QEMU): see tests/bench/net_bench.py\nexec python3 %s "$$@"\n' \
-		$(abspath $(NET_BENCH)) > $@
-	chmod +x $@
+# QEMU benchmark: tests/bench/net_bench.py (echo RTT and throughput for e1000
+# and virtio-net), run by `make bench` with every other tests/bench/*_bench.py.

@@ -49,6 +49,7 @@ test: $(TEST_DEPS) | setup
 fuzz: $(FUZZ_TARGETS) | setup
 	python3 tests/run --only-fuzz --fuzz $(FUZZ_TARGETS) --fuzz-seconds $(FUZZ_SECONDS)
 
-bench: $(BENCHES) $(B)/theseus.elf $(HOST_TOOLS) $(foreach m,$(MODULES),$(B)/modules/$(m).o) | setup
+bench: $(BENCHES) $(B)/theseus.elf $(HOST_TOOLS) $(foreach m,$(MODULES),$(B)/modules/$(m).o) \
+		$(TEST_EXTRA_DEPS) | setup
 	python3 tests/bench/run --out $(B)/bench/results.txt $(BENCHES)
 

@@ -106,9 +106,7 @@ static uint32_t op_module_count(void *ctx) { return (uint32_t)loader_module_coun
 
 static int op_module_get(void *ctx, uint32_t index, struct endpoint_module *out)
 {
-	const struct module *m = loader_first();
-	for (uint32_t i = 0; m && i < index; i++)
-		m = loader_next(m);
+	const struct module *m = loader_module_at(index);
 	if (!m)
 		return TH_ENOENT;
 	describe(m, out);

@@ -139,9 +139,7 @@ static int op_invoke(void *ctx, const char *module, const char *function, const 
 
 static int op_graph_get(void *ctx, uint32_t index, struct endpoint_graph_node *out)
 {
-	const struct module *m = loader_first();
-	for (uint32_t i = 0; m && i < index; i++)
-		m = loader_next(m);
+	const struct module *m = loader_module_at(index);
 	if (!m)
 		return TH_ENOENT;
 	snprintf(out->name, sizeof out->name, "%s", loader_module_name(m));

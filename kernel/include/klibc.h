@@ -39,6 +39,12 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
 #define kmalloc(n) malloc(n)
 #define kcalloc(n, s) calloc((n), (s))
 #define kfree(p) free(p)
+/* Append like snprintf into buf (len bytes) at *pos, advancing *pos by the
+ * length the text needs even past len, so a listing can report the size it
+ * wanted (snprintf's contract for a whole listing built piece by piece). */
+void th_appendf(char *buf, size_t len, size_t *pos, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 #endif
 
 /* A caller-provided buffer for a human-readable error message, so errors can
@@ -51,5 +57,11 @@ struct th_errbuf {
  * `return th_errf(eb, TH_ENOSYM, "%s: undefined symbol %s", mod, sym);` works. */
 int th_errf(struct th_errbuf *eb, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Append like snprintf into buf (len bytes) at *pos, advancing *pos by the
+ * length the text needs even past len, so a listing can report the size it
+ * wanted (snprintf's contract for a whole listing built piece by piece). */
+void th_appendf(char *buf, size_t len, size_t *pos, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #endif

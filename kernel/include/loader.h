@@ -124,6 +124,8 @@ size_t loader_module_count(void);
 /* Iteration in load order: for (m = loader_first(); m; m = loader_next(m)). */
 struct module *loader_first(void);
 struct module *loader_next(const struct module *m);
+/* The index-th module in load order (0-based), NULL past the end. */
+struct module *loader_module_at(size_t index);
 
 struct loader_module_desc {
 	const char *name, *version, *description;

@@ -15,6 +15,14 @@ struct module *loader_next(const struct module *m)
 	return m ? m->next : NULL;
 }
 
+struct module *loader_module_at(size_t index)
+{
+	struct module *m = loader_first();
+	for (size_t i = 0; m && i < index; i++)
+		m = loader_next(m);
+	return m;
+}
+
 const struct th_module_info *loader_module_info(const struct module *m)
 {
 	return m->info;
@@ -57,21 +65,6 @@ size_t loader_module_deps(const struct module *m, struct module **out, size_t ma
 	return n;
 }
 
-/* snprintf into buf at *pos, tracking the full length even past len. */
-static void put(char *buf, size_t len, size_t *pos, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void put(char *buf, size_t len, size_t *pos, const char *fmt, ...)
-{
-	va_list ap;
-	int k;
-
-	va_start(ap, fmt);
-	k = vsnprintf(*pos < len ? buf + *pos : NULL, *pos < len ? len - *pos : 0, fmt, ap);
-	va_end(ap);
-	if (k > 0)
-		*pos += (size_t)k;
-}
-
 size_t loader_format_list(char *buf, size_t len)
 {
 	const struct module *m;
@@ -85,18 +78,18 @@ size_t loader_format_list(char *buf, size_t len)
 		size_t nd;
 
 		loader_module_describe(m, &d);
-		put(buf, len, &pos, "%-12s %-6s size=%zu base=0x%lx exports=%zu deps=", d.name,
+		th_appendf(buf, len, &pos, "%-12s %-6s size=%zu base=0x%lx exports=%zu deps=", d.name,
 		    d.version, d.size, (unsigned long)d.base, d.exports);
 		nd = loader_module_deps(m, deps, 16);
 		if (!nd)
-			put(buf, len, &pos, "-");
+			th_appendf(buf, len, &pos, "-");
 		for (i = 0; i < nd && i < 16; i++)
-			put(buf, len, &pos, "%s%s", i ? "," : "", deps[i]->name);
+			th_appendf(buf, len, &pos, "%s%s", i ? "," : "", deps[i]->name);
 		if (nd > 16)
-			put(buf, len, &pos, ",...");
+			th_appendf(buf, len, &pos, ",...");
 		if (d.spill)
-			put(buf, len, &pos, " spill=%zu", d.spill);
-		put(buf, len, &pos, "  %s\n", d.description);
+			th_appendf(buf, len, &pos, " spill=%zu", d.spill);
+		th_appendf(buf, len, &pos, "  %s\n", d.description);
 	}
 	return pos;
 }

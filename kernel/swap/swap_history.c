@@ -47,24 +47,9 @@ bool swap_history_get(size_t i, struct swap_history_entry *out)
 	return true;
 }
 
-/* Append like snprintf into buf at *pos, counting what the full text needs. */
-static void put(char *buf, size_t len, size_t *pos, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void put(char *buf, size_t len, size_t *pos, const char *fmt, ...)
-{
-	va_list ap;
-	int k;
-
-	va_start(ap, fmt);
-	k = vsnprintf(*pos < len ? buf + *pos : NULL, *pos < len ? len - *pos : 0, fmt, ap);
-	va_end(ap);
-	if (k > 0)
-		*pos += (size_t)k;
-}
-
 static void put_us(char *buf, size_t len, size_t *pos, const char *what, uint64_t ns)
 {
-	put(buf, len, pos, " %s=%llu.%03lluus", what, (unsigned long long)(ns / 1000),
+	th_appendf(buf, len, pos, " %s=%llu.%03lluus", what, (unsigned long long)(ns / 1000),
 	    (unsigned long long)(ns % 1000));
 }
 
@@ -79,22 +64,22 @@ size_t swap_history_format(char *buf, size_t len)
 	if (!buf)
 		len = 0;
 	for (i = 0; swap_history_get(i, &e); i++) {
-		put(buf, len, &pos, "#%llu t=%llu.%06llus%s", (unsigned long long)e.seq,
+		th_appendf(buf, len, &pos, "#%llu t=%llu.%06llus%s", (unsigned long long)e.seq,
 		    (unsigned long long)(e.when_ns / 1000000000ull),
 		    (unsigned long long)(e.when_ns / 1000 % 1000000), e.rollback ? " rollback" : "");
 		for (j = 0; j < e.n && j < SWAP_HISTORY_NAMES; j++)
-			put(buf, len, &pos, "%s%s %s->%s", j ? "," : " ", e.item[j].name,
+			th_appendf(buf, len, &pos, "%s%s %s->%s", j ? "," : " ", e.item[j].name,
 			    e.item[j].from, e.item[j].to);
 		if (e.n > SWAP_HISTORY_NAMES)
-			put(buf, len, &pos, ",+%zu", e.n - SWAP_HISTORY_NAMES);
-		put(buf, len, &pos, " %s%s sites=%zu", th_err_name(e.err),
+			th_appendf(buf, len, &pos, ",+%zu", e.n - SWAP_HISTORY_NAMES);
+		th_appendf(buf, len, &pos, " %s%s sites=%zu", th_err_name(e.err),
 		    e.unchanged ? " (unchanged)" : "", e.sites);
 		for (s = 0; s < SWAP_NSTAGES; s++)
 			put_us(buf, len, &pos, stage_names[s], e.stage_ns[s]);
 		put_us(buf, len, &pos, "total", e.total_ns);
 		if (e.err && e.msg[0])
-			put(buf, len, &pos, " (%s)", e.msg);
-		put(buf, len, &pos, "\n");
+			th_appendf(buf, len, &pos, " (%s)", e.msg);
+		th_appendf(buf, len, &pos, "\n");
 	}
 	return pos;
 }

@@ -46,36 +46,23 @@ int task_get_info(const struct task *t, struct task_info *out)
 	return TH_OK;
 }
 
-/* Append to buf like snprintf, tracking the length the whole text needs. */
-static void put(char *buf, size_t len, size_t *at, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void put(char *buf, size_t len, size_t *at, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int k = vsnprintf(*at < len ? buf + *at : NULL, *at < len ? len - *at : 0, fmt, ap);
-	va_end(ap);
-	if (k > 0)
-		*at += (size_t)k;
-}
-
 size_t task_format_list(char *buf, size_t len)
 {
 	size_t at = 0;
 	if (len)
 		buf[0] = '\0';
-	put(buf, len, &at, "%4s %-*s %-8s %4s %10s %9s\n", "ID", TASK_NAME_MAX - 1, "NAME", "STATE",
+	th_appendf(buf, len, &at, "%4s %-*s %-8s %4s %10s %9s\n", "ID", TASK_NAME_MAX - 1, "NAME", "STATE",
 	    "PRIO", "CPU_MS", "SWITCHES");
 	uint64_t fl = irq_save();
 	for (const struct task *t = sched_cpu.all; t; t = t->all_next) {
 		struct task_info i;
 		fill(t, &i);
-		put(buf, len, &at, "%4u %-*s %-8s %4u %6llu.%03llu %9llu\n", i.id, TASK_NAME_MAX - 1,
+		th_appendf(buf, len, &at, "%4u %-*s %-8s %4u %6llu.%03llu %9llu\n", i.id, TASK_NAME_MAX - 1,
 		    i.name, task_state_name(i.state), i.priority,
 		    (unsigned long long)(i.cpu_ns / 1000000),
 		    (unsigned long long)(i.cpu_ns / 1000 % 1000), (unsigned long long)i.switches);
 	}
-	put(buf, len, &at, "policy %s, %zu tasks, %llu switches\n", sched_cpu.policy_name,
+	th_appendf(buf, len, &at, "policy %s, %zu tasks, %llu switches\n", sched_cpu.policy_name,
 	    sched_cpu.ntasks, (unsigned long long)sched_cpu.switches);
 	irq_restore(fl);
 	return at;

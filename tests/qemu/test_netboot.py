@@ -64,9 +64,9 @@ def _read(path):
         return f.read()
 
 
-def _boot(nic, root, bootfile, label):
+def _boot(nic, root, bootfile, label, hostfwd=""):
     """Boot from TFTP root `root`, running `bootfile`; returns (guest, ready line)."""
-    fwd = "user,id=n0,tftp=%s,bootfile=%s" % (root, bootfile)
+    fwd = "user,id=n0,tftp=%s,bootfile=%s%s" % (root, bootfile, hostfwd)
     dev = {"e1000": "e1000", "virtio": "virtio-net-pci"}[nic]
     # The harness's boot="net" serves boot.ipxe from the root; a sub-directory
     # needs our own -netdev (and no harness NIC).
@@ -237,3 +237,41 @@ if __name__ == "__main__":
             failed += 1
             print("FAIL", n, e, flush=True)
     sys.exit(1 if failed else 0)
+
+
+def test_netboot_then_theseusctl_push_and_swap():
+    # The lab workflow end to end: iPXE boots the `make netboot` directory,
+    # then theseusctl pushes hello 2.0 and swaps it in live, on both NICs.
+    from harness import free_port
+    ctl = os.path.join(BUILD, "theseusctl")
+    for nic in ("e1000", "virtio"):
+        scratch = tempfile.mkdtemp(prefix="theseus-tftp-")
+        root = os.path.join(scratch, "nb")
+        try:
+            _make(scratch, "netboot", ["NETBOOT_CMDLINE = loglevel=info",
+                                       "NETBOOT_MODULES = checksum kv logfmt hello"],
+                  key=TEST_KEY, NETBOOT_DIR=root)
+            port = free_port()
+            g, ready = _boot(nic, root, "boot.ipxe", "netboot+ctl(%s)" % nic,
+                             hostfwd=",hostfwd=udp:127.0.0.1:%d-:7700" % port)
+            try:
+                expect("4 of 4 boot modules loaded" in ready, ready)
+                base = [ctl, "-H", "127.0.0.1:%d" % port, "--key-file",
+                        os.path.join(scratch, "key"), "--timeout", "2000"]
+                def run(*args):
+                    p = subprocess.run(base + list(args), capture_output=True, text=True,
+                                       timeout=120)
+                    expect(p.returncode == 0, "theseusctl %s: exit %d\n%s%s" % (
+                        " ".join(args), p.returncode, p.stdout, p.stderr))
+                    return p.stdout
+                run("ping")
+                run("push", os.path.join(BUILD, "modules", "hello_v2.o"))
+                out = run("swap", "--expect", "1.0", "hello",
+                          os.path.join(BUILD, "modules", "hello_v2.o"))
+                expect("1.0 -> 2.0" in out, "swap output: " + out)
+                expect(re.search(r"^hello\s+2\.0\s", run("ls"), re.M), "ls does not show hello 2.0")
+                g.wait_for(r"HELLO 2\.0 took over from 1\.0", 10)
+            finally:
+                g.kill()
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)

@@ -98,4 +98,51 @@ static inline void sched_rq_init(struct sched_rq *rq)
 }
 #define SCHED_ENTITY_OF(n) ((struct sched_entity *)(void *)((char *)(n) - offsetof(struct sched_entity, node)))
 
+/* ---- the queue bookkeeping every policy shares ---------------------------
+ * They keep queued, queue, nonempty and nr_queued right, which the core and
+ * the next policy rely on. */
+
+/* Queue e at the tail of queues[q]; ignored if e is already queued. */
+static inline void sched_rq_push(struct sched_rq *rq, struct sched_entity *e, uint32_t q)
+{
+	if (e->queued || q >= SCHED_QUEUES)
+		return;
+	e->queue = q;
+	sched_list_add_tail(&rq->queues[q], &e->node);
+	e->queued = 1;
+	rq->nonempty |= 1u << q;
+	rq->nr_queued++;
+}
+
+/* Take a queued e out of its queue; ignored if it is not queued. */
+static inline void sched_rq_remove(struct sched_rq *rq, struct sched_entity *e)
+{
+	if (!e->queued || e->queue >= SCHED_QUEUES)
+		return;
+	sched_list_del(&e->node);
+	e->queued = 0;
+	rq->nr_queued--;
+	if (sched_list_empty(&rq->queues[e->queue]))
+		rq->nonempty &= ~(1u << e->queue);
+}
+
+/* Remove and return the head of queues[q] with a fresh slice; NULL if empty. */
+static inline struct sched_entity *sched_rq_pop(struct sched_rq *rq, uint32_t q)
+{
+	if (q >= SCHED_QUEUES || sched_list_empty(&rq->queues[q]))
+		return NULL;
+	struct sched_entity *e = SCHED_ENTITY_OF(rq->queues[q].next);
+	sched_rq_remove(rq, e);
+	e->slice_left = SCHED_SLICE_TICKS;
+	return e;
+}
+
+/* Count down cur's slice; true once it is used up. */
+static inline bool sched_slice_tick(struct sched_entity *cur)
+{
+	if (cur->slice_left)
+		cur->slice_left--;
+	return cur->slice_left == 0;
+}
+
 #endif

@@ -13,48 +13,24 @@
 /* ---- the built-in fallback: one FIFO, slices of SCHED_SLICE_TICKS ---- */
 static void fifo_enqueue(struct sched_rq *rq, struct sched_entity *e)
 {
-	if (e->queued)
-		return;
-	e->queue = 0;
-	sched_list_add_tail(&rq->queues[0], &e->node);
-	e->queued = 1;
-	rq->nonempty |= 1u;
-	rq->nr_queued++;
-}
-
-static void fifo_dequeue(struct sched_rq *rq, struct sched_entity *e)
-{
-	if (!e->queued || e->queue >= SCHED_QUEUES)
-		return;
-	sched_list_del(&e->node);
-	e->queued = 0;
-	rq->nr_queued--;
-	if (sched_list_empty(&rq->queues[e->queue]))
-		rq->nonempty &= ~(1u << e->queue);
+	sched_rq_push(rq, e, 0);
 }
 
 static struct sched_entity *fifo_pick_next(struct sched_rq *rq)
 {
-	if (sched_list_empty(&rq->queues[0]))
-		return NULL;
-	struct sched_entity *e = SCHED_ENTITY_OF(rq->queues[0].next);
-	fifo_dequeue(rq, e);
-	e->slice_left = SCHED_SLICE_TICKS;
-	return e;
+	return sched_rq_pop(rq, 0);
 }
 
 static bool fifo_tick(struct sched_rq *rq, struct sched_entity *cur)
 {
-	if (cur->slice_left)
-		cur->slice_left--;
-	return cur->slice_left == 0 && rq->nr_queued > 0;
+	return sched_slice_tick(cur) && rq->nr_queued > 0;
 }
 
 const struct sched_policy_ops sched_fifo_ops = {
 	.abi = SCHED_POLICY_ABI,
 	.name = "fifo",
 	.enqueue = fifo_enqueue,
-	.dequeue = fifo_dequeue,
+	.dequeue = sched_rq_remove,
 	.pick_next = fifo_pick_next,
 	.tick = fifo_tick,
 };

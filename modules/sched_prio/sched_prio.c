@@ -20,24 +20,7 @@ static uint32_t prio_of(const struct sched_entity *e)
 
 static void prio_enqueue(struct sched_rq *rq, struct sched_entity *e)
 {
-	if (e->queued)
-		return;
-	e->queue = prio_of(e);
-	sched_list_add_tail(&rq->queues[e->queue], &e->node);
-	e->queued = 1;
-	rq->nonempty |= 1u << e->queue;
-	rq->nr_queued++;
-}
-
-static void prio_dequeue(struct sched_rq *rq, struct sched_entity *e)
-{
-	if (!e->queued || e->queue >= SCHED_QUEUES)
-		return;
-	sched_list_del(&e->node);
-	e->queued = 0;
-	rq->nr_queued--;
-	if (sched_list_empty(&rq->queues[e->queue]))
-		rq->nonempty &= ~(1u << e->queue);
+	sched_rq_push(rq, e, prio_of(e));
 }
 
 /* Highest priority with a queued entity; -1 if none. */
@@ -49,31 +32,25 @@ static int highest(const struct sched_rq *rq)
 static struct sched_entity *prio_pick_next(struct sched_rq *rq)
 {
 	int q = highest(rq);
-	if (q < 0 || sched_list_empty(&rq->queues[q]))
-		return NULL;
-	struct sched_entity *e = SCHED_ENTITY_OF(rq->queues[q].next);
-	prio_dequeue(rq, e);
-	e->slice_left = SCHED_SLICE_TICKS;
-	return e;
+	return q < 0 ? NULL : sched_rq_pop(rq, (uint32_t)q);
 }
 
 static bool prio_tick(struct sched_rq *rq, struct sched_entity *cur)
 {
-	if (cur->slice_left)
-		cur->slice_left--;
+	bool expired = sched_slice_tick(cur);
 	int q = highest(rq);
 	if (q < 0)
 		return false;
 	if ((uint32_t)q > prio_of(cur))
 		return true;
-	return cur->slice_left == 0 && (uint32_t)q == prio_of(cur);
+	return expired && (uint32_t)q == prio_of(cur);
 }
 
 const struct sched_policy_ops sched_prio_ops = {
 	.abi = SCHED_POLICY_ABI,
 	.name = "prio",
 	.enqueue = prio_enqueue,
-	.dequeue = prio_dequeue,
+	.dequeue = sched_rq_remove,
 	.pick_next = prio_pick_next,
 	.tick = prio_tick,
 };

@@ -13,7 +13,7 @@
 MODULES := checksum logfmt kv hello hello_v2 sched_rr sched_prio swapcaller hello_broken
 MODULE_OBJS := $(MODULES:%=$(B)/modules/%.o)
 # Boot modules of the GRUB ISO (`make run`) and the demo: one version of each.
-BOOT_MODULES ?= checksum logfmt kv hello
+BOOT_MODULES ?= checksum logfmt kv hello sched_rr sched_prio
 # The kernel's flags (small code model, -fno-pic, -fno-common, no red zone):
 # the loader handles exactly the relocations this produces.  -Imodules lets a
 # module include another's API header as "checksum/checksum.h".

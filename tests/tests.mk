@@ -31,13 +31,19 @@ $(B)/fuzz/bootinfo: tests/fuzz/bootinfo_fuzz.c kernel/boot/multiboot.c kernel/li
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^
 
 # ---- tasks and scheduler (issue 6): host tests of the policy modules ---------
-SCHED_POLICY_TEST_SRCS := tests/unit/sched_policy_test.c modules/sched_rr/sched_rr.c \
-	modules/sched_prio/sched_prio.c
+# Both policies export sched_policy_ops (they are versions of module "sched"):
+# the host test links them side by side under distinct names.
 UNIT_TESTS += $(B)/tests/unit/sched_policy_test
-$(B)/tests/unit/sched_policy_test: $(SCHED_POLICY_TEST_SRCS) kernel/include/sched_policy.h \
-		tests/unit/check.h | setup
+define SCHED_POLICY_HOST_OBJ
+$(B)/tests/unit/sched_$(1)_policy.o: modules/sched_$(1)/sched_$(1).c kernel/include/sched_policy.h | setup
+	@mkdir -p $$(dir $$@)
+	$$(HOST_CC) $$(HOST_CFLAGS) $$(HOST_SAN) -Imodules -Dsched_policy_ops=sched_$(1)_ops -c -o $$@ $$<
+endef
+$(foreach p,rr prio,$(eval $(call SCHED_POLICY_HOST_OBJ,$(p))))
+$(B)/tests/unit/sched_policy_test: tests/unit/sched_policy_test.c $(B)/tests/unit/sched_rr_policy.o \
+		$(B)/tests/unit/sched_prio_policy.o tests/unit/check.h | setup
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -Imodules -o $@ $(SCHED_POLICY_TEST_SRCS)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -Imodules -o $@ $(filter-out %.h,$^)
 
 # The targets below use the lists above: keep every list addition above here.
 TEST_DEPS = $(UNIT_TESTS) $(FUZZ_TARGETS) $(B)/theseus.elf $(B)/theseus.iso $(HOST_TOOLS) \

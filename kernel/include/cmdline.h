@@ -14,7 +14,8 @@
  *   spill=warn|reject                 module state-spill policy (default warn)
  *   ip=A.B.C.D/P gw=A.B.C.D nic=e1000|virtio    network (DHCP without ip=)
  *   key=<64 hex digits> port=N        swap endpoint (default port 7700)
- *   sched=rr|prio                     scheduler policy module (default rr)
+ *   sched=rr|prio                     which boot module sched_<name> is loaded as module
+ *                                     "sched" (default rr; the others stay swap sources)
  *   tasks=show                        print the task list at boot
  *   swap=MOD:SRC[,MOD:SRC]            after boot, live-swap MOD with boot module SRC
  */

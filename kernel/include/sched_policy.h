@@ -7,13 +7,18 @@
  * policy keeps NO state of its own: the run queue (struct sched_rq) and the
  * per-task fields (struct sched_entity, embedded in each task) are owned by
  * the core and passed in on every call.  So a policy module is stateless and
- * can be replaced while tasks run: the core drains the old policy's queue
- * with its pick_next() (in the order it would have run them) and enqueues
- * every task into the new policy (sched_policy_select() in task.h).
+ * can be replaced while tasks run: the core takes every queued task out of
+ * the run queue (highest queue first, in queue order) without calling the
+ * old policy, and enqueues it into the new one.
  *
- * A policy module exports one constant table named sched_<name>_ops (distinct
- * names, because the module namespace is flat); `sched=<name>` on the kernel
- * command line selects it.  Every op is called with interrupts disabled, from
+ * Every policy is a version of one module, "sched", exporting one constant
+ * table named sched_policy_ops: TH_MODULE("sched", "<name>-1.0", ...).  Its
+ * boot module is modules/sched_<name>/ -> build/modules/sched_<name>.o;
+ * `sched=<name>` on the command line picks which boot module is loaded (the
+ * others stay as swap sources), and changing policy while tasks run is a live
+ * swap of module "sched" (swap=sched:sched_prio, or `theseusctl swap sched
+ * build/modules/sched_prio.o`), which the core follows through the swap
+ * engine's commit hook.  Every op is called with interrupts disabled, from
  * the timer interrupt or from the core; ops must not block, allocate, log
  * or call back into the core.  They never stay on a task's stack (a task is
  * never switched out inside a policy op), so a policy can be retired freely.

@@ -114,6 +114,14 @@ struct swap_symref {
 };
 int swap_symref_get(struct swap_symref *r, uintptr_t *addr) TH_MUST_CHECK;
 
+/* Called with interrupts off right after a swap has committed, and again if
+ * it is reverted, when the namespace is in its final state: a subsystem that
+ * caches addresses of module symbols (the scheduler caches its policy's ops
+ * table) re-resolves them here.  It may look symbols up; it must not block or
+ * change the loader's state. */
+typedef void (*swap_commit_hook_fn)(void);
+void swap_set_commit_hook(swap_commit_hook_fn fn);
+
 /* Where tasks are (the safe-retirement check): in the kernel, every address
  * task_foreach_return_address() reports (each task's RIP and the return
  * addresses on its stack), or before the scheduler runs the current stack's

@@ -128,10 +128,11 @@ int task_foreach(int (*fn)(void *ctx, const struct task *t), void *ctx);
 int task_foreach_return_address(int (*fn)(void *ctx, const struct task *t, uintptr_t addr),
 				void *ctx);
 
-/* Scheduler policy: sched_<name>_ops looked up in the module namespace,
- * running tasks moved into its queue (the old policy's queue order kept).
- * TH_ENOENT (no such module loaded), TH_EINVAL (bad table).  "fifo" is the
- * core's built-in fallback. */
+/* Use policy `name`: the loaded module "sched" if its table (sched_policy_ops)
+ * is that policy, or "fifo", the core's built-in fallback; every ready task
+ * moves into its queue.  TH_ENOENT names the module to load or swap in.  Also
+ * installs the swap-engine commit hook through which the core follows later
+ * live swaps of module "sched". */
 int sched_policy_select(const char *name, struct th_errbuf *eb) TH_MUST_CHECK;
 const char *sched_policy_name(void);
 

@@ -10,6 +10,13 @@
 
 static uint64_t generation = 1;
 
+static swap_commit_hook_fn commit_hook;
+
+void swap_set_commit_hook(swap_commit_hook_fn fn)
+{
+	commit_hook = fn;
+}
+
 uint64_t swap_generation(void)
 {
 	return generation;
@@ -255,6 +262,8 @@ static int do_swap(struct txn *x, const struct swap_request *items, size_t n,
 			generation++;
 			x->h.sites = 0;
 		}
+		if (commit_hook)
+			commit_hook(); /* the namespace changed (or changed back) */
 	}
 	swap_plat_irq_restore(flags);
 	stage_done(x, SWAP_STAGE_TRANSFER);

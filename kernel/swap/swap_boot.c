@@ -48,6 +48,14 @@ bool swap_boot_is_source(const struct boot_info *boot, const char *name)
 {
 	char v[SWAP_ARG_MAX];
 
+	/* Scheduler policies are versions of one module, "sched": only the one
+	 * sched= names (default rr) is loaded; the others wait as swap sources. */
+	if (!strncmp(name, "sched_", 6)) {
+		char want[16] = "rr";
+		if (cmdline_get(boot->cmdline, "sched", want, sizeof want))
+			snprintf(want, sizeof want, "rr");
+		return strcmp(name + 6, want) != 0;
+	}
 	if (!cmdline_get(boot->cmdline, "swap", v, sizeof v) && list_has(v, name, true))
 		return true;
 	return !cmdline_get(boot->cmdline, "swapsrc", v, sizeof v) && list_has(v, name, false);

@@ -1,13 +1,14 @@
 /*
- * policy.c - choosing the scheduler policy (see sched_policy.h): look up
- * sched_<name>_ops in the module namespace, check it, and move the ready
- * tasks into its queue; and "fifo", the core's built-in fallback used when
- * the requested policy module is not loaded.
+ * policy.c - the scheduler's policy (see sched_policy.h): the table
+ * sched_policy_ops of module "sched", checked; following live swaps of that
+ * module (moving the ready tasks into the new policy's queue); and "fifo",
+ * the core's built-in fallback when no policy module is loaded.
  */
 #include "cpu.h"
 #include "klibc.h"
 #include "loader.h"
 #include "log.h"
+#include "swap.h"
 #include "task_impl.h"
 
 /* ---- the built-in fallback: one FIFO, slices of SCHED_SLICE_TICKS ---- */
@@ -35,70 +36,59 @@ const struct sched_policy_ops sched_fifo_ops = {
 	.tick = fifo_tick,
 };
 
-/* ---- selection and takeover ---- */
-static int find_ops(const char *name, const struct sched_policy_ops **out, struct th_errbuf *eb)
+/* ---- selection and takeover ----
+ * A policy module is module "sched" (modules/sched_rr/, modules/sched_prio/:
+ * versions of one module) exporting sched_policy_ops.  Only one is loaded;
+ * changing policy while tasks run is a live swap of module "sched", which the
+ * core follows through the swap engine's commit hook. */
+#define POLICY_SYMBOL "sched_policy_ops"
+
+/* The loaded policy module's table, validated; NULL (eb says why) if none. */
+static const struct sched_policy_ops *module_ops(struct th_errbuf *eb)
 {
-	if (!strcmp(name, "fifo")) {
-		*out = &sched_fifo_ops;
-		return TH_OK;
-	}
-	size_t n = strnlen(name, 16);
-	if (n == 0 || n >= 16)
-		return th_errf(eb, TH_EINVAL, "sched: policy name must be 1..15 characters");
-	for (size_t i = 0; i < n; i++) {
-		char ch = name[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'))
-			return th_errf(eb, TH_EINVAL, "sched: bad policy name '%s' (want [a-z0-9_])",
-				       name);
-	}
-	char sym[48];
 	uintptr_t addr;
-	snprintf(sym, sizeof sym, "sched_%s_ops", name);
-	if (loader_lookup_symbol(sym, &addr, NULL))
-		return th_errf(eb, TH_ENOENT,
-			       "sched: policy '%s' not loaded (no symbol %s: boot module sched_%s missing?)",
-			       name, sym, name);
+	if (loader_lookup_symbol(POLICY_SYMBOL, &addr, NULL)) {
+		th_errf(eb, TH_ENOENT, "sched: no policy module loaded (no symbol %s)", POLICY_SYMBOL);
+		return NULL;
+	}
 	const struct sched_policy_ops *ops = (const void *)addr;
-	if (ops->abi != SCHED_POLICY_ABI || !ops->enqueue || !ops->dequeue || !ops->pick_next ||
-	    !ops->tick)
-		return th_errf(eb, TH_EINVAL, "sched: %s is not a valid policy table (abi %u, want %u)",
-			       sym, ops->abi, SCHED_POLICY_ABI);
-	*out = ops;
-	return TH_OK;
+	if (ops->abi != SCHED_POLICY_ABI || !ops->name || !ops->enqueue || !ops->dequeue ||
+	    !ops->pick_next || !ops->tick) {
+		th_errf(eb, TH_EINVAL, "sched: %s is not a valid policy table (abi %u, want %u)",
+			POLICY_SYMBOL, ops->abi, SCHED_POLICY_ABI);
+		return NULL;
+	}
+	return ops;
 }
 
-int sched_policy_select(const char *name, struct th_errbuf *eb)
+/* Make ops the policy: every queued task moves into it, highest queue first
+ * and in queue order (the order any policy would run them).  The old
+ * policy's code is not called, so its module may already be replaced. */
+static void take_over(const struct sched_policy_ops *ops)
 {
 	struct sched_cpu *c = &sched_cpu;
-	const struct sched_policy_ops *ops = NULL;
-	if (!name)
-		return th_errf(eb, TH_EINVAL, "sched: no policy name");
-	int err = find_ops(name, &ops, eb);
-	if (err)
-		return err;
-	if (!ops)
-		return th_errf(eb, TH_EINVAL, "sched: no policy table");
-
 	uint64_t fl = irq_save();
-	/* Drain the old queue in the order the old policy would run it. */
 	struct sched_node moved;
 	sched_list_init(&moved);
 	size_t n = 0, lost = 0;
-	for (struct sched_entity *e; c->policy && n <= TASK_MAX && (e = c->policy->pick_next(&c->rq));
-	     n++) {
-		e->queued = 0;
-		sched_list_add_tail(&moved, &e->node);
+	for (int q = SCHED_QUEUES - 1; q >= 0; q--) {
+		while (!sched_list_empty(&c->rq.queues[q])) {
+			struct sched_entity *e = SCHED_ENTITY_OF(c->rq.queues[q].next);
+			sched_list_del(&e->node);
+			sched_list_add_tail(&moved, &e->node);
+			n++;
+		}
 	}
 	sched_rq_init(&c->rq);
 	c->policy = ops;
-	snprintf(c->policy_name, sizeof c->policy_name, "%s", name);
+	snprintf(c->policy_name, sizeof c->policy_name, "%s", ops->name);
 	while (!sched_list_empty(&moved)) {
 		struct sched_entity *e = SCHED_ENTITY_OF(moved.next);
 		sched_list_del(&e->node);
 		e->queued = 0;
 		ops->enqueue(&c->rq, e);
 	}
-	/* Any ready task the old policy failed to hand back is queued too. */
+	/* Any ready task that was not queued (a policy that dropped one) too. */
 	for (struct task *t = c->all; t; t = t->all_next) {
 		if (t->state == TASK_READY && t != c->idle && !t->se.queued) {
 			t->se.node.next = t->se.node.prev = &t->se.node;
@@ -109,6 +99,35 @@ int sched_policy_select(const char *name, struct th_errbuf *eb)
 	irq_restore(fl);
 	if (lost)
 		log_warn("sched", "previous policy lost %zu ready tasks; re-queued them", lost);
-	log_info("sched", "policy %s (%s): %zu ready tasks moved", name, ops->name, n + lost);
+	log_info("sched", "policy %s: %zu ready tasks moved", ops->name, n + lost);
+}
+
+/* Swap-engine commit hook: a swap may have replaced module "sched". */
+static void follow_swaps(void)
+{
+	const struct sched_policy_ops *ops = module_ops(NULL);
+	if (ops && ops != sched_cpu.policy)
+		take_over(ops);
+}
+
+int sched_policy_select(const char *name, struct th_errbuf *eb)
+{
+	if (!name)
+		return th_errf(eb, TH_EINVAL, "sched: no policy name");
+	const struct sched_policy_ops *ops = &sched_fifo_ops;
+	if (strcmp(name, "fifo")) {
+		ops = module_ops(NULL);
+		if (!ops)
+			return th_errf(eb, TH_ENOENT,
+				       "sched: policy '%s' not loaded (no valid module sched: boot "
+				       "module sched_%s missing?)", name, name);
+		if (strcmp(ops->name, name))
+			return th_errf(eb, TH_ENOENT,
+				       "sched: policy '%s' is not loaded (module sched runs '%s'; "
+				       "swap it: theseusctl swap sched build/modules/sched_%s.o)",
+				       name, ops->name, name);
+	}
+	swap_set_commit_hook(follow_swaps);
+	take_over(ops);
 	return TH_OK;
 }

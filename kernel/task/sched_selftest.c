@@ -22,6 +22,7 @@
 #include "ktime.h"
 #include "log.h"
 #include "shutdown.h"
+#include "swap.h"
 #include "task.h"
 #include "vmm.h"
 
@@ -245,6 +246,8 @@ static void test_fair(void)
 
 /* ---- sched_prio -------------------------------------------------------- */
 static volatile int finish_rank;
+static struct task *burners[3];
+static uint64_t others_ns_at_first_finish; /* CPU the others had used by then */
 struct work {
 	unsigned prio;
 	int rank;
@@ -255,6 +258,18 @@ static int burner(void *arg)
 	while (my_cpu_ns() < 80000000ull) /* 80 ms of CPU */
 		;
 	w->rank = __atomic_fetch_add(&finish_rank, 1, __ATOMIC_SEQ_CST);
+	if (w->rank == 0) {
+		/* Under rr the others have been running in turn all along; under
+		 * prio they have waited.  Independent of TCG timing jitter. */
+		uint64_t sum = 0;
+		for (int i = 0; i < 3; i++) {
+			struct task_info ti;
+			if (burners[i] && burners[i] != task_current() &&
+			    !task_get_info(burners[i], &ti))
+				sum += ti.cpu_ns;
+		}
+		others_ns_at_first_finish = sum;
+	}
 	return 0;
 }
 
@@ -263,11 +278,14 @@ static void test_prio(void)
 	struct work w[3] = { { 5, -1 }, { 10, -1 }, { 20, -1 } };
 	struct task *t[3];
 	for (int i = 0; i < 3; i++)
-		t[i] = spawn("burn", burner, &w[i], w[i].prio);
+		burners[i] = t[i] = spawn("burn", burner, &w[i], w[i].prio);
 	for (int i = 0; i < 3; i++)
 		(void)join(t[i]);
 	kprintf("selftest sched_prio: policy %s, finish rank of prio 5: %d, 10: %d, 20: %d\n",
 		sched_policy_name(), w[0].rank, w[1].rank, w[2].rank);
+	kprintf("selftest sched_prio: policy %s, the others had used %llu ms of CPU when the "
+		"first finished\n", sched_policy_name(),
+		(unsigned long long)(others_ns_at_first_finish / 1000000));
 	EXPECT(w[2].rank == 0 && w[1].rank == 1 && w[0].rank == 2,
 	       "want prio 20 first, then 10, then 5");
 }
@@ -377,9 +395,32 @@ static void snapshot(const struct spin *s, uint64_t *out)
 		out[i] = s[i].loops;
 }
 
-static void test_switch(void)
+/* Live-swap module "sched" to the version in boot module `src` (a swap
+ * source: sched_rr or sched_prio), expecting version `from` to run now. */
+extern const struct boot_info *swap_boot_info; /* swap_boot.c */
+static int swap_policy(const char *src, const char *from)
 {
 	struct th_errbuf eb = { "" };
+	struct swap_result res;
+	void *obj = NULL;
+	size_t len = 0;
+	int err = swap_boot_info ? swap_boot_object(swap_boot_info, src, &obj, &len) : TH_ENOENT;
+	if (err) {
+		EXPECT(false, "no boot module %s to swap in (%s)", src, th_err_name(err));
+		return err;
+	}
+	struct swap_request req = { "sched", obj, len, from, NULL };
+	err = swap_modules(&req, 1, &res, &eb);
+	kfree(obj);
+	EXPECT(err == TH_OK, "swap sched %s -> %s: %s", from, src, eb.msg);
+	if (!err)
+		kprintf("selftest sched_switch: live swap sched %s -> %s in %llu us\n", from,
+			sched_policy_name(), (unsigned long long)(res.total_ns / 1000));
+	return err;
+}
+
+static void test_switch(void)
+{
 	volatile bool stop = false;
 	struct spin s[4];
 	struct task *t[4];
@@ -394,8 +435,12 @@ static void test_switch(void)
 	for (int i = 0; i < 4; i++)
 		EXPECT(a[i] > 0, "spinner %d did not run under %s", i, sched_policy_name());
 	print_tasks();
-	int err = sched_policy_select("prio", &eb);
-	EXPECT(err == TH_OK, "select prio: %s", eb.msg);
+	size_t tasks0 = task_count();
+	/* Theseus's first live-evolution case study: rr -> prio while tasks run. */
+	if (swap_policy("sched_prio", "rr-1.0"))
+		return;
+	EXPECT(!strcmp(sched_policy_name(), "prio"), "policy after the swap is %s", sched_policy_name());
+	EXPECT(task_count() == tasks0, "tasks lost in the swap");
 	task_sleep_ms(200);
 	snapshot(s, b);
 	kprintf("selftest sched_switch: under %s: progress %llu %llu %llu %llu\n", sched_policy_name(),
@@ -403,16 +448,16 @@ static void test_switch(void)
 		(unsigned long long)(b[2] - a[2]), (unsigned long long)(b[3] - a[3]));
 	EXPECT(b[3] > a[3], "the highest priority spinner starved");
 	EXPECT(b[0] == a[0] && b[1] == a[1] && b[2] == a[2], "lower priorities ran under prio");
-	err = sched_policy_select("rr", &eb);
-	EXPECT(err == TH_OK, "select rr: %s", eb.msg);
+	if (swap_policy("sched_rr", "prio-1.0"))
+		return;
 	task_sleep_ms(200);
 	snapshot(s, a);
 	for (int i = 0; i < 4; i++)
-		EXPECT(a[i] > b[i], "spinner %d lost after switching back to rr", i);
+		EXPECT(a[i] > b[i], "spinner %d lost after swapping back to rr", i);
 	stop = true;
 	for (int i = 0; i < 4; i++)
 		(void)join(t[i]);
-	kprintf("selftest sched_switch: rr -> prio -> rr, 4 of 4 tasks joined\n");
+	kprintf("selftest sched_switch: rr -> prio -> rr by live swap, 4 of 4 tasks joined\n");
 }
 
 /* ---- sched_stack ------------------------------------------------------- */

@@ -46,7 +46,7 @@ static bool prio_tick(struct sched_rq *rq, struct sched_entity *cur)
 	return expired && (uint32_t)q == prio_of(cur);
 }
 
-const struct sched_policy_ops sched_prio_ops = {
+const struct sched_policy_ops sched_policy_ops = {
 	.abi = SCHED_POLICY_ABI,
 	.name = "prio",
 	.enqueue = prio_enqueue,
@@ -55,4 +55,4 @@ const struct sched_policy_ops sched_prio_ops = {
 	.tick = prio_tick,
 };
 
-TH_MODULE("sched_prio", "1.0", "priority scheduler policy, 0..31 (sched=prio)");
+TH_MODULE("sched", "prio-1.0", "priority scheduler policy, 0..31 (sched=prio)");

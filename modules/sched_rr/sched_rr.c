@@ -25,7 +25,7 @@ static bool rr_tick(struct sched_rq *rq, struct sched_entity *cur)
 	return sched_slice_tick(cur) && rq->nr_queued > 0;
 }
 
-const struct sched_policy_ops sched_rr_ops = {
+const struct sched_policy_ops sched_policy_ops = {
 	.abi = SCHED_POLICY_ABI,
 	.name = "rr",
 	.enqueue = rr_enqueue,
@@ -34,4 +34,4 @@ const struct sched_policy_ops sched_rr_ops = {
 	.tick = rr_tick,
 };
 
-TH_MODULE("sched_rr", "1.0", "round-robin scheduler policy (sched=rr)");
+TH_MODULE("sched", "rr-1.0", "round-robin scheduler policy (sched=rr)");

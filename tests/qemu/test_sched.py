@@ -1,7 +1,9 @@
 """test_sched.py - kernel tasks and the scheduler whose policy is a module
 (issue 6): the boot self-tests selftest=sched_* (kernel/task/sched_selftest.c)
-with the policy modules sched_rr and sched_prio as boot modules, policy
-selection and fallback, and the task list."""
+with the policy modules sched_rr and sched_prio as boot modules (two versions
+of module "sched": sched= picks the one loaded, the other waits as a swap
+source), the live swap rr -> prio -> rr while tasks run, policy selection
+and fallback, and the task list."""
 import re
 
 from harness import EXIT_FAILURE, EXIT_FAULT, EXIT_SUCCESS, Guest, boot_ready, expect
@@ -35,17 +37,19 @@ def test_round_robin_is_fair():
 def test_priority_policy_orders_by_priority():
     g = _selftest("sched_prio", "prio")
     expect("policy prio, finish rank of prio 5: 2, 10: 1, 20: 0" in g.log, "wrong order")
+    m = re.search(r"policy prio, the others had used (\d+) ms of CPU when the first finished", g.log)
+    expect(m and int(m.group(1)) < 40, "lower priorities ran before priority 20 was done")
 
 
 def test_round_robin_ignores_priority():
-    # The same work under rr is shared in turn, so the task created last
-    # (priority 20) does not finish first: proof that the priority test
-    # measures the policy, not luck.
+    # The control experiment for the priority test: it measures the policy.
     g = Guest(cmdline="selftest=sched_prio sched=rr", modules=POLICIES).start()
     g.wait_for(r"selftest sched_prio: (PASS|FAIL)$", 60)
-    expect(re.search(r"policy rr, finish rank of prio 5: \d, 10: \d, 20: [12]$", g.log, re.M),
-           "rr ran the priority 20 task first")
-    expect(g.wait_exit(10) == EXIT_FAILURE, "the ordering check passed under rr")
+    # Under rr the three burners take turns whatever their priority: when the
+    # first one is done (80 ms of CPU) the other two have run too.  (Which one
+    # finishes first depends on TCG timing, so the ranks are not checked.)
+    m = re.search(r"policy rr, the others had used (\d+) ms of CPU when the first finished", g.log)
+    expect(m and int(m.group(1)) >= 40, "rr did not share the CPU: " + (m.group(0) if m else "no report"))
 
 
 def test_sleep_accuracy():
@@ -64,8 +68,10 @@ def test_exit_and_join_free_memory():
 
 def test_policy_switch_carries_run_queue():
     g = _selftest("sched_switch")
-    expect(re.search(r"policy prio \(prio\): [45] ready tasks moved", g.log),
+    expect(re.search(r"live swap sched rr-1\.0 -> prio", g.log), "sched was not live-swapped to prio")
+    expect(re.search(r"policy prio: [45] ready tasks moved", g.log),
            "the ready tasks did not move to prio")
+    expect(re.search(r"live swap sched prio-1\.0 -> rr", g.log), "sched was not swapped back to rr")
     expect("4 of 4 tasks joined" in g.log, "a task was lost")
 
 
@@ -94,3 +100,29 @@ def test_missing_policy_module_falls_back_to_fifo():
 
 def test_fallback_fifo_still_schedules():
     _selftest("sched_fair", "nosuch")
+
+
+def test_policy_swapped_over_the_network():
+    # The researcher's workflow: swap the running policy from a workstation.
+    import os
+    import subprocess
+    import tempfile
+    from harness import BUILD, free_port
+    key = os.path.join(tempfile.mkdtemp(), "key")
+    with open(key, "w") as f:
+        f.write("ab" * 32 + "\n")
+    port = free_port()
+    g, _ = boot_ready(cmdline="key=" + "ab" * 32 + " tasks=show", modules=POLICIES, nic="e1000",
+                      hostfwd=[("udp", port, 7700)])
+    ctl = [os.path.join(BUILD, "theseusctl"), "-H", f"127.0.0.1:{port}", "--key-file", key]
+
+    def run(*args):
+        p = subprocess.run(ctl + list(args), capture_output=True, text=True, timeout=60)
+        expect(p.returncode == 0, f"theseusctl {' '.join(args)}: exit {p.returncode}\n{p.stdout}{p.stderr}")
+        return p.stdout
+    expect(re.search(r"^sched\s+rr-1\.0\s", run("ls"), re.M), "ls does not show sched rr-1.0")
+    out = run("swap", "--expect", "rr-1.0", "sched", os.path.join(BUILD, "modules", "sched_prio.o"))
+    expect("rr-1.0 -> prio-1.0" in out, "swap output: " + out)
+    g.wait_for(r"sched: policy prio: \d+ ready tasks moved", 10)
+    expect(re.search(r"^sched\s+prio-1\.0\s", run("ls"), re.M), "ls does not show sched prio-1.0")
+    expect("policy prio" in run("tasks"), "the task list does not show policy prio")

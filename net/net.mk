@@ -36,6 +36,7 @@ $(LWIP_OBJ_DIR)/%.o: $(LWIP_DIR)/%.c net/lwipopts.h net/arch/cc.h net/arch/sys_a
 
 $(LWIP_DIR)/%.c: | setup
 	@true
+.SECONDARY: $(addprefix $(LWIP_DIR)/,$(LWIP_SRCS))
 
 # net/ sources include lwIP's headers (lwip/*.h, netif/*.h; nothing that
 # clashes with kernel headers).  The libc shim stays on lwIP's own path.

@@ -18,7 +18,7 @@ PROTO_GEN_H := $(B)/gen/theseus.pb-c.h
 PROTO_GEN_C := $(B)/gen/theseus.pb-c.c
 
 # ---- generated code ---------------------------------------------------------
-$(B)/gen/%.pb-c.c $(B)/gen/%.pb-c.h: proto/%.proto
+$(B)/gen/%.pb-c.c $(B)/gen/%.pb-c.h: proto/%.proto | setup
 	@mkdir -p $(B)/gen
 	protoc-c --c_out=$(B)/gen --proto_path=proto $<
 
@@ -65,6 +65,9 @@ $(TP_OBJ_DIR)/bearssl/%.o: $(BEARSSL_DIR)/src/%.c | setup
 
 $(PBC_DIR)/%.c $(BEARSSL_DIR)/%.c: | setup
 	@true
+# The unpacked sources are not intermediate files: make must never delete them
+# (tools/setup would fetch them again on the next build).
+.SECONDARY: $(PBC_DIR)/protobuf-c/protobuf-c.c $(addprefix $(BEARSSL_DIR)/src/,$(BEARSSL_KSRCS))
 
 -include $(ENDPOINT_KOBJS:.o=.d)
 

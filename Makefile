@@ -28,7 +28,9 @@ HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(HOST_WARN) \
 	-Ikernel/include -Istatedb -Inet -Ictl -I$(B)/gen
 HOST_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CC := clang
+# Sanitizer reports abort the fuzzer (no recovery): a finding fails the run.
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all \
 	-Ikernel/include -Istatedb -Inet -Ictl -I$(B)/gen
 
 # Lists the fragments append to.

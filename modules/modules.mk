@@ -4,7 +4,7 @@
 #   make modules                  build/modules/<name>.o for each name in MODULES
 #   make build/theseus-lint       host checker: build/theseus-lint FILE...
 #   make build/tests/unit/loader_test && build/tests/unit/loader_test
-#   make build/fuzz/loader_elf    libFuzzer target; seeds in build/fuzz/loader_elf.seeds/
+#   make build/fuzz/loader_elf    libFuzzer target; seeds in build/fuzz/loader_elf.corpus/
 #
 # Writing a module: make a folder modules/<name>/ with .c files that include
 # "theseus.h" and declare TH_MODULE("<name>", "1.0", "what it does", .init = f),
@@ -88,10 +88,12 @@ $(B)/tests/unit/swap_test: $(SWAP_TEST_SRCS) $(LOADER_HDRS) kernel/include/swap.
 		-o $@ $(SWAP_TEST_SRCS)
 
 # ---- fuzzer ----------------------------------------------------------------------
-LOADER_FUZZ_SRCS := tests/fuzz/loader/fuzz_loader_elf.c tests/unit/modmem_host.c \
+LOADER_FUZZ_SRCS := tests/fuzz/loader_elf_fuzz.c tests/unit/modmem_host.c \
 	$(LOADER_SRCS) kernel/lib/err.c kernel/lib/errbuf.c
 FUZZ_TARGETS += $(B)/fuzz/loader_elf
-$(B)/fuzz/loader_elf: $(LOADER_FUZZ_SRCS) $(LOADER_HDRS) $(LOADER_TEST_OBJS) $(MODULE_OBJS)
-	@mkdir -p $(@D) $(B)/fuzz/loader_elf.seeds
-	cp $(LOADER_TEST_OBJS) $(MODULE_OBJS) $(B)/fuzz/loader_elf.seeds/
+$(B)/fuzz/loader_elf: $(LOADER_FUZZ_SRCS) $(LOADER_HDRS) $(LOADER_TEST_OBJS) $(MODULE_OBJS) \
+		tests/fuzz/loader_regressions.py
+	@mkdir -p $(@D) $@.corpus
+	cp $(LOADER_TEST_OBJS) $(MODULE_OBJS) $@.corpus/
+	python3 tests/fuzz/loader_regressions.py $(B)/modules/hello.o $@.corpus
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(LOADER_FUZZ_SRCS)

@@ -316,6 +316,11 @@ static int parse_info(struct elf_obj *o, struct th_errbuf *eb)
 	    s->size < sizeof(struct th_module_info))
 		return BAD("%s: %s section malformed (size %llu)", o->label, TH_MODULE_SECTION,
 			   (unsigned long long)s->size);
+	/* The loader reads the record in place once loaded: it must be aligned. */
+	if (s->addralign < _Alignof(struct th_module_info))
+		return BAD("%s: %s section aligned to %llu bytes, needs %zu (declare the module "
+			   "with TH_MODULE())", o->label, TH_MODULE_SECTION,
+			   (unsigned long long)s->addralign, _Alignof(struct th_module_info));
 	memcpy(in, o->data + s->offset, sizeof *in);
 	if (in->abi != TH_MODULE_ABI)
 		return BAD("%s: module ABI %u, this kernel has %u", o->label, (unsigned)in->abi,

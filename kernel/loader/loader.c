@@ -404,11 +404,12 @@ int loader_phase2(struct elf_obj *o, struct module *m, const struct load_mode *m
 		n = s->size / sizeof *r;
 		for (j = 0; j < n && !err; j++) {
 			uint32_t si = ELF_R_SYM(r[j].info), type = ELF_R_TYPE(r[j].info);
-			uint8_t *where = m->mem + m->sec_off[s->info] + r[j].offset;
-			struct symres *sr = &res[si];
 
+			/* NONE carries no checked offset: skip it before computing an address. */
 			if (type == R_X86_64_NONE)
 				continue;
+			uint8_t *where = m->mem + m->sec_off[s->info] + r[j].offset;
+			struct symres *sr = &res[si];
 			err = resolve(o, m, res, si, elf_sec_name(o, i), mode, eb);
 			if (err)
 				break;

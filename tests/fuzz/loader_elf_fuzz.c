@@ -1,12 +1,12 @@
 /*
- * fuzz_loader_elf.c - libFuzzer target: arbitrary bytes as a module object.
+ * loader_elf_fuzz.c - libFuzzer target: arbitrary bytes as a module object.
  *
  * Each input is linted, then loaded (no init/fini: nothing of the object
  * runs) against a small fake export table, after a valid-looking module
  * "base" that exports one symbol the input may link to; a successful load is
  * unloaded.  After each input the namespace and module memory must be back
  * to where they were, or the target aborts.
- * Seeds: build/fuzz/loader_elf.seeds/ (test objects and modules, copied at
+ * Seeds: build/fuzz/loader_elf.corpus/ (test objects and modules, copied at
  * build time).
  */
 #include <stdint.h>

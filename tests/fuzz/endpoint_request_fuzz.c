@@ -1,5 +1,5 @@
 /*
- * fuzz_endpoint_request.c - libFuzzer target for the endpoint core: every
+ * endpoint_request_fuzz.c - libFuzzer target for the endpoint core: every
  * input goes through endpoint_handle() against the fixture backend.
  *
  * Input byte 0 selects the mode: even = the rest is a raw datagram (the

@@ -1,5 +1,6 @@
 /*
- * e1000.c - driver for the Intel 82540EM (8086:100e; QEMU's default NIC),
+ * e1000.c - driver for Intel's e1000 family (the 8254x table below, QEMU's
+ * default 82540EM among them, and the e1000e 82574L),
  * following lwIP's ethernetif skeleton: low_level_init (e1000_probe),
  * low_level_output (e1000_tx), low_level_input (e1000_rx_poll).
  *
@@ -81,8 +82,15 @@ struct e1k_tx_desc {
 	uint16_t special;
 } __attribute__((packed));
 
+struct e1000_model {
+	uint16_t device;
+	const char *name;
+	uint8_t eerd_done, eerd_shift;
+};
+
 struct e1k {
 	volatile uint8_t *regs;
+	const struct e1000_model *model;
 	volatile struct e1k_rx_desc *rx;
 	volatile struct e1k_tx_desc *tx;
 	uint8_t *rx_buf, *tx_buf;
@@ -184,10 +192,10 @@ static int e1000_read_mac(struct e1k *e, uint8_t mac[6])
 		return TH_OK;
 	}
 	for (uint32_t w = 0; w < 3; w++) {      /* EEPROM words 0..2 */
-		wr(e, E1K_EERD, (w << 8) | 1u);
+		wr(e, E1K_EERD, (w << e->model->eerd_shift) | 1u);
 		uint32_t v = 0;
 		int tries = 100000;
-		while (!((v = rd(e, E1K_EERD)) & (1u << 4)) && --tries)
+		while (!((v = rd(e, E1K_EERD)) & (1u << e->model->eerd_done)) && --tries)
 			cpu_relax();
 		if (!tries)
 			return TH_ETIMEDOUT;
@@ -218,9 +226,50 @@ static int e1000_rings_alloc(struct e1k *e)
 	return TH_OK;
 }
 
+/*
+ * The devices this driver runs: the 8254x family and the 82574L of the
+ * e1000e family, all driven through the legacy descriptor interface that
+ * every member keeps.  eerd_done/eerd_shift: the EEPROM read register's
+ * layout (8254x: done bit 4, address at bit 8; 82541 and later, e1000e:
+ * done bit 1, address at bit 2).  I217/I218/I219 (e1000e, PCH-based) add
+ * rows here once a PHY/NVM path for them exists.
+ */
+static const struct e1000_model e1000_models[] = {
+	{ 0x100e, "82540EM", 4, 8 },   /* QEMU e1000 (default) */
+	{ 0x1015, "82540EM-LOM", 4, 8 },
+	{ 0x1016, "82540EP-LOM", 4, 8 },
+	{ 0x1017, "82540EP", 4, 8 },
+	{ 0x101e, "82540EP-LP", 4, 8 },
+	{ 0x1004, "82543GC", 4, 8 },
+	{ 0x1008, "82544EI", 4, 8 },
+	{ 0x100c, "82544GC", 4, 8 },   /* QEMU e1000-82544gc */
+	{ 0x100d, "82544GC-LOM", 4, 8 },
+	{ 0x100f, "82545EM", 4, 8 },   /* QEMU e1000-82545em */
+	{ 0x1011, "82545EM-fiber", 4, 8 },
+	{ 0x1026, "82545GM", 4, 8 },
+	{ 0x1010, "82546EB", 4, 8 },
+	{ 0x1079, "82546GB", 4, 8 },
+	{ 0x1013, "82541EI", 1, 2 },
+	{ 0x1076, "82541GI", 1, 2 },
+	{ 0x107c, "82541PI", 1, 2 },
+	{ 0x1019, "82547EI", 1, 2 },
+	{ 0x10d3, "82574L", 1, 2 },    /* QEMU e1000e */
+};
+
+static const struct e1000_model *e1000_model_of(const struct pci_dev *d)
+{
+	if (d->vendor != 0x8086)
+		return NULL;
+	for (size_t i = 0; i < sizeof e1000_models / sizeof e1000_models[0]; i++)
+		if (e1000_models[i].device == d->device)
+			return &e1000_models[i];
+	return NULL;
+}
+
 int e1000_probe(const struct pci_dev *d, struct nic *n)
 {
-	if (d->vendor != 0x8086 || d->device != 0x100e)
+	const struct e1000_model *model = e1000_model_of(d);
+	if (!model)
 		return TH_ENODEV;
 	const struct pci_bar *bar = &d->bar[0];
 	if (bar->is_io || !bar->addr || bar->size < 0x6000) {
@@ -236,6 +285,7 @@ int e1000_probe(const struct pci_dev *d, struct nic *n)
 	if (err)
 		goto fail;
 	e->regs = (volatile uint8_t *)regs;
+	e->model = model;
 	e->nic = n;
 	pci_enable(d);
 
@@ -281,9 +331,10 @@ int e1000_probe(const struct pci_dev *d, struct nic *n)
 	} else {
 		log_warn("e1000", "no interrupt line; polling only");
 	}
-	log_info("e1000", "%02x:%02x.%x irq %u mac %02x:%02x:%02x:%02x:%02x:%02x link %s",
-		 d->bus, d->dev, d->fn, d->irq_line, n->mac[0], n->mac[1], n->mac[2],
-		 n->mac[3], n->mac[4], n->mac[5], e1000_link_up(n) ? "up" : "down");
+	log_info("e1000", "%s (8086:%04x) at %02x:%02x.%x irq %u mac "
+		 "%02x:%02x:%02x:%02x:%02x:%02x link %s",
+		 model->name, d->device, d->bus, d->dev, d->fn, d->irq_line, n->mac[0], n->mac[1],
+		 n->mac[2], n->mac[3], n->mac[4], n->mac[5], e1000_link_up(n) ? "up" : "down");
 	return TH_OK;
 fail:
 	log_error("e1000", "init failed: %s", th_err_name(err));

@@ -58,6 +58,24 @@ static int nic_find(enum net_nic_pref pref)
 	return TH_ENODEV;
 }
 
+/* Names every network controller on the bus by PCI id, so a user can tell
+ * which driver is missing. */
+static void nic_report_unsupported(void)
+{
+	unsigned found = 0;
+	for (size_t i = 0; i < pci_count(); i++) {
+		const struct pci_dev *d = pci_get(i);
+		if (!d || d->class_code != 0x02)   /* PCI class 02: network controller */
+			continue;
+		found++;
+		log_warn("net", "network controller %04x:%04x (subsystem %04x:%04x) at "
+			 "%02x:%02x.%x: no driver for it", d->vendor, d->device, d->subsys_vendor,
+			 d->subsys_id, d->bus, d->dev, d->fn);
+	}
+	log_warn("net", "no supported NIC (%u network controller(s) found; supported: Intel "
+		 "e1000 8254x and 82574L, virtio-net 1af4:1000): network off", found);
+}
+
 static void netif_status_changed(struct netif *nif)
 {
 	char ip[16], mask[16], gw[16];
@@ -107,7 +125,7 @@ int net_init(const struct net_config *cfg)
 		return TH_EINVAL;
 	int err = nic_find(cfg->nic);
 	if (err) {
-		log_warn("net", "no supported NIC (e1000 8086:100e, virtio-net 1af4:1000): network off");
+		nic_report_unsupported();
 		return err;
 	}
 	lwip_init();

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""test_nics.py - the NIC models lab PCs have, as QEMU emulates them: the
+e1000 driver's 8254x family (82540EM is QEMU's default and tested in
+test_net.py; here the 82544GC and 82545EM) and the e1000e 82574L each boot to
+ready with a DHCP lease from slirp, answer echo on port 7, and answer
+theseusctl on the swap endpoint, which then takes a live swap of hello.  A
+NIC without a driver (rtl8139) boots with the network off and a message that
+names its PCI id.
+"""
+import os
+import re
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import endpoint_util as eu  # noqa: E402
+import harness  # noqa: E402
+import net_util  # noqa: E402
+from harness import expect  # noqa: E402
+
+KEY_HEX = "5a" * 32
+
+
+def _nic_serves(model, name, device_id):
+    echo_port, ep_port = harness.free_port(), harness.free_port()
+    g = harness.Guest(cmdline="key=%s exit=never" % KEY_HEX, modules=["logfmt", "hello"], nic=model,
+                      hostfwd=[("udp", echo_port, 7), ("udp", ep_port, 7700)],
+                      label="nic(%s)" % model).start()
+    g.wait_for(r"e1000: %s \(8086:%s\)" % (name, device_id), 30)
+    m = g.wait_for(net_util.ADDR_RE, 30)
+    expect(m.group(1) == "10.0.2.15" and m.group(2) == "dhcp",
+           "%s: expected a DHCP lease of 10.0.2.15, got %s (%s)" % (model, m.group(1), m.group(2)))
+    c = net_util.EchoClient(echo_port)
+    try:
+        expect(c.wait_ready(20), "%s: no echo on port 7" % model)
+        attempts, rtt = c.echo(b"nic-%s" % model.encode(), retries=5)
+        expect(rtt is not None, "%s: echo lost %d times" % (model, attempts))
+    finally:
+        c.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        key_file = os.path.join(tmp, "key")
+        with open(key_file, "w") as f:
+            f.write(KEY_HEX + "\n")
+        eu.ctl(ep_port, "ping", key_file=key_file, timeout_ms=1000, retries=10, check_rc=0)
+        eu.ctl(ep_port, "swap", "--expect", "1.0", "hello", harness.module_path("hello_v2"),
+               key_file=key_file, check_rc=0)
+        p = eu.ctl(ep_port, "ls", key_file=key_file, check_rc=0)
+        expect(re.search(r"^hello +2\.0 ", p.stdout, re.M), "%s: ls after swap: %r" % (model, p.stdout))
+    expect(not re.search(net_util.FATAL_RE, g.log), "%s: fatal message in the log" % model)
+
+
+def test_nic_e1000_82544gc():
+    _nic_serves("e1000-82544gc", "82544GC", "100c")
+
+
+def test_nic_e1000_82545em():
+    _nic_serves("e1000-82545em", "82545EM", "100f")
+
+
+def test_nic_e1000e_82574l():
+    _nic_serves("e1000e", "82574L", "10d3")
+
+
+def test_nic_unsupported_is_named():
+    g = harness.Guest(cmdline="exit=ready", nic="rtl8139", label="nic(rtl8139)").start()
+    g.wait_for(r"network controller 10ec:8139 .*no driver for it", 30)
+    g.wait_for(r"no supported NIC \(1 network controller\(s\) found", 30)
+    g.wait_for(r"theseus: ready: ip none", 30)

@@ -10,6 +10,7 @@ KERNEL_SRCS += \
 	net/ethernetif.c \
 	net/e1000.c \
 	net/virtio_net.c \
+	net/rtl8139.c \
 	net/net_config.c \
 	net/net_core.c \
 	net/net_udp.c \

@@ -30,8 +30,13 @@ static int nic_probe_one(const struct pci_dev *d, enum net_nic_pref want)
 		if (err != TH_ENODEV)
 			return err;
 	}
-	if (want != NET_NIC_E1000)
-		return virtio_net_probe(d, &the_nic);
+	if (want != NET_NIC_E1000) {
+		int err = virtio_net_probe(d, &the_nic);
+		if (err != TH_ENODEV)
+			return err;
+	}
+	if (want == NET_NIC_ANY)
+		return rtl8139_probe(d, &the_nic);
 	return TH_ENODEV;
 }
 
@@ -73,7 +78,8 @@ static void nic_report_unsupported(void)
 			 d->subsys_id, d->bus, d->dev, d->fn);
 	}
 	log_warn("net", "no supported NIC (%u network controller(s) found; supported: Intel "
-		 "e1000 8254x and 82574L, virtio-net 1af4:1000): network off", found);
+		 "e1000 8254x and 82574L, virtio-net 1af4:1000, rtl8139 10ec:8139): network off",
+		 found);
 }
 
 static void netif_status_changed(struct netif *nif)

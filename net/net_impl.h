@@ -2,7 +2,7 @@
  * net_impl.h - private interface inside net/: the NIC driver contract, the
  * lwIP netif glue, and the err_t conversion.  Not for use outside net/.
  *
- * A driver (e1000.c, virtio_net.c) fills a struct nic in its probe function;
+ * A driver (e1000.c, virtio_net.c, rtl8139.c) fills a struct nic in its probe function;
  * ethernetif.c turns it into an lwIP netif; net_core.c drives it from the
  * main loop.  Interrupt handlers only acknowledge the device and set
  * nic->irq_pending; rings are drained by nic_ops.rx_poll from net_poll().
@@ -51,6 +51,7 @@ struct nic {
  * TH_ENODEV if d is not this driver's device. */
 int e1000_probe(const struct pci_dev *d, struct nic *n) TH_MUST_CHECK;
 int virtio_net_probe(const struct pci_dev *d, struct nic *n) TH_MUST_CHECK;
+int rtl8139_probe(const struct pci_dev *d, struct nic *n) TH_MUST_CHECK;
 
 /* lwIP netif init callback (netif->state is the struct nic). */
 err_t ethernetif_init(struct netif *netif);

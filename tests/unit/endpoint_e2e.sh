@@ -70,6 +70,11 @@ expect_out() {  # expect_out NAME REGEX: the last command's stdout matches
 	else echo "FAIL $1: output lacks /$2/"; sed 's/^/  /' "$T/last.out"; fail=$((fail + 1)); fi
 }
 
+expect_err() {  # expect_err NAME REGEX: the last command's stderr matches
+	if grep -Eq "$2" "$T/last.err"; then echo "PASS $1"; pass=$((pass + 1))
+	else echo "FAIL $1: stderr lacks /$2/"; sed 's/^/  /' "$T/last.err"; fail=$((fail + 1)); fi
+}
+
 "$CTL" -q keygen "$T/key"
 "$CTL" -q keygen "$T/wrong"
 { printf 'VERSION=1.1\n'; head -c 150000 /dev/urandom; } > "$T/hello_v11"
@@ -87,6 +92,9 @@ expect_out ls_shows_new_version '^hello +1\.1 '
 check swap_retried 0 "${C[@]}" swap --expect 1.0 hello "$T/hello_v11"
 expect_out swap_retried_already 'already running'
 check swap_stale_cas 1 "${C[@]}" swap --expect 0.9 hello "$T/kv_v20"
+expect_err swap_stale_cas_conflict 'swap: ECONFLICT: swap: hello runs version "1\.1", not the expected "0\.9"'
+check ls_after_stale_cas 0 "${C[@]}" ls
+expect_out stale_cas_changed_nothing '^hello +1\.1 '
 check push 0 "${C[@]}" push "$T/kv_v20"
 check wrong_key 4 "$CTL" -H "127.0.0.1:$PORT" --key-file "$T/wrong" --timeout 300 ping
 check wrong_key_push 4 "$CTL" -H "127.0.0.1:$PORT" --key-file "$T/wrong" --timeout 300 push "$T/kv_v20"

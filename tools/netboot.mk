@@ -42,3 +42,14 @@ netboot-grub: $(B)/theseus.elf $(NETBOOT_MODULE_OBJS) tools/mknetboot | setup
 	tools/mknetboot --grub $(NETBOOT_ARGS) $(NETBOOT_GRUB_DIR) $(B)/theseus.elf \
 		'$(NETBOOT_CMDLINE)' $(NETBOOT_MODULE_OBJS)
 	@echo "netboot-grub: serve $(NETBOOT_GRUB_DIR)/ by TFTP and let iPXE run boot.ipxe"
+
+# ---- the netboot QEMU tests' directories, made before any test runs ----------
+# tests/qemu/test_netboot.py --prepare runs `make netboot` / `make netboot-grub`
+# for each variant the tests boot (and the bad parameters they expect to be
+# refused) into $(NETBOOT_TEST_DIR), so no test runs make in the shared tree
+# while other tests run in parallel.
+NETBOOT_TEST_DIR := $(B)/tests/netboot
+TEST_EXTRA_DEPS += $(NETBOOT_TEST_DIR)/.done
+$(NETBOOT_TEST_DIR)/.done: tests/qemu/test_netboot.py tools/mknetboot tools/netboot.mk \
+		modules/modules.mk $(B)/theseus.elf $(foreach m,$(MODULES),$(B)/modules/$(m).o) | setup
+	python3 tests/qemu/test_netboot.py --prepare $(NETBOOT_TEST_DIR)

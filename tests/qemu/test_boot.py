@@ -58,10 +58,12 @@ def test_execute_data_faults():
 
 
 def test_stack_overflow_hits_guard_page():
+    # Each wait is for the report's next line, from the fault on, with a deadline.
     g = Guest(cmdline="selftest=stack").start()
-    g.wait_for(r"\*\*\* FAULT: double fault", 30)
-    g.wait_for(r"stack overflow", 5)
-    expect(g.wait_exit(10) == EXIT_FAULT, f"exit status {g.exit_code}")
+    f = g.wait_for(r"\*\*\* FAULT: double fault \(vector 8, error 0\)$", 30)
+    g.wait_for(r"^  kernel stack overflow: hit the guard page of the boot stack$", 10, start=f.end())
+    g.wait_for(r"backtrace:\n\s+#0 +[0-9a-f]{16} +recurse\+0x", 10, start=f.end())
+    expect(g.wait_exit(10) == EXIT_FAULT, f"exit status {g.exit_code}, want {EXIT_FAULT}")
 
 
 def test_heap_misuse_is_caught():

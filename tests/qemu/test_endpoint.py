@@ -7,11 +7,15 @@ networking, a host forward 127.0.0.1:<free port> -> UDP 7700, loopback only.
 
   push_swap    ping, ls with versions; `theseusctl swap hello hello_v2.o`
                changes the version and behaviour while the statedb counters
-               survive (serial log: hello_v2's transfer hook reports start #2
-               and the greetings so far; where the kernel serves invoke, the
-               greeting itself changes and its call counter continues);
+               survive (invoke of hello_greet_invoke answers v1's greeting,
+               then v2's with the call counter continuing; hello_v2's
+               transfer hook reports start #2 and the greetings so far);
                a retried swap reports "already" and swaps nothing; a stale
-               compare-and-swap is refused (ECONFLICT)
+               compare-and-swap is refused with ECONFLICT naming the running
+               and the expected version
+  compare_and_swap  with hello 1.0 running, `swap --expect 9.0` and
+               `--expect 0.5` are refused (ECONFLICT, exit 1) and hello keeps
+               running 1.0; `--expect 1.0` then swaps to 2.0
   auth         a wrong key, a missing MAC, a wrong MAC and replayed captured
                datagrams (ping, and a swap that would take effect) all get
                EAUTH and change nothing; the kernel counts them
@@ -86,12 +90,21 @@ def _boot_versions_ok(s):
 
 
 def _greet(raw):
-    """hello's greeting through InvokeRequest, or None if the kernel has no invoke."""
+    """hello's greeting through InvokeRequest (the kernel serves invoke: any
+    error, ENOTSUP included, fails the test)."""
     r = raw.call(eu.req_invoke("hello", "hello_greet_invoke"))
-    if r.status == eu.ENOTSUP:
-        return None
-    expect(r.status == 0 and 20 in r.payload, "invoke hello_greet_invoke: %r" % r)
+    expect(r.status == 0 and 20 in r.payload, "invoke hello hello_greet_invoke: %r" % r)
     return eu.one(r.payload[20], 2, b"").decode()
+
+
+def _conflict(p, running, expected):
+    """theseusctl refused a stale compare-and-swap: exit 1 (the kernel's error),
+    ECONFLICT naming the running and the expected version."""
+    msg = "swap: ECONFLICT: hello: runs version %s, request expects %s" % (running, expected)
+    expect(p.returncode == 1, "stale swap (expects %s, runs %s): exit %d, want 1\nstdout: %s\nstderr: %s"
+           % (expected, running, p.returncode, p.stdout, p.stderr))
+    expect(msg in p.stderr, "stale swap: stderr lacks %r: %r" % (msg, p.stderr))
+    expect(not re.search(r"^hello: .* -> ", p.stdout, re.M), "stale swap reported a swap: %r" % p.stdout)
 
 
 def test_endpoint_push_swap():
@@ -99,21 +112,24 @@ def test_endpoint_push_swap():
     s.guest.wait_for(r"control: swap endpoint on UDP port 7700 \(authenticated\)", 5)
     s.warm_up()
     before = _boot_versions_ok(s)
-    s.guest.wait_for(r"hello 1\.0 ready: start #1, 0 greetings so far", 1)
+    # Logged by hello's init before the ready line: already in the log.
+    expect("hello 1.0 ready: start #1, 0 greetings so far" in s.guest.log, "hello 1.0 did not start")
 
     raw = eu.RawClient(s.port, key=s.key)
-    greets = _greet(raw) is not None
-    if greets:   # the kernel serves invoke: hello's own output shows the counter
-        expect(_greet(raw) == "hello from v1 (call 2)", "second greet")
+    # hello's own output carries its statedb call counter.
+    g1, g2 = _greet(raw), _greet(raw)
+    expect((g1, g2) == ("hello from v1 (call 1)", "hello from v1 (call 2)"),
+           "greetings before the swap: %r, %r" % (g1, g2))
     p = s.ctl("swap", "hello", HELLO_V2, check_rc=0)
     expect(re.search(r"^hello: 1\.0 -> 2\.0$", p.stdout, re.M), "swap output: %r" % p.stdout)
-    if greets:
-        expect(_greet(raw) == "INF [hello] HELLO from v2, call 3", "greet after the swap")
+    g3 = _greet(raw)
+    expect(g3 == "INF [hello] HELLO from v2, call 3", "greeting after the swap: %r" % g3)
     stages = re.findall(r"^\s+(\w+)\s+([0-9.]+) ms$", p.stdout, re.M)
-    expect(len(stages) >= 3, "swap reported no stage times: %r" % p.stdout)
-    # Behaviour changed, state kept: hello_v2's transfer found start #1 in statedb.
-    s.guest.wait_for(r"HELLO 2\.0 took over from 1\.0: start #2, %d greetings so far"
-                     % (2 if greets else 0), 5)
+    expect([st[0] for st in stages] == ["load", "verify", "relink", "transfer", "cleanup"],
+           "swap stage times: %r" % p.stdout)
+    # Behaviour changed, state kept: hello_v2's transfer found start #1 and
+    # the two greetings in statedb.
+    s.guest.wait_for(r"HELLO 2\.0 took over from 1\.0: start #2, 2 greetings so far", 10)
     after = s.versions()
     expect(after["hello"] == "2.0", "ls after the swap: hello %s" % after["hello"])
     expect({k: v for k, v in after.items() if k != "hello"}
@@ -127,19 +143,41 @@ def test_endpoint_push_swap():
     expect(len(re.findall(r"took over", s.guest.log)) == 1, "the retried swap swapped again")
 
     # A stale compare-and-swap is refused.
-    p = s.ctl("swap", "--expect", "1.0", "hello", HELLO_V1, check_rc=1)
-    expect(re.search(r"expect|stale|conflict|version", p.stderr, re.I), "stale CAS: %r" % p.stderr)
+    p = s.ctl("swap", "--expect", "1.0", "hello", HELLO_V1)
+    _conflict(p, "2.0", "1.0")
     expect(s.versions()["hello"] == "2.0", "a stale swap changed hello")
     expect(len(re.findall(r"took over", s.guest.log)) == 1, "a stale swap ran a transfer")
 
     # And swapping back to 1.0 with the right expectation works: state still kept.
     p = s.ctl("swap", "--expect", "2.0", "hello", HELLO_V1, check_rc=0)
     expect(re.search(r"^hello: 2\.0 -> 1\.0$", p.stdout, re.M), "swap back: %r" % p.stdout)
-    s.guest.wait_for(r"hello 1\.0 ready: start #3", 5)
+    s.guest.wait_for(r"hello 1\.0 ready: start #3, 3 greetings so far", 10)
+    g4 = _greet(raw)
+    expect(g4 == "hello from v1 (call 4)", "greeting after swapping back: %r" % g4)
     raw.close()
     s.no_fault()
-    return "stages: %s%s" % (" ".join("%s=%sms" % st for st in stages),
-                             "" if greets else " (no invoke in this kernel: log only)")
+    return "stages: %s" % " ".join("%s=%sms" % st for st in stages)
+
+
+def test_endpoint_compare_and_swap():
+    # swap --expect X is a compare-and-swap: refused unless hello runs X.
+    s = Setup(label="endpoint(compare_and_swap)")
+    s.warm_up()
+    before = _boot_versions_ok(s)
+    for stale in ("9.0", "0.5"):   # above and below the running 1.0
+        p = s.ctl("swap", "--expect", stale, "hello", HELLO_V2)
+        _conflict(p, "1.0", stale)
+        s.guest.wait_for(r"WARN  swap: #\d+ refused: hello: runs version 1\.0, request expects %s$"
+                         % re.escape(stale), 10)
+        now = s.versions()
+        expect(now == before, "after the refused --expect %s: ls %s, before %s" % (stale, now, before))
+    expect("took over" not in s.guest.log, "a refused swap ran hello_v2's transfer hook")
+    p = s.ctl("swap", "--expect", "1.0", "hello", HELLO_V2, check_rc=0)
+    expect(re.search(r"^hello: 1\.0 -> 2\.0$", p.stdout, re.M), "swap --expect 1.0: %r" % p.stdout)
+    s.guest.wait_for(r"HELLO 2\.0 took over from 1\.0: start #2", 10)
+    after = s.versions()
+    expect(after == dict(before, hello="2.0"), "ls after --expect 1.0: %s" % after)
+    s.no_fault()
 
 
 def test_endpoint_auth():

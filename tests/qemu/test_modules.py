@@ -3,6 +3,7 @@ QEMU -kernel/-initrd (multiboot1) and GRUB module2 (multiboot2); bad modules
 beside good ones are rejected by name and cause while the good ones load."""
 import os
 import re
+import subprocess
 import tempfile
 
 from harness import BUILD, EXIT_SUCCESS, boot_ready, expect, module_path
@@ -50,15 +51,51 @@ def test_bad_modules_rejected_good_ones_load():
     expect("kv: key-value service ready" in log, "good modules did not load")
 
 
+SPILL_OBJ = os.path.join(BUILD, "tests", "objs", "t_spill.o")
+# readelf -SW: [Nr] Name Type Address Off Size ES Flg Lk Inf Al
+_SECTION_RE = re.compile(r"^\s*\[\s*\d+\]\s+(\S+)\s+(\S+)\s+[0-9a-f]+\s+[0-9a-f]+\s+([0-9a-f]+)"
+                         r"\s+[0-9a-f]+\s+([A-Za-z]*)\s+\d+\s+\d+\s+\d+$", re.M)
+
+
+def _spill_sections(path):
+    """[(name, bytes)] of the object's state-spill sections, in section order,
+    from `readelf -SW`: allocated, writable, not executable, not empty, and
+    not .data.rel.ro* (sealed after relocation) - the loader's rule."""
+    p = subprocess.run(["readelf", "-SW", path], capture_output=True, text=True, check=True)
+    out = []
+    for name, _type, size, flags in _SECTION_RE.findall(p.stdout):
+        if ("A" in flags and "W" in flags and "X" not in flags and int(size, 16)
+                and not name.startswith(".data.rel.ro")):
+            out.append((name, int(size, 16)))
+    return out
+
+
+def _t_spill_sections():
+    secs = _spill_sections(SPILL_OBJ)
+    # t_spill.c holds an initialized and a zeroed int: both kinds must be there.
+    expect({n for n, _ in secs} >= {".data", ".bss"}, "t_spill.o spill sections: %s" % secs)
+    return secs
+
+
 def test_spill_policy_reject():
-    spill = os.path.join(BUILD, "tests", "objs", "t_spill.o")
-    g, m = boot_ready(cmdline="exit=ready spill=reject", modules=["checksum"], module_files=[spill])
+    secs = _t_spill_sections()
+    g, m = boot_ready(cmdline="exit=ready spill=reject", modules=["checksum"], module_files=[SPILL_OBJ])
     expect("1 of 2 boot modules loaded" in m.group(0), m.group(0))
-    expect(re.search(r"boot module 't_spill' rejected: .*(spill|\.data|\.bss)", g.log), "no spill message")
+    listed = ", ".join("%s (%d bytes)" % s for s in secs)
+    want = "boot module 't_spill' rejected: t_spill: state spill in %s; policy is reject" % listed
+    expect(want in g.log, "no rejection naming every spill section and its size: want %r" % want)
+    expect("loader: loaded t_spill" not in g.log, "t_spill loaded anyway")
+    expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
+    return listed
 
 
 def test_spill_policy_warn_is_default():
-    spill = os.path.join(BUILD, "tests", "objs", "t_spill.o")
-    g, m = boot_ready(cmdline="exit=ready", modules=["checksum"], module_files=[spill])
+    secs = _t_spill_sections()
+    g, m = boot_ready(cmdline="exit=ready", modules=["checksum"], module_files=[SPILL_OBJ])
     expect("2 of 2 boot modules loaded" in m.group(0), m.group(0))
-    expect(re.search(r"WARN .*spill", g.log), "no spill warning")
+    warned = re.findall(r"WARN  loader: t_spill: state spill: section (\S+) holds (\d+) bytes$", g.log, re.M)
+    expect([(n, int(b)) for n, b in warned] == secs,
+           "spill warnings %s, want one per section of the object: %s" % (warned, secs))
+    others = [n for n in re.findall(r"loader: (\S+): state spill", g.log) if n != "t_spill"]
+    expect(not others, "spill warnings for modules without spill: %s" % others)
+    expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")

@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """test_netboot.py - lab network boot (issue 10), run by tests/run or directly.
 
-Each test builds a netboot directory with `make netboot` (or `make
-netboot-grub`) into a scratch directory, parameters from a config file
-(NETBOOT_CONF) and a key file (NETBOOT_KEY_FILE), then QEMU boots it with
-`-boot n`: the NIC's iPXE option ROM gets DHCP from QEMU's user network,
-fetches boot.ipxe from its TFTP server and runs it.  Under TCG iPXE spends
-~2 s on its banner and ~3 s on DHCP, hence the generous timeouts.
+The netboot directories are made before any test runs, not by the tests:
+`make test` first builds build/tests/netboot/ (tools/netboot.mk), which runs
+`python3 tests/qemu/test_netboot.py --prepare DIR`: one `make netboot` (or
+`make netboot-grub`) per variant in VARIANTS, parameters from a config file
+(NETBOOT_CONF) and a key file (NETBOOT_KEY_FILE), plus the bad parameters of
+REJECTS (their exit status and messages are kept in rejects.json).  So no
+test runs make in the shared tree while other tests run.  Each test copies
+its variant into a scratch TFTP root, then QEMU boots it with `-boot n`: the
+NIC's iPXE option ROM gets DHCP from QEMU's user network, fetches boot.ipxe
+from its TFTP server and runs it.  Under TCG iPXE spends ~2 s on its banner
+and ~3 s on DHCP, hence the generous timeouts.
 
   e1000 / virtio   iPXE loads the kernel (multiboot1) and the script's modules;
                    the kernel strips the image URI iPXE puts first on the command
@@ -16,11 +21,13 @@ fetches boot.ipxe from its TFTP server and runs it.  Under TCG iPXE spends
   http             a TFTP stub script chains boot.ipxe over HTTP (a server in
                    the test); kernel and modules come over HTTP as well.
   grub             iPXE chains GRUB's core.0, which boots multiboot2.
-
-Not here yet: theseusctl pushing and swapping a module on the netbooted
-kernel (the swap endpoint is not in the kernel image at the time of writing).
+  ctl              theseusctl pushes hello 2.0 to the netbooted kernel and
+                   swaps it in live, on e1000 and virtio-net.
+  rejects          bad parameters fail `make netboot` with a message, and no
+                   directory is written.
 """
 import http.server
+import json
 import os
 import re
 import shutil
@@ -36,13 +43,37 @@ BOOT_TIMEOUT = 60    # iPXE banner + DHCP + TFTP under TCG, on a loaded machine
 TEST_KEY = "0123456789abcdef" * 4
 
 
+PREPARED = os.path.join(BUILD, "tests", "netboot")
+
+# name: (make target, config lines, key or None, output variable).  --prepare
+# makes each into PREPARED/name.
+VARIANTS = {
+    # Default modules ($(BOOT_MODULES)), key from a key file.
+    "e1000": ("netboot", ["NETBOOT_CMDLINE = exit=ready loglevel=info hz=250"], TEST_KEY, "NETBOOT_DIR"),
+    "virtio": ("netboot", ["NETBOOT_CMDLINE = exit=ready port=7701", "NETBOOT_MODULES = checksum hello"],
+               None, "NETBOOT_DIR"),
+    "http": ("netboot", ["NETBOOT_CMDLINE = exit=ready", "NETBOOT_MODULES = checksum hello"],
+             None, "NETBOOT_DIR"),
+    "grub": ("netboot-grub", ["NETBOOT_CMDLINE = exit=ready loglevel=info", "NETBOOT_MODULES = checksum kv"],
+             None, "NETBOOT_GRUB_DIR"),
+    "ctl": ("netboot", ["NETBOOT_CMDLINE = loglevel=info", "NETBOOT_MODULES = checksum kv logfmt hello"],
+            TEST_KEY, "NETBOOT_DIR"),
+}
+# Mistakes that must fail `make netboot`: (config lines, key, what the error says).
+REJECTS = [(["NETBOOT_CMDLINE = key=abc"], None, "key= must be 64 hex digits"),
+           (["NETBOOT_CMDLINE = port=70000"], None, "port= must be 1..65535"),
+           (["NETBOOT_CMDLINE = x"], "12345", "must hold 64 hex digits"),
+           (["NETBOOT_MODULES = no_such_module"], None, "no_such_module")]
+
+
 def _make(scratch, target, conf_lines, key=None, **variables):
-    """Run `make TARGET` with a config file and key file in `scratch`."""
+    """Run `make TARGET` with a config file and key file in `scratch`; returns
+    (args, CompletedProcess).  Only --prepare calls it (from make, before the
+    tests): the kernel and modules are prerequisites there, and -o keeps this
+    make from rebuilding them anyway."""
     conf = os.path.join(scratch, "netboot.conf")
     with open(conf, "w") as f:
-        f.write("# written by test_netboot.py\n" + "".join(l + "\n" for l in conf_lines))
-    # Package the kernel and modules the other QEMU tests use (`make test`
-    # builds them first): -o keeps make from rebuilding them mid-run.
+        f.write("# written by test_netboot.py --prepare\n" + "".join(l + "\n" for l in conf_lines))
     olds = [os.path.join("build", "theseus.elf")] + [
         os.path.join("build", "modules", f) for f in os.listdir(os.path.join(BUILD, "modules"))
         if f.endswith(".o")]
@@ -54,9 +85,53 @@ def _make(scratch, target, conf_lines, key=None, **variables):
             f.write(key + "\n")
         args.append("NETBOOT_KEY_FILE=" + kf)
     args += ["%s=%s" % kv for kv in variables.items()]
-    p = subprocess.run(args, cwd=TOP, capture_output=True, text=True, timeout=600)
-    expect(p.returncode == 0, "%s failed (%d):\n%s%s" % (" ".join(args), p.returncode,
-                                                         p.stdout[-3000:], p.stderr[-3000:]))
+    # A clean make: not a sub-make of `make test` (its flags, jobserver, goals).
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "MAKE_TERMOUT", "MAKE_TERMERR")}
+    return args, subprocess.run(args, cwd=TOP, capture_output=True, text=True, timeout=600, env=env)
+
+
+def prepare(out):
+    """Make every variant into out/NAME and record the rejects in
+    out/rejects.json; out/.done last.  Exits non-zero if a variant fails."""
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    for name, (target, conf, key, var) in VARIANTS.items():
+        scratch = os.path.join(out, name + ".in")
+        os.makedirs(scratch)
+        args, p = _make(scratch, target, conf, key=key, **{var: os.path.join(out, name)})
+        if p.returncode:
+            sys.exit("test_netboot --prepare: %s failed (%d):\n%s%s"
+                     % (" ".join(args), p.returncode, p.stdout[-3000:], p.stderr[-3000:]))
+    rejects = []
+    for i, (conf, key, why) in enumerate(REJECTS):
+        scratch = os.path.join(out, "reject%d.in" % i)
+        os.makedirs(scratch)
+        d = os.path.join(scratch, "nb")
+        args, p = _make(scratch, "netboot", conf, key=key, NETBOOT_DIR=d)
+        rejects.append({"conf": conf, "key": key, "why": why, "args": args, "exit": p.returncode,
+                        "output": p.stdout + p.stderr, "written": os.path.exists(d)})
+    with open(os.path.join(out, "rejects.json"), "w") as f:
+        json.dump(rejects, f, indent=1)
+    open(os.path.join(out, ".done"), "w").close()
+
+
+def _prepared(name=None):
+    """PREPARED (or the variant PREPARED/name), checked to exist and to be
+    newer than the kernel and this file."""
+    done = os.path.join(PREPARED, ".done")
+    hint = "run `make test` (or `make %s`) first" % os.path.relpath(done, TOP)
+    expect(os.path.exists(done), "%s missing: %s" % (done, hint))
+    for src in (os.path.join(BUILD, "theseus.elf"), os.path.abspath(__file__)):
+        expect(os.path.getmtime(done) >= os.path.getmtime(src), "%s is older than %s: %s" % (done, src, hint))
+    return os.path.join(PREPARED, name) if name else PREPARED
+
+
+def _copy_variant(name, dest):
+    """A private copy of the prepared variant at dest (the TFTP/HTTP tree a
+    test serves and may rearrange), leaving build/ untouched."""
+    shutil.copytree(_prepared(name), dest)
+    return dest
 
 
 def _read(path):
@@ -112,10 +187,8 @@ def _boot_modules():
 def test_netboot_e1000_ipxe():
     # Default modules ($(BOOT_MODULES)), served from the TFTP root, key from a key file.
     root = tempfile.mkdtemp(prefix="theseus-tftp-")
-    d = os.path.join(root, "nb")
     try:
-        _make(root, "netboot", ["NETBOOT_CMDLINE = exit=ready loglevel=info hz=250"],
-              key=TEST_KEY, NETBOOT_DIR=d)
+        d = _copy_variant("e1000", os.path.join(root, "nb"))
         modules = _boot_modules()
         cmdline = "exit=ready loglevel=info hz=250 key=" + TEST_KEY
         script = _read(os.path.join(d, "boot.ipxe"))
@@ -141,10 +214,8 @@ def test_netboot_e1000_ipxe():
 def test_netboot_virtio_ipxe_subdirectory():
     # Modules from the config file, the directory two levels below the TFTP root.
     root = tempfile.mkdtemp(prefix="theseus-tftp-")
-    d = os.path.join(root, "lab", "theseus")
     try:
-        _make(root, "netboot", ["NETBOOT_CMDLINE = exit=ready port=7701",
-                                "NETBOOT_MODULES = checksum hello"], NETBOOT_DIR=d)
+        _copy_variant("virtio", os.path.join(root, "lab", "theseus"))
         g, ready = _boot("virtio", root, "lab/theseus/boot.ipxe", "netboot(virtio, lab/theseus)")
         try:
             _check_kernel(g, ready, ("iPXE", "1"), "exit=ready port=7701", ["checksum", "hello"],
@@ -172,8 +243,7 @@ def test_netboot_http_chain():
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
-        _make(root, "netboot", ["NETBOOT_CMDLINE = exit=ready",
-                                "NETBOOT_MODULES = checksum hello"], NETBOOT_DIR=d)
+        _copy_variant("http", d)
         with open(os.path.join(root, "chain.ipxe"), "w") as f:
             f.write("#!ipxe\nchain http://10.0.2.2:%d/boot.ipxe\n" % httpd.server_address[1])
         g, ready = _boot("e1000", root, "chain.ipxe", "netboot(http)")
@@ -192,10 +262,8 @@ def test_netboot_http_chain():
 
 def test_netboot_grub_multiboot2():
     root = tempfile.mkdtemp(prefix="theseus-tftp-")
-    d = os.path.join(root, "nbg")
     try:
-        _make(root, "netboot-grub", ["NETBOOT_CMDLINE = exit=ready loglevel=info",
-                                     "NETBOOT_MODULES = checksum kv"], NETBOOT_GRUB_DIR=d)
+        d = _copy_variant("grub", os.path.join(root, "nbg"))
         expect(os.path.isfile(os.path.join(d, "boot", "grub", "i386-pc", "core.0")), "no core.0")
         g, ready = _boot("e1000", d, "boot.ipxe", "netboot-grub(e1000)")
         try:
@@ -208,37 +276,17 @@ def test_netboot_grub_multiboot2():
 
 
 def test_netboot_rejects_bad_parameters():
-    # Mistakes fail `make netboot`, with a message, instead of a lab boot.
-    for conf, key, why in [(["NETBOOT_CMDLINE = key=abc"], None, "key= must be 64 hex digits"),
-                           (["NETBOOT_CMDLINE = port=70000"], None, "port= must be 1..65535"),
-                           (["NETBOOT_CMDLINE = x"], "12345", "must hold 64 hex digits"),
-                           (["NETBOOT_MODULES = no_such_module"], None, "no_such_module")]:
-        root = tempfile.mkdtemp(prefix="theseus-tftp-")
-        try:
-            _make(root, "netboot", conf, key=key, NETBOOT_DIR=os.path.join(root, "nb"))
-        except AssertionError as e:
-            expect(why in str(e), "error for %s does not say '%s': %s" % (conf, why, e))
-            expect(not os.path.exists(os.path.join(root, "nb")), "directory written anyway")
-        else:
-            raise AssertionError("make netboot accepted %s" % conf)
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
-
-
-if __name__ == "__main__":
-    names = [n for n in sorted(globals()) if n.startswith("test_")]
-    only = sys.argv[1] if len(sys.argv) > 1 else ""
-    failed = 0
-    for n in names:
-        if only not in n:
-            continue
-        try:
-            globals()[n]()
-            print("PASS", n, flush=True)
-        except Exception as e:   # noqa: BLE001 - report and go on
-            failed += 1
-            print("FAIL", n, e, flush=True)
-    sys.exit(1 if failed else 0)
+    # Mistakes fail `make netboot`, with a message, instead of a lab boot
+    # (made by --prepare; see REJECTS).
+    with open(os.path.join(_prepared(), "rejects.json")) as f:
+        results = json.load(f)
+    expect([[r["conf"], r["key"], r["why"]] for r in results] == [list(x) for x in REJECTS],
+           "rejects.json does not match REJECTS: re-run --prepare")
+    for r in results:
+        expect(r["exit"] != 0, "make netboot accepted %s:\n%s" % (r["conf"], r["output"]))
+        expect(r["why"] in r["output"], "error for %s does not say '%s' (exit %d):\n%s"
+               % (r["conf"], r["why"], r["exit"], r["output"]))
+        expect(not r["written"], "directory written anyway for %s" % r["conf"])
 
 
 def test_netboot_then_theseusctl_push_and_swap():
@@ -248,11 +296,10 @@ def test_netboot_then_theseusctl_push_and_swap():
     ctl = os.path.join(BUILD, "theseusctl")
     for nic in ("e1000", "virtio"):
         scratch = tempfile.mkdtemp(prefix="theseus-tftp-")
-        root = os.path.join(scratch, "nb")
         try:
-            _make(scratch, "netboot", ["NETBOOT_CMDLINE = loglevel=info",
-                                       "NETBOOT_MODULES = checksum kv logfmt hello"],
-                  key=TEST_KEY, NETBOOT_DIR=root)
+            root = _copy_variant("ctl", os.path.join(scratch, "nb"))
+            with open(os.path.join(scratch, "key"), "w") as f:
+                f.write(TEST_KEY + "\n")
             port = free_port()
             g, ready = _boot(nic, root, "boot.ipxe", "netboot+ctl(%s)" % nic,
                              hostfwd=",hostfwd=udp:127.0.0.1:%d-:7700" % port)
@@ -277,3 +324,22 @@ def test_netboot_then_theseusctl_push_and_swap():
                 g.kill()
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--prepare":
+        prepare(os.path.abspath(sys.argv[2]))
+        sys.exit(0)
+    names = [n for n in sorted(globals()) if n.startswith("test_")]
+    only = sys.argv[1] if len(sys.argv) > 1 else ""
+    failed = 0
+    for n in names:
+        if only not in n:
+            continue
+        try:
+            globals()[n]()
+            print("PASS", n, flush=True)
+        except Exception as e:   # noqa: BLE001 - report and go on
+            failed += 1
+            print("FAIL", n, e, flush=True)
+    sys.exit(1 if failed else 0)

@@ -19,16 +19,38 @@ pass=0 fail=0
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$T"; }
 trap cleanup EXIT
 
-start() {  # start NAME ARGS...: sets PORT
+start() {  # start NAME ARGS...: sets PORT once the server printed "READY <port>"
 	local name=$1; shift
 	"$UDPD" "$@" > "$T/$name.out" 2> "$T/$name.err" &
-	pids+=($!)
-	for _ in $(seq 50); do
+	local pid=$! deadline=$((SECONDS + 20)) why
+	pids+=($pid)
+	while :; do
 		PORT=$(awk '/^READY/ {print $2}' "$T/$name.out" 2>/dev/null)
 		[ -n "$PORT" ] && return 0
+		if ! kill -0 "$pid" 2>/dev/null; then
+			PORT=$(awk '/^READY/ {print $2}' "$T/$name.out" 2>/dev/null)
+			why="exited"; break
+		fi
+		if [ "$SECONDS" -ge "$deadline" ]; then why="printed no READY line within 20 s"; break; fi
 		sleep 0.05
 	done
-	echo "udpd $name did not start"; cat "$T/$name.err"; exit 1
+	echo "FAIL start_$name: endpoint_udpd $* $why; its output:"
+	sed 's/^/  /' "$T/$name.out" "$T/$name.err"
+	exit 1
+}
+
+# wait_lines FILE REGEX N PID: wait until FILE (the output of process PID)
+# has N lines matching REGEX; fails (status 1, with a reason) if PID exits
+# first or after 20 s.
+wait_lines() {
+	local deadline=$((SECONDS + 20)) n
+	while :; do
+		n=$(grep -Ec "$2" "$1" 2>/dev/null)
+		[ "${n:-0}" -ge "$3" ] && return 0
+		if ! kill -0 "$4" 2>/dev/null; then echo "  exited with ${n:-0} of $3 lines /$2/"; return 1; fi
+		if [ "$SECONDS" -ge "$deadline" ]; then echo "  ${n:-0} of $3 lines /$2/ after 20 s"; return 1; fi
+		sleep 0.05
+	done
 }
 
 check() {  # check NAME WANT_RC CMD...
@@ -48,6 +70,11 @@ expect_out() {  # expect_out NAME REGEX: the last command's stdout matches
 	else echo "FAIL $1: output lacks /$2/"; sed 's/^/  /' "$T/last.out"; fail=$((fail + 1)); fi
 }
 
+expect_err() {  # expect_err NAME REGEX: the last command's stderr matches
+	if grep -Eq "$2" "$T/last.err"; then echo "PASS $1"; pass=$((pass + 1))
+	else echo "FAIL $1: stderr lacks /$2/"; sed 's/^/  /' "$T/last.err"; fail=$((fail + 1)); fi
+}
+
 "$CTL" -q keygen "$T/key"
 "$CTL" -q keygen "$T/wrong"
 { printf 'VERSION=1.1\n'; head -c 150000 /dev/urandom; } > "$T/hello_v11"
@@ -65,6 +92,9 @@ expect_out ls_shows_new_version '^hello +1\.1 '
 check swap_retried 0 "${C[@]}" swap --expect 1.0 hello "$T/hello_v11"
 expect_out swap_retried_already 'already running'
 check swap_stale_cas 1 "${C[@]}" swap --expect 0.9 hello "$T/kv_v20"
+expect_err swap_stale_cas_conflict 'swap: ECONFLICT: swap: hello runs version "1\.1", not the expected "0\.9"'
+check ls_after_stale_cas 0 "${C[@]}" ls
+expect_out stale_cas_changed_nothing '^hello +1\.1 '
 check push 0 "${C[@]}" push "$T/kv_v20"
 check wrong_key 4 "$CTL" -H "127.0.0.1:$PORT" --key-file "$T/wrong" --timeout 300 ping
 check wrong_key_push 4 "$CTL" -H "127.0.0.1:$PORT" --key-file "$T/wrong" --timeout 300 push "$T/kv_v20"
@@ -111,9 +141,23 @@ check log 0 "${I[@]}" log
 expect_out log_text 'INFO swap: rollback hello 1\.1 -> 1\.0 OK'
 check log_json 0 "${I[@]}" --json log --from 10
 expect_out log_json_fields '"text":".*","start":10,"next":[0-9]+,"lost":0\}$'
-timeout 2 "${I[@]}" log -f --interval 100 > "$T/last.out" 2> "$T/last.err"
-[ $? = 124 ] && grep -q 'INFO boot' "$T/last.out" && { echo "PASS log_follow"; pass=$((pass + 1)); } \
-	|| { echo "FAIL log_follow"; fail=$((fail + 1)); }
+# log -f prints the ring so far, then streams what is logged after it caught
+# up: a swap, then a rollback issued only once the swap's line arrived.
+"${I[@]}" log -f --interval 100 > "$T/follow.out" 2> "$T/follow.err" &
+fpid=$!
+pids+=($fpid)
+follow_ok() {
+	wait_lines "$T/follow.out" 'INFO boot: theseus-c host fixture' 1 $fpid &&
+	wait_lines "$T/follow.out" 'INFO swap: rollback hello 1\.1 -> 1\.0 OK' 1 $fpid &&
+	"${I[@]}" swap hello "$T/hello_v11" > /dev/null &&
+	wait_lines "$T/follow.out" 'INFO swap: hello 1\.0 -> 1\.1 OK' 2 $fpid &&
+	"${I[@]}" rollback hello > /dev/null &&
+	wait_lines "$T/follow.out" 'INFO swap: rollback hello 1\.1 -> 1\.0 OK' 2 $fpid &&
+	kill -0 $fpid 2>/dev/null
+}
+if follow_ok; then echo "PASS log_follow"; pass=$((pass + 1))
+else echo "FAIL log_follow"; sed 's/^/  /' "$T/follow.out" "$T/follow.err"; fail=$((fail + 1)); fi
+kill $fpid 2>/dev/null
 check invoke_put 0 "${I[@]}" invoke kv kv_invoke_put color=blue
 check invoke_get 0 "${I[@]}" invoke kv kv_invoke_get color
 expect_out invoke_get_value '^blue$'

@@ -139,14 +139,19 @@ def _read(path):
         return f.read()
 
 
-def _boot(nic, root, bootfile, label, hostfwd=""):
-    """Boot from TFTP root `root`, running `bootfile`; returns (guest, ready line)."""
+OVMF = "/usr/share/ovmf/OVMF.fd"   # UEFI firmware for QEMU (Debian's ovmf)
+
+
+def _boot(nic, root, bootfile, label, hostfwd="", efi=False):
+    """Boot from TFTP root `root`, running `bootfile`; returns (guest, ready
+    line).  efi: OVMF firmware, so the NIC's EFI iPXE ROM runs the script."""
     fwd = "user,id=n0,tftp=%s,bootfile=%s%s" % (root, bootfile, hostfwd)
     dev = {"e1000": "e1000", "virtio": "virtio-net-pci"}[nic]
     # The harness's boot="net" serves boot.ipxe from the root; a sub-directory
     # needs our own -netdev (and no harness NIC).
     g = Guest(boot="net", label=label,
-              extra_args=["-netdev", fwd, "-device", "%s,netdev=n0" % dev]).start()
+              extra_args=(["-bios", OVMF] if efi else [])
+              + ["-netdev", fwd, "-device", "%s,netdev=n0" % dev]).start()
     try:
         m = g.wait_for(r"theseus: ready:.*$", BOOT_TIMEOUT)
     except Exception:
@@ -196,7 +201,14 @@ def test_netboot_e1000_ipxe():
         expect(re.search(r"^kernel theseus\.elf %s$" % re.escape(cmdline), script, re.M),
                "kernel line wrong:\n" + script)
         expect(re.findall(r"^module (\S+)\.o$", script, re.M) == modules, "module lines wrong")
-        expect(script.rstrip().endswith("\nboot"), "no boot line")
+        expect(re.search(r"^boot$", script, re.M), "no boot line")
+        # EFI iPXE (no multiboot there) branches to the standalone GRUB EFI image.
+        expect(script.index("iseq ${platform} efi && goto efi") < script.index("\nkernel ")
+               < script.index("\n:efi\n") < script.index("chain theseus-grub.efi"),
+               "no EFI branch before the BIOS lines:\n" + script)
+        expect(os.path.isfile(os.path.join(d, "theseus-grub.efi")), "no theseus-grub.efi")
+        expect(os.stat(os.path.join(d, "theseus-grub.efi")).st_mode & 0o007 == 0,
+               "theseus-grub.efi (holding the key) is world-readable")
         expect(os.stat(os.path.join(d, "boot.ipxe")).st_mode & 0o007 == 0,
                "boot.ipxe with a key is world-readable")
         g, ready = _boot("e1000", d, "boot.ipxe", "netboot(e1000)")

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""test_uefi.py - UEFI machines, under QEMU with OVMF (Debian's ovmf):
+
+  iso              the GRUB ISO (hybrid BIOS + UEFI) boots under OVMF with
+                   multiboot2, leases 10.0.2.15 and takes a live swap over the
+                   endpoint;
+  netboot_tftp     the `make netboot` directory through the NIC's EFI iPXE ROM
+                   (e1000): boot.ipxe sees ${platform} = efi and chains
+                   theseus-grub.efi (standalone GRUB, kernel and modules in its
+                   memdisk) over TFTP; then theseusctl pushes and swaps hello;
+  netboot_http     the same directory chained over HTTP on virtio-net: only
+                   boot.ipxe and theseus-grub.efi are fetched.
+
+The directories are the ones test_netboot.py --prepare made before the tests
+(no test runs make).
+"""
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import net_util  # noqa: E402
+from harness import BUILD, expect  # noqa: E402
+from test_netboot import OVMF, TEST_KEY, _boot, _check_kernel, _copy_variant  # noqa: E402
+
+CTL = os.path.join(BUILD, "theseusctl")
+
+
+def _swap_hello(port, key_file):
+    base = [CTL, "-H", "127.0.0.1:%d" % port, "--key-file", key_file, "--timeout", "2000"]
+
+    def run(*args):
+        p = subprocess.run(base + list(args), capture_output=True, text=True, timeout=120)
+        expect(p.returncode == 0, "theseusctl %s: exit %d\n%s%s"
+               % (" ".join(args), p.returncode, p.stdout, p.stderr))
+        return p.stdout
+    run("ping")
+    out = run("swap", "--expect", "1.0", "hello", os.path.join(BUILD, "modules", "hello_v2.o"))
+    expect("1.0 -> 2.0" in out, "swap output: " + out)
+    expect(re.search(r"^hello\s+2\.0\s", run("ls"), re.M), "ls does not show hello 2.0")
+
+
+def test_uefi_iso_boot_and_swap():
+    expect(os.path.isfile(OVMF), "%s missing (Debian package ovmf; tools/setup installs it)" % OVMF)
+    port = harness.free_port()
+    g = harness.Guest(boot="iso", cmdline="key=%s exit=never" % TEST_KEY,
+                      modules=["checksum", "kv", "logfmt", "hello"], nic="e1000",
+                      hostfwd=[("udp", port, 7700)], extra_args=["-bios", OVMF],
+                      label="uefi(iso)").start()
+    m = g.wait_for(r"boot: loader '([^']*)' \(multiboot(\d)\)", 90)
+    expect(m.group(1).startswith("GRUB") and m.group(2) == "2",
+           "loaded by %s multiboot%s, want GRUB multiboot2" % m.groups())
+    ready = g.wait_for(r"theseus: ready:.*$", 90).group(0)
+    expect("4 of 4 boot modules loaded" in ready, ready)
+    m = g.wait_for(net_util.ADDR_RE, 30)
+    expect(m.groups() == ("10.0.2.15", "dhcp"), "address: %s" % (m.groups(),))
+    with tempfile.TemporaryDirectory() as tmp:
+        key_file = os.path.join(tmp, "key")
+        with open(key_file, "w") as f:
+            f.write(TEST_KEY + "\n")
+        _swap_hello(port, key_file)
+    g.wait_for(r"HELLO 2\.0 took over from 1\.0", 10)
+    expect("*** FAULT" not in g.log, "fault in the log")
+
+
+def test_uefi_netboot_tftp_then_swap():
+    scratch = tempfile.mkdtemp(prefix="theseus-tftp-")
+    try:
+        root = _copy_variant("ctl", os.path.join(scratch, "nb"))
+        key_file = os.path.join(scratch, "key")
+        with open(key_file, "w") as f:
+            f.write(TEST_KEY + "\n")
+        port = harness.free_port()
+        g, ready = _boot("e1000", root, "boot.ipxe", "netboot(uefi, e1000)",
+                         hostfwd=",hostfwd=udp:127.0.0.1:%d-:7700" % port, efi=True)
+        try:
+            m = re.search(r"boot: loader '([^']*)' \(multiboot(\d)\)", g.log)
+            expect(m and m.group(1).startswith("GRUB") and m.group(2) == "2",
+                   "not booted by GRUB (EFI) with multiboot2: %s" % (m.groups() if m else None,))
+            expect("4 of 4 boot modules loaded" in ready and "ip 10.0.2.15 " in ready, ready)
+            expect(TEST_KEY not in g.log, "the swap key appears on the serial console")
+            _swap_hello(port, key_file)
+            g.wait_for(r"HELLO 2\.0 took over from 1\.0", 10)
+        finally:
+            g.kill()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def test_uefi_netboot_http_virtio():
+    root = tempfile.mkdtemp(prefix="theseus-tftp-")
+    d = os.path.join(root, "www", "theseus")
+    fetched = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, directory=d, **kw)
+
+        def log_message(self, fmt, *args):
+            fetched.append(self.path)
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        _copy_variant("http", d)
+        with open(os.path.join(root, "chain.ipxe"), "w") as f:
+            f.write("#!ipxe\nchain http://10.0.2.2:%d/boot.ipxe\n" % httpd.server_address[1])
+        g, ready = _boot("virtio", root, "chain.ipxe", "netboot(uefi, http, virtio)", efi=True)
+        try:
+            _check_kernel(g, ready, ("GRUB", "2"), "exit=ready", ["checksum", "hello"],
+                          lambda n: r"%s\.o" % n)
+        finally:
+            g.kill()
+        expect(fetched == ["/boot.ipxe", "/theseus-grub.efi"], "HTTP requests: %s" % fetched)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        shutil.rmtree(root, ignore_errors=True)

@@ -37,6 +37,8 @@ KERNEL_SRCS += \
 	kernel/dev/timer.c \
 	kernel/dev/pci.c \
 	kernel/dev/shutdown.c \
+	kernel/dev/screen.c \
+	$(B)/gen/screen_font.c \
 	kernel/mm/frame.c \
 	kernel/mm/paging.c \
 	kernel/mm/heap.c \
@@ -52,3 +54,9 @@ KERNEL_SRCS += kernel/swap/swap.c kernel/swap/swap_track.c kernel/swap/swap_reti
 	kernel/swap/swap_history.c kernel/swap/swap_plat.c kernel/swap/swap_boot.c \
 	kernel/swap/swap_stress.c
 # ---- end live swap engine ----
+
+# The screen console's font, generated from a Debian console font at build time.
+SCREEN_FONT ?= /usr/share/consolefonts/Lat15-Fixed16.psf.gz
+$(B)/gen/screen_font.c: tools/gen-font.py | setup
+	@mkdir -p $(dir $@)
+	python3 tools/gen-font.py $(SCREEN_FONT) $@

@@ -32,6 +32,17 @@ mb2_header:
 	.long mb2_header_end - mb2_header
 	.long 0x100000000 - (MB2_MAGIC + (mb2_header_end - mb2_header))
 	.align 8
+	/* Framebuffer tag, optional (flags 1), no preferred size or depth: on UEFI
+	 * GRUB then hands over the GOP framebuffer for the screen console (on BIOS
+	 * grub.cfg keeps VGA text with gfxpayload=text). */
+	.short 5, 1
+	.long 20
+	.long 0, 0, 0
+	.align 8
+	.short 4, 1               /* console flags, optional: EGA text supported */
+	.long 12
+	.long 2
+	.align 8
 	.short 0, 0               /* end tag */
 	.long 8
 mb2_header_end:

@@ -17,6 +17,7 @@
 #include "param.h"
 #include "pci.h"
 #include "pic.h"
+#include "screen.h"
 #include "selftest.h"
 #include "serial.h"
 #include "shutdown.h"
@@ -96,6 +97,35 @@ static void init_memory(void)
 		log_info("boot", "module %zu: %s (%llu bytes at %#llx) '%s'", i, boot.modules[i].name,
 			 (unsigned long long)boot.modules[i].len,
 			 (unsigned long long)boot.modules[i].start, boot.modules[i].cmdline);
+}
+
+/* console=serial|screen|both (default both): where the log and the ready
+ * line go.  The screen replays what was logged before it was set up. */
+static void init_consoles(void)
+{
+	char mode[8] = "both";
+	if (cmdline_has(boot.cmdline, "console") &&
+	    (cmdline_get(boot.cmdline, "console", mode, sizeof mode) ||
+	     (strcmp(mode, "serial") && strcmp(mode, "screen") && strcmp(mode, "both")))) {
+		log_warn("console", "console= must be serial, screen or both; using both");
+		snprintf(mode, sizeof mode, "both");
+	}
+	if (strcmp(mode, "serial")) {
+		/* A multiboot1 loader here is a BIOS one (iPXE, QEMU -kernel): VGA text is on. */
+		int err = screen_init(&boot.fb, boot.protocol == BOOT_MULTIBOOT1);
+		if (err == TH_OK)
+			log_attach_screen();
+		char what[48];
+		screen_describe(what, sizeof what);
+		log_info("console", "screen: %s%s", what,
+			 err && err != TH_ENODEV ? " (could not be mapped)" : "");
+	}
+	if (!strcmp(mode, "screen")) {
+		if (screen_present())
+			log_set_serial(false);
+		else
+			log_warn("console", "console=screen but no screen: keeping the serial console");
+	}
 }
 
 static void init_time(void)
@@ -183,6 +213,7 @@ void kmain(uint32_t magic, uint32_t info)
 	parse_boot_info(magic, info);  /* one description of either multiboot */
 	init_memory();                 /* frame allocator from the memory map */
 	vmm_init();                    /* our page tables: W^X, NX, guard pages */
+	init_consoles();               /* console=: the screen joins the serial port */
 	init_time();                   /* PIC, PIT tick, TSC clock; interrupts on */
 	pci_init();                    /* enumerate, assign BARs */
 	init_statedb();                /* state that outlives modules */

@@ -11,6 +11,7 @@
 #define MB1_F_MODS (1u << 3)
 #define MB1_F_MMAP (1u << 6)
 #define MB1_F_LOADER (1u << 9)
+#define MB1_F_FB (1u << 12)
 
 /* multiboot2 tag types */
 #define MB2_TAG_END 0
@@ -19,6 +20,7 @@
 #define MB2_TAG_MODULE 3
 #define MB2_TAG_MEMINFO 4
 #define MB2_TAG_MMAP 6
+#define MB2_TAG_FB 8
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -135,6 +137,50 @@ static void add_mmap(struct boot_info *bi, uint64_t base, uint64_t len, uint32_t
 	bi->mmap[bi->mmap_count++] = (struct boot_mmap_entry){ base, len, type };
 }
 
+/*
+ * Record the framebuffer the loader describes (raw: the fields from offset
+ * `addr` of the multiboot1 info or of the multiboot2 tag, laid out alike:
+ * addr u64, pitch, width, height u32, bpp u8, type u8, then for RGB the
+ * colour fields) if it is one the kernel can draw on; a warning otherwise.
+ * `color` points at the six colour bytes, NULL when they were not given.
+ */
+static void set_fb(struct boot_info *bi, const uint8_t *raw, const uint8_t *color)
+{
+	struct boot_fb fb = {
+		.addr = rd64(raw), .pitch = rd32(raw + 8), .width = rd32(raw + 12),
+		.height = rd32(raw + 16), .bpp = raw[20],
+	};
+	uint8_t type = raw[21];
+	uint64_t bytes = (uint64_t)fb.pitch * fb.height;
+	if (type == BOOT_FB_EGA_TEXT) {
+		fb.type = BOOT_FB_EGA_TEXT;
+		if (!fb.width || !fb.height || fb.pitch < (uint64_t)fb.width * 2)
+			goto bad;
+	} else if (type == BOOT_FB_RGB) {
+		fb.type = BOOT_FB_RGB;
+		if (!color || (fb.bpp != 16 && fb.bpp != 24 && fb.bpp != 32) || !fb.width ||
+		    !fb.height || fb.pitch < (uint64_t)fb.width * (fb.bpp / 8))
+			goto bad;
+		fb.red_pos = color[0], fb.red_size = color[1];
+		fb.green_pos = color[2], fb.green_size = color[3];
+		fb.blue_pos = color[4], fb.blue_size = color[5];
+		if (fb.red_size > 8 || fb.green_size > 8 || fb.blue_size > 8 ||
+		    fb.red_pos + fb.red_size > fb.bpp || fb.green_pos + fb.green_size > fb.bpp ||
+		    fb.blue_pos + fb.blue_size > fb.bpp)
+			goto bad;
+	} else {
+		warn(bi, "framebuffer type %u (indexed colour?) not supported: no screen", type);
+		return;
+	}
+	if (bytes > BOOT_FB_MAX_BYTES || fb.addr + bytes < fb.addr)
+		goto bad;
+	bi->fb = fb;
+	return;
+bad:
+	warn(bi, "framebuffer type %u %ux%u, %u bpp, pitch %u at %#llx is unusable: no screen",
+	     type, fb.width, fb.height, fb.bpp, fb.pitch, (unsigned long long)fb.addr);
+}
+
 static int parse_mb2(uint64_t addr, boot_map_fn map, void *ctx, struct boot_info *bi,
 		     struct th_errbuf *eb)
 {
@@ -198,8 +244,15 @@ static int parse_mb2(uint64_t addr, boot_map_fn map, void *ctx, struct boot_info
 				add_mmap(bi, rd64(t + e), rd64(t + e + 8), rd32(t + e + 16));
 			break;
 		}
+		case MB2_TAG_FB:
+			/* 8 header + 22 fields + 2 reserved; RGB adds 6 colour bytes. */
+			if (size < 32)
+				warn(bi, "multiboot2 framebuffer tag too short (%u bytes)", size);
+			else
+				set_fb(bi, t + 8, size >= 38 ? t + 32 : NULL);
+			break;
 		default:
-			break; /* framebuffer, ELF sections, ACPI...: not needed */
+			break; /* ELF sections, ACPI...: not needed */
 		}
 		if (saw_end)
 			break;
@@ -226,6 +279,13 @@ static int parse_mb1(uint64_t addr, boot_map_fn map, void *ctx, struct boot_info
 	bi->info_addr = addr;
 	bi->info_len = 88;
 	uint32_t flags = rd32(p);
+	if (flags & MB1_F_FB) {
+		const uint8_t *f = map(addr, 116, ctx);   /* framebuffer fields: 88..115 */
+		if (!f)
+			warn(bi, "multiboot1 framebuffer fields not readable");
+		else
+			set_fb(bi, f + 88, f + 110);
+	}
 	if (flags & MB1_F_CMDLINE) {
 		if (!copy_phys_str(bi->cmdline_raw, sizeof bi->cmdline_raw, rd32(p + 16), map, ctx))
 			return th_errf(eb, TH_EINVAL, "multiboot1 command line at %#x not readable",

@@ -1,7 +1,8 @@
 /*
  * log.c - the kernel log (see log.h): formats "[secs.usecs] LEVEL comp: msg",
- * writes it to the serial console if its level is high enough, and keeps
- * every line in a ring buffer that log_read() serves (theseusctl log).
+ * writes it to the consoles (serial, and the screen once attached) if its
+ * level is high enough, and keeps every line in a ring buffer that
+ * log_read() serves (theseusctl log).
  */
 #include "log.h"
 
@@ -9,16 +10,30 @@
 #include "ktime.h"
 #include "lock.h"
 #include "param.h"
+#include "screen.h"
 #include "serial.h"
 
 static char ring[LOG_RING_BYTES];
 static uint64_t ring_head; /* absolute position of the next byte written */
 static struct spinlock log_lock = SPINLOCK_INIT;
 static enum log_level console_level = LOG_INFO;
+static bool to_serial = true, to_screen;
 
 static const char *const level_names[] = { "DEBUG", "INFO", "WARN", "ERROR" };
 
 void log_set_console_level(enum log_level level) { console_level = level; }
+
+void log_set_serial(bool on) { to_serial = on; }
+
+void log_attach_screen(void)
+{
+	uint64_t flags = spin_lock_irqsave(&log_lock);
+	uint64_t oldest = ring_head > LOG_RING_BYTES ? ring_head - LOG_RING_BYTES : 0;
+	for (uint64_t pos = oldest; pos < ring_head; pos++)   /* what was logged so far */
+		screen_write(&ring[pos % LOG_RING_BYTES], 1);
+	to_screen = true;
+	spin_unlock_irqrestore(&log_lock, flags);
+}
 
 static void ring_put(const char *s, size_t n)
 {
@@ -46,8 +61,10 @@ static void emit(bool console, const char *line, size_t n)
 {
 	uint64_t flags = spin_lock_irqsave(&log_lock);
 	ring_put(line, n);
-	if (console)
+	if (console && to_serial)
 		serial_write(line, n);
+	if (console && to_screen)
+		screen_write(line, n);
 	spin_unlock_irqrestore(&log_lock, flags);
 }
 

@@ -1,7 +1,8 @@
 /*
  * bootinfo.h - one description of what the boot loader handed over, parsed
  * from either multiboot2 (GRUB) or multiboot1 (QEMU -kernel, iPXE, GRUB
- * `multiboot`): command line, memory map, boot modules, loader name.
+ * `multiboot`): command line, memory map, boot modules, loader name, and the
+ * framebuffer or text screen the loader set up.
  *
  * The parser reads loader memory only through a `map` callback that returns
  * a pointer for a physical range or NULL if the range is not readable, and
@@ -43,6 +44,18 @@ struct boot_module {
 	uint64_t start, len;              /* physical */
 };
 
+/* The display the loader set up, if it said so (multiboot2 framebuffer tag,
+ * multiboot1 flag 12).  Indexed-colour modes are not described (type NONE). */
+enum boot_fb_type { BOOT_FB_NONE = 0, BOOT_FB_RGB = 1, BOOT_FB_EGA_TEXT = 2 };
+#define BOOT_FB_MAX_BYTES (256u << 20)       /* a larger framebuffer is ignored */
+struct boot_fb {
+	enum boot_fb_type type;
+	uint64_t addr;                    /* physical */
+	uint32_t pitch, width, height;    /* bytes per line; pixels (RGB) or characters (text) */
+	uint8_t bpp;                      /* bits per pixel (16 per cell in text mode) */
+	uint8_t red_pos, red_size, green_pos, green_size, blue_pos, blue_size;
+};
+
 struct boot_info {
 	enum boot_protocol protocol;
 	char loader_name[48];
@@ -52,6 +65,7 @@ struct boot_info {
 	struct boot_mmap_entry mmap[BOOT_MMAP_MAX];
 	size_t module_count;
 	struct boot_module modules[BOOT_MODULES_MAX];
+	struct boot_fb fb;                /* type NONE when the loader gave none */
 	uint64_t info_addr, info_len;     /* the loader's structure itself */
 	size_t warning_count;
 	char warnings[BOOT_WARNINGS_MAX][96];

@@ -1,5 +1,6 @@
 /*
- * log.h - the kernel log: levels, timestamps, a ring buffer, the serial console.
+ * log.h - the kernel log: levels, timestamps, a ring buffer, the consoles
+ * (serial, and the screen).
  *
  * Every line is "[   12.345678] LEVEL component: message" on COM1 and in a
  * ring of the last LOG_RING_BYTES bytes, which log_read() copies out (for
@@ -9,6 +10,7 @@
 #ifndef THESEUS_LOG_H
 #define THESEUS_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,5 +33,9 @@ size_t log_read(uint64_t *pos, char *buf, size_t len);
 
 /* Minimum level printed on the console (all levels go to the ring). */
 void log_set_console_level(enum log_level level);
+/* Consoles: serial (on from the start) and the screen, attached once it is
+ * set up (screen.h); attaching replays what the ring holds so far. */
+void log_set_serial(bool on);
+void log_attach_screen(void);
 
 #endif

@@ -63,7 +63,7 @@ class GuestError(AssertionError):
 class Guest:
     def __init__(self, cmdline="", modules=(), boot="kernel", nic=None, hostfwd=(),
                  memory="256M", label=None, netboot_dir=None, extra_args=(), kernel=KERNEL,
-                 module_files=()):
+                 module_files=(), monitor=False):
         self.cmdline = cmdline
         self.modules = [module_path(m) for m in modules] + list(module_files)
         self.boot = boot
@@ -75,6 +75,8 @@ class Guest:
         self.kernel = kernel
         self.label = label or f"guest({boot}, '{cmdline}')"
         self.tmp = tempfile.mkdtemp(prefix="theseus-test-")
+        # monitor=True: QEMU's human monitor on a socket, for hmp() and screendump().
+        self.monitor = os.path.join(self.tmp, "monitor.sock") if monitor else None
         self.log_path = os.path.join(self.tmp, "serial.log")
         self.proc = None
         self.exit_code = None
@@ -84,8 +86,9 @@ class Guest:
 
     # --- starting -----------------------------------------------------------
     def _args(self):
+        mon = f"unix:{self.monitor},server=on,wait=off" if self.monitor else "none"
         args = ["qemu-system-x86_64", "-m", self.memory, "-display", "none", "-no-reboot",
-                "-serial", f"file:{self.log_path}", "-monitor", "none",
+                "-serial", f"file:{self.log_path}", "-monitor", mon,
                 "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
         args += ["-accel", "kvm", "-cpu", "host,-arch-capabilities"] if ACCEL == "kvm" else ["-accel", "tcg"]
         if self.nic:
@@ -157,6 +160,47 @@ class Guest:
         except subprocess.TimeoutExpired:
             raise GuestError(f"{self.label}: still running after {timeout} s")
         return self.exit_code
+
+    def hmp(self, command, timeout=20):
+        """Run one command on QEMU's human monitor (Guest(monitor=True));
+        returns what it printed."""
+        if not self.monitor:
+            raise GuestError(f"{self.label}: started without monitor=True")
+        deadline = time.time() + timeout * TIME_SCALE
+        while not os.path.exists(self.monitor):
+            if time.time() > deadline:
+                raise GuestError(f"{self.label}: no monitor socket")
+            time.sleep(0.05)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(timeout * TIME_SCALE)
+            s.connect(self.monitor)
+            out = b""
+            while not out.endswith(b"(qemu) "):       # the banner and first prompt
+                out += s.recv(65536)
+            s.sendall(command.encode() + b"\n")
+            out = b""
+            while not out.endswith(b"(qemu) "):
+                chunk = s.recv(1 << 20)
+                if not chunk:
+                    break
+                out += chunk
+        text = out.decode("utf-8", "replace").replace("\r", "")
+        text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)   # the monitor's line editing
+        return text[:-len("(qemu) ")] if text.endswith("(qemu) ") else text
+
+    def screendump(self):
+        """The screen as (width, height, rows of (r, g, b) bytes), via a PPM."""
+        path = os.path.join(self.tmp, "screen.ppm")
+        if os.path.exists(path):
+            os.unlink(path)
+        self.hmp(f"screendump {path}")
+        with open(path, "rb") as f:
+            data = f.read()
+        m = re.match(rb"P6\s+(\d+)\s+(\d+)\s+255\s", data)
+        if not m:
+            raise GuestError(f"{self.label}: screendump is not a PPM")
+        w, h, off = int(m.group(1)), int(m.group(2)), m.end()
+        return w, h, [data[off + y * w * 3: off + (y + 1) * w * 3] for y in range(h)]
 
     def kill(self):
         if self.proc and self.proc.poll() is None:

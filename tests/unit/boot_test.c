@@ -834,6 +834,124 @@ static void test_cmdline_redact(void)
 	CHECK_STR(out, "");
 }
 
+/* ---- framebuffer (multiboot2 tag 8, multiboot1 flag 12) --------------------- */
+
+/* A multiboot2 info with one framebuffer tag of `size` bytes (fields as given;
+ * RGB colour bytes 16/8, 8/8, 0/8 when size >= 38). */
+static void mb2_fb(uint32_t size, uint64_t addr, uint32_t pitch, uint32_t w, uint32_t h,
+		   uint8_t bpp, uint8_t type)
+{
+	mb2_begin();
+	mb2_mmap(std_map, 4, 24);
+	uint64_t at = mb2_tag(8, size);
+	w64(at + 8, addr);
+	w32(at + 16, pitch);
+	w32(at + 20, w);
+	w32(at + 24, h);
+	mem[at + 28] = bpp;
+	mem[at + 29] = type;
+	mem[at + 30] = mem[at + 31] = 0;
+	if (size >= 38) {
+		const uint8_t color[6] = { 16, 8, 8, 8, 0, 8 };
+		memcpy(mem + at + 32, color, 6);
+	}
+	mb2_finish();
+}
+
+static void test_fb_mb2_rgb(void)
+{
+	mb2_fb(38, 0x80000000, 3200, 800, 600, 32, 1);
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(bi.fb.type, BOOT_FB_RGB);
+	CHECK_EQ(bi.fb.addr, 0x80000000);
+	CHECK_EQ(bi.fb.pitch, 3200);
+	CHECK_EQ(bi.fb.width, 800);
+	CHECK_EQ(bi.fb.height, 600);
+	CHECK_EQ(bi.fb.bpp, 32);
+	CHECK_EQ(bi.fb.red_pos, 16);
+	CHECK_EQ(bi.fb.green_pos, 8);
+	CHECK_EQ(bi.fb.blue_pos, 0);
+	CHECK_EQ(bi.fb.blue_size, 8);
+	CHECK_EQ(bi.warning_count, 0);
+	/* 24 bpp with the pitch exactly width * 3 is fine too. */
+	mb2_fb(38, 0x80000000, 2400, 800, 600, 24, 1);
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(bi.fb.type, BOOT_FB_RGB);
+}
+
+static void test_fb_mb2_text(void)
+{
+	mb2_fb(32, 0xb8000, 160, 80, 25, 16, 2);
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(bi.fb.type, BOOT_FB_EGA_TEXT);
+	CHECK_EQ(bi.fb.width, 80);
+	CHECK_EQ(bi.fb.height, 25);
+	CHECK_EQ(bi.fb.pitch, 160);
+	/* One byte short of a cell row: refused. */
+	mb2_fb(32, 0xb8000, 159, 80, 25, 16, 2);
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(bi.fb.type, BOOT_FB_NONE);
+	CHECK(has_warning("unusable"));
+}
+
+static void test_fb_mb2_refused(void)
+{
+	/* Each is a screen the kernel must not draw on: the boot goes on without. */
+	mb2_fb(31, 0x80000000, 3200, 800, 600, 32, 1);          /* tag one byte short */
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(bi.fb.type, BOOT_FB_NONE);
+	CHECK(has_warning("framebuffer tag too short"));
+	mb2_fb(37, 0x80000000, 3200, 800, 600, 32, 1);          /* RGB without colours */
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(bi.fb.type, BOOT_FB_NONE);
+	mb2_fb(38, 0x80000000, 3199, 800, 600, 32, 1);          /* pitch below width * 4 */
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(bi.fb.type, BOOT_FB_NONE);
+	mb2_fb(38, 0x80000000, 800, 800, 600, 8, 1);            /* 8 bpp "RGB" */
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(bi.fb.type, BOOT_FB_NONE);
+	mb2_fb(38, 0x80000000, 800, 800, 600, 8, 0);            /* indexed colour */
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(bi.fb.type, BOOT_FB_NONE);
+	CHECK(has_warning("not supported"));
+	mb2_fb(38, 0x80000000, 65536, 16384, 4097, 32, 1);      /* 256 MiB + 64 KiB */
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(bi.fb.type, BOOT_FB_NONE);
+	mb2_fb(38, 0x80000000, 65536, 16384, 4096, 32, 1);      /* exactly 256 MiB: taken */
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(bi.fb.type, BOOT_FB_RGB);
+	mb2_fb(38, UINT64_MAX - 4096, 3200, 800, 600, 32, 1);   /* wraps the address space */
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(bi.fb.type, BOOT_FB_NONE);
+	mb2_fb(38, 0x80000000, 3200, 0, 600, 32, 1);            /* no width */
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(bi.fb.type, BOOT_FB_NONE);
+}
+
+static void test_fb_mb1(void)
+{
+	mb1_standard("x");
+	w32(INFO_AT, (1u << 0) | (1u << 2) | (1u << 3) | (1u << 6) | (1u << 9) | (1u << 12));
+	w64(INFO_AT + 88, 0xfd000000);
+	w32(INFO_AT + 96, 4096);
+	w32(INFO_AT + 100, 1024);
+	w32(INFO_AT + 104, 768);
+	mem[INFO_AT + 108] = 32;
+	mem[INFO_AT + 109] = 1;
+	const uint8_t color[6] = { 16, 8, 8, 8, 0, 8 };
+	memcpy(mem + INFO_AT + 110, color, 6);
+	CHECK_EQ(parse(MB1_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(bi.fb.type, BOOT_FB_RGB);
+	CHECK_EQ(bi.fb.addr, 0xfd000000);
+	CHECK_EQ(bi.fb.width, 1024);
+	CHECK_EQ(bi.fb.height, 768);
+	CHECK_EQ(bi.fb.red_pos, 16);
+	/* Without flag 12 the same bytes are not a framebuffer. */
+	w32(INFO_AT, (1u << 0) | (1u << 2) | (1u << 3) | (1u << 6) | (1u << 9));
+	CHECK_EQ(parse(MB1_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(bi.fb.type, BOOT_FB_NONE);
+}
+
 int main(void)
 {
 	RUN(test_mb2_valid);
@@ -863,5 +981,9 @@ int main(void)
 	RUN(test_cmdline_has);
 	RUN(test_cmdline_get_uint);
 	RUN(test_cmdline_redact);
+	RUN(test_fb_mb2_rgb);
+	RUN(test_fb_mb2_text);
+	RUN(test_fb_mb2_refused);
+	RUN(test_fb_mb1);
 	return check_summary("boot_test");
 }

@@ -111,6 +111,7 @@ struct endpoint_swap_report {
 struct endpoint_history {
 	uint64_t seq, when_ns;
 	int err;
+	char kind[16];             /* "load", "swap", "rollback", "unload"; "" = unknown */
 	bool rollback, unchanged;
 	uint32_t n_items;          /* listed in item[], at most ENDPOINT_HISTORY_ITEMS */
 	struct {

@@ -23,6 +23,7 @@ KERNEL_SRCS += \
 	kernel/lib/string.c \
 	kernel/lib/fmt.c \
 	kernel/lib/cmdline.c \
+	kernel/lib/sha256.c \
 	kernel/core/log.c \
 	kernel/core/idt.c \
 	kernel/core/fault.c \

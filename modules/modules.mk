@@ -75,8 +75,8 @@ $(B)/tests/unit/loader_test: $(LOADER_TEST_SRCS) $(LOADER_HDRS) tests/unit/loade
 		-o $@ $(LOADER_TEST_SRCS)
 
 # ---- swap engine host test (kernel/swap + kernel/loader/stage.c) ---------------
-SWAP_SRCS := kernel/swap/swap.c kernel/swap/swap_track.c kernel/swap/swap_retire.c \
-	kernel/swap/swap_history.c
+SWAP_SRCS := kernel/swap/swap.c kernel/swap/swap_notify.c kernel/swap/swap_track.c \
+	kernel/swap/swap_retire.c kernel/swap/swap_history.c
 SWAP_TEST_SRCS := tests/unit/swap_test.c tests/unit/swap_plat_host.c tests/unit/loader_hostenv.c \
 	tests/unit/modmem_host.c tests/unit/host_log.c $(SWAP_SRCS) $(LOADER_SRCS) \
 	kernel/lib/err.c kernel/lib/errbuf.c $(wildcard statedb/statedb_*.c)

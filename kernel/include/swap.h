@@ -114,13 +114,23 @@ struct swap_symref {
 };
 int swap_symref_get(struct swap_symref *r, uintptr_t *addr) TH_MUST_CHECK;
 
-/* Called with interrupts off right after a swap has committed, and again if
- * it is reverted, when the namespace is in its final state: a subsystem that
- * caches addresses of module symbols (the scheduler caches its policy's ops
- * table) re-resolves them here.  It may look symbols up; it must not block or
- * change the loader's state. */
-typedef void (*swap_commit_hook_fn)(void);
-void swap_set_commit_hook(swap_commit_hook_fn fn);
+/*
+ * Subscribers to changes of the namespace: fn(ctx) is called with interrupts
+ * off right after a swap has committed, and again if it is reverted, when the
+ * namespace is in its final state.  A subsystem that caches addresses of
+ * module symbols (the scheduler caches its policy's ops table) re-resolves
+ * them here.  It may look symbols up; it must not block or change the
+ * loader's state.  Subscribers are called in the order they subscribed.
+ * The node is the caller's (static, usually) and stays linked until
+ * swap_unsubscribe; TH_EEXIST if it is already subscribed, TH_EINVAL without fn.
+ */
+struct swap_subscriber {
+	void (*fn)(void *ctx);
+	void *ctx;
+	struct swap_subscriber *next;  /* the engine's */
+};
+int swap_subscribe(struct swap_subscriber *s) TH_MUST_CHECK;
+void swap_unsubscribe(struct swap_subscriber *s);
 
 /* Where tasks are (the safe-retirement check): in the kernel, every address
  * task_foreach_return_address() reports (each task's RIP and the return

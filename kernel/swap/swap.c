@@ -1,46 +1,11 @@
 /*
  * swap.c - the live swap transaction (see swap.h): checks, load beside,
  * verify, switch-over with interrupts off, transfer hooks, revert on any
- * failure, retirement, timing and the history record; swap_rollback();
- * weak symbol references.
+ * failure, retirement, timing and the history record; swap_rollback().
  */
 #include "log.h"
 #include "module_abi.h"
 #include "swap_impl.h"
-
-static uint64_t generation = 1;
-
-static swap_commit_hook_fn commit_hook;
-
-void swap_set_commit_hook(swap_commit_hook_fn fn)
-{
-	commit_hook = fn;
-}
-
-uint64_t swap_generation(void)
-{
-	return generation;
-}
-
-int swap_symref_get(struct swap_symref *r, uintptr_t *addr)
-{
-	uintptr_t a;
-	int err;
-
-	if (!r || !r->name || !addr)
-		return TH_EINVAL;
-	if (r->gen != generation) {
-		err = loader_lookup_symbol(r->name, &a, NULL);
-		if (err) {
-			r->gen = 0;
-			return err;
-		}
-		r->addr = a;
-		r->gen = generation;
-	}
-	*addr = r->addr;
-	return TH_OK;
-}
 
 /* One transaction's working state. */
 struct txn {
@@ -255,15 +220,14 @@ static int do_swap(struct txn *x, const struct swap_request *items, size_t n,
 	x->h.sites = err ? 0 : loader_stage_sites(x->st);
 	stage_done(x, SWAP_STAGE_RELINK);
 	if (!err) {
-		generation++;
+		swap_generation_bump();
 		err = run_hooks(x, eb);
 		if (err) {
 			loader_stage_revert(x->st);
-			generation++;
+			swap_generation_bump();
 			x->h.sites = 0;
 		}
-		if (commit_hook)
-			commit_hook(); /* the namespace changed (or changed back) */
+		swap_notify_subscribers(); /* the namespace changed (or changed back) */
 	}
 	swap_plat_irq_restore(flags);
 	stage_done(x, SWAP_STAGE_TRANSFER);

@@ -2,7 +2,7 @@
  * swap_impl.h - private to kernel/swap: the platform hooks (TSC, interrupt
  * flag, current stack) that swap_plat.c provides in the kernel and the host
  * tests provide in tests/unit/swap_plat_host.c, and the engine's internal
- * bookkeeping (object records, retiring list, history).
+ * bookkeeping (object records, retiring list, history, subscribers).
  */
 #ifndef THESEUS_SWAP_IMPL_H
 #define THESEUS_SWAP_IMPL_H
@@ -46,6 +46,12 @@ int swap_track_commit(const char *name, uint64_t old_serial, uint64_t new_serial
 		      struct swap_obj *obj) TH_MUST_CHECK;
 uint64_t swap_fnv64(const void *data, size_t len);
 void swap_obj_free(struct swap_obj *o);
+
+/* ---- what others see (swap_notify.c) -------------------------------------------- */
+/* The namespace changed: weak references go stale. */
+void swap_generation_bump(void);
+/* Call every subscriber (interrupts off). */
+void swap_notify_subscribers(void);
 
 /* ---- retiring list (swap_retire.c) ------------------------------------------ */
 size_t swap_retire_room(void);

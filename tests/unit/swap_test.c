@@ -3,7 +3,8 @@
  * loader's stage/commit/revert (kernel/loader/stage.c), with real execution:
  * test modules are loaded into MAP_32BIT memory and called before and after
  * swaps; failures must leave addresses, edges, namespace and memory exactly
- * as before; retirement and memory use are checked over many swaps.
+ * as before; retirement and memory use are checked over many swaps; the
+ * subscribers to swaps are a list.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -408,6 +409,51 @@ static void test_history_and_symref(void)
 	teardown();
 }
 
+static int calls_a, calls_b, order_ok;
+
+static void sub_a(void *ctx)
+{
+	calls_a++;
+	(void)ctx;
+}
+
+static void sub_b(void *ctx)
+{
+	calls_b++;
+	order_ok += calls_a == calls_b; /* a ran first */
+	CHECK_EQ((long long)(uintptr_t)ctx, 42);
+}
+
+/* The commit hook is a list: a second subscriber does not replace the first. */
+static void test_subscribers(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct swap_result res;
+	static struct swap_subscriber a = {sub_a, NULL, NULL}, b = {sub_b, (void *)42, NULL},
+				      none = {NULL, NULL, NULL};
+
+	calls_a = calls_b = order_ok = 0;
+	CHECK_EQ(swap_subscribe(&a), TH_OK);
+	CHECK_EQ(swap_subscribe(&b), TH_OK);
+	CHECK_EQ(swap_subscribe(&a), TH_EEXIST);
+	CHECK_EQ(swap_subscribe(&none), TH_EINVAL);
+	setup();
+	CHECK_EQ(swap1("t_svc", svc2, NULL, &res, &eb), TH_OK);     /* a swap */
+	CHECK_EQ(swap1("t_svc", svc2, NULL, &res, &eb), TH_OK);     /* a no-op: not told */
+	CHECK_EQ(swap1("t_svc", svc3, NULL, &res, &eb), TH_ENOSYM); /* refused: not told */
+	CHECK_EQ(calls_a, 1);
+	CHECK_EQ(calls_b, 1);
+	CHECK_EQ(order_ok, 1);
+	swap_unsubscribe(&a);
+	CHECK_EQ(swap1("t_svc", svc1, NULL, &res, &eb), TH_OK);
+	CHECK_EQ(calls_a, 1);
+	CHECK_EQ(calls_b, 2);
+	swap_unsubscribe(&b);
+	CHECK_EQ(swap1("t_svc", svc2, NULL, &res, &eb), TH_OK);
+	CHECK_EQ(calls_b, 2);
+	teardown();
+}
+
 int main(void)
 {
 	struct th_errbuf eb = {{0}};
@@ -431,6 +477,7 @@ int main(void)
 	RUN(test_retirement_waits_for_users);
 	RUN(test_memory_flat_over_200_swaps);
 	RUN(test_history_and_symref);
+	RUN(test_subscribers);
 	swap_forget_all();
 	free(svc1.data);
 	free(svc2.data);

@@ -87,7 +87,8 @@ void swap_txn_item(struct swap_txn *x, size_t j, const char *name, const char *f
 		   const char *to);
 /* Records the outcome (history, result, log), drops x's object references,
  * frees x; returns err. */
-int swap_txn_end(struct swap_txn *x, int err, struct swap_result *res, struct th_errbuf *eb);
+int swap_txn_end(struct swap_txn *x, int err, struct swap_result *res, struct th_errbuf *eb)
+	TH_MUST_CHECK;
 
 /* ---- what others see (swap_notify.c) -------------------------------------------- */
 /* The namespace changed: weak references go stale. */

@@ -1,12 +1,21 @@
 /*
  * cmd_history.c - `theseusctl history`: the kernel's swap history, oldest
  * first, with the time of every stage; fetched page by page.
- * JSON fields: "entries": [{"seq","when_ns","status","rollback","unchanged",
+ * JSON fields: "entries": [{"seq","when_ns","status","kind","rollback","unchanged",
  * "items": [{"module","old_version","new_version"}],"sites",
- * "stages": [{"stage","ns"}],"total_ns","message"}] (status: "OK" or "E...").
+ * "stages": [{"stage","ns"}],"total_ns","message"}] (status: "OK" or "E...";
+ * kind: "load", "swap", "rollback" or "unload"; a version "" = not loaded).
  */
 #include "klibc.h"
 #include "ctl.h"
+
+/* What the entry did; kernels before the kind field only told rollbacks apart. */
+static const char *entry_kind(const Theseus__HistoryEntry *e)
+{
+	if (e->kind && e->kind[0])
+		return e->kind;
+	return e->rollback ? "rollback" : "swap";
+}
 
 static void entry_json(struct ctl_json *j, const Theseus__HistoryEntry *e)
 {
@@ -14,6 +23,7 @@ static void entry_json(struct ctl_json *j, const Theseus__HistoryEntry *e)
 	ctl_json_u64(j, "seq", e->seq);
 	ctl_json_u64(j, "when_ns", e->when_ns);
 	ctl_json_str(j, "status", th_err_name(endpoint_status_from_wire(e->status)));
+	ctl_json_str(j, "kind", entry_kind(e));
 	ctl_json_bool(j, "rollback", e->rollback);
 	ctl_json_bool(j, "unchanged", e->unchanged);
 	ctl_json_arr_begin(j, "items");
@@ -46,8 +56,9 @@ static int entry_row(struct ctl_table *t, const Theseus__HistoryEntry *e)
 	snprintf(when, sizeof when, "%.6f", (double)e->when_ns / 1e9);
 	for (size_t i = 0; i < e->n_items; i++) {
 		size_t l = strlen(what);
+		const char *from = e->items[i]->old_version, *to = e->items[i]->new_version;
 		snprintf(what + l, sizeof what - l, "%s%s %s->%s", i ? ", " : "",
-			 e->items[i]->module, e->items[i]->old_version, e->items[i]->new_version);
+			 e->items[i]->module, from[0] ? from : "none", to[0] ? to : "none");
 	}
 	for (size_t i = 0; i < e->n_stages; i++) {
 		size_t l = strlen(stages);
@@ -57,7 +68,7 @@ static int entry_row(struct ctl_table *t, const Theseus__HistoryEntry *e)
 	snprintf(total, sizeof total, "%lluus", (unsigned long long)(e->total_ns / 1000));
 	snprintf(sites, sizeof sites, "%llu", (unsigned long long)e->sites);
 	const char *status = th_err_name(endpoint_status_from_wire(e->status));
-	const char *kind = e->rollback ? "rollback" : e->unchanged ? "no-op" : "swap";
+	const char *kind = e->unchanged ? "no-op" : entry_kind(e);
 	const char *row[] = { seq, when, kind, what, status, sites, total, stages };
 	return ctl_table_row(t, row);
 }

@@ -1,7 +1,9 @@
 /*
  * cmd_rollback.c - `theseusctl rollback MODULE`: swap MODULE back to the
  * object it ran before its last swap (through the same swap path, so it is
- * as safe as a swap).  JSON fields: "module", "old_version", "new_version",
+ * as safe as a swap), or, when it runs the object it was first loaded from,
+ * unload it (refused while other modules depend on it).  JSON fields:
+ * "module", "old_version", "new_version" ("" once unloaded),
  * "stages": [{"stage","ns"}].
  */
 #include "klibc.h"
@@ -38,7 +40,7 @@ int cmd_rollback_main(int argc, char **argv, struct ctl_ctx *ctx)
 	ctl_json_arr_end(&ctx->js);
 	if (ctl_human(ctx)) {
 		fprintf(ctx->out, "%s: %s -> %s (rolled back)\n", r->module, r->old_version,
-			r->new_version);
+			r->new_version[0] ? r->new_version : "(not loaded)");
 		for (size_t i = 0; i < r->n_stages; i++)
 			fprintf(ctx->out, "  %-10s %10.3f ms\n", r->stages[i]->stage,
 				(double)r->stages[i]->ns / 1e6);

@@ -23,6 +23,7 @@ KERNEL_SRCS += \
 	kernel/lib/string.c \
 	kernel/lib/fmt.c \
 	kernel/lib/cmdline.c \
+	kernel/lib/sha256.c \
 	kernel/core/log.c \
 	kernel/core/idt.c \
 	kernel/core/fault.c \
@@ -50,9 +51,10 @@ KERNEL_SRCS += kernel/task/task.c kernel/task/sched.c kernel/task/waitq.c \
 	kernel/task/sched_selftest.c
 
 # ---- live swap engine (kernel/swap/; its loader half is kernel/loader/stage.c) ----
-KERNEL_SRCS += kernel/swap/swap.c kernel/swap/swap_track.c kernel/swap/swap_retire.c \
-	kernel/swap/swap_history.c kernel/swap/swap_plat.c kernel/swap/swap_boot.c \
-	kernel/swap/swap_stress.c
+KERNEL_SRCS += kernel/swap/swap.c kernel/swap/swap_load.c kernel/swap/swap_txn.c \
+	kernel/swap/swap_obj.c kernel/swap/swap_track.c kernel/swap/swap_notify.c \
+	kernel/swap/swap_retire.c kernel/swap/swap_history.c kernel/swap/swap_plat.c \
+	kernel/swap/swap_boot.c kernel/swap/swap_stress.c
 # ---- end live swap engine ----
 
 # The screen console's font, generated from a Debian console font at build time.

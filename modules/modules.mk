@@ -75,8 +75,9 @@ $(B)/tests/unit/loader_test: $(LOADER_TEST_SRCS) $(LOADER_HDRS) tests/unit/loade
 		-o $@ $(LOADER_TEST_SRCS)
 
 # ---- swap engine host test (kernel/swap + kernel/loader/stage.c) ---------------
-SWAP_SRCS := kernel/swap/swap.c kernel/swap/swap_track.c kernel/swap/swap_retire.c \
-	kernel/swap/swap_history.c
+SWAP_SRCS := kernel/swap/swap.c kernel/swap/swap_load.c kernel/swap/swap_txn.c \
+	kernel/swap/swap_obj.c kernel/swap/swap_track.c kernel/swap/swap_notify.c \
+	kernel/swap/swap_retire.c kernel/swap/swap_history.c kernel/lib/sha256.c
 SWAP_TEST_SRCS := tests/unit/swap_test.c tests/unit/swap_plat_host.c tests/unit/loader_hostenv.c \
 	tests/unit/modmem_host.c tests/unit/host_log.c $(SWAP_SRCS) $(LOADER_SRCS) \
 	kernel/lib/err.c kernel/lib/errbuf.c $(wildcard statedb/statedb_*.c)
@@ -84,8 +85,8 @@ UNIT_TESTS += $(B)/tests/unit/swap_test
 $(B)/tests/unit/swap_test: $(SWAP_TEST_SRCS) $(LOADER_HDRS) kernel/include/swap.h \
 		kernel/swap/swap_impl.h tests/unit/swap_plat_host.h $(LOADER_TEST_OBJS)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -DSWAP_TEST_OBJDIR='"$(CURDIR)/$(B)/tests/objs"' \
-		-o $@ $(SWAP_TEST_SRCS)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -I/usr/include/bearssl \
+		-DSWAP_TEST_OBJDIR='"$(CURDIR)/$(B)/tests/objs"' -o $@ $(SWAP_TEST_SRCS) -lbearssl
 
 # ---- fuzzer ----------------------------------------------------------------------
 LOADER_FUZZ_SRCS := tests/fuzz/loader_elf_fuzz.c tests/unit/modmem_host.c \

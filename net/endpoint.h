@@ -86,7 +86,9 @@ struct endpoint_module {
 };
 
 /* One module to replace; object/size point into the staging area and are
- * valid only during the swap call (the loader copies what it keeps). */
+ * valid only during the swap call (the kernel copies what it keeps).
+ * sha256 is the object's hash as the staging area verified it: the kernel
+ * takes it as given and does not hash the object again. */
 struct endpoint_swap_item {
 	const char *module;
 	const char *expected_version;  /* "" = module must not be loaded yet */
@@ -111,6 +113,7 @@ struct endpoint_swap_report {
 struct endpoint_history {
 	uint64_t seq, when_ns;
 	int err;
+	char kind[16];             /* "load", "swap", "rollback", "unload"; "" = unknown */
 	bool rollback, unchanged;
 	uint32_t n_items;          /* listed in item[], at most ENDPOINT_HISTORY_ITEMS */
 	struct {
@@ -172,8 +175,10 @@ struct endpoint_ops {
 		    struct endpoint_swap_report *report, struct th_errbuf *eb);
 
 	/* ---- optional inspection and control (NULL: the request gets ENOTSUP) */
-	/* Swap module back to its previous object; report->new_version[0] = the
-	 * version now running.  TH_ENOENT when there is nothing to roll back to. */
+	/* Swap module back to its previous object, or unload it when it runs
+	 * the object of its first load; report->new_version[0] = the version now
+	 * running ("" after an unload).  TH_ENOENT when there is nothing to roll
+	 * back to, TH_EBUSY when an unload is refused (others depend on it). */
 	int (*rollback)(void *ctx, const char *module, struct endpoint_swap_report *report,
 			struct th_errbuf *eb);
 	/* Swap history, oldest first: entry index; TH_ENOENT past the end. */

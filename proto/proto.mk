@@ -47,6 +47,10 @@ BEARSSL_KOBJS := $(patsubst %.c,$(TP_OBJ_DIR)/bearssl/%.o,$(BEARSSL_KSRCS))
 
 KERNEL_EXTRA_OBJS += $(ENDPOINT_KOBJS) $(PBC_KOBJS) $(BEARSSL_KOBJS)
 
+# kernel/lib/sha256.c (the swap engine's object hashes) calls the same BearSSL
+# SHA-256: it sees BearSSL's header and the freestanding shims, nothing else.
+$(B)/kernel/kernel/lib/sha256.o: KERNEL_CFLAGS += -Iproto/freestanding -I$(BEARSSL_DIR)/inc
+
 $(EP_KOBJ_DIR)/%.o: net/endpoint/%.c $(PROTO_GEN_H) | setup
 	@mkdir -p $(dir $@)
 	$(KERNEL_CC) $(KERNEL_CFLAGS) $(PROTO_KFLAGS) -c $< -o $@

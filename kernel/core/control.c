@@ -2,7 +2,8 @@
  * control.c - the swap endpoint in the kernel (see control.h): parses the
  * key and port, creates the endpoint core, listens on UDP, and answers the
  * core's questions (modules, versions, object hashes) and requests (swap)
- * through the loader and the swap engine.
+ * through the loader and the swap engine, which alone records which object
+ * each module runs.
  */
 #include "control.h"
 
@@ -18,46 +19,11 @@
 #include "swap.h"
 #include "version.h"
 
-#define MAX_OBJECTS 64
-
-struct object_hash {
-	char name[ENDPOINT_NAME_MAX];
-	uint8_t sha256[ENDPOINT_SHA256_LEN];
-};
-
 static struct {
 	struct endpoint *ep;
 	uint16_t port;
-	struct object_hash hashes[MAX_OBJECTS];
 	uint8_t reply[NET_UDP_PAYLOAD_MAX];
 } ctl;
-
-/* ---- object hashes ---------------------------------------------------------- */
-
-void control_record_object(const char *name, const void *data, size_t len)
-{
-	struct object_hash *slot = NULL;
-	for (size_t i = 0; i < MAX_OBJECTS && !slot; i++)
-		if (!strcmp(ctl.hashes[i].name, name))
-			slot = &ctl.hashes[i];
-	for (size_t i = 0; i < MAX_OBJECTS && !slot; i++)
-		if (!ctl.hashes[i].name[0])
-			slot = &ctl.hashes[i];
-	if (!slot) {
-		log_warn("control", "more than %d modules: not tracking the hash of %s", MAX_OBJECTS, name);
-		return;
-	}
-	snprintf(slot->name, sizeof slot->name, "%s", name);
-	endpoint_sha256(data, len, slot->sha256);
-}
-
-static const struct object_hash *find_hash(const char *name)
-{
-	for (size_t i = 0; i < MAX_OBJECTS; i++)
-		if (ctl.hashes[i].name[0] && !strcmp(ctl.hashes[i].name, name))
-			return &ctl.hashes[i];
-	return NULL;
-}
 
 /* ---- endpoint_ops --------------------------------------------------------------- */
 
@@ -85,9 +51,9 @@ static void describe(const struct module *m, struct endpoint_module *out)
 	memset(out, 0, sizeof *out);
 	snprintf(out->name, sizeof out->name, "%s", d.name);
 	snprintf(out->version, sizeof out->version, "%s", d.version);
-	const struct object_hash *h = find_hash(d.name);
-	if (h)
-		memcpy(out->sha256, h->sha256, sizeof out->sha256);
+	struct swap_module_record rec;  /* the engine knows what every module runs */
+	if (swap_describe(d.name, &rec) == TH_OK)
+		memcpy(out->sha256, rec.sha256, sizeof out->sha256);
 	out->size = d.size;
 	out->load_address = d.base;
 	struct module *deps[ENDPOINT_MAX_DEPS];
@@ -122,60 +88,18 @@ static int op_module_find(void *ctx, const char *name, struct endpoint_module *o
 	return TH_OK;
 }
 
-/* Items that name modules not loaded yet (expected version "") are new loads. */
-static int load_new(const struct endpoint_swap_item *items, size_t n,
-		    struct endpoint_swap_report *report, struct th_errbuf *eb)
-{
-	struct loader_blob blobs[ENDPOINT_MAX_SWAP_ITEMS];
-	struct module *mods[ENDPOINT_MAX_SWAP_ITEMS];
-	for (size_t i = 0; i < n; i++) {
-		if (loader_find(items[i].module))
-			return th_errf(eb, TH_ECONFLICT, "%s: expected no such module, but version %s runs",
-				       items[i].module,
-				       loader_module_info(loader_find(items[i].module))->version);
-		blobs[i] = (struct loader_blob){ items[i].object, items[i].size, items[i].module };
-	}
-	uint64_t t0 = time_ns();
-	int err = loader_load_batch(blobs, n, mods, eb);
-	if (err)
-		return err;
-	for (size_t i = 0; i < n; i++) {
-		const struct th_module_info *info = loader_module_info(mods[i]);
-		if (strcmp(info->name, items[i].module)) {
-			/* The object says it is another module: undo this load. */
-			struct th_errbuf ub;
-			int uerr = loader_unload_batch(mods, n, &ub);
-			if (uerr)
-				log_error("control", "cannot undo load: %s", ub.msg);
-			return th_errf(eb, TH_EINVAL, "object for '%s' declares module '%s'",
-				       items[i].module, info->name);
-		}
-		snprintf(report->new_version[i], sizeof report->new_version[i], "%s", info->version);
-		control_record_object(items[i].module, items[i].object, items[i].size);
-	}
-	report->n_stages = 1;
-	snprintf(report->stages[0].stage, sizeof report->stages[0].stage, "load");
-	report->stages[0].ns = time_ns() - t0;
-	return TH_OK;
-}
-
+/* Loads (expected version "") and swaps alike are transactions of the swap
+ * engine; the staging area has verified each object's SHA-256, which the
+ * engine takes as the object's name without hashing it again. */
 static int op_swap(void *ctx, const struct endpoint_swap_item *items, size_t n,
 		   struct endpoint_swap_report *report, struct th_errbuf *eb)
 {
 	if (!n || n > ENDPOINT_MAX_SWAP_ITEMS || n > SWAP_MAX_ITEMS)
 		return th_errf(eb, TH_EINVAL, "a swap names 1..%d modules", SWAP_MAX_ITEMS);
-	size_t fresh = 0;
-	for (size_t i = 0; i < n; i++)
-		fresh += !items[i].expected_version[0];
-	if (fresh == n)
-		return load_new(items, n, report, eb);
-	if (fresh)
-		return th_errf(eb, TH_ENOTSUP,
-			       "one transaction cannot both load new modules and swap loaded ones");
-	struct swap_request req[SWAP_MAX_ITEMS];
+	struct swap_request req[SWAP_MAX_ITEMS] = { { 0 } };
 	for (size_t i = 0; i < n; i++)
 		req[i] = (struct swap_request){ items[i].module, items[i].object, items[i].size,
-						items[i].expected_version, items[i].sha256 };
+						items[i].expected_version, items[i].sha256, NULL };
 	struct swap_result res;
 	int err = swap_modules(req, n, &res, eb);
 	if (err)
@@ -184,7 +108,6 @@ static int op_swap(void *ctx, const struct endpoint_swap_item *items, size_t n,
 		const struct module *m = loader_find(items[i].module);
 		snprintf(report->new_version[i], sizeof report->new_version[i], "%s",
 			 m ? loader_module_info(m)->version : "?");
-		control_record_object(items[i].module, items[i].object, items[i].size);
 	}
 	report->n_stages = SWAP_NSTAGES < ENDPOINT_MAX_STAGES ? SWAP_NSTAGES : ENDPOINT_MAX_STAGES;
 	for (uint32_t s = 0; s < report->n_stages; s++) {

@@ -33,14 +33,10 @@ static int op_rollback(void *ctx, const char *module, struct endpoint_swap_repor
 	int err = swap_rollback(module, &res, eb);
 	if (err)
 		return err;
+	/* The rollback of a first load unloads: no version runs any more (""). */
 	const struct module *m = loader_find(module);
 	snprintf(report->new_version[0], sizeof report->new_version[0], "%s",
-		 m ? loader_module_version(m) : "?");
-	/* Keep the endpoint's idea of the running object (its hash) true. */
-	const void *data;
-	size_t len;
-	if (swap_current_object(module, &data, &len) == TH_OK)
-		control_record_object(module, data, len);
+		 m ? loader_module_version(m) : "");
 	report->n_stages = SWAP_NSTAGES < ENDPOINT_MAX_STAGES ? SWAP_NSTAGES : ENDPOINT_MAX_STAGES;
 	for (uint32_t s = 0; s < report->n_stages; s++) {
 		snprintf(report->stages[s].stage, sizeof report->stages[s].stage, "%s",
@@ -67,6 +63,7 @@ static int op_history_get(void *ctx, uint32_t index, struct endpoint_history *ou
 	out->seq = e->seq;
 	out->when_ns = e->when_ns;
 	out->err = e->err;
+	snprintf(out->kind, sizeof out->kind, "%s", swap_kind_name(e->kind));
 	out->rollback = e->rollback;
 	out->unchanged = e->unchanged;
 	size_t n = e->n < SWAP_HISTORY_NAMES ? e->n : SWAP_HISTORY_NAMES;

@@ -18,10 +18,6 @@
  * running without an endpoint (or read-only without a key). */
 void control_init(const struct boot_info *boot);
 
-/* Remember the SHA-256 of the object module `name` now runs (boot path and
- * every swap), so `ls` shows it and a retried swap is recognised. */
-void control_record_object(const char *name, const void *data, size_t len);
-
 /* Sets the optional inspection/control ops (rollback, history, state, log,
  * invoke, graph, tasks) in *ops; kernel/core/control_inspect.c. */
 struct endpoint_ops;

@@ -200,6 +200,12 @@ size_t loader_stage_sites(const struct loader_stage *st);
  * task can run in it).  Not committed: the new modules are freed and
  * retired[i] = NULL.  retired may be NULL. */
 void loader_stage_end(struct loader_stage *st, struct module **retired);
+/* Retire a listed module without a replacement (an unload by the swap
+ * engine, which calls its fini): its exports leave the namespace and it
+ * leaves the module list; memory and out-edges are kept until
+ * loader_retired_free, once no task can run in it.  TH_EDEPEND naming them
+ * while listed modules link into it; TH_EINVAL if m is not listed. */
+int loader_retire(struct module *m, struct th_errbuf *eb) TH_MUST_CHECK;
 /* Free a retired module.  TH_EBUSY while sites of other retired modules
  * still point into it (free those first), or while the loader is busy. */
 int loader_retired_free(struct module *m, struct th_errbuf *eb) TH_MUST_CHECK;

@@ -17,8 +17,8 @@
  * `sched=<name>` on the command line picks which boot module is loaded (the
  * others stay as swap sources), and changing policy while tasks run is a live
  * swap of module "sched" (swap=sched:sched_prio, or `theseusctl swap sched
- * build/modules/sched_prio.o`), which the core follows through the swap
- * engine's commit hook.  Every op is called with interrupts disabled, from
+ * build/modules/sched_prio.o`), which the core follows as a subscriber of the
+ * swap engine.  Every op is called with interrupts disabled, from
  * the timer interrupt or from the core; ops must not block, allocate, log
  * or call back into the core.  They never stay on a task's stack (a task is
  * never switched out inside a policy op), so a policy can be retired freely.

@@ -18,6 +18,14 @@
  * Any failure leaves the old set exactly as it was: same addresses, edges,
  * namespace; the engine itself never touches statedb.
  *
+ * The engine is the one owner of "which object does module X run": every
+ * load (boot modules, swap= on the command line, the network), swap,
+ * rollback and unload is one of its transactions, with a history entry,
+ * stage times and compare-and-swap alike.  Per module it records name,
+ * version and the SHA-256 of the object, and keeps the last
+ * SWAP_UNDO_DEPTH objects (content-addressed, one copy per distinct object)
+ * so that swap_rollback() undoes swaps one by one, down to the first load.
+ *
  * Not reentrant; call from one control context (the boot path, a self-test,
  * the network endpoint).  Builds for the kernel and for the host tests.
  */
@@ -26,18 +34,25 @@
 
 #include "klibc.h"
 
-#define SWAP_MAX_ITEMS 8          /* modules in one transaction */
+#define SWAP_MAX_ITEMS 8          /* modules in one swap transaction */
+#define SWAP_MAX_LOAD 16          /* modules in one load transaction (all boot modules) */
+#define SWAP_UNDO_DEPTH 8         /* objects kept per module: the running one + 7 to roll back to */
 #define SWAP_HISTORY_LEN 64       /* swap history ring entries */
 #define SWAP_MAX_TRACKED 64       /* modules whose objects the engine keeps */
 #define SWAP_MAX_RETIRING 64      /* old versions waiting to be freed */
+#define SWAP_SHA256_LEN 32
 
-/* One module to replace. */
+/* One module to load or replace. */
 struct swap_request {
-	const char *name;            /* loaded module to replace */
-	const void *data;            /* new object (copied; may be freed after) */
+	const char *name;            /* module; for a load NULL = whatever the object declares */
+	const void *data;            /* the object (copied; may be freed after) */
 	size_t len;
-	const char *expect_version;  /* compare-and-swap: current version, or NULL = any */
-	const uint8_t *sha256;       /* optional: the object's SHA-256 (32 bytes) */
+	const char *expect_version;  /* compare-and-swap: the running version; "" = not
+				      * loaded yet (a load); NULL = any loaded version */
+	const uint8_t *sha256;       /* the object's SHA-256 when the caller has verified it
+				      * (the staging area); NULL: the engine hashes it, once */
+	const char *label;           /* for messages until the module is known (a boot
+				      * module's name); NULL = name */
 };
 
 enum swap_stage {
@@ -49,49 +64,76 @@ enum swap_stage {
 	SWAP_NSTAGES
 };
 
+/* What a transaction did (history entries, swap_kind_name()). */
+enum swap_kind {
+	SWAP_KIND_SWAP,       /* loaded modules replaced by new objects */
+	SWAP_KIND_LOAD,       /* modules not loaded before */
+	SWAP_KIND_ROLLBACK,   /* a module back to the object it ran before its last swap */
+	SWAP_KIND_UNLOAD,     /* a module taken out (the rollback of its first load) */
+	SWAP_NKINDS
+};
+
 struct swap_result {
 	int err;                       /* as returned */
 	bool unchanged;                /* every module already ran its object: nothing done */
-	size_t swapped;                /* modules replaced */
+	enum swap_kind kind;
+	size_t swapped;                /* modules loaded, replaced or unloaded */
 	size_t sites;                  /* dependent sites relinked */
 	uint64_t stage_ns[SWAP_NSTAGES];
 	uint64_t total_ns;
-	uint64_t seq;                  /* history sequence number of this swap */
+	uint64_t seq;                  /* history sequence number of this transaction */
 	size_t retiring;               /* old versions still waiting after this swap */
 };
 
 /*
- * Replace items[i].name by items[i].data for all i as one transaction.
- * Items whose module already runs exactly that object (same SHA-256 when
- * given for both, else same bytes) are skipped; if all are, the result is
- * TH_OK with res->unchanged (a retried request is harmless).  Errors:
- * TH_ENOENT (no such module), TH_ECONFLICT (expect_version differs),
- * TH_EINVAL (bad request, object declares another module name), TH_ENOSYM
- * (a dependent's symbol missing in the replacement), any loader error
- * (TH_EBADELF, TH_EDUPSYM, TH_ESPILL, ...), TH_EINIT (a transfer/init hook
- * failed: eb names module and code), TH_ENOMEM, TH_EBUSY.
+ * The one way modules are loaded or replaced: items[i].name gets object
+ * items[i].data for all i, as one transaction.
+ *
+ * Swap (every expect_version NULL or a version): items whose module already
+ * runs exactly that object (same SHA-256) are skipped; if all are, the result
+ * is TH_OK with res->unchanged (a retried request is harmless).
+ * Load (every expect_version ""): the modules must not be loaded yet (one
+ * that already runs that very object is skipped as above); the objects are
+ * loaded as one batch (they may depend on each other), init hooks run, and
+ * each becomes its module's first object, whose rollback unloads it.
+ * Errors: TH_ENOENT (no such module), TH_ECONFLICT (expect_version differs,
+ * or a load of a module that runs another object), TH_ENOTSUP (loads and
+ * swaps mixed), TH_EINVAL (bad request, object declares another module name),
+ * TH_ENOSYM (a dependent's symbol missing in the replacement), any loader
+ * error (TH_EBADELF, TH_EDUPSYM, TH_ESPILL, TH_EEXIST, ...), TH_EINIT (a
+ * transfer/init hook failed: eb names module and code), TH_ENOMEM, TH_EBUSY.
  * res and eb may be NULL.  Every call is recorded in the history.
  */
 int swap_modules(const struct swap_request *items, size_t n, struct swap_result *res,
 		 struct th_errbuf *eb) TH_MUST_CHECK;
 
-/* Swap name back to the object it ran before its last swap (through the same
- * path).  TH_ENOENT if the engine has no previous object for it. */
+/* Undo the last swap of name: back to the object it ran before (through the
+ * swap path), or, when what runs is the module's first object, unload it
+ * (TH_EBUSY "NAME: A, B depend on it" while other modules link into it).
+ * TH_ENOENT when not loaded, or when the older objects were dropped (the
+ * engine keeps SWAP_UNDO_DEPTH per module). */
 int swap_rollback(const char *name, struct swap_result *res, struct th_errbuf *eb) TH_MUST_CHECK;
 
-/* Tell the engine the object a module was loaded from (the boot path does,
- * for every boot module) so that it can detect a no-op swap and roll back to
- * it.  The bytes are copied. */
-int swap_track_object(const char *name, const void *data, size_t len) TH_MUST_CHECK;
+/* Take module name out (a transaction: history, stage times): refused with
+ * TH_EBUSY naming the modules that depend on it; its code is freed once no
+ * task runs in it (like a swapped-out version).  TH_ENOENT when not loaded. */
+int swap_unload(const char *name, struct swap_result *res, struct th_errbuf *eb) TH_MUST_CHECK;
 
-/* Drop every kept object (tests; a module's record also goes stale by
- * itself when that module is unloaded and loaded again). */
+/* What the engine knows of the module called name: the version and object
+ * it runs and how far it can roll back.  TH_ENOENT when it is not loaded or
+ * was loaded around the engine. */
+struct swap_module_record {
+	char version[16];
+	uint8_t sha256[SWAP_SHA256_LEN];  /* of the object it runs */
+	size_t len;                       /* of that object */
+	size_t undo;                      /* older objects kept to roll back to */
+	bool first_load;                  /* the oldest kept is its first load: rolling
+					   * back past it unloads the module */
+};
+int swap_describe(const char *name, struct swap_module_record *out) TH_MUST_CHECK;
+
+/* Drop every record and kept object (host tests, between cases). */
 void swap_forget_all(void);
-
-/* The object module `name` runs now, as the engine keeps it (after a swap or
- * rollback, or given by swap_track_object): *data stays valid until the next
- * swap of that module.  TH_ENOENT if the engine has none. */
-int swap_current_object(const char *name, const void **data, size_t *len) TH_MUST_CHECK;
 
 /* Free the retired versions no task can execute in or return into any more.
  * Called by every swap; the main loop / a periodic hook may call it too.
@@ -114,13 +156,24 @@ struct swap_symref {
 };
 int swap_symref_get(struct swap_symref *r, uintptr_t *addr) TH_MUST_CHECK;
 
-/* Called with interrupts off right after a swap has committed, and again if
- * it is reverted, when the namespace is in its final state: a subsystem that
- * caches addresses of module symbols (the scheduler caches its policy's ops
- * table) re-resolves them here.  It may look symbols up; it must not block or
- * change the loader's state. */
-typedef void (*swap_commit_hook_fn)(void);
-void swap_set_commit_hook(swap_commit_hook_fn fn);
+/*
+ * Subscribers to changes of the namespace: fn(ctx) is called with interrupts
+ * off after every transaction that changed which modules run (a swap
+ * committed, or reverted after a hook failed; a load; an unload), when the
+ * namespace is in its final state.  A subsystem that caches addresses of
+ * module symbols (the scheduler caches its policy's ops table) re-resolves
+ * them here.  It may look symbols up; it must not block or change the
+ * loader's state.  Subscribers are called in the order they subscribed.
+ * The node is the caller's (static, usually) and stays linked until
+ * swap_unsubscribe; TH_EEXIST if it is already subscribed, TH_EINVAL without fn.
+ */
+struct swap_subscriber {
+	void (*fn)(void *ctx);
+	void *ctx;
+	struct swap_subscriber *next;  /* the engine's */
+};
+int swap_subscribe(struct swap_subscriber *s) TH_MUST_CHECK;
+void swap_unsubscribe(struct swap_subscriber *s);
 
 /* Where tasks are (the safe-retirement check): in the kernel, every address
  * task_foreach_return_address() reports (each task's RIP and the return
@@ -134,12 +187,14 @@ struct swap_history_entry {
 	uint64_t seq;
 	uint64_t when_ns;              /* time since boot when the swap started */
 	int err;
-	bool rollback, unchanged;
+	enum swap_kind kind;
+	bool rollback, unchanged;      /* rollback: asked for by swap_rollback (kind
+					* ROLLBACK, or UNLOAD of a first load) */
 	size_t n;                      /* modules in the request */
 	size_t sites;
 	struct {
 		char name[32];
-		char from[16], to[16];   /* versions */
+		char from[16], to[16];   /* versions; "" = not loaded */
 	} item[SWAP_HISTORY_NAMES];
 	uint64_t stage_ns[SWAP_NSTAGES];
 	uint64_t total_ns;
@@ -151,10 +206,14 @@ size_t swap_history_count(void);
 /* One line per entry:
  *   "#3 t=1.234567s hello 1.0->2.0 OK sites=2 load=12us verify=1us relink=3us
  *    transfer=0us cleanup=5us total=21us"
+ * with the kind after the time unless it is a swap ("#1 t=0.2s load hello
+ * none->1.0 ...", "rollback", "unload"); "none" = not loaded.
  * Writes at most len bytes (NUL-terminated if len > 0); returns the length
  * the full text needs, like snprintf. */
 size_t swap_history_format(char *buf, size_t len);
 const char *swap_stage_name(enum swap_stage s);
+/* "swap", "load", "rollback", "unload" */
+const char *swap_kind_name(enum swap_kind k);
 
 /* ---- kernel: boot trigger and self-test (kernel/swap/swap_boot.c) -------- */
 struct boot_info;

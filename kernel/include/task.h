@@ -131,8 +131,8 @@ int task_foreach_return_address(int (*fn)(void *ctx, const struct task *t, uintp
 /* Use policy `name`: the loaded module "sched" if its table (sched_policy_ops)
  * is that policy, or "fifo", the core's built-in fallback; every ready task
  * moves into its queue.  TH_ENOENT names the module to load or swap in.  Also
- * installs the swap-engine commit hook through which the core follows later
- * live swaps of module "sched". */
+ * subscribes the core to the swap engine, so that it follows later live swaps
+ * of module "sched" (and falls back to fifo if the module is unloaded). */
 int sched_policy_select(const char *name, struct th_errbuf *eb) TH_MUST_CHECK;
 const char *sched_policy_name(void);
 

@@ -167,7 +167,7 @@ bool loader_runs_hooks(void)
 	return run_hooks;
 }
 
-static void list_del(struct module *m)
+void loader_list_del(struct module *m)
 {
 	if (m->prev)
 		m->prev->next = m->next;
@@ -189,7 +189,7 @@ void loader_module_destroy(struct module *m, bool listed)
 	for (i = 0; i < m->n_exports; i++)
 		symtab_remove(&m->exports[i]);
 	if (listed)
-		list_del(m);
+		loader_list_del(m);
 	layout_unmap(m);
 	kfree(m->exports);
 	kfree(m->names);

@@ -230,6 +230,8 @@ int loader_phase2(struct elf_obj *o, struct module *m, const struct load_mode *m
 		  struct th_errbuf *eb) TH_MUST_CHECK;
 int loader_check_hooks(struct module *m, struct th_errbuf *eb) TH_MUST_CHECK;
 void loader_module_destroy(struct module *m, bool listed);
+/* Take m out of the load order (nothing else). */
+void loader_list_del(struct module *m);
 void loader_list_replace(struct module *o, struct module *n);
 /* The loader's not-reentrant flag: false if a call is under way. */
 bool loader_enter(void) TH_MUST_CHECK;

@@ -12,6 +12,7 @@
  *   loader_stage_revert  undo a commit (a transfer hook failed)
  *   loader_stage_end     committed: old modules become retired (memory kept,
  *                        out-edges kept); else: the new modules are freed
+ *   loader_retire        unload without a replacement: unlisted, memory kept
  *   loader_retired_free  free a retired module nobody links into any more
  *
  * Edges from retired modules (or from the replaced set itself) into a
@@ -294,6 +295,26 @@ void loader_stage_end(struct loader_stage *s, struct module **retired)
 	kfree(s->log);
 	kfree(s);
 	loader_leave();
+}
+
+int loader_retire(struct module *m, struct th_errbuf *eb)
+{
+	struct loader_edge *e;
+	size_t i;
+
+	if (!m || m->retired || m->staged)
+		return th_errf(eb, TH_EINVAL, "retire: not a loaded module");
+	for (e = m->in_head; e; e = e->next_in)
+		if (!e->dependent->retired)
+			return th_errf(eb, TH_EDEPEND, "%s: used by %s", m->name, e->dependent->name);
+	if (!loader_enter())
+		return th_errf(eb, TH_EBUSY, "loader busy");
+	for (i = 0; i < m->n_exports; i++)
+		symtab_remove(&m->exports[i]);
+	loader_list_del(m);
+	m->retired = true;
+	loader_leave();
+	return TH_OK; /* no log: the caller may hold interrupts off */
 }
 
 int loader_retired_free(struct module *m, struct th_errbuf *eb)

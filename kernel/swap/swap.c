@@ -1,81 +1,12 @@
 /*
  * swap.c - the live swap transaction (see swap.h): checks, load beside,
  * verify, switch-over with interrupts off, transfer hooks, revert on any
- * failure, retirement, timing and the history record; swap_rollback();
- * weak symbol references.
+ * failure, retirement and records; swap_modules() (which sends loads to
+ * swap_load.c) and swap_rollback().
  */
 #include "log.h"
 #include "module_abi.h"
 #include "swap_impl.h"
-
-static uint64_t generation = 1;
-
-static swap_commit_hook_fn commit_hook;
-
-void swap_set_commit_hook(swap_commit_hook_fn fn)
-{
-	commit_hook = fn;
-}
-
-uint64_t swap_generation(void)
-{
-	return generation;
-}
-
-int swap_symref_get(struct swap_symref *r, uintptr_t *addr)
-{
-	uintptr_t a;
-	int err;
-
-	if (!r || !r->name || !addr)
-		return TH_EINVAL;
-	if (r->gen != generation) {
-		err = loader_lookup_symbol(r->name, &a, NULL);
-		if (err) {
-			r->gen = 0;
-			return err;
-		}
-		r->addr = a;
-		r->gen = generation;
-	}
-	*addr = r->addr;
-	return TH_OK;
-}
-
-/* One transaction's working state. */
-struct txn {
-	size_t k;                                 /* items really swapped */
-	struct module *old[SWAP_MAX_ITEMS];
-	const char *name[SWAP_MAX_ITEMS];
-	struct swap_obj obj[SWAP_MAX_ITEMS];      /* copies of the new objects */
-	struct loader_stage *st;
-	struct swap_history_entry h;
-	uint64_t t;                               /* TSC at the start of the stage */
-};
-
-static void stage_done(struct txn *x, enum swap_stage s)
-{
-	uint64_t now = swap_plat_tsc();
-
-	x->h.stage_ns[s] += swap_plat_tsc_ns(now - x->t);
-	x->t = now;
-}
-
-/* Copy the request's bytes (8-byte aligned, as the loader wants). */
-static int copy_obj(const struct swap_request *r, struct swap_obj *o)
-{
-	o->bytes = kmalloc(r->len);
-	if (!o->bytes)
-		return TH_ENOMEM;
-	memcpy(o->bytes, r->data, r->len);
-	o->len = r->len;
-	o->fnv = swap_fnv64(r->data, r->len);
-	if (r->sha256) {
-		memcpy(o->sha, r->sha256, 32);
-		o->has_sha = true;
-	}
-	return TH_OK;
-}
 
 /* Index into the staged batch of the new module that depends on no other
  * not-yet-done one (dependencies first); falls back to any (cycles). */
@@ -105,7 +36,7 @@ static size_t next_in_order(struct loader_stage *st, const bool *done)
 /* transfer(old) of each new module (or init if it has no transfer), then
  * fini of each old one.  Interrupts are off.  On a hook error nothing of
  * this function's doing needs undoing (hooks must be re-runnable). */
-static int run_hooks(struct txn *x, struct th_errbuf *eb)
+static int run_hooks(struct swap_txn *x, struct th_errbuf *eb)
 {
 	bool done[SWAP_MAX_ITEMS] = {false};
 	size_t c, i;
@@ -137,43 +68,9 @@ static int run_hooks(struct txn *x, struct th_errbuf *eb)
 	return TH_OK;
 }
 
-static void record(struct txn *x, int err, struct swap_result *res, struct th_errbuf *eb)
-{
-	size_t i;
-
-	x->h.err = err;
-	if (err && eb)
-		snprintf(x->h.msg, sizeof x->h.msg, "%.95s", eb->msg);
-	for (i = 0; i < SWAP_NSTAGES; i++)
-		x->h.total_ns += x->h.stage_ns[i];
-	swap_history_add(&x->h);
-	if (res) {
-		memset(res, 0, sizeof *res);
-		res->err = err;
-		res->unchanged = x->h.unchanged;
-		res->swapped = err ? 0 : x->k;
-		res->sites = x->h.sites;
-		memcpy(res->stage_ns, x->h.stage_ns, sizeof res->stage_ns);
-		res->total_ns = x->h.total_ns;
-		res->seq = x->h.seq;
-		res->retiring = swap_retiring_count();
-	}
-	if (err)
-		log_warn("swap", "#%llu refused: %s", (unsigned long long)x->h.seq,
-			 eb ? eb->msg : th_strerror(err));
-}
-
-static void set_item(struct txn *x, size_t j, const char *name, const char *from, const char *to)
-{
-	if (j >= SWAP_HISTORY_NAMES)
-		return;
-	snprintf(x->h.item[j].name, sizeof x->h.item[j].name, "%s", name ? name : "?");
-	snprintf(x->h.item[j].from, sizeof x->h.item[j].from, "%s", from);
-	snprintf(x->h.item[j].to, sizeof x->h.item[j].to, "%s", to);
-}
-
-/* Validate the request, skip no-op items, compare-and-swap, copy objects. */
-static int prepare(struct txn *x, const struct swap_request *items, size_t n,
+/* Validate the request, skip no-op items, compare-and-swap, take references
+ * to the new objects. */
+static int prepare(struct swap_txn *x, const struct swap_request *items, size_t n,
 		   struct th_errbuf *eb)
 {
 	size_t i, j;
@@ -183,9 +80,10 @@ static int prepare(struct txn *x, const struct swap_request *items, size_t n,
 		return th_errf(eb, TH_EINVAL, "swap of %zu modules (1..%d)", n, SWAP_MAX_ITEMS);
 	for (i = 0; i < n; i++) {
 		const struct swap_request *r = &items[i];
+		struct swap_obj *o;
 		struct module *m;
 
-		set_item(x, i, r->name, "?", "?");
+		swap_txn_item(x, i, r->name, "?", "?");
 		if (!r->name || !r->data || !r->len)
 			return th_errf(eb, TH_EINVAL, "swap item %zu: no module name or object", i);
 		for (j = 0; j < i; j++)
@@ -194,18 +92,20 @@ static int prepare(struct txn *x, const struct swap_request *items, size_t n,
 		m = loader_find(r->name);
 		if (!m)
 			return th_errf(eb, TH_ENOENT, "%s: no such module loaded", r->name);
-		set_item(x, i, r->name, loader_module_version(m), "?");
-		if (swap_track_same(swap_track_find(r->name), r->data, r->len, r->sha256)) {
-			set_item(x, i, r->name, loader_module_version(m), loader_module_version(m));
-			continue;
-		}
-		if (r->expect_version && strcmp(r->expect_version, loader_module_version(m)) != 0)
-			return th_errf(eb, TH_ECONFLICT, "%s: runs version %s, request expects %s",
-				       r->name, loader_module_version(m), r->expect_version);
-		err = copy_obj(r, &x->obj[x->k]);
+		swap_txn_item(x, i, r->name, loader_module_version(m), "?");
+		err = swap_obj_get(r->data, r->len, r->sha256, &o);
 		if (err)
 			return th_errf(eb, err, "%s: no memory for a copy of the object (%zu bytes)",
 				       r->name, r->len);
+		if (swap_track_runs(swap_track_find(r->name), o)) {
+			swap_obj_put(o);
+			swap_txn_item(x, i, r->name, loader_module_version(m), loader_module_version(m));
+			continue;
+		}
+		x->obj[x->k] = o; /* dropped by swap_txn_end unless the records take it */
+		if (r->expect_version && strcmp(r->expect_version, loader_module_version(m)) != 0)
+			return th_errf(eb, TH_ECONFLICT, "%s: runs version %s, request expects %s",
+				       r->name, loader_module_version(m), r->expect_version);
 		x->old[x->k] = m;
 		x->name[x->k] = loader_module_name(m);
 		x->k++;
@@ -213,8 +113,25 @@ static int prepare(struct txn *x, const struct swap_request *items, size_t n,
 	return TH_OK;
 }
 
-static int do_swap(struct txn *x, const struct swap_request *items, size_t n,
-		   struct th_errbuf *eb)
+/* After the commit: old versions retire, the records follow. */
+static void commit_records(struct swap_txn *x, struct module *const *retired)
+{
+	size_t i;
+
+	for (i = 0; i < x->k; i++) {
+		struct module *now = loader_find(x->name[i]);
+		struct swap_obj *o = x->obj[i];
+		swap_retire_add(retired[i]);
+		x->obj[i] = NULL; /* the record owns the reference now */
+		if (swap_track_swapped(now, loader_module_serial(retired[i]), o,
+				       x->h.kind == SWAP_KIND_ROLLBACK))
+			log_warn("swap", "%s: no room to keep its object (rollback unavailable)",
+				 x->name[i]);
+	}
+}
+
+int swap_do_swap(struct swap_txn *x, const struct swap_request *items, size_t n,
+		 struct th_errbuf *eb)
 {
 	struct loader_blob blobs[SWAP_MAX_ITEMS];
 	struct module *retired[SWAP_MAX_ITEMS];
@@ -231,9 +148,9 @@ static int do_swap(struct txn *x, const struct swap_request *items, size_t n,
 		return th_errf(eb, TH_EBUSY, "%zu old versions still in use; try again",
 			       swap_retiring_count());
 	for (i = 0; i < x->k; i++)
-		blobs[i] = (struct loader_blob){x->obj[i].bytes, x->obj[i].len, x->name[i]};
+		blobs[i] = (struct loader_blob){x->obj[i]->bytes, x->obj[i]->len, x->name[i]};
 	err = loader_stage_batch(blobs, x->old, x->k, &x->st, eb);
-	stage_done(x, SWAP_STAGE_LOAD);
+	swap_txn_stage(x, SWAP_STAGE_LOAD);
 	if (err)
 		return err;
 	/* from -> to versions of the modules swapped, for the history. */
@@ -241,11 +158,11 @@ static int do_swap(struct txn *x, const struct swap_request *items, size_t n,
 		size_t j;
 		for (j = 0; j < x->k; j++)
 			if (strcmp(x->h.item[i].name, x->name[j]) == 0)
-				set_item(x, i, x->name[j], loader_module_version(x->old[j]),
-					 loader_module_version(loader_stage_new(x->st, j)));
+				swap_txn_item(x, i, x->name[j], loader_module_version(x->old[j]),
+					      loader_module_version(loader_stage_new(x->st, j)));
 	}
 	err = loader_stage_verify(x->st, eb);
-	stage_done(x, SWAP_STAGE_VERIFY);
+	swap_txn_stage(x, SWAP_STAGE_VERIFY);
 	if (err) {
 		loader_stage_end(x->st, NULL);
 		return err;
@@ -253,95 +170,90 @@ static int do_swap(struct txn *x, const struct swap_request *items, size_t n,
 	flags = swap_plat_irq_save();
 	err = loader_stage_commit(x->st, eb);
 	x->h.sites = err ? 0 : loader_stage_sites(x->st);
-	stage_done(x, SWAP_STAGE_RELINK);
+	swap_txn_stage(x, SWAP_STAGE_RELINK);
 	if (!err) {
-		generation++;
+		swap_generation_bump();
 		err = run_hooks(x, eb);
 		if (err) {
 			loader_stage_revert(x->st);
-			generation++;
+			swap_generation_bump();
 			x->h.sites = 0;
 		}
-		if (commit_hook)
-			commit_hook(); /* the namespace changed (or changed back) */
+		swap_notify_subscribers(); /* the namespace changed (or changed back) */
 	}
 	swap_plat_irq_restore(flags);
-	stage_done(x, SWAP_STAGE_TRANSFER);
+	swap_txn_stage(x, SWAP_STAGE_TRANSFER);
 	loader_stage_end(x->st, err ? NULL : retired);
 	if (err)
 		return err;
-	for (i = 0; i < x->k; i++) {
-		swap_retire_add(retired[i]);
-		if (swap_track_commit(x->name[i], loader_module_serial(retired[i]),
-				      loader_module_serial(loader_find(x->name[i])), &x->obj[i]))
-			log_warn("swap", "%s: no room to keep its object (rollback unavailable)",
-				 x->name[i]);
-	}
+	commit_records(x, retired);
 	swap_reap();
-	stage_done(x, SWAP_STAGE_CLEANUP);
+	swap_txn_stage(x, SWAP_STAGE_CLEANUP);
 	return TH_OK;
-}
-
-static int run(const struct swap_request *items, size_t n, bool rollback, struct swap_result *res,
-	       struct th_errbuf *eb)
-{
-	struct th_errbuf local;
-	struct txn *x;
-	size_t i;
-	int err;
-
-	if (!eb)
-		eb = &local;
-	eb->msg[0] = '\0';
-	x = kcalloc(1, sizeof *x);
-	if (!x)
-		return th_errf(eb, TH_ENOMEM, "no memory for a swap");
-	x->h.seq = swap_history_next_seq();
-	x->h.when_ns = swap_plat_now_ns();
-	x->h.rollback = rollback;
-	x->h.n = n;
-	x->t = swap_plat_tsc();
-	err = do_swap(x, items, n, eb);
-	for (i = 0; i < x->k; i++)
-		swap_obj_free(&x->obj[i]); /* emptied by swap_track_commit on success */
-	record(x, err, res, eb);
-	if (!err && !x->h.unchanged)
-		log_info("swap", "#%llu %s%s %s -> %s: %zu sites, %llu us", (unsigned long long)x->h.seq,
-			 rollback ? "rollback " : "", x->h.item[0].name, x->h.item[0].from,
-			 x->h.item[0].to, x->h.sites, (unsigned long long)(x->h.total_ns / 1000));
-	kfree(x);
-	return err;
 }
 
 int swap_modules(const struct swap_request *items, size_t n, struct swap_result *res,
 		 struct th_errbuf *eb)
 {
-	return run(items, n, false, res, eb);
+	struct th_errbuf local;
+	struct swap_txn *x;
+	size_t i, loads = 0;
+
+	if (!eb)
+		eb = &local;
+	for (i = 0; items && i < n; i++)
+		loads += items[i].expect_version && !items[i].expect_version[0];
+	x = swap_txn_begin(loads ? SWAP_KIND_LOAD : SWAP_KIND_SWAP, false, n, eb);
+	if (!x)
+		return TH_ENOMEM;
+	if (loads && loads != n)
+		return swap_txn_end(x, th_errf(eb, TH_ENOTSUP, "one transaction cannot both load "
+					       "new modules and swap loaded ones"), res, eb);
+	if (loads)
+		return swap_txn_end(x, swap_do_load(x, items, n, eb), res, eb);
+	return swap_txn_end(x, swap_do_swap(x, items, n, eb), res, eb);
 }
 
 int swap_rollback(const char *name, struct swap_result *res, struct th_errbuf *eb)
 {
+	struct th_errbuf local;
 	struct swap_track *t = swap_track_find(name);
-	struct swap_request r;
+	struct module *m = name ? loader_find(name) : NULL;
+	struct swap_request r = {name, NULL, 0, NULL, NULL, NULL};
+	struct swap_txn *x;
+	bool unload = m && t && t->n == 1 && t->first_load;
 
-	if (!t || !t->prev.bytes) {
-		int err = th_errf(eb, TH_ENOENT, "%s: no previous object to roll back to",
-				  name ? name : "?");
-		struct txn x = {0};
-		x.h.seq = swap_history_next_seq();
-		x.h.when_ns = swap_plat_now_ns();
-		x.h.rollback = true;
-		x.h.n = 1;
-		set_item(&x, 0, name, "?", "?");
-		record(&x, err, res, eb);
-		return err;
-	}
-	r.name = name;
-	r.data = t->prev.bytes;
-	r.len = t->prev.len;
-	r.expect_version = NULL;
-	r.sha256 = t->prev.has_sha ? t->prev.sha : NULL;
-	/* The request points into t->prev, which the commit frees: swap copies
-	 * the bytes first (copy_obj), and only the commit replaces t->prev. */
-	return run(&r, 1, true, res, eb);
+	if (!eb)
+		eb = &local;
+	x = swap_txn_begin(unload ? SWAP_KIND_UNLOAD : SWAP_KIND_ROLLBACK, true, 1, eb);
+	if (!x)
+		return TH_ENOMEM;
+	swap_txn_item(x, 0, name, m ? loader_module_version(m) : "?", "?");
+	if (!m)
+		return swap_txn_end(x, th_errf(eb, TH_ENOENT, "%s: no such module loaded",
+					       name ? name : "?"), res, eb);
+	if (unload)
+		return swap_txn_end(x, swap_do_unload(x, name, eb), res, eb);
+	if (!t || t->n < 2)
+		return swap_txn_end(x, th_errf(eb, TH_ENOENT, "%s: no previous object to roll back to%s",
+					       name, t ? " (older ones were dropped)" : ""), res, eb);
+	r.data = t->stack[t->n - 2]->bytes;
+	r.len = t->stack[t->n - 2]->len;
+	r.sha256 = t->stack[t->n - 2]->sha;
+	/* The request points into an object the record holds a reference to: it
+	 * stays valid through the transaction, which takes its own reference. */
+	return swap_txn_end(x, swap_do_swap(x, &r, 1, eb), res, eb);
+}
+
+int swap_unload(const char *name, struct swap_result *res, struct th_errbuf *eb)
+{
+	struct th_errbuf local;
+	struct swap_txn *x;
+
+	if (!eb)
+		eb = &local;
+	x = swap_txn_begin(SWAP_KIND_UNLOAD, false, 1, eb);
+	if (!x)
+		return TH_ENOMEM;
+	return swap_txn_end(x, swap_do_unload(x, name, eb), res, eb);
 }

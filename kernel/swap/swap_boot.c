@@ -125,7 +125,7 @@ void swap_boot_run(const struct boot_info *boot)
 		*colon = '\0';
 		memcpy(names[n][0], p, strlen(p) + 1);
 		memcpy(names[n][1], colon + 1, strlen(colon + 1) + 1);
-		req[n] = (struct swap_request){names[n][0], NULL, 0, NULL, NULL};
+		req[n] = (struct swap_request){names[n][0], NULL, 0, NULL, NULL, NULL};
 		err = swap_boot_object(boot, names[n][1], &objs[n], &req[n].len);
 		if (err)
 			log_error("swap", "swap=: boot module '%s': %s", names[n][1], th_strerror(err));

@@ -1,7 +1,8 @@
 /*
- * swap_history.c - the ring of the last SWAP_HISTORY_LEN swaps (when, what,
- * from which version to which, stage times, result), read by index or as
- * text for the log and the network.
+ * swap_history.c - the ring of the last SWAP_HISTORY_LEN transactions
+ * (loads, swaps, rollbacks, unloads: when, what, from which version to
+ * which, stage times, result), read by index or as text for the log and the
+ * network.
  */
 #include "swap_impl.h"
 
@@ -13,9 +14,18 @@ static const char *const stage_names[SWAP_NSTAGES] = {
 	"load", "verify", "relink", "transfer", "cleanup",
 };
 
+static const char *const kind_names[SWAP_NKINDS] = {
+	"swap", "load", "rollback", "unload",
+};
+
 const char *swap_stage_name(enum swap_stage s)
 {
 	return (unsigned)s < SWAP_NSTAGES ? stage_names[s] : "?";
+}
+
+const char *swap_kind_name(enum swap_kind k)
+{
+	return (unsigned)k < SWAP_NKINDS ? kind_names[k] : "?";
 }
 
 uint64_t swap_history_next_seq(void)
@@ -64,12 +74,15 @@ size_t swap_history_format(char *buf, size_t len)
 	if (!buf)
 		len = 0;
 	for (i = 0; swap_history_get(i, &e); i++) {
-		th_appendf(buf, len, &pos, "#%llu t=%llu.%06llus%s", (unsigned long long)e.seq,
+		bool swap = e.kind == SWAP_KIND_SWAP; /* the common case goes without a word */
+		th_appendf(buf, len, &pos, "#%llu t=%llu.%06llus%s%s", (unsigned long long)e.seq,
 		    (unsigned long long)(e.when_ns / 1000000000ull),
-		    (unsigned long long)(e.when_ns / 1000 % 1000000), e.rollback ? " rollback" : "");
+		    (unsigned long long)(e.when_ns / 1000 % 1000000), swap ? "" : " ",
+		    swap ? "" : swap_kind_name(e.kind));
 		for (j = 0; j < e.n && j < SWAP_HISTORY_NAMES; j++)
 			th_appendf(buf, len, &pos, "%s%s %s->%s", j ? "," : " ", e.item[j].name,
-			    e.item[j].from, e.item[j].to);
+			    e.item[j].from[0] ? e.item[j].from : "none",
+			    e.item[j].to[0] ? e.item[j].to : "none");
 		if (e.n > SWAP_HISTORY_NAMES)
 			th_appendf(buf, len, &pos, ",+%zu", e.n - SWAP_HISTORY_NAMES);
 		th_appendf(buf, len, &pos, " %s%s sites=%zu", th_err_name(e.err),

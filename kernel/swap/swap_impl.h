@@ -2,13 +2,15 @@
  * swap_impl.h - private to kernel/swap: the platform hooks (TSC, interrupt
  * flag, current stack) that swap_plat.c provides in the kernel and the host
  * tests provide in tests/unit/swap_plat_host.c, and the engine's internal
- * bookkeeping (object records, retiring list, history).
+ * bookkeeping (kept objects, per-module records, transactions, retiring
+ * list, history, subscribers).
  */
 #ifndef THESEUS_SWAP_IMPL_H
 #define THESEUS_SWAP_IMPL_H
 
 #include "klibc.h"
 #include "loader.h"
+#include "module_abi.h"
 #include "swap.h"
 
 /* ---- platform (swap_plat.c / host) --------------------------------------- */
@@ -22,30 +24,84 @@ void swap_plat_irq_restore(uint64_t flags);
  * the scheduler runs; host: what the test pretends). */
 void swap_plat_walk_current(swap_addr_fn fn, void *ctx);
 
-/* ---- object records (swap_track.c) ---------------------------------------- */
+/* ---- objects (swap_obj.c): content-addressed, reference-counted copies ---- */
 struct swap_obj {
-	void *bytes;                 /* kmalloc'ed copy, NULL if unknown */
+	uint8_t sha[SWAP_SHA256_LEN];
+	void *bytes;                 /* kmalloc'ed copy (8-byte aligned, as the loader wants) */
 	size_t len;
-	uint64_t fnv;                /* FNV-1a 64 of the bytes */
-	uint8_t sha[32];
-	bool has_sha;
+	unsigned refs;
+	struct swap_obj *next;       /* all kept objects */
 };
+/* A reference to the object with these bytes: the one kept with the same
+ * SHA-256, or a new copy.  sha is the caller's verified hash (trusted), or
+ * NULL: hashed here.  TH_ENOMEM, TH_EINVAL (no bytes). */
+int swap_obj_get(const void *data, size_t len, const uint8_t *sha, struct swap_obj **out)
+	TH_MUST_CHECK;
+struct swap_obj *swap_obj_ref(struct swap_obj *o);
+void swap_obj_put(struct swap_obj *o);  /* NULL is fine; frees with the last reference */
+size_t swap_obj_count(void);
+
+/* ---- per-module records (swap_track.c) ---------------------------------------- */
 struct swap_track {
-	char name[32];
-	uint64_t serial;             /* loader_module_serial of the module cur is for */
-	struct swap_obj cur, prev;
+	char name[TH_MODULE_NAME_MAX];
+	char version[TH_MODULE_VERSION_MAX];  /* of the object it runs */
+	uint64_t serial;                      /* loader_module_serial of the load it describes */
+	struct swap_obj *stack[SWAP_UNDO_DEPTH]; /* stack[n - 1] runs now, older below */
+	size_t n;
+	bool first_load;                      /* stack[0] is the module's first object */
 };
-/* The record of the loaded module called name (NULL if none or stale:
+/* The record of the loaded module called name (NULL if none, or stale:
  * describing an earlier load of that name). */
 struct swap_track *swap_track_find(const char *name);
-/* Whether t's current object is exactly (data, len[, sha]). */
-bool swap_track_same(const struct swap_track *t, const void *data, size_t len, const uint8_t *sha);
-/* After a committed swap from load old_serial to load new_serial: cur
- * becomes prev (if it described old_serial), obj (owned now) becomes cur. */
-int swap_track_commit(const char *name, uint64_t old_serial, uint64_t new_serial,
-		      struct swap_obj *obj) TH_MUST_CHECK;
-uint64_t swap_fnv64(const void *data, size_t len);
-void swap_obj_free(struct swap_obj *o);
+/* Whether t's module runs object o. */
+bool swap_track_runs(const struct swap_track *t, const struct swap_obj *o);
+/* Module m was just loaded from o: a new record (takes over the reference). */
+int swap_track_loaded(const struct module *m, struct swap_obj *o) TH_MUST_CHECK;
+/* Module m replaced the load old_serial of its name, from o (the reference
+ * is taken over): o is pushed, or for a rollback to the object below the
+ * top, the top is popped. */
+int swap_track_swapped(const struct module *m, uint64_t old_serial, struct swap_obj *o,
+		       bool rollback) TH_MUST_CHECK;
+/* Module name is gone: its record and references are dropped. */
+void swap_track_unloaded(const char *name);
+
+/* ---- one transaction (swap_txn.c) ----------------------------------------------- */
+struct swap_txn {
+	size_t k;                                 /* modules really loaded/swapped */
+	struct module *old[SWAP_MAX_LOAD];
+	const char *name[SWAP_MAX_LOAD];          /* NULL: a load of whatever the object declares */
+	const char *label[SWAP_MAX_LOAD];         /* for the loader's messages */
+	size_t idx[SWAP_MAX_LOAD];                /* the request item of each */
+	struct swap_obj *obj[SWAP_MAX_LOAD];      /* references to the new objects */
+	struct loader_stage *st;
+	struct swap_history_entry h;
+	uint64_t t;                               /* TSC at the start of the stage */
+};
+/* NULL when out of memory (eb says so; nothing recorded). */
+struct swap_txn *swap_txn_begin(enum swap_kind kind, bool rollback, size_t n,
+				struct th_errbuf *eb);
+/* The time since the last call (or begin) goes to stage s. */
+void swap_txn_stage(struct swap_txn *x, enum swap_stage s);
+/* History item j: module name, versions from and to ("" = not loaded). */
+void swap_txn_item(struct swap_txn *x, size_t j, const char *name, const char *from,
+		   const char *to);
+/* Records the outcome (history, result, log), drops x's object references,
+ * frees x; returns err. */
+int swap_txn_end(struct swap_txn *x, int err, struct swap_result *res, struct th_errbuf *eb)
+	TH_MUST_CHECK;
+
+/* ---- what others see (swap_notify.c) -------------------------------------------- */
+/* The namespace changed: weak references go stale. */
+void swap_generation_bump(void);
+/* Call every subscriber (interrupts off). */
+void swap_notify_subscribers(void);
+
+/* ---- transactions (swap.c: swap, rollback; swap_load.c: load, unload) ------------ */
+int swap_do_swap(struct swap_txn *x, const struct swap_request *items, size_t n,
+		 struct th_errbuf *eb) TH_MUST_CHECK;
+int swap_do_load(struct swap_txn *x, const struct swap_request *items, size_t n,
+		 struct th_errbuf *eb) TH_MUST_CHECK;
+int swap_do_unload(struct swap_txn *x, const char *name, struct th_errbuf *eb) TH_MUST_CHECK;
 
 /* ---- retiring list (swap_retire.c) ------------------------------------------ */
 size_t swap_retire_room(void);

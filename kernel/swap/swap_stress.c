@@ -135,7 +135,7 @@ static void stress(struct caller *c, void *v1, size_t l1, void *v2, size_t l2)
 	for (i = 0; i < STRESS_SWAPS; i++) {
 		bool to_v2 = i % 2 == 0;
 		struct swap_request r = {"hello", to_v2 ? v2 : v1, to_v2 ? l2 : l1,
-					 to_v2 ? "1.0" : "2.0", NULL};
+					 to_v2 ? "1.0" : "2.0", NULL, NULL};
 		uint64_t before = c->ok;
 		int err = swap_modules(&r, 1, &res, &eb);
 		EXPECT(!err, "swap %zu: %s (%s)", i, eb.msg, th_err_name(err));
@@ -183,7 +183,7 @@ static void refusals(struct caller *c, const struct boot_info *boot, void *v2, s
 	/* A replacement missing hello_greet (used by swapcaller) is refused. */
 	EXPECT(!swap_boot_object(boot, "hello_broken", &broken, &lb), "no boot module hello_broken");
 	if (broken) {
-		struct swap_request r = {"hello", broken, lb, NULL, NULL};
+		struct swap_request r = {"hello", broken, lb, NULL, NULL, NULL};
 		err = swap_modules(&r, 1, &res, &eb);
 		kprintf("swapstress: swap to hello_broken: %s: %s\n", th_err_name(err), eb.msg);
 		EXPECT(err == TH_ENOSYM && has(eb.msg, "hello_greet") && has(eb.msg, "swapcaller"),
@@ -195,8 +195,8 @@ static void refusals(struct caller *c, const struct boot_info *boot, void *v2, s
 	/* Two modules, the second object bad: neither is swapped. */
 	EXPECT(!swap_boot_object(boot, "swapcaller", &sc, &ls), "no boot module swapcaller");
 	if (sc) {
-		struct swap_request r[2] = {{"hello", v2, l2, "1.0", NULL},
-					    {"swapcaller", sc, ls / 2, NULL, NULL}};
+		struct swap_request r[2] = {{"hello", v2, l2, "1.0", NULL, NULL},
+					    {"swapcaller", sc, ls / 2, NULL, NULL, NULL}};
 		err = swap_modules(r, 2, &res, &eb);
 		kprintf("swapstress: two-module swap, second truncated: %s: %s\n", th_err_name(err),
 			eb.msg);
@@ -204,7 +204,8 @@ static void refusals(struct caller *c, const struct boot_info *boot, void *v2, s
 		EXPECT(!strcmp(hello_version(), "1.0"), "hello %s after a failed transaction",
 		       hello_version());
 	}
-	/* Roll back (to 2.0, the version before the last swap) and back again. */
+	/* Roll back twice: to 2.0 (what ran before the last swap), then to 1.0
+	 * (what ran before that swap). */
 	err = swap_rollback("hello", &res, &eb);
 	EXPECT(!err && !strcmp(hello_version(), "2.0"), "rollback: %s, hello %s", eb.msg,
 	       hello_version());

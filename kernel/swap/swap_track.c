@@ -1,29 +1,16 @@
 /*
- * swap_track.c - the objects the swap engine keeps per module: the object
- * the module runs now (to recognise a repeated request as a no-op) and the
- * one it ran before its last swap (so swap_rollback() is one call).  Copies
- * are kmalloc'ed and replaced on every swap, so memory stays flat.
+ * swap_track.c - the engine's record of every module it loaded or swapped:
+ * name, version, and a stack of the objects it ran (references into
+ * swap_obj.c), the running one on top.  A swap pushes, a rollback pops, and
+ * when only the first load's object is left its rollback is an unload.
+ * The stack keeps SWAP_UNDO_DEPTH objects; pushing onto a full one drops
+ * the oldest (then the bottom is no longer the first load).  A record
+ * names the load it describes (loader serial), so a module unloaded and
+ * loaded again around the engine never inherits an old record.
  */
 #include "swap_impl.h"
 
 static struct swap_track tracks[SWAP_MAX_TRACKED];
-
-uint64_t swap_fnv64(const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	uint64_t h = 14695981039346656037ull;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return h;
-}
-
-void swap_obj_free(struct swap_obj *o)
-{
-	kfree(o->bytes);
-	memset(o, 0, sizeof *o);
-}
 
 static struct swap_track *find_any(const char *name)
 {
@@ -45,80 +32,106 @@ struct swap_track *swap_track_find(const char *name)
 	return t;
 }
 
-bool swap_track_same(const struct swap_track *t, const void *data, size_t len, const uint8_t *sha)
+bool swap_track_runs(const struct swap_track *t, const struct swap_obj *o)
 {
-	if (!t || !t->cur.bytes)
-		return false;
-	if (sha && t->cur.has_sha)
-		return memcmp(sha, t->cur.sha, 32) == 0;
-	return len == t->cur.len && swap_fnv64(data, len) == t->cur.fnv &&
-	       memcmp(data, t->cur.bytes, len) == 0;
+	return t && t->n && t->stack[t->n - 1] == o;
 }
 
-static struct swap_track *track_get(const char *name)
+static void clear(struct swap_track *t)
+{
+	while (t->n)
+		swap_obj_put(t->stack[--t->n]);
+	memset(t, 0, sizeof *t);
+}
+
+/* The record for name, emptied (a stale one is reused); NULL when full. */
+static struct swap_track *fresh(const char *name)
 {
 	struct swap_track *t = find_any(name);
 	size_t i;
 
-	if (t || strlen(name) >= sizeof t->name)
-		return t;
-	for (i = 0; i < SWAP_MAX_TRACKED; i++)
-		if (!tracks[i].name[0]) {
-			memcpy(tracks[i].name, name, strlen(name) + 1);
-			return &tracks[i];
-		}
-	return NULL;
+	if (strlen(name) >= sizeof t->name)
+		return NULL;
+	for (i = 0; !t && i < SWAP_MAX_TRACKED; i++)
+		if (!tracks[i].name[0])
+			t = &tracks[i];
+	if (!t)
+		return NULL;
+	clear(t);
+	memcpy(t->name, name, strlen(name) + 1);
+	return t;
 }
 
-int swap_track_commit(const char *name, uint64_t old_serial, uint64_t new_serial,
-		      struct swap_obj *obj)
+static void describe(struct swap_track *t, const struct module *m)
 {
-	struct swap_track *t = track_get(name);
+	t->serial = loader_module_serial(m);
+	snprintf(t->version, sizeof t->version, "%s", loader_module_version(m));
+}
 
-	if (!t)
+int swap_track_loaded(const struct module *m, struct swap_obj *o)
+{
+	struct swap_track *t = fresh(loader_module_name(m));
+
+	if (!t) {
+		swap_obj_put(o);
 		return TH_EFULL;
-	swap_obj_free(&t->prev);
-	/* A record of an earlier load of this name is no previous version. */
-	if (old_serial && t->serial == old_serial)
-		t->prev = t->cur;
-	else
-		swap_obj_free(&t->cur);
-	t->serial = new_serial;
-	t->cur = *obj;
-	memset(obj, 0, sizeof *obj);
+	}
+	describe(t, m);
+	t->stack[t->n++] = o;
+	t->first_load = true;
 	return TH_OK;
 }
 
-int swap_track_object(const char *name, const void *data, size_t len)
+int swap_track_swapped(const struct module *m, uint64_t old_serial, struct swap_obj *o,
+		       bool rollback)
 {
-	struct swap_obj o = {0};
-	struct module *m = loader_find(name);
-	int err;
+	struct swap_track *t = find_any(loader_module_name(m));
+	size_t i;
 
-	if (!name || !data || !len)
-		return TH_EINVAL;
-	if (!m)
-		return TH_ENOENT;
-	o.bytes = kmalloc(len);
-	if (!o.bytes)
-		return TH_ENOMEM;
-	memcpy(o.bytes, data, len);
-	o.len = len;
-	o.fnv = swap_fnv64(data, len);
-	err = swap_track_commit(name, 0, loader_module_serial(m), &o);
-	if (err)
-		swap_obj_free(&o);
-	return err;
+	if (!t || t->serial != old_serial || !t->n) {
+		/* Nothing known of what ran before: o starts the record. */
+		t = fresh(loader_module_name(m));
+		if (!t) {
+			swap_obj_put(o);
+			return TH_EFULL;
+		}
+	} else if (rollback && t->n >= 2 && t->stack[t->n - 2] == o) {
+		swap_obj_put(t->stack[--t->n]); /* the object rolled back from */
+		swap_obj_put(o);                /* already held below */
+		describe(t, m);
+		return TH_OK;
+	} else if (t->n == SWAP_UNDO_DEPTH) {
+		swap_obj_put(t->stack[0]);
+		for (i = 1; i < t->n; i++)
+			t->stack[i - 1] = t->stack[i];
+		t->n--;
+		t->first_load = false;
+	}
+	describe(t, m);
+	t->stack[t->n++] = o;
+	return TH_OK;
 }
 
-int swap_current_object(const char *name, const void **data, size_t *len)
+void swap_track_unloaded(const char *name)
+{
+	struct swap_track *t = find_any(name);
+
+	if (t)
+		clear(t);
+}
+
+int swap_describe(const char *name, struct swap_module_record *out)
 {
 	struct swap_track *t = swap_track_find(name);
 
-	if (!t || !t->cur.bytes)
+	if (!t || !t->n)
 		return TH_ENOENT;
-	*data = t->cur.bytes;
-	*len = t->cur.len;
+	memset(out, 0, sizeof *out);
+	snprintf(out->version, sizeof out->version, "%s", t->version);
+	memcpy(out->sha256, t->stack[t->n - 1]->sha, SWAP_SHA256_LEN);
+	out->len = t->stack[t->n - 1]->len;
+	out->undo = t->n - 1;
+	out->first_load = t->first_load;
 	return TH_OK;
 }
 
@@ -126,9 +139,6 @@ void swap_forget_all(void)
 {
 	size_t i;
 
-	for (i = 0; i < SWAP_MAX_TRACKED; i++) {
-		swap_obj_free(&tracks[i].cur);
-		swap_obj_free(&tracks[i].prev);
-		memset(&tracks[i], 0, sizeof tracks[i]);
-	}
+	for (i = 0; i < SWAP_MAX_TRACKED; i++)
+		clear(&tracks[i]);
 }

@@ -40,7 +40,7 @@ const struct sched_policy_ops sched_fifo_ops = {
  * A policy module is module "sched" (modules/sched_rr/, modules/sched_prio/:
  * versions of one module) exporting sched_policy_ops.  Only one is loaded;
  * changing policy while tasks run is a live swap of module "sched", which the
- * core follows through the swap engine's commit hook. */
+ * core follows as a subscriber of the swap engine. */
 #define POLICY_SYMBOL "sched_policy_ops"
 
 /* The loaded policy module's table, validated; NULL (eb says why) if none. */
@@ -102,13 +102,19 @@ static void take_over(const struct sched_policy_ops *ops)
 	log_info("sched", "policy %s: %zu ready tasks moved", ops->name, n + lost);
 }
 
-/* Swap-engine commit hook: a swap may have replaced module "sched". */
-static void follow_swaps(void)
+/* Swap-engine subscriber: a transaction may have replaced module "sched",
+ * or taken it out: then the built-in fifo takes over before the old table's
+ * memory can be freed. */
+static void follow_swaps(void *ctx)
 {
 	const struct sched_policy_ops *ops = module_ops(NULL);
-	if (ops && ops != sched_cpu.policy)
+	if (!ops)
+		ops = &sched_fifo_ops;
+	if (ops != sched_cpu.policy)
 		take_over(ops);
 }
+
+static struct swap_subscriber follower = { .fn = follow_swaps };
 
 int sched_policy_select(const char *name, struct th_errbuf *eb)
 {
@@ -127,7 +133,10 @@ int sched_policy_select(const char *name, struct th_errbuf *eb)
 				       "swap it: theseusctl swap sched build/modules/sched_%s.o)",
 				       name, ops->name, name);
 	}
-	swap_set_commit_hook(follow_swaps);
+	int err = swap_subscribe(&follower);
+	if (err && err != TH_EEXIST)
+		return th_errf(eb, err, "sched: cannot follow swaps of module sched: %s",
+			       th_strerror(err));
 	take_over(ops);
 	return TH_OK;
 }

@@ -409,7 +409,7 @@ static int swap_policy(const char *src, const char *from)
 		EXPECT(false, "no boot module %s to swap in (%s)", src, th_err_name(err));
 		return err;
 	}
-	struct swap_request req = { "sched", obj, len, from, NULL };
+	struct swap_request req = { "sched", obj, len, from, NULL, NULL };
 	err = swap_modules(&req, 1, &res, &eb);
 	kfree(obj);
 	EXPECT(err == TH_OK, "swap sched %s -> %s: %s", from, src, eb.msg);

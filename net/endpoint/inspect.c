@@ -110,6 +110,8 @@ static Theseus__HistoryEntry *history_msg(struct endpoint *ep, struct endpoint_h
 	e->status = endpoint_status_to_wire(h->err);
 	e->rollback = h->rollback;
 	e->unchanged = h->unchanged;
+	h->kind[sizeof h->kind - 1] = 0;
+	e->kind = ep_arena_strdup(&ep->arena, h->kind);
 	e->sites = h->sites;
 	e->total_ns = h->total_ns;
 	h->msg[sizeof h->msg - 1] = 0;

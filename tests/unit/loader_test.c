@@ -259,6 +259,40 @@ out:
 	drop(&b);
 }
 
+/* loader_retire: an unload that keeps the memory until loader_retired_free. */
+static void test_retire(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct obj a = T("t_math"), b = T("t_user");
+	struct snap s0 = snap(), s1;
+	struct module *ma = NULL, *mb = NULL;
+
+	CHECK_EQ(load1(a, NULL, &ma, &eb), TH_OK);
+	CHECK_EQ(load1(b, NULL, &mb, &eb), TH_OK);
+	if (!ma || !mb)
+		goto out;
+	s1 = snap();
+	CHECK_EQ(loader_retire(ma, &eb), TH_EDEPEND); /* t_user links into it */
+	CHECK(strstr(eb.msg, "t_user") != NULL);
+	CHECK_SAME(s1);
+	CHECK_EQ(loader_retire(mb, &eb), TH_OK);
+	CHECK(loader_find("t_user") == NULL && sym("tu_sum3") == NULL);
+	CHECK_EQ(loader_module_count(), s1.mods - 1);
+	CHECK_EQ(modmem_in_use(), s1.mem);           /* memory kept */
+	CHECK_EQ(loader_retire(mb, &eb), TH_EINVAL); /* not listed any more */
+	/* A retired dependent does not hold its target in the list... */
+	CHECK_EQ(loader_retire(ma, &eb), TH_OK);
+	CHECK_EQ(loader_module_count(), s0.mods);
+	/* ...but its target's memory stays until the dependent is freed. */
+	CHECK_EQ(loader_retired_free(ma, &eb), TH_EBUSY);
+	CHECK_EQ(loader_retired_free(mb, &eb), TH_OK);
+	CHECK_EQ(loader_retired_free(ma, &eb), TH_OK);
+out:
+	CHECK_SAME(s0);
+	drop(&a);
+	drop(&b);
+}
+
 static void test_batch_any_order(void)
 {
 	struct th_errbuf eb = {{0}};
@@ -761,6 +795,7 @@ int main(void)
 	RUN(test_real_modules);
 	RUN(test_lint);
 	RUN(test_batch_any_order);
+	RUN(test_retire);
 	CHECK_EQ(modmem_in_use(), 0);
 	free(arena);
 	return check_summary("loader");

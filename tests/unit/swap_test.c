@@ -3,18 +3,23 @@
  * loader's stage/commit/revert (kernel/loader/stage.c), with real execution:
  * test modules are loaded into MAP_32BIT memory and called before and after
  * swaps; failures must leave addresses, edges, namespace and memory exactly
- * as before; retirement and memory use are checked over many swaps.
+ * as before; retirement and memory use are checked over many swaps.  Every
+ * load and unload goes through the engine too: first loads, rollback down
+ * to an unload (refused while a dependent is loaded), the records (version,
+ * SHA-256), the undo depth, and the subscriber list.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../kernel/swap/swap_impl.h" /* swap_obj_count */
 #include "check.h"
 #include "loader.h"
 #include "loader_hostenv.h"
 #include "log.h"
 #include "modmem.h"
+#include "sha256.h"
 #include "swap.h"
 #include "swap_plat_host.h"
 
@@ -124,42 +129,40 @@ static struct state state_now(void)
 		CHECK(memcmp(b_.cli_text, (a).cli_text, sizeof b_.cli_text) == 0); \
 	} while (0)
 
-/* Load t_svc 1.0 + t_cli 1.0 and tell the engine their objects. */
+/* Load t_svc 1.0 + t_cli 1.0 as one load transaction of the engine. */
 static void setup(void)
 {
 	struct th_errbuf eb = {{0}};
-	struct loader_blob b[2] = {{svc1.data, svc1.len, "t_svc"}, {cli1.data, cli1.len, "t_cli"}};
-	int err = loader_load_batch(b, 2, NULL, &eb);
+	struct swap_request b[2] = {{NULL, svc1.data, svc1.len, "", NULL, "t_svc.o"},
+				    {"t_cli", cli1.data, cli1.len, "", NULL, NULL}};
+	int err = swap_modules(b, 2, NULL, &eb);
 	CHECK_EQ(err, TH_OK);
 	if (err)
 		fprintf(stderr, "  setup: %s\n", eb.msg);
-	CHECK_EQ(swap_track_object("t_svc", svc1.data, svc1.len), TH_OK);
-	CHECK_EQ(swap_track_object("t_cli", cli1.data, cli1.len), TH_OK);
 	hostenv_init_log_reset();
 	hostenv_set_swap_flag(0);
 }
 
+/* Unload both through the engine (dependent first); everything is freed. */
 static void teardown(void)
 {
 	struct th_errbuf eb = {{0}};
-	struct module *m[2] = {loader_find("t_cli"), loader_find("t_svc")};
 	swap_host_pretend_clear();
 	CHECK_EQ(swap_reap(), 0);
-	CHECK(m[0] && m[1]);
-	if (m[0] && m[1]) {
-		int err = loader_unload_batch(m, 2, &eb);
-		CHECK_EQ(err, TH_OK);
-		if (err)
-			fprintf(stderr, "  teardown: %s\n", eb.msg);
-	}
+	CHECK_EQ(swap_unload("t_cli", NULL, &eb), TH_OK);
+	CHECK_EQ(swap_unload("t_svc", NULL, &eb), TH_OK);
+	if (eb.msg[0])
+		fprintf(stderr, "  teardown: %s\n", eb.msg);
+	CHECK_EQ(swap_reap(), 0);
 	CHECK_EQ(loader_module_count(), 0);
 	CHECK_EQ(modmem_in_use(), 0);
+	CHECK_EQ(swap_obj_count(), 0);
 }
 
 static int swap1(const char *name, struct obj o, const char *expect, struct swap_result *res,
 		 struct th_errbuf *eb)
 {
-	struct swap_request r = {name, o.data, o.len, expect, NULL};
+	struct swap_request r = {name, o.data, o.len, expect, NULL, NULL};
 	return swap_modules(&r, 1, res, eb);
 }
 
@@ -202,14 +205,17 @@ static void test_swap_relinks_dependents(void)
 	CHECK(res.unchanged);
 	CHECK_EQ(res.swapped, 0);
 
-	/* Roll back to 1.0 and forward again, through the same path. */
+	/* Roll back to 1.0 through the same path; 1.0 is t_svc's first load,
+	 * whose rollback would unload it: refused while t_cli depends on it. */
 	CHECK_EQ(swap_rollback("t_svc", &res, &eb), TH_OK);
+	CHECK_EQ(res.kind, SWAP_KIND_ROLLBACK);
 	CHECK_STR(version_of("t_svc"), "1.0");
 	CHECK_EQ(call_i("cli_call", 1), 2);
 	CHECK_EQ(call_v("cli_other"), 1);
-	CHECK_EQ(swap_rollback("t_svc", &res, &eb), TH_OK);
-	CHECK_STR(version_of("t_svc"), "2.0");
-	CHECK_EQ(call_i("cli_call", 1), 101);
+	CHECK_EQ(swap_rollback("t_svc", &res, &eb), TH_EBUSY);
+	CHECK_STR(eb.msg, "t_svc: t_cli depends on it");
+	CHECK_STR(version_of("t_svc"), "1.0");
+	CHECK_EQ(call_i("cli_call", 1), 2);
 	teardown();
 }
 
@@ -283,11 +289,11 @@ static void test_two_module_transaction(void)
 	struct th_errbuf eb = {{0}};
 	struct swap_result res;
 	struct state before;
-	struct swap_request both[2] = {{"t_svc", svc2.data, svc2.len, "1.0", NULL},
-				       {"t_cli", cli2.data, cli2.len, "1.0", NULL}};
-	struct swap_request bad[2] = {{"t_svc", svc2.data, svc2.len, NULL, NULL},
-				      {"t_cli", cli2.data, 40, NULL, NULL}};
-	struct swap_request alone = {"t_cli", cli2.data, cli2.len, NULL, NULL};
+	struct swap_request both[2] = {{"t_svc", svc2.data, svc2.len, "1.0", NULL, NULL},
+				       {"t_cli", cli2.data, cli2.len, "1.0", NULL, NULL}};
+	struct swap_request bad[2] = {{"t_svc", svc2.data, svc2.len, NULL, NULL, NULL},
+				      {"t_cli", cli2.data, 40, NULL, NULL, NULL}};
+	struct swap_request alone = {"t_cli", cli2.data, cli2.len, NULL, NULL, NULL};
 	int err;
 
 	setup();
@@ -408,6 +414,215 @@ static void test_history_and_symref(void)
 	teardown();
 }
 
+/* The last history entry. */
+static struct swap_history_entry last_entry(void)
+{
+	struct swap_history_entry e;
+	memset(&e, 0, sizeof e);
+	if (swap_history_count())
+		CHECK(swap_history_get(swap_history_count() - 1, &e));
+	return e;
+}
+
+static int load1(const char *name, struct obj o, struct swap_result *res, struct th_errbuf *eb)
+{
+	struct swap_request r = {name, o.data, o.len, "", NULL, NULL};
+	return swap_modules(&r, 1, res, eb);
+}
+
+static void test_first_load_rollback_unloads(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct swap_result res;
+	struct swap_history_entry e;
+	size_t mem0 = modmem_in_use();
+
+	/* A module not loaded before: a load transaction with a history entry. */
+	CHECK_EQ(load1("t_svc", svc1, &res, &eb), TH_OK);
+	CHECK_EQ(res.kind, SWAP_KIND_LOAD);
+	CHECK_EQ(res.swapped, 1);
+	e = last_entry();
+	CHECK_EQ(e.kind, SWAP_KIND_LOAD);
+	CHECK_EQ(e.err, TH_OK);
+	CHECK_STR(e.item[0].name, "t_svc");
+	CHECK_STR(e.item[0].from, "");
+	CHECK_STR(e.item[0].to, "1.0");
+	CHECK(e.total_ns > 0);
+	CHECK_EQ(call_i("svc_value", 1), 2);
+	/* Loaded -> swapped -> rolled back -> rolled back again = unloaded. */
+	CHECK_EQ(swap1("t_svc", svc2, "1.0", &res, &eb), TH_OK);
+	CHECK_STR(version_of("t_svc"), "2.0");
+	CHECK_EQ(swap_rollback("t_svc", &res, &eb), TH_OK);
+	CHECK_STR(version_of("t_svc"), "1.0");
+	e = last_entry();
+	CHECK(e.kind == SWAP_KIND_ROLLBACK && e.rollback);
+	CHECK_EQ(swap_rollback("t_svc", &res, &eb), TH_OK);
+	CHECK_EQ(res.kind, SWAP_KIND_UNLOAD);
+	CHECK(loader_find("t_svc") == NULL);
+	CHECK_EQ(sym("svc_value"), 0);
+	e = last_entry();
+	CHECK(e.kind == SWAP_KIND_UNLOAD && e.rollback && e.err == TH_OK);
+	CHECK_STR(e.item[0].from, "1.0");
+	CHECK_STR(e.item[0].to, "");
+	CHECK_EQ(swap_reap(), 0);
+	CHECK_EQ(modmem_in_use(), mem0);
+	CHECK_EQ(swap_obj_count(), 0);
+	/* Nothing left to roll back. */
+	CHECK_EQ(swap_rollback("t_svc", &res, &eb), TH_ENOENT);
+	CHECK(swap_history_format(NULL, 0) > 0);
+}
+
+static void test_unload_refused_while_depended_on(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct swap_result res;
+	struct swap_history_entry e;
+
+	CHECK_EQ(load1("t_svc", svc1, &res, &eb), TH_OK);
+	CHECK_EQ(load1("t_cli", cli1, &res, &eb), TH_OK); /* links into t_svc */
+	CHECK_EQ(swap_rollback("t_svc", &res, &eb), TH_EBUSY);
+	CHECK_STR(eb.msg, "t_svc: t_cli depends on it");
+	e = last_entry();
+	CHECK(e.kind == SWAP_KIND_UNLOAD && e.err == TH_EBUSY);
+	CHECK(strstr(e.msg, "t_cli depends on it") != NULL);
+	CHECK_EQ(swap_unload("t_svc", &res, &eb), TH_EBUSY);
+	CHECK(loader_find("t_svc") && call_i("cli_call", 1) == 2);
+	/* The dependent's own first load rolls back, then the module's. */
+	CHECK_EQ(swap_rollback("t_cli", &res, &eb), TH_OK);
+	CHECK(loader_find("t_cli") == NULL);
+	CHECK_EQ(swap_rollback("t_svc", &res, &eb), TH_OK);
+	CHECK(loader_find("t_svc") == NULL);
+	CHECK_EQ(swap_reap(), 0);
+	CHECK_EQ(loader_module_count(), 0);
+	CHECK_EQ(modmem_in_use(), 0);
+}
+
+static void test_load_checks(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct swap_result res;
+	struct swap_request mixed[2] = {{"t_svc", svc2.data, svc2.len, "1.0", NULL, NULL},
+					{"t_new", cli1.data, cli1.len, "", NULL, NULL}};
+
+	CHECK_EQ(load1("t_other", svc1, &res, &eb), TH_EINVAL); /* declares t_svc */
+	CHECK(strstr(eb.msg, "object for 't_other' declares module 't_svc'") != NULL);
+	CHECK(loader_find("t_other") == NULL && loader_find("t_svc") == NULL);
+	CHECK_EQ(load1("t_svc", svc1, &res, &eb), TH_OK);
+	/* A retried load is harmless; a load over another object is stale. */
+	CHECK_EQ(load1("t_svc", svc1, &res, &eb), TH_OK);
+	CHECK(res.unchanged);
+	CHECK_EQ(load1("t_svc", svc2, &res, &eb), TH_ECONFLICT);
+	CHECK(strstr(eb.msg, "expected no such module, but version 1.0 runs") != NULL);
+	CHECK_EQ(swap_modules(mixed, 2, &res, &eb), TH_ENOTSUP);
+	CHECK_STR(version_of("t_svc"), "1.0");
+	CHECK_EQ(swap_unload("t_svc", &res, &eb), TH_OK);
+	CHECK_EQ(swap_unload("t_svc", &res, &eb), TH_ENOENT);
+	CHECK_EQ(swap_reap(), 0);
+	CHECK_EQ(modmem_in_use(), 0);
+}
+
+static void test_records_and_hashes(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct swap_result res;
+	struct swap_module_record rec;
+	uint8_t h1[TH_SHA256_LEN], h2[TH_SHA256_LEN], given[TH_SHA256_LEN];
+	struct swap_request r = {"t_svc", svc2.data, svc2.len, NULL, given, NULL};
+
+	th_sha256(svc1.data, svc1.len, h1);
+	th_sha256(svc2.data, svc2.len, h2);
+	setup();
+	CHECK_EQ(swap_describe("t_svc", &rec), TH_OK);
+	CHECK_STR(rec.version, "1.0");
+	CHECK(memcmp(rec.sha256, h1, sizeof h1) == 0); /* hashed once, at load */
+	CHECK_EQ(rec.len, svc1.len);
+	CHECK(rec.first_load && rec.undo == 0);
+	CHECK_EQ(swap_describe("nope", &rec), TH_ENOENT);
+	/* A hash the caller verified (the staging area) is taken as given. */
+	memcpy(given, h2, sizeof given);
+	given[0] ^= 0xff;
+	CHECK_EQ(swap_modules(&r, 1, &res, &eb), TH_OK);
+	CHECK_EQ(swap_describe("t_svc", &rec), TH_OK);
+	CHECK_STR(rec.version, "2.0");
+	CHECK(memcmp(rec.sha256, given, sizeof given) == 0);
+	CHECK(rec.first_load && rec.undo == 1);
+	/* The same request again is a no-op: recognised by that hash. */
+	CHECK_EQ(swap_modules(&r, 1, &res, &eb), TH_OK);
+	CHECK(res.unchanged);
+	CHECK_EQ(swap_rollback("t_svc", &res, &eb), TH_OK);
+	CHECK_EQ(swap_describe("t_svc", &rec), TH_OK);
+	CHECK(memcmp(rec.sha256, h1, sizeof h1) == 0 && rec.undo == 0);
+	teardown();
+}
+
+static void test_undo_depth_and_shared_objects(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct swap_result res;
+	struct swap_module_record rec;
+	int i, ok = 0;
+
+	setup();
+	for (i = 0; i < 2 * SWAP_UNDO_DEPTH; i++)
+		ok += swap1("t_svc", i % 2 ? svc1 : svc2, NULL, &res, &eb) == TH_OK;
+	CHECK_EQ(ok, 2 * SWAP_UNDO_DEPTH);
+	CHECK_EQ(swap_obj_count(), 3); /* svc1, svc2, cli1: one copy each */
+	CHECK_EQ(swap_describe("t_svc", &rec), TH_OK);
+	CHECK(!rec.first_load && rec.undo == SWAP_UNDO_DEPTH - 1);
+	for (i = 0, ok = 0; i < SWAP_UNDO_DEPTH - 1; i++)
+		ok += swap_rollback("t_svc", &res, &eb) == TH_OK;
+	CHECK_EQ(ok, SWAP_UNDO_DEPTH - 1);
+	CHECK_EQ(swap_rollback("t_svc", &res, &eb), TH_ENOENT); /* older ones dropped */
+	CHECK(strstr(eb.msg, "no previous object") != NULL);
+	CHECK(loader_find("t_svc") != NULL);
+	teardown();
+}
+
+static int calls_a, calls_b, order_ok;
+
+static void sub_a(void *ctx)
+{
+	calls_a++;
+	(void)ctx;
+}
+
+static void sub_b(void *ctx)
+{
+	calls_b++;
+	order_ok += calls_a == calls_b; /* a ran first */
+	CHECK_EQ((long long)(uintptr_t)ctx, 42);
+}
+
+static void test_subscribers(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct swap_result res;
+	static struct swap_subscriber a = {sub_a, NULL, NULL}, b = {sub_b, (void *)42, NULL},
+				      none = {NULL, NULL, NULL};
+
+	calls_a = calls_b = order_ok = 0;
+	CHECK_EQ(swap_subscribe(&a), TH_OK);
+	CHECK_EQ(swap_subscribe(&b), TH_OK); /* a second one does not replace the first */
+	CHECK_EQ(swap_subscribe(&a), TH_EEXIST);
+	CHECK_EQ(swap_subscribe(&none), TH_EINVAL);
+	setup();                                   /* a load */
+	CHECK_EQ(swap1("t_svc", svc2, NULL, &res, &eb), TH_OK); /* a swap */
+	CHECK_EQ(swap1("t_svc", svc2, NULL, &res, &eb), TH_OK); /* a no-op: not told */
+	CHECK_EQ(swap1("t_svc", svc3, NULL, &res, &eb), TH_ENOSYM); /* refused: not told */
+	CHECK_EQ(calls_a, 2);
+	CHECK_EQ(calls_b, 2);
+	teardown();                                /* two unloads */
+	CHECK_EQ(calls_a, 4);
+	CHECK_EQ(calls_b, 4);
+	CHECK_EQ(order_ok, 4);
+	swap_unsubscribe(&a);
+	setup();
+	CHECK_EQ(calls_a, 4);
+	CHECK_EQ(calls_b, 5);
+	teardown();
+	swap_unsubscribe(&b);
+}
+
 int main(void)
 {
 	struct th_errbuf eb = {{0}};
@@ -431,6 +646,12 @@ int main(void)
 	RUN(test_retirement_waits_for_users);
 	RUN(test_memory_flat_over_200_swaps);
 	RUN(test_history_and_symref);
+	RUN(test_first_load_rollback_unloads);
+	RUN(test_unload_refused_while_depended_on);
+	RUN(test_load_checks);
+	RUN(test_records_and_hashes);
+	RUN(test_undo_depth_and_shared_objects);
+	RUN(test_subscribers);
 	swap_forget_all();
 	free(svc1.data);
 	free(svc2.data);

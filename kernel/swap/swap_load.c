@@ -1,0 +1,178 @@
+/*
+ * swap_load.c - the engine's load and unload transactions, so that every
+ * module that runs got there (and leaves) through the engine: boot modules,
+ * swap= and network loads are loads; the rollback of a first load is an
+ * unload.  Same history entries, stage times and records as a swap:
+ *   load      load   the loader's batch load (map, link, seal, init hooks)
+ *             verify each object declares the module it was loaded as
+ *             transfer the namespace changed: weak references, subscribers
+ *             cleanup  records
+ *   unload    verify   no other module depends on it
+ *             relink   with interrupts off: out of the namespace and the
+ *                      module list (memory kept), subscribers told
+ *             transfer its fini
+ *             cleanup  retired like a swapped-out version (freed once no
+ *                      task runs in it), records
+ */
+#include "log.h"
+#include "module_abi.h"
+#include "swap_impl.h"
+
+/* Validate, skip modules that already run their object, refuse the ones
+ * that run another (compare-and-swap on "not loaded"), take references. */
+static int prepare_load(struct swap_txn *x, const struct swap_request *items, size_t n,
+			struct th_errbuf *eb)
+{
+	size_t i, j;
+	int err;
+
+	if (!items || n == 0 || n > SWAP_MAX_LOAD)
+		return th_errf(eb, TH_EINVAL, "load of %zu modules (1..%d)", n, SWAP_MAX_LOAD);
+	for (i = 0; i < n; i++) {
+		const struct swap_request *r = &items[i];
+		const char *label = r->name ? r->name : r->label;
+		struct module *m = r->name ? loader_find(r->name) : NULL;
+		struct swap_obj *o;
+
+		swap_txn_item(x, i, label, "", "?");
+		if (!r->data || !r->len)
+			return th_errf(eb, TH_EINVAL, "load item %zu: no object", i);
+		for (j = 0; r->name && j < i; j++)
+			if (items[j].name && strcmp(items[j].name, r->name) == 0)
+				return th_errf(eb, TH_EINVAL, "%s: twice in one load", r->name);
+		err = swap_obj_get(r->data, r->len, r->sha256, &o);
+		if (err)
+			return th_errf(eb, err, "%s: no memory for a copy of the object (%zu bytes)",
+				       label ? label : "?", r->len);
+		if (m && swap_track_runs(swap_track_find(r->name), o)) {
+			swap_obj_put(o);
+			swap_txn_item(x, i, r->name, loader_module_version(m), loader_module_version(m));
+			continue;
+		}
+		x->obj[x->k] = o;
+		if (m)
+			return th_errf(eb, TH_ECONFLICT, "%s: expected no such module, but version %s runs",
+				       r->name, loader_module_version(m));
+		x->name[x->k] = r->name;
+		x->label[x->k] = r->label ? r->label : r->name;
+		x->idx[x->k] = i;
+		x->k++;
+	}
+	return TH_OK;
+}
+
+int swap_do_load(struct swap_txn *x, const struct swap_request *items, size_t n,
+		 struct th_errbuf *eb)
+{
+	struct loader_blob blobs[SWAP_MAX_LOAD];
+	struct module *mods[SWAP_MAX_LOAD];
+	uint64_t flags;
+	size_t i;
+	int err;
+
+	err = prepare_load(x, items, n, eb);
+	if (err || x->k == 0) {
+		x->h.unchanged = !err;
+		return err;
+	}
+	for (i = 0; i < x->k; i++)
+		blobs[i] = (struct loader_blob){x->obj[i]->bytes, x->obj[i]->len, x->label[i]};
+	err = loader_load_batch(blobs, x->k, mods, eb);
+	swap_txn_stage(x, SWAP_STAGE_LOAD);
+	if (err)
+		return err;
+	for (i = 0; i < x->k; i++) {
+		const char *declared = loader_module_name(mods[i]);
+		if (x->name[i] && strcmp(declared, x->name[i]) != 0) {
+			/* The object says it is another module: undo this load (the
+			 * message first: declared lives in the module's memory). */
+			struct th_errbuf ub;
+			th_errf(eb, TH_EINVAL, "object for '%s' declares module '%s'", x->name[i],
+				declared);
+			if (loader_unload_batch(mods, x->k, &ub))
+				log_error("swap", "cannot undo the load: %s", ub.msg);
+			return TH_EINVAL;
+		}
+		x->name[i] = declared;
+	}
+	for (i = 0; i < x->k; i++)
+		swap_txn_item(x, x->idx[i], x->name[i], "", loader_module_version(mods[i]));
+	swap_txn_stage(x, SWAP_STAGE_VERIFY);
+	flags = swap_plat_irq_save();
+	swap_generation_bump();
+	swap_notify_subscribers();
+	swap_plat_irq_restore(flags);
+	swap_txn_stage(x, SWAP_STAGE_TRANSFER);
+	for (i = 0; i < x->k; i++) {
+		struct swap_obj *o = x->obj[i];
+		x->obj[i] = NULL; /* the record owns the reference now */
+		if (swap_track_loaded(mods[i], o))
+			log_warn("swap", "%s: no room to keep its object (rollback unavailable)",
+				 x->name[i]);
+	}
+	swap_txn_stage(x, SWAP_STAGE_CLEANUP);
+	return TH_OK;
+}
+
+/* "kv, swapcaller": the loaded modules with an edge into m. */
+static size_t dependents(struct module *m, char *buf, size_t len)
+{
+	struct loader_edge *e, *f;
+	size_t pos = 0, n = 0;
+
+	buf[0] = '\0';
+	for (e = loader_edges_in(m); e; e = e->next_in) {
+		const char *dn = loader_module_name(e->dependent);
+		bool seen = false;
+		if (loader_find(dn) != e->dependent)
+			continue; /* a retired version: it keeps m until it is freed */
+		for (f = loader_edges_in(m); f != e && !seen; f = f->next_in)
+			seen = f->dependent == e->dependent;
+		if (seen)
+			continue;
+		th_appendf(buf, len, &pos, "%s%s", n ? ", " : "", dn);
+		n++;
+	}
+	return n;
+}
+
+int swap_do_unload(struct swap_txn *x, const char *name, struct th_errbuf *eb)
+{
+	const struct th_module_info *info;
+	struct module *m = name ? loader_find(name) : NULL;
+	char deps[128];
+	uint64_t flags;
+	size_t nd;
+	int err;
+
+	swap_txn_item(x, 0, name, m ? loader_module_version(m) : "?", "");
+	if (!m)
+		return th_errf(eb, TH_ENOENT, "%s: no such module loaded", name ? name : "?");
+	nd = dependents(m, deps, sizeof deps);
+	if (nd)
+		return th_errf(eb, TH_EBUSY, "%s: %s depend%s on it", name, deps, nd > 1 ? "" : "s");
+	if (!swap_retire_room() && (swap_reap(), !swap_retire_room()))
+		return th_errf(eb, TH_EBUSY, "%zu old versions still in use; try again",
+			       swap_retiring_count());
+	swap_txn_stage(x, SWAP_STAGE_VERIFY);
+	info = loader_module_info(m);
+	flags = swap_plat_irq_save();
+	err = loader_retire(m, eb);
+	if (!err) {
+		swap_generation_bump();
+		swap_notify_subscribers();
+	}
+	swap_txn_stage(x, SWAP_STAGE_RELINK);
+	if (!err && info->fini)
+		info->fini();
+	swap_plat_irq_restore(flags);
+	swap_txn_stage(x, SWAP_STAGE_TRANSFER);
+	if (err)
+		return err;
+	x->k = 1;
+	swap_retire_add(m);
+	swap_track_unloaded(name);
+	swap_reap();
+	swap_txn_stage(x, SWAP_STAGE_CLEANUP);
+	return TH_OK;
+}

@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""test_swap_engine.py - the swap engine owns which object every module runs
+(QEMU, e1000, the endpoint forwarded, theseusctl):
+
+  first_network_load_rolls_back_to_unload
+      hello, not loaded at boot, is loaded over the network (a load
+      transaction: ls shows its SHA-256), swapped to 2.0, rolled back to 1.0,
+      and rolled back again, which unloads it (ls no longer lists it); the
+      rollback of a first load is refused (EBUSY, naming the dependent) while
+      swapcaller, loaded over the network after it, links into it; history
+      lists load, swap, rollback and unload entries, each with stage times.
+  sched_unloaded_falls_back_to_fifo
+      the scheduler follows the engine: policy module sched loaded over the
+      network becomes the policy; the rollback of that first load unloads it
+      and the core's built-in fifo takes over (no pointer into freed code).
+  boot_swap_records_the_object_it_runs
+      booted with swap=hello:hello_v2, ls shows hello 2.0 with the SHA-256 of
+      hello_v2.o, and `swap --expect 2.0 hello hello.o` really swaps back to
+      1.0 (it is not "already running").
+"""
+import hashlib
+import json
+import os
+import re
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import endpoint_util as eu  # noqa: E402
+import harness  # noqa: E402
+from harness import expect  # noqa: E402
+
+BOOT_TIMEOUT = 60
+FATAL_RE = r"\*\*\* FAULT|lwip: assertion|heap: .*(overflow|double free)|panic"
+
+
+def _sha(name):
+    with open(harness.module_path(name), "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def _guest(cmdline, modules, label):
+    tmp = tempfile.mkdtemp(prefix="theseus-engine-")
+    key_file = os.path.join(tmp, "key")
+    key_hex = eu.keygen(key_file)
+    port = harness.free_port()
+    g = harness.Guest(cmdline=("key=%s exit=never " % key_hex) + cmdline, modules=modules,
+                      nic="e1000", hostfwd=[("udp", port, 7700)], label=label).start()
+    g.wait_for(r"theseus: ready:.*$", BOOT_TIMEOUT)
+    g.wait_for(r"net: address 10\.0\.2\.15", BOOT_TIMEOUT)
+    ctl = lambda *a, **kw: eu.ctl(port, *a, key_file=key_file, **kw)  # noqa: E731
+    ctl("ping", timeout_ms=1000, retries=10, check_rc=0)
+    return g, ctl
+
+
+def _ls(ctl):
+    """{name: (version, sha256 hex)} from `theseusctl --json ls`."""
+    [o] = [json.loads(line) for line in ctl("--json", "ls", check_rc=0).stdout.splitlines()]
+    return {m["name"]: (m["version"], m["sha256"]) for m in o["modules"]}
+
+
+def _history(ctl):
+    [o] = [json.loads(line) for line in ctl("--json", "history", check_rc=0).stdout.splitlines()]
+    return o["entries"]
+
+
+def _no_fatal(g):
+    m = re.search(FATAL_RE, g.log)
+    expect(m is None, "fatal message: %s" % (m.group(0) if m else ""))
+
+
+def test_first_network_load_rolls_back_to_unload():
+    g, ctl = _guest("", ["checksum", "logfmt", "kv"], "engine-first-load")
+    expect("hello" not in _ls(ctl), "hello loaded at boot")
+
+    # A first load over the network is a transaction of the engine.
+    p = ctl("swap", "hello", harness.module_path("hello"), check_rc=0)
+    expect(re.search(r"^hello: \(not loaded\) -> 1\.0$", p.stdout, re.M), "load: %r" % p.stdout)
+    expect(_ls(ctl).get("hello") == ("1.0", _sha("hello")), "ls after load: %r" % _ls(ctl))
+    p = ctl("invoke", "hello", "hello_greet_invoke", check_rc=0)
+    expect("hello from v1" in p.stdout, "invoke v1: %r" % p.stdout)
+
+    # Its rollback would unload it: refused while a dependent is loaded.
+    ctl("swap", "swapcaller", harness.module_path("swapcaller"), check_rc=0)
+    p = ctl("rollback", "hello", check_rc=1)
+    expect("EBUSY" in p.stderr and "hello: swapcaller depends on it" in p.stderr,
+           "rollback with a dependent: %r" % p.stderr)
+    expect(_ls(ctl).get("hello") == ("1.0", _sha("hello")), "hello changed by a refused rollback")
+    p = ctl("rollback", "swapcaller", check_rc=0)
+    expect(re.search(r"^swapcaller: 1\.0 -> \(not loaded\) \(rolled back\)$", p.stdout, re.M),
+           "rollback of swapcaller: %r" % p.stdout)
+    expect("swapcaller" not in _ls(ctl), "swapcaller still listed")
+
+    # load -> swap -> rollback -> rollback = unloaded.
+    p = ctl("swap", "--expect", "1.0", "hello", harness.module_path("hello_v2"), check_rc=0)
+    expect(re.search(r"^hello: 1\.0 -> 2\.0$", p.stdout, re.M), "swap: %r" % p.stdout)
+    expect(_ls(ctl).get("hello") == ("2.0", _sha("hello_v2")), "ls after swap: %r" % _ls(ctl))
+    p = ctl("rollback", "hello", check_rc=0)
+    expect(re.search(r"^hello: 2\.0 -> 1\.0 \(rolled back\)$", p.stdout, re.M),
+           "rollback: %r" % p.stdout)
+    expect(_ls(ctl).get("hello") == ("1.0", _sha("hello")), "ls after rollback: %r" % _ls(ctl))
+    p = ctl("invoke", "hello", "hello_greet_invoke", check_rc=0)
+    expect("hello from v1" in p.stdout, "invoke after rollback: %r" % p.stdout)
+    p = ctl("rollback", "hello", check_rc=0)
+    expect(re.search(r"^hello: 1\.0 -> \(not loaded\) \(rolled back\)$", p.stdout, re.M),
+           "rollback of the first load: %r" % p.stdout)
+    expect("hello" not in _ls(ctl), "hello still listed after the rollback of its first load")
+    p = ctl("rollback", "hello", check_rc=1)
+    expect("ENOENT" in p.stderr, "rollback of an unloaded module: %r" % p.stderr)
+
+    # The history has every step, each with its stage times.
+    entries = _history(ctl)
+    steps = [(e["kind"], e["status"], e["items"][0]["old_version"], e["items"][0]["new_version"])
+             for e in entries if e["items"] and e["items"][0]["module"] == "hello"]
+    want = [("load", "OK", "", "1.0"), ("unload", "EBUSY"), ("swap", "OK", "1.0", "2.0"),
+            ("rollback", "OK", "2.0", "1.0"), ("unload", "OK", "1.0", "")]
+    got = [s[:len(w)] for s, w in zip(steps, want)]
+    expect(got == want and len(steps) == len(want), "hello's history: %r" % steps)
+    expect(all(len(e["stages"]) == 5 for e in entries), "stage times: %r" % entries)
+    expect(any(e["kind"] == "load" and e["items"][0]["module"] == "checksum" for e in entries),
+           "boot modules' load not in the history: %r" % entries)
+    p = ctl("history", check_rc=0)
+    for rx in (r"load +hello none->1\.0 +OK", r"swap +hello 1\.0->2\.0 +OK",
+               r"rollback +hello 2\.0->1\.0 +OK", r"unload +hello 1\.0->none +OK",
+               r"unload +hello 1\.0->none +EBUSY"):
+        expect(re.search(rx, p.stdout), "history has no /%s/: %r" % (rx, p.stdout))
+    _no_fatal(g)
+
+
+def _policy(ctl):
+    m = re.search(r"^policy (\S+),", ctl("tasks", check_rc=0).stdout, re.M)
+    return m.group(1) if m else None
+
+
+def test_sched_unloaded_falls_back_to_fifo():
+    g, ctl = _guest("", ["checksum", "logfmt"], "engine-sched")
+    expect(_policy(ctl) == "fifo", "policy without a sched module: %r" % _policy(ctl))
+    ctl("swap", "sched", harness.module_path("sched_prio"), check_rc=0)
+    expect(_policy(ctl) == "prio", "policy after loading sched_prio: %r" % _policy(ctl))
+    p = ctl("rollback", "sched", check_rc=0)
+    expect("(not loaded)" in p.stdout, "rollback of sched: %r" % p.stdout)
+    expect(_policy(ctl) == "fifo", "policy after unloading sched: %r" % _policy(ctl))
+    for _ in range(3):  # tasks keep running: the endpoint answers, the log grows
+        ctl("ping", check_rc=0)
+    _no_fatal(g)
+
+
+def test_boot_swap_records_the_object_it_runs():
+    g, ctl = _guest("swap=hello:hello_v2", ["checksum", "logfmt", "kv", "hello", "hello_v2"],
+                    "engine-boot-swap")
+    ls = _ls(ctl)
+    expect(ls.get("hello") == ("2.0", _sha("hello_v2")),
+           "ls after swap=: %r (want 2.0 with the hash of hello_v2.o)" % ls)
+    p = ctl("swap", "--expect", "2.0", "hello", harness.module_path("hello"), check_rc=0)
+    expect("already" not in p.stdout and re.search(r"^hello: 2\.0 -> 1\.0$", p.stdout, re.M),
+           "swap back to hello.o: %r" % p.stdout)
+    expect(_ls(ctl).get("hello") == ("1.0", _sha("hello")), "ls after the swap: %r" % _ls(ctl))
+    p = ctl("invoke", "hello", "hello_greet_invoke", check_rc=0)
+    expect("hello from v1" in p.stdout, "invoke after the swap: %r" % p.stdout)
+    # The same object again is "already running" now, and swaps nothing.
+    p = ctl("swap", "hello", harness.module_path("hello"), check_rc=0)
+    expect("already running this object (version 1.0)" in p.stdout, "retry: %r" % p.stdout)
+    # Rollback undoes the network swap, then the swap= one, then unloads.
+    ctl("rollback", "hello", check_rc=0)
+    expect(_ls(ctl).get("hello") == ("2.0", _sha("hello_v2")), "rollback 1: %r" % _ls(ctl))
+    ctl("rollback", "hello", check_rc=0)
+    expect(_ls(ctl).get("hello") == ("1.0", _sha("hello")), "rollback 2: %r" % _ls(ctl))
+    kinds = [e["kind"] for e in _history(ctl)
+             if e["status"] == "OK" and any(i["module"] == "hello" for i in e["items"])]
+    expect(kinds == ["load", "swap", "swap", "rollback", "rollback"], "history kinds: %r" % kinds)
+    _no_fatal(g)
+
+
+if __name__ == "__main__":
+    for t in (test_first_network_load_rolls_back_to_unload,
+              test_sched_unloaded_falls_back_to_fifo,
+              test_boot_swap_records_the_object_it_runs):
+        harness.reset_guests()
+        try:
+            t()
+            print("PASS", t.__name__)
+        finally:
+            harness.kill_guests()

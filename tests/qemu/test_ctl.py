@@ -74,7 +74,7 @@ def _log_follow_streams(g, key_file, tmp, start, c):
     try:
         p = c("swap", "hello", harness.module_path("hello_v2"), check_rc=0)
         expect(re.search(r"^hello: 1\.0 -> 2\.0$", p.stdout, re.M), "swap: %r" % p.stdout)
-        _wait_output(out_path, r"INFO  swap: #\d+ hello 1\.0 -> 2\.0: ", follow, "the swap's log line")
+        _wait_output(out_path, r"INFO  swap: #\d+ swap hello 1\.0 -> 2\.0: ", follow, "the swap's log line")
         p = c("rollback", "hello", check_rc=0)
         _wait_output(out_path, r"INFO  swap: #\d+ rollback hello 2\.0 -> 1\.0: ", follow,
                      "the rollback's log line (logged after the swap's line was streamed)")

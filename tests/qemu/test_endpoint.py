@@ -167,7 +167,7 @@ def test_endpoint_compare_and_swap():
     for stale in ("9.0", "0.5"):   # above and below the running 1.0
         p = s.ctl("swap", "--expect", stale, "hello", HELLO_V2)
         _conflict(p, "1.0", stale)
-        s.guest.wait_for(r"WARN  swap: #\d+ refused: hello: runs version 1\.0, request expects %s$"
+        s.guest.wait_for(r"WARN  swap: #\d+ swap refused: hello: runs version 1\.0, request expects %s$"
                          % re.escape(stale), 10)
         now = s.versions()
         expect(now == before, "after the refused --expect %s: ls %s, before %s" % (stale, now, before))

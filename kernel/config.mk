@@ -18,6 +18,7 @@ KERNEL_SRCS += \
 	kernel/arch/gdt.c \
 	kernel/boot/main.c \
 	kernel/boot/multiboot.c \
+	kernel/boot/hooks.c \
 	kernel/lib/err.c \
 	kernel/lib/errbuf.c \
 	kernel/lib/string.c \
@@ -28,7 +29,6 @@ KERNEL_SRCS += \
 	kernel/core/idt.c \
 	kernel/core/fault.c \
 	kernel/core/ksyms.c \
-	kernel/core/selftest.c \
 	kernel/core/exports.c \
 	kernel/core/boot_modules.c \
 	kernel/core/control_inspect.c \
@@ -47,14 +47,13 @@ KERNEL_SRCS += \
 
 # tasks and scheduler (kernel/task/; policies are modules: modules/sched_*)
 KERNEL_SRCS += kernel/task/task.c kernel/task/sched.c kernel/task/waitq.c \
-	kernel/task/policy.c kernel/task/stackwalk.c kernel/task/tasklist.c \
-	kernel/task/sched_selftest.c
+	kernel/task/policy.c kernel/task/stackwalk.c kernel/task/tasklist.c
 
 # ---- live swap engine (kernel/swap/; its loader half is kernel/loader/stage.c) ----
 KERNEL_SRCS += kernel/swap/swap.c kernel/swap/swap_load.c kernel/swap/swap_txn.c \
 	kernel/swap/swap_obj.c kernel/swap/swap_track.c kernel/swap/swap_notify.c \
 	kernel/swap/swap_retire.c kernel/swap/swap_history.c kernel/swap/swap_plat.c \
-	kernel/swap/swap_boot.c kernel/swap/swap_stress.c
+	kernel/swap/swap_boot.c
 # ---- end live swap engine ----
 
 # The screen console's font, generated from a Debian console font at build time.
@@ -62,3 +61,10 @@ SCREEN_FONT ?= /usr/share/consolefonts/Lat15-Fixed16.psf.gz
 $(B)/gen/screen_font.c: tools/gen-font.py | setup
 	@mkdir -p $(dir $@)
 	python3 tools/gen-font.py $(SCREEN_FONT) $@
+
+# The test image build/theseus-test.elf: the same kernel with the self-tests
+# and demo observers of tests/kernel/ in place of kernel/boot/hooks.c (the
+# production image carries no test code; kernel.mk checks that).
+KERNEL_TEST_SRCS := tests/kernel/hooks.c tests/kernel/selftest.c tests/kernel/sched_selftest.c \
+	tests/kernel/swap_stress.c
+KERNEL_PROD_ONLY_SRCS := kernel/boot/hooks.c

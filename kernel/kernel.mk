@@ -1,5 +1,6 @@
-# kernel/kernel.mk - build rules of the kernel image build/theseus.elf and the
-# GRUB ISO build/theseus.iso (variables: kernel/config.mk).
+# kernel/kernel.mk - build rules of the kernel image build/theseus.elf, the
+# test image build/theseus-test.elf (the same kernel plus the self-tests of
+# tests/kernel/) and the GRUB ISO build/theseus.iso (variables: kernel/config.mk).
 
 KOBJ := $(B)/kernel
 KERNEL_OBJS = $(patsubst %.c,$(KOBJ)/%.o,$(patsubst %.S,$(KOBJ)/%.o,$(KERNEL_SRCS)))
@@ -23,21 +24,35 @@ $(KOBJ)/%.o: %.S | setup
 # Two link passes: the second embeds the kernel's own symbol table (text
 # symbols of the first pass) for backtraces.  The table sits in .rodata, after
 # .text, so text addresses are the same in both passes (checked).
+# $(call KERNEL_IMAGE,NAME,OBJS,CHECK): build/NAME.elf from OBJS; CHECK runs
+# on the linked image ($$@.tmp) before it is moved into place.
 $(KOBJ)/ksyms_empty.c:
 	@mkdir -p $(dir $@)
 	kernel/arch/gen-ksyms.sh > $@
-$(B)/theseus.pass1.elf: $(KERNEL_OBJS) $(KERNEL_EXTRA_OBJS) $(KOBJ)/ksyms_empty.o kernel/arch/linker.ld
-	$(KERNEL_CC) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(KERNEL_EXTRA_OBJS) $(KOBJ)/ksyms_empty.o -lgcc
-$(KOBJ)/ksyms_gen.c: $(B)/theseus.pass1.elf kernel/arch/gen-ksyms.sh
-	kernel/arch/gen-ksyms.sh $< > $@
 $(KOBJ)/ksyms_%.o: $(KOBJ)/ksyms_%.c
 	$(KERNEL_CC) $(KERNEL_CFLAGS) -c $< -o $@
-$(B)/theseus.elf: $(B)/theseus.pass1.elf $(KOBJ)/ksyms_gen.o kernel/arch/check-image.sh
-	$(KERNEL_CC) $(KERNEL_LDFLAGS) -o $@.tmp $(KERNEL_OBJS) $(KERNEL_EXTRA_OBJS) $(KOBJ)/ksyms_gen.o -lgcc
-	kernel/arch/check-image.sh $@.tmp $(B)/theseus.pass1.elf
-	mv $@.tmp $@
+define KERNEL_IMAGE
+$(B)/$(1).pass1.elf: $(2) $(KERNEL_EXTRA_OBJS) $(KOBJ)/ksyms_empty.o kernel/arch/linker.ld
+	$(KERNEL_CC) $(KERNEL_LDFLAGS) -o $$@ $(2) $(KERNEL_EXTRA_OBJS) $(KOBJ)/ksyms_empty.o -lgcc
+$(KOBJ)/ksyms_$(1).c: $(B)/$(1).pass1.elf kernel/arch/gen-ksyms.sh
+	kernel/arch/gen-ksyms.sh $$< > $$@
+$(B)/$(1).elf: $(B)/$(1).pass1.elf $(KOBJ)/ksyms_$(1).o kernel/arch/check-image.sh
+	$(KERNEL_CC) $(KERNEL_LDFLAGS) -o $$@.tmp $(2) $(KERNEL_EXTRA_OBJS) $(KOBJ)/ksyms_$(1).o -lgcc
+	kernel/arch/check-image.sh $$@.tmp $(B)/$(1).pass1.elf
+	$(3)
+	mv $$@.tmp $$@
+endef
 
-kernel: $(B)/theseus.elf
+KERNEL_TEST_OBJS = $(filter-out $(patsubst %.c,$(KOBJ)/%.o,$(KERNEL_PROD_ONLY_SRCS)),$(KERNEL_OBJS)) \
+	$(patsubst %.c,$(KOBJ)/%.o,$(KERNEL_TEST_SRCS))
+# No test code in the production image: no self-test or stress symbol links in.
+NO_TEST_CODE = if nm $$@.tmp | grep -iE ' [a-z] [a-z_]*(selftest|stress)' ; then \
+	echo "kernel.mk: test code in the production kernel (symbols above)" >&2; \
+	rm -f $$@.tmp; exit 1; fi
+$(eval $(call KERNEL_IMAGE,theseus,$(KERNEL_OBJS),$(NO_TEST_CODE)))
+$(eval $(call KERNEL_IMAGE,theseus-test,$(KERNEL_TEST_OBJS),true))
+
+kernel: $(B)/theseus.elf $(B)/theseus-test.elf
 .PHONY: kernel
 
 # GRUB ISO: multiboot2 + one module2 line per boot module.

@@ -46,7 +46,7 @@ $(B)/tests/unit/sched_policy_test: tests/unit/sched_policy_test.c $(B)/tests/uni
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -Imodules -o $@ $(filter-out %.h,$^)
 
 # The targets below use the lists above: keep every list addition above here.
-TEST_DEPS = $(UNIT_TESTS) $(FUZZ_TARGETS) $(B)/theseus.elf $(B)/theseus.iso $(HOST_TOOLS) \
+TEST_DEPS = $(UNIT_TESTS) $(FUZZ_TARGETS) $(B)/theseus.elf $(B)/theseus-test.elf $(B)/theseus.iso $(HOST_TOOLS) \
 	$(foreach m,$(MODULES),$(B)/modules/$(m).o) $(TEST_EXTRA_DEPS)
 
 test: $(TEST_DEPS) | setup

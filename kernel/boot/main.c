@@ -4,6 +4,7 @@
  * magic and boot-information address.
  */
 #include "boot_modules.h"
+#include "boot_hooks.h"
 #include "bootinfo.h"
 #include "cmdline.h"
 #include "control.h"
@@ -18,7 +19,6 @@
 #include "pci.h"
 #include "pic.h"
 #include "screen.h"
-#include "selftest.h"
 #include "serial.h"
 #include "shutdown.h"
 #include "statedb.h"
@@ -219,13 +219,12 @@ void kmain(uint32_t magic, uint32_t info)
 	init_statedb();                /* state that outlives modules */
 	modules_loaded = boot_modules_load(&boot); /* link the boot modules */
 	sched_init(boot.cmdline);      /* kmain becomes task "main"; policy module */
+	boot_hook_before_swaps(&boot); /* the test image's observers (boot_hooks.h) */
 	swap_boot_run(&boot);          /* swap=mod:bootmod live swaps (kernel/swap) */
 	init_network();                /* NIC driver, lwIP, DHCP or static address */
 	control_init(&boot);           /* the UDP swap endpoint (key=, port=) */
 
-	char test[32];
-	if (!cmdline_get(boot.cmdline, "selftest", test, sizeof test))
-		selftest_run(test);
+	boot_hook_before_ready(&boot); /* test image: selftest=NAME */
 	ready();
 	if (cmdline_has(boot.cmdline, "exit")) {
 		char what[16];

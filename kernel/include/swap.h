@@ -227,8 +227,8 @@ int swap_boot_object(const struct boot_info *boot, const char *name, void **data
  * performs the swaps of "swap=" as one transaction, logging the greeting of
  * hello_greet (if loaded) before and after, and the swap history. */
 void swap_boot_run(const struct boot_info *boot);
-/* selftest=swapstress (kernel/swap/swap_stress.c; needs swap_boot_run first).
- * Never returns: powers off with success or failure. */
-__attribute__((noreturn)) void swap_selftest_stress(void);
+/* Called with "before swap", "after swap" or "after refused swap" around the
+ * swap= transaction (the test image shows hello's greeting there). */
+void swap_boot_set_observer(void (*fn)(const char *when));
 
 #endif

@@ -136,8 +136,5 @@ int task_foreach_return_address(int (*fn)(void *ctx, const struct task *t, uintp
 int sched_policy_select(const char *name, struct th_errbuf *eb) TH_MUST_CHECK;
 const char *sched_policy_name(void);
 
-/* The boot self-tests selftest=sched_* (kernel/task/sched_selftest.c; the
- * dispatch is in kernel/core/selftest.c).  Never returns: powers off. */
-__attribute__((noreturn)) void sched_selftest_run(const char *name);
 
 #endif

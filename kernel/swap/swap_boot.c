@@ -81,21 +81,15 @@ int swap_boot_object(const struct boot_info *boot, const char *name, void **data
 	return TH_ENOENT;
 }
 
-/* Call hello_greet (if loaded) so the log shows the behaviour around a swap. */
-static void show_greeting(const char *when)
+static void (*observer)(const char *when);
+
+void swap_boot_set_observer(void (*fn)(const char *when)) { observer = fn; }
+
+static void observe(const char *when)
 {
-	int (*greet)(char *, size_t);
-	uintptr_t a;
-	char buf[96];
-
-	if (loader_lookup_symbol("hello_greet", &a, NULL))
-		return;
-	greet = (int (*)(char *, size_t))a;
-	if (greet(buf, sizeof buf) == TH_OK)
-		log_info("swap", "%s: hello_greet: %s", when, buf);
+	if (observer)
+		observer(when);
 }
-
-const struct boot_info *swap_boot_info;
 
 void swap_boot_run(const struct boot_info *boot)
 {
@@ -108,7 +102,6 @@ void swap_boot_run(const struct boot_info *boot)
 	char *p, *hist;
 	int err = TH_OK;
 
-	swap_boot_info = boot;
 	if (cmdline_get(boot->cmdline, "swap", v, sizeof v))
 		return;
 	for (p = v; *p && n < SWAP_MAX_ITEMS && !err;) {
@@ -134,14 +127,14 @@ void swap_boot_run(const struct boot_info *boot)
 		p = end ? end + 1 : p + strlen(p);
 	}
 	if (!err && n) {
-		show_greeting("before swap");
+		observe("before swap");
 		err = swap_modules(req, n, &res, &eb);
 		if (err)
 			log_error("swap", "swap= refused: %s (%s)", eb.msg, th_err_name(err));
 		else
 			log_info("swap", "swap= done: %zu modules, %zu sites relinked, %llu us", res.swapped,
 				 res.sites, (unsigned long long)(res.total_ns / 1000));
-		show_greeting(err ? "after refused swap" : "after swap");
+		observe(err ? "after refused swap" : "after swap");
 		hist = kmalloc(4096);
 		if (hist) {
 			swap_history_format(hist, 4096);

@@ -22,6 +22,9 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(TOP, "build")
 KERNEL = os.path.join(BUILD, "theseus.elf")
+# The test image: the same kernel plus the self-tests (selftest=NAME) and the
+# greeting shown around swap= (tests/kernel/).
+TEST_KERNEL = os.path.join(BUILD, "theseus-test.elf")
 EXIT_SUCCESS, EXIT_FAILURE, EXIT_FAULT = 33, 35, 37
 ACCEL = os.environ.get("ACCEL", "tcg")
 # TCG is slower on a loaded machine: every timeout is scaled by this.

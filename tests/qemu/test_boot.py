@@ -3,7 +3,7 @@ fault report and W^X work, bad boot input is reported, not fatal."""
 import re
 import subprocess
 
-from harness import (EXIT_FAILURE, EXIT_FAULT, EXIT_SUCCESS, KERNEL, Guest, boot_ready,
+from harness import (EXIT_FAILURE, EXIT_FAULT, EXIT_SUCCESS, KERNEL, TEST_KERNEL, Guest, boot_ready,
                      expect)
 
 
@@ -32,9 +32,11 @@ def test_grub_iso_multiboot2_reaches_ready():
 
 
 def _fault(selftest, pattern):
-    g = Guest(cmdline=f"selftest={selftest}").start()
+    g = Guest(cmdline=f"selftest={selftest}", kernel=TEST_KERNEL).start()
     g.wait_for(r"\*\*\* FAULT: " + pattern, 30)
-    g.wait_for(r"backtrace:\n\s+#0 .*\n\s+#1 .*(selftest_run|kmain)", 10)
+    # The walk names the self-test, the test image's boot hook, then kmain.
+    g.wait_for(r"backtrace:\n(\s+#\d+ .*\n)*?\s+#\d+ .*boot_hook_before_ready\+0x.*\n"
+               r"\s+#\d+ .*kmain\+0x", 10)
     code = g.wait_exit(10)
     expect(code == EXIT_FAULT, f"exit status {code}, want {EXIT_FAULT} (fault)")
     return g
@@ -59,7 +61,7 @@ def test_execute_data_faults():
 
 def test_stack_overflow_hits_guard_page():
     # Each wait is for the report's next line, from the fault on, with a deadline.
-    g = Guest(cmdline="selftest=stack").start()
+    g = Guest(cmdline="selftest=stack", kernel=TEST_KERNEL).start()
     f = g.wait_for(r"\*\*\* FAULT: double fault \(vector 8, error 0\)$", 30)
     g.wait_for(r"^  kernel stack overflow: hit the guard page of the boot stack$", 10, start=f.end())
     g.wait_for(r"backtrace:\n\s+#0 +[0-9a-f]{16} +recurse\+0x", 10, start=f.end())
@@ -67,14 +69,14 @@ def test_stack_overflow_hits_guard_page():
 
 
 def test_heap_misuse_is_caught():
-    g = Guest(cmdline="selftest=heap").start()
+    g = Guest(cmdline="selftest=heap", kernel=TEST_KERNEL).start()
     g.wait_for(r"double free", 30)
     g.wait_for(r"heap overflow", 10)
     expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
 
 
 def test_unknown_selftest_fails_cleanly():
-    g = Guest(cmdline="selftest=bogus").start()
+    g = Guest(cmdline="selftest=bogus", kernel=TEST_KERNEL).start()
     g.wait_for(r"unknown selftest 'bogus'", 30)
     expect(g.wait_exit(10) == EXIT_FAILURE, f"exit status {g.exit_code}")
 
@@ -89,3 +91,17 @@ def test_absurd_boot_module_is_skipped():
     g, m = boot_ready(cmdline="exit=ready", module_files=[big], memory="512M")
     expect(re.search(r"boot module '.*huge.o.*' skipped: absurd size", g.log), "no message")
     expect("0 of 0 boot modules" in m.group(0), "module not skipped")
+
+
+def test_production_kernel_has_no_test_code():
+    # Self-tests live in the test image only: the production kernel has no
+    # such symbols, and answers selftest= with where to find them.
+    syms = subprocess.run(["nm", KERNEL], capture_output=True, text=True, check=True).stdout
+    found = [l for l in syms.splitlines() if re.search(r"selftest|stress|show_greeting", l, re.I)]
+    expect(not found, "test code in %s: %s" % (KERNEL, found[:5]))
+    test_syms = subprocess.run(["nm", TEST_KERNEL], capture_output=True, text=True, check=True).stdout
+    expect(re.search(r" T selftest_run$", test_syms, re.M), "the test image lacks selftest_run")
+    g, m = boot_ready(cmdline="selftest=pagefault exit=ready")
+    expect(re.search(r"selftest=pagefault ignored: the self-tests are in the test image", g.log),
+           "no word on selftest= from the production kernel")
+    expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")

@@ -6,13 +6,14 @@ source), the live swap rr -> prio -> rr while tasks run, policy selection
 and fallback, and the task list."""
 import re
 
-from harness import EXIT_FAILURE, EXIT_FAULT, EXIT_SUCCESS, Guest, boot_ready, expect
+from harness import EXIT_FAILURE, EXIT_FAULT, EXIT_SUCCESS, TEST_KERNEL, Guest, boot_ready, expect
 
 POLICIES = ["sched_rr", "sched_prio"]
 
 
 def _selftest(name, sched="rr", timeout=60, extra=""):
-    g = Guest(cmdline=f"selftest={name} sched={sched} {extra}".strip(), modules=POLICIES).start()
+    g = Guest(cmdline=f"selftest={name} sched={sched} {extra}".strip(), modules=POLICIES,
+              kernel=TEST_KERNEL).start()
     g.wait_for(rf"selftest {name}: (PASS|FAIL)$", timeout)
     code = g.wait_exit(10)
     expect(f"selftest {name}: PASS" in g.log and "selftest sched: FAIL" not in g.log,
@@ -43,7 +44,8 @@ def test_priority_policy_orders_by_priority():
 
 def test_round_robin_ignores_priority():
     # The control experiment for the priority test: it measures the policy.
-    g = Guest(cmdline="selftest=sched_prio sched=rr", modules=POLICIES).start()
+    g = Guest(cmdline="selftest=sched_prio sched=rr", modules=POLICIES,
+              kernel=TEST_KERNEL).start()
     verdict = g.wait_for(r"selftest sched_prio: (PASS|FAIL)$", 60).group(1)
     code = g.wait_exit(10)
     log = g.log
@@ -90,7 +92,8 @@ def test_policy_switch_carries_run_queue():
 
 
 def test_stack_overflow_names_the_task():
-    g = Guest(cmdline="selftest=sched_stack", modules=POLICIES).start()
+    g = Guest(cmdline="selftest=sched_stack", modules=POLICIES,
+              kernel=TEST_KERNEL).start()
     g.wait_for(r"\*\*\* FAULT: (double fault|page fault)", 30)
     g.wait_for(r"kernel stack overflow: hit the guard page of task 'overflow'", 10)
     expect(g.wait_exit(10) == EXIT_FAULT, f"exit status {g.exit_code}, want {EXIT_FAULT}")

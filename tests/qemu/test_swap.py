@@ -4,13 +4,14 @@ running, and selftest=swapstress (a task calls hello through swapcaller while
 hello is swapped 100 times; calls, state and memory are checked in-kernel)."""
 import re
 
-from harness import EXIT_SUCCESS, Guest, boot_ready, expect
+from harness import EXIT_SUCCESS, TEST_KERNEL, Guest, boot_ready, expect
 
 BASE = ["logfmt", "hello", "hello_v2", "hello_broken", "swapcaller"]
 
 
 def test_swap_from_command_line_changes_behaviour_keeps_state():
-    g, m = boot_ready(cmdline="swap=hello:hello_v2 exit=ready", modules=BASE[:3] + ["swapcaller"])
+    g, m = boot_ready(cmdline="swap=hello:hello_v2 exit=ready", modules=BASE[:3] + ["swapcaller"],
+                      kernel=TEST_KERNEL)
     log = g.log
     expect("boot module 'hello_v2' kept as a swap source, not loaded" in log, "source was loaded")
     expect(re.search(r"before swap: hello_greet: hello from v1 \(call 1\)", log), "v1 did not answer")
@@ -24,7 +25,7 @@ def test_swap_from_command_line_changes_behaviour_keeps_state():
 
 
 def test_swap_missing_symbol_refused_old_keeps_running():
-    g, m = boot_ready(cmdline="swap=hello:hello_broken exit=ready",
+    g, m = boot_ready(cmdline="swap=hello:hello_broken exit=ready", kernel=TEST_KERNEL,
                       modules=["logfmt", "hello", "hello_broken", "swapcaller"])
     log = g.log
     expect(re.search(r"swap= refused: swapcaller uses hello_greet of module hello; "
@@ -38,7 +39,7 @@ def test_swap_missing_symbol_refused_old_keeps_running():
 
 def test_two_module_swap_with_bad_second_swaps_neither():
     # The second object (hello_broken) declares module "hello", not "swapcaller".
-    g, m = boot_ready(cmdline="swap=hello:hello_v2,swapcaller:hello_broken exit=ready",
+    g, m = boot_ready(cmdline="swap=hello:hello_v2,swapcaller:hello_broken exit=ready", kernel=TEST_KERNEL,
                       modules=BASE)
     log = g.log
     expect(re.search(r"swap= refused: .*declares module 'hello', not 'swapcaller'", log),
@@ -50,7 +51,8 @@ def test_two_module_swap_with_bad_second_swaps_neither():
 
 
 def test_swapstress_100_swaps_under_a_calling_task():
-    g = Guest(cmdline="selftest=swapstress swapsrc=hello_v2,hello_broken", modules=BASE).start()
+    g = Guest(cmdline="selftest=swapstress swapsrc=hello_v2,hello_broken", modules=BASE,
+              kernel=TEST_KERNEL).start()
     g.wait_for(r"selftest swapstress: (PASS|FAIL)", 120)
     code = g.wait_exit(20)
     log = g.log

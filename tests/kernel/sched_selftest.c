@@ -1,6 +1,6 @@
 /*
  * sched_selftest.c - the scheduler's boot self-tests, selftest=sched_NAME
- * (dispatched from kernel/core/selftest.c; run in task "main" after
+ * (test image only; dispatched from selftest.c; run in task "main" after
  * sched_init).  Each prints "selftest sched_NAME: PASS|FAIL ..." lines and
  * powers off with SHUTDOWN_SUCCESS or SHUTDOWN_FAILURE:
  *   sched_basic   exit codes, join, wait queues, yield, stack walk, bad args
@@ -21,6 +21,7 @@
 #include "ksyms.h"
 #include "ktime.h"
 #include "log.h"
+#include "selftest.h"
 #include "shutdown.h"
 #include "swap.h"
 #include "task.h"
@@ -397,14 +398,13 @@ static void snapshot(const struct spin *s, uint64_t *out)
 
 /* Live-swap module "sched" to the version in boot module `src` (a swap
  * source: sched_rr or sched_prio), expecting version `from` to run now. */
-extern const struct boot_info *swap_boot_info; /* swap_boot.c */
 static int swap_policy(const char *src, const char *from)
 {
 	struct th_errbuf eb = { "" };
 	struct swap_result res;
 	void *obj = NULL;
 	size_t len = 0;
-	int err = swap_boot_info ? swap_boot_object(swap_boot_info, src, &obj, &len) : TH_ENOENT;
+	int err = selftest_boot ? swap_boot_object(selftest_boot, src, &obj, &len) : TH_ENOENT;
 	if (err) {
 		EXPECT(false, "no boot module %s to swap in (%s)", src, th_err_name(err));
 		return err;

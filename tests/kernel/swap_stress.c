@@ -16,6 +16,7 @@
 #include "loader.h"
 #include "log.h"
 #include "modmem.h"
+#include "selftest.h"
 #include "shutdown.h"
 #include "statedb.h"
 #include "swap.h"
@@ -216,11 +217,10 @@ static void refusals(struct caller *c, const struct boot_info *boot, void *v2, s
 	kfree(sc);
 }
 
-extern const struct boot_info *swap_boot_info; /* swap_boot.c */
 
 void swap_selftest_stress(void)
 {
-	const struct boot_info *boot = swap_boot_info;
+	const struct boot_info *boot = selftest_boot;
 	static struct caller c;
 	struct task *t = NULL;
 	void *v1 = NULL, *v2 = NULL;

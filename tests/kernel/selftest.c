@@ -1,5 +1,6 @@
 /*
- * selftest.c - the deliberate faults of selftest=NAME (see selftest.h).
+ * selftest.c - the test image's selftest=NAME dispatch and its deliberate
+ * faults (see selftest.h).
  */
 #include "selftest.h"
 
@@ -60,9 +61,9 @@ void selftest_run(const char *name)
 	} else if (!strcmp(name, "heap")) {
 		heap_check();
 	} else if (!strcmp(name, "swapstress")) {
-		swap_selftest_stress(); /* kernel/swap/swap_stress.c */
+		swap_selftest_stress(); /* swap_stress.c */
 	} else if (!strncmp(name, "sched_", 6)) {
-		sched_selftest_run(name); /* kernel/task/sched_selftest.c */
+		sched_selftest_run(name); /* sched_selftest.c */
 	} else {
 		log_error("selftest", "unknown selftest '%s' (pagefault, null, wx, nx, stack, heap, swapstress, sched_*)", name);
 		shutdown(SHUTDOWN_FAILURE);

@@ -31,8 +31,6 @@ KERNEL_SRCS += \
 	kernel/core/ksyms.c \
 	kernel/core/exports.c \
 	kernel/core/boot_modules.c \
-	kernel/core/control_inspect.c \
-	kernel/core/control.c \
 	kernel/dev/serial.c \
 	kernel/dev/pic.c \
 	kernel/dev/timer.c \

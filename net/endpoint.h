@@ -35,6 +35,8 @@
 
 #include "err.h"
 
+struct th_errbuf;   /* klibc.h */
+
 #define ENDPOINT_PROTO_VERSION 1       /* Envelope.version */
 #define ENDPOINT_DEFAULT_PORT 7700
 #define ENDPOINT_MAX_DATAGRAM 1400     /* request and reply size limit */

@@ -38,7 +38,11 @@ ENDPOINT_CORE_SRCS := \
 	net/endpoint/staging.c \
 	net/endpoint/arena.c \
 	net/endpoint/mac.c
-ENDPOINT_KOBJS := $(patsubst net/endpoint/%.c,$(EP_KOBJ_DIR)/%.o,$(ENDPOINT_CORE_SRCS)) \
+# The kernel-side adapter: the endpoint's ops over the kernel (kernel only).
+ENDPOINT_KERNEL_SRCS := net/endpoint/kernel_start.c net/endpoint/kernel_queries.c \
+	net/endpoint/kernel_actions.c
+ENDPOINT_KOBJS := $(patsubst net/endpoint/%.c,$(EP_KOBJ_DIR)/%.o,$(ENDPOINT_CORE_SRCS) \
+	$(ENDPOINT_KERNEL_SRCS)) \
 	$(EP_KOBJ_DIR)/kstubs.o $(EP_KOBJ_DIR)/theseus.pb-c.o
 
 PBC_KOBJS := $(TP_OBJ_DIR)/protobuf-c/protobuf-c.o

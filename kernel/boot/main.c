@@ -7,8 +7,8 @@
 #include "boot_hooks.h"
 #include "bootinfo.h"
 #include "cmdline.h"
-#include "control.h"
 #include "cpu.h"
+#include "endpoint_kernel.h"
 #include "frame.h"
 #include "heap.h"
 #include "klibc.h"
@@ -222,7 +222,7 @@ void kmain(uint32_t magic, uint32_t info)
 	boot_hook_before_swaps(&boot); /* the test image's observers (boot_hooks.h) */
 	swap_boot_run(&boot);          /* swap=mod:bootmod live swaps (kernel/swap) */
 	init_network();                /* NIC driver, lwIP, DHCP or static address */
-	control_init(&boot);           /* the UDP swap endpoint (key=, port=) */
+	endpoint_kernel_start(&boot);  /* the UDP swap endpoint (net/endpoint; key=, port=) */
 
 	boot_hook_before_ready(&boot); /* test image: selftest=NAME */
 	ready();

@@ -1,48 +1,83 @@
 /*
- * control_inspect.c - the kernel's answers to the control endpoint's
- * inspection and direct-control requests (theseusctl rollback, history,
- * state, log, invoke, graph, tasks): the optional struct endpoint_ops
- * functions, over the swap engine, statedb, the log ring, the loader's
- * namespace and dependency edges, and the task list.
- *
- * control.c calls control_inspect_fill_ops(&ops) before endpoint_create().
- * Every function runs in the network poll context, like the rest of the
- * endpoint; none keeps state of its own.
- *
- * invoke: the function is looked up by name in the namespace at every call
- * (so a swap in between is always seen: no cached pointer can dangle), must
- * belong to the module named, and is called with the invoke ABI
- * (endpoint_invoke_fn in net/endpoint.h).
+ * kernel_queries.c - the kernel's answers to the endpoint's read-only
+ * requests (theseusctl info, ls, history, state, log, graph, tasks): the
+ * query functions of struct endpoint_ops over loader introspection, the
+ * swap engine's records and history, statedb, the log ring and the task
+ * list.  None keeps state of its own but the port number it reports.
  */
-#include "control.h"
+#include "kernel_impl.h"
 
-#include "endpoint.h"
+#include "frame.h"
 #include "klibc.h"
+#include "ktime.h"
 #include "loader.h"
 #include "log.h"
+#include "net.h"
 #include "statedb.h"
 #include "swap.h"
 #include "task.h"
+#include "version.h"
 
-static int op_rollback(void *ctx, const char *module, struct endpoint_swap_report *report,
-		       struct th_errbuf *eb)
+static uint16_t listen_port;
+
+void kernel_set_port(uint16_t port) { listen_port = port; }
+
+static int op_info(void *ctx, struct endpoint_info *out)
 {
-	struct swap_result res;
-	if (!loader_find(module))
-		return th_errf(eb, TH_ENOENT, "rollback: module %s is not loaded", module);
-	int err = swap_rollback(module, &res, eb);
-	if (err)
-		return err;
-	/* The rollback of a first load unloads: no version runs any more (""). */
-	const struct module *m = loader_find(module);
-	snprintf(report->new_version[0], sizeof report->new_version[0], "%s",
-		 m ? loader_module_version(m) : "");
-	report->n_stages = SWAP_NSTAGES < ENDPOINT_MAX_STAGES ? SWAP_NSTAGES : ENDPOINT_MAX_STAGES;
-	for (uint32_t s = 0; s < report->n_stages; s++) {
-		snprintf(report->stages[s].stage, sizeof report->stages[s].stage, "%s",
-			 swap_stage_name((enum swap_stage)s));
-		report->stages[s].ns = res.stage_ns[s];
+	struct net_status ns;
+	char ip[20] = "0.0.0.0";
+	net_status(&ns);
+	if (ns.addr_ok)
+		net_ip_format(ns.ip, ip, sizeof ip);
+	snprintf(out->kernel_version, sizeof out->kernel_version, "Theseus-C %s", THESEUS_VERSION);
+	out->uptime_ms = time_ms();
+	snprintf(out->address, sizeof out->address, "%s:%u", ip, listen_port);
+	out->mem_total = (uint64_t)frame_total_count() * FRAME_SIZE;
+	out->mem_used = (uint64_t)(frame_total_count() - frame_free_count()) * FRAME_SIZE;
+	return TH_OK;
+}
+
+static void describe(const struct module *m, struct endpoint_module *out)
+{
+	struct loader_module_desc d;
+	loader_module_describe(m, &d);
+	memset(out, 0, sizeof *out);
+	snprintf(out->name, sizeof out->name, "%s", d.name);
+	snprintf(out->version, sizeof out->version, "%s", d.version);
+	struct swap_module_record rec;  /* the engine knows what every module runs */
+	if (swap_describe(d.name, &rec) == TH_OK)
+		memcpy(out->sha256, rec.sha256, sizeof out->sha256);
+	out->size = d.size;
+	out->load_address = d.base;
+	struct module *deps[ENDPOINT_MAX_DEPS];
+	size_t n = loader_module_deps(m, deps, ENDPOINT_MAX_DEPS);
+	if (n > ENDPOINT_MAX_DEPS)
+		n = ENDPOINT_MAX_DEPS;
+	for (size_t i = 0; i < n; i++) {
+		struct loader_module_desc dd;
+		loader_module_describe(deps[i], &dd);
+		snprintf(out->deps[i], sizeof out->deps[i], "%s", dd.name);
 	}
+	out->n_deps = (uint32_t)n;
+}
+
+static uint32_t op_module_count(void *ctx) { return (uint32_t)loader_module_count(); }
+
+static int op_module_get(void *ctx, uint32_t index, struct endpoint_module *out)
+{
+	const struct module *m = loader_module_at(index);
+	if (!m)
+		return TH_ENOENT;
+	describe(m, out);
+	return TH_OK;
+}
+
+static int op_module_find(void *ctx, const char *name, struct endpoint_module *out)
+{
+	const struct module *m = loader_find(name);
+	if (!m)
+		return TH_ENOENT;
+	describe(m, out);
 	return TH_OK;
 }
 
@@ -79,12 +114,7 @@ static int op_history_get(void *ctx, uint32_t index, struct endpoint_history *ou
 			 (int)sizeof e->item[i].to, e->item[i].to);
 	}
 	out->sites = e->sites;
-	out->n_stages = SWAP_NSTAGES < ENDPOINT_MAX_STAGES ? SWAP_NSTAGES : ENDPOINT_MAX_STAGES;
-	for (uint32_t s = 0; s < out->n_stages; s++) {
-		snprintf(out->stages[s].stage, sizeof out->stages[s].stage, "%s",
-			 swap_stage_name((enum swap_stage)s));
-		out->stages[s].ns = e->stage_ns[s];
-	}
+	kernel_copy_stages(e->stage_ns, out->stages, &out->n_stages);
 	out->total_ns = e->total_ns;
 	snprintf(out->msg, sizeof out->msg, "%.*s", (int)sizeof e->msg, e->msg);
 	kfree(e);
@@ -110,28 +140,6 @@ static int op_state_next(void *ctx, uint32_t *cursor, struct endpoint_state *out
 static size_t op_log_read(void *ctx, uint64_t *pos, char *buf, size_t len)
 {
 	return log_read(pos, buf, len);
-}
-
-static int op_invoke(void *ctx, const char *module, const char *function, const uint8_t *in,
-		     size_t in_len, uint8_t *out, size_t out_cap, size_t *out_len, int *result,
-		     struct th_errbuf *eb)
-{
-	struct module *m = loader_find(module), *owner = NULL;
-	uintptr_t addr;
-	if (!m)
-		return th_errf(eb, TH_ENOENT, "invoke: module %s is not loaded", module);
-	if (loader_lookup_symbol(function, &addr, &owner) != TH_OK || owner != m)
-		return th_errf(eb, TH_ENOENT, "invoke: module %s exports no function %s",
-			       module, function);
-	endpoint_invoke_fn fn = (endpoint_invoke_fn)addr;
-	*out_len = 0;
-	*result = fn(in, in_len, out, out_cap, out_len);
-	if (*out_len > out_cap) {
-		log_warn("control", "invoke: %s.%s claimed %zu output bytes of %zu", module,
-			 function, *out_len, out_cap);
-		*out_len = out_cap;
-	}
-	return TH_OK;
 }
 
 static int op_graph_get(void *ctx, uint32_t index, struct endpoint_graph_node *out)
@@ -164,14 +172,16 @@ static size_t op_tasks_format(void *ctx, char *buf, size_t len)
 	return task_format_list(buf, len);
 }
 
-void control_inspect_fill_ops(struct endpoint_ops *ops)
+void kernel_fill_query_ops(struct endpoint_ops *ops)
 {
-	ops->rollback = op_rollback;
+	ops->info = op_info;
+	ops->module_count = op_module_count;
+	ops->module_get = op_module_get;
+	ops->module_find = op_module_find;
 	ops->history_count = op_history_count;
 	ops->history_get = op_history_get;
 	ops->state_next = op_state_next;
 	ops->log_read = op_log_read;
-	ops->invoke = op_invoke;
 	ops->graph_get = op_graph_get;
 	ops->tasks_format = op_tasks_format;
 }

@@ -1,0 +1,101 @@
+/*
+ * kernel_actions.c - the endpoint's requests that change the kernel
+ * (theseusctl swap, rollback, invoke): the action functions of struct
+ * endpoint_ops over the swap engine and the loader's namespace.
+ *
+ * swap: loads (expected version "") and swaps alike are transactions of the
+ * swap engine; staging has verified each object's SHA-256, which the engine
+ * takes as the object's name without hashing it again.
+ *
+ * invoke: the function is looked up by name in the namespace at every call
+ * (so a swap in between is always seen: no cached pointer can dangle), must
+ * belong to the module named, and is called with the invoke ABI
+ * (endpoint_invoke_fn in net/endpoint.h).
+ */
+#include "kernel_impl.h"
+
+#include "klibc.h"
+#include "loader.h"
+#include "log.h"
+#include "swap.h"
+
+void kernel_copy_stages(const uint64_t *stage_ns, struct endpoint_stage_time *out, uint32_t *n)
+{
+	*n = SWAP_NSTAGES < ENDPOINT_MAX_STAGES ? SWAP_NSTAGES : ENDPOINT_MAX_STAGES;
+	for (uint32_t s = 0; s < *n; s++) {
+		snprintf(out[s].stage, sizeof out[s].stage, "%s", swap_stage_name((enum swap_stage)s));
+		out[s].ns = stage_ns[s];
+	}
+}
+
+static int op_swap(void *ctx, const struct endpoint_swap_item *items, size_t n,
+		   struct endpoint_swap_report *report, struct th_errbuf *eb)
+{
+	/* The wire layer checked the form (1..ENDPOINT_MAX_SWAP_ITEMS items, names,
+	 * versions); the engine checks the meaning.  Here only an assertion. */
+	_Static_assert(ENDPOINT_MAX_SWAP_ITEMS <= SWAP_MAX_ITEMS, "wire limit above the engine's");
+	struct swap_request req[SWAP_MAX_ITEMS] = { { 0 } };
+	if (n > SWAP_MAX_ITEMS)
+		return th_errf(eb, TH_EINVAL, "swap: %zu items (the engine takes %d)", n,
+			       SWAP_MAX_ITEMS);
+	for (size_t i = 0; i < n; i++)
+		req[i] = (struct swap_request){ items[i].module, items[i].object, items[i].size,
+						items[i].expected_version, items[i].sha256, NULL };
+	struct swap_result res;
+	int err = swap_modules(req, n, &res, eb);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		const struct module *m = loader_find(items[i].module);
+		snprintf(report->new_version[i], sizeof report->new_version[i], "%s",
+			 m ? loader_module_version(m) : "?");
+	}
+	kernel_copy_stages(res.stage_ns, report->stages, &report->n_stages);
+	return TH_OK;
+}
+
+static int op_rollback(void *ctx, const char *module, struct endpoint_swap_report *report,
+		       struct th_errbuf *eb)
+{
+	struct swap_result res;
+	if (!loader_find(module))
+		return th_errf(eb, TH_ENOENT, "rollback: module %s is not loaded", module);
+	int err = swap_rollback(module, &res, eb);
+	if (err)
+		return err;
+	/* The rollback of a first load unloads: no version runs any more (""). */
+	const struct module *m = loader_find(module);
+	snprintf(report->new_version[0], sizeof report->new_version[0], "%s",
+		 m ? loader_module_version(m) : "");
+	kernel_copy_stages(res.stage_ns, report->stages, &report->n_stages);
+	return TH_OK;
+}
+
+static int op_invoke(void *ctx, const char *module, const char *function, const uint8_t *in,
+		     size_t in_len, uint8_t *out, size_t out_cap, size_t *out_len, int *result,
+		     struct th_errbuf *eb)
+{
+	struct module *m = loader_find(module), *owner = NULL;
+	uintptr_t addr;
+	if (!m)
+		return th_errf(eb, TH_ENOENT, "invoke: module %s is not loaded", module);
+	if (loader_lookup_symbol(function, &addr, &owner) != TH_OK || owner != m)
+		return th_errf(eb, TH_ENOENT, "invoke: module %s exports no function %s",
+			       module, function);
+	endpoint_invoke_fn fn = (endpoint_invoke_fn)addr;
+	*out_len = 0;
+	*result = fn(in, in_len, out, out_cap, out_len);
+	if (*out_len > out_cap) {
+		log_warn("control", "invoke: %s.%s claimed %zu output bytes of %zu", module,
+			 function, *out_len, out_cap);
+		*out_len = out_cap;
+	}
+	return TH_OK;
+}
+
+void kernel_fill_action_ops(struct endpoint_ops *ops)
+{
+	ops->swap = op_swap;
+	ops->rollback = op_rollback;
+	ops->invoke = op_invoke;
+}

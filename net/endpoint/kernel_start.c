@@ -1,0 +1,106 @@
+/*
+ * kernel_start.c - the swap endpoint in the kernel (endpoint_kernel.h):
+ * key= and port= from the command line, the endpoint core created with the
+ * kernel's ops (kernel_queries.c, kernel_actions.c), and the UDP listener
+ * that feeds it datagrams and sends its replies.
+ */
+#include "endpoint_kernel.h"
+
+#include "cmdline.h"
+#include "kernel_impl.h"
+#include "klibc.h"
+#include "ktime.h"
+#include "log.h"
+#include "net.h"
+
+static struct {
+	struct endpoint *ep;
+	uint8_t reply[NET_UDP_PAYLOAD_MAX];
+} kep;
+
+static uint64_t op_now_ms(void *ctx) { return time_ms(); }
+
+static void on_datagram(void *ctx, const void *data, size_t len, net_reply_fn reply, void *reply_ctx)
+{
+	size_t out_len = 0;
+	if (endpoint_handle(kep.ep, data, len, kep.reply, sizeof kep.reply, &out_len) == TH_OK &&
+	    out_len && reply(reply_ctx, kep.reply, out_len))
+		log_debug("control", "reply of %zu bytes not sent", out_len);
+}
+
+/* 64 hex digits into 32 bytes.  TH_EINVAL naming the problem. */
+static int parse_key(const char *hex, uint8_t key[ENDPOINT_KEY_LEN], struct th_errbuf *eb)
+{
+	size_t n = strlen(hex);
+	if (n != 2 * ENDPOINT_KEY_LEN)
+		return th_errf(eb, TH_EINVAL, "key= must be 64 hex digits (got %zu characters)", n);
+	for (size_t i = 0; i < n; i++) {
+		char c = hex[i];
+		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (v < 0)
+			return th_errf(eb, TH_EINVAL, "key= has a non-hex character at position %zu", i + 1);
+		if (i % 2 == 0)
+			key[i / 2] = (uint8_t)(v << 4);
+		else
+			key[i / 2] |= (uint8_t)v;
+	}
+	return TH_OK;
+}
+
+void endpoint_kernel_start(const struct boot_info *boot)
+{
+	struct th_errbuf eb = { "" };
+	uint64_t port;
+	if (cmdline_get_uint(boot->cmdline, "port", ENDPOINT_DEFAULT_PORT, 1, 65535, &port)) {
+		log_error("control", "port= must be 1..65535; using %d", ENDPOINT_DEFAULT_PORT);
+		port = ENDPOINT_DEFAULT_PORT;
+	}
+	uint8_t key[ENDPOINT_KEY_LEN];
+	char hex[80];
+	bool have_key = false;
+	int err = cmdline_get(boot->cmdline, "key", hex, sizeof hex);
+	if (err == TH_OK) {
+		if (parse_key(hex, key, &eb))
+			log_error("control", "%s: endpoint is read-only", eb.msg);
+		else
+			have_key = true;
+	} else if (err != TH_ENOENT) {
+		log_error("control", "key= must be 64 hex digits: endpoint is read-only");
+	}
+	memset(hex, 0, sizeof hex);
+	struct endpoint_config cfg = { .key = have_key ? key : NULL };
+	struct endpoint_ops ops = { .now_ms = op_now_ms };
+	kernel_fill_query_ops(&ops);   /* info, modules, history, state, log, graph, tasks */
+	kernel_fill_action_ops(&ops);  /* swap, rollback, invoke */
+	err = endpoint_create(&cfg, &ops, &kep.ep, &eb);
+	memset(key, 0, sizeof key);
+	if (err) {
+		log_error("control", "cannot create the endpoint: %s", eb.msg);
+		return;
+	}
+	kernel_set_port((uint16_t)port);
+	struct net_status ns;
+	net_status(&ns);
+	if (!ns.present) {
+		log_warn("control", "no network: the swap endpoint (UDP port %u) is not listening",
+			 (unsigned)port);
+		endpoint_destroy(kep.ep);
+		kep.ep = NULL;
+		return;
+	}
+	err = net_udp_listen((uint16_t)port, on_datagram, NULL);
+	if (err) {
+		log_error("control", "cannot listen on UDP port %u: %s", (unsigned)port,
+			  th_strerror(err));
+		endpoint_destroy(kep.ep);
+		kep.ep = NULL;
+		return;
+	}
+	if (have_key)
+		log_info("control", "swap endpoint on UDP port %u (authenticated)", (unsigned)port);
+	else
+		log_warn("control", "swap endpoint on UDP port %u: no key configured, read-only "
+			 "(ping, info, ls); give key=<64 hex digits> to allow push and swap",
+			 (unsigned)port);
+}

@@ -32,8 +32,10 @@ PROTO_KFLAGS := -D_LIBC_LIMITS_H_ -Iproto/freestanding -I$(PBC_DIR) -I$(BEARSSL_
 ENDPOINT_CORE_SRCS := \
 	net/endpoint/endpoint.c \
 	net/endpoint/handlers.c \
-	net/endpoint/swap.c \
+	net/endpoint/swap_request.c \
+	net/endpoint/invoke_request.c \
 	net/endpoint/inspect.c \
+	net/endpoint/reply.c \
 	net/endpoint/auth.c \
 	net/endpoint/staging.c \
 	net/endpoint/arena.c \

@@ -102,6 +102,12 @@ struct endpoint {
 typedef int (*ep_handler_fn)(struct endpoint *ep, const Theseus__Request *req,
 			     Theseus__Reply *rep, size_t reply_cap, struct th_errbuf *eb);
 
+/* reply.c: common refusals and the stage times of a transaction. */
+int ep_no_memory(struct th_errbuf *eb);
+int ep_not_supported(const char *what, struct th_errbuf *eb);
+int ep_stages_msg(struct endpoint *ep, struct endpoint_stage_time *stages, uint32_t n_stages,
+		  Theseus__StageTime ***out, size_t *n);
+
 int ep_handle_ping(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
 		   size_t reply_cap, struct th_errbuf *eb);
 int ep_handle_info(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,

@@ -1,17 +1,13 @@
 /*
  * handlers.c - the endpoint's handlers of the simple request kinds: ping,
  * info, list_modules (paged to fit one datagram), push_chunk and
- * object_status.  Swap has its own file (swap.c).  Each handler validates
+ * object_status.  Swap and rollback are in swap_request.c, invoke in
+ * invoke_request.c, the read-only inspections in inspect.c.  Each handler validates
  * every field first, then acts, and fills the reply payload from the arena.
  */
 #include "endpoint_impl.h"
 
 #define ALLOC(ep, T) ((T *)ep_arena_alloc(&(ep)->arena, sizeof(T)))
-
-static int no_memory(struct th_errbuf *eb)
-{
-	return th_errf(eb, TH_ENOMEM, "endpoint: request arena exhausted building the reply");
-}
 
 int ep_handle_ping(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
 		   size_t reply_cap, struct th_errbuf *eb)
@@ -22,7 +18,7 @@ int ep_handle_ping(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 			       p->payload.len, ENDPOINT_PING_MAX);
 	Theseus__Pong *pong = ALLOC(ep, Theseus__Pong);
 	if (!pong)
-		return no_memory(eb);
+		return ep_no_memory(eb);
 	theseus__pong__init(pong);
 	pong->payload = p->payload;  /* lives in the arena too */
 	rep->payload_case = THESEUS__REPLY__PAYLOAD_PONG;
@@ -37,7 +33,7 @@ int ep_handle_info(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 	Theseus__EndpointCounters *c = ALLOC(ep, Theseus__EndpointCounters);
 	struct endpoint_info *ki = ep_arena_alloc(&ep->arena, sizeof *ki);
 	if (!in || !c || !ki)
-		return no_memory(eb);
+		return ep_no_memory(eb);
 	theseus__info_reply__init(in);
 	theseus__endpoint_counters__init(c);
 	if (ep->ops.info) {
@@ -108,7 +104,7 @@ int ep_handle_list(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 {
 	Theseus__ListModulesReply *lr = ALLOC(ep, Theseus__ListModulesReply);
 	if (!lr)
-		return no_memory(eb);
+		return ep_no_memory(eb);
 	theseus__list_modules_reply__init(lr);
 	uint32_t total = ep->ops.module_count ? ep->ops.module_count(ep->ops.ctx) : 0;
 	uint32_t start = req->list_modules->start;
@@ -124,7 +120,7 @@ int ep_handle_list(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 		room = 64;
 	lr->modules = ep_arena_alloc(&ep->arena, (room ? room : 1) * sizeof *lr->modules);
 	if (!lr->modules)
-		return no_memory(eb);
+		return ep_no_memory(eb);
 	/* Add modules while the reply (with margin for status/message) fits. */
 	size_t limit = reply_cap < ENDPOINT_MAX_DATAGRAM ? reply_cap : ENDPOINT_MAX_DATAGRAM;
 	limit -= 256;
@@ -138,7 +134,7 @@ int ep_handle_list(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 			return th_errf(eb, err, "ls: module %u: %s", start + i, th_strerror(err));
 		Theseus__ModuleInfo *mi = module_msg(ep, m);
 		if (!mi)
-			return no_memory(eb);
+			return ep_no_memory(eb);
 		lr->modules[lr->n_modules++] = mi;
 		if (theseus__reply__get_packed_size(rep) > limit) {
 			lr->n_modules--;
@@ -171,7 +167,7 @@ int ep_handle_chunk(struct endpoint *ep, const Theseus__Request *req, Theseus__R
 	ep->counters.chunks++;
 	Theseus__ChunkAck *ack = ALLOC(ep, Theseus__ChunkAck);
 	if (!ack)
-		return no_memory(eb);
+		return ep_no_memory(eb);
 	theseus__chunk_ack__init(ack);
 	ack->offset = pc->offset;
 	ack->chunks_have = o->chunks_have;
@@ -191,7 +187,7 @@ int ep_handle_object_status(struct endpoint *ep, const Theseus__Request *req,
 		return err;
 	Theseus__ObjectStatusReply *r = ALLOC(ep, Theseus__ObjectStatusReply);
 	if (!r)
-		return no_memory(eb);
+		return ep_no_memory(eb);
 	theseus__object_status_reply__init(r);
 	r->chunk_size = ENDPOINT_CHUNK_SIZE;
 	rep->payload_case = THESEUS__REPLY__PAYLOAD_OBJECT;
@@ -207,7 +203,7 @@ int ep_handle_object_status(struct endpoint *ep, const Theseus__Request *req,
 	size_t blen = (o->chunks_total + 7) / 8;
 	uint8_t *bm = ep_arena_alloc(&ep->arena, blen);
 	if (!bm)
-		return no_memory(eb);
+		return ep_no_memory(eb);
 	memcpy(bm, o->bitmap, blen);
 	r->bitmap.data = bm;
 	r->bitmap.len = blen;

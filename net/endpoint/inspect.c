@@ -1,6 +1,7 @@
 /*
- * inspect.c - the endpoint's handlers for inspection and direct control:
- * rollback, history, state, log, invoke, graph and tasks.
+ * inspect.c - the endpoint's handlers of the read-only inspection requests:
+ * history, state, log, graph and tasks (requests that change the kernel are
+ * in swap_request.c and invoke_request.c).
  *
  * Each asks the kernel through an optional endpoint_ops function (NULL:
  * the request gets ENOTSUP), validates every field first, and builds its
@@ -13,16 +14,6 @@
 #define ALLOC(ep, T) ((T *)ep_arena_alloc(&(ep)->arena, sizeof(T)))
 #define PAGE_MAX 64  /* entries per page at most, whatever fits */
 
-static int no_memory(struct th_errbuf *eb)
-{
-	return th_errf(eb, TH_ENOMEM, "endpoint: request arena exhausted building the reply");
-}
-
-static int not_supported(const char *what, struct th_errbuf *eb)
-{
-	return th_errf(eb, TH_ENOTSUP, "%s: not supported by this kernel", what);
-}
-
 /* Byte budget of a reply's payload: the datagram limit minus room for the
  * status, counter and a message. */
 static size_t page_limit(size_t reply_cap)
@@ -31,78 +22,12 @@ static size_t page_limit(size_t reply_cap)
 	return limit - 256;
 }
 
-/* Stage times of a swap report as messages. */
-static int stages_msg(struct endpoint *ep, struct endpoint_swap_report *rp,
-		      Theseus__StageTime ***out, size_t *n)
-{
-	uint32_t ns = rp->n_stages < ENDPOINT_MAX_STAGES ? rp->n_stages : ENDPOINT_MAX_STAGES;
-	*n = 0;
-	*out = ep_arena_alloc(&ep->arena, (ns ? ns : 1) * sizeof **out);
-	if (!*out)
-		return TH_ENOMEM;
-	for (uint32_t s = 0; s < ns; s++) {
-		Theseus__StageTime *st = ALLOC(ep, Theseus__StageTime);
-		if (!st)
-			return TH_ENOMEM;
-		theseus__stage_time__init(st);
-		rp->stages[s].stage[sizeof rp->stages[s].stage - 1] = 0;
-		st->stage = ep_arena_strdup(&ep->arena, rp->stages[s].stage);
-		st->ns = rp->stages[s].ns;
-		(*out)[(*n)++] = st;
-	}
-	return TH_OK;
-}
-
-int ep_handle_rollback(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
-		       size_t reply_cap, struct th_errbuf *eb)
-{
-	const char *module = req->rollback->module;
-	if (!ep_name_ok(module, ENDPOINT_NAME_MAX))
-		return th_errf(eb, TH_EINVAL, "rollback: module name must be 1-%u characters "
-			       "of [A-Za-z0-9_.-]", ENDPOINT_NAME_MAX - 1);
-	if (!ep->ops.rollback)
-		return not_supported("rollback", eb);
-	Theseus__RollbackReply *r = ALLOC(ep, Theseus__RollbackReply);
-	if (!r)
-		return no_memory(eb);
-	theseus__rollback_reply__init(r);
-	r->module = ep_arena_strdup(&ep->arena, module);
-	r->old_version = ep_arena_strdup(&ep->arena, "");
-	if (ep->ops.module_find) {
-		struct endpoint_module *m = &ep->mod_scratch;
-		memset(m, 0, sizeof *m);
-		if (ep->ops.module_find(ep->ops.ctx, module, m) == TH_OK) {
-			m->version[ENDPOINT_VERSION_MAX - 1] = 0;
-			r->old_version = ep_arena_strdup(&ep->arena, m->version);
-		}
-	}
-	struct endpoint_swap_report *rp = &ep->swap_report;
-	memset(rp, 0, sizeof *rp);
-	int err = ep->ops.rollback(ep->ops.ctx, module, rp, eb);
-	if (err) {
-		if (!eb->msg[0])
-			th_errf(eb, err, "rollback: %s: %s", module, th_strerror(err));
-		return err;
-	}
-	ep->counters.rollbacks++;
-	rp->new_version[0][ENDPOINT_VERSION_MAX - 1] = 0;
-	r->new_version = ep_arena_strdup(&ep->arena, rp->new_version[0]);
-	if (stages_msg(ep, rp, &r->stages, &r->n_stages))
-		return no_memory(eb);
-	rep->payload_case = THESEUS__REPLY__PAYLOAD_ROLLBACK;
-	rep->rollback = r;
-	th_errf(eb, TH_OK, "rolled back %s", module);
-	return TH_OK;
-}
-
 static Theseus__HistoryEntry *history_msg(struct endpoint *ep, struct endpoint_history *h)
 {
 	Theseus__HistoryEntry *e = ALLOC(ep, Theseus__HistoryEntry);
 	uint32_t ni = h->n_items < ENDPOINT_HISTORY_ITEMS ? h->n_items : ENDPOINT_HISTORY_ITEMS;
-	uint32_t ns = h->n_stages < ENDPOINT_MAX_STAGES ? h->n_stages : ENDPOINT_MAX_STAGES;
 	Theseus__SwapResult **items = ep_arena_alloc(&ep->arena, (ni ? ni : 1) * sizeof *items);
-	Theseus__StageTime **st = ep_arena_alloc(&ep->arena, (ns ? ns : 1) * sizeof *st);
-	if (!e || !items || !st)
+	if (!e || !items)
 		return NULL;
 	theseus__history_entry__init(e);
 	e->seq = h->seq;
@@ -131,18 +56,8 @@ static Theseus__HistoryEntry *history_msg(struct endpoint *ep, struct endpoint_h
 	}
 	e->items = items;
 	e->n_items = ni;
-	for (uint32_t s = 0; s < ns; s++) {
-		Theseus__StageTime *t = ALLOC(ep, Theseus__StageTime);
-		if (!t)
-			return NULL;
-		theseus__stage_time__init(t);
-		h->stages[s].stage[sizeof h->stages[s].stage - 1] = 0;
-		t->stage = ep_arena_strdup(&ep->arena, h->stages[s].stage);
-		t->ns = h->stages[s].ns;
-		st[s] = t;
-	}
-	e->stages = st;
-	e->n_stages = ns;
+	if (ep_stages_msg(ep, h->stages, h->n_stages, &e->stages, &e->n_stages))
+		return NULL;
 	return e;
 }
 
@@ -150,11 +65,11 @@ int ep_handle_history(struct endpoint *ep, const Theseus__Request *req, Theseus_
 		      size_t reply_cap, struct th_errbuf *eb)
 {
 	if (!ep->ops.history_get || !ep->ops.history_count)
-		return not_supported("history", eb);
+		return ep_not_supported("history", eb);
 	Theseus__HistoryReply *hr = ALLOC(ep, Theseus__HistoryReply);
 	struct endpoint_history *h = ALLOC(ep, struct endpoint_history);
 	if (!hr || !h)
-		return no_memory(eb);
+		return ep_no_memory(eb);
 	theseus__history_reply__init(hr);
 	uint32_t total = ep->ops.history_count(ep->ops.ctx);
 	uint32_t start = req->history->start;
@@ -168,7 +83,7 @@ int ep_handle_history(struct endpoint *ep, const Theseus__Request *req, Theseus_
 	uint32_t room = total - start < PAGE_MAX ? total - start : PAGE_MAX;
 	hr->entries = ep_arena_alloc(&ep->arena, (room ? room : 1) * sizeof *hr->entries);
 	if (!hr->entries)
-		return no_memory(eb);
+		return ep_no_memory(eb);
 	size_t limit = page_limit(reply_cap);
 	for (uint32_t i = 0; i < room; i++) {
 		memset(h, 0, sizeof *h);
@@ -179,7 +94,7 @@ int ep_handle_history(struct endpoint *ep, const Theseus__Request *req, Theseus_
 			return th_errf(eb, err, "history: entry %u: %s", start + i, th_strerror(err));
 		Theseus__HistoryEntry *e = history_msg(ep, h);
 		if (!e)
-			return no_memory(eb);
+			return ep_no_memory(eb);
 		hr->entries[hr->n_entries++] = e;
 		if (theseus__reply__get_packed_size(rep) > limit) {
 			hr->n_entries--;
@@ -193,15 +108,15 @@ int ep_handle_state(struct endpoint *ep, const Theseus__Request *req, Theseus__R
 		    size_t reply_cap, struct th_errbuf *eb)
 {
 	if (!ep->ops.state_next)
-		return not_supported("state", eb);
+		return ep_not_supported("state", eb);
 	Theseus__StateReply *sr = ALLOC(ep, Theseus__StateReply);
 	struct endpoint_state *s = ALLOC(ep, struct endpoint_state);
 	if (!sr || !s)
-		return no_memory(eb);
+		return ep_no_memory(eb);
 	theseus__state_reply__init(sr);
 	sr->entries = ep_arena_alloc(&ep->arena, PAGE_MAX * sizeof *sr->entries);
 	if (!sr->entries)
-		return no_memory(eb);
+		return ep_no_memory(eb);
 	rep->payload_case = THESEUS__REPLY__PAYLOAD_STATE;
 	rep->state = sr;
 	size_t limit = page_limit(reply_cap);
@@ -220,7 +135,7 @@ int ep_handle_state(struct endpoint *ep, const Theseus__Request *req, Theseus__R
 			return th_errf(eb, err, "state: cursor %u: %s", before, th_strerror(err));
 		Theseus__StateEntry *e = ALLOC(ep, Theseus__StateEntry);
 		if (!e)
-			return no_memory(eb);
+			return ep_no_memory(eb);
 		theseus__state_entry__init(e);
 		s->name[ENDPOINT_NAME_MAX - 1] = 0;
 		e->name = ep_arena_strdup(&ep->arena, s->name);
@@ -244,14 +159,14 @@ int ep_handle_log(struct endpoint *ep, const Theseus__Request *req, Theseus__Rep
 		  size_t reply_cap, struct th_errbuf *eb)
 {
 	if (!ep->ops.log_read)
-		return not_supported("log", eb);
+		return ep_not_supported("log", eb);
 	uint32_t want = req->log->max_bytes;
 	if (want == 0 || want > ENDPOINT_LOG_CHUNK)
 		want = ENDPOINT_LOG_CHUNK;
 	Theseus__LogReply *lr = ALLOC(ep, Theseus__LogReply);
 	char *buf = ep_arena_alloc(&ep->arena, want);
 	if (!lr || !buf)
-		return no_memory(eb);
+		return ep_no_memory(eb);
 	theseus__log_reply__init(lr);
 	uint64_t pos = req->log->position, start;
 	/* Learn where the data starts (the ring may have moved past pos). */
@@ -268,65 +183,15 @@ int ep_handle_log(struct endpoint *ep, const Theseus__Request *req, Theseus__Rep
 	return TH_OK;
 }
 
-int ep_handle_invoke(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
-		     size_t reply_cap, struct th_errbuf *eb)
-{
-	const Theseus__InvokeRequest *iv = req->invoke;
-	if (!ep_name_ok(iv->module, ENDPOINT_NAME_MAX))
-		return th_errf(eb, TH_EINVAL, "invoke: module name must be 1-%u characters "
-			       "of [A-Za-z0-9_.-]", ENDPOINT_NAME_MAX - 1);
-	if (!ep_name_ok(iv->function, ENDPOINT_NAME_MAX))
-		return th_errf(eb, TH_EINVAL, "invoke: function name must be 1-%u characters "
-			       "of [A-Za-z0-9_.-]", ENDPOINT_NAME_MAX - 1);
-	if (iv->input.len > ENDPOINT_INVOKE_MAX_IN)
-		return th_errf(eb, TH_ETOOBIG, "invoke: input of %zu bytes exceeds %u",
-			       iv->input.len, ENDPOINT_INVOKE_MAX_IN);
-	if (!ep->ops.invoke)
-		return not_supported("invoke", eb);
-	size_t cap = iv->max_output;
-	if (cap == 0 || cap > ENDPOINT_INVOKE_MAX_OUT)
-		cap = ENDPOINT_INVOKE_MAX_OUT;
-	Theseus__InvokeReply *ir = ALLOC(ep, Theseus__InvokeReply);
-	uint8_t *out = ep_arena_alloc(&ep->arena, cap);
-	if (!ir || !out)
-		return no_memory(eb);
-	theseus__invoke_reply__init(ir);
-	size_t out_len = 0;
-	int result = 0;
-	int err = ep->ops.invoke(ep->ops.ctx, iv->module, iv->function, iv->input.data,
-				 iv->input.len, out, cap, &out_len, &result, eb);
-	if (err) {
-		if (!eb->msg[0])
-			th_errf(eb, err, "invoke: %s.%s: %s", iv->module, iv->function,
-				th_strerror(err));
-		return err;
-	}
-	ep->counters.invokes++;
-	if (out_len > cap)
-		return th_errf(eb, TH_EOVERFLOW, "invoke: %s.%s claims %zu output bytes, "
-			       "capacity was %zu", iv->module, iv->function, out_len, cap);
-	ir->result = result;
-	ir->output.data = out;
-	ir->output.len = out_len;
-	rep->payload_case = THESEUS__REPLY__PAYLOAD_INVOKE;
-	rep->invoke = ir;
-	if (result > 0)
-		result = 0;  /* a positive value is the function's own business */
-	if (result)
-		th_errf(eb, result, "invoke: %s.%s returned %s", iv->module, iv->function,
-			th_err_name(result));
-	return result;
-}
-
 int ep_handle_graph(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
 		    size_t reply_cap, struct th_errbuf *eb)
 {
 	if (!ep->ops.graph_get)
-		return not_supported("graph", eb);
+		return ep_not_supported("graph", eb);
 	Theseus__GraphReply *gr = ALLOC(ep, Theseus__GraphReply);
 	struct endpoint_graph_node *g = ALLOC(ep, struct endpoint_graph_node);
 	if (!gr || !g)
-		return no_memory(eb);
+		return ep_no_memory(eb);
 	theseus__graph_reply__init(gr);
 	uint32_t total = ep->ops.module_count ? ep->ops.module_count(ep->ops.ctx) : 0;
 	uint32_t start = req->graph->start;
@@ -340,7 +205,7 @@ int ep_handle_graph(struct endpoint *ep, const Theseus__Request *req, Theseus__R
 	uint32_t room = total - start < PAGE_MAX ? total - start : PAGE_MAX;
 	gr->nodes = ep_arena_alloc(&ep->arena, (room ? room : 1) * sizeof *gr->nodes);
 	if (!gr->nodes)
-		return no_memory(eb);
+		return ep_no_memory(eb);
 	size_t limit = page_limit(reply_cap);
 	for (uint32_t i = 0; i < room; i++) {
 		memset(g, 0, sizeof *g);
@@ -353,14 +218,14 @@ int ep_handle_graph(struct endpoint *ep, const Theseus__Request *req, Theseus__R
 		Theseus__GraphNode *n = ALLOC(ep, Theseus__GraphNode);
 		Theseus__GraphEdge **edges = ep_arena_alloc(&ep->arena, (ne ? ne : 1) * sizeof *edges);
 		if (!n || !edges)
-			return no_memory(eb);
+			return ep_no_memory(eb);
 		theseus__graph_node__init(n);
 		g->name[ENDPOINT_NAME_MAX - 1] = 0;
 		n->module = ep_arena_strdup(&ep->arena, g->name);
 		for (uint32_t k = 0; k < ne; k++) {
 			Theseus__GraphEdge *e = ALLOC(ep, Theseus__GraphEdge);
 			if (!e)
-				return no_memory(eb);
+				return ep_no_memory(eb);
 			theseus__graph_edge__init(e);
 			g->edges[k].target[ENDPOINT_NAME_MAX - 1] = 0;
 			e->target = ep_arena_strdup(&ep->arena, g->edges[k].target);
@@ -382,11 +247,11 @@ int ep_handle_tasks(struct endpoint *ep, const Theseus__Request *req, Theseus__R
 		    size_t reply_cap, struct th_errbuf *eb)
 {
 	if (!ep->ops.tasks_format)
-		return not_supported("tasks", eb);
+		return ep_not_supported("tasks", eb);
 	Theseus__TasksReply *tr = ALLOC(ep, Theseus__TasksReply);
 	char *text = ep_arena_alloc(&ep->arena, ENDPOINT_TASKS_TEXT);
 	if (!tr || !text)
-		return no_memory(eb);
+		return ep_no_memory(eb);
 	theseus__tasks_reply__init(tr);
 	size_t need = ep->ops.tasks_format(ep->ops.ctx, text, ENDPOINT_TASKS_TEXT);
 	text[ENDPOINT_TASKS_TEXT - 1] = 0;
@@ -401,7 +266,7 @@ int ep_handle_tasks(struct endpoint *ep, const Theseus__Request *req, Theseus__R
 		piece = max;
 	char *s = ep_arena_alloc(&ep->arena, piece + 1);
 	if (!s)
-		return no_memory(eb);
+		return ep_no_memory(eb);
 	memcpy(s, text + off, piece);
 	s[piece] = 0;
 	tr->text = s;

@@ -1,6 +1,7 @@
 /*
- * swap.c - the endpoint's swap request: compare-and-swap of modules against
- * staged objects, as one transaction.
+ * swap_request.c - the endpoint's requests that change which object a
+ * module runs: swap (compare-and-swap of modules against staged objects, as
+ * one transaction) and rollback (undo the module's last transaction).
  *
  * For each item: the module name and version strings are checked; if the
  * module already runs the object named (same SHA-256, as reported by
@@ -147,18 +148,52 @@ int ep_handle_swap(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 		rp->new_version[k][ENDPOINT_VERSION_MAX - 1] = 0;
 		res[todo_idx[k]]->new_version = ep_arena_strdup(&ep->arena, rp->new_version[k]);
 	}
-	uint32_t ns = rp->n_stages < ENDPOINT_MAX_STAGES ? rp->n_stages : ENDPOINT_MAX_STAGES;
-	out->stages = ep_arena_alloc(&ep->arena, (ns ? ns : 1) * sizeof *out->stages);
-	for (uint32_t s = 0; out->stages && s < ns; s++) {
-		Theseus__StageTime *st = ep_arena_alloc(&ep->arena, sizeof *st);
-		if (!st)
-			break;
-		theseus__stage_time__init(st);
-		rp->stages[s].stage[sizeof rp->stages[s].stage - 1] = 0;
-		st->stage = ep_arena_strdup(&ep->arena, rp->stages[s].stage);
-		st->ns = rp->stages[s].ns;
-		out->stages[out->n_stages++] = st;
-	}
+	if (ep_stages_msg(ep, rp->stages, rp->n_stages, &out->stages, &out->n_stages))
+		return ep_no_memory(eb);
 	th_errf(eb, TH_OK, "swapped %zu module(s)", n);
+	return TH_OK;
+}
+
+/* Rollback: the engine undoes the module's last transaction (the rollback of
+ * a first load unloads it). */
+int ep_handle_rollback(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
+		       size_t reply_cap, struct th_errbuf *eb)
+{
+	const char *module = req->rollback->module;
+	if (!ep_name_ok(module, ENDPOINT_NAME_MAX))
+		return th_errf(eb, TH_EINVAL, "rollback: module name must be 1-%u characters "
+			       "of [A-Za-z0-9_.-]", ENDPOINT_NAME_MAX - 1);
+	if (!ep->ops.rollback)
+		return ep_not_supported("rollback", eb);
+	Theseus__RollbackReply *r = ep_arena_alloc(&ep->arena, sizeof(Theseus__RollbackReply));
+	if (!r)
+		return ep_no_memory(eb);
+	theseus__rollback_reply__init(r);
+	r->module = ep_arena_strdup(&ep->arena, module);
+	r->old_version = ep_arena_strdup(&ep->arena, "");
+	if (ep->ops.module_find) {
+		struct endpoint_module *m = &ep->mod_scratch;
+		memset(m, 0, sizeof *m);
+		if (ep->ops.module_find(ep->ops.ctx, module, m) == TH_OK) {
+			m->version[ENDPOINT_VERSION_MAX - 1] = 0;
+			r->old_version = ep_arena_strdup(&ep->arena, m->version);
+		}
+	}
+	struct endpoint_swap_report *rp = &ep->swap_report;
+	memset(rp, 0, sizeof *rp);
+	int err = ep->ops.rollback(ep->ops.ctx, module, rp, eb);
+	if (err) {
+		if (!eb->msg[0])
+			th_errf(eb, err, "rollback: %s: %s", module, th_strerror(err));
+		return err;
+	}
+	ep->counters.rollbacks++;
+	rp->new_version[0][ENDPOINT_VERSION_MAX - 1] = 0;
+	r->new_version = ep_arena_strdup(&ep->arena, rp->new_version[0]);
+	if (ep_stages_msg(ep, rp->stages, rp->n_stages, &r->stages, &r->n_stages))
+		return ep_no_memory(eb);
+	rep->payload_case = THESEUS__REPLY__PAYLOAD_ROLLBACK;
+	rep->rollback = r;
+	th_errf(eb, TH_OK, "rolled back %s", module);
 	return TH_OK;
 }

@@ -65,7 +65,7 @@ bench: $(BENCHES) $(B)/theseus.elf $(HOST_TOOLS) $(foreach m,$(MODULES),$(B)/mod
 # and must be caught by its test subset; the unmutated tree is checked first.
 .PHONY: mutants mutants-qemu-deps
 mutants: | setup
-	python3 tests/mutants/run $(if $(ONLY),--only '$(ONLY)')
+	python3 tests/mutants/run $(if $(ONLY),--only='$(ONLY)')
 # What a `qemu PATTERN` entry rebuilds before running tests/run --only PATTERN.
 mutants-qemu-deps: $(B)/theseus.elf $(B)/theseus.iso $(HOST_TOOLS) \
 	$(foreach m,$(MODULES),$(B)/modules/$(m).o) $(TEST_EXTRA_DEPS)

@@ -708,9 +708,17 @@ static void test_mb2_tag_size_edge(void)
 	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_EINVAL);
 	CHECK(strstr(eb.msg, "tag 1") && strstr(eb.msg, "has size 15") &&
 	      strstr(eb.msg, "14 bytes left"));
+}
 
-	/* the same at the very end of memory: the byte one past the info is not
-	 * even mapped (the parser must not read it) */
+/* The same one-byte-over tag with the info at the very end of memory: the
+ * byte past it is outside the buffer (ASan would report a read of it). */
+static void test_mb2_tag_over_end_of_memory(void)
+{
+	mb2_begin();
+	mb2_mmap(std_map, 4, 24);
+	uint32_t off = mb2_off;
+	uint64_t at = mb2_tag(1, 15);
+	wstr(at + 8, "abcdef");
 	uint32_t total = off + 14;
 	uint64_t base = MEM_SIZE - total;
 	memmove(mem + base, mem + INFO_AT, total);
@@ -928,6 +936,7 @@ int main(void)
 	RUN(test_mb1_bad_modules);
 	RUN(test_mb1_too_many_modules);
 	RUN(test_mb2_tag_size_edge);
+	RUN(test_mb2_tag_over_end_of_memory);
 	RUN(test_mmap_entry_edges);
 	RUN(test_unknown_magic);
 	RUN(test_cmdline_strip);

@@ -792,6 +792,33 @@ static void test_replay_floor_exact(void)
 	t_fini(&t);
 }
 
+/* An empty chunk at offset == total (and any chunk at or past the end) is
+ * refused with ERANGE and creates nothing: for a one-chunk object, totals
+ * that are multiples of the chunk size (1024) and of the page size (4096).
+ * (Accepted, it would mark a chunk index one past the bitmap.) */
+static void test_chunk_empty_at_end(void)
+{
+	static const uint64_t totals[] = { 1, 1024, 2048, 4096 };
+	static uint8_t obj[4096];
+	for (size_t k = 0; k < sizeof totals / sizeof totals[0]; k++) {
+		struct t t;
+		uint8_t sha[32];
+		t_init(&t);
+		make_obj(obj, sizeof obj, "z", 'z');
+		endpoint_sha256(obj, totals[k], sha);
+		int err = t_chunk(&t, sha, totals[k], totals[k], obj, 0);
+		CHECK_EQ(err, TH_ERANGE);
+		if (err != TH_ERANGE) {  /* the next ones would write past the bitmap */
+			t_fini(&t);
+			return;
+		}
+		CHECK(strstr(t.rep->message, "beyond") != NULL);
+		CHECK_EQ(staging_count(&t.ep->staging), 0);
+		CHECK_EQ(t.ep->staging.used_bytes, 0);
+		t_fini(&t);
+	}
+}
+
 /* Chunk positions at their edges, for totals of one chunk, an exact multiple
  * of the chunk size (1024) and of the page size (4096), and one byte more. */
 static void test_chunk_edges(void)
@@ -1216,6 +1243,7 @@ int main(void)
 	RUN(test_mac_one_byte_off);
 	RUN(test_replay_window_edges);
 	RUN(test_replay_floor_exact);
+	RUN(test_chunk_empty_at_end);
 	RUN(test_chunk_edges);
 	RUN(test_staging_limit_edges);
 	RUN(test_no_key);

@@ -59,3 +59,13 @@ bench: $(BENCHES) $(B)/theseus.elf $(HOST_TOOLS) $(foreach m,$(MODULES),$(B)/mod
 		$(TEST_EXTRA_DEPS) | setup
 	python3 tests/bench/run --out $(B)/bench/results.txt $(BENCHES)
 
+
+# `make mutants [ONLY=id-substring]`: the curated mutation check.  Every entry
+# of tests/mutants/list is applied in a scratch copy of the tree (build/mutants/)
+# and must be caught by its test subset; the unmutated tree is checked first.
+.PHONY: mutants mutants-qemu-deps
+mutants: | setup
+	python3 tests/mutants/run $(if $(ONLY),--only='$(ONLY)')
+# What a `qemu PATTERN` entry rebuilds before running tests/run --only PATTERN.
+mutants-qemu-deps: $(B)/theseus.elf $(B)/theseus.iso $(HOST_TOOLS) \
+	$(foreach m,$(MODULES),$(B)/modules/$(m).o) $(TEST_EXTRA_DEPS)

@@ -686,6 +686,84 @@ static void test_mb1_too_many_modules(void)
 	CHECK(has_warning("more than"));
 }
 
+/* Tag lengths at their edge: a tag that exactly reaches total_size passes the
+ * length check (the error is then the missing end tag); one byte more is
+ * refused by the length check itself, naming the tag. */
+static void test_mb2_tag_size_edge(void)
+{
+	/* the end tag exactly filling total_size (every valid parse) */
+	mb2_standard("a=b");
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
+
+	/* a command-line tag of 15 bytes, the last thing in the info */
+	mb2_begin();
+	mb2_mmap(std_map, 4, 24);
+	uint32_t off = mb2_off;
+	uint64_t at = mb2_tag(1, 15);
+	wstr(at + 8, "abcdef");
+	w32(INFO_AT, off + 15);                 /* exactly fits */
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_EINVAL);
+	CHECK(strstr(eb.msg, "no end tag") != NULL);
+	w32(INFO_AT, off + 14);                 /* one byte over */
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_EINVAL);
+	CHECK(strstr(eb.msg, "tag 1") && strstr(eb.msg, "has size 15") &&
+	      strstr(eb.msg, "14 bytes left"));
+}
+
+/* The same one-byte-over tag with the info at the very end of memory: the
+ * byte past it is outside the buffer (ASan would report a read of it). */
+static void test_mb2_tag_over_end_of_memory(void)
+{
+	mb2_begin();
+	mb2_mmap(std_map, 4, 24);
+	uint32_t off = mb2_off;
+	uint64_t at = mb2_tag(1, 15);
+	wstr(at + 8, "abcdef");
+	uint32_t total = off + 14;
+	uint64_t base = MEM_SIZE - total;
+	memmove(mem + base, mem + INFO_AT, total);
+	w32(base, total);
+	CHECK_EQ(bootinfo_parse(MB2_BOOT_MAGIC, base, fake_map, NULL, &bi, &eb), TH_EINVAL);
+	CHECK(strstr(eb.msg, "has size 15") != NULL);
+}
+
+/* Memory-map entries at the edge of their container: an entry exactly
+ * filling the rest is parsed, one byte short of room is not. */
+static void test_mmap_entry_edges(void)
+{
+	/* multiboot2: tag size 16 + 2*24 holds 2 entries; 16 + 2*24 - 1 holds 1 */
+	static const struct mm two[] = { { 0x100000, 0x100000, 1 }, { 0x300000, 0x100000, 1 } };
+	mb2_begin();
+	uint64_t at = INFO_AT + mb2_off;
+	mb2_mmap(two, 2, 24);
+	mb2_finish();
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(bi.mmap_count, 2);
+	CHECK_EQ(bi.mmap[1].base, 0x300000);
+	w32(at + 4, 16 + 2 * 24 - 1);
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(bi.mmap_count, 1);
+
+	/* multiboot1: the last entry (size 20 at offset 72 of 96) exactly fits;
+	 * declaring it one byte longer runs past the map's length */
+	mb1_standard("a=1");
+	CHECK_EQ(mb1_mmap_len, 96);
+	CHECK_EQ(parse(MB1_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(bi.mmap_count, 4);
+	mb1_standard("a=1");
+	w32(MB1_MMAP + 72, 21);
+	CHECK_EQ(parse(MB1_BOOT_MAGIC), TH_EINVAL);
+	CHECK(strstr(eb.msg, "entry at 72 has size 21") != NULL);
+	/* the same for the first entry: size 20 + 4 bytes of room is exact */
+	mb1_standard("a=1");
+	w32(INFO_AT + 44, 24);
+	CHECK_EQ(parse(MB1_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(bi.mmap_count, 1);
+	w32(MB1_MMAP, 21);
+	CHECK_EQ(parse(MB1_BOOT_MAGIC), TH_EINVAL);
+	CHECK(strstr(eb.msg, "entry at 0 has size 21") != NULL);
+}
+
 static void test_unknown_magic(void)
 {
 	mb2_standard("a=b");
@@ -975,6 +1053,9 @@ int main(void)
 	RUN(test_mb1_mmap_entries);
 	RUN(test_mb1_bad_modules);
 	RUN(test_mb1_too_many_modules);
+	RUN(test_mb2_tag_size_edge);
+	RUN(test_mb2_tag_over_end_of_memory);
+	RUN(test_mmap_entry_edges);
 	RUN(test_unknown_magic);
 	RUN(test_cmdline_strip);
 	RUN(test_cmdline_get);

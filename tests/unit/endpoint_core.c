@@ -634,6 +634,270 @@ static void test_swap_cas(void)
 	t_fini(&t);
 }
 
+/* ---- boundaries (tests/mutants/list names the lines these pin) ------------- */
+
+/* endpoint_bytes_equal_ct: equal only if every one of the n bytes is equal. */
+static void test_bytes_equal_ct_each_position(void)
+{
+	uint8_t a[ENDPOINT_MAC_LEN], b[ENDPOINT_MAC_LEN];
+	for (size_t i = 0; i < sizeof a; i++)
+		a[i] = b[i] = (uint8_t)(i * 7 + 1);
+	CHECK(endpoint_bytes_equal_ct(a, b, sizeof a));
+	CHECK(endpoint_bytes_equal_ct(a, b, 0));
+	/* one differing byte, at every position (first, middle and last included),
+	 * and with each single bit */
+	int equal_when_different = 0;
+	for (size_t i = 0; i < sizeof a; i++)
+		for (int bit = 0; bit < 8; bit++) {
+			b[i] ^= (uint8_t)(1u << bit);
+			equal_when_different += endpoint_bytes_equal_ct(a, b, sizeof a);
+			b[i] ^= (uint8_t)(1u << bit);
+		}
+	CHECK_EQ(equal_when_different, 0);
+	b[0] ^= 0xff;
+	CHECK(!endpoint_bytes_equal_ct(a, b, sizeof a));
+	CHECK(endpoint_bytes_equal_ct(a + 1, b + 1, sizeof a - 1)); /* n really bounds it */
+	b[0] ^= 0xff;
+	b[ENDPOINT_MAC_LEN - 1] ^= 0x80;
+	CHECK(!endpoint_bytes_equal_ct(a, b, sizeof a));
+	CHECK(endpoint_bytes_equal_ct(a, b, sizeof a - 1));
+}
+
+/* A request whose MAC differs from the right one in one byte (first, middle,
+ * last) is refused with EAUTH, changes nothing, and does not use up its
+ * counter: the same request with the right MAC is then accepted. */
+static void test_mac_one_byte_off(void)
+{
+	struct t t;
+	t_init(&t);
+	uint8_t obj[200], sha[32];
+	make_obj(obj, sizeof obj, "m", 'm');
+	endpoint_sha256(obj, sizeof obj, sha);
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__PushChunk pc = THESEUS__PUSH_CHUNK__INIT;
+	pc.object_sha256.data = sha;
+	pc.object_sha256.len = 32;
+	pc.total_size = sizeof obj;
+	pc.data.data = obj;
+	pc.data.len = sizeof obj;
+	req.kind_case = THESEUS__REQUEST__KIND_PUSH_CHUNK;
+	req.push_chunk = &pc;
+	uint8_t body[600], mac[ENDPOINT_MAC_LEN];
+	size_t blen = theseus__request__pack(&req, body);
+	uint64_t counter = ++t.counter;
+	endpoint_mac_compute(KEY, ENDPOINT_PROTO_VERSION, 42, counter, body, blen, mac);
+	Theseus__Envelope env = THESEUS__ENVELOPE__INIT;
+	env.version = ENDPOINT_PROTO_VERSION;
+	env.client_id = 42;
+	env.counter = counter;
+	env.mac.data = mac;
+	env.mac.len = sizeof mac;
+	env.body.data = body;
+	env.body.len = blen;
+	const size_t pos[] = { 0, ENDPOINT_MAC_LEN / 2, ENDPOINT_MAC_LEN - 1 };
+	for (size_t k = 0; k < 3; k++) {
+		mac[pos[k]] ^= 0x01;
+		t.dlen = theseus__envelope__pack(&env, t.dgram);
+		CHECK_EQ(t_raw(&t), TH_EAUTH);
+		CHECK_STR(t.rep->message, "unauthenticated");
+		mac[pos[k]] ^= 0x01;
+	}
+	struct endpoint_counters c;
+	endpoint_get_counters(t.ep, &c);
+	CHECK_EQ(c.auth_failures, 3);
+	CHECK_EQ(c.chunks, 0);
+	CHECK(staging_find(&t.ep->staging, sha) == NULL);
+	t.dlen = theseus__envelope__pack(&env, t.dgram);
+	CHECK_EQ(t_raw(&t), TH_OK);
+	CHECK(staging_find(&t.ep->staging, sha) != NULL);
+	t_fini(&t);
+}
+
+/* Sends a ping from client `client` with counter `counter`; returns the status. */
+static int t_ping_as(struct t *t, uint64_t client, uint64_t counter)
+{
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__Ping ping = THESEUS__PING__INIT;
+	req.kind_case = THESEUS__REQUEST__KIND_PING;
+	req.ping = &ping;
+	t->dlen = fx_datagram(KEY, ENDPOINT_PROTO_VERSION, client, counter, &req, t->dgram,
+			      sizeof t->dgram);
+	return t_raw(t);
+}
+
+/* The window's exact edges: max-63 is inside (accepted once), max-64 is
+ * outside; the newest counter itself cannot be replayed. */
+static void test_replay_window_edges(void)
+{
+	struct t t;
+	t_init(&t);
+	const uint64_t max = 5000;
+	CHECK_EQ(t_ping_as(&t, 7, max), TH_OK);
+	uint8_t newest[512];
+	size_t nlen = t.dlen;
+	memcpy(newest, t.dgram, nlen);
+	/* the newest datagram replayed byte for byte, and a new one with its counter */
+	CHECK_EQ(t_raw(&t), TH_EAUTH);
+	CHECK_EQ(t_ping_as(&t, 7, max), TH_EAUTH);
+	CHECK_EQ(t_ping_as(&t, 7, max - (ENDPOINT_REPLAY_WINDOW - 1)), TH_OK);
+	CHECK_EQ(t_ping_as(&t, 7, max - (ENDPOINT_REPLAY_WINDOW - 1)), TH_EAUTH);
+	CHECK_EQ(t_ping_as(&t, 7, max - ENDPOINT_REPLAY_WINDOW), TH_EAUTH);
+	CHECK_EQ(t_ping_as(&t, 7, max - ENDPOINT_REPLAY_WINDOW - 1), TH_EAUTH);
+	CHECK_EQ(t_ping_as(&t, 7, max - 1), TH_OK);
+	CHECK_EQ(t_ping_as(&t, 7, max - 1), TH_EAUTH);
+	/* moving by exactly the window width keeps nothing of the old window */
+	CHECK_EQ(t_ping_as(&t, 7, max + ENDPOINT_REPLAY_WINDOW), TH_OK);
+	CHECK_EQ(t_ping_as(&t, 7, max + 1), TH_OK);   /* max + 64 - 63: inside, unseen */
+	CHECK_EQ(t_ping_as(&t, 7, max), TH_EAUTH);     /* max + 64 - 64: outside */
+	memcpy(t.dgram, newest, nlen);
+	t.dlen = nlen;
+	CHECK_EQ(t_raw(&t), TH_EAUTH);
+	CHECK_EQ(t_ping_as(&t, 7, max + ENDPOINT_REPLAY_WINDOW), TH_EAUTH);
+	struct endpoint_counters c;
+	endpoint_get_counters(t.ep, &c);
+	CHECK_EQ(c.replays, 9);
+	t_fini(&t);
+}
+
+/* An evicted client's highest counter becomes the floor exactly: a datagram
+ * at the floor (that client's newest, replayed) is refused, floor+1 is
+ * accepted, for that client and for any unknown one. */
+static void test_replay_floor_exact(void)
+{
+	struct t t;
+	t_init(&t);
+	const uint64_t top = 5000;
+	CHECK_EQ(t_ping_as(&t, 1, top - 1), TH_OK);
+	CHECK_EQ(t_ping_as(&t, 1, top), TH_OK);       /* client 1's newest, captured */
+	uint8_t saved[512];
+	size_t slen = t.dlen;
+	memcpy(saved, t.dgram, slen);
+	/* ENDPOINT_MAX_CLIENTS other clients, all with lower counters, evict client 1
+	 * (the least recently seen) and nobody else with a higher counter. */
+	for (uint64_t c = 2; c < 2 + ENDPOINT_MAX_CLIENTS; c++) {
+		t.fx.now_ms++;
+		CHECK_EQ(t_ping_as(&t, c, 100 + c), TH_OK);
+	}
+	CHECK_EQ(t.ep->replay.floor, top);
+	memcpy(t.dgram, saved, slen);
+	t.dlen = slen;
+	CHECK_EQ(t_raw(&t), TH_EAUTH);                 /* the newest replayed: at the floor */
+	CHECK_EQ(t_ping_as(&t, 99, top), TH_EAUTH);    /* an unknown client at the floor */
+	CHECK_EQ(t.ep->replay.floor, top);
+	t.fx.now_ms++;
+	CHECK_EQ(t_ping_as(&t, 99, top + 1), TH_OK);   /* floor + 1 */
+	t.fx.now_ms++;
+	CHECK_EQ(t_ping_as(&t, 1, top + 1), TH_OK);    /* client 1 again, fresh */
+	CHECK_EQ(t.ep->replay.floor, top);
+	t_fini(&t);
+}
+
+/* An empty chunk at offset == total (and any chunk at or past the end) is
+ * refused with ERANGE and creates nothing: for a one-chunk object, totals
+ * that are multiples of the chunk size (1024) and of the page size (4096).
+ * (Accepted, it would mark a chunk index one past the bitmap.) */
+static void test_chunk_empty_at_end(void)
+{
+	static const uint64_t totals[] = { 1, 1024, 2048, 4096 };
+	static uint8_t obj[4096];
+	for (size_t k = 0; k < sizeof totals / sizeof totals[0]; k++) {
+		struct t t;
+		uint8_t sha[32];
+		t_init(&t);
+		make_obj(obj, sizeof obj, "z", 'z');
+		endpoint_sha256(obj, totals[k], sha);
+		int err = t_chunk(&t, sha, totals[k], totals[k], obj, 0);
+		CHECK_EQ(err, TH_ERANGE);
+		if (err != TH_ERANGE) {  /* the next ones would write past the bitmap */
+			t_fini(&t);
+			return;
+		}
+		CHECK(strstr(t.rep->message, "beyond") != NULL);
+		CHECK_EQ(staging_count(&t.ep->staging), 0);
+		CHECK_EQ(t.ep->staging.used_bytes, 0);
+		t_fini(&t);
+	}
+}
+
+/* Chunk positions at their edges, for totals of one chunk, an exact multiple
+ * of the chunk size (1024) and of the page size (4096), and one byte more. */
+static void test_chunk_edges(void)
+{
+	static const uint64_t totals[] = { 1, 1024, 1025, 4096, 8192, 9216 };
+	for (size_t k = 0; k < sizeof totals / sizeof totals[0]; k++) {
+		struct t t;
+		t_init(&t);
+		uint64_t total = totals[k];
+		static uint8_t obj[9216 + 1024];
+		uint8_t sha[32];
+		make_obj(obj, sizeof obj, "e", (uint8_t)('a' + k));
+		endpoint_sha256(obj, total, sha);
+		uint32_t chunks = (uint32_t)((total + 1023) / 1024);
+		uint64_t last = (uint64_t)(chunks - 1) * 1024;
+		/* an empty chunk at offset == total, and chunks beyond it: refused, no object */
+		CHECK_EQ(t_chunk(&t, sha, total, total, obj, 0), TH_ERANGE);
+		CHECK_EQ(t_chunk(&t, sha, total, total + 1024 - total % 1024, obj, 0), TH_ERANGE);
+		CHECK_EQ(t_chunk(&t, sha, total, chunks * 1024ull, obj, 0), TH_ERANGE);
+		CHECK(strstr(t.rep->message, "beyond") != NULL);
+		CHECK_EQ(staging_count(&t.ep->staging), 0);
+		/* the last chunk one byte too long or too short */
+		CHECK_EQ(t_chunk(&t, sha, total, last, obj + last, total - last + 1), TH_ERANGE);
+		if (total - last > 1)
+			CHECK_EQ(t_chunk(&t, sha, total, last, obj + last, total - last - 1), TH_EINVAL);
+		CHECK_EQ(staging_count(&t.ep->staging), 0);
+		/* the last chunk (ending at the last byte) first, then the rest from 0 */
+		CHECK_EQ(t_chunk(&t, sha, total, last, obj + last, total - last), TH_OK);
+		CHECK_EQ(t.rep->chunk->chunks_total, chunks);
+		CHECK_EQ(t.rep->chunk->chunks_have, 1);
+		CHECK_EQ(t.rep->chunk->complete, chunks == 1);
+		for (uint64_t off = 0; off < last; off += 1024)
+			CHECK_EQ(t_chunk(&t, sha, total, off, obj + off, 1024), TH_OK);
+		CHECK(t.rep->chunk->complete);
+		CHECK_EQ(t.rep->chunk->chunks_have, chunks);
+		struct staging_obj *o = staging_find(&t.ep->staging, sha);
+		CHECK(o != NULL && o->complete && o->total == total);
+		if (o)
+			CHECK(memcmp(o->data, obj, total) == 0);
+		CHECK_EQ(t.ep->staging.used_bytes, total);
+		/* after completion an empty chunk at the end is still refused */
+		CHECK_EQ(t_chunk(&t, sha, total, chunks * 1024ull, obj, 0), TH_ERANGE);
+		t_fini(&t);
+	}
+}
+
+/* Staging limits at their edge: an object of exactly max_bytes fits, one
+ * byte more is refused up front (ETOOBIG); two objects that exactly fill the
+ * area both fit. */
+static void test_staging_limit_edges(void)
+{
+	struct t t;
+	struct endpoint_config cfg = { .key = KEY, .staging_max_objects = 2,
+				       .staging_max_bytes = 8192, .stale_ms = 5000 };
+	t_init_cfg(&t, &cfg);
+	static uint8_t big[8193];
+	uint8_t sha[32];
+	make_obj(big, sizeof big, "big", 'B');
+	endpoint_sha256(big, sizeof big, sha);
+	CHECK_EQ(t_chunk(&t, sha, 8193, 0, big, 1024), TH_ETOOBIG);
+	CHECK(strstr(t.rep->message, "8192") != NULL);
+	CHECK_EQ(staging_count(&t.ep->staging), 0);
+	endpoint_sha256(big, 8192, sha);
+	CHECK_EQ(t_chunk(&t, sha, 8192, 0, big, 1024), TH_OK);
+	CHECK_EQ(t.ep->staging.used_bytes, 8192);
+	t_fini(&t);
+
+	t_init_cfg(&t, &cfg);
+	static uint8_t a[4096], b[4096];
+	uint8_t sa[32], sb[32];
+	make_obj(a, sizeof a, "a", 'a');
+	make_obj(b, sizeof b, "b", 'b');
+	CHECK_EQ(t_push(&t, a, sizeof a, sa), TH_OK);
+	CHECK_EQ(t_chunk(&t, (endpoint_sha256(b, sizeof b, sb), sb), sizeof b, 0, b, 1024), TH_OK);
+	CHECK(staging_find(&t.ep->staging, sa) && staging_find(&t.ep->staging, sb));
+	CHECK_EQ(t.ep->staging.used_bytes, 8192);
+	t_fini(&t);
+}
+
 static void test_no_key(void)
 {
 	struct t t;
@@ -975,6 +1239,13 @@ int main(void)
 	RUN(test_hash_mismatch);
 	RUN(test_full_and_eviction);
 	RUN(test_swap_cas);
+	RUN(test_bytes_equal_ct_each_position);
+	RUN(test_mac_one_byte_off);
+	RUN(test_replay_window_edges);
+	RUN(test_replay_floor_exact);
+	RUN(test_chunk_empty_at_end);
+	RUN(test_chunk_edges);
+	RUN(test_staging_limit_edges);
 	RUN(test_no_key);
 	RUN(test_bad_args);
 	RUN(test_rollback_history);

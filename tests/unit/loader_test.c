@@ -19,6 +19,7 @@
 #include "loader_impl.h"
 #include "log.h"
 #include "modmem.h"
+#include "modmem_host.h"
 #include "statedb.h"
 
 struct obj {
@@ -136,6 +137,55 @@ static void page_perms(uintptr_t addr, char out[5])
 		fclose(f);
 }
 
+/* ---- page protections --------------------------------------------------------- */
+
+static size_t round_page(size_t b)
+{
+	return (b + 4095) & ~(size_t)4095;
+}
+
+/* Whether every page of each of m's regions has its protection, both as the
+ * loader asked (recorded by modmem_host.c) and as the host maps it: text R-X,
+ * rodata R--, data RW- (never W and X together).  Reports what differs. */
+static bool regions_sealed(const struct module *m)
+{
+	static const unsigned want[3] = {VMM_R | VMM_X, VMM_R, VMM_R | VMM_W};
+	static const char *const maps[3] = {"r-xp", "r--p", "rw-p"};
+	static const char *const names[3] = {"text", "rodata", "data"};
+	struct loader_module_desc d;
+	size_t sz[3], off = 0;
+	bool ok = true;
+	int c;
+
+	loader_module_describe(m, &d);
+	sz[0] = d.text;
+	sz[1] = d.rodata;
+	sz[2] = d.data;
+	for (c = 0; c < 3; c++) {
+		uintptr_t lo = d.base + off, hi;
+		char p_lo[5], p_hi[5];
+		unsigned got;
+
+		if (!sz[c])
+			continue;
+		hi = lo + round_page(sz[c]) - 1;
+		got = modmem_host_range_prot(lo, round_page(sz[c]));
+		page_perms(lo, p_lo);
+		page_perms(hi, p_hi);
+		if (got != want[c] || strcmp(p_lo, maps[c]) || strcmp(p_hi, maps[c])) {
+			fprintf(stderr, "  %s %s: protection %#x (maps %s..%s), want %#x (%s)\n", d.name,
+				names[c], got, p_lo, p_hi, want[c], maps[c]);
+			ok = false;
+		}
+		off += round_page(sz[c]);
+	}
+	if (off != d.size) {
+		fprintf(stderr, "  %s: regions cover %zu of %zu bytes\n", d.name, off, d.size);
+		ok = false;
+	}
+	return ok;
+}
+
 /* ---- tests ------------------------------------------------------------------- */
 
 static void test_init(void)
@@ -175,6 +225,13 @@ static void test_load_and_call(void)
 	}
 	CHECK_STR(hostenv_init_log(), "t_math");
 	CHECK(loader_find("t_math") == m);
+	/* Sealed before anything runs in it (unsealed code would only crash). */
+	if (!regions_sealed(m)) {
+		CHECK(!"t_math's regions are sealed after load");
+		unload_ok("t_math");
+		drop(&o);
+		return;
+	}
 	CHECK_EQ(((fn_ii_i)sym("tm_add"))(2, 3), 5);
 	CHECK_EQ(((fn_i_i)sym("tm_call_kernel"))(20), 41);
 	CHECK_EQ(((fn_i_i)sym("tm_scaled"))(2), 4200);
@@ -447,6 +504,12 @@ static void test_relink(void)
 			n++;
 		}
 	CHECK(n >= 2);
+	/* The rewritten sites' pages are R-X again (W^X restored), checked before
+	 * running them: a page left RW would only show as a crash. */
+	if (!regions_sealed(out[1])) {
+		CHECK(!"t_user's regions keep their protection after relink");
+		goto unload;
+	}
 	CHECK_EQ(sum3(2, 3, 4), 24); /* t_user now calls the alternative */
 	/* A target out of reach is refused and changes nothing. */
 	for (e = loader_edges_in(out[0]); e; e = e->next_in)
@@ -459,6 +522,8 @@ static void test_relink(void)
 		if (strcmp(e->symbol, "tm_add") == 0)
 			CHECK_EQ(loader_relink_site(e, (uintptr_t)sym("tm_add"), &eb), TH_OK);
 	CHECK_EQ(sum3(2, 3, 4), 9);
+	CHECK(regions_sealed(out[1]));
+unload:
 	unload_ok("t_user");
 	unload_ok("t_alt");
 	unload_ok("t_math");
@@ -656,6 +721,211 @@ static void test_byte_flips(void)
 	drop(&dep);
 }
 
+/* After a load every region of the module has exactly its protection:
+ * text R-X, rodata R--, data (.data and .bss) RW-. */
+static void test_protections_after_load(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct obj a = T("t_math"), s = T("t_spill2");
+	struct snap s0 = snap();
+	struct module *ma = NULL, *ms = NULL;
+	struct loader_module_desc d;
+	unsigned long calls = modmem_host_protect_calls();
+
+	/* No hooks: nothing runs in the module before its protections are checked. */
+	loader_set_run_hooks(false);
+	CHECK_EQ(load1(a, NULL, &ma, &eb), TH_OK);
+	CHECK_EQ(load1(s, NULL, &ms, &eb), TH_OK);
+	loader_set_run_hooks(true);
+	CHECK(modmem_host_protect_calls() > calls);
+	if (ma) {
+		loader_module_describe(ma, &d);
+		CHECK(d.text > 0 && d.rodata > 0 && d.data == 0);
+		CHECK(regions_sealed(ma));
+		CHECK_EQ(modmem_host_prot((uintptr_t)sym("tm_add")), VMM_R | VMM_X);
+		CHECK_EQ(modmem_host_prot((uintptr_t)sym("tm_magic")), VMM_R);
+	}
+	if (ms) {
+		loader_module_describe(ms, &d);
+		CHECK(d.text > 0 && d.data >= 124);
+		CHECK(regions_sealed(ms));
+		CHECK_EQ(modmem_host_prot((uintptr_t)sym("ts2_table")), VMM_R | VMM_W);
+		if (regions_sealed(ms)) /* table[1] + buf[7]: data is writable, text runs */
+			CHECK_EQ(((int (*)(int))sym("ts2_touch"))(7), 3);
+	}
+	CHECK_EQ(modmem_host_prot((uintptr_t)&s0), MODMEM_HOST_NOT_MODMEM);
+	if (ms)
+		unload_ok("t_spill2");
+	if (ma)
+		unload_ok("t_math");
+	CHECK_SAME(s0);
+	drop(&a);
+	drop(&s);
+}
+
+/* Spill is reported in bytes, per section and in total: 24 bytes of .data
+ * and 100 of .bss (NOBITS counts as much as PROGBITS). */
+static void test_spill_exact_bytes(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct obj s = T("t_spill2");
+	struct snap s0 = snap();
+	struct module *m = NULL;
+	struct loader_module_desc d;
+
+	loader_set_spill_policy(LOADER_SPILL_REJECT);
+	CHECK_EQ(load1(s, NULL, NULL, &eb), TH_ESPILL);
+	CHECK(strstr(eb.msg, ".data (24 bytes), .bss (100 bytes)") != NULL);
+	CHECK_SAME(s0);
+	loader_set_spill_policy(LOADER_SPILL_WARN);
+	CHECK_EQ(load1(s, NULL, &m, &eb), TH_OK);
+	if (m) {
+		loader_module_describe(m, &d);
+		CHECK_EQ(d.spill, 124);
+		unload_ok("t_spill2");
+	}
+	CHECK_SAME(s0);
+	drop(&s);
+}
+
+/* elf_parse on o; returns its error (releasing what it holds on success). */
+static int parse_only(struct obj o)
+{
+	struct elf_obj eo;
+	struct th_errbuf eb = {{0}};
+	int err = elf_parse(o.data, o.len, "bounds", &eo, &eb);
+
+	if (!err)
+		elf_release(&eo);
+	return err;
+}
+
+/* Each bound of the ELF parser at its exact edge: the last valid value is
+ * accepted, one more is refused (EBADELF).  On copies of t_math.o. */
+static void test_elf_bounds_exact(void)
+{
+	struct obj base = T("t_math"), o;
+	struct view v;
+	size_t text, st, note, gi, nr, strsz;
+	struct elf64_rela *r;
+	uint64_t w;
+
+	CHECK_EQ(parse_only(base), TH_OK);
+	v = view(base);
+	text = sec(v, ".text");
+	st = sec(v, ".symtab");
+	note = sec(v, ".note.GNU-stack");
+	gi = sym_index(base, v, "tm_add");
+	CHECK(text && st && note && gi);
+	strsz = v.sh[v.sh[st].link].size;
+
+#define EDGE(expr_ok, expr_bad)                                                      \
+	do {                                                                         \
+		o = dup_obj(base);                                                   \
+		v = view(o);                                                         \
+		expr_ok;                                                             \
+		CHECK_EQ(parse_only(o), TH_OK);                                      \
+		drop(&o);                                                            \
+		o = dup_obj(base);                                                   \
+		v = view(o);                                                         \
+		expr_bad;                                                            \
+		CHECK_EQ(parse_only(o), TH_EBADELF);                                 \
+		drop(&o);                                                            \
+	} while (0)
+
+	/* section contents ending exactly at the end of the file / one byte past */
+	EDGE(v.sh[text].size = o.len - v.sh[text].offset,
+	     v.sh[text].size = o.len - v.sh[text].offset + 1);
+	/* an empty section at offset == file size / one past */
+	EDGE(v.sh[note].offset = o.len, v.sh[note].offset = o.len + 1);
+	/* section name offset: the last byte of the name table (its NUL) / its size */
+	EDGE(v.sh[text].name = (uint32_t)(v.sh[v.eh->shstrndx].size - 1),
+	     v.sh[text].name = (uint32_t)v.sh[v.eh->shstrndx].size);
+	/* symbol name offset: the last byte of the string table / its size */
+	EDGE(syms(o, v, &nr)[gi].name = (uint32_t)(strsz - 1),
+	     syms(o, v, &nr)[gi].name = (uint32_t)strsz);
+	/* symbol value: the end of its section / one past */
+	EDGE(syms(o, v, &nr)[gi].value = v.sh[text].size,
+	     syms(o, v, &nr)[gi].value = v.sh[text].size + 1);
+	/* relocation site: the last full-width site in .text / one byte further */
+	r = relas(base, view(base), &nr);
+	CHECK(nr > 0);
+	w = reloc_width(ELF_R_TYPE(r[0].info));
+	CHECK_EQ(w, 4);
+	EDGE(relas(o, v, &nr)[0].offset = v.sh[text].size - w,
+	     relas(o, v, &nr)[0].offset = v.sh[text].size - w + 1);
+	EDGE((void)0, relas(o, v, &nr)[0].offset = v.sh[text].size);
+	/* relocation symbol index: the last symbol / the symbol count */
+	{
+		size_t ns;
+		syms(base, view(base), &ns);
+		EDGE(relas(o, v, &nr)[0].info = ((uint64_t)gi << 32) | ELF_R_TYPE(r[0].info),
+		     relas(o, v, &nr)[0].info = ((uint64_t)ns << 32) | ELF_R_TYPE(r[0].info));
+	}
+	/* section name table index: the real one / the section count */
+	EDGE((void)0, v.eh->shstrndx = v.eh->shnum);
+#undef EDGE
+	drop(&base);
+}
+
+/* Relocation overflow checks at INT32_MAX/INT32_MIN (and 0/UINT32_MAX for
+ * R_X86_64_32): the edge value is written, one beyond is EOVERFLOW and the
+ * site is left untouched. */
+static void test_reloc_overflow_edges(void)
+{
+	const uintptr_t p = 0x10000000; /* the site's address */
+	const int64_t max = INT32_MAX, min = INT32_MIN;
+	struct {
+		uint32_t type;
+		uintptr_t s;
+		int64_t a;
+		int err;
+		uint32_t value;
+	} c[] = {
+		{R_X86_64_PC32, p, max, TH_OK, 0x7fffffffu},
+		{R_X86_64_PC32, p, max + 1, TH_EOVERFLOW, 0},
+		{R_X86_64_PC32, p, min, TH_OK, 0x80000000u},
+		{R_X86_64_PC32, p, min - 1, TH_EOVERFLOW, 0},
+		{R_X86_64_PC32, p + (uintptr_t)max + 4, -4, TH_OK, 0x7fffffffu},
+		{R_X86_64_PC32, p + (uintptr_t)max + 5, -4, TH_EOVERFLOW, 0},
+		{R_X86_64_PLT32, p, max, TH_OK, 0x7fffffffu},
+		{R_X86_64_PLT32, p, max + 1, TH_EOVERFLOW, 0},
+		{R_X86_64_PLT32, p, min, TH_OK, 0x80000000u},
+		{R_X86_64_PLT32, p, min - 1, TH_EOVERFLOW, 0},
+		{R_X86_64_32S, 0, max, TH_OK, 0x7fffffffu},
+		{R_X86_64_32S, 0, max + 1, TH_EOVERFLOW, 0},
+		{R_X86_64_32S, 0, min, TH_OK, 0x80000000u},
+		{R_X86_64_32S, 0, min - 1, TH_EOVERFLOW, 0},
+		{R_X86_64_32S, (uintptr_t)max, 0, TH_OK, 0x7fffffffu},
+		{R_X86_64_32S, (uintptr_t)max + 1, 0, TH_EOVERFLOW, 0},
+		{R_X86_64_32, 0, 0, TH_OK, 0},
+		{R_X86_64_32, 0, -1, TH_EOVERFLOW, 0},
+		{R_X86_64_32, 0, UINT32_MAX, TH_OK, 0xffffffffu},
+		{R_X86_64_32, 0, (int64_t)UINT32_MAX + 1, TH_EOVERFLOW, 0},
+		{R_X86_64_32, 1, -1, TH_OK, 0},
+		{R_X86_64_32, 0, min, TH_EOVERFLOW, 0},
+		{R_X86_64_32, (uintptr_t)UINT32_MAX + 1, -1, TH_OK, 0xffffffffu},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof c / sizeof c[0]; i++) {
+		uint8_t site[8];
+		uint32_t got;
+		int err;
+
+		memset(site, 0xa5, sizeof site);
+		err = reloc_apply(c[i].type, site, p, c[i].s, c[i].a);
+		memcpy(&got, site, 4);
+		if (err != c[i].err || (err == TH_OK && got != c[i].value) ||
+		    (err != TH_OK && got != 0xa5a5a5a5u) || site[4] != 0xa5) {
+			fprintf(stderr, "  case %zu: %s S=%#lx A=%lld: got %s value %#x\n", i,
+				reloc_type_name(c[i].type), (unsigned long)c[i].s, (long long)c[i].a,
+				th_err_name(err), got);
+			CHECK(!"relocation overflow edge");
+		}
+	}
+}
+
 /* ---- the real modules --------------------------------------------------------- */
 
 static void test_real_modules(void)
@@ -783,12 +1053,16 @@ int main(void)
 		return 1;
 	}
 	RUN(test_init);
+	RUN(test_protections_after_load);
 	RUN(test_load_and_call);
 	RUN(test_cross_module_and_edges);
 	RUN(test_batch_atomic);
 	RUN(test_errors_leave_no_trace);
 	RUN(test_spill_policy);
 	RUN(test_relink);
+	RUN(test_spill_exact_bytes);
+	RUN(test_elf_bounds_exact);
+	RUN(test_reloc_overflow_edges);
 	RUN(test_hostile_mutations);
 	RUN(test_truncated);
 	RUN(test_byte_flips);

@@ -502,6 +502,66 @@ static void test_shared(void)
 	CHECK(lock_free());
 }
 
+/* A shared blob with N owners (retains and gets mixed) stays alive, bytes
+ * intact, through N-1 releases and is freed exactly at the last one: the
+ * slot and its bytes return, the reference goes stale.  A named entry's
+ * strong count reaching zero frees nothing, but allows delete. */
+static void test_strong_count_to_zero(void)
+{
+	struct statedb_ref s, n;
+	struct statedb_stats st;
+	struct th_errbuf eb = {{0}};
+	uint32_t *p = NULL;
+	int owners;
+
+	fresh(4, 512);
+	CHECK_EQ(statedb_stats(&st), TH_OK);
+	CHECK_EQ(st.entries_used, 0);
+	CHECK_EQ(statedb_shared_create("blob", 5, 1, 40, &s, &eb), TH_OK);
+	CHECK_EQ(statedb_shared_retain(s), TH_OK);
+	CHECK_EQ(statedb_get(s, 5, 1, (void **)&p, NULL), TH_OK); /* a third strong ref */
+	p[9] = 0xfeed;
+	for (owners = 3; owners > 1; owners--) {
+		CHECK_EQ(info_of(s).strong, (uint32_t)owners);
+		CHECK_EQ(owners == 3 ? statedb_put(s) : statedb_shared_release(s), TH_OK);
+		CHECK_EQ(statedb_stats(&st), TH_OK);
+		CHECK_EQ(st.entries_used, 1);           /* not freed before the last */
+		CHECK_EQ(st.data_used, 48);
+		CHECK_EQ(statedb_get(s, 5, 1, (void **)&p, NULL), TH_OK);
+		CHECK_EQ(p[9], 0xfeed);
+		CHECK_EQ(statedb_put(s), TH_OK);
+	}
+	CHECK_EQ(info_of(s).strong, 1);
+	CHECK_EQ(statedb_shared_release(s), TH_OK); /* the last owner: freed now */
+	CHECK_EQ(statedb_stats(&st), TH_OK);
+	CHECK_EQ(st.entries_used, 0);
+	CHECK_EQ(st.data_used, 0);
+	CHECK_EQ(statedb_get(s, 5, 1, (void **)&p, NULL), TH_ESTALE);
+	CHECK_EQ(statedb_shared_release(s), TH_ESTALE);
+
+	/* named: strong 2 -> 0 keeps the entry; delete is refused until then */
+	CHECK_EQ(statedb_create("named", 1, 1, 8, NULL, &n, &eb), TH_OK);
+	CHECK_EQ(statedb_get(n, 1, 1, (void **)&p, NULL), TH_OK);
+	CHECK_EQ(statedb_get(n, 1, 1, (void **)&p, NULL), TH_OK);
+	CHECK_EQ(statedb_put(n), TH_OK);
+	CHECK_EQ(statedb_delete("named", &eb), TH_EBUSY);
+	CHECK(strstr(eb.msg, "1 strong") != NULL);
+	CHECK_EQ(statedb_put(n), TH_OK);
+	CHECK_EQ(info_of(n).strong, 0);
+	CHECK_EQ(statedb_put(n), TH_EINVAL);        /* never below zero */
+	CHECK_EQ(info_of(n).strong, 0);
+	CHECK_EQ(statedb_stats(&st), TH_OK);
+	CHECK_EQ(st.entries_used, 1);
+	CHECK_EQ(statedb_delete("named", &eb), TH_OK);
+	CHECK_EQ(statedb_get(n, 1, 1, (void **)&p, NULL), TH_ESTALE);
+	/* the slot is reused: the old reference stays stale (generation) */
+	CHECK_EQ(statedb_create("named", 1, 1, 8, NULL, &s, &eb), TH_OK);
+	CHECK_EQ(s.slot, n.slot);
+	CHECK(s.gen != n.gen);
+	CHECK_EQ(statedb_get(n, 1, 1, (void **)&p, NULL), TH_ESTALE);
+	CHECK(lock_free());
+}
+
 static void test_iterate(void)
 {
 	struct statedb_ref a, b, c;
@@ -609,6 +669,7 @@ int main(void)
 	RUN(test_full);
 	RUN(test_fragmentation);
 	RUN(test_shared);
+	RUN(test_strong_count_to_zero);
 	RUN(test_iterate);
 	RUN(test_reinit);
 	RUN(test_many_names);

@@ -67,5 +67,5 @@ bench: $(BENCHES) $(B)/theseus.elf $(HOST_TOOLS) $(foreach m,$(MODULES),$(B)/mod
 mutants: | setup
 	python3 tests/mutants/run $(if $(ONLY),--only='$(ONLY)')
 # What a `qemu PATTERN` entry rebuilds before running tests/run --only PATTERN.
-mutants-qemu-deps: $(B)/theseus.elf $(B)/theseus.iso $(HOST_TOOLS) \
+mutants-qemu-deps: $(B)/theseus.elf $(B)/theseus-test.elf $(B)/theseus.iso $(HOST_TOOLS) \
 	$(foreach m,$(MODULES),$(B)/modules/$(m).o) $(TEST_EXTRA_DEPS)

@@ -60,3 +60,13 @@ $(B)/tests/unit/endpoint_e2e: tests/unit/endpoint_e2e.sh $(B)/theseusctl $(B)/te
 	printf '#!/bin/sh\n# see tests/unit/endpoint_e2e.sh\nexec %s %s\n' \
 		$(abspath tests/unit/endpoint_e2e.sh) $(abspath $(B)) > $@
 	chmod +x $@
+
+# Staged rollouts: wave arithmetic, failure budgets and the state file
+# (ctl/rollout_plan.c, ctl/rollout_state.c; pure, no network).
+UNIT_TESTS += $(B)/tests/unit/rollout_plan_test
+ROLLOUT_PLAN_TEST_SRCS := tests/unit/rollout_plan_test.c ctl/rollout_plan.c ctl/rollout_state.c \
+	kernel/lib/err.c kernel/lib/errbuf.c
+$(B)/tests/unit/rollout_plan_test: $(ROLLOUT_PLAN_TEST_SRCS) ctl/rollout.h ctl/ctl.h \
+		tests/unit/check.h $(PROTO_GEN_H) | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(PROTO_HOST_CFLAGS) -o $@ $(ROLLOUT_PLAN_TEST_SRCS)

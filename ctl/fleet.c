@@ -302,8 +302,15 @@ void ctl_fleet_map(struct ctl_ctx *base, const size_t *idx, size_t n,
 int ctl_fleet_run(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_ctx *base)
 {
 	if (cmd->drives_fleet) {
+		/* It prints its own per-host lines; a failure before any host was
+		 * asked (usage, a local file) still gets one JSON object. */
 		base->command = cmd->name;
+		base->status = 0;
+		base->errmsg[0] = 0;
+		snprintf(base->label, sizeof base->label, "local");
 		int ret = cmd->main(argc, argv, base);
+		if (base->json && ret != CTL_EXIT_OK && ret != CTL_EXIT_REMOTE)
+			ctl_json_emit(base, ret);
 		ctl_json_free(&base->js);
 		return ret;
 	}

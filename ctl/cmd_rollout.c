@@ -394,8 +394,11 @@ int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx)
 		}
 		for (size_t i = 0; i < r.n; i++) {
 			const struct rollout_state_host *sh = rollout_state_find(&r.st, r.hosts[i].label);
-			if (!sh || (sh->st != RH_SWAPPING && sh->st != RH_DONE))
-				continue;   /* failed or rolled back before: tried afresh */
+			/* Swapping, done, or failed with an old hash (its swap may have
+			 * gone through and its rollback not): if it runs the new object,
+			 * that is this rollout's doing.  Rolled back: tried afresh. */
+			if (!sh || sh->st == RH_ROLLED_BACK || (sh->st == RH_FAILED && !sh->old_hash[0]))
+				continue;
 			struct rollout_host *h = &r.hosts[i];
 			h->swapped = true;
 			snprintf(h->old_version, sizeof h->old_version, "%s", sh->old_version);

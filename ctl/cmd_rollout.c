@@ -134,82 +134,6 @@ static void run_step(struct rollout *r, const size_t *pos, size_t n,
 		ctl_fleet_map(r->ctx, pos, n, step, r);
 }
 
-static const char *short_hash(const char *hex, char out[13])
-{
-	if (!hex[0])
-		return "-";
-	snprintf(out, 13, "%.12s", hex);
-	return out;
-}
-
-static const char *host_status(const struct rollout_host *h)
-{
-	if (!h->reached)
-		return "not_reached";
-	if (h->rolled_back)
-		return "rolled_back";
-	if (h->failed || h->rollback_failed)
-		return "failed";
-	return h->already ? "already" : "done";
-}
-
-static void print_host(const struct ctl_ctx *ctx, const struct rollout *r, const struct rollout_host *h)
-{
-	char a[13], b[13];
-	if (!ctl_human(ctx))
-		return;
-	if (h->failed && !h->new_version[0]) {
-		fprintf(ctx->out, "wave %zu  %s  FAILED  %s\n", h->wave, h->label, h->error);
-		return;
-	}
-	fprintf(ctx->out, "wave %zu  %s  %s %s (%s) -> %s (%s)%s  check %s  (update %ld ms, "
-		"check %ld ms)\n", h->wave, h->label, r->obj.module,
-		h->already ? h->new_version : h->old_version[0] ? h->old_version : "(none)",
-		short_hash(h->already ? h->new_hash : h->old_hash, a),
-		h->new_version[0] ? h->new_version : "?", short_hash(h->new_hash, b),
-		h->already ? " already" : "", h->check[0] ? h->check : "skipped", h->ms_update,
-		h->ms_check);
-}
-
-static void print_revert(const struct ctl_ctx *ctx, const struct rollout *r,
-			 const struct rollout_host *h)
-{
-	char a[13];
-	if (!ctl_human(ctx))
-		return;
-	if (h->rolled_back)
-		fprintf(ctx->out, "rollback  %s  %s -> %s (%s) verified  (%ld ms)\n", h->label,
-			r->obj.module, h->old_version, short_hash(h->old_hash, a), h->ms_rollback);
-	else if (h->rollback_failed)
-		fprintf(ctx->out, "rollback  %s  FAILED  %s\n", h->label, h->error);
-}
-
-static void print_json(struct ctl_ctx *ctx, const struct rollout *r, const struct rollout_host *h)
-{
-	struct ctl_json j = { 0 };
-	ctl_json_obj_begin(&j, NULL);
-	ctl_json_str(&j, "host", h->label);
-	ctl_json_str(&j, "command", "rollout");
-	ctl_json_str(&j, "module", r->obj.module);
-	ctl_json_u64(&j, "wave", h->reached ? h->wave : 0);
-	ctl_json_str(&j, "status", host_status(h));
-	ctl_json_str(&j, "old_version", h->already ? h->new_version : h->old_version);
-	ctl_json_str(&j, "old_hash", h->already ? h->new_hash : h->old_hash);
-	ctl_json_str(&j, "new_version", h->new_version);
-	ctl_json_str(&j, "new_hash", h->new_hash);
-	ctl_json_str(&j, "check", h->check[0] ? h->check : "skipped");
-	ctl_json_obj_begin(&j, "timings");
-	ctl_json_i64(&j, "update_ms", h->ms_update);
-	ctl_json_i64(&j, "check_ms", h->ms_check);
-	ctl_json_i64(&j, "rollback_ms", h->ms_rollback);
-	ctl_json_obj_end(&j);
-	ctl_json_bool(&j, "rolled_back", h->rolled_back);
-	ctl_json_str(&j, "error", h->error);
-	ctl_json_obj_end(&j);
-	fprintf(ctx->out, "%s\n", ctl_json_text(&j));
-	ctl_json_free(&j);
-}
-
 /* Reverts every host in pos[0..n) that may run the new object because of
  * this rollout; returns how many were rolled back. */
 static size_t revert(struct rollout *r, size_t *pos, size_t n)
@@ -222,7 +146,7 @@ static size_t revert(struct rollout *r, size_t *pos, size_t n)
 	}
 	run_step(r, pos, m, step_revert);
 	for (size_t i = 0; i < m; i++) {
-		print_revert(r->ctx, r, &r->hosts[pos[i]]);
+		rollout_print_revert(r->ctx, &r->obj, &r->hosts[pos[i]]);
 		done += r->hosts[pos[i]].rolled_back;
 	}
 	return done;
@@ -435,7 +359,7 @@ int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx)
 				failed += r.hosts[pos[i]].failed;
 		}
 		for (size_t i = start - n; i < start; i++)
-			print_host(ctx, &r, &r.hosts[i]);
+			rollout_print_host(ctx, &r.obj, &r.hosts[i]);
 		/* Failed hosts of this wave go back to their old object at once. */
 		m = 0;
 		for (size_t i = start - n; i < start; i++)
@@ -445,61 +369,21 @@ int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx)
 		if (failed > budget)
 			stopped_wave = w + 1;
 	}
-	size_t rolled = 0, rb_failed = 0, updated = 0, already = 0, reached = 0;
 	if (stopped_wave) {
 		size_t m = 0;
 		for (size_t i = 0; i < r.n; i++)
 			pos[m++] = i;
 		revert(&r, pos, m);
 	}
-	for (size_t i = 0; i < r.n; i++) {
-		const struct rollout_host *h = &r.hosts[i];
-		rolled += h->rolled_back;
-		rb_failed += h->rollback_failed;
-		reached += h->reached;
-		already += h->reached && !h->failed && h->already && !h->rolled_back;
-		updated += h->reached && !h->failed && !h->already && !h->rolled_back;
-	}
-	long ms = mono_ms() - t0;
+	struct rollout_totals tot = { .waves = n_waves, .stopped_wave = stopped_wave,
+				      .failed = failed, .budget = budget, .ms = mono_ms() - t0 };
+	rollout_count(r.hosts, r.n, &tot);
 	if (ctx->json)
 		for (size_t i = 0; i < r.n; i++)
-			print_json(ctx, &r, &r.hosts[i]);
+			rollout_print_json(ctx, &r.obj, &r.hosts[i]);
 	fflush(ctx->out);
-
-	/* The summary line. */
-	bool complete = !stopped_wave;
-	if (!complete || failed || rb_failed || !ctx->quiet) {
-		fprintf(ctx->err, "theseusctl: rollout %s %.12s: ", module, r.obj.hex);
-		if (complete)
-			fprintf(ctx->err, "complete: %zu of %zu hosts run it (%zu updated, %zu "
-				"already) in %zu wave%s, %zu failed (budget %zu), %ld ms",
-				updated + already, r.n, updated, already, n_waves,
-				n_waves == 1 ? "" : "s", failed, budget, ms);
-		else
-			fprintf(ctx->err, "STOPPED in wave %zu of %zu: %zu host%s failed (budget %zu); "
-				"%zu rolled back (verified), %zu not reached, %ld ms", stopped_wave,
-				n_waves, failed, failed == 1 ? "" : "s", budget, rolled,
-				r.n - reached, ms);
-		size_t listed = 0;
-		for (size_t i = 0; i < r.n && listed < 16; i++) {
-			const struct rollout_host *h = &r.hosts[i];
-			if (!h->failed)
-				continue;
-			fprintf(ctx->err, "%s %s", listed ? "," : "; failed:", h->label);
-			listed++;
-		}
-		if (listed < failed)
-			fprintf(ctx->err, ", ...");
-		if (rb_failed) {
-			fprintf(ctx->err, "; ROLLBACK FAILED on %zu host%s:", rb_failed,
-				rb_failed == 1 ? "" : "s");
-			for (size_t i = 0, l = 0; i < r.n && l < 16; i++)
-				if (r.hosts[i].rollback_failed) {
-					fprintf(ctx->err, "%s %s", l++ ? "," : "", r.hosts[i].label);
-				}
-		}
-		fprintf(ctx->err, "\n");
-	}
+	rollout_print_summary(ctx, &r.obj, r.hosts, &tot);
+	bool complete = !stopped_wave, rb_failed = tot.rb_failed > 0;
 	if (r.state_err) {
 		fprintf(ctx->err, "theseusctl: rollout: state file not written: %s\n", r.state_msg);
 		if (complete && !rb_failed)

@@ -11,7 +11,7 @@
 CTL_CMDS := ping info ls push swap rollback history state log invoke graph tasks lint keygen \
 	rollout
 CTL_SRCS := ctl/options.c ctl/transport.c ctl/push.c ctl/json.c ctl/table.c ctl/fleet.c \
-	ctl/rollout_plan.c ctl/rollout_state.c ctl/rollout_host.c \
+	ctl/rollout_plan.c ctl/rollout_state.c ctl/rollout_host.c ctl/rollout_report.c \
 	$(CTL_CMDS:%=ctl/cmd_%.c)
 CTL_LINT_SRCS := kernel/loader/lint.c kernel/loader/elf_parse.c kernel/loader/reloc.c
 CTL_SHARED_SRCS := net/endpoint/mac.c $(PROTO_GEN_C) kernel/lib/err.c kernel/lib/errbuf.c \

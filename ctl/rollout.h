@@ -1,8 +1,8 @@
 /*
  * rollout.h - staged fleet rollouts (`theseusctl rollout`): the wave and
  * failure-budget arithmetic (ctl/rollout_plan.c, pure), the state file
- * (ctl/rollout_state.c), the per-host steps (ctl/rollout_host.c) and the
- * orchestration (ctl/cmd_rollout.c).
+ * (ctl/rollout_state.c), the per-host steps (ctl/rollout_host.c), the
+ * output (ctl/rollout_report.c) and the orchestration (ctl/cmd_rollout.c).
  */
 #ifndef THESEUS_CTL_ROLLOUT_H
 #define THESEUS_CTL_ROLLOUT_H
@@ -146,5 +146,29 @@ TH_MUST_CHECK int rollout_host_check(struct ctl_ctx *ctx, const struct rollout_o
  * then ls to verify the hash.  Nothing when it runs the old object. */
 TH_MUST_CHECK int rollout_host_revert(struct ctl_ctx *ctx, const struct rollout_obj *o,
 				      struct rollout_host *h);
+
+/* ---- output (ctl/rollout_report.c) ---------------------------------------- */
+
+struct rollout_totals {
+	size_t n, waves, stopped_wave;   /* stopped_wave: 1-based, 0 = complete */
+	size_t failed, budget;
+	size_t rolled, rb_failed, updated, already, reached;   /* rollout_count() */
+	long ms;
+};
+
+void rollout_count(const struct rollout_host *hosts, size_t n, struct rollout_totals *t);
+/* "wave 1  host:port  hello 1.0 (2cf24dba5fb0) -> 1.1 (...)  check ok  (...)" */
+void rollout_print_host(struct ctl_ctx *ctx, const struct rollout_obj *o,
+			const struct rollout_host *h);
+/* "rollback  host:port  hello -> 1.0 (2cf24dba5fb0) verified  (3 ms)" */
+void rollout_print_revert(struct ctl_ctx *ctx, const struct rollout_obj *o,
+			  const struct rollout_host *h);
+/* One JSON object line: host, command, module, wave, status, old_version,
+ * old_hash, new_version, new_hash, check, timings{...}, rolled_back, error. */
+void rollout_print_json(struct ctl_ctx *ctx, const struct rollout_obj *o,
+			const struct rollout_host *h);
+/* The summary on stderr (nothing with -q after a clean complete run). */
+void rollout_print_summary(struct ctl_ctx *ctx, const struct rollout_obj *o,
+			   const struct rollout_host *hosts, const struct rollout_totals *t);
 
 #endif

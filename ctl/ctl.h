@@ -135,6 +135,7 @@ struct ctl_cmd {
 	bool needs_host;    /* opens the transport before running (once per host) */
 	int (*main)(int argc, char **argv, struct ctl_ctx *ctx);
 	bool streams;       /* runs until stopped (log -f): fleet output per line */
+	bool drives_fleet;  /* runs once and talks to the targets itself (rollout) */
 };
 
 /* Human output wanted: not --json, not -q. */
@@ -154,6 +155,7 @@ int cmd_invoke_main(int argc, char **argv, struct ctl_ctx *ctx);
 int cmd_lint_main(int argc, char **argv, struct ctl_ctx *ctx);
 int cmd_graph_main(int argc, char **argv, struct ctl_ctx *ctx);
 int cmd_tasks_main(int argc, char **argv, struct ctl_ctx *ctx);
+int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx);
 
 /* ---- options (ctl/options.c) -------------------------------------------- */
 
@@ -216,6 +218,13 @@ TH_MUST_CHECK int ctl_call_expect(struct ctl_ctx *ctx, const char *what,
  * any failed.  Returns 0 if all succeeded, else the exit code of the first
  * failed host (in target order).  For commands without a host: runs once. */
 int ctl_fleet_run(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_ctx *base);
+/* Calls fn(ctx, idx[k], arg) for k = 0..n-1, at most base->jobs at once, each
+ * with a private copy of base for the target base->targets[idx[k]] with its own
+ * socket; ctx->json is set so that failures are recorded (ctx->status,
+ * ctx->errmsg), not printed.  When the socket cannot be opened, fn still
+ * runs, with ctx->fd < 0 and the reason in ctx->errmsg. */
+void ctl_fleet_map(struct ctl_ctx *base, const size_t *idx, size_t n,
+		   void (*fn)(struct ctl_ctx *ctx, size_t target, void *arg), void *arg);
 /* Prints the JSON object of ctx's result so far (host, command, ok, status,
  * error, then ctx->js) and clears ctx->js: log -f uses it per chunk. */
 void ctl_json_emit(struct ctl_ctx *ctx, int exit_code);

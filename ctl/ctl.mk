@@ -8,13 +8,15 @@
 #   make build/theseusctl
 #   make install [PREFIX=/usr/local] [DESTDIR=...]   binary + man page
 
-CTL_CMDS := ping info ls push swap rollback history state log invoke graph tasks lint keygen
+CTL_CMDS := ping info ls push swap rollback history state log invoke graph tasks lint keygen \
+	rollout
 CTL_SRCS := ctl/options.c ctl/transport.c ctl/push.c ctl/json.c ctl/table.c ctl/fleet.c \
+	ctl/rollout_plan.c ctl/rollout_state.c ctl/rollout_host.c ctl/rollout_report.c \
 	$(CTL_CMDS:%=ctl/cmd_%.c)
 CTL_LINT_SRCS := kernel/loader/lint.c kernel/loader/elf_parse.c kernel/loader/reloc.c
 CTL_SHARED_SRCS := net/endpoint/mac.c $(PROTO_GEN_C) kernel/lib/err.c kernel/lib/errbuf.c \
 	$(CTL_LINT_SRCS)
-CTL_DEPS := $(CTL_SRCS) $(CTL_SHARED_SRCS) ctl/ctl.h net/endpoint.h $(PROTO_GEN_H) \
+CTL_DEPS := $(CTL_SRCS) $(CTL_SHARED_SRCS) ctl/ctl.h ctl/rollout.h net/endpoint.h $(PROTO_GEN_H) \
 	kernel/include/loader.h kernel/loader/loader_impl.h
 CTL_LIBS := $(PROTO_HOST_LIBS) -pthread
 
@@ -59,4 +61,23 @@ $(B)/tests/unit/endpoint_e2e: tests/unit/endpoint_e2e.sh $(B)/theseusctl $(B)/te
 	@mkdir -p $(dir $@)
 	printf '#!/bin/sh\n# see tests/unit/endpoint_e2e.sh\nexec %s %s\n' \
 		$(abspath tests/unit/endpoint_e2e.sh) $(abspath $(B)) > $@
+	chmod +x $@
+
+# Staged rollouts: wave arithmetic, failure budgets and the state file
+# (ctl/rollout_plan.c, ctl/rollout_state.c; pure, no network).
+UNIT_TESTS += $(B)/tests/unit/rollout_plan_test
+ROLLOUT_PLAN_TEST_SRCS := tests/unit/rollout_plan_test.c ctl/rollout_plan.c ctl/rollout_state.c \
+	kernel/lib/err.c kernel/lib/errbuf.c
+$(B)/tests/unit/rollout_plan_test: $(ROLLOUT_PLAN_TEST_SRCS) ctl/rollout.h ctl/ctl.h \
+		tests/unit/check.h $(PROTO_GEN_H) | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(PROTO_HOST_CFLAGS) -o $@ $(ROLLOUT_PLAN_TEST_SRCS)
+
+# Staged rollouts end to end: theseusctl rollout against 64 endpoint_udpd
+# daemons, dead ports and a lossy relay (tests/unit/rollout_e2e.sh).
+UNIT_TESTS += $(B)/tests/unit/rollout_e2e
+$(B)/tests/unit/rollout_e2e: tests/unit/rollout_e2e.sh $(B)/theseusctl $(B)/tests/endpoint_udpd
+	@mkdir -p $(dir $@)
+	printf '#!/bin/sh\n# see tests/unit/rollout_e2e.sh\nexec %s %s\n' \
+		$(abspath tests/unit/rollout_e2e.sh) $(abspath $(B)) > $@
 	chmod +x $@

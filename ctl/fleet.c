@@ -236,8 +236,84 @@ static void summary(struct fleet *f, int *ret)
 	fprintf(stderr, "%s\n", failed > listed ? ", ..." : "");
 }
 
+struct fleet_map {
+	struct ctl_ctx *base;
+	const size_t *idx;
+	size_t n, next;
+	pthread_mutex_t lock;
+	void (*fn)(struct ctl_ctx *ctx, size_t k, void *arg);
+	void *arg;
+};
+
+static void *map_worker(void *arg)
+{
+	struct fleet_map *m = arg;
+	for (;;) {
+		pthread_mutex_lock(&m->lock);
+		size_t k = m->next++;
+		pthread_mutex_unlock(&m->lock);
+		if (k >= m->n)
+			return NULL;
+		const struct ctl_target *t = &m->base->targets[m->idx[k]];
+		struct ctl_ctx ctx = *m->base;
+		struct th_errbuf eb = { "" };
+		ctx.targets = NULL;
+		ctx.n_targets = 0;
+		ctx.fd = -1;
+		ctx.fleet = true;
+		ctx.json = true;
+		ctx.status = 0;
+		ctx.errmsg[0] = 0;
+		memset(&ctx.js, 0, sizeof ctx.js);
+		snprintf(ctx.host, sizeof ctx.host, "%s", t->host);
+		ctx.port = t->port;
+		snprintf(ctx.label, sizeof ctx.label, "%s:%u", ctx.host, ctx.port);
+		if (ctl_tx_open(&ctx, &eb) != TH_OK) {
+			ctx.status = TH_ENODEV;
+			snprintf(ctx.errmsg, sizeof ctx.errmsg, "%s", eb.msg);
+		}
+		m->fn(&ctx, m->idx[k], m->arg);
+		ctl_tx_close(&ctx);
+		ctl_json_free(&ctx.js);
+	}
+}
+
+void ctl_fleet_map(struct ctl_ctx *base, const size_t *idx, size_t n,
+		   void (*fn)(struct ctl_ctx *ctx, size_t k, void *arg), void *arg)
+{
+	struct fleet_map m = { .base = base, .idx = idx, .n = n, .fn = fn, .arg = arg };
+	pthread_t th[256];
+	size_t nthreads = base->jobs < 1 ? 1 : (size_t)base->jobs, started = 0;
+	if (nthreads > n)
+		nthreads = n;
+	if (nthreads > sizeof th / sizeof th[0])
+		nthreads = sizeof th / sizeof th[0];
+	pthread_mutex_init(&m.lock, NULL);
+	for (; started < nthreads; started++)
+		if (pthread_create(&th[started], NULL, map_worker, &m) != 0)
+			break;
+	if (started == 0)
+		map_worker(&m);   /* no threads: one by one here */
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&m.lock);
+}
+
 int ctl_fleet_run(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_ctx *base)
 {
+	if (cmd->drives_fleet) {
+		/* It prints its own per-host lines; a failure before any host was
+		 * asked (usage, a local file) still gets one JSON object. */
+		base->command = cmd->name;
+		base->status = 0;
+		base->errmsg[0] = 0;
+		snprintf(base->label, sizeof base->label, "local");
+		int ret = cmd->main(argc, argv, base);
+		if (base->json && ret != CTL_EXIT_OK && ret != CTL_EXIT_REMOTE)
+			ctl_json_emit(base, ret);
+		ctl_json_free(&base->js);
+		return ret;
+	}
 	if (!cmd->needs_host) {
 		snprintf(base->label, sizeof base->label, "local");
 		return run_one(cmd, argc, argv, base);

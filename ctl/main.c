@@ -15,36 +15,40 @@
 
 static const struct ctl_cmd cmds[] = {
 	{ "ping", "", "check that the kernel answers; print the round-trip time", true,
-	  cmd_ping_main, false },
+	  cmd_ping_main, false, false },
 	{ "info", "", "kernel version, uptime, address, memory, endpoint counters", true,
-	  cmd_info_main, false },
+	  cmd_info_main, false, false },
 	{ "ls", "", "list the loaded modules (version, hash, size, address, dependencies)",
-	  true, cmd_ls_main, false },
+	  true, cmd_ls_main, false, false },
 	{ "push", "FILE", "upload an object into the kernel's staging area", true,
-	  cmd_push_main, false },
+	  cmd_push_main, false, false },
 	{ "swap", "[--expect [MODULE=]VERSION] MODULE FILE [MODULE FILE ...]",
 	  "push FILEs and swap them in live, all as one transaction (compare-and-swap)", true,
-	  cmd_swap_main, false },
+	  cmd_swap_main, false, false },
 	{ "rollback", "MODULE",
 	  "swap MODULE back to the object it ran before its last swap (unload a first load)",
-	  true, cmd_rollback_main, false },
+	  true, cmd_rollback_main, false, false },
 	{ "history", "", "loads, swaps, rollbacks and unloads with stage times", true,
-	  cmd_history_main, false },
+	  cmd_history_main, false, false },
 	{ "state", "", "statedb entries: name, kind, type, version, size, references", true,
-	  cmd_state_main, false },
+	  cmd_state_main, false, false },
 	{ "log", "[-f] [--from POS]", "print the kernel log ring; -f follows it", true,
-	  cmd_log_main, true },
+	  cmd_log_main, true, false },
 	{ "invoke", "[--hex] MODULE FUNCTION [INPUT|-]",
 	  "call an exported function of a module, bytes in and out (- = stdin)", true,
-	  cmd_invoke_main, false },
+	  cmd_invoke_main, false, false },
 	{ "graph", "", "the module dependency graph as Graphviz DOT", true, cmd_graph_main,
-	  false },
-	{ "tasks", "", "the kernel's tasks", true, cmd_tasks_main, false },
+	  false, false },
+	{ "tasks", "", "the kernel's tasks", true, cmd_tasks_main, false, false },
+	{ "rollout", "[OPTIONS] MODULE FILE",
+	  "swap FILE in on the hosts in waves (--waves), with health checks (--check, "
+	  "--check-cmd, --soak), a failure budget (--max-fail), automatic rollback and "
+	  "--state/--resume", false, cmd_rollout_main, false, true },
 	{ "lint", "[--spill=warn|reject] FILE...",
 	  "check module objects locally as the loader would (spill, ELF, relocations)", false,
-	  cmd_lint_main, false },
+	  cmd_lint_main, false, false },
 	{ "keygen", "[FILE]", "make a new 32-byte key (64 hex digits) for key= and --key-file",
-	  false, cmd_keygen_main, false },
+	  false, cmd_keygen_main, false, false },
 };
 
 const struct ctl_cmd *ctl_cmd_find(const char *name)
@@ -113,7 +117,7 @@ int main(int argc, char **argv)
 		ctl_targets_free(&ctx);
 		return CTL_EXIT_USAGE;
 	}
-	if (cmd->needs_host && ctx.key_file[0]) {
+	if ((cmd->needs_host || cmd->drives_fleet) && ctx.key_file[0]) {
 		if (ctl_key_load(ctx.key_file, ctx.key, &eb) != TH_OK) {
 			fprintf(stderr, "theseusctl: %s (check --key-file / THESEUS_KEY_FILE)\n",
 				eb.msg);

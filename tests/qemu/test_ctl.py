@@ -210,17 +210,29 @@ def test_ctl_subcommands_and_fleet():
                                "rollback", "hello"], capture_output=True, text=True, timeout=120)
     expect(p.returncode == 0, "fleet rollback: %s" % p.stderr)
 
-    # The README's fleet experiment, as written, against the two guests.
+    # The README's fleet experiment, as written, against the two guests: a
+    # rollout with measurements, results as JSON lines in EXPERIMENT_OUT.
     with open(hosts, "w") as f:
         f.write("127.0.0.1:%d\n127.0.0.1:%d\n" % (a.port, b.port))
+    results = os.path.join(tmp, "experiment.jsonl")
     env = dict(os.environ, THESEUS_KEY_FILE=key_file, THESEUSCTL=eu.CTL,
-               HELLO_V2=harness.module_path("hello_v2"))
+               HELLO_V2=harness.module_path("hello_v2"), EXPERIMENT_OUT=results)
     p = subprocess.run([os.path.join(harness.TOP, "tests", "fleet_experiment.sh"), hosts],
                        capture_output=True, text=True, timeout=300, env=env)
     expect(p.returncode == 0, "fleet_experiment.sh: exit %d\n%s\n%s"
            % (p.returncode, p.stdout, p.stderr))
-    expect(p.stdout.count("HELLO from v2") >= 2 and "experiment done" in p.stdout,
-           "experiment output: %r" % p.stdout)
+    expect("experiment done" in p.stdout, "experiment output: %r" % p.stdout)
+    with open(results) as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    phases = [r["phase"] for r in rows]
+    expect(phases == ["baseline"] * 2 + ["rollout"] * 2 + ["after_rollout"] * 2
+           + ["rollback"] * 2 + ["after_rollback"] * 2, "experiment phases: %r" % phases)
+    after = [r for r in rows if r["phase"] == "after_rollout"]
+    expect(all(r["ok"] and "HELLO from v2" in r["output"] for r in after),
+           "measurement after the rollout: %r" % after)
+    ro = [r for r in rows if r["phase"] == "rollout"]
+    expect(all(r["status"] == "done" and r["check"] == "ok" and r["new_version"] == "2.0"
+               for r in ro), "rollout rows: %r" % ro)
     for g in (a, b):
         expect(eu.ls_versions(g.port, key_file)["hello"] == "1.0", "experiment did not roll back")
         m = re.search(FATAL_RE, g.log)

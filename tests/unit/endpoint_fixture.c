@@ -49,7 +49,7 @@ void fx_log(struct fx_backend *fx, const char *text)
 }
 
 /* Records a swap or rollback in the history ring. */
-static void fx_history_add(struct fx_backend *fx, bool rollback, int err, const char *name,
+void fx_history_add(struct fx_backend *fx, bool rollback, int err, const char *name,
 			   const char *from, const char *to, const char *msg)
 {
 	if (fx->n_hist == FX_MAX_HISTORY) {

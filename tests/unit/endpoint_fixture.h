@@ -49,6 +49,10 @@ struct fx_backend {
 /* Appends text to the fixture's log ring. */
 void fx_log(struct fx_backend *fx, const char *text);
 
+/* Appends an entry to the history ring (and a line to the log). */
+void fx_history_add(struct fx_backend *fx, bool rollback, int err, const char *name,
+		    const char *from, const char *to, const char *msg);
+
 /* Backend with modules "hello" 1.0 and "kv" 2.3 (hashes of their names). */
 void fx_backend_init(struct fx_backend *fx);
 struct endpoint_ops fx_ops(struct fx_backend *fx);

@@ -5,9 +5,14 @@
  *
  *   endpoint_udpd [--port P] [--key-file F] [--drop PCT] [--drop-reply PCT]
  *                 [--dup PCT] [--reorder PCT] [--seed N] [--staging-bytes N]
+ *                 [--fail-check VERSION] [--fault-on VERSION]
  *
  * --drop/--dup/--reorder act on received datagrams (lose it, handle it twice,
  * hold it back until after the next one); --drop-reply loses replies.
+ * For rollout tests (a host where the new version is broken):
+ * --fail-check VERSION makes every invoke of a module running VERSION return
+ * TH_EFAULT; --fault-on VERSION records a "fault: ..." history entry for a
+ * module right after it is swapped to VERSION.
  * Prints "READY <port>" on stdout once bound (port 0 = any free port), then
  * serves until killed.  SIGUSR1 prints the counters and module table.
  */
@@ -45,6 +50,37 @@ static void dump(struct endpoint *ep, struct fx_backend *fx)
 			fx->mods[i].m.version, (unsigned long long)fx->mods[i].swaps);
 }
 
+/* --fail-check / --fault-on: wrappers around the fixture's invoke and swap. */
+static const char *fail_check_version, *fault_on_version;
+static struct endpoint_ops fx_plain;
+
+static int invoke_maybe_failing(void *ctx, const char *module, const char *function,
+				const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,
+				size_t *out_len, int *result, struct th_errbuf *eb)
+{
+	struct endpoint_module m;
+	if (fail_check_version && fx_plain.module_find(ctx, module, &m) == TH_OK &&
+	    strcmp(m.version, fail_check_version) == 0) {
+		*out_len = 0;
+		*result = TH_EFAULT;
+		return TH_OK;
+	}
+	return fx_plain.invoke(ctx, module, function, in, in_len, out, out_cap, out_len, result,
+			       eb);
+}
+
+static int swap_maybe_faulting(void *ctx, const struct endpoint_swap_item *items, size_t n,
+			       struct endpoint_swap_report *rep, struct th_errbuf *eb)
+{
+	int err = fx_plain.swap(ctx, items, n, rep, eb);
+	for (size_t i = 0; !err && fault_on_version && i < n; i++)
+		if (strcmp(rep->new_version[i], fault_on_version) == 0)
+			fx_history_add(ctx, false, TH_EFAULT, items[i].module, rep->new_version[i],
+				       rep->new_version[i], "fault: page fault in module code "
+				       "(fixture --fault-on)");
+	return err;
+}
+
 static int pct(int p)
 {
 	return p > 0 && rand() % 100 < p;
@@ -61,6 +97,8 @@ int main(int argc, char **argv)
 		{ "reorder", required_argument, NULL, 'r' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "staging-bytes", required_argument, NULL, 'b' },
+		{ "fail-check", required_argument, NULL, 'F' },
+		{ "fault-on", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int port = 0, drop = 0, drop_reply = 0, dup = 0, reorder = 0, c;
@@ -80,10 +118,12 @@ int main(int argc, char **argv)
 		case 'r': reorder = atoi(optarg); break;
 		case 's': seed = (unsigned)atoi(optarg); break;
 		case 'b': cfg.staging_max_bytes = strtoull(optarg, NULL, 0); break;
+		case 'F': fail_check_version = optarg; break;
+		case 'f': fault_on_version = optarg; break;
 		default:
 			fprintf(stderr, "usage: endpoint_udpd [--port P] [--key-file F] [--drop PCT] "
 				"[--drop-reply PCT] [--dup PCT] [--reorder PCT] [--seed N] "
-				"[--staging-bytes N]\n");
+				"[--staging-bytes N] [--fail-check VERSION] [--fault-on VERSION]\n");
 			return 2;
 		}
 	}
@@ -99,6 +139,9 @@ int main(int argc, char **argv)
 	fx_backend_init(&fx);
 	fx.real_clock = true;
 	struct endpoint_ops ops = fx_ops(&fx);
+	fx_plain = ops;
+	ops.invoke = invoke_maybe_failing;
+	ops.swap = swap_maybe_faulting;
 	struct endpoint *ep;
 	if (endpoint_create(&cfg, &ops, &ep, &eb) != TH_OK) {
 		fprintf(stderr, "udpd: %s\n", eb.msg);

@@ -24,14 +24,21 @@ export ACCEL
 # ---- host toolchain (unit tests, theseusctl, fuzzers) ----------------------
 HOST_CC := gcc
 HOST_WARN := -Wall -Wextra -Werror -Wno-unused-parameter
-HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(HOST_WARN) \
-	-Ikernel/include -Istatedb -Inet -Ictl -I$(B)/gen
+HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(HOST_WARN)
 HOST_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CC := clang
 # Sanitizer reports abort the fuzzer (no recovery): a finding fails the run.
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=all \
-	-Ikernel/include -Istatedb -Inet -Ictl -I$(B)/gen
+	-fno-sanitize-recover=all
+
+# Include paths are per component: each component's .mk exports its own
+# (PROTO_INC, ENDPOINT_INC, CTL_INC, LOADER_LINT_INC, ...) and a host program
+# names what it uses.  ERR_INC/ERR_HOST_SRCS: the error enum (err.h, errbuf)
+# and klibc.h, which every component may use.  Tests may include anything.
+ERR_INC := -Ikernel/include
+ERR_HOST_SRCS := kernel/lib/err.c kernel/lib/errbuf.c
+TEST_INC = $(ERR_INC) -Istatedb -Inet -Inet/endpoint -Ictl -Iproto -I$(B)/gen \
+	-I/usr/include/bearssl -Itests/unit
 
 # Lists the fragments append to.
 KERNEL_SRCS :=
@@ -44,7 +51,7 @@ setup:
 	@tools/setup
 
 # Components, each adding its sources, tests and rules in <name>/<name>.mk.
-COMPONENTS ?= statedb modules net proto ctl
+COMPONENTS ?= statedb proto modules net ctl
 include kernel/config.mk
 include $(foreach c,$(COMPONENTS),$(c)/$(c).mk)
 include tools/netboot.mk

@@ -22,7 +22,7 @@ static void entry_json(struct ctl_json *j, const Theseus__HistoryEntry *e)
 	ctl_json_obj_begin(j, NULL);
 	ctl_json_u64(j, "seq", e->seq);
 	ctl_json_u64(j, "when_ns", e->when_ns);
-	ctl_json_str(j, "status", th_err_name(endpoint_status_from_wire(e->status)));
+	ctl_json_str(j, "status", th_err_name(proto_status_from_wire(e->status)));
 	ctl_json_str(j, "kind", entry_kind(e));
 	ctl_json_bool(j, "rollback", e->rollback);
 	ctl_json_bool(j, "unchanged", e->unchanged);
@@ -67,7 +67,7 @@ static int entry_row(struct ctl_table *t, const Theseus__HistoryEntry *e)
 	}
 	snprintf(total, sizeof total, "%lluus", (unsigned long long)(e->total_ns / 1000));
 	snprintf(sites, sizeof sites, "%llu", (unsigned long long)e->sites);
-	const char *status = th_err_name(endpoint_status_from_wire(e->status));
+	const char *status = th_err_name(proto_status_from_wire(e->status));
 	const char *kind = e->unchanged ? "no-op" : entry_kind(e);
 	const char *row[] = { seq, when, kind, what, status, sites, total, stages };
 	return ctl_table_row(t, row);

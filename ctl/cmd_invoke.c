@@ -20,7 +20,7 @@
 #define USAGE "invoke [--hex] MODULE FUNCTION [INPUT|-]"
 
 static pthread_once_t stdin_once = PTHREAD_ONCE_INIT;
-static uint8_t stdin_buf[ENDPOINT_INVOKE_MAX_IN + 1];
+static uint8_t stdin_buf[PROTO_INVOKE_MAX_IN + 1];
 static size_t stdin_len;
 
 static void read_stdin(void)
@@ -51,9 +51,9 @@ int cmd_invoke_main(int argc, char **argv, struct ctl_ctx *ctx)
 			in_len = strlen(argv[a + 2]);
 		}
 	}
-	if (in_len > ENDPOINT_INVOKE_MAX_IN) {
+	if (in_len > PROTO_INVOKE_MAX_IN) {
 		ctl_fail(ctx, TH_ETOOBIG, "invoke: input of more than %u bytes",
-			 ENDPOINT_INVOKE_MAX_IN);
+			 PROTO_INVOKE_MAX_IN);
 		return CTL_EXIT_USAGE;
 	}
 	Theseus__Request req = THESEUS__REQUEST__INIT;

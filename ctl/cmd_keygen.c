@@ -16,8 +16,8 @@ int cmd_keygen_main(int argc, char **argv, struct ctl_ctx *ctx)
 {
 	if (argc > 2)
 		return ctl_usage_fail(ctx, "keygen [FILE]");
-	uint8_t key[ENDPOINT_KEY_LEN];
-	char hex[2 * ENDPOINT_KEY_LEN + 2];
+	uint8_t key[PROTO_KEY_LEN];
+	char hex[2 * PROTO_KEY_LEN + 2];
 	if (getrandom(key, sizeof key, 0) != sizeof key) {
 		ctl_fail(ctx, TH_EIO, "keygen: getrandom: %s", strerror(errno));
 		return CTL_EXIT_LOCAL;

@@ -33,8 +33,8 @@ int cmd_ls_main(int argc, char **argv, struct ctl_ctx *ctx)
 		for (size_t i = 0; i < m->n_modules; i++) {
 			Theseus__ModuleInfo *mi = m->modules[i];
 			char hex[65] = "-", size[24], addr[24], deps[512] = "";
-			if (mi->sha256.len == ENDPOINT_SHA256_LEN)
-				ctl_hex(mi->sha256.data, ENDPOINT_SHA256_LEN, hex);
+			if (mi->sha256.len == PROTO_SHA256_LEN)
+				ctl_hex(mi->sha256.data, PROTO_SHA256_LEN, hex);
 			snprintf(size, sizeof size, "%llu", (unsigned long long)mi->size);
 			snprintf(addr, sizeof addr, "0x%llx", (unsigned long long)mi->load_address);
 			ctl_json_obj_begin(&ctx->js, NULL);

@@ -11,13 +11,13 @@ int cmd_push_main(int argc, char **argv, struct ctl_ctx *ctx)
 	if (argc != 2)
 		return ctl_usage_fail(ctx, "push FILE");
 	struct th_errbuf eb = { "" };
-	uint8_t *data, sha[ENDPOINT_SHA256_LEN];
+	uint8_t *data, sha[PROTO_SHA256_LEN];
 	size_t len;
 	if (ctl_read_file(argv[1], &data, &len, &eb) != TH_OK) {
 		ctl_fail(ctx, TH_EIO, "%s", eb.msg);
 		return CTL_EXIT_LOCAL;
 	}
-	endpoint_sha256(data, len, sha);
+	proto_sha256(data, len, sha);
 	char hex[65];
 	ctl_hex(sha, sizeof sha, hex);
 	ctl_json_str(&ctx->js, "file", argv[1]);

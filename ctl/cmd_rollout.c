@@ -206,7 +206,7 @@ int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx)
 				return ctl_usage_fail(ctx, USAGE);
 			r.checks.cmd = val;
 		} else if (opt(argc, argv, &a, "--check", &val)) {
-			if (!val || !*val || strlen(val) >= ENDPOINT_NAME_MAX)
+			if (!val || !*val || strlen(val) >= PROTO_NAME_MAX)
 				return ctl_usage_fail(ctx, USAGE);
 			r.checks.function = val;
 		} else if (opt(argc, argv, &a, "--soak", &val)) {
@@ -240,9 +240,9 @@ int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx)
 	}
 	if (!module || !file)
 		return ctl_usage_fail(ctx, USAGE);
-	if (strlen(module) >= ENDPOINT_NAME_MAX) {
+	if (strlen(module) >= PROTO_NAME_MAX) {
 		ctl_fail(ctx, TH_EINVAL, "rollout: module name longer than %d bytes",
-			 ENDPOINT_NAME_MAX - 1);
+			 PROTO_NAME_MAX - 1);
 		return CTL_EXIT_USAGE;
 	}
 	if (resume && !r.state_path) {
@@ -278,8 +278,8 @@ int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx)
 		ret = CTL_EXIT_LOCAL;
 		goto out_targets;
 	}
-	endpoint_sha256(r.obj.data, r.obj.len, r.obj.sha);
-	ctl_hex(r.obj.sha, ENDPOINT_SHA256_LEN, r.obj.hex);
+	proto_sha256(r.obj.data, r.obj.len, r.obj.sha);
+	ctl_hex(r.obj.sha, PROTO_SHA256_LEN, r.obj.hex);
 
 	r.hosts = calloc(r.n, sizeof *r.hosts);
 	size_t *pos = calloc(r.n, sizeof *pos);

@@ -17,8 +17,8 @@ struct item {
 	const char *module, *file, *expect;
 	uint8_t *data;
 	size_t len;
-	uint8_t sha[ENDPOINT_SHA256_LEN];
-	char version[ENDPOINT_VERSION_MAX];
+	uint8_t sha[PROTO_SHA256_LEN];
+	char version[PROTO_VERSION_MAX];
 };
 
 /* Fills version of every item without --expect from the module list. */
@@ -83,22 +83,22 @@ static void print_result(struct ctl_ctx *ctx, const Theseus__SwapReply *s)
 
 int cmd_swap_main(int argc, char **argv, struct ctl_ctx *ctx)
 {
-	struct item it[ENDPOINT_MAX_SWAP_ITEMS];
-	const char *expects[ENDPOINT_MAX_SWAP_ITEMS];
+	struct item it[PROTO_MAX_SWAP_ITEMS];
+	const char *expects[PROTO_MAX_SWAP_ITEMS];
 	size_t n = 0, ne = 0;
 	int ret = CTL_EXIT_OK;
 	memset(it, 0, sizeof it);
 	for (int a = 1; a < argc; a++) {
 		if (strcmp(argv[a], "--expect") == 0 || strcmp(argv[a], "-e") == 0) {
-			if (a + 1 >= argc || ne == ENDPOINT_MAX_SWAP_ITEMS)
+			if (a + 1 >= argc || ne == PROTO_MAX_SWAP_ITEMS)
 				return ctl_usage_fail(ctx, USAGE);
 			expects[ne++] = argv[++a];
 		} else if (strncmp(argv[a], "--expect=", 9) == 0) {
-			if (ne == ENDPOINT_MAX_SWAP_ITEMS)
+			if (ne == PROTO_MAX_SWAP_ITEMS)
 				return ctl_usage_fail(ctx, USAGE);
 			expects[ne++] = argv[a] + 9;
 		} else {
-			if (a + 1 >= argc || n == ENDPOINT_MAX_SWAP_ITEMS || argv[a][0] == '-')
+			if (a + 1 >= argc || n == PROTO_MAX_SWAP_ITEMS || argv[a][0] == '-')
 				return ctl_usage_fail(ctx, USAGE);
 			it[n].module = argv[a];
 			it[n++].file = argv[++a];
@@ -139,7 +139,7 @@ int cmd_swap_main(int argc, char **argv, struct ctl_ctx *ctx)
 			ret = CTL_EXIT_LOCAL;
 			goto out;
 		}
-		endpoint_sha256(it[k].data, it[k].len, it[k].sha);
+		proto_sha256(it[k].data, it[k].len, it[k].sha);
 		if (it[k].expect)
 			snprintf(it[k].version, sizeof it[k].version, "%s", it[k].expect);
 		else
@@ -160,14 +160,14 @@ int cmd_swap_main(int argc, char **argv, struct ctl_ctx *ctx)
 
 	Theseus__Request req = THESEUS__REQUEST__INIT;
 	Theseus__SwapRequest sr = THESEUS__SWAP_REQUEST__INIT;
-	Theseus__SwapItem si[ENDPOINT_MAX_SWAP_ITEMS], *items[ENDPOINT_MAX_SWAP_ITEMS];
+	Theseus__SwapItem si[PROTO_MAX_SWAP_ITEMS], *items[PROTO_MAX_SWAP_ITEMS];
 	Theseus__Reply *rep = NULL;
 	for (size_t k = 0; k < n; k++) {
 		theseus__swap_item__init(&si[k]);
 		si[k].module = (char *)it[k].module;
 		si[k].expected_version = it[k].version;
 		si[k].object_sha256.data = it[k].sha;
-		si[k].object_sha256.len = ENDPOINT_SHA256_LEN;
+		si[k].object_sha256.len = PROTO_SHA256_LEN;
 		items[k] = &si[k];
 	}
 	sr.n_items = n;

@@ -23,7 +23,7 @@
 #include <netinet/in.h>
 
 #include "err.h"
-#include "endpoint.h"
+#include "wire.h"
 #include "theseus.pb-c.h"
 
 /* Exit codes (documented in the usage text). */
@@ -109,7 +109,7 @@ struct ctl_ctx {
 	bool json;          /* --json: one JSON object per host on stdout */
 	char key_file[512];
 	bool have_key;
-	uint8_t key[ENDPOINT_KEY_LEN];
+	uint8_t key[PROTO_KEY_LEN];
 	int timeout_ms;
 	int retries;
 	bool quiet;
@@ -174,9 +174,8 @@ void ctl_targets_free(struct ctl_ctx *ctx);
 /* "host", "host:port" or "[v6]:port"-less IPv4 forms; port 1..65535. */
 TH_MUST_CHECK int ctl_parse_hostport(const char *s, char *host, size_t host_cap, uint16_t *port);
 /* Reads 64 hex digits (whitespace around is fine) from path. */
-TH_MUST_CHECK int ctl_key_load(const char *path, uint8_t key[ENDPOINT_KEY_LEN],
+TH_MUST_CHECK int ctl_key_load(const char *path, uint8_t key[PROTO_KEY_LEN],
 			       struct th_errbuf *eb);
-TH_MUST_CHECK int ctl_key_parse(const char *text, uint8_t key[ENDPOINT_KEY_LEN]);
 /* Exit code for a protocol status or local error code. */
 int ctl_exit_for(int err);
 const struct ctl_cmd *ctl_cmd_find(const char *name);
@@ -239,7 +238,7 @@ TH_MUST_CHECK int ctl_read_file(const char *path, uint8_t **data, size_t *len,
 				struct th_errbuf *eb);
 /* Pushes an object with a window of chunks in flight; returns the exit code. */
 int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data, size_t len,
-		    const uint8_t sha[ENDPOINT_SHA256_LEN]);
+		    const uint8_t sha[PROTO_SHA256_LEN]);
 void ctl_hex(const uint8_t *b, size_t n, char *out);  /* out: 2n+1 bytes */
 
 #endif

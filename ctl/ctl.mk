@@ -1,9 +1,8 @@
 # ctl/ctl.mk - theseusctl, the host command-line tool (one file per
 # subcommand, a table in main.c, fleet fan-out in fleet.c), its man page and
-# install target, and its unit tests.  Links the protocol's generated code
-# and shared helpers (proto/proto.mk) with -lprotobuf-c -lbearssl, and the
-# loader's host-buildable checks (kernel/loader: lint, ELF parse, relocs)
-# for `theseusctl lint`.
+# install target, and its unit tests.  Links proto/'s wire library (with
+# -lprotobuf-c -lbearssl) and the loader's check library (modules/modules.mk:
+# LOADER_LINT_*) for `theseusctl lint`, which build/theseus-lint also is.
 #
 #   make build/theseusctl
 #   make install [PREFIX=/usr/local] [DESTDIR=...]   binary + man page
@@ -13,17 +12,23 @@ CTL_CMDS := ping info ls push swap rollback history state log invoke graph tasks
 CTL_SRCS := ctl/options.c ctl/transport.c ctl/push.c ctl/json.c ctl/table.c ctl/fleet.c \
 	ctl/rollout_plan.c ctl/rollout_state.c ctl/rollout_host.c ctl/rollout_report.c \
 	$(CTL_CMDS:%=ctl/cmd_%.c)
-CTL_LINT_SRCS := kernel/loader/lint.c kernel/loader/elf_parse.c kernel/loader/reloc.c
-CTL_SHARED_SRCS := net/endpoint/mac.c $(PROTO_GEN_C) kernel/lib/err.c kernel/lib/errbuf.c \
-	$(CTL_LINT_SRCS)
-CTL_DEPS := $(CTL_SRCS) $(CTL_SHARED_SRCS) ctl/ctl.h ctl/rollout.h net/endpoint.h $(PROTO_GEN_H) \
-	kernel/include/loader.h kernel/loader/loader_impl.h
+# theseusctl builds from ctl/, proto/'s wire library, the error enum and the
+# loader's check library (for lint): nothing else of net/ or kernel/.
+CTL_INC := -Ictl $(PROTO_INC) $(ERR_INC) $(LOADER_LINT_INC)
+CTL_SHARED_SRCS := $(PROTO_HOST_SRCS) $(ERR_HOST_SRCS) $(LOADER_LINT_SRCS)
+CTL_DEPS := $(CTL_SRCS) $(CTL_SHARED_SRCS) ctl/ctl.h ctl/rollout.h $(PROTO_HOST_DEPS) \
+	$(LOADER_LINT_DEPS)
 CTL_LIBS := $(PROTO_HOST_LIBS) -pthread
 
 HOST_TOOLS += $(B)/theseusctl
 $(B)/theseusctl: ctl/main.c $(CTL_DEPS) | setup
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) $(PROTO_HOST_CFLAGS) -o $@ $(filter %.c,$^) $(CTL_LIBS)
+	$(HOST_CC) $(HOST_CFLAGS) $(CTL_INC) -o $@ $(filter %.c,$^) $(CTL_LIBS)
+
+# theseus-lint: `theseusctl lint` under its own name (one lint front end).
+HOST_TOOLS += $(B)/theseus-lint
+$(B)/theseus-lint: $(B)/theseusctl
+	ln -f $< $@
 
 PREFIX ?= /usr/local
 install: $(B)/theseusctl ctl/theseusctl.1
@@ -35,13 +40,13 @@ install: $(B)/theseusctl ctl/theseusctl.1
 CTL_TEST_OBJ := $(B)/tests/unit/ctl_main.o
 $(CTL_TEST_OBJ): ctl/main.c ctl/ctl.h $(PROTO_GEN_H) | setup
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(PROTO_HOST_CFLAGS) -Dmain=ctl_main_unused \
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(CTL_INC) $(TEST_INC) -Dmain=ctl_main_unused \
 		-c ctl/main.c -o $@
 
 UNIT_TESTS += $(B)/tests/unit/ctl_args
 $(B)/tests/unit/ctl_args: tests/unit/ctl_args.c $(CTL_TEST_OBJ) $(CTL_DEPS) | setup
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(PROTO_HOST_CFLAGS) -o $@ \
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(CTL_INC) $(TEST_INC) -o $@ \
 		$(filter %.c,$^) $(CTL_TEST_OBJ) $(CTL_LIBS)
 
 # Output formatting: JSON escaping and writer, tables, the per-host JSON
@@ -49,7 +54,7 @@ $(B)/tests/unit/ctl_args: tests/unit/ctl_args.c $(CTL_TEST_OBJ) $(CTL_DEPS) | se
 UNIT_TESTS += $(B)/tests/unit/ctl_fmt
 $(B)/tests/unit/ctl_fmt: tests/unit/ctl_fmt.c $(CTL_TEST_OBJ) $(CTL_DEPS) | setup
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(PROTO_HOST_CFLAGS) -o $@ \
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(CTL_INC) $(TEST_INC) -o $@ \
 		$(filter %.c,$^) $(CTL_TEST_OBJ) $(CTL_LIBS)
 
 # End-to-end without a kernel: theseusctl against endpoint_udpd on 127.0.0.1
@@ -67,11 +72,11 @@ $(B)/tests/unit/endpoint_e2e: tests/unit/endpoint_e2e.sh $(B)/theseusctl $(B)/te
 # (ctl/rollout_plan.c, ctl/rollout_state.c; pure, no network).
 UNIT_TESTS += $(B)/tests/unit/rollout_plan_test
 ROLLOUT_PLAN_TEST_SRCS := tests/unit/rollout_plan_test.c ctl/rollout_plan.c ctl/rollout_state.c \
-	kernel/lib/err.c kernel/lib/errbuf.c
+	$(ERR_HOST_SRCS)
 $(B)/tests/unit/rollout_plan_test: $(ROLLOUT_PLAN_TEST_SRCS) ctl/rollout.h ctl/ctl.h \
 		tests/unit/check.h $(PROTO_GEN_H) | setup
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(PROTO_HOST_CFLAGS) -o $@ $(ROLLOUT_PLAN_TEST_SRCS)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(CTL_INC) $(TEST_INC) -o $@ $(ROLLOUT_PLAN_TEST_SRCS)
 
 # Staged rollouts end to end: theseusctl rollout against 64 endpoint_udpd
 # daemons, dead ports and a lossy relay (tests/unit/rollout_e2e.sh).

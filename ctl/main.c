@@ -89,7 +89,26 @@ void ctl_usage(FILE *f)
 		"  with several hosts: 0 if all succeeded, else the status of the first\n"
 		"  failed host; a summary line on stderr names the failed hosts\n"
 		"\nSee theseusctl(1) for the JSON fields of every command.\n",
-		ENDPOINT_DEFAULT_PORT, CTL_DEFAULT_JOBS, CTL_DEFAULT_TIMEOUT_MS, CTL_DEFAULT_RETRIES);
+		PROTO_DEFAULT_PORT, CTL_DEFAULT_JOBS, CTL_DEFAULT_TIMEOUT_MS, CTL_DEFAULT_RETRIES);
+}
+
+/* build/theseus-lint is this program under another name: `theseusctl lint`
+ * (one lint front end).  Rewrites argv to "theseusctl lint ARGS". */
+static char **as_lint(int *argc, char **argv)
+{
+	const char *base = strrchr(argv[0], '/');
+	base = base ? base + 1 : argv[0];
+	if (strcmp(base, "theseus-lint") != 0)
+		return argv;
+	char **v = calloc((size_t)*argc + 2, sizeof *v);
+	if (!v)
+		return argv;
+	v[0] = argv[0];
+	v[1] = (char *)"lint";
+	for (int i = 1; i < *argc; i++)
+		v[i + 1] = argv[i];
+	(*argc)++;
+	return v;
 }
 
 int main(int argc, char **argv)
@@ -98,6 +117,7 @@ int main(int argc, char **argv)
 	struct th_errbuf eb = { "" };
 	int cmd_at, ret;
 
+	argv = as_lint(&argc, argv);
 	ctl_ctx_init(&ctx);
 	ret = ctl_parse_global(&ctx, argc, argv, &cmd_at);
 	if (ret != CTL_EXIT_OK) {

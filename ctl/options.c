@@ -15,7 +15,7 @@ void ctl_ctx_init(struct ctl_ctx *ctx)
 {
 	memset(ctx, 0, sizeof *ctx);
 	snprintf(ctx->host, sizeof ctx->host, "127.0.0.1");
-	ctx->port = ENDPOINT_DEFAULT_PORT;
+	ctx->port = PROTO_DEFAULT_PORT;
 	ctx->timeout_ms = CTL_DEFAULT_TIMEOUT_MS;
 	ctx->retries = CTL_DEFAULT_RETRIES;
 	ctx->fd = -1;
@@ -136,35 +136,7 @@ void ctl_targets_free(struct ctl_ctx *ctx)
 	ctx->n_targets = 0;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int ctl_key_parse(const char *text, uint8_t key[ENDPOINT_KEY_LEN])
-{
-	while (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r')
-		text++;
-	for (int i = 0; i < ENDPOINT_KEY_LEN; i++) {
-		int hi = hexval((unsigned char)text[2 * i]);
-		int lo = hi < 0 ? -1 : hexval((unsigned char)text[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return TH_EINVAL;
-		key[i] = (uint8_t)(hi << 4 | lo);
-	}
-	for (const char *p = text + 2 * ENDPOINT_KEY_LEN; *p; p++)
-		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-			return TH_EINVAL;
-	return TH_OK;
-}
-
-int ctl_key_load(const char *path, uint8_t key[ENDPOINT_KEY_LEN], struct th_errbuf *eb)
+int ctl_key_load(const char *path, uint8_t key[PROTO_KEY_LEN], struct th_errbuf *eb)
 {
 	char buf[256];
 	FILE *f = fopen(path, "r");
@@ -176,7 +148,7 @@ int ctl_key_load(const char *path, uint8_t key[ENDPOINT_KEY_LEN], struct th_errb
 	if (rerr)
 		return th_errf(eb, TH_EIO, "key file %s: read error", path);
 	buf[n] = 0;
-	if (ctl_key_parse(buf, key) != TH_OK)
+	if (proto_key_parse(buf, key, NULL) != TH_OK)
 		return th_errf(eb, TH_EINVAL,
 			       "key file %s: must hold exactly 64 hex digits (make one with "
 			       "`theseusctl keygen FILE`)", path);

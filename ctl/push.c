@@ -80,7 +80,7 @@ int ctl_read_file(const char *path, uint8_t **data, size_t *len, struct th_errbu
 	uint8_t *buf = malloc(cap);
 	while (buf) {
 		if (n == cap) {
-			if (cap >= ENDPOINT_MAX_OBJECT)
+			if (cap >= PROTO_MAX_OBJECT)
 				break;
 			uint8_t *nb = realloc(buf, cap * 2);
 			if (!nb) {
@@ -104,10 +104,10 @@ int ctl_read_file(const char *path, uint8_t **data, size_t *len, struct th_errbu
 		free(buf);
 		return th_errf(eb, TH_EIO, "%s: read error", path);
 	}
-	if (n == 0 || n > ENDPOINT_MAX_OBJECT) {
+	if (n == 0 || n > PROTO_MAX_OBJECT) {
 		free(buf);
 		return th_errf(eb, n ? TH_ETOOBIG : TH_EINVAL, "%s: %s (objects are 1 byte to %u MiB)",
-			       path, n ? "too big" : "empty", ENDPOINT_MAX_OBJECT >> 20);
+			       path, n ? "too big" : "empty", PROTO_MAX_OBJECT >> 20);
 	}
 	*data = buf;
 	*len = n;
@@ -136,7 +136,7 @@ static int query_status(struct ctl_ctx *ctx, const uint8_t *sha, size_t len,
 	Theseus__ObjectStatusRequest os = THESEUS__OBJECT_STATUS_REQUEST__INIT;
 	Theseus__Reply *rep = NULL;
 	os.object_sha256.data = (uint8_t *)sha;
-	os.object_sha256.len = ENDPOINT_SHA256_LEN;
+	os.object_sha256.len = PROTO_SHA256_LEN;
 	req.kind_case = THESEUS__REQUEST__KIND_OBJECT_STATUS;
 	req.object_status = &os;
 	int err = ctl_call(ctx, &req, &rep);
@@ -162,13 +162,13 @@ static int send_chunk(struct ctl_ctx *ctx, const uint8_t *data, size_t len, cons
 {
 	Theseus__Request req = THESEUS__REQUEST__INIT;
 	Theseus__PushChunk pc = THESEUS__PUSH_CHUNK__INIT;
-	size_t off = (size_t)i * ENDPOINT_CHUNK_SIZE;
+	size_t off = (size_t)i * PROTO_CHUNK_SIZE;
 	pc.object_sha256.data = (uint8_t *)sha;
-	pc.object_sha256.len = ENDPOINT_SHA256_LEN;
+	pc.object_sha256.len = PROTO_SHA256_LEN;
 	pc.total_size = len;
 	pc.offset = off;
 	pc.data.data = (uint8_t *)data + off;
-	pc.data.len = len - off < ENDPOINT_CHUNK_SIZE ? len - off : ENDPOINT_CHUNK_SIZE;
+	pc.data.len = len - off < PROTO_CHUNK_SIZE ? len - off : PROTO_CHUNK_SIZE;
 	req.kind_case = THESEUS__REQUEST__KIND_PUSH_CHUNK;
 	req.push_chunk = &pc;
 	int err = ctl_tx_send(ctx, &req, &c->counter);
@@ -181,9 +181,9 @@ static int send_chunk(struct ctl_ctx *ctx, const uint8_t *data, size_t len, cons
 }
 
 int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data, size_t len,
-		    const uint8_t sha[ENDPOINT_SHA256_LEN])
+		    const uint8_t sha[PROTO_SHA256_LEN])
 {
-	uint32_t n = (uint32_t)((len + ENDPOINT_CHUNK_SIZE - 1) / ENDPOINT_CHUNK_SIZE);
+	uint32_t n = (uint32_t)((len + PROTO_CHUNK_SIZE - 1) / PROTO_CHUNK_SIZE);
 	struct chunk_state *cs = calloc(n, sizeof *cs);
 	if (!cs) {
 		ctl_fail(ctx, TH_ENOMEM, "out of memory");
@@ -277,7 +277,7 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 		for (i = 0; i < n; i++)
 			if (cs[i].st == CH_FLIGHT && cs[i].counter == rep->counter)
 				break;
-		int st = endpoint_status_from_wire(rep->status);
+		int st = proto_status_from_wire(rep->status);
 		if (i == n) {  /* stale or duplicate answer */
 			theseus__reply__free_unpacked(rep, NULL);
 			continue;
@@ -312,8 +312,8 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 				window = CTL_PUSH_WINDOW_MAX;
 			if (rep->payload_case == THESEUS__REPLY__PAYLOAD_CHUNK && rep->chunk->complete)
 				complete = true;
-			progress(ctx, label, (size_t)acked * ENDPOINT_CHUNK_SIZE > len
-					      ? len : (size_t)acked * ENDPOINT_CHUNK_SIZE, len, false);
+			progress(ctx, label, (size_t)acked * PROTO_CHUNK_SIZE > len
+					      ? len : (size_t)acked * PROTO_CHUNK_SIZE, len, false);
 		}
 		theseus__reply__free_unpacked(rep, NULL);
 	}

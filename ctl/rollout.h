@@ -63,13 +63,13 @@ enum rollout_host_state {
 struct rollout_state_host {
 	char label[280];                       /* host:port */
 	enum rollout_host_state st;
-	char old_version[ENDPOINT_VERSION_MAX];
-	char old_hash[2 * ENDPOINT_SHA256_LEN + 1];   /* hex, "" when unknown */
+	char old_version[PROTO_VERSION_MAX];
+	char old_hash[2 * PROTO_SHA256_LEN + 1];   /* hex, "" when unknown */
 };
 
 struct rollout_state {
-	char module[ENDPOINT_NAME_MAX];
-	char new_hash[2 * ENDPOINT_SHA256_LEN + 1];
+	char module[PROTO_NAME_MAX];
+	char new_hash[2 * PROTO_SHA256_LEN + 1];
 	size_t n, cap;
 	struct rollout_state_host *hosts;
 };
@@ -98,8 +98,8 @@ struct rollout_obj {
 	const char *module, *file;
 	uint8_t *data;
 	size_t len;
-	uint8_t sha[ENDPOINT_SHA256_LEN];
-	char hex[2 * ENDPOINT_SHA256_LEN + 1];
+	uint8_t sha[PROTO_SHA256_LEN];
+	char hex[2 * PROTO_SHA256_LEN + 1];
 };
 
 struct rollout_checks {
@@ -119,8 +119,8 @@ struct rollout_host {
 	bool failed;
 	bool rolled_back;
 	bool rollback_failed;
-	char old_version[ENDPOINT_VERSION_MAX], old_hash[2 * ENDPOINT_SHA256_LEN + 1];
-	char new_version[ENDPOINT_VERSION_MAX], new_hash[2 * ENDPOINT_SHA256_LEN + 1];
+	char old_version[PROTO_VERSION_MAX], old_hash[2 * PROTO_SHA256_LEN + 1];
+	char new_version[PROTO_VERSION_MAX], new_hash[2 * PROTO_SHA256_LEN + 1];
 	char check[160];             /* "ok", "skipped", "failed: ..." */
 	char error[600];
 	uint64_t swap_seq;           /* history seq of the swap (0 = unknown) */
@@ -130,8 +130,8 @@ struct rollout_host {
 
 /* ls: the module's version and hash ("" and "" when it is not loaded). */
 TH_MUST_CHECK int rollout_host_read(struct ctl_ctx *ctx, const char *module,
-				    char version[ENDPOINT_VERSION_MAX],
-				    char hash[2 * ENDPOINT_SHA256_LEN + 1]);
+				    char version[PROTO_VERSION_MAX],
+				    char hash[2 * PROTO_SHA256_LEN + 1]);
 /* Reads the module, pushes the object and swaps it in with compare-and-swap
  * on the version just read (nothing when it runs the object already);
  * before_swap(h, arg) runs just before the swap is sent (to record it). */

@@ -25,8 +25,8 @@ static long mono_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int rollout_host_read(struct ctl_ctx *ctx, const char *module, char version[ENDPOINT_VERSION_MAX],
-		      char hash[2 * ENDPOINT_SHA256_LEN + 1])
+int rollout_host_read(struct ctl_ctx *ctx, const char *module, char version[PROTO_VERSION_MAX],
+		      char hash[2 * PROTO_SHA256_LEN + 1])
 {
 	Theseus__Request req = THESEUS__REQUEST__INIT;
 	Theseus__ListModulesRequest lr = THESEUS__LIST_MODULES_REQUEST__INIT;
@@ -44,9 +44,9 @@ int rollout_host_read(struct ctl_ctx *ctx, const char *module, char version[ENDP
 			const Theseus__ModuleInfo *mi = m->modules[i];
 			if (strcmp(mi->name, module) != 0)
 				continue;
-			snprintf(version, ENDPOINT_VERSION_MAX, "%s", mi->version);
-			if (mi->sha256.len == ENDPOINT_SHA256_LEN)
-				ctl_hex(mi->sha256.data, ENDPOINT_SHA256_LEN, hash);
+			snprintf(version, PROTO_VERSION_MAX, "%s", mi->version);
+			if (mi->sha256.len == PROTO_SHA256_LEN)
+				ctl_hex(mi->sha256.data, PROTO_SHA256_LEN, hash);
 		}
 		lr.start += (uint32_t)m->n_modules;
 		bool more = m->n_modules > 0 && lr.start < m->total;
@@ -59,7 +59,7 @@ int rollout_host_read(struct ctl_ctx *ctx, const char *module, char version[ENDP
 int rollout_host_update(struct ctl_ctx *ctx, const struct rollout_obj *o, struct rollout_host *h,
 			void (*before_swap)(struct rollout_host *h, void *arg), void *arg)
 {
-	char cur_v[ENDPOINT_VERSION_MAX], cur_h[2 * ENDPOINT_SHA256_LEN + 1];
+	char cur_v[PROTO_VERSION_MAX], cur_h[2 * PROTO_SHA256_LEN + 1];
 	long t0 = mono_ms();
 	int err = rollout_host_read(ctx, o->module, cur_v, cur_h);
 	if (err)
@@ -87,7 +87,7 @@ int rollout_host_update(struct ctl_ctx *ctx, const struct rollout_obj *o, struct
 	si.module = (char *)o->module;
 	si.expected_version = h->old_version;
 	si.object_sha256.data = (uint8_t *)o->sha;
-	si.object_sha256.len = ENDPOINT_SHA256_LEN;
+	si.object_sha256.len = PROTO_SHA256_LEN;
 	sr.n_items = 1;
 	sr.items = items;
 	req.kind_case = THESEUS__REQUEST__KIND_SWAP;
@@ -207,7 +207,7 @@ static bool names_module(const Theseus__HistoryEntry *e, const char *module)
 static bool is_fault(const Theseus__HistoryEntry *e)
 {
 	return (e->kind && strcmp(e->kind, "fault") == 0) ||
-	       endpoint_status_from_wire(e->status) == TH_EFAULT ||
+	       proto_status_from_wire(e->status) == TH_EFAULT ||
 	       (e->message && strncmp(e->message, "fault", 5) == 0);
 }
 
@@ -281,7 +281,7 @@ int rollout_host_check(struct ctl_ctx *ctx, const struct rollout_obj *o,
 
 int rollout_host_revert(struct ctl_ctx *ctx, const struct rollout_obj *o, struct rollout_host *h)
 {
-	char cur_v[ENDPOINT_VERSION_MAX], cur_h[2 * ENDPOINT_SHA256_LEN + 1];
+	char cur_v[PROTO_VERSION_MAX], cur_h[2 * PROTO_SHA256_LEN + 1];
 	long t0 = mono_ms();
 	int err = rollout_host_read(ctx, o->module, cur_v, cur_h);
 	if (err) {

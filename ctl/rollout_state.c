@@ -70,7 +70,7 @@ struct rollout_state_host *rollout_state_host(struct rollout_state *s, const cha
 
 static bool is_hex64(const char *s, size_t len)
 {
-	if (len != 2 * ENDPOINT_SHA256_LEN)
+	if (len != 2 * PROTO_SHA256_LEN)
 		return false;
 	for (size_t i = 0; i < len; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
@@ -237,7 +237,7 @@ int rollout_state_parse(const char *name, const char *text, size_t len, struct r
 		memset(&tmp, 0, sizeof tmp);
 		if (!unescape(f[2], fl[2], tmp.old_version, sizeof tmp.old_version)) {
 			th_errf(eb, TH_EINVAL, "%s:%zu: old version is badly escaped or longer than "
-				"%d bytes", name, lineno, ENDPOINT_VERSION_MAX - 1);
+				"%d bytes", name, lineno, PROTO_VERSION_MAX - 1);
 			goto fail;
 		}
 		if (!(fl[3] == 1 && f[3][0] == '-') && !is_hex64(f[3], fl[3])) {
@@ -305,7 +305,7 @@ int rollout_state_save(const char *path, const struct rollout_state *s, struct t
 	fprintf(f, "rollout 1 %s %s\n", s->module, s->new_hash);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct rollout_state_host *h = &s->hosts[i];
-		char v[3 * ENDPOINT_VERSION_MAX + 2];
+		char v[3 * PROTO_VERSION_MAX + 2];
 		if (h->st == RH_PENDING)
 			continue;
 		escape(h->old_version, v, sizeof v);

@@ -74,13 +74,13 @@ void ctl_tx_close(struct ctl_ctx *ctx)
 
 int ctl_tx_send(struct ctl_ctx *ctx, const Theseus__Request *req, uint64_t *counter)
 {
-	uint8_t body[ENDPOINT_MAX_DATAGRAM], dgram[ENDPOINT_MAX_DATAGRAM];
+	uint8_t body[PROTO_MAX_DATAGRAM], dgram[PROTO_MAX_DATAGRAM];
 	size_t blen = theseus__request__get_packed_size(req), dlen = 0;
 	if (blen > sizeof body)
 		return TH_ETOOBIG;
 	theseus__request__pack(req, body);
 	uint64_t c = ++ctx->counter;
-	int err = endpoint_envelope_pack(ctx->have_key ? ctx->key : NULL, ENDPOINT_PROTO_VERSION,
+	int err = proto_envelope_pack(ctx->have_key ? ctx->key : NULL, PROTO_VERSION,
 					 ctx->client_id, c, body, blen, dgram, sizeof dgram, &dlen);
 	if (err)
 		return err;
@@ -135,7 +135,7 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 			err = ctl_tx_recv(ctx, timeout, &r);
 			if (err)
 				break;  /* timeout: retry */
-			int st = endpoint_status_from_wire(r->status);
+			int st = proto_status_from_wire(r->status);
 			if (r->counter != c) {
 				/* A late answer to an earlier attempt of this request
 				 * counts (requests are idempotent); others are stale. */

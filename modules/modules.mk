@@ -2,7 +2,7 @@
 # theseus-lint, and the loader's host tests and fuzzer.
 #
 #   make modules                  build/modules/<name>.o for each name in MODULES
-#   make build/theseus-lint       host checker: build/theseus-lint FILE...
+#   make build/theseus-lint       host checker (theseusctl lint under another name)
 #   make build/tests/unit/loader_test && build/tests/unit/loader_test
 #   make build/fuzz/loader_elf    libFuzzer target; seeds in build/fuzz/loader_elf.corpus/
 #
@@ -46,13 +46,12 @@ $(B)/modules/%.o: modules/%.c
 
 -include $(wildcard $(B)/modules/*/*.d)
 
-# ---- theseus-lint (host) ----------------------------------------------------
-LINT_SRCS := kernel/loader/lint_main.c kernel/loader/lint.c kernel/loader/elf_parse.c \
-	kernel/loader/reloc.c kernel/lib/err.c kernel/lib/errbuf.c
-HOST_TOOLS += $(B)/theseus-lint
-$(B)/theseus-lint: $(LINT_SRCS) $(LOADER_HDRS)
-	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(LINT_SRCS)
+# ---- the loader's checks as a host library (for lint) -------------------------
+# Exported to theseusctl (`theseusctl lint`; build/theseus-lint is the same
+# program under another name): the loader's own validation code.
+LOADER_LINT_SRCS := kernel/loader/lint.c kernel/loader/elf_parse.c kernel/loader/reloc.c
+LOADER_LINT_DEPS := $(LOADER_LINT_SRCS) $(LOADER_HDRS)
+LOADER_LINT_INC := -Ikernel/include -Ikernel/loader
 
 # ---- test objects: small modules the loader tests load from file -------------
 LOADER_TEST_OBJS := $(patsubst tests/unit/objs/%.c,$(B)/tests/objs/%.o,$(wildcard tests/unit/objs/*.c))
@@ -69,7 +68,7 @@ UNIT_TESTS += $(B)/tests/unit/loader_test
 $(B)/tests/unit/loader_test: $(LOADER_TEST_SRCS) $(LOADER_HDRS) tests/unit/loader_hostenv.h \
 		$(LOADER_TEST_OBJS) $(MODULE_OBJS)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -Ikernel/loader \
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -Ikernel/loader \
 		-DLOADER_TEST_OBJDIR='"$(CURDIR)/$(B)/tests/objs"' \
 		-DLOADER_TEST_MODDIR='"$(CURDIR)/$(B)/modules"' \
 		-o $@ $(LOADER_TEST_SRCS)
@@ -85,7 +84,7 @@ UNIT_TESTS += $(B)/tests/unit/swap_test
 $(B)/tests/unit/swap_test: $(SWAP_TEST_SRCS) $(LOADER_HDRS) kernel/include/swap.h \
 		kernel/swap/swap_impl.h tests/unit/swap_plat_host.h $(LOADER_TEST_OBJS)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -I/usr/include/bearssl \
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) \
 		-DSWAP_TEST_OBJDIR='"$(CURDIR)/$(B)/tests/objs"' -o $@ $(SWAP_TEST_SRCS) -lbearssl
 
 # ---- fuzzer ----------------------------------------------------------------------
@@ -97,4 +96,4 @@ $(B)/fuzz/loader_elf: $(LOADER_FUZZ_SRCS) $(LOADER_HDRS) $(LOADER_TEST_OBJS) $(M
 	@mkdir -p $(@D) $@.corpus
 	cp $(LOADER_TEST_OBJS) $(MODULE_OBJS) $@.corpus/
 	python3 tests/fuzz/loader_regressions.py $(B)/modules/hello.o $@.corpus
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(LOADER_FUZZ_SRCS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(TEST_INC) -o $@ $(LOADER_FUZZ_SRCS)

@@ -34,39 +34,23 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "wire.h"   /* the protocol's limits, status mapping, MAC (proto/) */
 
 struct th_errbuf;   /* klibc.h */
 
-#define ENDPOINT_PROTO_VERSION 1       /* Envelope.version */
-#define ENDPOINT_DEFAULT_PORT 7700
-#define ENDPOINT_MAX_DATAGRAM 1400     /* request and reply size limit */
-#define ENDPOINT_CHUNK_SIZE 1024       /* data bytes per PushChunk */
-#define ENDPOINT_KEY_LEN 32
-#define ENDPOINT_MAC_LEN 32
-#define ENDPOINT_SHA256_LEN 32
 #define ENDPOINT_REPLAY_WINDOW 64      /* counters remembered per client */
 #define ENDPOINT_MAX_CLIENTS 32        /* clients tracked (LRU) */
-#define ENDPOINT_MAX_SWAP_ITEMS 8      /* modules per swap transaction */
-#define ENDPOINT_NAME_MAX 64           /* module name incl. NUL */
-#define ENDPOINT_VERSION_MAX 32        /* version string incl. NUL */
 #define ENDPOINT_MAX_DEPS 8            /* dependencies listed per module */
 #define ENDPOINT_MAX_STAGES 8          /* stage times per swap report */
-#define ENDPOINT_PING_MAX 64           /* ping payload bytes */
-#define ENDPOINT_MAX_OBJECT (8u << 20) /* one object: bitmap fits a reply */
 #define ENDPOINT_DEFAULT_STAGING_OBJECTS 4
 #define ENDPOINT_DEFAULT_STAGING_BYTES (1u << 20)
 #define ENDPOINT_DEFAULT_STALE_MS 30000 /* idle object becomes evictable */
 #define ENDPOINT_MIN_REPLY_CAP 512     /* reply_cap below this is refused */
-#define ENDPOINT_INVOKE_MAX_IN 1024    /* invoke input bytes */
-#define ENDPOINT_INVOKE_MAX_OUT 1024   /* invoke output bytes (fits a reply) */
 #define ENDPOINT_LOG_CHUNK 1024        /* log bytes per reply */
 #define ENDPOINT_MAX_EDGES 16          /* dependency targets per graph node */
 #define ENDPOINT_HISTORY_ITEMS 4       /* modules listed per history entry */
 #define ENDPOINT_TASKS_TEXT 8192       /* task listing bytes served */
 
-/* Wire form of a status: the absolute value of a TH_E* code (0 = OK). */
-static inline uint32_t endpoint_status_to_wire(int err) { return err < 0 ? (uint32_t)-err : 0; }
-static inline int endpoint_status_from_wire(uint32_t s) { return s ? -(int)s : 0; }
 
 /* ---- what the kernel supplies ------------------------------------------- */
 
@@ -78,13 +62,13 @@ struct endpoint_info {
 };
 
 struct endpoint_module {
-	char name[ENDPOINT_NAME_MAX];
-	char version[ENDPOINT_VERSION_MAX];
-	uint8_t sha256[ENDPOINT_SHA256_LEN]; /* of the object it was loaded from */
+	char name[PROTO_NAME_MAX];
+	char version[PROTO_VERSION_MAX];
+	uint8_t sha256[PROTO_SHA256_LEN]; /* of the object it was loaded from */
 	uint64_t size;
 	uint64_t load_address;
 	uint32_t n_deps;
-	char deps[ENDPOINT_MAX_DEPS][ENDPOINT_NAME_MAX];
+	char deps[ENDPOINT_MAX_DEPS][PROTO_NAME_MAX];
 };
 
 /* One module to replace; object/size point into the staging area and are
@@ -106,7 +90,7 @@ struct endpoint_stage_time {
 
 /* Filled by ops->swap on success (zeroed before the call). */
 struct endpoint_swap_report {
-	char new_version[ENDPOINT_MAX_SWAP_ITEMS][ENDPOINT_VERSION_MAX]; /* per item */
+	char new_version[PROTO_MAX_SWAP_ITEMS][PROTO_VERSION_MAX]; /* per item */
 	uint32_t n_stages;
 	struct endpoint_stage_time stages[ENDPOINT_MAX_STAGES];
 };
@@ -119,8 +103,8 @@ struct endpoint_history {
 	bool rollback, unchanged;
 	uint32_t n_items;          /* listed in item[], at most ENDPOINT_HISTORY_ITEMS */
 	struct {
-		char name[ENDPOINT_NAME_MAX];
-		char from[ENDPOINT_VERSION_MAX], to[ENDPOINT_VERSION_MAX];
+		char name[PROTO_NAME_MAX];
+		char from[PROTO_VERSION_MAX], to[PROTO_VERSION_MAX];
 	} item[ENDPOINT_HISTORY_ITEMS];
 	uint64_t sites;
 	uint32_t n_stages;
@@ -131,7 +115,7 @@ struct endpoint_history {
 
 /* One statedb entry (ops->state_next). */
 struct endpoint_state {
-	char name[ENDPOINT_NAME_MAX];
+	char name[PROTO_NAME_MAX];
 	bool shared;               /* a multi-client blob (else a named entry) */
 	uint32_t type, version, strong, weak;
 	uint64_t size;
@@ -139,10 +123,10 @@ struct endpoint_state {
 
 /* The modules one module depends on (ops->graph_get). */
 struct endpoint_graph_node {
-	char name[ENDPOINT_NAME_MAX];
+	char name[PROTO_NAME_MAX];
 	uint32_t n_edges;          /* listed, at most ENDPOINT_MAX_EDGES */
 	struct {
-		char target[ENDPOINT_NAME_MAX];
+		char target[PROTO_NAME_MAX];
 		uint32_t sites;        /* relocations into target */
 	} edges[ENDPOINT_MAX_EDGES];
 };
@@ -205,7 +189,7 @@ struct endpoint_ops {
 };
 
 struct endpoint_config {
-	const uint8_t *key;           /* ENDPOINT_KEY_LEN bytes, or NULL: read-only mode */
+	const uint8_t *key;           /* PROTO_KEY_LEN bytes, or NULL: read-only mode */
 	uint32_t staging_max_objects; /* 0 = ENDPOINT_DEFAULT_STAGING_OBJECTS */
 	uint64_t staging_max_bytes;   /* 0 = ENDPOINT_DEFAULT_STAGING_BYTES */
 	uint64_t stale_ms;            /* 0 = ENDPOINT_DEFAULT_STALE_MS */
@@ -238,23 +222,5 @@ TH_MUST_CHECK int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, siz
 
 void endpoint_get_counters(const struct endpoint *ep, struct endpoint_counters *out);
 bool endpoint_has_key(const struct endpoint *ep);
-
-/* ---- shared with clients (theseusctl, tests) ----------------------------- */
-
-/* mac = HMAC-SHA256(key, LE32(version) || LE64(client_id) || LE64(counter) || body). */
-void endpoint_mac_compute(const uint8_t key[ENDPOINT_KEY_LEN], uint32_t version,
-			  uint64_t client_id, uint64_t counter, const uint8_t *body,
-			  size_t body_len, uint8_t mac[ENDPOINT_MAC_LEN]);
-/* Constant-time comparison of n bytes: true when equal. */
-bool endpoint_bytes_equal_ct(const uint8_t *a, const uint8_t *b, size_t n);
-/* SHA-256 of a buffer. */
-void endpoint_sha256(const uint8_t *data, size_t len, uint8_t out[ENDPOINT_SHA256_LEN]);
-
-/* Serializes an Envelope around body (a packed Request) into out; key NULL =
- * no MAC.  TH_ETOOBIG when it does not fit cap. */
-TH_MUST_CHECK int endpoint_envelope_pack(const uint8_t *key, uint32_t version,
-					 uint64_t client_id, uint64_t counter,
-					 const uint8_t *body, size_t body_len,
-					 uint8_t *out, size_t cap, size_t *out_len);
 
 #endif

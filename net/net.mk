@@ -48,7 +48,10 @@ UNIT_TESTS += $(B)/tests/unit/test_net_config
 $(B)/tests/unit/test_net_config: tests/unit/test_net_config.c net/net_config.c \
 		kernel/lib/cmdline.c kernel/lib/err.c kernel/lib/errbuf.c net/net.h
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ $(filter %.c,$^)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ $(filter %.c,$^)
 
 # QEMU benchmark: tests/bench/net_bench.py (echo RTT and throughput for e1000
 # and virtio-net), run by `make bench` with every other tests/bench/*_bench.py.
+
+# The control plane: the endpoint core and its kernel-side adapter.
+include net/endpoint/endpoint.mk

@@ -20,13 +20,13 @@ UNIT_TESTS += $(B)/tests/unit/statedb_test
 $(B)/tests/unit/statedb_test: tests/unit/statedb_test.c $(STATEDB_MODEL) \
 		$(STATEDB_HOST_SRCS) $(STATEDB_HDRS) tests/unit/check.h | setup
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -Itests/unit -o $@ $(filter %.c,$^)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ $(filter %.c,$^)
 
 FUZZ_TARGETS += $(B)/fuzz/statedb_ops
 $(B)/fuzz/statedb_ops: tests/fuzz/statedb_ops.c $(STATEDB_MODEL) $(STATEDB_HOST_SRCS) \
 		$(STATEDB_HDRS) | setup
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests/unit -o $@ $(filter %.c,$^)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(TEST_INC) -o $@ $(filter %.c,$^)
 
 BENCHES += $(B)/bench/statedb_bench
 $(B)/bench/statedb_bench: tests/bench/statedb_bench.c $(STATEDB_HOST_SRCS) $(STATEDB_HDRS) | setup

@@ -13,22 +13,22 @@ MM_TEST_SRCS := tests/unit/mm_test.c kernel/mm/frame.c kernel/mm/heap.c tests/un
 	kernel/lib/err.c
 $(B)/tests/unit/boot_test: $(BOOT_TEST_SRCS) | setup
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ $(BOOT_TEST_SRCS)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ $(BOOT_TEST_SRCS)
 $(B)/tests/unit/mm_test: $(MM_TEST_SRCS) | setup
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ $(MM_TEST_SRCS)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ $(MM_TEST_SRCS)
 
 # fmt_test includes kernel/lib/fmt.c itself (renaming vsnprintf/snprintf).
 UNIT_TESTS += $(B)/tests/unit/fmt_test
 $(B)/tests/unit/fmt_test: tests/unit/fmt_test.c kernel/lib/fmt.c tests/unit/check.h | setup
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -o $@ tests/unit/fmt_test.c
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ tests/unit/fmt_test.c
 
 FUZZ_TARGETS += $(B)/fuzz/bootinfo
 $(B)/fuzz/bootinfo: tests/fuzz/bootinfo_fuzz.c kernel/boot/multiboot.c kernel/lib/cmdline.c \
 		kernel/lib/err.c kernel/lib/errbuf.c | setup
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(TEST_INC) -o $@ $^
 
 # ---- tasks and scheduler (issue 6): host tests of the policy modules ---------
 # Both policies export sched_policy_ops (they are versions of module "sched"):
@@ -37,13 +37,20 @@ UNIT_TESTS += $(B)/tests/unit/sched_policy_test
 define SCHED_POLICY_HOST_OBJ
 $(B)/tests/unit/sched_$(1)_policy.o: modules/sched_$(1)/sched_$(1).c kernel/include/sched_policy.h | setup
 	@mkdir -p $$(dir $$@)
-	$$(HOST_CC) $$(HOST_CFLAGS) $$(HOST_SAN) -Imodules -Dsched_policy_ops=sched_$(1)_ops -c -o $$@ $$<
+	$$(HOST_CC) $$(HOST_CFLAGS) $$(HOST_SAN) $$(TEST_INC) -Imodules -Dsched_policy_ops=sched_$(1)_ops -c -o $$@ $$<
 endef
 $(foreach p,rr prio,$(eval $(call SCHED_POLICY_HOST_OBJ,$(p))))
 $(B)/tests/unit/sched_policy_test: tests/unit/sched_policy_test.c $(B)/tests/unit/sched_rr_policy.o \
 		$(B)/tests/unit/sched_prio_policy.o tests/unit/check.h | setup
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) -Imodules -o $@ $(filter-out %.h,$^)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -Imodules -o $@ $(filter-out %.h,$^)
+
+# The include rules of shared/design.md ("who may include whom").
+UNIT_TESTS += $(B)/tests/unit/layering
+$(B)/tests/unit/layering: tools/check-layering
+	@mkdir -p $(dir $@)
+	printf '#!/bin/sh\n# see tools/check-layering\nexec %s\n' $(abspath tools/check-layering) > $@
+	chmod +x $@
 
 # The targets below use the lists above: keep every list addition above here.
 TEST_DEPS = $(UNIT_TESTS) $(FUZZ_TARGETS) $(B)/theseus.elf $(B)/theseus-test.elf $(B)/theseus.iso $(HOST_TOOLS) \

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "klibc.h"
+#include "theseus.h"
 
 #define KV_KEY_MAX 31   /* bytes of a key, without the NUL */
 #define KV_VAL_MAX 63   /* bytes of a value, without the NUL */

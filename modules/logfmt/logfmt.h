@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "log.h"
+#include "theseus.h"   /* enum log_level */
 
 /*
  * Format "TAG [component] message" into buf (len bytes, always terminated):

@@ -44,7 +44,7 @@ int endpoint_create(const struct endpoint_config *cfg, const struct endpoint_ops
 		return th_errf(eb, TH_ENOMEM, "endpoint: no memory");
 	ep->ops = *ops;
 	if (cfg->key) {
-		memcpy(ep->key, cfg->key, ENDPOINT_KEY_LEN);
+		memcpy(ep->key, cfg->key, PROTO_KEY_LEN);
 		ep->has_key = true;
 	}
 	ep->replay.floor = cfg->counter_floor;
@@ -107,10 +107,10 @@ static int unauthenticated(struct endpoint *ep, struct th_errbuf *eb)
 static int handle_request(struct endpoint *ep, const uint8_t *dgram, size_t len,
 			  Theseus__Reply *rep, size_t reply_cap, struct th_errbuf *eb)
 {
-	if (len > ENDPOINT_MAX_DATAGRAM) {
+	if (len > PROTO_MAX_DATAGRAM) {
 		ep->counters.malformed++;
 		return th_errf(eb, TH_ETOOBIG, "datagram of %zu bytes exceeds the %u-byte limit",
-			       len, ENDPOINT_MAX_DATAGRAM);
+			       len, PROTO_MAX_DATAGRAM);
 	}
 	Theseus__Envelope *env = theseus__envelope__unpack(&ep->arena.pbc, len, dgram);
 	if (!env) {
@@ -118,19 +118,19 @@ static int handle_request(struct endpoint *ep, const uint8_t *dgram, size_t len,
 		return th_errf(eb, TH_EPROTO, "malformed envelope (not a theseus.Envelope)");
 	}
 	rep->counter = env->counter;
-	if (env->version != ENDPOINT_PROTO_VERSION) {
+	if (env->version != PROTO_VERSION) {
 		ep->counters.bad_version++;
 		return th_errf(eb, TH_EVERSION,
 			       "protocol version %u is not supported; this kernel speaks version %u",
-			       env->version, ENDPOINT_PROTO_VERSION);
+			       env->version, PROTO_VERSION);
 	}
 	if (ep->has_key) {
-		uint8_t mac[ENDPOINT_MAC_LEN];
-		if (env->mac.len != ENDPOINT_MAC_LEN)
+		uint8_t mac[PROTO_MAC_LEN];
+		if (env->mac.len != PROTO_MAC_LEN)
 			return unauthenticated(ep, eb);
-		endpoint_mac_compute(ep->key, env->version, env->client_id, env->counter,
+		proto_mac_compute(ep->key, env->version, env->client_id, env->counter,
 				     env->body.data, env->body.len, mac);
-		if (!endpoint_bytes_equal_ct(mac, env->mac.data, ENDPOINT_MAC_LEN))
+		if (!proto_bytes_equal_ct(mac, env->mac.data, PROTO_MAC_LEN))
 			return unauthenticated(ep, eb);
 		if (ep_replay_check(&ep->replay, env->client_id, env->counter,
 				    ep->ops.now_ms(ep->ops.ctx)) != TH_OK) {
@@ -174,8 +174,8 @@ int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, size_t len, uint8
 	Theseus__Reply rep = THESEUS__REPLY__INIT;
 	int status = handle_request(ep, dgram, len, &rep, reply_cap, &eb);
 
-	rep.version = ENDPOINT_PROTO_VERSION;
-	rep.status = endpoint_status_to_wire(status);
+	rep.version = PROTO_VERSION;
+	rep.status = proto_status_to_wire(status);
 	if (!eb.msg[0] && status)
 		th_errf(&eb, status, "%s", th_strerror(status));
 	rep.message = eb.msg;
@@ -184,7 +184,7 @@ int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, size_t len, uint8
 	if (theseus__reply__get_packed_size(&rep) > reply_cap) {
 		/* Should not happen (handlers size their payloads); say so instead. */
 		rep.payload_case = THESEUS__REPLY__PAYLOAD__NOT_SET;
-		rep.status = endpoint_status_to_wire(TH_EOVERFLOW);
+		rep.status = proto_status_to_wire(TH_EOVERFLOW);
 		rep.message = (char *)"reply does not fit one datagram";
 	}
 	*reply_len = theseus__reply__pack(&rep, reply);

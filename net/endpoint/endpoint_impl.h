@@ -50,7 +50,7 @@ TH_MUST_CHECK int ep_replay_check(struct ep_replay *r, uint64_t client_id, uint6
 
 struct staging_obj {
 	bool used;
-	uint8_t sha[ENDPOINT_SHA256_LEN];
+	uint8_t sha[PROTO_SHA256_LEN];
 	uint64_t total;
 	uint8_t *data;
 	uint8_t *bitmap;
@@ -72,10 +72,10 @@ TH_MUST_CHECK int staging_init(struct staging *st, uint32_t max_objects, uint64_
 void staging_fini(struct staging *st);
 /* Stores one chunk; *out = the object (NULL if discarded on hash mismatch). */
 TH_MUST_CHECK int staging_put(struct staging *st, uint64_t now_ms,
-			      const uint8_t sha[ENDPOINT_SHA256_LEN], uint64_t total,
+			      const uint8_t sha[PROTO_SHA256_LEN], uint64_t total,
 			      uint64_t offset, const uint8_t *data, size_t len,
 			      struct staging_obj **out, struct th_errbuf *eb);
-struct staging_obj *staging_find(struct staging *st, const uint8_t sha[ENDPOINT_SHA256_LEN]);
+struct staging_obj *staging_find(struct staging *st, const uint8_t sha[PROTO_SHA256_LEN]);
 uint32_t staging_count(const struct staging *st);
 /* "1a2b3c4d" (first 4 bytes) for messages; buf of at least 9 bytes. */
 const char *ep_hex8(const uint8_t *sha, char buf[9]);
@@ -85,15 +85,15 @@ const char *ep_hex8(const uint8_t *sha, char buf[9]);
 struct endpoint {
 	struct endpoint_ops ops;
 	bool has_key;
-	uint8_t key[ENDPOINT_KEY_LEN];
+	uint8_t key[PROTO_KEY_LEN];
 	struct ep_arena arena;
 	struct ep_replay replay;
 	struct staging staging;
 	struct endpoint_counters counters;
 	struct endpoint_module mod_scratch;     /* big structs kept off the stack */
 	struct endpoint_swap_report swap_report;
-	struct endpoint_swap_item swap_items[ENDPOINT_MAX_SWAP_ITEMS];
-	struct staging_obj *swap_objs[ENDPOINT_MAX_SWAP_ITEMS];
+	struct endpoint_swap_item swap_items[PROTO_MAX_SWAP_ITEMS];
+	struct staging_obj *swap_objs[PROTO_MAX_SWAP_ITEMS];
 };
 
 /* handlers.c / swap.c: one function per request kind.  Each validates its
@@ -137,7 +137,6 @@ int ep_handle_graph(struct endpoint *ep, const Theseus__Request *req, Theseus__R
 int ep_handle_tasks(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
 		    size_t reply_cap, struct th_errbuf *eb);
 /* Module and symbol names: 1..max-1 characters of [A-Za-z0-9_.-] (swap.c). */
-bool ep_name_ok(const char *s, size_t max);
 
 /* Copies a NUL-terminated string into the arena ("" when NULL or no room). */
 char *ep_arena_strdup(struct ep_arena *a, const char *s);

@@ -13,9 +13,9 @@ int ep_handle_ping(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 		   size_t reply_cap, struct th_errbuf *eb)
 {
 	const Theseus__Ping *p = req->ping;
-	if (p->payload.len > ENDPOINT_PING_MAX)
+	if (p->payload.len > PROTO_PING_MAX)
 		return th_errf(eb, TH_ETOOBIG, "ping: payload of %zu bytes exceeds %u",
-			       p->payload.len, ENDPOINT_PING_MAX);
+			       p->payload.len, PROTO_PING_MAX);
 	Theseus__Pong *pong = ALLOC(ep, Theseus__Pong);
 	if (!pong)
 		return ep_no_memory(eb);
@@ -48,7 +48,7 @@ int ep_handle_info(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 	in->uptime_ms = ki->uptime_ms;
 	in->mem_total = ki->mem_total;
 	in->mem_used = ki->mem_used;
-	in->proto_version = ENDPOINT_PROTO_VERSION;
+	in->proto_version = PROTO_VERSION;
 	in->key_configured = ep->has_key;
 	in->staging_objects = staging_count(&ep->staging);
 	in->staging_bytes = ep->staging.used_bytes;
@@ -75,23 +75,23 @@ int ep_handle_info(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 static Theseus__ModuleInfo *module_msg(struct endpoint *ep, struct endpoint_module *m)
 {
 	Theseus__ModuleInfo *mi = ALLOC(ep, Theseus__ModuleInfo);
-	uint8_t *sha = ep_arena_alloc(&ep->arena, ENDPOINT_SHA256_LEN);
+	uint8_t *sha = ep_arena_alloc(&ep->arena, PROTO_SHA256_LEN);
 	uint32_t nd = m->n_deps < ENDPOINT_MAX_DEPS ? m->n_deps : ENDPOINT_MAX_DEPS;
 	char **deps = ep_arena_alloc(&ep->arena, (nd ? nd : 1) * sizeof *deps);
 	if (!mi || !sha || !deps)
 		return NULL;
 	theseus__module_info__init(mi);
-	m->name[ENDPOINT_NAME_MAX - 1] = 0;
-	m->version[ENDPOINT_VERSION_MAX - 1] = 0;
+	m->name[PROTO_NAME_MAX - 1] = 0;
+	m->version[PROTO_VERSION_MAX - 1] = 0;
 	mi->name = ep_arena_strdup(&ep->arena, m->name);
 	mi->version = ep_arena_strdup(&ep->arena, m->version);
-	memcpy(sha, m->sha256, ENDPOINT_SHA256_LEN);
+	memcpy(sha, m->sha256, PROTO_SHA256_LEN);
 	mi->sha256.data = sha;
-	mi->sha256.len = ENDPOINT_SHA256_LEN;
+	mi->sha256.len = PROTO_SHA256_LEN;
 	mi->size = m->size;
 	mi->load_address = m->load_address;
 	for (uint32_t i = 0; i < nd; i++) {
-		m->deps[i][ENDPOINT_NAME_MAX - 1] = 0;
+		m->deps[i][PROTO_NAME_MAX - 1] = 0;
 		deps[i] = ep_arena_strdup(&ep->arena, m->deps[i]);
 	}
 	mi->n_deps = nd;
@@ -122,7 +122,7 @@ int ep_handle_list(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 	if (!lr->modules)
 		return ep_no_memory(eb);
 	/* Add modules while the reply (with margin for status/message) fits. */
-	size_t limit = reply_cap < ENDPOINT_MAX_DATAGRAM ? reply_cap : ENDPOINT_MAX_DATAGRAM;
+	size_t limit = reply_cap < PROTO_MAX_DATAGRAM ? reply_cap : PROTO_MAX_DATAGRAM;
 	limit -= 256;
 	for (uint32_t i = 0; i < room && ep->ops.module_get; i++) {
 		struct endpoint_module *m = &ep->mod_scratch;
@@ -146,9 +146,9 @@ int ep_handle_list(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 
 static int check_sha(const ProtobufCBinaryData *b, const char *what, struct th_errbuf *eb)
 {
-	if (b->len != ENDPOINT_SHA256_LEN)
+	if (b->len != PROTO_SHA256_LEN)
 		return th_errf(eb, TH_EINVAL, "%s: object_sha256 has %zu bytes, must have %u",
-			       what, b->len, ENDPOINT_SHA256_LEN);
+			       what, b->len, PROTO_SHA256_LEN);
 	return TH_OK;
 }
 
@@ -189,7 +189,7 @@ int ep_handle_object_status(struct endpoint *ep, const Theseus__Request *req,
 	if (!r)
 		return ep_no_memory(eb);
 	theseus__object_status_reply__init(r);
-	r->chunk_size = ENDPOINT_CHUNK_SIZE;
+	r->chunk_size = PROTO_CHUNK_SIZE;
 	rep->payload_case = THESEUS__REPLY__PAYLOAD_OBJECT;
 	rep->object = r;
 	struct staging_obj *o = staging_find(&ep->staging, os->object_sha256.data);

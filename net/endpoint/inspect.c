@@ -18,7 +18,7 @@
  * status, counter and a message. */
 static size_t page_limit(size_t reply_cap)
 {
-	size_t limit = reply_cap < ENDPOINT_MAX_DATAGRAM ? reply_cap : ENDPOINT_MAX_DATAGRAM;
+	size_t limit = reply_cap < PROTO_MAX_DATAGRAM ? reply_cap : PROTO_MAX_DATAGRAM;
 	return limit - 256;
 }
 
@@ -32,7 +32,7 @@ static Theseus__HistoryEntry *history_msg(struct endpoint *ep, struct endpoint_h
 	theseus__history_entry__init(e);
 	e->seq = h->seq;
 	e->when_ns = h->when_ns;
-	e->status = endpoint_status_to_wire(h->err);
+	e->status = proto_status_to_wire(h->err);
 	e->rollback = h->rollback;
 	e->unchanged = h->unchanged;
 	h->kind[sizeof h->kind - 1] = 0;
@@ -46,9 +46,9 @@ static Theseus__HistoryEntry *history_msg(struct endpoint *ep, struct endpoint_h
 		if (!r)
 			return NULL;
 		theseus__swap_result__init(r);
-		h->item[i].name[ENDPOINT_NAME_MAX - 1] = 0;
-		h->item[i].from[ENDPOINT_VERSION_MAX - 1] = 0;
-		h->item[i].to[ENDPOINT_VERSION_MAX - 1] = 0;
+		h->item[i].name[PROTO_NAME_MAX - 1] = 0;
+		h->item[i].from[PROTO_VERSION_MAX - 1] = 0;
+		h->item[i].to[PROTO_VERSION_MAX - 1] = 0;
 		r->module = ep_arena_strdup(&ep->arena, h->item[i].name);
 		r->old_version = ep_arena_strdup(&ep->arena, h->item[i].from);
 		r->new_version = ep_arena_strdup(&ep->arena, h->item[i].to);
@@ -137,7 +137,7 @@ int ep_handle_state(struct endpoint *ep, const Theseus__Request *req, Theseus__R
 		if (!e)
 			return ep_no_memory(eb);
 		theseus__state_entry__init(e);
-		s->name[ENDPOINT_NAME_MAX - 1] = 0;
+		s->name[PROTO_NAME_MAX - 1] = 0;
 		e->name = ep_arena_strdup(&ep->arena, s->name);
 		e->kind = s->shared ? (char *)"shared" : (char *)"named";
 		e->type = s->type;
@@ -220,14 +220,14 @@ int ep_handle_graph(struct endpoint *ep, const Theseus__Request *req, Theseus__R
 		if (!n || !edges)
 			return ep_no_memory(eb);
 		theseus__graph_node__init(n);
-		g->name[ENDPOINT_NAME_MAX - 1] = 0;
+		g->name[PROTO_NAME_MAX - 1] = 0;
 		n->module = ep_arena_strdup(&ep->arena, g->name);
 		for (uint32_t k = 0; k < ne; k++) {
 			Theseus__GraphEdge *e = ALLOC(ep, Theseus__GraphEdge);
 			if (!e)
 				return ep_no_memory(eb);
 			theseus__graph_edge__init(e);
-			g->edges[k].target[ENDPOINT_NAME_MAX - 1] = 0;
+			g->edges[k].target[PROTO_NAME_MAX - 1] = 0;
 			e->target = ep_arena_strdup(&ep->arena, g->edges[k].target);
 			e->sites = g->edges[k].sites;
 			edges[k] = e;

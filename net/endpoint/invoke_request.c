@@ -10,20 +10,20 @@ int ep_handle_invoke(struct endpoint *ep, const Theseus__Request *req, Theseus__
 		     size_t reply_cap, struct th_errbuf *eb)
 {
 	const Theseus__InvokeRequest *iv = req->invoke;
-	if (!ep_name_ok(iv->module, ENDPOINT_NAME_MAX))
+	if (!proto_name_ok(iv->module, PROTO_NAME_MAX))
 		return th_errf(eb, TH_EINVAL, "invoke: module name must be 1-%u characters "
-			       "of [A-Za-z0-9_.-]", ENDPOINT_NAME_MAX - 1);
-	if (!ep_name_ok(iv->function, ENDPOINT_NAME_MAX))
+			       "of [A-Za-z0-9_.-]", PROTO_NAME_MAX - 1);
+	if (!proto_name_ok(iv->function, PROTO_NAME_MAX))
 		return th_errf(eb, TH_EINVAL, "invoke: function name must be 1-%u characters "
-			       "of [A-Za-z0-9_.-]", ENDPOINT_NAME_MAX - 1);
-	if (iv->input.len > ENDPOINT_INVOKE_MAX_IN)
+			       "of [A-Za-z0-9_.-]", PROTO_NAME_MAX - 1);
+	if (iv->input.len > PROTO_INVOKE_MAX_IN)
 		return th_errf(eb, TH_ETOOBIG, "invoke: input of %zu bytes exceeds %u",
-			       iv->input.len, ENDPOINT_INVOKE_MAX_IN);
+			       iv->input.len, PROTO_INVOKE_MAX_IN);
 	if (!ep->ops.invoke)
 		return ep_not_supported("invoke", eb);
 	size_t cap = iv->max_output;
-	if (cap == 0 || cap > ENDPOINT_INVOKE_MAX_OUT)
-		cap = ENDPOINT_INVOKE_MAX_OUT;
+	if (cap == 0 || cap > PROTO_INVOKE_MAX_OUT)
+		cap = PROTO_INVOKE_MAX_OUT;
 	Theseus__InvokeReply *ir = ep_arena_alloc(&ep->arena, sizeof(Theseus__InvokeReply));
 	uint8_t *out = ep_arena_alloc(&ep->arena, cap);
 	if (!ir || !out)

@@ -31,9 +31,9 @@ void kernel_copy_stages(const uint64_t *stage_ns, struct endpoint_stage_time *ou
 static int op_swap(void *ctx, const struct endpoint_swap_item *items, size_t n,
 		   struct endpoint_swap_report *report, struct th_errbuf *eb)
 {
-	/* The wire layer checked the form (1..ENDPOINT_MAX_SWAP_ITEMS items, names,
+	/* The wire layer checked the form (1..PROTO_MAX_SWAP_ITEMS items, names,
 	 * versions); the engine checks the meaning.  Here only an assertion. */
-	_Static_assert(ENDPOINT_MAX_SWAP_ITEMS <= SWAP_MAX_ITEMS, "wire limit above the engine's");
+	_Static_assert(PROTO_MAX_SWAP_ITEMS <= SWAP_MAX_ITEMS, "wire limit above the engine's");
 	struct swap_request req[SWAP_MAX_ITEMS] = { { 0 } };
 	if (n > SWAP_MAX_ITEMS)
 		return th_errf(eb, TH_EINVAL, "swap: %zu items (the engine takes %d)", n,

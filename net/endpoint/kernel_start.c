@@ -28,41 +28,21 @@ static void on_datagram(void *ctx, const void *data, size_t len, net_reply_fn re
 		log_debug("control", "reply of %zu bytes not sent", out_len);
 }
 
-/* 64 hex digits into 32 bytes.  TH_EINVAL naming the problem. */
-static int parse_key(const char *hex, uint8_t key[ENDPOINT_KEY_LEN], struct th_errbuf *eb)
-{
-	size_t n = strlen(hex);
-	if (n != 2 * ENDPOINT_KEY_LEN)
-		return th_errf(eb, TH_EINVAL, "key= must be 64 hex digits (got %zu characters)", n);
-	for (size_t i = 0; i < n; i++) {
-		char c = hex[i];
-		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-			: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-		if (v < 0)
-			return th_errf(eb, TH_EINVAL, "key= has a non-hex character at position %zu", i + 1);
-		if (i % 2 == 0)
-			key[i / 2] = (uint8_t)(v << 4);
-		else
-			key[i / 2] |= (uint8_t)v;
-	}
-	return TH_OK;
-}
-
 void endpoint_kernel_start(const struct boot_info *boot)
 {
 	struct th_errbuf eb = { "" };
 	uint64_t port;
-	if (cmdline_get_uint(boot->cmdline, "port", ENDPOINT_DEFAULT_PORT, 1, 65535, &port)) {
-		log_error("control", "port= must be 1..65535; using %d", ENDPOINT_DEFAULT_PORT);
-		port = ENDPOINT_DEFAULT_PORT;
+	if (cmdline_get_uint(boot->cmdline, "port", PROTO_DEFAULT_PORT, 1, 65535, &port)) {
+		log_error("control", "port= must be 1..65535; using %d", PROTO_DEFAULT_PORT);
+		port = PROTO_DEFAULT_PORT;
 	}
-	uint8_t key[ENDPOINT_KEY_LEN];
+	uint8_t key[PROTO_KEY_LEN];
 	char hex[80];
 	bool have_key = false;
 	int err = cmdline_get(boot->cmdline, "key", hex, sizeof hex);
 	if (err == TH_OK) {
-		if (parse_key(hex, key, &eb))
-			log_error("control", "%s: endpoint is read-only", eb.msg);
+		if (proto_key_parse(hex, key, &eb))
+			log_error("control", "key=: %s: endpoint is read-only", eb.msg);
 		else
 			have_key = true;
 	} else if (err != TH_ENOENT) {

@@ -58,10 +58,10 @@ void staging_fini(struct staging *st)
 	st->objs = NULL;
 }
 
-struct staging_obj *staging_find(struct staging *st, const uint8_t sha[ENDPOINT_SHA256_LEN])
+struct staging_obj *staging_find(struct staging *st, const uint8_t sha[PROTO_SHA256_LEN])
 {
 	for (uint32_t i = 0; i < st->max_objects; i++)
-		if (st->objs[i].used && memcmp(st->objs[i].sha, sha, ENDPOINT_SHA256_LEN) == 0)
+		if (st->objs[i].used && memcmp(st->objs[i].sha, sha, PROTO_SHA256_LEN) == 0)
 			return &st->objs[i];
 	return NULL;
 }
@@ -128,17 +128,17 @@ static int obj_create(struct staging *st, uint64_t now, const uint8_t *sha, uint
 	char h[9];
 	if (total == 0)
 		return th_errf(eb, TH_EINVAL, "push_chunk: total_size is 0");
-	if (total > ENDPOINT_MAX_OBJECT || total > st->max_bytes)
+	if (total > PROTO_MAX_OBJECT || total > st->max_bytes)
 		return th_errf(eb, TH_ETOOBIG,
 			       "object %s: %llu bytes exceeds the staging limit of %llu bytes",
 			       ep_hex8(sha, h), (unsigned long long)total,
-			       (unsigned long long)(st->max_bytes < ENDPOINT_MAX_OBJECT
-							    ? st->max_bytes : ENDPOINT_MAX_OBJECT));
+			       (unsigned long long)(st->max_bytes < PROTO_MAX_OBJECT
+							    ? st->max_bytes : PROTO_MAX_OBJECT));
 	struct staging_obj *slot = NULL;
 	int err = make_room(st, now, total, &slot, eb);
 	if (err)
 		return err;
-	uint32_t chunks = (uint32_t)((total + ENDPOINT_CHUNK_SIZE - 1) / ENDPOINT_CHUNK_SIZE);
+	uint32_t chunks = (uint32_t)((total + PROTO_CHUNK_SIZE - 1) / PROTO_CHUNK_SIZE);
 	uint8_t *data = kmalloc(total);
 	uint8_t *bitmap = kcalloc((chunks + 7) / 8, 1);
 	if (!data || !bitmap) {
@@ -149,7 +149,7 @@ static int obj_create(struct staging *st, uint64_t now, const uint8_t *sha, uint
 	}
 	memset(slot, 0, sizeof *slot);
 	slot->used = true;
-	memcpy(slot->sha, sha, ENDPOINT_SHA256_LEN);
+	memcpy(slot->sha, sha, PROTO_SHA256_LEN);
 	slot->total = total;
 	slot->data = data;
 	slot->bitmap = bitmap;
@@ -160,7 +160,7 @@ static int obj_create(struct staging *st, uint64_t now, const uint8_t *sha, uint
 	return TH_OK;
 }
 
-int staging_put(struct staging *st, uint64_t now, const uint8_t sha[ENDPOINT_SHA256_LEN],
+int staging_put(struct staging *st, uint64_t now, const uint8_t sha[PROTO_SHA256_LEN],
 		uint64_t total, uint64_t offset, const uint8_t *data, size_t len,
 		struct staging_obj **out, struct th_errbuf *eb)
 {
@@ -173,10 +173,10 @@ int staging_put(struct staging *st, uint64_t now, const uint8_t sha[ENDPOINT_SHA
 		return th_errf(eb, TH_ERANGE,
 			       "push_chunk: offset %llu is beyond the declared total_size %llu",
 			       (unsigned long long)offset, (unsigned long long)total);
-	if (offset % ENDPOINT_CHUNK_SIZE)
+	if (offset % PROTO_CHUNK_SIZE)
 		return th_errf(eb, TH_EINVAL, "push_chunk: offset %llu is not a multiple of %u",
-			       (unsigned long long)offset, ENDPOINT_CHUNK_SIZE);
-	uint64_t want = total - offset < ENDPOINT_CHUNK_SIZE ? total - offset : ENDPOINT_CHUNK_SIZE;
+			       (unsigned long long)offset, PROTO_CHUNK_SIZE);
+	uint64_t want = total - offset < PROTO_CHUNK_SIZE ? total - offset : PROTO_CHUNK_SIZE;
 	if (len != want)
 		return th_errf(eb, len > want ? TH_ERANGE : TH_EINVAL,
 			       "push_chunk: chunk at offset %llu has %zu bytes, must have %llu "
@@ -199,7 +199,7 @@ int staging_put(struct staging *st, uint64_t now, const uint8_t sha[ENDPOINT_SHA
 	*out = o;
 	if (o->complete)
 		return TH_OK;
-	uint32_t idx = (uint32_t)(offset / ENDPOINT_CHUNK_SIZE);
+	uint32_t idx = (uint32_t)(offset / PROTO_CHUNK_SIZE);
 	uint8_t bit = (uint8_t)(1u << (idx % 8));
 	if (o->bitmap[idx / 8] & bit)
 		return TH_OK;  /* duplicate: the first copy stays */
@@ -209,10 +209,10 @@ int staging_put(struct staging *st, uint64_t now, const uint8_t sha[ENDPOINT_SHA
 	if (o->chunks_have < o->chunks_total)
 		return TH_OK;
 
-	uint8_t got[ENDPOINT_SHA256_LEN];
+	uint8_t got[PROTO_SHA256_LEN];
 	char h2[9];
-	endpoint_sha256(o->data, o->total, got);
-	if (memcmp(got, o->sha, ENDPOINT_SHA256_LEN) != 0) {
+	proto_sha256(o->data, o->total, got);
+	if (memcmp(got, o->sha, PROTO_SHA256_LEN) != 0) {
 		th_errf(eb, TH_EHASH,
 			"object %s: the %llu bytes received hash to %s...; object discarded, push again",
 			ep_hex8(sha, h), (unsigned long long)o->total, ep_hex8(got, h2));

@@ -14,40 +14,26 @@
  */
 #include "endpoint_impl.h"
 
-bool ep_name_ok(const char *s, size_t max)
-{
-	size_t n = strnlen(s, max);
-	if (n == 0 || n >= max)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-' || c == '.'))
-			return false;
-	}
-	return true;
-}
-
 static int check_items(const Theseus__SwapRequest *sr, struct th_errbuf *eb)
 {
 	if (sr->n_items == 0)
 		return th_errf(eb, TH_EINVAL, "swap: no items");
-	if (sr->n_items > ENDPOINT_MAX_SWAP_ITEMS)
+	if (sr->n_items > PROTO_MAX_SWAP_ITEMS)
 		return th_errf(eb, TH_ETOOBIG, "swap: %zu items, at most %u per transaction",
-			       sr->n_items, ENDPOINT_MAX_SWAP_ITEMS);
+			       sr->n_items, PROTO_MAX_SWAP_ITEMS);
 	for (size_t i = 0; i < sr->n_items; i++) {
 		const Theseus__SwapItem *it = sr->items[i];
-		if (!ep_name_ok(it->module, ENDPOINT_NAME_MAX))
+		if (!proto_name_ok(it->module, PROTO_NAME_MAX))
 			return th_errf(eb, TH_EINVAL,
 				       "swap: item %zu: module name must be 1-%u characters "
-				       "of [A-Za-z0-9_.-]", i, ENDPOINT_NAME_MAX - 1);
-		if (it->expected_version[0] && !ep_name_ok(it->expected_version, ENDPOINT_VERSION_MAX))
+				       "of [A-Za-z0-9_.-]", i, PROTO_NAME_MAX - 1);
+		if (it->expected_version[0] && !proto_name_ok(it->expected_version, PROTO_VERSION_MAX))
 			return th_errf(eb, TH_EINVAL,
 				       "swap: %s: expected_version must be 0-%u characters "
-				       "of [A-Za-z0-9_.-]", it->module, ENDPOINT_VERSION_MAX - 1);
-		if (it->object_sha256.len != ENDPOINT_SHA256_LEN)
+				       "of [A-Za-z0-9_.-]", it->module, PROTO_VERSION_MAX - 1);
+		if (it->object_sha256.len != PROTO_SHA256_LEN)
 			return th_errf(eb, TH_EINVAL, "swap: %s: object_sha256 has %zu bytes, must have %u",
-				       it->module, it->object_sha256.len, ENDPOINT_SHA256_LEN);
+				       it->module, it->object_sha256.len, PROTO_SHA256_LEN);
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(sr->items[j]->module, it->module) == 0)
 				return th_errf(eb, TH_EINVAL, "swap: module %s named twice", it->module);
@@ -75,7 +61,7 @@ int ep_handle_swap(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 
 	/* Pass 1: decide per item, checking everything before acting. */
 	size_t n = 0;
-	size_t todo_idx[ENDPOINT_MAX_SWAP_ITEMS];
+	size_t todo_idx[PROTO_MAX_SWAP_ITEMS];
 	for (size_t i = 0; i < sr->n_items; i++) {
 		const Theseus__SwapItem *it = sr->items[i];
 		Theseus__SwapResult *r = ep_arena_alloc(&ep->arena, sizeof *r);
@@ -91,9 +77,9 @@ int ep_handle_swap(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 		if (err && err != TH_ENOENT)
 			return th_errf(eb, err, "swap: %s: %s", it->module, th_strerror(err));
 		if (err == TH_OK) {
-			m->version[ENDPOINT_VERSION_MAX - 1] = 0;
+			m->version[PROTO_VERSION_MAX - 1] = 0;
 			r->old_version = ep_arena_strdup(&ep->arena, m->version);
-			if (memcmp(m->sha256, it->object_sha256.data, ENDPOINT_SHA256_LEN) == 0) {
+			if (memcmp(m->sha256, it->object_sha256.data, PROTO_SHA256_LEN) == 0) {
 				r->already = true;
 				r->new_version = r->old_version;
 				continue;
@@ -145,7 +131,7 @@ int ep_handle_swap(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 	}
 	ep->counters.swaps++;
 	for (size_t k = 0; k < n; k++) {
-		rp->new_version[k][ENDPOINT_VERSION_MAX - 1] = 0;
+		rp->new_version[k][PROTO_VERSION_MAX - 1] = 0;
 		res[todo_idx[k]]->new_version = ep_arena_strdup(&ep->arena, rp->new_version[k]);
 	}
 	if (ep_stages_msg(ep, rp->stages, rp->n_stages, &out->stages, &out->n_stages))
@@ -160,9 +146,9 @@ int ep_handle_rollback(struct endpoint *ep, const Theseus__Request *req, Theseus
 		       size_t reply_cap, struct th_errbuf *eb)
 {
 	const char *module = req->rollback->module;
-	if (!ep_name_ok(module, ENDPOINT_NAME_MAX))
+	if (!proto_name_ok(module, PROTO_NAME_MAX))
 		return th_errf(eb, TH_EINVAL, "rollback: module name must be 1-%u characters "
-			       "of [A-Za-z0-9_.-]", ENDPOINT_NAME_MAX - 1);
+			       "of [A-Za-z0-9_.-]", PROTO_NAME_MAX - 1);
 	if (!ep->ops.rollback)
 		return ep_not_supported("rollback", eb);
 	Theseus__RollbackReply *r = ep_arena_alloc(&ep->arena, sizeof(Theseus__RollbackReply));
@@ -175,7 +161,7 @@ int ep_handle_rollback(struct endpoint *ep, const Theseus__Request *req, Theseus
 		struct endpoint_module *m = &ep->mod_scratch;
 		memset(m, 0, sizeof *m);
 		if (ep->ops.module_find(ep->ops.ctx, module, m) == TH_OK) {
-			m->version[ENDPOINT_VERSION_MAX - 1] = 0;
+			m->version[PROTO_VERSION_MAX - 1] = 0;
 			r->old_version = ep_arena_strdup(&ep->arena, m->version);
 		}
 	}
@@ -188,7 +174,7 @@ int ep_handle_rollback(struct endpoint *ep, const Theseus__Request *req, Theseus
 		return err;
 	}
 	ep->counters.rollbacks++;
-	rp->new_version[0][ENDPOINT_VERSION_MAX - 1] = 0;
+	rp->new_version[0][PROTO_VERSION_MAX - 1] = 0;
 	r->new_version = ep_arena_strdup(&ep->arena, rp->new_version[0]);
 	if (ep_stages_msg(ep, rp->stages, rp->n_stages, &r->stages, &r->n_stages))
 		return ep_no_memory(eb);

@@ -39,12 +39,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fx.n > 12)
 		fx_backend_init(&fx);  /* keep the module table from filling up */
 
-	static uint8_t dgram[4096], reply[ENDPOINT_MAX_DATAGRAM];
+	static uint8_t dgram[4096], reply[PROTO_MAX_DATAGRAM];
 	const uint8_t *d = data + 1;
 	size_t len = size - 1;
 	if (data[0] & 1) {
 		size_t n = 0;
-		if (endpoint_envelope_pack(KEY, ENDPOINT_PROTO_VERSION, 99, ++counter, data + 1,
+		if (proto_envelope_pack(KEY, PROTO_VERSION, 99, ++counter, data + 1,
 					   size - 1, dgram, sizeof dgram, &n) != TH_OK)
 			return 0;
 		d = dgram;

@@ -99,21 +99,26 @@ static void test_key(void)
 {
 	uint8_t k[32];
 	const char *good = "000102030405060708090a0b0c0d0e0f101112131415161718191A1B1C1D1E1F\n";
-	CHECK_EQ(ctl_key_parse(good, k), TH_OK);
+	CHECK_EQ(proto_key_parse(good, k, NULL), TH_OK);
 	CHECK_EQ(k[0], 0);
 	CHECK_EQ(k[31], 0x1f);
-	CHECK_EQ(ctl_key_parse("  00010203", k), TH_EINVAL);
-	CHECK_EQ(ctl_key_parse("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1fff",
-			       k), TH_EINVAL);
-	CHECK_EQ(ctl_key_parse("g00102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
-			       k), TH_EINVAL);
+	CHECK_EQ(proto_key_parse("  00010203", k, NULL), TH_EINVAL);
+	struct th_errbuf eb = { "" };
+	CHECK_EQ(proto_key_parse("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1fff",
+				 k, &eb), TH_EINVAL);
+	CHECK(strstr(eb.msg, "got 66 characters") != NULL);
+	CHECK_EQ(proto_key_parse("g00102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+				 k, &eb), TH_EINVAL);
+	CHECK(strstr(eb.msg, "non-hex character at position 1") != NULL);
+	CHECK_EQ(proto_key_parse("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f x",
+				 k, &eb), TH_EINVAL);   /* a second word */
+	CHECK_EQ(k[31], 0x1f);   /* a refused key leaves the old one alone */
 	char path[] = "/tmp/ctl_args_keyXXXXXX";
 	int fd = mkstemp(path);
 	CHECK(fd >= 0);
 	FILE *f = fdopen(fd, "w");
 	fputs(good, f);
 	fclose(f);
-	struct th_errbuf eb = { "" };
 	CHECK_EQ(ctl_key_load(path, k, &eb), TH_OK);
 	CHECK_EQ(k[16], 0x10);
 	unlink(path);

@@ -22,7 +22,7 @@ struct t {
 	uint64_t counter;
 	uint8_t dgram[2048];
 	size_t dlen;
-	uint8_t reply[ENDPOINT_MAX_DATAGRAM];
+	uint8_t reply[PROTO_MAX_DATAGRAM];
 	Theseus__Reply *rep;
 };
 
@@ -84,15 +84,15 @@ static int t_raw(struct t *t)
 	t->rep = NULL;
 	int err = endpoint_handle(t->ep, t->dgram, t->dlen, t->reply, sizeof t->reply, &rlen);
 	CHECK_EQ(err, TH_OK);
-	CHECK(rlen > 0 && rlen <= ENDPOINT_MAX_DATAGRAM);
+	CHECK(rlen > 0 && rlen <= PROTO_MAX_DATAGRAM);
 	t->rep = theseus__reply__unpack(NULL, rlen, t->reply);
 	CHECK(t->rep != NULL);
-	return t->rep ? endpoint_status_from_wire(t->rep->status) : TH_EIO;
+	return t->rep ? proto_status_from_wire(t->rep->status) : TH_EIO;
 }
 
 static int t_send_key(struct t *t, const uint8_t *key, const Theseus__Request *req)
 {
-	t->dlen = fx_datagram(key, ENDPOINT_PROTO_VERSION, 42, ++t->counter, req, t->dgram,
+	t->dlen = fx_datagram(key, PROTO_VERSION, 42, ++t->counter, req, t->dgram,
 			      sizeof t->dgram);
 	CHECK(t->dlen > 0);
 	if (key)
@@ -135,10 +135,10 @@ static int t_chunk(struct t *t, const uint8_t *sha, uint64_t total, uint64_t off
 /* Pushes a whole object; returns the last chunk's status. */
 static int t_push(struct t *t, const uint8_t *obj, size_t len, uint8_t sha[32])
 {
-	endpoint_sha256(obj, len, sha);
+	proto_sha256(obj, len, sha);
 	int err = TH_OK;
-	for (size_t off = 0; off < len && err == TH_OK; off += ENDPOINT_CHUNK_SIZE) {
-		size_t n = len - off < ENDPOINT_CHUNK_SIZE ? len - off : ENDPOINT_CHUNK_SIZE;
+	for (size_t off = 0; off < len && err == TH_OK; off += PROTO_CHUNK_SIZE) {
+		size_t n = len - off < PROTO_CHUNK_SIZE ? len - off : PROTO_CHUNK_SIZE;
 		err = t_chunk(t, sha, len, off, obj + off, n);
 	}
 	return err;
@@ -212,7 +212,7 @@ static void test_list_pages(void)
 		snprintf(m->m.version, sizeof m->m.version, "1.0.%d", i);
 		m->m.n_deps = ENDPOINT_MAX_DEPS;
 		for (int d = 0; d < ENDPOINT_MAX_DEPS; d++)
-			snprintf(m->m.deps[d], ENDPOINT_NAME_MAX, "dependency_number_%d", d);
+			snprintf(m->m.deps[d], PROTO_NAME_MAX, "dependency_number_%d", d);
 	}
 	Theseus__Request req = THESEUS__REQUEST__INIT;
 	Theseus__ListModulesRequest lr = THESEUS__LIST_MODULES_REQUEST__INIT;
@@ -241,7 +241,7 @@ static void test_wrong_key_missing_mac(void)
 	bad[0] ^= 1;
 	uint8_t obj[100], sha[32];
 	make_obj(obj, sizeof obj, "9", 'x');
-	endpoint_sha256(obj, sizeof obj, sha);
+	proto_sha256(obj, sizeof obj, sha);
 
 	Theseus__Request req = THESEUS__REQUEST__INIT;
 	Theseus__PushChunk pc = THESEUS__PUSH_CHUNK__INIT;
@@ -272,7 +272,7 @@ static void test_wrong_key_missing_mac(void)
 	size_t blen = theseus__request__pack(&req, body);
 	Theseus__Envelope env = THESEUS__ENVELOPE__INIT;
 	uint8_t mac[32];
-	endpoint_mac_compute(KEY, 1, 42, ++t.counter, body, blen, mac);
+	proto_mac_compute(KEY, 1, 42, ++t.counter, body, blen, mac);
 	env.version = 1;
 	env.client_id = 42;
 	env.counter = t.counter;
@@ -385,12 +385,12 @@ static void test_version_garbage_truncated(void)
 	/* Every truncation of a valid chunk request: an error, never a change. */
 	uint8_t obj[300], sha[32];
 	make_obj(obj, sizeof obj, "t", 't');
-	endpoint_sha256(obj, sizeof obj, sha);
+	proto_sha256(obj, sizeof obj, sha);
 	CHECK_EQ(t_chunk(&t, sha, sizeof obj, 0, obj, sizeof obj), TH_OK);
 	CHECK(staging_find(&t.ep->staging, sha) != NULL);
 	/* push a different object and truncate it */
 	obj[5] ^= 1;
-	endpoint_sha256(obj, sizeof obj, sha);
+	proto_sha256(obj, sizeof obj, sha);
 	Theseus__PushChunk pc = THESEUS__PUSH_CHUNK__INIT;
 	pc.object_sha256.data = sha;
 	pc.object_sha256.len = 32;
@@ -414,7 +414,7 @@ static void test_version_garbage_truncated(void)
 	uint8_t body[600];
 	size_t blen = theseus__request__pack(&req, body);
 	size_t n = 0;
-	CHECK_EQ(endpoint_envelope_pack(KEY, 1, 42, ++t.counter, body, blen - 7, t.dgram,
+	CHECK_EQ(proto_envelope_pack(KEY, 1, 42, ++t.counter, body, blen - 7, t.dgram,
 					sizeof t.dgram, &n), TH_OK);
 	t.dlen = n;
 	CHECK_EQ(t_raw(&t), TH_EPROTO);
@@ -473,7 +473,7 @@ static void test_chunk_rules(void)
 	t_init(&t);
 	uint8_t obj[2500], sha[32];
 	make_obj(obj, sizeof obj, "c", 'c');
-	endpoint_sha256(obj, sizeof obj, sha);
+	proto_sha256(obj, sizeof obj, sha);
 	/* beyond the declared size */
 	CHECK_EQ(t_chunk(&t, sha, sizeof obj, 3072, obj, 10), TH_ERANGE);
 	CHECK(strstr(t.rep->message, "beyond") != NULL);
@@ -520,7 +520,7 @@ static void test_hash_mismatch(void)
 	t_init(&t);
 	uint8_t obj[1500], sha[32];
 	make_obj(obj, sizeof obj, "h", 'h');
-	endpoint_sha256(obj, sizeof obj, sha);
+	proto_sha256(obj, sizeof obj, sha);
 	CHECK_EQ(t_chunk(&t, sha, sizeof obj, 0, obj, 1024), TH_OK);
 	obj[1200] ^= 0xff;
 	CHECK_EQ(t_chunk(&t, sha, sizeof obj, 1024, obj + 1024, sizeof obj - 1024), TH_EHASH);
@@ -542,9 +542,9 @@ static void test_full_and_eviction(void)
 	make_obj(a, sizeof a, "a", 'a');
 	make_obj(b, sizeof b, "b", 'b');
 	make_obj(c, sizeof c, "c", 'c');
-	endpoint_sha256(a, sizeof a, sa);
-	endpoint_sha256(b, sizeof b, sb);
-	endpoint_sha256(c, sizeof c, sc);
+	proto_sha256(a, sizeof a, sa);
+	proto_sha256(b, sizeof b, sb);
+	proto_sha256(c, sizeof c, sc);
 	CHECK_EQ(t_chunk(&t, sa, sizeof a, 0, a, 1024), TH_OK);       /* a incomplete */
 	t.fx.now_ms += 100;
 	CHECK_EQ(t_push(&t, b, sizeof b, sb), TH_OK);                  /* b complete */
@@ -575,7 +575,7 @@ static void test_swap_cas(void)
 	uint8_t obj[3000], sha[32];
 	make_obj(obj, sizeof obj, "2.0", 's');
 	/* not staged / incomplete */
-	endpoint_sha256(obj, sizeof obj, sha);
+	proto_sha256(obj, sizeof obj, sha);
 	CHECK_EQ(t_swap(&t, "hello", "1.0", sha), TH_ENOENT);
 	CHECK_EQ(t_chunk(&t, sha, sizeof obj, 0, obj, 1024), TH_OK);
 	CHECK_EQ(t_swap(&t, "hello", "1.0", sha), TH_EINCOMPLETE);
@@ -636,31 +636,31 @@ static void test_swap_cas(void)
 
 /* ---- boundaries (tests/mutants/list names the lines these pin) ------------- */
 
-/* endpoint_bytes_equal_ct: equal only if every one of the n bytes is equal. */
+/* proto_bytes_equal_ct: equal only if every one of the n bytes is equal. */
 static void test_bytes_equal_ct_each_position(void)
 {
-	uint8_t a[ENDPOINT_MAC_LEN], b[ENDPOINT_MAC_LEN];
+	uint8_t a[PROTO_MAC_LEN], b[PROTO_MAC_LEN];
 	for (size_t i = 0; i < sizeof a; i++)
 		a[i] = b[i] = (uint8_t)(i * 7 + 1);
-	CHECK(endpoint_bytes_equal_ct(a, b, sizeof a));
-	CHECK(endpoint_bytes_equal_ct(a, b, 0));
+	CHECK(proto_bytes_equal_ct(a, b, sizeof a));
+	CHECK(proto_bytes_equal_ct(a, b, 0));
 	/* one differing byte, at every position (first, middle and last included),
 	 * and with each single bit */
 	int equal_when_different = 0;
 	for (size_t i = 0; i < sizeof a; i++)
 		for (int bit = 0; bit < 8; bit++) {
 			b[i] ^= (uint8_t)(1u << bit);
-			equal_when_different += endpoint_bytes_equal_ct(a, b, sizeof a);
+			equal_when_different += proto_bytes_equal_ct(a, b, sizeof a);
 			b[i] ^= (uint8_t)(1u << bit);
 		}
 	CHECK_EQ(equal_when_different, 0);
 	b[0] ^= 0xff;
-	CHECK(!endpoint_bytes_equal_ct(a, b, sizeof a));
-	CHECK(endpoint_bytes_equal_ct(a + 1, b + 1, sizeof a - 1)); /* n really bounds it */
+	CHECK(!proto_bytes_equal_ct(a, b, sizeof a));
+	CHECK(proto_bytes_equal_ct(a + 1, b + 1, sizeof a - 1)); /* n really bounds it */
 	b[0] ^= 0xff;
-	b[ENDPOINT_MAC_LEN - 1] ^= 0x80;
-	CHECK(!endpoint_bytes_equal_ct(a, b, sizeof a));
-	CHECK(endpoint_bytes_equal_ct(a, b, sizeof a - 1));
+	b[PROTO_MAC_LEN - 1] ^= 0x80;
+	CHECK(!proto_bytes_equal_ct(a, b, sizeof a));
+	CHECK(proto_bytes_equal_ct(a, b, sizeof a - 1));
 }
 
 /* A request whose MAC differs from the right one in one byte (first, middle,
@@ -672,7 +672,7 @@ static void test_mac_one_byte_off(void)
 	t_init(&t);
 	uint8_t obj[200], sha[32];
 	make_obj(obj, sizeof obj, "m", 'm');
-	endpoint_sha256(obj, sizeof obj, sha);
+	proto_sha256(obj, sizeof obj, sha);
 	Theseus__Request req = THESEUS__REQUEST__INIT;
 	Theseus__PushChunk pc = THESEUS__PUSH_CHUNK__INIT;
 	pc.object_sha256.data = sha;
@@ -682,19 +682,19 @@ static void test_mac_one_byte_off(void)
 	pc.data.len = sizeof obj;
 	req.kind_case = THESEUS__REQUEST__KIND_PUSH_CHUNK;
 	req.push_chunk = &pc;
-	uint8_t body[600], mac[ENDPOINT_MAC_LEN];
+	uint8_t body[600], mac[PROTO_MAC_LEN];
 	size_t blen = theseus__request__pack(&req, body);
 	uint64_t counter = ++t.counter;
-	endpoint_mac_compute(KEY, ENDPOINT_PROTO_VERSION, 42, counter, body, blen, mac);
+	proto_mac_compute(KEY, PROTO_VERSION, 42, counter, body, blen, mac);
 	Theseus__Envelope env = THESEUS__ENVELOPE__INIT;
-	env.version = ENDPOINT_PROTO_VERSION;
+	env.version = PROTO_VERSION;
 	env.client_id = 42;
 	env.counter = counter;
 	env.mac.data = mac;
 	env.mac.len = sizeof mac;
 	env.body.data = body;
 	env.body.len = blen;
-	const size_t pos[] = { 0, ENDPOINT_MAC_LEN / 2, ENDPOINT_MAC_LEN - 1 };
+	const size_t pos[] = { 0, PROTO_MAC_LEN / 2, PROTO_MAC_LEN - 1 };
 	for (size_t k = 0; k < 3; k++) {
 		mac[pos[k]] ^= 0x01;
 		t.dlen = theseus__envelope__pack(&env, t.dgram);
@@ -720,7 +720,7 @@ static int t_ping_as(struct t *t, uint64_t client, uint64_t counter)
 	Theseus__Ping ping = THESEUS__PING__INIT;
 	req.kind_case = THESEUS__REQUEST__KIND_PING;
 	req.ping = &ping;
-	t->dlen = fx_datagram(KEY, ENDPOINT_PROTO_VERSION, client, counter, &req, t->dgram,
+	t->dlen = fx_datagram(KEY, PROTO_VERSION, client, counter, &req, t->dgram,
 			      sizeof t->dgram);
 	return t_raw(t);
 }
@@ -805,7 +805,7 @@ static void test_chunk_empty_at_end(void)
 		uint8_t sha[32];
 		t_init(&t);
 		make_obj(obj, sizeof obj, "z", 'z');
-		endpoint_sha256(obj, totals[k], sha);
+		proto_sha256(obj, totals[k], sha);
 		int err = t_chunk(&t, sha, totals[k], totals[k], obj, 0);
 		CHECK_EQ(err, TH_ERANGE);
 		if (err != TH_ERANGE) {  /* the next ones would write past the bitmap */
@@ -831,7 +831,7 @@ static void test_chunk_edges(void)
 		static uint8_t obj[9216 + 1024];
 		uint8_t sha[32];
 		make_obj(obj, sizeof obj, "e", (uint8_t)('a' + k));
-		endpoint_sha256(obj, total, sha);
+		proto_sha256(obj, total, sha);
 		uint32_t chunks = (uint32_t)((total + 1023) / 1024);
 		uint64_t last = (uint64_t)(chunks - 1) * 1024;
 		/* an empty chunk at offset == total, and chunks beyond it: refused, no object */
@@ -877,11 +877,11 @@ static void test_staging_limit_edges(void)
 	static uint8_t big[8193];
 	uint8_t sha[32];
 	make_obj(big, sizeof big, "big", 'B');
-	endpoint_sha256(big, sizeof big, sha);
+	proto_sha256(big, sizeof big, sha);
 	CHECK_EQ(t_chunk(&t, sha, 8193, 0, big, 1024), TH_ETOOBIG);
 	CHECK(strstr(t.rep->message, "8192") != NULL);
 	CHECK_EQ(staging_count(&t.ep->staging), 0);
-	endpoint_sha256(big, 8192, sha);
+	proto_sha256(big, 8192, sha);
 	CHECK_EQ(t_chunk(&t, sha, 8192, 0, big, 1024), TH_OK);
 	CHECK_EQ(t.ep->staging.used_bytes, 8192);
 	t_fini(&t);
@@ -892,7 +892,7 @@ static void test_staging_limit_edges(void)
 	make_obj(a, sizeof a, "a", 'a');
 	make_obj(b, sizeof b, "b", 'b');
 	CHECK_EQ(t_push(&t, a, sizeof a, sa), TH_OK);
-	CHECK_EQ(t_chunk(&t, (endpoint_sha256(b, sizeof b, sb), sb), sizeof b, 0, b, 1024), TH_OK);
+	CHECK_EQ(t_chunk(&t, (proto_sha256(b, sizeof b, sb), sb), sizeof b, 0, b, 1024), TH_OK);
 	CHECK(staging_find(&t.ep->staging, sa) && staging_find(&t.ep->staging, sb));
 	CHECK_EQ(t.ep->staging.used_bytes, 8192);
 	t_fini(&t);
@@ -910,7 +910,7 @@ static void test_no_key(void)
 	CHECK_EQ(t_send_key(&t, NULL, &req), TH_OK);
 	CHECK_EQ(t_send_key(&t, NULL, &req), TH_OK);  /* no replay check without key */
 	uint8_t obj[10] = "VERSION=x", sha[32];
-	endpoint_sha256(obj, sizeof obj, sha);
+	proto_sha256(obj, sizeof obj, sha);
 	Theseus__PushChunk pc = THESEUS__PUSH_CHUNK__INIT;
 	pc.object_sha256.data = sha;
 	pc.object_sha256.len = 32;
@@ -1124,8 +1124,8 @@ static void test_invoke(void)
 	CHECK_EQ(t_invoke(&t, KEY, "ghost", "f", ""), TH_ENOENT);
 	CHECK_EQ(t_invoke(&t, KEY, "kv", "bad/name", ""), TH_EINVAL);
 	CHECK_EQ(t_invoke(&t, KEY, "", "f", ""), TH_EINVAL);
-	static char big[ENDPOINT_INVOKE_MAX_IN + 2];
-	memset(big, 'a', ENDPOINT_INVOKE_MAX_IN + 1);
+	static char big[PROTO_INVOKE_MAX_IN + 2];
+	memset(big, 'a', PROTO_INVOKE_MAX_IN + 1);
 	CHECK_EQ(t_invoke(&t, KEY, "kv", "kv_invoke_get", big), TH_ETOOBIG);
 	CHECK_EQ(t_invoke(&t, KEY, "hello", "hello_greet_invoke", ""), TH_OK);
 	CHECK(memcmp(t.rep->invoke->output.data, "hello from 1.0 (call 1)", 23) == 0);

@@ -25,7 +25,7 @@ static void fx_add(struct fx_backend *fx, const char *name, const char *version)
 	memset(m, 0, sizeof *m);
 	snprintf(m->m.name, sizeof m->m.name, "%s", name);
 	snprintf(m->m.version, sizeof m->m.version, "%s", version);
-	endpoint_sha256((const uint8_t *)name, strlen(name), m->m.sha256);
+	proto_sha256((const uint8_t *)name, strlen(name), m->m.sha256);
 	m->m.size = 4096;
 	m->m.load_address = 0xffffffff80400000ull + 0x10000ull * fx->n;
 }
@@ -37,7 +37,7 @@ void fx_backend_init(struct fx_backend *fx)
 	fx_add(fx, "hello", "1.0");
 	fx_add(fx, "kv", "2.3");
 	fx->mods[1].m.n_deps = 1;
-	snprintf(fx->mods[1].m.deps[0], ENDPOINT_NAME_MAX, "hello");
+	snprintf(fx->mods[1].m.deps[0], PROTO_NAME_MAX, "hello");
 	fx_log(fx, "[    0.001000] INFO boot: theseus-c host fixture\n");
 	fx_log(fx, "[    0.002000] INFO hello: hello 1.0 ready\n");
 }
@@ -174,10 +174,10 @@ static int fx_swap(void *ctx, const struct endpoint_swap_item *items, size_t n,
 		m->prev_size = m->m.size;
 		fx_object_version(items[i].object, items[i].size, items[i].sha256, m->m.version);
 		fx_history_add(fx, false, TH_OK, m->m.name, m->prev_version, m->m.version, "");
-		memcpy(m->m.sha256, items[i].sha256, ENDPOINT_SHA256_LEN);
+		memcpy(m->m.sha256, items[i].sha256, PROTO_SHA256_LEN);
 		m->m.size = items[i].size;
 		m->swaps++;
-		snprintf(rep->new_version[i], ENDPOINT_VERSION_MAX, "%s", m->m.version);
+		snprintf(rep->new_version[i], PROTO_VERSION_MAX, "%s", m->m.version);
 	}
 	rep->n_stages = 3;
 	snprintf(rep->stages[0].stage, 16, "load");
@@ -198,8 +198,8 @@ static int fx_rollback(void *ctx, const char *module, struct endpoint_swap_repor
 		return th_errf(eb, TH_ENOENT, "rollback: module %s is not loaded", module);
 	if (!m->has_prev)
 		return th_errf(eb, TH_ENOENT, "rollback: %s has no previous version", module);
-	char v[ENDPOINT_VERSION_MAX];
-	uint8_t sha[ENDPOINT_SHA256_LEN];
+	char v[PROTO_VERSION_MAX];
+	uint8_t sha[PROTO_SHA256_LEN];
 	uint64_t size = m->m.size;
 	memcpy(v, m->m.version, sizeof v);
 	memcpy(sha, m->m.sha256, sizeof sha);
@@ -211,7 +211,7 @@ static int fx_rollback(void *ctx, const char *module, struct endpoint_swap_repor
 	m->prev_size = size;
 	fx->swap_calls++;
 	fx_history_add(fx, true, TH_OK, module, v, m->m.version, "");
-	snprintf(rep->new_version[0], ENDPOINT_VERSION_MAX, "%s", m->m.version);
+	snprintf(rep->new_version[0], PROTO_VERSION_MAX, "%s", m->m.version);
 	rep->n_stages = 1;
 	snprintf(rep->stages[0].stage, 16, "relink");
 	rep->stages[0].ns = 700;
@@ -343,7 +343,7 @@ static int fx_graph_get(void *ctx, uint32_t i, struct endpoint_graph_node *out)
 	snprintf(out->name, sizeof out->name, "%s", m->name);
 	out->n_edges = m->n_deps < ENDPOINT_MAX_EDGES ? m->n_deps : ENDPOINT_MAX_EDGES;
 	for (uint32_t k = 0; k < out->n_edges; k++) {
-		snprintf(out->edges[k].target, ENDPOINT_NAME_MAX, "%s", m->deps[k]);
+		snprintf(out->edges[k].target, PROTO_NAME_MAX, "%s", m->deps[k]);
 		out->edges[k].sites = 3;
 	}
 	return TH_OK;
@@ -389,7 +389,7 @@ size_t fx_datagram(const uint8_t *key, uint32_t version, uint64_t client, uint64
 		return 0;
 	theseus__request__pack(req, body);
 	size_t n = 0;
-	if (endpoint_envelope_pack(key, version, client, counter, body, blen, out, cap, &n))
+	if (proto_envelope_pack(key, version, client, counter, body, blen, out, cap, &n))
 		return 0;
 	return n;
 }

@@ -21,8 +21,8 @@ struct fx_module {
 	struct endpoint_module m;
 	uint64_t swaps;           /* times replaced */
 	bool has_prev;            /* what a rollback returns to */
-	char prev_version[ENDPOINT_VERSION_MAX];
-	uint8_t prev_sha[ENDPOINT_SHA256_LEN];
+	char prev_version[PROTO_VERSION_MAX];
+	uint8_t prev_sha[PROTO_SHA256_LEN];
 	uint64_t prev_size;
 };
 

@@ -105,7 +105,7 @@ int main(int argc, char **argv)
 	unsigned seed = 1;
 	const char *key_file = NULL;
 	struct endpoint_config cfg = { 0 };
-	uint8_t key[ENDPOINT_KEY_LEN];
+	uint8_t key[PROTO_KEY_LEN];
 	struct th_errbuf eb = { "" };
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -162,7 +162,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "udpd: serving on 127.0.0.1:%u, %s\n", ntohs(a.sin_port),
 		key_file ? "key configured" : "no key: read-only requests only");
 
-	uint8_t held[2048], buf[2048], reply[ENDPOINT_MAX_DATAGRAM];
+	uint8_t held[2048], buf[2048], reply[PROTO_MAX_DATAGRAM];
 	size_t held_len = 0;
 	struct sockaddr_in held_from;
 	for (;;) {

@@ -1,0 +1,63 @@
+/*
+ * wire.h - the control protocol's wire library (proto/), shared by the
+ * kernel's endpoint (net/endpoint/) and the host tool (ctl/): the limits
+ * every message obeys, the status mapping, the envelope with its MAC, the
+ * SHA-256 that names objects, name validation and key parsing.  The schema
+ * is proto/theseus.proto (C generated at build time by protoc-c).  Depends
+ * on nothing but the error enum (err.h) and BearSSL's hashes.
+ *
+ * A request is one datagram: Envelope{version, client_id, counter, body =
+ * packed Request, mac = HMAC-SHA256(key, LE32(version) || LE64(client_id) ||
+ * LE64(counter) || body)}.
+ */
+#ifndef THESEUS_WIRE_H
+#define THESEUS_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct th_errbuf;   /* klibc.h */
+
+#define PROTO_VERSION 1               /* Envelope.version */
+#define PROTO_DEFAULT_PORT 7700
+#define PROTO_MAX_DATAGRAM 1400       /* request and reply size limit */
+#define PROTO_CHUNK_SIZE 1024         /* data bytes per PushChunk */
+#define PROTO_KEY_LEN 32
+#define PROTO_MAC_LEN 32
+#define PROTO_SHA256_LEN 32
+#define PROTO_MAX_SWAP_ITEMS 8        /* modules per swap transaction */
+#define PROTO_NAME_MAX 64             /* module or function name incl. NUL */
+#define PROTO_VERSION_MAX 32          /* version string incl. NUL */
+#define PROTO_PING_MAX 64             /* ping payload bytes */
+#define PROTO_MAX_OBJECT (8u << 20)   /* one object: its bitmap fits a reply */
+#define PROTO_INVOKE_MAX_IN 1024      /* invoke input bytes */
+#define PROTO_INVOKE_MAX_OUT 1024     /* invoke output bytes (fits a reply) */
+
+/* Wire form of a status: the absolute value of a TH_E* code (0 = OK). */
+static inline uint32_t proto_status_to_wire(int err) { return err < 0 ? (uint32_t)-err : 0; }
+static inline int proto_status_from_wire(uint32_t s) { return s ? -(int)s : 0; }
+
+/* HMAC-SHA256 of an envelope's fields (see above). */
+void proto_mac_compute(const uint8_t key[PROTO_KEY_LEN], uint32_t version, uint64_t client_id,
+		       uint64_t counter, const uint8_t *body, size_t body_len,
+		       uint8_t mac[PROTO_MAC_LEN]);
+/* Constant-time comparison of n bytes. */
+bool proto_bytes_equal_ct(const uint8_t *a, const uint8_t *b, size_t n);
+void proto_sha256(const uint8_t *data, size_t len, uint8_t out[PROTO_SHA256_LEN]);
+/* Packs an Envelope around body (MAC'd when key is not NULL) into out.
+ * TH_ETOOBIG if it does not fit cap. */
+int proto_envelope_pack(const uint8_t *key, uint32_t version, uint64_t client_id,
+			uint64_t counter, const uint8_t *body, size_t body_len, uint8_t *out,
+			size_t cap, size_t *out_len) TH_MUST_CHECK;
+
+/* A module or function name: 1..max-1 characters of [A-Za-z0-9_.-]. */
+bool proto_name_ok(const char *s, size_t max);
+/* A key: exactly 64 hex digits (surrounding blanks and newlines allowed, as
+ * in a key file).  TH_EINVAL naming the problem; key untouched then. */
+int proto_key_parse(const char *text, uint8_t key[PROTO_KEY_LEN], struct th_errbuf *eb)
+	TH_MUST_CHECK;
+
+#endif

@@ -50,10 +50,11 @@ HOST_TOOLS :=
 setup:
 	@tools/setup
 
-# Components, each adding its sources, tests and rules in <name>/<name>.mk.
-COMPONENTS ?= statedb proto modules net ctl
+# Components, each adding its sources, tests and rules in <dir>/<name>.mk
+# (<name> the last part of <dir>).
+COMPONENTS ?= statedb proto modules kernel/loader kernel/swap net ctl
 include kernel/config.mk
-include $(foreach c,$(COMPONENTS),$(c)/$(c).mk)
+include $(foreach c,$(COMPONENTS),$(c)/$(notdir $(c)).mk)
 include tools/netboot.mk
 KERNEL_SRCS += $(EXTRA_KERNEL_SRCS)
 include kernel/kernel.mk

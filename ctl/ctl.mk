@@ -72,6 +72,7 @@ $(B)/tests/unit/endpoint_e2e: tests/unit/endpoint_e2e.sh $(B)/theseusctl $(B)/te
 # (ctl/rollout_plan.c, ctl/rollout_state.c; pure, no network).
 UNIT_TESTS += $(B)/tests/unit/rollout_plan_test
 ROLLOUT_PLAN_TEST_SRCS := tests/unit/rollout_plan_test.c ctl/rollout_plan.c ctl/rollout_state.c \
+	proto/wire_names.c \
 	$(ERR_HOST_SRCS)
 $(B)/tests/unit/rollout_plan_test: $(ROLLOUT_PLAN_TEST_SRCS) ctl/rollout.h ctl/ctl.h \
 		tests/unit/check.h $(PROTO_GEN_H) | setup

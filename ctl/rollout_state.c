@@ -101,17 +101,6 @@ static void escape(const char *s, char *out, size_t cap)
 	out[o] = 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes a percent-escaped field of len bytes into out (cap incl. NUL). */
 static bool unescape(const char *s, size_t len, char *out, size_t cap)
 {
@@ -125,7 +114,7 @@ static bool unescape(const char *s, size_t len, char *out, size_t cap)
 		if (c == '%') {
 			if (i + 2 >= len)
 				return false;
-			int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+			int hi = proto_hex_digit(s[i + 1]), lo = proto_hex_digit(s[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				return false;
 			c = hi * 16 + lo;

@@ -53,6 +53,8 @@ int proto_envelope_pack(const uint8_t *key, uint32_t version, uint64_t client_id
 			uint64_t counter, const uint8_t *body, size_t body_len, uint8_t *out,
 			size_t cap, size_t *out_len) TH_MUST_CHECK;
 
+/* The value of one hex digit (either case), -1 if c is none. */
+int proto_hex_digit(char c);
 /* A module or function name: 1..max-1 characters of [A-Za-z0-9_.-]. */
 bool proto_name_ok(const char *s, size_t max);
 /* A key: exactly 64 hex digits (surrounding blanks and newlines allowed, as

@@ -21,7 +21,7 @@ bool proto_name_ok(const char *s, size_t max)
 	return true;
 }
 
-static int hexval(char c)
+int proto_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -48,7 +48,7 @@ int proto_key_parse(const char *text, uint8_t key[PROTO_KEY_LEN], struct th_errb
 	if (n != 2 * PROTO_KEY_LEN)
 		return th_errf(eb, TH_EINVAL, "the key must be 64 hex digits (got %zu characters)", n);
 	for (size_t i = 0; i < n; i += 2) {
-		int hi = hexval(text[i]), lo = hexval(text[i + 1]);
+		int hi = proto_hex_digit(text[i]), lo = proto_hex_digit(text[i + 1]);
 		if (hi < 0 || lo < 0)
 			return th_errf(eb, TH_EINVAL, "the key has a non-hex character at position %zu",
 				       i + (hi < 0 ? 1 : 2));

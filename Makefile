@@ -38,7 +38,7 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined
 ERR_INC := -Ikernel/include
 ERR_HOST_SRCS := kernel/lib/err.c kernel/lib/errbuf.c
 TEST_INC = $(ERR_INC) -Istatedb -Inet -Inet/endpoint -Ictl -Iproto -I$(B)/gen \
-	-I/usr/include/bearssl -Itests/unit
+	-I/usr/include/bearssl -Itests/unit -DTHESEUS_HOST_TEST
 
 # Lists the fragments append to.
 KERNEL_SRCS :=

@@ -44,3 +44,6 @@ TEST_EXTRA_DEPS += $(LOADER_TEST_OBJS)
 $(B)/tests/objs/%.o: tests/unit/objs/%.c kernel/include/theseus.h kernel/include/module_abi.h
 	@mkdir -p $(@D)
 	$(KERNEL_CC) $(MODULE_CFLAGS) -c -o $@ $<
+
+# The module kit: out-of-tree builds (make -C tree M=dir) and make install.
+include modules/kit/kit.mk

@@ -19,6 +19,16 @@
 #ifndef THESEUS_THESEUS_H
 #define THESEUS_THESEUS_H
 
+/* Modules are kernel code: built freestanding, small code model, no PIC, no
+ * red zone, no SSE.  The module kit's flags say so (THESEUS_MODULE_KIT; the
+ * tree's own modules build with the kernel's flags, THESEUS_KERNEL). */
+#if !defined(THESEUS_KERNEL) && !defined(THESEUS_HOST_TEST)
+#error "theseus.h: build modules with the module kit's flags: `make -C <theseus tree> M=<your dir>`, or `pkg-config --cflags theseus-module` after `make install` (README: Writing a module)"
+#endif
+#if defined(THESEUS_KERNEL) && (defined(__PIC__) || defined(__SSE__) || !defined(__x86_64__))
+#error "theseus.h: a module must be built for x86_64 with -fno-pic and without SSE (the kit's flags)"
+#endif
+
 #include "err.h"
 #include "klibc.h"
 #include "log.h"

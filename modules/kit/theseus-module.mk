@@ -1,0 +1,37 @@
+# theseus-module.mk - a makefile fragment for Theseus-C module projects,
+# installed by `make install` into PREFIX/share/theseus/.
+#
+#   THESEUS_PREFIX := /usr/local          # where the kit was installed
+#   MODULE := counter                     # the module's name: counter.o
+#   include $(THESEUS_PREFIX)/share/theseus/theseus-module.mk
+#
+# Builds every .c of the current directory into $(MODULE).o with the kit's
+# flags (pkg-config theseus-module), `make lint` runs theseus-lint on it, and
+# `make clean` removes what it built.
+
+THESEUS_PREFIX ?= /usr/local
+MODULE ?= $(notdir $(CURDIR))
+THESEUS_PKG_CONFIG_PATH := $(THESEUS_PREFIX)/lib/pkgconfig
+THESEUS_CFLAGS := $(shell PKG_CONFIG_PATH=$(THESEUS_PKG_CONFIG_PATH) \
+	pkg-config --define-variable=prefix=$(THESEUS_PREFIX) --cflags theseus-module)
+ifeq ($(strip $(THESEUS_CFLAGS)),)
+$(error theseus-module.pc not found under $(THESEUS_PKG_CONFIG_PATH): run `make install` in the Theseus-C tree, or set THESEUS_PREFIX)
+endif
+THESEUS_CC ?= gcc
+THESEUS_LINT ?= $(THESEUS_PREFIX)/bin/theseus-lint
+
+MODULE_SRCS := $(wildcard *.c)
+MODULE_OBJS := $(MODULE_SRCS:%.c=.theseus/%.o)
+
+.PHONY: all lint clean
+all: $(MODULE).o
+$(MODULE).o: $(MODULE_OBJS)
+	ld -r -o $@ $^
+.theseus/%.o: %.c
+	@mkdir -p $(@D)
+	$(THESEUS_CC) $(THESEUS_CFLAGS) -MMD -MP -c -o $@ $<
+-include $(MODULE_OBJS:.o=.d)
+lint: $(MODULE).o
+	$(THESEUS_LINT) $<
+clean:
+	rm -rf .theseus $(MODULE).o

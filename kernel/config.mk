@@ -28,6 +28,9 @@ KERNEL_SRCS += \
 	kernel/core/log.c \
 	kernel/core/idt.c \
 	kernel/core/fault.c \
+	kernel/core/guard.c \
+	kernel/core/locktrack.c \
+	kernel/arch/guard.S \
 	kernel/core/ksyms.c \
 	kernel/core/exports.c \
 	kernel/core/boot_modules.c \
@@ -51,7 +54,8 @@ KERNEL_SRCS += kernel/task/task.c kernel/task/sched.c kernel/task/waitq.c \
 KERNEL_SRCS += kernel/swap/swap.c kernel/swap/swap_load.c kernel/swap/swap_txn.c \
 	kernel/swap/swap_obj.c kernel/swap/swap_track.c kernel/swap/swap_notify.c \
 	kernel/swap/swap_retire.c kernel/swap/swap_history.c kernel/swap/swap_plat.c \
-	kernel/swap/swap_boot.c
+	kernel/swap/swap_boot.c kernel/swap/modcall_hooks.c kernel/swap/modcall_invoke.c \
+	kernel/swap/modcall_fault.c
 # ---- end live swap engine ----
 
 # The screen console's font, generated from a Debian console font at build time.

@@ -10,7 +10,8 @@
 # "theseus.h" and declare TH_MODULE("<name>", "1.0", "what it does", .init = f),
 # and add <name> to MODULES below.  Each folder becomes one `ld -r` object.
 
-MODULES := checksum logfmt kv hello hello_v2 sched_rr sched_prio swapcaller hello_broken
+MODULES := checksum logfmt kv hello hello_v2 sched_rr sched_prio swapcaller hello_broken \
+	faulty faulty_init
 MODULE_OBJS := $(MODULES:%=$(B)/modules/%.o)
 # Boot modules of the GRUB ISO (`make run`) and the demo: one version of each.
 BOOT_MODULES ?= checksum logfmt kv hello sched_rr sched_prio
@@ -22,7 +23,7 @@ MODULE_CFLAGS = $(KERNEL_CFLAGS) -Imodules
 LOADER_SRCS := kernel/loader/elf_parse.c kernel/loader/reloc.c kernel/loader/symtab.c \
 	kernel/loader/layout.c kernel/loader/deps.c kernel/loader/loader.c \
 	kernel/loader/introspect.c kernel/loader/relink.c kernel/loader/lint.c \
-	kernel/loader/stage.c
+	kernel/loader/stage.c kernel/loader/funcs.c
 LOADER_HDRS := kernel/include/loader.h kernel/loader/loader_impl.h \
 	kernel/include/module_abi.h kernel/include/klibc.h kernel/include/err.h
 
@@ -62,7 +63,7 @@ $(B)/tests/objs/%.o: tests/unit/objs/%.c kernel/include/theseus.h kernel/include
 
 # ---- host unit test ------------------------------------------------------------
 LOADER_TEST_SRCS := tests/unit/loader_test.c tests/unit/loader_hostenv.c \
-	tests/unit/modmem_host.c tests/unit/host_log.c $(LOADER_SRCS) \
+	tests/unit/modmem_host.c tests/unit/modcall_host.c tests/unit/host_log.c $(LOADER_SRCS) \
 	kernel/lib/err.c kernel/lib/errbuf.c $(wildcard statedb/statedb_*.c)
 UNIT_TESTS += $(B)/tests/unit/loader_test
 $(B)/tests/unit/loader_test: $(LOADER_TEST_SRCS) $(LOADER_HDRS) tests/unit/loader_hostenv.h \
@@ -78,7 +79,7 @@ SWAP_SRCS := kernel/swap/swap.c kernel/swap/swap_load.c kernel/swap/swap_txn.c \
 	kernel/swap/swap_obj.c kernel/swap/swap_track.c kernel/swap/swap_notify.c \
 	kernel/swap/swap_retire.c kernel/swap/swap_history.c kernel/lib/sha256.c
 SWAP_TEST_SRCS := tests/unit/swap_test.c tests/unit/swap_plat_host.c tests/unit/loader_hostenv.c \
-	tests/unit/modmem_host.c tests/unit/host_log.c $(SWAP_SRCS) $(LOADER_SRCS) \
+	tests/unit/modmem_host.c tests/unit/modcall_host.c tests/unit/host_log.c $(SWAP_SRCS) $(LOADER_SRCS) \
 	kernel/lib/err.c kernel/lib/errbuf.c $(wildcard statedb/statedb_*.c)
 UNIT_TESTS += $(B)/tests/unit/swap_test
 $(B)/tests/unit/swap_test: $(SWAP_TEST_SRCS) $(LOADER_HDRS) kernel/include/swap.h \
@@ -88,7 +89,7 @@ $(B)/tests/unit/swap_test: $(SWAP_TEST_SRCS) $(LOADER_HDRS) kernel/include/swap.
 		-DSWAP_TEST_OBJDIR='"$(CURDIR)/$(B)/tests/objs"' -o $@ $(SWAP_TEST_SRCS) -lbearssl
 
 # ---- fuzzer ----------------------------------------------------------------------
-LOADER_FUZZ_SRCS := tests/fuzz/loader_elf_fuzz.c tests/unit/modmem_host.c \
+LOADER_FUZZ_SRCS := tests/fuzz/loader_elf_fuzz.c tests/unit/modmem_host.c tests/unit/modcall_host.c \
 	$(LOADER_SRCS) kernel/lib/err.c kernel/lib/errbuf.c
 FUZZ_TARGETS += $(B)/fuzz/loader_elf
 $(B)/fuzz/loader_elf: $(LOADER_FUZZ_SRCS) $(LOADER_HDRS) $(LOADER_TEST_OBJS) $(MODULE_OBJS) \

@@ -12,6 +12,7 @@
 #include "cmdline.h"
 #include "exports.h"
 #include "klibc.h"
+#include "ksyms.h"
 #include "loader.h"
 #include "log.h"
 #include "swap.h"
@@ -38,6 +39,7 @@ size_t boot_modules_load(const struct boot_info *boot)
 		log_error("modules", "loader init failed: %s", eb.msg);
 		return 0;
 	}
+	ksyms_set_module_resolver(loader_symbolize); /* reports name module functions */
 	char policy[16];
 	if (!cmdline_get(boot->cmdline, "spill", policy, sizeof policy)) {
 		enum loader_spill_policy p;

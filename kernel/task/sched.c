@@ -15,6 +15,7 @@
  */
 #include "cmdline.h"
 #include "cpu.h"
+#include "guard.h"
 #include "klibc.h"
 #include "ktime.h"
 #include "log.h"
@@ -155,6 +156,12 @@ void task_print_text(const char *text)
 	}
 }
 
+/* The current task's guard stack (guard.h). */
+static struct guard **current_guards(void)
+{
+	return sched_cpu.current ? &sched_cpu.current->guards : NULL;
+}
+
 void sched_init(const char *cmdline)
 {
 	struct sched_cpu *c = &sched_cpu;
@@ -175,6 +182,7 @@ void sched_init(const char *cmdline)
 	idle->state = TASK_READY; /* never queued */
 	c->current = main_task;
 	c->switch_tsc = rdtsc();
+	guard_set_slot_fn(current_guards);
 
 	char want[16] = "rr", arg[16];
 	int got = cmdline ? cmdline_get(cmdline, "sched", arg, sizeof arg) : TH_ENOENT;

@@ -35,6 +35,7 @@ struct task {
 	struct task *wait_next;          /* link in a waitq or the sleep list */
 	struct task *all_next, *all_prev;/* every task */
 	uint64_t cpu_tsc, switches;
+	struct guard *guards;            /* active guarded calls, innermost first (guard.h) */
 };
 
 /* Per-CPU scheduler state (one CPU now; an array indexed by CPU for SMP). */

@@ -48,7 +48,8 @@ KERNEL_SRCS += \
 
 # tasks and scheduler (kernel/task/; policies are modules: modules/sched_*)
 KERNEL_SRCS += kernel/task/task.c kernel/task/sched.c kernel/task/waitq.c \
-	kernel/task/policy.c kernel/task/stackwalk.c kernel/task/tasklist.c
+	kernel/task/policy.c kernel/task/stackwalk.c kernel/task/tasklist.c \
+	kernel/task/policy_call.c
 
 # ---- live swap engine (kernel/swap/; its loader half is kernel/loader/stage.c) ----
 KERNEL_SRCS += kernel/swap/swap.c kernel/swap/swap_load.c kernel/swap/swap_txn.c \

@@ -38,7 +38,7 @@ void sched_make_ready(struct task *t)
 {
 	t->state = TASK_READY;
 	if (t != sched_cpu.idle)
-		sched_cpu.policy->enqueue(&sched_cpu.rq, &t->se);
+		sched_pol_enqueue(&sched_cpu.rq, &t->se);
 }
 
 /* Move every sleeper whose time has come to the run queue. */
@@ -68,7 +68,7 @@ static struct trap_frame *switch_to_next(struct trap_frame *f)
 	c->switch_tsc = now;
 	if (cur->state == TASK_RUNNING)
 		sched_make_ready(cur); /* preempted or yielding: back in the queue */
-	struct sched_entity *e = c->policy->pick_next(&c->rq);
+	struct sched_entity *e = sched_pol_pick_next(&c->rq);
 	next = e ? (struct task *)(void *)((char *)e - offsetof(struct task, se)) : c->idle;
 	next->state = TASK_RUNNING;
 	if (next != cur) {
@@ -85,7 +85,7 @@ struct trap_frame *sched_on_tick(struct trap_frame *f)
 	wake_sleepers();
 	if (c->current == c->idle) /* anything is better than idling */
 		return c->rq.nr_queued ? switch_to_next(f) : f;
-	if (c->policy->tick(&c->rq, &c->current->se))
+	if (sched_pol_tick(&c->rq, &c->current->se))
 		return switch_to_next(f);
 	return f;
 }

@@ -123,3 +123,25 @@ def test_faults_injection_run():
     _alive(c)
     expect(faults == 50, "faults: %d" % faults)
     expect("*** FAULT" not in g.log, "a kernel fault report")
+
+
+def test_faults_policy_falls_back_to_fifo():
+    """A scheduler policy module whose tick faults: the core reports it and
+    runs on with its built-in fifo (the kernel reaches ready and serves)."""
+    tmp = tempfile.mkdtemp(prefix="theseus-faults-")
+    key_file = os.path.join(tmp, "key")
+    key_hex = eu.keygen(key_file)
+    port = harness.free_port()
+    g = harness.Guest(cmdline="key=%s exit=never sched=faulty" % key_hex,
+                      modules=["hello", "sched_faulty"], nic="e1000",
+                      hostfwd=[("udp", port, 7700)], label="faults-policy").start()
+    g.wait_for(r"sched policy faulty: page fault at faulty_tick\+0x[0-9a-f]+ \(address 0x0\); "
+               r"falling back to the built-in fifo", BOOT_TIMEOUT)
+    g.wait_for(r"theseus: ready:.*$", BOOT_TIMEOUT)
+    g.wait_for(r"net: address 10\.0\.2\.15", BOOT_TIMEOUT)
+    p = eu.ctl(port, "invoke", "hello", "hello_greet_invoke", key_file=key_file,
+               timeout_ms=3000, retries=3)
+    expect(p.returncode == 0 and "hello from v1" in p.stdout, "after the policy fault: %r" % (p.stdout + p.stderr))
+    p = eu.ctl(port, "tasks", key_file=key_file, timeout_ms=3000, retries=3, check_rc=0)
+    expect("fifo" in p.stdout, "tasks: policy is not fifo: %r" % p.stdout)
+    expect("*** FAULT" not in g.log, "a kernel fault report")

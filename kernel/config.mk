@@ -37,6 +37,7 @@ KERNEL_SRCS += \
 	kernel/dev/serial.c \
 	kernel/dev/pic.c \
 	kernel/dev/timer.c \
+	kernel/dev/nmi_watchdog.c \
 	kernel/dev/pci.c \
 	kernel/dev/shutdown.c \
 	kernel/dev/screen.c \

@@ -219,6 +219,7 @@ void kmain(uint32_t magic, uint32_t info)
 	init_time();                   /* PIC, PIT tick, TSC clock; interrupts on */
 	guard_init(boot.cmdline);      /* guarded calls into modules; watchdog= */
 	modcall_set_policy(boot.cmdline); /* fault_restarts= */
+	nmi_watchdog_init(boot.cmdline); /* PIT tick as NMI: cuts interrupts-off hangs */
 	pci_init();                    /* enumerate, assign BARs */
 	init_statedb();                /* state that outlives modules */
 	modules_loaded = boot_modules_load(&boot); /* link the boot modules */

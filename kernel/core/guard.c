@@ -24,6 +24,9 @@ static struct guard *boot_top;
 static struct guard **(*slot_fn)(void);
 static unsigned nesting;                   /* interrupts being handled now */
 static uint64_t hook_budget_ns = 1000000000ull;
+static bool (*code_lookup)(uintptr_t addr);
+static bool nmi_on;
+static volatile uint64_t nmis;
 
 /* Exceptions a guarded call survives: #DE #BP #OF #BR #UD #DF(overflow) #SS #GP #PF #AC. */
 static const uint32_t containable = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) |
@@ -31,6 +34,9 @@ static const uint32_t containable = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5
 				    (1u << 14) | (1u << 17);
 
 void guard_set_slot_fn(struct guard **(*fn)(void)) { slot_fn = fn; }
+void guard_set_code_lookup(bool (*fn)(uintptr_t addr)) { code_lookup = fn; }
+void guard_enable_nmi(void) { nmi_on = true; }
+uint64_t guard_nmi_count(void) { return nmis; }
 
 static struct guard **slot(void)
 {
@@ -109,7 +115,7 @@ static void unwind(struct guard *g, struct trap_frame *f, int err)
 	f->rax = (uint64_t)(int64_t)err;
 	f->cs = 0x08;
 	f->ss = 0x10;
-	g->tripped = true;
+	g->tripped = true; /* disarmed: no second unwind before guard_call pops it */
 	g->err = err;
 	*slot() = g; /* guards nested inside are gone; guard_call pops g */
 }
@@ -117,7 +123,7 @@ static void unwind(struct guard *g, struct trap_frame *f, int err)
 struct trap_frame *guard_on_fault(struct trap_frame *f)
 {
 	struct guard *g = *slot();
-	if (!g || !g->ctx[6] || f->vector >= 32 || !(containable & (1u << f->vector)))
+	if (!g || !g->ctx[6] || g->tripped || f->vector >= 32 || !(containable & (1u << f->vector)))
 		return NULL;
 	if (nesting != g->irq_depth)
 		return NULL; /* an interrupt handler's own fault, not the guarded call's */
@@ -131,8 +137,22 @@ struct trap_frame *guard_on_fault(struct trap_frame *f)
 void guard_on_tick(struct trap_frame *f)
 {
 	struct guard *g = *slot();
-	if (!g || !g->ctx[6] || !g->deadline_ns || nesting != g->irq_depth)
+	if (!g || !g->ctx[6] || g->tripped || !g->deadline_ns || nesting != g->irq_depth)
 		return;
+	if (time_ns() < g->deadline_ns)
+		return;
+	record(g, f, WATCHDOG_VECTOR);
+	unwind(g, f, TH_ETIMEDOUT);
+}
+
+void guard_on_nmi(struct trap_frame *f)
+{
+	nmis++;
+	struct guard *g = *slot();
+	if (!nmi_on || !g || !g->ctx[6] || g->tripped || !g->deadline_ns || !code_lookup)
+		return;
+	if (!code_lookup((uintptr_t)f->rip))
+		return; /* kernel code (maybe mid-interrupt entry): never cut */
 	if (time_ns() < g->deadline_ns)
 		return;
 	record(g, f, WATCHDOG_VECTOR);

@@ -55,6 +55,10 @@ struct trap_frame *trap_dispatch(struct trap_frame *f)
 		guard_irq_exit();
 		return r;
 	}
+	if (f->vector == 2) { /* NMI: the watchdog's tick (nmi_watchdog.c) */
+		guard_on_nmi(f);
+		return f;
+	}
 	/* Guarded calls first (a #DF only when a stack overflow caused it). */
 	if (f->vector != 2 && f->vector != 18) {
 		struct trap_frame *r = guard_on_fault(f);

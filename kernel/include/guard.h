@@ -34,8 +34,10 @@
  *
  * Watchdog: a guard's budget is checked on every timer tick taken while its
  * task runs the guarded call with interrupts on; past it, the interrupted
- * frame is unwound the same way and guard_call returns TH_ETIMEDOUT.  A hang
- * with interrupts off is NOT cut (no NMI source yet: see README).
+ * frame is unwound the same way and guard_call returns TH_ETIMEDOUT.  With
+ * interrupts off, the NMI watchdog (kernel/dev/nmi_watchdog.c: the PIT tick
+ * as an NMI through the I/O APIC) does the same, but only when the NMI
+ * interrupted module code (guard_set_code_lookup), never kernel code.
  */
 #ifndef THESEUS_GUARD_H
 #define THESEUS_GUARD_H
@@ -45,6 +47,8 @@
 #include <stdint.h>
 
 #include "err.h"
+
+struct trap_frame;
 
 #define GUARD_BT_DEPTH 8
 
@@ -98,10 +102,19 @@ int guard_format(const struct guard *g, char *buf, size_t cap);
 /* The backtrace as " <- a+0x1 <- b+0x2 ..." (kernel and module frames). */
 int guard_format_backtrace(const struct guard *g, char *buf, size_t cap);
 
+/* Whether addr is module code (the loader installs it; the NMI watchdog
+ * cuts only module code). */
+void guard_set_code_lookup(bool (*fn)(uintptr_t addr));
+/* The NMI watchdog (kernel/dev/nmi_watchdog.c): init reads nmiwatchdog=off. */
+void nmi_watchdog_init(const char *cmdline);
+void guard_enable_nmi(void);
+void guard_on_nmi(struct trap_frame *f);
+/* NMIs seen (the watchdog's tick) */
+uint64_t guard_nmi_count(void);
+
 /* For idt.c: trap nesting, the fault hook, and the timer-tick watchdog. */
 unsigned guard_irq_enter(void);
 void guard_irq_exit(void);
-struct trap_frame;
 struct trap_frame *guard_on_fault(struct trap_frame *f);
 void guard_on_tick(struct trap_frame *f);
 

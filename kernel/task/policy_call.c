@@ -5,8 +5,8 @@
  * falls back to its built-in fifo at once (take-over of the ready tasks),
  * then redoes the operation with fifo.  The faulted table is not adopted
  * again until module "sched" is swapped for another object.  Policy ops run
- * with interrupts off, so the timer watchdog cannot cut a policy that hangs
- * (no NMI watchdog yet: README "Faults and recovery").
+ * with interrupts off: only the NMI watchdog (nmi_watchdog.c) can cut one
+ * that hangs (budget 5 ms), which then counts as a fault.
  */
 #include "guard.h"
 #include "klibc.h"

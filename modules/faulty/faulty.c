@@ -8,6 +8,7 @@
  *   faulty_ud        executes ud2                     -> #UD
  *   faulty_rodata    writes to its own read-only data -> #PF (protection)
  *   faulty_spin      loops for ever, interrupts on    -> watchdog
+ *   faulty_spin_cli  loops for ever, interrupts off   -> NMI watchdog
  *   faulty_recurse   recurses into the guard page     -> #DF (stack overflow)
  *   faulty_overflow  claims more output than out_cap  -> EOVERFLOW
  *   faulty_weird     returns -1234 (not a TH_E* code)
@@ -67,6 +68,15 @@ INVOKE_FN(faulty_spin)
 	return TH_OK;
 }
 TH_INVOKE(faulty_spin);
+
+INVOKE_FN(faulty_spin_cli)
+{
+	__asm__ volatile("cli");
+	for (volatile unsigned long i = 0;; i++)
+		;
+	return TH_OK;
+}
+TH_INVOKE(faulty_spin_cli);
 
 static int recurse(volatile char *prev, unsigned depth)
 {

@@ -145,3 +145,18 @@ def test_faults_policy_falls_back_to_fifo():
     p = eu.ctl(port, "tasks", key_file=key_file, timeout_ms=3000, retries=3, check_rc=0)
     expect("fifo" in p.stdout, "tasks: policy is not fifo: %r" % p.stdout)
     expect("*** FAULT" not in g.log, "a kernel fault report")
+
+
+def test_faults_nmi_watchdog_cuts_interrupts_off_hang():
+    """A module spinning with interrupts off is cut by the NMI watchdog (the
+    PIT tick routed as NMI through the I/O APIC): ETIMEDOUT, and the kernel
+    (whose timer could not tick meanwhile) serves on."""
+    tmp = tempfile.mkdtemp(prefix="theseus-faults-")
+    g, c = _boot(tmp, "watchdog=300")
+    expect(re.search(r"NMI watchdog: PIT tick as NMI", g.log), "no NMI watchdog at boot")
+    _fault(c, "faulty_spin_cli", r"faulty 1\.0: watchdog: faulty_spin_cli\+0x[0-9a-f]+ still running",
+           "ETIMEDOUT")
+    _alive(c)
+    p = c("invoke", "faulty", "faulty_ok")
+    expect(p.returncode == 0 and "ok" in p.stdout, "faulty_ok after the hang: %r" % _out(p))
+    expect("*** FAULT" not in g.log, "a kernel fault report")

@@ -160,3 +160,32 @@ def test_faults_nmi_watchdog_cuts_interrupts_off_hang():
     p = c("invoke", "faulty", "faulty_ok")
     expect(p.returncode == 0 and "ok" in p.stdout, "faulty_ok after the hang: %r" % _out(p))
     expect("*** FAULT" not in g.log, "a kernel fault report")
+
+
+def test_faults_roll_back_and_hook_fault_undoes_swap():
+    """faulty 2.0 swapped in over 1.0 faults four times within the window
+    (fault_restarts=3): three restarts, then a rollback to 1.0 (history
+    `rollback`), which serves.  A swap to faulty 3.0, whose transfer hook
+    faults, is refused (EINIT naming the fault) and undone: 1.0 runs on."""
+    tmp = tempfile.mkdtemp(prefix="theseus-faults-")
+    g, c = _boot(tmp, "fault_restarts=3")
+    c("swap", "faulty", harness.module_path("faulty_v2"), check_rc=0)
+    p = c("invoke", "faulty", "faulty_ok", check_rc=0)
+    expect("ok v2" in p.stdout, "faulty 2.0 not running: %r" % _out(p))
+    for i in range(3):
+        p = _fault(c, "faulty_null", r"faulty 2\.0: page fault at faulty_null\+0x")
+        expect("restarted (%d/3)" % (i + 1) in _out(p), "fault %d: %r" % (i + 1, _out(p)))
+    p = _fault(c, "faulty_null", r"faulty 2\.0: page fault at faulty_null\+0x")
+    expect("rolled back to 1.0" in _out(p), "4th fault: no rollback: %r" % _out(p))
+    p = c("invoke", "faulty", "faulty_ok", check_rc=0)
+    expect(p.stdout.strip().endswith("ok") and "v2" not in p.stdout, "after rollback: %r" % _out(p))
+    p = c("history", check_rc=0)
+    expect(re.search(r"\brollback\s+faulty 2\.0->1\.0\s+OK\b", p.stdout), "history: %r" % p.stdout)
+    p = c("swap", "faulty", harness.module_path("faulty_xfer"))
+    expect(p.returncode != 0 and "EINIT" in _out(p) and
+           re.search(r"transfer failed: EFAULT.*page fault at faulty_xfer_transfer\+0x", _out(p)),
+           "swap to a faulting transfer: %r" % _out(p))
+    p = c("invoke", "faulty", "faulty_ok", check_rc=0)
+    expect(p.stdout.strip().endswith("ok"), "1.0 no longer serving after the refused swap: %r" % _out(p))
+    _alive(c)
+    expect("*** FAULT" not in g.log, "a kernel fault report")

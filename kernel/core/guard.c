@@ -46,6 +46,7 @@ static struct guard **slot(void)
 
 bool guard_active(void) { return *slot() != NULL; }
 unsigned guard_irq_enter(void) { return nesting++; }
+unsigned guard_irq_depth(void) { return nesting; }
 void guard_irq_exit(void) { nesting--; }
 
 uint64_t guard_budget_ns(enum guard_budget b)

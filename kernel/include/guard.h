@@ -25,9 +25,8 @@
  *   - guards nested inside: dropped with it;
  *   - heap allocations made inside: leaked (not attributed);
  *   - statedb strong references (statedb_get without statedb_put) taken
- *     inside: not dropped; the entry stays pinned until the module is
- *     reloaded and its new copy opens it again (statedb refuses nothing
- *     for it; a later get of the same ref by the same holder works);
+ *     inside: put back by the module-call layer (modcall_refs.c), up to 16
+ *     distinct references per call; guard_call itself does not;
  *   - tasks created, waitq registrations, timers: not undone.
  * A fault with no active guard (nano_core code outside any guarded call)
  * still gets the full report and stops the kernel (idt.c).
@@ -114,6 +113,8 @@ uint64_t guard_nmi_count(void);
 
 /* For idt.c: trap nesting, the fault hook, and the timer-tick watchdog. */
 unsigned guard_irq_enter(void);
+/* Interrupts being handled now (0 in task context). */
+unsigned guard_irq_depth(void);
 void guard_irq_exit(void);
 struct trap_frame *guard_on_fault(struct trap_frame *f);
 void guard_on_tick(struct trap_frame *f);

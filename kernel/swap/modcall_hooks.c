@@ -28,7 +28,10 @@ static int guarded(const char *module, const char *what, struct hook_call *c,
 		   struct th_errbuf *eb)
 {
 	struct guard g;
+	struct modcall_refs refs;
+	modcall_refs_begin(&refs);
 	int err = guard_call(&g, what, GUARD_BUDGET_HOOK, run_hook, c);
+	modcall_refs_end(&refs, g.tripped, module);
 	if (g.tripped)
 		(void)modcall_report(module, what, &g, eb);
 	return err;

@@ -9,6 +9,7 @@
 #include "klibc.h"
 #include "loader.h"
 #include "modcall.h"
+#include "statedb.h"
 
 /* Report g's fault or timeout in a call (what: "invoke", "init", ...) into
  * module hint: log (with backtrace), history kind "fault", eb ("hello 2.0:
@@ -20,5 +21,24 @@ const char *modcall_report(const char *hint, const char *what, const struct guar
  * quarantine it (modcall.h); appends what was done to eb. */
 void modcall_recover(const char *name, struct th_errbuf *eb);
 bool modcall_quarantined(const char *name);
+
+/* modcall_refs.c: statedb strong references taken inside one call. */
+#define MODCALL_REFS_MAX 16
+struct task;
+struct modcall_refs {
+	struct modcall_refs *prev;
+	const struct task *task;
+	unsigned irq_depth;
+	size_t n;
+	unsigned untracked;
+	struct {
+		struct statedb_ref ref;
+		unsigned count;
+	} e[MODCALL_REFS_MAX];
+};
+/* Around a guarded call: begin before, end after (faulted: put back every
+ * reference still held, logged naming module). */
+void modcall_refs_begin(struct modcall_refs *r);
+void modcall_refs_end(struct modcall_refs *r, bool faulted, const char *module);
 
 #endif

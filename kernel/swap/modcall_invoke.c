@@ -41,8 +41,11 @@ int modcall_invoke(const char *module, const char *function, const uint8_t *in, 
 			       "(swap or roll it back)", module, loader_module_version(m));
 	struct invoke_call c = { (th_invoke_fn)addr, in, in_len, out, out_cap, out_len };
 	struct guard g;
+	struct modcall_refs refs;
 	*out_len = 0;
+	modcall_refs_begin(&refs);
 	int r = guard_call(&g, "invoke", GUARD_BUDGET_HOOK, run_invoke, &c);
+	modcall_refs_end(&refs, g.tripped, module);
 	if (g.tripped) {
 		*out_len = 0;
 		char culprit[TH_MODULE_NAME_MAX]; /* the restart frees the module's name */

@@ -10,6 +10,8 @@
  *   faulty_spin      loops for ever, interrupts on    -> watchdog
  *   faulty_spin_cli  loops for ever, interrupts off   -> NMI watchdog
  *   faulty_recurse   recurses into the guard page     -> #DF (stack overflow)
+ *   faulty_pin       pins statedb entry faulty.pin (statedb_get), then
+ *                    reads address 0: the kernel must put the reference back
  *   faulty_overflow  claims more output than out_cap  -> EOVERFLOW
  *   faulty_weird     returns -1234 (not a TH_E* code)
  * faulty_not_invocable has the invoke signature but no TH_INVOKE.
@@ -93,6 +95,21 @@ INVOKE_FN(faulty_recurse)
 	return recurse(NULL, 0);
 }
 TH_INVOKE(faulty_recurse);
+
+INVOKE_FN(faulty_pin)
+{
+	struct statedb_ref ref;
+	uint64_t *word;
+	int err = statedb_open("faulty.pin", 0x66617574u, 1, sizeof *word, &ref, NULL);
+	if (!err)
+		err = statedb_get(ref, 0x66617574u, 1, (void **)&word, NULL);
+	if (err)
+		return err;
+	(*word)++;
+	const int *volatile p = NULL;
+	return *p;
+}
+TH_INVOKE(faulty_pin);
 
 INVOKE_FN(faulty_overflow)
 {

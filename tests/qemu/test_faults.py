@@ -113,6 +113,14 @@ def test_faults_injection_run():
     kernel survives all of them and serves on."""
     tmp = tempfile.mkdtemp(prefix="theseus-faults-")
     g, c = _boot(tmp, "watchdog=300 fault_restarts=1000")
+    # A call that pins a statedb entry and faults: the kernel puts the reference back.
+    for i in range(2):
+        p = _fault(c, "faulty_pin", r"page fault at faulty_pin\+0x")
+    p = c("--json", "state", check_rc=0)
+    docs = [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+    pins = [e for d in docs for e in d.get("entries", []) if e.get("name") == "faulty.pin"]
+    expect(len(pins) == 1 and pins[0].get("strong") == 0, "faulty.pin still pinned: %r" % pins)
+    expect(re.search(r"faulty: put back 1 statedb references", g.log), "no put-back logged")
     fns = ["faulty_null", "faulty_div", "faulty_ud", "faulty_rodata", "faulty_recurse"]
     faults = 0
     for i in range(50):

@@ -152,10 +152,10 @@ void guard_on_nmi(struct trap_frame *f)
 	struct guard *g = *slot();
 	if (!nmi_on || !g || !g->ctx[6] || g->tripped || !g->deadline_ns || !code_lookup)
 		return;
+	if (time_ns() < g->deadline_ns)
+		return; /* first: the module walk below runs only past the budget */
 	if (!code_lookup((uintptr_t)f->rip))
 		return; /* kernel code (maybe mid-interrupt entry): never cut */
-	if (time_ns() < g->deadline_ns)
-		return;
 	record(g, f, WATCHDOG_VECTOR);
 	unwind(g, f, TH_ETIMEDOUT);
 }

@@ -28,12 +28,16 @@ KERNEL_SRCS += \
 	kernel/core/log.c \
 	kernel/core/idt.c \
 	kernel/core/fault.c \
+	kernel/core/guard.c \
+	kernel/core/locktrack.c \
+	kernel/arch/guard.S \
 	kernel/core/ksyms.c \
 	kernel/core/exports.c \
 	kernel/core/boot_modules.c \
 	kernel/dev/serial.c \
 	kernel/dev/pic.c \
 	kernel/dev/timer.c \
+	kernel/dev/nmi_watchdog.c \
 	kernel/dev/pci.c \
 	kernel/dev/shutdown.c \
 	kernel/dev/screen.c \
@@ -45,13 +49,15 @@ KERNEL_SRCS += \
 
 # tasks and scheduler (kernel/task/; policies are modules: modules/sched_*)
 KERNEL_SRCS += kernel/task/task.c kernel/task/sched.c kernel/task/waitq.c \
-	kernel/task/policy.c kernel/task/stackwalk.c kernel/task/tasklist.c
+	kernel/task/policy.c kernel/task/stackwalk.c kernel/task/tasklist.c \
+	kernel/task/policy_call.c
 
 # ---- live swap engine (kernel/swap/; its loader half is kernel/loader/stage.c) ----
 KERNEL_SRCS += kernel/swap/swap.c kernel/swap/swap_load.c kernel/swap/swap_txn.c \
 	kernel/swap/swap_obj.c kernel/swap/swap_track.c kernel/swap/swap_notify.c \
 	kernel/swap/swap_retire.c kernel/swap/swap_history.c kernel/swap/swap_plat.c \
-	kernel/swap/swap_boot.c
+	kernel/swap/swap_boot.c kernel/swap/modcall_hooks.c kernel/swap/modcall_invoke.c \
+	kernel/swap/modcall_fault.c kernel/swap/modcall_refs.c
 # ---- end live swap engine ----
 
 # The screen console's font, generated from a Debian console font at build time.

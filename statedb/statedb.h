@@ -182,6 +182,13 @@ int statedb_get(struct statedb_ref ref, uint32_t type, uint32_t version,
  * Errors: TH_ESTALE, TH_EINVAL (no strong reference held: double release). */
 int statedb_put(struct statedb_ref ref) TH_MUST_CHECK;
 
+/* An observer of strong references: fn(ref, +1) after every successful
+ * statedb_get, fn(ref, -1) after every successful statedb_put, called
+ * outside the lock.  The kernel uses it to drop the references a faulting
+ * module call took and never put (README "Faults and recovery").  NULL
+ * removes it. */
+void statedb_set_strong_observer(void (*fn)(struct statedb_ref ref, int delta));
+
 /* ---- shared (multi-client) blobs ------------------------------------- */
 
 /*

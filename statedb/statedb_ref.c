@@ -5,6 +5,13 @@
  */
 #include "statedb_impl.h"
 
+static void (*strong_observer)(struct statedb_ref ref, int delta);
+
+void statedb_set_strong_observer(void (*fn)(struct statedb_ref ref, int delta))
+{
+	strong_observer = fn;
+}
+
 int statedb_get(struct statedb_ref ref, uint32_t type, uint32_t version, void **data,
 		size_t *size)
 {
@@ -31,6 +38,8 @@ int statedb_get(struct statedb_ref ref, uint32_t type, uint32_t version, void **
 			*size = (size_t)s->size;
 	}
 	spin_unlock_irqrestore(&db->lock, flags);
+	if (!err && strong_observer)
+		strong_observer(ref, +1);
 	return err;
 }
 
@@ -60,7 +69,10 @@ static int drop(struct statedb_ref ref, uint32_t kind)
 
 int statedb_put(struct statedb_ref ref)
 {
-	return drop(ref, 0);
+	int err = drop(ref, 0);
+	if (!err && strong_observer)
+		strong_observer(ref, -1);
+	return err;
 }
 
 int statedb_shared_create(const char *label, uint32_t type, uint32_t version, size_t size,

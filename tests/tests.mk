@@ -66,6 +66,12 @@ bench: $(BENCHES) $(B)/theseus.elf $(HOST_TOOLS) $(foreach m,$(MODULES),$(B)/mod
 		$(TEST_EXTRA_DEPS) | setup
 	python3 tests/bench/run --out $(B)/bench/results.txt $(BENCHES)
 
+# `make faultbench`: the fault injection campaign (FAULTBENCH_FAULTS, 500)
+# against one kernel; survival and recovery figures in build/bench/faultbench.*
+.PHONY: faultbench
+faultbench: $(B)/theseus.elf $(HOST_TOOLS) $(foreach m,$(MODULES),$(B)/modules/$(m).o) | setup
+	python3 tests/bench/faultbench.py
+
 
 # `make mutants [ONLY=id-substring]`: the curated mutation check.  Every entry
 # of tests/mutants/list is applied in a scratch copy of the tree (build/mutants/)

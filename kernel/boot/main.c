@@ -10,10 +10,12 @@
 #include "cpu.h"
 #include "endpoint_kernel.h"
 #include "frame.h"
+#include "guard.h"
 #include "heap.h"
 #include "klibc.h"
 #include "ktime.h"
 #include "log.h"
+#include "modcall.h"
 #include "net.h"
 #include "param.h"
 #include "pci.h"
@@ -215,6 +217,9 @@ void kmain(uint32_t magic, uint32_t info)
 	vmm_init();                    /* our page tables: W^X, NX, guard pages */
 	init_consoles();               /* console=: the screen joins the serial port */
 	init_time();                   /* PIC, PIT tick, TSC clock; interrupts on */
+	guard_init(boot.cmdline);      /* guarded calls into modules; watchdog= */
+	modcall_set_policy(boot.cmdline); /* fault_restarts= */
+	nmi_watchdog_init(boot.cmdline); /* PIT tick as NMI: cuts interrupts-off hangs */
 	pci_init();                    /* enumerate, assign BARs */
 	init_statedb();                /* state that outlives modules */
 	modules_loaded = boot_modules_load(&boot); /* link the boot modules */

@@ -11,7 +11,9 @@
 
 #include "cmdline.h"
 #include "exports.h"
+#include "guard.h"
 #include "klibc.h"
+#include "ksyms.h"
 #include "loader.h"
 #include "log.h"
 #include "swap.h"
@@ -29,6 +31,11 @@ static int load(const struct boot_module *const *bms, size_t n, struct th_errbuf
 	return swap_modules(req, n, NULL, eb);
 }
 
+static bool is_module_code(uintptr_t addr)
+{
+	return loader_module_of_addr(addr) != NULL;
+}
+
 size_t boot_modules_load(const struct boot_info *boot)
 {
 	struct th_errbuf eb = { "" };
@@ -38,6 +45,8 @@ size_t boot_modules_load(const struct boot_info *boot)
 		log_error("modules", "loader init failed: %s", eb.msg);
 		return 0;
 	}
+	ksyms_set_module_resolver(loader_symbolize); /* reports name module functions */
+	guard_set_code_lookup(is_module_code);       /* the NMI watchdog cuts only these */
 	char policy[16];
 	if (!cmdline_get(boot->cmdline, "spill", policy, sizeof policy)) {
 		enum loader_spill_policy p;

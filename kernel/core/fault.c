@@ -42,6 +42,32 @@ static bool readable(uint64_t a)
 	return a % 8 == 0 && (vmm_query((void *)a) & VMM_R) && (vmm_query((void *)(a + 8)) & VMM_R);
 }
 
+const char *fault_vector_name(unsigned v)
+{
+	return v < 32 ? names[v] : "interrupt";
+}
+
+bool fault_hit_stack_guard(const struct trap_frame *f)
+{
+	char who[64];
+	return guard_owner(read_cr2(), who, sizeof who) || guard_owner(f->rsp - 8, who, sizeof who);
+}
+
+size_t backtrace_collect(uint64_t rbp, uint64_t *out, size_t max)
+{
+	size_t n = 0;
+	while (n < max && rbp && readable(rbp)) {
+		uint64_t ret = ((uint64_t *)rbp)[1], next = ((uint64_t *)rbp)[0];
+		if (!ret)
+			break;
+		out[n++] = ret;
+		if (next <= rbp)
+			break;
+		rbp = next;
+	}
+	return n;
+}
+
 void backtrace_print(uint64_t rip, uint64_t rbp)
 {
 	char sym[96];

@@ -2,8 +2,12 @@
  * idt.c - the interrupt descriptor table and trap_dispatch(), the one C entry
  * for every vector: exceptions go to the fault hook (fault isolation) or the
  * fault report; hardware interrupts go to the IRQ dispatcher (pic.c).
+ * Guarded calls (guard.h) come first: a fault inside one unwinds to its
+ * guard, and the timer tick checks its watchdog; trap nesting is counted
+ * so that an interrupt handler's own fault is never taken for the call's.
  */
 #include "cpu.h"
+#include "guard.h"
 #include "klibc.h"
 #include "shutdown.h"
 #include "trap.h"
@@ -42,9 +46,24 @@ void idt_init(void)
 struct trap_frame *trap_dispatch(struct trap_frame *f)
 {
 	if (f->vector >= IRQ_BASE && f->vector < IRQ_BASE + 17) {
+		if (f->vector == IRQ_BASE)
+			guard_on_tick(f); /* the watchdog may unwind the interrupted call */
+		struct trap_frame *r = f;
+		(void)guard_irq_enter();
 		if (irq_dispatch)
-			return irq_dispatch((unsigned)(f->vector - IRQ_BASE), f);
+			r = irq_dispatch((unsigned)(f->vector - IRQ_BASE), f);
+		guard_irq_exit();
+		return r;
+	}
+	if (f->vector == 2) { /* NMI: the watchdog's tick (nmi_watchdog.c) */
+		guard_on_nmi(f);
 		return f;
+	}
+	/* Guarded calls first (a #DF only when a stack overflow caused it). */
+	if (f->vector != 2 && f->vector != 18) {
+		struct trap_frame *r = guard_on_fault(f);
+		if (r)
+			return r;
 	}
 	if (fault_hook && f->vector != 8 && f->vector != 18) {
 		struct trap_frame *r = fault_hook(f);

@@ -32,6 +32,14 @@ bool ksyms_lookup(uint64_t addr, const char **name, uint64_t *offset)
 	return true;
 }
 
+bool ksyms_resolve(uint64_t addr, const char **name, uint64_t *offset, const char **module)
+{
+	if (module_resolver && module_resolver(addr, name, offset, module))
+		return true;
+	*module = NULL;
+	return ksyms_lookup(addr, name, offset);
+}
+
 void ksyms_format(uint64_t addr, char *buf, size_t cap)
 {
 	const char *name, *module;

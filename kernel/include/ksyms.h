@@ -22,6 +22,8 @@ bool ksyms_lookup(uint64_t addr, const char **name, uint64_t *offset);
 typedef bool (*ksyms_resolver_fn)(uint64_t addr, const char **name, uint64_t *offset,
 				  const char **module);
 void ksyms_set_module_resolver(ksyms_resolver_fn fn);
+/* Either resolver: *module is NULL for a kernel symbol. */
+bool ksyms_resolve(uint64_t addr, const char **name, uint64_t *offset, const char **module);
 /* "name+0x12 [module]" or "0x1234" into buf. */
 void ksyms_format(uint64_t addr, char *buf, size_t cap);
 

@@ -216,6 +216,15 @@ const char *loader_module_name(const struct module *m);
 uint64_t loader_module_serial(const struct module *m);
 const char *loader_module_version(const struct module *m);
 
+/* Whether addr is one of m's TH_INVOKE functions (module_abi.h). */
+bool loader_module_invocable(const struct module *m, uintptr_t addr);
+/* The listed module whose code holds addr, or NULL. */
+struct module *loader_module_of_addr(uintptr_t addr);
+/* The function of a listed module's own symbol table (static ones too) that
+ * holds addr: name, offset, module name (a ksyms resolver).  false if addr
+ * is in no module's code. */
+bool loader_symbolize(uint64_t addr, const char **name, uint64_t *offset, const char **module);
+
 /* Host-side complete check of an object without loading it (theseus-lint):
  * parse, metadata record, COMMON symbols, relocation types, spill.  Each
  * finding is passed to report(level, text) ("error"/"warning"/"info").

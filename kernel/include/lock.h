@@ -4,6 +4,10 @@
  * One CPU for now, so taking the lock disables interrupts and (for SMP later)
  * spins on a flag.  Usable from tasks and interrupt handlers.  Host builds
  * (unit tests) get a plain flag with the same interface.
+ *
+ * The kernel tracks the locks held (kernel/core/locktrack.c): interrupts are
+ * off while any is held, so one stack serves the CPU.  A guarded call
+ * (guard.h) that faults releases the locks taken since its entry.
  */
 #ifndef THESEUS_LOCK_H
 #define THESEUS_LOCK_H
@@ -16,16 +20,25 @@ struct spinlock {
 #define SPINLOCK_INIT { 0 }
 
 #ifdef THESEUS_KERNEL
+/* Held-lock tracking: record l as held / not held (interrupts are off). */
+void lock_track_acquire(struct spinlock *l);
+void lock_track_release(struct spinlock *l);
+/* Locks held now; release every lock above depth (a guard's unwind). */
+unsigned lock_track_depth(void);
+void lock_track_unwind(unsigned depth);
+
 static inline uint64_t spin_lock_irqsave(struct spinlock *l)
 {
 	uint64_t flags;
 	__asm__ volatile("pushfq; popq %0; cli" : "=r"(flags)::"memory");
 	while (__atomic_exchange_n(&l->held, 1, __ATOMIC_ACQUIRE))
 		__asm__ volatile("pause");
+	lock_track_acquire(l);
 	return flags;
 }
 static inline void spin_unlock_irqrestore(struct spinlock *l, uint64_t flags)
 {
+	lock_track_release(l);
 	__atomic_store_n(&l->held, 0, __ATOMIC_RELEASE);
 	if (flags & (1u << 9))
 		__asm__ volatile("sti" ::: "memory");

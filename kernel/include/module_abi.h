@@ -9,6 +9,7 @@
 #ifndef THESEUS_MODULE_ABI_H
 #define THESEUS_MODULE_ABI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define TH_MODULE_ABI 1
@@ -46,5 +47,19 @@ struct th_module_info {
 		.version = version_,                                             \
 		.description = desc_,                                            \
 		__VA_ARGS__}
+
+/*
+ * TH_INVOKE(fn); after fn's definition: fn may be called by name over the
+ * network (theseusctl invoke MODULE fn).  It must have the invoke signature
+ * (checked here by the compiler).  The record is a pointer to fn in section
+ * ".theseus.invoke", which the loader reads; the kernel refuses to invoke
+ * any other function ("f is not declared invocable (TH_INVOKE)").
+ */
+#define TH_INVOKE_SECTION ".theseus.invoke"
+typedef int (*th_invoke_fn)(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,
+			    size_t *out_len);
+#define TH_INVOKE(fn_)                                                           \
+	__attribute__((used, section(TH_INVOKE_SECTION), aligned(8)))            \
+	static th_invoke_fn const th_invoke_rec_##fn_ = fn_
 
 #endif

@@ -70,6 +70,9 @@ enum swap_kind {
 	SWAP_KIND_LOAD,       /* modules not loaded before */
 	SWAP_KIND_ROLLBACK,   /* a module back to the object it ran before its last swap */
 	SWAP_KIND_UNLOAD,     /* a module taken out (the rollback of its first load) */
+	SWAP_KIND_FAULT,      /* a module's code faulted (modcall.h); no transaction */
+	SWAP_KIND_RESTART,    /* a fresh copy of the object a module runs (recovery) */
+	SWAP_KIND_QUARANTINE, /* a faulted module is refused calls until swapped; no transaction */
 	SWAP_NKINDS
 };
 
@@ -113,6 +116,17 @@ int swap_modules(const struct swap_request *items, size_t n, struct swap_result 
  * TH_ENOENT when not loaded, or when the older objects were dropped (the
  * engine keeps SWAP_UNDO_DEPTH per module). */
 int swap_rollback(const char *name, struct swap_result *res, struct th_errbuf *eb) TH_MUST_CHECK;
+
+/* Load a fresh copy of the object module name runs and swap it in (the
+ * recovery of a faulted module, modcall.h): dependents relinked, transfer
+ * (or init) runs again, statedb untouched; history kind "restart".
+ * TH_ENOENT when not loaded through the engine. */
+int swap_restart(const char *name, struct swap_result *res, struct th_errbuf *eb) TH_MUST_CHECK;
+
+/* A history entry of kind "fault" (module name at version faulted: msg) or
+ * "quarantine" (calls into it refused until it is swapped); no transaction. */
+void swap_history_note(enum swap_kind kind, const char *name, const char *version,
+		       const char *msg);
 
 /* Take module name out (a transaction: history, stage times): refused with
  * TH_EBUSY naming the modules that depend on it; its code is freed once no
@@ -212,7 +226,7 @@ size_t swap_history_count(void);
  * the full text needs, like snprintf. */
 size_t swap_history_format(char *buf, size_t len);
 const char *swap_stage_name(enum swap_stage s);
-/* "swap", "load", "rollback", "unload" */
+/* "swap", "load", "rollback", "unload", "fault", "restart", "quarantine" */
 const char *swap_kind_name(enum swap_kind k);
 
 /* ---- kernel: boot trigger and self-test (kernel/swap/swap_boot.c) -------- */

@@ -42,6 +42,13 @@ void fault_set_stack_guard_lookup(stack_guard_fn fn);
 
 /* Print the fault report (vector, error, RIP, CR2, registers, backtrace). */
 void fault_report(const struct trap_frame *f, const char *why);
+/* "page fault", "divide error", ... for vector v (< 32). */
+const char *fault_vector_name(unsigned v);
+/* Whether the fault hit a stack's guard page (CR2 or the stack pointer). */
+bool fault_hit_stack_guard(const struct trap_frame *f);
+/* Up to max return addresses of the frame-pointer chain at rbp (only
+ * through mapped, aligned memory); returns how many. */
+size_t backtrace_collect(uint64_t rbp, uint64_t *out, size_t max);
 /* Print a frame-pointer backtrace starting at rbp. */
 void backtrace_print(uint64_t rip, uint64_t rbp);
 

@@ -147,6 +147,7 @@ static int parse_sections(struct elf_obj *o, struct th_errbuf *eb)
 		return th_errf(eb, TH_ENOMEM, "%s: no memory for section table", o->label);
 	o->symtab_idx = 0;
 	o->info_idx = 0;
+	o->invoke_idx = 0;
 	for (i = 1; i < o->shnum; i++) {
 		const struct elf64_shdr *s = &o->sh[i];
 		int c;
@@ -174,6 +175,14 @@ static int parse_sections(struct elf_obj *o, struct th_errbuf *eb)
 			if (o->info_idx)
 				return BAD("%s: more than one %s section", o->label, TH_MODULE_SECTION);
 			o->info_idx = i;
+		}
+		if (strcmp(elf_sec_name(o, i), TH_INVOKE_SECTION) == 0) {
+			if (o->invoke_idx)
+				return BAD("%s: more than one %s section", o->label, TH_INVOKE_SECTION);
+			if (o->cls[i] != SEC_RODATA || s->size % sizeof(th_invoke_fn))
+				return BAD("%s: %s section malformed (write it with TH_INVOKE())",
+					   o->label, TH_INVOKE_SECTION);
+			o->invoke_idx = i;
 		}
 	}
 	return TH_OK;

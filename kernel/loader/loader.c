@@ -12,6 +12,7 @@
  * edges, exports, memory), leaving namespace and records as before.
  */
 #include "loader_impl.h"
+#include "modcall.h"
 #include "log.h"
 #include "modmem.h"
 
@@ -193,6 +194,7 @@ void loader_module_destroy(struct module *m, bool listed)
 	layout_unmap(m);
 	kfree(m->exports);
 	kfree(m->names);
+	funcs_free(m);
 	kfree(m->sec_off);
 	kfree(m);
 }
@@ -341,6 +343,8 @@ int loader_phase1(struct pending *p, size_t idx, const struct loader_blob *b,
 		err = layout_map(&p[idx].o, m, eb);
 	if (!err)
 		err = register_exports(&p[idx].o, m, mode, eb);
+	if (!err)
+		err = funcs_collect(&p[idx].o, m, eb);
 	return err;
 }
 
@@ -432,6 +436,8 @@ int loader_phase2(struct elf_obj *o, struct module *m, const struct load_mode *m
 	kfree(res);
 	if (!err)
 		m->info = (const struct th_module_info *)(m->mem + m->sec_off[o->info_idx]);
+	if (!err)
+		err = funcs_bind_invokes(o, m, eb);
 	return err;
 }
 
@@ -487,13 +493,14 @@ static int phase3(struct pending *p, size_t n, struct th_errbuf *eb)
 	for (i = 0; i < k; i++) {
 		struct module *m = order[i];
 		if (run_hooks && m->info->init) {
-			err = m->info->init();
+			struct th_errbuf hb = { "" };
+			err = modcall_init(m->name, m->info->init, &hb);
 			if (err) {
-				err = th_errf(eb, TH_EINIT, "%s: init failed: %s (%d)", m->name,
-					      th_err_name(err), err);
+				err = th_errf(eb, TH_EINIT, "%s: init failed: %s (%d)%s%s", m->name,
+					      th_err_name(err), err, hb.msg[0] ? ": " : "", hb.msg);
 				while (i-- > 0)
 					if (run_hooks && order[i]->info->fini)
-						order[i]->info->fini();
+						modcall_fini(order[i]->name, order[i]->info->fini);
 				return err;
 			}
 		}
@@ -627,7 +634,7 @@ int loader_unload_batch(struct module **mods, size_t n, struct th_errbuf *eb)
 	busy = true;
 	for (i = n; i-- > 0;)
 		if (run_hooks && mods[i]->inited && mods[i]->info->fini)
-			mods[i]->info->fini();
+			modcall_fini(mods[i]->name, mods[i]->info->fini);
 	for (i = 0; i < n; i++)
 		deps_drop_out(mods[i]);
 	for (i = 0; i < n; i++) {

@@ -11,7 +11,7 @@
 LOADER_SRCS := kernel/loader/elf_parse.c kernel/loader/reloc.c kernel/loader/symtab.c \
 	kernel/loader/layout.c kernel/loader/deps.c kernel/loader/loader.c \
 	kernel/loader/introspect.c kernel/loader/relink.c kernel/loader/lint.c \
-	kernel/loader/stage.c
+	kernel/loader/stage.c kernel/loader/funcs.c
 LOADER_HDRS := kernel/include/loader.h kernel/loader/loader_impl.h \
 	kernel/include/module_abi.h kernel/include/klibc.h kernel/include/err.h
 
@@ -26,7 +26,7 @@ LOADER_LINT_INC := -Ikernel/include -Ikernel/loader
 
 # ---- host unit test ------------------------------------------------------------
 LOADER_TEST_SRCS := tests/unit/loader_test.c tests/unit/loader_hostenv.c \
-	tests/unit/modmem_host.c tests/unit/host_log.c $(LOADER_SRCS) \
+	tests/unit/modmem_host.c tests/unit/modcall_host.c tests/unit/host_log.c $(LOADER_SRCS) \
 	kernel/lib/err.c kernel/lib/errbuf.c $(wildcard statedb/statedb_*.c)
 UNIT_TESTS += $(B)/tests/unit/loader_test
 $(B)/tests/unit/loader_test: $(LOADER_TEST_SRCS) $(LOADER_HDRS) tests/unit/loader_hostenv.h \
@@ -38,7 +38,7 @@ $(B)/tests/unit/loader_test: $(LOADER_TEST_SRCS) $(LOADER_HDRS) tests/unit/loade
 		-o $@ $(LOADER_TEST_SRCS)
 
 # ---- fuzzer ----------------------------------------------------------------------
-LOADER_FUZZ_SRCS := tests/fuzz/loader_elf_fuzz.c tests/unit/modmem_host.c \
+LOADER_FUZZ_SRCS := tests/fuzz/loader_elf_fuzz.c tests/unit/modmem_host.c tests/unit/modcall_host.c \
 	$(LOADER_SRCS) kernel/lib/err.c kernel/lib/errbuf.c
 FUZZ_TARGETS += $(B)/fuzz/loader_elf
 $(B)/fuzz/loader_elf: $(LOADER_FUZZ_SRCS) $(LOADER_HDRS) $(LOADER_TEST_OBJS) $(MODULE_OBJS) \

@@ -125,6 +125,7 @@ struct elf_obj {
 	size_t symtab_idx;
 	uint8_t *cls;                      /* per section: enum sec_class (kcalloc) */
 	size_t info_idx;                   /* section ".theseus.module" */
+	size_t invoke_idx;                 /* section ".theseus.invoke" (0 = none) */
 	struct th_module_info info;        /* copy of the record as in the file */
 	size_t n_relocs;                   /* relocations applying to loaded sections */
 	size_t n_undef_relocs;             /* ... of which against undefined symbols */
@@ -187,12 +188,29 @@ struct module {
 	struct loader_edge *in_head;       /* incoming edges */
 	size_t n_in;
 	struct module *next, *prev;        /* load order */
+	const th_invoke_fn *invokes;       /* TH_INVOKE records (in mem) */
+	size_t n_invokes;
+	struct lfunc *funcs;               /* every function symbol, by address */
+	size_t n_funcs;
+	char *fnames;
 	bool inited;
 	bool staged;                       /* loaded beside, not yet committed (stage.c) */
 	bool retired;                      /* swapped out: unlisted, memory kept until freed */
 	uint64_t serial;                   /* unique per load (never reused) */
 	unsigned mark;                     /* scratch for walks */
 };
+
+/* funcs.c: the module's own function symbols (for fault reports) and its
+ * TH_INVOKE records. */
+struct lfunc {
+	uintptr_t addr;
+	size_t size;
+	const char *name;
+};
+int funcs_collect(const struct elf_obj *o, struct module *m, struct th_errbuf *eb) TH_MUST_CHECK;
+int funcs_bind_invokes(const struct elf_obj *o, struct module *m, struct th_errbuf *eb)
+	TH_MUST_CHECK;
+void funcs_free(struct module *m);
 
 /* layout.c: place sections, allocate memory, copy contents. */
 int layout_map(struct elf_obj *o, struct module *m, struct th_errbuf *eb) TH_MUST_CHECK;

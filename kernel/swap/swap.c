@@ -5,6 +5,7 @@
  * swap_load.c) and swap_rollback().
  */
 #include "log.h"
+#include "modcall.h"
 #include "module_abi.h"
 #include "swap_impl.h"
 
@@ -45,6 +46,7 @@ static int run_hooks(struct swap_txn *x, struct th_errbuf *eb)
 		const struct th_module_info *ni, *oi;
 		struct module *nm;
 		int err = TH_OK;
+		struct th_errbuf hb = { "" };
 
 		i = next_in_order(x->st, done);
 		done[i] = true;
@@ -52,18 +54,19 @@ static int run_hooks(struct swap_txn *x, struct th_errbuf *eb)
 		ni = loader_module_info(nm);
 		oi = loader_module_info(x->old[i]);
 		if (ni->transfer)
-			err = ni->transfer(oi);
+			err = modcall_transfer(x->name[i], ni->transfer, oi, &hb);
 		else if (ni->init)
-			err = ni->init();
+			err = modcall_init(x->name[i], ni->init, &hb);
 		if (err)
-			return th_errf(eb, TH_EINIT, "%s %s: %s failed: %s (%d); swap rolled back",
+			return th_errf(eb, TH_EINIT, "%s %s: %s failed: %s (%d)%s%s; swap rolled back",
 				       x->name[i], loader_module_version(nm),
-				       ni->transfer ? "transfer" : "init", th_err_name(err), err);
+				       ni->transfer ? "transfer" : "init", th_err_name(err), err,
+				       hb.msg[0] ? ": " : "", hb.msg);
 	}
 	for (i = x->k; i-- > 0;) {
 		const struct th_module_info *oi = loader_module_info(x->old[i]);
 		if (oi->fini)
-			oi->fini();
+			modcall_fini(x->name[i], oi->fini);
 	}
 	return TH_OK;
 }
@@ -97,7 +100,7 @@ static int prepare(struct swap_txn *x, const struct swap_request *items, size_t 
 		if (err)
 			return th_errf(eb, err, "%s: no memory for a copy of the object (%zu bytes)",
 				       r->name, r->len);
-		if (swap_track_runs(swap_track_find(r->name), o)) {
+		if (x->h.kind != SWAP_KIND_RESTART && swap_track_runs(swap_track_find(r->name), o)) {
 			swap_obj_put(o);
 			swap_txn_item(x, i, r->name, loader_module_version(m), loader_module_version(m));
 			continue;
@@ -242,6 +245,27 @@ int swap_rollback(const char *name, struct swap_result *res, struct th_errbuf *e
 	r.sha256 = t->stack[t->n - 2]->sha;
 	/* The request points into an object the record holds a reference to: it
 	 * stays valid through the transaction, which takes its own reference. */
+	return swap_txn_end(x, swap_do_swap(x, &r, 1, eb), res, eb);
+}
+
+int swap_restart(const char *name, struct swap_result *res, struct th_errbuf *eb)
+{
+	struct th_errbuf local;
+	struct swap_track *t = swap_track_find(name);
+	struct module *m = name ? loader_find(name) : NULL;
+	struct swap_txn *x;
+
+	if (!eb)
+		eb = &local;
+	x = swap_txn_begin(SWAP_KIND_RESTART, false, 1, eb);
+	if (!x)
+		return TH_ENOMEM;
+	swap_txn_item(x, 0, name, m ? loader_module_version(m) : "?", "?");
+	if (!m || !t || !t->n)
+		return swap_txn_end(x, th_errf(eb, TH_ENOENT, "%s: not loaded through the engine",
+					       name ? name : "?"), res, eb);
+	struct swap_request r = {name, t->stack[t->n - 1]->bytes, t->stack[t->n - 1]->len, NULL,
+				 t->stack[t->n - 1]->sha, NULL};
 	return swap_txn_end(x, swap_do_swap(x, &r, 1, eb), res, eb);
 }
 

@@ -7,8 +7,8 @@ SWAP_SRCS := kernel/swap/swap.c kernel/swap/swap_load.c kernel/swap/swap_txn.c \
 	kernel/swap/swap_obj.c kernel/swap/swap_track.c kernel/swap/swap_notify.c \
 	kernel/swap/swap_retire.c kernel/swap/swap_history.c kernel/lib/sha256.c
 SWAP_TEST_SRCS := tests/unit/swap_test.c tests/unit/swap_plat_host.c tests/unit/loader_hostenv.c \
-	tests/unit/modmem_host.c tests/unit/host_log.c $(SWAP_SRCS) $(LOADER_SRCS) \
-	kernel/lib/err.c kernel/lib/errbuf.c $(wildcard statedb/statedb_*.c)
+	tests/unit/modmem_host.c tests/unit/modcall_host.c tests/unit/host_log.c $(SWAP_SRCS) \
+	$(LOADER_SRCS) kernel/lib/err.c kernel/lib/errbuf.c $(wildcard statedb/statedb_*.c)
 UNIT_TESTS += $(B)/tests/unit/swap_test
 $(B)/tests/unit/swap_test: $(SWAP_TEST_SRCS) $(LOADER_HDRS) kernel/include/swap.h \
 		kernel/swap/swap_impl.h tests/unit/swap_plat_host.h $(LOADER_TEST_OBJS)
@@ -27,7 +27,8 @@ $(B)/bench/big_module.c: tests/bench/gen_big_module.py
 $(B)/bench/big_v%.o: $(B)/bench/big_module.c kernel/include/theseus.h
 	$(KERNEL_CC) $(MODULE_CFLAGS) -DBIG_VERSION='"$*.0"' -c -o $@ $<
 SWAP_BENCH_SRCS := tests/bench/swap_native_bench.c tests/unit/swap_plat_host.c \
-	tests/unit/loader_hostenv.c tests/unit/modmem_host.c tests/unit/host_log.c $(SWAP_SRCS) \
+	tests/unit/loader_hostenv.c tests/unit/modmem_host.c tests/unit/modcall_host.c \
+	tests/unit/host_log.c $(SWAP_SRCS) \
 	$(LOADER_SRCS) $(ERR_HOST_SRCS) $(wildcard statedb/statedb_*.c)
 BENCHES += $(B)/bench/swap_native_bench
 $(B)/bench/swap_native_bench: $(SWAP_BENCH_SRCS) $(LOADER_HDRS) kernel/include/swap.h \

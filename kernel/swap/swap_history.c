@@ -15,7 +15,7 @@ static const char *const stage_names[SWAP_NSTAGES] = {
 };
 
 static const char *const kind_names[SWAP_NKINDS] = {
-	"swap", "load", "rollback", "unload",
+	"swap", "load", "rollback", "unload", "fault", "restart", "quarantine",
 };
 
 const char *swap_stage_name(enum swap_stage s)
@@ -31,6 +31,23 @@ const char *swap_kind_name(enum swap_kind k)
 uint64_t swap_history_next_seq(void)
 {
 	return next_seq++;
+}
+
+void swap_history_note(enum swap_kind kind, const char *name, const char *version,
+		       const char *msg)
+{
+	struct swap_history_entry e;
+	memset(&e, 0, sizeof e);
+	e.seq = swap_history_next_seq();
+	e.when_ns = swap_plat_now_ns();
+	e.err = TH_EFAULT;
+	e.kind = kind;
+	e.n = 1;
+	snprintf(e.item[0].name, sizeof e.item[0].name, "%s", name);
+	snprintf(e.item[0].from, sizeof e.item[0].from, "%s", version);
+	snprintf(e.item[0].to, sizeof e.item[0].to, "%s", version);
+	snprintf(e.msg, sizeof e.msg, "%s", msg);
+	swap_history_add(&e);
 }
 
 void swap_history_add(const struct swap_history_entry *e)

@@ -16,6 +16,7 @@
  */
 #include "log.h"
 #include "module_abi.h"
+#include "modcall.h"
 #include "swap_impl.h"
 
 /* Validate, skip modules that already run their object, refuse the ones
@@ -164,7 +165,7 @@ int swap_do_unload(struct swap_txn *x, const char *name, struct th_errbuf *eb)
 	}
 	swap_txn_stage(x, SWAP_STAGE_RELINK);
 	if (!err && info->fini)
-		info->fini();
+		modcall_fini(name, info->fini);
 	swap_plat_irq_restore(flags);
 	swap_txn_stage(x, SWAP_STAGE_TRANSFER);
 	if (err)

@@ -95,6 +95,10 @@ int swap_track_swapped(const struct module *m, uint64_t old_serial, struct swap_
 			swap_obj_put(o);
 			return TH_EFULL;
 		}
+	} else if (t->stack[t->n - 1] == o) {
+		swap_obj_put(o); /* a restart: a fresh copy of the object it ran */
+		describe(t, m);
+		return TH_OK;
 	} else if (rollback && t->n >= 2 && t->stack[t->n - 2] == o) {
 		swap_obj_put(t->stack[--t->n]); /* the object rolled back from */
 		swap_obj_put(o);                /* already held below */

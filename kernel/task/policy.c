@@ -64,7 +64,7 @@ static const struct sched_policy_ops *module_ops(struct th_errbuf *eb)
 /* Make ops the policy: every queued task moves into it, highest queue first
  * and in queue order (the order any policy would run them).  The old
  * policy's code is not called, so its module may already be replaced. */
-static void take_over(const struct sched_policy_ops *ops)
+void sched_policy_take_over(const struct sched_policy_ops *ops)
 {
 	struct sched_cpu *c = &sched_cpu;
 	uint64_t fl = irq_save();
@@ -108,10 +108,10 @@ static void take_over(const struct sched_policy_ops *ops)
 static void follow_swaps(void *ctx)
 {
 	const struct sched_policy_ops *ops = module_ops(NULL);
-	if (!ops)
+	if (!ops || ops == sched_policy_faulted) /* a table that faulted stays out */
 		ops = &sched_fifo_ops;
 	if (ops != sched_cpu.policy)
-		take_over(ops);
+		sched_policy_take_over(ops);
 }
 
 static struct swap_subscriber follower = { .fn = follow_swaps };
@@ -137,6 +137,6 @@ int sched_policy_select(const char *name, struct th_errbuf *eb)
 	if (err && err != TH_EEXIST)
 		return th_errf(eb, err, "sched: cannot follow swaps of module sched: %s",
 			       th_strerror(err));
-	take_over(ops);
+	sched_policy_take_over(ops);
 	return TH_OK;
 }

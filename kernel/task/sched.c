@@ -15,6 +15,7 @@
  */
 #include "cmdline.h"
 #include "cpu.h"
+#include "guard.h"
 #include "klibc.h"
 #include "ktime.h"
 #include "log.h"
@@ -37,7 +38,7 @@ void sched_make_ready(struct task *t)
 {
 	t->state = TASK_READY;
 	if (t != sched_cpu.idle)
-		sched_cpu.policy->enqueue(&sched_cpu.rq, &t->se);
+		sched_pol_enqueue(&sched_cpu.rq, &t->se);
 }
 
 /* Move every sleeper whose time has come to the run queue. */
@@ -67,7 +68,7 @@ static struct trap_frame *switch_to_next(struct trap_frame *f)
 	c->switch_tsc = now;
 	if (cur->state == TASK_RUNNING)
 		sched_make_ready(cur); /* preempted or yielding: back in the queue */
-	struct sched_entity *e = c->policy->pick_next(&c->rq);
+	struct sched_entity *e = sched_pol_pick_next(&c->rq);
 	next = e ? (struct task *)(void *)((char *)e - offsetof(struct task, se)) : c->idle;
 	next->state = TASK_RUNNING;
 	if (next != cur) {
@@ -84,7 +85,7 @@ struct trap_frame *sched_on_tick(struct trap_frame *f)
 	wake_sleepers();
 	if (c->current == c->idle) /* anything is better than idling */
 		return c->rq.nr_queued ? switch_to_next(f) : f;
-	if (c->policy->tick(&c->rq, &c->current->se))
+	if (sched_pol_tick(&c->rq, &c->current->se))
 		return switch_to_next(f);
 	return f;
 }
@@ -155,6 +156,12 @@ void task_print_text(const char *text)
 	}
 }
 
+/* The current task's guard stack (guard.h). */
+static struct guard **current_guards(void)
+{
+	return sched_cpu.current ? &sched_cpu.current->guards : NULL;
+}
+
 void sched_init(const char *cmdline)
 {
 	struct sched_cpu *c = &sched_cpu;
@@ -175,6 +182,7 @@ void sched_init(const char *cmdline)
 	idle->state = TASK_READY; /* never queued */
 	c->current = main_task;
 	c->switch_tsc = rdtsc();
+	guard_set_slot_fn(current_guards);
 
 	char want[16] = "rr", arg[16];
 	int got = cmdline ? cmdline_get(cmdline, "sched", arg, sizeof arg) : TH_ENOENT;

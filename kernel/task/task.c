@@ -253,10 +253,10 @@ int task_set_priority(struct task *t, unsigned priority)
 	uint64_t fl = irq_save();
 	bool requeue = t->se.queued && t->state == TASK_READY;
 	if (requeue)
-		sched_cpu.policy->dequeue(&sched_cpu.rq, &t->se);
+		sched_pol_dequeue(&sched_cpu.rq, &t->se);
 	t->se.priority = priority;
 	if (requeue)
-		sched_cpu.policy->enqueue(&sched_cpu.rq, &t->se);
+		sched_pol_enqueue(&sched_cpu.rq, &t->se);
 	irq_restore(fl);
 	return TH_OK;
 }

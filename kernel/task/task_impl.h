@@ -35,6 +35,7 @@ struct task {
 	struct task *wait_next;          /* link in a waitq or the sleep list */
 	struct task *all_next, *all_prev;/* every task */
 	uint64_t cpu_tsc, switches;
+	struct guard *guards;            /* active guarded calls, innermost first (guard.h) */
 };
 
 /* Per-CPU scheduler state (one CPU now; an array indexed by CPU for SMP). */
@@ -63,6 +64,15 @@ struct trap_frame *sched_on_tick(struct trap_frame *f);
 struct trap_frame *sched_on_yield(struct trap_frame *f);
 /* policy.c */
 extern const struct sched_policy_ops sched_fifo_ops;
+/* Make ops the policy, moving every ready task into its queue. */
+void sched_policy_take_over(const struct sched_policy_ops *ops);
+/* policy_call.c: the policy's ops, guarded when it is a module (interrupts
+ * off); a fault falls back to fifo.  The table that faulted, not re-adopted: */
+extern const struct sched_policy_ops *sched_policy_faulted;
+void sched_pol_enqueue(struct sched_rq *rq, struct sched_entity *e);
+void sched_pol_dequeue(struct sched_rq *rq, struct sched_entity *e);
+struct sched_entity *sched_pol_pick_next(struct sched_rq *rq);
+bool sched_pol_tick(struct sched_rq *rq, struct sched_entity *cur);
 /* task.c */
 /* A new task with its stack and initial frame, linked into the task list but
  * not queued (task_create queues it; the idle task never is). */

@@ -58,6 +58,7 @@ int hello_greet_invoke(const uint8_t *in, size_t in_len, uint8_t *out, size_t ou
 	*out_len = err ? 0 : strlen((char *)out);
 	return err;
 }
+TH_INVOKE(hello_greet_invoke);
 
 static int hello_init(void)
 {

@@ -61,6 +61,7 @@ int hello_greet_invoke(const uint8_t *in, size_t in_len, uint8_t *out, size_t ou
 	*out_len = err ? 0 : strlen((char *)out);
 	return err;
 }
+TH_INVOKE(hello_greet_invoke);
 
 /* Bump the start counter and log what statedb holds; from = the version
  * replaced by a live swap, NULL on a plain load. */

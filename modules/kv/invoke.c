@@ -29,6 +29,8 @@ int kv_invoke_put(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap
 	val[in_len - k - 1] = 0;
 	return kv_put(key, val, NULL);
 }
+TH_INVOKE(kv_invoke_get);
+TH_INVOKE(kv_invoke_put);
 
 int kv_invoke_get(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,
 		  size_t *out_len)

@@ -50,7 +50,9 @@ int ep_handle_invoke(struct endpoint *ep, const Theseus__Request *req, Theseus__
 	rep->invoke = ir;
 	if (result > 0)
 		result = 0;  /* a positive value is the function's own business */
-	if (result)
+	if (result && !strcmp(th_err_name(result), "E?")) /* not a TH_E* code: a number */
+		th_errf(eb, result, "invoke: %s.%s returned %d", iv->module, iv->function, result);
+	else if (result)
 		th_errf(eb, result, "invoke: %s.%s returned %s", iv->module, iv->function,
 			th_err_name(result));
 	return result;

@@ -7,16 +7,17 @@
  * swap engine; staging has verified each object's SHA-256, which the engine
  * takes as the object's name without hashing it again.
  *
- * invoke: the function is looked up by name in the namespace at every call
- * (so a swap in between is always seen: no cached pointer can dangle), must
- * belong to the module named, and is called with the invoke ABI
- * (endpoint_invoke_fn in net/endpoint.h).
+ * invoke: modcall_invoke (kernel/include/modcall.h): the function is looked
+ * up by name at every call (a swap in between is always seen), must belong
+ * to the module named and be declared with TH_INVOKE, and runs as a guarded
+ * call: a fault is TH_EFAULT naming the culprit, and the module is recovered.
  */
 #include "kernel_impl.h"
 
 #include "klibc.h"
 #include "loader.h"
 #include "log.h"
+#include "modcall.h"
 #include "swap.h"
 
 void kernel_copy_stages(const uint64_t *stage_ns, struct endpoint_stage_time *out, uint32_t *n)
@@ -75,22 +76,9 @@ static int op_invoke(void *ctx, const char *module, const char *function, const 
 		     size_t in_len, uint8_t *out, size_t out_cap, size_t *out_len, int *result,
 		     struct th_errbuf *eb)
 {
-	struct module *m = loader_find(module), *owner = NULL;
-	uintptr_t addr;
-	if (!m)
-		return th_errf(eb, TH_ENOENT, "invoke: module %s is not loaded", module);
-	if (loader_lookup_symbol(function, &addr, &owner) != TH_OK || owner != m)
-		return th_errf(eb, TH_ENOENT, "invoke: module %s exports no function %s",
-			       module, function);
-	endpoint_invoke_fn fn = (endpoint_invoke_fn)addr;
-	*out_len = 0;
-	*result = fn(in, in_len, out, out_cap, out_len);
-	if (*out_len > out_cap) {
-		log_warn("control", "invoke: %s.%s claimed %zu output bytes of %zu", module,
-			 function, *out_len, out_cap);
-		*out_len = out_cap;
-	}
-	return TH_OK;
+	/* modcall.h: by name at every call, TH_INVOKE only, guarded; a fault
+	 * comes back as TH_EFAULT with the report in eb, the module recovered. */
+	return modcall_invoke(module, function, in, in_len, out, out_cap, out_len, result, eb);
 }
 
 void kernel_fill_action_ops(struct endpoint_ops *ops)

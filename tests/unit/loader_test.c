@@ -1024,6 +1024,37 @@ static void lint_count(void *ctx, const char *level, const char *text)
 		++*(int *)ctx;
 }
 
+/* TH_INVOKE records: only declared functions are invocable; the module's own
+ * symbol table (static functions too) names addresses in its code. */
+static void test_invocable_and_symbols(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct obj k = M("kv"), c = M("checksum");
+	struct loader_blob bl[2] = {{c.data, c.len, "checksum.o"}, {k.data, k.len, "kv.o"}};
+	struct module *mods[2];
+	const char *name, *mod;
+	uint64_t off;
+	int err = loader_load_batch(bl, 2, mods, &eb);
+
+	CHECK_EQ(err, TH_OK);
+	if (err)
+		goto out;
+	CHECK(loader_module_invocable(mods[1], (uintptr_t)sym("kv_invoke_get")));
+	CHECK(loader_module_invocable(mods[1], (uintptr_t)sym("kv_invoke_put")));
+	CHECK(!loader_module_invocable(mods[1], (uintptr_t)sym("kv_put")));
+	CHECK(!loader_module_invocable(mods[0], (uintptr_t)sym("checksum_crc32_update")));
+	CHECK(loader_module_of_addr((uintptr_t)sym("kv_put")) == mods[1]);
+	CHECK(loader_module_of_addr((uintptr_t)&eb) == NULL);
+	CHECK(loader_symbolize((uintptr_t)sym("kv_invoke_get") + 3, &name, &off, &mod));
+	CHECK_STR(name, "kv_invoke_get");
+	CHECK_EQ(off, 3);
+	CHECK_STR(mod, "kv");
+	CHECK_EQ(loader_unload_batch(mods, 2, &eb), TH_OK);
+out:
+	drop(&k);
+	drop(&c);
+}
+
 static void test_lint(void)
 {
 	struct obj s = T("t_spill"), g = M("kv"), u = T("t_undef");
@@ -1068,6 +1099,7 @@ int main(void)
 	RUN(test_byte_flips);
 	RUN(test_real_modules);
 	RUN(test_lint);
+	RUN(test_invocable_and_symbols);
 	RUN(test_batch_any_order);
 	RUN(test_retire);
 	CHECK_EQ(modmem_in_use(), 0);

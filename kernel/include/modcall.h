@@ -1,0 +1,54 @@
+/*
+ * modcall.h - the kernel's calls into module code, each a guarded call
+ * (guard.h): a fault or a hang in the module is an error for the caller,
+ * reported with the culprit (module, version, function+offset, address, a
+ * backtrace) in the log, the swap history (kind "fault") and the caller's
+ * errbuf, and the module is recovered (kernel/swap/modcall_fault.c):
+ *
+ *   quarantine  calls into a faulted module fail fast with TH_EFAULT
+ *   restart     a fresh copy of the same object is loaded through the swap
+ *               engine (dependents relinked, transfer/init run again, statedb
+ *               state kept): history kind "restart"
+ *   rollback    after MODCALL_MAX_RESTARTS (fault_restarts=) restarts within
+ *               MODCALL_WINDOW_S seconds: back to the previous version if
+ *               the engine kept one (history "rollback"), else the module
+ *               stays quarantined until swapped or reloaded by hand.
+ *
+ * The hooks (init/transfer/fini) have host builds too (tests/unit/
+ * modcall_host.c: direct calls), as the loader and the swap engine use them.
+ */
+#ifndef THESEUS_MODCALL_H
+#define THESEUS_MODCALL_H
+
+#include "klibc.h"
+#include "module_abi.h"
+
+#define MODCALL_MAX_RESTARTS 3
+#define MODCALL_WINDOW_S 60
+
+/* A module's hooks, guarded (budget: the hook budget, watchdog=).  module
+ * names the module in reports.  A fault is TH_EFAULT (eb says where); the
+ * module is not quarantined: the load or swap that ran the hook fails and is
+ * undone, which is the recovery. */
+int modcall_init(const char *module, int (*init)(void), struct th_errbuf *eb) TH_MUST_CHECK;
+int modcall_transfer(const char *module, int (*transfer)(const struct th_module_info *),
+		     const struct th_module_info *old, struct th_errbuf *eb) TH_MUST_CHECK;
+void modcall_fini(const char *module, void (*fini)(void));
+
+/* Invoke function of module by name with the invoke ABI (th_invoke_fn):
+ * TH_ENOENT (no such module/function), TH_EDENIED (not declared with
+ * TH_INVOKE), TH_EFAULT (quarantined, or it faulted: eb has the report),
+ * TH_ETIMEDOUT (past its budget), TH_EOVERFLOW (it reported more output than
+ * out_cap).  Otherwise TH_OK with *result = what the function returned. */
+int modcall_invoke(const char *module, const char *function, const uint8_t *in, size_t in_len,
+		   uint8_t *out, size_t out_cap, size_t *out_len, int *result,
+		   struct th_errbuf *eb) TH_MUST_CHECK;
+
+ /* fault_restarts=N on the command line: restarts allowed per window
+ * (default MODCALL_MAX_RESTARTS). */
+void modcall_set_policy(const char *cmdline);
+
+/* "ok", "restarting" or "quarantined" for the module called name. */
+const char *modcall_state(const char *name);
+
+#endif

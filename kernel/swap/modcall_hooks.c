@@ -1,0 +1,58 @@
+/*
+ * modcall_hooks.c - a module's init/transfer/fini hooks as guarded calls
+ * (modcall.h).  A fault is reported (log, history "fault", eb) and returned
+ * as TH_EFAULT / TH_ETIMEDOUT; the load or swap that ran the hook is undone
+ * by its caller, which is the recovery (no restart here: the engine is busy).
+ */
+#include "modcall_impl.h"
+
+struct hook_call {
+	int (*init)(void);
+	int (*transfer)(const struct th_module_info *);
+	const struct th_module_info *old;
+	void (*fini)(void);
+};
+
+static int run_hook(void *ctx)
+{
+	struct hook_call *c = ctx;
+	if (c->init)
+		return c->init();
+	if (c->transfer)
+		return c->transfer(c->old);
+	c->fini();
+	return TH_OK;
+}
+
+static int guarded(const char *module, const char *what, struct hook_call *c,
+		   struct th_errbuf *eb)
+{
+	struct guard g;
+	struct modcall_refs refs;
+	modcall_refs_begin(&refs);
+	int err = guard_call(&g, what, GUARD_BUDGET_HOOK, run_hook, c);
+	modcall_refs_end(&refs, g.tripped, module);
+	if (g.tripped)
+		(void)modcall_report(module, what, &g, eb);
+	return err;
+}
+
+int modcall_init(const char *module, int (*init)(void), struct th_errbuf *eb)
+{
+	struct hook_call c = { .init = init };
+	return guarded(module, "init", &c, eb);
+}
+
+int modcall_transfer(const char *module, int (*transfer)(const struct th_module_info *),
+		     const struct th_module_info *old, struct th_errbuf *eb)
+{
+	struct hook_call c = { .transfer = transfer, .old = old };
+	return guarded(module, "transfer", &c, eb);
+}
+
+void modcall_fini(const char *module, void (*fini)(void))
+{
+	struct hook_call c = { .fini = fini };
+	struct th_errbuf eb = { "" };
+	(void)guarded(module, "fini", &c, &eb); /* reported; the module goes anyway */
+}

@@ -1,0 +1,44 @@
+/*
+ * modcall_impl.h - private to the kernel's module calls (modcall_*.c): the
+ * fault report and the health of modules (modcall_fault.c).
+ */
+#ifndef THESEUS_MODCALL_IMPL_H
+#define THESEUS_MODCALL_IMPL_H
+
+#include "guard.h"
+#include "klibc.h"
+#include "loader.h"
+#include "modcall.h"
+#include "statedb.h"
+
+/* Report g's fault or timeout in a call (what: "invoke", "init", ...) into
+ * module hint: log (with backtrace), history kind "fault", eb ("hello 2.0:
+ * page fault at hello_greet+0x9 (address 0x0)").  Returns the culprit's
+ * name (the module whose code faulted, else hint). */
+const char *modcall_report(const char *hint, const char *what, const struct guard *g,
+			   struct th_errbuf *eb);
+/* After a fault of module name outside a swap: restart, roll back or
+ * quarantine it (modcall.h); appends what was done to eb. */
+void modcall_recover(const char *name, struct th_errbuf *eb);
+bool modcall_quarantined(const char *name);
+
+/* modcall_refs.c: statedb strong references taken inside one call. */
+#define MODCALL_REFS_MAX 16
+struct task;
+struct modcall_refs {
+	struct modcall_refs *prev;
+	const struct task *task;
+	unsigned irq_depth;
+	size_t n;
+	unsigned untracked;
+	struct {
+		struct statedb_ref ref;
+		unsigned count;
+	} e[MODCALL_REFS_MAX];
+};
+/* Around a guarded call: begin before, end after (faulted: put back every
+ * reference still held, logged naming module). */
+void modcall_refs_begin(struct modcall_refs *r);
+void modcall_refs_end(struct modcall_refs *r, bool faulted, const char *module);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * modcall_invoke.c - invoke a module function by name (modcall.h): looked
+ * up at every call (a swap in between is always seen), refused unless the
+ * module declared it with TH_INVOKE, refused fast while the module is
+ * quarantined, run as a guarded call; a fault or hang is reported and the
+ * module recovered before the error goes back to the caller.
+ */
+#include "modcall_impl.h"
+
+struct invoke_call {
+	th_invoke_fn fn;
+	const uint8_t *in;
+	size_t in_len;
+	uint8_t *out;
+	size_t out_cap;
+	size_t *out_len;
+};
+
+static int run_invoke(void *ctx)
+{
+	struct invoke_call *c = ctx;
+	return c->fn(c->in, c->in_len, c->out, c->out_cap, c->out_len);
+}
+
+int modcall_invoke(const char *module, const char *function, const uint8_t *in, size_t in_len,
+		   uint8_t *out, size_t out_cap, size_t *out_len, int *result,
+		   struct th_errbuf *eb)
+{
+	struct module *m = loader_find(module), *owner = NULL;
+	uintptr_t addr;
+	if (!m)
+		return th_errf(eb, TH_ENOENT, "invoke: module %s is not loaded", module);
+	if (loader_lookup_symbol(function, &addr, &owner) != TH_OK || owner != m)
+		return th_errf(eb, TH_ENOENT, "invoke: module %s exports no function %s", module,
+			       function);
+	if (!loader_module_invocable(m, addr))
+		return th_errf(eb, TH_EDENIED, "invoke: %s is not declared invocable (TH_INVOKE)",
+			       function);
+	if (modcall_quarantined(module))
+		return th_errf(eb, TH_EFAULT, "invoke: %s %s is quarantined after repeated faults "
+			       "(swap or roll it back)", module, loader_module_version(m));
+	struct invoke_call c = { (th_invoke_fn)addr, in, in_len, out, out_cap, out_len };
+	struct guard g;
+	struct modcall_refs refs;
+	*out_len = 0;
+	modcall_refs_begin(&refs);
+	int r = guard_call(&g, "invoke", GUARD_BUDGET_HOOK, run_invoke, &c);
+	modcall_refs_end(&refs, g.tripped, module);
+	if (g.tripped) {
+		*out_len = 0;
+		char culprit[TH_MODULE_NAME_MAX]; /* the restart frees the module's name */
+		snprintf(culprit, sizeof culprit, "%s", modcall_report(module, "invoke", &g, eb));
+		modcall_recover(culprit, eb);
+		return r;
+	}
+	if (*out_len > out_cap) {
+		*out_len = 0;
+		return th_errf(eb, TH_EOVERFLOW, "invoke: %s.%s reported %zu output bytes, "
+			       "capacity was %zu", module, function, *out_len, out_cap);
+	}
+	*result = r;
+	return TH_OK;
+}

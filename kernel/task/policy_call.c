@@ -1,0 +1,98 @@
+/*
+ * policy_call.c - every call into the scheduler policy's ops table, guarded
+ * (guard.h) when the policy is a module: a fault in enqueue, dequeue,
+ * pick_next or tick is reported (log, swap history "fault") and the core
+ * falls back to its built-in fifo at once (take-over of the ready tasks),
+ * then redoes the operation with fifo.  The faulted table is not adopted
+ * again until module "sched" is swapped for another object.  Policy ops run
+ * with interrupts off: only the NMI watchdog (nmi_watchdog.c) can cut one
+ * that hangs (budget 5 ms), which then counts as a fault.
+ */
+#include "guard.h"
+#include "klibc.h"
+#include "log.h"
+#include "swap.h"
+#include "task_impl.h"
+
+const struct sched_policy_ops *sched_policy_faulted; /* refused by follow_swaps */
+
+enum op { OP_ENQUEUE, OP_DEQUEUE, OP_PICK, OP_TICK };
+
+struct op_call {
+	const struct sched_policy_ops *ops;
+	enum op op;
+	struct sched_rq *rq;
+	struct sched_entity *e;
+	struct sched_entity *picked;
+	bool preempt;
+};
+
+static int run_op(void *ctx)
+{
+	struct op_call *c = ctx;
+	switch (c->op) {
+	case OP_ENQUEUE:
+		c->ops->enqueue(c->rq, c->e);
+		break;
+	case OP_DEQUEUE:
+		c->ops->dequeue(c->rq, c->e);
+		break;
+	case OP_PICK:
+		c->picked = c->ops->pick_next(c->rq);
+		break;
+	case OP_TICK:
+		c->preempt = c->ops->tick(c->rq, c->e);
+		break;
+	}
+	return TH_OK;
+}
+
+/* Run the op; false (after falling back to fifo) if the module faulted. */
+static bool call(struct op_call *c)
+{
+	if (c->ops == &sched_fifo_ops) {
+		(void)run_op(c);
+		return true;
+	}
+	struct guard g;
+	if (!guard_call(&g, "policy", GUARD_BUDGET_POLICY, run_op, c) || !g.tripped)
+		return true;
+	char what[128];
+	(void)guard_format(&g, what, sizeof what);
+	log_error("fault", "sched policy %s: %s; falling back to the built-in fifo", c->ops->name,
+		  what);
+	swap_history_note(SWAP_KIND_FAULT, "sched", c->ops->name, what);
+	sched_policy_faulted = c->ops;
+	sched_policy_take_over(&sched_fifo_ops);
+	return false;
+}
+
+void sched_pol_enqueue(struct sched_rq *rq, struct sched_entity *e)
+{
+	struct op_call c = { .ops = sched_cpu.policy, .op = OP_ENQUEUE, .rq = rq, .e = e };
+	if (!call(&c) && !e->queued)
+		sched_fifo_ops.enqueue(rq, e);
+}
+
+void sched_pol_dequeue(struct sched_rq *rq, struct sched_entity *e)
+{
+	struct op_call c = { .ops = sched_cpu.policy, .op = OP_DEQUEUE, .rq = rq, .e = e };
+	if (!call(&c) && e->queued)
+		sched_fifo_ops.dequeue(rq, e);
+}
+
+struct sched_entity *sched_pol_pick_next(struct sched_rq *rq)
+{
+	struct op_call c = { .ops = sched_cpu.policy, .op = OP_PICK, .rq = rq };
+	if (!call(&c))
+		return sched_fifo_ops.pick_next(rq);
+	return c.picked;
+}
+
+bool sched_pol_tick(struct sched_rq *rq, struct sched_entity *cur)
+{
+	struct op_call c = { .ops = sched_cpu.policy, .op = OP_TICK, .rq = rq, .e = cur };
+	if (!call(&c))
+		return true; /* pick again, now with fifo */
+	return c.preempt;
+}

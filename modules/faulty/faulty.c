@@ -1,0 +1,132 @@
+/*
+ * faulty.c - a TEST module (tests/qemu/test_faults.py): invocable functions
+ * that fault on purpose, one per kind of fault a guarded call must contain,
+ * and a few that behave, so tests can show the kernel still serving.
+ *   faulty_ok        output "ok"
+ *   faulty_null      reads address 0                  -> #PF
+ *   faulty_div       divides by zero                  -> #DE
+ *   faulty_ud        executes ud2                     -> #UD
+ *   faulty_rodata    writes to its own read-only data -> #PF (protection)
+ *   faulty_spin      loops for ever, interrupts on    -> watchdog
+ *   faulty_spin_cli  loops for ever, interrupts off   -> NMI watchdog
+ *   faulty_recurse   recurses into the guard page     -> #DF (stack overflow)
+ *   faulty_pin       pins statedb entry faulty.pin (statedb_get), then
+ *                    reads address 0: the kernel must put the reference back
+ *   faulty_overflow  claims more output than out_cap  -> EOVERFLOW
+ *   faulty_weird     returns -1234 (not a TH_E* code)
+ * faulty_not_invocable has the invoke signature but no TH_INVOKE.
+ */
+#include "theseus.h"
+
+static const char ro_word[8] = "ro";
+
+#define INVOKE_FN(name) \
+	int name(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap, size_t *out_len)
+
+INVOKE_FN(faulty_ok)
+{
+	if (out_cap < 2)
+		return TH_ERANGE;
+	memcpy(out, "ok", 2);
+	*out_len = 2;
+	return TH_OK;
+}
+TH_INVOKE(faulty_ok);
+
+INVOKE_FN(faulty_null)
+{
+	const int *volatile p = NULL;
+	return *p;
+}
+TH_INVOKE(faulty_null);
+
+INVOKE_FN(faulty_div)
+{
+	volatile int zero = (int)(in_len > 1000000);
+	volatile int x = 42;
+	return x / zero;
+}
+TH_INVOKE(faulty_div);
+
+INVOKE_FN(faulty_ud)
+{
+	__asm__ volatile("ud2");
+	return TH_OK;
+}
+TH_INVOKE(faulty_ud);
+
+INVOKE_FN(faulty_rodata)
+{
+	char *volatile p = (char *)(uintptr_t)ro_word;
+	p[0] = 'x';
+	return TH_OK;
+}
+TH_INVOKE(faulty_rodata);
+
+INVOKE_FN(faulty_spin)
+{
+	for (volatile unsigned long i = 0;; i++)
+		;
+	return TH_OK;
+}
+TH_INVOKE(faulty_spin);
+
+INVOKE_FN(faulty_spin_cli)
+{
+	__asm__ volatile("cli");
+	for (volatile unsigned long i = 0;; i++)
+		;
+	return TH_OK;
+}
+TH_INVOKE(faulty_spin_cli);
+
+static int recurse(volatile char *prev, unsigned depth)
+{
+	volatile char pad[256];
+	pad[0] = (char)depth;
+	pad[255] = prev ? prev[0] : 0;
+	if (depth == 0xffffffffu) /* never: keeps the compiler from calling it endless */
+		return 0;
+	return recurse(pad, depth + 1) + pad[1];
+}
+
+INVOKE_FN(faulty_recurse)
+{
+	return recurse(NULL, 0);
+}
+TH_INVOKE(faulty_recurse);
+
+INVOKE_FN(faulty_pin)
+{
+	struct statedb_ref ref;
+	uint64_t *word;
+	int err = statedb_open("faulty.pin", 0x66617574u, 1, sizeof *word, &ref, NULL);
+	if (!err)
+		err = statedb_get(ref, 0x66617574u, 1, (void **)&word, NULL);
+	if (err)
+		return err;
+	(*word)++;
+	const int *volatile p = NULL;
+	return *p;
+}
+TH_INVOKE(faulty_pin);
+
+INVOKE_FN(faulty_overflow)
+{
+	*out_len = out_cap + 10;
+	return TH_OK;
+}
+TH_INVOKE(faulty_overflow);
+
+INVOKE_FN(faulty_weird)
+{
+	return -1234;
+}
+TH_INVOKE(faulty_weird);
+
+INVOKE_FN(faulty_not_invocable)
+{
+	return TH_OK;
+}
+
+TH_MODULE("faulty", "1.0", "TEST module: faults on purpose (tests/qemu/test_faults.py)");

@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""test_faults.py - QEMU tests of fault containment (README "Faults and
+recovery"): modules/faulty's functions fault on purpose in invoke (NULL
+read, divide by zero, ud2, write to read-only data, endless loop, stack
+overflow) and modules/faulty_init faults in init; the kernel survives every
+one, replies EFAULT/ETIMEDOUT naming the culprit, restarts the module (the
+next invoke works), rolls back or quarantines after repeated faults, keeps
+the history, refuses functions not declared with TH_INVOKE by name, and
+survives a short injection run of 50 faults.
+"""
+import json
+import os
+import re
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import endpoint_util as eu  # noqa: E402
+import harness  # noqa: E402
+from harness import expect  # noqa: E402
+
+MODULES = ["checksum", "kv", "hello", "faulty", "faulty_init"]
+BOOT_TIMEOUT = 60
+
+
+def _boot(tmp, cmdline=""):
+    key_file = os.path.join(tmp, "key")
+    key_hex = eu.keygen(key_file)
+    port = harness.free_port()
+    g = harness.Guest(cmdline="key=%s exit=never %s" % (key_hex, cmdline), modules=MODULES,
+                      nic="e1000", hostfwd=[("udp", port, 7700)], label="faults").start()
+    g.port = port
+    g.wait_for(r"theseus: ready:.*$", BOOT_TIMEOUT)
+    g.wait_for(r"net: address 10\.0\.2\.15", BOOT_TIMEOUT)
+
+    def c(*args, **kw):
+        return eu.ctl(port, *args, key_file=key_file, timeout_ms=3000, retries=3, **kw)
+    p = c("ping")
+    expect(p.returncode == 0, "ping: %s" % p.stderr)
+    return g, c
+
+
+def _out(p):
+    return p.stdout + p.stderr
+
+
+def _alive(c):
+    p = c("invoke", "hello", "hello_greet_invoke")
+    expect(p.returncode == 0 and "hello from v1" in p.stdout,
+           "kernel no longer serving: %r" % _out(p))
+
+
+def _fault(c, fn, pattern, code="EFAULT"):
+    p = c("invoke", "faulty", fn)
+    expect(p.returncode != 0, "invoke faulty %s succeeded: %r" % (fn, _out(p)))
+    expect(code in _out(p), "invoke faulty %s: no %s: %r" % (fn, code, _out(p)))
+    expect(re.search(pattern, _out(p)), "invoke faulty %s: want /%s/: %r" % (fn, pattern, _out(p)))
+    return p
+
+
+def test_faults_contained_reported_recovered():
+    tmp = tempfile.mkdtemp(prefix="theseus-faults-")
+    g, c = _boot(tmp, "watchdog=500 fault_restarts=6")
+    # faulty_init's init faulted at boot: its load failed, the kernel booted on.
+    expect(re.search(r"faulty_init.*init failed: EFAULT.*page fault at faulty_init_init\+0x",
+                     g.log), "no report of faulty_init's init fault in the log")
+    expect("*** FAULT" not in g.log, "a kernel fault report at boot")
+    # Not declared invocable: refused by name (checksum_crc32_update used to crash).
+    p = c("invoke", "checksum", "checksum_crc32_update")
+    expect(p.returncode != 0 and "checksum_crc32_update is not declared invocable (TH_INVOKE)"
+           in _out(p), "invoke checksum_crc32_update: %r" % _out(p))
+    p = c("invoke", "faulty", "faulty_not_invocable")
+    expect(p.returncode != 0 and "not declared invocable" in _out(p), "%r" % _out(p))
+    # Output claims and odd return values.
+    p = c("invoke", "faulty", "faulty_overflow")
+    expect(p.returncode != 0 and "EOVERFLOW" in _out(p), "faulty_overflow: %r" % _out(p))
+    p = c("invoke", "faulty", "faulty_weird")
+    expect(p.returncode != 0 and "-1234" in _out(p), "faulty_weird: %r" % _out(p))
+    # Each kind of fault: EFAULT naming module, version, function+offset; then
+    # the kernel serves and the (restarted) module works again.
+    kinds = [("faulty_null", r"faulty 1\.0: page fault at faulty_null\+0x[0-9a-f]+ \(address 0x0\)", "EFAULT"),
+             ("faulty_div", r"faulty 1\.0: divide error at faulty_div\+0x", "EFAULT"),
+             ("faulty_ud", r"faulty 1\.0: invalid opcode at faulty_ud\+0x", "EFAULT"),
+             ("faulty_rodata", r"faulty 1\.0: page fault at faulty_rodata\+0x", "EFAULT"),
+             ("faulty_spin", r"faulty 1\.0: watchdog: faulty_spin\+0x", "ETIMEDOUT"),
+             ("faulty_recurse", r"faulty 1\.0: stack overflow at recurse\+0x", "EFAULT")]
+    for i, (fn, pattern, code) in enumerate(kinds):
+        p = _fault(c, fn, pattern, code)
+        expect("restarted (%d/6)" % (i + 1) in _out(p), "%s: no restart: %r" % (fn, _out(p)))
+        _alive(c)
+        p = c("invoke", "faulty", "faulty_ok")
+        expect(p.returncode == 0 and "ok" in p.stdout, "faulty_ok after %s: %r" % (fn, _out(p)))
+    # A seventh fault within the window and no earlier version: quarantined.
+    p = _fault(c, "faulty_null", r"page fault at faulty_null")
+    expect("quarantined" in _out(p), "7th fault: %r" % _out(p))
+    p = c("--json", "ls", check_rc=0)
+    docs = [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+    states = {m.get("name"): m.get("state") for d in docs for m in d.get("modules", [])}
+    expect(states.get("faulty") == "quarantined" and states.get("hello") == "ok",
+           "ls --json states: %r" % states)
+    p = c("invoke", "faulty", "faulty_ok")
+    expect(p.returncode != 0 and "quarantined" in _out(p), "quarantine: %r" % _out(p))
+    p = c("history", check_rc=0)
+    for kind, status in (("fault", "EFAULT"), ("restart", "OK"), ("quarantine", "EFAULT")):
+        expect(re.search(r"\b%s\s+faulty 1\.0->1\.0\s+%s\b" % (kind, status), p.stdout),
+               "history: no %s entry: %r" % (kind, p.stdout))
+    _alive(c)
+    expect("*** FAULT" not in g.log, "a kernel fault report")
+
+
+def test_faults_injection_run():
+    """50 faults of five kinds into module faulty (restarted after each): the
+    kernel survives all of them and serves on."""
+    tmp = tempfile.mkdtemp(prefix="theseus-faults-")
+    g, c = _boot(tmp, "watchdog=300 fault_restarts=1000")
+    # A call that pins a statedb entry and faults: the kernel puts the reference back.
+    for i in range(2):
+        p = _fault(c, "faulty_pin", r"page fault at faulty_pin\+0x")
+    p = c("--json", "state", check_rc=0)
+    docs = [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+    pins = [e for d in docs for e in d.get("entries", []) if e.get("name") == "faulty.pin"]
+    expect(len(pins) == 1 and pins[0].get("strong") == 0, "faulty.pin still pinned: %r" % pins)
+    expect(re.search(r"faulty: put back 1 statedb references", g.log), "no put-back logged")
+    fns = ["faulty_null", "faulty_div", "faulty_ud", "faulty_rodata", "faulty_recurse"]
+    faults = 0
+    for i in range(50):
+        p = c("invoke", "faulty", fns[i % len(fns)])
+        expect(p.returncode != 0 and "EFAULT" in _out(p), "fault %d: %r" % (i, _out(p)))
+        faults += 1
+        expect("restarted" in _out(p), "fault %d: no restart: %r" % (i, _out(p)))
+    _alive(c)
+    expect(faults == 50, "faults: %d" % faults)
+    expect("*** FAULT" not in g.log, "a kernel fault report")
+
+
+def test_faults_policy_falls_back_to_fifo():
+    """A scheduler policy module whose tick faults: the core reports it and
+    runs on with its built-in fifo (the kernel reaches ready and serves)."""
+    tmp = tempfile.mkdtemp(prefix="theseus-faults-")
+    key_file = os.path.join(tmp, "key")
+    key_hex = eu.keygen(key_file)
+    port = harness.free_port()
+    g = harness.Guest(cmdline="key=%s exit=never sched=faulty" % key_hex,
+                      modules=["hello", "sched_faulty"], nic="e1000",
+                      hostfwd=[("udp", port, 7700)], label="faults-policy").start()
+    g.wait_for(r"sched policy faulty: page fault at faulty_tick\+0x[0-9a-f]+ \(address 0x0\); "
+               r"falling back to the built-in fifo", BOOT_TIMEOUT)
+    g.wait_for(r"theseus: ready:.*$", BOOT_TIMEOUT)
+    g.wait_for(r"net: address 10\.0\.2\.15", BOOT_TIMEOUT)
+    p = eu.ctl(port, "invoke", "hello", "hello_greet_invoke", key_file=key_file,
+               timeout_ms=3000, retries=3)
+    expect(p.returncode == 0 and "hello from v1" in p.stdout, "after the policy fault: %r" % (p.stdout + p.stderr))
+    p = eu.ctl(port, "tasks", key_file=key_file, timeout_ms=3000, retries=3, check_rc=0)
+    expect("fifo" in p.stdout, "tasks: policy is not fifo: %r" % p.stdout)
+    expect("*** FAULT" not in g.log, "a kernel fault report")
+
+
+def test_faults_nmi_watchdog_cuts_interrupts_off_hang():
+    """A module spinning with interrupts off is cut by the NMI watchdog (the
+    PIT tick routed as NMI through the I/O APIC): ETIMEDOUT, and the kernel
+    (whose timer could not tick meanwhile) serves on."""
+    tmp = tempfile.mkdtemp(prefix="theseus-faults-")
+    g, c = _boot(tmp, "watchdog=300")
+    expect(re.search(r"NMI watchdog: PIT tick as NMI", g.log), "no NMI watchdog at boot")
+    _fault(c, "faulty_spin_cli", r"faulty 1\.0: watchdog: faulty_spin_cli\+0x[0-9a-f]+ still running",
+           "ETIMEDOUT")
+    _alive(c)
+    p = c("invoke", "faulty", "faulty_ok")
+    expect(p.returncode == 0 and "ok" in p.stdout, "faulty_ok after the hang: %r" % _out(p))
+    expect("*** FAULT" not in g.log, "a kernel fault report")
+
+
+def test_faults_roll_back_and_hook_fault_undoes_swap():
+    """faulty 2.0 swapped in over 1.0 faults four times within the window
+    (fault_restarts=3): three restarts, then a rollback to 1.0 (history
+    `rollback`), which serves.  A swap to faulty 3.0, whose transfer hook
+    faults, is refused (EINIT naming the fault) and undone: 1.0 runs on."""
+    tmp = tempfile.mkdtemp(prefix="theseus-faults-")
+    g, c = _boot(tmp, "fault_restarts=3")
+    c("swap", "faulty", harness.module_path("faulty_v2"), check_rc=0)
+    p = c("invoke", "faulty", "faulty_ok", check_rc=0)
+    expect("ok v2" in p.stdout, "faulty 2.0 not running: %r" % _out(p))
+    for i in range(3):
+        p = _fault(c, "faulty_null", r"faulty 2\.0: page fault at faulty_null\+0x")
+        expect("restarted (%d/3)" % (i + 1) in _out(p), "fault %d: %r" % (i + 1, _out(p)))
+    p = _fault(c, "faulty_null", r"faulty 2\.0: page fault at faulty_null\+0x")
+    expect("rolled back to 1.0" in _out(p), "4th fault: no rollback: %r" % _out(p))
+    p = c("invoke", "faulty", "faulty_ok", check_rc=0)
+    expect(p.stdout.strip().endswith("ok") and "v2" not in p.stdout, "after rollback: %r" % _out(p))
+    p = c("history", check_rc=0)
+    expect(re.search(r"\brollback\s+faulty 2\.0->1\.0\s+OK\b", p.stdout), "history: %r" % p.stdout)
+    p = c("swap", "faulty", harness.module_path("faulty_xfer"))
+    expect(p.returncode != 0 and "EINIT" in _out(p) and
+           re.search(r"transfer failed: EFAULT.*page fault at faulty_xfer_transfer\+0x", _out(p)),
+           "swap to a faulting transfer: %r" % _out(p))
+    p = c("invoke", "faulty", "faulty_ok", check_rc=0)
+    expect(p.stdout.strip().endswith("ok"), "1.0 no longer serving after the refused swap: %r" % _out(p))
+    _alive(c)
+    expect("*** FAULT" not in g.log, "a kernel fault report")

@@ -170,13 +170,16 @@ class Guest:
         if not self.monitor:
             raise GuestError(f"{self.label}: started without monitor=True")
         deadline = time.time() + timeout * TIME_SCALE
-        while not os.path.exists(self.monitor):
-            if time.time() > deadline:
-                raise GuestError(f"{self.label}: no monitor socket")
-            time.sleep(0.05)
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(timeout * TIME_SCALE)
-            s.connect(self.monitor)
+            while True:   # QEMU creates the socket before it accepts on it
+                try:
+                    s.connect(self.monitor)
+                    break
+                except (FileNotFoundError, ConnectionRefusedError):
+                    if time.time() > deadline or (self.proc and self.proc.poll() is not None):
+                        raise GuestError(f"{self.label}: QEMU's monitor did not answer")
+                    time.sleep(0.05)
             out = b""
             while not out.endswith(b"(qemu) "):       # the banner and first prompt
                 out += s.recv(65536)

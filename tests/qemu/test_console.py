@@ -6,7 +6,7 @@ screendump.
   bios_text    QEMU -kernel (multiboot1, BIOS): VGA text.  The text buffer
                (read through the monitor) holds the ready line, and the
                screendump shows it: every cell of that row is lit exactly where
-               the row has a character, and equal characters look alike.
+               the row has a character, and equal characters of it look alike.
   bios_iso     the GRUB ISO on BIOS (multiboot2, gfxpayload=text): the same.
   uefi_iso     the GRUB ISO under OVMF: a GOP framebuffer drawn with the
                built-in font; the screendump is read back cell by cell with
@@ -78,15 +78,15 @@ def _check_text_screen(g):
     expect(h == 400 and w in (640, 720), "text-mode screendump is %dx%d" % (w, h))
     cw = w // 80
     blocks = {}
-    for r, line in enumerate(text):
-        for c, ch in enumerate(line):
-            block = b"".join(rows[r * 16 + y][c * cw * 3:(c + 1) * cw * 3] for y in range(16))
-            lit = any(_lit(block[i:i + 3]) for i in range(0, len(block), 3))
-            if r == row:
-                expect(lit == (ch != " "), "screen cell %d of the ready row (%r) %s lit"
-                       % (c, ch, "is" if lit else "is not"))
-            if ch != " ":
-                expect(blocks.setdefault(ch, block) == block, "character %r drawn two ways" % ch)
+    # The ready row (the guest logs nothing after it): every cell is lit
+    # exactly where the row has a character, and equal characters look alike.
+    for c, ch in enumerate(text[row]):
+        block = b"".join(rows[row * 16 + y][c * cw * 3:(c + 1) * cw * 3] for y in range(16))
+        lit = any(_lit(block[i:i + 3]) for i in range(0, len(block), 3))
+        expect(lit == (ch != " "), "screen cell %d of the ready row (%r) %s lit"
+               % (c, ch, "is" if lit else "is not"))
+        if ch != " ":
+            expect(blocks.setdefault(ch, block) == block, "character %r drawn two ways" % ch)
     distinct = {blocks[c] for c in "thesu:rady"}
     expect(len(distinct) == 10, "characters of the ready line are not told apart on screen")
     return text[row]

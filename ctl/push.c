@@ -6,15 +6,19 @@
  * (a repeated push, or one resumed after an error, sends only the rest).
  * Then up to `window` chunks are in flight.  Each chunk has its own
  * retransmission timer: RTO = srtt + 4 * rttvar from acknowledged, never
- * resent chunks (as TCP does), between 20 ms and --timeout.  An
+ * resent chunks (as TCP does; ctl_rto_* in transport.c, shared with the
+ * other requests of this host), between 5 ms and --timeout.  An
  * acknowledgement frees a slot and grows the window by 1/window (additive
  * increase, about +1 per round trip); an expired chunk is resent and halves
  * the window, at most once per RTO (multiplicative decrease).  The push
  * fails when nothing is acknowledged for --timeout * (--retries + 1).
  * The object is done when the kernel says it is complete (hash verified).
+ * Replies count only when sealed for a chunk in flight (ctl_tx_recv); an
+ * ESTALE refusal re-learns the epoch or starts a new session and resends.
  * A progress bar is drawn only when stderr is a terminal.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,40 +30,9 @@ enum { CH_WANT, CH_FLIGHT, CH_ACKED };
 struct chunk_state {
 	uint8_t st;
 	bool resent;        /* no RTT sample from it (Karn) */
-	uint64_t counter;   /* of the datagram in flight */
+	struct proto_binding b; /* of the datagram in flight */
 	uint64_t sent_us;
 };
-
-/* Retransmission timer state, microseconds. */
-struct rto {
-	int64_t srtt, rttvar, rto, min, max;
-	bool have_sample;
-};
-
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static void rto_sample(struct rto *r, int64_t rtt)
-{
-	if (!r->have_sample) {
-		r->srtt = rtt;
-		r->rttvar = rtt / 2;
-		r->have_sample = true;
-	} else {
-		int64_t d = r->srtt - rtt;
-		r->rttvar += ((d < 0 ? -d : d) - r->rttvar) / 4;
-		r->srtt += (rtt - r->srtt) / 8;
-	}
-	r->rto = r->srtt + 4 * r->rttvar;
-	if (r->rto < r->min)
-		r->rto = r->min;
-	if (r->rto > r->max)
-		r->rto = r->max;
-}
 
 void ctl_hex(const uint8_t *b, size_t n, char *out)
 {
@@ -171,13 +144,34 @@ static int send_chunk(struct ctl_ctx *ctx, const uint8_t *data, size_t len, cons
 	pc.data.len = len - off < PROTO_CHUNK_SIZE ? len - off : PROTO_CHUNK_SIZE;
 	req.kind_case = THESEUS__REQUEST__KIND_PUSH_CHUNK;
 	req.push_chunk = &pc;
-	int err = ctl_tx_send(ctx, &req, &c->counter);
+	int err = ctl_tx_send(ctx, &req, &c->b);
 	if (err)
 		return err;
 	c->resent = c->st == CH_WANT && c->sent_us != 0;
 	c->st = CH_FLIGHT;
-	c->sent_us = mono_us();
+	c->sent_us = ctl_mono_us();
 	return TH_OK;
+}
+
+/* Replies are matched to the chunk in flight whose datagram they name. */
+struct push_match {
+	struct chunk_state *cs;
+	uint32_t n;
+};
+
+static struct chunk_state *container_of_binding(const struct proto_binding *b)
+{
+	return (struct chunk_state *)(void *)((const char *)b - offsetof(struct chunk_state, b));
+}
+
+static const struct proto_binding *push_match_fn(void *arg, uint64_t client_id, uint64_t counter)
+{
+	struct push_match *pm = arg;
+	for (uint32_t i = 0; i < pm->n; i++)
+		if (pm->cs[i].st == CH_FLIGHT && pm->cs[i].b.counter == counter &&
+		    pm->cs[i].b.client_id == client_id)
+			return &pm->cs[i].b;
+	return NULL;
 }
 
 int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data, size_t len,
@@ -191,11 +185,12 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 	}
 	uint32_t acked = 0, inflight = 0, next = 0;
 	bool complete = false;
-	int ret = CTL_EXIT_OK, err, stalls = 0, auth_refusals = 0;
+	int ret = CTL_EXIT_OK, err, stalls = 0, stale_refusals = 0;
 	double window = CTL_PUSH_WINDOW_START;
-	struct rto rto = { .min = 20000, .max = (int64_t)ctx->timeout_ms * 1000 };
-	rto.rto = rto.max;
-	uint64_t last_progress = mono_us(), last_decrease = 0;
+	struct ctl_rto *rto = &ctx->rto;
+	uint64_t unauth0 = ctx->replies_unauth;
+	struct push_match pm = { .cs = cs, .n = n };
+	uint64_t last_progress = ctl_mono_us(), last_decrease = 0;
 	uint64_t give_up_us = (uint64_t)ctx->timeout_ms * 1000 * (uint64_t)(ctx->retries + 1);
 
 	err = query_status(ctx, sha, len, cs, n, &acked, &complete);
@@ -243,54 +238,54 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 			continue;
 		}
 		/* Wait until the earliest retransmission deadline at most. */
-		uint64_t now = mono_us(), deadline = UINT64_MAX;
+		uint64_t now = ctl_mono_us(), deadline = UINT64_MAX;
 		for (uint32_t i = 0; i < n; i++)
-			if (cs[i].st == CH_FLIGHT && cs[i].sent_us + (uint64_t)rto.rto < deadline)
-				deadline = cs[i].sent_us + (uint64_t)rto.rto;
+			if (cs[i].st == CH_FLIGHT && cs[i].sent_us + (uint64_t)rto->rto < deadline)
+				deadline = cs[i].sent_us + (uint64_t)rto->rto;
 		int wait_ms = deadline <= now ? 0 : (int)((deadline - now + 999) / 1000);
 		Theseus__Reply *rep = NULL;
-		err = wait_ms ? ctl_tx_recv(ctx, wait_ms, &rep) : TH_ETIMEDOUT;
+		const struct proto_binding *bound = NULL;
+		err = wait_ms ? ctl_tx_recv(ctx, wait_ms, push_match_fn, &pm, &rep, &bound)
+			      : TH_ETIMEDOUT;
 		if (err == TH_ETIMEDOUT) {
-			now = mono_us();
+			now = ctl_mono_us();
 			bool lost = false;
 			for (uint32_t i = 0; i < n; i++)
-				if (cs[i].st == CH_FLIGHT && now - cs[i].sent_us >= (uint64_t)rto.rto) {
+				if (cs[i].st == CH_FLIGHT && now - cs[i].sent_us >= (uint64_t)rto->rto) {
 					cs[i].st = CH_WANT;
 					inflight--;
 					lost = true;
 				}
-			if (lost && now - last_decrease >= (uint64_t)rto.rto) {
+			if (lost && now - last_decrease >= (uint64_t)rto->rto) {
 				window = window / 2 < 1 ? 1 : window / 2;
 				last_decrease = now;
-				if (!rto.have_sample && rto.rto < rto.max)
-					rto.rto *= 2;
+				ctl_rto_backoff(rto);  /* exponential back-off */
 			}
 			if (now - last_progress > give_up_us) {
-				ctl_report(ctx, "push", TH_ETIMEDOUT, NULL);
-				ret = CTL_EXIT_UNREACHABLE;
+				if (ctx->replies_unauth > unauth0) {
+					ctl_report(ctx, "push", TH_EAUTH, NULL);
+					ret = CTL_EXIT_AUTH;
+				} else {
+					ctl_report(ctx, "push", TH_ETIMEDOUT, NULL);
+					ret = CTL_EXIT_UNREACHABLE;
+				}
 				break;
 			}
 			continue;
 		}
-		/* Match the reply to the chunk in flight with its counter. */
-		uint32_t i;
-		for (i = 0; i < n; i++)
-			if (cs[i].st == CH_FLIGHT && cs[i].counter == rep->counter)
-				break;
+		/* The reply answers the chunk in flight it is bound to. */
+		uint32_t i = (uint32_t)(container_of_binding(bound) - cs);
 		int st = proto_status_from_wire(rep->status);
-		if (i == n) {  /* stale or duplicate answer */
-			theseus__reply__free_unpacked(rep, NULL);
-			continue;
-		}
 		inflight--;
-		if (st == TH_EAUTH) {
-			/* Possibly our own duplicated datagram refused as a replay:
-			 * resend; give up when nothing but refusals comes back. */
+		if (st == TH_ESTALE && ctx->have_key) {
+			/* Epoch changed, or our session was refused (a duplicated
+			 * datagram seen as a replay): re-learn / new session, resend;
+			 * give up when nothing but refusals comes back. */
 			cs[i].st = CH_WANT;
-			ctl_tx_resync(ctx);
-			if (++auth_refusals >= 3) {
+			ctl_tx_stale(ctx, rep, bound);
+			if (++stale_refusals >= 16) {
 				ctl_report(ctx, "push", st, rep);
-				ret = CTL_EXIT_AUTH;
+				ret = CTL_EXIT_REMOTE;
 				theseus__reply__free_unpacked(rep, NULL);
 				break;
 			}
@@ -303,10 +298,10 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 			cs[i].st = CH_ACKED;
 			acked++;
 			stalls = 0;
-			last_progress = mono_us();
+			last_progress = ctl_mono_us();
 			if (!cs[i].resent)
-				rto_sample(&rto, (int64_t)(last_progress - cs[i].sent_us));
-			auth_refusals = 0;
+				ctl_rto_sample(rto, (int64_t)(last_progress - cs[i].sent_us));
+			stale_refusals = 0;
 			window += 1.0 / window;
 			if (window > CTL_PUSH_WINDOW_MAX)
 				window = CTL_PUSH_WINDOW_MAX;

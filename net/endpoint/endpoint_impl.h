@@ -41,8 +41,13 @@ struct ep_replay {
 	uint64_t floor;     /* unknown clients need a counter above this */
 };
 
-/* Accepts counter for client_id and records it; TH_EAUTH when it was seen
- * before or is older than the window (state unchanged then). */
+#define EP_FLOOR_LIMIT ((uint64_t)1 << 63)  /* floors stay below this (auth.c) */
+
+/* Accepts counter for client_id and records it.  State unchanged on error:
+ * TH_EAUTH when it was seen before or is older than the window; TH_ERANGE
+ * for a new client whose counter is not above r->floor; TH_ESTALE when the
+ * table is full and evicting would raise the floor to EP_FLOOR_LIMIT or
+ * more (the caller starts a new epoch then). */
 TH_MUST_CHECK int ep_replay_check(struct ep_replay *r, uint64_t client_id, uint64_t counter,
 				  uint64_t now_ms);
 
@@ -86,6 +91,7 @@ struct endpoint {
 	struct endpoint_ops ops;
 	bool has_key;
 	uint8_t key[PROTO_KEY_LEN];
+	uint64_t epoch;         /* this epoch's number, never 0 (endpoint.c) */
 	struct ep_arena arena;
 	struct ep_replay replay;
 	struct staging staging;

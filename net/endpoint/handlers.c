@@ -65,6 +65,9 @@ int ep_handle_info(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 	c->swaps = ep->counters.swaps;
 	c->rollbacks = ep->counters.rollbacks;
 	c->invokes = ep->counters.invokes;
+	c->stale = ep->counters.stale;
+	c->epoch_changes = ep->counters.epoch_changes;
+	c->unanswered = ep->counters.unanswered;
 	in->counters = c;
 	rep->payload_case = THESEUS__REPLY__PAYLOAD_INFO;
 	rep->info = in;

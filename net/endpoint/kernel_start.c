@@ -15,10 +15,12 @@
 
 static struct {
 	struct endpoint *ep;
+	uint64_t (*random_u64)(void);
 	uint8_t reply[NET_UDP_PAYLOAD_MAX];
 } kep;
 
 static uint64_t op_now_ms(void *ctx) { return time_ms(); }
+static uint64_t op_random_u64(void *ctx) { return kep.random_u64(); }
 
 static void on_datagram(void *ctx, const void *data, size_t len, net_reply_fn reply, void *reply_ctx)
 {
@@ -28,8 +30,9 @@ static void on_datagram(void *ctx, const void *data, size_t len, net_reply_fn re
 		log_debug("control", "reply of %zu bytes not sent", out_len);
 }
 
-void endpoint_kernel_start(const struct boot_info *boot)
+void endpoint_kernel_start(const struct boot_info *boot, uint64_t (*random_u64)(void))
 {
+	kep.random_u64 = random_u64;
 	struct th_errbuf eb = { "" };
 	uint64_t port;
 	if (cmdline_get_uint(boot->cmdline, "port", PROTO_DEFAULT_PORT, 1, 65535, &port)) {
@@ -50,7 +53,7 @@ void endpoint_kernel_start(const struct boot_info *boot)
 	}
 	memset(hex, 0, sizeof hex);
 	struct endpoint_config cfg = { .key = have_key ? key : NULL };
-	struct endpoint_ops ops = { .now_ms = op_now_ms };
+	struct endpoint_ops ops = { .now_ms = op_now_ms, .random_u64 = op_random_u64 };
 	kernel_fill_query_ops(&ops);   /* info, modules, history, state, log, graph, tasks */
 	kernel_fill_action_ops(&ops);  /* swap, rollback, invoke */
 	err = endpoint_create(&cfg, &ops, &kep.ep, &eb);
@@ -78,7 +81,8 @@ void endpoint_kernel_start(const struct boot_info *boot)
 		return;
 	}
 	if (have_key)
-		log_info("control", "swap endpoint on UDP port %u (authenticated)", (unsigned)port);
+		log_info("control", "swap endpoint on UDP port %u (authenticated), epoch %016llx",
+			 (unsigned)port, (unsigned long long)endpoint_epoch(kep.ep));
 	else
 		log_warn("control", "swap endpoint on UDP port %u: no key configured, read-only "
 			 "(ping, info, ls); give key=<64 hex digits> to allow push and swap",

@@ -49,20 +49,26 @@ int ctl_read_file(const char *path, uint8_t **data, size_t *len, struct th_errbu
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return th_errf(eb, TH_ENOENT, "%s: %s", path, strerror(errno));
+	/* Read up to one byte past the limit: a larger file is refused, never
+	 * cut short. */
 	size_t cap = 65536, n = 0;
 	uint8_t *buf = malloc(cap);
+	bool over = false;
 	while (buf) {
 		if (n == cap) {
-			if (cap >= PROTO_MAX_OBJECT)
+			if (n > PROTO_MAX_OBJECT) {
+				over = true;
 				break;
-			uint8_t *nb = realloc(buf, cap * 2);
+			}
+			size_t ncap = cap * 2 > PROTO_MAX_OBJECT + 1 ? PROTO_MAX_OBJECT + 1 : cap * 2;
+			uint8_t *nb = realloc(buf, ncap);
 			if (!nb) {
 				free(buf);
 				buf = NULL;
 				break;
 			}
 			buf = nb;
-			cap *= 2;
+			cap = ncap;
 		}
 		size_t got = fread(buf + n, 1, cap - n, f);
 		n += got;
@@ -70,6 +76,9 @@ int ctl_read_file(const char *path, uint8_t **data, size_t *len, struct th_errbu
 			break;
 	}
 	int bad = ferror(f);
+	long long fsize = -1;
+	if (over && fseek(f, 0, SEEK_END) == 0)
+		fsize = ftell(f);
 	fclose(f);
 	if (!buf)
 		return th_errf(eb, TH_ENOMEM, "%s: out of memory", path);
@@ -77,10 +86,20 @@ int ctl_read_file(const char *path, uint8_t **data, size_t *len, struct th_errbu
 		free(buf);
 		return th_errf(eb, TH_EIO, "%s: read error", path);
 	}
-	if (n == 0 || n > PROTO_MAX_OBJECT) {
+	if (over || n > PROTO_MAX_OBJECT) {
 		free(buf);
-		return th_errf(eb, n ? TH_ETOOBIG : TH_EINVAL, "%s: %s (objects are 1 byte to %u MiB)",
-			       path, n ? "too big" : "empty", PROTO_MAX_OBJECT >> 20);
+		if (fsize < 0)
+			return th_errf(eb, TH_ETOOBIG, "%s: more than %llu bytes, the most one object "
+				       "may have; not pushed", path,
+				       (unsigned long long)PROTO_MAX_OBJECT);
+		return th_errf(eb, TH_ETOOBIG, "%s: %lld bytes exceeds the object limit of %llu "
+			       "bytes; not pushed", path, fsize,
+			       (unsigned long long)PROTO_MAX_OBJECT);
+	}
+	if (n == 0) {
+		free(buf);
+		return th_errf(eb, TH_EINVAL, "%s: empty (objects are 1 to %llu bytes)", path,
+			       (unsigned long long)PROTO_MAX_OBJECT);
 	}
 	*data = buf;
 	*len = n;
@@ -101,33 +120,58 @@ static void progress(struct ctl_ctx *ctx, const char *label, size_t done, size_t
 	fflush(ctx->err);
 }
 
-/* Asks which chunks the kernel has; marks them acked.  *complete when done. */
+/* Asks which chunks the kernel has (page by page of the bitmap); marks
+ * them acked.  *complete when done; *max_size = the largest object the
+ * kernel's staging takes (0 if it did not say). */
 static int query_status(struct ctl_ctx *ctx, const uint8_t *sha, size_t len,
-			struct chunk_state *cs, uint32_t nchunks, uint32_t *acked, bool *complete)
+			struct chunk_state *cs, uint32_t nchunks, uint32_t *acked, bool *complete,
+			uint64_t *max_size)
 {
-	Theseus__Request req = THESEUS__REQUEST__INIT;
-	Theseus__ObjectStatusRequest os = THESEUS__OBJECT_STATUS_REQUEST__INIT;
-	Theseus__Reply *rep = NULL;
-	os.object_sha256.data = (uint8_t *)sha;
-	os.object_sha256.len = PROTO_SHA256_LEN;
-	req.kind_case = THESEUS__REQUEST__KIND_OBJECT_STATUS;
-	req.object_status = &os;
-	int err = ctl_call(ctx, &req, &rep);
-	if (err) {
-		ctl_report(ctx, "object status", err, rep);
-	} else if (rep->payload_case == THESEUS__REPLY__PAYLOAD_OBJECT && rep->object->known &&
-		   rep->object->total_size == len) {
-		*complete = rep->object->complete;
-		for (uint32_t i = 0; i < nchunks; i++)
-			if (*complete || (i / 8 < rep->object->bitmap.len &&
-					  (rep->object->bitmap.data[i / 8] >> (i % 8)) & 1)) {
-				cs[i].st = CH_ACKED;
-				++*acked;
+	uint32_t from = 0;
+	for (int pages = 0; pages <= PROTO_BITMAP_PAGES; pages++) {
+		Theseus__Request req = THESEUS__REQUEST__INIT;
+		Theseus__ObjectStatusRequest os = THESEUS__OBJECT_STATUS_REQUEST__INIT;
+		Theseus__Reply *rep = NULL;
+		os.object_sha256.data = (uint8_t *)sha;
+		os.object_sha256.len = PROTO_SHA256_LEN;
+		os.bitmap_from = from;
+		req.kind_case = THESEUS__REQUEST__KIND_OBJECT_STATUS;
+		req.object_status = &os;
+		int err = ctl_call(ctx, &req, &rep);
+		if (err) {
+			ctl_report(ctx, "object status", err, rep);
+			if (rep)
+				theseus__reply__free_unpacked(rep, NULL);
+			return err;
+		}
+		bool more = false;
+		if (rep->payload_case == THESEUS__REPLY__PAYLOAD_OBJECT) {
+			const Theseus__ObjectStatusReply *o = rep->object;
+			if (max_size)
+				*max_size = o->max_object_size;
+			if (o->known && o->total_size == len) {
+				*complete = o->complete;
+				for (uint32_t i = 0; i < nchunks; i++) {
+					bool have = *complete;
+					if (!have && i >= o->bitmap_from &&
+					    (i - o->bitmap_from) / 8 < o->bitmap.len)
+						have = (o->bitmap.data[(i - o->bitmap_from) / 8] >>
+							((i - o->bitmap_from) % 8)) & 1;
+					if (have && cs[i].st != CH_ACKED) {
+						cs[i].st = CH_ACKED;
+						++*acked;
+					}
+				}
+				uint32_t next = o->bitmap_from + (uint32_t)o->bitmap.len * 8;
+				more = !*complete && o->bitmap.len && next < nchunks && next > from;
+				from = next;
 			}
-	}
-	if (rep)
+		}
 		theseus__reply__free_unpacked(rep, NULL);
-	return err;
+		if (!more)
+			return TH_OK;
+	}
+	return TH_OK;
 }
 
 static int send_chunk(struct ctl_ctx *ctx, const uint8_t *data, size_t len, const uint8_t *sha,
@@ -193,9 +237,17 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 	uint64_t last_progress = ctl_mono_us(), last_decrease = 0;
 	uint64_t give_up_us = (uint64_t)ctx->timeout_ms * 1000 * (uint64_t)(ctx->retries + 1);
 
-	err = query_status(ctx, sha, len, cs, n, &acked, &complete);
+	uint64_t max_size = 0;
+	err = query_status(ctx, sha, len, cs, n, &acked, &complete, &max_size);
 	if (err) {
 		ret = ctl_exit_for(err);
+		goto out;
+	}
+	if (max_size && len > max_size) {
+		ctl_fail(ctx, TH_ETOOBIG, "%s:%u: push: %s: %zu bytes exceeds the kernel's staging "
+			 "limit of %llu bytes (boot it with a larger staging=); not pushed",
+			 ctx->host, ctx->port, label, len, (unsigned long long)max_size);
+		ret = CTL_EXIT_LOCAL;
 		goto out;
 	}
 	while (!complete) {
@@ -215,7 +267,7 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 		}
 		if (inflight == 0) {
 			/* Everything acknowledged but not complete: ask (evicted?). */
-			err = query_status(ctx, sha, len, cs, n, &acked, &complete);
+			err = query_status(ctx, sha, len, cs, n, &acked, &complete, NULL);
 			if (err || complete) {
 				ret = ctl_exit_for(err);
 				break;
@@ -230,7 +282,7 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 				if (cs[i].st == CH_ACKED)
 					cs[i].st = CH_WANT;
 			acked = 0;
-			err = query_status(ctx, sha, len, cs, n, &acked, &complete);
+			err = query_status(ctx, sha, len, cs, n, &acked, &complete, NULL);
 			if (err) {
 				ret = ctl_exit_for(err);
 				break;

@@ -28,8 +28,10 @@
  *    status, history, state, log, graph, tasks) are served; the others
  *    (push, swap, rollback, invoke) get EAUTH "no key configured ...".
  *  - Chunks are idempotent; an object is usable only once complete and its
- *    SHA-256 verified; the staging area is bounded and evicts LRU objects
- *    nobody waits for, or answers EFULL.
+ *    SHA-256 verified; the staging area is bounded and makes room for a new
+ *    object by evicting anything not pinned by a running swap (taken objects
+ *    first, then incomplete ones least recently progressed, then complete
+ *    ones), so no client can wedge it; objects of a failed swap are freed.
  *  - Swaps are compare-and-swap on module versions; retrying a swap that
  *    already took effect reports success ("already").
  */
@@ -49,8 +51,10 @@ struct th_errbuf;   /* klibc.h */
 #define ENDPOINT_MAX_CLIENTS 32        /* clients tracked (LRU) */
 #define ENDPOINT_MAX_DEPS 8            /* dependencies listed per module */
 #define ENDPOINT_MAX_STAGES 8          /* stage times per swap report */
-#define ENDPOINT_DEFAULT_STAGING_OBJECTS 4
-#define ENDPOINT_DEFAULT_STAGING_BYTES (1u << 20)
+#define ENDPOINT_DEFAULT_STAGING_OBJECTS 16
+#define ENDPOINT_DEFAULT_STAGING_BYTES (16u << 20) /* kernel: staging=SIZE */
+#define ENDPOINT_MIN_STAGING_BYTES (64u << 10)
+#define ENDPOINT_MAX_STAGING_BYTES (1u << 30)
 #define ENDPOINT_DEFAULT_STALE_MS 30000 /* idle object becomes evictable */
 #define ENDPOINT_MIN_REPLY_CAP 512     /* reply_cap below this is refused */
 #define ENDPOINT_LOG_CHUNK 1024        /* log bytes per reply */

@@ -39,7 +39,10 @@ struct th_errbuf;   /* klibc.h */
 #define PROTO_PING_MAX 64             /* ping payload bytes */
 #define PROTO_REPLY_MAC_TAG 0x4a      /* Reply.mac (field 9, length-delimited) */
 #define PROTO_REPLY_SEAL_LEN (2 + PROTO_MAC_LEN) /* tag, length 32, MAC */
-#define PROTO_MAX_OBJECT (8u << 20)   /* one object: its bitmap fits a reply */
+#define PROTO_BITMAP_PAGE 1024        /* bitmap bytes per ObjectStatusReply (8192 chunks) */
+#define PROTO_BITMAP_PAGES 8          /* pages an object's bitmap may take */
+/* One object at most: what PROTO_BITMAP_PAGES bitmap pages describe (64 MiB). */
+#define PROTO_MAX_OBJECT ((uint64_t)PROTO_BITMAP_PAGES * PROTO_BITMAP_PAGE * 8 * PROTO_CHUNK_SIZE)
 #define PROTO_INVOKE_MAX_IN 1024      /* invoke input bytes */
 #define PROTO_INVOKE_MAX_OUT 1024     /* invoke output bytes (fits a reply) */
 

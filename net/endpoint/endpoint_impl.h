@@ -63,7 +63,7 @@ struct staging_obj {
 	bool complete;      /* all chunks received and hash verified */
 	bool swapped;       /* taken by a successful swap: evictable */
 	uint32_t pins;      /* > 0 while a swap uses it: never evicted */
-	uint64_t last_ms;
+	uint64_t last_ms;   /* incomplete: last progress (a new chunk); else last use */
 };
 
 struct staging {
@@ -81,6 +81,8 @@ TH_MUST_CHECK int staging_put(struct staging *st, uint64_t now_ms,
 			      uint64_t offset, const uint8_t *data, size_t len,
 			      struct staging_obj **out, struct th_errbuf *eb);
 struct staging_obj *staging_find(struct staging *st, const uint8_t sha[PROTO_SHA256_LEN]);
+/* Frees an object at once (not while pinned): the objects of a failed swap. */
+void staging_release(struct staging *st, struct staging_obj *o);
 uint32_t staging_count(const struct staging *st);
 /* "1a2b3c4d" (first 4 bytes) for messages; buf of at least 9 bytes. */
 const char *ep_hex8(const uint8_t *sha, char buf[9]);

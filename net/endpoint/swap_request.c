@@ -124,6 +124,9 @@ int ep_handle_swap(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 		if (err == TH_OK)
 			ep->swap_objs[k]->swapped = true;
 	}
+	if (err)  /* a failed swap's objects are released at once, not left to age */
+		for (size_t k = 0; k < n; k++)
+			staging_release(&ep->staging, ep->swap_objs[k]);
 	if (err) {
 		if (!eb->msg[0])
 			th_errf(eb, err, "swap: %s", th_strerror(err));

@@ -509,7 +509,8 @@ static void test_oversized_fields(void)
 	/* chunk data longer than a chunk */
 	CHECK_EQ(t_chunk(&t, sha, 5000, 0, big, 1025), TH_ERANGE);
 	/* object bigger than the staging area */
-	CHECK_EQ(t_chunk(&t, sha, (2u << 20), 0, big, 1024), TH_ETOOBIG);
+	CHECK_EQ(t_chunk(&t, sha, ENDPOINT_DEFAULT_STAGING_BYTES + 1, 0, big, 1024), TH_ETOOBIG);
+	CHECK(strstr(t.rep->message, "16777217") && strstr(t.rep->message, "16777216"));
 	/* module name too long, bad characters */
 	char longname[100];
 	memset(longname, 'a', 99);
@@ -604,22 +605,141 @@ static void test_full_and_eviction(void)
 	t.fx.now_ms += 100;
 	CHECK_EQ(t_push(&t, b, sizeof b, sb), TH_OK);                  /* b complete */
 	t.fx.now_ms += 100;
-	/* Both busy (a being pushed, b awaiting swap): full. */
-	CHECK_EQ(t_chunk(&t, sc, sizeof c, 0, c, 1024), TH_EFULL);
-	CHECK(strstr(t.rep->message, "full") != NULL);
-	CHECK(staging_find(&t.ep->staging, sa) && staging_find(&t.ep->staging, sb));
-	/* b taken by a swap: evictable, c goes in its place. */
+	/* a newer push gets room at once: the incomplete a gives way, the
+	 * complete b (awaiting its swap) stays */
+	CHECK_EQ(t_chunk(&t, sc, sizeof c, 0, c, 1024), TH_OK);
+	CHECK(staging_find(&t.ep->staging, sa) == NULL);
+	CHECK(staging_find(&t.ep->staging, sb) && staging_find(&t.ep->staging, sc));
+	/* b taken by a swap: the first to go for the next object */
 	CHECK_EQ(t_swap(&t, "hello", "1.0", sb), TH_OK);
+	t.fx.now_ms += 100;
+	CHECK_EQ(t_chunk(&t, sa, sizeof a, 0, a, 1024), TH_OK);
+	CHECK(staging_find(&t.ep->staging, sb) == NULL);
+	CHECK(staging_find(&t.ep->staging, sc) != NULL);
+	CHECK(t.ep->staging.used_bytes <= 8192);
+	/* only objects pinned by a running swap are never evicted: pin both */
+	staging_find(&t.ep->staging, sa)->pins++;
+	staging_find(&t.ep->staging, sc)->pins++;
+	CHECK_EQ(t_chunk(&t, sb, sizeof b, 0, b, 1024), TH_EFULL);
+	CHECK(strstr(t.rep->message, "full") != NULL);
+	staging_find(&t.ep->staging, sa)->pins--;
+	staging_find(&t.ep->staging, sc)->pins--;
+	t_fini(&t);
+}
+
+/* Least recently PROGRESSED goes first, and a duplicate chunk is not
+ * progress: an object kept "alive" by resending its first chunk is evicted
+ * before one that really advances. */
+static void test_evict_least_progressed(void)
+{
+	struct t t;
+	struct endpoint_config cfg = { .key = KEY, .staging_max_objects = 3,
+				       .staging_max_bytes = 8192 };
+	t_init_cfg(&t, &cfg);
+	static uint8_t a[4096], b[4096], c[4096];
+	uint8_t sa[32], sb[32], sc[32];
+	make_obj(a, sizeof a, "a", 'a');
+	make_obj(b, sizeof b, "b", 'b');
+	make_obj(c, sizeof c, "c", 'c');
+	proto_sha256(a, sizeof a, sa);
+	proto_sha256(b, sizeof b, sb);
+	proto_sha256(c, sizeof c, sc);
+	CHECK_EQ(t_chunk(&t, sa, sizeof a, 0, a, 1024), TH_OK);
+	t.fx.now_ms += 10;
+	CHECK_EQ(t_chunk(&t, sb, sizeof b, 0, b, 1024), TH_OK);
+	uint64_t b_progress = t.fx.now_ms;
+	for (int i = 0; i < 5; i++) {   /* a advances, b only repeats itself */
+		t.fx.now_ms += 10;
+		CHECK_EQ(t_chunk(&t, sb, sizeof b, 0, b, 1024), TH_OK);
+		CHECK_EQ(staging_find(&t.ep->staging, sb)->last_ms, b_progress);
+	}
+	CHECK_EQ(t_chunk(&t, sa, sizeof a, 1024, a + 1024, 1024), TH_OK);
+	t.fx.now_ms += 10;
 	CHECK_EQ(t_chunk(&t, sc, sizeof c, 0, c, 1024), TH_OK);
 	CHECK(staging_find(&t.ep->staging, sb) == NULL);
 	CHECK(staging_find(&t.ep->staging, sa) != NULL);
-	/* a goes stale: the next new object evicts it (LRU). */
-	t.fx.now_ms += 6000;
-	CHECK_EQ(t_chunk(&t, sc, sizeof c, 1024, c + 1024, 1024), TH_OK);  /* c stays fresh */
-	CHECK_EQ(t_chunk(&t, sb, sizeof b, 0, b, 1024), TH_OK);
+	/* the issue's wedge: one chunk declaring the whole area; the next push
+	 * takes its place at once, no 30 s wait */
+	t_fini(&t);
+	t_init_cfg(&t, &cfg);
+	static uint8_t huge[8192];
+	uint8_t sh[32];
+	make_obj(huge, sizeof huge, "huge", 'h');
+	proto_sha256(huge, sizeof huge, sh);
+	CHECK_EQ(t_chunk(&t, sh, sizeof huge, 0, huge, 1024), TH_OK);
+	CHECK_EQ(t.ep->staging.used_bytes, 8192);
+	t.fx.now_ms += 1;
+	CHECK_EQ(t_push(&t, a, sizeof a, sa), TH_OK);
+	CHECK(staging_find(&t.ep->staging, sh) == NULL);
+	CHECK(staging_find(&t.ep->staging, sa)->complete);
+	t_fini(&t);
+}
+
+/* A failed swap releases its objects at once. */
+static void test_failed_swap_releases(void)
+{
+	struct t t;
+	struct endpoint_config cfg = { .key = KEY, .staging_max_objects = 2,
+				       .staging_max_bytes = 8192 };
+	t_init_cfg(&t, &cfg);
+	static uint8_t a[8192];
+	uint8_t sa[32];
+	make_obj(a, sizeof a, "2.0", 'a');
+	CHECK_EQ(t_push(&t, a, sizeof a, sa), TH_OK);
+	CHECK_EQ(t_swap(&t, "hello", "0.1", sa), TH_ECONFLICT);
 	CHECK(staging_find(&t.ep->staging, sa) == NULL);
-	CHECK(staging_find(&t.ep->staging, sc) != NULL);
-	CHECK(t.ep->staging.used_bytes <= 8192);
+	CHECK_EQ(t.ep->staging.used_bytes, 0);
+	CHECK_EQ(t_push(&t, a, sizeof a, sa), TH_OK);
+	t.fx.fail_swap = TH_EBADELF;
+	CHECK_EQ(t_swap(&t, "hello", "1.0", sa), TH_EBADELF);
+	CHECK_EQ(staging_count(&t.ep->staging), 0);
+	t_fini(&t);
+}
+
+/* Defaults: 16 MiB in all, one object may use all of it; its bitmap comes
+ * in pages of PROTO_BITMAP_PAGE bytes. */
+static void test_staging_defaults_and_bitmap_pages(void)
+{
+	struct t t;
+	t_init(&t);
+	CHECK_EQ(t.ep->staging.max_bytes, 16u << 20);
+	CHECK(PROTO_MAX_OBJECT >= (16u << 20));
+	const uint64_t total = 16u << 20;
+	static uint8_t chunk[1024];
+	uint8_t sha[32];
+	memset(chunk, 0x5a, sizeof chunk);
+	memset(sha, 0x77, sizeof sha);
+	/* chunks 0, 9000 and the last one of a 16 MiB object */
+	const uint64_t idx[] = { 0, 9000, total / 1024 - 1 };
+	for (int k = 0; k < 3; k++)
+		CHECK_EQ(t_chunk(&t, sha, total, idx[k] * 1024, chunk, 1024), TH_OK);
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__ObjectStatusRequest os = THESEUS__OBJECT_STATUS_REQUEST__INIT;
+	os.object_sha256.data = sha;
+	os.object_sha256.len = 32;
+	req.kind_case = THESEUS__REQUEST__KIND_OBJECT_STATUS;
+	req.object_status = &os;
+	uint32_t from = 0, seen = 0, pages = 0;
+	while (from < total / 1024 && pages < 10) {
+		os.bitmap_from = from;
+		CHECK_EQ(t_send(&t, &req), TH_OK);
+		const Theseus__ObjectStatusReply *o = t.rep->object;
+		CHECK(o->known);
+		CHECK_EQ(o->max_object_size, 16u << 20);
+		CHECK_EQ(o->bitmap_from, from);
+		CHECK(o->bitmap.len > 0 && o->bitmap.len <= PROTO_BITMAP_PAGE);
+		CHECK(t.rlen <= PROTO_MAX_DATAGRAM);
+		for (size_t i = 0; i < o->bitmap.len * 8; i++)
+			seen += (o->bitmap.data[i / 8] >> (i % 8)) & 1;
+		from += (uint32_t)o->bitmap.len * 8;
+		pages++;
+	}
+	CHECK_EQ(seen, 3);
+	CHECK_EQ(pages, 2);
+	/* past the end: an empty page */
+	os.bitmap_from = (uint32_t)(total / 1024) + 64;
+	CHECK_EQ(t_send(&t, &req), TH_OK);
+	CHECK_EQ(t.rep->object->bitmap.len, 0);
 	t_fini(&t);
 }
 
@@ -639,10 +759,13 @@ static void test_swap_cas(void)
 	CHECK_EQ(t_swap(&t, "hello", "0.9", sha), TH_ECONFLICT);
 	CHECK(strstr(t.rep->message, "hello") != NULL);
 	CHECK_STR(t.fx.mods[0].m.version, "1.0");
-	/* backend failure keeps the object */
+	/* a failed swap releases the object: push again */
+	CHECK(staging_find(&t.ep->staging, sha) == NULL);
+	CHECK_EQ(t_push(&t, obj, sizeof obj, sha), TH_OK);
 	t.fx.fail_swap = TH_EBADELF;
 	CHECK_EQ(t_swap(&t, "hello", "1.0", sha), TH_EBADELF);
-	CHECK(staging_find(&t.ep->staging, sha) != NULL);
+	CHECK(staging_find(&t.ep->staging, sha) == NULL);
+	CHECK_EQ(t_push(&t, obj, sizeof obj, sha), TH_OK);
 	/* good */
 	CHECK_EQ(t_swap(&t, "hello", "1.0", sha), TH_OK);
 	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD_SWAP);
@@ -662,7 +785,8 @@ static void test_swap_cas(void)
 	make_obj(obj3, sizeof obj3, "3.0", '3');
 	CHECK_EQ(t_push(&t, obj3, sizeof obj3, sha3), TH_OK);
 	CHECK_EQ(t_swap(&t, "hello", "1.0", sha3), TH_ECONFLICT);
-	/* a new module: expected "" */
+	/* a new module: expected "" (the refused swap released obj3: push again) */
+	CHECK_EQ(t_push(&t, obj3, sizeof obj3, sha3), TH_OK);
 	CHECK_EQ(t_swap(&t, "newmod", "", sha3), TH_OK);
 	CHECK_EQ(t.fx.n, 3);
 	/* multi-item transaction with one stale item changes nothing */
@@ -682,6 +806,11 @@ static void test_swap_cas(void)
 	sr.items = items;
 	req.kind_case = THESEUS__REQUEST__KIND_SWAP;
 	req.swap = &sr;
+	uint8_t obj2b[100], sha2b[32];
+	make_obj(obj2b, sizeof obj2b, "2.4", '4');
+	CHECK_EQ(t_push(&t, obj2b, sizeof obj2b, sha2b), TH_OK);
+	i1.object_sha256.data = sha2b;
+	CHECK_EQ(t_push(&t, obj3, sizeof obj3, sha3), TH_OK);
 	CHECK_EQ(t_send(&t, &req), TH_ECONFLICT);
 	CHECK_STR(t.fx.mods[1].m.version, "2.3");
 	i2.module = "kv";
@@ -1546,6 +1675,9 @@ int main(void)
 	RUN(test_chunk_rules);
 	RUN(test_hash_mismatch);
 	RUN(test_full_and_eviction);
+	RUN(test_evict_least_progressed);
+	RUN(test_failed_swap_releases);
+	RUN(test_staging_defaults_and_bitmap_pages);
 	RUN(test_swap_cas);
 	RUN(test_bytes_equal_ct_each_position);
 	RUN(test_mac_one_byte_off);

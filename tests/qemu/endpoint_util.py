@@ -203,6 +203,39 @@ class Reply:
         return "Reply(status=%d, message=%r)" % (self.status, self.message)
 
 
+def reply_bytes(version=PROTO_VERSION, counter=0, status=0, message=b"", client_id=0, epoch=0,
+                payload=b""):
+    """A packed Reply (unsealed) with the given fields; payload = raw field bytes."""
+    out = f_varint(1, version) + f_varint(2, counter)
+    if status:
+        out += f_varint(3, status)
+    if message:
+        out += f_bytes(4, message)
+    if client_id:
+        out += f_varint(5, client_id)
+    if epoch:
+        out += f_varint(6, epoch)
+    return out + payload
+
+
+def rewrite_status(raw, status=0, message=b"OK"):
+    """Reply bytes with status and message replaced, the rest (and any seal)
+    kept as it was: what a relay turning a refusal into success would send."""
+    sealed = len(raw) >= 34 and raw[-34] == SEAL_TAG and raw[-33] == 32
+    body, tail = (raw[:-34], raw[-34:]) if sealed else (raw, b"")
+    m = decode(body)
+    out = bytearray()
+    for field in sorted(m):
+        for v in m[field]:
+            if field in (3, 4):
+                continue
+            out += f_varint(field, v) if isinstance(v, int) else f_bytes(field, v)
+    if status:
+        out += f_varint(3, status)
+    out += f_bytes(4, message)
+    return bytes(out) + tail
+
+
 def modules_of(reply):
     """[(name, version, sha)] from a ListModulesReply."""
     ml = reply.payload.get(12, {})
@@ -308,11 +341,18 @@ class UdpProxy:
     direction, is dropped with probability drop, duplicated with dup, and
     delayed by 5-40 ms (so overtaken: reordered) with reorder.  Client->server
     datagrams are kept in self.captured.  One client at a time (replies go to
-    the last sender).  stats counts what was done."""
+    the last sender).  stats counts what was done.
 
-    def __init__(self, target_port, drop=0.0, dup=0.0, reorder=0.0, seed=1):
+    A hostile relay: rewrite(reply_bytes) -> bytes or None (drop) is applied
+    to every server->client datagram; answer(request_bytes) -> bytes or None
+    answers a client->server datagram itself (not forwarded) when it returns
+    bytes."""
+
+    def __init__(self, target_port, drop=0.0, dup=0.0, reorder=0.0, seed=1, rewrite=None,
+                 answer=None):
         self.target = ("127.0.0.1", target_port)
         self.drop, self.dup, self.reorder = drop, dup, reorder
+        self.rewrite, self.answer = rewrite, answer
         self.rng = random.Random(seed)
         self.front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.front.bind(("127.0.0.1", 0))
@@ -372,8 +412,16 @@ class UdpProxy:
                 if s is self.front:
                     self.client = addr
                     self.captured.append(data)
-                    self._schedule(self.back, data, self.target)
+                    forged = self.answer(data) if self.answer else None
+                    if forged is not None:
+                        self._schedule(self.front, forged, self.client)
+                    else:
+                        self._schedule(self.back, data, self.target)
                 elif self.client:
+                    if self.rewrite:
+                        data = self.rewrite(data)
+                        if data is None:
+                            continue
                     self._schedule(self.front, data, self.client)
 
 

@@ -306,12 +306,17 @@ static const char *hint_for(const struct ctl_ctx *ctx, int err)
 void ctl_report(struct ctl_ctx *ctx, const char *what, int err, const Theseus__Reply *rep)
 {
 	const char *msg = rep && rep->message && rep->message[0] ? rep->message : th_strerror(err);
+	char dropped[96] = "";
+	if (ctx->replies_unauth)
+		snprintf(dropped, sizeof dropped, " [%llu unauthenticated repl%s dropped]",
+			 (unsigned long long)ctx->replies_unauth,
+			 ctx->replies_unauth == 1 ? "y" : "ies");
 	ctx->status = err;
-	snprintf(ctx->errmsg, sizeof ctx->errmsg, "%s: %s", what, msg);
+	snprintf(ctx->errmsg, sizeof ctx->errmsg, "%s: %s%s", what, msg, dropped);
 	if (ctx->json)
 		return;
-	fprintf(ctx->err, "theseusctl: %s:%u: %s: %s: %s%s\n", ctx->host, ctx->port, what,
-		th_err_name(err), msg, hint_for(ctx, err));
+	fprintf(ctx->err, "theseusctl: %s:%u: %s: %s: %s%s%s\n", ctx->host, ctx->port, what,
+		th_err_name(err), msg, hint_for(ctx, err), dropped);
 }
 
 void ctl_fail(struct ctl_ctx *ctx, int err, const char *fmt, ...)

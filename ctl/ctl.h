@@ -223,7 +223,8 @@ TH_MUST_CHECK int ctl_tx_recv(struct ctl_ctx *ctx, int timeout_ms, ctl_match_fn 
  * id, counter above the floor the kernel named).  Then resend. */
 void ctl_tx_stale(struct ctl_ctx *ctx, const Theseus__Reply *rep, const struct proto_binding *b);
 /* One request, waiting for its reply: retransmitted after the RTO (doubled
- * each time), each retry a fresh datagram; a late answer to any earlier
+ * each time; --timeout for the non-idempotent rollback and invoke), each
+ * retry a fresh datagram; a late answer to any earlier
  * attempt counts; ESTALE refusals are handled (ctl_tx_stale) and resent at
  * once.  Gives up after --retries retransmissions and at least --timeout *
  * (--retries + 1): TH_ETIMEDOUT, or TH_EAUTH when only unauthenticated

@@ -12,7 +12,8 @@
  * with an authenticated ESTALE naming the kernel's epoch, and is resent with
  * it at once.  ESTALE for our own epoch (counter replayed by a duplicated
  * datagram, or below the floor for new sessions) starts a new session.
- * Retransmission timeouts come from measured round trips (ctl_rto_*).
+ * Retransmission timeouts come from measured round trips (ctl_rto_*), for
+ * idempotent requests; rollback and invoke wait --timeout before a resend.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -230,7 +231,12 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 	uint64_t unauth0 = ctx->replies_unauth;
 	uint64_t start = ctl_mono_us();
 	uint64_t budget_us = (uint64_t)ctx->timeout_ms * 1000 * (uint64_t)(ctx->retries + 1);
-	int64_t rto = ctx->rto.rto;
+	/* Rollback and invoke are not idempotent (a duplicate would undo one
+	 * more swap, or call again): they are resent only after --timeout, as
+	 * before round trips were measured; everything else after the RTO. */
+	bool idempotent = req->kind_case != THESEUS__REQUEST__KIND_ROLLBACK &&
+			  req->kind_case != THESEUS__REQUEST__KIND_INVOKE;
+	int64_t rto = idempotent ? ctx->rto.rto : (int64_t)ctx->timeout_ms * 1000;
 	*rep = NULL;
 	if (!cs)
 		return TH_ENOMEM;

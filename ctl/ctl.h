@@ -223,7 +223,7 @@ TH_MUST_CHECK int ctl_tx_recv(struct ctl_ctx *ctx, int timeout_ms, ctl_match_fn 
  * id, counter above the floor the kernel named).  Then resend. */
 void ctl_tx_stale(struct ctl_ctx *ctx, const Theseus__Reply *rep, const struct proto_binding *b);
 /* One request, waiting for its reply: retransmitted after the RTO (doubled
- * each time; --timeout for the non-idempotent rollback and invoke), each
+ * each time; max(--timeout, 1 s) for the non-idempotent rollback and invoke), each
  * retry a fresh datagram; a late answer to any earlier
  * attempt counts; ESTALE refusals are handled (ctl_tx_stale) and resent at
  * once.  Gives up after --retries retransmissions and at least --timeout *

@@ -13,7 +13,8 @@
  * it at once.  ESTALE for our own epoch (counter replayed by a duplicated
  * datagram, or below the floor for new sessions) starts a new session.
  * Retransmission timeouts come from measured round trips (ctl_rto_*), for
- * idempotent requests; rollback and invoke wait --timeout before a resend.
+ * idempotent requests; rollback and invoke wait max(--timeout, 1 s) before
+ * each resend.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -236,7 +237,8 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 	 * before round trips were measured; everything else after the RTO. */
 	bool idempotent = req->kind_case != THESEUS__REQUEST__KIND_ROLLBACK &&
 			  req->kind_case != THESEUS__REQUEST__KIND_INVOKE;
-	int64_t rto = idempotent ? ctx->rto.rto : (int64_t)ctx->timeout_ms * 1000;
+	int64_t slow = (int64_t)(ctx->timeout_ms > 1000 ? ctx->timeout_ms : 1000) * 1000;
+	int64_t rto = idempotent ? ctx->rto.rto : slow, rto_cap = idempotent ? 8000000 : slow;
 	*rep = NULL;
 	if (!cs)
 		return TH_ENOMEM;
@@ -270,8 +272,8 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 		/* RTO expired: back off, resend, until both limits are spent. */
 		retrans++;
 		rto *= 2;
-		if (rto > 8000000)
-			rto = 8000000;
+		if (rto > rto_cap)
+			rto = rto_cap;
 		if (retrans > ctx->retries && ctl_mono_us() - start >= budget_us) {
 			ret = ctx->replies_unauth > unauth0 ? TH_EAUTH : TH_ETIMEDOUT;
 			break;

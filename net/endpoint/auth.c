@@ -67,9 +67,18 @@ int ep_replay_check(struct ep_replay *r, uint64_t client_id, uint64_t counter, u
 	if (lru->used && lru->max > r->floor)
 		r->floor = lru->max;
 	lru->used = true;
+	lru->rolled_back[0] = 0;
 	lru->id = client_id;
 	lru->max = counter;
 	lru->seen = 1;
 	lru->last_ms = now_ms;
 	return TH_OK;
+}
+
+struct ep_client *ep_replay_session(struct ep_replay *r, uint64_t client_id)
+{
+	for (size_t i = 0; i < ENDPOINT_MAX_CLIENTS; i++)
+		if (r->clients[i].used && r->clients[i].id == client_id)
+			return &r->clients[i];
+	return NULL;
 }

@@ -226,6 +226,7 @@ static int handle_request(struct endpoint *ep, const uint8_t *dgram, size_t len,
 				       (unsigned long long)env->client_id);
 		}
 	}
+	ep->session = ep->has_key ? ep_replay_session(&ep->replay, env->client_id) : NULL;
 	Theseus__Request *req = theseus__request__unpack(&ep->arena.pbc, env->body.len,
 							 env->body.data);
 	if (!req) {
@@ -263,6 +264,7 @@ int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, size_t len, uint8
 	eb.msg[0] = 0;
 	Theseus__Reply rep = THESEUS__REPLY__INIT;
 	struct ep_req_state rs = { .authenticated = false };
+	ep->session = NULL;
 	size_t cap = reply_cap - PROTO_REPLY_SEAL_LEN;  /* room for the seal */
 	int status = handle_request(ep, dgram, len, &rep, cap, &rs, &eb);
 

@@ -34,6 +34,9 @@ struct ep_client {
 	uint64_t seen;      /* bit i: counter max - i accepted */
 	uint64_t last_ms;   /* for LRU replacement */
 	bool used;
+	/* the module this session rolled back (a resent rollback is not
+	 * repeated: rollback is not idempotent), "" = none */
+	char rolled_back[PROTO_NAME_MAX];
 };
 
 struct ep_replay {
@@ -42,6 +45,9 @@ struct ep_replay {
 };
 
 #define EP_FLOOR_LIMIT ((uint64_t)1 << 63)  /* floors stay below this (auth.c) */
+
+/* The session ep_replay_check accepted last (NULL: none / no key). */
+struct ep_client *ep_replay_session(struct ep_replay *r, uint64_t client_id);
 
 /* Accepts counter for client_id and records it.  State unchanged on error:
  * TH_EAUTH when it was seen before or is older than the window; TH_ERANGE
@@ -97,6 +103,7 @@ struct endpoint {
 	struct ep_arena arena;
 	struct ep_replay replay;
 	struct staging staging;
+	struct ep_client *session;  /* of the request being handled (NULL: no key) */
 	struct endpoint_counters counters;
 	struct endpoint_module mod_scratch;     /* big structs kept off the stack */
 	struct endpoint_swap_report swap_report;

@@ -1141,14 +1141,46 @@ static void test_bad_args(void)
 
 /* ---- inspection, rollback, invoke (inspect.c) -------------------------------- */
 
-static int t_rollback(struct t *t, const char *mod)
+/* A rollback in a session of its own (as each theseusctl run has). */
+static int t_rollback_as(struct t *t, uint64_t client, const char *mod)
 {
 	Theseus__Request req = THESEUS__REQUEST__INIT;
 	Theseus__RollbackRequest rb = THESEUS__ROLLBACK_REQUEST__INIT;
 	rb.module = (char *)mod;
 	req.kind_case = THESEUS__REQUEST__KIND_ROLLBACK;
 	req.rollback = &rb;
-	return t_send(t, &req);
+	t->dlen = fx_datagram(KEY, PROTO_VERSION, client, ++t->counter, &req, t->dgram,
+			      sizeof t->dgram);
+	return t_raw(t);
+}
+
+static int t_rollback(struct t *t, const char *mod)
+{
+	return t_rollback_as(t, 0x70110000 + t->counter, mod);
+}
+
+/* A resent rollback (same session) is not repeated: it would undo one more
+ * swap.  A new session rolls back again. */
+static void test_rollback_resend_not_repeated(void)
+{
+	struct t t;
+	t_init(&t);
+	uint8_t o1[100], o2[100], s1[32], s2[32];
+	make_obj(o1, sizeof o1, "1.1", '1');
+	make_obj(o2, sizeof o2, "1.2", '2');
+	CHECK_EQ(t_push(&t, o1, sizeof o1, s1), TH_OK);
+	CHECK_EQ(t_swap(&t, "hello", "1.0", s1), TH_OK);
+	CHECK_EQ(t_push(&t, o2, sizeof o2, s2), TH_OK);
+	CHECK_EQ(t_swap(&t, "hello", "1.1", s2), TH_OK);
+	CHECK_EQ(t_rollback_as(&t, 77, "hello"), TH_OK);
+	CHECK_STR(t.fx.mods[0].m.version, "1.1");
+	CHECK_EQ(t_rollback_as(&t, 77, "hello"), TH_OK);   /* the resend */
+	CHECK(strstr(t.rep->message, "not repeated") != NULL);
+	CHECK_STR(t.rep->rollback->new_version, "1.1");
+	CHECK_STR(t.fx.mods[0].m.version, "1.1");
+	CHECK_EQ(t_rollback_as(&t, 78, "hello"), TH_OK);   /* a new session: done again */
+	CHECK(strcmp(t.fx.mods[0].m.version, "1.1") != 0);
+	t_fini(&t);
 }
 
 static int t_invoke(struct t *t, const uint8_t *key, const char *mod, const char *fn,
@@ -1697,6 +1729,7 @@ int main(void)
 	RUN(test_no_key);
 	RUN(test_bad_args);
 	RUN(test_rollback_history);
+	RUN(test_rollback_resend_not_repeated);
 	RUN(test_state_pages);
 	RUN(test_log);
 	RUN(test_invoke);

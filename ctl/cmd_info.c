@@ -5,7 +5,8 @@
  * "mem_used", "proto_version", "key_configured", "modules",
  * "staging": {"objects","bytes","max_objects","max_bytes"},
  * "counters": {"requests","replies","auth_failures","replays","malformed",
- * "bad_version","chunks","swaps","rollbacks","invokes"}.
+ * "bad_version","chunks","swaps","rollbacks","invokes","stale","epoch_changes",
+ * "unanswered"}, "epoch" (the kernel's current epoch, from the sealed reply).
  */
 #include "klibc.h"
 #include "ctl.h"
@@ -53,7 +54,11 @@ int cmd_info_main(int argc, char **argv, struct ctl_ctx *ctx)
 	ctl_json_u64(j, "swaps", c->swaps);
 	ctl_json_u64(j, "rollbacks", c->rollbacks);
 	ctl_json_u64(j, "invokes", c->invokes);
+	ctl_json_u64(j, "stale", c->stale);
+	ctl_json_u64(j, "epoch_changes", c->epoch_changes);
+	ctl_json_u64(j, "unanswered", c->unanswered);
 	ctl_json_obj_end(j);
+	ctl_json_u64(j, "epoch", rep->epoch);
 	if (ctl_human(ctx)) {
 		FILE *o = ctx->out;
 		uint64_t s = in->uptime_ms / 1000;
@@ -75,8 +80,12 @@ int cmd_info_main(int argc, char **argv, struct ctl_ctx *ctx)
 		fprintf(o, "requests   %llu (replies %llu, malformed %llu, bad version %llu)\n",
 			(unsigned long long)c->requests, (unsigned long long)c->replies,
 			(unsigned long long)c->malformed, (unsigned long long)c->bad_version);
-		fprintf(o, "refused    %llu unauthenticated, %llu replays\n",
-			(unsigned long long)c->auth_failures, (unsigned long long)c->replays);
+		fprintf(o, "refused    %llu unauthenticated (%llu unanswered), %llu stale "
+			"(%llu replays), %llu epoch changes\n",
+			(unsigned long long)c->auth_failures, (unsigned long long)c->unanswered,
+			(unsigned long long)c->stale, (unsigned long long)c->replays,
+			(unsigned long long)c->epoch_changes);
+		fprintf(o, "epoch      %016llx\n", (unsigned long long)rep->epoch);
 		fprintf(o, "done       %llu chunks, %llu swaps, %llu rollbacks, %llu invokes\n",
 			(unsigned long long)c->chunks, (unsigned long long)c->swaps,
 			(unsigned long long)c->rollbacks, (unsigned long long)c->invokes);

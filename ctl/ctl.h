@@ -98,6 +98,19 @@ struct ctl_target {
 	bool port_given;   /* else the --port / THESEUS_PORT / default port */
 };
 
+/* Retransmission timer (RFC 6298 style), microseconds: rto = srtt + 4 *
+ * rttvar from round trips of requests answered without a retransmission,
+ * between CTL_RTO_MIN_US and --timeout; doubled per expiry (back-off). */
+struct ctl_rto {
+	int64_t srtt, rttvar, rto, min, max;
+	bool have_sample;
+};
+#define CTL_RTO_MIN_US 5000
+void ctl_rto_init(struct ctl_rto *r, int timeout_ms);
+void ctl_rto_sample(struct ctl_rto *r, int64_t rtt_us);
+void ctl_rto_backoff(struct ctl_rto *r);
+uint64_t ctl_mono_us(void);
+
 struct ctl_ctx {
 	/* options */
 	char host[256];     /* this context's host (the first target before fan-out) */
@@ -116,8 +129,13 @@ struct ctl_ctx {
 	/* transport state */
 	int fd;
 	struct sockaddr_in addr;
-	uint64_t client_id;
+	uint64_t client_id; /* this session's (a new one after an ESTALE refusal) */
 	uint64_t counter;   /* last counter used */
+	uint64_t epoch;     /* the kernel's epoch as learned (0 = not yet) */
+	struct ctl_rto rto; /* retransmission timer from measured round trips */
+	uint64_t replies_unauth;   /* replies dropped: no or a bad seal (key given) */
+	uint64_t replies_unmatched;/* replies dropped: no request of ours waits for them */
+	uint64_t stale_refusals;   /* ESTALE answers (epoch re-learned / new session) */
 	FILE *out, *err;    /* stdout / stderr (tests redirect them) */
 	/* result of this run, for --json and the fleet summary */
 	const char *command;
@@ -185,17 +203,34 @@ void ctl_usage(FILE *f);
 
 TH_MUST_CHECK int ctl_tx_open(struct ctl_ctx *ctx, struct th_errbuf *eb);
 void ctl_tx_close(struct ctl_ctx *ctx);
-/* Sends req with the next counter (returned in *counter). */
+/* Sends req with the next counter in the current session and epoch; *b =
+ * what the datagram is bound to (its reply must be sealed for exactly that). */
 TH_MUST_CHECK int ctl_tx_send(struct ctl_ctx *ctx, const Theseus__Request *req,
-			      uint64_t *counter);
-/* Waits up to timeout_ms for one decodable reply; TH_ETIMEDOUT otherwise.
- * Free *rep with theseus__reply__free_unpacked(*rep, NULL). */
-TH_MUST_CHECK int ctl_tx_recv(struct ctl_ctx *ctx, int timeout_ms, Theseus__Reply **rep);
-/* Jumps the counter to the wall clock (after an EAUTH that may be a replay). */
-void ctl_tx_resync(struct ctl_ctx *ctx);
-/* One request, waiting for its reply: retries with exponential back-off
- * (timeout, 2x, 4x ...), each retry a fresh datagram.  Returns the reply's
- * status (or TH_ETIMEDOUT / a local error); *rep is the reply when one came. */
+			      struct proto_binding *b);
+/* Which of our requests a reply names: returns the binding the reply must
+ * be sealed for, or NULL when none of ours waits for (client_id, counter). */
+typedef const struct proto_binding *(*ctl_match_fn)(void *arg, uint64_t client_id,
+						     uint64_t counter);
+/* Waits up to timeout_ms for a reply that match() accepts and, when we have
+ * a key, whose seal is valid for the binding match() named; every other
+ * datagram is dropped and counted (replies_unauth, replies_unmatched) and
+ * the wait goes on.  TH_OK with *rep (free with theseus__reply__free_unpacked)
+ * and *bound = the binding, or TH_ETIMEDOUT. */
+TH_MUST_CHECK int ctl_tx_recv(struct ctl_ctx *ctx, int timeout_ms, ctl_match_fn match,
+			      void *arg, Theseus__Reply **rep, const struct proto_binding **bound);
+/* After an authenticated ESTALE reply to request b: re-learns the epoch (a
+ * reply naming another epoch than b's), or starts a new session (new client
+ * id, counter above the floor the kernel named).  Then resend. */
+void ctl_tx_stale(struct ctl_ctx *ctx, const Theseus__Reply *rep, const struct proto_binding *b);
+/* One request, waiting for its reply: retransmitted after the RTO (doubled
+ * each time; max(--timeout, 1 s) for the non-idempotent rollback and invoke), each
+ * retry a fresh datagram; a late answer to any earlier
+ * attempt counts; ESTALE refusals are handled (ctl_tx_stale) and resent at
+ * once.  Gives up after --retries retransmissions and at least --timeout *
+ * (--retries + 1): TH_ETIMEDOUT, or TH_EAUTH when only unauthenticated
+ * replies came (wrong key).  Returns the reply's status otherwise; *rep is
+ * the reply when one came.  Never returns an unauthenticated reply when a
+ * key is given. */
 TH_MUST_CHECK int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req,
 			   Theseus__Reply **rep);
 /* Records a failed call (ctx->status, ctx->errmsg) and, unless --json,

@@ -87,3 +87,12 @@ $(B)/tests/unit/rollout_e2e: tests/unit/rollout_e2e.sh $(B)/theseusctl $(B)/test
 	printf '#!/bin/sh\n# see tests/unit/rollout_e2e.sh\nexec %s %s\n' \
 		$(abspath tests/unit/rollout_e2e.sh) $(abspath $(B)) > $@
 	chmod +x $@
+
+# The transport (epochs, sealed replies, forged/rewritten/unmatched replies,
+# RTO) against the endpoint core served by a thread (tests/unit/ctl_transport.c).
+UNIT_TESTS += $(B)/tests/unit/ctl_transport
+$(B)/tests/unit/ctl_transport: tests/unit/ctl_transport.c tests/unit/endpoint_fixture.c \
+		tests/unit/endpoint_fixture.h $(CTL_TEST_OBJ) $(CTL_DEPS) $(ENDPOINT_HOST_DEPS) | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(CTL_INC) $(TEST_INC) -o $@ \
+		$(sort $(filter %.c,$^)) $(CTL_TEST_OBJ) $(CTL_LIBS)

@@ -6,15 +6,19 @@
  * (a repeated push, or one resumed after an error, sends only the rest).
  * Then up to `window` chunks are in flight.  Each chunk has its own
  * retransmission timer: RTO = srtt + 4 * rttvar from acknowledged, never
- * resent chunks (as TCP does), between 20 ms and --timeout.  An
+ * resent chunks (as TCP does; ctl_rto_* in transport.c, shared with the
+ * other requests of this host), between 5 ms and --timeout.  An
  * acknowledgement frees a slot and grows the window by 1/window (additive
  * increase, about +1 per round trip); an expired chunk is resent and halves
  * the window, at most once per RTO (multiplicative decrease).  The push
  * fails when nothing is acknowledged for --timeout * (--retries + 1).
  * The object is done when the kernel says it is complete (hash verified).
+ * Replies count only when sealed for a chunk in flight (ctl_tx_recv); an
+ * ESTALE refusal re-learns the epoch or starts a new session and resends.
  * A progress bar is drawn only when stderr is a terminal.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,40 +30,9 @@ enum { CH_WANT, CH_FLIGHT, CH_ACKED };
 struct chunk_state {
 	uint8_t st;
 	bool resent;        /* no RTT sample from it (Karn) */
-	uint64_t counter;   /* of the datagram in flight */
+	struct proto_binding b; /* of the datagram in flight */
 	uint64_t sent_us;
 };
-
-/* Retransmission timer state, microseconds. */
-struct rto {
-	int64_t srtt, rttvar, rto, min, max;
-	bool have_sample;
-};
-
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static void rto_sample(struct rto *r, int64_t rtt)
-{
-	if (!r->have_sample) {
-		r->srtt = rtt;
-		r->rttvar = rtt / 2;
-		r->have_sample = true;
-	} else {
-		int64_t d = r->srtt - rtt;
-		r->rttvar += ((d < 0 ? -d : d) - r->rttvar) / 4;
-		r->srtt += (rtt - r->srtt) / 8;
-	}
-	r->rto = r->srtt + 4 * r->rttvar;
-	if (r->rto < r->min)
-		r->rto = r->min;
-	if (r->rto > r->max)
-		r->rto = r->max;
-}
 
 void ctl_hex(const uint8_t *b, size_t n, char *out)
 {
@@ -76,20 +49,26 @@ int ctl_read_file(const char *path, uint8_t **data, size_t *len, struct th_errbu
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return th_errf(eb, TH_ENOENT, "%s: %s", path, strerror(errno));
+	/* Read up to one byte past the limit: a larger file is refused, never
+	 * cut short. */
 	size_t cap = 65536, n = 0;
 	uint8_t *buf = malloc(cap);
+	bool over = false;
 	while (buf) {
 		if (n == cap) {
-			if (cap >= PROTO_MAX_OBJECT)
+			if (n > PROTO_MAX_OBJECT) {
+				over = true;
 				break;
-			uint8_t *nb = realloc(buf, cap * 2);
+			}
+			size_t ncap = cap * 2 > PROTO_MAX_OBJECT + 1 ? PROTO_MAX_OBJECT + 1 : cap * 2;
+			uint8_t *nb = realloc(buf, ncap);
 			if (!nb) {
 				free(buf);
 				buf = NULL;
 				break;
 			}
 			buf = nb;
-			cap *= 2;
+			cap = ncap;
 		}
 		size_t got = fread(buf + n, 1, cap - n, f);
 		n += got;
@@ -97,6 +76,9 @@ int ctl_read_file(const char *path, uint8_t **data, size_t *len, struct th_errbu
 			break;
 	}
 	int bad = ferror(f);
+	long long fsize = -1;
+	if (over && fseek(f, 0, SEEK_END) == 0)
+		fsize = ftell(f);
 	fclose(f);
 	if (!buf)
 		return th_errf(eb, TH_ENOMEM, "%s: out of memory", path);
@@ -104,10 +86,20 @@ int ctl_read_file(const char *path, uint8_t **data, size_t *len, struct th_errbu
 		free(buf);
 		return th_errf(eb, TH_EIO, "%s: read error", path);
 	}
-	if (n == 0 || n > PROTO_MAX_OBJECT) {
+	if (over || n > PROTO_MAX_OBJECT) {
 		free(buf);
-		return th_errf(eb, n ? TH_ETOOBIG : TH_EINVAL, "%s: %s (objects are 1 byte to %u MiB)",
-			       path, n ? "too big" : "empty", PROTO_MAX_OBJECT >> 20);
+		if (fsize < 0)
+			return th_errf(eb, TH_ETOOBIG, "%s: more than %llu bytes, the most one object "
+				       "may have; not pushed", path,
+				       (unsigned long long)PROTO_MAX_OBJECT);
+		return th_errf(eb, TH_ETOOBIG, "%s: %lld bytes exceeds the object limit of %llu "
+			       "bytes; not pushed", path, fsize,
+			       (unsigned long long)PROTO_MAX_OBJECT);
+	}
+	if (n == 0) {
+		free(buf);
+		return th_errf(eb, TH_EINVAL, "%s: empty (objects are 1 to %llu bytes)", path,
+			       (unsigned long long)PROTO_MAX_OBJECT);
 	}
 	*data = buf;
 	*len = n;
@@ -128,33 +120,58 @@ static void progress(struct ctl_ctx *ctx, const char *label, size_t done, size_t
 	fflush(ctx->err);
 }
 
-/* Asks which chunks the kernel has; marks them acked.  *complete when done. */
+/* Asks which chunks the kernel has (page by page of the bitmap); marks
+ * them acked.  *complete when done; *max_size = the largest object the
+ * kernel's staging takes (0 if it did not say). */
 static int query_status(struct ctl_ctx *ctx, const uint8_t *sha, size_t len,
-			struct chunk_state *cs, uint32_t nchunks, uint32_t *acked, bool *complete)
+			struct chunk_state *cs, uint32_t nchunks, uint32_t *acked, bool *complete,
+			uint64_t *max_size)
 {
-	Theseus__Request req = THESEUS__REQUEST__INIT;
-	Theseus__ObjectStatusRequest os = THESEUS__OBJECT_STATUS_REQUEST__INIT;
-	Theseus__Reply *rep = NULL;
-	os.object_sha256.data = (uint8_t *)sha;
-	os.object_sha256.len = PROTO_SHA256_LEN;
-	req.kind_case = THESEUS__REQUEST__KIND_OBJECT_STATUS;
-	req.object_status = &os;
-	int err = ctl_call(ctx, &req, &rep);
-	if (err) {
-		ctl_report(ctx, "object status", err, rep);
-	} else if (rep->payload_case == THESEUS__REPLY__PAYLOAD_OBJECT && rep->object->known &&
-		   rep->object->total_size == len) {
-		*complete = rep->object->complete;
-		for (uint32_t i = 0; i < nchunks; i++)
-			if (*complete || (i / 8 < rep->object->bitmap.len &&
-					  (rep->object->bitmap.data[i / 8] >> (i % 8)) & 1)) {
-				cs[i].st = CH_ACKED;
-				++*acked;
+	uint32_t from = 0;
+	for (int pages = 0; pages <= PROTO_BITMAP_PAGES; pages++) {
+		Theseus__Request req = THESEUS__REQUEST__INIT;
+		Theseus__ObjectStatusRequest os = THESEUS__OBJECT_STATUS_REQUEST__INIT;
+		Theseus__Reply *rep = NULL;
+		os.object_sha256.data = (uint8_t *)sha;
+		os.object_sha256.len = PROTO_SHA256_LEN;
+		os.bitmap_from = from;
+		req.kind_case = THESEUS__REQUEST__KIND_OBJECT_STATUS;
+		req.object_status = &os;
+		int err = ctl_call(ctx, &req, &rep);
+		if (err) {
+			ctl_report(ctx, "object status", err, rep);
+			if (rep)
+				theseus__reply__free_unpacked(rep, NULL);
+			return err;
+		}
+		bool more = false;
+		if (rep->payload_case == THESEUS__REPLY__PAYLOAD_OBJECT) {
+			const Theseus__ObjectStatusReply *o = rep->object;
+			if (max_size)
+				*max_size = o->max_object_size;
+			if (o->known && o->total_size == len) {
+				*complete = o->complete;
+				for (uint32_t i = 0; i < nchunks; i++) {
+					bool have = *complete;
+					if (!have && i >= o->bitmap_from &&
+					    (i - o->bitmap_from) / 8 < o->bitmap.len)
+						have = (o->bitmap.data[(i - o->bitmap_from) / 8] >>
+							((i - o->bitmap_from) % 8)) & 1;
+					if (have && cs[i].st != CH_ACKED) {
+						cs[i].st = CH_ACKED;
+						++*acked;
+					}
+				}
+				uint32_t next = o->bitmap_from + (uint32_t)o->bitmap.len * 8;
+				more = !*complete && o->bitmap.len && next < nchunks && next > from;
+				from = next;
 			}
-	}
-	if (rep)
+		}
 		theseus__reply__free_unpacked(rep, NULL);
-	return err;
+		if (!more)
+			return TH_OK;
+	}
+	return TH_OK;
 }
 
 static int send_chunk(struct ctl_ctx *ctx, const uint8_t *data, size_t len, const uint8_t *sha,
@@ -171,13 +188,34 @@ static int send_chunk(struct ctl_ctx *ctx, const uint8_t *data, size_t len, cons
 	pc.data.len = len - off < PROTO_CHUNK_SIZE ? len - off : PROTO_CHUNK_SIZE;
 	req.kind_case = THESEUS__REQUEST__KIND_PUSH_CHUNK;
 	req.push_chunk = &pc;
-	int err = ctl_tx_send(ctx, &req, &c->counter);
+	int err = ctl_tx_send(ctx, &req, &c->b);
 	if (err)
 		return err;
 	c->resent = c->st == CH_WANT && c->sent_us != 0;
 	c->st = CH_FLIGHT;
-	c->sent_us = mono_us();
+	c->sent_us = ctl_mono_us();
 	return TH_OK;
+}
+
+/* Replies are matched to the chunk in flight whose datagram they name. */
+struct push_match {
+	struct chunk_state *cs;
+	uint32_t n;
+};
+
+static struct chunk_state *container_of_binding(const struct proto_binding *b)
+{
+	return (struct chunk_state *)(void *)((const char *)b - offsetof(struct chunk_state, b));
+}
+
+static const struct proto_binding *push_match_fn(void *arg, uint64_t client_id, uint64_t counter)
+{
+	struct push_match *pm = arg;
+	for (uint32_t i = 0; i < pm->n; i++)
+		if (pm->cs[i].st == CH_FLIGHT && pm->cs[i].b.counter == counter &&
+		    pm->cs[i].b.client_id == client_id)
+			return &pm->cs[i].b;
+	return NULL;
 }
 
 int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data, size_t len,
@@ -191,16 +229,25 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 	}
 	uint32_t acked = 0, inflight = 0, next = 0;
 	bool complete = false;
-	int ret = CTL_EXIT_OK, err, stalls = 0, auth_refusals = 0;
+	int ret = CTL_EXIT_OK, err, stalls = 0, stale_refusals = 0;
 	double window = CTL_PUSH_WINDOW_START;
-	struct rto rto = { .min = 20000, .max = (int64_t)ctx->timeout_ms * 1000 };
-	rto.rto = rto.max;
-	uint64_t last_progress = mono_us(), last_decrease = 0;
+	struct ctl_rto *rto = &ctx->rto;
+	uint64_t unauth0 = ctx->replies_unauth;
+	struct push_match pm = { .cs = cs, .n = n };
+	uint64_t last_progress = ctl_mono_us(), last_decrease = 0;
 	uint64_t give_up_us = (uint64_t)ctx->timeout_ms * 1000 * (uint64_t)(ctx->retries + 1);
 
-	err = query_status(ctx, sha, len, cs, n, &acked, &complete);
+	uint64_t max_size = 0;
+	err = query_status(ctx, sha, len, cs, n, &acked, &complete, &max_size);
 	if (err) {
 		ret = ctl_exit_for(err);
+		goto out;
+	}
+	if (max_size && len > max_size) {
+		ctl_fail(ctx, TH_ETOOBIG, "%s:%u: push: %s: %zu bytes exceeds the kernel's staging "
+			 "limit of %llu bytes (boot it with a larger staging=); not pushed",
+			 ctx->host, ctx->port, label, len, (unsigned long long)max_size);
+		ret = CTL_EXIT_LOCAL;
 		goto out;
 	}
 	while (!complete) {
@@ -220,7 +267,7 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 		}
 		if (inflight == 0) {
 			/* Everything acknowledged but not complete: ask (evicted?). */
-			err = query_status(ctx, sha, len, cs, n, &acked, &complete);
+			err = query_status(ctx, sha, len, cs, n, &acked, &complete, NULL);
 			if (err || complete) {
 				ret = ctl_exit_for(err);
 				break;
@@ -235,7 +282,7 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 				if (cs[i].st == CH_ACKED)
 					cs[i].st = CH_WANT;
 			acked = 0;
-			err = query_status(ctx, sha, len, cs, n, &acked, &complete);
+			err = query_status(ctx, sha, len, cs, n, &acked, &complete, NULL);
 			if (err) {
 				ret = ctl_exit_for(err);
 				break;
@@ -243,54 +290,54 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 			continue;
 		}
 		/* Wait until the earliest retransmission deadline at most. */
-		uint64_t now = mono_us(), deadline = UINT64_MAX;
+		uint64_t now = ctl_mono_us(), deadline = UINT64_MAX;
 		for (uint32_t i = 0; i < n; i++)
-			if (cs[i].st == CH_FLIGHT && cs[i].sent_us + (uint64_t)rto.rto < deadline)
-				deadline = cs[i].sent_us + (uint64_t)rto.rto;
+			if (cs[i].st == CH_FLIGHT && cs[i].sent_us + (uint64_t)rto->rto < deadline)
+				deadline = cs[i].sent_us + (uint64_t)rto->rto;
 		int wait_ms = deadline <= now ? 0 : (int)((deadline - now + 999) / 1000);
 		Theseus__Reply *rep = NULL;
-		err = wait_ms ? ctl_tx_recv(ctx, wait_ms, &rep) : TH_ETIMEDOUT;
+		const struct proto_binding *bound = NULL;
+		err = wait_ms ? ctl_tx_recv(ctx, wait_ms, push_match_fn, &pm, &rep, &bound)
+			      : TH_ETIMEDOUT;
 		if (err == TH_ETIMEDOUT) {
-			now = mono_us();
+			now = ctl_mono_us();
 			bool lost = false;
 			for (uint32_t i = 0; i < n; i++)
-				if (cs[i].st == CH_FLIGHT && now - cs[i].sent_us >= (uint64_t)rto.rto) {
+				if (cs[i].st == CH_FLIGHT && now - cs[i].sent_us >= (uint64_t)rto->rto) {
 					cs[i].st = CH_WANT;
 					inflight--;
 					lost = true;
 				}
-			if (lost && now - last_decrease >= (uint64_t)rto.rto) {
+			if (lost && now - last_decrease >= (uint64_t)rto->rto) {
 				window = window / 2 < 1 ? 1 : window / 2;
 				last_decrease = now;
-				if (!rto.have_sample && rto.rto < rto.max)
-					rto.rto *= 2;
+				ctl_rto_backoff(rto);  /* exponential back-off */
 			}
 			if (now - last_progress > give_up_us) {
-				ctl_report(ctx, "push", TH_ETIMEDOUT, NULL);
-				ret = CTL_EXIT_UNREACHABLE;
+				if (ctx->replies_unauth > unauth0) {
+					ctl_report(ctx, "push", TH_EAUTH, NULL);
+					ret = CTL_EXIT_AUTH;
+				} else {
+					ctl_report(ctx, "push", TH_ETIMEDOUT, NULL);
+					ret = CTL_EXIT_UNREACHABLE;
+				}
 				break;
 			}
 			continue;
 		}
-		/* Match the reply to the chunk in flight with its counter. */
-		uint32_t i;
-		for (i = 0; i < n; i++)
-			if (cs[i].st == CH_FLIGHT && cs[i].counter == rep->counter)
-				break;
+		/* The reply answers the chunk in flight it is bound to. */
+		uint32_t i = (uint32_t)(container_of_binding(bound) - cs);
 		int st = proto_status_from_wire(rep->status);
-		if (i == n) {  /* stale or duplicate answer */
-			theseus__reply__free_unpacked(rep, NULL);
-			continue;
-		}
 		inflight--;
-		if (st == TH_EAUTH) {
-			/* Possibly our own duplicated datagram refused as a replay:
-			 * resend; give up when nothing but refusals comes back. */
+		if (st == TH_ESTALE && ctx->have_key) {
+			/* Epoch changed, or our session was refused (a duplicated
+			 * datagram seen as a replay): re-learn / new session, resend;
+			 * give up when nothing but refusals comes back. */
 			cs[i].st = CH_WANT;
-			ctl_tx_resync(ctx);
-			if (++auth_refusals >= 3) {
+			ctl_tx_stale(ctx, rep, bound);
+			if (++stale_refusals >= 16) {
 				ctl_report(ctx, "push", st, rep);
-				ret = CTL_EXIT_AUTH;
+				ret = CTL_EXIT_REMOTE;
 				theseus__reply__free_unpacked(rep, NULL);
 				break;
 			}
@@ -303,10 +350,10 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 			cs[i].st = CH_ACKED;
 			acked++;
 			stalls = 0;
-			last_progress = mono_us();
+			last_progress = ctl_mono_us();
 			if (!cs[i].resent)
-				rto_sample(&rto, (int64_t)(last_progress - cs[i].sent_us));
-			auth_refusals = 0;
+				ctl_rto_sample(rto, (int64_t)(last_progress - cs[i].sent_us));
+			stale_refusals = 0;
 			window += 1.0 / window;
 			if (window > CTL_PUSH_WINDOW_MAX)
 				window = CTL_PUSH_WINDOW_MAX;

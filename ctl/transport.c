@@ -1,16 +1,20 @@
 /*
  * transport.c - theseusctl's UDP transport: one connected UDP socket per
- * host, requests wrapped in MAC'd envelopes with a fresh counter each, and
- * replies matched to requests by the counter they echo.
+ * host, requests wrapped in MAC'd envelopes bound to the kernel's epoch,
+ * with a fresh counter each, and replies accepted only when they answer a
+ * request of ours and, with a key, carry a valid seal for exactly that
+ * request (proto/wire.h, the rules in proto/theseus.proto).
  *
- * Counters start at the wall clock in nanoseconds and go up by one per
- * datagram, so they stay increasing across restarts of theseusctl and
- * consecutive inside one run (the kernel's 64-counter replay window then
- * tolerates reordering).  The client id is random per process.
- * ctl_call() retries with exponential back-off; an EAUTH answer is retried
- * too (a network-duplicated datagram is refused as a replay, and its refusal
- * may arrive before, or instead of, the first copy's answer), after moving
- * the counter to the wall clock.
+ * Sessions: a session is (epoch, client id); the client id is random, the
+ * counter starts at the wall clock in nanoseconds and goes up by one per
+ * datagram (consecutive, so the kernel's 64-counter replay window tolerates
+ * reordering).  The epoch starts unknown (0): the first request is refused
+ * with an authenticated ESTALE naming the kernel's epoch, and is resent with
+ * it at once.  ESTALE for our own epoch (counter replayed by a duplicated
+ * datagram, or below the floor for new sessions) starts a new session.
+ * Retransmission timeouts come from measured round trips (ctl_rto_*), for
+ * idempotent requests; rollback and invoke wait max(--timeout, 1 s) before
+ * each resend.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -32,11 +36,66 @@ static uint64_t wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-void ctl_tx_resync(struct ctl_ctx *ctx)
+uint64_t ctl_mono_us(void)
 {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+void ctl_rto_init(struct ctl_rto *r, int timeout_ms)
+{
+	memset(r, 0, sizeof *r);
+	r->min = CTL_RTO_MIN_US;
+	r->max = (int64_t)(timeout_ms > 0 ? timeout_ms : 1) * 1000;
+	if (r->max < r->min)
+		r->max = r->min;
+	r->rto = r->max;   /* no sample yet: --timeout */
+}
+
+void ctl_rto_sample(struct ctl_rto *r, int64_t rtt)
+{
+	if (rtt < 0)
+		rtt = 0;
+	if (!r->have_sample) {
+		r->srtt = rtt;
+		r->rttvar = rtt / 2;
+		r->have_sample = true;
+	} else {
+		int64_t d = r->srtt - rtt;
+		r->rttvar += ((d < 0 ? -d : d) - r->rttvar) / 4;
+		r->srtt += (rtt - r->srtt) / 8;
+	}
+	r->rto = r->srtt + 4 * r->rttvar;
+	if (r->rto < r->min)
+		r->rto = r->min;
+	if (r->rto > r->max)
+		r->rto = r->max;
+}
+
+void ctl_rto_backoff(struct ctl_rto *r)
+{
+	r->rto *= 2;
+	if (r->rto > r->max)
+		r->rto = r->max;
+}
+
+static uint64_t random_id(void)
+{
+	uint64_t id;
+	if (getrandom(&id, sizeof id, 0) != sizeof id)
+		id = wall_ns() ^ ((uint64_t)getpid() << 32) ^ ctl_mono_us();
+	return id;
+}
+
+static void new_session(struct ctl_ctx *ctx, uint64_t floor)
+{
+	ctx->client_id = random_id();
 	uint64_t now = wall_ns();
 	if (now > ctx->counter)
 		ctx->counter = now;
+	if (floor >= ctx->counter)
+		ctx->counter = floor;  /* the next datagram uses floor + 1 */
 }
 
 int ctl_tx_open(struct ctl_ctx *ctx, struct th_errbuf *eb)
@@ -58,10 +117,11 @@ int ctl_tx_open(struct ctl_ctx *ctx, struct th_errbuf *eb)
 		ctx->fd = -1;
 		return th_errf(eb, TH_ENODEV, "%s:%u: %s", ctx->host, ctx->port, strerror(e));
 	}
-	if (getrandom(&ctx->client_id, sizeof ctx->client_id, 0) != sizeof ctx->client_id)
-		ctx->client_id = wall_ns() ^ ((uint64_t)getpid() << 32);
 	ctx->counter = 0;
-	ctl_tx_resync(ctx);
+	ctx->epoch = 0;
+	ctx->replies_unauth = ctx->replies_unmatched = ctx->stale_refusals = 0;
+	new_session(ctx, 0);
+	ctl_rto_init(&ctx->rto, ctx->timeout_ms);
 	return TH_OK;
 }
 
@@ -72,39 +132,40 @@ void ctl_tx_close(struct ctl_ctx *ctx)
 	ctx->fd = -1;
 }
 
-int ctl_tx_send(struct ctl_ctx *ctx, const Theseus__Request *req, uint64_t *counter)
+int ctl_tx_send(struct ctl_ctx *ctx, const Theseus__Request *req, struct proto_binding *b)
 {
 	uint8_t body[PROTO_MAX_DATAGRAM], dgram[PROTO_MAX_DATAGRAM];
 	size_t blen = theseus__request__get_packed_size(req), dlen = 0;
 	if (blen > sizeof body)
 		return TH_ETOOBIG;
 	theseus__request__pack(req, body);
-	uint64_t c = ++ctx->counter;
-	int err = proto_envelope_pack(ctx->have_key ? ctx->key : NULL, PROTO_VERSION,
-					 ctx->client_id, c, body, blen, dgram, sizeof dgram, &dlen);
+	struct proto_binding nb = { .client_id = ctx->client_id, .counter = ctx->counter + 1,
+				    .epoch = ctx->epoch };
+	int err = proto_envelope_pack(ctx->have_key ? ctx->key : NULL, PROTO_VERSION, &nb, body,
+				      blen, dgram, sizeof dgram, &dlen);
 	if (err)
 		return err;
+	ctx->counter++;
 	/* ECONNREFUSED from an earlier ICMP error is not fatal: keep trying. */
 	if (send(ctx->fd, dgram, dlen, 0) < 0 && errno != ECONNREFUSED)
 		return TH_EIO;
-	*counter = c;
+	*b = nb;
 	return TH_OK;
 }
 
-int ctl_tx_recv(struct ctl_ctx *ctx, int timeout_ms, Theseus__Reply **rep)
+int ctl_tx_recv(struct ctl_ctx *ctx, int timeout_ms, ctl_match_fn match, void *arg,
+		Theseus__Reply **rep, const struct proto_binding **bound)
 {
 	uint8_t buf[2048];
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	uint64_t t0 = ctl_mono_us();
 	*rep = NULL;
+	*bound = NULL;
 	for (;;) {
-		struct timespec t1;
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		long spent = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-		if (spent >= timeout_ms)
+		uint64_t spent = (ctl_mono_us() - t0) / 1000;
+		if (spent >= (uint64_t)timeout_ms)
 			return TH_ETIMEDOUT;
 		struct pollfd pfd = { .fd = ctx->fd, .events = POLLIN };
-		int n = poll(&pfd, 1, (int)(timeout_ms - spent));
+		int n = poll(&pfd, 1, (int)((uint64_t)timeout_ms - spent));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -112,53 +173,120 @@ int ctl_tx_recv(struct ctl_ctx *ctx, int timeout_ms, Theseus__Reply **rep)
 		ssize_t got = recv(ctx->fd, buf, sizeof buf, 0);
 		if (got < 0)
 			continue;  /* ICMP unreachable and the like: wait on */
-		*rep = theseus__reply__unpack(NULL, (size_t)got, buf);
-		if (*rep)
+		Theseus__Reply *r = theseus__reply__unpack(NULL, (size_t)got, buf);
+		if (!r) {
+			ctx->replies_unmatched++;
+			continue;
+		}
+		const struct proto_binding *b = match(arg, r->client_id, r->counter);
+		size_t body_len;
+		if (!b) {
+			ctx->replies_unmatched++;
+		} else if (ctx->have_key &&
+			   proto_reply_open(ctx->key, b, buf, (size_t)got, &body_len) != TH_OK) {
+			ctx->replies_unauth++;  /* forged, tampered, or an unsealed refusal */
+		} else {
+			*rep = r;
+			*bound = b;
 			return TH_OK;
+		}
+		theseus__reply__free_unpacked(r, NULL);
 	}
+}
+
+void ctl_tx_stale(struct ctl_ctx *ctx, const Theseus__Reply *rep, const struct proto_binding *b)
+{
+	ctx->stale_refusals++;
+	if (rep->epoch && rep->epoch != b->epoch) {
+		if (rep->epoch != ctx->epoch)
+			ctx->epoch = rep->epoch;
+		return;
+	}
+	new_session(ctx, rep->counter_floor);
+}
+
+#define CTL_CALL_ATTEMPTS 64   /* attempts of one call whose answers still count */
+
+struct call_state {
+	struct proto_binding b[CTL_CALL_ATTEMPTS];
+	uint64_t sent_us[CTL_CALL_ATTEMPTS];
+	size_t n;          /* attempts made (the last CTL_CALL_ATTEMPTS are kept) */
+};
+
+static const struct proto_binding *call_match(void *arg, uint64_t client_id, uint64_t counter)
+{
+	struct call_state *cs = arg;
+	size_t kept = cs->n < CTL_CALL_ATTEMPTS ? cs->n : CTL_CALL_ATTEMPTS;
+	for (size_t k = 0; k < kept; k++) {
+		const struct proto_binding *b = &cs->b[(cs->n - 1 - k) % CTL_CALL_ATTEMPTS];
+		if (b->counter == counter && b->client_id == client_id)
+			return b;
+	}
+	return NULL;
 }
 
 int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **rep)
 {
-	int timeout = ctx->timeout_ms, auth_refusals = 0;
-	uint64_t first = 0;
+	struct call_state *cs = calloc(1, sizeof *cs);
+	int retrans = 0, stale = 0, ret = TH_ETIMEDOUT;
+	uint64_t unauth0 = ctx->replies_unauth;
+	uint64_t start = ctl_mono_us();
+	uint64_t budget_us = (uint64_t)ctx->timeout_ms * 1000 * (uint64_t)(ctx->retries + 1);
+	/* Rollback and invoke are not idempotent (a duplicate would undo one
+	 * more swap, or call again): they are resent only after --timeout, as
+	 * before round trips were measured; everything else after the RTO. */
+	bool idempotent = req->kind_case != THESEUS__REQUEST__KIND_ROLLBACK &&
+			  req->kind_case != THESEUS__REQUEST__KIND_INVOKE;
+	int64_t slow = (int64_t)(ctx->timeout_ms > 1000 ? ctx->timeout_ms : 1000) * 1000;
+	int64_t rto = idempotent ? ctx->rto.rto : slow, rto_cap = idempotent ? 8000000 : slow;
 	*rep = NULL;
-	for (int attempt = 0; attempt <= ctx->retries; attempt++) {
-		uint64_t c;
-		int err = ctl_tx_send(ctx, req, &c);
-		if (err)
-			return err;
-		if (attempt == 0)
-			first = c;
-		for (;;) {
-			Theseus__Reply *r;
-			err = ctl_tx_recv(ctx, timeout, &r);
-			if (err)
-				break;  /* timeout: retry */
-			int st = proto_status_from_wire(r->status);
-			if (r->counter != c) {
-				/* A late answer to an earlier attempt of this request
-				 * counts (requests are idempotent); others are stale. */
-				if (st != TH_EAUTH && r->counter >= first && r->counter < c) {
-					*rep = r;
-					return st;
-				}
-				theseus__reply__free_unpacked(r, NULL);
-				continue;
-			}
-			if (st == TH_EAUTH && ++auth_refusals <= 2 && attempt < ctx->retries) {
-				theseus__reply__free_unpacked(r, NULL);
-				ctl_tx_resync(ctx);
-				err = TH_EAUTH;
-				break;
-			}
-			*rep = r;
-			return st;
+	if (!cs)
+		return TH_ENOMEM;
+	for (;;) {
+		size_t slot = cs->n % CTL_CALL_ATTEMPTS;
+		int err = ctl_tx_send(ctx, req, &cs->b[slot]);
+		if (err) {
+			ret = err;
+			break;
 		}
-		if (err == TH_ETIMEDOUT && timeout < 8000)
-			timeout *= 2;
+		cs->sent_us[slot] = ctl_mono_us();
+		cs->n++;
+		Theseus__Reply *r = NULL;
+		const struct proto_binding *b = NULL;
+		err = ctl_tx_recv(ctx, (int)((rto + 999) / 1000), call_match, cs, &r, &b);
+		if (err == TH_OK) {
+			int st = proto_status_from_wire(r->status);
+			size_t k = (size_t)(b - cs->b);
+			if (st == TH_ESTALE && ctx->have_key && ++stale <= 8) {
+				ctl_tx_stale(ctx, r, b);
+				theseus__reply__free_unpacked(r, NULL);
+				continue;   /* resend at once, in the right epoch/session */
+			}
+			/* Karn: sample only when the answer names the latest attempt. */
+			if (k == (cs->n - 1) % CTL_CALL_ATTEMPTS && !retrans)
+				ctl_rto_sample(&ctx->rto, (int64_t)(ctl_mono_us() - cs->sent_us[k]));
+			*rep = r;
+			ret = st;
+			break;
+		}
+		/* RTO expired: back off, resend, until both limits are spent. */
+		retrans++;
+		rto *= 2;
+		if (rto > rto_cap)
+			rto = rto_cap;
+		if (retrans > ctx->retries && ctl_mono_us() - start >= budget_us) {
+			ret = ctx->replies_unauth > unauth0 ? TH_EAUTH : TH_ETIMEDOUT;
+			break;
+		}
+		if (retrans > ctx->retries + 64) {  /* tiny RTO: bound the datagrams too */
+			ret = ctx->replies_unauth > unauth0 ? TH_EAUTH : TH_ETIMEDOUT;
+			break;
+		}
 	}
-	return TH_ETIMEDOUT;
+	if (retrans)
+		ctl_rto_backoff(&ctx->rto);
+	free(cs);
+	return ret;
 }
 
 /* What to do next, for an error code. */
@@ -170,7 +298,7 @@ static const char *hint_for(const struct ctl_ctx *ctx, int err)
 		       "check -H/--port, or try --timeout/--retries)";
 	case TH_EAUTH:
 		return ctx->have_key ? " (wrong key? check --key-file / THESEUS_KEY_FILE against "
-				       "the kernel's key=)"
+				       "the kernel's key=; or replies are forged on the way)"
 				     : " (no key given: use --key-file FILE or THESEUS_KEY_FILE)";
 	case TH_ENODEV:
 		return " (check the host name)";
@@ -186,12 +314,17 @@ static const char *hint_for(const struct ctl_ctx *ctx, int err)
 void ctl_report(struct ctl_ctx *ctx, const char *what, int err, const Theseus__Reply *rep)
 {
 	const char *msg = rep && rep->message && rep->message[0] ? rep->message : th_strerror(err);
+	char dropped[96] = "";
+	if (ctx->replies_unauth)
+		snprintf(dropped, sizeof dropped, " [%llu unauthenticated repl%s dropped]",
+			 (unsigned long long)ctx->replies_unauth,
+			 ctx->replies_unauth == 1 ? "y" : "ies");
 	ctx->status = err;
-	snprintf(ctx->errmsg, sizeof ctx->errmsg, "%s: %s", what, msg);
+	snprintf(ctx->errmsg, sizeof ctx->errmsg, "%s: %s%s", what, msg, dropped);
 	if (ctx->json)
 		return;
-	fprintf(ctx->err, "theseusctl: %s:%u: %s: %s: %s%s\n", ctx->host, ctx->port, what,
-		th_err_name(err), msg, hint_for(ctx, err));
+	fprintf(ctx->err, "theseusctl: %s:%u: %s: %s: %s%s%s\n", ctx->host, ctx->port, what,
+		th_err_name(err), msg, hint_for(ctx, err), dropped);
 }
 
 void ctl_fail(struct ctl_ctx *ctx, int err, const char *fmt, ...)

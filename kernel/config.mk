@@ -25,6 +25,7 @@ KERNEL_SRCS += \
 	kernel/lib/fmt.c \
 	kernel/lib/cmdline.c \
 	kernel/lib/sha256.c \
+	kernel/dev/entropy.c \
 	kernel/core/log.c \
 	kernel/core/idt.c \
 	kernel/core/fault.c \

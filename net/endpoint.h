@@ -14,15 +14,24 @@
  * Not thread-safe: call from one context (the network poll loop).
  * Builds for the kernel (THESEUS_KERNEL) and the host (tests, udpd, ctl).
  *
- * Guarantees (also in the README):
- *  - A datagram with a bad or missing MAC (key configured), or a replayed
- *    counter, changes nothing and gets only status EAUTH "unauthenticated".
+ * Guarantees (also in the README; the client's rules: proto/theseus.proto):
+ *  - Every boot (and every epoch change) has a fresh random epoch; a request
+ *    with a valid MAC but another epoch, a replayed counter, or a counter not
+ *    above the floor changes nothing and gets ESTALE naming the current epoch
+ *    (and floor), in a sealed reply.
+ *  - A datagram with a bad or missing MAC (key configured) changes nothing
+ *    and gets at most status EAUTH "unauthenticated", never more bytes than
+ *    it had (else no reply).
+ *  - Every reply to a request whose MAC was valid is sealed (wire.h): MAC'd
+ *    and bound to the request's epoch, client id and counter.
  *  - With no key configured only read-only requests (ping, info, ls, object
  *    status, history, state, log, graph, tasks) are served; the others
  *    (push, swap, rollback, invoke) get EAUTH "no key configured ...".
  *  - Chunks are idempotent; an object is usable only once complete and its
- *    SHA-256 verified; the staging area is bounded and evicts LRU objects
- *    nobody waits for, or answers EFULL.
+ *    SHA-256 verified; the staging area is bounded and makes room for a new
+ *    object by evicting anything not pinned by a running swap (taken objects
+ *    first, then incomplete ones least recently progressed, then complete
+ *    ones), so no client can wedge it; objects of a failed swap are freed.
  *  - Swaps are compare-and-swap on module versions; retrying a swap that
  *    already took effect reports success ("already").
  */
@@ -42,8 +51,10 @@ struct th_errbuf;   /* klibc.h */
 #define ENDPOINT_MAX_CLIENTS 32        /* clients tracked (LRU) */
 #define ENDPOINT_MAX_DEPS 8            /* dependencies listed per module */
 #define ENDPOINT_MAX_STAGES 8          /* stage times per swap report */
-#define ENDPOINT_DEFAULT_STAGING_OBJECTS 4
-#define ENDPOINT_DEFAULT_STAGING_BYTES (1u << 20)
+#define ENDPOINT_DEFAULT_STAGING_OBJECTS 16
+#define ENDPOINT_DEFAULT_STAGING_BYTES (16u << 20) /* kernel: staging=SIZE */
+#define ENDPOINT_MIN_STAGING_BYTES (64u << 10)
+#define ENDPOINT_MAX_STAGING_BYTES (1u << 30)
 #define ENDPOINT_DEFAULT_STALE_MS 30000 /* idle object becomes evictable */
 #define ENDPOINT_MIN_REPLY_CAP 512     /* reply_cap below this is refused */
 #define ENDPOINT_LOG_CHUNK 1024        /* log bytes per reply */
@@ -145,6 +156,8 @@ struct endpoint_ops {
 	void *ctx;  /* passed to every call */
 	/* Monotonic milliseconds (required). */
 	uint64_t (*now_ms)(void *ctx);
+	/* 64 unpredictable bits (required): each epoch's number. */
+	uint64_t (*random_u64)(void *ctx);
 	/* Optional: kernel facts for `info` (zeroed before the call). */
 	int (*info)(void *ctx, struct endpoint_info *out);
 	/* Number of loaded modules, and module number index (0-based) of them;
@@ -193,9 +206,8 @@ struct endpoint_config {
 	uint32_t staging_max_objects; /* 0 = ENDPOINT_DEFAULT_STAGING_OBJECTS */
 	uint64_t staging_max_bytes;   /* 0 = ENDPOINT_DEFAULT_STAGING_BYTES */
 	uint64_t stale_ms;            /* 0 = ENDPOINT_DEFAULT_STALE_MS */
-	/* Counters <= this are refused from clients not seen yet (e.g. the
-	 * wall-clock time in ns at boot minus a margin, when the kernel knows
-	 * it: old captured datagrams then stay refused across reboots). */
+	/* Counters <= this are refused from clients not seen yet in the first
+	 * epoch (tests; the epoch already keeps other boots' datagrams out). */
 	uint64_t counter_floor;
 };
 
@@ -203,6 +215,9 @@ struct endpoint_counters {
 	uint64_t requests, replies, auth_failures, replays, malformed, bad_version;
 	uint64_t chunks, swaps;
 	uint64_t rollbacks, invokes;
+	uint64_t stale;          /* valid MAC refused with ESTALE (epoch, replay, floor) */
+	uint64_t epoch_changes;  /* epochs started after the first */
+	uint64_t unanswered;     /* unauthenticated datagrams left without a reply */
 };
 
 struct endpoint;
@@ -214,13 +229,16 @@ TH_MUST_CHECK int endpoint_create(const struct endpoint_config *cfg,
 void endpoint_destroy(struct endpoint *ep);  /* NULL is fine */
 
 /* Handles one received datagram.  Returns TH_OK when a reply of *reply_len
- * bytes was written to reply (send it to the datagram's source; the request's
- * own outcome is the reply's status), or a negative code when no reply can be
+ * bytes was written to reply (send it to the datagram's source when
+ * *reply_len > 0; 0 = no answer; the request's own outcome is the reply's
+ * status), or a negative code when no reply can be
  * produced (bad arguments, reply_cap < ENDPOINT_MIN_REPLY_CAP). */
 TH_MUST_CHECK int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, size_t len,
 				  uint8_t *reply, size_t reply_cap, size_t *reply_len);
 
 void endpoint_get_counters(const struct endpoint *ep, struct endpoint_counters *out);
+/* The current epoch (never 0). */
+uint64_t endpoint_epoch(const struct endpoint *ep);
 bool endpoint_has_key(const struct endpoint *ep);
 
 #endif

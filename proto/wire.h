@@ -6,9 +6,14 @@
  * is proto/theseus.proto (C generated at build time by protoc-c).  Depends
  * on nothing but the error enum (err.h) and BearSSL's hashes.
  *
- * A request is one datagram: Envelope{version, client_id, counter, body =
- * packed Request, mac = HMAC-SHA256(key, LE32(version) || LE64(client_id) ||
- * LE64(counter) || body)}.
+ * A request is one datagram: Envelope{version, client_id, counter, epoch,
+ * body = packed Request, mac = HMAC-SHA256(key, LE32(version) ||
+ * LE64(client_id) || LE64(counter) || LE64(epoch) || body)}.
+ * A reply to a request whose MAC was valid is sealed: the packed Reply
+ * (without its mac field) followed by the 34 bytes 0x4a 0x20 MAC, MAC =
+ * HMAC-SHA256(key, "THRP" || LE64(request epoch) || LE64(request client_id)
+ * || LE64(request counter) || the packed Reply before those 34 bytes).
+ * The full rules a client follows are at the top of proto/theseus.proto.
  */
 #ifndef THESEUS_WIRE_H
 #define THESEUS_WIRE_H
@@ -21,7 +26,7 @@
 
 struct th_errbuf;   /* klibc.h */
 
-#define PROTO_VERSION 1               /* Envelope.version */
+#define PROTO_VERSION 2               /* Envelope.version (2: epochs, sealed replies) */
 #define PROTO_DEFAULT_PORT 7700
 #define PROTO_MAX_DATAGRAM 1400       /* request and reply size limit */
 #define PROTO_CHUNK_SIZE 1024         /* data bytes per PushChunk */
@@ -32,7 +37,12 @@ struct th_errbuf;   /* klibc.h */
 #define PROTO_NAME_MAX 64             /* module or function name incl. NUL */
 #define PROTO_VERSION_MAX 32          /* version string incl. NUL */
 #define PROTO_PING_MAX 64             /* ping payload bytes */
-#define PROTO_MAX_OBJECT (8u << 20)   /* one object: its bitmap fits a reply */
+#define PROTO_REPLY_MAC_TAG 0x4a      /* Reply.mac (field 9, length-delimited) */
+#define PROTO_REPLY_SEAL_LEN (2 + PROTO_MAC_LEN) /* tag, length 32, MAC */
+#define PROTO_BITMAP_PAGE 1024        /* bitmap bytes per ObjectStatusReply (8192 chunks) */
+#define PROTO_BITMAP_PAGES 8          /* pages an object's bitmap may take */
+/* One object at most: what PROTO_BITMAP_PAGES bitmap pages describe (64 MiB). */
+#define PROTO_MAX_OBJECT ((uint64_t)PROTO_BITMAP_PAGES * PROTO_BITMAP_PAGE * 8 * PROTO_CHUNK_SIZE)
 #define PROTO_INVOKE_MAX_IN 1024      /* invoke input bytes */
 #define PROTO_INVOKE_MAX_OUT 1024     /* invoke output bytes (fits a reply) */
 
@@ -40,18 +50,39 @@ struct th_errbuf;   /* klibc.h */
 static inline uint32_t proto_status_to_wire(int err) { return err < 0 ? (uint32_t)-err : 0; }
 static inline int proto_status_from_wire(uint32_t s) { return s ? -(int)s : 0; }
 
+/* What a request is bound to: the envelope fields covered by its MAC
+ * (besides version and body), echoed in the MAC of its reply. */
+struct proto_binding {
+	uint64_t client_id;
+	uint64_t counter;
+	uint64_t epoch;
+};
+
 /* HMAC-SHA256 of an envelope's fields (see above). */
-void proto_mac_compute(const uint8_t key[PROTO_KEY_LEN], uint32_t version, uint64_t client_id,
-		       uint64_t counter, const uint8_t *body, size_t body_len,
+void proto_mac_compute(const uint8_t key[PROTO_KEY_LEN], uint32_t version,
+		       const struct proto_binding *b, const uint8_t *body, size_t body_len,
 		       uint8_t mac[PROTO_MAC_LEN]);
+/* HMAC-SHA256 of a reply (see above): bound to the request b and to the
+ * reply bytes rep[0..len) (everything before the seal). */
+void proto_reply_mac_compute(const uint8_t key[PROTO_KEY_LEN], const struct proto_binding *b,
+			     const uint8_t *rep, size_t len, uint8_t mac[PROTO_MAC_LEN]);
+/* Appends the seal (0x4a 0x20 MAC) to the packed reply buf[0..*len); *len
+ * grows by PROTO_REPLY_SEAL_LEN.  TH_ETOOBIG if that does not fit cap. */
+int proto_reply_seal(const uint8_t key[PROTO_KEY_LEN], const struct proto_binding *b,
+		     uint8_t *buf, size_t *len, size_t cap) TH_MUST_CHECK;
+/* Checks that buf[0..len) ends with a valid seal for request b.  TH_OK with
+ * *body_len = the bytes before the seal (decode those, or all of buf), or
+ * TH_EAUTH (no seal, or a MAC for another request or other bytes). */
+int proto_reply_open(const uint8_t key[PROTO_KEY_LEN], const struct proto_binding *b,
+		     const uint8_t *buf, size_t len, size_t *body_len) TH_MUST_CHECK;
 /* Constant-time comparison of n bytes. */
 bool proto_bytes_equal_ct(const uint8_t *a, const uint8_t *b, size_t n);
 void proto_sha256(const uint8_t *data, size_t len, uint8_t out[PROTO_SHA256_LEN]);
 /* Packs an Envelope around body (MAC'd when key is not NULL) into out.
  * TH_ETOOBIG if it does not fit cap. */
-int proto_envelope_pack(const uint8_t *key, uint32_t version, uint64_t client_id,
-			uint64_t counter, const uint8_t *body, size_t body_len, uint8_t *out,
-			size_t cap, size_t *out_len) TH_MUST_CHECK;
+int proto_envelope_pack(const uint8_t *key, uint32_t version, const struct proto_binding *b,
+			const uint8_t *body, size_t body_len, uint8_t *out, size_t cap,
+			size_t *out_len) TH_MUST_CHECK;
 
 /* The value of one hex digit (either case), -1 if c is none. */
 int proto_hex_digit(char c);

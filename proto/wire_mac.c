@@ -1,7 +1,8 @@
 /*
  * wire_mac.c - the cryptographic helpers of the control protocol (wire.h),
  * shared by the endpoint core and theseusctl: the request MAC (HMAC-SHA256
- * over a fixed little-endian header and the body), a constant-time compare,
+ * over a fixed little-endian header and the body), the reply seal (a MAC
+ * bound to the request, appended to the packed Reply), a constant-time compare,
  * SHA-256, and packing an Envelope.  Uses BearSSL (host: libbearssl; kernel: a
  * freestanding build of its sha2small.c and hmac.c, see proto/proto.mk).
  */
@@ -20,22 +21,70 @@ static void put_le(uint8_t *p, uint64_t v, int n)
 }
 
 void proto_mac_compute(const uint8_t key[PROTO_KEY_LEN], uint32_t version,
-			  uint64_t client_id, uint64_t counter, const uint8_t *body,
-			  size_t body_len, uint8_t mac[PROTO_MAC_LEN])
+			  const struct proto_binding *b, const uint8_t *body, size_t body_len,
+			  uint8_t mac[PROTO_MAC_LEN])
 {
 	br_hmac_key_context kc;
 	br_hmac_context hc;
-	uint8_t hdr[20];
+	uint8_t hdr[28];
 
 	put_le(hdr, version, 4);
-	put_le(hdr + 4, client_id, 8);
-	put_le(hdr + 12, counter, 8);
+	put_le(hdr + 4, b->client_id, 8);
+	put_le(hdr + 12, b->counter, 8);
+	put_le(hdr + 20, b->epoch, 8);
 	br_hmac_key_init(&kc, &br_sha256_vtable, key, PROTO_KEY_LEN);
 	br_hmac_init(&hc, &kc, 0);
 	br_hmac_update(&hc, hdr, sizeof hdr);
 	if (body_len)
 		br_hmac_update(&hc, body, body_len);
 	br_hmac_out(&hc, mac);
+}
+
+void proto_reply_mac_compute(const uint8_t key[PROTO_KEY_LEN], const struct proto_binding *b,
+			     const uint8_t *rep, size_t len, uint8_t mac[PROTO_MAC_LEN])
+{
+	br_hmac_key_context kc;
+	br_hmac_context hc;
+	uint8_t hdr[28] = { 'T', 'H', 'R', 'P' };
+
+	put_le(hdr + 4, b->epoch, 8);
+	put_le(hdr + 12, b->client_id, 8);
+	put_le(hdr + 20, b->counter, 8);
+	br_hmac_key_init(&kc, &br_sha256_vtable, key, PROTO_KEY_LEN);
+	br_hmac_init(&hc, &kc, 0);
+	br_hmac_update(&hc, hdr, sizeof hdr);
+	if (len)
+		br_hmac_update(&hc, rep, len);
+	br_hmac_out(&hc, mac);
+}
+
+int proto_reply_seal(const uint8_t key[PROTO_KEY_LEN], const struct proto_binding *b,
+		     uint8_t *buf, size_t *len, size_t cap)
+{
+	if (*len > cap || cap - *len < PROTO_REPLY_SEAL_LEN)
+		return TH_ETOOBIG;
+	uint8_t *seal = buf + *len;
+	proto_reply_mac_compute(key, b, buf, *len, seal + 2);
+	seal[0] = PROTO_REPLY_MAC_TAG;
+	seal[1] = PROTO_MAC_LEN;
+	*len += PROTO_REPLY_SEAL_LEN;
+	return TH_OK;
+}
+
+int proto_reply_open(const uint8_t key[PROTO_KEY_LEN], const struct proto_binding *b,
+		     const uint8_t *buf, size_t len, size_t *body_len)
+{
+	uint8_t mac[PROTO_MAC_LEN];
+	if (len < PROTO_REPLY_SEAL_LEN)
+		return TH_EAUTH;
+	size_t n = len - PROTO_REPLY_SEAL_LEN;
+	if (buf[n] != PROTO_REPLY_MAC_TAG || buf[n + 1] != PROTO_MAC_LEN)
+		return TH_EAUTH;
+	proto_reply_mac_compute(key, b, buf, n, mac);
+	if (!proto_bytes_equal_ct(mac, buf + n + 2, PROTO_MAC_LEN))
+		return TH_EAUTH;
+	*body_len = n;
+	return TH_OK;
 }
 
 bool proto_bytes_equal_ct(const uint8_t *a, const uint8_t *b, size_t n)
@@ -55,20 +104,21 @@ void proto_sha256(const uint8_t *data, size_t len, uint8_t out[PROTO_SHA256_LEN]
 	br_sha256_out(&c, out);
 }
 
-int proto_envelope_pack(const uint8_t *key, uint32_t version, uint64_t client_id,
-			   uint64_t counter, const uint8_t *body, size_t body_len,
-			   uint8_t *out, size_t cap, size_t *out_len)
+int proto_envelope_pack(const uint8_t *key, uint32_t version, const struct proto_binding *b,
+			   const uint8_t *body, size_t body_len, uint8_t *out, size_t cap,
+			   size_t *out_len)
 {
 	Theseus__Envelope env = THESEUS__ENVELOPE__INIT;
 	uint8_t mac[PROTO_MAC_LEN];
 
 	env.version = version;
-	env.client_id = client_id;
-	env.counter = counter;
+	env.client_id = b->client_id;
+	env.counter = b->counter;
+	env.epoch = b->epoch;
 	env.body.data = (uint8_t *)body;
 	env.body.len = body_len;
 	if (key) {
-		proto_mac_compute(key, version, client_id, counter, body, body_len, mac);
+		proto_mac_compute(key, version, b, body, body_len, mac);
 		env.mac.data = mac;
 		env.mac.len = sizeof mac;
 	}

@@ -9,6 +9,7 @@
 #include "cmdline.h"
 #include "cpu.h"
 #include "endpoint_kernel.h"
+#include "entropy.h"
 #include "frame.h"
 #include "guard.h"
 #include "heap.h"
@@ -227,7 +228,7 @@ void kmain(uint32_t magic, uint32_t info)
 	boot_hook_before_swaps(&boot); /* the test image's observers (boot_hooks.h) */
 	swap_boot_run(&boot);          /* swap=mod:bootmod live swaps (kernel/swap) */
 	init_network();                /* NIC driver, lwIP, DHCP or static address */
-	endpoint_kernel_start(&boot);  /* the UDP swap endpoint (net/endpoint; key=, port=) */
+	endpoint_kernel_start(&boot, entropy_u64); /* UDP swap endpoint (net/endpoint; key=, port=) */
 
 	boot_hook_before_ready(&boot); /* test image: selftest=NAME */
 	ready();

@@ -7,6 +7,15 @@
  * floor that every unknown client's counter must exceed, so dropping a
  * client never lets its old datagrams in again.
  * Only called after the MAC was verified (forged datagrams never move a window).
+ *
+ * All of this state belongs to one epoch (endpoint.c starts a new one, with
+ * an empty table and floor 0, at boot and whenever ep_replay_check says so).
+ * No key holder can lock another client out: a client refused here gets an
+ * authenticated ESTALE and starts a new session (new client id, counter above
+ * the floor it is told); and a floor that would climb to EP_FLOOR_LIMIT or
+ * beyond (a counter no client counting from the wall clock reaches, so only
+ * a misbehaving one) is never set: the caller starts a new epoch instead,
+ * which every client re-learns with one retry.
  */
 #include "endpoint_impl.h"
 
@@ -52,13 +61,24 @@ int ep_replay_check(struct ep_replay *r, uint64_t client_id, uint64_t counter, u
 		}
 	}
 	if (counter <= r->floor)
-		return TH_EAUTH;
+		return TH_ERANGE;
+	if (lru->used && lru->max >= EP_FLOOR_LIMIT)
+		return TH_ESTALE;   /* start a new epoch rather than raise the floor that far */
 	if (lru->used && lru->max > r->floor)
 		r->floor = lru->max;
 	lru->used = true;
+	lru->rolled_back[0] = 0;
 	lru->id = client_id;
 	lru->max = counter;
 	lru->seen = 1;
 	lru->last_ms = now_ms;
 	return TH_OK;
+}
+
+struct ep_client *ep_replay_session(struct ep_replay *r, uint64_t client_id)
+{
+	for (size_t i = 0; i < ENDPOINT_MAX_CLIENTS; i++)
+		if (r->clients[i].used && r->clients[i].id == client_id)
+			return &r->clients[i];
+	return NULL;
 }

@@ -1,7 +1,12 @@
 /*
  * endpoint.c - the request pipeline of the control endpoint:
- * size check -> decode Envelope -> version -> MAC -> replay window ->
- * decode Request -> read-only check (no key) -> dispatch -> pack Reply.
+ * decode Envelope -> version -> MAC -> size check -> epoch -> replay window
+ * -> decode Request -> read-only check (no key) -> dispatch -> pack Reply
+ * -> seal it (MAC bound to the request) when the request's MAC was valid.
+ * Nothing but the envelope is decoded before the MAC is checked.  Epochs:
+ * a random number per boot, renewed when the replay table asks for it
+ * (auth.c); requests carry it under their MAC, so nothing recorded in
+ * another epoch is accepted.
  *
  * Decoding uses a per-request bounded arena (arena.c).  Authentication
  * failures leave every state untouched, are counted, and get a reply that
@@ -33,12 +38,31 @@ static const struct ep_route routes[] = {
 	{ THESEUS__REQUEST__KIND_TASKS, true, ep_handle_tasks },
 };
 
+/* A fresh random epoch (never 0, never the current one) with an empty
+ * replay table and floor 0. */
+static void ep_new_epoch(struct endpoint *ep)
+{
+	uint64_t e;
+	do
+		e = ep->ops.random_u64(ep->ops.ctx);
+	while (e == 0 || e == ep->epoch);
+	ep->epoch = e;
+	memset(&ep->replay, 0, sizeof ep->replay);
+	ep->counters.epoch_changes++;
+}
+
+uint64_t endpoint_epoch(const struct endpoint *ep)
+{
+	return ep->epoch;
+}
+
 int endpoint_create(const struct endpoint_config *cfg, const struct endpoint_ops *ops,
 		    struct endpoint **out, struct th_errbuf *eb)
 {
 	*out = NULL;
-	if (!cfg || !ops || !ops->now_ms)
-		return th_errf(eb, TH_EINVAL, "endpoint: config and ops->now_ms are required");
+	if (!cfg || !ops || !ops->now_ms || !ops->random_u64)
+		return th_errf(eb, TH_EINVAL,
+			       "endpoint: config, ops->now_ms and ops->random_u64 are required");
 	struct endpoint *ep = kcalloc(1, sizeof *ep);
 	if (!ep)
 		return th_errf(eb, TH_ENOMEM, "endpoint: no memory");
@@ -47,6 +71,8 @@ int endpoint_create(const struct endpoint_config *cfg, const struct endpoint_ops
 		memcpy(ep->key, cfg->key, PROTO_KEY_LEN);
 		ep->has_key = true;
 	}
+	ep_new_epoch(ep);
+	ep->counters.epoch_changes = 0;
 	ep->replay.floor = cfg->counter_floor;
 	uint32_t mo = cfg->staging_max_objects ? cfg->staging_max_objects
 					       : ENDPOINT_DEFAULT_STAGING_OBJECTS;
@@ -103,41 +129,104 @@ static int unauthenticated(struct endpoint *ep, struct th_errbuf *eb)
 	return th_errf(eb, TH_EAUTH, "unauthenticated");
 }
 
-/* Everything up to the handler's status; rep gets counter and payload. */
-static int handle_request(struct endpoint *ep, const uint8_t *dgram, size_t len,
-			  Theseus__Reply *rep, size_t reply_cap, struct th_errbuf *eb)
+/* The field number of the first field of a packed Request (its kind, as
+ * sent), 0 when there is none: for naming an unknown kind. */
+static uint32_t body_kind_number(const uint8_t *p, size_t len)
 {
-	if (len > PROTO_MAX_DATAGRAM) {
-		ep->counters.malformed++;
-		return th_errf(eb, TH_ETOOBIG, "datagram of %zu bytes exceeds the %u-byte limit",
-			       len, PROTO_MAX_DATAGRAM);
+	uint64_t key = 0;
+	for (size_t i = 0; i < len && i < 10; i++) {
+		key |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80))
+			return key >> 3 > 0xffffffffu ? 0 : (uint32_t)(key >> 3);
 	}
+	return 0;
+}
+
+/* Per-request facts handle_request hands back to endpoint_handle. */
+struct ep_req_state {
+	bool authenticated;        /* MAC valid: the reply is sealed */
+	struct proto_binding bind; /* the request's client id, counter, epoch */
+};
+
+/* Everything up to the handler's status; rep gets ids, counter and payload. */
+static int handle_request(struct endpoint *ep, const uint8_t *dgram, size_t len,
+			  Theseus__Reply *rep, size_t reply_cap, struct ep_req_state *rs,
+			  struct th_errbuf *eb)
+{
 	Theseus__Envelope *env = theseus__envelope__unpack(&ep->arena.pbc, len, dgram);
 	if (!env) {
 		ep->counters.malformed++;
+		if (len > PROTO_MAX_DATAGRAM)
+			return th_errf(eb, TH_ETOOBIG,
+				       "datagram of %zu bytes exceeds the %u-byte limit", len,
+				       PROTO_MAX_DATAGRAM);
 		return th_errf(eb, TH_EPROTO, "malformed envelope (not a theseus.Envelope)");
 	}
 	rep->counter = env->counter;
+	rep->client_id = env->client_id;
 	if (env->version != PROTO_VERSION) {
 		ep->counters.bad_version++;
 		return th_errf(eb, TH_EVERSION,
 			       "protocol version %u is not supported; this kernel speaks version %u",
 			       env->version, PROTO_VERSION);
 	}
+	rs->bind.client_id = env->client_id;
+	rs->bind.counter = env->counter;
+	rs->bind.epoch = env->epoch;
 	if (ep->has_key) {
 		uint8_t mac[PROTO_MAC_LEN];
 		if (env->mac.len != PROTO_MAC_LEN)
 			return unauthenticated(ep, eb);
-		proto_mac_compute(ep->key, env->version, env->client_id, env->counter,
-				     env->body.data, env->body.len, mac);
+		proto_mac_compute(ep->key, env->version, &rs->bind, env->body.data,
+				  env->body.len, mac);
 		if (!proto_bytes_equal_ct(mac, env->mac.data, PROTO_MAC_LEN))
 			return unauthenticated(ep, eb);
-		if (ep_replay_check(&ep->replay, env->client_id, env->counter,
-				    ep->ops.now_ms(ep->ops.ctx)) != TH_OK) {
+		rs->authenticated = true;
+	}
+	if (len > PROTO_MAX_DATAGRAM) {
+		ep->counters.malformed++;
+		return th_errf(eb, TH_ETOOBIG, "datagram of %zu bytes exceeds the %u-byte limit",
+			       len, PROTO_MAX_DATAGRAM);
+	}
+	if (ep->has_key) {
+		if (env->epoch != ep->epoch) {
+			ep->counters.stale++;
+			return th_errf(eb, TH_ESTALE,
+				       "epoch %llx is not this kernel's; use epoch %llx (the kernel "
+				       "rebooted, or it is the first request of this client)",
+				       (unsigned long long)env->epoch,
+				       (unsigned long long)ep->epoch);
+		}
+		int err = ep_replay_check(&ep->replay, env->client_id, env->counter,
+					  ep->ops.now_ms(ep->ops.ctx));
+		if (err == TH_ESTALE) {
+			ep_new_epoch(ep);
+			ep->counters.stale++;
+			return th_errf(eb, TH_ESTALE,
+				       "too many client sessions: epoch %llx started; use it",
+				       (unsigned long long)ep->epoch);
+		}
+		if (err == TH_ERANGE) {
+			ep->counters.stale++;
 			ep->counters.replays++;
-			return th_errf(eb, TH_EAUTH, "unauthenticated");
+			rep->counter_floor = ep->replay.floor;
+			return th_errf(eb, TH_ESTALE,
+				       "counter %llu of a new client session is not above the floor "
+				       "%llu: start the session above it",
+				       (unsigned long long)env->counter,
+				       (unsigned long long)ep->replay.floor);
+		}
+		if (err != TH_OK) {
+			ep->counters.stale++;
+			ep->counters.replays++;
+			return th_errf(eb, TH_ESTALE,
+				       "counter %llu of client %llx was seen before or is too old: "
+				       "start a new client session",
+				       (unsigned long long)env->counter,
+				       (unsigned long long)env->client_id);
 		}
 	}
+	ep->session = ep->has_key ? ep_replay_session(&ep->replay, env->client_id) : NULL;
 	Theseus__Request *req = theseus__request__unpack(&ep->arena.pbc, env->body.len,
 							 env->body.data);
 	if (!req) {
@@ -147,8 +236,10 @@ static int handle_request(struct endpoint *ep, const uint8_t *dgram, size_t len,
 	const struct ep_route *rt = route_find(req->kind_case);
 	if (!rt) {
 		ep->counters.malformed++;
-		return th_errf(eb, TH_ENOTSUP, "request kind %d is not supported by this kernel",
-			       (int)req->kind_case);
+		uint32_t k = body_kind_number(env->body.data, env->body.len);
+		if (!k)
+			return th_errf(eb, TH_EPROTO, "empty request: no request kind set");
+		return th_errf(eb, TH_ENOTSUP, "request kind %u is not supported by this kernel", k);
 	}
 	if (!ep->has_key && !rt->read_only) {
 		ep->counters.auth_failures++;
@@ -172,22 +263,46 @@ int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, size_t len, uint8
 	struct th_errbuf eb;
 	eb.msg[0] = 0;
 	Theseus__Reply rep = THESEUS__REPLY__INIT;
-	int status = handle_request(ep, dgram, len, &rep, reply_cap, &eb);
+	struct ep_req_state rs = { .authenticated = false };
+	ep->session = NULL;
+	size_t cap = reply_cap - PROTO_REPLY_SEAL_LEN;  /* room for the seal */
+	int status = handle_request(ep, dgram, len, &rep, cap, &rs, &eb);
 
 	rep.version = PROTO_VERSION;
+	rep.epoch = ep->epoch;
 	rep.status = proto_status_to_wire(status);
 	if (!eb.msg[0] && status)
 		th_errf(&eb, status, "%s", th_strerror(status));
 	rep.message = eb.msg;
-	if (status == TH_EAUTH)  /* nothing beyond "unauthenticated" (or the no-key hint) */
+	if (status == TH_EAUTH || status == TH_ESTALE)  /* no payload with a refusal */
 		rep.payload_case = THESEUS__REPLY__PAYLOAD__NOT_SET;
-	if (theseus__reply__get_packed_size(&rep) > reply_cap) {
+	if (theseus__reply__get_packed_size(&rep) > cap) {
 		/* Should not happen (handlers size their payloads); say so instead. */
 		rep.payload_case = THESEUS__REPLY__PAYLOAD__NOT_SET;
 		rep.status = proto_status_to_wire(TH_EOVERFLOW);
 		rep.message = (char *)"reply does not fit one datagram";
 	}
-	*reply_len = theseus__reply__pack(&rep, reply);
+	size_t n = theseus__reply__pack(&rep, reply);
+	if (rs.authenticated) {
+		if (proto_reply_seal(ep->key, &rs.bind, reply, &n, reply_cap) != TH_OK)
+			return TH_EOVERFLOW;  /* cannot happen: cap kept room */
+	} else if (ep->has_key && n > len) {
+		/* With a key, an unauthenticated sender never gets more bytes
+		 * than it sent: the reply loses its message, then the epoch,
+		 * then the client id, and if even that is too long there is no
+		 * answer.  (Without a key every read-only request is served.) */
+		rep.message = (char *)"";
+		rep.epoch = 0;
+		if (theseus__reply__get_packed_size(&rep) > len)
+			rep.client_id = 0;
+		n = theseus__reply__get_packed_size(&rep);
+		if (n > len) {
+			ep->counters.unanswered++;
+			return TH_OK;
+		}
+		n = theseus__reply__pack(&rep, reply);
+	}
+	*reply_len = n;
 	ep->counters.replies++;
 	return TH_OK;
 }

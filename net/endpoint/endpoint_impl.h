@@ -34,6 +34,9 @@ struct ep_client {
 	uint64_t seen;      /* bit i: counter max - i accepted */
 	uint64_t last_ms;   /* for LRU replacement */
 	bool used;
+	/* the module this session rolled back (a resent rollback is not
+	 * repeated: rollback is not idempotent), "" = none */
+	char rolled_back[PROTO_NAME_MAX];
 };
 
 struct ep_replay {
@@ -41,8 +44,16 @@ struct ep_replay {
 	uint64_t floor;     /* unknown clients need a counter above this */
 };
 
-/* Accepts counter for client_id and records it; TH_EAUTH when it was seen
- * before or is older than the window (state unchanged then). */
+#define EP_FLOOR_LIMIT ((uint64_t)1 << 63)  /* floors stay below this (auth.c) */
+
+/* The session ep_replay_check accepted last (NULL: none / no key). */
+struct ep_client *ep_replay_session(struct ep_replay *r, uint64_t client_id);
+
+/* Accepts counter for client_id and records it.  State unchanged on error:
+ * TH_EAUTH when it was seen before or is older than the window; TH_ERANGE
+ * for a new client whose counter is not above r->floor; TH_ESTALE when the
+ * table is full and evicting would raise the floor to EP_FLOOR_LIMIT or
+ * more (the caller starts a new epoch then). */
 TH_MUST_CHECK int ep_replay_check(struct ep_replay *r, uint64_t client_id, uint64_t counter,
 				  uint64_t now_ms);
 
@@ -58,7 +69,7 @@ struct staging_obj {
 	bool complete;      /* all chunks received and hash verified */
 	bool swapped;       /* taken by a successful swap: evictable */
 	uint32_t pins;      /* > 0 while a swap uses it: never evicted */
-	uint64_t last_ms;
+	uint64_t last_ms;   /* incomplete: last progress (a new chunk); else last use */
 };
 
 struct staging {
@@ -76,6 +87,8 @@ TH_MUST_CHECK int staging_put(struct staging *st, uint64_t now_ms,
 			      uint64_t offset, const uint8_t *data, size_t len,
 			      struct staging_obj **out, struct th_errbuf *eb);
 struct staging_obj *staging_find(struct staging *st, const uint8_t sha[PROTO_SHA256_LEN]);
+/* Frees an object at once (not while pinned): the objects of a failed swap. */
+void staging_release(struct staging *st, struct staging_obj *o);
 uint32_t staging_count(const struct staging *st);
 /* "1a2b3c4d" (first 4 bytes) for messages; buf of at least 9 bytes. */
 const char *ep_hex8(const uint8_t *sha, char buf[9]);
@@ -86,9 +99,11 @@ struct endpoint {
 	struct endpoint_ops ops;
 	bool has_key;
 	uint8_t key[PROTO_KEY_LEN];
+	uint64_t epoch;         /* this epoch's number, never 0 (endpoint.c) */
 	struct ep_arena arena;
 	struct ep_replay replay;
 	struct staging staging;
+	struct ep_client *session;  /* of the request being handled (NULL: no key) */
 	struct endpoint_counters counters;
 	struct endpoint_module mod_scratch;     /* big structs kept off the stack */
 	struct endpoint_swap_report swap_report;

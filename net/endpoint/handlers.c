@@ -65,6 +65,9 @@ int ep_handle_info(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 	c->swaps = ep->counters.swaps;
 	c->rollbacks = ep->counters.rollbacks;
 	c->invokes = ep->counters.invokes;
+	c->stale = ep->counters.stale;
+	c->epoch_changes = ep->counters.epoch_changes;
+	c->unanswered = ep->counters.unanswered;
 	in->counters = c;
 	rep->payload_case = THESEUS__REPLY__PAYLOAD_INFO;
 	rep->info = in;
@@ -178,6 +181,9 @@ int ep_handle_chunk(struct endpoint *ep, const Theseus__Request *req, Theseus__R
 	return TH_OK;
 }
 
+_Static_assert(PROTO_BITMAP_PAGE + 256 <= PROTO_MAX_DATAGRAM - PROTO_REPLY_SEAL_LEN,
+	       "a bitmap page and the rest of an ObjectStatusReply fit one sealed reply");
+
 int ep_handle_object_status(struct endpoint *ep, const Theseus__Request *req,
 			    Theseus__Reply *rep, size_t reply_cap, struct th_errbuf *eb)
 {
@@ -190,6 +196,8 @@ int ep_handle_object_status(struct endpoint *ep, const Theseus__Request *req,
 		return ep_no_memory(eb);
 	theseus__object_status_reply__init(r);
 	r->chunk_size = PROTO_CHUNK_SIZE;
+	r->max_object_size = ep->staging.max_bytes < PROTO_MAX_OBJECT ? ep->staging.max_bytes
+								       : PROTO_MAX_OBJECT;
 	rep->payload_case = THESEUS__REPLY__PAYLOAD_OBJECT;
 	rep->object = r;
 	struct staging_obj *o = staging_find(&ep->staging, os->object_sha256.data);
@@ -200,11 +208,18 @@ int ep_handle_object_status(struct endpoint *ep, const Theseus__Request *req,
 	r->chunks_have = o->chunks_have;
 	r->chunks_total = o->chunks_total;
 	r->complete = o->complete;
-	size_t blen = (o->chunks_total + 7) / 8;
+	/* One page of the bitmap, from the byte holding chunk bitmap_from. */
+	size_t all = (o->chunks_total + 7) / 8, from = os->bitmap_from / 8;
+	if (from > all)
+		from = all;
+	size_t blen = all - from < PROTO_BITMAP_PAGE ? all - from : PROTO_BITMAP_PAGE;
+	r->bitmap_from = (uint32_t)(from * 8);
+	if (!blen)
+		return TH_OK;
 	uint8_t *bm = ep_arena_alloc(&ep->arena, blen);
 	if (!bm)
 		return ep_no_memory(eb);
-	memcpy(bm, o->bitmap, blen);
+	memcpy(bm, o->bitmap + from, blen);
 	r->bitmap.data = bm;
 	r->bitmap.len = blen;
 	return TH_OK;

@@ -1,6 +1,6 @@
 /*
  * kernel_start.c - the swap endpoint in the kernel (endpoint_kernel.h):
- * key= and port= from the command line, the endpoint core created with the
+ * key=, port= and staging= from the command line, the endpoint core created with the
  * kernel's ops (kernel_queries.c, kernel_actions.c), and the UDP listener
  * that feeds it datagrams and sends its replies.
  */
@@ -15,10 +15,12 @@
 
 static struct {
 	struct endpoint *ep;
+	uint64_t (*random_u64)(void);
 	uint8_t reply[NET_UDP_PAYLOAD_MAX];
 } kep;
 
 static uint64_t op_now_ms(void *ctx) { return time_ms(); }
+static uint64_t op_random_u64(void *ctx) { return kep.random_u64(); }
 
 static void on_datagram(void *ctx, const void *data, size_t len, net_reply_fn reply, void *reply_ctx)
 {
@@ -28,8 +30,38 @@ static void on_datagram(void *ctx, const void *data, size_t len, net_reply_fn re
 		log_debug("control", "reply of %zu bytes not sent", out_len);
 }
 
-void endpoint_kernel_start(const struct boot_info *boot)
+/* "16M", "512K", "1G" or bytes: TH_OK and *out, else TH_EINVAL / TH_ERANGE. */
+static int parse_size(const char *s, uint64_t *out)
 {
+	uint64_t v = 0;
+	const char *p = s;
+	if (*p < '0' || *p > '9')
+		return TH_EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return TH_ERANGE;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	unsigned shift = 0;
+	if (*p == 'K' || *p == 'k')
+		shift = 10;
+	else if (*p == 'M' || *p == 'm')
+		shift = 20;
+	else if (*p == 'G' || *p == 'g')
+		shift = 30;
+	if (shift)
+		p++;
+	if (*p)
+		return TH_EINVAL;
+	if (v > (UINT64_MAX >> shift))
+		return TH_ERANGE;
+	*out = v << shift;
+	return TH_OK;
+}
+
+void endpoint_kernel_start(const struct boot_info *boot, uint64_t (*random_u64)(void))
+{
+	kep.random_u64 = random_u64;
 	struct th_errbuf eb = { "" };
 	uint64_t port;
 	if (cmdline_get_uint(boot->cmdline, "port", PROTO_DEFAULT_PORT, 1, 65535, &port)) {
@@ -50,7 +82,21 @@ void endpoint_kernel_start(const struct boot_info *boot)
 	}
 	memset(hex, 0, sizeof hex);
 	struct endpoint_config cfg = { .key = have_key ? key : NULL };
-	struct endpoint_ops ops = { .now_ms = op_now_ms };
+	char sz[24];
+	err = cmdline_get(boot->cmdline, "staging", sz, sizeof sz);
+	if (err == TH_OK) {
+		uint64_t bytes = 0;
+		if (parse_size(sz, &bytes) || bytes < ENDPOINT_MIN_STAGING_BYTES ||
+		    bytes > ENDPOINT_MAX_STAGING_BYTES)
+			log_error("control", "staging=%s: must be a size from 64K to 1G (e.g. 16M); "
+				  "using %uM", sz, ENDPOINT_DEFAULT_STAGING_BYTES >> 20);
+		else
+			cfg.staging_max_bytes = bytes;
+	} else if (err != TH_ENOENT) {
+		log_error("control", "staging= is too long; using %uM",
+			  ENDPOINT_DEFAULT_STAGING_BYTES >> 20);
+	}
+	struct endpoint_ops ops = { .now_ms = op_now_ms, .random_u64 = op_random_u64 };
 	kernel_fill_query_ops(&ops);   /* info, modules, history, state, log, graph, tasks */
 	kernel_fill_action_ops(&ops);  /* swap, rollback, invoke */
 	err = endpoint_create(&cfg, &ops, &kep.ep, &eb);
@@ -78,7 +124,10 @@ void endpoint_kernel_start(const struct boot_info *boot)
 		return;
 	}
 	if (have_key)
-		log_info("control", "swap endpoint on UDP port %u (authenticated)", (unsigned)port);
+		log_info("control", "swap endpoint on UDP port %u (authenticated), epoch %016llx, "
+			 "staging %llu KiB", (unsigned)port, (unsigned long long)endpoint_epoch(kep.ep),
+			 (unsigned long long)(cfg.staging_max_bytes ? cfg.staging_max_bytes
+								     : ENDPOINT_DEFAULT_STAGING_BYTES) >> 10);
 	else
 		log_warn("control", "swap endpoint on UDP port %u: no key configured, read-only "
 			 "(ping, info, ls); give key=<64 hex digits> to allow push and swap",

@@ -7,12 +7,17 @@
  * first copy stays).  When the last chunk arrives the hash is verified: a
  * mismatch discards the object (TH_EHASH).
  *
- * Bounds: at most max_objects objects and max_bytes bytes in all.  Room for
- * a new object is made by evicting, least recently used first, objects
- * nobody waits for: ones already taken by a swap, or ones idle for stale_ms
- * (an abandoned push, or a completed object whose swap never came).  An
- * object pinned by a running swap is never evicted.  When not enough can be
- * evicted the push gets TH_EFULL and nothing is evicted.
+ * Bounds: at most max_objects objects and max_bytes bytes in all; one
+ * object may take all of max_bytes (up to PROTO_MAX_OBJECT).  Room for a new
+ * object is made by evicting, in this order: objects already taken by a
+ * swap; incomplete objects, least recently progressed first (a duplicate
+ * chunk is not progress, so an abandoned or killed push, or one chunk
+ * declaring a huge total, gives way to any newer push at once); complete
+ * objects idle for stale_ms; then complete objects still awaiting their
+ * swap, least recently used first.  Only an object pinned by a running swap
+ * is never evicted: nothing a client sends can wedge the area.  When not
+ * enough can be evicted the push gets TH_EFULL and nothing is evicted.
+ * Objects of a failed swap are released at once (staging_release).
  */
 #include "endpoint_impl.h"
 
@@ -76,9 +81,30 @@ uint32_t staging_count(const struct staging *st)
 
 static bool obj_evictable(const struct staging *st, const struct staging_obj *o, uint64_t now)
 {
-	if (!o->used || o->pins)
-		return false;
-	return o->swapped || now - o->last_ms >= st->stale_ms;
+	return o->used && !o->pins;
+}
+
+/* Eviction order: lower rank first, then older last_ms (see the top). */
+static int obj_rank(const struct staging *st, const struct staging_obj *o, uint64_t now)
+{
+	if (o->swapped)
+		return 0;
+	if (!o->complete)
+		return 1;
+	return now - o->last_ms >= st->stale_ms ? 2 : 3;
+}
+
+static bool evict_before(const struct staging *st, const struct staging_obj *a,
+			 const struct staging_obj *b, uint64_t now)
+{
+	int ra = obj_rank(st, a, now), rb = obj_rank(st, b, now);
+	return ra != rb ? ra < rb : a->last_ms < b->last_ms;
+}
+
+void staging_release(struct staging *st, struct staging_obj *o)
+{
+	if (o && o->used && !o->pins)
+		obj_discard(st, o);
 }
 
 /* Finds a slot for a new object of total bytes, evicting LRU evictable
@@ -99,8 +125,8 @@ static int make_room(struct staging *st, uint64_t now, uint64_t total,
 	}
 	if (free_slots + evictable == 0 || st->max_bytes - st->used_bytes + evictable_bytes < total)
 		return th_errf(eb, TH_EFULL,
-			       "staging area full: %u object(s) being pushed or awaiting swap hold "
-			       "%llu of %llu bytes (%u slots); retry later or raise the limit",
+			       "staging area full: %u object(s) in use by running swaps hold "
+			       "%llu of %llu bytes (%u slots); retry later or raise staging=",
 			       busy, (unsigned long long)st->used_bytes,
 			       (unsigned long long)st->max_bytes, st->max_objects);
 	for (;;) {
@@ -109,7 +135,8 @@ static int make_room(struct staging *st, uint64_t now, uint64_t total,
 			struct staging_obj *o = &st->objs[i];
 			if (!o->used && !free_o)
 				free_o = o;
-			else if (obj_evictable(st, o, now) && (!victim || o->last_ms < victim->last_ms))
+			else if (obj_evictable(st, o, now) &&
+				 (!victim || evict_before(st, o, victim, now)))
 				victim = o;
 		}
 		if (free_o && st->max_bytes - st->used_bytes >= total) {
@@ -195,10 +222,11 @@ int staging_put(struct staging *st, uint64_t now, const uint8_t sha[PROTO_SHA256
 		if (err)
 			return err;
 	}
-	o->last_ms = now;
 	*out = o;
-	if (o->complete)
+	if (o->complete) {
+		o->last_ms = now;  /* wanted again: least recently used last */
 		return TH_OK;
+	}
 	uint32_t idx = (uint32_t)(offset / PROTO_CHUNK_SIZE);
 	uint8_t bit = (uint8_t)(1u << (idx % 8));
 	if (o->bitmap[idx / 8] & bit)
@@ -206,6 +234,7 @@ int staging_put(struct staging *st, uint64_t now, const uint8_t sha[PROTO_SHA256
 	memcpy(o->data + offset, data, len);
 	o->bitmap[idx / 8] |= bit;
 	o->chunks_have++;
+	o->last_ms = now;  /* progress (a duplicate above is not) */
 	if (o->chunks_have < o->chunks_total)
 		return TH_OK;
 

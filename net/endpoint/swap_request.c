@@ -124,6 +124,9 @@ int ep_handle_swap(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 		if (err == TH_OK)
 			ep->swap_objs[k]->swapped = true;
 	}
+	if (err)  /* a failed swap's objects are released at once, not left to age */
+		for (size_t k = 0; k < n; k++)
+			staging_release(&ep->staging, ep->swap_objs[k]);
 	if (err) {
 		if (!eb->msg[0])
 			th_errf(eb, err, "swap: %s", th_strerror(err));
@@ -165,6 +168,17 @@ int ep_handle_rollback(struct endpoint *ep, const Theseus__Request *req, Theseus
 			r->old_version = ep_arena_strdup(&ep->arena, m->version);
 		}
 	}
+	if (ep->session && strcmp(ep->session->rolled_back, module) == 0) {
+		/* A resend of this session's rollback (its reply was late or lost):
+		 * not repeated, which would undo one more swap.  Reports what runs. */
+		r->new_version = r->old_version;
+		r->old_version = ep_arena_strdup(&ep->arena, "");
+		rep->payload_case = THESEUS__REPLY__PAYLOAD_ROLLBACK;
+		rep->rollback = r;
+		th_errf(eb, TH_OK, "%s: already rolled back in this session; not repeated (a new "
+			"session rolls back again)", module);
+		return TH_OK;
+	}
 	struct endpoint_swap_report *rp = &ep->swap_report;
 	memset(rp, 0, sizeof *rp);
 	int err = ep->ops.rollback(ep->ops.ctx, module, rp, eb);
@@ -174,6 +188,8 @@ int ep_handle_rollback(struct endpoint *ep, const Theseus__Request *req, Theseus
 		return err;
 	}
 	ep->counters.rollbacks++;
+	if (ep->session)
+		snprintf(ep->session->rolled_back, sizeof ep->session->rolled_back, "%s", module);
 	rp->new_version[0][PROTO_VERSION_MAX - 1] = 0;
 	r->new_version = ep_arena_strdup(&ep->arena, rp->new_version[0]);
 	if (ep_stages_msg(ep, rp->stages, rp->n_stages, &r->stages, &r->n_stages))

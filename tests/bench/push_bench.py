@@ -53,8 +53,12 @@ def ping_until_answered(port, key, timeout=30.0):
     try:
         while time.perf_counter() - t0 < timeout:
             cnt = c.next_counter()
-            r = c.raw(eu.envelope(eu.req_ping(), key=key, client_id=c.client_id, counter=cnt),
-                      retries=1, want_counter=cnt)
+            r = c.raw(eu.envelope(eu.req_ping(), key=key, client_id=c.client_id, counter=cnt,
+                                  epoch=c.epoch),
+                      retries=1, want_counter=cnt, bind=(key, c.client_id, cnt, c.epoch))
+            if r is not None and r.status == eu.ESTALE and r.sealed:
+                c.epoch = r.epoch   # the first answer teaches the epoch
+                continue
             if r is not None and r.status == 0:
                 return time.perf_counter() - t0
         return None

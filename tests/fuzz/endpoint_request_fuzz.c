@@ -5,10 +5,15 @@
  * Input byte 0 selects the mode: even = the rest is a raw datagram (the
  * unauthenticated attack surface); odd = the rest is a Request body that is
  * wrapped in a correctly MAC'd envelope with a fresh counter, so the request
- * decoder, handlers, staging area and swap are reached too.  One endpoint
- * lives across inputs (state builds up as in a long-running kernel); every
- * reply must decode and fit one datagram.
+ * decoder, handlers, staging area and swap are reached too.  In odd mode,
+ * bit 1 binds the request to a wrong epoch (ESTALE), bit 2 sends it as one
+ * of 64 client ids with a counter near 2^64 (the client table, the floor and
+ * epoch changes).  One endpoint lives across inputs (state builds up as in a
+ * long-running kernel).  Every reply must decode and fit one datagram; a
+ * MAC'd request's reply must carry a valid seal for it; a raw datagram's
+ * refusal is never longer than the datagram (or absent).
  */
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "endpoint_fixture.h"
@@ -42,10 +47,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint8_t dgram[4096], reply[PROTO_MAX_DATAGRAM];
 	const uint8_t *d = data + 1;
 	size_t len = size - 1;
-	if (data[0] & 1) {
+	bool macd = data[0] & 1;
+	struct proto_binding b = { .client_id = 99, .counter = ++counter,
+				   .epoch = endpoint_epoch(ep) };
+	if (macd) {
+		if (data[0] & 2)
+			b.epoch ^= 1 + (uint64_t)(data[0] >> 3);
+		if (data[0] & 4) {
+			b.client_id = 1000 + (data[0] >> 2);
+			b.counter = UINT64_MAX - 64 * (uint64_t)(data[0] >> 3) - (counter & 63);
+		}
 		size_t n = 0;
-		if (proto_envelope_pack(KEY, PROTO_VERSION, 99, ++counter, data + 1,
-					   size - 1, dgram, sizeof dgram, &n) != TH_OK)
+		if (proto_envelope_pack(KEY, PROTO_VERSION, &b, data + 1, size - 1, dgram,
+					sizeof dgram, &n) != TH_OK)
 			return 0;
 		d = dgram;
 		len = n;
@@ -53,11 +67,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t rlen = 0;
 	if (endpoint_handle(ep, d, len, reply, sizeof reply, &rlen) != TH_OK)
 		abort();
-	if (rlen == 0 || rlen > sizeof reply)
+	if (rlen > sizeof reply)
 		abort();
+	if (rlen == 0) {
+		if (macd)
+			abort();  /* an authenticated request always gets an answer */
+		return 0;
+	}
+	size_t body = 0;
+	if (macd && (len <= PROTO_MAX_DATAGRAM) &&
+	    proto_reply_open(KEY, &b, reply, rlen, &body) != TH_OK)
+		abort();  /* unsealed or wrongly sealed reply to a MAC'd request */
 	Theseus__Reply *rep = theseus__reply__unpack(NULL, rlen, reply);
 	if (!rep)
 		abort();
+	if (!macd && rep->status && rlen > len)
+		abort();  /* a refusal longer than the unauthenticated datagram */
 	theseus__reply__free_unpacked(rep, NULL);
 	return 0;
 }

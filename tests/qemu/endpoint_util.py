@@ -5,10 +5,15 @@ builds envelopes with, without or with a wrong MAC, a loopback UDP proxy
 that drops, duplicates, reorders and captures datagrams in both directions,
 and a runner for build/theseusctl.
 
-Wire format (proto/theseus.proto): Envelope{1 version, 2 client_id,
-3 counter, 4 mac, 5 body=Request}; mac = HMAC-SHA256(key, LE32(version) ||
-LE64(client_id) || LE64(counter) || body).  Reply{1 version, 2 counter,
-3 status, 4 message, 10.. payload}.
+Wire format (proto/theseus.proto, whose header states the rules):
+Envelope{1 version, 2 client_id, 3 counter, 4 mac, 5 body=Request, 6 epoch};
+mac = HMAC-SHA256(key, LE32(version) || LE64(client_id) || LE64(counter) ||
+LE64(epoch) || body).  Reply{1 version, 2 counter, 3 status, 4 message,
+5 client_id, 6 epoch, 7 counter_floor, 9 mac, 10.. payload}; a reply to a
+request with a valid MAC ends with the seal 0x4a 0x20 MAC, MAC =
+HMAC-SHA256(key, "THRP" || LE64(epoch) || LE64(client_id) || LE64(counter)
+|| the reply bytes before the seal), epoch/client_id/counter of the request.
+RawClient learns the epoch from the first (sealed) ESTALE reply.
 """
 import hashlib
 import heapq
@@ -25,12 +30,14 @@ import time
 import harness
 
 CTL = os.path.join(harness.BUILD, "theseusctl")
-PROTO_VERSION = 1
+PROTO_VERSION = 2
 CHUNK = 1024
 
 # |TH_E*| codes (kernel/include/err.h) as they appear in Reply.status.
 EINVAL, ERANGE, EFULL, EAUTH, EPROTO, EVERSION, EHASH, ECONFLICT = 1, 5, 6, 16, 17, 18, 19, 20
 ETOOBIG, EINCOMPLETE, ENOENT = 29, 28, 3
+ESTALE = 13
+SEAL_TAG = 0x4A
 
 # Request.kind field numbers.
 REQ_PING, REQ_INFO, REQ_LS, REQ_CHUNK, REQ_OBJSTATUS, REQ_SWAP = 1, 2, 3, 4, 5, 6
@@ -136,17 +143,45 @@ def req_invoke(module, function, data=b""):
                    + (f_bytes(3, data) if data else b""))
 
 
-def envelope(body, key=None, client_id=None, counter=None, version=PROTO_VERSION, mac=None):
-    """An Envelope around body; key None = no MAC; mac overrides the computed one."""
+def envelope(body, key=None, client_id=None, counter=None, version=PROTO_VERSION, mac=None,
+             epoch=0):
+    """An Envelope around body bound to epoch; key None = no MAC; mac
+    overrides the computed one."""
     client_id = client_id if client_id is not None else random.getrandbits(63)
     counter = counter if counter is not None else time.time_ns()
     if mac is None and key is not None:
-        mac = hmac.new(key, struct.pack("<IQQ", version, client_id, counter) + body,
+        mac = hmac.new(key, struct.pack("<IQQQ", version, client_id, counter, epoch) + body,
                        hashlib.sha256).digest()
     out = f_varint(1, version) + f_varint(2, client_id) + f_varint(3, counter)
     if mac:
         out += f_bytes(4, mac)
-    return out + f_bytes(5, body)
+    out += f_bytes(5, body)
+    if epoch:
+        out += f_varint(6, epoch)
+    return out
+
+
+def seal_ok(key, raw, client_id, counter, epoch):
+    """True when reply bytes raw end with a valid seal for that request."""
+    if key is None or len(raw) < 34 or raw[-34] != SEAL_TAG or raw[-33] != 32:
+        return False
+    want = hmac.new(key, b"THRP" + struct.pack("<QQQ", epoch, client_id, counter) + raw[:-34],
+                    hashlib.sha256).digest()
+    return hmac.compare_digest(want, raw[-32:])
+
+
+def seal(key, raw, client_id, counter, epoch):
+    """Appends a seal to reply bytes raw (for relays that forge with the key)."""
+    mac = hmac.new(key, b"THRP" + struct.pack("<QQQ", epoch, client_id, counter) + raw,
+                   hashlib.sha256).digest()
+    return raw + bytes([SEAL_TAG, 32]) + mac
+
+
+def unseal(raw):
+    """Reply bytes without a trailing seal (if any)."""
+    if len(raw) >= 34 and raw[-34] == SEAL_TAG and raw[-33] == 32:
+        return raw[:-34]
+    return raw
 
 
 class Reply:
@@ -158,10 +193,47 @@ class Reply:
         self.counter = one(m, 2, 0)
         self.status = one(m, 3, 0)
         self.message = one(m, 4, b"").decode("utf-8", "replace")
+        self.client_id = one(m, 5, 0)
+        self.epoch = one(m, 6, 0)
+        self.counter_floor = one(m, 7, 0)
+        self.sealed = False   # set by RawClient when the seal checked out
         self.payload = {f: decode(v[0]) for f, v in m.items() if f >= 10}
 
     def __repr__(self):
         return "Reply(status=%d, message=%r)" % (self.status, self.message)
+
+
+def reply_bytes(version=PROTO_VERSION, counter=0, status=0, message=b"", client_id=0, epoch=0,
+                payload=b""):
+    """A packed Reply (unsealed) with the given fields; payload = raw field bytes."""
+    out = f_varint(1, version) + f_varint(2, counter)
+    if status:
+        out += f_varint(3, status)
+    if message:
+        out += f_bytes(4, message)
+    if client_id:
+        out += f_varint(5, client_id)
+    if epoch:
+        out += f_varint(6, epoch)
+    return out + payload
+
+
+def rewrite_status(raw, status=0, message=b"OK"):
+    """Reply bytes with status and message replaced, the rest (and any seal)
+    kept as it was: what a relay turning a refusal into success would send."""
+    sealed = len(raw) >= 34 and raw[-34] == SEAL_TAG and raw[-33] == 32
+    body, tail = (raw[:-34], raw[-34:]) if sealed else (raw, b"")
+    m = decode(body)
+    out = bytearray()
+    for field in sorted(m):
+        for v in m[field]:
+            if field in (3, 4):
+                continue
+            out += f_varint(field, v) if isinstance(v, int) else f_bytes(field, v)
+    if status:
+        out += f_varint(3, status)
+    out += f_bytes(4, message)
+    return bytes(out) + tail
 
 
 def modules_of(reply):
@@ -183,6 +255,7 @@ class RawClient:
         self.key = key
         self.client_id = random.getrandbits(63)
         self.counter = time.time_ns()
+        self.epoch = 0          # learned from the first sealed ESTALE reply
         self.timeout = timeout
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
@@ -194,9 +267,10 @@ class RawClient:
         self.counter = max(self.counter + 1, time.time_ns())
         return self.counter
 
-    def raw(self, data, retries=4, want_counter=None):
+    def raw(self, data, retries=4, want_counter=None, bind=None):
         """Send data (retried unchanged on timeout); the first decodable reply
-        (with Reply.counter == want_counter if given), or None."""
+        (with Reply.counter == want_counter if given), or None.  bind =
+        (key, client_id, counter, epoch): mark r.sealed when its seal holds."""
         for _ in range(retries):
             self.sock.sendto(data, self.addr)
             deadline = time.time() + self.timeout * harness.TIME_SCALE
@@ -214,19 +288,41 @@ class RawClient:
                 except (ValueError, struct.error):
                     continue
                 if want_counter is None or r.counter == want_counter:
+                    if bind is not None:
+                        r.sealed = seal_ok(bind[0], buf, bind[1], bind[2], bind[3])
                     return r
         return None
 
-    def call(self, body, key="default", **kw):
-        """A fresh authenticated envelope (own key unless key= given) per try."""
+    def call(self, body, key="default", follow_stale=True, **kw):
+        """A fresh authenticated envelope (own key unless key= given) per try,
+        bound to the learned epoch.  A sealed ESTALE is followed as the rules
+        say (adopt the epoch it names, else a new session above the floor)
+        and not returned, unless follow_stale is False."""
         key = self.key if key == "default" else key
-        for _ in range(4):
+        stale = 0
+        for _ in range(8):
             c = self.next_counter()
-            r = self.raw(envelope(body, key=key, client_id=self.client_id, counter=c, **kw),
-                         retries=1, want_counter=c)
-            if r is not None:
-                return r
+            epoch = kw.pop("epoch", self.epoch)
+            r = self.raw(envelope(body, key=key, client_id=self.client_id, counter=c,
+                                  epoch=epoch, **kw),
+                         retries=1, want_counter=c,
+                         bind=(key, self.client_id, c, epoch) if key else None)
+            if r is None:
+                continue
+            if (r.status == ESTALE and r.sealed and follow_stale and stale < 4):
+                stale += 1
+                if r.epoch != epoch:
+                    self.epoch = r.epoch
+                else:
+                    self.client_id = random.getrandbits(63)
+                    self.counter = max(self.counter, r.counter_floor)
+                continue
+            return r
         raise AssertionError("no reply to a request on port %d" % self.addr[1])
+
+    def learn_epoch(self):
+        """One ping, so that self.epoch is known (with a key)."""
+        return self.call(req_ping())
 
     def push(self, data, sha=None):
         """Pushes an object chunk by chunk (stop-and-wait); returns the last reply."""
@@ -245,11 +341,18 @@ class UdpProxy:
     direction, is dropped with probability drop, duplicated with dup, and
     delayed by 5-40 ms (so overtaken: reordered) with reorder.  Client->server
     datagrams are kept in self.captured.  One client at a time (replies go to
-    the last sender).  stats counts what was done."""
+    the last sender).  stats counts what was done.
 
-    def __init__(self, target_port, drop=0.0, dup=0.0, reorder=0.0, seed=1):
+    A hostile relay: rewrite(reply_bytes) -> bytes or None (drop) is applied
+    to every server->client datagram; answer(request_bytes) -> bytes or None
+    answers a client->server datagram itself (not forwarded) when it returns
+    bytes."""
+
+    def __init__(self, target_port, drop=0.0, dup=0.0, reorder=0.0, seed=1, rewrite=None,
+                 answer=None):
         self.target = ("127.0.0.1", target_port)
         self.drop, self.dup, self.reorder = drop, dup, reorder
+        self.rewrite, self.answer = rewrite, answer
         self.rng = random.Random(seed)
         self.front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.front.bind(("127.0.0.1", 0))
@@ -309,8 +412,16 @@ class UdpProxy:
                 if s is self.front:
                     self.client = addr
                     self.captured.append(data)
-                    self._schedule(self.back, data, self.target)
+                    forged = self.answer(data) if self.answer else None
+                    if forged is not None:
+                        self._schedule(self.front, forged, self.client)
+                    else:
+                        self._schedule(self.back, data, self.target)
                 elif self.client:
+                    if self.rewrite:
+                        data = self.rewrite(data)
+                        if data is None:
+                            continue
                     self._schedule(self.front, data, self.client)
 
 

@@ -23,8 +23,12 @@ struct t {
 	uint8_t dgram[2048];
 	size_t dlen;
 	uint8_t reply[PROTO_MAX_DATAGRAM];
+	size_t rlen;
 	Theseus__Reply *rep;
+	bool sealed;        /* the reply's seal is valid for the request sent (KEY) */
 };
+
+#define T_NO_REPLY 1    /* t_raw: the endpoint chose not to answer */
 
 static int seed_no;
 
@@ -60,6 +64,7 @@ static void t_init_cfg(struct t *t, const struct endpoint_config *cfg)
 	struct th_errbuf eb = { "" };
 	CHECK_EQ(endpoint_create(cfg, &ops, &t->ep, &eb), TH_OK);
 	t->counter = 1000;
+	fx_epoch = t->ep ? endpoint_epoch(t->ep) : 0;
 }
 
 static void t_init(struct t *t)
@@ -75,18 +80,31 @@ static void t_fini(struct t *t)
 	endpoint_destroy(t->ep);
 }
 
-/* Sends the raw datagram t->dgram[0..dlen) and decodes the reply. */
+/* Sends the raw datagram t->dgram[0..dlen) and decodes the reply; T_NO_REPLY
+ * when there was none.  t->sealed: the reply carries a valid seal under KEY
+ * for the request's envelope (when it decodes). */
 static int t_raw(struct t *t)
 {
 	size_t rlen = 0;
 	if (t->rep)
 		theseus__reply__free_unpacked(t->rep, NULL);
 	t->rep = NULL;
+	t->sealed = false;
 	int err = endpoint_handle(t->ep, t->dgram, t->dlen, t->reply, sizeof t->reply, &rlen);
 	CHECK_EQ(err, TH_OK);
-	CHECK(rlen > 0 && rlen <= PROTO_MAX_DATAGRAM);
+	t->rlen = rlen;
+	if (rlen == 0)
+		return T_NO_REPLY;
+	CHECK(rlen <= PROTO_MAX_DATAGRAM);
 	t->rep = theseus__reply__unpack(NULL, rlen, t->reply);
 	CHECK(t->rep != NULL);
+	Theseus__Envelope *env = theseus__envelope__unpack(NULL, t->dlen, t->dgram);
+	if (env) {
+		struct proto_binding b = { env->client_id, env->counter, env->epoch };
+		size_t body;
+		t->sealed = proto_reply_open(KEY, &b, t->reply, rlen, &body) == TH_OK;
+		theseus__envelope__free_unpacked(env, NULL);
+	}
 	return t->rep ? proto_status_from_wire(t->rep->status) : TH_EIO;
 }
 
@@ -272,10 +290,12 @@ static void test_wrong_key_missing_mac(void)
 	size_t blen = theseus__request__pack(&req, body);
 	Theseus__Envelope env = THESEUS__ENVELOPE__INIT;
 	uint8_t mac[32];
-	proto_mac_compute(KEY, 1, 42, ++t.counter, body, blen, mac);
-	env.version = 1;
+	struct proto_binding bb = { 42, ++t.counter, fx_epoch };
+	proto_mac_compute(KEY, PROTO_VERSION, &bb, body, blen, mac);
+	env.version = PROTO_VERSION;
 	env.client_id = 42;
 	env.counter = t.counter;
+	env.epoch = fx_epoch;
 	env.mac.data = mac;
 	env.mac.len = 31;
 	env.body.data = body;
@@ -301,8 +321,9 @@ static void test_replay(void)
 	memcpy(saved, t.dgram, slen);
 	/* Replay of a captured datagram: refused, counted, nothing changes. */
 	memcpy(t.dgram, saved, slen);
-	CHECK_EQ(t_raw(&t), TH_EAUTH);
-	CHECK_STR(t.rep->message, "unauthenticated");
+	CHECK_EQ(t_raw(&t), TH_ESTALE);
+	CHECK(strstr(t.rep->message, "seen before") != NULL);
+	CHECK(t.sealed);
 	struct endpoint_counters c;
 	endpoint_get_counters(t.ep, &c);
 	CHECK_EQ(c.replays, 1);
@@ -314,13 +335,13 @@ static void test_replay(void)
 	t.counter = base + 5;  /* sends base+6 */
 	CHECK_EQ(t_ping(&t), TH_OK);
 	t.counter = base + 5;
-	CHECK_EQ(t_ping(&t), TH_EAUTH);  /* base+6 again */
+	CHECK_EQ(t_ping(&t), TH_ESTALE);  /* base+6 again */
 	/* Far ahead moves the window; old ones then refused. */
 	t.counter = base + 1000;
 	CHECK_EQ(t_ping(&t), TH_OK);
 	uint64_t max = t.counter;
 	t.counter = max - ENDPOINT_REPLAY_WINDOW - 1;  /* sends max - 64: outside */
-	CHECK_EQ(t_ping(&t), TH_EAUTH);
+	CHECK_EQ(t_ping(&t), TH_ESTALE);
 	t.counter = max - ENDPOINT_REPLAY_WINDOW;      /* sends max - 63: inside */
 	CHECK_EQ(t_ping(&t), TH_OK);
 	t_fini(&t);
@@ -335,7 +356,7 @@ static void test_client_table_floor(void)
 	req.kind_case = THESEUS__REQUEST__KIND_PING;
 	req.ping = &ping;
 	/* Client 1 at counter 500, captured. */
-	t.dlen = fx_datagram(KEY, 1, 1, 500, &req, t.dgram, sizeof t.dgram);
+	t.dlen = fx_datagram(KEY, PROTO_VERSION, 1, 500, &req, t.dgram, sizeof t.dgram);
 	uint8_t saved[256];
 	size_t slen = t.dlen;
 	memcpy(saved, t.dgram, slen);
@@ -343,14 +364,15 @@ static void test_client_table_floor(void)
 	/* Many other clients push client 1 out of the table. */
 	for (uint64_t c = 2; c < 2 + 2 * ENDPOINT_MAX_CLIENTS; c++) {
 		t.fx.now_ms++;
-		t.dlen = fx_datagram(KEY, 1, c, 1000 + c, &req, t.dgram, sizeof t.dgram);
+		t.dlen = fx_datagram(KEY, PROTO_VERSION, c, 1000 + c, &req, t.dgram, sizeof t.dgram);
 		CHECK_EQ(t_raw(&t), TH_OK);
 	}
 	/* The old datagram is still refused (the floor), a fresh one is fine. */
 	memcpy(t.dgram, saved, slen);
 	t.dlen = slen;
-	CHECK_EQ(t_raw(&t), TH_EAUTH);
-	t.dlen = fx_datagram(KEY, 1, 1, 100000, &req, t.dgram, sizeof t.dgram);
+	CHECK_EQ(t_raw(&t), TH_ESTALE);
+	CHECK(t.rep->counter_floor >= 500);
+	t.dlen = fx_datagram(KEY, PROTO_VERSION, 1, 100000, &req, t.dgram, sizeof t.dgram);
 	CHECK_EQ(t_raw(&t), TH_OK);
 	t_fini(&t);
 }
@@ -363,10 +385,25 @@ static void test_version_garbage_truncated(void)
 	Theseus__Ping ping = THESEUS__PING__INIT;
 	req.kind_case = THESEUS__REQUEST__KIND_PING;
 	req.ping = &ping;
-	t.dlen = fx_datagram(KEY, 2, 42, ++t.counter, &req, t.dgram, sizeof t.dgram);
+	/* (a payload, so that the refusal with its message is not longer) */
+	uint8_t pl[PROTO_PING_MAX];
+	memset(pl, 'v', sizeof pl);
+	ping.payload.data = pl;
+	ping.payload.len = sizeof pl;
+	t.dlen = fx_datagram(KEY, 1, 42, ++t.counter, &req, t.dgram, sizeof t.dgram);
 	CHECK_EQ(t_raw(&t), TH_EVERSION);
-	CHECK(strstr(t.rep->message, "version 2") != NULL);
+	CHECK(!t.sealed);
+	CHECK(t.rlen <= t.dlen);
 	CHECK(strstr(t.rep->message, "version 1") != NULL);
+	CHECK(strstr(t.rep->message, "version 2") != NULL);
+	CHECK_EQ(t.rep->counter, t.counter);
+	CHECK_EQ(t.rep->client_id, 42);
+	/* without the payload the message does not fit: status only */
+	ping.payload.len = 0;
+	t.dlen = fx_datagram(KEY, 1, 42, ++t.counter, &req, t.dgram, sizeof t.dgram);
+	CHECK_EQ(t_raw(&t), TH_EVERSION);
+	CHECK_STR(t.rep->message, "");
+	CHECK(t.rlen <= t.dlen);
 
 	/* Garbage. */
 	for (int i = 0; i < 200; i++)
@@ -374,13 +411,27 @@ static void test_version_garbage_truncated(void)
 	t.dlen = 200;
 	CHECK_EQ(t_raw(&t), TH_EPROTO);
 	t.dlen = 0;
-	int empty = t_raw(&t);  /* an empty envelope decodes: version 0 */
-	CHECK_EQ(empty, TH_EVERSION);
+	int empty = t_raw(&t);  /* an empty envelope decodes (version 0), but the
+				 * refusal would be longer than nothing: no answer */
+	CHECK_EQ(empty, T_NO_REPLY);
 
-	/* Oversized datagram. */
+	/* Oversized datagram: not an envelope, then a MAC'd one (echoed, sealed). */
 	memset(t.dgram, 0, 1500);
 	t.dlen = 1500;
 	CHECK_EQ(t_raw(&t), TH_ETOOBIG);
+	{
+		uint8_t big[1500];
+		memset(big, 'b', sizeof big);
+		struct proto_binding bb = { 42, ++t.counter, fx_epoch };
+		size_t n2 = 0;
+		CHECK_EQ(proto_envelope_pack(KEY, PROTO_VERSION, &bb, big, sizeof big, t.dgram,
+					     sizeof t.dgram, &n2), TH_OK);
+		t.dlen = n2;
+		CHECK_EQ(t_raw(&t), TH_ETOOBIG);
+		CHECK_EQ(t.rep->counter, bb.counter);
+		CHECK_EQ(t.rep->client_id, 42);
+		CHECK(t.sealed);
+	}
 
 	/* Every truncation of a valid chunk request: an error, never a change. */
 	uint8_t obj[300], sha[32];
@@ -399,7 +450,8 @@ static void test_version_garbage_truncated(void)
 	pc.data.len = sizeof obj;
 	req.kind_case = THESEUS__REQUEST__KIND_PUSH_CHUNK;
 	req.push_chunk = &pc;
-	size_t full = fx_datagram(KEY, 1, 42, ++t.counter, &req, t.dgram, sizeof t.dgram);
+	size_t full = fx_datagram(KEY, PROTO_VERSION, 42, ++t.counter, &req, t.dgram,
+				  sizeof t.dgram);
 	uint8_t saved[2048];
 	memcpy(saved, t.dgram, full);
 	int oks = 0;
@@ -414,10 +466,13 @@ static void test_version_garbage_truncated(void)
 	uint8_t body[600];
 	size_t blen = theseus__request__pack(&req, body);
 	size_t n = 0;
-	CHECK_EQ(proto_envelope_pack(KEY, 1, 42, ++t.counter, body, blen - 7, t.dgram,
-					sizeof t.dgram, &n), TH_OK);
+	struct proto_binding bt = { 42, ++t.counter, fx_epoch };
+	CHECK_EQ(proto_envelope_pack(KEY, PROTO_VERSION, &bt, body, blen - 7, t.dgram,
+				     sizeof t.dgram, &n), TH_OK);
 	t.dlen = n;
 	CHECK_EQ(t_raw(&t), TH_EPROTO);
+	CHECK_EQ(t.rep->counter, bt.counter);
+	CHECK(t.sealed);
 	struct endpoint_counters c;
 	endpoint_get_counters(t.ep, &c);
 	CHECK(c.malformed >= 2);
@@ -454,7 +509,8 @@ static void test_oversized_fields(void)
 	/* chunk data longer than a chunk */
 	CHECK_EQ(t_chunk(&t, sha, 5000, 0, big, 1025), TH_ERANGE);
 	/* object bigger than the staging area */
-	CHECK_EQ(t_chunk(&t, sha, (2u << 20), 0, big, 1024), TH_ETOOBIG);
+	CHECK_EQ(t_chunk(&t, sha, ENDPOINT_DEFAULT_STAGING_BYTES + 1, 0, big, 1024), TH_ETOOBIG);
+	CHECK(strstr(t.rep->message, "16777217") && strstr(t.rep->message, "16777216"));
 	/* module name too long, bad characters */
 	char longname[100];
 	memset(longname, 'a', 99);
@@ -549,22 +605,149 @@ static void test_full_and_eviction(void)
 	t.fx.now_ms += 100;
 	CHECK_EQ(t_push(&t, b, sizeof b, sb), TH_OK);                  /* b complete */
 	t.fx.now_ms += 100;
-	/* Both busy (a being pushed, b awaiting swap): full. */
-	CHECK_EQ(t_chunk(&t, sc, sizeof c, 0, c, 1024), TH_EFULL);
-	CHECK(strstr(t.rep->message, "full") != NULL);
-	CHECK(staging_find(&t.ep->staging, sa) && staging_find(&t.ep->staging, sb));
-	/* b taken by a swap: evictable, c goes in its place. */
+	/* a newer push gets room at once: the incomplete a gives way, the
+	 * complete b (awaiting its swap) stays */
+	CHECK_EQ(t_chunk(&t, sc, sizeof c, 0, c, 1024), TH_OK);
+	CHECK(staging_find(&t.ep->staging, sa) == NULL);
+	CHECK(staging_find(&t.ep->staging, sb) && staging_find(&t.ep->staging, sc));
+	/* b taken by a swap: the first to go for the next object */
 	CHECK_EQ(t_swap(&t, "hello", "1.0", sb), TH_OK);
+	t.fx.now_ms += 100;
+	CHECK_EQ(t_chunk(&t, sa, sizeof a, 0, a, 1024), TH_OK);
+	CHECK(staging_find(&t.ep->staging, sb) == NULL);
+	CHECK(staging_find(&t.ep->staging, sc) != NULL);
+	CHECK(t.ep->staging.used_bytes <= 8192);
+	/* only objects pinned by a running swap are never evicted: pin both */
+	struct staging_obj *pa = staging_find(&t.ep->staging, sa);
+	struct staging_obj *pc = staging_find(&t.ep->staging, sc);
+	CHECK(pa && pc);
+	if (pa && pc) {
+		pa->pins++;
+		pc->pins++;
+		CHECK_EQ(t_chunk(&t, sb, sizeof b, 0, b, 1024), TH_EFULL);
+		CHECK(strstr(t.rep->message, "full") != NULL);
+		pa->pins--;
+		pc->pins--;
+	}
+	t_fini(&t);
+}
+
+/* Least recently PROGRESSED goes first, and a duplicate chunk is not
+ * progress: an object kept "alive" by resending its first chunk is evicted
+ * before one that really advances. */
+static void test_evict_least_progressed(void)
+{
+	struct t t;
+	struct endpoint_config cfg = { .key = KEY, .staging_max_objects = 3,
+				       .staging_max_bytes = 8192 };
+	t_init_cfg(&t, &cfg);
+	static uint8_t a[4096], b[4096], c[4096];
+	uint8_t sa[32], sb[32], sc[32];
+	make_obj(a, sizeof a, "a", 'a');
+	make_obj(b, sizeof b, "b", 'b');
+	make_obj(c, sizeof c, "c", 'c');
+	proto_sha256(a, sizeof a, sa);
+	proto_sha256(b, sizeof b, sb);
+	proto_sha256(c, sizeof c, sc);
+	CHECK_EQ(t_chunk(&t, sa, sizeof a, 0, a, 1024), TH_OK);
+	t.fx.now_ms += 10;
+	CHECK_EQ(t_chunk(&t, sb, sizeof b, 0, b, 1024), TH_OK);
+	uint64_t b_progress = t.fx.now_ms;
+	for (int i = 0; i < 5; i++) {   /* a advances, b only repeats itself */
+		t.fx.now_ms += 10;
+		CHECK_EQ(t_chunk(&t, sb, sizeof b, 0, b, 1024), TH_OK);
+		CHECK_EQ(staging_find(&t.ep->staging, sb)->last_ms, b_progress);
+	}
+	CHECK_EQ(t_chunk(&t, sa, sizeof a, 1024, a + 1024, 1024), TH_OK);
+	t.fx.now_ms += 10;
 	CHECK_EQ(t_chunk(&t, sc, sizeof c, 0, c, 1024), TH_OK);
 	CHECK(staging_find(&t.ep->staging, sb) == NULL);
 	CHECK(staging_find(&t.ep->staging, sa) != NULL);
-	/* a goes stale: the next new object evicts it (LRU). */
-	t.fx.now_ms += 6000;
-	CHECK_EQ(t_chunk(&t, sc, sizeof c, 1024, c + 1024, 1024), TH_OK);  /* c stays fresh */
-	CHECK_EQ(t_chunk(&t, sb, sizeof b, 0, b, 1024), TH_OK);
+	/* the issue's wedge: one chunk declaring the whole area; the next push
+	 * takes its place at once, no 30 s wait */
+	t_fini(&t);
+	t_init_cfg(&t, &cfg);
+	static uint8_t huge[8192];
+	uint8_t sh[32];
+	make_obj(huge, sizeof huge, "huge", 'h');
+	proto_sha256(huge, sizeof huge, sh);
+	CHECK_EQ(t_chunk(&t, sh, sizeof huge, 0, huge, 1024), TH_OK);
+	CHECK_EQ(t.ep->staging.used_bytes, 8192);
+	t.fx.now_ms += 1;
+	CHECK_EQ(t_push(&t, a, sizeof a, sa), TH_OK);
+	CHECK(staging_find(&t.ep->staging, sh) == NULL);
+	CHECK(staging_find(&t.ep->staging, sa)->complete);
+	t_fini(&t);
+}
+
+/* A failed swap releases its objects at once. */
+static void test_failed_swap_releases(void)
+{
+	struct t t;
+	struct endpoint_config cfg = { .key = KEY, .staging_max_objects = 2,
+				       .staging_max_bytes = 8192 };
+	t_init_cfg(&t, &cfg);
+	static uint8_t a[8192];
+	uint8_t sa[32];
+	make_obj(a, sizeof a, "2.0", 'a');
+	CHECK_EQ(t_push(&t, a, sizeof a, sa), TH_OK);
+	CHECK_EQ(t_swap(&t, "hello", "0.1", sa), TH_ECONFLICT);
 	CHECK(staging_find(&t.ep->staging, sa) == NULL);
-	CHECK(staging_find(&t.ep->staging, sc) != NULL);
-	CHECK(t.ep->staging.used_bytes <= 8192);
+	CHECK_EQ(t.ep->staging.used_bytes, 0);
+	CHECK_EQ(t_push(&t, a, sizeof a, sa), TH_OK);
+	t.fx.fail_swap = TH_EBADELF;
+	CHECK_EQ(t_swap(&t, "hello", "1.0", sa), TH_EBADELF);
+	CHECK_EQ(staging_count(&t.ep->staging), 0);
+	t_fini(&t);
+}
+
+/* Defaults: 16 MiB in all, one object may use all of it; its bitmap comes
+ * in pages of PROTO_BITMAP_PAGE bytes. */
+static void test_staging_defaults_and_bitmap_pages(void)
+{
+	struct t t;
+	t_init(&t);
+	CHECK_EQ(t.ep->staging.max_bytes, 16u << 20);
+	CHECK(PROTO_MAX_OBJECT >= (16u << 20));
+	const uint64_t total = 16u << 20;
+	static uint8_t chunk[1024];
+	uint8_t sha[32];
+	memset(chunk, 0x5a, sizeof chunk);
+	memset(sha, 0x77, sizeof sha);
+	/* chunks 0, 9000 and the last one of a 16 MiB object */
+	const uint64_t idx[] = { 0, 9000, total / 1024 - 1 };
+	for (int k = 0; k < 3; k++)
+		CHECK_EQ(t_chunk(&t, sha, total, idx[k] * 1024, chunk, 1024), TH_OK);
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__ObjectStatusRequest os = THESEUS__OBJECT_STATUS_REQUEST__INIT;
+	os.object_sha256.data = sha;
+	os.object_sha256.len = 32;
+	req.kind_case = THESEUS__REQUEST__KIND_OBJECT_STATUS;
+	req.object_status = &os;
+	uint32_t from = 0, seen = 0, pages = 0;
+	while (from < total / 1024 && pages < 10) {
+		os.bitmap_from = from;
+		CHECK_EQ(t_send(&t, &req), TH_OK);
+		const Theseus__ObjectStatusReply *o = t.rep ? t.rep->object : NULL;
+		CHECK(o != NULL);
+		if (!o)
+			break;
+		CHECK(o->known);
+		CHECK_EQ(o->max_object_size, 16u << 20);
+		CHECK_EQ(o->bitmap_from, from);
+		CHECK(o->bitmap.len > 0 && o->bitmap.len <= PROTO_BITMAP_PAGE);
+		CHECK(t.rlen <= PROTO_MAX_DATAGRAM);
+		for (size_t i = 0; i < o->bitmap.len * 8; i++)
+			seen += (o->bitmap.data[i / 8] >> (i % 8)) & 1;
+		from += (uint32_t)o->bitmap.len * 8;
+		pages++;
+	}
+	CHECK_EQ(seen, 3);
+	CHECK_EQ(pages, 2);
+	/* past the end: an empty page */
+	os.bitmap_from = (uint32_t)(total / 1024) + 64;
+	CHECK_EQ(t_send(&t, &req), TH_OK);
+	CHECK(t.rep && t.rep->object && t.rep->object->bitmap.len == 0);
 	t_fini(&t);
 }
 
@@ -584,10 +767,13 @@ static void test_swap_cas(void)
 	CHECK_EQ(t_swap(&t, "hello", "0.9", sha), TH_ECONFLICT);
 	CHECK(strstr(t.rep->message, "hello") != NULL);
 	CHECK_STR(t.fx.mods[0].m.version, "1.0");
-	/* backend failure keeps the object */
+	/* a failed swap releases the object: push again */
+	CHECK(staging_find(&t.ep->staging, sha) == NULL);
+	CHECK_EQ(t_push(&t, obj, sizeof obj, sha), TH_OK);
 	t.fx.fail_swap = TH_EBADELF;
 	CHECK_EQ(t_swap(&t, "hello", "1.0", sha), TH_EBADELF);
-	CHECK(staging_find(&t.ep->staging, sha) != NULL);
+	CHECK(staging_find(&t.ep->staging, sha) == NULL);
+	CHECK_EQ(t_push(&t, obj, sizeof obj, sha), TH_OK);
 	/* good */
 	CHECK_EQ(t_swap(&t, "hello", "1.0", sha), TH_OK);
 	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD_SWAP);
@@ -607,7 +793,8 @@ static void test_swap_cas(void)
 	make_obj(obj3, sizeof obj3, "3.0", '3');
 	CHECK_EQ(t_push(&t, obj3, sizeof obj3, sha3), TH_OK);
 	CHECK_EQ(t_swap(&t, "hello", "1.0", sha3), TH_ECONFLICT);
-	/* a new module: expected "" */
+	/* a new module: expected "" (the refused swap released obj3: push again) */
+	CHECK_EQ(t_push(&t, obj3, sizeof obj3, sha3), TH_OK);
 	CHECK_EQ(t_swap(&t, "newmod", "", sha3), TH_OK);
 	CHECK_EQ(t.fx.n, 3);
 	/* multi-item transaction with one stale item changes nothing */
@@ -627,6 +814,11 @@ static void test_swap_cas(void)
 	sr.items = items;
 	req.kind_case = THESEUS__REQUEST__KIND_SWAP;
 	req.swap = &sr;
+	uint8_t obj2b[100], sha2b[32];
+	make_obj(obj2b, sizeof obj2b, "2.4", '4');
+	CHECK_EQ(t_push(&t, obj2b, sizeof obj2b, sha2b), TH_OK);
+	i1.object_sha256.data = sha2b;
+	CHECK_EQ(t_push(&t, obj3, sizeof obj3, sha3), TH_OK);
 	CHECK_EQ(t_send(&t, &req), TH_ECONFLICT);
 	CHECK_STR(t.fx.mods[1].m.version, "2.3");
 	i2.module = "kv";
@@ -685,11 +877,13 @@ static void test_mac_one_byte_off(void)
 	uint8_t body[600], mac[PROTO_MAC_LEN];
 	size_t blen = theseus__request__pack(&req, body);
 	uint64_t counter = ++t.counter;
-	proto_mac_compute(KEY, PROTO_VERSION, 42, counter, body, blen, mac);
+	struct proto_binding bb = { 42, counter, fx_epoch };
+	proto_mac_compute(KEY, PROTO_VERSION, &bb, body, blen, mac);
 	Theseus__Envelope env = THESEUS__ENVELOPE__INIT;
 	env.version = PROTO_VERSION;
 	env.client_id = 42;
 	env.counter = counter;
+	env.epoch = fx_epoch;
 	env.mac.data = mac;
 	env.mac.len = sizeof mac;
 	env.body.data = body;
@@ -737,22 +931,22 @@ static void test_replay_window_edges(void)
 	size_t nlen = t.dlen;
 	memcpy(newest, t.dgram, nlen);
 	/* the newest datagram replayed byte for byte, and a new one with its counter */
-	CHECK_EQ(t_raw(&t), TH_EAUTH);
-	CHECK_EQ(t_ping_as(&t, 7, max), TH_EAUTH);
+	CHECK_EQ(t_raw(&t), TH_ESTALE);
+	CHECK_EQ(t_ping_as(&t, 7, max), TH_ESTALE);
 	CHECK_EQ(t_ping_as(&t, 7, max - (ENDPOINT_REPLAY_WINDOW - 1)), TH_OK);
-	CHECK_EQ(t_ping_as(&t, 7, max - (ENDPOINT_REPLAY_WINDOW - 1)), TH_EAUTH);
-	CHECK_EQ(t_ping_as(&t, 7, max - ENDPOINT_REPLAY_WINDOW), TH_EAUTH);
-	CHECK_EQ(t_ping_as(&t, 7, max - ENDPOINT_REPLAY_WINDOW - 1), TH_EAUTH);
+	CHECK_EQ(t_ping_as(&t, 7, max - (ENDPOINT_REPLAY_WINDOW - 1)), TH_ESTALE);
+	CHECK_EQ(t_ping_as(&t, 7, max - ENDPOINT_REPLAY_WINDOW), TH_ESTALE);
+	CHECK_EQ(t_ping_as(&t, 7, max - ENDPOINT_REPLAY_WINDOW - 1), TH_ESTALE);
 	CHECK_EQ(t_ping_as(&t, 7, max - 1), TH_OK);
-	CHECK_EQ(t_ping_as(&t, 7, max - 1), TH_EAUTH);
+	CHECK_EQ(t_ping_as(&t, 7, max - 1), TH_ESTALE);
 	/* moving by exactly the window width keeps nothing of the old window */
 	CHECK_EQ(t_ping_as(&t, 7, max + ENDPOINT_REPLAY_WINDOW), TH_OK);
 	CHECK_EQ(t_ping_as(&t, 7, max + 1), TH_OK);   /* max + 64 - 63: inside, unseen */
-	CHECK_EQ(t_ping_as(&t, 7, max), TH_EAUTH);     /* max + 64 - 64: outside */
+	CHECK_EQ(t_ping_as(&t, 7, max), TH_ESTALE);     /* max + 64 - 64: outside */
 	memcpy(t.dgram, newest, nlen);
 	t.dlen = nlen;
-	CHECK_EQ(t_raw(&t), TH_EAUTH);
-	CHECK_EQ(t_ping_as(&t, 7, max + ENDPOINT_REPLAY_WINDOW), TH_EAUTH);
+	CHECK_EQ(t_raw(&t), TH_ESTALE);
+	CHECK_EQ(t_ping_as(&t, 7, max + ENDPOINT_REPLAY_WINDOW), TH_ESTALE);
 	struct endpoint_counters c;
 	endpoint_get_counters(t.ep, &c);
 	CHECK_EQ(c.replays, 9);
@@ -781,8 +975,8 @@ static void test_replay_floor_exact(void)
 	CHECK_EQ(t.ep->replay.floor, top);
 	memcpy(t.dgram, saved, slen);
 	t.dlen = slen;
-	CHECK_EQ(t_raw(&t), TH_EAUTH);                 /* the newest replayed: at the floor */
-	CHECK_EQ(t_ping_as(&t, 99, top), TH_EAUTH);    /* an unknown client at the floor */
+	CHECK_EQ(t_raw(&t), TH_ESTALE);                 /* the newest replayed: at the floor */
+	CHECK_EQ(t_ping_as(&t, 99, top), TH_ESTALE);    /* an unknown client at the floor */
 	CHECK_EQ(t.ep->replay.floor, top);
 	t.fx.now_ms++;
 	CHECK_EQ(t_ping_as(&t, 99, top + 1), TH_OK);   /* floor + 1 */
@@ -947,14 +1141,46 @@ static void test_bad_args(void)
 
 /* ---- inspection, rollback, invoke (inspect.c) -------------------------------- */
 
-static int t_rollback(struct t *t, const char *mod)
+/* A rollback in a session of its own (as each theseusctl run has). */
+static int t_rollback_as(struct t *t, uint64_t client, const char *mod)
 {
 	Theseus__Request req = THESEUS__REQUEST__INIT;
 	Theseus__RollbackRequest rb = THESEUS__ROLLBACK_REQUEST__INIT;
 	rb.module = (char *)mod;
 	req.kind_case = THESEUS__REQUEST__KIND_ROLLBACK;
 	req.rollback = &rb;
-	return t_send(t, &req);
+	t->dlen = fx_datagram(KEY, PROTO_VERSION, client, ++t->counter, &req, t->dgram,
+			      sizeof t->dgram);
+	return t_raw(t);
+}
+
+static int t_rollback(struct t *t, const char *mod)
+{
+	return t_rollback_as(t, 0x70110000 + t->counter, mod);
+}
+
+/* A resent rollback (same session) is not repeated: it would undo one more
+ * swap.  A new session rolls back again. */
+static void test_rollback_resend_not_repeated(void)
+{
+	struct t t;
+	t_init(&t);
+	uint8_t o1[100], o2[100], s1[32], s2[32];
+	make_obj(o1, sizeof o1, "1.1", '1');
+	make_obj(o2, sizeof o2, "1.2", '2');
+	CHECK_EQ(t_push(&t, o1, sizeof o1, s1), TH_OK);
+	CHECK_EQ(t_swap(&t, "hello", "1.0", s1), TH_OK);
+	CHECK_EQ(t_push(&t, o2, sizeof o2, s2), TH_OK);
+	CHECK_EQ(t_swap(&t, "hello", "1.1", s2), TH_OK);
+	CHECK_EQ(t_rollback_as(&t, 77, "hello"), TH_OK);
+	CHECK_STR(t.fx.mods[0].m.version, "1.1");
+	CHECK_EQ(t_rollback_as(&t, 77, "hello"), TH_OK);   /* the resend */
+	CHECK(strstr(t.rep->message, "not repeated") != NULL);
+	CHECK_STR(t.rep->rollback->new_version, "1.1");
+	CHECK_STR(t.fx.mods[0].m.version, "1.1");
+	CHECK_EQ(t_rollback_as(&t, 78, "hello"), TH_OK);   /* a new session: done again */
+	CHECK(strcmp(t.fx.mods[0].m.version, "1.1") != 0);
+	t_fini(&t);
 }
 
 static int t_invoke(struct t *t, const uint8_t *key, const char *mod, const char *fn,
@@ -1226,6 +1452,257 @@ static void test_inspect_notsup_nokey(void)
 	t_fini(&t);
 }
 
+
+/* ---- epochs, sealed replies, lockouts --------------------------------------- */
+
+static Theseus__Request *ping_req(Theseus__Request *req, Theseus__Ping *ping)
+{
+	theseus__request__init(req);
+	theseus__ping__init(ping);
+	req->kind_case = THESEUS__REQUEST__KIND_PING;
+	req->ping = ping;
+	return req;
+}
+
+/* A request bound to another epoch (0 = a client that has not learned it, or
+ * a datagram recorded in an earlier boot) changes nothing and gets a sealed
+ * ESTALE naming the current epoch; the same request in that epoch works. */
+static void test_epoch_refusal(void)
+{
+	struct t t;
+	t_init(&t);
+	uint64_t cur = endpoint_epoch(t.ep);
+	CHECK(cur != 0);
+	uint8_t obj[100], sha[32];
+	make_obj(obj, sizeof obj, "e", 'e');
+	proto_sha256(obj, sizeof obj, sha);
+	const uint64_t wrong[] = { 0, cur ^ 1, cur + 1, UINT64_MAX };
+	for (size_t k = 0; k < 4; k++) {
+		fx_epoch = wrong[k];
+		CHECK_EQ(t_chunk(&t, sha, sizeof obj, 0, obj, sizeof obj), TH_ESTALE);
+		CHECK(t.sealed);
+		CHECK_EQ(t.rep->epoch, cur);
+		CHECK_EQ(t.rep->counter, t.counter);
+		CHECK_EQ(t.rep->client_id, 42);
+		CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD__NOT_SET);
+		CHECK(strstr(t.rep->message, "epoch") != NULL);
+	}
+	CHECK(staging_find(&t.ep->staging, sha) == NULL);
+	struct endpoint_counters c;
+	endpoint_get_counters(t.ep, &c);
+	CHECK_EQ(c.stale, 4);
+	CHECK_EQ(c.chunks, 0);
+	fx_epoch = t.rep->epoch;  /* learned from the sealed reply */
+	CHECK_EQ(t_chunk(&t, sha, sizeof obj, 0, obj, sizeof obj), TH_OK);
+	CHECK(t.sealed);
+	CHECK_EQ(t.rep->epoch, cur);
+	t_fini(&t);
+}
+
+/* The issue's attack: a push+swap recorded on the wire and replayed after a
+ * reboot with the same key.  The new boot has another epoch: refused. */
+static void test_replay_after_reboot(void)
+{
+	struct t t;
+	t_init(&t);
+	uint8_t obj[300], sha[32];
+	make_obj(obj, sizeof obj, "2.0", 'z');
+	CHECK_EQ(t_push(&t, obj, sizeof obj, sha), TH_OK);
+	uint8_t chunk_dgram[2048];
+	size_t chunk_len = t.dlen;
+	memcpy(chunk_dgram, t.dgram, chunk_len);
+	CHECK_EQ(t_swap(&t, "hello", "1.0", sha), TH_OK);
+	uint8_t swap_dgram[2048];
+	size_t swap_len = t.dlen;
+	memcpy(swap_dgram, t.dgram, swap_len);
+	uint64_t old_epoch = endpoint_epoch(t.ep);
+	uint64_t rng = t.fx.rng;
+	t_fini(&t);
+	/* "reboot": same key, fresh state, counter floor 0, a new epoch */
+	struct endpoint_config cfg = { .key = KEY };
+	memset(&t, 0, sizeof t);
+	fx_backend_init(&t.fx);
+	t.fx.rng = rng ^ 0x5555;
+	struct endpoint_ops ops = fx_ops(&t.fx);
+	struct th_errbuf eb = { "" };
+	CHECK_EQ(endpoint_create(&cfg, &ops, &t.ep, &eb), TH_OK);
+	CHECK(endpoint_epoch(t.ep) != old_epoch);
+	memcpy(t.dgram, chunk_dgram, chunk_len);
+	t.dlen = chunk_len;
+	CHECK_EQ(t_raw(&t), TH_ESTALE);
+	memcpy(t.dgram, swap_dgram, swap_len);
+	t.dlen = swap_len;
+	CHECK_EQ(t_raw(&t), TH_ESTALE);
+	CHECK_EQ(staging_count(&t.ep->staging), 0);
+	CHECK_EQ(t.fx.swap_calls, 0);
+	CHECK_STR(t.fx.mods[0].m.version, "1.0");
+	t_fini(&t);
+}
+
+/* A reply's seal holds only for its own request and its own bytes. */
+static void test_reply_seal_bound(void)
+{
+	struct t t;
+	t_init(&t);
+	Theseus__Request req;
+	Theseus__Ping ping;
+	CHECK_EQ(t_send(&t, ping_req(&req, &ping)), TH_OK);
+	CHECK(t.sealed);
+	struct proto_binding b = { 42, t.counter, fx_epoch }, o;
+	size_t body = 0;
+	CHECK_EQ(proto_reply_open(KEY, &b, t.reply, t.rlen, &body), TH_OK);
+	CHECK_EQ(body, t.rlen - PROTO_REPLY_SEAL_LEN);
+	o = b; o.counter++;
+	CHECK_EQ(proto_reply_open(KEY, &o, t.reply, t.rlen, &body), TH_EAUTH);
+	o = b; o.client_id++;
+	CHECK_EQ(proto_reply_open(KEY, &o, t.reply, t.rlen, &body), TH_EAUTH);
+	o = b; o.epoch++;
+	CHECK_EQ(proto_reply_open(KEY, &o, t.reply, t.rlen, &body), TH_EAUTH);
+	uint8_t other[32];
+	memcpy(other, KEY, 32);
+	other[31] ^= 1;
+	CHECK_EQ(proto_reply_open(other, &b, t.reply, t.rlen, &body), TH_EAUTH);
+	for (size_t i = 0; i < t.rlen; i++) {   /* any byte changed: refused */
+		t.reply[i] ^= 0x20;
+		CHECK_EQ(proto_reply_open(KEY, &b, t.reply, t.rlen, &body), TH_EAUTH);
+		t.reply[i] ^= 0x20;
+	}
+	CHECK_EQ(proto_reply_open(KEY, &b, t.reply, t.rlen - 1, &body), TH_EAUTH);
+	CHECK_EQ(proto_reply_open(KEY, &b, t.reply, 0, &body), TH_EAUTH);
+	/* an unauthenticated refusal is never sealed */
+	CHECK_EQ(t_send_key(&t, other, &req), TH_EAUTH);
+	CHECK(!t.sealed);
+	t_fini(&t);
+}
+
+/* A well-behaved client per proto/theseus.proto: sends ping; on a sealed
+ * ESTALE adopts the epoch it names, or starts a new session (new client id,
+ * counter above the floor).  Returns the number of refusals before success
+ * (-1 if it never succeeded in 4 tries). */
+static int t_client_ping(struct t *t, uint64_t *client, uint64_t *counter, uint64_t *epoch)
+{
+	Theseus__Request req;
+	Theseus__Ping ping;
+	ping_req(&req, &ping);
+	for (int tries = 0; tries < 4; tries++) {
+		struct proto_binding b = { *client, ++*counter, *epoch };
+		t->dlen = fx_datagram_bound(KEY, PROTO_VERSION, &b, &req, t->dgram,
+					    sizeof t->dgram);
+		int st = t_raw(t);
+		if (!t->sealed)
+			return -1;
+		if (st == TH_OK)
+			return tries;
+		if (st != TH_ESTALE)
+			return -1;
+		if (t->rep->epoch != b.epoch) {
+			*epoch = t->rep->epoch;
+		} else {
+			*client = *client * 6364136223846793005ull + 1442695040888963407ull;
+			if (t->rep->counter_floor >= *counter)
+				*counter = t->rep->counter_floor;
+		}
+	}
+	return -1;
+}
+
+/* The issue's lockout: one key holder sends counters near 2^64 from 32 and
+ * more new client ids, and reuses a victim's client id with a huge counter.
+ * Every well-behaved client gets through after at most one refusal. */
+static void test_no_lockout(void)
+{
+	struct t t;
+	t_init(&t);
+	uint64_t vc = 7, vn = 1000000, ve = 0;
+	CHECK(t_client_ping(&t, &vc, &vn, &ve) == 1);   /* learns the epoch once */
+	CHECK(t_client_ping(&t, &vc, &vn, &ve) == 0);
+	/* the attacker takes the victim's id to the top of the counter space */
+	CHECK_EQ(t_ping_as(&t, vc, UINT64_MAX), TH_OK);
+	int r = t_client_ping(&t, &vc, &vn, &ve);
+	CHECK(r == 1);                                   /* new session */
+	CHECK(t_client_ping(&t, &vc, &vn, &ve) == 0);
+	/* floods of new ids with huge counters, again and again */
+	for (int round = 0; round < 3; round++) {
+		for (uint64_t c = 0; c < 2 * ENDPOINT_MAX_CLIENTS; c++) {
+			t.fx.now_ms++;
+			struct proto_binding b = { 0xa77ac0000 + round * 1000 + c,
+						   UINT64_MAX - c, endpoint_epoch(t.ep) };
+			Theseus__Request req;
+			Theseus__Ping ping;
+			t.dlen = fx_datagram_bound(KEY, PROTO_VERSION, &b, ping_req(&req, &ping),
+						   t.dgram, sizeof t.dgram);
+			int st = t_raw(&t);
+			CHECK(st == TH_OK || st == TH_ESTALE);
+		}
+		CHECK(t.ep->replay.floor < EP_FLOOR_LIMIT);
+		t.fx.now_ms++;
+		r = t_client_ping(&t, &vc, &vn, &ve);
+		CHECK(r >= 0 && r <= 1);
+		uint64_t nc = 0xbeef + (uint64_t)round, nn = 2000000, ne = ve;
+		r = t_client_ping(&t, &nc, &nn, &ne);     /* a brand-new client */
+		CHECK(r >= 0 && r <= 1);
+	}
+	struct endpoint_counters c;
+	endpoint_get_counters(t.ep, &c);
+	CHECK(c.epoch_changes >= 1);
+	t_fini(&t);
+}
+
+/* A new session below the floor is told the floor (sealed) and gets in
+ * right above it. */
+static void test_floor_told(void)
+{
+	struct t t;
+	t_init(&t);
+	for (uint64_t c = 1; c <= ENDPOINT_MAX_CLIENTS + 1; c++) {
+		t.fx.now_ms++;
+		CHECK_EQ(t_ping_as(&t, c, 1000000 + c), TH_OK);
+	}
+	uint64_t floor = t.ep->replay.floor;
+	CHECK_EQ(floor, 1000001);
+	CHECK_EQ(t_ping_as(&t, 500, 10), TH_ESTALE);
+	CHECK(t.sealed);
+	CHECK_EQ(t.rep->counter_floor, floor);
+	CHECK_EQ(t_ping_as(&t, 500, floor + 1), TH_OK);
+	t_fini(&t);
+}
+
+/* Unknown request kinds are named by their field number; an unauthenticated
+ * datagram never gets more bytes back than it had. */
+static void test_unknown_kind_and_amplification(void)
+{
+	struct t t;
+	t_init(&t);
+	const uint8_t body[] = { (15 << 3) | 2, 0 };   /* field 15, empty message */
+	struct proto_binding b = { 42, ++t.counter, fx_epoch };
+	size_t n = 0;
+	CHECK_EQ(proto_envelope_pack(KEY, PROTO_VERSION, &b, body, sizeof body, t.dgram,
+				     sizeof t.dgram, &n), TH_OK);
+	t.dlen = n;
+	CHECK_EQ(t_raw(&t), TH_ENOTSUP);
+	CHECK(strstr(t.rep->message, "kind 15") != NULL);
+	CHECK(t.sealed);
+	b.counter = ++t.counter;
+	CHECK_EQ(proto_envelope_pack(KEY, PROTO_VERSION, &b, body, 0, t.dgram,
+				     sizeof t.dgram, &n), TH_OK);
+	t.dlen = n;
+	CHECK_EQ(t_raw(&t), TH_EPROTO);
+	CHECK(strstr(t.rep->message, "no request kind") != NULL);
+	/* short unauthenticated datagrams: no answer, or one no longer */
+	for (size_t len = 0; len < 64; len++) {
+		for (size_t i = 0; i < len; i++)
+			t.dgram[i] = (uint8_t)(i * 7 + len);
+		t.dlen = len;
+		int st = t_raw(&t);
+		CHECK(st == T_NO_REPLY || t.rlen <= len);
+		CHECK(!t.sealed);
+	}
+	struct endpoint_counters c;
+	endpoint_get_counters(t.ep, &c);
+	CHECK(c.unanswered > 0);
+	t_fini(&t);
+}
+
 int main(void)
 {
 	RUN(test_ping_info_ls);
@@ -1238,6 +1715,9 @@ int main(void)
 	RUN(test_chunk_rules);
 	RUN(test_hash_mismatch);
 	RUN(test_full_and_eviction);
+	RUN(test_evict_least_progressed);
+	RUN(test_failed_swap_releases);
+	RUN(test_staging_defaults_and_bitmap_pages);
 	RUN(test_swap_cas);
 	RUN(test_bytes_equal_ct_each_position);
 	RUN(test_mac_one_byte_off);
@@ -1249,10 +1729,17 @@ int main(void)
 	RUN(test_no_key);
 	RUN(test_bad_args);
 	RUN(test_rollback_history);
+	RUN(test_rollback_resend_not_repeated);
 	RUN(test_state_pages);
 	RUN(test_log);
 	RUN(test_invoke);
 	RUN(test_graph_tasks);
 	RUN(test_inspect_notsup_nokey);
+	RUN(test_epoch_refusal);
+	RUN(test_replay_after_reboot);
+	RUN(test_reply_seal_bound);
+	RUN(test_no_lockout);
+	RUN(test_floor_told);
+	RUN(test_unknown_kind_and_amplification);
 	return check_summary("endpoint_core");
 }

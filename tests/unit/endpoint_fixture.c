@@ -34,6 +34,7 @@ void fx_backend_init(struct fx_backend *fx)
 {
 	memset(fx, 0, sizeof *fx);
 	fx->now_ms = 1000;
+	fx->rng = 0x9e3779b97f4a7c15ull;
 	fx_add(fx, "hello", "1.0");
 	fx_add(fx, "kv", "2.3");
 	fx->mods[1].m.n_deps = 1;
@@ -358,11 +359,23 @@ static size_t fx_tasks_format(void *ctx, char *buf, size_t len)
 				"policy: rr\n");
 }
 
+static uint64_t fx_random(void *ctx)
+{
+	struct fx_backend *fx = ctx;
+	uint64_t x = fx->rng ? fx->rng : 1;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	fx->rng = x;
+	return x;
+}
+
 struct endpoint_ops fx_ops(struct fx_backend *fx)
 {
 	struct endpoint_ops ops = {
 		.ctx = fx,
 		.now_ms = fx_now,
+		.random_u64 = fx_random,
 		.info = fx_info,
 		.module_count = fx_count,
 		.module_get = fx_get,
@@ -380,8 +393,10 @@ struct endpoint_ops fx_ops(struct fx_backend *fx)
 	return ops;
 }
 
-size_t fx_datagram(const uint8_t *key, uint32_t version, uint64_t client, uint64_t counter,
-		   const Theseus__Request *req, uint8_t *out, size_t cap)
+uint64_t fx_epoch;
+
+size_t fx_datagram_bound(const uint8_t *key, uint32_t version, const struct proto_binding *b,
+			 const Theseus__Request *req, uint8_t *out, size_t cap)
 {
 	uint8_t body[4096];
 	size_t blen = theseus__request__get_packed_size(req);
@@ -389,7 +404,14 @@ size_t fx_datagram(const uint8_t *key, uint32_t version, uint64_t client, uint64
 		return 0;
 	theseus__request__pack(req, body);
 	size_t n = 0;
-	if (proto_envelope_pack(key, version, client, counter, body, blen, out, cap, &n))
+	if (proto_envelope_pack(key, version, b, body, blen, out, cap, &n))
 		return 0;
 	return n;
+}
+
+size_t fx_datagram(const uint8_t *key, uint32_t version, uint64_t client, uint64_t counter,
+		   const Theseus__Request *req, uint8_t *out, size_t cap)
+{
+	struct proto_binding b = { .client_id = client, .counter = counter, .epoch = fx_epoch };
+	return fx_datagram_bound(key, version, &b, req, out, cap);
 }

@@ -44,6 +44,8 @@ struct fx_backend {
 	/* kv (invoke kv.kv_invoke_put / kv_invoke_get) and hello's counter */
 	char kv_key[FX_KV_SLOTS][32], kv_val[FX_KV_SLOTS][64];
 	uint64_t hello_calls;
+	/* random_u64: xorshift from this state (deterministic unless seeded) */
+	uint64_t rng;
 };
 
 /* Appends text to the fixture's log ring. */
@@ -60,8 +62,15 @@ struct endpoint_ops fx_ops(struct fx_backend *fx);
  * when the object starts with it, else "v-<first 8 hex digits of sha>". */
 void fx_object_version(const uint8_t *obj, size_t len, const uint8_t *sha, char out[32]);
 
-/* Packs req into a datagram (key NULL: no MAC). */
+/* The epoch fx_datagram binds requests to (tests set it from
+ * endpoint_epoch(), or to another value to test refusals). */
+extern uint64_t fx_epoch;
+
+/* Packs req into a datagram bound to fx_epoch (key NULL: no MAC). */
 size_t fx_datagram(const uint8_t *key, uint32_t version, uint64_t client, uint64_t counter,
 		   const Theseus__Request *req, uint8_t *out, size_t cap);
+/* Packs req bound to b (key NULL: no MAC). */
+size_t fx_datagram_bound(const uint8_t *key, uint32_t version, const struct proto_binding *b,
+			 const Theseus__Request *req, uint8_t *out, size_t cap);
 
 #endif

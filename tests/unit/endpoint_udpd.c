@@ -15,12 +15,15 @@
  * module right after it is swapped to VERSION.
  * Prints "READY <port>" on stdout once bound (port 0 = any free port), then
  * serves until killed.  SIGUSR1 prints the counters and module table.
+ * Each start draws a random epoch (as a kernel does per boot).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "endpoint_fixture.h"
@@ -138,6 +141,9 @@ int main(int argc, char **argv)
 	struct fx_backend fx;
 	fx_backend_init(&fx);
 	fx.real_clock = true;
+	/* a random epoch per start, like a kernel's per boot */
+	if (getrandom(&fx.rng, sizeof fx.rng, 0) != sizeof fx.rng)
+		fx.rng ^= (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	struct endpoint_ops ops = fx_ops(&fx);
 	fx_plain = ops;
 	ops.invoke = invoke_maybe_failing;
@@ -159,8 +165,9 @@ int main(int argc, char **argv)
 	signal(SIGUSR1, on_usr1);
 	printf("READY %u\n", ntohs(a.sin_port));
 	fflush(stdout);
-	fprintf(stderr, "udpd: serving on 127.0.0.1:%u, %s\n", ntohs(a.sin_port),
-		key_file ? "key configured" : "no key: read-only requests only");
+	fprintf(stderr, "udpd: serving on 127.0.0.1:%u, %s, epoch %016llx\n", ntohs(a.sin_port),
+		key_file ? "key configured" : "no key: read-only requests only",
+		(unsigned long long)endpoint_epoch(ep));
 
 	uint8_t held[2048], buf[2048], reply[PROTO_MAX_DATAGRAM];
 	size_t held_len = 0;
@@ -196,7 +203,8 @@ int main(int argc, char **argv)
 					continue;
 				if (pct(drop_reply))
 					continue;
-				sendto(fd, reply, rlen, 0, (struct sockaddr *)to, sizeof *to);
+				if (rlen)
+					sendto(fd, reply, rlen, 0, (struct sockaddr *)to, sizeof *to);
 			}
 			if (round)
 				held_len = 0;

@@ -1,0 +1,344 @@
+/*
+ * ctl_transport.c - host unit tests of theseusctl's transport (ctl/transport.c)
+ * against the real endpoint core (fixture backend) served on 127.0.0.1 by a
+ * thread, optionally through a "relay" that misbehaves: the epoch is learned
+ * from the first sealed ESTALE and re-learned after a restart (a reboot)
+ * without the caller noticing; forged, rewritten and unmatched replies are
+ * dropped and counted and never make a call succeed; a replay refusal that
+ * overtakes the real answer starts a new session; the RTO comes from
+ * measured round trips, with a floor.
+ */
+#include <arpa/inet.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "ctl.h"
+#include "endpoint_fixture.h"
+
+static const uint8_t KEY[32] = { 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 9, 8, 7, 6, 5, 4,
+				 3, 2, 1, 0, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 9, 8 };
+
+enum relay_mode {
+	HONEST,     /* the endpoint's reply as is */
+	FORGE,      /* answer every request with an unsealed OK pong, no endpoint */
+	REWRITE,    /* the endpoint's reply with its status set to OK, seal kept */
+	UNMATCHED,  /* first a sealed reply to another (made-up) request, then the real one */
+	DUP_FIRST,  /* handle each datagram twice and send the replay refusal first */
+};
+
+static struct {
+	int fd;
+	uint16_t port;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	volatile int stop;
+	enum relay_mode mode;
+	struct fx_backend fx;
+	struct endpoint *ep;
+} srv;
+
+static void srv_restart(void)
+{
+	pthread_mutex_lock(&srv.lock);
+	if (srv.ep)
+		endpoint_destroy(srv.ep);
+	fx_backend_init(&srv.fx);
+	srv.fx.real_clock = true;
+	srv.fx.rng ^= (uint64_t)random() << 17 ^ (uint64_t)(uintptr_t)&srv;
+	struct endpoint_config cfg = { .key = KEY };
+	struct endpoint_ops ops = fx_ops(&srv.fx);
+	struct th_errbuf eb = { "" };
+	if (endpoint_create(&cfg, &ops, &srv.ep, &eb) != TH_OK)
+		abort();
+	pthread_mutex_unlock(&srv.lock);
+}
+
+static void *srv_main(void *arg)
+{
+	(void)arg;
+	uint8_t buf[2048], rep[PROTO_MAX_DATAGRAM], rep2[PROTO_MAX_DATAGRAM];
+	while (!srv.stop) {
+		struct pollfd p = { .fd = srv.fd, .events = POLLIN };
+		if (poll(&p, 1, 20) <= 0)
+			continue;
+		struct sockaddr_in from;
+		socklen_t flen = sizeof from;
+		ssize_t n = recvfrom(srv.fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen);
+		if (n < 0)
+			continue;
+		pthread_mutex_lock(&srv.lock);
+		size_t rlen = 0, r2 = 0;
+		Theseus__Envelope *env = theseus__envelope__unpack(NULL, (size_t)n, buf);
+		if (srv.mode == FORGE) {
+			Theseus__Reply r = THESEUS__REPLY__INIT;
+			Theseus__Pong pong = THESEUS__PONG__INIT;
+			r.version = PROTO_VERSION;
+			r.counter = env ? env->counter : 0;
+			r.client_id = env ? env->client_id : 0;
+			r.payload_case = THESEUS__REPLY__PAYLOAD_PONG;
+			r.pong = &pong;
+			rlen = theseus__reply__pack(&r, rep);
+		} else {
+			if (endpoint_handle(srv.ep, buf, (size_t)n, rep, sizeof rep, &rlen) != TH_OK)
+				rlen = 0;
+			if (srv.mode == DUP_FIRST &&
+			    endpoint_handle(srv.ep, buf, (size_t)n, rep2, sizeof rep2, &r2) == TH_OK &&
+			    r2)
+				sendto(srv.fd, rep2, r2, 0, (struct sockaddr *)&from, flen);
+			if (srv.mode == REWRITE && rlen > PROTO_REPLY_SEAL_LEN) {
+				size_t body = rlen - PROTO_REPLY_SEAL_LEN;
+				Theseus__Reply *r = theseus__reply__unpack(NULL, body, rep);
+				if (r) {
+					uint8_t seal[PROTO_REPLY_SEAL_LEN];
+					memcpy(seal, rep + body, sizeof seal);
+					char *orig = r->message;
+					r->status = 0;
+					r->message = (char *)"ok";
+					body = theseus__reply__pack(r, rep);
+					memcpy(rep + body, seal, sizeof seal);
+					rlen = body + sizeof seal;
+					r->message = orig;
+					theseus__reply__free_unpacked(r, NULL);
+				}
+			}
+			if (srv.mode == UNMATCHED && env) {
+				struct proto_binding b = { env->client_id, env->counter + 1000,
+							   env->epoch };
+				Theseus__Reply r = THESEUS__REPLY__INIT;
+				r.version = PROTO_VERSION;
+				r.counter = b.counter;
+				r.client_id = b.client_id;
+				size_t l = theseus__reply__pack(&r, rep2);
+				if (proto_reply_seal(KEY, &b, rep2, &l, sizeof rep2) == TH_OK)
+					sendto(srv.fd, rep2, l, 0, (struct sockaddr *)&from, flen);
+			}
+		}
+		if (env)
+			theseus__envelope__free_unpacked(env, NULL);
+		pthread_mutex_unlock(&srv.lock);
+		if (rlen)
+			sendto(srv.fd, rep, rlen, 0, (struct sockaddr *)&from, flen);
+	}
+	return NULL;
+}
+
+static void srv_start(void)
+{
+	pthread_mutex_init(&srv.lock, NULL);
+	srv_restart();
+	srv.fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t alen = sizeof a;
+	if (srv.fd < 0 || bind(srv.fd, (struct sockaddr *)&a, sizeof a) < 0 ||
+	    getsockname(srv.fd, (struct sockaddr *)&a, &alen) < 0)
+		abort();
+	srv.port = ntohs(a.sin_port);
+	pthread_create(&srv.thread, NULL, srv_main, NULL);
+}
+
+static void srv_stop(void)
+{
+	srv.stop = 1;
+	pthread_join(srv.thread, NULL);
+	close(srv.fd);
+	endpoint_destroy(srv.ep);
+}
+
+static FILE *devnull;
+
+static void ctx_open(struct ctl_ctx *ctx, int timeout_ms, int retries)
+{
+	ctl_ctx_init(ctx);
+	ctx->err = devnull;
+	ctx->out = devnull;
+	snprintf(ctx->host, sizeof ctx->host, "127.0.0.1");
+	ctx->port = srv.port;
+	memcpy(ctx->key, KEY, sizeof KEY);
+	ctx->have_key = true;
+	ctx->timeout_ms = timeout_ms;
+	ctx->retries = retries;
+	struct th_errbuf eb = { "" };
+	CHECK_EQ(ctl_tx_open(ctx, &eb), TH_OK);
+}
+
+static int ping(struct ctl_ctx *ctx, Theseus__Reply **rep)
+{
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__Ping p = THESEUS__PING__INIT;
+	req.kind_case = THESEUS__REQUEST__KIND_PING;
+	req.ping = &p;
+	*rep = NULL;
+	return ctl_call(ctx, &req, rep);
+}
+
+static void free_rep(Theseus__Reply **rep)
+{
+	if (*rep)
+		theseus__reply__free_unpacked(*rep, NULL);
+	*rep = NULL;
+}
+
+/* The epoch is learned with one refusal, and re-learned after a restart
+ * ("reboot") without the caller seeing anything but success. */
+static void test_epoch_learned_and_relearned(void)
+{
+	struct ctl_ctx ctx;
+	Theseus__Reply *rep;
+	srv.mode = HONEST;
+	ctx_open(&ctx, 500, 3);
+	CHECK_EQ(ctx.epoch, 0);
+	CHECK_EQ(ping(&ctx, &rep), TH_OK);
+	CHECK(rep && rep->payload_case == THESEUS__REPLY__PAYLOAD_PONG);
+	free_rep(&rep);
+	CHECK_EQ(ctx.epoch, endpoint_epoch(srv.ep));
+	CHECK_EQ(ctx.stale_refusals, 1);
+	CHECK_EQ(ping(&ctx, &rep), TH_OK);
+	free_rep(&rep);
+	CHECK_EQ(ctx.stale_refusals, 1);
+	uint64_t old = ctx.epoch;
+	srv_restart();
+	CHECK_EQ(ping(&ctx, &rep), TH_OK);
+	free_rep(&rep);
+	CHECK(ctx.epoch != old);
+	CHECK_EQ(ctx.epoch, endpoint_epoch(srv.ep));
+	CHECK_EQ(ctx.stale_refusals, 2);
+	CHECK_EQ(ctx.replies_unauth, 0);
+	ctl_tx_close(&ctx);
+}
+
+/* A relay answering requests itself (unsealed OK) never makes a call
+ * succeed: dropped, counted, and reported as EAUTH at the timeout. */
+static void test_forged_replies_dropped(void)
+{
+	struct ctl_ctx ctx;
+	Theseus__Reply *rep;
+	srv.mode = HONEST;
+	ctx_open(&ctx, 50, 1);
+	CHECK_EQ(ping(&ctx, &rep), TH_OK);
+	free_rep(&rep);
+	srv.mode = FORGE;
+	CHECK_EQ(ping(&ctx, &rep), TH_EAUTH);
+	CHECK(rep == NULL);
+	CHECK(ctx.replies_unauth >= 1);
+	srv.mode = HONEST;
+	ctl_tx_close(&ctx);
+}
+
+/* A relay rewriting a refusal into success (status changed, seal kept) is
+ * caught: the seal covers the reply's bytes. */
+static void test_rewritten_reply_dropped(void)
+{
+	struct ctl_ctx ctx;
+	Theseus__Reply *rep;
+	srv.mode = HONEST;
+	ctx_open(&ctx, 50, 1);
+	CHECK_EQ(ping(&ctx, &rep), TH_OK);
+	free_rep(&rep);
+	uint64_t before = ctx.replies_unauth;
+	srv.mode = REWRITE;
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__SwapRequest sr = THESEUS__SWAP_REQUEST__INIT;
+	Theseus__SwapItem it = THESEUS__SWAP_ITEM__INIT, *items[1] = { &it };
+	uint8_t sha[32];
+	memset(sha, 3, sizeof sha);
+	it.module = "hello";
+	it.expected_version = "9.9";
+	it.object_sha256.data = sha;
+	it.object_sha256.len = 32;
+	sr.n_items = 1;
+	sr.items = items;
+	req.kind_case = THESEUS__REQUEST__KIND_SWAP;
+	req.swap = &sr;
+	int st = ctl_call(&ctx, &req, &rep);
+	CHECK(st != TH_OK);
+	CHECK_EQ(st, TH_EAUTH);
+	CHECK(rep == NULL);
+	CHECK(ctx.replies_unauth > before);
+	free_rep(&rep);
+	srv.mode = HONEST;
+	ctl_tx_close(&ctx);
+}
+
+/* A sealed reply to a request we never sent is not taken for ours. */
+static void test_unmatched_reply_ignored(void)
+{
+	struct ctl_ctx ctx;
+	Theseus__Reply *rep;
+	srv.mode = UNMATCHED;
+	ctx_open(&ctx, 500, 2);
+	CHECK_EQ(ping(&ctx, &rep), TH_OK);
+	CHECK(rep && rep->payload_case == THESEUS__REPLY__PAYLOAD_PONG);
+	free_rep(&rep);
+	CHECK(ctx.replies_unmatched >= 1);
+	srv.mode = HONEST;
+	ctl_tx_close(&ctx);
+}
+
+/* A duplicated datagram's replay refusal arriving before the real answer:
+ * the call still succeeds (a new session, or the real answer). */
+static void test_dup_refusal_first(void)
+{
+	struct ctl_ctx ctx;
+	Theseus__Reply *rep;
+	srv.mode = HONEST;
+	ctx_open(&ctx, 500, 2);
+	CHECK_EQ(ping(&ctx, &rep), TH_OK);
+	free_rep(&rep);
+	srv.mode = DUP_FIRST;
+	for (int i = 0; i < 5; i++) {
+		CHECK_EQ(ping(&ctx, &rep), TH_OK);
+		CHECK(rep && rep->payload_case == THESEUS__REPLY__PAYLOAD_PONG);
+		free_rep(&rep);
+	}
+	srv.mode = HONEST;
+	ctl_tx_close(&ctx);
+}
+
+/* The RTO follows measured round trips (loopback: far below --timeout),
+ * never below the floor; it backs off exponentially up to --timeout. */
+static void test_rto_measured(void)
+{
+	struct ctl_ctx ctx;
+	Theseus__Reply *rep;
+	srv.mode = HONEST;
+	ctx_open(&ctx, 2000, 2);
+	CHECK_EQ(ctx.rto.rto, 2000 * 1000);
+	for (int i = 0; i < 10; i++) {
+		CHECK_EQ(ping(&ctx, &rep), TH_OK);
+		free_rep(&rep);
+	}
+	CHECK(ctx.rto.have_sample);
+	CHECK(ctx.rto.rto >= CTL_RTO_MIN_US);
+	CHECK(ctx.rto.rto < 2000 * 1000 / 4);
+	struct ctl_rto r;
+	ctl_rto_init(&r, 1000);
+	ctl_rto_sample(&r, 10);
+	CHECK_EQ(r.rto, CTL_RTO_MIN_US);     /* floor */
+	ctl_rto_sample(&r, 100000);
+	int64_t a = r.rto;
+	ctl_rto_backoff(&r);
+	CHECK_EQ(r.rto, a * 2 > 1000000 ? 1000000 : a * 2);
+	for (int i = 0; i < 10; i++)
+		ctl_rto_backoff(&r);
+	CHECK_EQ(r.rto, 1000000);            /* capped at --timeout */
+	ctl_tx_close(&ctx);
+}
+
+int main(void)
+{
+	devnull = fopen("/dev/null", "w");
+	srv_start();
+	RUN(test_epoch_learned_and_relearned);
+	RUN(test_forged_replies_dropped);
+	RUN(test_rewritten_reply_dropped);
+	RUN(test_unmatched_reply_ignored);
+	RUN(test_dup_refusal_first);
+	RUN(test_rto_measured);
+	srv_stop();
+	return check_summary("ctl_transport");
+}

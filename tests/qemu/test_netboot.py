@@ -238,9 +238,10 @@ def test_netboot_virtio_ipxe_subdirectory():
         shutil.rmtree(root, ignore_errors=True)
 
 
-def test_netboot_http_chain():
-    # The lab's iPXE chains the script over HTTP (here from a TFTP stub script);
-    # relative paths make iPXE fetch the kernel and modules over HTTP too.
+def http_chain_boot(variant, nic, label, check, want_fetched, efi=False):
+    """Serve the prepared `variant` over HTTP (a server in the test), boot
+    `nic` from a TFTP stub script that chains its boot.ipxe, run check(guest,
+    ready line, port) and compare the paths fetched with want_fetched."""
     root = tempfile.mkdtemp(prefix="theseus-tftp-")
     d = os.path.join(root, "www", "theseus")
     fetched = []
@@ -255,21 +256,30 @@ def test_netboot_http_chain():
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
-        _copy_variant("http", d)
+        _copy_variant(variant, d)
+        port = httpd.server_address[1]
         with open(os.path.join(root, "chain.ipxe"), "w") as f:
-            f.write("#!ipxe\nchain http://10.0.2.2:%d/boot.ipxe\n" % httpd.server_address[1])
-        g, ready = _boot("e1000", root, "chain.ipxe", "netboot(http)")
+            f.write("#!ipxe\nchain http://10.0.2.2:%d/boot.ipxe\n" % port)
+        g, ready = _boot(nic, root, "chain.ipxe", label, efi=efi)
         try:
-            _check_kernel(g, ready, ("iPXE", "1"), "exit=ready", ["checksum", "hello"],
-                          lambda n: r"http://10\.0\.2\.2:%d/%s\.o" % (httpd.server_address[1], n))
+            check(g, ready, port)
         finally:
             g.kill()
-        expect(fetched == ["/boot.ipxe", "/theseus.elf", "/checksum.o", "/hello.o"],
-               "HTTP requests: %s" % fetched)
+        expect(fetched == want_fetched, "HTTP requests: %s" % fetched)
     finally:
         httpd.shutdown()
         httpd.server_close()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_netboot_http_chain():
+    # The lab's iPXE chains the script over HTTP (here from a TFTP stub script);
+    # relative paths make iPXE fetch the kernel and modules over HTTP too.
+    http_chain_boot("http", "e1000", "netboot(http)",
+                    lambda g, ready, port: _check_kernel(
+                        g, ready, ("iPXE", "1"), "exit=ready", ["checksum", "hello"],
+                        lambda n: r"http://10\.0\.2\.2:%d/%s\.o" % (port, n)),
+                    ["/boot.ipxe", "/theseus.elf", "/checksum.o", "/hello.o"])
 
 
 def test_netboot_grub_multiboot2():

@@ -14,20 +14,19 @@
 The directories are the ones test_netboot.py --prepare made before the tests
 (no test runs make).
 """
-import http.server
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import net_util  # noqa: E402
 from harness import BUILD, expect  # noqa: E402
-from test_netboot import OVMF, TEST_KEY, _boot, _check_kernel, _copy_variant  # noqa: E402
+from test_netboot import (OVMF, TEST_KEY, _boot, _check_kernel, _copy_variant,  # noqa: E402
+                          http_chain_boot)
 
 CTL = os.path.join(BUILD, "theseusctl")
 
@@ -94,31 +93,8 @@ def test_uefi_netboot_tftp_then_swap():
 
 
 def test_uefi_netboot_http_virtio():
-    root = tempfile.mkdtemp(prefix="theseus-tftp-")
-    d = os.path.join(root, "www", "theseus")
-    fetched = []
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *a, **kw):
-            super().__init__(*a, directory=d, **kw)
-
-        def log_message(self, fmt, *args):
-            fetched.append(self.path)
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        _copy_variant("http", d)
-        with open(os.path.join(root, "chain.ipxe"), "w") as f:
-            f.write("#!ipxe\nchain http://10.0.2.2:%d/boot.ipxe\n" % httpd.server_address[1])
-        g, ready = _boot("virtio", root, "chain.ipxe", "netboot(uefi, http, virtio)", efi=True)
-        try:
-            _check_kernel(g, ready, ("GRUB", "2"), "exit=ready", ["checksum", "hello"],
-                          lambda n: r"%s\.o" % n)
-        finally:
-            g.kill()
-        expect(fetched == ["/boot.ipxe", "/theseus-grub.efi"], "HTTP requests: %s" % fetched)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        shutil.rmtree(root, ignore_errors=True)
+    http_chain_boot("http", "virtio", "netboot(uefi, http, virtio)",
+                    lambda g, ready, port: _check_kernel(g, ready, ("GRUB", "2"), "exit=ready",
+                                                         ["checksum", "hello"],
+                                                         lambda n: r"%s\.o" % n),
+                    ["/boot.ipxe", "/theseus-grub.efi"], efi=True)

@@ -1,12 +1,17 @@
 /*
- * cmd_lint.c - `theseusctl lint [--spill=warn|reject] FILE...`: check module
- * objects on this machine exactly as the kernel's loader would before
- * pushing them (the loader's own validation code, kernel/loader/lint.c,
- * built for the host): ELF structure, metadata record, COMMON symbols,
- * relocation types, and state spill (writable .data/.bss: a warning, or an
- * error with --spill=reject).  No host needed.  Exit 1 if any file has an
- * error.  JSON fields: "files": [{"file","ok","status","findings":
- * [{"level","text"}]}].
+ * cmd_lint.c - `theseusctl lint [--spill=warn|reject] [--exports FILE |
+ * --no-exports] [--with OBJ]... FILE...` (also installed as theseus-lint):
+ * check module objects on this machine with the verdict the kernel's loader
+ * will give (its own validation code, kernel/loader/lint.c, built for the
+ * host): ELF structure, module record and API version, COMMON symbols, the
+ * kit's flags in every file, relocation types, TH_EXPORT records, state
+ * spill (a warning, or an error with --spill=reject), and linking: every
+ * import must be exported by the target kernel (its export list: the kit's
+ * installed exports.txt by default, or --exports FILE) or by a module loaded
+ * with it (--with OBJ, and the FILEs linted together, as one batch), and no
+ * export may clash with a strong one there.  No host needed.  Exit 1 if any
+ * file has an error.  JSON fields: "exports" (the list used, "" if none),
+ * "files": [{"file","ok","status","findings": [{"level","text"}]}].
  */
 #include <stdlib.h>
 
@@ -14,7 +19,8 @@
 #include "ctl.h"
 #include "loader.h"
 
-#define USAGE "lint [--spill=warn|reject] FILE..."
+#define USAGE "lint [--spill=warn|reject] [--exports FILE | --no-exports] [--with OBJ]... FILE..."
+#define MAX_WITH 64
 
 struct lint_ctx {
 	struct ctl_ctx *ctx;
@@ -32,17 +38,98 @@ static void finding(void *arg, const char *level, const char *text)
 		fprintf(l->ctx->out, "%s: %s: %s\n", l->file, level, text);
 }
 
+/* "--opt=VALUE" or "--opt VALUE": the value, advancing *a; NULL if not opt. */
+static const char *opt_value(int argc, char **argv, int *a, const char *opt)
+{
+	size_t l = strlen(opt);
+	if (strncmp(argv[*a], opt, l) != 0)
+		return NULL;
+	if (argv[*a][l] == '=')
+		return argv[(*a)++] + l + 1;
+	if (argv[*a][l] == '\0' && *a + 1 < argc) {
+		*a += 2;
+		return argv[*a - 1];
+	}
+	return NULL;
+}
+
+/* The target: the export list and the objects loaded with the linted ones. */
+static int load_target(struct ctl_ctx *ctx, struct ctl_lint_syms *t, const char *exports,
+		       bool no_exports, char **with, int nwith, char **files, int nfiles)
+{
+	struct th_errbuf eb = { "" };
+	char buf[4096];
+	if (!no_exports && !exports)
+		exports = ctl_lint_default_exports(buf, sizeof buf);
+	ctl_json_str(&ctx->js, "exports", exports ? exports : "");
+	if (!no_exports && !exports && ctl_human(ctx))
+		fprintf(ctx->out, "lint: warning: no export list found beside this program: imports "
+			"are not checked (give --exports FILE)\n");
+	if (exports) {
+		if (ctl_lint_load_exports(t, exports, &eb) != TH_OK) {
+			ctl_fail(ctx, TH_EINVAL, "%s", eb.msg);
+			return CTL_EXIT_LOCAL;
+		}
+		if (t->api != loader_module_api()) {
+			ctl_fail(ctx, TH_EINVAL, "%s is the export list of module API %u; this lint "
+				 "checks module API %u (use the kit of the target kernel)", exports,
+				 t->api, loader_module_api());
+			return CTL_EXIT_LOCAL;
+		}
+	}
+	for (int i = 0; i < nwith + nfiles; i++) {
+		const char *path = i < nwith ? with[i] : files[i - nwith];
+		uint8_t *data;
+		size_t len;
+		if (ctl_read_file(path, &data, &len, &eb) != TH_OK) {
+			if (i < nwith) {
+				ctl_fail(ctx, TH_EIO, "%s", eb.msg);
+				return CTL_EXIT_LOCAL;
+			}
+			continue; /* reported when the file itself is linted */
+		}
+		int err = ctl_lint_add_object(t, data, len, path, &eb);
+		free(data);
+		if (err && i < nwith) {
+			ctl_fail(ctx, err, "--with %s", eb.msg);
+			return CTL_EXIT_LOCAL;
+		}
+	}
+	return CTL_EXIT_OK;
+}
+
 int cmd_lint_main(int argc, char **argv, struct ctl_ctx *ctx)
 {
 	enum loader_spill_policy policy = LOADER_SPILL_WARN;
-	int a = 1, ret = CTL_EXIT_OK, bad = 0;
-	if (a < argc && strncmp(argv[a], "--spill=", 8) == 0) {
-		if (loader_parse_spill_policy(argv[a] + 8, &policy) != TH_OK)
+	struct ctl_lint_syms syms = { 0 };
+	char *with[MAX_WITH];
+	const char *exports = NULL, *v;
+	int a = 1, ret = CTL_EXIT_OK, bad = 0, nwith = 0;
+	bool no_exports = false;
+	while (a < argc && strncmp(argv[a], "--", 2) == 0) {
+		if (strncmp(argv[a], "--spill=", 8) == 0) {
+			if (loader_parse_spill_policy(argv[a++] + 8, &policy) != TH_OK)
+				return ctl_usage_fail(ctx, USAGE);
+		} else if (strcmp(argv[a], "--no-exports") == 0) {
+			no_exports = true;
+			a++;
+		} else if ((v = opt_value(argc, argv, &a, "--exports"))) {
+			exports = v;
+		} else if ((v = opt_value(argc, argv, &a, "--with")) && nwith < MAX_WITH) {
+			with[nwith++] = (char *)v;
+		} else {
 			return ctl_usage_fail(ctx, USAGE);
-		a++;
+		}
 	}
-	if (a >= argc)
+	if (a >= argc || (no_exports && exports))
 		return ctl_usage_fail(ctx, USAGE);
+	ret = load_target(ctx, &syms, exports, no_exports, with, nwith, argv + a, argc - a);
+	if (ret != CTL_EXIT_OK) {
+		ctl_lint_free(&syms);
+		return ret;
+	}
+	struct loader_lint_target target = { ctl_lint_lookup, ctl_lint_strong, &syms };
+	bool check_links = !no_exports && syms.api;
 	ctl_json_arr_begin(&ctx->js, "files");
 	for (; a < argc; a++) {
 		struct th_errbuf eb = { "" };
@@ -62,7 +149,7 @@ int cmd_lint_main(int argc, char **argv, struct ctl_ctx *ctx)
 		}
 		struct lint_ctx l = { ctx, argv[a] };
 		ctl_json_arr_begin(&ctx->js, "findings");
-		int err = loader_lint(data, len, policy, finding, &l);
+		int err = loader_lint(data, len, policy, check_links ? &target : NULL, finding, &l);
 		ctl_json_arr_end(&ctx->js);
 		ctl_json_bool(&ctx->js, "ok", err == TH_OK);
 		ctl_json_str(&ctx->js, "status", th_err_name(err));
@@ -81,5 +168,6 @@ int cmd_lint_main(int argc, char **argv, struct ctl_ctx *ctx)
 		}
 	}
 	ctl_json_arr_end(&ctx->js);
+	ctl_lint_free(&syms);
 	return ret;
 }

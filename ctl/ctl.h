@@ -276,4 +276,29 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 		    const uint8_t sha[PROTO_SHA256_LEN]);
 void ctl_hex(const uint8_t *b, size_t n, char *out);  /* out: 2n+1 bytes */
 
+/* ---- what lint resolves against (ctl/lint_target.c) ------------------------ */
+
+struct ctl_lint_sym {
+	char *name, *owner;     /* owner: "the kernel" or a module name */
+	bool strong;
+};
+struct ctl_lint_syms {
+	struct ctl_lint_sym *v;
+	size_t n, cap;
+	unsigned api;           /* module API of the export list (0: none read) */
+};
+/* Reads an exports.txt ("module-api N", then one name a line; # comments). */
+TH_MUST_CHECK int ctl_lint_load_exports(struct ctl_lint_syms *t, const char *path,
+					struct th_errbuf *eb);
+/* Adds the exports of a module object (TH_EXPORT / TH_INVOKE symbols). */
+TH_MUST_CHECK int ctl_lint_add_object(struct ctl_lint_syms *t, const uint8_t *data, size_t len,
+				      const char *path, struct th_errbuf *eb);
+/* The installed export list beside this program (PREFIX/share/theseus/ or
+ * the build tree's build/kit/), written into buf; NULL if there is none. */
+const char *ctl_lint_default_exports(char *buf, size_t cap);
+/* struct loader_lint_target callbacks over a struct ctl_lint_syms. */
+const char *ctl_lint_lookup(void *ctx, const char *name);
+bool ctl_lint_strong(void *ctx, const char *name);
+void ctl_lint_free(struct ctl_lint_syms *t);
+
 #endif

@@ -10,7 +10,7 @@
 CTL_CMDS := ping info ls push swap rollback history state log invoke graph tasks lint keygen \
 	rollout
 CTL_SRCS := ctl/options.c ctl/transport.c ctl/push.c ctl/json.c ctl/table.c ctl/fleet.c \
-	ctl/rollout_plan.c ctl/rollout_state.c ctl/rollout_host.c ctl/rollout_report.c \
+	ctl/lint_target.c ctl/rollout_plan.c ctl/rollout_state.c ctl/rollout_host.c ctl/rollout_report.c \
 	$(CTL_CMDS:%=ctl/cmd_%.c)
 # theseusctl builds from ctl/, proto/'s wire library, the error enum and the
 # loader's check library (for lint): nothing else of net/ or kernel/.

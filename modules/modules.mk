@@ -19,7 +19,11 @@ BOOT_MODULES ?= checksum logfmt kv hello sched_rr sched_prio
 # The kernel's flags (small code model, -fno-pic, -fno-common, no red zone):
 # the loader handles exactly the relocations this produces.  -Imodules lets a
 # module include another's API header as "checksum/checksum.h".
-MODULE_CFLAGS = $(KERNEL_CFLAGS) -Imodules
+# The module API version (kernel/include/module_abi.h) and the marker the
+# kit's flags leave in every file they compile (the loader checks it).
+MODULE_API := $(shell sed -n 's/^\#define TH_MODULE_API \([0-9]*\).*/\1/p' kernel/include/module_abi.h)
+KIT_MARK_FLAG := -Wa,--defsym,__theseus_kit_flags=$(MODULE_API)
+MODULE_CFLAGS = $(KERNEL_CFLAGS) $(KIT_MARK_FLAG) -Imodules
 
 .PHONY: modules
 modules: $(MODULE_OBJS)

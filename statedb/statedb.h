@@ -99,6 +99,7 @@ struct statedb_stats {
 };
 
 /* ---- set-up ---------------------------------------------------------- */
+#ifndef THESEUS_MODULE_VIEW /* kernel only: not exported to modules */
 
 /*
  * Take `arena` (bytes long, any alignment) as the whole store: the slot
@@ -116,6 +117,7 @@ int statedb_init(void *arena, size_t bytes, uint32_t max_entries,
  * bytes, at any arena alignment (about 100 bytes per entry plus
  * data_bytes * 129/128).  0 when an argument is out of range. */
 size_t statedb_arena_size(uint32_t max_entries, size_t data_bytes);
+#endif
 
 /* ---- named entries --------------------------------------------------- */
 
@@ -182,12 +184,14 @@ int statedb_get(struct statedb_ref ref, uint32_t type, uint32_t version,
  * Errors: TH_ESTALE, TH_EINVAL (no strong reference held: double release). */
 int statedb_put(struct statedb_ref ref) TH_MUST_CHECK;
 
+#ifndef THESEUS_MODULE_VIEW /* kernel only: not exported to modules */
 /* An observer of strong references: fn(ref, +1) after every successful
  * statedb_get, fn(ref, -1) after every successful statedb_put, called
  * outside the lock.  The kernel uses it to drop the references a faulting
  * module call took and never put (README "Faults and recovery").  NULL
  * removes it. */
 void statedb_set_strong_observer(void (*fn)(struct statedb_ref ref, int delta));
+#endif
 
 /* ---- shared (multi-client) blobs ------------------------------------- */
 
@@ -214,6 +218,7 @@ int statedb_shared_release(struct statedb_ref ref) TH_MUST_CHECK;
 /* What ref names.  Errors: TH_EINVAL (out NULL), TH_ESTALE. */
 int statedb_inspect(struct statedb_ref ref, struct statedb_info *out) TH_MUST_CHECK;
 
+#ifndef THESEUS_MODULE_VIEW /* kernel only: not exported to modules */
 /*
  * Cursor over all entries in slot order: start with *cursor = 0 and call
  * until TH_ENOENT.  Each call takes the lock once, so entries created or
@@ -223,5 +228,6 @@ int statedb_next(uint32_t *cursor, struct statedb_info *out) TH_MUST_CHECK;
 
 /* Capacity and use.  Errors: TH_EINVAL. */
 int statedb_stats(struct statedb_stats *out) TH_MUST_CHECK;
+#endif
 
 #endif

@@ -23,6 +23,8 @@ struct heap_stats {
 	size_t pages_held;       /* pages the heap holds from the frame allocator */
 	size_t errors;           /* double frees, overflows, bad pointers seen */
 };
+#ifndef THESEUS_MODULE_VIEW /* kernel only: not exported to modules */
 void heap_get_stats(struct heap_stats *out);
+#endif
 
 #endif

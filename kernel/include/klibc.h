@@ -58,10 +58,12 @@ struct th_errbuf {
 int th_errf(struct th_errbuf *eb, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+#ifndef THESEUS_MODULE_VIEW /* kernel only: not exported to modules */
 /* Append like snprintf into buf (len bytes) at *pos, advancing *pos by the
  * length the text needs even past len, so a listing can report the size it
  * wanted (snprintf's contract for a whole listing built piece by piece). */
 void th_appendf(char *buf, size_t len, size_t *pos, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+#endif
 
 #endif

@@ -225,12 +225,34 @@ struct module *loader_module_of_addr(uintptr_t addr);
  * is in no module's code. */
 bool loader_symbolize(uint64_t addr, const char **name, uint64_t *offset, const char **module);
 
+/* What lint resolves an object against (theseus-lint: the kernel's export
+ * list, exports.txt, plus the objects expected to be loaded with it).
+ * lookup(ctx, name) names who exports name ("the kernel", a module) or is
+ * NULL; strong(ctx, name) says whether that definition is strong (a clash
+ * with the object's own strong export is EDUPSYM), NULL: all are. */
+struct loader_lint_target {
+	const char *(*lookup)(void *ctx, const char *name);
+	bool (*strong)(void *ctx, const char *name);
+	void *ctx;
+};
+
 /* Host-side complete check of an object without loading it (theseus-lint):
- * parse, metadata record, COMMON symbols, relocation types, spill.  Each
- * finding is passed to report(level, text) ("error"/"warning"/"info").
- * Returns the first error (spill is an error only under LOADER_SPILL_REJECT). */
+ * everything the loader checks before placing it (structure, record and
+ * module API, COMMON, the kit's flags, relocation types, TH_EXPORT records),
+ * spill, and with a target (may be NULL) the imports and exports as linking
+ * would see them.  Each finding is passed to report(level, text)
+ * ("error"/"warning"/"info").  Returns the first error (spill is an error
+ * only under LOADER_SPILL_REJECT). */
 int loader_lint(const void *data, size_t len, enum loader_spill_policy policy,
+		const struct loader_lint_target *target,
 		void (*report)(void *ctx, const char *level, const char *text), void *ctx)
 	TH_MUST_CHECK;
+/* The module API version this loader accepts (TH_MODULE_API). */
+unsigned loader_module_api(void);
+/* The exports of an object (after the same checks as loader_lint, which
+ * fail with eb naming the cause): each(ctx, module, name, weak). */
+int loader_lint_exports(const void *data, size_t len,
+			void (*each)(void *ctx, const char *module, const char *name, bool weak),
+			void *ctx, struct th_errbuf *eb) TH_MUST_CHECK;
 
 #endif

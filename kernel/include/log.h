@@ -27,6 +27,7 @@ void klog(enum log_level level, const char *component, const char *fmt, ...)
 /* Raw console output, no prefix (fault reports, the ready line). */
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+#ifndef THESEUS_MODULE_VIEW /* kernel only: not exported to modules */
 /* Copy ring contents starting at absolute byte position *pos (0 = oldest kept)
  * into buf; advances *pos.  Returns the number of bytes copied. */
 size_t log_read(uint64_t *pos, char *buf, size_t len);
@@ -37,5 +38,6 @@ void log_set_console_level(enum log_level level);
  * set up (screen.h); attaching replays what the ring holds so far. */
 void log_set_serial(bool on);
 void log_attach_screen(void);
+#endif
 
 #endif

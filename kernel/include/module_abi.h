@@ -12,7 +12,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TH_MODULE_ABI 1
+/* The module API version: what a module is built against (theseus.h, the
+ * kernel's export list, this record, the export rules) and what the loader
+ * checks ("built for module API N, kernel has M").  Bump it on any
+ * incompatible change.  2: only TH_EXPORT/TH_INVOKE symbols are exported. */
+#define TH_MODULE_API 2
+#define TH_MODULE_ABI TH_MODULE_API
+/* The module kit's flags define this absolute symbol in every file they
+ * compile (-Wa,--defsym,__theseus_kit_flags=API); the loader refuses an
+ * object with a file lacking it (built without the kit's flags: red zone,
+ * PIC, SSE, stack protector). */
+#define TH_KIT_MARK "__theseus_kit_flags"
 #define TH_MODULE_SECTION ".theseus.module"
 #define TH_MODULE_NAME_MAX 32
 #define TH_MODULE_VERSION_MAX 16
@@ -21,7 +31,7 @@
 struct th_module_info;
 
 struct th_module_info {
-	uint32_t abi;                        /* TH_MODULE_ABI */
+	uint32_t abi;                        /* TH_MODULE_API it was built for */
 	uint32_t reserved;
 	char name[TH_MODULE_NAME_MAX];       /* NUL-terminated, [a-z0-9_] */
 	char version[TH_MODULE_VERSION_MAX]; /* e.g. "1.0" */
@@ -42,18 +52,32 @@ struct th_module_info {
 #define TH_MODULE(name_, version_, desc_, ...)                                  \
 	__attribute__((used, section(TH_MODULE_SECTION), aligned(8)))            \
 	static const struct th_module_info th_module_info_ = {                   \
-		.abi = TH_MODULE_ABI,                                            \
+		.abi = TH_MODULE_API,                                            \
 		.name = name_,                                                   \
 		.version = version_,                                             \
 		.description = desc_,                                            \
 		__VA_ARGS__}
 
 /*
+ * TH_EXPORT(sym); after sym's definition: sym (a global function or object)
+ * is exported, i.e. other modules may link against it.  Every other global
+ * of a module is private to it: two modules may bundle the same library
+ * without clashing.  The record is a pointer to sym in section
+ * ".theseus.export"; the loader reads which symbol its relocation names
+ * (so a static sym is refused: it has no name to export).
+ */
+#define TH_EXPORT_SECTION ".theseus.export"
+#define TH_EXPORT(sym_)                                                          \
+	__attribute__((used, section(TH_EXPORT_SECTION), aligned(8)))            \
+	static __typeof__(sym_) *const th_export_rec_##sym_ = &sym_
+
+/*
  * TH_INVOKE(fn); after fn's definition: fn may be called by name over the
  * network (theseusctl invoke MODULE fn).  It must have the invoke signature
  * (checked here by the compiler).  The record is a pointer to fn in section
  * ".theseus.invoke", which the loader reads; the kernel refuses to invoke
- * any other function ("f is not declared invocable (TH_INVOKE)").
+ * any other function ("f is not declared invocable (TH_INVOKE)").  fn is
+ * exported as by TH_EXPORT (it must be global).
  */
 #define TH_INVOKE_SECTION ".theseus.invoke"
 typedef int (*th_invoke_fn)(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,

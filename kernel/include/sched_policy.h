@@ -12,7 +12,7 @@
  * old policy, and enqueues it into the new one.
  *
  * Every policy is a version of one module, "sched", exporting one constant
- * table named sched_policy_ops: TH_MODULE("sched", "<name>-1.0", ...).  Its
+ * table named sched_policy_ops (TH_EXPORT(sched_policy_ops);): TH_MODULE("sched", "<name>-1.0", ...).  Its
  * boot module is modules/sched_<name>/ -> build/modules/sched_<name>.o;
  * `sched=<name>` on the command line picks which boot module is loaded (the
  * others stay as swap sources), and changing policy while tasks run is a live

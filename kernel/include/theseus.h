@@ -13,8 +13,9 @@
  *   - statedb.h    the state database: where a module keeps any lasting state
  *
  * Rules for module code: no writable globals or statics (state spill; keep
- * state in statedb), global = exported, static = private, and the module's
- * one TH_MODULE() record.
+ * state in statedb), only what TH_EXPORT()/TH_INVOKE() mark is exported
+ * (every other global is private to the module), and the module's one
+ * TH_MODULE() record.
  */
 #ifndef THESEUS_THESEUS_H
 #define THESEUS_THESEUS_H
@@ -28,6 +29,10 @@
 #if defined(THESEUS_KERNEL) && (defined(__PIC__) || defined(__SSE__) || !defined(__x86_64__))
 #error "theseus.h: a module must be built for x86_64 with -fno-pic and without SSE (the kit's flags)"
 #endif
+
+/* Headers shared with the kernel hide what the kernel does not export
+ * (modules/kit/check-exports.sh checks the rest against the export list). */
+#define THESEUS_MODULE_VIEW 1
 
 #include "err.h"
 #include "klibc.h"

@@ -40,21 +40,7 @@ static bool starts_with(const char *s, const char *p)
 
 bool elf_sym_is_export(const struct elf_obj *o, size_t idx)
 {
-	const struct elf64_sym *s = &o->sym[idx];
-	unsigned bind = ELF_ST_BIND(s->info), type = ELF_ST_TYPE(s->info);
-	unsigned vis = ELF_ST_VIS(s->other);
-
-	if (idx == 0 || (bind != STB_GLOBAL && bind != STB_WEAK))
-		return false;
-	if (type != STT_NOTYPE && type != STT_OBJECT && type != STT_FUNC)
-		return false;
-	if (vis != STV_DEFAULT && vis != STV_PROTECTED)
-		return false; /* hidden/internal: private to the object */
-	if (s->name == 0 || o->str[s->name] == '\0')
-		return false;
-	if (s->shndx == SHN_ABS)
-		return true;
-	return s->shndx != SHN_UNDEF && s->shndx < o->shnum && o->cls[s->shndx] != SEC_NONE;
+	return o->exp && idx < o->nsym && o->exp[idx];
 }
 
 /* Classify one section: which region it goes to, or SEC_NONE if not loaded. */
@@ -88,8 +74,11 @@ static int classify(struct elf_obj *o, size_t i, struct th_errbuf *eb)
 		return BAD("%s: section %s is writable and executable", o->label, name);
 	if (s->flags & SHF_EXECINSTR)
 		return SEC_TEXT;
-	/* Relocated-then-read-only data is sealed like rodata: not spill. */
-	if (!(s->flags & SHF_WRITE) || starts_with(name, ".data.rel.ro"))
+	/* Relocated-then-read-only data is sealed like rodata: not spill (the
+	 * module's own records and its constructor tables included). */
+	if (!(s->flags & SHF_WRITE) || starts_with(name, ".data.rel.ro") ||
+	    starts_with(name, ".theseus.") || s->type == SHT_INIT_ARRAY ||
+	    s->type == SHT_FINI_ARRAY || s->type == SHT_PREINIT_ARRAY)
 		return SEC_RODATA;
 	return SEC_DATA;
 }
@@ -148,6 +137,7 @@ static int parse_sections(struct elf_obj *o, struct th_errbuf *eb)
 	o->symtab_idx = 0;
 	o->info_idx = 0;
 	o->invoke_idx = 0;
+	o->export_idx = 0;
 	for (i = 1; i < o->shnum; i++) {
 		const struct elf64_shdr *s = &o->sh[i];
 		int c;
@@ -183,6 +173,14 @@ static int parse_sections(struct elf_obj *o, struct th_errbuf *eb)
 				return BAD("%s: %s section malformed (write it with TH_INVOKE())",
 					   o->label, TH_INVOKE_SECTION);
 			o->invoke_idx = i;
+		}
+		if (strcmp(elf_sec_name(o, i), TH_EXPORT_SECTION) == 0) {
+			if (o->export_idx)
+				return BAD("%s: more than one %s section", o->label, TH_EXPORT_SECTION);
+			if (o->cls[i] != SEC_RODATA || s->size % sizeof(void *))
+				return BAD("%s: %s section malformed (write it with TH_EXPORT())",
+					   o->label, TH_EXPORT_SECTION);
+			o->export_idx = i;
 		}
 	}
 	return TH_OK;
@@ -232,10 +230,6 @@ static int parse_symtab(struct elf_obj *o, struct th_errbuf *eb)
 		    y->value > o->sh[y->shndx].size)
 			return BAD("%s: symbol %s: value beyond its section", o->label,
 				   elf_sym_name(o, i));
-		if (elf_sym_is_export(o, i)) {
-			o->n_exports++;
-			o->export_name_bytes += strlen(elf_sym_name(o, i)) + 1;
-		}
 	}
 	return TH_OK;
 }
@@ -299,8 +293,120 @@ static int parse_relocs(struct elf_obj *o, struct th_errbuf *eb)
 						   o->label, elf_sec_name(o, i), j);
 			}
 			o->n_relocs++;
-			if (sym != 0 && o->sym[sym].shndx == SHN_UNDEF)
+			/* Undefined and weak symbols may resolve into another module. */
+			if (sym != 0 && (o->sym[sym].shndx == SHN_UNDEF ||
+					 ELF_ST_BIND(o->sym[sym].info) == STB_WEAK))
 				o->n_undef_relocs++;
+		}
+	}
+	return TH_OK;
+}
+
+/* Every file of the object was compiled with the kit's flags: the local
+ * symbols of each STT_FILE group include the kit's marker. */
+static int parse_kit_marks(struct elf_obj *o, struct th_errbuf *eb)
+{
+	const char *file = NULL;
+	bool marked = false, any = false;
+	size_t i;
+
+	for (i = 1; i <= o->nsym; i++) {
+		const struct elf64_sym *y = i < o->nsym ? &o->sym[i] : NULL;
+		bool file_sym = y && ELF_ST_BIND(y->info) == STB_LOCAL &&
+				ELF_ST_TYPE(y->info) == STT_FILE;
+
+		if ((!y || file_sym) && file && !marked)
+			return th_errf(eb, TH_ENOTSUP, "%s: %s was compiled without the module kit's "
+				       "flags (red zone, PIC, SSE): build with `make -C <tree> M=<dir>` "
+				       "or `pkg-config --cflags theseus-module`", o->label, file);
+		if (!y)
+			break;
+		if (file_sym) {
+			file = y->name && elf_sym_name(o, i)[0] ? elf_sym_name(o, i) : "a file";
+			marked = false;
+		} else if (ELF_ST_BIND(y->info) == STB_LOCAL && y->shndx == SHN_ABS &&
+			   strcmp(elf_sym_name(o, i), TH_KIT_MARK) == 0) {
+			marked = any = true;
+		}
+	}
+	if (!any)
+		return th_errf(eb, TH_ENOTSUP, "%s: compiled without the module kit's flags (no %s "
+			       "symbol): build with `make -C <tree> M=<dir>` or `pkg-config --cflags "
+			       "theseus-module`", o->label, TH_KIT_MARK);
+	return TH_OK;
+}
+
+const char *loader_undef_hint(const char *name)
+{
+	if (strcmp(name, "__stack_chk_fail") == 0 || strcmp(name, "__stack_chk_guard") == 0)
+		return ": compile with -fno-stack-protector (the module kit's flags)";
+	if (strncmp(name, "__tls_get_addr", 14) == 0)
+		return ": thread-local variables are not supported (drop _Thread_local)";
+	if (strcmp(name, "_GLOBAL_OFFSET_TABLE_") == 0)
+		return ": compile with -fno-pic (the module kit's flags)";
+	return ": not exported by the kernel or any loaded module (TH_EXPORT)";
+}
+
+/* One TH_EXPORT / TH_INVOKE record: mark the symbol its relocation names. */
+static int mark_export(struct elf_obj *o, size_t relsec, size_t j, bool invoke,
+		       struct th_errbuf *eb)
+{
+	const struct elf64_rela *r = (const struct elf64_rela *)(o->data + o->sh[relsec].offset);
+	uint32_t si = ELF_R_SYM(r[j].info);
+	const struct elf64_sym *y = &o->sym[si];
+	const char *what = invoke ? "TH_INVOKE" : "TH_EXPORT";
+	unsigned bind = ELF_ST_BIND(y->info), type = ELF_ST_TYPE(y->info);
+
+	if (ELF_R_TYPE(r[j].info) != R_X86_64_64)
+		return BAD("%s: %s record %zu malformed (write it with %s())", o->label, what, j,
+			   what);
+	if (si == 0 || bind == STB_LOCAL) {
+		if (invoke)
+			return TH_OK; /* a static invocable: callable only through its record */
+		return BAD("%s: %s record %zu names a static symbol (%s): only a global symbol "
+			   "can be exported (drop `static`)", o->label, what, j,
+			   si == 0 ? "none"
+			   : y->name ? elf_sym_name(o, si)
+			   : y->shndx && y->shndx < o->shnum ? elf_sec_name(o, y->shndx) : "?");
+	}
+	if (r[j].addend != 0)
+		return BAD("%s: %s record %zu malformed (write it with %s())", o->label, what, j,
+			   what);
+	if (y->shndx == SHN_UNDEF)
+		return BAD("%s: %s(%s): not defined in this module", o->label, what,
+			   elf_sym_name(o, si));
+	if ((type != STT_NOTYPE && type != STT_OBJECT && type != STT_FUNC) ||
+	    (y->shndx != SHN_ABS && o->cls[y->shndx] == SEC_NONE) || y->name == 0)
+		return BAD("%s: %s(%s): not a function or object of a loaded section", o->label,
+			   what, elf_sym_name(o, si));
+	if (!o->exp[si]) {
+		o->exp[si] = 1;
+		o->n_exports++;
+		o->export_name_bytes += strlen(elf_sym_name(o, si)) + 1;
+	}
+	return TH_OK;
+}
+
+/* Exports are the symbols named by TH_EXPORT and TH_INVOKE records (after
+ * parse_relocs validated their relocation sections). */
+static int parse_exports(struct elf_obj *o, struct th_errbuf *eb)
+{
+	size_t i, j;
+	int err;
+
+	o->exp = kcalloc(o->nsym, 1);
+	if (!o->exp)
+		return th_errf(eb, TH_ENOMEM, "%s: no memory for %zu symbols", o->label, o->nsym);
+	for (i = 1; i < o->shnum; i++) {
+		const struct elf64_shdr *s = &o->sh[i];
+		bool inv = o->invoke_idx && s->info == o->invoke_idx;
+
+		if (s->type != SHT_RELA || !(inv || (o->export_idx && s->info == o->export_idx)))
+			continue;
+		for (j = 0; j < s->size / sizeof(struct elf64_rela); j++) {
+			err = mark_export(o, i, j, inv, eb);
+			if (err)
+				return err;
 		}
 	}
 	return TH_OK;
@@ -331,9 +437,10 @@ static int parse_info(struct elf_obj *o, struct th_errbuf *eb)
 			   "with TH_MODULE())", o->label, TH_MODULE_SECTION,
 			   (unsigned long long)s->addralign, _Alignof(struct th_module_info));
 	memcpy(in, o->data + s->offset, sizeof *in);
-	if (in->abi != TH_MODULE_ABI)
-		return BAD("%s: module ABI %u, this kernel has %u", o->label, (unsigned)in->abi,
-			   (unsigned)TH_MODULE_ABI);
+	if (in->abi != TH_MODULE_API)
+		return th_errf(eb, TH_EBADELF, "%s: built for module API %u, kernel has %u "
+			       "(rebuild it with this kernel's module kit)", o->label,
+			       (unsigned)in->abi, (unsigned)TH_MODULE_API);
 	if (strnlen(in->name, sizeof in->name) == sizeof in->name || in->name[0] == '\0' ||
 	    strnlen(in->version, sizeof in->version) == sizeof in->version ||
 	    strnlen(in->description, sizeof in->description) == sizeof in->description)
@@ -362,7 +469,11 @@ int elf_parse(const void *data, size_t len, const char *label, struct elf_obj *o
 	if (!err)
 		err = parse_symtab(o, eb);
 	if (!err)
+		err = parse_kit_marks(o, eb);
+	if (!err)
 		err = parse_relocs(o, eb);
+	if (!err)
+		err = parse_exports(o, eb);
 	if (err)
 		elf_release(o);
 	return err;
@@ -371,5 +482,7 @@ int elf_parse(const void *data, size_t len, const char *label, struct elf_obj *o
 void elf_release(struct elf_obj *o)
 {
 	kfree(o->cls);
+	kfree(o->exp);
 	o->cls = NULL;
+	o->exp = NULL;
 }

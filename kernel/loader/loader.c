@@ -239,35 +239,38 @@ static bool replaced_by(const struct load_mode *mode, const struct module *m)
 	return false;
 }
 
-/* An export of the batch being loaded beside (not in the namespace yet). */
-static struct lsym *batch_find(const struct load_mode *mode, const char *name)
+/* What a reference to name resolves to, as a linker would: beside, the
+ * batch's exports come first unless weak; a strong definition beats weak
+ * ones; a replaced module's symbol is returned only if nothing else defines
+ * it (the caller refuses that). */
+static struct lsym *lookup(const struct load_mode *mode, const char *name)
 {
-	size_t i, j;
+	struct lsym *b = mode->replaces ? symtab_find_in(mode->tab, name) : NULL;
+	struct lsym *n;
 
-	for (i = 0; i < mode->n; i++) {
-		struct module *b = mode->batch[i].m;
-		for (j = 0; b && j < b->n_exports; j++)
-			if (strcmp(b->exports[j].name, name) == 0)
-				return &b->exports[j];
-	}
-	return NULL;
+	if (b && !b->weak)
+		return b;
+	n = symtab_find(name);
+	if (n && !replaced_by(mode, n->owner))
+		return n;
+	return b ? b : n;
 }
 
-/* Beside: the name must not be taken by the kernel, a module that stays, or
- * another object of the batch. */
-static int beside_check_name(const struct load_mode *mode, struct module *m, const char *name,
+/* Beside: the name must not be defined strongly by the kernel, a module that
+ * stays, or another object of the batch (weak definitions may repeat). */
+static int beside_check_name(const struct load_mode *mode, struct module *m, struct lsym *s,
 			     struct th_errbuf *eb)
 {
-	struct lsym *old = symtab_find(name);
+	struct lsym *old = symtab_find(s->name);
 
-	if (old && !replaced_by(mode, old->owner))
+	if (old && !old->weak && !s->weak && !replaced_by(mode, old->owner))
 		return th_errf(eb, TH_EDUPSYM, "%s: duplicate symbol %s (already exported by %s)",
-			       m->name, name, old->owner ? old->owner->name : "the kernel");
-	old = batch_find(mode, name);
-	if (old)
+			       m->name, s->name, old->owner ? old->owner->name : "the kernel");
+	old = symtab_find_in(mode->tab, s->name);
+	if (old && !old->weak && !s->weak)
 		return th_errf(eb, TH_EDUPSYM, "%s: duplicate symbol %s (also exported by new %s)",
-			       m->name, name, old->owner->name);
-	return TH_OK;
+			       m->name, s->name, old->owner->name);
+	return symtab_insert_in(mode->tab, s, eb);
 }
 
 static int register_exports(struct elf_obj *o, struct module *m, const struct load_mode *mode,
@@ -298,8 +301,9 @@ static int register_exports(struct elf_obj *o, struct module *m, const struct lo
 		s->addr = y->shndx == SHN_ABS ? (uintptr_t)y->value
 					      : (uintptr_t)(m->mem + m->sec_off[y->shndx] + y->value);
 		s->hash = symtab_hash(s->name);
+		s->weak = ELF_ST_BIND(y->info) == STB_WEAK;
 		if (mode->replaces)
-			err = beside_check_name(mode, m, s->name, eb);
+			err = beside_check_name(mode, m, s, eb);
 		else
 			err = symtab_insert(s, eb);
 		if (err)
@@ -350,6 +354,7 @@ int loader_phase1(struct pending *p, size_t idx, const struct loader_blob *b,
 
 /* ---- phase 2 ---------------------------------------------------------------- */
 
+
 static int resolve(struct elf_obj *o, struct module *m, struct symres *res, uint32_t si,
 		   const char *secname, const struct load_mode *mode, struct th_errbuf *eb)
 {
@@ -363,12 +368,18 @@ static int resolve(struct elf_obj *o, struct module *m, struct symres *res, uint
 	} else if (y->shndx == SHN_ABS) {
 		r->addr = (uintptr_t)y->value;
 	} else if (y->shndx != SHN_UNDEF) {
-		r->addr = (uintptr_t)(m->mem + m->sec_off[y->shndx] + y->value);
+		/* A weak definition yields to a strong one elsewhere, as in a link. */
+		struct lsym *l = ELF_ST_BIND(y->info) == STB_WEAK && y->name
+					 ? lookup(mode, elf_sym_name(o, si)) : NULL;
+		if (l && !l->weak && l->owner != m && !replaced_by(mode, l->owner)) {
+			r->ls = l;
+			r->addr = l->addr;
+		} else {
+			r->addr = (uintptr_t)(m->mem + m->sec_off[y->shndx] + y->value);
+		}
 	} else {
 		const char *name = elf_sym_name(o, si);
-		r->ls = mode->replaces ? batch_find(mode, name) : NULL;
-		if (!r->ls)
-			r->ls = symtab_find(name);
+		r->ls = lookup(mode, name);
 		if (r->ls && mode->replaces && replaced_by(mode, r->ls->owner))
 			return th_errf(eb, TH_ENOSYM,
 				       "%s: uses %s of module %s, which the new %s does not export",
@@ -378,8 +389,8 @@ static int resolve(struct elf_obj *o, struct module *m, struct symres *res, uint
 		else if (ELF_ST_BIND(y->info) == STB_WEAK)
 			r->addr = 0;
 		else
-			return th_errf(eb, TH_ENOSYM, "%s: undefined symbol %s (used in %s)",
-				       m->name, elf_sym_name(o, si), secname);
+			return th_errf(eb, TH_ENOSYM, "%s: undefined symbol %s (used in %s)%s",
+				       m->name, name, secname, loader_undef_hint(name));
 	}
 	r->done = true;
 	return TH_OK;
@@ -528,7 +539,7 @@ static void undo(struct pending *p, size_t n, bool listed)
 int loader_load_batch(const struct loader_blob *blobs, size_t n, struct module **out,
 		      struct th_errbuf *eb)
 {
-	static const struct load_mode normal = {NULL, NULL, 0};
+	static const struct load_mode normal = {NULL, NULL, NULL, 0};
 	struct pending *p;
 	size_t i;
 	int err = TH_OK;

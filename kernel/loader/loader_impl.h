@@ -126,9 +126,11 @@ struct elf_obj {
 	uint8_t *cls;                      /* per section: enum sec_class (kcalloc) */
 	size_t info_idx;                   /* section ".theseus.module" */
 	size_t invoke_idx;                 /* section ".theseus.invoke" (0 = none) */
+	size_t export_idx;                 /* section ".theseus.export" (0 = none) */
+	uint8_t *exp;                      /* per symbol: exported (kcalloc) */
 	struct th_module_info info;        /* copy of the record as in the file */
 	size_t n_relocs;                   /* relocations applying to loaded sections */
-	size_t n_undef_relocs;             /* ... of which against undefined symbols */
+	size_t n_undef_relocs;             /* ... of which against undefined or weak symbols */
 	size_t n_exports;
 	size_t export_name_bytes;
 };
@@ -141,24 +143,41 @@ void elf_release(struct elf_obj *o);
 const char *elf_sec_name(const struct elf_obj *o, size_t idx);
 /* Symbol name (validated at parse time). */
 const char *elf_sym_name(const struct elf_obj *o, size_t idx);
-/* Whether symbol idx is one this object exports. */
+/* Whether symbol idx is one this object exports (TH_EXPORT / TH_INVOKE). */
 bool elf_sym_is_export(const struct elf_obj *o, size_t idx);
 /* Whether a relocation type is one reloc.c applies; refusals get a message. */
 int reloc_type_check(const struct elf_obj *o, size_t relsec, uint32_t type,
 		     struct th_errbuf *eb) TH_MUST_CHECK;
 const char *reloc_type_name(uint32_t type);
+/* ": what to change" for an undefined symbol nothing exports. */
+const char *loader_undef_hint(const char *name);
 
-/* ---- namespace ----------------------------------------------------------- */
+/* ---- symbol tables (symtab.c) ------------------------------------------------ */
 struct lsym {
 	const char *name;
 	uintptr_t addr;
 	struct module *owner;              /* NULL: kernel export */
+	bool weak;                         /* a weak definition: a strong one beats it */
 	uint32_t hash;
 	struct lsym *hnext;
 };
+struct symtab {
+	struct lsym **buckets;
+	size_t nbuckets, count;
+};
+/* A table: find prefers a strong entry, else the oldest weak one; insert is
+ * TH_EDUPSYM only for a second strong entry of a name. */
+int symtab_insert_in(struct symtab *t, struct lsym *s, struct th_errbuf *eb) TH_MUST_CHECK;
+void symtab_remove_in(struct symtab *t, struct lsym *s);
+struct lsym *symtab_find_in(const struct symtab *t, const char *name);
+int symtab_reserve_in(struct symtab *t, size_t extra) TH_MUST_CHECK;
+void symtab_free(struct symtab *t);       /* drops the table, not the entries */
+/* The namespace. */
 int symtab_insert(struct lsym *s, struct th_errbuf *eb) TH_MUST_CHECK;
 void symtab_remove(struct lsym *s);
 struct lsym *symtab_find(const char *name);
+/* The namespace entry of name that owner exports (even if shadowed). */
+struct lsym *symtab_find_owned(const char *name, const struct module *owner);
 size_t symtab_count(void);
 void symtab_reset(void);
 uint32_t symtab_hash(const char *name);
@@ -240,6 +259,7 @@ struct pending {
 struct load_mode {
 	struct module *const *replaces; /* beside: the module blob i replaces; NULL: normal */
 	struct pending *batch;          /* beside: the batch, whose exports resolve first */
+	struct symtab *tab;             /* beside: the batch's exports */
 	size_t n;
 };
 int loader_phase1(struct pending *p, size_t idx, const struct loader_blob *b,

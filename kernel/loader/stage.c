@@ -37,6 +37,7 @@ struct loader_stage {
 	struct module *neu[LOADER_MAX_BATCH];
 	struct relog *log;
 	size_t nlog, cap;
+	struct symtab tab;      /* the new exports, until the commit */
 	size_t new_exports;
 	bool verified, committed;
 };
@@ -53,13 +54,7 @@ static bool in_old(const struct loader_stage *s, const struct module *m)
 
 static struct lsym *stage_find(const struct loader_stage *s, const char *name)
 {
-	size_t i, j;
-
-	for (i = 0; i < s->n; i++)
-		for (j = 0; j < s->neu[i]->n_exports; j++)
-			if (strcmp(s->neu[i]->exports[j].name, name) == 0)
-				return &s->neu[i]->exports[j];
-	return NULL;
+	return symtab_find_in(&s->tab, name);
 }
 
 static void discard(struct pending *p, size_t n)
@@ -107,6 +102,7 @@ int loader_stage_batch(const struct loader_blob *blobs, struct module *const *ol
 	}
 	mode.replaces = old;
 	mode.batch = p;
+	mode.tab = &s->tab;
 	mode.n = n;
 	for (i = 0; i < n && !err; i++)
 		err = loader_phase1(p, i, &blobs[i], &mode, eb);
@@ -126,6 +122,7 @@ int loader_stage_batch(const struct loader_blob *blobs, struct module *const *ol
 	}
 	if (err) {
 		discard(p, n);
+		symtab_free(&s->tab);
 		kfree(p);
 		kfree(s);
 		loader_leave();
@@ -215,7 +212,7 @@ int loader_stage_commit(struct loader_stage *s, struct th_errbuf *eb)
 			next = e->next_in;
 			if (!ns)
 				continue; /* a retired dependent keeps the old target */
-			os = symtab_find(e->symbol);
+			os = symtab_find_owned(e->symbol, s->old[i]);
 			if (!os || os->owner != s->old[i] || s->nlog >= s->cap) {
 				unrelink(s);
 				return th_errf(eb, TH_EINVAL, "%s: swap: edge record of %s inconsistent",
@@ -231,6 +228,7 @@ int loader_stage_commit(struct loader_stage *s, struct th_errbuf *eb)
 			e->symbol = ns->name;
 		}
 	}
+	symtab_free(&s->tab); /* its entries move to the namespace */
 	swap_names(s->old, s->neu, s->n);
 	for (i = 0; i < s->n; i++) {
 		loader_list_replace(s->old[i], s->neu[i]);
@@ -257,6 +255,7 @@ void loader_stage_revert(struct loader_stage *s)
 	swap_names(s->neu, s->old, s->n);
 	unrelink(s);
 	s->committed = false;
+	s->verified = false; /* the batch's table went to the namespace: commit once */
 }
 
 size_t loader_stage_count(const struct loader_stage *s)
@@ -292,6 +291,7 @@ void loader_stage_end(struct loader_stage *s, struct module **retired)
 		for (i = 0; i < s->n && retired; i++)
 			retired[i] = NULL;
 	}
+	symtab_free(&s->tab);
 	kfree(s->log);
 	kfree(s);
 	loader_leave();

@@ -23,8 +23,10 @@ uint32_t checksum_crc32_update(uint32_t crc, const void *data, size_t len)
 	}
 	return ~crc;
 }
+TH_EXPORT(checksum_crc32_update);
 
 uint32_t checksum_crc32(const void *data, size_t len)
 {
 	return checksum_crc32_update(0, data, len);
 }
+TH_EXPORT(checksum_crc32);

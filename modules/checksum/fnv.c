@@ -13,6 +13,7 @@ uint32_t checksum_fnv1a32(const void *data, size_t len)
 		h = (h ^ *p++) * 16777619u;
 	return h;
 }
+TH_EXPORT(checksum_fnv1a32);
 
 uint64_t checksum_fnv1a64(const void *data, size_t len)
 {
@@ -23,8 +24,10 @@ uint64_t checksum_fnv1a64(const void *data, size_t len)
 		h = (h ^ *p++) * 1099511628211ull;
 	return h;
 }
+TH_EXPORT(checksum_fnv1a64);
 
 uint32_t checksum_fnv1a32_str(const char *s)
 {
 	return checksum_fnv1a32(s, strlen(s));
 }
+TH_EXPORT(checksum_fnv1a32_str);

@@ -14,7 +14,8 @@
  *                    reads address 0: the kernel must put the reference back
  *   faulty_overflow  claims more output than out_cap  -> EOVERFLOW
  *   faulty_weird     returns -1234 (not a TH_E* code)
- * faulty_not_invocable has the invoke signature but no TH_INVOKE.
+ * faulty_not_invocable has the invoke signature and is exported, but has no
+ * TH_INVOKE.
  */
 #include "theseus.h"
 
@@ -128,5 +129,6 @@ INVOKE_FN(faulty_not_invocable)
 {
 	return TH_OK;
 }
+TH_EXPORT(faulty_not_invocable);
 
 TH_MODULE("faulty", "1.0", "TEST module: faults on purpose (tests/qemu/test_faults.py)");

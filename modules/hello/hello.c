@@ -45,6 +45,7 @@ int hello_greet(char *buf, size_t len)
 	k = snprintf(buf, len, "hello from v1 (call %llu)", (unsigned long long)n);
 	return (k < 0 || (size_t)k >= len) ? TH_ERANGE : TH_OK;
 }
+TH_EXPORT(hello_greet);
 
 /* The same with the uniform invoke ABI (`theseusctl invoke hello hello_greet_invoke`). */
 int hello_greet_invoke(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,

@@ -14,5 +14,6 @@ int hello_wave(char *buf, size_t len)
 	k = snprintf(buf, len, "wave from broken hello");
 	return (k < 0 || (size_t)k >= len) ? TH_ERANGE : TH_OK;
 }
+TH_EXPORT(hello_wave);
 
 TH_MODULE("hello", "9.0", "broken hello: no hello_greet (swap refusal test)");

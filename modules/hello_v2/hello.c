@@ -48,6 +48,7 @@ int hello_greet(char *buf, size_t len)
 	snprintf(msg, sizeof msg, "HELLO from v2, call %llu", (unsigned long long)n);
 	return logfmt_format(buf, len, LOG_INFO, "hello", msg, NULL) ? TH_ERANGE : TH_OK;
 }
+TH_EXPORT(hello_greet);
 
 /* The same with the uniform invoke ABI (`theseusctl invoke hello hello_greet_invoke`). */
 int hello_greet_invoke(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,

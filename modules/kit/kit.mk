@@ -12,25 +12,34 @@
 #       bin/theseus-lint          (with theseusctl, by ctl/ctl.mk)
 #
 # KIT_CFLAGS are the kernel's own flags for modules (small code model, no
-# PIC, no red zone, no SSE, freestanding) plus THESEUS_MODULE_KIT; theseus.h
-# refuses to compile without them.
+# PIC, no red zone, no SSE, freestanding) plus THESEUS_MODULE_KIT (theseus.h
+# refuses to compile without it) and the marker symbol the loader finds in
+# every file they compiled (KIT_MARK_FLAG, modules/modules.mk).
 
-KIT_CFLAGS := $(filter-out -I% -Werror,$(KERNEL_CFLAGS)) -DTHESEUS_MODULE_KIT=1
+KIT_CFLAGS := $(filter-out -I% -Werror,$(KERNEL_CFLAGS)) -DTHESEUS_MODULE_KIT=1 $(KIT_MARK_FLAG)
 KIT_HEADERS := kernel/include/theseus.h kernel/include/err.h kernel/include/klibc.h \
 	kernel/include/heap.h kernel/include/log.h kernel/include/module_abi.h \
 	kernel/include/sched_policy.h statedb/statedb.h
 KIT_OUT := $(B)/kit
 
 # The kernel's export list, from its one source (kernel/core/exports.c), with
-# the module ABI version the loader checks.
-$(KIT_OUT)/exports.txt: kernel/core/exports.c kernel/include/module_abi.h
+# the module API version the loader checks.  Checked first: every function
+# theseus.h declares to modules must be exported (modules/kit/check-exports.sh).
+$(KIT_OUT)/exports.txt: kernel/core/exports.c kernel/include/module_abi.h $(KIT_OUT)/exports.checked
 	@mkdir -p $(@D)
 	{ echo "# Theseus-C kernel exports: the symbols a module may import."; \
-	  echo "module-abi $$(sed -n 's/^#define TH_MODULE_ABI \([0-9]*\).*/\1/p' kernel/include/module_abi.h)"; \
-	  grep -v '#define' kernel/core/exports.c | grep -o 'KEXPORT([a-z_0-9]*)' | sed 's/KEXPORT(\(.*\))/\1/'; } > $@
+	  echo "module-api $$(sed -n 's/^#define TH_MODULE_API \([0-9]*\).*/\1/p' kernel/include/module_abi.h)"; \
+	  grep -v '#define' kernel/core/exports.c | grep -o 'KEXPORT([A-Za-z_0-9]*)' | sed 's/KEXPORT(\(.*\))/\1/'; } > $@
+$(KIT_OUT)/exports.checked: modules/kit/check-exports.sh kernel/core/exports.c \
+		$(wildcard kernel/include/*.h) statedb/statedb.h | setup
+	@mkdir -p $(@D)
+	sh modules/kit/check-exports.sh $(KERNEL_CC) kernel/core/exports.c $(KIT_CFLAGS) -Ikernel/include -Istatedb
+	touch $@
+all: $(KIT_OUT)/exports.txt
 
 # (-isystem names this machine's gcc headers: the .pc is made per install.)
-$(KIT_OUT)/theseus-module.pc: modules/kit/theseus-module.pc.in Makefile kernel/config.mk
+$(KIT_OUT)/theseus-module.pc: modules/kit/theseus-module.pc.in Makefile kernel/config.mk \
+		modules/kit/kit.mk modules/modules.mk
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@CFLAGS@|$(KIT_CFLAGS)|' $< > $@
 

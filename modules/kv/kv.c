@@ -107,6 +107,7 @@ int kv_put(const char *key, const char *value, struct th_errbuf *eb)
 	memcpy(t->slot[i].val, value, strlen(value) + 1);
 	return table_unpin(ref, TH_OK);
 }
+TH_EXPORT(kv_put);
 
 int kv_get(const char *key, char *buf, size_t len, struct th_errbuf *eb)
 {
@@ -129,6 +130,7 @@ int kv_get(const char *key, char *buf, size_t len, struct th_errbuf *eb)
 	memcpy(buf, t->slot[i].val, l);
 	return table_unpin(ref, TH_OK);
 }
+TH_EXPORT(kv_get);
 
 int kv_del(const char *key, struct th_errbuf *eb)
 {
@@ -149,6 +151,7 @@ int kv_del(const char *key, struct th_errbuf *eb)
 	t->count--;
 	return table_unpin(ref, TH_OK);
 }
+TH_EXPORT(kv_del);
 
 int kv_count(size_t *out, struct th_errbuf *eb)
 {
@@ -164,6 +167,7 @@ int kv_count(size_t *out, struct th_errbuf *eb)
 	*out = t->count;
 	return table_unpin(ref, TH_OK);
 }
+TH_EXPORT(kv_count);
 
 static int kv_init(void)
 {

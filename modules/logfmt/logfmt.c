@@ -16,6 +16,7 @@ const char *logfmt_level_tag(enum log_level level)
 	}
 	return NULL;
 }
+TH_EXPORT(logfmt_level_tag);
 
 int logfmt_format(char *buf, size_t len, enum log_level level, const char *component,
 		  const char *msg, size_t *out_len)
@@ -44,6 +45,7 @@ int logfmt_format(char *buf, size_t len, enum log_level level, const char *compo
 		*out_len = pos;
 	return TH_OK;
 }
+TH_EXPORT(logfmt_format);
 
 static int logfmt_init(void)
 {

@@ -31,5 +31,6 @@ const struct sched_policy_ops sched_policy_ops = {
 	.pick_next = faulty_pick_next,
 	.tick = faulty_tick,
 };
+TH_EXPORT(sched_policy_ops);
 
 TH_MODULE("sched", "faulty-1.0", "TEST scheduler policy: tick faults (sched=faulty)");

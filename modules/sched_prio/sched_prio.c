@@ -54,5 +54,6 @@ const struct sched_policy_ops sched_policy_ops = {
 	.pick_next = prio_pick_next,
 	.tick = prio_tick,
 };
+TH_EXPORT(sched_policy_ops);
 
 TH_MODULE("sched", "prio-1.0", "priority scheduler policy, 0..31 (sched=prio)");

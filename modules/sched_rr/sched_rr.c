@@ -33,5 +33,6 @@ const struct sched_policy_ops sched_policy_ops = {
 	.pick_next = rr_pick_next,
 	.tick = rr_tick,
 };
+TH_EXPORT(sched_policy_ops);
 
 TH_MODULE("sched", "rr-1.0", "round-robin scheduler policy (sched=rr)");

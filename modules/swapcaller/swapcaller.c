@@ -10,5 +10,6 @@ int swapcaller_call(char *buf, size_t len)
 {
 	return hello_greet(buf, len);
 }
+TH_EXPORT(swapcaller_call);
 
 TH_MODULE("swapcaller", "1.0", "calls hello_greet through a recorded edge (swap tests)");

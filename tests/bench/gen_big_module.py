@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """gen_big_module.py N OUT.c - a module source for the native swap benchmark
-with about 3*N relocations: N functions, each calling three exported kernel
+with about 3*N relocations: N exported functions, each calling three kernel
 functions (PLT32 relocations) and referring to a string (32S/PC32).  The
 version comes from -DBIG_VERSION="x.y" at compile time, so one source builds
 the two versions a swap needs.  Generated at build time, never committed."""
@@ -16,6 +16,7 @@ for i in range(n):
     out.append('\tmemset(b, 0, k < len ? k : len);')
     out.append('\treturn snprintf(b, len, "f%d %%zu", k) < 0 ? TH_EINVAL : TH_OK;' % i)
     out.append("}")
+    out.append("TH_EXPORT(big_f%d);" % i)
 out += ["", "static int big_init(void) { return TH_OK; }",
         'TH_MODULE("big", BIG_VERSION, "benchmark module with many relocations", .init = big_init);',
         ""]

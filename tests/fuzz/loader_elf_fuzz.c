@@ -65,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	memcpy(copy, data, len);
 	syms = loader_symbol_count();
 	mem = modmem_in_use();
-	err = loader_lint(copy, len, LOADER_SPILL_WARN, quiet, NULL);
+	err = loader_lint(copy, len, LOADER_SPILL_WARN, NULL, quiet, NULL);
 	(void)err;
 	err = loader_load(copy, len, "fuzz", &m, &eb);
 	if (err == TH_OK) {

@@ -1060,14 +1060,14 @@ static void test_lint(void)
 	struct obj s = T("t_spill"), g = M("kv"), u = T("t_undef");
 	int findings = 0;
 
-	CHECK_EQ(loader_lint(s.data, s.len, LOADER_SPILL_WARN, lint_count, &findings), TH_OK);
+	CHECK_EQ(loader_lint(s.data, s.len, LOADER_SPILL_WARN, NULL, lint_count, &findings), TH_OK);
 	CHECK_EQ(findings, 2);
-	CHECK_EQ(loader_lint(s.data, s.len, LOADER_SPILL_REJECT, lint_count, &findings), TH_ESPILL);
+	CHECK_EQ(loader_lint(s.data, s.len, LOADER_SPILL_REJECT, NULL, lint_count, &findings), TH_ESPILL);
 	findings = 0;
-	CHECK_EQ(loader_lint(g.data, g.len, LOADER_SPILL_REJECT, lint_count, &findings), TH_OK);
-	CHECK_EQ(loader_lint(u.data, u.len, LOADER_SPILL_REJECT, lint_count, &findings), TH_OK);
+	CHECK_EQ(loader_lint(g.data, g.len, LOADER_SPILL_REJECT, NULL, lint_count, &findings), TH_OK);
+	CHECK_EQ(loader_lint(u.data, u.len, LOADER_SPILL_REJECT, NULL, lint_count, &findings), TH_OK);
 	CHECK_EQ(findings, 0);
-	CHECK_EQ(loader_lint(s.data, 100, LOADER_SPILL_WARN, lint_count, &findings), TH_EBADELF);
+	CHECK_EQ(loader_lint(s.data, 100, LOADER_SPILL_WARN, NULL, lint_count, &findings), TH_EBADELF);
 	drop(&s);
 	drop(&g);
 	drop(&u);

@@ -8,5 +8,6 @@ int tm_add_alt(int a, int b)
 {
 	return a * b;
 }
+TH_EXPORT(tm_add_alt);
 
 TH_MODULE("t_alt", "1.0", "test: relink target");

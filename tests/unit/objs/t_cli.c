@@ -15,15 +15,18 @@ int cli_call(int x)
 {
 	return svc_value(x);
 }
+TH_EXPORT(cli_call);
 
 int cli_other(void)
 {
 	return cli_ops[0]();
 }
+TH_EXPORT(cli_other);
 
 int cli_tag(void)
 {
 	return svc_tag;
 }
+TH_EXPORT(cli_tag);
 
 TH_MODULE("t_cli", "1.0", "swap test: client of t_svc");

@@ -12,15 +12,18 @@ int cli_call(int x)
 {
 	return svc_new(x);
 }
+TH_EXPORT(cli_call);
 
 int cli_other(void)
 {
 	return svc_other() * 10;
 }
+TH_EXPORT(cli_other);
 
 int cli_tag(void)
 {
 	return svc_tag;
 }
+TH_EXPORT(cli_tag);
 
 TH_MODULE("t_cli", "2.0", "swap test: client using svc_new");

@@ -7,10 +7,12 @@ int td_other(void)
 {
 	return 1;
 }
+TH_EXPORT(td_other);
 
 int tm_add(int a, int b)
 {
 	return a - b;
 }
+TH_EXPORT(tm_add);
 
 TH_MODULE("t_dup", "1.0", "test: duplicate export");

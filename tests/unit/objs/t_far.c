@@ -11,5 +11,6 @@ int tf_get(void)
 {
 	return host_far_var;
 }
+TH_EXPORT(tf_get);
 
 TH_MODULE("t_far", "1.0", "test: relocation overflow");

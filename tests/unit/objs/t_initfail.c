@@ -7,6 +7,7 @@ int tif_value(void)
 {
 	return 5;
 }
+TH_EXPORT(tif_value);
 
 static int tif_init(void)
 {

@@ -10,5 +10,6 @@ int ping(int n)
 {
 	return n <= 0 ? 0 : 1 + pong(n - 1);
 }
+TH_EXPORT(ping);
 
 TH_MODULE("t_ping", "1.0", "test: cycle a");

@@ -9,5 +9,6 @@ int pong(int n)
 {
 	return n <= 0 ? 0 : 10 + ping(n - 1);
 }
+TH_EXPORT(pong);
 
 TH_MODULE("t_pong", "1.0", "test: cycle b");

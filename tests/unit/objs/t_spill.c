@@ -5,6 +5,7 @@
 #include "theseus.h"
 
 int ts_counter = 5;
+TH_EXPORT(ts_counter);
 static int ts_hidden;
 
 int ts_bump(void)
@@ -12,5 +13,6 @@ int ts_bump(void)
 	ts_hidden++;
 	return ++ts_counter + ts_hidden;
 }
+TH_EXPORT(ts_bump);
 
 TH_MODULE("t_spill", "1.0", "test: state spill");

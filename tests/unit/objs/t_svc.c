@@ -7,16 +7,19 @@
 void host_record_init(const char *name);
 
 const int svc_tag = 1;
+TH_EXPORT(svc_tag);
 
 int svc_value(int x)
 {
 	return x + 1;
 }
+TH_EXPORT(svc_value);
 
 int svc_other(void)
 {
 	return 1;
 }
+TH_EXPORT(svc_other);
 
 static void svc_fini(void)
 {

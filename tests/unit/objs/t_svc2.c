@@ -8,21 +8,25 @@ void host_record_init(const char *name);
 int host_swap_flag(void);
 
 const int svc_tag = 2;
+TH_EXPORT(svc_tag);
 
 int svc_value(int x)
 {
 	return x + 100;
 }
+TH_EXPORT(svc_value);
 
 int svc_other(void)
 {
 	return 2;
 }
+TH_EXPORT(svc_other);
 
 int svc_new(int x)
 {
 	return 3 * x;
 }
+TH_EXPORT(svc_new);
 
 static int svc_transfer(const struct th_module_info *old)
 {

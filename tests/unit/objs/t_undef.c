@@ -9,5 +9,6 @@ int tu_broken(int x)
 {
 	return no_such_function(x);
 }
+TH_EXPORT(tu_broken);
 
 TH_MODULE("t_undef", "1.0", "test: unresolvable");

@@ -14,16 +14,19 @@ int tu_sum3(int a, int b, int c)
 {
 	return tm_add(tm_add(a, b), c);
 }
+TH_EXPORT(tu_sum3);
 
 int tu_via_table(int a, int b)
 {
 	return tu_ops[0](a, b);
 }
+TH_EXPORT(tu_via_table);
 
 const int *tu_magic_ptr(void)
 {
 	return &tm_magic;
 }
+TH_EXPORT(tu_magic_ptr);
 
 static int tu_init(void)
 {

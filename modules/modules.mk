@@ -48,7 +48,11 @@ LOADER_TEST_OBJS := $(patsubst tests/unit/objs/%.c,$(B)/tests/objs/%.o,$(wildcar
 TEST_EXTRA_DEPS += $(LOADER_TEST_OBJS)
 $(B)/tests/objs/%.o: tests/unit/objs/%.c kernel/include/theseus.h kernel/include/module_abi.h
 	@mkdir -p $(@D)
-	$(KERNEL_CC) $(MODULE_CFLAGS) -c -o $@ $<
+	$(KERNEL_CC) $(MODULE_CFLAGS) $(OBJ_CFLAGS) -c -o $@ $<
+# Objects that exercise the loader's refusals need flags modules never get.
+$(B)/tests/objs/t_lto.o: OBJ_CFLAGS := -flto
+$(B)/tests/objs/t_largepic.o: OBJ_CFLAGS := -mcmodel=large -fpic
+$(B)/tests/objs/t_many.o: OBJ_CFLAGS := -ffunction-sections
 
 # The module kit: out-of-tree builds (make -C tree M=dir) and make install.
 include modules/kit/kit.mk

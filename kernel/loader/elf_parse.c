@@ -64,12 +64,17 @@ static int classify(struct elf_obj *o, size_t i, struct th_errbuf *eb)
 		return BAD("%s: section %s: unsupported allocated section type %u", o->label,
 			   name, (unsigned)s->type);
 	}
+	if (s->flags & SHF_TLS)
+		return th_errf(eb, TH_ENOTSUP, "%s: section %s is thread-local storage, which "
+			       "modules cannot have: drop _Thread_local/__thread", o->label, name);
 	if (s->addralign > LOADER_PAGE)
-		return BAD("%s: section %s: alignment %llu above page size", o->label, name,
-			   (unsigned long long)s->addralign);
+		return BAD("%s: section %s: alignment %llu above the page size (%u): align less",
+			   o->label, name, (unsigned long long)s->addralign, LOADER_PAGE);
 	if (s->size > LOADER_MAX_MODULE_BYTES)
-		return th_errf(eb, TH_ETOOBIG, "%s: section %s: %llu bytes", o->label, name,
-			       (unsigned long long)s->size);
+		return th_errf(eb, TH_ETOOBIG, "%s: section %s: %llu bytes, above the limit of %u "
+			       "bytes for a whole module: make it smaller (allocate large buffers "
+			       "with kmalloc)", o->label, name, (unsigned long long)s->size,
+			       LOADER_MAX_MODULE_BYTES);
 	if ((s->flags & SHF_WRITE) && (s->flags & SHF_EXECINSTR))
 		return BAD("%s: section %s is writable and executable", o->label, name);
 	if (s->flags & SHF_EXECINSTR)
@@ -92,6 +97,12 @@ static int parse_headers(struct elf_obj *o, struct th_errbuf *eb)
 	if (o->len < sizeof(struct elf64_ehdr))
 		return BAD("%s: truncated: %zu bytes, no ELF header", o->label, o->len);
 	eh = o->eh = (const struct elf64_ehdr *)o->data;
+	if ((eh->ident[0] == 'B' && eh->ident[1] == 'C' && eh->ident[2] == 0xc0 &&
+	     eh->ident[3] == 0xde) ||
+	    (eh->ident[0] == 0xde && eh->ident[1] == 0xc0 && eh->ident[2] == 0x17 &&
+	     eh->ident[3] == 0x0b))
+		return BAD("%s: LLVM bitcode (an LTO object), not machine code: build without "
+			   "-flto", o->label);
 	if (eh->ident[0] != 0x7f || eh->ident[1] != 'E' || eh->ident[2] != 'L' ||
 	    eh->ident[3] != 'F')
 		return BAD("%s: not an ELF file (bad magic)", o->label);
@@ -104,8 +115,17 @@ static int parse_headers(struct elf_obj *o, struct th_errbuf *eb)
 		return BAD("%s: machine %u, want x86_64", o->label, (unsigned)eh->machine);
 	if (eh->shentsize != sizeof(struct elf64_shdr))
 		return BAD("%s: section header size %u", o->label, (unsigned)eh->shentsize);
-	if (eh->shnum == 0 || eh->shnum > LOADER_MAX_SECTIONS)
-		return BAD("%s: %u sections", o->label, (unsigned)eh->shnum);
+	if (eh->shnum == 0 && eh->shoff != 0)
+		return th_errf(eb, TH_ETOOBIG, "%s: 65280 or more sections (extended numbering); "
+			       "the loader takes at most %u: build without -ffunction-sections/"
+			       "-fdata-sections", o->label, LOADER_MAX_SECTIONS);
+	if (eh->shnum == 0)
+		return BAD("%s: no section headers", o->label);
+	if (eh->shnum > LOADER_MAX_SECTIONS)
+		return th_errf(eb, TH_ETOOBIG, "%s: %u sections, the loader takes at most %u: build "
+			       "without -ffunction-sections/-fdata-sections (or merge sections with "
+			       "ld -r and a linker script)", o->label, (unsigned)eh->shnum,
+			       LOADER_MAX_SECTIONS);
 	if ((eh->shoff & 7) ||
 	    !in_file(eh->shoff, (uint64_t)eh->shnum * sizeof(struct elf64_shdr), o->len))
 		return BAD("%s: section headers at %llu outside the file or misaligned", o->label,
@@ -152,6 +172,9 @@ static int parse_sections(struct elf_obj *o, struct th_errbuf *eb)
 		if (!is_pow2_or_zero(s->addralign))
 			return BAD("%s: section %s: alignment %llu not a power of two", o->label,
 				   elf_sec_name(o, i), (unsigned long long)s->addralign);
+		if (starts_with(elf_sec_name(o, i), ".gnu.lto_"))
+			return BAD("%s: an LTO object (GCC's intermediate code in section %s), not "
+				   "machine code: build without -flto", o->label, elf_sec_name(o, i));
 		c = classify(o, i, eb);
 		if (c < 0)
 			return c;

@@ -47,7 +47,8 @@ int layout_map(struct elf_obj *o, struct module *m, struct th_errbuf *eb)
 		total += m->reg[c].pages_bytes;
 	}
 	if (total > LOADER_MAX_MODULE_BYTES)
-		return th_errf(eb, TH_ETOOBIG, "%s: %zu bytes of sections", o->label, total);
+		return th_errf(eb, TH_ETOOBIG, "%s: %zu bytes of sections, above the limit of %u "
+			       "bytes for a module", o->label, total, LOADER_MAX_MODULE_BYTES);
 	err = modmem_alloc(total, (void **)&m->mem);
 	if (err)
 		return th_errf(eb, err, "%s: cannot allocate %zu bytes of module memory", o->label,

@@ -37,14 +37,17 @@ $(B)/tests/unit/loader_test: $(LOADER_TEST_SRCS) $(LOADER_HDRS) tests/unit/loade
 		-DLOADER_TEST_MODDIR='"$(CURDIR)/$(B)/modules"' \
 		-o $@ $(LOADER_TEST_SRCS)
 
-# Exports, private symbols, weak definitions, API version (module API 2).
-UNIT_TESTS += $(B)/tests/unit/loader_exports_test
-$(B)/tests/unit/loader_exports_test: $(subst tests/unit/loader_test.c,tests/unit/loader_exports_test.c,\
-		$(LOADER_TEST_SRCS)) $(LOADER_HDRS) tests/unit/loader_hostenv.h $(LOADER_TEST_OBJS)
+# Exports, private symbols, weak definitions, API version (module API 2), and
+# refusals that say what to change: two suites over the same sources.
+LOADER_SUITES := loader_exports_test loader_refusals_test
+UNIT_TESTS += $(LOADER_SUITES:%=$(B)/tests/unit/%)
+$(LOADER_SUITES:%=$(B)/tests/unit/%): $(B)/tests/unit/%: tests/unit/%.c \
+		$(filter-out tests/unit/loader_test.c,$(LOADER_TEST_SRCS)) $(LOADER_HDRS) \
+		tests/unit/loader_hostenv.h tests/unit/test_objs.h $(LOADER_TEST_OBJS)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -Ikernel/loader \
-		-DLOADER_TEST_OBJDIR='"$(CURDIR)/$(B)/tests/objs"' -o $@ \
-		$(subst tests/unit/loader_test.c,tests/unit/loader_exports_test.c,$(LOADER_TEST_SRCS))
+		-DLOADER_TEST_OBJDIR='"$(CURDIR)/$(B)/tests/objs"' -o $@ $< \
+		$(filter-out tests/unit/loader_test.c,$(LOADER_TEST_SRCS))
 
 # ---- fuzzer ----------------------------------------------------------------------
 LOADER_FUZZ_SRCS := tests/fuzz/loader_elf_fuzz.c tests/unit/modmem_host.c tests/unit/modcall_host.c \

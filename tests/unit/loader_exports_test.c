@@ -17,34 +17,7 @@
 #include "modmem.h"
 #include "module_abi.h"
 #include "statedb.h"
-
-struct obj {
-	void *data;
-	size_t len;
-};
-
-static struct obj T(const char *name)
-{
-	char path[512];
-	struct obj o = {NULL, 0};
-	long n;
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/%s.o", LOADER_TEST_OBJDIR, name);
-	f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
-		return o;
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	o.data = malloc(n > 0 ? (size_t)n : 1);
-	if (o.data && fread(o.data, 1, (size_t)n, f) == (size_t)n)
-		o.len = (size_t)n;
-	fclose(f);
-	return o;
-}
+#include "test_objs.h"
 
 static int load(const char *name, struct th_errbuf *eb)
 {

@@ -610,7 +610,7 @@ static int mutate(struct obj o, enum mut k)
 	case M_SHENTSIZE: v.eh->shentsize = 32; return TH_EBADELF;
 	case M_SHOFF: v.eh->shoff = o.len; return TH_EBADELF;
 	case M_SHOFF_WRAP: v.eh->shoff = UINT64_MAX - 7; return TH_EBADELF;
-	case M_SHNUM: v.eh->shnum = 0xffff; return TH_EBADELF;
+	case M_SHNUM: v.eh->shnum = 0xffff; return TH_ETOOBIG;
 	case M_SHSTRNDX: v.eh->shstrndx = v.eh->shnum; return TH_EBADELF;
 	case M_TEXT_OFF: v.sh[text].offset = UINT64_MAX - 4; return TH_EBADELF;
 	case M_TEXT_SIZE: v.sh[text].size = o.len; return TH_EBADELF;

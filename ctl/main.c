@@ -93,7 +93,8 @@ void ctl_usage(FILE *f)
 }
 
 /* build/theseus-lint is this program under another name: `theseusctl lint`
- * (one lint front end).  Rewrites argv to "theseusctl lint ARGS". */
+ * (one lint front end).  Rewrites argv to "theseusctl lint ARGS" (a leading
+ * --json stays a global option: "theseusctl --json lint ARGS"). */
 static char **as_lint(int *argc, char **argv)
 {
 	const char *base = strrchr(argv[0], '/');
@@ -103,10 +104,13 @@ static char **as_lint(int *argc, char **argv)
 	char **v = calloc((size_t)*argc + 2, sizeof *v);
 	if (!v)
 		return argv;
+	int k = 1, i = 1;
 	v[0] = argv[0];
-	v[1] = (char *)"lint";
-	for (int i = 1; i < *argc; i++)
-		v[i + 1] = argv[i];
+	if (*argc > 1 && strcmp(argv[1], "--json") == 0)
+		v[k++] = argv[i++];
+	v[k++] = (char *)"lint";
+	while (i < *argc)
+		v[k++] = argv[i++];
 	(*argc)++;
 	return v;
 }

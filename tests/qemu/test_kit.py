@@ -9,7 +9,14 @@ The object lints clean with the installed theseus-lint, a plain `gcc -c` is
 refused by theseus.h, and the object is pushed and loaded live into a
 booted kernel with theseusctl, where its init runs and its state lands in
 statedb.
+
+test_kit_lint_agrees_with_kernel builds the objects of tests/kit/verdicts/
+(good ones and bad ones: a kernel-only import, __stack_chk_fail, TLS, a
+file without the kit's flags, a static export, a duplicate of a kernel
+export) against the installed kit, lints each with the installed
+theseus-lint, pushes each to a booted kernel, and compares the verdicts.
 """
+import json
 import os
 import re
 import shutil
@@ -92,3 +99,63 @@ def test_kit_builds_out_of_tree_and_loads_live():
         state = eu.ctl(port, "state", key_file=key_file, check_rc=0).stdout
         expect("counter.starts" in state, "state: %r" % state)
         expect("*** FAULT" not in g.log, "fault in the log")
+
+
+VERDICTS = {  # object: (sources, extra flags per source or None for a plain gcc -c, want)
+    "v_good": ([("v_good.c", [])], "OK"),
+    "v_hidden": ([("v_hidden.c", [])], "ENOSYM"),
+    "v_stackprot": ([("v_stackprot.c", ["-fstack-protector-all"])], "ENOSYM"),
+    "v_tls": ([("v_tls.c", [])], "ENOTSUP"),
+    "v_plain": ([("v_plain.c", []), ("v_plain_lib.c", None)], "ENOTSUP"),
+    "v_static": ([("v_static.c", [])], "EBADELF"),
+    "v_dup": ([("v_dup.c", [])], "EDUPSYM"),
+}
+
+
+def _build_verdict_objects(tmp):
+    env = dict(os.environ, PKG_CONFIG_PATH=os.path.join(PREFIX, "lib", "pkgconfig"))
+    flags = _run(["pkg-config", "--define-variable=prefix=" + PREFIX, "--cflags",
+                  "theseus-module"], env=env).stdout.split()
+    src = os.path.join(TOP, "tests", "kit", "verdicts")
+    objs = {}
+    for name, (files, _) in VERDICTS.items():
+        parts = []
+        for f, extra in files:
+            out = os.path.join(tmp, f[:-2] + ".part.o")
+            cmd = ["gcc", "-O2", "-c"] if extra is None else ["gcc"] + flags + extra + ["-c"]
+            _run(cmd + [os.path.join(src, f), "-o", out])
+            parts.append(out)
+        objs[name] = os.path.join(tmp, name + ".o")
+        _run(["ld", "-r", "-o", objs[name]] + parts)
+    return objs
+
+
+def test_kit_lint_agrees_with_kernel():
+    expect(os.path.exists(os.path.join(BUILD, "tests", "kit", ".done")),
+           "build/tests/kit/.done missing: run `make test` (it installs the kit first)")
+    with tempfile.TemporaryDirectory(prefix="theseus-verdicts-") as tmp:
+        objs = _build_verdict_objects(tmp)
+        lint = {}
+        for name, obj in objs.items():
+            p = _run([os.path.join(PREFIX, "bin", "theseus-lint"), "--json", obj], rc=None)
+            lint[name] = json.loads(p.stdout)["files"][0]["status"]
+        port = harness.free_port()
+        g = harness.Guest(cmdline="key=%s exit=never" % KEY_HEX, modules=["checksum"],
+                          nic="e1000", hostfwd=[("udp", port, 7700)], label="verdicts").start()
+        g.wait_for(r"theseus: ready:.*$", 60)
+        key_file = os.path.join(tmp, "key")
+        with open(key_file, "w") as f:
+            f.write(KEY_HEX + "\n")
+        eu.ctl(port, "ping", key_file=key_file, timeout_ms=1000, retries=10, check_rc=0)
+        kernel = {}
+        for name, obj in objs.items():
+            p = eu.ctl(port, "--json", "swap", name, obj, key_file=key_file)
+            kernel[name] = json.loads(p.stdout.splitlines()[-1])["status"]
+        rows = ["%-12s lint %-8s kernel %-8s want %s" % (n, lint[n], kernel[n], VERDICTS[n][1])
+                for n in objs]
+        expect(all(lint[n] == kernel[n] == VERDICTS[n][1] for n in objs),
+               "verdicts differ:\n" + "\n".join(rows))
+        ls = eu.ctl(port, "ls", key_file=key_file, check_rc=0).stdout
+        expect(re.search(r"^v_good +1\.0 ", ls, re.M) and "v_hidden" not in ls, "ls: %r" % ls)
+        expect("*** FAULT" not in g.log, "fault in the log")
+        return "%d objects, same verdicts" % len(objs)

@@ -216,6 +216,14 @@ const char *loader_module_name(const struct module *m);
 uint64_t loader_module_serial(const struct module *m);
 const char *loader_module_version(const struct module *m);
 
+/* m's constructors (.init_array), each a guarded call, in order: run them
+ * before its init or transfer hook; an error (a fault: TH_EFAULT) names
+ * which.  Its destructors (.fini_array) run after its fini hook.  The
+ * loader does both itself for loads and unloads; the swap engine for the
+ * versions it switches. */
+int loader_run_ctors(const struct module *m, struct th_errbuf *eb) TH_MUST_CHECK;
+void loader_run_dtors(const struct module *m);
+
 /* Whether addr is one of m's TH_INVOKE functions (module_abi.h). */
 bool loader_module_invocable(const struct module *m, uintptr_t addr);
 /* The listed module whose code holds addr, or NULL. */

@@ -34,6 +34,9 @@ int modcall_init(const char *module, int (*init)(void), struct th_errbuf *eb) TH
 int modcall_transfer(const char *module, int (*transfer)(const struct th_module_info *),
 		     const struct th_module_info *old, struct th_errbuf *eb) TH_MUST_CHECK;
 void modcall_fini(const char *module, void (*fini)(void));
+/* One constructor of the module (.init_array, kernel/loader/ctors.c): a
+ * fault is TH_EFAULT like a faulting init. */
+int modcall_ctor(const char *module, void (*ctor)(void), struct th_errbuf *eb) TH_MUST_CHECK;
 
 /* Invoke function of module by name with the invoke ABI (th_invoke_fn):
  * TH_ENOENT (no such module/function), TH_EDENIED (not declared with

@@ -49,6 +49,7 @@ struct th_module_info {
  * TH_MODULE("name", "version", "one line", .init = f, ...): the one macro that
  * declares a module.  The record is static, so modules never collide on it.
  */
+#ifndef __cplusplus
 #define TH_MODULE(name_, version_, desc_, ...)                                  \
 	__attribute__((used, section(TH_MODULE_SECTION), aligned(8)))            \
 	static const struct th_module_info th_module_info_ = {                   \
@@ -57,6 +58,21 @@ struct th_module_info {
 		.version = version_,                                             \
 		.description = desc_,                                            \
 		__VA_ARGS__}
+#else
+/* C++: the same record (designated initializers in declaration order:
+ * .init, .fini, .transfer); the hooks left out are null, which g++ -Wextra
+ * would warn about. */
+#define TH_MODULE(name_, version_, desc_, ...)                                  \
+	_Pragma("GCC diagnostic ignored \"-Wmissing-field-initializers\"")      \
+	__attribute__((used, section(TH_MODULE_SECTION), aligned(8)))            \
+	static const struct th_module_info th_module_info_ = {                   \
+		.abi = TH_MODULE_API,                                            \
+		.reserved = 0,                                                   \
+		.name = name_,                                                   \
+		.version = version_,                                             \
+		.description = desc_,                                            \
+		__VA_ARGS__}
+#endif
 
 /*
  * TH_EXPORT(sym); after sym's definition: sym (a global function or object)

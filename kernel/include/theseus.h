@@ -34,10 +34,16 @@
  * (modules/kit/check-exports.sh checks the rest against the export list). */
 #define THESEUS_MODULE_VIEW 1
 
+#ifdef __cplusplus /* the kernel's API has C linkage; C++ modules use it as is */
+extern "C" {
+#endif
 #include "err.h"
 #include "klibc.h"
 #include "log.h"
 #include "module_abi.h"
 #include "statedb.h"
+#ifdef __cplusplus
+}
+#endif
 
 #endif

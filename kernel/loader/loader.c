@@ -195,6 +195,7 @@ void loader_module_destroy(struct module *m, bool listed)
 	kfree(m->exports);
 	kfree(m->names);
 	funcs_free(m);
+	ctors_free(m);
 	kfree(m->sec_off);
 	kfree(m);
 }
@@ -449,6 +450,8 @@ int loader_phase2(struct elf_obj *o, struct module *m, const struct load_mode *m
 		m->info = (const struct th_module_info *)(m->mem + m->sec_off[o->info_idx]);
 	if (!err)
 		err = funcs_bind_invokes(o, m, eb);
+	if (!err)
+		err = ctors_collect(o, m, eb);
 	return err;
 }
 
@@ -503,15 +506,24 @@ static int phase3(struct pending *p, size_t n, struct th_errbuf *eb)
 		p[i].m->mark = 0;
 	for (i = 0; i < k; i++) {
 		struct module *m = order[i];
-		if (run_hooks && m->info->init) {
+		if (run_hooks) {
 			struct th_errbuf hb = { "" };
-			err = modcall_init(m->name, m->info->init, &hb);
+			err = loader_run_ctors(m, &hb);
 			if (err) {
-				err = th_errf(eb, TH_EINIT, "%s: init failed: %s (%d)%s%s", m->name,
-					      th_err_name(err), err, hb.msg[0] ? ": " : "", hb.msg);
-				while (i-- > 0)
-					if (run_hooks && order[i]->info->fini)
+				err = th_errf(eb, TH_EINIT, "%s", hb.msg);
+			} else if (m->info->init) {
+				err = modcall_init(m->name, m->info->init, &hb);
+				if (err)
+					err = th_errf(eb, TH_EINIT, "%s: init failed: %s (%d)%s%s",
+						      m->name, th_err_name(err), err,
+						      hb.msg[0] ? ": " : "", hb.msg);
+			}
+			if (err) {
+				while (i-- > 0) {
+					if (order[i]->info->fini)
 						modcall_fini(order[i]->name, order[i]->info->fini);
+					loader_run_dtors(order[i]);
+				}
 				return err;
 			}
 		}
@@ -643,9 +655,12 @@ int loader_unload_batch(struct module **mods, size_t n, struct th_errbuf *eb)
 		return th_errf(eb, err, "%s%s: used by %s", mods[0]->name, n > 1 ? " (and others)" : "",
 			       list);
 	busy = true;
-	for (i = n; i-- > 0;)
+	for (i = n; i-- > 0;) {
 		if (run_hooks && mods[i]->inited && mods[i]->info->fini)
 			modcall_fini(mods[i]->name, mods[i]->info->fini);
+		if (run_hooks && mods[i]->inited)
+			loader_run_dtors(mods[i]);
+	}
 	for (i = 0; i < n; i++)
 		deps_drop_out(mods[i]);
 	for (i = 0; i < n; i++) {

@@ -11,7 +11,7 @@
 LOADER_SRCS := kernel/loader/elf_parse.c kernel/loader/reloc.c kernel/loader/symtab.c \
 	kernel/loader/layout.c kernel/loader/deps.c kernel/loader/loader.c \
 	kernel/loader/introspect.c kernel/loader/relink.c kernel/loader/lint.c \
-	kernel/loader/stage.c kernel/loader/funcs.c
+	kernel/loader/stage.c kernel/loader/funcs.c kernel/loader/ctors.c
 LOADER_HDRS := kernel/include/loader.h kernel/loader/loader_impl.h \
 	kernel/include/module_abi.h kernel/include/klibc.h kernel/include/err.h
 
@@ -38,8 +38,8 @@ $(B)/tests/unit/loader_test: $(LOADER_TEST_SRCS) $(LOADER_HDRS) tests/unit/loade
 		-o $@ $(LOADER_TEST_SRCS)
 
 # Exports, private symbols, weak definitions, API version (module API 2), and
-# refusals that say what to change: two suites over the same sources.
-LOADER_SUITES := loader_exports_test loader_refusals_test
+# refusals that say what to change, constructors: suites over the same sources.
+LOADER_SUITES := loader_exports_test loader_refusals_test loader_ctors_test
 UNIT_TESTS += $(LOADER_SUITES:%=$(B)/tests/unit/%)
 $(LOADER_SUITES:%=$(B)/tests/unit/%): $(B)/tests/unit/%: tests/unit/%.c \
 		$(filter-out tests/unit/loader_test.c,$(LOADER_TEST_SRCS)) $(LOADER_HDRS) \

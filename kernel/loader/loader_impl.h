@@ -14,6 +14,8 @@
 #include "loader.h"
 #include "module_abi.h"
 
+typedef void (*th_ctor_fn)(void);
+
 /* ---- ELF64 ------------------------------------------------------------- */
 struct elf64_ehdr {
 	uint8_t ident[16];
@@ -239,6 +241,10 @@ struct module {
 	struct module *next, *prev;        /* load order */
 	const th_invoke_fn *invokes;       /* TH_INVOKE records (in mem) */
 	size_t n_invokes;
+	th_ctor_fn *ctors;                 /* .init_array, in run order (ctors.c) */
+	size_t n_ctors;
+	th_ctor_fn *dtors;                 /* .fini_array, in run order */
+	size_t n_dtors;
 	struct lfunc *funcs;               /* every function symbol, by address */
 	size_t n_funcs;
 	char *fnames;
@@ -260,6 +266,10 @@ int funcs_collect(const struct elf_obj *o, struct module *m, struct th_errbuf *e
 int funcs_bind_invokes(const struct elf_obj *o, struct module *m, struct th_errbuf *eb)
 	TH_MUST_CHECK;
 void funcs_free(struct module *m);
+
+/* ctors.c: the module's .init_array / .fini_array (after relocation). */
+int ctors_collect(const struct elf_obj *o, struct module *m, struct th_errbuf *eb) TH_MUST_CHECK;
+void ctors_free(struct module *m);
 
 /* layout.c: place sections, allocate memory, copy contents. */
 int layout_map(struct elf_obj *o, struct module *m, struct th_errbuf *eb) TH_MUST_CHECK;

@@ -10,7 +10,7 @@ struct hook_call {
 	int (*init)(void);
 	int (*transfer)(const struct th_module_info *);
 	const struct th_module_info *old;
-	void (*fini)(void);
+	void (*fini)(void);    /* also a constructor */
 };
 
 static int run_hook(void *ctx)
@@ -55,4 +55,10 @@ void modcall_fini(const char *module, void (*fini)(void))
 	struct hook_call c = { .fini = fini };
 	struct th_errbuf eb = { "" };
 	(void)guarded(module, "fini", &c, &eb); /* reported; the module goes anyway */
+}
+
+int modcall_ctor(const char *module, void (*ctor)(void), struct th_errbuf *eb)
+{
+	struct hook_call c = { .fini = ctor };
+	return guarded(module, "constructor", &c, eb);
 }

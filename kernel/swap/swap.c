@@ -53,6 +53,10 @@ static int run_hooks(struct swap_txn *x, struct th_errbuf *eb)
 		nm = loader_stage_new(x->st, i);
 		ni = loader_module_info(nm);
 		oi = loader_module_info(x->old[i]);
+		err = loader_run_ctors(nm, &hb);
+		if (err)
+			return th_errf(eb, TH_EINIT, "%s %s: %s; swap rolled back", x->name[i],
+				       loader_module_version(nm), hb.msg);
 		if (ni->transfer)
 			err = modcall_transfer(x->name[i], ni->transfer, oi, &hb);
 		else if (ni->init)
@@ -67,6 +71,7 @@ static int run_hooks(struct swap_txn *x, struct th_errbuf *eb)
 		const struct th_module_info *oi = loader_module_info(x->old[i]);
 		if (oi->fini)
 			modcall_fini(x->name[i], oi->fini);
+		loader_run_dtors(x->old[i]);
 	}
 	return TH_OK;
 }

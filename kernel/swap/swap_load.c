@@ -166,6 +166,8 @@ int swap_do_unload(struct swap_txn *x, const char *name, struct th_errbuf *eb)
 	swap_txn_stage(x, SWAP_STAGE_RELINK);
 	if (!err && info->fini)
 		modcall_fini(name, info->fini);
+	if (!err)
+		loader_run_dtors(m);
 	swap_plat_irq_restore(flags);
 	swap_txn_stage(x, SWAP_STAGE_TRANSFER);
 	if (err)

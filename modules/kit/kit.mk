@@ -1,12 +1,13 @@
 # modules/kit/kit.mk - the module kit: building modules outside the source
 # tree, and installing what that needs.
 #
-#   make -C <tree> M=<dir>        builds every .c in <dir> into <dir>/<name>.o
+#   make -C <tree> M=<dir>        builds every .c and .cpp in <dir> into <dir>/<name>.o
 #                                 (<name> = basename of <dir>), like Linux's
 #                                 external modules; `make -C <tree> M=<dir> clean`
 #   make install [PREFIX=/usr/local] [DESTDIR=...]
 #       include/theseus/          the module API headers (theseus.h and what it uses)
-#       lib/pkgconfig/theseus-module.pc    Cflags for C (pkg-config --cflags)
+#       lib/pkgconfig/theseus-module.pc    Cflags for C (pkg-config --cflags), and
+#                                          for C++ (pkg-config --variable=cxxflags)
 #       share/theseus/theseus-module.mk    a makefile fragment for module projects
 #       share/theseus/exports.txt          the kernel's export list and module ABI
 #       bin/theseus-lint          (with theseusctl, by ctl/ctl.mk)
@@ -17,6 +18,11 @@
 # every file they compiled (KIT_MARK_FLAG, modules/modules.mk).
 
 KIT_CFLAGS := $(filter-out -I% -Werror,$(KERNEL_CFLAGS)) -DTHESEUS_MODULE_KIT=1 $(KIT_MARK_FLAG)
+# C++ (*.cpp): the same, as GNU C++17 without exceptions, RTTI or guarded
+# statics (each would need a runtime the kernel does not have).
+KIT_CXX ?= g++
+KIT_CXXFLAGS := $(filter-out -std=%,$(KIT_CFLAGS)) -std=gnu++17 -fno-exceptions -fno-rtti \
+	-fno-threadsafe-statics
 KIT_HEADERS := kernel/include/theseus.h kernel/include/err.h kernel/include/klibc.h \
 	kernel/include/heap.h kernel/include/log.h kernel/include/module_abi.h \
 	kernel/include/sched_policy.h statedb/statedb.h
@@ -41,7 +47,8 @@ all: $(KIT_OUT)/exports.txt
 $(KIT_OUT)/theseus-module.pc: modules/kit/theseus-module.pc.in Makefile kernel/config.mk \
 		modules/kit/kit.mk modules/modules.mk
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@CFLAGS@|$(KIT_CFLAGS)|' $< > $@
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@CFLAGS@|$(KIT_CFLAGS)|' \
+		-e 's|@CXXFLAGS@|$(KIT_CXXFLAGS)|' $< > $@
 
 .PHONY: kit-install
 kit-install: $(KIT_OUT)/exports.txt $(KIT_OUT)/theseus-module.pc modules/kit/theseus-module.mk \
@@ -60,18 +67,23 @@ ifneq ($(strip $(M)),)
 EXT_DIR := $(abspath $(M))
 EXT_NAME := $(notdir $(EXT_DIR))
 EXT_SRCS := $(wildcard $(EXT_DIR)/*.c)
-EXT_OBJS := $(EXT_SRCS:$(EXT_DIR)/%.c=$(EXT_DIR)/.theseus/%.o)
+EXT_CXX_SRCS := $(wildcard $(EXT_DIR)/*.cpp)
+EXT_OBJS := $(EXT_SRCS:$(EXT_DIR)/%.c=$(EXT_DIR)/.theseus/%.o) \
+	$(EXT_CXX_SRCS:$(EXT_DIR)/%.cpp=$(EXT_DIR)/.theseus/%.o)
 EXT_MODULE := $(EXT_DIR)/$(EXT_NAME).o
 .DEFAULT_GOAL := external-module
 .PHONY: external-module
 external-module: $(EXT_MODULE) | setup
 	@echo "module: $(EXT_MODULE)"
 $(EXT_MODULE): $(EXT_OBJS)
-	$(if $(EXT_OBJS),,$(error M=$(M): no .c files in $(EXT_DIR)))
+	$(if $(EXT_OBJS),,$(error M=$(M): no .c or .cpp files in $(EXT_DIR)))
 	ld -r -o $@ $^
 $(EXT_DIR)/.theseus/%.o: $(EXT_DIR)/%.c $(KIT_HEADERS) | setup
 	@mkdir -p $(@D)
 	$(KERNEL_CC) $(KIT_CFLAGS) -Ikernel/include -Istatedb -MMD -MP -c -o $@ $<
+$(EXT_DIR)/.theseus/%.o: $(EXT_DIR)/%.cpp $(KIT_HEADERS) | setup
+	@mkdir -p $(@D)
+	$(KIT_CXX) $(KIT_CXXFLAGS) -Ikernel/include -Istatedb -MMD -MP -c -o $@ $<
 -include $(EXT_OBJS:.o=.d)
 ifneq ($(filter clean,$(MAKECMDGOALS)),)
 clean: external-clean

@@ -5,9 +5,9 @@
 #   MODULE := counter                     # the module's name: counter.o
 #   include $(THESEUS_PREFIX)/share/theseus/theseus-module.mk
 #
-# Builds every .c of the current directory into $(MODULE).o with the kit's
-# flags (pkg-config theseus-module), `make lint` runs theseus-lint on it, and
-# `make clean` removes what it built.
+# Builds every .c and .cpp of the current directory into $(MODULE).o with the
+# kit's flags (pkg-config theseus-module: --cflags, --variable=cxxflags),
+# `make lint` runs theseus-lint on it, and `make clean` removes what it built.
 
 THESEUS_PREFIX ?= /usr/local
 MODULE ?= $(notdir $(CURDIR))
@@ -17,11 +17,15 @@ THESEUS_CFLAGS := $(shell PKG_CONFIG_PATH=$(THESEUS_PKG_CONFIG_PATH) \
 ifeq ($(strip $(THESEUS_CFLAGS)),)
 $(error theseus-module.pc not found under $(THESEUS_PKG_CONFIG_PATH): run `make install` in the Theseus-C tree, or set THESEUS_PREFIX)
 endif
+THESEUS_CXXFLAGS := $(shell PKG_CONFIG_PATH=$(THESEUS_PKG_CONFIG_PATH) \
+	pkg-config --define-variable=prefix=$(THESEUS_PREFIX) --variable=cxxflags theseus-module)
 THESEUS_CC ?= gcc
+THESEUS_CXX ?= g++
 THESEUS_LINT ?= $(THESEUS_PREFIX)/bin/theseus-lint
 
 MODULE_SRCS := $(wildcard *.c)
-MODULE_OBJS := $(MODULE_SRCS:%.c=.theseus/%.o)
+MODULE_CXX_SRCS := $(wildcard *.cpp)
+MODULE_OBJS := $(MODULE_SRCS:%.c=.theseus/%.o) $(MODULE_CXX_SRCS:%.cpp=.theseus/%.o)
 
 .PHONY: all lint clean
 all: $(MODULE).o
@@ -30,6 +34,9 @@ $(MODULE).o: $(MODULE_OBJS)
 .theseus/%.o: %.c
 	@mkdir -p $(@D)
 	$(THESEUS_CC) $(THESEUS_CFLAGS) -MMD -MP -c -o $@ $<
+.theseus/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(THESEUS_CXX) $(THESEUS_CXXFLAGS) -MMD -MP -c -o $@ $<
 -include $(MODULE_OBJS:.o=.d)
 lint: $(MODULE).o
 	$(THESEUS_LINT) $<

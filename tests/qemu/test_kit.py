@@ -15,6 +15,11 @@ test_kit_lint_agrees_with_kernel builds the objects of tests/kit/verdicts/
 file without the kit's flags, a static export, a duplicate of a kernel
 export) against the installed kit, lints each with the installed
 theseus-lint, pushes each to a booted kernel, and compares the verdicts.
+
+test_kit_cxx_module_with_global_objects builds tests/kit/cxxdemo/ (C++: a
+class, global objects with constructors) with the installed fragment and
+with `make -C <tree> M=<dir>`, lints it, and loads it live twice: its
+constructors run before its init each time.
 """
 import json
 import os
@@ -42,9 +47,9 @@ def _run(args, cwd=None, env=None, rc=0):
     return p
 
 
-def _project(tmp, name="counter"):
+def _project(tmp, name="counter", src="counter"):
     d = os.path.join(tmp, name)
-    shutil.copytree(os.path.join(TOP, "tests", "kit", "counter"), d)
+    shutil.copytree(os.path.join(TOP, "tests", "kit", src), d)
     return d
 
 
@@ -159,3 +164,36 @@ def test_kit_lint_agrees_with_kernel():
         expect(re.search(r"^v_good +1\.0 ", ls, re.M) and "v_hidden" not in ls, "ls: %r" % ls)
         expect("*** FAULT" not in g.log, "fault in the log")
         return "%d objects, same verdicts" % len(objs)
+
+
+def test_kit_cxx_module_with_global_objects():
+    expect(os.path.exists(os.path.join(BUILD, "tests", "kit", ".done")),
+           "build/tests/kit/.done missing: run `make test` (it installs the kit first)")
+    with tempfile.TemporaryDirectory(prefix="theseus-cxx-") as tmp:
+        d = _project(tmp, "cxxdemo", "cxxdemo")
+        _run(["make", "-s", "THESEUS_PREFIX=" + PREFIX], cwd=d)
+        obj = os.path.join(d, "cxxdemo.o")
+        lint = _run([os.path.join(PREFIX, "bin", "theseus-lint"), obj])
+        expect(re.search(r"cxxdemo\.o: ok$", lint.stdout, re.M), "lint: " + lint.stdout)
+        m = _project(tmp, "cxx_m", "cxxdemo")
+        os.unlink(os.path.join(m, "Makefile"))
+        _run(["make", "-s", "-C", TOP, "M=" + m])
+        _run([os.path.join(BUILD, "theseus-lint"), os.path.join(m, "cxx_m.o")])
+
+        port = harness.free_port()
+        g = harness.Guest(cmdline="key=%s exit=never" % KEY_HEX, modules=["hello"], nic="e1000",
+                          hostfwd=[("udp", port, 7700)], label="cxx").start()
+        g.wait_for(r"theseus: ready:.*$", 60)
+        key_file = os.path.join(tmp, "key")
+        with open(key_file, "w") as f:
+            f.write(KEY_HEX + "\n")
+        eu.ctl(port, "ping", key_file=key_file, timeout_ms=1000, retries=10, check_rc=0)
+        ready = r"cxxdemo: C\+\+ module ready: accumulator 42, constructors run 1$"
+        eu.ctl(port, "swap", "cxxdemo", obj, key_file=key_file, check_rc=0)
+        g.wait_for(ready, 10)
+        eu.ctl(port, "rollback", "cxxdemo", key_file=key_file, check_rc=0)   # unloads it
+        eu.ctl(port, "swap", "cxxdemo", os.path.join(m, "cxx_m.o"), key_file=key_file, check_rc=0)
+        expect(len(re.findall(ready, g.log, re.M)) >= 1, "log: %s" % g.log[-2000:])
+        g.wait_for(ready, 10)
+        expect(len(re.findall(ready, g.log, re.M)) == 2, "constructors did not run twice")
+        expect("*** FAULT" not in g.log, "fault in the log")

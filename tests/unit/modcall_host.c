@@ -20,3 +20,9 @@ void modcall_fini(const char *module, void (*fini)(void))
 {
 	fini();
 }
+
+int modcall_ctor(const char *module, void (*ctor)(void), struct th_errbuf *eb)
+{
+	ctor();
+	return TH_OK;
+}

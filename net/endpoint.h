@@ -70,6 +70,7 @@ struct endpoint_info {
 	uint64_t uptime_ms;
 	char address[48];          /* e.g. "10.0.2.15:7700" */
 	uint64_t mem_total, mem_used;
+	uint32_t cpus;                  /* CPUs running */
 };
 
 struct endpoint_module {

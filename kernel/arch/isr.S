@@ -91,12 +91,17 @@ ISR_ERR 30
 ISR_NOERR 31
 .altmacro
 .set i, 32
-.rept 17
+.rept 19
 	ISR_NOERR %i
 	.set i, i + 1
 .endr
+/* 255: the local APIC's spurious vector (kernel/smp/): nothing to do. */
+	.globl isr_spurious
+isr_spurious:
+	iretq
 
-/* Table of entry points for idt.c: vectors 0..48 (48 = software "yield"). */
+/* Table of entry points for idt.c: vectors 0..50 (48 = software "yield",
+ * 49 = local APIC timer, 50 = stop-machine IPI; see trap.h). */
 	.section .rodata
 	.align 8
 	.globl isr_table
@@ -105,7 +110,7 @@ isr_table:
 	.quad isr_\n
 .endm
 .set i, 0
-.rept 49
+.rept 51
 	ISR_ENTRY %i
 	.set i, i + 1
 .endr

@@ -89,6 +89,7 @@ static int fx_info(void *ctx, struct endpoint_info *out)
 	snprintf(out->address, sizeof out->address, "127.0.0.1");
 	out->mem_total = 256u << 20;
 	out->mem_used = 12u << 20;
+	out->cpus = 1;
 	return TH_OK;
 }
 

@@ -1,0 +1,43 @@
+/*
+ * smp.h - several CPUs: which run, and what each one knows about itself.
+ *
+ * smp_init() reads the ACPI MADT (acpi.h), starts every other CPU it lists
+ * (INIT-SIPI-SIPI through a real-mode trampoline below 1 MiB), gives each a
+ * GDT/TSS, stack and struct cpu_local of its own (reached through the GS
+ * base) and a local APIC timer at the kernel's tick rate (hz=).  cpus=N on
+ * the command line limits how many CPUs run (cpus=1: the boot CPU alone).
+ * The boot CPU keeps the PIT tick and the 8259 PIC for device interrupts.
+ */
+#ifndef THESEUS_SMP_H
+#define THESEUS_SMP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bootinfo.h"
+#include "param.h"
+#include "trap.h"
+
+/* One CPU's own data; on that CPU the GS base points at it. */
+struct cpu_local {
+	struct cpu_local *self;      /* first: %gs:0 */
+	unsigned index;              /* 0 = the boot CPU, then in start order */
+	uint8_t apic_id;
+	volatile bool online;        /* set by the CPU itself once it runs */
+	volatile uint64_t ticks;     /* its local APIC timer ticks (not the boot CPU) */
+	uint64_t stack_phys;         /* its boot stack (frames), 0 for the boot CPU */
+};
+
+/* Find and start the other CPUs (after the timer and memory are up). */
+void smp_init(const struct boot_info *boot, const char *cmdline);
+/* CPUs running: 1 until smp_init has started others. */
+unsigned smp_cpu_count(void);
+/* This CPU's index (0 = the boot CPU), and its data. */
+unsigned smp_cpu_index(void);
+struct cpu_local *smp_this_cpu(void);
+/* CPU i's data, NULL if i does not run. */
+struct cpu_local *smp_cpu(unsigned i);
+/* trap_dispatch() hands the SMP vectors (VEC_LAPIC_TIMER, VEC_STOP) here. */
+struct trap_frame *smp_on_vector(struct trap_frame *f);
+
+#endif

@@ -1,0 +1,60 @@
+"""test_smp.py - several CPUs (issue 20) under TCG: every CPU the firmware's
+MADT lists starts (-smp 4), cpus=N limits them, one CPU stays the default,
+and the ready line says how many run."""
+import re
+
+from harness import EXIT_SUCCESS, boot_ready, expect
+
+
+def _cpus(ready):
+    m = re.search(r", (\d+) CPUs?, ", ready)
+    expect(m, "ready line names no CPU count: " + ready)
+    return int(m.group(1))
+
+
+def test_four_cpus_start():
+    g, m = boot_ready(cmdline="exit=ready", extra_args=["-smp", "4"])
+    expect(_cpus(m.group(0)) == 4, m.group(0))
+    expect("smp: ACPI MADT: 4 CPUs (APIC ids 0,1,2,3)" in g.log, "MADT not read")
+    expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
+
+
+def test_grub_multiboot2_four_cpus():
+    g, m = boot_ready(boot="iso", cmdline="exit=ready", extra_args=["-smp", "4"])
+    expect(_cpus(m.group(0)) == 4, m.group(0))
+    expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
+
+
+def test_cpus_limit():
+    g, m = boot_ready(cmdline="exit=ready cpus=2", extra_args=["-smp", "4"])
+    expect(_cpus(m.group(0)) == 2, m.group(0))
+    expect("(cpus= limit)" in g.log, "limit not reported")
+    expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
+    g, m = boot_ready(cmdline="exit=ready cpus=0", extra_args=["-smp", "2"])
+    expect("cpus= must be 1..16" in g.log, "bad cpus= not named")
+    expect(_cpus(m.group(0)) == 2, m.group(0))
+
+
+def test_one_cpu_by_default():
+    g, m = boot_ready(cmdline="exit=ready")
+    expect(_cpus(m.group(0)) == 1, m.group(0))
+    expect("smp: 1 CPU runs" in g.log, "one-CPU boot not reported")
+    expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
+
+
+def test_info_reports_cpus():
+    """`theseusctl --json info` has "cpus" (info is read-only: no key needed)."""
+    import json
+
+    import endpoint_util as eu
+    import harness
+    port = harness.free_port()
+    g = harness.Guest(cmdline="exit=never", nic="e1000", hostfwd=[("udp", port, 7700)],
+                      extra_args=["-smp", "4"], label="smp info").start()
+    g.wait_for(r"theseus: ready:.*$", 60)
+    g.wait_for(r"net: address 10\.0\.2\.15", 60)
+    p = eu.ctl(port, "--json", "info", timeout_ms=1000, retries=10, check_rc=0)
+    [o] = [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+    expect(o["ok"] and o["cpus"] == 4, "info json: %r" % o)
+    p = eu.ctl(port, "info", timeout_ms=1000, retries=10, check_rc=0)
+    expect(re.search(r"^cpus +4$", p.stdout, re.M), "info: %r" % p.stdout)

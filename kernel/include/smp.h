@@ -37,6 +37,19 @@ unsigned smp_cpu_index(void);
 struct cpu_local *smp_this_cpu(void);
 /* CPU i's data, NULL if i does not run. */
 struct cpu_local *smp_cpu(unsigned i);
+/*
+ * Stop-machine (stop.c): called with interrupts off, parks every other CPU
+ * at a safe point (its VEC_STOP interrupt handler, interrupts off) until
+ * smp_resume_others().  Nests.  With one CPU it only measures.  The caller
+ * must not wait for anything another CPU would do meanwhile.
+ */
+void smp_stop_others(void);
+void smp_resume_others(void);
+/* Stop-the-world time summed over all stops (ns), and how many there were. */
+uint64_t smp_stop_pause_ns(void);
+uint64_t smp_stop_count(void);
+/* Of that pause, the time spent waiting for the other CPUs to park (ns). */
+uint64_t smp_stop_park_wait_ns(void);
 /* trap_dispatch() hands the SMP vectors (VEC_LAPIC_TIMER, VEC_STOP) here. */
 struct trap_frame *smp_on_vector(struct trap_frame *f);
 

@@ -47,8 +47,11 @@ static void set_gs(struct cpu_local *c)
 
 struct trap_frame *smp_on_vector(struct trap_frame *f)
 {
-	if (f->vector == VEC_LAPIC_TIMER)
-		smp_this_cpu()->ticks++;
+	if (f->vector == VEC_STOP) {
+		smp_stop_park();
+		return f;
+	}
+	smp_this_cpu()->ticks++;
 	lapic_eoi();
 	return f;
 }

@@ -30,6 +30,9 @@ void lapic_timer_start(unsigned hz);
 #define ICR_SIPI 0x00004600u          /* start-up; | the start page number */
 #define ICR_FIXED 0x00004000u         /* fixed delivery; | vector */
 
+/* stop.c: VEC_STOP on a CPU (sends the EOI) */
+void smp_stop_park(void);
+
 /* trampoline.S */
 extern const char smp_trampoline_start[], smp_trampoline_end[];
 extern volatile uint32_t smp_ap_cr3;          /* page tables the CPU switches to */

@@ -1,12 +1,14 @@
 /*
  * swap_plat.c - the kernel side of the swap engine's platform hooks: TSC
- * timing (calibrated by ktime), the interrupt flag, and where tasks are:
+ * timing (calibrated by ktime), the interrupt flag with every other CPU
+ * stopped (stop-machine, smp.h) and the pause that costs, and where tasks are:
  * task_foreach_return_address() once the scheduler runs, before that the
  * current frame-pointer chain (kernel and modules are built with
  * -fno-omit-frame-pointer; boot.S ends the chain with 0).
  */
 #include "cpu.h"
 #include "ktime.h"
+#include "smp.h"
 #include "swap_impl.h"
 #include "task.h"
 
@@ -30,12 +32,25 @@ uint64_t swap_plat_now_ns(void)
 
 uint64_t swap_plat_irq_save(void)
 {
-	return irq_save();
+	uint64_t flags = irq_save();
+	smp_stop_others();
+	return flags;
 }
 
 void swap_plat_irq_restore(uint64_t flags)
 {
+	smp_resume_others();
 	irq_restore(flags);
+}
+
+uint64_t swap_plat_pause_ns(void)
+{
+	return smp_stop_pause_ns();
+}
+
+unsigned swap_plat_cpus(void)
+{
+	return smp_cpu_count();
 }
 
 struct walk_ctx {

@@ -118,6 +118,8 @@ static int op_history_get(void *ctx, uint32_t index, struct endpoint_history *ou
 	out->sites = e->sites;
 	kernel_copy_stages(e->stage_ns, out->stages, &out->n_stages);
 	out->total_ns = e->total_ns;
+	out->pause_ns = e->pause_ns;
+	out->cpus = e->cpus;
 	snprintf(out->msg, sizeof out->msg, "%.*s", (int)sizeof e->msg, e->msg);
 	kfree(e);
 	return TH_OK;

@@ -18,6 +18,7 @@
 #include "modmem.h"
 #include "selftest.h"
 #include "shutdown.h"
+#include "smp.h"
 #include "statedb.h"
 #include "swap.h"
 #include "task.h"
@@ -35,6 +36,34 @@ struct caller {
 };
 
 static bool failed;
+
+/* The stop-the-world pause of every successful swap the history keeps (every
+ * CPU stopped while the engine relinks): count, median and largest, for
+ * tests/qemu/test_smp.py and `make bench` (tests/bench/smp_bench.py). */
+static void pauses(void)
+{
+	static uint64_t ns[SWAP_HISTORY_LEN];
+	struct swap_history_entry e;
+	size_t n = 0;
+	unsigned cpus = 0;
+	for (size_t i = 0; n < SWAP_HISTORY_LEN && swap_history_get(i, &e); i++)
+		if (e.kind == SWAP_KIND_SWAP && !e.err && !e.unchanged) {
+			ns[n++] = e.pause_ns;
+			cpus = e.cpus;
+		}
+	for (size_t i = 1; i < n; i++) /* insertion sort: n is small */
+		for (size_t j = i; j > 0 && ns[j - 1] > ns[j]; j--) {
+			uint64_t t = ns[j];
+			ns[j] = ns[j - 1];
+			ns[j - 1] = t;
+		}
+	kprintf("swapstress: %llu stops, %llu us stopped in all, %llu us of it waiting for CPUs to park\n",
+		(unsigned long long)smp_stop_count(), (unsigned long long)(smp_stop_pause_ns() / 1000),
+		(unsigned long long)(smp_stop_park_wait_ns() / 1000));
+	if (n)
+		kprintf("swapstress: pause per swap over %zu swaps on %u CPUs: median %llu us, max %llu us\n",
+			n, cpus, (unsigned long long)(ns[n / 2] / 1000), (unsigned long long)(ns[n - 1] / 1000));
+}
 
 static bool has(const char *s, const char *w)
 {
@@ -259,6 +288,7 @@ void swap_selftest_stress(void)
 	EXPECT(count1 - count0 == c.ok, "counter counted %llu of %llu calls",
 	       (unsigned long long)(count1 - count0), (unsigned long long)c.ok);
 	refusals(&c, boot, v2, l2);
+	pauses();
 	hist = kmalloc(16384);
 	if (hist) {
 		size_t i, lines = 0;

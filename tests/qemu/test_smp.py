@@ -58,3 +58,27 @@ def test_info_reports_cpus():
     expect(o["ok"] and o["cpus"] == 4, "info json: %r" % o)
     p = eu.ctl(port, "info", timeout_ms=1000, retries=10, check_rc=0)
     expect(re.search(r"^cpus +4$", p.stdout, re.M), "info: %r" % p.stdout)
+
+
+def test_swapstress_on_four_cpus():
+    """100 swaps of hello under a calling task with 4 CPUs running: every swap
+    stops the other CPUs (stop-machine by IPI); no call lost, memory flat, the
+    pause reported per swap in the history ("pause=...us/4cpu")."""
+    from harness import TEST_KERNEL, Guest
+    g = Guest(cmdline="selftest=swapstress swapsrc=hello_v2,hello_broken",
+              modules=["logfmt", "hello", "hello_v2", "hello_broken", "swapcaller"],
+              kernel=TEST_KERNEL, extra_args=["-smp", "4"]).start()
+    g.wait_for(r"selftest swapstress: (PASS|FAIL)", 300)
+    code = g.wait_exit(20)
+    log = g.log
+    expect("selftest swapstress: PASS" in log, "swapstress failed")
+    expect("smp: 4 CPUs run" in log, "not 4 CPUs")
+    m = re.search(r"swapstress: (\d+) calls ok, 0 failed, saw v1 yes v2 yes, counter (\d+) -> (\d+)", log)
+    expect(m and int(m.group(3)) - int(m.group(2)) == int(m.group(1)), "calls lost")
+    mem = re.search(r"module memory (\d+) -> (\d+), heap (\d+) -> (\d+) bytes", log)
+    expect(mem and mem.group(1) == mem.group(2) and mem.group(3) == mem.group(4), "memory not flat")
+    expect(re.search(r"hello 1\.0->2\.0 OK .* pause=\d+us/4cpu", log), "no pause in the history")
+    expect(re.search(r"pause per swap over \d+ swaps on 4 CPUs", log), "no pause summary")
+    s = re.search(r"(\d+) stops, ", log)
+    expect(s and int(s.group(1)) >= 100, "swaps did not stop the other CPUs")
+    expect(code == EXIT_SUCCESS, f"exit status {code}")

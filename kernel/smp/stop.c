@@ -1,0 +1,80 @@
+/*
+ * stop.c - stop-machine (see smp.h): the CPU that changes code every CPU may
+ * run (the swap engine's relink, retirement's stack walk) parks every other
+ * CPU first.  It sends each a VEC_STOP IPI; the CPU acknowledges from its
+ * interrupt handler, a safe point with interrupts off, and spins there until
+ * released.  Nested stops by the same CPU are counted; the time from the
+ * first IPI to the release is the stop-the-world pause, summed in
+ * smp_stop_pause_ns().
+ */
+#include "cpu.h"
+#include "klibc.h"
+#include "ktime.h"
+#include "log.h"
+#include "smp_impl.h"
+
+#define STOP_WARN_NS 1000000000ull /* a CPU that takes longer is named in the log */
+
+static volatile bool stop_active;
+static volatile unsigned parked;
+static unsigned depth;               /* nested stops of the stopping CPU */
+static uint64_t t_start;
+static volatile uint64_t pause_total_ns, stops, park_wait_ns;
+
+uint64_t smp_stop_pause_ns(void) { return pause_total_ns; }
+uint64_t smp_stop_count(void) { return stops; }
+uint64_t smp_stop_park_wait_ns(void) { return park_wait_ns; }
+
+/* A CPU's VEC_STOP handler: park until released (interrupts stay off). */
+void smp_stop_park(void)
+{
+	lapic_eoi();
+	if (!__atomic_load_n(&stop_active, __ATOMIC_ACQUIRE))
+		return; /* a late IPI of a stop already over */
+	__atomic_add_fetch(&parked, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&stop_active, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	__atomic_sub_fetch(&parked, 1, __ATOMIC_ACQ_REL);
+}
+
+void smp_stop_others(void)
+{
+	if (depth++)
+		return;
+	t_start = rdtsc();
+	unsigned n = smp_cpu_count();
+	if (n < 2)
+		return;
+	unsigned me = smp_cpu_index();
+	__atomic_store_n(&stop_active, true, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < n; i++) {
+		struct cpu_local *c = smp_cpu(i);
+		if (i != me && c && lapic_ipi(c->apic_id, ICR_FIXED | VEC_STOP))
+			log_error("smp", "stop: IPI to CPU %u not accepted", i);
+	}
+	bool warned = false;
+	while (__atomic_load_n(&parked, __ATOMIC_ACQUIRE) < n - 1) {
+		if (!warned && time_tsc_to_ns(rdtsc() - t_start) > STOP_WARN_NS) {
+			/* Waiting on is the only safe choice: relinking under a CPU that
+			 * still runs could pull code from under it. */
+			log_warn("smp", "stop: %u of %u CPUs parked after 1 s; still waiting",
+				 parked, n - 1);
+			warned = true;
+		}
+		cpu_relax();
+	}
+	park_wait_ns += time_tsc_to_ns(rdtsc() - t_start);
+}
+
+void smp_resume_others(void)
+{
+	if (!depth || --depth)
+		return;
+	if (smp_cpu_count() >= 2) {
+		__atomic_store_n(&stop_active, false, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&parked, __ATOMIC_ACQUIRE))
+			cpu_relax(); /* all left the handler: the next stop starts clean */
+	}
+	pause_total_ns += time_tsc_to_ns(rdtsc() - t_start);
+	stops++;
+}

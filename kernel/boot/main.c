@@ -214,6 +214,7 @@ void kmain(uint32_t magic, uint32_t info)
 	serial_init();                 /* console first: everything else logs */
 	kprintf("\nTheseus-C nano_core %s\n", THESEUS_VERSION);
 	gdt_init();                    /* GDT + TSS (IST stacks for #DF) */
+	smp_boot_cpu_init();           /* this CPU's cpu_local through GS (smp.h) */
 	idt_init();                    /* exceptions report from here on */
 	parse_boot_info(magic, info);  /* one description of either multiboot */
 	init_memory();                 /* frame allocator from the memory map */

@@ -21,12 +21,23 @@
 /* One CPU's own data; on that CPU the GS base points at it. */
 struct cpu_local {
 	struct cpu_local *self;      /* first: %gs:0 */
+	/* %gs:8 (isr.S): the stack_busy flag of a task whose stack this CPU is
+	 * leaving; cleared once it runs on the next task's stack. */
+	volatile uint32_t *release;
 	unsigned index;              /* 0 = the boot CPU, then in start order */
 	uint8_t apic_id;
 	volatile bool online;        /* set by the CPU itself once it runs */
 	volatile uint64_t ticks;     /* its local APIC timer ticks (not the boot CPU) */
 	uint64_t stack_phys;         /* its boot stack (frames), 0 for the boot CPU */
+	uintptr_t stack_lo, stack_hi;/* its boot stack: later its idle task's */
+	struct trap_frame *volatile stop_frame; /* where it was when parked (stop.c) */
 };
+#define CPU_LOCAL_RELEASE_OFFSET 8
+
+/* Before anything else on the boot CPU: its GS base (smp_this_cpu works). */
+void smp_boot_cpu_init(void);
+/* The other CPUs' timer tick calls fn (the scheduler), after the EOI. */
+void smp_set_tick_hook(struct trap_frame *(*fn)(struct trap_frame *f));
 
 /* Find and start the other CPUs (after the timer and memory are up). */
 void smp_init(const struct boot_info *boot, const char *cmdline);

@@ -2,7 +2,8 @@
  * lapic.c - the local APIC (xAPIC, memory-mapped; see smp_impl.h): ids,
  * software enable, end-of-interrupt, inter-processor interrupts and the
  * periodic timer of the CPUs other than the boot CPU.  The boot CPU's local
- * APIC is only used to send IPIs: its PIC and PIT tick stay as they were.
+ * APIC sends and takes IPIs only: in virtual-wire mode its 8259 PIC
+ * interrupts and PIT tick arrive as before.
  */
 #include "cpu.h"
 #include "klibc.h"
@@ -14,6 +15,10 @@
 #define REG_TPR 0x80
 #define REG_EOI 0xB0
 #define REG_SVR 0xF0
+#define REG_LINT0 0x350
+#define REG_LINT1 0x360
+#define DM_EXTINT (7u << 8)
+#define DM_NMI (4u << 8)
 #define REG_ICR_LO 0x300
 #define REG_ICR_HI 0x310
 #define REG_LVT_TIMER 0x320
@@ -48,6 +53,13 @@ void lapic_enable(void)
 {
 	wr(REG_TPR, 0);
 	wr(REG_SVR, 0x100u | VEC_SPURIOUS);
+}
+
+void lapic_enable_boot_cpu(void)
+{
+	wr(REG_LINT0, DM_EXTINT);
+	wr(REG_LINT1, DM_NMI);
+	lapic_enable();
 }
 
 int lapic_ipi(uint8_t dest, uint32_t icr)

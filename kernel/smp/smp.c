@@ -10,6 +10,7 @@
 #include "cmdline.h"
 #include "cpu.h"
 #include "frame.h"
+#include "guard.h"
 #include "klibc.h"
 #include "ktime.h"
 #include "log.h"
@@ -17,7 +18,11 @@
 
 #define MSR_GS_BASE 0xC0000101u
 
+_Static_assert(__builtin_offsetof(struct cpu_local, release) == CPU_LOCAL_RELEASE_OFFSET,
+	       "isr.S reads cpu_local.release at %gs:8");
+
 static struct cpu_local cpus[CPUS_MAX];
+static struct trap_frame *(*tick_hook)(struct trap_frame *f);
 static volatile unsigned running = 1;
 static volatile bool gs_ready;
 
@@ -45,15 +50,21 @@ static void set_gs(struct cpu_local *c)
 	wrmsr(MSR_GS_BASE, (uint64_t)c);
 }
 
+void smp_set_tick_hook(struct trap_frame *(*fn)(struct trap_frame *f)) { tick_hook = fn; }
+
 struct trap_frame *smp_on_vector(struct trap_frame *f)
 {
 	if (f->vector == VEC_STOP) {
-		smp_stop_park();
+		smp_stop_park(f);
 		return f;
 	}
 	smp_this_cpu()->ticks++;
-	lapic_eoi();
-	return f;
+	lapic_eoi(); /* before a switch: the next task does not send it */
+	guard_on_tick(f); /* the watchdog of a guarded call on this CPU */
+	(void)guard_irq_enter();
+	struct trap_frame *r = tick_hook ? tick_hook(f) : f;
+	guard_irq_exit();
+	return r;
 }
 
 /* Firmware tables are read in place: identity-mapped, below 4 GiB, never page 0. */
@@ -109,7 +120,8 @@ static bool start_cpu(unsigned index, uint8_t id)
 		log_error("smp", "no memory for the stack of CPU %u", index);
 		return false;
 	}
-	*c = (struct cpu_local){ .self = c, .index = index, .apic_id = id, .stack_phys = stack };
+	*c = (struct cpu_local){ .self = c, .index = index, .apic_id = id, .stack_phys = stack,
+				 .stack_lo = stack, .stack_hi = stack + AP_STACK_PAGES * FRAME_SIZE };
 	smp_ap_cpu = c;
 	smp_ap_stack = stack + AP_STACK_PAGES * FRAME_SIZE;
 	if (lapic_ipi(id, ICR_INIT))
@@ -136,11 +148,15 @@ static bool trampoline_free(const struct boot_info *boot)
 	return true;
 }
 
-void smp_init(const struct boot_info *boot, const char *cmdline)
+void smp_boot_cpu_init(void)
 {
 	set_gs(&cpus[0]);
 	cpus[0].online = true;
 	gs_ready = true;
+}
+
+void smp_init(const struct boot_info *boot, const char *cmdline)
+{
 
 	uint64_t want;
 	if (cmdline_get_uint(cmdline, "cpus", CPUS_MAX, 1, CPUS_MAX, &want)) {
@@ -169,6 +185,7 @@ void smp_init(const struct boot_info *boot, const char *cmdline)
 		return;
 	}
 	cpus[0].apic_id = lapic_id();
+	lapic_enable_boot_cpu(); /* to take stop IPIs; the PIC still reaches it (LINT0) */
 	memcpy((void *)(uintptr_t)TRAMPOLINE_PHYS, smp_trampoline_start,
 	       (size_t)(smp_trampoline_end - smp_trampoline_start));
 	smp_ap_cr3 = (uint32_t)read_cr3();

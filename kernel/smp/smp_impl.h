@@ -18,6 +18,9 @@
 int lapic_map(uint64_t phys) TH_MUST_CHECK;
 uint8_t lapic_id(void);
 void lapic_enable(void);              /* software-enable, spurious vector 255 */
+/* The boot CPU's: software-enabled in virtual-wire mode (LINT0 ExtINT for
+ * the 8259 PIC, LINT1 NMI), so it takes IPIs and keeps its PIC interrupts. */
+void lapic_enable_boot_cpu(void);
 void lapic_eoi(void);
 /* Send an IPI (ICR low word `icr`) to the CPU with APIC id dest; TH_ETIMEDOUT
  * if the previous one is still being delivered. */
@@ -31,7 +34,7 @@ void lapic_timer_start(unsigned hz);
 #define ICR_FIXED 0x00004000u         /* fixed delivery; | vector */
 
 /* stop.c: VEC_STOP on a CPU (sends the EOI) */
-void smp_stop_park(void);
+void smp_stop_park(struct trap_frame *f);
 
 /* trampoline.S */
 extern const char smp_trampoline_start[], smp_trampoline_end[];

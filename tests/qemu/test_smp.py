@@ -82,3 +82,38 @@ def test_swapstress_on_four_cpus():
     s = re.search(r"(\d+) stops, ", log)
     expect(s and int(s.group(1)) >= 100, "swaps did not stop the other CPUs")
     expect(code == EXIT_SUCCESS, f"exit status {code}")
+
+
+def _smp_selftest(name, modules, extra="", cpus=4, timeout=120):
+    from harness import TEST_KERNEL, Guest
+    g = Guest(cmdline=f"selftest={name} {extra}".strip(), modules=modules, kernel=TEST_KERNEL,
+              extra_args=["-smp", str(cpus)]).start()
+    g.wait_for(rf"selftest {name}: (PASS|FAIL)$", timeout)
+    code = g.wait_exit(20)
+    expect(f"selftest {name}: PASS" in g.log and "selftest smp: FAIL" not in g.log, f"{name} failed")
+    expect(code == EXIT_SUCCESS, f"exit status {code}, want {EXIT_SUCCESS}")
+    return g
+
+
+def test_tasks_on_four_cpus():
+    """Pinned tasks stay on their CPU, unpinned ones spread over all 4 CPUs,
+    wait queues and joins work across CPUs, memory stays flat."""
+    g = _smp_selftest("smp_tasks", ["sched_rr", "sched_prio"], "sched=rr")
+    expect("8 unpinned ran on CPUs 0xf" in g.log, "tasks did not spread over 4 CPUs")
+    expect("sched: tasks on: policy rr" in g.log and "4 CPUs" in g.log, "scheduler not on 4 CPUs")
+
+
+def test_policy_rr_prio_rr_with_tasks_on_four_cpus():
+    g = _smp_selftest("smp_switch", ["sched_rr", "sched_prio"], "sched=rr swapsrc=sched_prio")
+    expect("rr -> prio -> rr by live swap with tasks on CPUs 0xf, 8 of 8 joined" in g.log,
+           "policy swaps lost a task or a CPU")
+    expect(re.search(r"sched rr-1\.0->prio-1\.0 OK .* pause=\d+us/4cpu", g.log) or
+           "swap sched rr-1.0 -> prio-1.0" in g.log, "no swap to prio recorded")
+
+
+def test_fault_on_cpu_2_recovered():
+    g = _smp_selftest("smp_fault", ["faulty"])
+    expect(re.search(r"smp_fault: on CPU 2: EFAULT \(faulty 1\.0: page fault at faulty_null\+0x"
+                     r"[0-9a-f]+ \(address 0x0\)", g.log), "fault on CPU 2 not contained")
+    expect("then on CPU 2: OK 'ok'; module ok" in g.log, "module not recovered on CPU 2")
+    expect("restart faulty 1.0 -> 1.0" in g.log, "no restart in the history")

@@ -25,6 +25,10 @@ void swap_plat_irq_restore(uint64_t flags);
  * the CPUs running (whose pause it is). */
 uint64_t swap_plat_pause_ns(void);
 unsigned swap_plat_cpus(void);
+/* One transaction (and reap) at a time on all CPUs: a lock owned by the
+ * calling task, recursive, waited for by yielding (kernel), nothing (host). */
+void swap_plat_engine_lock(void);
+void swap_plat_engine_unlock(void);
 /* Every address a task may execute at or return to (kernel: all tasks via
  * task_foreach_return_address, or the current frame-pointer chain before
  * the scheduler runs; host: what the test pretends). */

@@ -53,6 +53,35 @@ unsigned swap_plat_cpus(void)
 	return smp_cpu_count();
 }
 
+static struct task *volatile engine_owner;
+static unsigned engine_depth;
+
+void swap_plat_engine_lock(void)
+{
+	struct task *me = sched_running() ? task_current() : NULL;
+	if (!me)
+		return; /* before the scheduler: one context only */
+	if (engine_owner == me) {
+		engine_depth++;
+		return;
+	}
+	for (;;) {
+		struct task *none = NULL;
+		if (__atomic_compare_exchange_n(&engine_owner, &none, me, false, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			break;
+		task_yield(); /* another task's transaction: let it finish */
+	}
+	engine_depth = 1;
+}
+
+void swap_plat_engine_unlock(void)
+{
+	if (!sched_running() || engine_owner != task_current() || --engine_depth)
+		return;
+	__atomic_store_n(&engine_owner, NULL, __ATOMIC_RELEASE);
+}
+
 struct walk_ctx {
 	swap_addr_fn fn;
 	void *ctx;

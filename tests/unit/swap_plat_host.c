@@ -65,6 +65,14 @@ unsigned swap_plat_cpus(void)
 	return 1;
 }
 
+void swap_plat_engine_lock(void)
+{
+}
+
+void swap_plat_engine_unlock(void)
+{
+}
+
 void swap_plat_walk_current(swap_addr_fn fn, void *ctx)
 {
 	size_t i;

@@ -73,6 +73,7 @@ def test_swapstress_on_four_cpus():
     log = g.log
     expect("selftest swapstress: PASS" in log, "swapstress failed")
     expect("smp: 4 CPUs run" in log, "not 4 CPUs")
+    expect("swapstress: callers on 4 CPUs" in log, "no callers on every CPU")
     m = re.search(r"swapstress: (\d+) calls ok, 0 failed, saw v1 yes v2 yes, counter (\d+) -> (\d+)", log)
     expect(m and int(m.group(3)) - int(m.group(2)) == int(m.group(1)), "calls lost")
     mem = re.search(r"module memory (\d+) -> (\d+), heap (\d+) -> (\d+) bytes", log)

@@ -42,10 +42,14 @@ void guard_set_code_lookup(bool (*fn)(uintptr_t addr)) { code_lookup = fn; }
 void guard_enable_nmi(void) { nmi_on = true; }
 uint64_t guard_nmi_count(void) { return nmis; }
 
+/* The guards of the task running here; before the scheduler (or on a CPU
+ * without a task yet) the boot context's, which is the boot CPU's alone. */
 static struct guard **slot(void)
 {
+	static struct guard *no_task[CPUS_MAX];
 	struct guard **s = slot_fn ? slot_fn() : NULL;
-	return s ? s : &boot_top;
+	unsigned cpu = smp_cpu_index();
+	return s ? s : cpu == 0 ? &boot_top : &no_task[cpu % CPUS_MAX];
 }
 
 bool guard_active(void) { return *slot() != NULL; }

@@ -31,8 +31,17 @@ struct cpu_local {
 	uint64_t stack_phys;         /* its boot stack (frames), 0 for the boot CPU */
 	uintptr_t stack_lo, stack_hi;/* its boot stack: later its idle task's */
 	struct trap_frame *volatile stop_frame; /* where it was when parked (stop.c) */
+	uint64_t tlb_seen;           /* smp_tlb_changed() count at its last flush */
 };
 #define CPU_LOCAL_RELEASE_OFFSET 8
+
+/* Page-table changes and the other CPUs' TLBs: vmm calls smp_tlb_changed()
+ * after changing a mapping (it flushed its own entry); a CPU calls
+ * smp_tlb_sync() before it switches to another task, which drops its cached
+ * translations if anything changed since its last sync (so a new task's
+ * guard page faults on the CPU that runs it).  Stop-machine flushes too. */
+void smp_tlb_changed(void);
+void smp_tlb_sync(void);
 
 /* Before anything else on the boot CPU: its GS base (smp_this_cpu works). */
 void smp_boot_cpu_init(void);

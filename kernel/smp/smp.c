@@ -50,6 +50,23 @@ static void set_gs(struct cpu_local *c)
 	wrmsr(MSR_GS_BASE, (uint64_t)c);
 }
 
+static volatile uint64_t tlb_changes;
+
+void smp_tlb_changed(void)
+{
+	__atomic_add_fetch(&tlb_changes, 1, __ATOMIC_RELEASE);
+}
+
+void smp_tlb_sync(void)
+{
+	struct cpu_local *c = smp_this_cpu();
+	uint64_t now = __atomic_load_n(&tlb_changes, __ATOMIC_ACQUIRE);
+	if (c->tlb_seen != now) {
+		c->tlb_seen = now;
+		write_cr3(read_cr3());
+	}
+}
+
 void smp_set_tick_hook(struct trap_frame *(*fn)(struct trap_frame *f)) { tick_hook = fn; }
 
 struct trap_frame *smp_on_vector(struct trap_frame *f)

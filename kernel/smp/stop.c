@@ -4,8 +4,10 @@
  * CPU first.  It sends each a VEC_STOP IPI; the CPU acknowledges from its
  * interrupt handler, a safe point with interrupts off, records where it was
  * (cpu_local.stop_frame, for the stack walk) and spins there until
- * released.  One CPU stops the others at a time: a CPU that wants to stop
- * while another does takes part in that stop (parks) while it waits.
+ * released, then flushes its TLB (the stopper may have changed page
+ * tables; no global pages are used).  One CPU stops the others at a time:
+ * a CPU that wants to stop while another does takes part in that stop
+ * (parks) while it waits.
  * Nested stops by the same CPU are counted; the time from the first IPI to
  * the release is the stop-the-world pause, summed in smp_stop_pause_ns().
  */
@@ -36,6 +38,9 @@ static void park(struct trap_frame *f)
 	__atomic_add_fetch(&parked, 1, __ATOMIC_ACQ_REL);
 	while (__atomic_load_n(&stop_active, __ATOMIC_ACQUIRE))
 		cpu_relax();
+	/* The stopper may have changed page tables (module code made writable
+	 * and back, retired code unmapped): drop this CPU's cached translations. */
+	write_cr3(read_cr3());
 	me->stop_frame = NULL;
 	__atomic_sub_fetch(&parked, 1, __ATOMIC_ACQ_REL);
 }

@@ -178,6 +178,7 @@ static struct trap_frame *resume(struct task *cur, struct task *next, struct tra
 	while (__atomic_load_n(&next->stack_busy, __ATOMIC_ACQUIRE))
 		cpu_relax();
 	next->stack_busy = 1;
+	smp_tlb_sync(); /* e.g. its guard page, unmapped by another CPU */
 	return next->frame;
 }
 

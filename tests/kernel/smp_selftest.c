@@ -6,8 +6,9 @@
  *   smp_tasks   a task pinned to each CPU runs there and only there; 8
  *               unpinned CPU-bound tasks spread over every CPU; wait queues
  *               and joins across CPUs; heap and frames flat over 5 rounds
- *   smp_switch  rr -> prio -> rr by live swap while 8 tasks spin on all
- *               CPUs: none lost, every CPU's queue carried over, all joined
+ *   smp_switch  rr -> prio -> rr (rollback) -> prio -> rr by live swap while
+ *               8 tasks spin on all CPUs: none lost, every CPU's queue
+ *               carried over, all joined
  *   smp_fault   a task pinned to CPU 2 calls modules/faulty's faulty_null:
  *               TH_EFAULT on CPU 2, the module recovered (restarted), and
  *               faulty_ok answers again from CPU 2
@@ -199,6 +200,21 @@ static int swap_policy(const char *src, const char *from)
 	return err;
 }
 
+static int rollback_policy(void)
+{
+	struct th_errbuf eb = { "" };
+	struct swap_result res;
+	char from[16];
+	snprintf(from, sizeof from, "%s", sched_policy_name()); /* the name changes with it */
+	int err = swap_rollback("sched", &res, &eb);
+	EXPECT(err == TH_OK && !strcmp(sched_policy_name(), "rr"), "rollback sched from %s: %s", from,
+	       eb.msg);
+	if (!err)
+		kprintf("selftest smp_switch: rollback sched %s -> %s in %llu us\n", from,
+			sched_policy_name(), (unsigned long long)(res.total_ns / 1000));
+	return err;
+}
+
 static void snap(const struct spread *s, uint64_t *out, uint32_t *cpus)
 {
 	*cpus = 0;
@@ -224,10 +240,12 @@ static void test_switch(void)
 	}
 	task_sleep_ms(100);
 	snap(s, a, &cpus);
-	const char *steps[][2] = { { "sched_prio", "rr-1.0" }, { "sched_rr", "prio-1.0" } };
-	for (int step = 0; step < 2; step++) {
+	/* swap to prio, roll back to rr, swap to prio, swap to rr */
+	const char *steps[][2] = { { "sched_prio", "rr-1.0" }, { NULL, "prio-1.0" },
+				   { "sched_prio", "rr-1.0" }, { "sched_rr", "prio-1.0" } };
+	for (int step = 0; step < 4; step++) {
 		size_t tasks0 = task_count();
-		if (swap_policy(steps[step][0], steps[step][1]))
+		if (steps[step][0] ? swap_policy(steps[step][0], steps[step][1]) : rollback_policy())
 			break;
 		EXPECT(task_count() == tasks0, "tasks lost in the swap");
 		snap(s, a, &cpus);
@@ -247,8 +265,8 @@ static void test_switch(void)
 	stop = true;
 	for (int i = 0; i < 8; i++)
 		(void)join(t[i]);
-	kprintf("selftest smp_switch: rr -> prio -> rr by live swap with tasks on CPUs %#x, 8 of 8 "
-		"joined\n", cpus);
+	kprintf("selftest smp_switch: rr -> prio -> rr (rollback) -> prio -> rr by live swap with tasks "
+		"on CPUs %#x, 8 of 8 joined\n", cpus);
 }
 
 /* ---- smp_fault ---------------------------------------------------------- */

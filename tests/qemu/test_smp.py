@@ -106,8 +106,9 @@ def test_tasks_on_four_cpus():
 
 def test_policy_rr_prio_rr_with_tasks_on_four_cpus():
     g = _smp_selftest("smp_switch", ["sched_rr", "sched_prio"], "sched=rr swapsrc=sched_prio")
-    expect("rr -> prio -> rr by live swap with tasks on CPUs 0xf, 8 of 8 joined" in g.log,
-           "policy swaps lost a task or a CPU")
+    expect("rr -> prio -> rr (rollback) -> prio -> rr by live swap with tasks on CPUs 0xf, 8 of 8 "
+           "joined" in g.log, "policy swaps lost a task or a CPU")
+    expect("rollback sched prio -> rr" in g.log, "no rollback of the policy")
     expect(re.search(r"sched rr-1\.0->prio-1\.0 OK .* pause=\d+us/4cpu", g.log) or
            "swap sched rr-1.0 -> prio-1.0" in g.log, "no swap to prio recorded")
 

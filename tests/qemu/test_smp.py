@@ -119,3 +119,36 @@ def test_fault_on_cpu_2_recovered():
                      r"[0-9a-f]+ \(address 0x0\)", g.log), "fault on CPU 2 not contained")
     expect("then on CPU 2: OK 'ok'; module ok" in g.log, "module not recovered on CPU 2")
     expect("restart faulty 1.0 -> 1.0" in g.log, "no restart in the history")
+
+
+def test_network_policy_swap_and_rollback_history_on_four_cpus():
+    """From a workstation, with 4 CPUs: swap the policy rr -> prio and roll it
+    back over the network; `theseusctl --json history` reports the pause and
+    the CPUs of each transaction."""
+    import json
+    import os
+    import tempfile
+
+    import endpoint_util as eu
+    import harness
+    key = os.path.join(tempfile.mkdtemp(), "key")
+    with open(key, "w") as f:
+        f.write("ab" * 32 + "\n")
+    port = harness.free_port()
+    g = harness.Guest(cmdline="key=" + "ab" * 32 + " exit=never", modules=["sched_rr", "sched_prio"],
+                      nic="e1000", hostfwd=[("udp", port, 7700)], extra_args=["-smp", "4"],
+                      label="smp network swap").start()
+    g.wait_for(r"theseus: ready:.*4 CPUs", 60)
+    g.wait_for(r"net: address 10\.0\.2\.15", 60)
+    c = lambda *a: eu.ctl(port, *a, key_file=key, timeout_ms=1000, retries=10, check_rc=0)  # noqa: E731
+    out = c("swap", "--expect", "rr-1.0", "sched",
+            os.path.join(harness.BUILD, "modules", "sched_prio.o")).stdout
+    expect("rr-1.0 -> prio-1.0" in out, "swap output: " + out)
+    g.wait_for(r"sched: policy prio: \d+ ready tasks moved", 20)
+    c("rollback", "sched")
+    g.wait_for(r"sched: policy rr: \d+ ready tasks moved", 20)
+    [o] = [json.loads(line) for line in c("--json", "history").stdout.splitlines() if line.strip()]
+    swaps = [e for e in o["entries"] if e["kind"] in ("swap", "rollback") and e["status"] == "OK"]
+    expect(len(swaps) >= 2, "history: %r" % o)
+    for e in swaps:
+        expect(e["cpus"] == 4 and e["pause_ns"] > 0, "history entry without pause/cpus: %r" % e)

@@ -68,6 +68,7 @@ struct trap_frame *trap_dispatch(struct trap_frame *f)
 		return r;
 	}
 	if (f->vector == 2) { /* NMI: the watchdog's tick (nmi_watchdog.c) */
+		smp_nmi_forward(); /* the boot CPU's tick reaches the other CPUs too */
 		guard_on_nmi(f);
 		return f;
 	}

@@ -70,6 +70,10 @@ uint64_t smp_stop_pause_ns(void);
 uint64_t smp_stop_count(void);
 /* Of that pause, the time spent waiting for the other CPUs to park (ns). */
 uint64_t smp_stop_park_wait_ns(void);
+/* The boot CPU's NMI (the watchdog's tick, nmi_watchdog.c) goes on to every
+ * other CPU, so the watchdog cuts module code hanging with interrupts off
+ * there too. */
+void smp_nmi_forward(void);
 /* trap_dispatch() hands the SMP vectors (VEC_LAPIC_TIMER, VEC_STOP) here. */
 struct trap_frame *smp_on_vector(struct trap_frame *f);
 

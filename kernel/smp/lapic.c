@@ -75,6 +75,30 @@ int lapic_ipi(uint8_t dest, uint32_t icr)
 	return TH_OK;
 }
 
+static bool idle_icr(void)
+{
+	for (uint64_t spin = 0; rd(REG_ICR_LO) & ICR_PENDING; spin++) {
+		if (spin > 10000000)
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
+int lapic_ipi_from_nmi(uint8_t dest, uint32_t icr)
+{
+	uint32_t hi = rd(REG_ICR_HI); /* an interrupted lapic_ipi() may have set it */
+	int err = TH_ETIMEDOUT;
+	if (idle_icr()) {
+		wr(REG_ICR_HI, (uint32_t)dest << 24);
+		wr(REG_ICR_LO, icr);
+		if (idle_icr())
+			err = TH_OK;
+	}
+	wr(REG_ICR_HI, hi);
+	return err;
+}
+
 void lapic_timer_start(unsigned hz)
 {
 	wr(REG_TIMER_DIV, DIV_16);

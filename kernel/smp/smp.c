@@ -25,6 +25,8 @@ static struct cpu_local cpus[CPUS_MAX];
 static struct trap_frame *(*tick_hook)(struct trap_frame *f);
 static volatile unsigned running = 1;
 static volatile bool gs_ready;
+static volatile uint64_t nmi_skipped;
+static volatile bool lapic_ready; /* bring-up over: NMIs may be forwarded */
 
 unsigned smp_cpu_count(void) { return running; }
 
@@ -65,6 +67,15 @@ void smp_tlb_sync(void)
 		c->tlb_seen = now;
 		write_cr3(read_cr3());
 	}
+}
+
+void smp_nmi_forward(void)
+{
+	if (running < 2 || smp_cpu_index() != 0 || !lapic_ready)
+		return;
+	for (unsigned i = 1; i < running; i++)
+		if (lapic_ipi_from_nmi(cpus[i].apic_id, ICR_NMI))
+			nmi_skipped++; /* the ICR stayed busy: this tick is not forwarded */
 }
 
 void smp_set_tick_hook(struct trap_frame *(*fn)(struct trap_frame *f)) { tick_hook = fn; }
@@ -206,16 +217,22 @@ void smp_init(const struct boot_info *boot, const char *cmdline)
 	memcpy((void *)(uintptr_t)TRAMPOLINE_PHYS, smp_trampoline_start,
 	       (size_t)(smp_trampoline_end - smp_trampoline_start));
 	smp_ap_cr3 = (uint32_t)read_cr3();
+	bool late = false; /* a CPU that did not start may still start later */
 	for (size_t i = 0; i < info.cpu_count && running < want; i++) {
 		uint8_t id = info.apic_ids[i];
 		if (id == cpus[0].apic_id)
 			continue;
 		if (!start_cpu(running, id)) {
-			log_warn("smp", "CPU with APIC id %u did not start; no more CPUs started", id);
+			log_warn("smp", "CPU with APIC id %u did not start; no more CPUs started, and "
+				 "the NMI watchdog stays on the boot CPU", id);
+			late = true;
 			break;
 		}
 		__atomic_store_n(&running, running + 1, __ATOMIC_RELEASE);
 	}
+	/* Forwarded NMIs only once no CPU waits for its start-up IPI any more: a
+	 * CPU would take one pending NMI before it has an IDT. */
+	lapic_ready = !late;
 	log_info("smp", "%u CPUs run (local APIC timer %u Hz on each but the boot CPU)%s", running,
 		 time_tick_hz(), want < info.cpu_count ? " (cpus= limit)" : "");
 }

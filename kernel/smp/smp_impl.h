@@ -25,6 +25,10 @@ void lapic_eoi(void);
 /* Send an IPI (ICR low word `icr`) to the CPU with APIC id dest; TH_ETIMEDOUT
  * if the previous one is still being delivered. */
 int lapic_ipi(uint8_t dest, uint32_t icr) TH_MUST_CHECK;
+/* The same from an NMI handler: the destination an interrupted lapic_ipi()
+ * wrote is put back (a CPU that was never started must not get an NMI,
+ * so no "all but self" shorthand). */
+int lapic_ipi_from_nmi(uint8_t dest, uint32_t icr) TH_MUST_CHECK;
 /* Periodic local APIC timer at hz on vector VEC_LAPIC_TIMER (calibrated
  * against the TSC on first use). */
 void lapic_timer_start(unsigned hz);
@@ -32,6 +36,7 @@ void lapic_timer_start(unsigned hz);
 #define ICR_INIT 0x00004500u          /* INIT, level assert */
 #define ICR_SIPI 0x00004600u          /* start-up; | the start page number */
 #define ICR_FIXED 0x00004000u         /* fixed delivery; | vector */
+#define ICR_NMI 0x00004400u           /* NMI delivery */
 
 /* stop.c: VEC_STOP on a CPU (sends the EOI) */
 void smp_stop_park(struct trap_frame *f);

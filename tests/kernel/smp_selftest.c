@@ -10,8 +10,9 @@
  *               8 tasks spin on all CPUs: none lost, every CPU's queue
  *               carried over, all joined
  *   smp_fault   a task pinned to CPU 2 calls modules/faulty's faulty_null:
- *               TH_EFAULT on CPU 2, the module recovered (restarted), and
- *               faulty_ok answers again from CPU 2
+ *               TH_EFAULT on CPU 2, the module recovered (restarted); then
+ *               faulty_spin_cli (a hang with interrupts off): TH_ETIMEDOUT
+ *               by the NMI watchdog; faulty_ok answers again from CPU 2
  */
 #include "frame.h"
 #include "heap.h"
@@ -271,8 +272,9 @@ static void test_switch(void)
 
 /* ---- smp_fault ---------------------------------------------------------- */
 struct fault_call {
-	int err_fault, err_ok, result;
-	unsigned cpu_fault, cpu_ok;
+	int err_fault, err_hang, err_ok, result;
+	unsigned cpu_fault, cpu_hang, cpu_ok;
+	char msg_hang[160];
 	char msg[160];
 	char out[8];
 };
@@ -288,6 +290,15 @@ static int fault_main(void *arg)
 	snprintf(c->msg, sizeof c->msg, "%s", eb.msg);
 	for (int i = 0; i < 100 && strcmp(modcall_state("faulty"), "ok"); i++)
 		task_sleep_ms(10); /* recovery may go on */
+	/* A hang with interrupts off: only the NMI watchdog (the boot CPU's
+	 * tick, forwarded to this CPU) can cut it. */
+	eb.msg[0] = '\0';
+	c->cpu_hang = smp_cpu_index();
+	c->err_hang = modcall_invoke("faulty", "faulty_spin_cli", NULL, 0, (uint8_t *)c->out,
+				     sizeof c->out, &out_len, &c->result, &eb);
+	snprintf(c->msg_hang, sizeof c->msg_hang, "%s", eb.msg);
+	for (int i = 0; i < 100 && strcmp(modcall_state("faulty"), "ok"); i++)
+		task_sleep_ms(10);
 	eb.msg[0] = '\0';
 	c->cpu_ok = smp_cpu_index();
 	c->err_ok = modcall_invoke("faulty", "faulty_ok", NULL, 0, (uint8_t *)c->out,
@@ -308,8 +319,12 @@ static void test_fault(void)
 	kprintf("selftest smp_fault: on CPU %u: %s (%s); then on CPU %u: %s '%s'; module %s\n",
 		c.cpu_fault, th_err_name(c.err_fault), c.msg, c.cpu_ok, th_err_name(c.err_ok), c.out,
 		modcall_state("faulty"));
-	EXPECT(c.cpu_fault == 2 && c.cpu_ok == 2, "ran on CPUs %u, %u", c.cpu_fault, c.cpu_ok);
+	kprintf("selftest smp_fault: hang with interrupts off on CPU %u: %s (%s)\n", c.cpu_hang,
+		th_err_name(c.err_hang), c.msg_hang);
+	EXPECT(c.cpu_fault == 2 && c.cpu_hang == 2 && c.cpu_ok == 2, "ran on CPUs %u, %u, %u",
+	       c.cpu_fault, c.cpu_hang, c.cpu_ok);
 	EXPECT(c.err_fault == TH_EFAULT, "faulty_null gave %s", th_err_name(c.err_fault));
+	EXPECT(c.err_hang == TH_ETIMEDOUT, "faulty_spin_cli gave %s", th_err_name(c.err_hang));
 	EXPECT(c.err_ok == TH_OK && !strcmp(c.out, "ok"), "faulty_ok after recovery: %s '%s'",
 	       th_err_name(c.err_ok), c.out);
 }

@@ -119,6 +119,8 @@ def test_fault_on_cpu_2_recovered():
                      r"[0-9a-f]+ \(address 0x0\)", g.log), "fault on CPU 2 not contained")
     expect("then on CPU 2: OK 'ok'; module ok" in g.log, "module not recovered on CPU 2")
     expect("restart faulty 1.0 -> 1.0" in g.log, "no restart in the history")
+    expect(re.search(r"hang with interrupts off on CPU 2: ETIMEDOUT \(faulty 1\.0: watchdog: "
+                     r"faulty_spin_cli\+0x", g.log), "interrupts-off hang on CPU 2 not cut")
 
 
 def test_network_policy_swap_and_rollback_history_on_four_cpus():

@@ -52,7 +52,7 @@ setup:
 
 # Components, each adding its sources, tests and rules in <dir>/<name>.mk
 # (<name> the last part of <dir>).
-COMPONENTS ?= statedb proto modules kernel/loader kernel/swap net ctl
+COMPONENTS ?= statedb proto modules kernel/loader kernel/swap kernel/smp net ctl
 include kernel/config.mk
 include $(foreach c,$(COMPONENTS),$(c)/$(notdir $(c)).mk)
 include tools/netboot.mk

@@ -3,7 +3,7 @@
  * first, with the time of every stage; fetched page by page.
  * JSON fields: "entries": [{"seq","when_ns","status","kind","rollback","unchanged",
  * "items": [{"module","old_version","new_version"}],"sites",
- * "stages": [{"stage","ns"}],"total_ns","message"}] (status: "OK" or "E...";
+ * "stages": [{"stage","ns"}],"total_ns","pause_ns","cpus","message"}] (status: "OK" or "E...";
  * kind: "load", "swap", "rollback" or "unload"; a version "" = not loaded).
  */
 #include "klibc.h"
@@ -45,6 +45,8 @@ static void entry_json(struct ctl_json *j, const Theseus__HistoryEntry *e)
 	}
 	ctl_json_arr_end(j);
 	ctl_json_u64(j, "total_ns", e->total_ns);
+	ctl_json_u64(j, "pause_ns", e->pause_ns);
+	ctl_json_u64(j, "cpus", e->cpus);
 	ctl_json_str(j, "message", e->message);
 	ctl_json_obj_end(j);
 }

@@ -1,8 +1,8 @@
 /*
  * cmd_info.c - `theseusctl info`: kernel version, uptime, address, memory,
- * module count, staging area and the endpoint's counters.
+ * module count, CPUs running, staging area and the endpoint's counters.
  * JSON fields: "kernel_version", "uptime_ms", "address", "mem_total",
- * "mem_used", "proto_version", "key_configured", "modules",
+ * "mem_used", "proto_version", "key_configured", "modules", "cpus",
  * "staging": {"objects","bytes","max_objects","max_bytes"},
  * "counters": {"requests","replies","auth_failures","replays","malformed",
  * "bad_version","chunks","swaps","rollbacks","invokes","stale","epoch_changes",
@@ -37,6 +37,7 @@ int cmd_info_main(int argc, char **argv, struct ctl_ctx *ctx)
 	ctl_json_u64(j, "proto_version", in->proto_version);
 	ctl_json_bool(j, "key_configured", in->key_configured);
 	ctl_json_u64(j, "modules", in->modules);
+	ctl_json_u64(j, "cpus", in->cpus);
 	ctl_json_obj_begin(j, "staging");
 	ctl_json_u64(j, "objects", in->staging_objects);
 	ctl_json_u64(j, "bytes", in->staging_bytes);
@@ -72,6 +73,7 @@ int cmd_info_main(int argc, char **argv, struct ctl_ctx *ctx)
 			(unsigned long long)(in->mem_used >> 10),
 			(unsigned long long)(in->mem_total >> 10));
 		fprintf(o, "modules    %u\n", in->modules);
+		fprintf(o, "cpus       %u\n", in->cpus);
 		fprintf(o, "protocol   %u, %s\n", in->proto_version,
 			in->key_configured ? "key configured" : "NO KEY: read-only");
 		fprintf(o, "staging    %u of %u objects, %llu of %llu bytes\n", in->staging_objects,

@@ -70,6 +70,7 @@ struct endpoint_info {
 	uint64_t uptime_ms;
 	char address[48];          /* e.g. "10.0.2.15:7700" */
 	uint64_t mem_total, mem_used;
+	uint32_t cpus;                  /* CPUs running */
 };
 
 struct endpoint_module {
@@ -121,6 +122,8 @@ struct endpoint_history {
 	uint32_t n_stages;
 	struct endpoint_stage_time stages[ENDPOINT_MAX_STAGES];
 	uint64_t total_ns;
+	uint64_t pause_ns;         /* stop-the-world: every CPU stopped */
+	uint32_t cpus;             /* CPUs running during the swap */
 	char msg[128];
 };
 

@@ -2,9 +2,13 @@
  * gdt.c - the 64-bit GDT (kernel code 0x08, data 0x10) and a TSS at 0x18
  * whose interrupt stack table gives #DF, NMI and #MC stacks of their own, so
  * a kernel stack overflow (a fault on the guard page) can still be reported.
+ * Every CPU has its own GDT and TSS (a TSS is busy once loaded): the boot
+ * CPU's are set up by gdt_init(), another CPU's by gdt_init_cpu() when it
+ * starts (kernel/smp/).
  */
 #include <stdint.h>
 
+#include "param.h"
 #include "trap.h"
 
 struct __attribute__((packed)) tss {
@@ -17,26 +21,32 @@ struct __attribute__((packed)) tss {
 	uint16_t iomap_base;
 };
 
-static struct tss tss;
-static uint64_t gdt[5];
-static uint8_t ist_stacks[2][16384] __attribute__((aligned(16)));
+#define IST_BYTES 16384
 
-void gdt_init(void)
+static struct tss tss[CPUS_MAX];
+static uint64_t gdt[CPUS_MAX][5];
+static uint8_t ist_stacks[CPUS_MAX][2][IST_BYTES] __attribute__((aligned(16)));
+
+void gdt_init_cpu(unsigned cpu)
 {
-	tss.ist[0] = (uint64_t)(ist_stacks[0] + sizeof ist_stacks[0]); /* IST1: #DF */
-	tss.ist[1] = (uint64_t)(ist_stacks[1] + sizeof ist_stacks[1]); /* IST2: NMI, #MC */
-	tss.iomap_base = sizeof tss;
-	uint64_t base = (uint64_t)&tss, limit = sizeof tss - 1;
-	gdt[0] = 0;
-	gdt[1] = 0x00AF9A000000FFFFull; /* code: 64-bit, present, ring 0 */
-	gdt[2] = 0x00CF92000000FFFFull; /* data */
-	gdt[3] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ull << 40) |
-		 (((limit >> 16) & 0xF) << 48) | (((base >> 24) & 0xFF) << 56);
-	gdt[4] = base >> 32;
+	if (cpu >= CPUS_MAX)
+		return;
+	struct tss *t = &tss[cpu];
+	uint64_t *g = gdt[cpu];
+	t->ist[0] = (uint64_t)(ist_stacks[cpu][0] + IST_BYTES); /* IST1: #DF */
+	t->ist[1] = (uint64_t)(ist_stacks[cpu][1] + IST_BYTES); /* IST2: NMI, #MC */
+	t->iomap_base = sizeof *t;
+	uint64_t base = (uint64_t)t, limit = sizeof *t - 1;
+	g[0] = 0;
+	g[1] = 0x00AF9A000000FFFFull; /* code: 64-bit, present, ring 0 */
+	g[2] = 0x00CF92000000FFFFull; /* data */
+	g[3] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ull << 40) |
+	       (((limit >> 16) & 0xF) << 48) | (((base >> 24) & 0xFF) << 56);
+	g[4] = base >> 32;
 	struct __attribute__((packed)) {
 		uint16_t limit;
 		uint64_t base;
-	} ptr = { sizeof gdt - 1, (uint64_t)gdt };
+	} ptr = { sizeof gdt[0] - 1, (uint64_t)g };
 	__asm__ volatile("lgdt %0\n\t"
 			 "pushq $0x08\n\t"
 			 "leaq 1f(%%rip), %%rax\n\t"
@@ -53,3 +63,5 @@ void gdt_init(void)
 			 : "m"(ptr)
 			 : "rax", "memory");
 }
+
+void gdt_init(void) { gdt_init_cpu(0); }

@@ -2,7 +2,8 @@
  * isr.S - interrupt entry stubs.  Each vector pushes a dummy error code when
  * the CPU does not, then its number; isr_common saves the general registers
  * as a struct trap_frame (trap.h), calls trap_dispatch(frame), and resumes
- * the frame it returns.
+ * the frame it returns.  The general registers of the frame resumed are
+ * popped after the switch to its stack; see smp.h for cpu_local.release.
  */
 	.section .text
 	.code64
@@ -36,9 +37,21 @@ isr_common:
 	pushq %r14
 	pushq %r15
 	movq %rsp, %rdi
+	movq %rsp, %rbx           /* this entry's frame (rbx is saved above) */
 	cld
 	call trap_dispatch
 	movq %rax, %rsp
+	/* Off the previous task's stack now: if the scheduler switched, let
+	 * another CPU resume that task (cpu_local.release, %gs:8; smp.h).  Not
+	 * from an NMI or exception, which may have come mid-switch. */
+	cmpq $32, 120(%rbx)
+	jb 1f
+	movq %gs:8, %rcx
+	testq %rcx, %rcx
+	jz 1f
+	movq $0, %gs:8
+	movl $0, (%rcx)
+1:
 	popq %r15
 	popq %r14
 	popq %r13
@@ -91,12 +104,17 @@ ISR_ERR 30
 ISR_NOERR 31
 .altmacro
 .set i, 32
-.rept 17
+.rept 19
 	ISR_NOERR %i
 	.set i, i + 1
 .endr
+/* 255: the local APIC's spurious vector (kernel/smp/): nothing to do. */
+	.globl isr_spurious
+isr_spurious:
+	iretq
 
-/* Table of entry points for idt.c: vectors 0..48 (48 = software "yield"). */
+/* Table of entry points for idt.c: vectors 0..50 (48 = software "yield",
+ * 49 = local APIC timer, 50 = stop-machine IPI; see trap.h). */
 	.section .rodata
 	.align 8
 	.globl isr_table
@@ -105,7 +123,7 @@ isr_table:
 	.quad isr_\n
 .endm
 .set i, 0
-.rept 49
+.rept 51
 	ISR_ENTRY %i
 	.set i, i + 1
 .endr

@@ -24,6 +24,7 @@
 #include "screen.h"
 #include "serial.h"
 #include "shutdown.h"
+#include "smp.h"
 #include "statedb.h"
 #include "swap.h"
 #include "task.h"
@@ -185,10 +186,11 @@ static void ready(void)
 	if (ns.addr_ok)
 		net_ip_format(ns.ip, ip, sizeof ip);
 	kprintf("theseus: ready: ip %s (%s), %llu MiB free, %zu of %zu boot modules loaded, "
-		"%zu PCI devices, boot %llu ms, cmdline '%s'\n",
+		"%zu PCI devices, %u CPU%s, boot %llu ms, cmdline '%s'\n",
 		ip, ns.present ? ns.driver : "no NIC",
 		(unsigned long long)((uint64_t)frame_free_count() * FRAME_SIZE >> 20),
-		modules_loaded, boot.module_count, pci_count(), (unsigned long long)time_ms(), cmdline_shown);
+		modules_loaded, boot.module_count, pci_count(), smp_cpu_count(), smp_cpu_count() == 1 ? "" : "s", (unsigned long long)time_ms(),
+		cmdline_shown);
 }
 
 /* The kernel's main loop: feed received frames to lwIP, run its timers,
@@ -212,6 +214,7 @@ void kmain(uint32_t magic, uint32_t info)
 	serial_init();                 /* console first: everything else logs */
 	kprintf("\nTheseus-C nano_core %s\n", THESEUS_VERSION);
 	gdt_init();                    /* GDT + TSS (IST stacks for #DF) */
+	smp_boot_cpu_init();           /* this CPU's cpu_local through GS (smp.h) */
 	idt_init();                    /* exceptions report from here on */
 	parse_boot_info(magic, info);  /* one description of either multiboot */
 	init_memory();                 /* frame allocator from the memory map */
@@ -221,6 +224,7 @@ void kmain(uint32_t magic, uint32_t info)
 	guard_init(boot.cmdline);      /* guarded calls into modules; watchdog= */
 	modcall_set_policy(boot.cmdline); /* fault_restarts= */
 	nmi_watchdog_init(boot.cmdline); /* PIT tick as NMI: cuts interrupts-off hangs */
+	smp_init(&boot, boot.cmdline); /* the other CPUs (ACPI MADT; cpus=), local APIC ticks */
 	pci_init();                    /* enumerate, assign BARs */
 	init_statedb();                /* state that outlives modules */
 	modules_loaded = boot_modules_load(&boot); /* link the boot modules */

@@ -21,6 +21,8 @@
 #define MB2_TAG_MEMINFO 4
 #define MB2_TAG_MMAP 6
 #define MB2_TAG_FB 8
+#define MB2_TAG_ACPI_OLD 14
+#define MB2_TAG_ACPI_NEW 15
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -251,8 +253,17 @@ static int parse_mb2(uint64_t addr, boot_map_fn map, void *ctx, struct boot_info
 			else
 				set_fb(bi, t + 8, size >= 38 ? t + 32 : NULL);
 			break;
+		case MB2_TAG_ACPI_OLD:
+		case MB2_TAG_ACPI_NEW:
+			/* A copy of the RSDP; the ACPI 2.0 one wins.  acpi.h checks it. */
+			if (type == MB2_TAG_ACPI_NEW || !bi->acpi_rsdp_len) {
+				uint32_t n = size - 8 < BOOT_RSDP_MAX ? size - 8 : BOOT_RSDP_MAX;
+				memcpy(bi->acpi_rsdp, t + 8, n);
+				bi->acpi_rsdp_len = n;
+			}
+			break;
 		default:
-			break; /* ELF sections, ACPI...: not needed */
+			break; /* ELF sections...: not needed */
 		}
 		if (saw_end)
 			break;

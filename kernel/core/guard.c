@@ -2,6 +2,8 @@
  * guard.c - guarded calls (guard.h): the per-task stack of guards, the fault
  * hook that unwinds an exception in a guarded call to its guard, the
  * timer-tick watchdog, and the one-line fault description for reports.
+ * The interrupt nesting count is per CPU (a guard belongs to the task, so
+ * it follows the task from CPU to CPU).
  */
 #include "guard.h"
 
@@ -12,6 +14,7 @@
 #include "ktime.h"
 #include "lock.h"
 #include "log.h"
+#include "smp.h"
 #include "trap.h"
 
 #define WATCHDOG_VECTOR 32           /* guard_fault.vector of a watchdog cut */
@@ -22,7 +25,8 @@ extern char guard_resume[];
 
 static struct guard *boot_top;
 static struct guard **(*slot_fn)(void);
-static unsigned nesting;                   /* interrupts being handled now */
+static unsigned nestings[CPUS_MAX];        /* interrupts being handled now, per CPU */
+#define nesting (nestings[smp_cpu_index() % CPUS_MAX])
 static uint64_t hook_budget_ns = 1000000000ull;
 static bool (*code_lookup)(uintptr_t addr);
 static bool nmi_on;
@@ -38,10 +42,14 @@ void guard_set_code_lookup(bool (*fn)(uintptr_t addr)) { code_lookup = fn; }
 void guard_enable_nmi(void) { nmi_on = true; }
 uint64_t guard_nmi_count(void) { return nmis; }
 
+/* The guards of the task running here; before the scheduler (or on a CPU
+ * without a task yet) the boot context's, which is the boot CPU's alone. */
 static struct guard **slot(void)
 {
+	static struct guard *no_task[CPUS_MAX];
 	struct guard **s = slot_fn ? slot_fn() : NULL;
-	return s ? s : &boot_top;
+	unsigned cpu = smp_cpu_index();
+	return s ? s : cpu == 0 ? &boot_top : &no_task[cpu % CPUS_MAX];
 }
 
 bool guard_active(void) { return *slot() != NULL; }

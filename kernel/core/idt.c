@@ -10,6 +10,7 @@
 #include "guard.h"
 #include "klibc.h"
 #include "shutdown.h"
+#include "smp.h"
 #include "trap.h"
 
 struct __attribute__((packed)) idt_entry {
@@ -19,8 +20,9 @@ struct __attribute__((packed)) idt_entry {
 	uint32_t off_hi, zero;
 };
 
-#define NVEC 49
+#define NVEC 51
 extern const uint64_t isr_table[NVEC];
+extern char isr_spurious[];
 static struct idt_entry idt[256];
 static irq_dispatch_fn irq_dispatch;
 static fault_hook_fn fault_hook;
@@ -36,6 +38,14 @@ void idt_init(void)
 		idt[v] = (struct idt_entry){ (uint16_t)a, 0x08, ist, 0x8E, (uint16_t)(a >> 16),
 					     (uint32_t)(a >> 32), 0 };
 	}
+	uint64_t a = (uint64_t)isr_spurious;
+	idt[VEC_SPURIOUS] = (struct idt_entry){ (uint16_t)a, 0x08, 0, 0x8E, (uint16_t)(a >> 16),
+						(uint32_t)(a >> 32), 0 };
+	idt_load();
+}
+
+void idt_load(void)
+{
 	struct __attribute__((packed)) {
 		uint16_t limit;
 		uint64_t base;
@@ -45,6 +55,8 @@ void idt_init(void)
 
 struct trap_frame *trap_dispatch(struct trap_frame *f)
 {
+	if (f->vector == VEC_LAPIC_TIMER || f->vector == VEC_STOP)
+		return smp_on_vector(f); /* other CPUs' tick, stop-machine */
 	if (f->vector >= IRQ_BASE && f->vector < IRQ_BASE + 17) {
 		if (f->vector == IRQ_BASE)
 			guard_on_tick(f); /* the watchdog may unwind the interrupted call */
@@ -56,6 +68,7 @@ struct trap_frame *trap_dispatch(struct trap_frame *f)
 		return r;
 	}
 	if (f->vector == 2) { /* NMI: the watchdog's tick (nmi_watchdog.c) */
+		smp_nmi_forward(); /* the boot CPU's tick reaches the other CPUs too */
 		guard_on_nmi(f);
 		return f;
 	}

@@ -2,7 +2,7 @@
  * bootinfo.h - one description of what the boot loader handed over, parsed
  * from either multiboot2 (GRUB) or multiboot1 (QEMU -kernel, iPXE, GRUB
  * `multiboot`): command line, memory map, boot modules, loader name, and the
- * framebuffer or text screen the loader set up.
+ * framebuffer or text screen the loader set up, and the ACPI RSDP (multiboot2).
  *
  * The parser reads loader memory only through a `map` callback that returns
  * a pointer for a physical range or NULL if the range is not readable, and
@@ -29,6 +29,7 @@
 #define BOOT_INFO_MAX_BYTES (1u << 20)       /* a larger multiboot2 info is refused */
 #define BOOT_MODULE_MAX_BYTES (64u << 20)    /* a larger boot module is skipped */
 #define BOOT_MODULE_NAME_MAX 32
+#define BOOT_RSDP_MAX 36                     /* ACPI 2.0 RSDP; a longer copy is cut */
 
 enum boot_protocol { BOOT_MULTIBOOT1 = 1, BOOT_MULTIBOOT2 = 2 };
 enum { BOOT_MEM_AVAILABLE = 1 };
@@ -67,6 +68,8 @@ struct boot_info {
 	struct boot_module modules[BOOT_MODULES_MAX];
 	struct boot_fb fb;                /* type NONE when the loader gave none */
 	uint64_t info_addr, info_len;     /* the loader's structure itself */
+	uint8_t acpi_rsdp[BOOT_RSDP_MAX]; /* multiboot2 ACPI tag: a copy of the RSDP */
+	uint32_t acpi_rsdp_len;           /* 0: none given (search the BIOS area) */
 	size_t warning_count;
 	char warnings[BOOT_WARNINGS_MAX][96];
 };

@@ -1,12 +1,12 @@
 /*
  * lock.h - the kernel's lock: an interrupt-disabling spinlock.
  *
- * One CPU for now, so taking the lock disables interrupts and (for SMP later)
- * spins on a flag.  Usable from tasks and interrupt handlers.  Host builds
- * (unit tests) get a plain flag with the same interface.
+ * Taking the lock disables interrupts on this CPU, then spins on a flag
+ * until no other CPU holds it.  Usable from tasks and interrupt handlers.
+ * Host builds (unit tests) get a plain flag with the same interface.
  *
- * The kernel tracks the locks held (kernel/core/locktrack.c): interrupts are
- * off while any is held, so one stack serves the CPU.  A guarded call
+ * The kernel tracks the locks each CPU holds (kernel/core/locktrack.c):
+ * interrupts are off while any is held, so one stack per CPU is exact.  A guarded call
  * (guard.h) that faults releases the locks taken since its entry.
  */
 #ifndef THESEUS_LOCK_H

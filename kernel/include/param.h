@@ -9,7 +9,8 @@
 #define FRAME_LIMIT (2ull << 30)        /* RAM managed below 2 GiB: all code within +-2 GiB */
 #define IDENTITY_MAP_BYTES (4ull << 30) /* identity-mapped physical range */
 #define HEAP_SLAB_MAX 2048              /* larger kmalloc requests get whole pages */
-#define TIMER_HZ_DEFAULT 100            /* timer tick rate (cmdline hz=) */
+#define TIMER_HZ_DEFAULT 100            /* timer tick rate (cmdline hz=), on every CPU */
+#define CPUS_MAX 16                     /* CPUs started at most (cmdline cpus= lowers it) */
 #define KSYMS_MAX_NAME 64               /* longest kernel symbol name in backtraces */
 #define BACKTRACE_DEPTH 16              /* frames printed in a fault report */
 #define STATEDB_ENTRIES 1024            /* statedb entries (named + shared) */

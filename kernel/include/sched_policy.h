@@ -23,6 +23,15 @@
  * or call back into the core.  They never stay on a task's stack (a task is
  * never switched out inside a policy op), so a policy can be retired freely.
  *
+ * Several CPUs: every CPU has its own run queue (the core owns them all).
+ * The policy places tasks and balances load through two more ops, both
+ * given the load of every CPU and nothing to keep: select_cpu picks the CPU
+ * whose queue a task that becomes ready joins (a pinned task skips it), and
+ * balance, called every SCHED_BALANCE_TICKS ticks on each CPU, names a CPU
+ * whose queue the calling CPU should take one task from.  Both are optional
+ * (abi 1 tables have neither): the core then places a task on the least
+ * loaded CPU and pulls when another CPU has 2 tasks more than this one.
+ *
  * Priorities: SCHED_PRIO_MIN (0) .. SCHED_PRIO_MAX (31), higher runs first
  * (for policies that use priorities); equal priorities share round-robin.
  */
@@ -33,12 +42,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SCHED_POLICY_ABI 1
+#define SCHED_POLICY_ABI 2                  /* 1: without select_cpu and balance */
 #define SCHED_PRIO_MIN 0
 #define SCHED_PRIO_MAX 31
 #define SCHED_PRIO_DEFAULT 16
 #define SCHED_QUEUES (SCHED_PRIO_MAX + 1)   /* one list per priority */
 #define SCHED_SLICE_TICKS 2                 /* default time slice, in timer ticks */
+#define SCHED_BALANCE_TICKS 4               /* ticks between two balance calls of a CPU */
 
 /* An intrusive doubly linked list node; a list head is a node too (circular). */
 struct sched_node {
@@ -63,6 +73,14 @@ struct sched_rq {
 	uint32_t nr_queued;      /* entities in all queues (policy) */
 };
 
+/* What a CPU is doing, for select_cpu and balance. */
+struct sched_cpu_load {
+	uint32_t online;         /* 0: the CPU takes no tasks (skip it) */
+	uint32_t nr_queued;      /* tasks in its queue */
+	uint32_t running;        /* 1 if it runs a task (not its idle task) */
+	uint32_t top_priority;   /* highest priority queued (0 when empty) */
+};
+
 struct sched_policy_ops {
 	uint32_t abi;            /* SCHED_POLICY_ABI */
 	const char *name;        /* "rr", "prio" */
@@ -76,6 +94,13 @@ struct sched_policy_ops {
 	/* One timer tick of the running entity cur (not queued): true if cur
 	 * should be preempted now (the core then enqueues it and picks again). */
 	bool (*tick)(struct sched_rq *rq, struct sched_entity *cur);
+	/* abi >= 2, optional.  The CPU (< n, online) whose queue e joins; prev is
+	 * the CPU it last ran on.  Out of range: the core chooses. */
+	unsigned (*select_cpu)(const struct sched_cpu_load *load, unsigned n,
+			       const struct sched_entity *e, unsigned prev);
+	/* abi >= 2, optional.  The CPU whose queue CPU self should take one task
+	 * from now, or -1 for none. */
+	int (*balance)(const struct sched_cpu_load *load, unsigned n, unsigned self);
 };
 
 /* List helpers shared by the core and the policies (inline: no linking). */
@@ -140,6 +165,41 @@ static inline struct sched_entity *sched_rq_pop(struct sched_rq *rq, uint32_t q)
 	sched_rq_remove(rq, e);
 	e->slice_left = SCHED_SLICE_TICKS;
 	return e;
+}
+
+/* ---- placement helpers for select_cpu and balance (stateless) ---------- */
+
+/* Tasks a CPU has: queued plus the one it runs. */
+static inline uint32_t sched_load_of(const struct sched_cpu_load *l)
+{
+	return l->nr_queued + l->running;
+}
+
+/* The online CPU with the least load; prev wins ties (its caches are warm). */
+static inline unsigned sched_least_loaded(const struct sched_cpu_load *load, unsigned n,
+					  unsigned prev)
+{
+	unsigned best = prev < n && load[prev].online ? prev : n;
+	for (unsigned i = 0; i < n; i++)
+		if (load[i].online && (best == n || sched_load_of(&load[i]) < sched_load_of(&load[best])))
+			best = i;
+	return best < n ? best : 0;
+}
+
+/* The CPU with the most queued tasks if it has at least `margin` more tasks
+ * than self, else -1. */
+static inline int sched_busiest(const struct sched_cpu_load *load, unsigned n, unsigned self,
+				uint32_t margin)
+{
+	int best = -1;
+	for (unsigned i = 0; i < n; i++)
+		if (i != self && load[i].online && load[i].nr_queued &&
+		    (best < 0 || load[i].nr_queued > load[best].nr_queued))
+			best = (int)i;
+	if (best < 0 || self >= n ||
+	    sched_load_of(&load[best]) < sched_load_of(&load[self]) + margin)
+		return -1;
+	return best;
 }
 
 /* Count down cur's slice; true once it is used up. */

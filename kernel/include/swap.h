@@ -212,6 +212,8 @@ struct swap_history_entry {
 	} item[SWAP_HISTORY_NAMES];
 	uint64_t stage_ns[SWAP_NSTAGES];
 	uint64_t total_ns;
+	uint64_t pause_ns;             /* stop-the-world: every CPU stopped (smp.h) */
+	unsigned cpus;                 /* CPUs running during the transaction */
 	char msg[96];                  /* error message, if any */
 };
 /* Oldest first: for (i = 0; swap_history_get(i, &e); i++).  false past the end. */
@@ -219,7 +221,7 @@ bool swap_history_get(size_t i, struct swap_history_entry *out);
 size_t swap_history_count(void);
 /* One line per entry:
  *   "#3 t=1.234567s hello 1.0->2.0 OK sites=2 load=12us verify=1us relink=3us
- *    transfer=0us cleanup=5us total=21us"
+ *    transfer=0us cleanup=5us total=21us pause=4us/4cpu"
  * with the kind after the time unless it is a swap ("#1 t=0.2s load hello
  * none->1.0 ...", "rollback", "unload"); "none" = not loaded.
  * Writes at most len bytes (NUL-terminated if len > 0); returns the length

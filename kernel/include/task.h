@@ -24,8 +24,10 @@
  * memory is reclaimed when it exits.  Blocking calls (join, sleep, waitq_wait)
  * are for task context only, never for interrupt handlers.
  *
- * Not thread-safe across CPUs yet: single CPU, run-queue operations run with
- * interrupts disabled; per-CPU state is one struct (task_impl.h).
+ * Several CPUs: each runs tasks from its own queue; a task that becomes
+ * ready joins the CPU the policy selects, CPUs balance their queues, and
+ * task_pin() keeps a task on one CPU.  Task "main" stays on the boot CPU.
+ * Every call here is safe from any CPU (one scheduler lock, task_impl.h).
  */
 #ifndef THESEUS_TASK_H
 #define THESEUS_TASK_H
@@ -82,15 +84,26 @@ const char *task_name(const struct task *t);
 uint32_t task_id(const struct task *t);
 /* Change a task's priority (re-queued if ready).  TH_EINVAL if out of range. */
 int task_set_priority(struct task *t, unsigned priority) TH_MUST_CHECK;
+/* Keep t on CPU cpu (an index of smp.h), or let it move again (cpu -1); a
+ * task pinned elsewhere moves at its next switch (the caller itself at
+ * once).  TH_EINVAL (NULL, main, an idle task), TH_ERANGE (no such CPU). */
+int task_pin(struct task *t, int cpu) TH_MUST_CHECK;
+/* The CPU t runs on or is queued on (its last one if blocked). */
+unsigned task_cpu(const struct task *t);
+/* CPUs that schedule tasks. */
+unsigned sched_cpu_count(void);
 
-/* Wait queues.  Pattern (interrupts off makes check + wait atomic):
- *     uint64_t fl = irq_save(); while (!cond) waitq_wait(&wq); irq_restore(fl);
- * waitq_wait returns with the caller's interrupt flag as it was. */
+/* Wait queues.  Pattern (the lock makes check + wait atomic on every CPU;
+ * a waker sets cond, then calls waitq_wake_*, without holding the lock):
+ *     uint64_t fl = waitq_lock(); while (!cond) waitq_wait(&wq); waitq_unlock(fl);
+ * waitq_wait is called with the lock held and returns with it held. */
 struct waitq {
 	struct task *head, *tail;
 };
 #define WAITQ_INIT { NULL, NULL }
 void waitq_init(struct waitq *wq);
+uint64_t waitq_lock(void);                /* interrupts off, scheduler lock held */
+void waitq_unlock(uint64_t flags);
 void waitq_wait(struct waitq *wq);
 bool waitq_wake_one(struct waitq *wq);   /* true if a task was woken */
 size_t waitq_wake_all(struct waitq *wq); /* number woken; interrupt-safe */

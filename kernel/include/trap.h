@@ -21,9 +21,14 @@ struct trap_frame {
 };
 
 #define IRQ_BASE 32        /* PIC lines 0-15 arrive as vectors 32-47 */
+#define VEC_LAPIC_TIMER 49 /* the local APIC timer of a CPU other than the boot CPU */
+#define VEC_STOP 50        /* IPI: stop at a safe point (kernel/smp/) */
+#define VEC_SPURIOUS 255   /* the local APIC's spurious vector: ignored */
 
 void gdt_init(void);       /* GDT with a TSS whose IST stacks serve #DF, NMI, #MC */
+void gdt_init_cpu(unsigned cpu); /* the same for CPU cpu (< CPUS_MAX), on that CPU */
 void idt_init(void);
+void idt_load(void);       /* load the IDT built by idt_init (another CPU) */
 struct trap_frame *trap_dispatch(struct trap_frame *f);
 
 /* Called for an interrupt on vector IRQ_BASE + line (pic.c installs it). */

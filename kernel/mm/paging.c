@@ -15,6 +15,7 @@
 #include "lock.h"
 #include "log.h"
 #include "param.h"
+#include "smp.h"
 
 #define PTE_P (1ull << 0)
 #define PTE_W (1ull << 1)
@@ -111,6 +112,7 @@ int vmm_protect(void *addr, size_t len, unsigned prot)
 	uint64_t flags = spin_lock_irqsave(&vmm_lock);
 	int err = set_range((uint64_t)addr, len, prot_flags(prot), PTE_PCD | PTE_PWT);
 	spin_unlock_irqrestore(&vmm_lock, flags);
+	smp_tlb_changed(); /* other CPUs flush before their next task switch */
 	return err;
 }
 

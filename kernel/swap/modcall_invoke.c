@@ -6,6 +6,7 @@
  * module recovered before the error goes back to the caller.
  */
 #include "modcall_impl.h"
+#include "swap_impl.h"
 
 struct invoke_call {
 	th_invoke_fn fn;
@@ -22,9 +23,24 @@ static int run_invoke(void *ctx)
 	return c->fn(c->in, c->in_len, c->out, c->out_cap, c->out_len);
 }
 
+static int invoke(const char *module, const char *function, const uint8_t *in, size_t in_len,
+		  uint8_t *out, size_t out_cap, size_t *out_len, int *result, struct th_errbuf *eb);
+
+/* The lookup and the call under the swap engine's lock: no transaction on
+ * another CPU changes the namespace or frees the code meanwhile (the
+ * recovery of a fault takes the lock again, recursively). */
 int modcall_invoke(const char *module, const char *function, const uint8_t *in, size_t in_len,
 		   uint8_t *out, size_t out_cap, size_t *out_len, int *result,
 		   struct th_errbuf *eb)
+{
+	swap_plat_engine_lock();
+	int err = invoke(module, function, in, in_len, out, out_cap, out_len, result, eb);
+	swap_plat_engine_unlock();
+	return err;
+}
+
+static int invoke(const char *module, const char *function, const uint8_t *in, size_t in_len,
+		  uint8_t *out, size_t out_cap, size_t *out_len, int *result, struct th_errbuf *eb)
 {
 	struct module *m = loader_find(module), *owner = NULL;
 	uintptr_t addr;

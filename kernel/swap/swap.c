@@ -200,8 +200,8 @@ int swap_do_swap(struct swap_txn *x, const struct swap_request *items, size_t n,
 	return TH_OK;
 }
 
-int swap_modules(const struct swap_request *items, size_t n, struct swap_result *res,
-		 struct th_errbuf *eb)
+static int swap_modules_locked(const struct swap_request *items, size_t n, struct swap_result *res,
+				 struct th_errbuf *eb)
 {
 	struct th_errbuf local;
 	struct swap_txn *x;
@@ -222,7 +222,7 @@ int swap_modules(const struct swap_request *items, size_t n, struct swap_result 
 	return swap_txn_end(x, swap_do_swap(x, items, n, eb), res, eb);
 }
 
-int swap_rollback(const char *name, struct swap_result *res, struct th_errbuf *eb)
+static int swap_rollback_locked(const char *name, struct swap_result *res, struct th_errbuf *eb)
 {
 	struct th_errbuf local;
 	struct swap_track *t = swap_track_find(name);
@@ -253,7 +253,7 @@ int swap_rollback(const char *name, struct swap_result *res, struct th_errbuf *e
 	return swap_txn_end(x, swap_do_swap(x, &r, 1, eb), res, eb);
 }
 
-int swap_restart(const char *name, struct swap_result *res, struct th_errbuf *eb)
+static int swap_restart_locked(const char *name, struct swap_result *res, struct th_errbuf *eb)
 {
 	struct th_errbuf local;
 	struct swap_track *t = swap_track_find(name);
@@ -274,7 +274,7 @@ int swap_restart(const char *name, struct swap_result *res, struct th_errbuf *eb
 	return swap_txn_end(x, swap_do_swap(x, &r, 1, eb), res, eb);
 }
 
-int swap_unload(const char *name, struct swap_result *res, struct th_errbuf *eb)
+static int swap_unload_locked(const char *name, struct swap_result *res, struct th_errbuf *eb)
 {
 	struct th_errbuf local;
 	struct swap_txn *x;
@@ -285,4 +285,41 @@ int swap_unload(const char *name, struct swap_result *res, struct th_errbuf *eb)
 	if (!x)
 		return TH_ENOMEM;
 	return swap_txn_end(x, swap_do_unload(x, name, eb), res, eb);
+}
+
+/* The public entry points: one transaction at a time, whichever CPU or task
+ * asks (swap_plat_engine_lock; recursive for a task: a fault's recovery may
+ * run inside a transaction's hook). */
+
+int swap_modules(const struct swap_request *items, size_t n, struct swap_result *res,
+		 struct th_errbuf *eb)
+{
+	swap_plat_engine_lock();
+	int err = swap_modules_locked(items, n, res, eb);
+	swap_plat_engine_unlock();
+	return err;
+}
+
+int swap_rollback(const char *name, struct swap_result *res, struct th_errbuf *eb)
+{
+	swap_plat_engine_lock();
+	int err = swap_rollback_locked(name, res, eb);
+	swap_plat_engine_unlock();
+	return err;
+}
+
+int swap_restart(const char *name, struct swap_result *res, struct th_errbuf *eb)
+{
+	swap_plat_engine_lock();
+	int err = swap_restart_locked(name, res, eb);
+	swap_plat_engine_unlock();
+	return err;
+}
+
+int swap_unload(const char *name, struct swap_result *res, struct th_errbuf *eb)
+{
+	swap_plat_engine_lock();
+	int err = swap_unload_locked(name, res, eb);
+	swap_plat_engine_unlock();
+	return err;
 }

@@ -107,6 +107,8 @@ size_t swap_history_format(char *buf, size_t len)
 		for (s = 0; s < SWAP_NSTAGES; s++)
 			put_us(buf, len, &pos, stage_names[s], e.stage_ns[s]);
 		put_us(buf, len, &pos, "total", e.total_ns);
+		th_appendf(buf, len, &pos, " pause=%lluus/%ucpu", (unsigned long long)(e.pause_ns / 1000),
+		    e.cpus);
 		if (e.err && e.msg[0])
 			th_appendf(buf, len, &pos, " (%s)", e.msg);
 		th_appendf(buf, len, &pos, "\n");

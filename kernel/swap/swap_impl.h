@@ -17,8 +17,18 @@
 uint64_t swap_plat_tsc(void);
 uint64_t swap_plat_tsc_ns(uint64_t delta);
 uint64_t swap_plat_now_ns(void);
+/* The engine's critical sections: interrupts off on this CPU and every other
+ * CPU parked at a safe point (stop-machine, smp.h) until the restore. */
 uint64_t swap_plat_irq_save(void);
 void swap_plat_irq_restore(uint64_t flags);
+/* Stop-the-world time summed over every critical section so far (ns), and
+ * the CPUs running (whose pause it is). */
+uint64_t swap_plat_pause_ns(void);
+unsigned swap_plat_cpus(void);
+/* One transaction (and reap) at a time on all CPUs: a lock owned by the
+ * calling task, recursive, waited for by yielding (kernel), nothing (host). */
+void swap_plat_engine_lock(void);
+void swap_plat_engine_unlock(void);
 /* Every address a task may execute at or return to (kernel: all tasks via
  * task_foreach_return_address, or the current frame-pointer chain before
  * the scheduler runs; host: what the test pretends). */
@@ -76,6 +86,7 @@ struct swap_txn {
 	struct loader_stage *st;
 	struct swap_history_entry h;
 	uint64_t t;                               /* TSC at the start of the stage */
+	uint64_t pause0;                          /* swap_plat_pause_ns() at the start */
 };
 /* NULL when out of memory (eb says so; nothing recorded). */
 struct swap_txn *swap_txn_begin(enum swap_kind kind, bool rollback, size_t n,

@@ -28,16 +28,23 @@ int swap_symref_get(struct swap_symref *r, uintptr_t *addr)
 
 	if (!r || !r->name || !addr)
 		return TH_EINVAL;
-	if (r->gen != generation) {
+	if (__atomic_load_n(&r->gen, __ATOMIC_ACQUIRE) != generation) {
+		/* Not while a transaction on another CPU changes the namespace. */
+		swap_plat_engine_lock();
 		err = loader_lookup_symbol(r->name, &a, NULL);
-		if (err) {
-			r->gen = 0;
-			return err;
+		if (!err) {
+			__atomic_store_n(&r->addr, a, __ATOMIC_RELAXED);
+			__atomic_store_n(&r->gen, generation, __ATOMIC_RELEASE); /* after addr */
+		} else {
+			__atomic_store_n(&r->gen, 0, __ATOMIC_RELEASE);
 		}
-		r->addr = a;
-		r->gen = generation;
+		swap_plat_engine_unlock();
+		if (err)
+			return err;
+		*addr = a;
+		return TH_OK;
 	}
-	*addr = r->addr;
+	*addr = __atomic_load_n(&r->addr, __ATOMIC_RELAXED);
 	return TH_OK;
 }
 

@@ -1,12 +1,14 @@
 /*
  * swap_plat.c - the kernel side of the swap engine's platform hooks: TSC
- * timing (calibrated by ktime), the interrupt flag, and where tasks are:
+ * timing (calibrated by ktime), the interrupt flag with every other CPU
+ * stopped (stop-machine, smp.h) and the pause that costs, and where tasks are:
  * task_foreach_return_address() once the scheduler runs, before that the
  * current frame-pointer chain (kernel and modules are built with
  * -fno-omit-frame-pointer; boot.S ends the chain with 0).
  */
 #include "cpu.h"
 #include "ktime.h"
+#include "smp.h"
 #include "swap_impl.h"
 #include "task.h"
 
@@ -30,12 +32,54 @@ uint64_t swap_plat_now_ns(void)
 
 uint64_t swap_plat_irq_save(void)
 {
-	return irq_save();
+	uint64_t flags = irq_save();
+	smp_stop_others();
+	return flags;
 }
 
 void swap_plat_irq_restore(uint64_t flags)
 {
+	smp_resume_others();
 	irq_restore(flags);
+}
+
+uint64_t swap_plat_pause_ns(void)
+{
+	return smp_stop_pause_ns();
+}
+
+unsigned swap_plat_cpus(void)
+{
+	return smp_cpu_count();
+}
+
+static struct task *volatile engine_owner;
+static unsigned engine_depth;
+
+void swap_plat_engine_lock(void)
+{
+	struct task *me = sched_running() ? task_current() : NULL;
+	if (!me)
+		return; /* before the scheduler: one context only */
+	if (engine_owner == me) {
+		engine_depth++;
+		return;
+	}
+	for (;;) {
+		struct task *none = NULL;
+		if (__atomic_compare_exchange_n(&engine_owner, &none, me, false, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			break;
+		task_yield(); /* another task's transaction: let it finish */
+	}
+	engine_depth = 1;
+}
+
+void swap_plat_engine_unlock(void)
+{
+	if (!sched_running() || engine_owner != task_current() || --engine_depth)
+		return;
+	__atomic_store_n(&engine_owner, NULL, __ATOMIC_RELEASE);
 }
 
 struct walk_ctx {

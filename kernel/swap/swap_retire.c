@@ -42,7 +42,17 @@ static void mark_addr(void *ctx, uintptr_t addr)
 			busy[i] = true;
 }
 
+static size_t reap(void);
+
 size_t swap_reap(void)
+{
+	swap_plat_engine_lock();
+	size_t n = reap();
+	swap_plat_engine_unlock();
+	return n;
+}
+
+static size_t reap(void)
 {
 	bool busy[SWAP_MAX_RETIRING] = {false};
 	struct th_errbuf eb;

@@ -23,6 +23,8 @@ struct swap_txn *swap_txn_begin(enum swap_kind kind, bool rollback, size_t n,
 	x->h.rollback = rollback;
 	x->h.n = n;
 	x->t = swap_plat_tsc();
+	x->pause0 = swap_plat_pause_ns();
+	x->h.cpus = swap_plat_cpus();
 	return x;
 }
 
@@ -58,6 +60,7 @@ int swap_txn_end(struct swap_txn *x, int err, struct swap_result *res, struct th
 		snprintf(x->h.msg, sizeof x->h.msg, "%.95s", eb->msg);
 	for (i = 0; i < SWAP_NSTAGES; i++)
 		x->h.total_ns += x->h.stage_ns[i];
+	x->h.pause_ns = swap_plat_pause_ns() - x->pause0;
 	swap_history_add(&x->h);
 	if (res) {
 		memset(res, 0, sizeof *res);

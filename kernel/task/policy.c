@@ -52,51 +52,68 @@ static const struct sched_policy_ops *module_ops(struct th_errbuf *eb)
 		return NULL;
 	}
 	const struct sched_policy_ops *ops = (const void *)addr;
-	if (ops->abi != SCHED_POLICY_ABI || !ops->name || !ops->enqueue || !ops->dequeue ||
-	    !ops->pick_next || !ops->tick) {
-		th_errf(eb, TH_EINVAL, "sched: %s is not a valid policy table (abi %u, want %u)",
+	if (ops->abi < 1 || ops->abi > SCHED_POLICY_ABI || !ops->name || !ops->enqueue ||
+	    !ops->dequeue || !ops->pick_next || !ops->tick) {
+		th_errf(eb, TH_EINVAL, "sched: %s is not a valid policy table (abi %u, want 1..%u)",
 			POLICY_SYMBOL, ops->abi, SCHED_POLICY_ABI);
 		return NULL;
 	}
 	return ops;
 }
 
-/* Make ops the policy: every queued task moves into it, highest queue first
- * and in queue order (the order any policy would run them).  The old
- * policy's code is not called, so its module may already be replaced. */
-void sched_policy_take_over(const struct sched_policy_ops *ops)
+/* Make ops the policy: every CPU's queued tasks move into it on the same
+ * CPU, highest queue first and in queue order (the order any policy would
+ * run them).  The old policy's code is not called, so its module may
+ * already be replaced.  sched.lock held (the log comes after). */
+static size_t take_over(const struct sched_policy_ops *ops, size_t *lost)
 {
-	struct sched_cpu *c = &sched_cpu;
-	uint64_t fl = irq_save();
-	struct sched_node moved;
-	sched_list_init(&moved);
-	size_t n = 0, lost = 0;
-	for (int q = SCHED_QUEUES - 1; q >= 0; q--) {
-		while (!sched_list_empty(&c->rq.queues[q])) {
-			struct sched_entity *e = SCHED_ENTITY_OF(c->rq.queues[q].next);
-			sched_list_del(&e->node);
-			sched_list_add_tail(&moved, &e->node);
-			n++;
+	size_t n = 0;
+	*lost = 0;
+	sched.policy = ops;
+	snprintf(sched.policy_name, sizeof sched.policy_name, "%s", ops->name);
+	for (unsigned cpu = 0; cpu < CPUS_MAX; cpu++) {
+		struct sched_rq *rq = &sched.cpu[cpu].rq;
+		struct sched_node moved;
+		sched_list_init(&moved);
+		for (int q = SCHED_QUEUES - 1; q >= 0; q--) {
+			while (!sched_list_empty(&rq->queues[q])) {
+				struct sched_entity *e = SCHED_ENTITY_OF(rq->queues[q].next);
+				sched_list_del(&e->node);
+				sched_list_add_tail(&moved, &e->node);
+				n++;
+			}
 		}
-	}
-	sched_rq_init(&c->rq);
-	c->policy = ops;
-	snprintf(c->policy_name, sizeof c->policy_name, "%s", ops->name);
-	while (!sched_list_empty(&moved)) {
-		struct sched_entity *e = SCHED_ENTITY_OF(moved.next);
-		sched_list_del(&e->node);
-		e->queued = 0;
-		ops->enqueue(&c->rq, e);
+		sched_rq_init(rq);
+		while (!sched_list_empty(&moved)) {
+			struct sched_entity *e = SCHED_ENTITY_OF(moved.next);
+			sched_list_del(&e->node);
+			e->queued = 0;
+			ops->enqueue(rq, e);
+		}
 	}
 	/* Any ready task that was not queued (a policy that dropped one) too. */
-	for (struct task *t = c->all; t; t = t->all_next) {
-		if (t->state == TASK_READY && t != c->idle && !t->se.queued) {
+	for (struct task *t = sched.all; t; t = t->all_next) {
+		if (t->state == TASK_READY && !t->idle && !t->se.queued) {
 			t->se.node.next = t->se.node.prev = &t->se.node;
-			ops->enqueue(&c->rq, &t->se);
-			lost++;
+			ops->enqueue(&sched.cpu[t->cpu < CPUS_MAX ? t->cpu : 0].rq, &t->se);
+			(*lost)++;
 		}
 	}
-	irq_restore(fl);
+	return n;
+}
+
+void sched_policy_take_over_locked(const struct sched_policy_ops *ops)
+{
+	size_t lost, n = take_over(ops, &lost);
+	(void)n; /* logged by the caller's fallback message */
+}
+
+void sched_policy_take_over(const struct sched_policy_ops *ops)
+{
+	size_t lost;
+	uint64_t fl = sched_lock();
+	size_t n = take_over(ops, &lost);
+	sched_unlock(fl);
 	if (lost)
 		log_warn("sched", "previous policy lost %zu ready tasks; re-queued them", lost);
 	log_info("sched", "policy %s: %zu ready tasks moved", ops->name, n + lost);
@@ -110,7 +127,7 @@ static void follow_swaps(void *ctx)
 	const struct sched_policy_ops *ops = module_ops(NULL);
 	if (!ops || ops == sched_policy_faulted) /* a table that faulted stays out */
 		ops = &sched_fifo_ops;
-	if (ops != sched_cpu.policy)
+	if (ops != sched.policy)
 		sched_policy_take_over(ops);
 }
 

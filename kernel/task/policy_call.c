@@ -1,7 +1,7 @@
 /*
  * policy_call.c - every call into the scheduler policy's ops table, guarded
  * (guard.h) when the policy is a module: a fault in enqueue, dequeue,
- * pick_next or tick is reported (log, swap history "fault") and the core
+ * pick_next, tick, select_cpu or balance is reported (log, swap history "fault") and the core
  * falls back to its built-in fifo at once (take-over of the ready tasks),
  * then redoes the operation with fifo.  The faulted table is not adopted
  * again until module "sched" is swapped for another object.  Policy ops run
@@ -16,7 +16,7 @@
 
 const struct sched_policy_ops *sched_policy_faulted; /* refused by follow_swaps */
 
-enum op { OP_ENQUEUE, OP_DEQUEUE, OP_PICK, OP_TICK };
+enum op { OP_ENQUEUE, OP_DEQUEUE, OP_PICK, OP_TICK, OP_SELECT, OP_BALANCE };
 
 struct op_call {
 	const struct sched_policy_ops *ops;
@@ -25,6 +25,9 @@ struct op_call {
 	struct sched_entity *e;
 	struct sched_entity *picked;
 	bool preempt;
+	const struct sched_cpu_load *load;
+	unsigned n, cpu;                 /* OP_SELECT: prev in, choice out; OP_BALANCE: self */
+	int from;
 };
 
 static int run_op(void *ctx)
@@ -42,6 +45,12 @@ static int run_op(void *ctx)
 		break;
 	case OP_TICK:
 		c->preempt = c->ops->tick(c->rq, c->e);
+		break;
+	case OP_SELECT:
+		c->cpu = c->ops->select_cpu(c->load, c->n, c->e, c->cpu);
+		break;
+	case OP_BALANCE:
+		c->from = c->ops->balance(c->load, c->n, c->cpu);
 		break;
 	}
 	return TH_OK;
@@ -63,27 +72,27 @@ static bool call(struct op_call *c)
 		  what);
 	swap_history_note(SWAP_KIND_FAULT, "sched", c->ops->name, what);
 	sched_policy_faulted = c->ops;
-	sched_policy_take_over(&sched_fifo_ops);
+	sched_policy_take_over_locked(&sched_fifo_ops); /* policy ops run under sched.lock */
 	return false;
 }
 
 void sched_pol_enqueue(struct sched_rq *rq, struct sched_entity *e)
 {
-	struct op_call c = { .ops = sched_cpu.policy, .op = OP_ENQUEUE, .rq = rq, .e = e };
+	struct op_call c = { .ops = sched.policy, .op = OP_ENQUEUE, .rq = rq, .e = e };
 	if (!call(&c) && !e->queued)
 		sched_fifo_ops.enqueue(rq, e);
 }
 
 void sched_pol_dequeue(struct sched_rq *rq, struct sched_entity *e)
 {
-	struct op_call c = { .ops = sched_cpu.policy, .op = OP_DEQUEUE, .rq = rq, .e = e };
+	struct op_call c = { .ops = sched.policy, .op = OP_DEQUEUE, .rq = rq, .e = e };
 	if (!call(&c) && e->queued)
 		sched_fifo_ops.dequeue(rq, e);
 }
 
 struct sched_entity *sched_pol_pick_next(struct sched_rq *rq)
 {
-	struct op_call c = { .ops = sched_cpu.policy, .op = OP_PICK, .rq = rq };
+	struct op_call c = { .ops = sched.policy, .op = OP_PICK, .rq = rq };
 	if (!call(&c))
 		return sched_fifo_ops.pick_next(rq);
 	return c.picked;
@@ -91,8 +100,35 @@ struct sched_entity *sched_pol_pick_next(struct sched_rq *rq)
 
 bool sched_pol_tick(struct sched_rq *rq, struct sched_entity *cur)
 {
-	struct op_call c = { .ops = sched_cpu.policy, .op = OP_TICK, .rq = rq, .e = cur };
+	struct op_call c = { .ops = sched.policy, .op = OP_TICK, .rq = rq, .e = cur };
 	if (!call(&c))
 		return true; /* pick again, now with fifo */
 	return c.preempt;
+}
+
+/* select_cpu and balance exist from abi 2 on and are optional: without them
+ * (or after a fault) the core's defaults, the least loaded CPU and a pull at
+ * a difference of 2. */
+unsigned sched_pol_select_cpu(const struct sched_cpu_load *load, unsigned n,
+			      const struct sched_entity *e, unsigned prev)
+{
+	const struct sched_policy_ops *ops = sched.policy;
+	if (ops->abi >= 2 && ops->select_cpu) {
+		struct op_call c = { .ops = ops, .op = OP_SELECT, .e = (struct sched_entity *)e,
+				     .load = load, .n = n, .cpu = prev };
+		if (call(&c))
+			return c.cpu;
+	}
+	return sched_least_loaded(load, n, prev);
+}
+
+int sched_pol_balance(const struct sched_cpu_load *load, unsigned n, unsigned self)
+{
+	const struct sched_policy_ops *ops = sched.policy;
+	if (ops->abi >= 2 && ops->balance) {
+		struct op_call c = { .ops = ops, .op = OP_BALANCE, .load = load, .n = n, .cpu = self };
+		if (call(&c))
+			return c.from;
+	}
+	return sched_busiest(load, n, self, 2);
 }

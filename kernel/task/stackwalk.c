@@ -9,6 +9,7 @@
  */
 #include "cpu.h"
 #include "klibc.h"
+#include "smp.h"
 #include "task_impl.h"
 
 #define WALK_DEPTH_MAX 64
@@ -48,16 +49,28 @@ static int walk(const struct task *t, uintptr_t rip, uintptr_t rbp, uintptr_t rs
 
 __attribute__((noinline)) int task_foreach_return_address(addr_fn fn, void *ctx)
 {
-	struct sched_cpu *c = &sched_cpu;
 	int r = 0;
 	if (!fn)
 		return TH_EINVAL;
-	uint64_t fl = irq_save();
-	for (struct task *t = c->all; t && !r; t = t->all_next) {
-		if (t == c->current) {
+	/* Every other CPU parked (stop-machine; nests inside the swap engine's):
+	 * the tasks they run are walked from where they stopped. */
+	uint64_t irq = irq_save();
+	smp_stop_others();
+	uint64_t fl = sched_lock();
+	struct task *self = sched_this()->current;
+	for (struct task *t = sched.all; t && !r; t = t->all_next) {
+		if (t == self) {
 			uintptr_t rip, rbp = (uintptr_t)__builtin_frame_address(0);
 			__asm__ volatile("leaq 0(%%rip), %0" : "=r"(rip));
 			r = walk(t, rip, rbp, 0, false, fn, ctx);
+		} else if (t->state == TASK_RUNNING && t->stack_busy) {
+			/* On another CPU: where it was parked by stop-machine (smp.h). */
+			struct cpu_local *cl = smp_cpu(t->cpu);
+			const struct trap_frame *f = cl ? cl->stop_frame : NULL;
+			if (f)
+				r = walk(t, f->rip, f->rbp, f->rsp, true, fn, ctx);
+			else
+				r = TH_EBUSY; /* running elsewhere, not stopped: not walkable */
 		} else if (t->state != TASK_EXITED && t->frame) {
 			const struct trap_frame *f = t->frame;
 			/* Preempted by the timer (not by its own int $48): any point. */
@@ -65,7 +78,9 @@ __attribute__((noinline)) int task_foreach_return_address(addr_fn fn, void *ctx)
 			r = walk(t, f->rip, f->rbp, f->rsp, preempted, fn, ctx);
 		}
 	}
-	irq_restore(fl);
+	sched_unlock(fl);
+	smp_resume_others();
+	irq_restore(irq);
 	return r;
 }
 
@@ -74,17 +89,17 @@ int task_foreach(int (*fn)(void *ctx, const struct task *t), void *ctx)
 	int r = 0;
 	if (!fn)
 		return TH_EINVAL;
-	uint64_t fl = irq_save();
-	for (struct task *t = sched_cpu.all; t && !r; t = t->all_next)
+	uint64_t fl = sched_lock();
+	for (struct task *t = sched.all; t && !r; t = t->all_next)
 		r = fn(ctx, t);
-	irq_restore(fl);
+	sched_unlock(fl);
 	return r;
 }
 
 /* Called from the fault report (maybe in a double fault): no locks. */
 bool task_guard_lookup(uint64_t addr, char *who, size_t cap)
 {
-	for (struct task *t = sched_cpu.all; t; t = t->all_next) {
+	for (struct task *t = sched.all; t; t = t->all_next) {
 		if (t->stack_phys && addr - t->stack_phys < GUARD_BYTES) {
 			snprintf(who, cap, "task '%s'", t->name);
 			return true;

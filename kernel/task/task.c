@@ -16,6 +16,7 @@
 #include "frame.h"
 #include "klibc.h"
 #include "log.h"
+#include "smp.h"
 #include "task_impl.h"
 #include "vmm.h"
 
@@ -28,9 +29,10 @@ __attribute__((noreturn)) static void task_start(task_fn fn, void *arg)
 	task_exit(fn(arg));
 }
 
+/* sched.lock held. */
 static void link_task(struct task *t)
 {
-	struct sched_cpu *c = &sched_cpu;
+	struct sched_core *c = &sched;
 	t->all_prev = NULL;
 	t->all_next = c->all;
 	if (c->all)
@@ -39,9 +41,10 @@ static void link_task(struct task *t)
 	c->ntasks++;
 }
 
+/* sched.lock held. */
 static void unlink_task(struct task *t)
 {
-	struct sched_cpu *c = &sched_cpu;
+	struct sched_core *c = &sched;
 	if (t->all_prev)
 		t->all_prev->all_next = t->all_next;
 	else
@@ -58,6 +61,7 @@ static void init_common(struct task *t, const char *name, unsigned priority)
 	snprintf(t->name, sizeof t->name, "%s", name);
 	t->se.priority = priority;
 	t->se.node.next = t->se.node.prev = &t->se.node;
+	t->pin = -1;
 	waitq_init(&t->joiners);
 }
 
@@ -65,7 +69,7 @@ int task_alloc(const char *name, task_fn fn, void *arg, unsigned priority, struc
 {
 	if (!name || !fn || !out || priority > SCHED_PRIO_MAX)
 		return TH_EINVAL;
-	if (sched_cpu.ntasks >= TASK_MAX)
+	if (sched.ntasks >= TASK_MAX)
 		return TH_EFULL;
 	struct task *t = kcalloc(1, sizeof *t);
 	uint64_t phys;
@@ -102,15 +106,15 @@ int task_alloc(const char *name, task_fn fn, void *arg, unsigned priority, struc
 	t->frame = f;
 	t->state = TASK_READY;
 
-	uint64_t fl = irq_save();
-	if (sched_cpu.ntasks >= TASK_MAX) {
-		irq_restore(fl);
+	uint64_t fl = sched_lock();
+	if (sched.ntasks >= TASK_MAX) {
+		sched_unlock(fl);
 		task_free(t);
 		return TH_EFULL;
 	}
-	t->id = sched_cpu.next_id++;
+	t->id = sched.next_id++;
 	link_task(t);
-	irq_restore(fl);
+	sched_unlock(fl);
 	*out = t;
 	return TH_OK;
 }
@@ -124,10 +128,34 @@ int task_adopt_boot_context(struct task **out)
 	t->stack_lo = (uintptr_t)boot_stack_bottom; /* guard: fault.c names "the boot stack" */
 	t->stack_hi = (uintptr_t)boot_stack_top;
 	t->state = TASK_RUNNING;
-	uint64_t fl = irq_save();
-	t->id = sched_cpu.next_id++;
+	t->stack_busy = 1; /* it runs */
+	uint64_t fl = sched_lock();
+	t->id = sched.next_id++;
 	link_task(t);
-	irq_restore(fl);
+	sched_unlock(fl);
+	*out = t;
+	return TH_OK;
+}
+
+int task_adopt_cpu_idle(unsigned cpu, uintptr_t lo, uintptr_t hi, struct task **out)
+{
+	struct task *t = kcalloc(1, sizeof *t);
+	if (!t)
+		return TH_ENOMEM;
+	char name[TASK_NAME_MAX];
+	snprintf(name, sizeof name, "idle%u", cpu);
+	init_common(t, name, SCHED_PRIO_MIN);
+	t->stack_lo = lo;
+	t->stack_hi = hi;
+	t->state = TASK_RUNNING;
+	t->idle = true;
+	t->pin = (int)cpu;
+	t->cpu = cpu;
+	t->stack_busy = 1;
+	uint64_t fl = sched_lock();
+	t->id = sched.next_id++;
+	link_task(t);
+	sched_unlock(fl);
 	*out = t;
 	return TH_OK;
 }
@@ -135,25 +163,26 @@ int task_adopt_boot_context(struct task **out)
 int task_create(const char *name, task_fn fn, void *arg, unsigned priority, struct task **out)
 {
 	struct task *t;
-	if (!sched_cpu.running)
+	if (!sched.running)
 		return TH_EBUSY;
 	task_reap_zombies();
 	int err = task_alloc(name, fn, arg, priority, &t);
 	if (err)
 		return err;
-	uint64_t fl = irq_save();
+	uint64_t fl = sched_lock();
 	sched_make_ready(t);
-	irq_restore(fl);
+	sched_unlock(fl);
 	*out = t;
 	return TH_OK;
 }
 
 void task_exit(int code)
 {
-	struct sched_cpu *c = &sched_cpu;
-	irq_disable_cpu();
-	struct task *t = c->current;
-	if (t == c->main || t == c->idle) {
+	(void)sched_lock(); /* held into sched_enter: never returns */
+	struct sched_core *c = &sched;
+	struct task *t = sched_this()->current;
+	if (t == c->main || t->idle) {
+		spin_unlock_irqrestore(&sched.lock, 0);
 		log_error("task", "task '%s' may not exit; halting it", t->name);
 		for (;;)
 			task_sleep_ms(1000);
@@ -165,7 +194,7 @@ void task_exit(int code)
 		t->wait_next = c->zombies; /* freed by the next task_reap_zombies() */
 		c->zombies = t;
 	} else {
-		(void)waitq_wake_all(&t->joiners);
+		(void)waitq_wake_all_locked(&t->joiners);
 	}
 	sched_enter(); /* never resumed */
 	for (;;)
@@ -183,53 +212,73 @@ void task_free(struct task *t)
 	kfree(t);
 }
 
+/* A task that has exited may still have the CPU that ran it on its stack,
+ * for the few instructions of the switch: wait until that CPU left it. */
+static void wait_off_stack(struct task *t)
+{
+	while (__atomic_load_n(&t->stack_busy, __ATOMIC_ACQUIRE))
+		cpu_relax();
+}
+
 void task_reap_zombies(void)
 {
-	uint64_t fl = irq_save();
-	struct task *z = sched_cpu.zombies;
-	sched_cpu.zombies = NULL;
-	irq_restore(fl);
+	if (!sched.zombies)
+		return;
+	uint64_t fl = sched_lock();
+	struct task *z = sched.zombies;
+	sched.zombies = NULL;
+	sched_unlock(fl);
 	while (z) {
 		struct task *next = z->wait_next;
+		wait_off_stack(z);
 		task_free(z);
 		z = next;
 	}
 }
 
+/* sched.lock held. */
 static bool joinable(const struct task *t)
 {
-	const struct sched_cpu *c = &sched_cpu;
-	return t && t->magic == TASK_MAGIC && t != c->current && t != c->main && t != c->idle &&
-	       !t->detached;
+	return t && t->magic == TASK_MAGIC && t != sched_this()->current && t != sched.main &&
+	       !t->idle && !t->detached;
 }
 
 int task_join(struct task *t, int *code)
 {
-	if (!sched_cpu.running || !joinable(t))
+	if (!sched.running)
 		return TH_EINVAL;
-	uint64_t fl = irq_save();
+	uint64_t fl = waitq_lock();
+	if (!joinable(t)) {
+		waitq_unlock(fl);
+		return TH_EINVAL;
+	}
 	if (t->joining) {
-		irq_restore(fl);
+		waitq_unlock(fl);
 		return TH_EBUSY;
 	}
 	t->joining = true;
 	while (t->state != TASK_EXITED)
 		waitq_wait(&t->joiners);
 	unlink_task(t);
-	irq_restore(fl);
+	waitq_unlock(fl);
 	if (code)
 		*code = t->exit_code;
+	wait_off_stack(t);
 	task_free(t);
 	return TH_OK;
 }
 
 int task_detach(struct task *t)
 {
-	if (!sched_cpu.running || !joinable(t))
+	if (!sched.running)
 		return TH_EINVAL;
-	uint64_t fl = irq_save();
+	uint64_t fl = sched_lock();
+	if (!joinable(t)) {
+		sched_unlock(fl);
+		return TH_EINVAL;
+	}
 	if (t->joining) {
-		irq_restore(fl);
+		sched_unlock(fl);
 		return TH_EBUSY;
 	}
 	bool dead = t->state == TASK_EXITED;
@@ -237,9 +286,11 @@ int task_detach(struct task *t)
 		unlink_task(t);
 	else
 		t->detached = true;
-	irq_restore(fl);
-	if (dead)
+	sched_unlock(fl);
+	if (dead) {
+		wait_off_stack(t);
 		task_free(t);
+	}
 	return TH_OK;
 }
 
@@ -250,13 +301,37 @@ int task_set_priority(struct task *t, unsigned priority)
 {
 	if (!t || t->magic != TASK_MAGIC || priority > SCHED_PRIO_MAX)
 		return TH_EINVAL;
-	uint64_t fl = irq_save();
+	uint64_t fl = sched_lock();
 	bool requeue = t->se.queued && t->state == TASK_READY;
 	if (requeue)
-		sched_pol_dequeue(&sched_cpu.rq, &t->se);
+		sched_pol_dequeue(&sched.cpu[t->cpu].rq, &t->se);
 	t->se.priority = priority;
 	if (requeue)
-		sched_pol_enqueue(&sched_cpu.rq, &t->se);
-	irq_restore(fl);
+		sched_pol_enqueue(&sched.cpu[t->cpu].rq, &t->se);
+	sched_unlock(fl);
 	return TH_OK;
 }
+
+int task_pin(struct task *t, int cpu)
+{
+	if (!t || t->magic != TASK_MAGIC || t->idle || t == sched.main || cpu < -1)
+		return TH_EINVAL;
+	uint64_t fl = sched_lock();
+	if (cpu >= 0 && ((unsigned)cpu >= sched.ncpus || !sched.cpu[cpu].online)) {
+		sched_unlock(fl);
+		return TH_ERANGE;
+	}
+	t->pin = cpu;
+	if (cpu >= 0 && t->state == TASK_READY && t->se.queued && t->cpu != (unsigned)cpu) {
+		sched_pol_dequeue(&sched.cpu[t->cpu].rq, &t->se);
+		t->cpu = (unsigned)cpu;
+		sched_pol_enqueue(&sched.cpu[cpu].rq, &t->se);
+	}
+	bool move_self = t == sched_this()->current && cpu >= 0 && (unsigned)cpu != smp_cpu_index();
+	sched_unlock(fl);
+	if (move_self)
+		task_yield(); /* the switch puts it in its CPU's queue */
+	return TH_OK;
+}
+
+unsigned task_cpu(const struct task *t) { return t ? t->cpu : 0; }

@@ -18,14 +18,14 @@ const char *task_state_name(enum task_state s)
 	return (unsigned)s < sizeof state_names / sizeof state_names[0] ? state_names[s] : "?";
 }
 
-size_t task_count(void) { return sched_cpu.ntasks; }
+size_t task_count(void) { return sched.ntasks; }
 
-/* Interrupts off. */
+/* sched.lock held. */
 static void fill(const struct task *t, struct task_info *out)
 {
 	uint64_t tsc = t->cpu_tsc;
-	if (t == sched_cpu.current)
-		tsc += rdtsc() - sched_cpu.switch_tsc; /* the slice in progress */
+	if (t->state == TASK_RUNNING && t->cpu < CPUS_MAX && sched.cpu[t->cpu].current == t)
+		tsc += rdtsc() - sched.cpu[t->cpu].switch_tsc; /* the slice in progress */
 	out->id = t->id;
 	memcpy(out->name, t->name, sizeof out->name);
 	out->state = t->state;
@@ -40,9 +40,9 @@ int task_get_info(const struct task *t, struct task_info *out)
 {
 	if (!t || !out || t->magic != TASK_MAGIC)
 		return TH_EINVAL;
-	uint64_t fl = irq_save();
+	uint64_t fl = sched_lock();
 	fill(t, out);
-	irq_restore(fl);
+	sched_unlock(fl);
 	return TH_OK;
 }
 
@@ -53,8 +53,8 @@ size_t task_format_list(char *buf, size_t len)
 		buf[0] = '\0';
 	th_appendf(buf, len, &at, "%4s %-*s %-8s %4s %10s %9s\n", "ID", TASK_NAME_MAX - 1, "NAME", "STATE",
 	    "PRIO", "CPU_MS", "SWITCHES");
-	uint64_t fl = irq_save();
-	for (const struct task *t = sched_cpu.all; t; t = t->all_next) {
+	uint64_t fl = sched_lock();
+	for (const struct task *t = sched.all; t; t = t->all_next) {
 		struct task_info i;
 		fill(t, &i);
 		th_appendf(buf, len, &at, "%4u %-*s %-8s %4u %6llu.%03llu %9llu\n", i.id, TASK_NAME_MAX - 1,
@@ -62,8 +62,8 @@ size_t task_format_list(char *buf, size_t len)
 		    (unsigned long long)(i.cpu_ns / 1000000),
 		    (unsigned long long)(i.cpu_ns / 1000 % 1000), (unsigned long long)i.switches);
 	}
-	th_appendf(buf, len, &at, "policy %s, %zu tasks, %llu switches\n", sched_cpu.policy_name,
-	    sched_cpu.ntasks, (unsigned long long)sched_cpu.switches);
-	irq_restore(fl);
+	th_appendf(buf, len, &at, "policy %s, %zu tasks, %llu switches\n", sched.policy_name,
+	    sched.ntasks, (unsigned long long)sched.switches);
+	sched_unlock(fl);
 	return at;
 }

@@ -21,8 +21,7 @@ static int counter_add(const char *name, uint64_t add, uint64_t *n)
 		return err;
 	err = statedb_get(ref, HELLO_TYPE, HELLO_LAYOUT, (void **)&calls, NULL);
 	if (!err) {
-		*calls += add;
-		*n = *calls;
+		*n = __atomic_add_fetch(calls, add, __ATOMIC_RELAXED); /* callers on several CPUs */
 		err = statedb_put(ref);
 	}
 	if (!err)

@@ -9,6 +9,10 @@
  * One FIFO per priority (rq->queues[p]) and a bitmap of non-empty queues,
  * all in the core's struct sched_rq (see sched_policy.h): this module is
  * stateless and can take over the queue of another policy.
+ *
+ * Several CPUs: a task joins the CPU where the fewest tasks of its priority
+ * or higher are queued (so it runs soonest), then the least loaded; a CPU
+ * takes a task from the busiest one when that one has 2 tasks more.
  */
 #include "theseus.h"
 #include "sched_policy.h"
@@ -46,6 +50,30 @@ static bool prio_tick(struct sched_rq *rq, struct sched_entity *cur)
 	return expired && (uint32_t)q == prio_of(cur);
 }
 
+static unsigned prio_select_cpu(const struct sched_cpu_load *load, unsigned n,
+				const struct sched_entity *e, unsigned prev)
+{
+	unsigned best = n;
+	uint64_t best_score = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (!load[i].online)
+			continue;
+		/* Waiting behind an equal or higher priority costs most. */
+		uint64_t score = (load[i].top_priority >= prio_of(e) && load[i].nr_queued ? 1000u : 0u) +
+				 sched_load_of(&load[i]) * 2u + (i != prev);
+		if (best == n || score < best_score) {
+			best = i;
+			best_score = score;
+		}
+	}
+	return best < n ? best : 0;
+}
+
+static int prio_balance(const struct sched_cpu_load *load, unsigned n, unsigned self)
+{
+	return sched_busiest(load, n, self, 2);
+}
+
 const struct sched_policy_ops sched_policy_ops = {
 	.abi = SCHED_POLICY_ABI,
 	.name = "prio",
@@ -53,6 +81,8 @@ const struct sched_policy_ops sched_policy_ops = {
 	.dequeue = sched_rq_remove,
 	.pick_next = prio_pick_next,
 	.tick = prio_tick,
+	.select_cpu = prio_select_cpu,
+	.balance = prio_balance,
 };
 TH_EXPORT(sched_policy_ops);
 

@@ -48,6 +48,7 @@ int ep_handle_info(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 	in->uptime_ms = ki->uptime_ms;
 	in->mem_total = ki->mem_total;
 	in->mem_used = ki->mem_used;
+	in->cpus = ki->cpus;
 	in->proto_version = PROTO_VERSION;
 	in->key_configured = ep->has_key;
 	in->staging_objects = staging_count(&ep->staging);

@@ -39,6 +39,8 @@ static Theseus__HistoryEntry *history_msg(struct endpoint *ep, struct endpoint_h
 	e->kind = ep_arena_strdup(&ep->arena, h->kind);
 	e->sites = h->sites;
 	e->total_ns = h->total_ns;
+	e->pause_ns = h->pause_ns;
+	e->cpus = h->cpus;
 	h->msg[sizeof h->msg - 1] = 0;
 	e->message = ep_arena_strdup(&ep->arena, h->msg);
 	for (uint32_t i = 0; i < ni; i++) {

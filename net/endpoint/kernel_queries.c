@@ -13,6 +13,7 @@
 #include "loader.h"
 #include "log.h"
 #include "net.h"
+#include "smp.h"
 #include "statedb.h"
 #include "swap.h"
 #include "task.h"
@@ -34,6 +35,7 @@ static int op_info(void *ctx, struct endpoint_info *out)
 	snprintf(out->address, sizeof out->address, "%s:%u", ip, listen_port);
 	out->mem_total = (uint64_t)frame_total_count() * FRAME_SIZE;
 	out->mem_used = (uint64_t)(frame_total_count() - frame_free_count()) * FRAME_SIZE;
+	out->cpus = smp_cpu_count();
 	return TH_OK;
 }
 
@@ -116,6 +118,8 @@ static int op_history_get(void *ctx, uint32_t index, struct endpoint_history *ou
 	out->sites = e->sites;
 	kernel_copy_stages(e->stage_ns, out->stages, &out->n_stages);
 	out->total_ns = e->total_ns;
+	out->pause_ns = e->pause_ns;
+	out->cpus = e->cpus;
 	snprintf(out->msg, sizeof out->msg, "%.*s", (int)sizeof e->msg, e->msg);
 	kfree(e);
 	return TH_OK;

@@ -89,11 +89,11 @@ struct gate {
 static int wait_gate(void *arg)
 {
 	struct gate *g = arg;
-	uint64_t fl = irq_save();
+	uint64_t fl = waitq_lock();
 	while (!g->open)
 		waitq_wait(&g->wq);
 	g->passed++;
-	irq_restore(fl);
+	waitq_unlock(fl);
 	return 0;
 }
 
@@ -110,10 +110,10 @@ static int yielder(void *arg)
 
 __attribute__((noinline)) static void walk_marker(struct gate *g)
 {
-	uint64_t fl = irq_save();
+	uint64_t fl = waitq_lock();
 	while (!g->open)
 		waitq_wait(&g->wq);
-	irq_restore(fl);
+	waitq_unlock(fl);
 	__asm__ volatile("" ::: "memory"); /* keep the call above a call */
 }
 static int walk_target(void *arg)

@@ -11,6 +11,7 @@
  *   heap       double free / overflow detected -> logged; exit 33 if caught
  *   swapstress 100 swaps under a calling task  (swap_stress.c)
  *   sched_*    the scheduler's tests           (sched_selftest.c)
+ *   smp_*      several CPUs' tests             (smp_selftest.c)
  */
 #ifndef THESEUS_SELFTEST_H
 #define THESEUS_SELFTEST_H
@@ -24,6 +25,8 @@ extern const struct boot_info *selftest_boot;
 void selftest_run(const char *name);
 /* selftest=sched_* (sched_selftest.c).  Never returns: powers off. */
 __attribute__((noreturn)) void sched_selftest_run(const char *name);
+/* selftest=smp_* (smp_selftest.c, boot with -smp 4).  Never returns. */
+__attribute__((noreturn)) void smp_selftest_run(const char *name);
 /* selftest=swapstress (swap_stress.c; after swap_boot_run).  Never returns. */
 __attribute__((noreturn)) void swap_selftest_stress(void);
 

@@ -8,6 +8,9 @@
  * two-module swap whose second object is bad swaps neither, and rollback
  * works.  Prints "selftest swapstress: PASS" and powers off (33), or FAIL (35).
  *
+ * With several CPUs (QEMU -smp 4) one more caller is pinned to each other
+ * CPU, and the counter must count the calls of all of them.
+ *
  * Boot with: modules logfmt hello hello_v2 hello_broken swapcaller,
  *            cmdline "selftest=swapstress swapsrc=hello_v2,hello_broken"
  */
@@ -18,6 +21,7 @@
 #include "modmem.h"
 #include "selftest.h"
 #include "shutdown.h"
+#include "smp.h"
 #include "statedb.h"
 #include "swap.h"
 #include "task.h"
@@ -35,6 +39,34 @@ struct caller {
 };
 
 static bool failed;
+
+/* The stop-the-world pause of every successful swap the history keeps (every
+ * CPU stopped while the engine relinks): count, median and largest, for
+ * tests/qemu/test_smp.py and `make bench` (tests/bench/smp_bench.py). */
+static void pauses(void)
+{
+	static uint64_t ns[SWAP_HISTORY_LEN];
+	struct swap_history_entry e;
+	size_t n = 0;
+	unsigned cpus = 0;
+	for (size_t i = 0; n < SWAP_HISTORY_LEN && swap_history_get(i, &e); i++)
+		if (e.kind == SWAP_KIND_SWAP && !e.err && !e.unchanged) {
+			ns[n++] = e.pause_ns;
+			cpus = e.cpus;
+		}
+	for (size_t i = 1; i < n; i++) /* insertion sort: n is small */
+		for (size_t j = i; j > 0 && ns[j - 1] > ns[j]; j--) {
+			uint64_t t = ns[j];
+			ns[j] = ns[j - 1];
+			ns[j - 1] = t;
+		}
+	kprintf("swapstress: %llu stops, %llu us stopped in all, %llu us of it waiting for CPUs to park\n",
+		(unsigned long long)smp_stop_count(), (unsigned long long)(smp_stop_pause_ns() / 1000),
+		(unsigned long long)(smp_stop_park_wait_ns() / 1000));
+	if (n)
+		kprintf("swapstress: pause per swap over %zu swaps on %u CPUs: median %llu us, max %llu us\n",
+			n, cpus, (unsigned long long)(ns[n / 2] / 1000), (unsigned long long)(ns[n - 1] / 1000));
+}
 
 static bool has(const char *s, const char *w)
 {
@@ -221,8 +253,9 @@ static void refusals(struct caller *c, const struct boot_info *boot, void *v2, s
 void swap_selftest_stress(void)
 {
 	const struct boot_info *boot = selftest_boot;
-	static struct caller c;
-	struct task *t = NULL;
+	static struct caller c, more[CPUS_MAX];
+	struct task *t = NULL, *mt[CPUS_MAX] = { NULL };
+	unsigned ncpu = sched_running() ? sched_cpu_count() : 1;
 	void *v1 = NULL, *v2 = NULL;
 	size_t l1 = 0, l2 = 0;
 	uint64_t count0 = 0, count1 = 0;
@@ -244,21 +277,45 @@ void swap_selftest_stress(void)
 		t = NULL;
 	}
 	kprintf("swapstress: caller %s\n", t ? "in its own task" : "in the main context");
+	/* With several CPUs, one more caller pinned to each other CPU. */
+	for (unsigned i = 1; i < ncpu && t; i++)
+		if (task_create("swapcaller", caller_task, &more[i], SCHED_PRIO_DEFAULT, &mt[i]) ||
+		    task_pin(mt[i], (int)i)) {
+			EXPECT(false, "cannot create the caller task for CPU %u", i);
+			break;
+		}
 	stress(&c, v1, l1, v2, l2);
 	c.stop = true;
+	for (unsigned i = 1; i < ncpu; i++)
+		more[i].stop = true;
 	if (t && task_join(t, &code))
 		EXPECT(false, "cannot join the caller task");
+	uint64_t others = 0;
+	for (unsigned i = 1; i < ncpu; i++) {
+		if (mt[i] && task_join(mt[i], &code))
+			EXPECT(false, "cannot join the caller task of CPU %u", i);
+		EXPECT(more[i].failed == 0, "CPU %u: %llu calls failed", i,
+		       (unsigned long long)more[i].failed);
+		EXPECT(more[i].ok > 0, "the caller on CPU %u made no call", i);
+		others += more[i].ok;
+		c.seen_v1 |= more[i].seen_v1;
+		c.seen_v2 |= more[i].seen_v2;
+	}
+	if (ncpu > 1)
+		kprintf("swapstress: callers on %u CPUs: %llu calls besides the first caller's\n", ncpu,
+			(unsigned long long)others);
 	EXPECT(!read_counter(&count1), "statedb counter gone");
 	kprintf("swapstress: %llu calls ok, %llu failed%s%s, saw v1 %s v2 %s, counter %llu -> %llu\n",
-		(unsigned long long)c.ok, (unsigned long long)c.failed, c.failed ? ", last " : "",
+		(unsigned long long)(c.ok + others), (unsigned long long)c.failed, c.failed ? ", last " : "",
 		c.failed ? c.last_err : "", c.seen_v1 ? "yes" : "no", c.seen_v2 ? "yes" : "no",
 		(unsigned long long)count0, (unsigned long long)count1);
 	EXPECT(c.failed == 0, "%llu calls failed", (unsigned long long)c.failed);
 	EXPECT(c.ok >= STRESS_SWAPS, "only %llu calls", (unsigned long long)c.ok);
 	EXPECT(c.seen_v1 && c.seen_v2, "not both versions answered");
-	EXPECT(count1 - count0 == c.ok, "counter counted %llu of %llu calls",
-	       (unsigned long long)(count1 - count0), (unsigned long long)c.ok);
+	EXPECT(count1 - count0 == c.ok + others, "counter counted %llu of %llu calls",
+	       (unsigned long long)(count1 - count0), (unsigned long long)(c.ok + others));
 	refusals(&c, boot, v2, l2);
+	pauses();
 	hist = kmalloc(16384);
 	if (hist) {
 		size_t i, lines = 0;

@@ -245,6 +245,39 @@ static void test_mb2_truncated(void)
 	CHECK(strstr(eb.msg, "no end tag") != NULL);
 }
 
+/* ACPI tags: the RSDP copy is kept (the 2.0 one wins, a long copy is cut,
+ * a tag with no bytes gives no copy); acpi_madt.c checks its contents. */
+static void test_mb2_acpi_rsdp(void)
+{
+	mb2_begin();
+	mb2_str_tag(1, "");
+	mb2_mmap(std_map, 4, 24);
+	uint64_t at = mb2_tag(15, 8 + 40); /* new RSDP, longer than kept */
+	memset(mem + at + 8, 0x22, 40);
+	at = mb2_tag(14, 8 + 20);          /* old RSDP after it: ignored */
+	memset(mem + at + 8, 0x11, 20);
+	mb2_finish();
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(bi.acpi_rsdp_len, BOOT_RSDP_MAX);
+	CHECK_EQ(bi.acpi_rsdp[0], 0x22);
+	mb2_begin();
+	mb2_str_tag(1, "");
+	mb2_mmap(std_map, 4, 24);
+	at = mb2_tag(14, 8 + 20);
+	memset(mem + at + 8, 0x11, 20);
+	mb2_finish();
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(bi.acpi_rsdp_len, 20);
+	CHECK_EQ(bi.acpi_rsdp[19], 0x11);
+	mb2_begin();
+	mb2_str_tag(1, "");
+	mb2_mmap(std_map, 4, 24);
+	mb2_tag(14, 8);
+	mb2_finish();
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(bi.acpi_rsdp_len, 0);
+}
+
 static void test_mb2_total_size(void)
 {
 	mb2_standard("a=b");
@@ -1039,6 +1072,7 @@ int main(void)
 	RUN(test_mb2_meminfo_fallback);
 	RUN(test_mb2_truncated);
 	RUN(test_mb2_total_size);
+	RUN(test_mb2_acpi_rsdp);
 	RUN(test_mb2_unterminated_strings);
 	RUN(test_mb2_long_strings_truncated);
 	RUN(test_mb2_mmap_entry_size);

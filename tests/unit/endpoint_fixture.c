@@ -74,6 +74,8 @@ void fx_history_add(struct fx_backend *fx, bool rollback, int err, const char *n
 	snprintf(h->stages[1].stage, 16, "relink");
 	h->stages[1].ns = 2000;
 	h->total_ns = 3000;
+	h->pause_ns = 1000;
+	h->cpus = 1;
 	snprintf(h->msg, sizeof h->msg, "%s", msg);
 	char line[160];
 	snprintf(line, sizeof line, "[%5llu.000000] INFO swap: %s%s %s -> %s %s\n",
@@ -89,6 +91,7 @@ static int fx_info(void *ctx, struct endpoint_info *out)
 	snprintf(out->address, sizeof out->address, "127.0.0.1");
 	out->mem_total = 256u << 20;
 	out->mem_used = 12u << 20;
+	out->cpus = 1;
 	return TH_OK;
 }
 

@@ -4,8 +4,8 @@
  * and the entities are plain structs here, as the kernel core owns them.
  * Covers order, slices and preemption, bookkeeping (nonempty bits,
  * nr_queued), the takeover of one policy's queue by another (what a live
- * swap rr -> prio does), and a random operation sequence checked against a
- * simple model.
+ * swap rr -> prio does), a random operation sequence checked against a
+ * simple model, and the placement ops of several CPUs (select_cpu, balance).
  */
 #include <stdlib.h>
 
@@ -254,6 +254,46 @@ static void random_ops(const struct sched_policy_ops *p, bool by_prio)
 static void test_rr_random_ops(void) { random_ops(&sched_rr_ops, false); }
 static void test_prio_random_ops(void) { random_ops(&sched_prio_ops, true); }
 
+/* ---- several CPUs: select_cpu and balance (stateless: loads in, CPU out) */
+static void test_select_cpu_and_balance(void)
+{
+	const struct sched_policy_ops *pols[] = { &sched_rr_ops, &sched_prio_ops };
+	for (int k = 0; k < 2; k++) {
+		const struct sched_policy_ops *p = pols[k];
+		CHECK(p->select_cpu && p->balance);
+		reset();
+		struct sched_cpu_load load[4] = {
+			{ 1, 2, 1, 16 }, { 1, 0, 1, 0 }, { 1, 0, 0, 0 }, { 0, 0, 0, 0 },
+		};
+		/* the idle online CPU wins; an offline one never */
+		CHECK_EQ(p->select_cpu(load, 4, &ent[0], 0), 2);
+		load[2].online = 0;
+		CHECK_EQ(p->select_cpu(load, 4, &ent[0], 0), 1);
+		/* ties go to the CPU it ran on */
+		load[2] = (struct sched_cpu_load){ 1, 0, 1, 0 };
+		CHECK_EQ(p->select_cpu(load, 4, &ent[0], 2), 2);
+		/* a single CPU: always 0 */
+		CHECK_EQ(p->select_cpu(load, 1, &ent[0], 0), 0);
+		/* balance: pull from the busiest when 2 or more ahead, never from self */
+		struct sched_cpu_load b[3] = { { 1, 0, 1, 0 }, { 1, 3, 1, 16 }, { 1, 1, 1, 16 } };
+		CHECK_EQ(p->balance(b, 3, 0), 1);
+		CHECK_EQ(p->balance(b, 3, 1), -1);
+		b[1].nr_queued = 1;
+		CHECK_EQ(p->balance(b, 3, 0), -1); /* 2 vs 1: not worth a move */
+		b[1].online = 0;
+		b[1].nr_queued = 9;
+		CHECK_EQ(p->balance(b, 3, 0), -1); /* never from an offline CPU */
+		/* the stateless ops leave the queue alone */
+		CHECK_EQ(check_rq(), 0);
+	}
+	/* prio: a high-priority task avoids the CPU whose queue holds its equals */
+	struct sched_cpu_load l[2] = { { 1, 1, 1, 20 }, { 1, 2, 1, 5 } };
+	ent[0].priority = 20;
+	CHECK_EQ(sched_prio_ops.select_cpu(l, 2, &ent[0], 0), 1);
+	ent[0].priority = 4;
+	CHECK_EQ(sched_prio_ops.select_cpu(l, 2, &ent[0], 1), 0); /* fewer tasks, both ahead */
+}
+
 int main(void)
 {
 	RUN(test_rr_fifo_order);
@@ -265,5 +305,6 @@ int main(void)
 	RUN(test_takeover_rr_to_prio_and_back);
 	RUN(test_rr_random_ops);
 	RUN(test_prio_random_ops);
+	RUN(test_select_cpu_and_balance);
 	return check_summary("sched_policy");
 }

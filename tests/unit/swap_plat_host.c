@@ -41,14 +41,36 @@ uint64_t swap_plat_now_ns(void)
 	return swap_plat_tsc();
 }
 
+static uint64_t pause_start, pause_total;
+
 uint64_t swap_plat_irq_save(void)
 {
+	pause_start = swap_plat_tsc();
 	return 0;
 }
 
 void swap_plat_irq_restore(uint64_t flags)
 {
 	(void)flags;
+	pause_total += swap_plat_tsc() - pause_start;
+}
+
+uint64_t swap_plat_pause_ns(void)
+{
+	return pause_total;
+}
+
+unsigned swap_plat_cpus(void)
+{
+	return 1;
+}
+
+void swap_plat_engine_lock(void)
+{
+}
+
+void swap_plat_engine_unlock(void)
+{
 }
 
 void swap_plat_walk_current(swap_addr_fn fn, void *ctx)

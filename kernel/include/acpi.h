@@ -1,0 +1,70 @@
+/*
+ * acpi.h - the firmware's description of the CPUs and interrupt controllers:
+ * the ACPI MADT ("APIC" table), found through the RSDP and the RSDT/XSDT.
+ *
+ * The RSDP comes from the multiboot2 ACPI tag (a copy in boot_info) or from
+ * a scan of the BIOS area 0xE0000-0xFFFFF.  Every table is read through the
+ * boot_map_fn callback of bootinfo.h, and every signature, checksum, length,
+ * count and entry size is checked before use: a hostile or truncated table
+ * gives an error naming what was wrong, never a wild read.  Shared by the
+ * kernel (kernel/smp/) and the host tests (tests/unit/madt_test.c).
+ */
+#ifndef THESEUS_ACPI_H
+#define THESEUS_ACPI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bootinfo.h"
+#include "err.h"
+
+#define ACPI_CPUS_MAX 16          /* local APICs recorded; more are counted as ignored */
+#define ACPI_IOAPICS_MAX 4
+#define ACPI_OVERRIDES_MAX 16
+#define ACPI_TABLES_MAX 64        /* RSDT/XSDT entries looked at */
+#define ACPI_TABLE_MAX_BYTES (1u << 20) /* a larger table is refused */
+#define ACPI_RSDP_V1_BYTES 20
+#define ACPI_RSDP_V2_BYTES 36
+#define ACPI_SCAN_START 0xE0000u  /* BIOS read-only area searched for the RSDP */
+#define ACPI_SCAN_END 0x100000u
+
+struct acpi_ioapic {
+	uint8_t id;
+	uint32_t addr;            /* physical */
+	uint32_t gsi_base;        /* first global system interrupt it serves */
+};
+
+/* An ISA interrupt routed to another GSI (e.g. PIT IRQ 0 -> GSI 2). */
+struct acpi_override {
+	uint8_t source;           /* ISA IRQ */
+	uint32_t gsi;
+	uint16_t flags;           /* MPS INTI flags: polarity, trigger mode */
+};
+
+struct acpi_madt_info {
+	uint64_t lapic_addr;      /* physical, after any 64-bit override */
+	bool legacy_pics;         /* PCAT_COMPAT: 8259 PICs present too */
+	size_t cpu_count;         /* enabled local APICs, firmware order */
+	uint8_t apic_ids[ACPI_CPUS_MAX];
+	size_t cpus_ignored;      /* enabled but past ACPI_CPUS_MAX, duplicate, or x2APIC-only */
+	size_t ioapic_count;
+	struct acpi_ioapic ioapics[ACPI_IOAPICS_MAX];
+	size_t override_count;
+	struct acpi_override overrides[ACPI_OVERRIDES_MAX];
+};
+
+/* Parse a MADT (the whole table, header included, len bytes). */
+int acpi_madt_parse(const uint8_t *tbl, size_t len, struct acpi_madt_info *out,
+		    struct th_errbuf *eb) TH_MUST_CHECK;
+
+/* Given an RSDP (len bytes: 20 for ACPI 1.0, 36 or more for 2.0+), find the
+ * MADT through the XSDT (or RSDT) and parse it.  TH_ENOENT if there is none. */
+int acpi_madt_from_rsdp(const uint8_t *rsdp, size_t len, boot_map_fn map, void *ctx,
+			struct acpi_madt_info *out, struct th_errbuf *eb) TH_MUST_CHECK;
+
+/* Scan [ACPI_SCAN_START, ACPI_SCAN_END) on 16-byte boundaries for an RSDP
+ * with a valid checksum; *addr its physical address.  TH_ENOENT if none. */
+int acpi_rsdp_scan(boot_map_fn map, void *ctx, uint64_t *addr) TH_MUST_CHECK;
+
+#endif

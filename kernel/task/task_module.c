@@ -1,0 +1,326 @@
+/*
+ * task_module.c - the task API for modules (task_module.h): wrappers over
+ * the kernel's tasks and wait queues that run a module task's entry as a
+ * guarded call, hand its faults to the fault policy (modcall_task_fault),
+ * and ask the tasks of a replaced module version to stop (a swap-engine
+ * subscriber sets their stop flag and wakes them).
+ *
+ * The watchdog budget of a module task counts from its last sleep, yield,
+ * wait or join: the budget is paused while it blocks in one of them.
+ *
+ * Every module task is on one list (interrupts off while it is walked or
+ * changed): found by its kernel task for th_task_should_stop(), checked by
+ * th_task_join (a stale or forged handle is refused), walked after swaps.
+ */
+#include "task_module.h"
+
+#include "cpu.h"
+#include "guard.h"
+#include "klibc.h"
+#include "ktime.h"
+#include "loader.h"
+#include "log.h"
+#include "modcall.h"
+#include "swap.h"
+#include "task_impl.h"
+
+#define STOP_POLL_NS 10000000ull /* a sleeping task sees a stop request within 10 ms */
+
+struct th_task {
+	struct th_task *next;            /* every module task */
+	struct task *t;                  /* NULL until started (created before the scheduler) */
+	char name[TASK_NAME_MAX];
+	char module[TH_MODULE_NAME_MAX]; /* whose code fn is ... */
+	uint64_t serial;                 /* ... in which load of it */
+	th_task_fn fn;
+	void *arg;
+	struct guard *guard;             /* the entry's guarded call while it runs */
+	struct waitq *blocked_on;        /* th_waitq_wait: woken by a stop request */
+	volatile bool stop;
+	bool detached;
+	bool returned;                   /* its entry is done (a joinable one waits) */
+};
+
+_Static_assert(sizeof(struct waitq) <= sizeof(struct th_waitq), "th_waitq too small");
+
+static struct th_task *all;
+static struct swap_subscriber follower;
+
+static struct waitq *wq_of(struct th_waitq *wq)
+{
+	return (struct waitq *)(void *)wq->opaque;
+}
+
+/* Interrupts off. */
+static void unlink_mt(struct th_task *mt)
+{
+	for (struct th_task **pp = &all; *pp; pp = &(*pp)->next)
+		if (*pp == mt) {
+			*pp = mt->next;
+			return;
+		}
+}
+
+static bool listed(const struct th_task *mt)
+{
+	bool found = false;
+	uint64_t fl = irq_save();
+	for (struct th_task *p = all; p && !found; p = p->next)
+		found = p == mt;
+	irq_restore(fl);
+	return found;
+}
+
+/* The calling task's record, NULL if it is not a module task. */
+static struct th_task *self(void)
+{
+	struct task *cur = task_current();
+	struct th_task *mt;
+	uint64_t fl = irq_save();
+	for (mt = all; mt && (!cur || mt->t != cur); mt = mt->next)
+		;
+	irq_restore(fl);
+	return cur ? mt : NULL;
+}
+
+/* The budget stops while the task blocks, and starts again after. */
+static void budget_pause(struct th_task *mt)
+{
+	if (mt && mt->guard)
+		__atomic_store_n(&mt->guard->deadline_ns, 0, __ATOMIC_SEQ_CST);
+}
+
+static void budget_resume(struct th_task *mt)
+{
+	uint64_t b = guard_budget_ns(GUARD_BUDGET_HOOK);
+	if (!mt || !mt->guard || !b)
+		return;
+	uint64_t now = time_ns();
+	mt->guard->start_ns = now;
+	__atomic_store_n(&mt->guard->deadline_ns, now + b, __ATOMIC_SEQ_CST);
+}
+
+static int run_entry(void *ctx)
+{
+	struct th_task *mt = ctx;
+	return mt->fn(mt->arg);
+}
+
+/* Every module task starts here (a kernel task). */
+static int entry(void *arg)
+{
+	struct th_task *mt = arg;
+	struct guard g;
+	mt->t = task_current();
+	mt->guard = &g;
+	int r = guard_call(&g, "task", GUARD_BUDGET_HOOK, run_entry, mt);
+	uint64_t fl = irq_save();
+	mt->guard = NULL;
+	mt->blocked_on = NULL; /* a fault in ready() leaves it set */
+	mt->returned = true;
+	bool detached = mt->detached;
+	if (detached)
+		unlink_mt(mt);
+	irq_restore(fl);
+	if (g.tripped)
+		modcall_task_fault(mt->module, mt->name, &g); /* reported from the main loop */
+	if (detached)
+		kfree(mt);
+	return r;
+}
+
+/* Interrupts off: a kernel task for mt, made ready; detached if mt is. */
+static int start(struct th_task *mt)
+{
+	struct task *t;
+	uint64_t fl = irq_save(); /* mt->t is set before the task can run (and free mt) */
+	int err = task_create(mt->name, entry, mt, SCHED_PRIO_DEFAULT, &t);
+	if (!err) {
+		mt->t = t;
+		if (mt->detached && task_detach(t))
+			log_error("task", "cannot detach module task '%s'", mt->name);
+	}
+	irq_restore(fl);
+	return err;
+}
+
+/* Swap-engine subscriber (interrupts off): the tasks of a module version
+ * that is no longer loaded are asked to stop. */
+static void follow_swaps(void *ctx)
+{
+	(void)ctx;
+	for (struct th_task *mt = all; mt; mt = mt->next) {
+		struct module *m = loader_find(mt->module);
+		if (mt->stop || mt->returned || (m && loader_module_serial(m) == mt->serial))
+			continue;
+		mt->stop = true;
+		if (mt->blocked_on)
+			(void)waitq_wake_all(mt->blocked_on);
+		log_info("task", "module task '%s' of %s asked to stop (its version was replaced "
+			 "or unloaded)", mt->name, mt->module);
+	}
+}
+
+void task_module_start(void)
+{
+	size_t started = 0;
+	for (struct th_task *mt = all; mt; mt = mt->next) {
+		if (mt->t)
+			continue;
+		int err = start(mt);
+		if (err)
+			log_error("task", "cannot start module task '%s' of %s: %s", mt->name,
+				  mt->module, th_strerror(err));
+		else
+			started++;
+	}
+	if (started)
+		log_info("task", "started %zu module tasks created at boot", started);
+}
+
+int th_task_create(const char *name, th_task_fn fn, void *arg, struct th_task **out)
+{
+	if (!name || !fn)
+		return TH_EINVAL;
+	struct module *m = loader_module_of_addr((uintptr_t)fn);
+	if (!m) {
+		log_error("task", "th_task_create('%s'): the entry function is not module code",
+			  name);
+		return TH_EINVAL;
+	}
+	if (!strcmp(modcall_state(loader_module_name(m)), "quarantined"))
+		return TH_EFAULT;
+	if (!follower.fn) {
+		follower.fn = follow_swaps;
+		int err = swap_subscribe(&follower);
+		if (err && err != TH_EEXIST) {
+			follower.fn = NULL;
+			return err;
+		}
+	}
+	struct th_task *mt = kcalloc(1, sizeof *mt);
+	if (!mt)
+		return TH_ENOMEM;
+	snprintf(mt->name, sizeof mt->name, "%s", name);
+	snprintf(mt->module, sizeof mt->module, "%s", loader_module_name(m));
+	mt->serial = loader_module_serial(m);
+	mt->fn = fn;
+	mt->arg = arg;
+	mt->detached = !out;
+	uint64_t fl = irq_save();
+	mt->next = all;
+	all = mt;
+	irq_restore(fl);
+	if (sched_running()) {
+		int err = start(mt);
+		if (err) {
+			fl = irq_save();
+			unlink_mt(mt);
+			irq_restore(fl);
+			kfree(mt);
+			return err;
+		}
+	}
+	if (out)
+		*out = mt;
+	return TH_OK;
+}
+
+int th_task_join(struct th_task *t, int *code)
+{
+	struct th_task *me = self();
+	if (!t || t == me || !listed(t) || t->detached)
+		return TH_EINVAL;
+	if (!t->t || !sched_running())
+		return TH_EBUSY;
+	int c = 0;
+	budget_pause(me);
+	int err = task_join(t->t, &c);
+	budget_resume(me);
+	if (err)
+		return err;
+	uint64_t fl = irq_save();
+	unlink_mt(t);
+	irq_restore(fl);
+	kfree(t);
+	if (code)
+		*code = c;
+	return TH_OK;
+}
+
+int th_task_sleep_ms(uint64_t ms)
+{
+	struct th_task *me = self();
+	uint64_t until = time_ns() + ms * 1000000ull;
+	int r = TH_OK;
+	budget_pause(me);
+	for (;;) {
+		if (me && me->stop) {
+			r = TH_ESTALE;
+			break;
+		}
+		uint64_t now = time_ns();
+		if (now >= until)
+			break;
+		uint64_t left = until - now;
+		task_sleep_ns(me && left > STOP_POLL_NS ? STOP_POLL_NS : left);
+	}
+	budget_resume(me);
+	return r;
+}
+
+void th_task_yield(void)
+{
+	struct th_task *me = self();
+	budget_pause(me);
+	task_yield();
+	budget_resume(me);
+}
+
+bool th_task_should_stop(void)
+{
+	struct th_task *me = self();
+	return me && me->stop;
+}
+
+void th_waitq_init(struct th_waitq *wq)
+{
+	if (wq)
+		waitq_init(wq_of(wq));
+}
+
+int th_waitq_wait(struct th_waitq *wq, bool (*ready)(void *ctx), void *ctx)
+{
+	if (!wq || !ready)
+		return TH_EINVAL;
+	if (!sched_running())
+		return TH_EBUSY;
+	struct th_task *me = self();
+	int r = TH_OK;
+	uint64_t fl = irq_save();
+	while (!ready(ctx)) {
+		if (me && me->stop) {
+			r = TH_ESTALE;
+			break;
+		}
+		if (me)
+			me->blocked_on = wq_of(wq);
+		budget_pause(me); /* not around ready(): a hang in it is still cut */
+		waitq_wait(wq_of(wq));
+		budget_resume(me);
+		if (me)
+			me->blocked_on = NULL;
+	}
+	irq_restore(fl);
+	return r;
+}
+
+unsigned th_waitq_wake_one(struct th_waitq *wq)
+{
+	return wq && waitq_wake_one(wq_of(wq)) ? 1 : 0;
+}
+
+unsigned th_waitq_wake_all(struct th_waitq *wq)
+{
+	return wq ? (unsigned)waitq_wake_all(wq_of(wq)) : 0;
+}

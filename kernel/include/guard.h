@@ -11,7 +11,8 @@
  * Each task has a stack of active guards (innermost on top; before the
  * scheduler runs, the boot context has one).  An exception (#DE #DB-less:
  * #DE #OF #BR #UD #SS #GP #PF #AC, #BP, and a #DF caused by a stack overflow
- * into a guard page) taken while the current task has an active guard, in
+ * into a guard page or taken in module code, e.g. one that broke its stack
+ * pointer) taken while the current task has an active guard, in
  * the same interrupt nesting level as the guarded call was entered, unwinds
  * to the innermost guard: the trap frame is edited so that iretq resumes in
  * guard_enter's saved context (RIP, RSP, RBX RBP R12-R15, RFLAGS: the

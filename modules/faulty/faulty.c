@@ -14,6 +14,10 @@
  *                    reads address 0: the kernel must put the reference back
  *   faulty_overflow  claims more output than out_cap  -> EOVERFLOW
  *   faulty_weird     returns -1234 (not a TH_E* code)
+ *   faulty_work      behaves: 64 rounds of FNV-1a over its input, output
+ *                    "work=XXXXXXXX" (the bit-flip target of the injection
+ *                    runs, tests/qemu/bitflip.py)
+ *   faulty_where     output "faulty_work=0xADDR": where faulty_work runs now
  * faulty_not_invocable has the invoke signature but no TH_INVOKE.
  */
 #include "theseus.h"
@@ -123,6 +127,33 @@ INVOKE_FN(faulty_weird)
 	return -1234;
 }
 TH_INVOKE(faulty_weird);
+
+INVOKE_FN(faulty_work)
+{
+	uint32_t h = 2166136261u;
+	for (unsigned round = 0; round < 64; round++)
+		for (size_t i = 0; i < in_len; i++) {
+			h ^= in[i] ^ round;
+			h *= 16777619u;
+		}
+	int n = snprintf((char *)out, out_cap, "work=%08x", (unsigned)h);
+	if (n < 0 || (size_t)n >= out_cap)
+		return TH_ERANGE;
+	*out_len = (size_t)n;
+	return TH_OK;
+}
+TH_INVOKE(faulty_work);
+
+INVOKE_FN(faulty_where)
+{
+	int n = snprintf((char *)out, out_cap, "faulty_work=%#llx",
+			 (unsigned long long)(uintptr_t)faulty_work);
+	if (n < 0 || (size_t)n >= out_cap)
+		return TH_ERANGE;
+	*out_len = (size_t)n;
+	return TH_OK;
+}
+TH_INVOKE(faulty_where);
 
 INVOKE_FN(faulty_not_invocable)
 {

@@ -42,7 +42,8 @@ guard_return:              /* fn returned: g from the frame */
 	movq 8(%rsp), %rdi
 	jmp 1f
 guard_resume:              /* the unwind resumes here, with g in RDI */
-1:	movq 0(%rdi), %rbx
+1:
+	movq 0(%rdi), %rbx
 	movq 8(%rdi), %rbp
 	movq 16(%rdi), %r12
 	movq 24(%rdi), %r13

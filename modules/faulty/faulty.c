@@ -18,6 +18,11 @@
  *                    "work=XXXXXXXX" (the bit-flip target of the injection
  *                    runs, tests/qemu/bitflip.py)
  *   faulty_where     output "faulty_work=0xADDR": where faulty_work runs now
+ *   faulty_clobber   returns 0 normally with RBX RBP R12-R15 broken, the
+ *                    direction flag set and interrupts off: the caller must
+ *                    not notice (guard_enter restores them)
+ *   faulty_scribble  writes 64 bytes past its input and its output capacity,
+ *                    then outputs "ok": it only damages its private copies
  * faulty_not_invocable has the invoke signature but no TH_INVOKE.
  */
 #include "theseus.h"
@@ -154,6 +159,37 @@ INVOKE_FN(faulty_where)
 	return TH_OK;
 }
 TH_INVOKE(faulty_where);
+
+/* No C: a C function cannot return with callee-saved registers broken. */
+__asm__(".text\n"
+	".globl faulty_clobber\n"
+	".type faulty_clobber, @function\n"
+	"faulty_clobber:\n"
+	"	movabsq $0xdead0000dead0000, %rbx\n"
+	"	movq %rbx, %rbp\n"
+	"	movq %rbx, %r12\n"
+	"	movq %rbx, %r13\n"
+	"	movq %rbx, %r14\n"
+	"	movq %rbx, %r15\n"
+	"	std\n"
+	"	cli\n"
+	"	xorl %eax, %eax\n"
+	"	ret\n"
+	".size faulty_clobber, . - faulty_clobber\n");
+INVOKE_FN(faulty_clobber);
+TH_INVOKE(faulty_clobber);
+
+INVOKE_FN(faulty_scribble)
+{
+	uint8_t *w = (uint8_t *)(uintptr_t)in;
+	for (size_t i = 0; i < in_len + 64; i++)
+		w[i] = 0xa5;
+	memset(out, 0x5a, out_cap + 64);
+	memcpy(out, "ok", 2);
+	*out_len = 2;
+	return TH_OK;
+}
+TH_INVOKE(faulty_scribble);
 
 INVOKE_FN(faulty_not_invocable)
 {

@@ -79,6 +79,14 @@ def test_faults_contained_reported_recovered():
     expect(p.returncode != 0 and "EOVERFLOW" in _out(p), "faulty_overflow: %r" % _out(p))
     p = c("invoke", "faulty", "faulty_weird")
     expect(p.returncode != 0 and "-1234" in _out(p), "faulty_weird: %r" % _out(p))
+    # Returning normally with callee-saved registers, DF and IF broken, and
+    # writing past its input and output: the caller does not notice.
+    for i in range(3):
+        p = c("invoke", "faulty", "faulty_clobber")
+        expect(p.returncode == 0, "faulty_clobber: %r" % _out(p))
+        p = c("invoke", "faulty", "faulty_scribble", "x" * 40)
+        expect(p.returncode == 0 and p.stdout.strip().endswith("ok"), "faulty_scribble: %r" % _out(p))
+        _alive(c)
     # Each kind of fault: EFAULT naming module, version, function+offset; then
     # the kernel serves and the (restarted) module works again.
     kinds = [("faulty_null", r"faulty 1\.0: page fault at faulty_null\+0x[0-9a-f]+ \(address 0x0\)", "EFAULT"),

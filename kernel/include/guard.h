@@ -26,8 +26,9 @@
  *   - guards nested inside: dropped with it;
  *   - heap allocations made inside: leaked (not attributed);
  *   - statedb strong references (statedb_get without statedb_put) taken
- *     inside: put back by the module-call layer (modcall_refs.c), up to 16
- *     distinct references per call; guard_call itself does not;
+ *     inside: put back by the module-call layer (modcall_refs.c: invoke,
+ *     hooks, module tasks), up to 16 distinct references per call;
+ *     guard_call itself does not;
  *   - tasks created, waitq registrations, timers: not undone.
  * A fault with no active guard (nano_core code outside any guarded call)
  * still gets the full report and stops the kernel (idt.c).

@@ -50,6 +50,11 @@ int modcall_invoke(const char *module, const char *function, const uint8_t *in, 
  * (default MODCALL_MAX_RESTARTS). */
 void modcall_set_policy(const char *cmdline);
 
+/* Run a module task's entry fn(ctx) (task_module.c) as guarded call g
+ * (budget: the hook budget), tracking the statedb strong references it
+ * takes: a fault puts them back.  Returns fn's result or g's error. */
+int modcall_task_run(const char *module, struct guard *g, int (*fn)(void *ctx),
+		     void *ctx) TH_MUST_CHECK;
 /* A module task's entry (task_module.c) faulted or hung (g tripped): queue
  * the report and the recovery of module for the control context (from a
  * task they could race a swap the endpoint is running).  Interrupt-safe;

@@ -1,5 +1,6 @@
 /*
- * modcall_task.c - faults of module tasks (task_module.h): the task that
+ * modcall_task.c - module tasks' entries (task_module.h): run guarded with
+ * their statedb strong references tracked (modcall_task_run); the task that
  * faulted queues what happened (modcall_task_fault) and ends; the kernel's
  * main loop, the one control context besides the endpoint's requests that
  * it runs too, reports it and recovers the module (modcall_poll), exactly
@@ -23,6 +24,15 @@ struct pending {
 static struct pending queue[PENDING_MAX];
 static volatile unsigned queued;
 static unsigned dropped;
+
+int modcall_task_run(const char *module, struct guard *g, int (*fn)(void *ctx), void *ctx)
+{
+	struct modcall_refs refs;
+	modcall_refs_begin(&refs);
+	int r = guard_call(g, "task", GUARD_BUDGET_HOOK, fn, ctx);
+	modcall_refs_end(&refs, g->tripped, module);
+	return r;
+}
 
 void modcall_task_fault(const char *module, const char *task, const struct guard *g)
 {

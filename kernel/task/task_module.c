@@ -113,7 +113,7 @@ static int entry(void *arg)
 	struct guard g;
 	mt->t = task_current();
 	mt->guard = &g;
-	int r = guard_call(&g, "task", GUARD_BUDGET_HOOK, run_entry, mt);
+	int r = modcall_task_run(mt->module, &g, run_entry, mt);
 	uint64_t fl = irq_save();
 	mt->guard = NULL;
 	mt->blocked_on = NULL; /* a fault in ready() leaves it set */

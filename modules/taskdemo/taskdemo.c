@@ -9,8 +9,10 @@
  *                        through a wait queue (the producer sleeps 20 ms
  *                        between them), join; logs "pingpong ok ..."
  *   taskdemo_fault KIND  starts a task that faults (KIND: null, div, ud,
- *                        spin, spin_cli, recurse) and a task that joins it
- *                        and logs "worker ended: <exit code name>"
+ *                        spin, spin_cli, recurse; pin: takes a strong
+ *                        reference to statedb entry taskdemo.pin, then reads
+ *                        NULL) and a task that joins it and logs
+ *                        "worker ended: <exit code name>"
  *   taskdemo_service     starts a task that sleeps in 20 ms steps until it
  *                        is asked to stop (its version replaced), then logs
  *                        "service VERSION stopping"
@@ -23,7 +25,7 @@
 #define INVOKE_FN(name) \
 	int name(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap, size_t *out_len)
 
-enum kind { K_NULL, K_DIV, K_UD, K_SPIN, K_SPIN_CLI, K_RECURSE };
+enum kind { K_NULL, K_DIV, K_UD, K_SPIN, K_SPIN_CLI, K_RECURSE, K_PIN };
 
 static int recurse(volatile char *prev, unsigned depth)
 {
@@ -57,6 +59,17 @@ static int worker(void *arg)
 			;
 	case K_RECURSE:
 		return recurse(NULL, 0);
+	case K_PIN: {
+		struct statedb_ref ref;
+		uint64_t *word;
+		int err = statedb_open("taskdemo.pin", 0x7464656du, 1, sizeof *word, &ref, NULL);
+		if (!err)
+			err = statedb_get(ref, 0x7464656du, 1, (void **)&word, NULL);
+		if (err)
+			return err;
+		(*word)++;
+		return *p;
+	}
 	}
 	return TH_OK;
 }
@@ -74,7 +87,8 @@ static int joiner(void *arg)
 
 INVOKE_FN(taskdemo_fault)
 {
-	static const char *const names[] = { "null", "div", "ud", "spin", "spin_cli", "recurse" };
+	static const char *const names[] = { "null", "div", "ud", "spin", "spin_cli", "recurse",
+					     "pin" };
 	struct th_task *w;
 	size_t k;
 	for (k = 0; k < sizeof names / sizeof names[0]; k++)

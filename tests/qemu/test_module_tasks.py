@@ -8,6 +8,7 @@ hangs (interrupts on and off) is ended, its joiner gets EFAULT/ETIMEDOUT,
 the fault is in the history and the module is restarted, and the kernel
 serves on; the task of a replaced version is asked to stop.
 """
+import json
 import os
 import re
 import sys
@@ -80,6 +81,16 @@ def test_module_tasks_fault_ended_and_recovered():
         g.wait_for(r"fault: task 'td_worker' ended \(%s\): taskdemo 1\.0: %s.*restarted \(%d/100\)"
                    % (code, pattern, i + 1), 20, start=start)
         _alive(c)
+    # A task that pins a statedb entry and faults: the reference is put back.
+    start = len(g.log)
+    c("invoke", "taskdemo", "taskdemo_fault", "pin", check_rc=0)
+    g.wait_for(r"taskdemo: worker ended: EFAULT", 20, start=start)
+    g.wait_for(r"taskdemo: put back 1 statedb references the faulted call held", 20, start=start)
+    kinds.append(("pin", "", "EFAULT"))
+    p = c("--json", "state", check_rc=0)
+    docs = [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+    pins = [e for d in docs for e in d.get("entries", []) if e.get("name") == "taskdemo.pin"]
+    expect(len(pins) == 1 and pins[0].get("strong") == 0, "taskdemo.pin still pinned: %r" % pins)
     p = c("history", check_rc=0)
     for kind, status in (("fault", "EFAULT"), ("restart", "OK")):
         n = len(re.findall(r"\b%s\s+taskdemo 1\.0->1\.0\s+%s\b" % (kind, status), p.stdout))

@@ -14,7 +14,11 @@ injected into the test module faulty:
     wrong answer (silent corruption, counted as such).
 
 After each fault the kernel must answer (hello's greeting) and the module
-must work again (faulty_ok).  A kernel that stops answering is counted as
+must work again (faulty_ok).  Also measured: the time to recover (from
+sending a faulting invoke until faulty_ok answers again, as a client sees
+it), whether hello's call counter in statedb stayed consistent (each
+greeting one more than the last: never backwards, no increment lost), and
+the kernel's memory in use (`theseusctl info`) before and after.  A kernel that stops answering is counted as
 not survived, its log kept in build/bench/faultbench-deaths.txt, and the
 campaign goes on with a fresh boot.
 
@@ -24,6 +28,7 @@ every fault.  FAULTBENCH_SEED picks the flips (default 1).
 """
 import collections
 import json
+import re
 import os
 import socket
 import sys
@@ -77,6 +82,11 @@ class Target:
     def c(self, *args):
         return eu.ctl(self.port, *args, key_file=self.key_file, timeout_ms=3000, retries=3)
 
+    def mem_used(self):
+        p = self.c("--json", "info")
+        m = re.search(r'"mem_used":\s*(\d+)', p.stdout)
+        return int(m.group(1)) if p.returncode == 0 and m else None
+
     def close(self):
         try:
             self.inj.close()
@@ -85,12 +95,21 @@ class Target:
         self.g.kill()
 
 
-def main():
+def pct(values, q):
+    if not values:
+        return 0.0
+    v = sorted(values)
+    return v[min(len(v) - 1, int(q * len(v)))]
+
+
+def run(faults, name="faultbench"):
+    """The campaign; writes build/bench/NAME.txt, .json, -deaths.txt;
+    returns (stats, report lines)."""
     out_dir = os.path.join(harness.BUILD, "bench")
     os.makedirs(out_dir, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="theseus-faultbench-")
     harness.reset_guests()
-    deaths_path = os.path.join(out_dir, "faultbench-deaths.txt")
+    deaths_path = os.path.join(out_dir, name + "-deaths.txt")
     open(deaths_path, "w").close()
     stats = {"faults": 0, "contained": 0, "recovered": 0, "served": 0, "hangs": 0, "bitflips": 0,
              "kernel_deaths": 0, "kernel_fault_reports": 0}
@@ -99,8 +118,11 @@ def main():
     boots = 0
     t = Target(tmp, boots)
     t0 = time.time()
+    recover_ms = []
+    last_call, counter_ok = None, True
+    mem_before, mem_after = t.mem_used(), None
     try:
-        for i, fn in enumerate(plan(FAULTS)):
+        for i, fn in enumerate(plan(faults)):
             k = per_kind.setdefault(fn, {"injected": 0, "contained": 0})
             k["injected"] += 1
             stats["faults"] += 1
@@ -113,6 +135,7 @@ def main():
                     stats["bitflips"] += 1
                     ok = True  # whatever it did, it is judged by what follows
                 else:
+                    tf = time.time()
                     p = t.c("invoke", "faulty", fn)
                     text = p.stdout + p.stderr
                     ok = p.returncode != 0 and ("EFAULT" in text or "ETIMEDOUT" in text) and \
@@ -120,8 +143,16 @@ def main():
                     stats["hangs"] += fn in HANGS
                 p = t.c("invoke", "faulty", "faulty_ok")
                 recovered = p.returncode == 0 and "ok" in p.stdout
+                if recovered and ok and fn not in FLIPS:
+                    recover_ms.append((time.time() - tf) * 1000.0)
                 p = t.c("invoke", "hello", "hello_greet_invoke")
                 served = p.returncode == 0 and "hello from" in p.stdout
+                m = re.search(r"\(call (\d+)\)", p.stdout)
+                if served and m:
+                    n = int(m.group(1))
+                    if last_call is not None and n != last_call + 1:
+                        counter_ok = False
+                    last_call = n
             except (harness.GuestError, OSError) as e:
                 recovered = served = False
                 ok = False
@@ -136,28 +167,42 @@ def main():
                 boots += 1
                 t = Target(tmp, boots)
                 ok = recovered = False
+                last_call = None  # a new boot: hello's counter starts again
+                mem_before = t.mem_used()
             k["contained"] += ok
             stats["contained"] += ok and served
             stats["recovered"] += recovered and served
             stats["served"] += served
         stats["kernel_fault_reports"] += t.g.log.count("*** FAULT")
+        mem_after = t.mem_used()
     finally:
         t.close()
     stats["seconds"] = round(time.time() - t0, 1)
     stats["boots"] = boots + 1
-    stats["survived_all"] = stats["served"] == FAULTS and stats["kernel_deaths"] == 0
+    stats["survived_all"] = stats["served"] == faults and stats["kernel_deaths"] == 0
+    stats["recover_ms_median"] = round(pct(recover_ms, 0.5), 1)
+    stats["recover_ms_p99"] = round(pct(recover_ms, 0.99), 1)
+    stats["statedb_counter_consistent"] = counter_ok
+    stats["mem_used_before"] = mem_before
+    stats["mem_used_after"] = mem_after
     lines = ["FAULTBENCH %s %s" % (k, v) for k, v in stats.items()]
     lines += ["FAULTBENCH kind %s %d/%d" % (k, v["contained"], v["injected"])
               for k, v in sorted(per_kind.items())]
     lines += ["FAULTBENCH bitflip %s %d" % (k, v) for k, v in sorted(flip_outcomes.items())]
     lines.append("FAULTBENCH survival %.1f%% recovery %.1f%% (%d faults, %d bit flips, "
-                 "%d kernel deaths)" % (100.0 * stats["served"] / FAULTS,
-                                        100.0 * stats["recovered"] / FAULTS, FAULTS,
-                                        stats["bitflips"], stats["kernel_deaths"]))
-    with open(os.path.join(out_dir, "faultbench.txt"), "w") as f:
+                 "%d kernel deaths; recover median %.0f ms p99 %.0f ms)"
+                 % (100.0 * stats["served"] / faults, 100.0 * stats["recovered"] / faults,
+                    faults, stats["bitflips"], stats["kernel_deaths"],
+                    stats["recover_ms_median"], stats["recover_ms_p99"]))
+    with open(os.path.join(out_dir, name + ".txt"), "w") as f:
         f.write("\n".join(lines) + "\n")
-    with open(os.path.join(out_dir, "faultbench.json"), "w") as f:
+    with open(os.path.join(out_dir, name + ".json"), "w") as f:
         json.dump({"stats": stats, "kinds": per_kind, "bitflips": flip_outcomes}, f, indent=1)
+    return stats, lines
+
+
+def main():
+    stats, lines = run(FAULTS)
     print("\n".join(lines))
     return 0 if stats["survived_all"] else 1
 

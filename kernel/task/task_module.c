@@ -8,9 +8,9 @@
  * The watchdog budget of a module task counts from its last sleep, yield,
  * wait or join: the budget is paused while it blocks in one of them.
  *
- * Every module task is on one list (interrupts off while it is walked or
- * changed): found by its kernel task for th_task_should_stop(), checked by
- * th_task_join (a stale or forged handle is refused), walked after swaps.
+ * Every module task is on one list (all_lock): found by its kernel task
+ * for th_task_should_stop(), checked by th_task_join (a stale or forged
+ * handle is refused), walked after swaps.
  */
 #include "task_module.h"
 
@@ -19,10 +19,11 @@
 #include "klibc.h"
 #include "ktime.h"
 #include "loader.h"
+#include "lock.h"
 #include "log.h"
 #include "modcall.h"
 #include "swap.h"
-#include "task_impl.h"
+#include "task.h"
 
 #define STOP_POLL_NS 10000000ull /* a sleeping task sees a stop request within 10 ms */
 
@@ -38,12 +39,14 @@ struct th_task {
 	struct waitq *blocked_on;        /* th_waitq_wait: woken by a stop request */
 	volatile bool stop;
 	bool detached;
+	bool started;                    /* a kernel task was made for it (or tried) */
 	bool returned;                   /* its entry is done (a joinable one waits) */
 };
 
 _Static_assert(sizeof(struct waitq) <= sizeof(struct th_waitq), "th_waitq too small");
 
 static struct th_task *all;
+static struct spinlock all_lock = SPINLOCK_INIT; /* all and the records' links */
 static struct swap_subscriber follower;
 
 static struct waitq *wq_of(struct th_waitq *wq)
@@ -51,7 +54,7 @@ static struct waitq *wq_of(struct th_waitq *wq)
 	return (struct waitq *)(void *)wq->opaque;
 }
 
-/* Interrupts off. */
+/* all_lock held. */
 static void unlink_mt(struct th_task *mt)
 {
 	for (struct th_task **pp = &all; *pp; pp = &(*pp)->next)
@@ -64,10 +67,10 @@ static void unlink_mt(struct th_task *mt)
 static bool listed(const struct th_task *mt)
 {
 	bool found = false;
-	uint64_t fl = irq_save();
+	uint64_t fl = spin_lock_irqsave(&all_lock);
 	for (struct th_task *p = all; p && !found; p = p->next)
 		found = p == mt;
-	irq_restore(fl);
+	spin_unlock_irqrestore(&all_lock, fl);
 	return found;
 }
 
@@ -76,10 +79,10 @@ static struct th_task *self(void)
 {
 	struct task *cur = task_current();
 	struct th_task *mt;
-	uint64_t fl = irq_save();
+	uint64_t fl = spin_lock_irqsave(&all_lock);
 	for (mt = all; mt && (!cur || mt->t != cur); mt = mt->next)
 		;
-	irq_restore(fl);
+	spin_unlock_irqrestore(&all_lock, fl);
 	return cur ? mt : NULL;
 }
 
@@ -114,14 +117,14 @@ static int entry(void *arg)
 	mt->t = task_current();
 	mt->guard = &g;
 	int r = modcall_task_run(mt->module, &g, run_entry, mt);
-	uint64_t fl = irq_save();
+	uint64_t fl = spin_lock_irqsave(&all_lock);
 	mt->guard = NULL;
 	mt->blocked_on = NULL; /* a fault in ready() leaves it set */
 	mt->returned = true;
 	bool detached = mt->detached;
 	if (detached)
 		unlink_mt(mt);
-	irq_restore(fl);
+	spin_unlock_irqrestore(&all_lock, fl);
 	if (g.tripped)
 		modcall_task_fault(mt->module, mt->name, &g); /* reported from the main loop */
 	if (detached)
@@ -129,19 +132,21 @@ static int entry(void *arg)
 	return r;
 }
 
-/* Interrupts off: a kernel task for mt, made ready; detached if mt is. */
+/* A kernel task for mt, made ready; detached if mt is.  A detached task may
+ * run, return and free mt before task_create returns: mt is not touched
+ * after it then (entry sets mt->t itself). */
 static int start(struct th_task *mt)
 {
 	struct task *t;
-	uint64_t fl = irq_save(); /* mt->t is set before the task can run (and free mt) */
+	bool detached = mt->detached;
 	int err = task_create(mt->name, entry, mt, SCHED_PRIO_DEFAULT, &t);
-	if (!err) {
+	if (err)
+		return err;
+	if (!detached)
 		mt->t = t;
-		if (mt->detached && task_detach(t))
-			log_error("task", "cannot detach module task '%s'", mt->name);
-	}
-	irq_restore(fl);
-	return err;
+	else if (task_detach(t))
+		log_error("task", "cannot detach a module task (%s)", th_strerror(TH_EINVAL));
+	return TH_OK;
 }
 
 /* Swap-engine subscriber (interrupts off): the tasks of a module version
@@ -149,6 +154,7 @@ static int start(struct th_task *mt)
 static void follow_swaps(void *ctx)
 {
 	(void)ctx;
+	uint64_t fl = spin_lock_irqsave(&all_lock);
 	for (struct th_task *mt = all; mt; mt = mt->next) {
 		struct module *m = loader_find(mt->module);
 		if (mt->stop || mt->returned || (m && loader_module_serial(m) == mt->serial))
@@ -159,18 +165,32 @@ static void follow_swaps(void *ctx)
 		log_info("task", "module task '%s' of %s asked to stop (its version was replaced "
 			 "or unloaded)", mt->name, mt->module);
 	}
+	spin_unlock_irqrestore(&all_lock, fl);
 }
 
 void task_module_start(void)
 {
 	size_t started = 0;
-	for (struct th_task *mt = all; mt; mt = mt->next) {
-		if (mt->t)
-			continue;
+	for (;;) {
+		/* One waiting record at a time, found afresh: a started task may
+		 * return and free its record (and unlink it) at any moment. */
+		struct th_task *mt;
+		char name[TASK_NAME_MAX], module[TH_MODULE_NAME_MAX];
+		uint64_t fl = spin_lock_irqsave(&all_lock);
+		for (mt = all; mt && mt->started; mt = mt->next)
+			;
+		if (mt) {
+			mt->started = true;
+			snprintf(name, sizeof name, "%s", mt->name);
+			snprintf(module, sizeof module, "%s", mt->module);
+		}
+		spin_unlock_irqrestore(&all_lock, fl);
+		if (!mt)
+			break;
 		int err = start(mt);
 		if (err)
-			log_error("task", "cannot start module task '%s' of %s: %s", mt->name,
-				  mt->module, th_strerror(err));
+			log_error("task", "cannot start module task '%s' of %s: %s (its record "
+				  "stays until joined)", name, module, th_strerror(err));
 		else
 			started++;
 	}
@@ -207,16 +227,17 @@ int th_task_create(const char *name, th_task_fn fn, void *arg, struct th_task **
 	mt->fn = fn;
 	mt->arg = arg;
 	mt->detached = !out;
-	uint64_t fl = irq_save();
+	mt->started = sched_running();
+	uint64_t fl = spin_lock_irqsave(&all_lock);
 	mt->next = all;
 	all = mt;
-	irq_restore(fl);
+	spin_unlock_irqrestore(&all_lock, fl);
 	if (sched_running()) {
 		int err = start(mt);
 		if (err) {
-			fl = irq_save();
+			fl = spin_lock_irqsave(&all_lock);
 			unlink_mt(mt);
-			irq_restore(fl);
+			spin_unlock_irqrestore(&all_lock, fl);
 			kfree(mt);
 			return err;
 		}
@@ -239,9 +260,9 @@ int th_task_join(struct th_task *t, int *code)
 	budget_resume(me);
 	if (err)
 		return err;
-	uint64_t fl = irq_save();
+	uint64_t fl = spin_lock_irqsave(&all_lock);
 	unlink_mt(t);
-	irq_restore(fl);
+	spin_unlock_irqrestore(&all_lock, fl);
 	kfree(t);
 	if (code)
 		*code = c;

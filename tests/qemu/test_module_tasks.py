@@ -6,7 +6,8 @@ scheduler; tasks sleep, wake each other through a wait queue and join; a
 module task that faults (NULL read, divide by zero, ud2, stack overflow) or
 hangs (interrupts on and off) is ended, its joiner gets EFAULT/ETIMEDOUT,
 the fault is in the history and the module is restarted, and the kernel
-serves on; the task of a replaced version is asked to stop.
+serves on; the task of a replaced version (restarted, or swapped for
+taskdemo 2.0, whose transfer hook starts its own) is asked to stop.
 """
 import json
 import os
@@ -111,3 +112,22 @@ def test_module_tasks_stop_on_restart():
     g.wait_for(r"taskdemo: service 1\.0 stopping after \d+ rounds \(asked: yes\)", 10)
     _alive(c)
     expect("*** FAULT" not in g.log, "a kernel fault report")
+
+
+def test_module_tasks_stop_on_swap():
+    """A live swap to taskdemo 2.0: the 1.0 service task is asked to stop and
+    returns; 2.0's transfer hook starts its own service; 2.0 answers."""
+    tmp = tempfile.mkdtemp(prefix="theseus-modtasks-")
+    g, c = _boot(tmp)
+    c("invoke", "taskdemo", "taskdemo_service", check_rc=0)
+    g.wait_for(r"taskdemo: service 1\.0 running", 10)
+    p = c("swap", "taskdemo", harness.module_path("taskdemo_v2"))
+    expect(p.returncode == 0 and re.search(r"taskdemo: 1\.0 -> 2\.0", p.stdout),
+           "swap to taskdemo 2.0: %r" % _out(p))
+    g.wait_for(r"module task 'td_service' of taskdemo asked to stop", 20)
+    g.wait_for(r"taskdemo: service 1\.0 stopping after \d+ rounds \(asked: yes\)", 10)
+    g.wait_for(r"taskdemo: service 2\.0 running", 10)
+    p = c("invoke", "taskdemo", "taskdemo_ok", check_rc=0)
+    expect("ok v2" in p.stdout, "taskdemo 2.0 not answering: %r" % _out(p))
+    expect("*** FAULT" not in g.log, "a kernel fault report")
+

@@ -15,7 +15,7 @@
  */
 #include "modcall_impl.h"
 
-#include "cpu.h"
+#include "lock.h"
 #include "log.h"
 #include "statedb.h"
 #include "task.h"
@@ -36,9 +36,10 @@ struct refs_slot {
 };
 
 static struct refs_slot slots[REFS_SLOTS];
+static struct spinlock refs_lock = SPINLOCK_INIT;
 static uint64_t next_seq = 1;
 
-/* Interrupts off: the current task's innermost open call at this level. */
+/* refs_lock held: the current task's innermost open call at this level. */
 static struct refs_slot *innermost(void)
 {
 	const struct task *t = task_current();
@@ -54,7 +55,7 @@ static struct refs_slot *innermost(void)
 
 static void observe(struct statedb_ref ref, int delta)
 {
-	uint64_t fl = irq_save();
+	uint64_t fl = spin_lock_irqsave(&refs_lock);
 	struct refs_slot *r = innermost();
 	size_t i;
 	if (!r)
@@ -76,7 +77,7 @@ static void observe(struct statedb_ref ref, int delta)
 		r->e[i].count--; /* a put of a reference got before the call: not ours */
 	}
 out:
-	irq_restore(fl);
+	spin_unlock_irqrestore(&refs_lock, fl);
 }
 
 void modcall_refs_begin(struct modcall_refs *r)
@@ -88,7 +89,7 @@ void modcall_refs_begin(struct modcall_refs *r)
 	}
 	r->slot = -1;
 	r->seq = 0;
-	uint64_t fl = irq_save();
+	uint64_t fl = spin_lock_irqsave(&refs_lock);
 	for (size_t i = 0; i < REFS_SLOTS; i++) {
 		struct refs_slot *s = &slots[i];
 		if (s->used)
@@ -102,7 +103,7 @@ void modcall_refs_begin(struct modcall_refs *r)
 		r->seq = s->seq;
 		break;
 	}
-	irq_restore(fl);
+	spin_unlock_irqrestore(&refs_lock, fl);
 }
 
 void modcall_refs_end(struct modcall_refs *r, bool faulted, const char *module)
@@ -110,7 +111,7 @@ void modcall_refs_end(struct modcall_refs *r, bool faulted, const char *module)
 	unsigned dropped = 0, failed = 0;
 	struct refs_slot mine;
 	bool have = false;
-	uint64_t fl = irq_save();
+	uint64_t fl = spin_lock_irqsave(&refs_lock);
 	if (r->slot >= 0 && r->slot < REFS_SLOTS && slots[r->slot].used &&
 	    slots[r->slot].seq == r->seq) {
 		struct refs_slot *s = &slots[r->slot];
@@ -122,7 +123,7 @@ void modcall_refs_end(struct modcall_refs *r, bool faulted, const char *module)
 			    slots[i].irq_depth >= mine.irq_depth && slots[i].seq >= mine.seq)
 				slots[i].used = false;
 	}
-	irq_restore(fl);
+	spin_unlock_irqrestore(&refs_lock, fl);
 	if (!have) {
 		if (faulted)
 			log_warn("fault", "%s: too many open module calls: the statedb references "

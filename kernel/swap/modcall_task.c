@@ -9,7 +9,7 @@
  */
 #include "modcall_impl.h"
 
-#include "cpu.h"
+#include "lock.h"
 #include "log.h"
 
 #define PENDING_MAX 8
@@ -22,6 +22,7 @@ struct pending {
 };
 
 static struct pending queue[PENDING_MAX];
+static struct spinlock queue_lock = SPINLOCK_INIT;
 static volatile unsigned queued;
 static unsigned dropped;
 
@@ -36,7 +37,7 @@ int modcall_task_run(const char *module, struct guard *g, int (*fn)(void *ctx), 
 
 void modcall_task_fault(const char *module, const char *task, const struct guard *g)
 {
-	uint64_t fl = irq_save();
+	uint64_t fl = spin_lock_irqsave(&queue_lock);
 	struct pending *p = NULL;
 	for (size_t i = 0; i < PENDING_MAX && !p; i++)
 		if (!queue[i].used)
@@ -50,7 +51,7 @@ void modcall_task_fault(const char *module, const char *task, const struct guard
 	} else {
 		dropped++;
 	}
-	irq_restore(fl);
+	spin_unlock_irqrestore(&queue_lock, fl);
 	if (!p)
 		log_error("fault", "task '%s' of %s faulted; too many faults waiting to be "
 			  "reported: not reported or recovered", task, module);
@@ -61,7 +62,7 @@ void modcall_poll(void)
 	while (queued) {
 		struct pending p;
 		bool got = false;
-		uint64_t fl = irq_save();
+		uint64_t fl = spin_lock_irqsave(&queue_lock);
 		for (size_t i = 0; i < PENDING_MAX && !got; i++)
 			if (queue[i].used) {
 				p = queue[i];
@@ -69,7 +70,7 @@ void modcall_poll(void)
 				queued--;
 				got = true;
 			}
-		irq_restore(fl);
+		spin_unlock_irqrestore(&queue_lock, fl);
 		if (!got)
 			return;
 		struct th_errbuf eb = { "" };

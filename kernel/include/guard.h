@@ -57,9 +57,10 @@ struct trap_frame;
  * budget (default 1000 ms); policy ops run with interrupts off, so theirs is
  * only informative until an NMI watchdog exists. */
 enum guard_budget {
-	GUARD_BUDGET_HOOK,     /* invoke, init/transfer/fini, task entry: 1 s */
+	GUARD_BUDGET_HOOK,     /* invoke, init/transfer/fini: 1 s; a module task: 1 s between
+	                        * two blocking calls (task_module.c pauses it while it blocks) */
 	GUARD_BUDGET_POLICY,   /* scheduler policy ops: 5 ms */
-	GUARD_BUDGET_NONE,     /* no watchdog (module tasks that run for ever) */
+	GUARD_BUDGET_NONE,     /* no watchdog */
 };
 
 struct guard_fault {

@@ -14,7 +14,9 @@
  * datagram, or below the floor for new sessions) starts a new session.
  * Retransmission timeouts come from measured round trips (ctl_rto_*), for
  * idempotent requests; rollback and invoke wait max(--timeout, 1 s) before
- * each resend.
+ * each resend.  Swap, rollback and invoke are resent as the same datagram
+ * (same counter), which the kernel answers from its reply cache when the
+ * first one ran (its reply was lost); any other resend is a new datagram.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -132,23 +134,35 @@ void ctl_tx_close(struct ctl_ctx *ctx)
 	ctx->fd = -1;
 }
 
-int ctl_tx_send(struct ctl_ctx *ctx, const Theseus__Request *req, struct proto_binding *b)
+/* Packs req in an envelope bound to b and sends it. */
+static int send_bound(struct ctl_ctx *ctx, const Theseus__Request *req,
+		      const struct proto_binding *b)
 {
 	uint8_t body[PROTO_MAX_DATAGRAM], dgram[PROTO_MAX_DATAGRAM];
 	size_t blen = theseus__request__get_packed_size(req), dlen = 0;
 	if (blen > sizeof body)
 		return TH_ETOOBIG;
 	theseus__request__pack(req, body);
-	struct proto_binding nb = { .client_id = ctx->client_id, .counter = ctx->counter + 1,
-				    .epoch = ctx->epoch };
-	int err = proto_envelope_pack(ctx->have_key ? ctx->key : NULL, PROTO_VERSION, &nb, body,
+	int err = proto_envelope_pack(ctx->have_key ? ctx->key : NULL, PROTO_VERSION, b, body,
 				      blen, dgram, sizeof dgram, &dlen);
 	if (err)
 		return err;
-	ctx->counter++;
 	/* ECONNREFUSED from an earlier ICMP error is not fatal: keep trying. */
 	if (send(ctx->fd, dgram, dlen, 0) < 0 && errno != ECONNREFUSED)
 		return TH_EIO;
+	return TH_OK;
+}
+
+int ctl_tx_send(struct ctl_ctx *ctx, const Theseus__Request *req, struct proto_binding *b)
+{
+	struct proto_binding nb = { .client_id = ctx->client_id, .counter = ctx->counter + 1,
+				    .epoch = ctx->epoch };
+	if (theseus__request__get_packed_size(req) > PROTO_MAX_DATAGRAM)
+		return TH_ETOOBIG;
+	ctx->counter++;
+	int err = send_bound(ctx, req, &nb);
+	if (err)
+		return err;
 	*b = nb;
 	return TH_OK;
 }
@@ -237,6 +251,11 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 	 * before round trips were measured; everything else after the RTO. */
 	bool idempotent = req->kind_case != THESEUS__REQUEST__KIND_ROLLBACK &&
 			  req->kind_case != THESEUS__REQUEST__KIND_INVOKE;
+	/* Swap, rollback and invoke are resent as the same datagram (same
+	 * counter): the kernel answers a resend of one that ran with the reply
+	 * it kept, instead of running it again (proto/theseus.proto, 7). */
+	bool once = !idempotent || req->kind_case == THESEUS__REQUEST__KIND_SWAP;
+	bool same = false;    /* the next send repeats the last datagram */
 	int64_t slow = (int64_t)(ctx->timeout_ms > 1000 ? ctx->timeout_ms : 1000) * 1000;
 	int64_t rto = idempotent ? ctx->rto.rto : slow, rto_cap = idempotent ? 8000000 : slow;
 	*rep = NULL;
@@ -244,7 +263,14 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 		return TH_ENOMEM;
 	for (;;) {
 		size_t slot = cs->n % CTL_CALL_ATTEMPTS;
-		int err = ctl_tx_send(ctx, req, &cs->b[slot]);
+		int err;
+		if (same) {
+			cs->b[slot] = cs->b[(cs->n - 1) % CTL_CALL_ATTEMPTS];
+			err = send_bound(ctx, req, &cs->b[slot]);
+		} else {
+			err = ctl_tx_send(ctx, req, &cs->b[slot]);
+		}
+		same = false;
 		if (err) {
 			ret = err;
 			break;
@@ -271,6 +297,7 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 		}
 		/* RTO expired: back off, resend, until both limits are spent. */
 		retrans++;
+		same = once;
 		rto *= 2;
 		if (rto > rto_cap)
 			rto = rto_cap;

@@ -221,6 +221,7 @@ struct endpoint_counters {
 	uint64_t stale;          /* valid MAC refused with ESTALE (epoch, replay, floor) */
 	uint64_t epoch_changes;  /* epochs started after the first */
 	uint64_t unanswered;     /* unauthenticated datagrams left without a reply */
+	uint64_t resent;         /* resent swap/rollback/invoke answered from the reply cache */
 };
 
 struct endpoint;

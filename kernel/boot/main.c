@@ -200,6 +200,7 @@ static __attribute__((noreturn)) void main_loop(void)
 	for (;;) {
 		if (net_poll())
 			continue;
+		modcall_poll();            /* report and recover faulted module tasks */
 		if (swap_retiring_count())
 			swap_reap();           /* free old module versions no task uses */
 		irq_disable_cpu();
@@ -229,6 +230,7 @@ void kmain(uint32_t magic, uint32_t info)
 	init_statedb();                /* state that outlives modules */
 	modules_loaded = boot_modules_load(&boot); /* link the boot modules */
 	sched_init(boot.cmdline);      /* kmain becomes task "main"; policy module */
+	task_module_start();           /* tasks the boot modules' init created */
 	boot_hook_before_swaps(&boot); /* the test image's observers (boot_hooks.h) */
 	swap_boot_run(&boot);          /* swap=mod:bootmod live swaps (kernel/swap) */
 	init_network();                /* NIC driver, lwIP, DHCP or static address */

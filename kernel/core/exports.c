@@ -10,6 +10,7 @@
 #include "ktime.h"
 #include "log.h"
 #include "statedb.h"
+#include "task_module.h"
 
 #define KEXPORT(sym) { #sym, (void *)(uintptr_t)&sym }
 
@@ -32,6 +33,10 @@ static const struct kexport exports[] = {
 	KEXPORT(statedb_get), KEXPORT(statedb_put), KEXPORT(statedb_shared_create),
 	KEXPORT(statedb_shared_retain), KEXPORT(statedb_shared_release),
 	KEXPORT(statedb_inspect),
+	/* tasks (task_module.h): drivers and services run their own */
+	KEXPORT(th_task_create), KEXPORT(th_task_join), KEXPORT(th_task_sleep_ms),
+	KEXPORT(th_task_yield), KEXPORT(th_task_should_stop), KEXPORT(th_waitq_init),
+	KEXPORT(th_waitq_wait), KEXPORT(th_waitq_wake_one), KEXPORT(th_waitq_wake_all),
 };
 
 const struct kexport *kernel_exports(size_t *n)

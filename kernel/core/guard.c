@@ -21,7 +21,7 @@
 #define POLICY_BUDGET_NS 5000000ull  /* 5 ms */
 
 int guard_enter(struct guard *g, guard_fn fn, void *ctx);
-extern char guard_resume[];
+extern char guard_resume[], guard_return[];
 
 static struct guard *boot_top;
 static struct guard **(*slot_fn)(void);
@@ -122,6 +122,7 @@ static void unwind(struct guard *g, struct trap_frame *f, int err)
 	f->rflags = g->ctx[7];
 	f->rip = (uint64_t)(uintptr_t)guard_resume;
 	f->rax = (uint64_t)(int64_t)err;
+	f->rdi = (uint64_t)(uintptr_t)g; /* guard_resume restores from g */
 	f->cs = 0x08;
 	f->ss = 0x10;
 	g->tripped = true; /* disarmed: no second unwind before guard_call pops it */
@@ -136,7 +137,11 @@ struct trap_frame *guard_on_fault(struct trap_frame *f)
 		return NULL;
 	if (nesting != g->irq_depth)
 		return NULL; /* an interrupt handler's own fault, not the guarded call's */
-	if (f->vector == 8 && !fault_hit_stack_guard(f))
+	/* A #DF is contained when a stack overflow into a guard page caused it, or
+	 * when module code was running (a module that broke its stack pointer:
+	 * the exception could not be delivered on it). */
+	if (f->vector == 8 && !fault_hit_stack_guard(f) &&
+	    !(code_lookup && code_lookup((uintptr_t)f->rip)))
 		return NULL;
 	record(g, f, (unsigned)f->vector);
 	unwind(g, f, TH_EFAULT);
@@ -207,7 +212,8 @@ int guard_format_backtrace(const struct guard *g, char *buf, size_t cap)
 	for (size_t i = 0; i < g->fault.nbt; i++) {
 		const char *name, *mod;
 		uint64_t off;
-		if (g->fault.bt[i] == (uint64_t)(uintptr_t)guard_resume ||
+		if (g->fault.bt[i] == (uint64_t)(uintptr_t)guard_return ||
+		    g->fault.bt[i] == (uint64_t)(uintptr_t)guard_resume ||
 		    (ksyms_resolve(g->fault.bt[i], &name, &off, &mod) && !mod &&
 		     !strcmp(name, "guard_call")))
 			break; /* the guard's own frames: the caller is known */

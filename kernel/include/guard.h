@@ -11,7 +11,8 @@
  * Each task has a stack of active guards (innermost on top; before the
  * scheduler runs, the boot context has one).  An exception (#DE #DB-less:
  * #DE #OF #BR #UD #SS #GP #PF #AC, #BP, and a #DF caused by a stack overflow
- * into a guard page) taken while the current task has an active guard, in
+ * into a guard page or taken in module code, e.g. one that broke its stack
+ * pointer) taken while the current task has an active guard, in
  * the same interrupt nesting level as the guarded call was entered, unwinds
  * to the innermost guard: the trap frame is edited so that iretq resumes in
  * guard_enter's saved context (RIP, RSP, RBX RBP R12-R15, RFLAGS: the
@@ -25,8 +26,9 @@
  *   - guards nested inside: dropped with it;
  *   - heap allocations made inside: leaked (not attributed);
  *   - statedb strong references (statedb_get without statedb_put) taken
- *     inside: put back by the module-call layer (modcall_refs.c), up to 16
- *     distinct references per call; guard_call itself does not;
+ *     inside: put back by the module-call layer (modcall_refs.c: invoke,
+ *     hooks, module tasks), up to 16 distinct references per call;
+ *     guard_call itself does not;
  *   - tasks created, waitq registrations, timers: not undone.
  * A fault with no active guard (nano_core code outside any guarded call)
  * still gets the full report and stops the kernel (idt.c).
@@ -55,9 +57,10 @@ struct trap_frame;
  * budget (default 1000 ms); policy ops run with interrupts off, so theirs is
  * only informative until an NMI watchdog exists. */
 enum guard_budget {
-	GUARD_BUDGET_HOOK,     /* invoke, init/transfer/fini, task entry: 1 s */
+	GUARD_BUDGET_HOOK,     /* invoke, init/transfer/fini: 1 s; a module task: 1 s between
+	                        * two blocking calls (task_module.c pauses it while it blocks) */
 	GUARD_BUDGET_POLICY,   /* scheduler policy ops: 5 ms */
-	GUARD_BUDGET_NONE,     /* no watchdog (module tasks that run for ever) */
+	GUARD_BUDGET_NONE,     /* no watchdog */
 };
 
 struct guard_fault {

@@ -23,6 +23,8 @@
 #include "klibc.h"
 #include "module_abi.h"
 
+struct guard;
+
 #define MODCALL_MAX_RESTARTS 3
 #define MODCALL_WINDOW_S 60
 
@@ -50,6 +52,20 @@ int modcall_invoke(const char *module, const char *function, const uint8_t *in, 
  /* fault_restarts=N on the command line: restarts allowed per window
  * (default MODCALL_MAX_RESTARTS). */
 void modcall_set_policy(const char *cmdline);
+
+/* Run a module task's entry fn(ctx) (task_module.c) as guarded call g
+ * (budget: the hook budget), tracking the statedb strong references it
+ * takes: a fault puts them back.  Returns fn's result or g's error. */
+int modcall_task_run(const char *module, struct guard *g, int (*fn)(void *ctx),
+		     void *ctx) TH_MUST_CHECK;
+/* A module task's entry (task_module.c) faulted or hung (g tripped): queue
+ * the report and the recovery of module for the control context (from a
+ * task they could race a swap the endpoint is running).  Interrupt-safe;
+ * up to 8 wait, more are logged and dropped. */
+void modcall_task_fault(const char *module, const char *task, const struct guard *g);
+/* The kernel's main loop: report and recover the queued task faults
+ * (history "fault", then restart/rollback/quarantine as for an invoke). */
+void modcall_poll(void);
 
 /* "ok", "restarting" or "quarantined" for the module called name. */
 const char *modcall_state(const char *name);

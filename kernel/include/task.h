@@ -149,5 +149,9 @@ int task_foreach_return_address(int (*fn)(void *ctx, const struct task *t, uintp
 int sched_policy_select(const char *name, struct th_errbuf *eb) TH_MUST_CHECK;
 const char *sched_policy_name(void);
 
+/* Start the module tasks created before the scheduler ran (task_module.h);
+ * kmain, right after sched_init. */
+void task_module_start(void);
+
 
 #endif

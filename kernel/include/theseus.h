@@ -11,6 +11,8 @@
  *   - log.h        klog() and log_info()/log_warn()/... ("[time] LEVEL comp: msg")
  *   - module_abi.h TH_MODULE("name", "version", "description", .init = ...)
  *   - statedb.h    the state database: where a module keeps any lasting state
+ *   - task_module.h tasks: th_task_create/join/sleep_ms/yield/should_stop, wait
+ *                  queues (th_waitq_*); a module task's faults are contained
  *
  * Rules for module code: no writable globals or statics (state spill; keep
  * state in statedb), only what TH_EXPORT()/TH_INVOKE() mark is exported
@@ -42,6 +44,7 @@ extern "C" {
 #include "log.h"
 #include "module_abi.h"
 #include "statedb.h"
+#include "task_module.h"
 #ifdef __cplusplus
 }
 #endif

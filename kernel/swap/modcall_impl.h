@@ -22,19 +22,12 @@ const char *modcall_report(const char *hint, const char *what, const struct guar
 void modcall_recover(const char *name, struct th_errbuf *eb);
 bool modcall_quarantined(const char *name);
 
-/* modcall_refs.c: statedb strong references taken inside one call. */
+/* modcall_refs.c: statedb strong references taken inside one call (the
+ * record lives in modcall_refs.c's table; this is its handle). */
 #define MODCALL_REFS_MAX 16
-struct task;
 struct modcall_refs {
-	struct modcall_refs *prev;
-	const struct task *task;
-	unsigned irq_depth;
-	size_t n;
-	unsigned untracked;
-	struct {
-		struct statedb_ref ref;
-		unsigned count;
-	} e[MODCALL_REFS_MAX];
+	int slot;            /* -1: not tracked (table full) */
+	uint64_t seq;
 };
 /* Around a guarded call: begin before, end after (faulted: put back every
  * reference still held, logged naming module). */

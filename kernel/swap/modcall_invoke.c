@@ -4,9 +4,16 @@
  * module declared it with TH_INVOKE, refused fast while the module is
  * quarantined, run as a guarded call; a fault or hang is reported and the
  * module recovered before the error goes back to the caller.
+ *
+ * The function works on private copies of its input and output (one heap
+ * block with slack after each), so that a faulty module that writes
+ * through its input pointer or past its output capacity (a bit flip, an
+ * off-by-some) damages its own scratch, not the caller's request.
  */
 #include "modcall_impl.h"
 #include "swap_impl.h"
+
+#define SCRATCH_SLACK 256
 
 struct invoke_call {
 	th_invoke_fn fn;
@@ -55,13 +62,25 @@ static int invoke(const char *module, const char *function, const uint8_t *in, s
 	if (modcall_quarantined(module))
 		return th_errf(eb, TH_EFAULT, "invoke: %s %s is quarantined after repeated faults "
 			       "(swap or roll it back)", module, loader_module_version(m));
-	struct invoke_call c = { (th_invoke_fn)addr, in, in_len, out, out_cap, out_len };
+	uint8_t *scratch = kmalloc(in_len + out_cap + 2 * SCRATCH_SLACK);
+	if (!scratch)
+		return th_errf(eb, TH_ENOMEM, "invoke: no memory for %zu bytes of input and output",
+			       in_len + out_cap);
+	uint8_t *in_copy = scratch, *out_copy = scratch + in_len + SCRATCH_SLACK;
+	if (in_len)
+		memcpy(in_copy, in, in_len);
+	size_t len = 0;
+	struct invoke_call c = { (th_invoke_fn)addr, in_copy, in_len, out_copy, out_cap, &len };
 	struct guard g;
 	struct modcall_refs refs;
 	*out_len = 0;
 	modcall_refs_begin(&refs);
 	int r = guard_call(&g, "invoke", GUARD_BUDGET_HOOK, run_invoke, &c);
 	modcall_refs_end(&refs, g.tripped, module);
+	if (!g.tripped && len <= out_cap)
+		memcpy(out, out_copy, len);
+	kfree(scratch);
+	*out_len = len;
 	if (g.tripped) {
 		*out_len = 0;
 		char culprit[TH_MODULE_NAME_MAX]; /* the restart frees the module's name */
@@ -69,10 +88,10 @@ static int invoke(const char *module, const char *function, const uint8_t *in, s
 		modcall_recover(culprit, eb);
 		return r;
 	}
-	if (*out_len > out_cap) {
+	if (len > out_cap) {
 		*out_len = 0;
 		return th_errf(eb, TH_EOVERFLOW, "invoke: %s.%s reported %zu output bytes, "
-			       "capacity was %zu", module, function, *out_len, out_cap);
+			       "capacity was %zu", module, function, len, out_cap);
 	}
 	*result = r;
 	return TH_OK;

@@ -14,6 +14,15 @@
  *                    reads address 0: the kernel must put the reference back
  *   faulty_overflow  claims more output than out_cap  -> EOVERFLOW
  *   faulty_weird     returns -1234 (not a TH_E* code)
+ *   faulty_work      behaves: 64 rounds of FNV-1a over its input, output
+ *                    "work=XXXXXXXX" (the bit-flip target of the injection
+ *                    runs, tests/qemu/bitflip.py)
+ *   faulty_where     output "faulty_work=0xADDR": where faulty_work runs now
+ *   faulty_clobber   returns 0 normally with RBX RBP R12-R15 broken, the
+ *                    direction flag set and interrupts off: the caller must
+ *                    not notice (guard_enter restores them)
+ *   faulty_scribble  writes 64 bytes past its input and its output capacity,
+ *                    then outputs "ok": it only damages its private copies
  * faulty_not_invocable has the invoke signature and is exported, but has no
  * TH_INVOKE.
  */
@@ -124,6 +133,64 @@ INVOKE_FN(faulty_weird)
 	return -1234;
 }
 TH_INVOKE(faulty_weird);
+
+INVOKE_FN(faulty_work)
+{
+	uint32_t h = 2166136261u;
+	for (unsigned round = 0; round < 64; round++)
+		for (size_t i = 0; i < in_len; i++) {
+			h ^= in[i] ^ round;
+			h *= 16777619u;
+		}
+	int n = snprintf((char *)out, out_cap, "work=%08x", (unsigned)h);
+	if (n < 0 || (size_t)n >= out_cap)
+		return TH_ERANGE;
+	*out_len = (size_t)n;
+	return TH_OK;
+}
+TH_INVOKE(faulty_work);
+
+INVOKE_FN(faulty_where)
+{
+	int n = snprintf((char *)out, out_cap, "faulty_work=%#llx",
+			 (unsigned long long)(uintptr_t)faulty_work);
+	if (n < 0 || (size_t)n >= out_cap)
+		return TH_ERANGE;
+	*out_len = (size_t)n;
+	return TH_OK;
+}
+TH_INVOKE(faulty_where);
+
+/* No C: a C function cannot return with callee-saved registers broken. */
+__asm__(".text\n"
+	".globl faulty_clobber\n"
+	".type faulty_clobber, @function\n"
+	"faulty_clobber:\n"
+	"	movabsq $0xdead0000dead0000, %rbx\n"
+	"	movq %rbx, %rbp\n"
+	"	movq %rbx, %r12\n"
+	"	movq %rbx, %r13\n"
+	"	movq %rbx, %r14\n"
+	"	movq %rbx, %r15\n"
+	"	std\n"
+	"	cli\n"
+	"	xorl %eax, %eax\n"
+	"	ret\n"
+	".size faulty_clobber, . - faulty_clobber\n");
+INVOKE_FN(faulty_clobber);
+TH_INVOKE(faulty_clobber);
+
+INVOKE_FN(faulty_scribble)
+{
+	uint8_t *w = (uint8_t *)(uintptr_t)in;
+	for (size_t i = 0; i < in_len + 64; i++)
+		w[i] = 0xa5;
+	memset(out, 0x5a, out_cap + 64);
+	memcpy(out, "ok", 2);
+	*out_len = 2;
+	return TH_OK;
+}
+TH_INVOKE(faulty_scribble);
 
 INVOKE_FN(faulty_not_invocable)
 {

@@ -1,8 +1,10 @@
 /*
  * endpoint.c - the request pipeline of the control endpoint:
- * decode Envelope -> version -> MAC -> size check -> epoch -> replay window
- * -> decode Request -> read-only check (no key) -> dispatch -> pack Reply
- * -> seal it (MAC bound to the request) when the request's MAC was valid.
+ * decode Envelope -> version -> MAC -> size check -> epoch -> reply cache
+ * (a resent swap/rollback/invoke gets its kept reply, reply_cache.c) ->
+ * replay window -> decode Request -> read-only check (no key) -> dispatch
+ * -> pack Reply -> seal it (MAC bound to the request) when the request's
+ * MAC was valid (and keep it when the request must not run twice).
  * Nothing but the envelope is decoded before the MAC is checked.  Epochs:
  * a random number per boot, renewed when the replay table asks for it
  * (auth.c); requests carry it under their MAC, so nothing recorded in
@@ -20,22 +22,23 @@ struct ep_route {
 	Theseus__Request__KindCase kind;
 	bool read_only;          /* served without a key */
 	ep_handler_fn fn;
+	bool once;               /* must not run twice: replies kept (reply_cache.c) */
 };
 
 static const struct ep_route routes[] = {
-	{ THESEUS__REQUEST__KIND_PING, true, ep_handle_ping },
-	{ THESEUS__REQUEST__KIND_INFO, true, ep_handle_info },
-	{ THESEUS__REQUEST__KIND_LIST_MODULES, true, ep_handle_list },
-	{ THESEUS__REQUEST__KIND_OBJECT_STATUS, true, ep_handle_object_status },
-	{ THESEUS__REQUEST__KIND_PUSH_CHUNK, false, ep_handle_chunk },
-	{ THESEUS__REQUEST__KIND_SWAP, false, ep_handle_swap },
-	{ THESEUS__REQUEST__KIND_ROLLBACK, false, ep_handle_rollback },
-	{ THESEUS__REQUEST__KIND_HISTORY, true, ep_handle_history },
-	{ THESEUS__REQUEST__KIND_STATE, true, ep_handle_state },
-	{ THESEUS__REQUEST__KIND_LOG, true, ep_handle_log },
-	{ THESEUS__REQUEST__KIND_INVOKE, false, ep_handle_invoke },
-	{ THESEUS__REQUEST__KIND_GRAPH, true, ep_handle_graph },
-	{ THESEUS__REQUEST__KIND_TASKS, true, ep_handle_tasks },
+	{ THESEUS__REQUEST__KIND_PING, true, ep_handle_ping, false },
+	{ THESEUS__REQUEST__KIND_INFO, true, ep_handle_info, false },
+	{ THESEUS__REQUEST__KIND_LIST_MODULES, true, ep_handle_list, false },
+	{ THESEUS__REQUEST__KIND_OBJECT_STATUS, true, ep_handle_object_status, false },
+	{ THESEUS__REQUEST__KIND_PUSH_CHUNK, false, ep_handle_chunk, false },
+	{ THESEUS__REQUEST__KIND_SWAP, false, ep_handle_swap, true },
+	{ THESEUS__REQUEST__KIND_ROLLBACK, false, ep_handle_rollback, true },
+	{ THESEUS__REQUEST__KIND_HISTORY, true, ep_handle_history, false },
+	{ THESEUS__REQUEST__KIND_STATE, true, ep_handle_state, false },
+	{ THESEUS__REQUEST__KIND_LOG, true, ep_handle_log, false },
+	{ THESEUS__REQUEST__KIND_INVOKE, false, ep_handle_invoke, true },
+	{ THESEUS__REQUEST__KIND_GRAPH, true, ep_handle_graph, false },
+	{ THESEUS__REQUEST__KIND_TASKS, true, ep_handle_tasks, false },
 };
 
 /* A fresh random epoch (never 0, never the current one) with an empty
@@ -48,6 +51,7 @@ static void ep_new_epoch(struct endpoint *ep)
 	while (e == 0 || e == ep->epoch);
 	ep->epoch = e;
 	memset(&ep->replay, 0, sizeof ep->replay);
+	ep_reply_cache_clear(&ep->replies);
 	ep->counters.epoch_changes++;
 }
 
@@ -84,8 +88,15 @@ int endpoint_create(const struct endpoint_config *cfg, const struct endpoint_ops
 		kfree(ep);
 		return th_errf(eb, err, "endpoint: no memory for the request arena");
 	}
+	err = ep_reply_cache_init(&ep->replies);
+	if (err) {
+		ep_arena_fini(&ep->arena);
+		kfree(ep);
+		return th_errf(eb, err, "endpoint: no memory for the reply cache");
+	}
 	err = staging_init(&ep->staging, mo, mb, stale);
 	if (err) {
+		ep_reply_cache_fini(&ep->replies);
 		ep_arena_fini(&ep->arena);
 		kfree(ep);
 		return th_errf(eb, err, "endpoint: staging area of %u objects / %llu bytes: %s",
@@ -100,6 +111,7 @@ void endpoint_destroy(struct endpoint *ep)
 	if (!ep)
 		return;
 	staging_fini(&ep->staging);
+	ep_reply_cache_fini(&ep->replies);
 	ep_arena_fini(&ep->arena);
 	memset(ep->key, 0, sizeof ep->key);
 	kfree(ep);
@@ -146,6 +158,9 @@ static uint32_t body_kind_number(const uint8_t *p, size_t len)
 struct ep_req_state {
 	bool authenticated;        /* MAC valid: the reply is sealed */
 	struct proto_binding bind; /* the request's client id, counter, epoch */
+	uint8_t mac[PROTO_MAC_LEN];/* its MAC (authenticated only) */
+	bool keep;                 /* a request that must not run twice ran: keep the reply */
+	const struct ep_cached_reply *resent;  /* a resend of one: answer with this */
 };
 
 /* Everything up to the handler's status; rep gets ids, counter and payload. */
@@ -182,6 +197,7 @@ static int handle_request(struct endpoint *ep, const uint8_t *dgram, size_t len,
 		if (!proto_bytes_equal_ct(mac, env->mac.data, PROTO_MAC_LEN))
 			return unauthenticated(ep, eb);
 		rs->authenticated = true;
+		memcpy(rs->mac, mac, PROTO_MAC_LEN);
 	}
 	if (len > PROTO_MAX_DATAGRAM) {
 		ep->counters.malformed++;
@@ -197,6 +213,12 @@ static int handle_request(struct endpoint *ep, const uint8_t *dgram, size_t len,
 				       (unsigned long long)env->epoch,
 				       (unsigned long long)ep->epoch);
 		}
+		/* A resend (same datagram) of a swap, rollback or invoke that ran:
+		 * its reply again, not a second run (reply_cache.c). */
+		rs->resent = ep_reply_cache_find(&ep->replies, &rs->bind, rs->mac);
+		if (rs->resent && rs->resent->len <= reply_cap + PROTO_REPLY_SEAL_LEN)
+			return TH_OK;
+		rs->resent = NULL;
 		int err = ep_replay_check(&ep->replay, env->client_id, env->counter,
 					  ep->ops.now_ms(ep->ops.ctx));
 		if (err == TH_ESTALE) {
@@ -247,6 +269,7 @@ static int handle_request(struct endpoint *ep, const uint8_t *dgram, size_t len,
 			       "unauthenticated: no key configured, only read-only requests "
 			       "(ping, info, ls, history, state, log, graph, tasks) are served; boot the kernel with key=<64 hex digits>");
 	}
+	rs->keep = rt->once && rs->authenticated;
 	return rt->fn(ep, req, rep, reply_cap, eb);
 }
 
@@ -267,6 +290,13 @@ int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, size_t len, uint8
 	ep->session = NULL;
 	size_t cap = reply_cap - PROTO_REPLY_SEAL_LEN;  /* room for the seal */
 	int status = handle_request(ep, dgram, len, &rep, cap, &rs, &eb);
+	if (rs.resent) {
+		memcpy(reply, rs.resent->reply, rs.resent->len);  /* <= reply_cap: it was sent */
+		*reply_len = rs.resent->len;
+		ep->counters.resent++;
+		ep->counters.replies++;
+		return TH_OK;
+	}
 
 	rep.version = PROTO_VERSION;
 	rep.epoch = ep->epoch;
@@ -286,6 +316,8 @@ int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, size_t len, uint8
 	if (rs.authenticated) {
 		if (proto_reply_seal(ep->key, &rs.bind, reply, &n, reply_cap) != TH_OK)
 			return TH_EOVERFLOW;  /* cannot happen: cap kept room */
+		if (rs.keep)
+			ep_reply_cache_put(&ep->replies, &rs.bind, rs.mac, reply, n);
 	} else if (ep->has_key && n > len) {
 		/* With a key, an unauthenticated sender never gets more bytes
 		 * than it sent: the reply loses its message, then the epoch,

@@ -17,6 +17,7 @@ ENDPOINT_CORE_SRCS := \
 	net/endpoint/invoke_request.c \
 	net/endpoint/inspect.c \
 	net/endpoint/reply.c \
+	net/endpoint/reply_cache.c \
 	net/endpoint/auth.c \
 	net/endpoint/staging.c \
 	net/endpoint/arena.c

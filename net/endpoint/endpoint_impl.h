@@ -93,6 +93,34 @@ uint32_t staging_count(const struct staging *st);
 /* "1a2b3c4d" (first 4 bytes) for messages; buf of at least 9 bytes. */
 const char *ep_hex8(const uint8_t *sha, char buf[9]);
 
+/* ---- reply_cache.c: replies to resent non-repeatable requests --------- */
+
+#define EP_REPLY_CACHE_SLOTS 16     /* the last 16 swaps, rollbacks, invokes */
+#define EP_REPLY_CACHE_BYTES 1536   /* a reply datagram (NET_UDP_PAYLOAD_MAX fits) */
+
+struct ep_cached_reply {
+	struct proto_binding bind;      /* the request's epoch, client id, counter */
+	uint8_t mac[PROTO_MAC_LEN];     /* and its MAC (so its body) */
+	size_t len;                     /* 0 = free */
+	uint8_t reply[EP_REPLY_CACHE_BYTES];  /* sealed, as sent */
+};
+
+struct ep_reply_cache {
+	struct ep_cached_reply *slots;  /* EP_REPLY_CACHE_SLOTS (heap) */
+	size_t next;                    /* the slot the next put takes (oldest) */
+};
+
+TH_MUST_CHECK int ep_reply_cache_init(struct ep_reply_cache *c);
+void ep_reply_cache_fini(struct ep_reply_cache *c);
+void ep_reply_cache_clear(struct ep_reply_cache *c);
+/* The reply to the request with this binding and MAC, NULL if not kept. */
+const struct ep_cached_reply *ep_reply_cache_find(const struct ep_reply_cache *c,
+						  const struct proto_binding *b,
+						  const uint8_t mac[PROTO_MAC_LEN]);
+/* Keep reply (len bytes, sealed) for that request, in place of the oldest. */
+void ep_reply_cache_put(struct ep_reply_cache *c, const struct proto_binding *b,
+			const uint8_t mac[PROTO_MAC_LEN], const uint8_t *reply, size_t len);
+
 /* ---- the endpoint ------------------------------------------------------ */
 
 struct endpoint {
@@ -102,6 +130,7 @@ struct endpoint {
 	uint64_t epoch;         /* this epoch's number, never 0 (endpoint.c) */
 	struct ep_arena arena;
 	struct ep_replay replay;
+	struct ep_reply_cache replies;  /* resent swaps, rollbacks, invokes */
 	struct staging staging;
 	struct ep_client *session;  /* of the request being handled (NULL: no key) */
 	struct endpoint_counters counters;

@@ -1,79 +1,208 @@
 #!/usr/bin/env python3
-"""faultbench.py - `make faultbench`: a fault injection campaign against one
+"""faultbench.py - `make faultbench`: a fault injection campaign against a
 booted kernel (README "Faults and recovery").  FAULTS (500) faults are
-injected through `theseusctl invoke` into the test module faulty, cycling
-over NULL read, divide by zero, ud2, write to read-only data, stack
-overflow, and (every 10th) an endless loop with interrupts on and off (cut
-by the watchdog, watchdog=200).  After each fault the kernel must answer
-(hello's greeting) and the restarted module must work again (faulty_ok).
+injected into the test module faulty:
+
+  - through `theseusctl invoke`, functions that fault on purpose: NULL read,
+    divide by zero, ud2, write to read-only data, stack overflow, and an
+    endless loop with interrupts on and off (cut by the watchdog,
+    watchdog=200);
+  - every 5th fault a random bit flip (tests/qemu/bitflip.py, through
+    QEMU's gdbstub), alternately in faulty_work's text and in a general
+    register at a random instruction of it, as the reference system's
+    campaign did.  A flip may fault (contained), change nothing, or give a
+    wrong answer (silent corruption, counted as such).
+
+After each fault the kernel must answer (hello's greeting) and the module
+must work again (faulty_ok).  Also measured: the time to recover (from
+sending a faulting invoke until faulty_ok answers again, as a client sees
+it), whether hello's call counter in statedb stayed consistent (each
+greeting one more than the last: never backwards, no increment lost), and
+the kernel's memory in use (`theseusctl info`) before and after.  A kernel that stops answering is counted as
+not survived, its log kept in build/bench/faultbench-deaths.txt, and the
+campaign goes on with a fresh boot.
 
 Writes build/bench/faultbench.txt (one "FAULTBENCH metric value" per line)
 and build/bench/faultbench.json; exits non-zero unless the kernel survived
-every fault.
+every fault.  FAULTBENCH_SEED picks the flips (default 1).
 """
+import collections
 import json
+import re
 import os
+import socket
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "qemu"))
+import bitflip  # noqa: E402
 import endpoint_util as eu  # noqa: E402
 import harness  # noqa: E402
 
 FAULTS = int(os.environ.get("FAULTBENCH_FAULTS", "500"))
+SEED = int(os.environ.get("FAULTBENCH_SEED", "1"))
 KINDS = ["faulty_null", "faulty_div", "faulty_ud", "faulty_rodata", "faulty_recurse"]
 HANGS = ["faulty_spin", "faulty_spin_cli"]
+FLIPS = ["bitflip_text", "bitflip_reg"]
 
 
-def main():
+def plan(n):
+    """The kinds of the n faults: every 5th a bit flip (text, register
+    alternately), every 10th a hang (interrupts on, off), the rest cycling
+    over KINDS."""
+    kinds, j = [], 0
+    for i in range(n):
+        if i % 5 == 4:
+            kinds.append(FLIPS[(i // 5) % 2])
+        elif i % 10 == 8:
+            kinds.append(HANGS[(i // 10) % 2])
+        else:
+            kinds.append(KINDS[j % len(KINDS)])
+            j += 1
+    return kinds
+
+
+class Target:
+    """One booted kernel with faulty, its theseusctl and the bit-flip injector."""
+
+    def __init__(self, tmp, boot_no):
+        self.key_file = os.path.join(tmp, "key%d" % boot_no)
+        key_hex = eu.keygen(self.key_file)
+        self.port = harness.free_port()
+        gdb_port = harness.free_port(socket.SOCK_STREAM)
+        self.g = harness.Guest(cmdline="key=%s exit=never loglevel=warn watchdog=200 "
+                               "fault_restarts=100000" % key_hex, modules=["hello", "faulty"],
+                               nic="e1000", hostfwd=[("udp", self.port, 7700)],
+                               extra_args=["-gdb", "tcp:127.0.0.1:%d" % gdb_port],
+                               label="faultbench%d" % boot_no).start()
+        self.g.wait_for(r"theseus: ready:.*$", 60)
+        self.inj = bitflip.Injector(self.g, gdb_port, self.c, seed=SEED * 1000 + boot_no)
+
+    def c(self, *args):
+        return eu.ctl(self.port, *args, key_file=self.key_file, timeout_ms=3000, retries=3)
+
+    def mem_used(self):
+        p = self.c("--json", "info")
+        m = re.search(r'"mem_used":\s*(\d+)', p.stdout)
+        return int(m.group(1)) if p.returncode == 0 and m else None
+
+    def close(self):
+        try:
+            self.inj.close()
+        except Exception:  # noqa: BLE001 - a dead guest's gdbstub
+            pass
+        self.g.kill()
+
+
+def pct(values, q):
+    if not values:
+        return 0.0
+    v = sorted(values)
+    return v[min(len(v) - 1, int(q * len(v)))]
+
+
+def run(faults, name="faultbench"):
+    """The campaign; writes build/bench/NAME.txt, .json, -deaths.txt;
+    returns (stats, report lines)."""
     out_dir = os.path.join(harness.BUILD, "bench")
     os.makedirs(out_dir, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="theseus-faultbench-")
-    key_file = os.path.join(tmp, "key")
-    key_hex = eu.keygen(key_file)
-    port = harness.free_port()
     harness.reset_guests()
-    g = harness.Guest(cmdline="key=%s exit=never loglevel=warn watchdog=200 fault_restarts=100000"
-                      % key_hex, modules=["hello", "faulty"], nic="e1000",
-                      hostfwd=[("udp", port, 7700)], label="faultbench").start()
+    deaths_path = os.path.join(out_dir, name + "-deaths.txt")
+    open(deaths_path, "w").close()
+    stats = {"faults": 0, "contained": 0, "recovered": 0, "served": 0, "hangs": 0, "bitflips": 0,
+             "kernel_deaths": 0, "kernel_fault_reports": 0}
+    per_kind = {}
+    flip_outcomes = collections.Counter()
+    boots = 0
+    t = Target(tmp, boots)
+    t0 = time.time()
+    recover_ms = []
+    last_call, counter_ok = None, True
+    mem_before, mem_after = t.mem_used(), None
     try:
-        g.wait_for(r"theseus: ready:.*$", 60)
-
-        def c(*args):
-            return eu.ctl(port, *args, key_file=key_file, timeout_ms=3000, retries=3)
-        stats = {"faults": 0, "contained": 0, "recovered": 0, "served": 0, "hangs": 0}
-        per_kind = {}
-        t0 = time.time()
-        for i in range(FAULTS):
-            fn = HANGS[(i // 10) % 2] if i % 10 == 9 else KINDS[i % len(KINDS)]
-            p = c("invoke", "faulty", fn)
-            text = p.stdout + p.stderr
-            stats["faults"] += 1
-            ok = p.returncode != 0 and ("EFAULT" in text or "ETIMEDOUT" in text) and "restarted" in text
-            stats["contained"] += ok
-            stats["hangs"] += fn in HANGS
+        for i, fn in enumerate(plan(faults)):
             k = per_kind.setdefault(fn, {"injected": 0, "contained": 0})
             k["injected"] += 1
+            stats["faults"] += 1
+            ok, what = False, fn
+            try:
+                if fn in FLIPS:
+                    r = t.inj.text_flip() if fn == "bitflip_text" else t.inj.reg_flip()
+                    flip_outcomes["%s %s" % (r["kind"], r["outcome"])] += 1
+                    what = "%s %r" % (fn, r)
+                    stats["bitflips"] += 1
+                    ok = True  # whatever it did, it is judged by what follows
+                else:
+                    tf = time.time()
+                    p = t.c("invoke", "faulty", fn)
+                    text = p.stdout + p.stderr
+                    ok = p.returncode != 0 and ("EFAULT" in text or "ETIMEDOUT" in text) and \
+                        "restarted" in text
+                    stats["hangs"] += fn in HANGS
+                p = t.c("invoke", "faulty", "faulty_ok")
+                recovered = p.returncode == 0 and "ok" in p.stdout
+                if recovered and ok and fn not in FLIPS:
+                    recover_ms.append((time.time() - tf) * 1000.0)
+                p = t.c("invoke", "hello", "hello_greet_invoke")
+                served = p.returncode == 0 and "hello from" in p.stdout
+                m = re.search(r"\(call (\d+)\)", p.stdout)
+                if served and m:
+                    n = int(m.group(1))
+                    if last_call is not None and n != last_call + 1:
+                        counter_ok = False
+                    last_call = n
+            except (harness.GuestError, OSError) as e:
+                recovered = served = False
+                ok = False
+                text = str(e)
+            if not served:
+                # The kernel died (or stopped answering): keep its log, boot anew.
+                stats["kernel_deaths"] += 1
+                stats["kernel_fault_reports"] += t.g.log.count("*** FAULT")
+                with open(deaths_path, "a") as f:
+                    f.write("=== fault %d (%s), boot %d\n%s\n" % (i, what, boots, t.g.log[-4000:]))
+                t.close()
+                boots += 1
+                t = Target(tmp, boots)
+                ok = recovered = False
+                last_call = None  # a new boot: hello's counter starts again
+                mem_before = t.mem_used()
             k["contained"] += ok
-            p = c("invoke", "faulty", "faulty_ok")
-            stats["recovered"] += p.returncode == 0 and "ok" in p.stdout
-            p = c("invoke", "hello", "hello_greet_invoke")
-            stats["served"] += p.returncode == 0 and "hello from" in p.stdout
-        elapsed = time.time() - t0
-        stats["kernel_fault_reports"] = g.log.count("*** FAULT")
-        stats["seconds"] = round(elapsed, 1)
-        stats["survived_all"] = (stats["served"] == FAULTS and stats["kernel_fault_reports"] == 0)
+            stats["contained"] += ok and served
+            stats["recovered"] += recovered and served
+            stats["served"] += served
+        stats["kernel_fault_reports"] += t.g.log.count("*** FAULT")
+        mem_after = t.mem_used()
     finally:
-        g.kill()
+        t.close()
+    stats["seconds"] = round(time.time() - t0, 1)
+    stats["boots"] = boots + 1
+    stats["survived_all"] = stats["served"] == faults and stats["kernel_deaths"] == 0
+    stats["recover_ms_median"] = round(pct(recover_ms, 0.5), 1)
+    stats["recover_ms_p99"] = round(pct(recover_ms, 0.99), 1)
+    stats["statedb_counter_consistent"] = counter_ok
+    stats["mem_used_before"] = mem_before
+    stats["mem_used_after"] = mem_after
     lines = ["FAULTBENCH %s %s" % (k, v) for k, v in stats.items()]
-    lines += ["FAULTBENCH kind %s %d/%d" % (k, v["contained"], v["injected"]) for k, v in sorted(per_kind.items())]
-    lines.append("FAULTBENCH survival %.1f%% recovery %.1f%%" % (100.0 * stats["served"] / FAULTS,
-                                                                100.0 * stats["recovered"] / FAULTS))
-    with open(os.path.join(out_dir, "faultbench.txt"), "w") as f:
+    lines += ["FAULTBENCH kind %s %d/%d" % (k, v["contained"], v["injected"])
+              for k, v in sorted(per_kind.items())]
+    lines += ["FAULTBENCH bitflip %s %d" % (k, v) for k, v in sorted(flip_outcomes.items())]
+    lines.append("FAULTBENCH survival %.1f%% recovery %.1f%% (%d faults, %d bit flips, "
+                 "%d kernel deaths; recover median %.0f ms p99 %.0f ms)"
+                 % (100.0 * stats["served"] / faults, 100.0 * stats["recovered"] / faults,
+                    faults, stats["bitflips"], stats["kernel_deaths"],
+                    stats["recover_ms_median"], stats["recover_ms_p99"]))
+    with open(os.path.join(out_dir, name + ".txt"), "w") as f:
         f.write("\n".join(lines) + "\n")
-    with open(os.path.join(out_dir, "faultbench.json"), "w") as f:
-        json.dump({"stats": stats, "kinds": per_kind}, f, indent=1)
+    with open(os.path.join(out_dir, name + ".json"), "w") as f:
+        json.dump({"stats": stats, "kinds": per_kind, "bitflips": flip_outcomes}, f, indent=1)
+    return stats, lines
+
+
+def main():
+    stats, lines = run(FAULTS)
     print("\n".join(lines))
     return 0 if stats["survived_all"] else 1
 

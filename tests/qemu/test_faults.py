@@ -11,10 +11,12 @@ survives a short injection run of 50 faults.
 import json
 import os
 import re
+import socket
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bitflip  # noqa: E402
 import endpoint_util as eu  # noqa: E402
 import harness  # noqa: E402
 from harness import expect  # noqa: E402
@@ -23,12 +25,13 @@ MODULES = ["checksum", "kv", "hello", "faulty", "faulty_init"]
 BOOT_TIMEOUT = 60
 
 
-def _boot(tmp, cmdline=""):
+def _boot(tmp, cmdline="", extra_args=()):
     key_file = os.path.join(tmp, "key")
     key_hex = eu.keygen(key_file)
     port = harness.free_port()
     g = harness.Guest(cmdline="key=%s exit=never %s" % (key_hex, cmdline), modules=MODULES,
-                      nic="e1000", hostfwd=[("udp", port, 7700)], label="faults").start()
+                      nic="e1000", hostfwd=[("udp", port, 7700)], label="faults",
+                      extra_args=extra_args).start()
     g.port = port
     g.wait_for(r"theseus: ready:.*$", BOOT_TIMEOUT)
     g.wait_for(r"net: address 10\.0\.2\.15", BOOT_TIMEOUT)
@@ -76,6 +79,14 @@ def test_faults_contained_reported_recovered():
     expect(p.returncode != 0 and "EOVERFLOW" in _out(p), "faulty_overflow: %r" % _out(p))
     p = c("invoke", "faulty", "faulty_weird")
     expect(p.returncode != 0 and "-1234" in _out(p), "faulty_weird: %r" % _out(p))
+    # Returning normally with callee-saved registers, DF and IF broken, and
+    # writing past its input and output: the caller does not notice.
+    for i in range(3):
+        p = c("invoke", "faulty", "faulty_clobber")
+        expect(p.returncode == 0, "faulty_clobber: %r" % _out(p))
+        p = c("invoke", "faulty", "faulty_scribble", "x" * 40)
+        expect(p.returncode == 0 and p.stdout.strip().endswith("ok"), "faulty_scribble: %r" % _out(p))
+        _alive(c)
     # Each kind of fault: EFAULT naming module, version, function+offset; then
     # the kernel serves and the (restarted) module works again.
     kinds = [("faulty_null", r"faulty 1\.0: page fault at faulty_null\+0x[0-9a-f]+ \(address 0x0\)", "EFAULT"),
@@ -109,10 +120,14 @@ def test_faults_contained_reported_recovered():
 
 
 def test_faults_injection_run():
-    """50 faults of five kinds into module faulty (restarted after each): the
-    kernel survives all of them and serves on."""
+    """50 faults of five kinds into module faulty (restarted after each), then
+    10 random bit flips (tests/qemu/bitflip.py: 5 in faulty_work's text, 5 in
+    a register at a random instruction; seed 1): the kernel survives all of
+    them and serves on."""
     tmp = tempfile.mkdtemp(prefix="theseus-faults-")
-    g, c = _boot(tmp, "watchdog=300 fault_restarts=1000")
+    gdb_port = harness.free_port(socket.SOCK_STREAM)
+    g, c = _boot(tmp, "watchdog=300 fault_restarts=1000",
+                 extra_args=["-gdb", "tcp:127.0.0.1:%d" % gdb_port])
     # A call that pins a statedb entry and faults: the kernel puts the reference back.
     for i in range(2):
         p = _fault(c, "faulty_pin", r"page fault at faulty_pin\+0x")
@@ -130,7 +145,20 @@ def test_faults_injection_run():
         expect("restarted" in _out(p), "fault %d: no restart: %r" % (i, _out(p)))
     _alive(c)
     expect(faults == 50, "faults: %d" % faults)
+    inj = bitflip.Injector(g, gdb_port, c, seed=1)
+    outcomes = []
+    try:
+        for i in range(10):
+            r = inj.text_flip() if i % 2 == 0 else inj.reg_flip()
+            outcomes.append("%s %s" % (r["kind"], r["outcome"]))
+            _alive(c)
+            p = c("invoke", "faulty", "faulty_work", bitflip.WORK_INPUT.decode())
+            expect(p.returncode == 0 and bitflip.fnv_work(bitflip.WORK_INPUT) in p.stdout,
+                   "faulty_work after flip %d (%r): %r" % (i, r, _out(p)))
+    finally:
+        inj.close()
     expect("*** FAULT" not in g.log, "a kernel fault report")
+    return "bit flips: " + ", ".join(outcomes)
 
 
 def test_faults_policy_falls_back_to_fifo():

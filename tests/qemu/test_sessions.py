@@ -14,6 +14,10 @@ no lockouts, staging that cannot be wedged (proto/theseus.proto, header).
                   ids and takes a victim's client id to 2^64 - 1: a victim
                   session and a new theseusctl both get through (the raw
                   victim after at most one refusal)
+  lost_reply      a relay drops the first reply to an invoke, then to a
+                  swap: theseusctl resends the same datagram and gets the
+                  reply the kernel kept; the invoke ran once (hello's call
+                  counter), the swap reports success, not ENOENT
   staging_wedge   with staging=4M: a push killed half-way, and one chunk
                   declaring the whole area, do not block the next push and
                   swap; a file over the limit is refused by theseusctl
@@ -161,6 +165,64 @@ def test_sessions_relay_rewrite():
     expect(b.versions() == before, "the relays changed the kernel: %s" % b.versions())
     b.guest.kill()
     return "rewritten and forged replies refused (exit 4)"
+
+
+def _drop_first(field):
+    """A relay rewrite that drops the first reply carrying payload field."""
+    state = {"dropped": 0}
+
+    def rewrite(raw):
+        try:
+            fields = eu.decode(raw)
+        except ValueError:
+            return raw
+        if field in fields and not state["dropped"]:
+            state["dropped"] += 1
+            return None
+        return raw
+    return rewrite, state
+
+
+def test_sessions_lost_reply():
+    b = Box("sessions(lost_reply)")
+    # An invoke whose reply is lost: resent as the same datagram, answered
+    # from the kernel's reply cache, run once.
+    rewrite, state = _drop_first(20)  # Reply.invoke
+    proxy = eu.UdpProxy(b.port, rewrite=rewrite)
+    try:
+        p = eu.ctl(proxy.port, "invoke", "hello", "hello_greet_invoke", key_file=b.key_file,
+                   timeout_ms=300, retries=3)
+        sent = [d for d in proxy.captured if eu.REQ_INVOKE in
+                eu.decode(eu.one(eu.decode(d), 5, b""))]
+    finally:
+        proxy.close()
+    expect(state["dropped"] == 1, "the relay dropped %d invoke replies" % state["dropped"])
+    expect(p.returncode == 0 and "hello from v1 (call 1)" in p.stdout,
+           "invoke with its first reply lost: exit %d: %r" % (p.returncode, p.stdout + p.stderr))
+    # (the first datagram of a run learns the epoch: refused, sent anew)
+    expect(len(sent) >= 2 and sent[-1] == sent[-2],
+           "the invoke was not resent as the same datagram: %d sent, %d distinct"
+           % (len(sent), len(set(sent))))
+    p = b.ctl("invoke", "hello", "hello_greet_invoke", check_rc=0)
+    expect("hello from v1 (call 2)" in p.stdout, "the resent invoke ran twice: %r" % p.stdout)
+    # A swap whose reply is lost: the resend gets the same success, not
+    # ENOENT for the object the swap consumed.
+    rewrite, state = _drop_first(15)  # Reply.swap
+    proxy = eu.UdpProxy(b.port, rewrite=rewrite)
+    try:
+        p = eu.ctl(proxy.port, "swap", "hello", HELLO_V2, key_file=b.key_file,
+                   timeout_ms=300, retries=3)
+    finally:
+        proxy.close()
+    expect(state["dropped"] == 1, "the relay dropped %d swap replies" % state["dropped"])
+    expect(p.returncode == 0 and re.search(r"hello: 1\.0 -> 2\.0", p.stdout),
+           "swap with its first reply lost: exit %d: %r" % (p.returncode, p.stdout + p.stderr))
+    expect(b.versions().get("hello") == "2.0", "hello is not 2.0: %s" % b.versions())
+    p = b.ctl("history", check_rc=0)
+    swaps = re.findall(r"\bswap\s+hello 1\.0->2\.0\s+OK\b", p.stdout)
+    expect(len(swaps) == 1, "history has %d swaps of hello: %r" % (len(swaps), p.stdout))
+    b.guest.kill()
+    return "lost invoke and swap replies answered from the reply cache"
 
 
 def test_sessions_lockout():

@@ -1367,6 +1367,80 @@ static void test_invoke(void)
 	t_fini(&t);
 }
 
+/* A resend of a swap, rollback or invoke that ran (the same datagram: its
+ * reply was lost) gets the kept reply, byte for byte, and does not run
+ * again (reply_cache.c); a different body under a used counter, a request
+ * that is not kept, or one pushed out of the cache is refused as a replay. */
+static void test_resent_reply_cache(void)
+{
+	struct t t;
+	t_init(&t);
+	uint8_t first[sizeof t.reply], dgram[sizeof t.dgram];
+	size_t flen, dlen;
+	struct endpoint_counters c;
+
+	CHECK_EQ(t_invoke(&t, KEY, "hello", "hello_greet_invoke", ""), TH_OK);
+	CHECK(memcmp(t.rep->invoke->output.data, "hello from 1.0 (call 1)", 23) == 0);
+	memcpy(first, t.reply, t.rlen);
+	flen = t.rlen;
+	memcpy(dgram, t.dgram, t.dlen);
+	dlen = t.dlen;
+	CHECK_EQ(t_raw(&t), TH_OK);                       /* the resend */
+	CHECK(t.sealed);
+	CHECK_EQ(t.rlen, flen);
+	CHECK(memcmp(t.reply, first, flen) == 0);
+	CHECK_EQ(t_raw(&t), TH_OK);                       /* and again */
+	CHECK(memcmp(t.reply, first, flen) == 0);
+	endpoint_get_counters(t.ep, &c);
+	CHECK_EQ(c.invokes, 1);
+	CHECK_EQ(c.resent, 2);
+	CHECK_EQ(t_invoke(&t, KEY, "hello", "hello_greet_invoke", ""), TH_OK);
+	CHECK(memcmp(t.rep->invoke->output.data, "hello from 1.0 (call 2)", 23) == 0);
+
+	/* The same counter with another body is a replay, not a resend. */
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__InvokeRequest iv = THESEUS__INVOKE_REQUEST__INIT;
+	iv.module = (char *)"kv";
+	iv.function = (char *)"kv_invoke_put";
+	iv.input.data = (uint8_t *)"a=b";
+	iv.input.len = 3;
+	req.kind_case = THESEUS__REQUEST__KIND_INVOKE;
+	req.invoke = &iv;
+	t.dlen = fx_datagram(KEY, PROTO_VERSION, 42, t.counter, &req, t.dgram, sizeof t.dgram);
+	CHECK_EQ(t_raw(&t), TH_ESTALE);
+	endpoint_get_counters(t.ep, &c);
+	CHECK_EQ(c.invokes, 2);
+
+	/* A swap resent: the same reply, not ENOENT for the consumed object. */
+	uint8_t o1[100], s1[32];
+	make_obj(o1, sizeof o1, "1.1", '1');
+	CHECK_EQ(t_push(&t, o1, sizeof o1, s1), TH_OK);
+	CHECK_EQ(t_swap(&t, "hello", "1.0", s1), TH_OK);
+	memcpy(first, t.reply, t.rlen);
+	flen = t.rlen;
+	CHECK_EQ(t_raw(&t), TH_OK);
+	CHECK_EQ(t.rlen, flen);
+	CHECK(memcmp(t.reply, first, flen) == 0);
+	endpoint_get_counters(t.ep, &c);
+	CHECK_EQ(c.swaps, 1);
+
+	/* A ping is not kept: its resend is a replay. */
+	CHECK_EQ(t_ping(&t), TH_OK);
+	CHECK_EQ(t_raw(&t), TH_ESTALE);
+
+	/* The first invoke's reply is pushed out by 16 newer ones (the window
+	 * of 64 counters still holds it): its resend is refused, not run. */
+	for (int i = 0; i < 16; i++)
+		CHECK_EQ(t_invoke(&t, KEY, "kv", "kv_invoke_get", "color"), TH_ENOENT);
+	memcpy(t.dgram, dgram, dlen);
+	t.dlen = dlen;
+	CHECK_EQ(t_raw(&t), TH_ESTALE);
+	endpoint_get_counters(t.ep, &c);
+	CHECK_EQ(c.invokes, 18);
+	CHECK_EQ(c.resent, 3);
+	t_fini(&t);
+}
+
 static void test_graph_tasks(void)
 {
 	struct t t;
@@ -1733,6 +1807,7 @@ int main(void)
 	RUN(test_state_pages);
 	RUN(test_log);
 	RUN(test_invoke);
+	RUN(test_resent_reply_cache);
 	RUN(test_graph_tasks);
 	RUN(test_inspect_notsup_nokey);
 	RUN(test_epoch_refusal);

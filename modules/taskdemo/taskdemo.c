@@ -1,0 +1,211 @@
+/*
+ * taskdemo.c - a TEST module (tests/qemu/test_module_tasks.py) for the task
+ * API of modules (task_module.h): tasks that work, tasks that fault.
+ *   init                 starts a detached task that logs "boot task ran"
+ *                        (created before the scheduler at boot: started
+ *                        when it runs)
+ *   taskdemo_ok          output "ok"
+ *   taskdemo_pingpong    a task and the task it starts pass 5 wake-ups
+ *                        through a wait queue (the producer sleeps 20 ms
+ *                        between them), join; logs "pingpong ok ..."
+ *   taskdemo_fault KIND  starts a task that faults (KIND: null, div, ud,
+ *                        spin, spin_cli, recurse; pin: takes a strong
+ *                        reference to statedb entry taskdemo.pin, then reads
+ *                        NULL) and a task that joins it and logs
+ *                        "worker ended: <exit code name>"
+ *   taskdemo_service     starts a task that sleeps in 20 ms steps until it
+ *                        is asked to stop (its version replaced), then logs
+ *                        "service VERSION stopping"
+ */
+#include "theseus.h"
+
+#define TD_VERSION "1.0"
+#define ROUNDS 5
+
+#define INVOKE_FN(name) \
+	int name(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap, size_t *out_len)
+
+enum kind { K_NULL, K_DIV, K_UD, K_SPIN, K_SPIN_CLI, K_RECURSE, K_PIN };
+
+static int recurse(volatile char *prev, unsigned depth)
+{
+	volatile char pad[256];
+	pad[0] = (char)depth;
+	pad[255] = prev ? prev[0] : 0;
+	if (depth == 0xffffffffu) /* never: keeps the compiler from calling it endless */
+		return 0;
+	return recurse(pad, depth + 1) + pad[1];
+}
+
+static int worker(void *arg)
+{
+	enum kind k = (enum kind)(uintptr_t)arg;
+	volatile int zero = 0, x = 42;
+	const int *volatile p = NULL;
+	switch (k) {
+	case K_NULL:
+		return *p;
+	case K_DIV:
+		return x / zero;
+	case K_UD:
+		__asm__ volatile("ud2");
+		return TH_OK;
+	case K_SPIN:
+		for (volatile unsigned long i = 0;; i++)
+			;
+	case K_SPIN_CLI:
+		__asm__ volatile("cli");
+		for (volatile unsigned long i = 0;; i++)
+			;
+	case K_RECURSE:
+		return recurse(NULL, 0);
+	case K_PIN: {
+		struct statedb_ref ref;
+		uint64_t *word;
+		int err = statedb_open("taskdemo.pin", 0x7464656du, 1, sizeof *word, &ref, NULL);
+		if (!err)
+			err = statedb_get(ref, 0x7464656du, 1, (void **)&word, NULL);
+		if (err)
+			return err;
+		(*word)++;
+		return *p;
+	}
+	}
+	return TH_OK;
+}
+
+static int joiner(void *arg)
+{
+	int code = 0;
+	int err = th_task_join(arg, &code);
+	if (err)
+		log_error("taskdemo", "join failed: %s", th_err_name(err));
+	else
+		log_info("taskdemo", "worker ended: %s", th_err_name(code));
+	return err;
+}
+
+INVOKE_FN(taskdemo_fault)
+{
+	static const char *const names[] = { "null", "div", "ud", "spin", "spin_cli", "recurse",
+					     "pin" };
+	struct th_task *w;
+	size_t k;
+	for (k = 0; k < sizeof names / sizeof names[0]; k++)
+		if (strlen(names[k]) == in_len && !memcmp(names[k], in, in_len))
+			break;
+	if (k == sizeof names / sizeof names[0])
+		return TH_EINVAL;
+	int err = th_task_create("td_worker", worker, (void *)(uintptr_t)k, &w);
+	if (err)
+		return err;
+	return th_task_create("td_joiner", joiner, w, NULL);
+}
+TH_INVOKE(taskdemo_fault);
+
+struct pingpong {
+	struct th_waitq wq;
+	volatile unsigned value;
+	unsigned seen;
+};
+
+static bool advanced(void *ctx)
+{
+	struct pingpong *pp = ctx;
+	return pp->value != pp->seen;
+}
+
+static int consumer(void *arg)
+{
+	struct pingpong *pp = arg;
+	unsigned wakes = 0;
+	while (pp->seen < ROUNDS) {
+		int err = th_waitq_wait(&pp->wq, advanced, pp);
+		if (err)
+			return err;
+		pp->seen = pp->value;
+		wakes++;
+	}
+	return (int)wakes;
+}
+
+static int producer(void *arg)
+{
+	struct pingpong *pp = kcalloc(1, sizeof *pp);
+	struct th_task *c;
+	int code = 0, err;
+	(void)arg;
+	if (!pp)
+		return TH_ENOMEM;
+	th_waitq_init(&pp->wq);
+	err = th_task_create("td_consumer", consumer, pp, &c);
+	if (err) {
+		kfree(pp);
+		return err;
+	}
+	for (unsigned i = 0; i < ROUNDS && !err; i++) {
+		err = th_task_sleep_ms(20);
+		pp->value++;
+		(void)th_waitq_wake_one(&pp->wq);
+		th_task_yield();
+	}
+	if (th_task_join(c, &code) == TH_OK && !err)
+		log_info("taskdemo", "pingpong ok: consumer saw %u of %u values, exit %d",
+			 pp->seen, ROUNDS, code);
+	else
+		log_error("taskdemo", "pingpong failed: %s", th_err_name(err));
+	kfree(pp);
+	return err;
+}
+
+INVOKE_FN(taskdemo_pingpong)
+{
+	return th_task_create("td_pingpong", producer, NULL, NULL);
+}
+TH_INVOKE(taskdemo_pingpong);
+
+static int service(void *arg)
+{
+	unsigned long rounds = 0;
+	(void)arg;
+	log_info("taskdemo", "service " TD_VERSION " running");
+	while (!th_task_should_stop()) {
+		if (th_task_sleep_ms(20))
+			break;
+		rounds++;
+	}
+	log_info("taskdemo", "service " TD_VERSION " stopping after %lu rounds (asked: %s)",
+		 rounds, th_task_should_stop() ? "yes" : "no");
+	return TH_OK;
+}
+
+INVOKE_FN(taskdemo_service)
+{
+	return th_task_create("td_service", service, NULL, NULL);
+}
+TH_INVOKE(taskdemo_service);
+
+INVOKE_FN(taskdemo_ok)
+{
+	if (out_cap < 2)
+		return TH_ERANGE;
+	memcpy(out, "ok", 2);
+	*out_len = 2;
+	return TH_OK;
+}
+TH_INVOKE(taskdemo_ok);
+
+static int boot_task(void *arg)
+{
+	(void)arg;
+	log_info("taskdemo", "boot task ran");
+	return TH_OK;
+}
+
+static int taskdemo_init(void)
+{
+	return th_task_create("td_boot", boot_task, NULL, NULL);
+}
+
+TH_MODULE("taskdemo", TD_VERSION, "TEST module: module tasks (tests/qemu/test_module_tasks.py)",
+	  .init = taskdemo_init);

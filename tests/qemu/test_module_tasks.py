@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""test_module_tasks.py - QEMU tests of the task API for modules
+(kernel/include/task_module.h, README "Faults and recovery"), with the test
+module modules/taskdemo: a task its init created at boot starts with the
+scheduler; tasks sleep, wake each other through a wait queue and join; a
+module task that faults (NULL read, divide by zero, ud2, stack overflow) or
+hangs (interrupts on and off) is ended, its joiner gets EFAULT/ETIMEDOUT,
+the fault is in the history and the module is restarted, and the kernel
+serves on; the task of a replaced version (restarted, or swapped for
+taskdemo 2.0, whose transfer hook starts its own) is asked to stop.
+"""
+import json
+import os
+import re
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import endpoint_util as eu  # noqa: E402
+import harness  # noqa: E402
+from harness import expect  # noqa: E402
+
+BOOT_TIMEOUT = 60
+
+
+def _boot(tmp, cmdline=""):
+    key_file = os.path.join(tmp, "key")
+    key_hex = eu.keygen(key_file)
+    port = harness.free_port()
+    g = harness.Guest(cmdline="key=%s exit=never %s" % (key_hex, cmdline),
+                      modules=["hello", "taskdemo"], nic="e1000",
+                      hostfwd=[("udp", port, 7700)], label="modtasks").start()
+    g.wait_for(r"theseus: ready:.*$", BOOT_TIMEOUT)
+    g.wait_for(r"net: address 10\.0\.2\.15", BOOT_TIMEOUT)
+
+    def c(*args, **kw):
+        return eu.ctl(port, *args, key_file=key_file, timeout_ms=3000, retries=3, **kw)
+    expect(c("ping").returncode == 0, "no ping")
+    return g, c
+
+
+def _out(p):
+    return p.stdout + p.stderr
+
+
+def _alive(c):
+    p = c("invoke", "hello", "hello_greet_invoke")
+    expect(p.returncode == 0 and "hello from v1" in p.stdout, "kernel not serving: %r" % _out(p))
+    p = c("invoke", "taskdemo", "taskdemo_ok")
+    expect(p.returncode == 0 and "ok" in p.stdout, "taskdemo_ok: %r" % _out(p))
+
+
+def test_module_tasks_work():
+    """A boot module's task starts with the scheduler; a producer task and
+    the consumer it starts pass 5 values through a wait queue and join."""
+    tmp = tempfile.mkdtemp(prefix="theseus-modtasks-")
+    g, c = _boot(tmp)
+    g.wait_for(r"taskdemo: boot task ran", 10)
+    expect(re.search(r"started 1 module tasks created at boot", g.log), "boot task not started")
+    c("invoke", "taskdemo", "taskdemo_pingpong", check_rc=0)
+    g.wait_for(r"taskdemo: pingpong ok: consumer saw 5 of 5 values, exit 5", 20)
+    _alive(c)
+    expect("*** FAULT" not in g.log, "a kernel fault report")
+
+
+def test_module_tasks_fault_ended_and_recovered():
+    """Every fault kind in a module task: the task ends, its joiner gets
+    EFAULT (ETIMEDOUT for hangs), the history has the fault and the
+    restart, the restarted module answers and the kernel serves on."""
+    tmp = tempfile.mkdtemp(prefix="theseus-modtasks-")
+    g, c = _boot(tmp, "watchdog=300 fault_restarts=100")
+    kinds = [("null", r"page fault at worker\+0x[0-9a-f]+ \(address 0x0\)", "EFAULT"),
+             ("div", r"divide error at worker\+0x", "EFAULT"),
+             ("ud", r"invalid opcode at worker\+0x", "EFAULT"),
+             ("recurse", r"stack overflow at recurse\+0x", "EFAULT"),
+             ("spin", r"watchdog: worker\+0x[0-9a-f]+ still running", "ETIMEDOUT"),
+             ("spin_cli", r"watchdog: worker\+0x[0-9a-f]+ still running", "ETIMEDOUT")]
+    for i, (kind, pattern, code) in enumerate(kinds):
+        start = len(g.log)
+        c("invoke", "taskdemo", "taskdemo_fault", kind, check_rc=0)
+        g.wait_for(r"taskdemo: worker ended: %s" % code, 20, start=start)
+        g.wait_for(r"fault: task 'td_worker' ended \(%s\): taskdemo 1\.0: %s.*restarted \(%d/100\)"
+                   % (code, pattern, i + 1), 20, start=start)
+        _alive(c)
+    # A task that pins a statedb entry and faults: the reference is put back.
+    start = len(g.log)
+    c("invoke", "taskdemo", "taskdemo_fault", "pin", check_rc=0)
+    g.wait_for(r"taskdemo: worker ended: EFAULT", 20, start=start)
+    g.wait_for(r"taskdemo: put back 1 statedb references the faulted call held", 20, start=start)
+    kinds.append(("pin", "", "EFAULT"))
+    p = c("--json", "state", check_rc=0)
+    docs = [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+    pins = [e for d in docs for e in d.get("entries", []) if e.get("name") == "taskdemo.pin"]
+    expect(len(pins) == 1 and pins[0].get("strong") == 0, "taskdemo.pin still pinned: %r" % pins)
+    p = c("history", check_rc=0)
+    for kind, status in (("fault", "EFAULT"), ("restart", "OK")):
+        n = len(re.findall(r"\b%s\s+taskdemo 1\.0->1\.0\s+%s\b" % (kind, status), p.stdout))
+        expect(n == len(kinds), "history: %d %s entries, want %d: %r"
+               % (n, kind, len(kinds), p.stdout))
+    expect("*** FAULT" not in g.log, "a kernel fault report")
+
+
+def test_module_tasks_stop_on_restart():
+    """A long-running module task is asked to stop when its module version
+    is replaced (here: restarted after another task's fault) and returns."""
+    tmp = tempfile.mkdtemp(prefix="theseus-modtasks-")
+    g, c = _boot(tmp, "fault_restarts=10")
+    c("invoke", "taskdemo", "taskdemo_service", check_rc=0)
+    g.wait_for(r"taskdemo: service 1\.0 running", 10)
+    c("invoke", "taskdemo", "taskdemo_fault", "null", check_rc=0)
+    g.wait_for(r"module task 'td_service' of taskdemo asked to stop", 20)
+    g.wait_for(r"taskdemo: service 1\.0 stopping after \d+ rounds \(asked: yes\)", 10)
+    _alive(c)
+    expect("*** FAULT" not in g.log, "a kernel fault report")
+
+
+def test_module_tasks_stop_on_swap():
+    """A live swap to taskdemo 2.0: the 1.0 service task is asked to stop and
+    returns; 2.0's transfer hook starts its own service; 2.0 answers."""
+    tmp = tempfile.mkdtemp(prefix="theseus-modtasks-")
+    g, c = _boot(tmp)
+    c("invoke", "taskdemo", "taskdemo_service", check_rc=0)
+    g.wait_for(r"taskdemo: service 1\.0 running", 10)
+    p = c("swap", "taskdemo", harness.module_path("taskdemo_v2"))
+    expect(p.returncode == 0 and re.search(r"taskdemo: 1\.0 -> 2\.0", p.stdout),
+           "swap to taskdemo 2.0: %r" % _out(p))
+    g.wait_for(r"module task 'td_service' of taskdemo asked to stop", 20)
+    g.wait_for(r"taskdemo: service 1\.0 stopping after \d+ rounds \(asked: yes\)", 10)
+    g.wait_for(r"taskdemo: service 2\.0 running", 10)
+    p = c("invoke", "taskdemo", "taskdemo_ok", check_rc=0)
+    expect("ok v2" in p.stdout, "taskdemo 2.0 not answering: %r" % _out(p))
+    expect("*** FAULT" not in g.log, "a kernel fault report")
+

@@ -29,11 +29,15 @@ MODULE_CFLAGS = $(KERNEL_CFLAGS) $(KIT_MARK_FLAG) -Imodules
 modules: $(MODULE_OBJS)
 all: modules
 
-# One relocatable object per module folder.
+# One relocatable object per module folder: NAME.debug with everything, and
+# NAME.o, what is pushed and booted, without debug info (symbols kept, so
+# fault reports name functions; gdb loads NAME.debug: make debug).
+MODULE_STRIP := objcopy --strip-debug --keep-file-symbols
 define MODULE_RULE
 $(B)/modules/$(1).o: $(patsubst modules/$(1)/%.c,$(B)/modules/$(1)/%.o,$(wildcard modules/$(1)/*.c))
 	@mkdir -p $$(@D)
-	ld -r -o $$@ $$^
+	ld -r -o $(B)/modules/$(1).debug $$^
+	$(MODULE_STRIP) $(B)/modules/$(1).debug $$@
 endef
 $(foreach m,$(MODULES),$(eval $(call MODULE_RULE,$(m))))
 

@@ -102,7 +102,7 @@ int loader_lint(const void *data, size_t len, enum loader_spill_policy policy,
 {
 	struct th_errbuf eb = {{0}};
 	struct elf_obj o;
-	size_t i, spill = 0, undef = 0;
+	size_t i, spill = 0, undef = 0, debug;
 	int err;
 
 	err = elf_parse(data, len, NULL, &o, &eb);
@@ -120,6 +120,13 @@ int loader_lint(const void *data, size_t len, enum loader_spill_policy policy,
 		    "%s: state spill: section %s holds %llu bytes (keep state in statedb)",
 		    o.info.name, elf_sec_name(&o, i), (unsigned long long)o.sh[i].size);
 	}
+	for (i = 1, debug = 0; i < o.shnum; i++)
+		if (strncmp(elf_sec_name(&o, i), ".debug", 6) == 0)
+			debug += o.sh[i].size;
+	if (debug)
+		say(report, ctx, "warning", "%s: %zu bytes of debug info: push it stripped (objcopy "
+		    "--strip-debug --keep-file-symbols; the kit's builds write NAME.o so and keep "
+		    "NAME.debug for gdb)", o.info.name, debug);
 	for (i = 1; i < o.nsym; i++)
 		if (o.sym[i].shndx == SHN_UNDEF && o.sym[i].name && elf_sym_name(&o, i)[0])
 			undef++;

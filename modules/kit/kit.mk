@@ -2,6 +2,7 @@
 # tree, and installing what that needs.
 #
 #   make -C <tree> M=<dir>        builds every .c and .cpp in <dir> into <dir>/<name>.o
+#                                 (without debug info; <dir>/<name>.debug has it)
 #                                 (<name> = basename of <dir>), like Linux's
 #                                 external modules; `make -C <tree> M=<dir> clean`
 #   make install [PREFIX=/usr/local] [DESTDIR=...]
@@ -77,7 +78,8 @@ external-module: $(EXT_MODULE) | setup
 	@echo "module: $(EXT_MODULE)"
 $(EXT_MODULE): $(EXT_OBJS)
 	$(if $(EXT_OBJS),,$(error M=$(M): no .c or .cpp files in $(EXT_DIR)))
-	ld -r -o $@ $^
+	ld -r -o $(EXT_MODULE:.o=.debug) $^
+	$(MODULE_STRIP) $(EXT_MODULE:.o=.debug) $@
 $(EXT_DIR)/.theseus/%.o: $(EXT_DIR)/%.c $(KIT_HEADERS) | setup
 	@mkdir -p $(@D)
 	$(KERNEL_CC) $(KIT_CFLAGS) -Ikernel/include -Istatedb -MMD -MP -c -o $@ $<
@@ -90,8 +92,13 @@ clean: external-clean
 endif
 .PHONY: external-clean
 external-clean:
-	rm -rf $(EXT_DIR)/.theseus $(EXT_MODULE)
+	rm -rf $(EXT_DIR)/.theseus $(EXT_MODULE) $(EXT_MODULE:.o=.debug)
 endif
+
+# ---- make debug: QEMU's GDB stub, gdb with the kernel's and modules' symbols --
+.PHONY: debug
+debug: $(B)/theseus.elf $(MODULE_OBJS) | setup
+	tools/debug
 
 # ---- what the QEMU kit test uses: an install into a scratch DESTDIR ------------
 # Made before the tests run (tests never run make in the shared tree).

@@ -8,6 +8,8 @@
 # Builds every .c and .cpp of the current directory into $(MODULE).o with the
 # kit's flags (pkg-config theseus-module: --cflags, --variable=cxxflags),
 # `make lint` runs theseus-lint on it, and `make clean` removes what it built.
+# $(MODULE).o, what you push, has no debug info (its symbols stay, so fault
+# reports name functions); $(MODULE).debug has it, for gdb (make debug).
 
 THESEUS_PREFIX ?= /usr/local
 MODULE ?= $(notdir $(CURDIR))
@@ -30,7 +32,8 @@ MODULE_OBJS := $(MODULE_SRCS:%.c=.theseus/%.o) $(MODULE_CXX_SRCS:%.cpp=.theseus/
 .PHONY: all lint clean
 all: $(MODULE).o
 $(MODULE).o: $(MODULE_OBJS)
-	ld -r -o $@ $^
+	ld -r -o $(MODULE).debug $^
+	objcopy --strip-debug --keep-file-symbols $(MODULE).debug $@
 .theseus/%.o: %.c
 	@mkdir -p $(@D)
 	$(THESEUS_CC) $(THESEUS_CFLAGS) -MMD -MP -c -o $@ $<
@@ -41,4 +44,4 @@ $(MODULE).o: $(MODULE_OBJS)
 lint: $(MODULE).o
 	$(THESEUS_LINT) $<
 clean:
-	rm -rf .theseus $(MODULE).o
+	rm -rf .theseus $(MODULE).o $(MODULE).debug

@@ -95,6 +95,14 @@ external-clean:
 	rm -rf $(EXT_DIR)/.theseus $(EXT_MODULE) $(EXT_MODULE:.o=.debug)
 endif
 
+# The build check's own test: passes on the tree, names what is missing.
+UNIT_TESTS += $(B)/tests/unit/kit_exports_check
+$(B)/tests/unit/kit_exports_check: tests/unit/kit_exports_check.sh modules/kit/check-exports.sh
+	@mkdir -p $(@D)
+	printf '#!/bin/sh\n# see tests/unit/kit_exports_check.sh\nexec %s %s %s %s\n' \
+		$(abspath tests/unit/kit_exports_check.sh) $(abspath .) $(KERNEL_CC) '$(KIT_CFLAGS)' > $@
+	chmod +x $@
+
 # ---- make debug: QEMU's GDB stub, gdb with the kernel's and modules' symbols --
 .PHONY: debug
 debug: $(B)/theseus.elf $(MODULE_OBJS) | setup

@@ -104,6 +104,25 @@ void proto_sha256(const uint8_t *data, size_t len, uint8_t out[PROTO_SHA256_LEN]
 	br_sha256_out(&c, out);
 }
 
+_Static_assert(sizeof(br_sha256_context) <= sizeof(struct proto_sha256_ctx),
+	       "struct proto_sha256_ctx holds a br_sha256_context");
+
+void proto_sha256_init(struct proto_sha256_ctx *c)
+{
+	br_sha256_init((br_sha256_context *)(void *)c);
+}
+
+void proto_sha256_update(struct proto_sha256_ctx *c, const uint8_t *data, size_t len)
+{
+	if (len)
+		br_sha256_update((br_sha256_context *)(void *)c, data, len);
+}
+
+void proto_sha256_out(const struct proto_sha256_ctx *c, uint8_t out[PROTO_SHA256_LEN])
+{
+	br_sha256_out((const br_sha256_context *)(const void *)c, out);
+}
+
 int proto_envelope_pack(const uint8_t *key, uint32_t version, const struct proto_binding *b,
 			   const uint8_t *body, size_t body_len, uint8_t *out, size_t cap,
 			   size_t *out_len)

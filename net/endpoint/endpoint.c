@@ -2,7 +2,8 @@
  * endpoint.c - the request pipeline of the control endpoint:
  * decode Envelope -> version -> MAC -> size check -> epoch -> replay window
  * -> decode Request -> read-only check (no key) -> dispatch -> pack Reply
- * -> seal it (MAC bound to the request) when the request's MAC was valid.
+ * -> seal it (MAC bound to the request) when the request's MAC was valid;
+ * no reply at all to a quiet chunk that was stored (theseus.proto, 10).
  * Nothing but the envelope is decoded before the MAC is checked.  Epochs:
  * a random number per boot, renewed when the replay table asks for it
  * (auth.c); requests carry it under their MAC, so nothing recorded in
@@ -266,7 +267,10 @@ int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, size_t len, uint8
 	struct ep_req_state rs = { .authenticated = false };
 	ep->session = NULL;
 	size_t cap = reply_cap - PROTO_REPLY_SEAL_LEN;  /* room for the seal */
+	ep->quiet = false;
 	int status = handle_request(ep, dgram, len, &rep, cap, &rs, &eb);
+	if (status == TH_OK && ep->quiet)
+		return TH_OK;   /* a quiet chunk stored: no answer (theseus.proto, 10) */
 
 	rep.version = PROTO_VERSION;
 	rep.epoch = ep->epoch;

@@ -9,13 +9,16 @@
  * most chunks quiet (the kernel answers them only on error or completion),
  * every CTL_PUSH_ACK_EVERY-th, every resent one and the last of a burst
  * asking for a reply, whose bitmap acknowledges the quiet chunks before it
- * (theseus.proto, 10).  Each chunk has its own
+ * (theseus.proto, 10).  The window starts at CTL_PUSH_WINDOW_START and
+ * grows by one per acknowledged chunk up to a threshold (the window's
+ * maximum at first, half the window at the last loss after that: TCP's slow
+ * start), by 1/window past it.  Each chunk has its own
  * retransmission timer: RTO = srtt + 4 * rttvar from acknowledged, never
  * resent, answered chunks (as TCP does; ctl_rto_* in transport.c, shared with the
  * other requests of this host), between 5 ms and --timeout.  An
- * acknowledgement frees a slot and grows the window by 1/window (additive
- * increase, about +1 per round trip); an expired chunk is resent and halves
- * the window, at most once per RTO (multiplicative decrease).  The push
+ * acknowledgement frees a slot and grows the window (above); an expired
+ * chunk is resent and halves the window and the threshold, at most once
+ * per RTO (multiplicative decrease).  The push
  * fails when nothing is acknowledged for --timeout * (--retries + 1).
  * The object is done when the kernel says it is complete (hash verified).
  * Replies count only when sealed for a chunk in flight (ctl_tx_recv); an
@@ -130,7 +133,7 @@ static void progress(struct ctl_ctx *ctx, const char *label, size_t done, size_t
 struct push {
 	struct chunk_state *cs;
 	uint32_t n, csize, acked, inflight;
-	double window;
+	double window, ssthresh;   /* below ssthresh the window grows by 1 per ack */
 };
 
 /* The chunk size the kernel asks for: the object's, or the largest it
@@ -151,7 +154,7 @@ static void mark_acked(struct push *p, uint32_t i)
 		p->inflight--;
 	c->st = CH_ACKED;
 	p->acked++;
-	p->window += 1.0 / p->window;
+	p->window += p->window < p->ssthresh ? 1.0 : 1.0 / p->window;
 	if (p->window > CTL_PUSH_WINDOW_MAX)
 		p->window = CTL_PUSH_WINDOW_MAX;
 }
@@ -296,7 +299,7 @@ static const struct proto_binding *push_match_fn(void *arg, uint64_t client_id, 
 int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data, size_t len,
 		    const uint8_t sha[PROTO_SHA256_LEN])
 {
-	struct push p = { .window = CTL_PUSH_WINDOW_START };
+	struct push p = { .window = CTL_PUSH_WINDOW_START, .ssthresh = CTL_PUSH_WINDOW_MAX };
 	uint32_t next = 0;
 	bool complete = false;
 	int ret = CTL_EXIT_OK, err, stalls = 0, stale_refusals = 0;
@@ -371,6 +374,7 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 				}
 			if (lost && now - last_decrease >= (uint64_t)rto->rto) {
 				p.window = p.window / 2 < 1 ? 1 : p.window / 2;
+				p.ssthresh = p.window;
 				last_decrease = now;
 				ctl_rto_backoff(rto);  /* exponential back-off */
 			}

@@ -70,6 +70,7 @@ int endpoint_create(const struct endpoint_config *cfg, const struct endpoint_ops
 	ep->ops = *ops;
 	if (cfg->key) {
 		memcpy(ep->key, cfg->key, PROTO_KEY_LEN);
+		proto_mac_key_init(&ep->mac_key, ep->key);
 		ep->has_key = true;
 	}
 	ep_new_epoch(ep);
@@ -103,6 +104,7 @@ void endpoint_destroy(struct endpoint *ep)
 	staging_fini(&ep->staging);
 	ep_arena_fini(&ep->arena);
 	memset(ep->key, 0, sizeof ep->key);
+	memset(&ep->mac_key, 0, sizeof ep->mac_key);
 	kfree(ep);
 }
 
@@ -178,8 +180,8 @@ static int handle_request(struct endpoint *ep, const uint8_t *dgram, size_t len,
 		uint8_t mac[PROTO_MAC_LEN];
 		if (env->mac.len != PROTO_MAC_LEN)
 			return unauthenticated(ep, eb);
-		proto_mac_compute(ep->key, env->version, &rs->bind, env->body.data,
-				  env->body.len, mac);
+		proto_mac_compute_k(&ep->mac_key, env->version, &rs->bind, env->body.data,
+				    env->body.len, mac);
 		if (!proto_bytes_equal_ct(mac, env->mac.data, PROTO_MAC_LEN))
 			return unauthenticated(ep, eb);
 		rs->authenticated = true;
@@ -288,7 +290,7 @@ int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, size_t len, uint8
 	}
 	size_t n = theseus__reply__pack(&rep, reply);
 	if (rs.authenticated) {
-		if (proto_reply_seal(ep->key, &rs.bind, reply, &n, reply_cap) != TH_OK)
+		if (proto_reply_seal_k(&ep->mac_key, &rs.bind, reply, &n, reply_cap) != TH_OK)
 			return TH_EOVERFLOW;  /* cannot happen: cap kept room */
 	} else if (ep->has_key && n > len) {
 		/* With a key, an unauthenticated sender never gets more bytes

@@ -103,6 +103,7 @@ struct endpoint {
 	struct endpoint_ops ops;
 	bool has_key;
 	uint8_t key[PROTO_KEY_LEN];
+	struct proto_mac_key mac_key;   /* key prepared for HMAC (wire.h) */
 	uint64_t epoch;         /* this epoch's number, never 0 (endpoint.c) */
 	struct ep_arena arena;
 	struct ep_replay replay;

@@ -108,6 +108,11 @@ void endpoint_destroy(struct endpoint *ep)
 	kfree(ep);
 }
 
+bool endpoint_background(struct endpoint *ep)
+{
+	return ep && staging_hash_step(&ep->staging, EP_BACKGROUND_HASH_CHUNKS);
+}
+
 void endpoint_get_counters(const struct endpoint *ep, struct endpoint_counters *out)
 {
 	*out = ep->counters;

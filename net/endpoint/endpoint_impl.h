@@ -91,6 +91,13 @@ TH_MUST_CHECK int staging_put(struct staging *st, uint64_t now_ms,
 			      uint32_t chunk_size, uint64_t offset, const uint8_t *data,
 			      size_t len, struct staging_obj **out, struct th_errbuf *eb);
 struct staging_obj *staging_find(struct staging *st, const uint8_t sha[PROTO_SHA256_LEN]);
+/* Hashes up to max_chunks received chunks that extend the in-order prefix
+ * of incomplete objects; true while such chunks remain. */
+bool staging_hash_step(struct staging *st, uint32_t max_chunks);
+#define EP_BACKGROUND_HASH_CHUNKS 4   /* per endpoint_background() call */
+/* Chunks received but not hashed an object may hold; beyond it a chunk is
+ * hashed as it arrives, so the last chunk waits for at most this many. */
+#define STAGING_HASH_LAG 32
 /* Frees an object at once (not while pinned): the objects of a failed swap. */
 void staging_release(struct staging *st, struct staging_obj *o);
 uint32_t staging_count(const struct staging *st);

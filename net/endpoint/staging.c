@@ -5,11 +5,13 @@
  * size and chunk size c (1024..PROTO_CHUNK_SIZE_MAX, fixed by the first
  * chunk stored).  Chunk i covers bytes [i*c, min((i+1)*c, total)); a bitmap
  * records which chunks arrived.  Writing a chunk twice is harmless (the
- * first copy stays).  The object's SHA-256 is computed as the chunks arrive
- * (each chunk that extends the in-order prefix is hashed at once, so the
- * last chunk does not wait for a hash of the whole object); when the last
- * chunk arrives the hash is verified: a mismatch discards the object
- * (TH_EHASH).
+ * first copy stays).  The object's SHA-256 is computed over the in-order
+ * prefix of received chunks while the push goes on: between datagrams
+ * (staging_hash_step, from endpoint_background when the network is idle),
+ * and as chunks arrive once more than STAGING_HASH_LAG received chunks wait
+ * for it, so the last chunk never waits for a hash of the whole object.
+ * When the last chunk arrives the rest is hashed and the hash verified: a
+ * mismatch discards the object (TH_EHASH).
  *
  * Bounds: at most max_objects objects and max_bytes bytes in all; one
  * object may take all of max_bytes (up to PROTO_MAX_OBJECT).  Room for a new
@@ -193,6 +195,41 @@ static int obj_create(struct staging *st, uint64_t now, const uint8_t *sha, uint
 	return TH_OK;
 }
 
+/* Hashes up to max received chunks extending o's in-order prefix; returns
+ * how many it hashed. */
+static uint32_t hash_prefix(struct staging_obj *o, uint32_t max)
+{
+	uint32_t done = 0;
+	while (done < max && o->chunks_hashed < o->chunks_total &&
+	       (o->bitmap[o->chunks_hashed / 8] >> (o->chunks_hashed % 8)) & 1) {
+		uint64_t at = (uint64_t)o->chunks_hashed * o->chunk_size;
+		proto_sha256_update(&o->hash, o->data + at,
+				    o->total - at < o->chunk_size ? o->total - at : o->chunk_size);
+		o->chunks_hashed++;
+		done++;
+	}
+	return done;
+}
+
+/* A received chunk right after o's hashed prefix. */
+static bool hashable(const struct staging_obj *o)
+{
+	return o->used && !o->complete && o->chunks_hashed < o->chunks_total &&
+	       ((o->bitmap[o->chunks_hashed / 8] >> (o->chunks_hashed % 8)) & 1);
+}
+
+bool staging_hash_step(struct staging *st, uint32_t max_chunks)
+{
+	bool more = false;
+	for (uint32_t i = 0; i < st->max_objects; i++) {
+		struct staging_obj *o = &st->objs[i];
+		if (max_chunks && hashable(o))
+			max_chunks -= hash_prefix(o, max_chunks);
+		more = more || hashable(o);
+	}
+	return more;
+}
+
 int staging_put(struct staging *st, uint64_t now, const uint8_t sha[PROTO_SHA256_LEN],
 		uint64_t total, uint32_t chunk_size, uint64_t offset, const uint8_t *data,
 		size_t len, struct staging_obj **out, struct th_errbuf *eb)
@@ -249,16 +286,13 @@ int staging_put(struct staging *st, uint64_t now, const uint8_t sha[PROTO_SHA256
 	o->bitmap[idx / 8] |= bit;
 	o->chunks_have++;
 	o->last_ms = now;  /* progress (a duplicate above is not) */
-	while (o->chunks_hashed < o->chunks_total &&
-	       (o->bitmap[o->chunks_hashed / 8] >> (o->chunks_hashed % 8)) & 1) {
-		uint64_t at = (uint64_t)o->chunks_hashed * o->chunk_size;
-		proto_sha256_update(&o->hash, o->data + at,
-				    o->total - at < o->chunk_size ? o->total - at : o->chunk_size);
-		o->chunks_hashed++;
-	}
-	if (o->chunks_have < o->chunks_total)
+	if (o->chunks_have < o->chunks_total) {
+		/* Keep the unhashed backlog short (the network may never idle). */
+		if (o->chunks_have - o->chunks_hashed > STAGING_HASH_LAG)
+			hash_prefix(o, o->chunks_have - o->chunks_hashed - STAGING_HASH_LAG);
 		return TH_OK;
-
+	}
+	hash_prefix(o, o->chunks_total);
 	uint8_t got[PROTO_SHA256_LEN];
 	char h2[9];
 	proto_sha256_out(&o->hash, got);

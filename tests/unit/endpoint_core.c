@@ -1816,6 +1816,61 @@ static void test_chunk_size_quiet_bitmap(void)
 	t_fini(&t);
 }
 
+/* Between datagrams the endpoint hashes received chunks of incomplete
+ * objects a few at a time (endpoint_background); without idle time a chunk
+ * is hashed as it arrives once more than STAGING_HASH_LAG wait; either way
+ * the completed object is verified, a corrupt one refused. */
+static void test_background_hashing(void)
+{
+	struct t t;
+	t_init(&t);
+	enum { N = 60 };
+	static uint8_t obj[N * 1024];
+	uint8_t sha[32];
+	for (size_t i = 0; i < sizeof obj; i++)
+		obj[i] = (uint8_t)(i * 13 + (i >> 10));
+	proto_sha256(obj, sizeof obj, sha);
+	CHECK(!endpoint_background(t.ep));                  /* nothing staged */
+	for (uint32_t i = 1; i < 10; i++)                     /* chunk 0 missing */
+		CHECK_EQ(t_chunk_opt(&t, sha, sizeof obj, i * 1024ull, obj + i * 1024, 1024, 0,
+				     true), T_NO_REPLY);
+	CHECK(!endpoint_background(t.ep));                  /* no prefix to hash */
+	struct staging_obj *o = staging_find(&t.ep->staging, sha);
+	CHECK(o != NULL);
+	CHECK_EQ(o->chunks_hashed, 0);
+	CHECK_EQ(t_chunk_opt(&t, sha, sizeof obj, 0, obj, 1024, 0, true), T_NO_REPLY);
+	CHECK(endpoint_background(t.ep));                   /* 4 hashed, 6 left */
+	CHECK_EQ(o->chunks_hashed, EP_BACKGROUND_HASH_CHUNKS);
+	while (endpoint_background(t.ep))
+		;
+	CHECK_EQ(o->chunks_hashed, 10);
+	/* No idle time: the backlog stays at STAGING_HASH_LAG chunks. */
+	for (uint32_t i = 10; i < N - 1; i++)
+		CHECK_EQ(t_chunk_opt(&t, sha, sizeof obj, i * 1024ull, obj + i * 1024, 1024, 0,
+				     true), T_NO_REPLY);
+	CHECK_EQ(o->chunks_hashed, N - 1 - STAGING_HASH_LAG);
+	CHECK_EQ(t_chunk_opt(&t, sha, sizeof obj, (N - 1) * 1024ull, obj + (N - 1) * 1024, 1024, 0,
+			     true), TH_OK);
+	CHECK(t.rep->chunk->complete);
+	CHECK(!endpoint_background(t.ep));
+	t_fini(&t);
+
+	/* A corrupt chunk hashed in the background still fails the object. */
+	t_init(&t);
+	obj[5 * 1024 + 7] ^= 0x40;
+	for (uint32_t i = 0; i < N - 1; i++) {
+		CHECK_EQ(t_chunk_opt(&t, sha, sizeof obj, i * 1024ull, obj + i * 1024, 1024, 0,
+				     true), T_NO_REPLY);
+		while (endpoint_background(t.ep))
+			;
+	}
+	CHECK_EQ(t_chunk_opt(&t, sha, sizeof obj, (N - 1) * 1024ull, obj + (N - 1) * 1024, 1024, 0,
+			     true), TH_EHASH);
+	CHECK(t.sealed);
+	CHECK(staging_find(&t.ep->staging, sha) == NULL);
+	t_fini(&t);
+}
+
 int main(void)
 {
 	RUN(test_ping_info_ls);
@@ -1827,6 +1882,7 @@ int main(void)
 	RUN(test_oversized_fields);
 	RUN(test_chunk_rules);
 	RUN(test_chunk_size_quiet_bitmap);
+	RUN(test_background_hashing);
 	RUN(test_hash_mismatch);
 	RUN(test_full_and_eviction);
 	RUN(test_evict_least_progressed);

@@ -7,9 +7,8 @@
  * the chunk size it takes (up to PROTO_CHUNK_SIZE_MAX: fewer, fuller
  * datagrams).  Then up to `window` chunks are in flight, sent in bursts:
  * most chunks quiet (the kernel answers them only on error or completion),
- * every CTL_PUSH_ACK_EVERY-th, every resent one and the last of a burst
- * asking for a reply, whose bitmap acknowledges the quiet chunks before it
- * (theseus.proto, 10).  The window starts at CTL_PUSH_WINDOW_START and
+ * some asking for a reply (fill_window), whose bitmap acknowledges the
+ * quiet chunks before it (theseus.proto, 10).  The window starts at CTL_PUSH_WINDOW_START and
  * grows by one per acknowledged chunk up to a threshold (the window's
  * maximum at first, half the window at the last loss after that: TCP's slow
  * start), by 1/window past it.  Each chunk has its own
@@ -38,6 +37,7 @@ enum { CH_WANT, CH_FLIGHT, CH_ACKED };
 struct chunk_state {
 	uint8_t st;
 	bool resent;        /* no RTT sample from it (Karn) */
+	bool asks;          /* in flight asking for a reply (not quiet) */
 	struct proto_binding b; /* of the datagram in flight */
 	uint64_t sent_us;
 };
@@ -133,8 +133,22 @@ static void progress(struct ctl_ctx *ctx, const char *label, size_t done, size_t
 struct push {
 	struct chunk_state *cs;
 	uint32_t n, csize, acked, inflight;
+	uint32_t asking;           /* chunks in flight that ask for a reply */
+	uint32_t since_ask;        /* quiet chunks sent since the last asking one */
 	double window, ssthresh;   /* below ssthresh the window grows by 1 per ack */
 };
+
+/* Chunk i leaves flight (acknowledged, expired or refused). */
+static void leave_flight(struct push *p, uint32_t i)
+{
+	struct chunk_state *c = &p->cs[i];
+	if (c->st != CH_FLIGHT)
+		return;
+	p->inflight--;
+	if (c->asks)
+		p->asking--;
+	c->asks = false;
+}
 
 /* The chunk size the kernel asks for: the object's, or the largest it
  * takes for a new one (kernels that predate chunk_size say 1024). */
@@ -150,8 +164,7 @@ static void mark_acked(struct push *p, uint32_t i)
 	struct chunk_state *c = &p->cs[i];
 	if (c->st == CH_ACKED)
 		return;
-	if (c->st == CH_FLIGHT)
-		p->inflight--;
+	leave_flight(p, i);
 	c->st = CH_ACKED;
 	p->acked++;
 	p->window += p->window < p->ssthresh ? 1.0 : 1.0 / p->window;
@@ -225,7 +238,7 @@ static int query_status(struct ctl_ctx *ctx, const uint8_t *sha, size_t len, str
 }
 
 static int send_chunk(struct ctl_ctx *ctx, const uint8_t *data, size_t len, const uint8_t *sha,
-		      const struct push *p, uint32_t i, bool quiet)
+		      struct push *p, uint32_t i, bool quiet)
 {
 	Theseus__Request req = THESEUS__REQUEST__INIT;
 	Theseus__PushChunk pc = THESEUS__PUSH_CHUNK__INIT;
@@ -247,30 +260,43 @@ static int send_chunk(struct ctl_ctx *ctx, const uint8_t *data, size_t len, cons
 	c->resent = c->st == CH_WANT && c->sent_us != 0;
 	c->st = CH_FLIGHT;
 	c->sent_us = ctl_mono_us();
+	c->asks = !quiet;
+	p->inflight++;
+	if (quiet) {
+		p->since_ask++;
+	} else {
+		p->asking++;
+		p->since_ask = 0;
+	}
 	return TH_OK;
 }
 
-/* Sends the chunks that fit the window: most of them quiet (no reply),
- * a reply asked for by every CTL_PUSH_ACK_EVERY-th, every resent one and
- * the last of the burst, whose answer's bitmap acknowledges the rest. */
+/* Sends the chunks that fit the window, most of them quiet (no reply).
+ * A reply is asked for by every resent chunk, by every CTL_PUSH_ACK_EVERY-th
+ * chunk counted across bursts, and by the last of a burst when no asking
+ * chunk is in flight or nothing is left to send: an answer's bitmap
+ * acknowledges the quiet chunks before it, and the answers keep the window
+ * moving.  (Asking at the end of every burst made one-chunk bursts, each
+ * answered on its own, once the window grew past a whole number.) */
 static int fill_window(struct ctl_ctx *ctx, const uint8_t *data, size_t len, const uint8_t *sha,
 		       struct push *p, uint32_t *next)
 {
-	uint32_t burst[CTL_PUSH_WINDOW_MAX], nb = 0;
-	for (uint32_t scanned = 0; p->inflight + nb < (uint32_t)p->window && nb < CTL_PUSH_WINDOW_MAX &&
-				   scanned < p->n; scanned++) {
+	uint32_t burst[CTL_PUSH_WINDOW_MAX], nb = 0, scanned = 0;
+	for (; p->inflight + nb < (uint32_t)p->window && nb < CTL_PUSH_WINDOW_MAX &&
+	       scanned < p->n; scanned++) {
 		uint32_t i = *next;
 		*next = (*next + 1) % p->n;
 		if (p->cs[i].st == CH_WANT)
 			burst[nb++] = i;
 	}
+	bool exhausted = scanned >= p->n;   /* every chunk not in the burst is sent */
 	for (uint32_t k = 0; k < nb; k++) {
 		const struct chunk_state *c = &p->cs[burst[k]];
-		bool quiet = k + 1 < nb && (k + 1) % CTL_PUSH_ACK_EVERY != 0 && c->sent_us == 0;
-		int err = send_chunk(ctx, data, len, sha, p, burst[k], quiet);
+		bool ask = c->sent_us != 0 || p->since_ask + 1 >= CTL_PUSH_ACK_EVERY ||
+			   (k + 1 == nb && (p->asking == 0 || exhausted));
+		int err = send_chunk(ctx, data, len, sha, p, burst[k], !ask);
 		if (err)
 			return err;
-		p->inflight++;
 	}
 	return TH_OK;
 }
@@ -368,8 +394,8 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 			bool lost = false;
 			for (uint32_t i = 0; i < p.n; i++)
 				if (p.cs[i].st == CH_FLIGHT && now - p.cs[i].sent_us >= (uint64_t)rto->rto) {
+					leave_flight(&p, i);
 					p.cs[i].st = CH_WANT;
-					p.inflight--;
 					lost = true;
 				}
 			if (lost && now - last_decrease >= (uint64_t)rto->rto) {
@@ -397,8 +423,8 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 			/* Epoch changed, or our session was refused (a duplicated
 			 * datagram seen as a replay): re-learn / new session, resend;
 			 * give up when nothing but refusals comes back. */
+			leave_flight(&p, i);
 			p.cs[i].st = CH_WANT;
-			p.inflight--;
 			ctl_tx_stale(ctx, rep, bound);
 			if (++stale_refusals >= 16) {
 				ctl_report(ctx, "push", st, rep);

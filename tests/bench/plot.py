@@ -93,7 +93,7 @@ set title 'Native live swap against the relocations of the module (log-log)'
 set logscale xy
 set xlabel 'relocations applied by the loader'
 set ylabel 'time (us)'
-set key top left
+set key bottom right
 set grid
 plot 'swap_relocs.dat' u 1:2 w lp pt 7 t 'swap total', \\
      '' u 1:3 w lp pt 5 t 'load stage', \\
@@ -124,7 +124,9 @@ set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set ylabel 'MiB/s'
 set yrange [0:*]
-set key top right
+set offsets 0, 0, graph 0.1, 0
+set bmargin 4
+set key outside top center horizontal
 plot 'push_vs_raw.dat' u 2:xtic(1) t 'push (object bytes)', '' u 3 t 'raw UDP (1 KiB datagrams echoed)'
 """
     return "push_vs_raw", gp

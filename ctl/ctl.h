@@ -40,6 +40,7 @@ enum ctl_exit {
 #define CTL_DEFAULT_RETRIES 5
 #define CTL_PUSH_WINDOW_START 8
 #define CTL_PUSH_WINDOW_MAX 32    /* stays well inside the replay window */
+#define CTL_PUSH_ACK_EVERY 8      /* a push asks for a reply every 8th chunk */
 #define CTL_DEFAULT_JOBS 8        /* hosts served at once (-j) */
 #define CTL_MAX_HOSTS 4096
 

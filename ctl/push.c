@@ -3,14 +3,21 @@
  * `push` and `swap`).
  *
  * First an ObjectStatus request learns which chunks the kernel already has
- * (a repeated push, or one resumed after an error, sends only the rest).
- * Then up to `window` chunks are in flight.  Each chunk has its own
+ * (a repeated push, or one resumed after an error, sends only the rest) and
+ * the chunk size it takes (up to PROTO_CHUNK_SIZE_MAX: fewer, fuller
+ * datagrams).  Then up to `window` chunks are in flight, sent in bursts:
+ * most chunks quiet (the kernel answers them only on error or completion),
+ * some asking for a reply (fill_window), whose bitmap acknowledges the
+ * quiet chunks before it (theseus.proto, 10).  The window starts at CTL_PUSH_WINDOW_START and
+ * grows by one per acknowledged chunk up to a threshold (the window's
+ * maximum at first, half the window at the last loss after that: TCP's slow
+ * start), by 1/window past it.  Each chunk has its own
  * retransmission timer: RTO = srtt + 4 * rttvar from acknowledged, never
- * resent chunks (as TCP does; ctl_rto_* in transport.c, shared with the
+ * resent, answered chunks (as TCP does; ctl_rto_* in transport.c, shared with the
  * other requests of this host), between 5 ms and --timeout.  An
- * acknowledgement frees a slot and grows the window by 1/window (additive
- * increase, about +1 per round trip); an expired chunk is resent and halves
- * the window, at most once per RTO (multiplicative decrease).  The push
+ * acknowledgement frees a slot and grows the window (above); an expired
+ * chunk is resent and halves the window and the threshold, at most once
+ * per RTO (multiplicative decrease).  The push
  * fails when nothing is acknowledged for --timeout * (--retries + 1).
  * The object is done when the kernel says it is complete (hash verified).
  * Replies count only when sealed for a chunk in flight (ctl_tx_recv); an
@@ -30,6 +37,7 @@ enum { CH_WANT, CH_FLIGHT, CH_ACKED };
 struct chunk_state {
 	uint8_t st;
 	bool resent;        /* no RTT sample from it (Karn) */
+	bool asks;          /* in flight asking for a reply (not quiet) */
 	struct proto_binding b; /* of the datagram in flight */
 	uint64_t sent_us;
 };
@@ -120,12 +128,56 @@ static void progress(struct ctl_ctx *ctx, const char *label, size_t done, size_t
 	fflush(ctx->err);
 }
 
+/* One push: the chunk states (allocated once the kernel said the chunk
+ * size), how many are acknowledged and in flight. */
+struct push {
+	struct chunk_state *cs;
+	uint32_t n, csize, acked, inflight;
+	uint32_t asking;           /* chunks in flight that ask for a reply */
+	uint32_t since_ask;        /* quiet chunks sent since the last asking one */
+	double window, ssthresh;   /* below ssthresh the window grows by 1 per ack */
+};
+
+/* Chunk i leaves flight (acknowledged, expired or refused). */
+static void leave_flight(struct push *p, uint32_t i)
+{
+	struct chunk_state *c = &p->cs[i];
+	if (c->st != CH_FLIGHT)
+		return;
+	p->inflight--;
+	if (c->asks)
+		p->asking--;
+	c->asks = false;
+}
+
+/* The chunk size the kernel asks for: the object's, or the largest it
+ * takes for a new one (kernels that predate chunk_size say 1024). */
+static uint32_t chunk_size_from(uint32_t said)
+{
+	return said >= PROTO_CHUNK_SIZE && said <= PROTO_CHUNK_SIZE_MAX ? said : PROTO_CHUNK_SIZE;
+}
+
+/* Marks chunk i acknowledged (once): frees its slot if it was in flight
+ * and grows the window by 1/window (about +1 per round trip). */
+static void mark_acked(struct push *p, uint32_t i)
+{
+	struct chunk_state *c = &p->cs[i];
+	if (c->st == CH_ACKED)
+		return;
+	leave_flight(p, i);
+	c->st = CH_ACKED;
+	p->acked++;
+	p->window += p->window < p->ssthresh ? 1.0 : 1.0 / p->window;
+	if (p->window > CTL_PUSH_WINDOW_MAX)
+		p->window = CTL_PUSH_WINDOW_MAX;
+}
+
 /* Asks which chunks the kernel has (page by page of the bitmap); marks
- * them acked.  *complete when done; *max_size = the largest object the
+ * them acked.  The first answer fixes the chunk size and allocates the
+ * chunk states.  *complete when done; *max_size = the largest object the
  * kernel's staging takes (0 if it did not say). */
-static int query_status(struct ctl_ctx *ctx, const uint8_t *sha, size_t len,
-			struct chunk_state *cs, uint32_t nchunks, uint32_t *acked, bool *complete,
-			uint64_t *max_size)
+static int query_status(struct ctl_ctx *ctx, const uint8_t *sha, size_t len, struct push *p,
+			bool *complete, uint64_t *max_size)
 {
 	uint32_t from = 0;
 	for (int pages = 0; pages <= PROTO_BITMAP_PAGES; pages++) {
@@ -145,25 +197,36 @@ static int query_status(struct ctl_ctx *ctx, const uint8_t *sha, size_t len,
 			return err;
 		}
 		bool more = false;
-		if (rep->payload_case == THESEUS__REPLY__PAYLOAD_OBJECT) {
-			const Theseus__ObjectStatusReply *o = rep->object;
+		const Theseus__ObjectStatusReply *o =
+			rep->payload_case == THESEUS__REPLY__PAYLOAD_OBJECT ? rep->object : NULL;
+		if (!p->cs) {
+			p->csize = chunk_size_from(o ? o->chunk_size : 0);
+			p->n = (uint32_t)((len + p->csize - 1) / p->csize);
+			p->cs = calloc(p->n, sizeof *p->cs);
+			if (!p->cs) {
+				theseus__reply__free_unpacked(rep, NULL);
+				ctl_fail(ctx, TH_ENOMEM, "out of memory");
+				return TH_ENOMEM;
+			}
+		}
+		if (o) {
 			if (max_size)
 				*max_size = o->max_object_size;
-			if (o->known && o->total_size == len) {
+			if (o->known && o->total_size == len && o->chunk_size == p->csize) {
 				*complete = o->complete;
-				for (uint32_t i = 0; i < nchunks; i++) {
+				for (uint32_t i = 0; i < p->n; i++) {
 					bool have = *complete;
 					if (!have && i >= o->bitmap_from &&
 					    (i - o->bitmap_from) / 8 < o->bitmap.len)
 						have = (o->bitmap.data[(i - o->bitmap_from) / 8] >>
 							((i - o->bitmap_from) % 8)) & 1;
-					if (have && cs[i].st != CH_ACKED) {
-						cs[i].st = CH_ACKED;
-						++*acked;
+					if (have && p->cs[i].st != CH_ACKED) {
+						p->cs[i].st = CH_ACKED;
+						p->acked++;
 					}
 				}
 				uint32_t next = o->bitmap_from + (uint32_t)o->bitmap.len * 8;
-				more = !*complete && o->bitmap.len && next < nchunks && next > from;
+				more = !*complete && o->bitmap.len && next < p->n && next > from;
 				from = next;
 			}
 		}
@@ -175,17 +238,20 @@ static int query_status(struct ctl_ctx *ctx, const uint8_t *sha, size_t len,
 }
 
 static int send_chunk(struct ctl_ctx *ctx, const uint8_t *data, size_t len, const uint8_t *sha,
-		      uint32_t i, struct chunk_state *c)
+		      struct push *p, uint32_t i, bool quiet)
 {
 	Theseus__Request req = THESEUS__REQUEST__INIT;
 	Theseus__PushChunk pc = THESEUS__PUSH_CHUNK__INIT;
-	size_t off = (size_t)i * PROTO_CHUNK_SIZE;
+	struct chunk_state *c = &p->cs[i];
+	size_t off = (size_t)i * p->csize;
 	pc.object_sha256.data = (uint8_t *)sha;
 	pc.object_sha256.len = PROTO_SHA256_LEN;
 	pc.total_size = len;
 	pc.offset = off;
 	pc.data.data = (uint8_t *)data + off;
-	pc.data.len = len - off < PROTO_CHUNK_SIZE ? len - off : PROTO_CHUNK_SIZE;
+	pc.data.len = len - off < p->csize ? len - off : p->csize;
+	pc.chunk_size = p->csize == PROTO_CHUNK_SIZE ? 0 : p->csize;
+	pc.quiet = quiet;
 	req.kind_case = THESEUS__REQUEST__KIND_PUSH_CHUNK;
 	req.push_chunk = &pc;
 	int err = ctl_tx_send(ctx, &req, &c->b);
@@ -194,6 +260,44 @@ static int send_chunk(struct ctl_ctx *ctx, const uint8_t *data, size_t len, cons
 	c->resent = c->st == CH_WANT && c->sent_us != 0;
 	c->st = CH_FLIGHT;
 	c->sent_us = ctl_mono_us();
+	c->asks = !quiet;
+	p->inflight++;
+	if (quiet) {
+		p->since_ask++;
+	} else {
+		p->asking++;
+		p->since_ask = 0;
+	}
+	return TH_OK;
+}
+
+/* Sends the chunks that fit the window, most of them quiet (no reply).
+ * A reply is asked for by every resent chunk, by every CTL_PUSH_ACK_EVERY-th
+ * chunk counted across bursts, and by the last of a burst when no asking
+ * chunk is in flight or nothing is left to send: an answer's bitmap
+ * acknowledges the quiet chunks before it, and the answers keep the window
+ * moving.  (Asking at the end of every burst made one-chunk bursts, each
+ * answered on its own, once the window grew past a whole number.) */
+static int fill_window(struct ctl_ctx *ctx, const uint8_t *data, size_t len, const uint8_t *sha,
+		       struct push *p, uint32_t *next)
+{
+	uint32_t burst[CTL_PUSH_WINDOW_MAX], nb = 0, scanned = 0;
+	for (; p->inflight + nb < (uint32_t)p->window && nb < CTL_PUSH_WINDOW_MAX &&
+	       scanned < p->n; scanned++) {
+		uint32_t i = *next;
+		*next = (*next + 1) % p->n;
+		if (p->cs[i].st == CH_WANT)
+			burst[nb++] = i;
+	}
+	bool exhausted = scanned >= p->n;   /* every chunk not in the burst is sent */
+	for (uint32_t k = 0; k < nb; k++) {
+		const struct chunk_state *c = &p->cs[burst[k]];
+		bool ask = c->sent_us != 0 || p->since_ask + 1 >= CTL_PUSH_ACK_EVERY ||
+			   (k + 1 == nb && (p->asking == 0 || exhausted));
+		int err = send_chunk(ctx, data, len, sha, p, burst[k], !ask);
+		if (err)
+			return err;
+	}
 	return TH_OK;
 }
 
@@ -221,28 +325,22 @@ static const struct proto_binding *push_match_fn(void *arg, uint64_t client_id, 
 int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data, size_t len,
 		    const uint8_t sha[PROTO_SHA256_LEN])
 {
-	uint32_t n = (uint32_t)((len + PROTO_CHUNK_SIZE - 1) / PROTO_CHUNK_SIZE);
-	struct chunk_state *cs = calloc(n, sizeof *cs);
-	if (!cs) {
-		ctl_fail(ctx, TH_ENOMEM, "out of memory");
-		return CTL_EXIT_LOCAL;
-	}
-	uint32_t acked = 0, inflight = 0, next = 0;
+	struct push p = { .window = CTL_PUSH_WINDOW_START, .ssthresh = CTL_PUSH_WINDOW_MAX };
+	uint32_t next = 0;
 	bool complete = false;
 	int ret = CTL_EXIT_OK, err, stalls = 0, stale_refusals = 0;
-	double window = CTL_PUSH_WINDOW_START;
 	struct ctl_rto *rto = &ctx->rto;
 	uint64_t unauth0 = ctx->replies_unauth;
-	struct push_match pm = { .cs = cs, .n = n };
 	uint64_t last_progress = ctl_mono_us(), last_decrease = 0;
 	uint64_t give_up_us = (uint64_t)ctx->timeout_ms * 1000 * (uint64_t)(ctx->retries + 1);
 
 	uint64_t max_size = 0;
-	err = query_status(ctx, sha, len, cs, n, &acked, &complete, &max_size);
+	err = query_status(ctx, sha, len, &p, &complete, &max_size);
 	if (err) {
-		ret = ctl_exit_for(err);
+		ret = err == TH_ENOMEM ? CTL_EXIT_LOCAL : ctl_exit_for(err);
 		goto out;
 	}
+	struct push_match pm = { .cs = p.cs, .n = p.n };
 	if (max_size && len > max_size) {
 		ctl_fail(ctx, TH_ETOOBIG, "%s:%u: push: %s: %zu bytes exceeds the kernel's staging "
 			 "limit of %llu bytes (boot it with a larger staging=); not pushed",
@@ -251,23 +349,15 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 		goto out;
 	}
 	while (!complete) {
-		/* Fill the window with chunks not yet acknowledged nor in flight. */
-		for (uint32_t scanned = 0; inflight < (uint32_t)window && scanned < n; scanned++) {
-			uint32_t i = next;
-			next = (next + 1) % n;
-			if (cs[i].st != CH_WANT)
-				continue;
-			err = send_chunk(ctx, data, len, sha, i, &cs[i]);
-			if (err) {
-				ctl_fail(ctx, err, "send: %s", th_strerror(err));
-				ret = CTL_EXIT_LOCAL;
-				goto out;
-			}
-			inflight++;
+		err = fill_window(ctx, data, len, sha, &p, &next);
+		if (err) {
+			ctl_fail(ctx, err, "send: %s", th_strerror(err));
+			ret = CTL_EXIT_LOCAL;
+			goto out;
 		}
-		if (inflight == 0) {
+		if (p.inflight == 0) {
 			/* Everything acknowledged but not complete: ask (evicted?). */
-			err = query_status(ctx, sha, len, cs, n, &acked, &complete, NULL);
+			err = query_status(ctx, sha, len, &p, &complete, NULL);
 			if (err || complete) {
 				ret = ctl_exit_for(err);
 				break;
@@ -278,11 +368,11 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 				ret = CTL_EXIT_REMOTE;
 				break;
 			}
-			for (uint32_t i = 0; i < n; i++)
-				if (cs[i].st == CH_ACKED)
-					cs[i].st = CH_WANT;
-			acked = 0;
-			err = query_status(ctx, sha, len, cs, n, &acked, &complete, NULL);
+			for (uint32_t i = 0; i < p.n; i++)
+				if (p.cs[i].st == CH_ACKED)
+					p.cs[i].st = CH_WANT;
+			p.acked = 0;
+			err = query_status(ctx, sha, len, &p, &complete, NULL);
 			if (err) {
 				ret = ctl_exit_for(err);
 				break;
@@ -291,9 +381,9 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 		}
 		/* Wait until the earliest retransmission deadline at most. */
 		uint64_t now = ctl_mono_us(), deadline = UINT64_MAX;
-		for (uint32_t i = 0; i < n; i++)
-			if (cs[i].st == CH_FLIGHT && cs[i].sent_us + (uint64_t)rto->rto < deadline)
-				deadline = cs[i].sent_us + (uint64_t)rto->rto;
+		for (uint32_t i = 0; i < p.n; i++)
+			if (p.cs[i].st == CH_FLIGHT && p.cs[i].sent_us + (uint64_t)rto->rto < deadline)
+				deadline = p.cs[i].sent_us + (uint64_t)rto->rto;
 		int wait_ms = deadline <= now ? 0 : (int)((deadline - now + 999) / 1000);
 		Theseus__Reply *rep = NULL;
 		const struct proto_binding *bound = NULL;
@@ -302,14 +392,15 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 		if (err == TH_ETIMEDOUT) {
 			now = ctl_mono_us();
 			bool lost = false;
-			for (uint32_t i = 0; i < n; i++)
-				if (cs[i].st == CH_FLIGHT && now - cs[i].sent_us >= (uint64_t)rto->rto) {
-					cs[i].st = CH_WANT;
-					inflight--;
+			for (uint32_t i = 0; i < p.n; i++)
+				if (p.cs[i].st == CH_FLIGHT && now - p.cs[i].sent_us >= (uint64_t)rto->rto) {
+					leave_flight(&p, i);
+					p.cs[i].st = CH_WANT;
 					lost = true;
 				}
 			if (lost && now - last_decrease >= (uint64_t)rto->rto) {
-				window = window / 2 < 1 ? 1 : window / 2;
+				p.window = p.window / 2 < 1 ? 1 : p.window / 2;
+				p.ssthresh = p.window;
 				last_decrease = now;
 				ctl_rto_backoff(rto);  /* exponential back-off */
 			}
@@ -326,14 +417,14 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 			continue;
 		}
 		/* The reply answers the chunk in flight it is bound to. */
-		uint32_t i = (uint32_t)(container_of_binding(bound) - cs);
+		uint32_t i = (uint32_t)(container_of_binding(bound) - p.cs);
 		int st = proto_status_from_wire(rep->status);
-		inflight--;
 		if (st == TH_ESTALE && ctx->have_key) {
 			/* Epoch changed, or our session was refused (a duplicated
 			 * datagram seen as a replay): re-learn / new session, resend;
 			 * give up when nothing but refusals comes back. */
-			cs[i].st = CH_WANT;
+			leave_flight(&p, i);
+			p.cs[i].st = CH_WANT;
 			ctl_tx_stale(ctx, rep, bound);
 			if (++stale_refusals >= 16) {
 				ctl_report(ctx, "push", st, rep);
@@ -347,20 +438,25 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 			theseus__reply__free_unpacked(rep, NULL);
 			break;
 		} else {
-			cs[i].st = CH_ACKED;
-			acked++;
 			stalls = 0;
 			last_progress = ctl_mono_us();
-			if (!cs[i].resent)
-				ctl_rto_sample(rto, (int64_t)(last_progress - cs[i].sent_us));
+			if (!p.cs[i].resent)
+				ctl_rto_sample(rto, (int64_t)(last_progress - p.cs[i].sent_us));
 			stale_refusals = 0;
-			window += 1.0 / window;
-			if (window > CTL_PUSH_WINDOW_MAX)
-				window = CTL_PUSH_WINDOW_MAX;
-			if (rep->payload_case == THESEUS__REPLY__PAYLOAD_CHUNK && rep->chunk->complete)
-				complete = true;
-			progress(ctx, label, (size_t)acked * PROTO_CHUNK_SIZE > len
-					      ? len : (size_t)acked * PROTO_CHUNK_SIZE, len, false);
+			mark_acked(&p, i);
+			const Theseus__ChunkAck *ack =
+				rep->payload_case == THESEUS__REPLY__PAYLOAD_CHUNK ? rep->chunk : NULL;
+			if (ack) {
+				/* The bitmap acknowledges the quiet chunks before it. */
+				for (size_t b = 0; b < ack->bitmap.len * 8; b++) {
+					uint64_t j = (uint64_t)ack->bitmap_from + b;
+					if (j < p.n && ((ack->bitmap.data[b / 8] >> (b % 8)) & 1))
+						mark_acked(&p, (uint32_t)j);
+				}
+				complete = ack->complete;
+			}
+			size_t done = (size_t)p.acked * p.csize;
+			progress(ctx, label, done > len ? len : done, len, false);
 		}
 		theseus__reply__free_unpacked(rep, NULL);
 	}
@@ -369,6 +465,6 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 	else if (ctl_human(ctx) && isatty(fileno(ctx->err)))
 		fputc('\n', ctx->err);
 out:
-	free(cs);
+	free(p.cs);
 	return ret;
 }

@@ -240,6 +240,10 @@ void endpoint_destroy(struct endpoint *ep);  /* NULL is fine */
 TH_MUST_CHECK int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, size_t len,
 				  uint8_t *reply, size_t reply_cap, size_t *reply_len);
 
+/* Background work between datagrams: hashes a few received chunks of
+ * incomplete objects (staging.c).  Returns true while more is left. */
+bool endpoint_background(struct endpoint *ep);
+
 void endpoint_get_counters(const struct endpoint *ep, struct endpoint_counters *out);
 /* The current epoch (never 0). */
 uint64_t endpoint_epoch(const struct endpoint *ep);

@@ -116,4 +116,11 @@ int net_udp_unlisten(uint16_t port) TH_MUST_CHECK;
 
 #define NET_ECHO_PORT 7
 
+/* Background work of a service, run by net_poll() when a poll found no
+ * frame (the machine would otherwise halt): each call does a bounded step
+ * and returns true while more remains (net_poll then reports work, so the
+ * main loop polls again instead of halting).  One hook; NULL removes it. */
+typedef bool (*net_idle_fn)(void *ctx);
+void net_set_idle(net_idle_fn fn, void *ctx);
+
 #endif

@@ -163,6 +163,15 @@ int net_init(const struct net_config *cfg)
 	return TH_OK;
 }
 
+static net_idle_fn idle_fn;
+static void *idle_ctx;
+
+void net_set_idle(net_idle_fn fn, void *ctx)
+{
+	idle_fn = fn;
+	idle_ctx = ctx;
+}
+
 int net_poll(void)
 {
 	if (!net_up)
@@ -174,6 +183,9 @@ int net_poll(void)
 		link_check();
 	}
 	sys_check_timeouts();
+	/* Nothing received: a step of background work, polling again if more is left. */
+	if (n == 0 && !the_nic.irq_pending && idle_fn && idle_fn(idle_ctx))
+		return 1;
 	/* Work left in the ring (budget exhausted) or an IRQ that raced: keep going. */
 	return n + (the_nic.irq_pending ? 1 : 0);
 }

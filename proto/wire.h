@@ -29,7 +29,16 @@ struct th_errbuf;   /* klibc.h */
 #define PROTO_VERSION 2               /* Envelope.version (2: epochs, sealed replies) */
 #define PROTO_DEFAULT_PORT 7700
 #define PROTO_MAX_DATAGRAM 1400       /* request and reply size limit */
-#define PROTO_CHUNK_SIZE 1024         /* data bytes per PushChunk */
+#define PROTO_CHUNK_SIZE 1024         /* data bytes per PushChunk (chunk_size 0) */
+#define PROTO_CHUNK_SIZE_MAX 1248     /* the largest PushChunk.chunk_size */
+/* The most a PushChunk datagram holds besides its data: envelope (version
+ * 2, client id, counter, epoch 11 each, MAC 34, body header 3), Request
+ * header 3, PushChunk (hash 34, total and offset 11 each, data header 3,
+ * chunk_size 3, quiet 2): a largest chunk fits one datagram. */
+#define PROTO_CHUNK_OVERHEAD_MAX (2 + 3 * 11 + 34 + 3 + 3 + 34 + 2 * 11 + 3 + 3 + 2)
+_Static_assert(PROTO_CHUNK_SIZE_MAX + PROTO_CHUNK_OVERHEAD_MAX <= PROTO_MAX_DATAGRAM,
+	       "a PushChunk of PROTO_CHUNK_SIZE_MAX bytes fits one datagram");
+#define PROTO_ACK_BITMAP_CHUNKS 64    /* chunks a ChunkAck's bitmap reaches back */
 #define PROTO_KEY_LEN 32
 #define PROTO_MAC_LEN 32
 #define PROTO_SHA256_LEN 32
@@ -66,6 +75,20 @@ void proto_mac_compute(const uint8_t key[PROTO_KEY_LEN], uint32_t version,
  * reply bytes rep[0..len) (everything before the seal). */
 void proto_reply_mac_compute(const uint8_t key[PROTO_KEY_LEN], const struct proto_binding *b,
 			     const uint8_t *rep, size_t len, uint8_t mac[PROTO_MAC_LEN]);
+/* A key prepared once for many MACs: the HMAC's inner and outer key blocks
+ * already hashed (BearSSL's br_hmac_key_context, opaque here), two SHA-256
+ * blocks fewer per MAC than starting from the key bytes.  The endpoint,
+ * which MACs every datagram, keeps one. */
+struct proto_mac_key {
+	uint64_t opaque[24];
+};
+void proto_mac_key_init(struct proto_mac_key *k, const uint8_t key[PROTO_KEY_LEN]);
+/* proto_mac_compute and proto_reply_seal with a prepared key. */
+void proto_mac_compute_k(const struct proto_mac_key *k, uint32_t version,
+			 const struct proto_binding *b, const uint8_t *body, size_t body_len,
+			 uint8_t mac[PROTO_MAC_LEN]);
+int proto_reply_seal_k(const struct proto_mac_key *k, const struct proto_binding *b,
+		       uint8_t *buf, size_t *len, size_t cap) TH_MUST_CHECK;
 /* Appends the seal (0x4a 0x20 MAC) to the packed reply buf[0..*len); *len
  * grows by PROTO_REPLY_SEAL_LEN.  TH_ETOOBIG if that does not fit cap. */
 int proto_reply_seal(const uint8_t key[PROTO_KEY_LEN], const struct proto_binding *b,
@@ -78,6 +101,14 @@ int proto_reply_open(const uint8_t key[PROTO_KEY_LEN], const struct proto_bindin
 /* Constant-time comparison of n bytes. */
 bool proto_bytes_equal_ct(const uint8_t *a, const uint8_t *b, size_t n);
 void proto_sha256(const uint8_t *data, size_t len, uint8_t out[PROTO_SHA256_LEN]);
+/* SHA-256 fed piece by piece (an object hashed as its chunks arrive): the
+ * state of BearSSL's br_sha256_context, kept opaque here. */
+struct proto_sha256_ctx {
+	uint64_t opaque[16];
+};
+void proto_sha256_init(struct proto_sha256_ctx *c);
+void proto_sha256_update(struct proto_sha256_ctx *c, const uint8_t *data, size_t len);
+void proto_sha256_out(const struct proto_sha256_ctx *c, uint8_t out[PROTO_SHA256_LEN]);
 /* Packs an Envelope around body (MAC'd when key is not NULL) into out.
  * TH_ETOOBIG if it does not fit cap. */
 int proto_envelope_pack(const uint8_t *key, uint32_t version, const struct proto_binding *b,

@@ -20,55 +20,91 @@ static void put_le(uint8_t *p, uint64_t v, int n)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-void proto_mac_compute(const uint8_t key[PROTO_KEY_LEN], uint32_t version,
-			  const struct proto_binding *b, const uint8_t *body, size_t body_len,
-			  uint8_t mac[PROTO_MAC_LEN])
+_Static_assert(sizeof(br_hmac_key_context) <= sizeof(struct proto_mac_key),
+	       "struct proto_mac_key holds a br_hmac_key_context");
+
+static const br_hmac_key_context *kctx(const struct proto_mac_key *k)
 {
-	br_hmac_key_context kc;
+	return (const br_hmac_key_context *)(const void *)k;
+}
+
+void proto_mac_key_init(struct proto_mac_key *k, const uint8_t key[PROTO_KEY_LEN])
+{
+	br_hmac_key_init((br_hmac_key_context *)(void *)k, &br_sha256_vtable, key, PROTO_KEY_LEN);
+}
+
+/* HMAC(k, hdr[0..28) || data[0..len)). */
+static void hmac28(const struct proto_mac_key *k, const uint8_t hdr[28], const uint8_t *data,
+		   size_t len, uint8_t mac[PROTO_MAC_LEN])
+{
 	br_hmac_context hc;
+	br_hmac_init(&hc, kctx(k), 0);
+	br_hmac_update(&hc, hdr, 28);
+	if (len)
+		br_hmac_update(&hc, data, len);
+	br_hmac_out(&hc, mac);
+}
+
+void proto_mac_compute_k(const struct proto_mac_key *k, uint32_t version,
+			 const struct proto_binding *b, const uint8_t *body, size_t body_len,
+			 uint8_t mac[PROTO_MAC_LEN])
+{
 	uint8_t hdr[28];
 
 	put_le(hdr, version, 4);
 	put_le(hdr + 4, b->client_id, 8);
 	put_le(hdr + 12, b->counter, 8);
 	put_le(hdr + 20, b->epoch, 8);
-	br_hmac_key_init(&kc, &br_sha256_vtable, key, PROTO_KEY_LEN);
-	br_hmac_init(&hc, &kc, 0);
-	br_hmac_update(&hc, hdr, sizeof hdr);
-	if (body_len)
-		br_hmac_update(&hc, body, body_len);
-	br_hmac_out(&hc, mac);
+	hmac28(k, hdr, body, body_len, mac);
 }
 
-void proto_reply_mac_compute(const uint8_t key[PROTO_KEY_LEN], const struct proto_binding *b,
-			     const uint8_t *rep, size_t len, uint8_t mac[PROTO_MAC_LEN])
+void proto_mac_compute(const uint8_t key[PROTO_KEY_LEN], uint32_t version,
+			  const struct proto_binding *b, const uint8_t *body, size_t body_len,
+			  uint8_t mac[PROTO_MAC_LEN])
 {
-	br_hmac_key_context kc;
-	br_hmac_context hc;
+	struct proto_mac_key k;
+	proto_mac_key_init(&k, key);
+	proto_mac_compute_k(&k, version, b, body, body_len, mac);
+}
+
+static void reply_mac_k(const struct proto_mac_key *k, const struct proto_binding *b,
+			const uint8_t *rep, size_t len, uint8_t mac[PROTO_MAC_LEN])
+{
 	uint8_t hdr[28] = { 'T', 'H', 'R', 'P' };
 
 	put_le(hdr + 4, b->epoch, 8);
 	put_le(hdr + 12, b->client_id, 8);
 	put_le(hdr + 20, b->counter, 8);
-	br_hmac_key_init(&kc, &br_sha256_vtable, key, PROTO_KEY_LEN);
-	br_hmac_init(&hc, &kc, 0);
-	br_hmac_update(&hc, hdr, sizeof hdr);
-	if (len)
-		br_hmac_update(&hc, rep, len);
-	br_hmac_out(&hc, mac);
+	hmac28(k, hdr, rep, len, mac);
+}
+
+void proto_reply_mac_compute(const uint8_t key[PROTO_KEY_LEN], const struct proto_binding *b,
+			     const uint8_t *rep, size_t len, uint8_t mac[PROTO_MAC_LEN])
+{
+	struct proto_mac_key k;
+	proto_mac_key_init(&k, key);
+	reply_mac_k(&k, b, rep, len, mac);
+}
+
+int proto_reply_seal_k(const struct proto_mac_key *k, const struct proto_binding *b,
+		       uint8_t *buf, size_t *len, size_t cap)
+{
+	if (*len > cap || cap - *len < PROTO_REPLY_SEAL_LEN)
+		return TH_ETOOBIG;
+	uint8_t *seal = buf + *len;
+	reply_mac_k(k, b, buf, *len, seal + 2);
+	seal[0] = PROTO_REPLY_MAC_TAG;
+	seal[1] = PROTO_MAC_LEN;
+	*len += PROTO_REPLY_SEAL_LEN;
+	return TH_OK;
 }
 
 int proto_reply_seal(const uint8_t key[PROTO_KEY_LEN], const struct proto_binding *b,
 		     uint8_t *buf, size_t *len, size_t cap)
 {
-	if (*len > cap || cap - *len < PROTO_REPLY_SEAL_LEN)
-		return TH_ETOOBIG;
-	uint8_t *seal = buf + *len;
-	proto_reply_mac_compute(key, b, buf, *len, seal + 2);
-	seal[0] = PROTO_REPLY_MAC_TAG;
-	seal[1] = PROTO_MAC_LEN;
-	*len += PROTO_REPLY_SEAL_LEN;
-	return TH_OK;
+	struct proto_mac_key k;
+	proto_mac_key_init(&k, key);
+	return proto_reply_seal_k(&k, b, buf, len, cap);
 }
 
 int proto_reply_open(const uint8_t key[PROTO_KEY_LEN], const struct proto_binding *b,
@@ -102,6 +138,25 @@ void proto_sha256(const uint8_t *data, size_t len, uint8_t out[PROTO_SHA256_LEN]
 	if (len)
 		br_sha256_update(&c, data, len);
 	br_sha256_out(&c, out);
+}
+
+_Static_assert(sizeof(br_sha256_context) <= sizeof(struct proto_sha256_ctx),
+	       "struct proto_sha256_ctx holds a br_sha256_context");
+
+void proto_sha256_init(struct proto_sha256_ctx *c)
+{
+	br_sha256_init((br_sha256_context *)(void *)c);
+}
+
+void proto_sha256_update(struct proto_sha256_ctx *c, const uint8_t *data, size_t len)
+{
+	if (len)
+		br_sha256_update((br_sha256_context *)(void *)c, data, len);
+}
+
+void proto_sha256_out(const struct proto_sha256_ctx *c, uint8_t out[PROTO_SHA256_LEN])
+{
+	br_sha256_out((const br_sha256_context *)(const void *)c, out);
 }
 
 int proto_envelope_pack(const uint8_t *key, uint32_t version, const struct proto_binding *b,

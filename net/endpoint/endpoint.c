@@ -4,7 +4,8 @@
  * (a resent swap/rollback/invoke gets its kept reply, reply_cache.c) ->
  * replay window -> decode Request -> read-only check (no key) -> dispatch
  * -> pack Reply -> seal it (MAC bound to the request) when the request's
- * MAC was valid (and keep it when the request must not run twice).
+ * MAC was valid (and keep it when the request must not run twice); no
+ * reply at all to a quiet chunk that was stored (theseus.proto, 10).
  * Nothing but the envelope is decoded before the MAC is checked.  Epochs:
  * a random number per boot, renewed when the replay table asks for it
  * (auth.c); requests carry it under their MAC, so nothing recorded in
@@ -73,6 +74,7 @@ int endpoint_create(const struct endpoint_config *cfg, const struct endpoint_ops
 	ep->ops = *ops;
 	if (cfg->key) {
 		memcpy(ep->key, cfg->key, PROTO_KEY_LEN);
+		proto_mac_key_init(&ep->mac_key, ep->key);
 		ep->has_key = true;
 	}
 	ep_new_epoch(ep);
@@ -114,7 +116,13 @@ void endpoint_destroy(struct endpoint *ep)
 	ep_reply_cache_fini(&ep->replies);
 	ep_arena_fini(&ep->arena);
 	memset(ep->key, 0, sizeof ep->key);
+	memset(&ep->mac_key, 0, sizeof ep->mac_key);
 	kfree(ep);
+}
+
+bool endpoint_background(struct endpoint *ep)
+{
+	return ep && staging_hash_step(&ep->staging, EP_BACKGROUND_HASH_CHUNKS);
 }
 
 void endpoint_get_counters(const struct endpoint *ep, struct endpoint_counters *out)
@@ -192,8 +200,8 @@ static int handle_request(struct endpoint *ep, const uint8_t *dgram, size_t len,
 		uint8_t mac[PROTO_MAC_LEN];
 		if (env->mac.len != PROTO_MAC_LEN)
 			return unauthenticated(ep, eb);
-		proto_mac_compute(ep->key, env->version, &rs->bind, env->body.data,
-				  env->body.len, mac);
+		proto_mac_compute_k(&ep->mac_key, env->version, &rs->bind, env->body.data,
+				    env->body.len, mac);
 		if (!proto_bytes_equal_ct(mac, env->mac.data, PROTO_MAC_LEN))
 			return unauthenticated(ep, eb);
 		rs->authenticated = true;
@@ -289,6 +297,7 @@ int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, size_t len, uint8
 	struct ep_req_state rs = { .authenticated = false };
 	ep->session = NULL;
 	size_t cap = reply_cap - PROTO_REPLY_SEAL_LEN;  /* room for the seal */
+	ep->quiet = false;
 	int status = handle_request(ep, dgram, len, &rep, cap, &rs, &eb);
 	if (rs.resent) {
 		memcpy(reply, rs.resent->reply, rs.resent->len);  /* <= reply_cap: it was sent */
@@ -297,6 +306,8 @@ int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, size_t len, uint8
 		ep->counters.replies++;
 		return TH_OK;
 	}
+	if (status == TH_OK && ep->quiet)
+		return TH_OK;   /* a quiet chunk stored: no answer (theseus.proto, 10) */
 
 	rep.version = PROTO_VERSION;
 	rep.epoch = ep->epoch;
@@ -314,7 +325,7 @@ int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, size_t len, uint8
 	}
 	size_t n = theseus__reply__pack(&rep, reply);
 	if (rs.authenticated) {
-		if (proto_reply_seal(ep->key, &rs.bind, reply, &n, reply_cap) != TH_OK)
+		if (proto_reply_seal_k(&ep->mac_key, &rs.bind, reply, &n, reply_cap) != TH_OK)
 			return TH_EOVERFLOW;  /* cannot happen: cap kept room */
 		if (rs.keep)
 			ep_reply_cache_put(&ep->replies, &rs.bind, rs.mac, reply, n);

@@ -66,6 +66,9 @@ struct staging_obj {
 	uint8_t *data;
 	uint8_t *bitmap;
 	uint32_t chunks_total, chunks_have;
+	uint32_t chunk_size;  /* bytes per chunk (the last one: the rest) */
+	uint32_t chunks_hashed;          /* chunks [0, chunks_hashed) are in hash */
+	struct proto_sha256_ctx hash;    /* of the chunks hashed so far, in order */
 	bool complete;      /* all chunks received and hash verified */
 	bool swapped;       /* taken by a successful swap: evictable */
 	uint32_t pins;      /* > 0 while a swap uses it: never evicted */
@@ -81,12 +84,20 @@ struct staging {
 TH_MUST_CHECK int staging_init(struct staging *st, uint32_t max_objects, uint64_t max_bytes,
 			       uint64_t stale_ms);
 void staging_fini(struct staging *st);
-/* Stores one chunk; *out = the object (NULL if discarded on hash mismatch). */
+/* Stores one chunk (chunk_size 0 = PROTO_CHUNK_SIZE); *out = the object
+ * (NULL if discarded on hash mismatch). */
 TH_MUST_CHECK int staging_put(struct staging *st, uint64_t now_ms,
 			      const uint8_t sha[PROTO_SHA256_LEN], uint64_t total,
-			      uint64_t offset, const uint8_t *data, size_t len,
-			      struct staging_obj **out, struct th_errbuf *eb);
+			      uint32_t chunk_size, uint64_t offset, const uint8_t *data,
+			      size_t len, struct staging_obj **out, struct th_errbuf *eb);
 struct staging_obj *staging_find(struct staging *st, const uint8_t sha[PROTO_SHA256_LEN]);
+/* Hashes up to max_chunks received chunks that extend the in-order prefix
+ * of incomplete objects; true while such chunks remain. */
+bool staging_hash_step(struct staging *st, uint32_t max_chunks);
+#define EP_BACKGROUND_HASH_CHUNKS 4   /* per endpoint_background() call */
+/* Chunks received but not hashed an object may hold; beyond it a chunk is
+ * hashed as it arrives, so the last chunk waits for at most this many. */
+#define STAGING_HASH_LAG 32
 /* Frees an object at once (not while pinned): the objects of a failed swap. */
 void staging_release(struct staging *st, struct staging_obj *o);
 uint32_t staging_count(const struct staging *st);
@@ -127,12 +138,14 @@ struct endpoint {
 	struct endpoint_ops ops;
 	bool has_key;
 	uint8_t key[PROTO_KEY_LEN];
+	struct proto_mac_key mac_key;   /* key prepared for HMAC (wire.h) */
 	uint64_t epoch;         /* this epoch's number, never 0 (endpoint.c) */
 	struct ep_arena arena;
 	struct ep_replay replay;
 	struct ep_reply_cache replies;  /* resent swaps, rollbacks, invokes */
 	struct staging staging;
 	struct ep_client *session;  /* of the request being handled (NULL: no key) */
+	bool quiet;             /* the handler asks for no reply (a quiet chunk) */
 	struct endpoint_counters counters;
 	struct endpoint_module mod_scratch;     /* big structs kept off the stack */
 	struct endpoint_swap_report swap_report;

@@ -165,10 +165,15 @@ int ep_handle_chunk(struct endpoint *ep, const Theseus__Request *req, Theseus__R
 		return err;
 	struct staging_obj *o;
 	err = staging_put(&ep->staging, ep->ops.now_ms(ep->ops.ctx), pc->object_sha256.data,
-			  pc->total_size, pc->offset, pc->data.data, pc->data.len, &o, eb);
+			  pc->total_size, pc->chunk_size, pc->offset, pc->data.data, pc->data.len,
+			  &o, eb);
 	if (err)
 		return err;
 	ep->counters.chunks++;
+	if (pc->quiet && !o->complete) {
+		ep->quiet = true;   /* stored; the next answered chunk's bitmap says so */
+		return TH_OK;
+	}
 	Theseus__ChunkAck *ack = ALLOC(ep, Theseus__ChunkAck);
 	if (!ack)
 		return ep_no_memory(eb);
@@ -177,6 +182,21 @@ int ep_handle_chunk(struct endpoint *ep, const Theseus__Request *req, Theseus__R
 	ack->chunks_have = o->chunks_have;
 	ack->chunks_total = o->chunks_total;
 	ack->complete = o->complete;
+	if (!o->complete) {
+		/* Presence of the chunks up to this one, from a byte boundary at
+		 * most PROTO_ACK_BITMAP_CHUNKS back: acknowledges quiet chunks. */
+		uint32_t idx = (uint32_t)(pc->offset / o->chunk_size);
+		uint32_t from = idx + 1 > PROTO_ACK_BITMAP_CHUNKS
+					? (idx + 1 - PROTO_ACK_BITMAP_CHUNKS) / 8 : 0;
+		size_t blen = idx / 8 + 1 - from;
+		uint8_t *bm = ep_arena_alloc(&ep->arena, blen);
+		if (!bm)
+			return ep_no_memory(eb);
+		memcpy(bm, o->bitmap + from, blen);
+		ack->bitmap_from = from * 8;
+		ack->bitmap.data = bm;
+		ack->bitmap.len = blen;
+	}
 	rep->payload_case = THESEUS__REPLY__PAYLOAD_CHUNK;
 	rep->chunk = ack;
 	return TH_OK;
@@ -196,7 +216,7 @@ int ep_handle_object_status(struct endpoint *ep, const Theseus__Request *req,
 	if (!r)
 		return ep_no_memory(eb);
 	theseus__object_status_reply__init(r);
-	r->chunk_size = PROTO_CHUNK_SIZE;
+	r->chunk_size = PROTO_CHUNK_SIZE_MAX;   /* a new object's; a known one's below */
 	r->max_object_size = ep->staging.max_bytes < PROTO_MAX_OBJECT ? ep->staging.max_bytes
 								       : PROTO_MAX_OBJECT;
 	rep->payload_case = THESEUS__REPLY__PAYLOAD_OBJECT;
@@ -208,6 +228,7 @@ int ep_handle_object_status(struct endpoint *ep, const Theseus__Request *req,
 	r->total_size = o->total;
 	r->chunks_have = o->chunks_have;
 	r->chunks_total = o->chunks_total;
+	r->chunk_size = o->chunk_size;
 	r->complete = o->complete;
 	/* One page of the bitmap, from the byte holding chunk bitmap_from. */
 	size_t all = (o->chunks_total + 7) / 8, from = os->bitmap_from / 8;

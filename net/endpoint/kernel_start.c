@@ -30,6 +30,11 @@ static void on_datagram(void *ctx, const void *data, size_t len, net_reply_fn re
 		log_debug("control", "reply of %zu bytes not sent", out_len);
 }
 
+static bool on_idle(void *ctx)
+{
+	return kep.ep && endpoint_background(kep.ep);
+}
+
 /* "16M", "512K", "1G" or bytes: TH_OK and *out, else TH_EINVAL / TH_ERANGE. */
 static int parse_size(const char *s, uint64_t *out)
 {
@@ -123,6 +128,7 @@ void endpoint_kernel_start(const struct boot_info *boot, uint64_t (*random_u64)(
 		kep.ep = NULL;
 		return;
 	}
+	net_set_idle(on_idle, NULL);   /* hash pushed chunks between datagrams */
 	if (have_key)
 		log_info("control", "swap endpoint on UDP port %u (authenticated), epoch %016llx, "
 			 "staging %llu KiB", (unsigned)port, (unsigned long long)endpoint_epoch(kep.ep),

@@ -2,9 +2,15 @@
  * staging.c - the staging area: content-addressed objects pushed in chunks.
  *
  * An object is named by the SHA-256 of its bytes and has a declared total
- * size.  Chunk i covers bytes [i*1024, min((i+1)*1024, total)); a bitmap
+ * size and chunk size c (1024..PROTO_CHUNK_SIZE_MAX, fixed by the first
+ * chunk stored).  Chunk i covers bytes [i*c, min((i+1)*c, total)); a bitmap
  * records which chunks arrived.  Writing a chunk twice is harmless (the
- * first copy stays).  When the last chunk arrives the hash is verified: a
+ * first copy stays).  The object's SHA-256 is computed over the in-order
+ * prefix of received chunks while the push goes on: between datagrams
+ * (staging_hash_step, from endpoint_background when the network is idle),
+ * and as chunks arrive once more than STAGING_HASH_LAG received chunks wait
+ * for it, so the last chunk never waits for a hash of the whole object.
+ * When the last chunk arrives the rest is hashed and the hash verified: a
  * mismatch discards the object (TH_EHASH).
  *
  * Bounds: at most max_objects objects and max_bytes bytes in all; one
@@ -150,7 +156,7 @@ static int make_room(struct staging *st, uint64_t now, uint64_t total,
 }
 
 static int obj_create(struct staging *st, uint64_t now, const uint8_t *sha, uint64_t total,
-		      struct staging_obj **out, struct th_errbuf *eb)
+		      uint32_t csize, struct staging_obj **out, struct th_errbuf *eb)
 {
 	char h[9];
 	if (total == 0)
@@ -165,7 +171,7 @@ static int obj_create(struct staging *st, uint64_t now, const uint8_t *sha, uint
 	int err = make_room(st, now, total, &slot, eb);
 	if (err)
 		return err;
-	uint32_t chunks = (uint32_t)((total + PROTO_CHUNK_SIZE - 1) / PROTO_CHUNK_SIZE);
+	uint32_t chunks = (uint32_t)((total + csize - 1) / csize);
 	uint8_t *data = kmalloc(total);
 	uint8_t *bitmap = kcalloc((chunks + 7) / 8, 1);
 	if (!data || !bitmap) {
@@ -181,29 +187,70 @@ static int obj_create(struct staging *st, uint64_t now, const uint8_t *sha, uint
 	slot->data = data;
 	slot->bitmap = bitmap;
 	slot->chunks_total = chunks;
+	slot->chunk_size = csize;
+	proto_sha256_init(&slot->hash);
 	slot->last_ms = now;
 	st->used_bytes += total;
 	*out = slot;
 	return TH_OK;
 }
 
+/* Hashes up to max received chunks extending o's in-order prefix; returns
+ * how many it hashed. */
+static uint32_t hash_prefix(struct staging_obj *o, uint32_t max)
+{
+	uint32_t done = 0;
+	while (done < max && o->chunks_hashed < o->chunks_total &&
+	       (o->bitmap[o->chunks_hashed / 8] >> (o->chunks_hashed % 8)) & 1) {
+		uint64_t at = (uint64_t)o->chunks_hashed * o->chunk_size;
+		proto_sha256_update(&o->hash, o->data + at,
+				    o->total - at < o->chunk_size ? o->total - at : o->chunk_size);
+		o->chunks_hashed++;
+		done++;
+	}
+	return done;
+}
+
+/* A received chunk right after o's hashed prefix. */
+static bool hashable(const struct staging_obj *o)
+{
+	return o->used && !o->complete && o->chunks_hashed < o->chunks_total &&
+	       ((o->bitmap[o->chunks_hashed / 8] >> (o->chunks_hashed % 8)) & 1);
+}
+
+bool staging_hash_step(struct staging *st, uint32_t max_chunks)
+{
+	bool more = false;
+	for (uint32_t i = 0; i < st->max_objects; i++) {
+		struct staging_obj *o = &st->objs[i];
+		if (max_chunks && hashable(o))
+			max_chunks -= hash_prefix(o, max_chunks);
+		more = more || hashable(o);
+	}
+	return more;
+}
+
 int staging_put(struct staging *st, uint64_t now, const uint8_t sha[PROTO_SHA256_LEN],
-		uint64_t total, uint64_t offset, const uint8_t *data, size_t len,
-		struct staging_obj **out, struct th_errbuf *eb)
+		uint64_t total, uint32_t chunk_size, uint64_t offset, const uint8_t *data,
+		size_t len, struct staging_obj **out, struct th_errbuf *eb)
 {
 	char h[9];
 	*out = NULL;
 	/* Validate the chunk against its own declaration before touching state. */
 	if (total == 0)
 		return th_errf(eb, TH_EINVAL, "push_chunk: total_size is 0");
+	uint32_t csize = chunk_size ? chunk_size : PROTO_CHUNK_SIZE;
+	if (csize < PROTO_CHUNK_SIZE || csize > PROTO_CHUNK_SIZE_MAX)
+		return th_errf(eb, TH_EINVAL, "push_chunk: chunk_size %u is outside %u..%u",
+			       chunk_size, PROTO_CHUNK_SIZE, PROTO_CHUNK_SIZE_MAX);
 	if (offset >= total)
 		return th_errf(eb, TH_ERANGE,
 			       "push_chunk: offset %llu is beyond the declared total_size %llu",
 			       (unsigned long long)offset, (unsigned long long)total);
-	if (offset % PROTO_CHUNK_SIZE)
-		return th_errf(eb, TH_EINVAL, "push_chunk: offset %llu is not a multiple of %u",
-			       (unsigned long long)offset, PROTO_CHUNK_SIZE);
-	uint64_t want = total - offset < PROTO_CHUNK_SIZE ? total - offset : PROTO_CHUNK_SIZE;
+	if (offset % csize)
+		return th_errf(eb, TH_EINVAL, "push_chunk: offset %llu is not a multiple of the "
+			       "chunk size %u", (unsigned long long)offset, csize);
+	uint64_t want = total - offset < csize ? total - offset : csize;
 	if (len != want)
 		return th_errf(eb, len > want ? TH_ERANGE : TH_EINVAL,
 			       "push_chunk: chunk at offset %llu has %zu bytes, must have %llu "
@@ -217,8 +264,12 @@ int staging_put(struct staging *st, uint64_t now, const uint8_t sha[PROTO_SHA256
 			       "push_chunk: object %s was declared with total_size %llu, not %llu",
 			       ep_hex8(sha, h), (unsigned long long)o->total,
 			       (unsigned long long)total);
+	if (o && o->chunk_size != csize && !o->complete)
+		return th_errf(eb, TH_EINVAL,
+			       "push_chunk: object %s is being pushed in chunks of %u bytes, not %u",
+			       ep_hex8(sha, h), o->chunk_size, csize);
 	if (!o) {
-		int err = obj_create(st, now, sha, total, &o, eb);
+		int err = obj_create(st, now, sha, total, csize, &o, eb);
 		if (err)
 			return err;
 	}
@@ -227,7 +278,7 @@ int staging_put(struct staging *st, uint64_t now, const uint8_t sha[PROTO_SHA256
 		o->last_ms = now;  /* wanted again: least recently used last */
 		return TH_OK;
 	}
-	uint32_t idx = (uint32_t)(offset / PROTO_CHUNK_SIZE);
+	uint32_t idx = (uint32_t)(offset / csize);
 	uint8_t bit = (uint8_t)(1u << (idx % 8));
 	if (o->bitmap[idx / 8] & bit)
 		return TH_OK;  /* duplicate: the first copy stays */
@@ -235,12 +286,16 @@ int staging_put(struct staging *st, uint64_t now, const uint8_t sha[PROTO_SHA256
 	o->bitmap[idx / 8] |= bit;
 	o->chunks_have++;
 	o->last_ms = now;  /* progress (a duplicate above is not) */
-	if (o->chunks_have < o->chunks_total)
+	if (o->chunks_have < o->chunks_total) {
+		/* Keep the unhashed backlog short (the network may never idle). */
+		if (o->chunks_have - o->chunks_hashed > STAGING_HASH_LAG)
+			hash_prefix(o, o->chunks_have - o->chunks_hashed - STAGING_HASH_LAG);
 		return TH_OK;
-
+	}
+	hash_prefix(o, o->chunks_total);
 	uint8_t got[PROTO_SHA256_LEN];
 	char h2[9];
-	proto_sha256(o->data, o->total, got);
+	proto_sha256_out(&o->hash, got);
 	if (memcmp(got, o->sha, PROTO_SHA256_LEN) != 0) {
 		th_errf(eb, TH_EHASH,
 			"object %s: the %llu bytes received hash to %s...; object discarded, push again",

@@ -134,6 +134,25 @@ static int t_ping(struct t *t)
 	return t_send(t, &req);
 }
 
+/* A PushChunk with chunk_size csize (0: absent) and quiet. */
+static int t_chunk_opt(struct t *t, const uint8_t *sha, uint64_t total, uint64_t off,
+		       const uint8_t *data, size_t len, uint32_t csize, bool quiet)
+{
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__PushChunk pc = THESEUS__PUSH_CHUNK__INIT;
+	pc.object_sha256.data = (uint8_t *)sha;
+	pc.object_sha256.len = 32;
+	pc.total_size = total;
+	pc.offset = off;
+	pc.data.data = (uint8_t *)data;
+	pc.data.len = len;
+	pc.chunk_size = csize;
+	pc.quiet = quiet;
+	req.kind_case = THESEUS__REQUEST__KIND_PUSH_CHUNK;
+	req.push_chunk = &pc;
+	return t_send(t, &req);
+}
+
 static int t_chunk(struct t *t, const uint8_t *sha, uint64_t total, uint64_t off,
 		   const uint8_t *data, size_t len)
 {
@@ -1777,6 +1796,155 @@ static void test_unknown_kind_and_amplification(void)
 	t_fini(&t);
 }
 
+/* Bit i of the last ChunkAck's bitmap (chunk bitmap_from + i). */
+static bool ack_has(const struct t *t, uint32_t chunk)
+{
+	const Theseus__ChunkAck *a = t->rep->chunk;
+	if (chunk < a->bitmap_from || (chunk - a->bitmap_from) / 8 >= a->bitmap.len)
+		return false;
+	return (a->bitmap.data[(chunk - a->bitmap_from) / 8] >> ((chunk - a->bitmap_from) % 8)) & 1;
+}
+
+/* Chunk sizes up to PROTO_CHUNK_SIZE_MAX, fixed per object; quiet chunks
+ * get no reply until the object is complete (or on error); an answered
+ * chunk's bitmap acknowledges the quiet ones before it; chunks out of order
+ * still hash to the object's name. */
+static void test_chunk_size_quiet_bitmap(void)
+{
+	struct t t;
+	t_init(&t);
+	enum { C = PROTO_CHUNK_SIZE_MAX, N = 80 };
+	static uint8_t obj[N * C - 100];
+	uint8_t sha[32];
+	for (size_t i = 0; i < sizeof obj; i++)
+		obj[i] = (uint8_t)(i * 7 + (i >> 9));
+	proto_sha256(obj, sizeof obj, sha);
+
+	/* Sizes outside 1024..max, and the largest chunk fits one datagram. */
+	CHECK_EQ(t_chunk_opt(&t, sha, sizeof obj, 0, obj, 1000, 1000, false), TH_EINVAL);
+	CHECK(strstr(t.rep->message, "chunk_size 1000") != NULL);
+	CHECK_EQ(t_chunk_opt(&t, sha, sizeof obj, 0, obj, C + 1, C + 1, false), TH_EINVAL);
+	CHECK_EQ(t_chunk_opt(&t, sha, sizeof obj, 0, obj, C, C, true), T_NO_REPLY);
+	CHECK(t.dlen <= PROTO_MAX_DATAGRAM);
+	/* The object's chunk size is fixed: 1024-byte chunks are refused. */
+	CHECK_EQ(t_chunk(&t, sha, sizeof obj, 1024, obj + 1024, 1024), TH_EINVAL);
+	CHECK(strstr(t.rep->message, "chunks of 1248 bytes") != NULL);
+	/* Errors answer even quiet chunks (misaligned offset). */
+	CHECK_EQ(t_chunk_opt(&t, sha, sizeof obj, 10, obj, C, C, true), TH_EINVAL);
+	CHECK(t.sealed);
+
+	/* Chunks 1..69 quiet but 30 (left for later), then 70 answered. */
+	for (uint32_t i = 1; i < 70; i++)
+		if (i != 30)
+			CHECK_EQ(t_chunk_opt(&t, sha, sizeof obj, (uint64_t)i * C, obj + i * C, C, C,
+					     true), T_NO_REPLY);
+	CHECK_EQ(t_chunk_opt(&t, sha, sizeof obj, 70ull * C, obj + 70 * C, C, C, false), TH_OK);
+	CHECK(t.sealed);
+	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD_CHUNK);
+	CHECK_EQ(t.rep->chunk->chunks_have, 70);
+	CHECK_EQ(t.rep->chunk->chunks_total, N);
+	CHECK_EQ(t.rep->chunk->bitmap_from, 0);      /* (70 + 1 - 64) / 8 * 8 */
+	CHECK_EQ(t.rep->chunk->bitmap.len, 9);
+	CHECK(ack_has(&t, 7) && ack_has(&t, 29) && !ack_has(&t, 30) && ack_has(&t, 31));
+	CHECK(ack_has(&t, 70) && !ack_has(&t, 71));
+	/* The object status names the object's chunk size; a new one the largest. */
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__ObjectStatusRequest os = THESEUS__OBJECT_STATUS_REQUEST__INIT;
+	os.object_sha256.data = sha;
+	os.object_sha256.len = 32;
+	req.kind_case = THESEUS__REQUEST__KIND_OBJECT_STATUS;
+	req.object_status = &os;
+	CHECK_EQ(t_send(&t, &req), TH_OK);
+	CHECK_EQ(t.rep->object->chunk_size, C);
+	uint8_t other[32] = { 1 };
+	os.object_sha256.data = other;
+	CHECK_EQ(t_send(&t, &req), TH_OK);
+	CHECK(!t.rep->object->known);
+	CHECK_EQ(t.rep->object->chunk_size, PROTO_CHUNK_SIZE_MAX);
+
+	/* The rest quiet, chunk 30 last: the completing quiet chunk is answered,
+	 * and the hash (computed as chunks arrived, 30 late) matches. */
+	for (uint32_t i = 71; i < N; i++) {
+		size_t len = i == N - 1 ? sizeof obj - (size_t)i * C : C;
+		CHECK_EQ(t_chunk_opt(&t, sha, sizeof obj, (uint64_t)i * C, obj + i * C, len, C,
+				     true), T_NO_REPLY);
+	}
+	CHECK_EQ(t_chunk_opt(&t, sha, sizeof obj, 30ull * C, obj + 30 * C, C, C, true), TH_OK);
+	CHECK(t.sealed);
+	CHECK(t.rep->chunk->complete);
+	CHECK_EQ(t.rep->chunk->bitmap.len, 0);
+	t_fini(&t);
+
+	/* A wrong byte in an out-of-order chunk still fails the hash. */
+	t_init(&t);
+	static uint8_t bad[3 * 1024 + 5];
+	memcpy(bad, obj, sizeof bad);
+	proto_sha256(bad, sizeof bad, sha);
+	bad[2 * 1024 + 1] ^= 1;
+	CHECK_EQ(t_chunk_opt(&t, sha, sizeof bad, 2048, bad + 2048, 1024, 0, true), T_NO_REPLY);
+	CHECK_EQ(t_chunk_opt(&t, sha, sizeof bad, 3072, bad + 3072, 5, 0, true), T_NO_REPLY);
+	CHECK_EQ(t_chunk_opt(&t, sha, sizeof bad, 0, bad, 1024, 0, false), TH_OK);
+	CHECK_EQ(t.rep->chunk->bitmap_from, 0);
+	CHECK(ack_has(&t, 0) && !ack_has(&t, 1) && ack_has(&t, 2) && ack_has(&t, 3));
+	CHECK_EQ(t_chunk_opt(&t, sha, sizeof bad, 1024, bad + 1024, 1024, 0, true), TH_EHASH);
+	t_fini(&t);
+}
+
+/* Between datagrams the endpoint hashes received chunks of incomplete
+ * objects a few at a time (endpoint_background); without idle time a chunk
+ * is hashed as it arrives once more than STAGING_HASH_LAG wait; either way
+ * the completed object is verified, a corrupt one refused. */
+static void test_background_hashing(void)
+{
+	struct t t;
+	t_init(&t);
+	enum { N = 60 };
+	static uint8_t obj[N * 1024];
+	uint8_t sha[32];
+	for (size_t i = 0; i < sizeof obj; i++)
+		obj[i] = (uint8_t)(i * 13 + (i >> 10));
+	proto_sha256(obj, sizeof obj, sha);
+	CHECK(!endpoint_background(t.ep));                  /* nothing staged */
+	for (uint32_t i = 1; i < 10; i++)                     /* chunk 0 missing */
+		CHECK_EQ(t_chunk_opt(&t, sha, sizeof obj, i * 1024ull, obj + i * 1024, 1024, 0,
+				     true), T_NO_REPLY);
+	CHECK(!endpoint_background(t.ep));                  /* no prefix to hash */
+	struct staging_obj *o = staging_find(&t.ep->staging, sha);
+	CHECK(o != NULL);
+	CHECK_EQ(o->chunks_hashed, 0);
+	CHECK_EQ(t_chunk_opt(&t, sha, sizeof obj, 0, obj, 1024, 0, true), T_NO_REPLY);
+	CHECK(endpoint_background(t.ep));                   /* 4 hashed, 6 left */
+	CHECK_EQ(o->chunks_hashed, EP_BACKGROUND_HASH_CHUNKS);
+	while (endpoint_background(t.ep))
+		;
+	CHECK_EQ(o->chunks_hashed, 10);
+	/* No idle time: the backlog stays at STAGING_HASH_LAG chunks. */
+	for (uint32_t i = 10; i < N - 1; i++)
+		CHECK_EQ(t_chunk_opt(&t, sha, sizeof obj, i * 1024ull, obj + i * 1024, 1024, 0,
+				     true), T_NO_REPLY);
+	CHECK_EQ(o->chunks_hashed, N - 1 - STAGING_HASH_LAG);
+	CHECK_EQ(t_chunk_opt(&t, sha, sizeof obj, (N - 1) * 1024ull, obj + (N - 1) * 1024, 1024, 0,
+			     true), TH_OK);
+	CHECK(t.rep->chunk->complete);
+	CHECK(!endpoint_background(t.ep));
+	t_fini(&t);
+
+	/* A corrupt chunk hashed in the background still fails the object. */
+	t_init(&t);
+	obj[5 * 1024 + 7] ^= 0x40;
+	for (uint32_t i = 0; i < N - 1; i++) {
+		CHECK_EQ(t_chunk_opt(&t, sha, sizeof obj, i * 1024ull, obj + i * 1024, 1024, 0,
+				     true), T_NO_REPLY);
+		while (endpoint_background(t.ep))
+			;
+	}
+	CHECK_EQ(t_chunk_opt(&t, sha, sizeof obj, (N - 1) * 1024ull, obj + (N - 1) * 1024, 1024, 0,
+			     true), TH_EHASH);
+	CHECK(t.sealed);
+	CHECK(staging_find(&t.ep->staging, sha) == NULL);
+	t_fini(&t);
+}
+
 int main(void)
 {
 	RUN(test_ping_info_ls);
@@ -1787,6 +1955,8 @@ int main(void)
 	RUN(test_version_garbage_truncated);
 	RUN(test_oversized_fields);
 	RUN(test_chunk_rules);
+	RUN(test_chunk_size_quiet_bitmap);
+	RUN(test_background_hashing);
 	RUN(test_hash_mismatch);
 	RUN(test_full_and_eviction);
 	RUN(test_evict_least_progressed);

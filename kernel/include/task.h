@@ -65,6 +65,10 @@ bool sched_running(void);
  * sched_init). */
 int task_create(const char *name, task_fn fn, void *arg, unsigned priority,
 		struct task **out) TH_MUST_CHECK;
+/* The same, pinned to CPU cpu (-1: not pinned) from the start (task_pin).
+ * TH_ERANGE if no such CPU schedules tasks. */
+int task_create_on(const char *name, task_fn fn, void *arg, unsigned priority, int cpu,
+		   struct task **out) TH_MUST_CHECK;
 /* End the calling task with code (as if fn returned code). */
 __attribute__((noreturn)) void task_exit(int code);
 /* Wait until t has exited; *code (may be NULL) gets its exit code; frees t.

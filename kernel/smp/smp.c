@@ -23,6 +23,7 @@ _Static_assert(__builtin_offsetof(struct cpu_local, release) == CPU_LOCAL_RELEAS
 
 static struct cpu_local cpus[CPUS_MAX];
 static struct trap_frame *(*tick_hook)(struct trap_frame *f);
+static struct trap_frame *(*wake_hook)(struct trap_frame *f);
 static volatile unsigned running = 1;
 static volatile bool gs_ready;
 static volatile uint64_t nmi_skipped;
@@ -79,12 +80,24 @@ void smp_nmi_forward(void)
 }
 
 void smp_set_tick_hook(struct trap_frame *(*fn)(struct trap_frame *f)) { tick_hook = fn; }
+void smp_set_wake_hook(struct trap_frame *(*fn)(struct trap_frame *f)) { wake_hook = fn; }
+
+void smp_wake(unsigned cpu)
+{
+	if (cpu < running && cpu != smp_cpu_index() && cpus[cpu].online &&
+	    lapic_ipi(cpus[cpu].apic_id, ICR_FIXED | VEC_WAKE))
+		log_warn("smp", "wake-up IPI to CPU %u not accepted", cpu);
+}
 
 struct trap_frame *smp_on_vector(struct trap_frame *f)
 {
 	if (f->vector == VEC_STOP) {
 		smp_stop_park(f);
 		return f;
+	}
+	if (f->vector == VEC_WAKE) {
+		lapic_eoi();
+		return wake_hook ? wake_hook(f) : f;
 	}
 	smp_this_cpu()->ticks++;
 	lapic_eoi(); /* before a switch: the next task does not send it */

@@ -121,10 +121,11 @@ struct task_info {
 	uint64_t cpu_ns;          /* CPU time used (TSC) */
 	uint64_t switches;        /* times switched onto the CPU */
 	uintptr_t stack_lo, stack_hi;
+	unsigned cpu;             /* the CPU it runs or is queued on (its last one if blocked) */
 };
 const char *task_state_name(enum task_state s);
 int task_get_info(const struct task *t, struct task_info *out) TH_MUST_CHECK;
-/* One line per task ("ID NAME STATE PRIO CPU_MS SWITCHES") after a header line,
+/* One line per task ("ID NAME STATE PRIO CPU_MS SWITCHES CPU") after a header line,
  * then the policy; snprintf-style: returns the length the whole text needs. */
 size_t task_format_list(char *buf, size_t len);
 /* Print text (e.g. the task list) on the console, line by line. */

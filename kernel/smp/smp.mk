@@ -1,10 +1,10 @@
-# kernel/smp/smp.mk - several CPUs: the ACPI MADT parser (host-tested) and the
-# bring-up of the other CPUs (kernel only).
+# kernel/smp/smp.mk - several CPUs: the ACPI MADT and MP table parsers
+# (host-tested) and the bring-up of the other CPUs (kernel only).
 
-KERNEL_SRCS += kernel/smp/acpi_madt.c
+KERNEL_SRCS += kernel/smp/acpi_madt.c kernel/smp/mptable.c
 
 UNIT_TESTS += $(B)/tests/unit/madt_test
-MADT_TEST_SRCS := tests/unit/madt_test.c kernel/smp/acpi_madt.c kernel/lib/err.c kernel/lib/errbuf.c
+MADT_TEST_SRCS := tests/unit/madt_test.c kernel/smp/acpi_madt.c kernel/smp/mptable.c kernel/lib/err.c kernel/lib/errbuf.c
 $(B)/tests/unit/madt_test: $(MADT_TEST_SRCS) kernel/include/acpi.h tests/unit/check.h | setup
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ $(MADT_TEST_SRCS)

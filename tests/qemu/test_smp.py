@@ -154,3 +154,13 @@ def test_network_policy_swap_and_rollback_history_on_four_cpus():
     expect(len(swaps) >= 2, "history: %r" % o)
     for e in swaps:
         expect(e["cpus"] == 4 and e["pause_ns"] > 0, "history entry without pause/cpus: %r" % e)
+
+
+def test_mp_tables_fallback():
+    """acpi=off: the CPUs come from the MP tables (SeaBIOS lists one entry per
+    package, so the CPUs are given as sockets here)."""
+    g, m = boot_ready(cmdline="exit=ready acpi=off", extra_args=["-smp", "4,sockets=4,cores=1,threads=1"])
+    expect("smp: acpi=off; using the MP tables" in g.log, "MP tables not used")
+    expect("smp: MP tables: 4 CPUs (APIC ids 0,1,2,3)" in g.log, "MP tables not read")
+    expect(_cpus(m.group(0)) == 4, m.group(0))
+    expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")

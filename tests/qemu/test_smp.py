@@ -154,6 +154,9 @@ def test_network_policy_swap_and_rollback_history_on_four_cpus():
     expect(len(swaps) >= 2, "history: %r" % o)
     for e in swaps:
         expect(e["cpus"] == 4 and e["pause_ns"] > 0, "history entry without pause/cpus: %r" % e)
+    out = c("history").stdout
+    expect(re.search(r"rollback +sched prio-1\.0->rr-1\.0 +OK .*pause=\d+us/4cpu", out),
+           "history table: %r" % out)
 
 
 def test_mp_tables_fallback():

@@ -156,7 +156,8 @@ static void tasks_round(unsigned ncpu, bool report)
 	EXPECT(r.token == 200 && r.done == 4, "relay: token %d, %d done", r.token, r.done);
 	if (report)
 		kprintf("selftest smp_tasks: %u pinned tasks each on its CPU; 8 unpinned ran on CPUs "
-			"%#x; relay over 4 CPUs: %d hand-overs\n", ncpu, used, r.token);
+			"%#x; relay of 4 tasks over %u CPUs: %d hand-overs\n", ncpu, used,
+			ncpu < 4 ? ncpu : 4, r.token);
 }
 
 /* A task pins itself elsewhere: it is there when task_pin returns. */

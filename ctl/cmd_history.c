@@ -1,6 +1,7 @@
 /*
  * cmd_history.c - `theseusctl history`: the kernel's swap history, oldest
- * first, with the time of every stage; fetched page by page.
+ * first, with the time of every stage and the stop-the-world pause (with
+ * the CPUs it stopped); fetched page by page.
  * JSON fields: "entries": [{"seq","when_ns","status","kind","rollback","unchanged",
  * "items": [{"module","old_version","new_version"}],"sites",
  * "stages": [{"stage","ns"}],"total_ns","pause_ns","cpus","message"}] (status: "OK" or "E...";
@@ -66,6 +67,11 @@ static int entry_row(struct ctl_table *t, const Theseus__HistoryEntry *e)
 		size_t l = strlen(stages);
 		snprintf(stages + l, sizeof stages - l, "%s%s=%lluus", i ? " " : "",
 			 e->stages[i]->stage, (unsigned long long)(e->stages[i]->ns / 1000));
+	}
+	if (e->cpus) { /* kernels with stop-machine: the stop-the-world pause */
+		size_t l = strlen(stages);
+		snprintf(stages + l, sizeof stages - l, "%spause=%lluus/%ucpu", l ? " " : "",
+			 (unsigned long long)(e->pause_ns / 1000), e->cpus);
 	}
 	snprintf(total, sizeof total, "%lluus", (unsigned long long)(e->total_ns / 1000));
 	snprintf(sites, sizeof sites, "%llu", (unsigned long long)e->sites);

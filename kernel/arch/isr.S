@@ -104,7 +104,7 @@ ISR_ERR 30
 ISR_NOERR 31
 .altmacro
 .set i, 32
-.rept 19
+.rept 20
 	ISR_NOERR %i
 	.set i, i + 1
 .endr
@@ -113,8 +113,8 @@ ISR_NOERR 31
 isr_spurious:
 	iretq
 
-/* Table of entry points for idt.c: vectors 0..50 (48 = software "yield",
- * 49 = local APIC timer, 50 = stop-machine IPI; see trap.h). */
+/* Table of entry points for idt.c: vectors 0..51 (48 = software "yield",
+ * 49 = local APIC timer, 50 = stop-machine IPI, 51 = wake-up IPI; trap.h). */
 	.section .rodata
 	.align 8
 	.globl isr_table
@@ -123,7 +123,7 @@ isr_table:
 	.quad isr_\n
 .endm
 .set i, 0
-.rept 51
+.rept 52
 	ISR_ENTRY %i
 	.set i, i + 1
 .endr

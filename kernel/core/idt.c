@@ -20,7 +20,7 @@ struct __attribute__((packed)) idt_entry {
 	uint32_t off_hi, zero;
 };
 
-#define NVEC 51
+#define NVEC 52
 extern const uint64_t isr_table[NVEC];
 extern char isr_spurious[];
 static struct idt_entry idt[256];
@@ -55,8 +55,8 @@ void idt_load(void)
 
 struct trap_frame *trap_dispatch(struct trap_frame *f)
 {
-	if (f->vector == VEC_LAPIC_TIMER || f->vector == VEC_STOP)
-		return smp_on_vector(f); /* other CPUs' tick, stop-machine */
+	if (f->vector == VEC_LAPIC_TIMER || f->vector == VEC_STOP || f->vector == VEC_WAKE)
+		return smp_on_vector(f); /* other CPUs' tick, stop-machine, wake-up */
 	if (f->vector >= IRQ_BASE && f->vector < IRQ_BASE + 17) {
 		if (f->vector == IRQ_BASE)
 			guard_on_tick(f); /* the watchdog may unwind the interrupted call */

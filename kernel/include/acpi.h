@@ -1,6 +1,8 @@
 /*
  * acpi.h - the firmware's description of the CPUs and interrupt controllers:
- * the ACPI MADT ("APIC" table), found through the RSDP and the RSDT/XSDT.
+ * the ACPI MADT ("APIC" table), found through the RSDP and the RSDT/XSDT,
+ * or, on firmware without it, the MultiProcessor Specification tables
+ * (mptable.c) described in the same struct.
  *
  * The RSDP comes from the multiboot2 ACPI tag (a copy in boot_info) or from
  * a scan of the BIOS area 0xE0000-0xFFFFF.  Every table is read through the
@@ -28,6 +30,10 @@
 #define ACPI_RSDP_V2_BYTES 36
 #define ACPI_SCAN_START 0xE0000u  /* BIOS read-only area searched for the RSDP */
 #define ACPI_SCAN_END 0x100000u
+#define MP_SCAN_LOW_START 0x9FC00u /* the last KiB of 640 KiB base memory */
+#define MP_SCAN_LOW_END 0xA0000u
+#define MP_SCAN_BIOS_START 0xF0000u
+#define MP_SCAN_BIOS_END 0x100000u
 
 struct acpi_ioapic {
 	uint8_t id;
@@ -43,6 +49,7 @@ struct acpi_override {
 };
 
 struct acpi_madt_info {
+	bool from_mp;             /* described by the MP tables, not ACPI */
 	uint64_t lapic_addr;      /* physical, after any 64-bit override */
 	bool legacy_pics;         /* PCAT_COMPAT: 8259 PICs present too */
 	size_t cpu_count;         /* enabled local APICs, firmware order */
@@ -66,5 +73,15 @@ int acpi_madt_from_rsdp(const uint8_t *rsdp, size_t len, boot_map_fn map, void *
 /* Scan [ACPI_SCAN_START, ACPI_SCAN_END) on 16-byte boundaries for an RSDP
  * with a valid checksum; *addr its physical address.  TH_ENOENT if none. */
 int acpi_rsdp_scan(boot_map_fn map, void *ctx, uint64_t *addr) TH_MUST_CHECK;
+
+/* The MP tables: find the floating pointer ("_MP_", base memory or BIOS
+ * area), check and parse its configuration table.  TH_ENOENT if none,
+ * TH_ENOTSUP for a default configuration (no table). */
+int mp_find_cpus(boot_map_fn map, void *ctx, struct acpi_madt_info *out,
+		 struct th_errbuf *eb) TH_MUST_CHECK;
+/* Parse an MP configuration table ("PCMP", header included, len bytes):
+ * enabled processors (the boot processor first) and I/O APICs. */
+int mp_parse_config(const uint8_t *tbl, size_t len, struct acpi_madt_info *out,
+		    struct th_errbuf *eb) TH_MUST_CHECK;
 
 #endif

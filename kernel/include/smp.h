@@ -47,6 +47,10 @@ void smp_tlb_sync(void);
 void smp_boot_cpu_init(void);
 /* The other CPUs' timer tick calls fn (the scheduler), after the EOI. */
 void smp_set_tick_hook(struct trap_frame *(*fn)(struct trap_frame *f));
+/* Wake CPU cpu (its halt ends; it calls the wake hook, after the EOI): a
+ * task was queued for it while it idled.  Any CPU, interrupts off or on. */
+void smp_wake(unsigned cpu);
+void smp_set_wake_hook(struct trap_frame *(*fn)(struct trap_frame *f));
 
 /* Find and start the other CPUs (after the timer and memory are up). */
 void smp_init(const struct boot_info *boot, const char *cmdline);

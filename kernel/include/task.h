@@ -65,6 +65,10 @@ bool sched_running(void);
  * sched_init). */
 int task_create(const char *name, task_fn fn, void *arg, unsigned priority,
 		struct task **out) TH_MUST_CHECK;
+/* The same, pinned to CPU cpu (-1: not pinned) from the start (task_pin).
+ * TH_ERANGE if no such CPU schedules tasks. */
+int task_create_on(const char *name, task_fn fn, void *arg, unsigned priority, int cpu,
+		   struct task **out) TH_MUST_CHECK;
 /* End the calling task with code (as if fn returned code). */
 __attribute__((noreturn)) void task_exit(int code);
 /* Wait until t has exited; *code (may be NULL) gets its exit code; frees t.
@@ -117,10 +121,11 @@ struct task_info {
 	uint64_t cpu_ns;          /* CPU time used (TSC) */
 	uint64_t switches;        /* times switched onto the CPU */
 	uintptr_t stack_lo, stack_hi;
+	unsigned cpu;             /* the CPU it runs or is queued on (its last one if blocked) */
 };
 const char *task_state_name(enum task_state s);
 int task_get_info(const struct task *t, struct task_info *out) TH_MUST_CHECK;
-/* One line per task ("ID NAME STATE PRIO CPU_MS SWITCHES") after a header line,
+/* One line per task ("ID NAME STATE PRIO CPU_MS SWITCHES CPU") after a header line,
  * then the policy; snprintf-style: returns the length the whole text needs. */
 size_t task_format_list(char *buf, size_t len);
 /* Print text (e.g. the task list) on the console, line by line. */

@@ -23,6 +23,7 @@ _Static_assert(__builtin_offsetof(struct cpu_local, release) == CPU_LOCAL_RELEAS
 
 static struct cpu_local cpus[CPUS_MAX];
 static struct trap_frame *(*tick_hook)(struct trap_frame *f);
+static struct trap_frame *(*wake_hook)(struct trap_frame *f);
 static volatile unsigned running = 1;
 static volatile bool gs_ready;
 static volatile uint64_t nmi_skipped;
@@ -79,12 +80,24 @@ void smp_nmi_forward(void)
 }
 
 void smp_set_tick_hook(struct trap_frame *(*fn)(struct trap_frame *f)) { tick_hook = fn; }
+void smp_set_wake_hook(struct trap_frame *(*fn)(struct trap_frame *f)) { wake_hook = fn; }
+
+void smp_wake(unsigned cpu)
+{
+	if (cpu < running && cpu != smp_cpu_index() && cpus[cpu].online &&
+	    lapic_ipi(cpus[cpu].apic_id, ICR_FIXED | VEC_WAKE))
+		log_warn("smp", "wake-up IPI to CPU %u not accepted", cpu);
+}
 
 struct trap_frame *smp_on_vector(struct trap_frame *f)
 {
 	if (f->vector == VEC_STOP) {
 		smp_stop_park(f);
 		return f;
+	}
+	if (f->vector == VEC_WAKE) {
+		lapic_eoi();
+		return wake_hook ? wake_hook(f) : f;
 	}
 	smp_this_cpu()->ticks++;
 	lapic_eoi(); /* before a switch: the next task does not send it */
@@ -104,7 +117,30 @@ static const void *map_firmware(uint64_t addr, uint64_t len, void *ctx)
 	return (const void *)(uintptr_t)addr;
 }
 
-static int find_cpus(const struct boot_info *boot, struct acpi_madt_info *info)
+static int find_cpus_acpi(const struct boot_info *boot, struct acpi_madt_info *info);
+
+/* The MP tables, when ACPI has no MADT (or acpi=off). */
+static int find_cpus_mp(struct acpi_madt_info *info, const char *why)
+{
+	struct th_errbuf eb = { "" };
+	int err = mp_find_cpus(map_firmware, NULL, info, &eb);
+	if (err)
+		log_warn("smp", "%s; MP tables: %s: only the boot CPU runs", why, eb.msg);
+	else
+		log_info("smp", "%s; using the MP tables", why);
+	return err;
+}
+
+static int find_cpus(const struct boot_info *boot, const char *cmdline,
+		     struct acpi_madt_info *info)
+{
+	char acpi[8];
+	if (!cmdline_get(cmdline, "acpi", acpi, sizeof acpi) && !strcmp(acpi, "off"))
+		return find_cpus_mp(info, "acpi=off");
+	return find_cpus_acpi(boot, info);
+}
+
+static int find_cpus_acpi(const struct boot_info *boot, struct acpi_madt_info *info)
 {
 	struct th_errbuf eb = { "" };
 	int err;
@@ -116,15 +152,11 @@ static int find_cpus(const struct boot_info *boot, struct acpi_madt_info *info)
 		const uint8_t *p;
 		if (acpi_rsdp_scan(map_firmware, NULL, &at) ||
 		    !(p = map_firmware(at, ACPI_RSDP_V2_BYTES, NULL))) {
-			log_warn("smp", "no ACPI RSDP from the loader or in the BIOS area: "
-				 "only the boot CPU runs");
-			return TH_ENOENT;
+			return find_cpus_mp(info, "no ACPI RSDP from the loader or in the BIOS area");
 		}
 		err = acpi_madt_from_rsdp(p, ACPI_RSDP_V2_BYTES, map_firmware, NULL, info, &eb);
 	}
-	if (err)
-		log_warn("smp", "%s: only the boot CPU runs", eb.msg);
-	return err;
+	return err ? find_cpus_mp(info, eb.msg) : TH_OK;
 }
 
 void smp_ap_main(struct cpu_local *c)
@@ -192,13 +224,13 @@ void smp_init(const struct boot_info *boot, const char *cmdline)
 		want = CPUS_MAX;
 	}
 	struct acpi_madt_info info;
-	if (find_cpus(boot, &info))
+	if (find_cpus(boot, cmdline, &info))
 		return;
 	char ids[4 * ACPI_CPUS_MAX + 1] = "";
 	for (size_t i = 0, n = 0; i < info.cpu_count; i++)
 		n += (size_t)snprintf(ids + n, sizeof ids - n, "%s%u", i ? "," : "", info.apic_ids[i]);
-	log_info("smp", "ACPI MADT: %zu CPUs (APIC ids %s%s), %zu I/O APICs, local APIC at %#llx",
-		 info.cpu_count, ids, info.cpus_ignored ? ", more ignored" : "", info.ioapic_count,
+	log_info("smp", "%s: %zu CPUs (APIC ids %s%s), %zu I/O APICs, local APIC at %#llx",
+		 info.from_mp ? "MP tables" : "ACPI MADT", info.cpu_count, ids, info.cpus_ignored ? ", more ignored" : "", info.ioapic_count,
 		 (unsigned long long)info.lapic_addr);
 	if (info.cpu_count == 1 || want == 1) {
 		log_info("smp", "1 CPU runs%s", want == 1 && info.cpu_count > 1 ? " (cpus=1)" : "");

@@ -104,8 +104,13 @@ static void enqueue_on(struct task *t, unsigned cpu)
 void sched_make_ready(struct task *t)
 {
 	t->state = TASK_READY;
-	if (!t->idle)
-		enqueue_on(t, place(t));
+	if (t->idle)
+		return;
+	unsigned cpu = place(t);
+	enqueue_on(t, cpu);
+	struct sched_cpu *c = &sched.cpu[cpu];
+	if (cpu != smp_cpu_index() && c->current == c->idle)
+		smp_wake(cpu); /* not a whole tick later */
 }
 
 /* Move every sleeper whose time has come to a run queue. */
@@ -205,6 +210,22 @@ struct trap_frame *sched_on_tick(struct trap_frame *f)
 	} else if (sched_pol_tick(&c->rq, &cur->se) || (cpu_ok(cur->pin) && (unsigned)cur->pin != me)) {
 		next = switch_to_next(c, me, f);
 	}
+	sched_unlock(fl);
+	return resume(cur, next, f);
+}
+
+/* VEC_WAKE on a CPU other than the boot CPU: run what was queued for it if
+ * it idles (no tick accounting). */
+static struct trap_frame *sched_on_wake(struct trap_frame *f)
+{
+	if (!sched.running)
+		return f;
+	uint64_t fl = sched_lock();
+	unsigned me = smp_cpu_index();
+	struct sched_cpu *c = &sched.cpu[me];
+	struct task *cur = c->current, *next = cur;
+	if (c->online && cur == c->idle && c->rq.nr_queued)
+		next = switch_to_next(c, me, f);
 	sched_unlock(fl);
 	return resume(cur, next, f);
 }
@@ -310,6 +331,7 @@ static void start_other_cpus(void)
 		c->online = true;
 		sched_unlock(fl);
 	}
+	smp_set_wake_hook(sched_on_wake);
 	smp_set_tick_hook(sched_on_tick);
 }
 

@@ -162,14 +162,23 @@ int task_adopt_cpu_idle(unsigned cpu, uintptr_t lo, uintptr_t hi, struct task **
 
 int task_create(const char *name, task_fn fn, void *arg, unsigned priority, struct task **out)
 {
+	return task_create_on(name, fn, arg, priority, -1, out);
+}
+
+int task_create_on(const char *name, task_fn fn, void *arg, unsigned priority, int cpu,
+		   struct task **out)
+{
 	struct task *t;
 	if (!sched.running)
 		return TH_EBUSY;
+	if (cpu < -1 || cpu >= (int)sched.ncpus || (cpu >= 0 && !sched.cpu[cpu].online))
+		return TH_ERANGE;
 	task_reap_zombies();
 	int err = task_alloc(name, fn, arg, priority, &t);
 	if (err)
 		return err;
 	uint64_t fl = sched_lock();
+	t->pin = cpu; /* before it is queued: it never runs anywhere else */
 	sched_make_ready(t);
 	sched_unlock(fl);
 	*out = t;

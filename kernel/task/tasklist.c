@@ -34,6 +34,7 @@ static void fill(const struct task *t, struct task_info *out)
 	out->switches = t->switches;
 	out->stack_lo = t->stack_lo;
 	out->stack_hi = t->stack_hi;
+	out->cpu = t->cpu;
 }
 
 int task_get_info(const struct task *t, struct task_info *out)
@@ -51,16 +52,16 @@ size_t task_format_list(char *buf, size_t len)
 	size_t at = 0;
 	if (len)
 		buf[0] = '\0';
-	th_appendf(buf, len, &at, "%4s %-*s %-8s %4s %10s %9s\n", "ID", TASK_NAME_MAX - 1, "NAME", "STATE",
-	    "PRIO", "CPU_MS", "SWITCHES");
+	th_appendf(buf, len, &at, "%4s %-*s %-8s %4s %10s %9s %3s\n", "ID", TASK_NAME_MAX - 1, "NAME",
+	    "STATE", "PRIO", "CPU_MS", "SWITCHES", "CPU");
 	uint64_t fl = sched_lock();
 	for (const struct task *t = sched.all; t; t = t->all_next) {
 		struct task_info i;
 		fill(t, &i);
-		th_appendf(buf, len, &at, "%4u %-*s %-8s %4u %6llu.%03llu %9llu\n", i.id, TASK_NAME_MAX - 1,
-		    i.name, task_state_name(i.state), i.priority,
+		th_appendf(buf, len, &at, "%4u %-*s %-8s %4u %6llu.%03llu %9llu %3u\n", i.id,
+		    TASK_NAME_MAX - 1, i.name, task_state_name(i.state), i.priority,
 		    (unsigned long long)(i.cpu_ns / 1000000),
-		    (unsigned long long)(i.cpu_ns / 1000 % 1000), (unsigned long long)i.switches);
+		    (unsigned long long)(i.cpu_ns / 1000 % 1000), (unsigned long long)i.switches, i.cpu);
 	}
 	th_appendf(buf, len, &at, "policy %s, %zu tasks, %llu switches\n", sched.policy_name,
 	    sched.ntasks, (unsigned long long)sched.switches);

@@ -40,9 +40,7 @@ static int failures;
 static struct task *spawn(const char *name, task_fn fn, void *arg, unsigned prio, int pin)
 {
 	struct task *t = NULL;
-	int err = task_create(name, fn, arg, prio, &t);
-	if (!err && pin >= 0)
-		err = task_pin(t, pin);
+	int err = task_create_on(name, fn, arg, prio, pin, &t);
 	if (err) {
 		kprintf("selftest smp: FAIL task_create/pin(%s): %s\n", name, th_err_name(err));
 		shutdown(SHUTDOWN_FAILURE);
@@ -158,13 +156,35 @@ static void tasks_round(unsigned ncpu, bool report)
 	EXPECT(r.token == 200 && r.done == 4, "relay: token %d, %d done", r.token, r.done);
 	if (report)
 		kprintf("selftest smp_tasks: %u pinned tasks each on its CPU; 8 unpinned ran on CPUs "
-			"%#x; relay over 4 CPUs: %d hand-overs\n", ncpu, used, r.token);
+			"%#x; relay of 4 tasks over %u CPUs: %d hand-overs\n", ncpu, used,
+			ncpu < 4 ? ncpu : 4, r.token);
+}
+
+/* A task pins itself elsewhere: it is there when task_pin returns. */
+static int self_pin(void *arg)
+{
+	int target = (int)(intptr_t)arg;
+	if (task_pin(task_current(), target))
+		return -1;
+	int here = (int)smp_cpu_index();
+	for (int i = 0; i < 5; i++) {
+		task_yield();
+		if ((int)smp_cpu_index() != target)
+			return -2;
+	}
+	return here;
 }
 
 static void test_tasks(void)
 {
 	unsigned ncpu = sched_cpu_count();
 	EXPECT(ncpu >= 2, "only %u CPU schedules tasks", ncpu);
+	struct task *t;
+	EXPECT(task_create_on("x", pinned_main, NULL, 1, (int)ncpu, &t) == TH_ERANGE, "no such CPU");
+	t = spawn("selfpin", self_pin, (void *)(intptr_t)(ncpu - 1), SCHED_PRIO_DEFAULT, -1);
+	int code = join(t);
+	EXPECT(code == (int)ncpu - 1, "a task pinned itself to CPU %u: ran on %d", ncpu - 1, code);
+	EXPECT(task_pin(task_current(), 1) == TH_EINVAL, "main may not leave the boot CPU");
 	tasks_round(ncpu, true); /* warm up: slabs and split page tables stay */
 	struct heap_stats h0, h1;
 	heap_get_stats(&h0);

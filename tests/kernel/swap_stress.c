@@ -279,8 +279,8 @@ void swap_selftest_stress(void)
 	kprintf("swapstress: caller %s\n", t ? "in its own task" : "in the main context");
 	/* With several CPUs, one more caller pinned to each other CPU. */
 	for (unsigned i = 1; i < ncpu && t; i++)
-		if (task_create("swapcaller", caller_task, &more[i], SCHED_PRIO_DEFAULT, &mt[i]) ||
-		    task_pin(mt[i], (int)i)) {
+		if (task_create_on("swapcaller", caller_task, &more[i], SCHED_PRIO_DEFAULT, (int)i,
+				   &mt[i])) {
 			EXPECT(false, "cannot create the caller task for CPU %u", i);
 			break;
 		}

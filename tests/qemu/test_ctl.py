@@ -93,9 +93,9 @@ def _tasks(c):
     0, and a summary naming the policy (no sched_* module: built-in fifo)
     whose task count matches the rows."""
     p = c("tasks", check_rc=0)
-    expect(re.search(r"^\s+ID NAME\s+STATE\s+PRIO\s+CPU_MS\s+SWITCHES$", p.stdout, re.M),
+    expect(re.search(r"^\s+ID NAME\s+STATE\s+PRIO\s+CPU_MS\s+SWITCHES\s+CPU$", p.stdout, re.M),
            "tasks: no header: %r" % p.stdout)
-    rows = re.findall(r"^\s+(\d+) (\S+)\s+(\w+)\s+(\d+)\s+[0-9.]+\s+\d+$", p.stdout, re.M)
+    rows = re.findall(r"^\s+(\d+) (\S+)\s+(\w+)\s+(\d+)\s+[0-9.]+\s+\d+\s+\d+$", p.stdout, re.M)
     tasks = {name: (state, int(prio)) for _, name, state, prio in rows}
     expect(tasks.get("main") == ("running", 16), "tasks: main is not running at 16: %r" % p.stdout)
     expect(tasks.get("idle") == ("ready", 0), "tasks: idle is not ready at 0: %r" % p.stdout)
@@ -103,7 +103,7 @@ def _tasks(c):
     expect(m and int(m.group(1)) == len(rows), "tasks: summary (policy fifo, %d tasks): %r"
            % (len(rows), p.stdout))
     [o] = _json(c("--json", "tasks", check_rc=0))
-    expect(o["ok"] and o["status"] == "OK" and re.search(r"^\s+\d+ main\s+running\s+16 ", o["text"], re.M),
+    expect(o["ok"] and o["status"] == "OK" and re.search(r"^\s+\d+ main\s+running\s+16 .* 0$", o["text"], re.M),
            "tasks json: %r" % o)
 
 

@@ -154,3 +154,16 @@ def test_network_policy_swap_and_rollback_history_on_four_cpus():
     expect(len(swaps) >= 2, "history: %r" % o)
     for e in swaps:
         expect(e["cpus"] == 4 and e["pause_ns"] > 0, "history entry without pause/cpus: %r" % e)
+    out = c("history").stdout
+    expect(re.search(r"rollback +sched prio-1\.0->rr-1\.0 +OK .*pause=\d+us/4cpu", out),
+           "history table: %r" % out)
+
+
+def test_mp_tables_fallback():
+    """acpi=off: the CPUs come from the MP tables (SeaBIOS lists one entry per
+    package, so the CPUs are given as sockets here)."""
+    g, m = boot_ready(cmdline="exit=ready acpi=off", extra_args=["-smp", "4,sockets=4,cores=1,threads=1"])
+    expect("smp: acpi=off; using the MP tables" in g.log, "MP tables not used")
+    expect("smp: MP tables: 4 CPUs (APIC ids 0,1,2,3)" in g.log, "MP tables not read")
+    expect(_cpus(m.group(0)) == 4, m.group(0))
+    expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")

@@ -356,9 +356,9 @@ static int fx_graph_get(void *ctx, uint32_t i, struct endpoint_graph_node *out)
 static size_t fx_tasks_format(void *ctx, char *buf, size_t len)
 {
 	return (size_t)snprintf(buf, len,
-				"ID NAME                     STATE    PRIO   CPU_MS SWITCHES\n"
-				" 0 main                     running    16        5       12\n"
-				" 1 idle                     ready       0        0        3\n"
+				"ID NAME                     STATE    PRIO   CPU_MS SWITCHES CPU\n"
+				" 0 main                     running    16        5       12   0\n"
+				" 1 idle                     ready       0        0        3   0\n"
 				"policy: rr\n");
 }
 

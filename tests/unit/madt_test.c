@@ -2,7 +2,8 @@
  * madt_test.c - host tests of the ACPI MADT parser (kernel/smp/acpi_madt.c):
  * RSDP (v1 and v2), RSDT/XSDT, the MADT entries, the BIOS-area scan, and
  * hostile tables (truncated, lying lengths, zero-length entries, bad
- * checksums, pointers out of memory, random corruption).
+ * checksums, pointers out of memory, random corruption); the same for the
+ * MP tables (kernel/smp/mptable.c).
  *
  * "Physical memory" is a 1 MiB buffer: the map callback refuses any range
  * that leaves it, so every read the parser makes is bounds-checked here too.
@@ -349,6 +350,177 @@ static void test_random_corruption(void)
 	}
 }
 
+/* ---- MP tables (mptable.c): the fallback without a MADT ------------------ */
+#define MPC_AT 0x14000u
+static uint32_t mpc_len;
+static uint16_t mpc_count;
+
+static void mp_begin(uint64_t fp_at)
+{
+	memset(mem, 0xAB, sizeof mem);
+	memset(mem + ACPI_SCAN_START, 0, ACPI_SCAN_END - ACPI_SCAN_START);
+	memset(mem + MP_SCAN_LOW_START, 0, MP_SCAN_LOW_END - MP_SCAN_LOW_START);
+	memset(&eb, 0, sizeof eb);
+	memcpy(mem + fp_at, "_MP_", 4);
+	w32(fp_at + 4, MPC_AT);
+	w8(fp_at + 8, 1);
+	w8(fp_at + 9, 4);
+	fix_sum(fp_at, 16, 10);
+	memset(mem + MPC_AT, 0, 1024);
+	memcpy(mem + MPC_AT, "PCMP", 4);
+	w8(MPC_AT + 6, 4);
+	w32(MPC_AT + 36, 0xFEE00000u);
+	mpc_len = 44;
+	mpc_count = 0;
+}
+static void mp_cpu(uint8_t id, uint8_t flags)
+{
+	uint64_t e = MPC_AT + mpc_len;
+	w8(e, 0), w8(e + 1, id), w8(e + 2, 0x14), w8(e + 3, flags);
+	mpc_len += 20, mpc_count++;
+}
+static void mp_small(uint8_t type, uint8_t id, uint8_t flags, uint32_t addr)
+{
+	uint64_t e = MPC_AT + mpc_len;
+	w8(e, type), w8(e + 1, id), w8(e + 2, 0x11), w8(e + 3, flags), w32(e + 4, addr);
+	mpc_len += 8, mpc_count++;
+}
+static void mp_end(void)
+{
+	w16(MPC_AT + 4, (uint16_t)mpc_len);
+	w16(MPC_AT + 34, mpc_count);
+	fix_sum(MPC_AT, mpc_len, 7);
+}
+static int mp_find(void) { return mp_find_cpus(fake_map, NULL, &info, &eb); }
+
+static void test_mp_tables(void)
+{
+	mp_begin(0xF5A40);
+	mp_cpu(1, 1);                /* an AP before the boot processor */
+	mp_cpu(0, 3);                /* enabled, boot processor: listed first */
+	mp_cpu(2, 0);                /* disabled */
+	mp_cpu(3, 1);
+	mp_small(1, 0, 0, 0);        /* a bus */
+	mp_small(2, 4, 1, 0xFEC00000u);
+	mp_small(3, 0, 0, 0);        /* an I/O interrupt */
+	mp_end();
+	CHECK_EQ(mp_find(), TH_OK);
+	CHECK(info.from_mp);
+	CHECK_EQ(info.cpu_count, 3);
+	CHECK_EQ(info.apic_ids[0], 0);
+	CHECK_EQ(info.apic_ids[1], 1);
+	CHECK_EQ(info.apic_ids[2], 3);
+	CHECK_EQ(info.ioapic_count, 1);
+	CHECK_EQ(info.ioapics[0].addr, 0xFEC00000u);
+	CHECK_EQ(info.lapic_addr, 0xFEE00000u);
+	/* in the last KiB of base memory too */
+	mp_begin(MP_SCAN_LOW_START + 0x30);
+	mp_cpu(0, 3);
+	mp_end();
+	CHECK_EQ(mp_find(), TH_OK);
+	CHECK_EQ(info.cpu_count, 1);
+}
+
+static void test_mp_hostile(void)
+{
+	/* none at all */
+	mp_begin(0xF5A40);
+	memset(mem + 0xF5A40, 0, 16);
+	CHECK_EQ(mp_find(), TH_ENOENT);
+	/* floating pointer checksum */
+	mp_begin(0xF5A40);
+	mp_cpu(0, 3);
+	mp_end();
+	w8(0xF5A40 + 4, 0x77);
+	CHECK_EQ(mp_find(), TH_ENOENT);
+	/* default configuration (no table) */
+	mp_begin(0xF5A40);
+	w8(0xF5A40 + 11, 5);
+	fix_sum(0xF5A40, 16, 10);
+	CHECK_EQ(mp_find(), TH_ENOTSUP);
+	/* table outside memory */
+	mp_begin(0xF5A40);
+	w32(0xF5A40 + 4, 0xFFFFFF00u);
+	fix_sum(0xF5A40, 16, 10);
+	CHECK_EQ(mp_find(), TH_EINVAL);
+	CHECK(strstr(eb.msg, "unreadable"));
+	/* length shorter than the header, or past the buffer given */
+	mp_begin(0xF5A40);
+	mp_cpu(0, 3);
+	mp_end();
+	CHECK_EQ(mp_parse_config(mem + MPC_AT, 43, &info, &eb), TH_EINVAL);
+	CHECK_EQ(mp_parse_config(mem + MPC_AT, mpc_len - 1, &info, &eb), TH_EINVAL);
+	CHECK(strstr(eb.msg, "length field"));
+	CHECK_EQ(mp_parse_config(NULL, 64, &info, &eb), TH_EINVAL);
+	/* bad signature, bad checksum */
+	w8(MPC_AT, 'X');
+	fix_sum(MPC_AT, mpc_len, 7);
+	CHECK_EQ(mp_parse_config(mem + MPC_AT, mpc_len, &info, &eb), TH_EINVAL);
+	CHECK(strstr(eb.msg, "signature"));
+	mp_begin(0xF5A40);
+	mp_cpu(0, 3);
+	mp_end();
+	w8(MPC_AT + 45, 9);
+	CHECK_EQ(mp_find(), TH_EINVAL);
+	CHECK(strstr(eb.msg, "checksum"));
+	/* more entries counted than bytes: the last one cut */
+	mp_begin(0xF5A40);
+	mp_cpu(0, 3);
+	mp_small(2, 1, 1, 0xFEC00000u);
+	mp_end();
+	w16(MPC_AT + 4, (uint16_t)(mpc_len - 4));
+	fix_sum(MPC_AT, mpc_len - 4, 7);
+	CHECK_EQ(mp_find(), TH_EINVAL);
+	CHECK(strstr(eb.msg, "cut"));
+	mp_begin(0xF5A40);
+	mp_cpu(0, 3);
+	mp_end();
+	w16(MPC_AT + 34, 2);
+	fix_sum(MPC_AT, mpc_len, 7);
+	CHECK_EQ(mp_find(), TH_EINVAL);
+	CHECK(strstr(eb.msg, "past the end"));
+	/* an unknown entry type: its size is unknown */
+	mp_begin(0xF5A40);
+	mp_small(9, 0, 0, 0);
+	mp_end();
+	CHECK_EQ(mp_find(), TH_EINVAL);
+	CHECK(strstr(eb.msg, "unknown type"));
+	/* no enabled processor; no local APIC address */
+	mp_begin(0xF5A40);
+	mp_cpu(0, 0);
+	mp_end();
+	CHECK_EQ(mp_find(), TH_EINVAL);
+	CHECK(strstr(eb.msg, "no enabled CPU"));
+	mp_begin(0xF5A40);
+	mp_cpu(0, 3);
+	w32(MPC_AT + 36, 0);
+	mp_end();
+	CHECK_EQ(mp_find(), TH_EINVAL);
+	/* random corruption with a fixed-up checksum: OK or a named error */
+	uint32_t seed = 99;
+	for (int round = 0; round < 20000; round++) {
+		mp_begin(0xF5A40);
+		mp_cpu(0, 3);
+		mp_cpu(1, 1);
+		mp_small(2, 2, 1, 0xFEC00000u);
+		mp_end();
+		for (int k = 0; k < 3; k++) {
+			seed = seed * 1103515245u + 12345u;
+			mem[MPC_AT + 4 + (seed >> 8) % (mpc_len - 4)] = (uint8_t)(seed >> 20);
+		}
+		uint16_t l;
+		memcpy(&l, mem + MPC_AT + 4, 2);
+		if (l >= 8 && l <= 1024)
+			fix_sum(MPC_AT, l, 7);
+		int err = mp_find();
+		CHECK(err == TH_OK || err == TH_EINVAL);
+		if (err)
+			CHECK(eb.msg[0]);
+		else
+			CHECK(info.cpu_count >= 1 && info.cpu_count <= ACPI_CPUS_MAX);
+	}
+}
+
 int main(void)
 {
 	RUN(test_four_cpus_xsdt);
@@ -360,5 +532,7 @@ int main(void)
 	RUN(test_hostile_madt);
 	RUN(test_hostile_roots);
 	RUN(test_random_corruption);
+	RUN(test_mp_tables);
+	RUN(test_mp_hostile);
 	return check_summary("madt_test");
 }

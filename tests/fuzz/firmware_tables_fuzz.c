@@ -1,0 +1,96 @@
+/*
+ * firmware_tables_fuzz.c - libFuzzer target for the firmware's CPU tables
+ * (kernel/smp/acpi_madt.c, kernel/smp/mptable.c).
+ *
+ * Input: byte 0 chooses the entry point (0: acpi_madt_parse on the rest,
+ * 1: mp_parse_config on the rest, 2: acpi_madt_from_rsdp with the RSDP at
+ * the start of the rest, 3: mp_find_cpus), bytes 1..3 are ignored, the rest
+ * is the table or physical memory from address 0 (so table pointers are
+ * offsets into the input; for mp_find_cpus the input is placed at the BIOS
+ * area 0xF0000).  The map callback hands out a fresh exact-sized copy of
+ * every range it approves, so any read beyond what the parser asked for is
+ * a heap-buffer-overflow under ASan.  On success the result's invariants are
+ * checked.  Seeds: written at build time by tests/fuzz/firmware_tables_seeds.py
+ * (a 4-CPU MADT, its RSDP/XSDT/RSDT chain, an MP table and floating pointer).
+ */
+#include <stdlib.h>
+
+#include "acpi.h"
+
+struct fuzz_mem {
+	const uint8_t *data;
+	size_t size;
+	uint64_t base;
+	void **copies;
+	size_t ncopies, cap;
+};
+
+static const void *fuzz_map(uint64_t addr, uint64_t len, void *ctx)
+{
+	struct fuzz_mem *m = ctx;
+	if (addr < m->base || addr - m->base >= m->size || len > m->size - (addr - m->base))
+		return NULL;
+	if (m->ncopies == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 64;
+		void **n = realloc(m->copies, cap * sizeof *n);
+		if (!n)
+			abort();
+		m->copies = n;
+		m->cap = cap;
+	}
+	void *c = malloc(len ? len : 1);
+	if (!c)
+		abort();
+	memcpy(c, m->data + (addr - m->base), len);
+	m->copies[m->ncopies++] = c;
+	return c;
+}
+
+static void check_result(const struct acpi_madt_info *in)
+{
+	if (!in->cpu_count || in->cpu_count > ACPI_CPUS_MAX || in->ioapic_count > ACPI_IOAPICS_MAX ||
+	    in->override_count > ACPI_OVERRIDES_MAX || !in->lapic_addr || in->lapic_addr % 4096)
+		__builtin_trap();
+	for (size_t i = 0; i < in->cpu_count; i++)
+		for (size_t j = 0; j < i; j++)
+			if (in->apic_ids[i] == in->apic_ids[j] || in->apic_ids[i] == 0xFF)
+				__builtin_trap();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 4)
+		return 0;
+	struct fuzz_mem m = { data + 4, size - 4, 0, NULL, 0, 0 };
+	static struct acpi_madt_info info;
+	struct th_errbuf eb;
+	memset(&eb, 0, sizeof eb);
+	/* the table itself, as an exact copy: a read past it is an overflow */
+	const uint8_t *whole = fuzz_map(0, m.size, &m);
+	int err;
+	switch (data[0] & 3) {
+	case 0:
+		err = acpi_madt_parse(whole, m.size, &info, &eb);
+		break;
+	case 1:
+		err = mp_parse_config(whole, m.size, &info, &eb);
+		break;
+	case 2:
+		err = acpi_madt_from_rsdp(whole, m.size, fuzz_map, &m, &info, &eb);
+		break;
+	default:
+		m.base = MP_SCAN_BIOS_START;
+		err = mp_find_cpus(fuzz_map, &m, &info, &eb);
+		break;
+	}
+	if (err == TH_OK)
+		check_result(&info);
+	else if (!eb.msg[0] || !memchr(eb.msg, '\0', sizeof eb.msg))
+		__builtin_trap();
+	for (size_t i = 0; i < m.ncopies; i++)
+		free(m.copies[i]);
+	free(m.copies);
+	return 0;
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""firmware_tables_seeds.py DIR - write the seed corpus of the firmware tables
+fuzzer (tests/fuzz/firmware_tables_fuzz.c) into DIR: a 4-CPU MADT, an MP
+configuration table, an RSDP -> XSDT -> MADT chain and an MP floating
+pointer with its table, each behind the fuzzer's 4-byte selector."""
+import os
+import struct
+import sys
+
+
+def fix(buf, at):
+    buf[at] = 0
+    buf[at] = (-sum(buf)) & 0xFF
+    return buf
+
+
+def sdt(sig, body):
+    b = bytearray(sig + struct.pack("<IBB", 36 + len(body), 1, 0) + b"THESUS" + b"SEEDTABL" +
+                  struct.pack("<I4sI", 1, b"THSC", 1) + body)
+    return fix(b, 9)
+
+
+def madt():
+    body = struct.pack("<II", 0xFEE00000, 1)
+    for i in range(4):
+        body += struct.pack("<BBBBI", 0, 8, i, i, 1)
+    body += struct.pack("<BBBBII", 1, 12, 0, 0, 0xFEC00000, 0)
+    body += struct.pack("<BBBBIH", 2, 10, 0, 0, 2, 0)
+    return sdt(b"APIC", body)
+
+
+def mpc():
+    ents = struct.pack("<BBBBI4x8x", 0, 0, 0x14, 3, 0) + struct.pack("<BBBBI4x8x", 0, 1, 0x14, 1, 0)
+    ents += struct.pack("<BBBBI", 2, 2, 0x11, 1, 0xFEC00000)
+    head = bytearray(b"PCMP" + struct.pack("<HBB", 44 + len(ents), 4, 0) + b"THESEUS " +
+                     b"SEEDMACHINE " + struct.pack("<IHHIHBB", 0, 0, 3, 0xFEE00000, 0, 0, 0))
+    return fix(head + ents, 7)
+
+
+def chain():
+    m = madt()
+    rsdp_len, xsdt_at = 36, 64
+    madt_at = xsdt_at + 44
+    xsdt = sdt(b"XSDT", struct.pack("<Q", madt_at))
+    rsdp = bytearray(b"RSD PTR " + b"\0" + b"THESUS" + b"\x02" + struct.pack("<IIQ", 0, rsdp_len, xsdt_at) +
+                     b"\0\0\0\0")
+    fix(rsdp, 8)
+    rsdp[8] = (-sum(rsdp[:20]) + rsdp[8]) & 0xFF
+    rsdp[32] = 0
+    rsdp[32] = (-sum(rsdp)) & 0xFF
+    mem = bytearray(madt_at + len(m))
+    mem[0:36] = rsdp
+    mem[xsdt_at:xsdt_at + len(xsdt)] = xsdt
+    mem[madt_at:] = m
+    return mem
+
+
+def mp_memory():
+    t = mpc()
+    fp = bytearray(b"_MP_" + struct.pack("<IBBBB4x", 0xF0000 + 16, 1, 4, 0, 0))
+    fp = fix(fp, 10)
+    return fp + t
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    for name, sel, data in (("madt", 0, madt()), ("mpc", 1, mpc()), ("rsdp_chain", 2, chain()),
+                            ("mp_find", 3, mp_memory())):
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(bytes([sel, 0, 0, 0]) + bytes(data))
+
+
+if __name__ == "__main__":
+    main()

@@ -12,10 +12,22 @@
 # and add <name> to MODULES below.  Each folder becomes one `ld -r` object.
 
 MODULES := checksum logfmt kv hello hello_v2 sched_rr sched_prio swapcaller hello_broken \
-	faulty faulty_init sched_faulty faulty_v2 faulty_xfer
-MODULE_OBJS := $(MODULES:%=$(B)/modules/%.o)
-# Boot modules of the GRUB ISO (`make run`) and the demo: one version of each.
-BOOT_MODULES ?= checksum logfmt kv hello sched_rr sched_prio
+	faulty faulty_init sched_faulty faulty_v2 faulty_xfer \
+	e1000 virtio_net rtl8139
+# Versions built from another module's folder with a build variable:
+# NAME:FOLDER:CFLAGS (the driver modules' second and broken versions).
+MODULE_VARIANTS := e1000_v2:e1000:-DE1000_VARIANT=2 e1000_broken:e1000:-DE1000_VARIANT=9 \
+	virtio_net_v2:virtio_net:-DVIRTIO_NET_VARIANT=2
+MODULE_OBJS := $(MODULES:%=$(B)/modules/%.o) \
+	$(foreach v,$(MODULE_VARIANTS),$(B)/modules/$(word 1,$(subst :, ,$(v))).o)
+# The NIC driver modules: given as boot modules wherever a NIC is used; the
+# kernel binds the one for the device present (net/nic_core.c).
+NIC_MODULES := e1000 virtio_net rtl8139
+# Boot modules of the GRUB ISO (`make run`), make netboot and the demo: one
+# version of each, and the drivers of the NICs QEMU and iPXE boot with (iPXE
+# passes at most 8 multiboot modules: add rtl8139 in place of another one
+# for RTL8139 machines, e.g. NETBOOT_MODULES="... e1000 rtl8139").
+BOOT_MODULES ?= checksum logfmt kv hello sched_rr sched_prio e1000 virtio_net
 # The kernel's flags (small code model, -fno-pic, -fno-common, no red zone):
 # the loader handles exactly the relocations this produces.  -Imodules lets a
 # module include another's API header as "checksum/checksum.h".
@@ -32,6 +44,17 @@ $(B)/modules/$(1).o: $(patsubst modules/$(1)/%.c,$(B)/modules/$(1)/%.o,$(wildcar
 	ld -r -o $$@ $$^
 endef
 $(foreach m,$(MODULES),$(eval $(call MODULE_RULE,$(m))))
+
+# A variant: $(1) its name, $(2) the folder it is built from, $(3) its flags.
+define VARIANT_RULE
+$(B)/modules/$(1)/%.o: modules/$(2)/%.c
+	@mkdir -p $$(@D)
+	$$(KERNEL_CC) $$(MODULE_CFLAGS) $(3) -MMD -MP -c -o $$@ $$<
+$(B)/modules/$(1).o: $(patsubst modules/$(2)/%.c,$(B)/modules/$(1)/%.o,$(wildcard modules/$(2)/*.c))
+	@mkdir -p $$(@D)
+	ld -r -o $$@ $$^
+endef
+$(foreach v,$(MODULE_VARIANTS),$(eval $(call VARIANT_RULE,$(word 1,$(subst :, ,$(v))),$(word 2,$(subst :, ,$(v))),$(word 3,$(subst :, ,$(v))))))
 
 $(B)/modules/%.o: modules/%.c
 	@mkdir -p $(@D)

@@ -1,5 +1,5 @@
-# net/net.mk - the network component: lwIP port, NIC drivers (e1000,
-# virtio-net), configuration, UDP services and echo; lwIP itself is compiled
+# net/net.mk - the network component: lwIP port, the NIC core that driver
+# modules (modules/e1000, virtio_net, rtl8139) run on, configuration, UDP services and echo; lwIP itself is compiled
 # from the unpacked Debian source (build/third_party, never committed).
 
 LWIP_DIR := $(B)/third_party/lwip-2.1.3+dfsg1/src
@@ -8,9 +8,9 @@ LWIP_OBJ_DIR := $(B)/third_party_obj/lwip
 KERNEL_SRCS += \
 	net/sys_arch.c \
 	net/ethernetif.c \
-	net/e1000.c \
-	net/virtio_net.c \
-	net/rtl8139.c \
+	net/nic_core.c \
+	net/nic_call.c \
+	net/nic_watch.c \
 	net/net_config.c \
 	net/net_core.c \
 	net/net_udp.c \

@@ -9,6 +9,7 @@
 #include "klibc.h"
 #include "ktime.h"
 #include "log.h"
+#include "nic_driver.h"
 #include "statedb.h"
 
 #define KEXPORT(sym) { #sym, (void *)(uintptr_t)&sym }
@@ -32,6 +33,9 @@ static const struct kexport exports[] = {
 	KEXPORT(statedb_get), KEXPORT(statedb_put), KEXPORT(statedb_shared_create),
 	KEXPORT(statedb_shared_retain), KEXPORT(statedb_shared_release),
 	KEXPORT(statedb_inspect),
+	/* NIC driver modules (nic_driver.h; the NIC core is net/nic_core.c) */
+	KEXPORT(th_nic_driver_register), KEXPORT(th_nic_driver_unregister), KEXPORT(th_nic_dma),
+	KEXPORT(th_nic_map_bar), KEXPORT(th_nic_pci_enable), KEXPORT(th_nic_rx),
 };
 
 const struct kexport *kernel_exports(size_t *n)

@@ -11,6 +11,7 @@
  *   - log.h        klog() and log_info()/log_warn()/... ("[time] LEVEL comp: msg")
  *   - module_abi.h TH_MODULE("name", "version", "description", .init = ...)
  *   - statedb.h    the state database: where a module keeps any lasting state
+ *   - nic_driver.h the NIC driver interface (th_nic_*: driver modules only)
  *
  * Rules for module code: no writable globals or statics (state spill; keep
  * state in statedb), global = exported, static = private, and the module's
@@ -34,5 +35,6 @@
 #include "log.h"
 #include "module_abi.h"
 #include "statedb.h"
+#include "nic_driver.h"
 
 #endif

@@ -1,0 +1,109 @@
+/*
+ * nic_watch.c - the dead man's switch for the path updates travel over.
+ * When a new version of the bound NIC driver takes over (a live swap, a
+ * rollback by hand, a restart after a fault), the core waits up to
+ * drvwatch= ms (default NET_DRVWATCH_MS_DEFAULT) for proof that it works: an
+ * ARP reply from the gateway to the requests sent here every
+ * NIC_WATCH_PROBE_MS (a frame out and a frame back through the new
+ * driver; without a gateway, any received frame).  Without proof by the
+ * deadline the kernel rolls the driver back by itself (swap_rollback: a
+ * history entry of kind "rollback", after one of kind "fault" saying why),
+ * so a driver that cannot talk does not cut the machine off.  The rollback
+ * it makes is not watched again.
+ */
+#include "ktime.h"
+#include "log.h"
+#include "lwip/etharp.h"
+#include "lwip/ip4_addr.h"
+#include "net_impl.h"
+#include "swap.h"
+
+#define NIC_WATCH_PROBE_MS 200
+
+static uint64_t watch_ms = NET_DRVWATCH_MS_DEFAULT;
+static bool armed, rolling_back;
+static uint64_t armed_ns, deadline_ns, next_probe_ns;
+static char from_version[16];
+
+void nic_watch_config(uint32_t ms)
+{
+	watch_ms = ms;
+}
+
+void nic_watch_arm(struct nic *n, const char *from)
+{
+	if (!watch_ms || rolling_back)
+		return;
+	armed = true;
+	armed_ns = time_ns();
+	deadline_ns = armed_ns + watch_ms * 1000000ull;
+	next_probe_ns = 0;
+	snprintf(from_version, sizeof from_version, "%s", from);
+	log_info("net", "driver %s %s -> %s: waiting up to %llu ms for proof that it works "
+		 "(ARP reply from the gateway), else rolling back", n->module, from, n->version,
+		 (unsigned long long)watch_ms);
+}
+
+static uint32_t gateway_be(struct nic *n)
+{
+	return n->netif ? ip4_addr_get_u32(netif_ip4_gw(n->netif)) : 0;
+}
+
+void nic_watch_rx(struct nic *n, const uint8_t *f, size_t len)
+{
+	if (!armed)
+		return;
+	uint32_t gw = gateway_be(n);
+	bool proof = !gw;
+	/* Ethernet + ARP: type 0x0806 at 12, opcode at 20 (2 = reply), sender
+	 * IPv4 at 28, target MAC at 32; 42 bytes in all. */
+	if (!proof && len >= 42 && f[12] == 0x08 && f[13] == 0x06 && f[20] == 0 && f[21] == 2 &&
+	    !memcmp(f + 32, n->pub.mac, 6)) {
+		uint32_t sender;
+		memcpy(&sender, f + 28, 4);
+		proof = sender == gw;
+	}
+	if (!proof)
+		return;
+	armed = false;
+	log_info("net", "driver %s %s works: ARP reply after %llu ms", n->module, n->version,
+		 (unsigned long long)((time_ns() - armed_ns) / 1000000));
+}
+
+void nic_watch_poll(struct nic *n)
+{
+	if (!armed)
+		return;
+	uint64_t now = time_ns();
+	if (now >= deadline_ns) {
+		armed = false;
+		char msg[96];
+		snprintf(msg, sizeof msg, "no proof of life within %llu ms of taking over: rolling back",
+			 (unsigned long long)watch_ms);
+		log_error("net", "driver %s %s: %s to %s", n->module, n->version, msg, from_version);
+		struct swap_module_record rec;
+		if (swap_describe(n->module, &rec) || rec.undo == 0) {
+			log_error("net", "driver %s: no earlier version to roll back to; keeping it",
+				  n->module);
+			return;
+		}
+		swap_history_note(SWAP_KIND_FAULT, n->module, n->version, msg);
+		struct th_errbuf eb = { "" };
+		rolling_back = true;
+		int err = swap_rollback(n->module, NULL, &eb);
+		rolling_back = false;
+		if (err)
+			log_error("net", "driver %s: rollback failed: %s", n->module, eb.msg);
+		else
+			log_info("net", "driver %s rolled back to %s by the dead man's switch", n->module,
+				 n->version);
+		return;
+	}
+	uint32_t gw = gateway_be(n);
+	if (gw && now >= next_probe_ns && n->netif) {
+		ip4_addr_t a;
+		ip4_addr_set_u32(&a, gw);
+		(void)etharp_request(n->netif, &a);
+		next_probe_ns = now + NIC_WATCH_PROBE_MS * 1000000ull;
+	}
+}

@@ -70,6 +70,10 @@ struct endpoint_info {
 	uint64_t uptime_ms;
 	char address[48];          /* e.g. "10.0.2.15:7700" */
 	uint64_t mem_total, mem_used;
+	char nic_pci_id[16];       /* "8086:100e", "" without a NIC */
+	char nic_model[32];        /* "82540EM" */
+	char nic_driver[32];       /* the bound driver module, "e1000" */
+	char nic_driver_version[16];
 };
 
 struct endpoint_module {

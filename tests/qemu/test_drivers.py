@@ -17,8 +17,10 @@ net/nic_core.c), swapped live over the network through themselves:
                             history says why
   both_drivers_one_device   e1000 and virtio_net (and rtl8139) given, one
                             virtio-net device: virtio_net binds, e1000
-                            stays loaded and idle, echo works
+                            stays loaded and idle, echo works; theseusctl
+                            info names the NIC and its driver module
 """
+import json
 import os
 import re
 import sys
@@ -129,6 +131,14 @@ def test_drivers_both_drivers_one_device():
             key = drv_util.key_file(tmp)
             v = eu.ls_versions(g.ep_port, key)
             expect(v.get("e1000") == "1.0" and v.get("virtio_net") == "1.0", "ls: %s" % v)
+            info = json.loads(eu.ctl(g.ep_port, "--json", "info", key_file=key,
+                                     check_rc=0).stdout)
+            expect(info["nic"] == {"pci_id": "1af4:1000", "model": "virtio-net (legacy)",
+                                   "driver": "virtio_net", "driver_version": "1.0"},
+                   "info --json: nic %s" % info.get("nic"))
+            human = eu.ctl(g.ep_port, "info", key_file=key, check_rc=0).stdout
+            expect(re.search(r"^nic +1af4:1000 virtio-net \(legacy\), driver module virtio_net 1\.0$",
+                             human, re.M), "info: %s" % human)
         expect(not re.search(r"(INFO|WARN|ERROR) +e1000: ", g.log),
                "the idle e1000 driver touched a device")
     finally:

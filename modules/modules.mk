@@ -13,7 +13,7 @@
 
 MODULES := checksum logfmt kv hello hello_v2 sched_rr sched_prio swapcaller hello_broken \
 	faulty faulty_init sched_faulty faulty_v2 faulty_xfer \
-	e1000 virtio_net rtl8139
+	e1000 virtio_net rtl8139 echo
 # Versions built from another module's folder with a build variable:
 # NAME:FOLDER:CFLAGS (the driver modules' second and broken versions).
 MODULE_VARIANTS := e1000_v2:e1000:-DE1000_VARIANT=2 e1000_broken:e1000:-DE1000_VARIANT=9 \
@@ -23,11 +23,13 @@ MODULE_OBJS := $(MODULES:%=$(B)/modules/%.o) \
 # The NIC driver modules: given as boot modules wherever a NIC is used; the
 # kernel binds the one for the device present (net/nic_core.c).
 NIC_MODULES := e1000 virtio_net rtl8139
-# Boot modules of the GRUB ISO (`make run`), make netboot and the demo: one
-# version of each, and the drivers of the NICs QEMU and iPXE boot with (iPXE
-# passes at most 8 multiboot modules: add rtl8139 in place of another one
-# for RTL8139 machines, e.g. NETBOOT_MODULES="... e1000 rtl8139").
-BOOT_MODULES ?= checksum logfmt kv hello sched_rr sched_prio e1000 virtio_net
+# The network's services that are modules (the echo service on UDP port 7).
+NET_MODULES := echo
+# Boot modules of the GRUB ISO (`make run`) and make netboot: one version of
+# each, the drivers of the NICs QEMU and iPXE boot with and the echo service
+# (iPXE passes at most 8 multiboot modules: add rtl8139 or sched_prio in
+# place of another one, e.g. NETBOOT_MODULES="... e1000 rtl8139 echo").
+BOOT_MODULES ?= checksum logfmt kv hello sched_rr e1000 virtio_net echo
 # The kernel's flags (small code model, -fno-pic, -fno-common, no red zone):
 # the loader handles exactly the relocations this produces.  -Imodules lets a
 # module include another's API header as "checksum/checksum.h".

@@ -14,7 +14,7 @@ KERNEL_SRCS += \
 	net/net_config.c \
 	net/net_core.c \
 	net/net_udp.c \
-	net/echo.c
+	net/udp_modules.c
 
 # lwIP core, IPv4 and Ethernet: NO_SYS=1 raw API (no api/ files).
 LWIP_SRCS := \

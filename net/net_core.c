@@ -116,8 +116,7 @@ int net_init(const struct net_config *cfg)
 			return err;
 		}
 	}
-	if ((err = net_echo_start()))
-		log_error("net", "echo service: %s", th_err_name(err));
+	net_udp_modules_start();   /* the echo module's port 7, ... */
 	return TH_OK;
 }
 
@@ -164,5 +163,5 @@ void net_status(struct net_status *out)
 	out->ctr = (struct net_counters){ c->rx_packets, c->rx_bytes, c->rx_drops, c->rx_errors,
 					  c->tx_packets, c->tx_bytes, c->tx_drops, c->tx_errors,
 					  c->irqs };
-	out->echo_requests = net_echo_count();
+	out->echo_requests = net_udp_module_datagrams(NET_ECHO_PORT);
 }

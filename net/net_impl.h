@@ -97,8 +97,9 @@ err_t ethernetif_init(struct netif *netif);
 /* The single err_t -> TH_E* conversion at the net/ boundary (sys_arch.c). */
 int net_err_from_lwip(err_t e);
 
-/* The echo service (echo.c). */
-int net_echo_start(void) TH_MUST_CHECK;
-uint64_t net_echo_count(void);
+/* UDP services that are modules (udp_modules.c): bind the ports registered
+ * so far and every later one (lwIP runs); datagrams handled on a port. */
+void net_udp_modules_start(void);
+uint64_t net_udp_module_datagrams(uint16_t port);
 
 #endif

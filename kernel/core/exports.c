@@ -10,6 +10,7 @@
 #include "ktime.h"
 #include "log.h"
 #include "nic_driver.h"
+#include "udp_service.h"
 #include "statedb.h"
 
 #define KEXPORT(sym) { #sym, (void *)(uintptr_t)&sym }
@@ -36,6 +37,8 @@ static const struct kexport exports[] = {
 	/* NIC driver modules (nic_driver.h; the NIC core is net/nic_core.c) */
 	KEXPORT(th_nic_driver_register), KEXPORT(th_nic_driver_unregister), KEXPORT(th_nic_dma),
 	KEXPORT(th_nic_map_bar), KEXPORT(th_nic_pci_enable), KEXPORT(th_nic_rx),
+	/* UDP services as modules (udp_service.h; net/udp_modules.c) */
+	KEXPORT(th_udp_service_register), KEXPORT(th_udp_service_unregister),
 };
 
 const struct kexport *kernel_exports(size_t *n)

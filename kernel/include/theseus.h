@@ -12,6 +12,7 @@
  *   - module_abi.h TH_MODULE("name", "version", "description", .init = ...)
  *   - statedb.h    the state database: where a module keeps any lasting state
  *   - nic_driver.h the NIC driver interface (th_nic_*: driver modules only)
+ *   - udp_service.h UDP services as modules (th_udp_service_*)
  *
  * Rules for module code: no writable globals or statics (state spill; keep
  * state in statedb), global = exported, static = private, and the module's
@@ -36,5 +37,6 @@
 #include "module_abi.h"
 #include "statedb.h"
 #include "nic_driver.h"
+#include "udp_service.h"
 
 #endif

@@ -18,7 +18,7 @@
 KIT_CFLAGS := $(filter-out -I% -Werror,$(KERNEL_CFLAGS)) -DTHESEUS_MODULE_KIT=1
 KIT_HEADERS := kernel/include/theseus.h kernel/include/err.h kernel/include/klibc.h \
 	kernel/include/heap.h kernel/include/log.h kernel/include/module_abi.h \
-	kernel/include/sched_policy.h kernel/include/nic_driver.h statedb/statedb.h
+	kernel/include/sched_policy.h kernel/include/nic_driver.h kernel/include/udp_service.h statedb/statedb.h
 KIT_OUT := $(B)/kit
 
 # The kernel's export list, from its one source (kernel/core/exports.c), with

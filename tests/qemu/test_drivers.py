@@ -121,7 +121,7 @@ def test_drivers_both_drivers_one_device():
     try:
         g.wait_for(r"virtio-net \(legacy\) bound to driver module virtio_net 1\.0", BOOT_TIMEOUT)
         ready = g.wait_for(r"theseus: ready:.*$", BOOT_TIMEOUT).group(0)
-        n = len(harness.NIC_MODULES)
+        n = len(harness.NET_MODULES)
         expect("%d of %d boot modules loaded" % (n, n) in ready, ready)
         expect("(virtio_net)" in ready, ready)
         c = net_util.EchoClient(g.echo_port)
@@ -130,7 +130,8 @@ def test_drivers_both_drivers_one_device():
         with tempfile.TemporaryDirectory() as tmp:
             key = drv_util.key_file(tmp)
             v = eu.ls_versions(g.ep_port, key)
-            expect(v.get("e1000") == "1.0" and v.get("virtio_net") == "1.0", "ls: %s" % v)
+            expect(v.get("e1000") == "1.0" and v.get("virtio_net") == "1.0" and
+                   v.get("echo") == "1.0", "ls: %s" % v)
             info = json.loads(eu.ctl(g.ep_port, "--json", "info", key_file=key,
                                      check_rc=0).stdout)
             expect(info["nic"] == {"pci_id": "1af4:1000", "model": "virtio-net (legacy)",

@@ -56,7 +56,7 @@ def test_uefi_iso_boot_and_swap():
     expect(m.group(1).startswith("GRUB") and m.group(2) == "2",
            "loaded by %s multiboot%s, want GRUB multiboot2" % m.groups())
     ready = g.wait_for(r"theseus: ready:.*$", 90).group(0)
-    n = 4 + len(harness.NIC_MODULES)   # the NIC driver modules the harness adds
+    n = 4 + len(harness.NET_MODULES)   # the network's modules the harness adds
     expect("%d of %d boot modules loaded" % (n, n) in ready, ready)
     m = g.wait_for(net_util.ADDR_RE, 30)
     expect(m.groups() == ("10.0.2.15", "dhcp"), "address: %s" % (m.groups(),))

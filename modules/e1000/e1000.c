@@ -13,7 +13,9 @@
  * One source, several versions (E1000_VARIANT, set by modules/modules.mk):
  * 1 -> e1000 1.0; 2 -> e1000 2.0 (build/modules/e1000_v2.o: says so when it
  * takes over); 9 -> e1000 9.0-broken (build/modules/e1000_broken.o: drops
- * every frame, for the dead man's switch test).
+ * every frame, for the dead man's switch test); 8 -> e1000 8.0-faulty
+ * (build/modules/e1000_faulty.o: its poll reads through a NULL pointer, for
+ * the fault recovery test).
  */
 #include "theseus.h"
 
@@ -24,6 +26,8 @@
 #define E1000_VERSION "2.0"
 #elif E1000_VARIANT == 9
 #define E1000_VERSION "9.0-broken"
+#elif E1000_VARIANT == 8
+#define E1000_VERSION "8.0-faulty"
 #else
 #define E1000_VERSION "1.0"
 #endif
@@ -181,6 +185,12 @@ static int e1000_poll(struct th_nic *nic, int budget)
 	int done = 0;
 	if (e1k_get(nic, &e))
 		return 0;
+#if E1000_VARIANT == 8
+	{
+		volatile const uint64_t *no_ring = (volatile const uint64_t *)(uintptr_t)nic->state[31];
+		done += (int)(*no_ring & 1);   /* state word 31 is 0: a page fault */
+	}
+#endif
 	while (done < budget) {
 		unsigned i = (unsigned)e.st[ST_RX_NEXT];
 		volatile struct e1k_rx_desc *d = &e.rx[i];

@@ -15,6 +15,10 @@ net/nic_core.c), swapped live over the network through themselves:
                             man's switch rolls it back by itself, and
                             theseusctl reaches the kernel again; the
                             history says why
+  faulting_driver_recovered e1000_faulty (its poll page-faults) swapped in:
+                            each fault is contained and reported naming the
+                            driver, the module restarted 3 times, then
+                            rolled back to 1.0; the network serves again
   both_drivers_one_device   e1000 and virtio_net (and rtl8139) given, one
                             virtio-net device: virtio_net binds, e1000
                             stays loaded and idle, echo works; theseusctl
@@ -112,6 +116,32 @@ def test_drivers_broken_driver_rolls_back():
         c = net_util.EchoClient(g.echo_port)
         expect(c.wait_ready(10), "no echo after the rollback")
         c.close()
+    finally:
+        g.kill()
+
+
+def test_drivers_faulting_driver_recovered():
+    g = drv_util.drv_guest("e1000").start()
+    try:
+        g.wait_for(net_util.ADDR_RE, BOOT_TIMEOUT)
+        with tempfile.TemporaryDirectory() as tmp:
+            key = drv_util.key_file(tmp)
+            eu.ctl(g.ep_port, "ping", key_file=key, timeout_ms=1000, retries=10, check_rc=0)
+            # Its poll faults every time: contained, restarted 3 times, then
+            # rolled back to 1.0 by the fault machinery (modcall.h).
+            eu.ctl(g.ep_port, "swap", "--expect", "1.0", "e1000",
+                   harness.module_path("e1000_faulty"), key_file=key, timeout_ms=300, retries=3)
+            m = g.wait_for(r"ERROR fault: e1000 8\.0-faulty: page fault at e1000_poll\+", 15)
+            g.wait_for(r"fault: e1000: rolled back after repeated faults", 15, start=m.start())
+            eu.ctl(g.ep_port, "ping", key_file=key, timeout_ms=1000, retries=10, check_rc=0)
+            expect(eu.ls_versions(g.ep_port, key)["e1000"] == "1.0", "ls does not show 1.0")
+            hist = eu.ctl(g.ep_port, "history", key_file=key, check_rc=0).stdout
+            expect(len(re.findall(r"restart +e1000 8\.0-faulty->8\.0-faulty +OK", hist)) == 3 and
+                   re.search(r"rollback +e1000 8\.0-faulty->1\.0 +OK", hist), "history: %s" % hist)
+        c = net_util.EchoClient(g.echo_port)
+        expect(c.wait_ready(10), "no echo after the recovery")
+        c.close()
+        expect("*** FAULT" not in g.log, "the fault was not contained")
     finally:
         g.kill()
 

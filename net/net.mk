@@ -11,6 +11,7 @@ KERNEL_SRCS += \
 	net/nic_core.c \
 	net/nic_call.c \
 	net/nic_watch.c \
+	net/nic_match.c \
 	net/net_config.c \
 	net/net_core.c \
 	net/net_udp.c \
@@ -49,6 +50,13 @@ $(B)/tests/unit/test_net_config: tests/unit/test_net_config.c net/net_config.c \
 		kernel/lib/cmdline.c kernel/lib/err.c kernel/lib/errbuf.c net/net.h
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ $(filter %.c,$^)
+
+# Host unit tests of the NIC core's parsers (id tables, the ARP proof).
+UNIT_TESTS += $(B)/tests/unit/nic_match_test
+$(B)/tests/unit/nic_match_test: tests/unit/nic_match_test.c net/nic_match.c net/nic_match.h \
+		kernel/include/nic_driver.h
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -Inet -o $@ $(filter %.c,$^)
 
 # QEMU benchmark: tests/bench/net_bench.py (echo RTT and throughput for e1000
 # and virtio-net), run by `make bench` with every other tests/bench/*_bench.py.

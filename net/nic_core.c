@@ -21,6 +21,7 @@
 #include "lwip/pbuf.h"
 #include "modcall.h"
 #include "net_impl.h"
+#include "nic_match.h"
 #include "vmm.h"
 
 static const struct th_nic_driver *drivers[NIC_DRIVERS_MAX];
@@ -176,10 +177,7 @@ int th_nic_rx(struct th_nic *pub, const void *frame, size_t len)
 
 static const struct th_nic_id *id_match(const struct th_nic_driver *d, const struct pci_dev *dev)
 {
-	for (size_t i = 0; i < 256 && d->ids[i].vendor; i++)
-		if (d->ids[i].vendor == dev->vendor && d->ids[i].device == dev->device)
-			return &d->ids[i];
-	return NULL;
+	return nic_id_match(d->ids, dev->vendor, dev->device);
 }
 
 static void irq_handler(void *ctx)
@@ -268,7 +266,7 @@ void nic_core_describe_drivers(char *buf, size_t cap)
 		const struct th_nic_driver *d = drivers[k];
 		if (!d)
 			continue;
-		for (size_t i = 0; i < 256 && d->ids[i].vendor && used < cap; i++) {
+		for (size_t i = 0; i < NIC_IDS_MAX && d->ids[i].vendor && used < cap; i++) {
 			int w = snprintf(buf + used, cap - used, "%s%s %04x:%04x", used ? ", " : "",
 					 d->name, d->ids[i].vendor, d->ids[i].device);
 			if (w < 0)

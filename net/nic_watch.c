@@ -16,6 +16,7 @@
 #include "lwip/etharp.h"
 #include "lwip/ip4_addr.h"
 #include "net_impl.h"
+#include "nic_match.h"
 #include "swap.h"
 
 #define NIC_WATCH_PROBE_MS 200
@@ -54,16 +55,7 @@ void nic_watch_rx(struct nic *n, const uint8_t *f, size_t len)
 	if (!armed)
 		return;
 	uint32_t gw = gateway_be(n);
-	bool proof = !gw;
-	/* Ethernet + ARP: type 0x0806 at 12, opcode at 20 (2 = reply), sender
-	 * IPv4 at 28, target MAC at 32; 42 bytes in all. */
-	if (!proof && len >= 42 && f[12] == 0x08 && f[13] == 0x06 && f[20] == 0 && f[21] == 2 &&
-	    !memcmp(f + 32, n->pub.mac, 6)) {
-		uint32_t sender;
-		memcpy(&sender, f + 28, 4);
-		proof = sender == gw;
-	}
-	if (!proof)
+	if (gw && !nic_arp_reply_from(f, len, n->pub.mac, gw))
 		return;
 	armed = false;
 	log_info("net", "driver %s %s works: ARP reply after %llu ms", n->module, n->version,

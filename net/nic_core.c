@@ -283,8 +283,8 @@ void nic_core_describe_drivers(char *buf, size_t cap)
 		}
 	}
 	if (!used && cap)
-		snprintf(buf, cap, "none (no driver module loaded: boot modules e1000, virtio_net, "
-			 "rtl8139)");
+		snprintf(buf, cap, "none; give the driver modules as boot modules: e1000.o, "
+			 "virtio_net.o, rtl8139.o");
 }
 
 /* ---- driving the bound driver ---- */

@@ -17,7 +17,7 @@ MODULES := checksum logfmt kv hello hello_v2 sched_rr sched_prio swapcaller hell
 # Versions built from another module's folder with a build variable:
 # NAME:FOLDER:CFLAGS (the driver modules' second and broken versions).
 MODULE_VARIANTS := e1000_v2:e1000:-DE1000_VARIANT=2 e1000_broken:e1000:-DE1000_VARIANT=9 \
-	e1000_faulty:e1000:-DE1000_VARIANT=8 \
+	e1000_faulty:e1000:-DE1000_VARIANT=8 e1000_v3:e1000:-DE1000_VARIANT=3 \
 	virtio_net_v2:virtio_net:-DVIRTIO_NET_VARIANT=2
 MODULE_OBJS := $(MODULES:%=$(B)/modules/%.o) \
 	$(foreach v,$(MODULE_VARIANTS),$(B)/modules/$(word 1,$(subst :, ,$(v))).o)

@@ -15,7 +15,9 @@
  * takes over); 9 -> e1000 9.0-broken (build/modules/e1000_broken.o: drops
  * every frame, for the dead man's switch test); 8 -> e1000 8.0-faulty
  * (build/modules/e1000_faulty.o: its poll reads through a NULL pointer, for
- * the fault recovery test).
+ * the fault recovery test); 3 -> e1000 3.0 (build/modules/e1000_v3.o:
+ * declares another state layout, so the core re-attaches the device: the
+ * switch-over with a reset).
  */
 #include "theseus.h"
 
@@ -28,6 +30,8 @@
 #define E1000_VERSION "9.0-broken"
 #elif E1000_VARIANT == 8
 #define E1000_VERSION "8.0-faulty"
+#elif E1000_VARIANT == 3
+#define E1000_VERSION "3.0"
 #else
 #define E1000_VERSION "1.0"
 #endif
@@ -103,7 +107,11 @@ struct e1k_tx_desc {
 /* nic->state words (layout E1K_STATE_LAYOUT) and DMA regions. */
 enum { ST_RX_NEXT, ST_TX_NEXT };
 enum { DMA_RX_RING, DMA_TX_RING, DMA_RX_BUF, DMA_TX_BUF };
+#if E1000_VARIANT == 3
+#define E1K_STATE_LAYOUT 2   /* e1000 3.0 declares another layout: the core re-attaches */
+#else
 #define E1K_STATE_LAYOUT 1
+#endif
 
 /* The core's objects this driver works on, fetched per call. */
 struct e1k {

@@ -10,6 +10,10 @@ net/nic_core.c), swapped live over the network through themselves:
                             then theseusctl rolls it back to 1.0; echoes
                             lost are counted and bounded (frames in flight),
                             never timed
+  new_state_layout_reattaches
+                            e1000_v3 declares another state layout: the
+                            core re-attaches (resets) the device instead of
+                            resuming it, and the network serves again
   broken_driver_rolls_back  e1000_broken (drops every frame) is swapped in;
                             theseusctl hears nothing, the kernel's dead
                             man's switch rolls it back by itself, and
@@ -89,6 +93,30 @@ def test_drivers_e1000_swap_and_rollback():
 def test_drivers_virtio_swap_and_rollback():
     _swap_and_rollback("virtio", "virtio_net",
                        r"1af4:1000 virtio-net \(legacy\) bound to driver module virtio_net 1\.0")
+
+
+def test_drivers_new_state_layout_reattaches():
+    # e1000 3.0 declares another state layout: the core re-attaches the
+    # device (a reset: frames in flight are lost), the switch proves itself.
+    g = drv_util.drv_guest("e1000").start()
+    try:
+        g.wait_for(net_util.ADDR_RE, BOOT_TIMEOUT)
+        with tempfile.TemporaryDirectory() as tmp:
+            key = drv_util.key_file(tmp)
+            eu.ctl(g.ep_port, "ping", key_file=key, timeout_ms=1000, retries=10, check_rc=0)
+            eu.ctl(g.ep_port, "swap", "--expect", "1.0", "e1000", harness.module_path("e1000_v3"),
+                   key_file=key, timeout_ms=1000, retries=10)
+            m = g.wait_for(r"net: driver e1000 3\.0: state layout 1 -> 2: re-attaching", 10)
+            g.wait_for(r"e1000: 82540EM .* \(driver 3\.0\)", 10, start=m.start())
+            g.wait_for(r"net: driver e1000 3\.0 works: ARP reply", 10, start=m.start())
+            eu.ctl(g.ep_port, "ping", key_file=key, timeout_ms=1000, retries=10, check_rc=0)
+            expect(eu.ls_versions(g.ep_port, key)["e1000"] == "3.0", "ls does not show 3.0")
+        c = net_util.EchoClient(g.echo_port)
+        expect(c.wait_ready(10), "no echo after the re-attach")
+        c.close()
+        expect(not re.search(net_util.FATAL_RE + r"|fault: ", g.log), "fault in the log")
+    finally:
+        g.kill()
 
 
 def test_drivers_broken_driver_rolls_back():

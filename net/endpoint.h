@@ -244,5 +244,8 @@ void endpoint_get_counters(const struct endpoint *ep, struct endpoint_counters *
 /* The current epoch (never 0). */
 uint64_t endpoint_epoch(const struct endpoint *ep);
 bool endpoint_has_key(const struct endpoint *ep);
+/* Whether the last datagram endpoint_handle() took carried a valid MAC for
+ * this boot (the NIC core's dead man's switch takes it as proof of life). */
+bool endpoint_last_authenticated(const struct endpoint *ep);
 
 #endif

@@ -99,6 +99,12 @@ struct net_status {
 };
 void net_status(struct net_status *out);
 
+/* The endpoint handled a request with a valid MAC (only a key holder can
+ * make one): if it arrived through a NIC driver version that took over
+ * since the last such check, that is proof it works, which disarms the dead
+ * man's switch (net/nic_watch.c) as an ARP reply from the gateway does. */
+void net_driver_authenticated_request(void);
+
 /* ---- UDP services ----------------------------------------------------- */
 
 /* Who sent a datagram; valid only during the handler call.  The reply_ctx a

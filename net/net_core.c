@@ -140,6 +140,12 @@ bool net_pending(void)
 	return net_up && (the_nic->irq_pending || the_nic->irq_link);
 }
 
+void net_driver_authenticated_request(void)
+{
+	if (net_up)
+		nic_watch_request(the_nic);
+}
+
 void net_status(struct net_status *out)
 {
 	memset(out, 0, sizeof *out);

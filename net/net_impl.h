@@ -88,6 +88,8 @@ void nic_watch_config(uint32_t ms);
 void nic_watch_arm(struct nic *n, const char *from_version);
 /* A received frame (before lwIP): an ARP reply to our probe is proof. */
 void nic_watch_rx(struct nic *n, const uint8_t *frame, size_t len);
+/* An authenticated request was handled: proof if the new version received it. */
+void nic_watch_request(struct nic *n);
 /* From net_poll: probe, and roll the driver back past the deadline. */
 void nic_watch_poll(struct nic *n);
 

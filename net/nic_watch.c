@@ -5,7 +5,9 @@
  * drvwatch= ms (default NET_DRVWATCH_MS_DEFAULT) for proof that it works: an
  * ARP reply from the gateway to the requests sent here every
  * NIC_WATCH_PROBE_MS (a frame out and a frame back through the new
- * driver; without a gateway, any received frame).  Without proof by the
+ * driver; without a gateway, any received frame), or the next
+ * authenticated request to the endpoint arriving over it
+ * (net_driver_proof).  Without proof by the
  * deadline the kernel rolls the driver back by itself (swap_rollback: a
  * history entry of kind "rollback", after one of kind "fault" saying why),
  * so a driver that cannot talk does not cut the machine off.  The rollback
@@ -24,6 +26,7 @@
 static uint64_t watch_ms = NET_DRVWATCH_MS_DEFAULT;
 static bool armed, rolling_back;
 static uint64_t armed_ns, deadline_ns, next_probe_ns;
+static uint64_t rx_since_arm;   /* frames the new version handed up */
 static char from_version[16];
 
 void nic_watch_config(uint32_t ms)
@@ -36,14 +39,18 @@ void nic_watch_arm(struct nic *n, const char *from)
 	if (!watch_ms || rolling_back)
 		return;
 	armed = true;
+	rx_since_arm = 0;
 	armed_ns = time_ns();
 	deadline_ns = armed_ns + watch_ms * 1000000ull;
 	next_probe_ns = 0;
 	snprintf(from_version, sizeof from_version, "%s", from);
 	log_info("net", "driver %s %s -> %s: waiting up to %llu ms for proof that it works "
-		 "(ARP reply from the gateway), else rolling back", n->module, from, n->version,
+		 "(an ARP reply from the gateway or an authenticated request), else rolling back",
+		 n->module, from, n->version,
 		 (unsigned long long)watch_ms);
 }
+
+static void proven(struct nic *n, const char *how);
 
 static uint32_t gateway_be(struct nic *n)
 {
@@ -54,11 +61,25 @@ void nic_watch_rx(struct nic *n, const uint8_t *f, size_t len)
 {
 	if (!armed)
 		return;
+	rx_since_arm++;
 	uint32_t gw = gateway_be(n);
 	if (gw && !nic_arp_reply_from(f, len, n->pub.mac, gw))
 		return;
+	proven(n, gw ? "ARP reply" : "a frame received");
+}
+
+void nic_watch_request(struct nic *n)
+{
+	/* Only a request the new version received counts: the swap request
+	 * itself, and frames the old version queued before it, came earlier. */
+	if (armed && rx_since_arm)
+		proven(n, "an authenticated request");
+}
+
+static void proven(struct nic *n, const char *how)
+{
 	armed = false;
-	log_info("net", "driver %s %s works: ARP reply after %llu ms", n->module, n->version,
+	log_info("net", "driver %s %s works: %s after %llu ms", n->module, n->version, how,
 		 (unsigned long long)((time_ns() - armed_ns) / 1000000));
 }
 

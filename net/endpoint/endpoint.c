@@ -115,6 +115,11 @@ bool endpoint_has_key(const struct endpoint *ep)
 	return ep->has_key;
 }
 
+bool endpoint_last_authenticated(const struct endpoint *ep)
+{
+	return ep && ep->last_authenticated;
+}
+
 static const struct ep_route *route_find(Theseus__Request__KindCase kind)
 {
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
@@ -255,6 +260,8 @@ int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, size_t len, uint8
 {
 	if (reply_len)
 		*reply_len = 0;
+	if (ep)
+		ep->last_authenticated = false;
 	if (!ep || !reply || !reply_len || (len && !dgram) || reply_cap < ENDPOINT_MIN_REPLY_CAP)
 		return TH_EINVAL;
 	ep->counters.requests++;
@@ -267,6 +274,7 @@ int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, size_t len, uint8
 	ep->session = NULL;
 	size_t cap = reply_cap - PROTO_REPLY_SEAL_LEN;  /* room for the seal */
 	int status = handle_request(ep, dgram, len, &rep, cap, &rs, &eb);
+	ep->last_authenticated = rs.authenticated;
 
 	rep.version = PROTO_VERSION;
 	rep.epoch = ep->epoch;

@@ -103,6 +103,7 @@ const char *ep_hex8(const uint8_t *sha, char buf[9]);
 struct endpoint {
 	struct endpoint_ops ops;
 	bool has_key;
+	bool last_authenticated;  /* the last datagram handled carried a valid MAC */
 	uint8_t key[PROTO_KEY_LEN];
 	uint64_t epoch;         /* this epoch's number, never 0 (endpoint.c) */
 	struct ep_arena arena;

@@ -48,6 +48,8 @@ BOOT_TIMEOUT = 60
 # and the new version's first poll straddle a burst.  The stream sends one
 # every 2 ms, several hundred across the test.
 MAX_LOST = 10
+# The dead man's switch's log line once the new version proved itself.
+PROOF = r"works: (ARP reply|an authenticated request)"
 
 
 def _swap_and_rollback(nic, module, bound_re):
@@ -67,12 +69,12 @@ def _swap_and_rollback(nic, module, bound_re):
                        harness.module_path(module + "_v2"), key_file=key, check_rc=0)
             expect("1.0 -> 2.0" in p.stdout, "swap output: %r" % p.stdout)
             m = g.wait_for(r"%s 2\.0 took over the running .*without a reset" % module, 10)
-            g.wait_for(r"net: driver %s 2\.0 works: ARP reply" % module, 10, start=m.start())
+            g.wait_for(r"net: driver %s 2\.0 " % module + PROOF, 10, start=m.start())
             time.sleep(0.3)
             expect(eu.ls_versions(g.ep_port, key)[module] == "2.0", "ls does not show 2.0")
             p = eu.ctl(g.ep_port, "rollback", module, key_file=key, check_rc=0)
             m = g.wait_for(r"net: driver %s 1\.0 took over" % module, 10)
-            g.wait_for(r"net: driver %s 1\.0 works: ARP reply" % module, 10, start=m.start())
+            g.wait_for(r"net: driver %s 1\.0 " % module + PROOF, 10, start=m.start())
             time.sleep(0.3)
             sent, lost = stream.stop()
             print("  %s: %d echoes across swap + rollback, %d lost, longest outage %.1f ms"
@@ -108,7 +110,7 @@ def test_drivers_new_state_layout_reattaches():
                    key_file=key, timeout_ms=1000, retries=10)
             m = g.wait_for(r"net: driver e1000 3\.0: state layout 1 -> 2: re-attaching", 10)
             g.wait_for(r"e1000: 82540EM .* \(driver 3\.0\)", 10, start=m.start())
-            g.wait_for(r"net: driver e1000 3\.0 works: ARP reply", 10, start=m.start())
+            g.wait_for(r"net: driver e1000 3\.0 " + PROOF, 10, start=m.start())
             eu.ctl(g.ep_port, "ping", key_file=key, timeout_ms=1000, retries=10, check_rc=0)
             expect(eu.ls_versions(g.ep_port, key)["e1000"] == "3.0", "ls does not show 3.0")
         c = net_util.EchoClient(g.echo_port)

@@ -273,7 +273,11 @@ static void test_wrong_key_missing_mac(void)
 	CHECK_EQ(t_send_key(&t, bad, &req), TH_EAUTH);
 	CHECK_STR(t.rep->message, "unauthenticated");
 	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD__NOT_SET);
+	CHECK(!endpoint_last_authenticated(t.ep));   /* no proof of life for the NIC core */
+	CHECK_EQ(t_ping(&t), TH_OK);
+	CHECK(endpoint_last_authenticated(t.ep));
 	CHECK_EQ(t_send_key(&t, NULL, &req), TH_EAUTH);
+	CHECK(!endpoint_last_authenticated(t.ep));
 	CHECK_STR(t.rep->message, "unauthenticated");
 	CHECK(staging_find(&t.ep->staging, sha) == NULL);
 	/* Read-only requests need the MAC too when a key is configured. */

@@ -42,6 +42,7 @@ struct nic {
 	char version[16];                 /* its version, as last seen */
 	const struct th_nic_driver *drv;  /* its current table; NULL while it is gone */
 	bool resume_pending;              /* a new version registered: resume() first */
+	bool takeover_failed;             /* its resume()/attach() failed: not used */
 	bool faulted;                     /* a call faulted: recover from net_poll */
 	char fault_msg[160];
 	volatile void *mmio[6];
@@ -77,7 +78,8 @@ void nic_core_describe_drivers(char *buf, size_t cap);
 int nic_call_attach(struct nic *n, const struct th_nic_driver *d) TH_MUST_CHECK;
 int nic_call_resume(struct nic *n, const struct th_nic_driver *d) TH_MUST_CHECK;
 unsigned nic_call_irq(struct nic *n, const struct th_nic_driver *d);
-int nic_call_tx(struct nic *n, const struct th_nic_driver *d, const void *frame, size_t len) TH_MUST_CHECK;
+int nic_call_tx(struct nic *n, const struct th_nic_driver *d, const void *frame,
+		size_t len) TH_MUST_CHECK;
 int nic_call_poll(struct nic *n, const struct th_nic_driver *d, int budget) TH_MUST_CHECK;
 bool nic_call_link_up(struct nic *n, const struct th_nic_driver *d);
 

@@ -29,6 +29,8 @@ static struct nic the_nic;
 static bool nic_in_use;
 static uint8_t tx_frame[NIC_FRAME_MAX];
 
+#define NIC_DMA_MAX_BYTES (64u << 20)   /* one DMA region, at most */
+
 struct nic *nic_core(void)
 {
 	return nic_in_use ? &the_nic : NULL;
@@ -76,8 +78,11 @@ int th_nic_driver_register(const struct th_nic_driver *d)
 		n->drv = d;
 		snprintf(n->version, sizeof n->version, "%s", module_version_of(d));
 		n->resume_pending = true;   /* resume() at the next poll or transmit */
+		n->takeover_failed = false;
 		n->faulted = false;
-		if (strcmp(from, n->version))   /* not a restart of the same version */
+		/* Watched unless it is the same version again (a restart after a
+		 * fault: the fault machinery is watching that one). */
+		if (strcmp(from, n->version))
 			nic_watch_arm(n, from);
 	}
 	return TH_OK;
@@ -100,7 +105,8 @@ void th_nic_driver_unregister(const struct th_nic_driver *d)
 int th_nic_dma(struct th_nic *pub, unsigned index, size_t bytes, void **out)
 {
 	struct nic *n = (struct nic *)pub;
-	if (pub != &the_nic.pub || !out || index >= TH_NIC_DMA_REGIONS || !bytes || bytes > (64u << 20))
+	if (pub != &the_nic.pub || !out || index >= TH_NIC_DMA_REGIONS || !bytes ||
+	    bytes > NIC_DMA_MAX_BYTES)
 		return TH_ERANGE;
 	if (n->dma[index].addr) {
 		if (n->dma[index].bytes < bytes)
@@ -208,7 +214,8 @@ static int try_bind(const struct pci_dev *dev, const struct th_nic_driver *d,
 	n->pub.fn = dev->fn;
 	n->pub.irq_line = dev->irq_line < IRQ_LINES ? dev->irq_line : 0xff;
 	for (int i = 0; i < 6; i++)
-		n->pub.bar[i] = (struct th_nic_bar){ dev->bar[i].addr, dev->bar[i].size, dev->bar[i].is_io };
+		n->pub.bar[i] = (struct th_nic_bar){ dev->bar[i].addr, dev->bar[i].size,
+						     dev->bar[i].is_io };
 	n->pub.id = id;
 	n->pub.state_layout = d->state_layout;
 	snprintf(n->module, sizeof n->module, "%s", d->name);
@@ -300,10 +307,11 @@ static const struct th_nic_driver *current(struct nic *n, bool may_recover)
 		n->faulted = false;
 		struct th_errbuf eb = { "" };
 		modcall_fault_recover(n->module, &eb);   /* restart or roll back: re-registers */
-		log_warn("net", "driver %s: %s", n->module, eb.msg[0] ? eb.msg + (eb.msg[0] == ';' ? 2 : 0) : "recovered");
+		const char *what = eb.msg[0] == ';' ? eb.msg + 2 : eb.msg;   /* "; restarted" */
+		log_warn("net", "driver %s: %s", n->module, what[0] ? what : "recovered");
 	}
 	const struct th_nic_driver *d = n->drv;
-	if (!d || !strcmp(modcall_state(n->module), "quarantined"))
+	if (!d || n->takeover_failed || !strcmp(modcall_state(n->module), "quarantined"))
 		return NULL;
 	if (n->resume_pending) {
 		n->resume_pending = false;
@@ -319,9 +327,12 @@ static const struct th_nic_driver *current(struct nic *n, bool may_recover)
 			err = d->resume ? nic_call_resume(n, d) : TH_OK;
 		}
 		if (err) {
-			log_error("net", "driver %s %s could not take over the NIC: %s", n->module,
-				  n->version, th_err_name(err));
-			return NULL;   /* the watch (or a fault recovery) rolls it back */
+			/* Not used until another version registers: the dead man's
+			 * switch (or the fault recovery) rolls it back. */
+			n->takeover_failed = true;
+			log_error("net", "driver %s %s could not take over the NIC: %s; not using it",
+				  n->module, n->version, th_err_name(err));
+			return NULL;
 		}
 		log_info("net", "driver %s %s took over %04x:%04x", n->module, n->version,
 			 n->pub.vendor, n->pub.device);

@@ -68,13 +68,14 @@ def main():
             print("BENCH drvswap %s_error 1 flag  # %s" % (module, e))
             continue
         outages.sort()
-        print("BENCH drvswap %s_outage_median %.2f ms" % (module, outages[len(outages) // 2] * 1000))
+        median = outages[len(outages) // 2]
+        print("BENCH drvswap %s_outage_median %.2f ms" % (module, median * 1000))
         print("BENCH drvswap %s_outage_max %.2f ms" % (module, outages[-1] * 1000))
         print("BENCH drvswap %s_baseline_gap_max %.2f ms" % (module, base * 1000))
         print("BENCH drvswap %s_lost %d echoes_of_%d" % (module, lost, sent))
         print("   %s: %d driver switch-overs (swap to 2.0, rollback), echo every %.1f ms: "
               "outage median %.2f ms, max %.2f ms (no-swap baseline %.2f ms), %d of %d lost"
-              % (module, len(outages), INTERVAL * 1000, outages[len(outages) // 2] * 1000,
+              % (module, len(outages), INTERVAL * 1000, median * 1000,
                  outages[-1] * 1000, base * 1000, lost, sent))
 
 

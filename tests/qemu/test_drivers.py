@@ -198,8 +198,8 @@ def test_drivers_both_drivers_one_device():
                                    "driver": "virtio_net", "driver_version": "1.0"},
                    "info --json: nic %s" % info.get("nic"))
             human = eu.ctl(g.ep_port, "info", key_file=key, check_rc=0).stdout
-            expect(re.search(r"^nic +1af4:1000 virtio-net \(legacy\), driver module virtio_net 1\.0$",
-                             human, re.M), "info: %s" % human)
+            want = r"^nic +1af4:1000 virtio-net \(legacy\), driver module virtio_net 1\.0$"
+            expect(re.search(want, human, re.M), "info: %s" % human)
         expect(not re.search(r"(INFO|WARN|ERROR) +e1000: ", g.log),
                "the idle e1000 driver touched a device")
     finally:

@@ -13,7 +13,7 @@
 
 MODULES := checksum logfmt kv hello hello_v2 sched_rr sched_prio swapcaller hello_broken \
 	faulty faulty_init sched_faulty faulty_v2 faulty_xfer \
-	e1000 virtio_net rtl8139 echo
+	e1000 virtio_net rtl8139 vmxnet3 echo
 # Versions built from another module's folder with a build variable:
 # NAME:FOLDER:CFLAGS (the driver modules' second and broken versions).
 MODULE_VARIANTS := e1000_v2:e1000:-DE1000_VARIANT=2 e1000_broken:e1000:-DE1000_VARIANT=9 \
@@ -23,12 +23,12 @@ MODULE_OBJS := $(MODULES:%=$(B)/modules/%.o) \
 	$(foreach v,$(MODULE_VARIANTS),$(B)/modules/$(word 1,$(subst :, ,$(v))).o)
 # The NIC driver modules: given as boot modules wherever a NIC is used; the
 # kernel binds the one for the device present (net/nic_core.c).
-NIC_MODULES := e1000 virtio_net rtl8139
+NIC_MODULES := e1000 virtio_net rtl8139 vmxnet3
 # The network's services that are modules (the echo service on UDP port 7).
 NET_MODULES := echo
 # Boot modules of the GRUB ISO (`make run`) and make netboot: one version of
 # each, the drivers of the NICs QEMU and iPXE boot with and the echo service
-# (iPXE passes at most 8 multiboot modules: add rtl8139 or sched_prio in
+# (iPXE passes at most 8 multiboot modules: add rtl8139, vmxnet3 or sched_prio in
 # place of another one, e.g. NETBOOT_MODULES="... e1000 rtl8139 echo").
 BOOT_MODULES ?= checksum logfmt kv hello sched_rr e1000 virtio_net echo
 # The kernel's flags (small code model, -fno-pic, -fno-common, no red zone):

@@ -291,7 +291,7 @@ void nic_core_describe_drivers(char *buf, size_t cap)
 	}
 	if (!used && cap)
 		snprintf(buf, cap, "none; give the driver modules as boot modules: e1000.o, "
-			 "virtio_net.o, rtl8139.o");
+			 "virtio_net.o, rtl8139.o, vmxnet3.o");
 }
 
 /* ---- driving the bound driver ---- */

@@ -37,7 +37,7 @@ _local = threading.local()
 # NIC_MODULES, NET_MODULES): a guest with a NIC gets them as boot modules
 # (after the test's own) unless nic_modules says otherwise; the kernel binds
 # the driver for the device present; echo answers on UDP port 7.
-NIC_MODULES = ["e1000", "virtio_net", "rtl8139"]
+NIC_MODULES = ["e1000", "virtio_net", "rtl8139", "vmxnet3"]
 NET_MODULES = NIC_MODULES + ["echo"]
 
 

@@ -3,6 +3,8 @@
  * module count, CPUs running, staging area and the endpoint's counters.
  * JSON fields: "kernel_version", "uptime_ms", "address", "mem_total",
  * "mem_used", "proto_version", "key_configured", "modules", "cpus",
+ * "nic": {"pci_id","model","driver","driver_version"} (the NIC in use and
+ * the driver module bound to it; empty strings without a NIC),
  * "staging": {"objects","bytes","max_objects","max_bytes"},
  * "counters": {"requests","replies","auth_failures","replays","malformed",
  * "bad_version","chunks","swaps","rollbacks","invokes","stale","epoch_changes",
@@ -38,6 +40,12 @@ int cmd_info_main(int argc, char **argv, struct ctl_ctx *ctx)
 	ctl_json_bool(j, "key_configured", in->key_configured);
 	ctl_json_u64(j, "modules", in->modules);
 	ctl_json_u64(j, "cpus", in->cpus);
+	ctl_json_obj_begin(j, "nic");
+	ctl_json_str(j, "pci_id", in->nic_pci_id);
+	ctl_json_str(j, "model", in->nic_model);
+	ctl_json_str(j, "driver", in->nic_driver);
+	ctl_json_str(j, "driver_version", in->nic_driver_version);
+	ctl_json_obj_end(j);
 	ctl_json_obj_begin(j, "staging");
 	ctl_json_u64(j, "objects", in->staging_objects);
 	ctl_json_u64(j, "bytes", in->staging_bytes);
@@ -74,6 +82,11 @@ int cmd_info_main(int argc, char **argv, struct ctl_ctx *ctx)
 			(unsigned long long)(in->mem_total >> 10));
 		fprintf(o, "modules    %u\n", in->modules);
 		fprintf(o, "cpus       %u\n", in->cpus);
+		if (in->nic_pci_id && in->nic_pci_id[0])
+			fprintf(o, "nic        %s %s, driver module %s %s\n", in->nic_pci_id,
+				in->nic_model, in->nic_driver, in->nic_driver_version);
+		else
+			fprintf(o, "nic        none\n");
 		fprintf(o, "protocol   %u, %s\n", in->proto_version,
 			in->key_configured ? "key configured" : "NO KEY: read-only");
 		fprintf(o, "staging    %u of %u objects, %llu of %llu bytes\n", in->staging_objects,

@@ -58,7 +58,8 @@ KERNEL_SRCS += kernel/swap/swap.c kernel/swap/swap_load.c kernel/swap/swap_txn.c
 	kernel/swap/swap_obj.c kernel/swap/swap_track.c kernel/swap/swap_notify.c \
 	kernel/swap/swap_retire.c kernel/swap/swap_history.c kernel/swap/swap_plat.c \
 	kernel/swap/swap_boot.c kernel/swap/modcall_hooks.c kernel/swap/modcall_invoke.c \
-	kernel/swap/modcall_fault.c kernel/swap/modcall_refs.c kernel/swap/modcall_task.c
+	kernel/swap/modcall_fault.c kernel/swap/modcall_refs.c kernel/swap/modcall_task.c \
+	kernel/swap/modcall_subsys.c
 # ---- end live swap engine ----
 
 # The screen console's font, generated from a Debian console font at build time.

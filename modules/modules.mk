@@ -12,10 +12,25 @@
 # and add <name> to MODULES below.  Each folder becomes one `ld -r` object.
 
 MODULES := checksum logfmt kv hello hello_v2 sched_rr sched_prio swapcaller hello_broken \
-	faulty faulty_init sched_faulty faulty_v2 faulty_xfer taskdemo taskdemo_v2
-MODULE_OBJS := $(MODULES:%=$(B)/modules/%.o)
-# Boot modules of the GRUB ISO (`make run`) and the demo: one version of each.
-BOOT_MODULES ?= checksum logfmt kv hello sched_rr sched_prio
+	faulty faulty_init sched_faulty faulty_v2 faulty_xfer taskdemo taskdemo_v2 \
+	e1000 virtio_net rtl8139 vmxnet3 echo
+# Versions built from another module's folder with a build variable:
+# NAME:FOLDER:CFLAGS (the driver modules' second and broken versions).
+MODULE_VARIANTS := e1000_v2:e1000:-DE1000_VARIANT=2 e1000_broken:e1000:-DE1000_VARIANT=9 \
+	e1000_faulty:e1000:-DE1000_VARIANT=8 e1000_v3:e1000:-DE1000_VARIANT=3 \
+	virtio_net_v2:virtio_net:-DVIRTIO_NET_VARIANT=2
+MODULE_OBJS := $(MODULES:%=$(B)/modules/%.o) \
+	$(foreach v,$(MODULE_VARIANTS),$(B)/modules/$(word 1,$(subst :, ,$(v))).o)
+# The NIC driver modules: given as boot modules wherever a NIC is used; the
+# kernel binds the one for the device present (net/nic_core.c).
+NIC_MODULES := e1000 virtio_net rtl8139 vmxnet3
+# The network's services that are modules (the echo service on UDP port 7).
+NET_MODULES := echo
+# Boot modules of the GRUB ISO (`make run`) and make netboot: one version of
+# each, the drivers of the NICs QEMU and iPXE boot with and the echo service
+# (iPXE passes at most 8 multiboot modules: add rtl8139, vmxnet3 or sched_prio in
+# place of another one, e.g. NETBOOT_MODULES="... e1000 rtl8139 echo").
+BOOT_MODULES ?= checksum logfmt kv hello sched_rr e1000 virtio_net echo
 # The kernel's flags (small code model, -fno-pic, -fno-common, no red zone):
 # the loader handles exactly the relocations this produces.  -Imodules lets a
 # module include another's API header as "checksum/checksum.h".
@@ -40,6 +55,18 @@ $(B)/modules/$(1).o: $(patsubst modules/$(1)/%.c,$(B)/modules/$(1)/%.o,$(wildcar
 	$(MODULE_STRIP) $(B)/modules/$(1).debug $$@
 endef
 $(foreach m,$(MODULES),$(eval $(call MODULE_RULE,$(m))))
+
+# A variant: $(1) its name, $(2) the folder it is built from, $(3) its flags.
+define VARIANT_RULE
+$(B)/modules/$(1)/%.o: modules/$(2)/%.c
+	@mkdir -p $$(@D)
+	$$(KERNEL_CC) $$(MODULE_CFLAGS) $(3) -MMD -MP -c -o $$@ $$<
+$(B)/modules/$(1).o: $(patsubst modules/$(2)/%.c,$(B)/modules/$(1)/%.o,$(wildcard modules/$(2)/*.c))
+	@mkdir -p $$(@D)
+	ld -r -o $(B)/modules/$(1).debug $$^
+	$(MODULE_STRIP) $(B)/modules/$(1).debug $$@
+endef
+$(foreach v,$(MODULE_VARIANTS),$(eval $(call VARIANT_RULE,$(word 1,$(subst :, ,$(v))),$(word 2,$(subst :, ,$(v))),$(word 3,$(subst :, ,$(v))))))
 
 $(B)/modules/%.o: modules/%.c
 	@mkdir -p $(@D)

@@ -71,6 +71,10 @@ struct endpoint_info {
 	char address[48];          /* e.g. "10.0.2.15:7700" */
 	uint64_t mem_total, mem_used;
 	uint32_t cpus;                  /* CPUs running */
+	char nic_pci_id[16];       /* "8086:100e", "" without a NIC */
+	char nic_model[32];        /* "82540EM" */
+	char nic_driver[32];       /* the bound driver module, "e1000" */
+	char nic_driver_version[16];
 };
 
 struct endpoint_module {
@@ -248,5 +252,8 @@ void endpoint_get_counters(const struct endpoint *ep, struct endpoint_counters *
 /* The current epoch (never 0). */
 uint64_t endpoint_epoch(const struct endpoint *ep);
 bool endpoint_has_key(const struct endpoint *ep);
+/* Whether the last datagram endpoint_handle() took carried a valid MAC for
+ * this boot (the NIC core's dead man's switch takes it as proof of life). */
+bool endpoint_last_authenticated(const struct endpoint *ep);
 
 #endif

@@ -43,10 +43,16 @@ struct net_config {
 	bool use_static;           /* true: ip=/gw= given; false: DHCP */
 	uint32_t ip, netmask, gw;  /* host byte order; valid when use_static */
 	enum net_nic_pref nic;
+	/* drvwatch=MS|off: how long a new NIC driver version has to prove it
+	 * works before the kernel rolls it back (0 here = the default). */
+	uint32_t drvwatch_ms;
+	bool drvwatch_off;
 };
+#define NET_DRVWATCH_MS_DEFAULT 3000
+#define NET_DRVWATCH_MS_MAX 600000
 
 /* Fill *out from a kernel command line ("... ip=10.0.2.15/24 gw=10.0.2.2
- * nic=e1000 ...").  Unknown words are ignored.  Without ip= the result is
+ * nic=e1000 drvwatch=3000 ...").  Unknown words are ignored.  Without ip= the result is
  * DHCP.  On error (malformed ip=/gw=/nic=, gw= without ip=, gw outside the
  * subnet) returns TH_EINVAL/TH_ERANGE, names the option in eb, and leaves
  * *out untouched.  Host-testable. */
@@ -56,8 +62,10 @@ int net_config_parse(const char *cmdline, struct net_config *out,
 /* "a.b.c.d" into buf (at least 16 bytes); returns buf. */
 char *net_ip_format(uint32_t ip, char *buf, size_t cap);
 
-/* Find a NIC (cfg->nic preferred), bring up lwIP, start DHCP or the static
- * address, start the echo service (UDP 7).  TH_ENODEV if no supported NIC. */
+/* Bind a NIC to a loaded driver module (cfg->nic preferred: module e1000
+ * or virtio_net), bring up lwIP, start DHCP or the static
+ * address, start the echo service (UDP 7).  TH_ENODEV if no NIC has a driver
+ * module.  drvwatch=MS: the dead man's switch after a driver swap (nic_watch.c). */
 int net_init(const struct net_config *cfg) TH_MUST_CHECK;
 
 /* Pull received frames into lwIP, reclaim transmit slots, track the link,
@@ -82,11 +90,20 @@ struct net_status {
 	bool dhcp;
 	uint32_t ip, netmask, gw;   /* host byte order; 0 until configured */
 	uint8_t mac[6];
-	char driver[16];     /* "e1000", "virtio-net", "" */
+	char driver[16];     /* the bound driver module: "e1000", "virtio_net", "" */
+	char driver_version[16];
+	char nic_model[24];  /* "82540EM" */
+	uint16_t pci_vendor, pci_device;
 	struct net_counters ctr;
 	uint64_t echo_requests;
 };
 void net_status(struct net_status *out);
+
+/* The endpoint handled a request with a valid MAC (only a key holder can
+ * make one): if it arrived through a NIC driver version that took over
+ * since the last such check, that is proof it works, which disarms the dead
+ * man's switch (net/nic_watch.c) as an ARP reply from the gateway does. */
+void net_driver_authenticated_request(void);
 
 /* ---- UDP services ----------------------------------------------------- */
 

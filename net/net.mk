@@ -1,5 +1,5 @@
-# net/net.mk - the network component: lwIP port, NIC drivers (e1000,
-# virtio-net), configuration, UDP services and echo; lwIP itself is compiled
+# net/net.mk - the network component: lwIP port, the NIC core that driver
+# modules (modules/e1000, virtio_net, rtl8139) run on, configuration, UDP services and echo; lwIP itself is compiled
 # from the unpacked Debian source (build/third_party, never committed).
 
 LWIP_DIR := $(B)/third_party/lwip-2.1.3+dfsg1/src
@@ -8,13 +8,14 @@ LWIP_OBJ_DIR := $(B)/third_party_obj/lwip
 KERNEL_SRCS += \
 	net/sys_arch.c \
 	net/ethernetif.c \
-	net/e1000.c \
-	net/virtio_net.c \
-	net/rtl8139.c \
+	net/nic_core.c \
+	net/nic_call.c \
+	net/nic_watch.c \
+	net/nic_match.c \
 	net/net_config.c \
 	net/net_core.c \
 	net/net_udp.c \
-	net/echo.c
+	net/udp_modules.c
 
 # lwIP core, IPv4 and Ethernet: NO_SYS=1 raw API (no api/ files).
 LWIP_SRCS := \
@@ -49,6 +50,13 @@ $(B)/tests/unit/test_net_config: tests/unit/test_net_config.c net/net_config.c \
 		kernel/lib/cmdline.c kernel/lib/err.c kernel/lib/errbuf.c net/net.h
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ $(filter %.c,$^)
+
+# Host unit tests of the NIC core's parsers (id tables, the ARP proof).
+UNIT_TESTS += $(B)/tests/unit/nic_match_test
+$(B)/tests/unit/nic_match_test: tests/unit/nic_match_test.c net/nic_match.c net/nic_match.h \
+		kernel/include/nic_driver.h
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -Inet -o $@ $(filter %.c,$^)
 
 # QEMU benchmark: tests/bench/net_bench.py (echo RTT and throughput for e1000
 # and virtio-net), run by `make bench` with every other tests/bench/*_bench.py.

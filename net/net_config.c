@@ -72,8 +72,8 @@ static int get_opt(const char *cmdline, const char *key, char *val, bool *presen
 
 int net_config_parse(const char *cmdline, struct net_config *out, struct th_errbuf *eb)
 {
-	char ipv[NET_OPT_MAX], gwv[NET_OPT_MAX], nicv[NET_OPT_MAX];
-	bool has_ip, has_gw, has_nic;
+	char ipv[NET_OPT_MAX], gwv[NET_OPT_MAX], nicv[NET_OPT_MAX], wv[NET_OPT_MAX];
+	bool has_ip, has_gw, has_nic, has_watch;
 	struct net_config c = { .use_static = false, .nic = NET_NIC_ANY };
 	int err;
 
@@ -81,8 +81,23 @@ int net_config_parse(const char *cmdline, struct net_config *out, struct th_errb
 		return th_errf(eb, TH_EINVAL, "net: no command line");
 	if ((err = get_opt(cmdline, "ip", ipv, &has_ip, eb)) ||
 	    (err = get_opt(cmdline, "gw", gwv, &has_gw, eb)) ||
-	    (err = get_opt(cmdline, "nic", nicv, &has_nic, eb)))
+	    (err = get_opt(cmdline, "nic", nicv, &has_nic, eb)) ||
+	    (err = get_opt(cmdline, "drvwatch", wv, &has_watch, eb)))
 		return err;
+
+	if (has_watch) {
+		uint32_t ms = 0;
+		size_t i = 0;
+		for (; wv[i] >= '0' && wv[i] <= '9' && ms <= NET_DRVWATCH_MS_MAX; i++)
+			ms = ms * 10 + (uint32_t)(wv[i] - '0');
+		if (!strcmp(wv, "off"))
+			c.drvwatch_off = true;
+		else if (!i || wv[i] || !ms || ms > NET_DRVWATCH_MS_MAX)
+			return th_errf(eb, TH_EINVAL, "net: drvwatch=%s: expected 1..%d (ms) or off",
+				       wv, NET_DRVWATCH_MS_MAX);
+		else
+			c.drvwatch_ms = ms;
+	}
 
 	if (has_nic) {
 		if (strcmp(nicv, "e1000") == 0)

@@ -1,6 +1,6 @@
 /*
- * net_core.c - bring-up and main-loop driving of the network: picks the NIC
- * on the PCI bus (nic= preference), adds it to lwIP as the default netif,
+ * net_core.c - bring-up and main-loop driving of the network: binds the NIC
+ * to a driver module (nic_core.c; nic= preference), adds it to lwIP as the default netif,
  * configures the address (static or DHCP), announces it with a gratuitous
  * ARP, and in net_poll() feeds received frames to lwIP, follows the link
  * state and runs lwIP's timers.  Also net_status() for the ready line.
@@ -17,51 +17,11 @@
 #include "net_impl.h"
 #include "netif/ethernet.h"
 
-static struct nic the_nic;
 static struct netif the_netif;
+static struct nic *the_nic;   /* nic_core()'s, once bound */
 static bool net_up;
 static bool use_dhcp;
 static bool link_state;
-
-static int nic_probe_one(const struct pci_dev *d, enum net_nic_pref want)
-{
-	if (want != NET_NIC_VIRTIO) {
-		int err = e1000_probe(d, &the_nic);
-		if (err != TH_ENODEV)
-			return err;
-	}
-	if (want != NET_NIC_E1000) {
-		int err = virtio_net_probe(d, &the_nic);
-		if (err != TH_ENODEV)
-			return err;
-	}
-	if (want == NET_NIC_ANY)
-		return rtl8139_probe(d, &the_nic);
-	return TH_ENODEV;
-}
-
-/* The first supported NIC, preferring cfg->nic; other NICs are left alone. */
-static int nic_find(enum net_nic_pref pref)
-{
-	enum net_nic_pref passes[2] = { pref, NET_NIC_ANY };
-	for (int pass = 0; pass < (pref == NET_NIC_ANY ? 1 : 2); pass++) {
-		for (size_t i = 0; i < pci_count(); i++) {
-			const struct pci_dev *d = pci_get(i);
-			if (!d)
-				break;
-			int err = nic_probe_one(d, passes[pass]);
-			if (err == TH_OK)
-				return TH_OK;
-			if (err != TH_ENODEV)
-				log_warn("net", "%04x:%04x at %02x:%02x.%x unusable: %s", d->vendor,
-					 d->device, d->bus, d->dev, d->fn, th_err_name(err));
-		}
-		if (pass == 0 && pref != NET_NIC_ANY)
-			log_warn("net", "no %s NIC found; trying any",
-				 pref == NET_NIC_E1000 ? "e1000" : "virtio");
-	}
-	return TH_ENODEV;
-}
 
 /* Names every network controller on the bus by PCI id, so a user can tell
  * which driver is missing. */
@@ -77,9 +37,10 @@ static void nic_report_unsupported(void)
 			 "%02x:%02x.%x: no driver for it", d->vendor, d->device, d->subsys_vendor,
 			 d->subsys_id, d->bus, d->dev, d->fn);
 	}
-	log_warn("net", "no supported NIC (%u network controller(s) found; supported: Intel "
-		 "e1000 8254x and 82574L, virtio-net 1af4:1000, rtl8139 10ec:8139): network off",
-		 found);
+	char drivers[256];
+	nic_core_describe_drivers(drivers, sizeof drivers);
+	log_warn("net", "no supported NIC (%u network controller(s) found; driver modules "
+		 "loaded: %s): network off", found, drivers);
 }
 
 static void netif_status_changed(struct netif *nif)
@@ -103,17 +64,9 @@ static void netif_link_changed(struct netif *nif)
 		etharp_gratuitous(nif);
 }
 
-static void deliver(struct nic *n, struct pbuf *p)
-{
-	if (n->netif->input(p, n->netif) != ERR_OK) {
-		pbuf_free(p);
-		n->ctr.rx_drops++;
-	}
-}
-
 static void link_check(void)
 {
-	bool up = the_nic.ops->link_up(&the_nic);
+	bool up = nic_core_link_up(the_nic);
 	if (up == link_state)
 		return;
 	link_state = up;
@@ -129,7 +82,11 @@ int net_init(const struct net_config *cfg)
 		return TH_EBUSY;
 	if (!cfg)
 		return TH_EINVAL;
-	int err = nic_find(cfg->nic);
+	static const char *const prefer[] = { [NET_NIC_ANY] = "", [NET_NIC_E1000] = "e1000",
+					       [NET_NIC_VIRTIO] = "virtio_net" };
+	int err = nic_core_bind(prefer[cfg->nic <= NET_NIC_VIRTIO ? cfg->nic : NET_NIC_ANY]);
+	nic_watch_config(cfg->drvwatch_off ? 0 : cfg->drvwatch_ms ? cfg->drvwatch_ms :
+			 NET_DRVWATCH_MS_DEFAULT);
 	if (err) {
 		nic_report_unsupported();
 		return err;
@@ -140,7 +97,8 @@ int net_init(const struct net_config *cfg)
 	ip4_addr_set_u32(&mask, lwip_htonl(cfg->use_static ? cfg->netmask : 0));
 	ip4_addr_set_u32(&gw, lwip_htonl(cfg->use_static ? cfg->gw : 0));
 	use_dhcp = !cfg->use_static;
-	if (!netif_add(&the_netif, &ip, &mask, &gw, &the_nic, ethernetif_init, ethernet_input)) {
+	the_nic = nic_core();
+	if (!netif_add(&the_netif, &ip, &mask, &gw, the_nic, ethernetif_init, ethernet_input)) {
 		log_error("net", "netif_add failed");
 		return TH_EIO;
 	}
@@ -152,14 +110,13 @@ int net_init(const struct net_config *cfg)
 	link_check();
 	net_up = true;
 	if (use_dhcp) {
-		log_info("net", "%s: starting DHCP", the_nic.name);
+		log_info("net", "%s: starting DHCP", the_nic->module);
 		if ((err = net_err_from_lwip(dhcp_start(&the_netif)))) {
 			log_error("net", "dhcp_start: %s", th_err_name(err));
 			return err;
 		}
 	}
-	if ((err = net_echo_start()))
-		log_error("net", "echo service: %s", th_err_name(err));
+	net_udp_modules_start();   /* the echo module's port 7, ... */
 	return TH_OK;
 }
 
@@ -176,23 +133,29 @@ int net_poll(void)
 {
 	if (!net_up)
 		return 0;
-	the_nic.irq_pending = 0;
-	int n = the_nic.ops->rx_poll(&the_nic, NIC_RX_BUDGET, deliver);
-	if (the_nic.irq_link || n == 0) {
-		the_nic.irq_link = 0;
+	the_nic->irq_pending = 0;
+	int n = nic_core_poll(the_nic);
+	if (the_nic->irq_link || n == 0) {
+		the_nic->irq_link = 0;
 		link_check();
 	}
 	sys_check_timeouts();
 	/* Nothing received: a step of background work, polling again if more is left. */
-	if (n == 0 && !the_nic.irq_pending && idle_fn && idle_fn(idle_ctx))
+	if (n == 0 && !the_nic->irq_pending && idle_fn && idle_fn(idle_ctx))
 		return 1;
 	/* Work left in the ring (budget exhausted) or an IRQ that raced: keep going. */
-	return n + (the_nic.irq_pending ? 1 : 0);
+	return n + (the_nic->irq_pending ? 1 : 0);
 }
 
 bool net_pending(void)
 {
-	return net_up && (the_nic.irq_pending || the_nic.irq_link);
+	return net_up && (the_nic->irq_pending || the_nic->irq_link);
+}
+
+void net_driver_authenticated_request(void)
+{
+	if (net_up)
+		nic_watch_request(the_nic);
 }
 
 void net_status(struct net_status *out)
@@ -207,8 +170,16 @@ void net_status(struct net_status *out)
 	out->netmask = lwip_ntohl(ip4_addr_get_u32(netif_ip4_netmask(&the_netif)));
 	out->gw = lwip_ntohl(ip4_addr_get_u32(netif_ip4_gw(&the_netif)));
 	out->addr_ok = out->ip != 0;
-	memcpy(out->mac, the_nic.mac, sizeof out->mac);
-	snprintf(out->driver, sizeof out->driver, "%s", the_nic.name);
-	out->ctr = the_nic.ctr;
-	out->echo_requests = net_echo_count();
+	memcpy(out->mac, the_nic->pub.mac, sizeof out->mac);
+	snprintf(out->driver, sizeof out->driver, "%s", the_nic->module);
+	snprintf(out->driver_version, sizeof out->driver_version, "%s", the_nic->version);
+	snprintf(out->nic_model, sizeof out->nic_model, "%s",
+		 the_nic->pub.id && the_nic->pub.id->model ? the_nic->pub.id->model : "?");
+	out->pci_vendor = the_nic->pub.vendor;
+	out->pci_device = the_nic->pub.device;
+	const struct th_nic_counters *c = &the_nic->pub.ctr;
+	out->ctr = (struct net_counters){ c->rx_packets, c->rx_bytes, c->rx_drops, c->rx_errors,
+					  c->tx_packets, c->tx_bytes, c->tx_drops, c->tx_errors,
+					  c->irqs };
+	out->echo_requests = net_udp_module_datagrams(NET_ECHO_PORT);
 }

@@ -1,11 +1,14 @@
 /*
  * net_impl.h - private interface inside net/: the NIC driver contract, the
- * lwIP netif glue, and the err_t conversion.  Not for use outside net/.
+ * NIC core, the lwIP netif glue, and the err_t conversion.  Not for use outside net/.
  *
- * A driver (e1000.c, virtio_net.c, rtl8139.c) fills a struct nic in its probe function;
- * ethernetif.c turns it into an lwIP netif; net_core.c drives it from the
- * main loop.  Interrupt handlers only acknowledge the device and set
- * nic->irq_pending; rings are drained by nic_ops.rx_poll from net_poll().
+ * NIC drivers are modules (nic_driver.h); the core that binds and drives
+ * them is nic_core.c (binding, services for drivers, interrupts, delivery),
+ * nic_call.c (guarded calls into the driver) and nic_watch.c (the dead man's
+ * switch after a driver swap); ethernetif.c turns the NIC into an lwIP
+ * netif; net_core.c drives it from the main loop.  The interrupt handler
+ * only lets the driver acknowledge the device and sets nic->irq_pending;
+ * rings are drained by the driver's poll from net_poll().
  */
 #ifndef THESEUS_NET_IMPL_H
 #define THESEUS_NET_IMPL_H
@@ -19,51 +22,88 @@
 #include "net.h"
 #include "pci.h"
 
-#define NIC_FRAME_MAX 1518      /* Ethernet frame without FCS, VLAN slack */
-#define NIC_BUF_SIZE 2048       /* one DMA buffer per descriptor */
+#include "nic_driver.h"
+
+#define NIC_FRAME_MAX TH_NIC_FRAME_MAX  /* Ethernet frame without FCS, VLAN slack */
 #define NIC_RX_BUDGET 64        /* frames per poll, so timers keep running */
+#define NIC_DRIVERS_MAX 8       /* registered driver tables */
 
-struct nic;
-
-struct nic_ops {
-	/* Queue one frame (a pbuf chain) for transmission.  ERR_MEM when the ring
-	 * is full (the frame is dropped and counted), never waits. */
-	err_t (*tx)(struct nic *n, struct pbuf *p);
-	/* Hand up to `budget` received frames to deliver(); returns the count. */
-	int (*rx_poll)(struct nic *n, int budget, void (*deliver)(struct nic *, struct pbuf *));
-	/* Current link state from the device. */
-	bool (*link_up)(struct nic *n);
-};
-
+/*
+ * The NIC the core drives (nic_core.c).  pub is what driver modules see
+ * (nic_driver.h); the rest is the core's: the binding to a driver module,
+ * the mapped BARs and DMA regions (they outlive driver versions), the
+ * frames a poll handed up, interrupt flags and the lwIP netif.
+ */
 struct nic {
-	const char *name;             /* "e1000", "virtio-net" */
+	struct th_nic pub;
 	const struct pci_dev *pci;
-	uint8_t mac[6];
-	const struct nic_ops *ops;
-	void *priv;                   /* driver state */
-	struct net_counters ctr;
-	volatile uint32_t irq_pending;   /* set by the IRQ handler, cleared by net_poll */
-	volatile uint32_t irq_link;      /* link-change interrupt seen */
+	bool bound;                       /* attach succeeded: the NIC is in use */
+	char module[32];                  /* the bound driver module ("e1000") */
+	char version[16];                 /* its version, as last seen */
+	const struct th_nic_driver *drv;  /* its current table; NULL while it is gone */
+	bool resume_pending;              /* a new version registered: resume() first */
+	bool takeover_failed;             /* its resume()/attach() failed: not used */
+	bool faulted;                     /* a call faulted: recover from net_poll */
+	char fault_msg[160];
+	volatile void *mmio[6];
+	struct {
+		void *addr;
+		size_t bytes;
+	} dma[TH_NIC_DMA_REGIONS];
+	struct pbuf *rxq[NIC_RX_BUDGET];  /* handed up by th_nic_rx during a poll */
+	unsigned rxq_n;
+	volatile uint32_t irq_pending;    /* set by the IRQ handler, cleared by net_poll */
+	volatile uint32_t irq_link;       /* link-change interrupt seen */
 	struct netif *netif;
 };
 
-/* Driver probes: claim `d`, fill *n (ops, mac, priv), register the IRQ.
- * TH_ENODEV if d is not this driver's device. */
-int e1000_probe(const struct pci_dev *d, struct nic *n) TH_MUST_CHECK;
-int virtio_net_probe(const struct pci_dev *d, struct nic *n) TH_MUST_CHECK;
-int rtl8139_probe(const struct pci_dev *d, struct nic *n) TH_MUST_CHECK;
+/* ---- the NIC core (nic_core.c) ---- */
+/* Bind the first PCI NIC a registered driver supports (module `prefer`
+ * first, "" = any) and attach it.  TH_ENODEV if none. */
+int nic_core_bind(const char *prefer) TH_MUST_CHECK;
+/* The NIC in use, NULL before a successful bind. */
+struct nic *nic_core(void);
+/* Transmit one frame (pbuf chain) through the driver (guarded). */
+err_t nic_core_tx(struct nic *n, struct pbuf *p);
+/* Poll the driver (guarded) and deliver what it handed up to lwIP;
+ * returns descriptors consumed.  Also resumes a new driver version and
+ * recovers a faulted one. */
+int nic_core_poll(struct nic *n);
+/* Link state from the driver (guarded; false if it faulted or is gone). */
+bool nic_core_link_up(struct nic *n);
+/* The supported devices of every registered driver, for a message. */
+void nic_core_describe_drivers(char *buf, size_t cap);
+
+/* ---- guarded calls into the driver (nic_call.c) ---- */
+int nic_call_attach(struct nic *n, const struct th_nic_driver *d) TH_MUST_CHECK;
+int nic_call_resume(struct nic *n, const struct th_nic_driver *d) TH_MUST_CHECK;
+unsigned nic_call_irq(struct nic *n, const struct th_nic_driver *d);
+int nic_call_tx(struct nic *n, const struct th_nic_driver *d, const void *frame,
+		size_t len) TH_MUST_CHECK;
+int nic_call_poll(struct nic *n, const struct th_nic_driver *d, int budget) TH_MUST_CHECK;
+bool nic_call_link_up(struct nic *n, const struct th_nic_driver *d);
+
+/* ---- the dead man's switch after a driver swap (nic_watch.c) ---- */
+/* The deadline in ms (0 = off), from net_config's drvwatch. */
+void nic_watch_config(uint32_t ms);
+/* A new version of the bound driver took over: wait for proof of life. */
+void nic_watch_arm(struct nic *n, const char *from_version);
+/* A received frame (before lwIP): an ARP reply to our probe is proof. */
+void nic_watch_rx(struct nic *n, const uint8_t *frame, size_t len);
+/* An authenticated request was handled: proof if the new version received it. */
+void nic_watch_request(struct nic *n);
+/* From net_poll: probe, and roll the driver back past the deadline. */
+void nic_watch_poll(struct nic *n);
 
 /* lwIP netif init callback (netif->state is the struct nic). */
 err_t ethernetif_init(struct netif *netif);
-/* Copy a received frame out of a DMA buffer into a new pbuf; NULL (counted
- * drop) if no memory or the length is impossible. */
-struct pbuf *ethernetif_frame_to_pbuf(struct nic *n, const void *frame, size_t len);
 
 /* The single err_t -> TH_E* conversion at the net/ boundary (sys_arch.c). */
 int net_err_from_lwip(err_t e);
 
-/* The echo service (echo.c). */
-int net_echo_start(void) TH_MUST_CHECK;
-uint64_t net_echo_count(void);
+/* UDP services that are modules (udp_modules.c): bind the ports registered
+ * so far and every later one (lwIP runs); datagrams handled on a port. */
+void net_udp_modules_start(void);
+uint64_t net_udp_module_datagrams(uint16_t port);
 
 #endif

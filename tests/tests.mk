@@ -54,7 +54,7 @@ $(B)/tests/unit/layering: tools/check-layering
 
 # The targets below use the lists above: keep every list addition above here.
 TEST_DEPS = $(UNIT_TESTS) $(FUZZ_TARGETS) $(B)/theseus.elf $(B)/theseus-test.elf $(B)/theseus.iso $(HOST_TOOLS) \
-	$(foreach m,$(MODULES),$(B)/modules/$(m).o) $(TEST_EXTRA_DEPS)
+	$(MODULE_OBJS) $(TEST_EXTRA_DEPS)
 
 test: $(TEST_DEPS) | setup
 	python3 tests/run --unit $(UNIT_TESTS) --fuzz $(FUZZ_TARGETS) --fuzz-seconds $(FUZZ_SMOKE_SECONDS)
@@ -62,14 +62,14 @@ test: $(TEST_DEPS) | setup
 fuzz: $(FUZZ_TARGETS) | setup
 	python3 tests/run --only-fuzz --fuzz $(FUZZ_TARGETS) --fuzz-seconds $(FUZZ_SECONDS)
 
-bench: $(BENCHES) $(B)/theseus.elf $(HOST_TOOLS) $(foreach m,$(MODULES),$(B)/modules/$(m).o) \
+bench: $(BENCHES) $(B)/theseus.elf $(HOST_TOOLS) $(MODULE_OBJS) \
 		$(TEST_EXTRA_DEPS) | setup
 	python3 tests/bench/run --out $(B)/bench/results.txt $(BENCHES)
 
 # `make faultbench`: the fault injection campaign (FAULTBENCH_FAULTS, 500)
 # against one kernel; survival and recovery figures in build/bench/faultbench.*
 .PHONY: faultbench
-faultbench: $(B)/theseus.elf $(HOST_TOOLS) $(foreach m,$(MODULES),$(B)/modules/$(m).o) | setup
+faultbench: $(B)/theseus.elf $(HOST_TOOLS) $(MODULE_OBJS) | setup
 	python3 tests/bench/faultbench.py
 
 
@@ -81,4 +81,4 @@ mutants: | setup
 	python3 tests/mutants/run $(if $(ONLY),--only='$(ONLY)')
 # What a `qemu PATTERN` entry rebuilds before running tests/run --only PATTERN.
 mutants-qemu-deps: $(B)/theseus.elf $(B)/theseus-test.elf $(B)/theseus.iso $(HOST_TOOLS) \
-	$(foreach m,$(MODULES),$(B)/modules/$(m).o) $(TEST_EXTRA_DEPS)
+	$(MODULE_OBJS) $(TEST_EXTRA_DEPS)

@@ -51,5 +51,5 @@ netboot-grub: $(B)/theseus.elf $(NETBOOT_MODULE_OBJS) tools/mknetboot | setup
 NETBOOT_TEST_DIR := $(B)/tests/netboot
 TEST_EXTRA_DEPS += $(NETBOOT_TEST_DIR)/.done
 $(NETBOOT_TEST_DIR)/.done: tests/qemu/test_netboot.py tools/mknetboot tools/netboot.mk \
-		modules/modules.mk $(B)/theseus.elf $(foreach m,$(MODULES),$(B)/modules/$(m).o) | setup
+		modules/modules.mk $(B)/theseus.elf $(MODULE_OBJS) | setup
 	python3 tests/qemu/test_netboot.py --prepare $(NETBOOT_TEST_DIR)

@@ -9,6 +9,8 @@
 #include "klibc.h"
 #include "ktime.h"
 #include "log.h"
+#include "nic_driver.h"
+#include "udp_service.h"
 #include "statedb.h"
 #include "task_module.h"
 
@@ -37,6 +39,11 @@ static const struct kexport exports[] = {
 	KEXPORT(th_task_create), KEXPORT(th_task_join), KEXPORT(th_task_sleep_ms),
 	KEXPORT(th_task_yield), KEXPORT(th_task_should_stop), KEXPORT(th_waitq_init),
 	KEXPORT(th_waitq_wait), KEXPORT(th_waitq_wake_one), KEXPORT(th_waitq_wake_all),
+	/* NIC driver modules (nic_driver.h; the NIC core is net/nic_core.c) */
+	KEXPORT(th_nic_driver_register), KEXPORT(th_nic_driver_unregister), KEXPORT(th_nic_dma),
+	KEXPORT(th_nic_map_bar), KEXPORT(th_nic_pci_enable), KEXPORT(th_nic_rx),
+	/* UDP services as modules (udp_service.h; net/udp_modules.c) */
+	KEXPORT(th_udp_service_register), KEXPORT(th_udp_service_unregister),
 };
 
 const struct kexport *kernel_exports(size_t *n)

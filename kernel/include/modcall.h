@@ -49,7 +49,18 @@ int modcall_invoke(const char *module, const char *function, const uint8_t *in, 
 		   uint8_t *out, size_t out_cap, size_t *out_len, int *result,
 		   struct th_errbuf *eb) TH_MUST_CHECK;
 
- /* fault_restarts=N on the command line: restarts allowed per window
+/* For kernel subsystems that call module code through their own guard
+ * (guard.h; e.g. the NIC core calling a driver module): report a tripped
+ * guard g of a call `what` into module (log with backtrace, history kind
+ * "fault", eb) and return the culprit's name; later, from a context where
+ * the swap engine may run (never an interrupt handler), recover the module
+ * as after an invoke fault (restart, rollback, quarantine; eb says which). */
+struct guard;
+const char *modcall_fault_report(const char *module, const char *what, const struct guard *g,
+				 struct th_errbuf *eb);
+void modcall_fault_recover(const char *module, struct th_errbuf *eb);
+
+/* fault_restarts=N on the command line: restarts allowed per window
  * (default MODCALL_MAX_RESTARTS). */
 void modcall_set_policy(const char *cmdline);
 

@@ -13,6 +13,8 @@
  *   - statedb.h    the state database: where a module keeps any lasting state
  *   - task_module.h tasks: th_task_create/join/sleep_ms/yield/should_stop, wait
  *                  queues (th_waitq_*); a module task's faults are contained
+ *   - nic_driver.h the NIC driver interface (th_nic_*: driver modules only)
+ *   - udp_service.h UDP services as modules (th_udp_service_*)
  *
  * Rules for module code: no writable globals or statics (state spill; keep
  * state in statedb), only what TH_EXPORT()/TH_INVOKE() mark is exported
@@ -45,6 +47,8 @@ extern "C" {
 #include "module_abi.h"
 #include "statedb.h"
 #include "task_module.h"
+#include "nic_driver.h"
+#include "udp_service.h"
 #ifdef __cplusplus
 }
 #endif

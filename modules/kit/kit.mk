@@ -26,7 +26,8 @@ KIT_CXXFLAGS := $(filter-out -std=%,$(KIT_CFLAGS)) -std=gnu++17 -fno-exceptions 
 	-fno-threadsafe-statics
 KIT_HEADERS := kernel/include/theseus.h kernel/include/err.h kernel/include/klibc.h \
 	kernel/include/heap.h kernel/include/log.h kernel/include/module_abi.h \
-	kernel/include/sched_policy.h kernel/include/task_module.h statedb/statedb.h
+	kernel/include/sched_policy.h kernel/include/task_module.h kernel/include/nic_driver.h \
+	kernel/include/udp_service.h statedb/statedb.h
 KIT_OUT := $(B)/kit
 
 # The kernel's export list, from its one source (kernel/core/exports.c), with

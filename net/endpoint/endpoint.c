@@ -135,6 +135,11 @@ bool endpoint_has_key(const struct endpoint *ep)
 	return ep->has_key;
 }
 
+bool endpoint_last_authenticated(const struct endpoint *ep)
+{
+	return ep && ep->last_authenticated;
+}
+
 static const struct ep_route *route_find(Theseus__Request__KindCase kind)
 {
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
@@ -286,6 +291,8 @@ int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, size_t len, uint8
 {
 	if (reply_len)
 		*reply_len = 0;
+	if (ep)
+		ep->last_authenticated = false;
 	if (!ep || !reply || !reply_len || (len && !dgram) || reply_cap < ENDPOINT_MIN_REPLY_CAP)
 		return TH_EINVAL;
 	ep->counters.requests++;
@@ -299,6 +306,7 @@ int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, size_t len, uint8
 	size_t cap = reply_cap - PROTO_REPLY_SEAL_LEN;  /* room for the seal */
 	ep->quiet = false;
 	int status = handle_request(ep, dgram, len, &rep, cap, &rs, &eb);
+	ep->last_authenticated = rs.authenticated;
 	if (rs.resent) {
 		memcpy(reply, rs.resent->reply, rs.resent->len);  /* <= reply_cap: it was sent */
 		*reply_len = rs.resent->len;

@@ -37,6 +37,11 @@ struct ep_client {
 	/* the module this session rolled back (a resent rollback is not
 	 * repeated: rollback is not idempotent), "" = none */
 	char rolled_back[PROTO_NAME_MAX];
+	/* the first item of the last swap this session made (a resend arriving
+	 * after the kernel rolled that swap back by itself, e.g. a NIC driver
+	 * that failed its dead man's switch, must not swap it in again) */
+	char swapped[PROTO_NAME_MAX];
+	uint8_t swapped_sha[PROTO_SHA256_LEN];
 };
 
 struct ep_replay {
@@ -137,6 +142,7 @@ void ep_reply_cache_put(struct ep_reply_cache *c, const struct proto_binding *b,
 struct endpoint {
 	struct endpoint_ops ops;
 	bool has_key;
+	bool last_authenticated;  /* the last datagram handled carried a valid MAC */
 	uint8_t key[PROTO_KEY_LEN];
 	struct proto_mac_key mac_key;   /* key prepared for HMAC (wire.h) */
 	uint64_t epoch;         /* this epoch's number, never 0 (endpoint.c) */

@@ -42,6 +42,10 @@ int ep_handle_info(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 			return th_errf(eb, err, "info: kernel could not report: %s", th_strerror(err));
 		ki->kernel_version[sizeof ki->kernel_version - 1] = 0;
 		ki->address[sizeof ki->address - 1] = 0;
+		ki->nic_pci_id[sizeof ki->nic_pci_id - 1] = 0;
+		ki->nic_model[sizeof ki->nic_model - 1] = 0;
+		ki->nic_driver[sizeof ki->nic_driver - 1] = 0;
+		ki->nic_driver_version[sizeof ki->nic_driver_version - 1] = 0;
 	}
 	in->kernel_version = ep_arena_strdup(&ep->arena, ki->kernel_version);
 	in->address = ep_arena_strdup(&ep->arena, ki->address);
@@ -49,6 +53,10 @@ int ep_handle_info(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 	in->mem_total = ki->mem_total;
 	in->mem_used = ki->mem_used;
 	in->cpus = ki->cpus;
+	in->nic_pci_id = ep_arena_strdup(&ep->arena, ki->nic_pci_id);
+	in->nic_model = ep_arena_strdup(&ep->arena, ki->nic_model);
+	in->nic_driver = ep_arena_strdup(&ep->arena, ki->nic_driver);
+	in->nic_driver_version = ep_arena_strdup(&ep->arena, ki->nic_driver_version);
 	in->proto_version = PROTO_VERSION;
 	in->key_configured = ep->has_key;
 	in->staging_objects = staging_count(&ep->staging);

@@ -36,6 +36,14 @@ static int op_info(void *ctx, struct endpoint_info *out)
 	out->mem_total = (uint64_t)frame_total_count() * FRAME_SIZE;
 	out->mem_used = (uint64_t)(frame_total_count() - frame_free_count()) * FRAME_SIZE;
 	out->cpus = smp_cpu_count();
+	if (ns.present) {
+		snprintf(out->nic_pci_id, sizeof out->nic_pci_id, "%04x:%04x", ns.pci_vendor,
+			 ns.pci_device);
+		snprintf(out->nic_model, sizeof out->nic_model, "%s", ns.nic_model);
+		snprintf(out->nic_driver, sizeof out->nic_driver, "%s", ns.driver);
+		snprintf(out->nic_driver_version, sizeof out->nic_driver_version, "%s",
+			 ns.driver_version);
+	}
 	return TH_OK;
 }
 

@@ -28,6 +28,8 @@ static void on_datagram(void *ctx, const void *data, size_t len, net_reply_fn re
 	if (endpoint_handle(kep.ep, data, len, kep.reply, sizeof kep.reply, &out_len) == TH_OK &&
 	    out_len && reply(reply_ctx, kep.reply, out_len))
 		log_debug("control", "reply of %zu bytes not sent", out_len);
+	if (endpoint_last_authenticated(kep.ep))
+		net_driver_authenticated_request();   /* proof for the dead man's switch */
 }
 
 static bool on_idle(void *ctx)

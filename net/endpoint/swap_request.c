@@ -6,7 +6,8 @@
  * For each item: the module name and version strings are checked; if the
  * module already runs the object named (same SHA-256, as reported by
  * ops->module_find) the item is already done, so a retried or duplicated
- * swap is harmless.  Every other item needs a complete, verified staged
+ * swap is harmless; a resend of the session's last swap is not repeated
+ * even when the kernel has rolled it back since.  Every other item needs a complete, verified staged
  * object.  The remaining items go to ops->swap together; the kernel checks
  * the expected versions (TH_ECONFLICT when stale) and keeps the old set
  * running on any failure.  Objects are pinned during the call, and become
@@ -59,6 +60,15 @@ int ep_handle_swap(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 	theseus__swap_reply__init(out);
 	out->results = res;
 
+	/* A resend of this session's last swap (its reply was late or lost): not
+	 * repeated.  Where it still runs, CAS makes a repeat harmless anyway;
+	 * but the kernel may have rolled it back since (a driver that failed its
+	 * dead man's switch), and the resend must not undo that. */
+	bool resend = ep->session && sr->items[0]->object_sha256.len == PROTO_SHA256_LEN &&
+		      strcmp(ep->session->swapped, sr->items[0]->module) == 0 &&
+		      memcmp(ep->session->swapped_sha, sr->items[0]->object_sha256.data,
+			     PROTO_SHA256_LEN) == 0;
+
 	/* Pass 1: decide per item, checking everything before acting. */
 	size_t n = 0;
 	size_t todo_idx[PROTO_MAX_SWAP_ITEMS];
@@ -79,7 +89,7 @@ int ep_handle_swap(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 		if (err == TH_OK) {
 			m->version[PROTO_VERSION_MAX - 1] = 0;
 			r->old_version = ep_arena_strdup(&ep->arena, m->version);
-			if (memcmp(m->sha256, it->object_sha256.data, PROTO_SHA256_LEN) == 0) {
+			if (resend || memcmp(m->sha256, it->object_sha256.data, PROTO_SHA256_LEN) == 0) {
 				r->already = true;
 				r->new_version = r->old_version;
 				continue;
@@ -107,7 +117,8 @@ int ep_handle_swap(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 	rep->payload_case = THESEUS__REPLY__PAYLOAD_SWAP;
 	rep->swap = out;
 	if (n == 0) {
-		th_errf(eb, TH_OK, "already swapped: nothing to do");
+		th_errf(eb, TH_OK, resend ? "already swapped in this session; not repeated (a new "
+			"session swaps again)" : "already swapped: nothing to do");
 		return TH_OK;
 	}
 
@@ -133,6 +144,10 @@ int ep_handle_swap(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 		return err;
 	}
 	ep->counters.swaps++;
+	if (ep->session) {
+		snprintf(ep->session->swapped, sizeof ep->session->swapped, "%s", sr->items[0]->module);
+		memcpy(ep->session->swapped_sha, sr->items[0]->object_sha256.data, PROTO_SHA256_LEN);
+	}
 	for (size_t k = 0; k < n; k++) {
 		rp->new_version[k][PROTO_VERSION_MAX - 1] = 0;
 		res[todo_idx[k]]->new_version = ep_arena_strdup(&ep->arena, rp->new_version[k]);

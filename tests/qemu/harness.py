@@ -4,7 +4,7 @@ a timeout on every wait, and the log printed by tests/run when a test fails.
 
     g = Guest(cmdline="exit=ready", modules=["hello"])      # QEMU -kernel (multiboot1)
     g = Guest(boot="iso", cmdline="...", modules=[...])     # GRUB ISO (multiboot2)
-    g = Guest(nic="e1000", hostfwd=[("udp", port, 7)])      # user networking
+    g = Guest(nic="e1000", hostfwd=[("udp", port, 7)])      # user networking (+ NET_MODULES)
     g.start(); g.wait_for(r"ready"); code = g.wait_exit(30)
 
 Exit statuses of the kernel under isa-debug-exit: EXIT_SUCCESS (33),
@@ -31,6 +31,14 @@ ACCEL = os.environ.get("ACCEL", "tcg")
 TIME_SCALE = float(os.environ.get("TEST_TIME_SCALE", "1"))
 
 _local = threading.local()
+
+
+# The NIC driver modules and the network's service modules (modules/modules.mk
+# NIC_MODULES, NET_MODULES): a guest with a NIC gets them as boot modules
+# (after the test's own) unless nic_modules says otherwise; the kernel binds
+# the driver for the device present; echo answers on UDP port 7.
+NIC_MODULES = ["e1000", "virtio_net", "rtl8139", "vmxnet3"]
+NET_MODULES = NIC_MODULES + ["echo"]
 
 
 def module_path(name):
@@ -66,9 +74,12 @@ class GuestError(AssertionError):
 class Guest:
     def __init__(self, cmdline="", modules=(), boot="kernel", nic=None, hostfwd=(),
                  memory="256M", label=None, netboot_dir=None, extra_args=(), kernel=KERNEL,
-                 module_files=(), monitor=False):
+                 module_files=(), monitor=False, nic_modules=None):
         self.cmdline = cmdline
+        if nic_modules is None:
+            nic_modules = NET_MODULES if nic and boot != "net" else []
         self.modules = [module_path(m) for m in modules] + list(module_files)
+        self.modules += [module_path(m) for m in nic_modules if m not in modules]
         self.boot = boot
         self.nic = nic
         self.hostfwd = list(hostfwd)

@@ -50,13 +50,15 @@ PREPARED = os.path.join(BUILD, "tests", "netboot")
 VARIANTS = {
     # Default modules ($(BOOT_MODULES)), key from a key file.
     "e1000": ("netboot", ["NETBOOT_CMDLINE = exit=ready loglevel=info hz=250"], TEST_KEY, "NETBOOT_DIR"),
-    "virtio": ("netboot", ["NETBOOT_CMDLINE = exit=ready port=7701", "NETBOOT_MODULES = checksum hello"],
+    "virtio": ("netboot", ["NETBOOT_CMDLINE = exit=ready port=7701", "NETBOOT_MODULES = checksum hello virtio_net"],
                None, "NETBOOT_DIR"),
-    "http": ("netboot", ["NETBOOT_CMDLINE = exit=ready", "NETBOOT_MODULES = checksum hello"],
+    "http": ("netboot", ["NETBOOT_CMDLINE = exit=ready",
+                      "NETBOOT_MODULES = checksum hello e1000 virtio_net"],
              None, "NETBOOT_DIR"),
-    "grub": ("netboot-grub", ["NETBOOT_CMDLINE = exit=ready loglevel=info", "NETBOOT_MODULES = checksum kv"],
+    "grub": ("netboot-grub", ["NETBOOT_CMDLINE = exit=ready loglevel=info", "NETBOOT_MODULES = checksum kv e1000"],
              None, "NETBOOT_GRUB_DIR"),
-    "ctl": ("netboot", ["NETBOOT_CMDLINE = loglevel=info", "NETBOOT_MODULES = checksum kv logfmt hello"],
+    "ctl": ("netboot", ["NETBOOT_CMDLINE = loglevel=info", "NETBOOT_MODULES = checksum kv logfmt hello "
+            "e1000 virtio_net"],
             TEST_KEY, "NETBOOT_DIR"),
 }
 # Mistakes that must fail `make netboot`: (config lines, key, what the error says).
@@ -230,7 +232,8 @@ def test_netboot_virtio_ipxe_subdirectory():
         _copy_variant("virtio", os.path.join(root, "lab", "theseus"))
         g, ready = _boot("virtio", root, "lab/theseus/boot.ipxe", "netboot(virtio, lab/theseus)")
         try:
-            _check_kernel(g, ready, ("iPXE", "1"), "exit=ready port=7701", ["checksum", "hello"],
+            _check_kernel(g, ready, ("iPXE", "1"), "exit=ready port=7701",
+                          ["checksum", "hello", "virtio_net"],
                           lambda n: r"tftp://10\.0\.2\.2/lab/theseus/%s\.o" % n)
         finally:
             g.kill()
@@ -277,9 +280,11 @@ def test_netboot_http_chain():
     # relative paths make iPXE fetch the kernel and modules over HTTP too.
     http_chain_boot("http", "e1000", "netboot(http)",
                     lambda g, ready, port: _check_kernel(
-                        g, ready, ("iPXE", "1"), "exit=ready", ["checksum", "hello"],
+                        g, ready, ("iPXE", "1"), "exit=ready",
+                        ["checksum", "hello", "e1000", "virtio_net"],
                         lambda n: r"http://10\.0\.2\.2:%d/%s\.o" % (port, n)),
-                    ["/boot.ipxe", "/theseus.elf", "/checksum.o", "/hello.o"])
+                    ["/boot.ipxe", "/theseus.elf", "/checksum.o", "/hello.o", "/e1000.o",
+                     "/virtio_net.o"])
 
 
 def test_netboot_grub_multiboot2():
@@ -289,7 +294,8 @@ def test_netboot_grub_multiboot2():
         expect(os.path.isfile(os.path.join(d, "boot", "grub", "i386-pc", "core.0")), "no core.0")
         g, ready = _boot("e1000", d, "boot.ipxe", "netboot-grub(e1000)")
         try:
-            _check_kernel(g, ready, ("GRUB", "2"), "exit=ready loglevel=info", ["checksum", "kv"],
+            _check_kernel(g, ready, ("GRUB", "2"), "exit=ready loglevel=info",
+                          ["checksum", "kv", "e1000"],
                           lambda n: r"%s\.o" % n)
         finally:
             g.kill()
@@ -326,7 +332,7 @@ def test_netboot_then_theseusctl_push_and_swap():
             g, ready = _boot(nic, root, "boot.ipxe", "netboot+ctl(%s)" % nic,
                              hostfwd=",hostfwd=udp:127.0.0.1:%d-:7700" % port)
             try:
-                expect("4 of 4 boot modules loaded" in ready, ready)
+                expect("6 of 6 boot modules loaded" in ready, ready)
                 base = [ctl, "-H", "127.0.0.1:%d" % port, "--key-file",
                         os.path.join(scratch, "key"), "--timeout", "2000"]
                 def run(*args):

@@ -4,9 +4,10 @@ e1000 driver's 8254x family (82540EM is QEMU's default and tested in
 test_net.py; here the 82544GC and 82545EM) and the e1000e 82574L each boot to
 ready with a DHCP lease from slirp, answer echo on port 7, and answer
 theseusctl on the swap endpoint, which then takes a live swap of hello; so
-does the RTL8139.  A virtio-net behind two PCI bridges is found (the scan
-follows bridges) and gets its lease.  A NIC without a driver (vmxnet3) boots with the network
-off and a message that names its PCI id.
+do the RTL8139 and the vmxnet3 (driver modules rtl8139, vmxnet3).  A
+virtio-net behind two PCI bridges is found (the scan follows bridges) and
+gets its lease.  A NIC without a driver (pcnet) boots with the network off
+and a message that names its PCI id.
 """
 import os
 import re
@@ -69,9 +70,13 @@ def test_nic_rtl8139():
     _nic_serves("rtl8139", r"rtl8139: RTL8139 \(10ec:8139\)", echoes=1000)
 
 
+def test_nic_vmxnet3():
+    _nic_serves("vmxnet3", r"vmxnet3: vmxnet3 \(15ad:07b0\)", echoes=1000)
+
+
 def test_nic_unsupported_is_named():
-    g = harness.Guest(cmdline="exit=ready", nic="vmxnet3", label="nic(vmxnet3)").start()
-    g.wait_for(r"network controller 15ad:07b0 .*no driver for it", 30)
+    g = harness.Guest(cmdline="exit=ready", nic="pcnet", label="nic(pcnet)").start()
+    g.wait_for(r"network controller 1022:2000 .*no driver for it", 30)
     g.wait_for(r"no supported NIC \(1 network controller\(s\) found", 30)
     g.wait_for(r"theseus: ready: ip none", 30)
 
@@ -79,7 +84,7 @@ def test_nic_unsupported_is_named():
 def test_nic_behind_two_bridges():
     # The PCI scan follows bridges (bus 0, then each bridge's secondary bus):
     # a virtio-net two bridges down is found and gets its DHCP lease.
-    g = harness.Guest(cmdline="exit=ready", label="nic(behind bridges)", extra_args=[
+    g = harness.Guest(cmdline="exit=ready", label="nic(behind bridges)", modules=harness.NET_MODULES, extra_args=[
         "-device", "pci-bridge,id=br1,chassis_nr=1",
         "-device", "pci-bridge,id=br2,chassis_nr=2,bus=br1,addr=3",
         "-netdev", "user,id=nb", "-device", "virtio-net-pci,netdev=nb,bus=br2,addr=2"]).start()

@@ -292,7 +292,11 @@ static void test_wrong_key_missing_mac(void)
 	CHECK_EQ(t_send_key(&t, bad, &req), TH_EAUTH);
 	CHECK_STR(t.rep->message, "unauthenticated");
 	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD__NOT_SET);
+	CHECK(!endpoint_last_authenticated(t.ep));   /* no proof of life for the NIC core */
+	CHECK_EQ(t_ping(&t), TH_OK);
+	CHECK(endpoint_last_authenticated(t.ep));
 	CHECK_EQ(t_send_key(&t, NULL, &req), TH_EAUTH);
+	CHECK(!endpoint_last_authenticated(t.ep));
 	CHECK_STR(t.rep->message, "unauthenticated");
 	CHECK(staging_find(&t.ep->staging, sha) == NULL);
 	/* Read-only requests need the MAC too when a key is configured. */
@@ -1202,6 +1206,27 @@ static void test_rollback_resend_not_repeated(void)
 	t_fini(&t);
 }
 
+/* A resent swap (same session) arriving after the kernel rolled that swap
+ * back by itself (a NIC driver that failed its dead man's switch) is not
+ * repeated. */
+static void test_swap_resend_after_rollback_not_repeated(void)
+{
+	struct t t;
+	t_init(&t);
+	uint8_t o1[100], s1[32];
+	make_obj(o1, sizeof o1, "1.1", '1');
+	CHECK_EQ(t_push(&t, o1, sizeof o1, s1), TH_OK);
+	CHECK_EQ(t_swap(&t, "hello", "1.0", s1), TH_OK);
+	CHECK_STR(t.fx.mods[0].m.version, "1.1");
+	CHECK_EQ(t_rollback_as(&t, 91, "hello"), TH_OK);   /* the kernel's own rollback */
+	CHECK_STR(t.fx.mods[0].m.version, "1.0");
+	CHECK_EQ(t_swap(&t, "hello", "1.0", s1), TH_OK);   /* the late resend */
+	CHECK(strstr(t.rep->message, "not repeated") != NULL);
+	CHECK(t.rep->swap->n_results == 1 && t.rep->swap->results[0]->already);
+	CHECK_STR(t.fx.mods[0].m.version, "1.0");
+	t_fini(&t);
+}
+
 static int t_invoke(struct t *t, const uint8_t *key, const char *mod, const char *fn,
 		    const char *input)
 {
@@ -1974,6 +1999,7 @@ int main(void)
 	RUN(test_bad_args);
 	RUN(test_rollback_history);
 	RUN(test_rollback_resend_not_repeated);
+	RUN(test_swap_resend_after_rollback_not_repeated);
 	RUN(test_state_pages);
 	RUN(test_log);
 	RUN(test_invoke);

@@ -36,6 +36,20 @@ static void test_static(void)
 	CHECK_EQ(c.nic, NET_NIC_E1000);
 }
 
+static void test_drvwatch(void)
+{
+	struct net_config c;
+	struct th_errbuf eb;
+	CHECK_EQ(net_config_parse("", &c, &eb), TH_OK);
+	CHECK(c.drvwatch_ms == 0 && !c.drvwatch_off);   /* 0: the default */
+	CHECK_EQ(net_config_parse("drvwatch=1500", &c, &eb), TH_OK);
+	CHECK(c.drvwatch_ms == 1500 && !c.drvwatch_off);
+	CHECK_EQ(net_config_parse("drvwatch=off", &c, &eb), TH_OK);
+	CHECK(c.drvwatch_off);
+	CHECK_EQ(net_config_parse("drvwatch=600000", &c, &eb), TH_OK);
+	CHECK_EQ(c.drvwatch_ms, 600000);
+}
+
 static void expect_bad(const char *cmdline, int want, const char *word)
 {
 	struct net_config c = { .use_static = true, .ip = 0x01020304, .nic = NET_NIC_E1000 };
@@ -70,6 +84,10 @@ static void test_malformed(void)
 	expect_bad("ip=10.0.2.15/24 gw=10.0.2.15", TH_ERANGE, "gw=");
 	expect_bad("ip=10.0.2.15/24 gw=10.0.2", TH_EINVAL, "gw=");
 	expect_bad("nic=rtl8139", TH_EINVAL, "nic=");
+	expect_bad("drvwatch=0", TH_EINVAL, "drvwatch=");
+	expect_bad("drvwatch=600001", TH_EINVAL, "drvwatch=");
+	expect_bad("drvwatch=3s", TH_EINVAL, "drvwatch=");
+	expect_bad("drvwatch=", TH_EINVAL, "drvwatch");
 	expect_bad("ip=10.0.2.15/24aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", TH_EINVAL, "ip=");
 	struct net_config c;
 	CHECK_EQ(net_config_parse(NULL, &c, NULL), TH_EINVAL);
@@ -87,6 +105,7 @@ int main(void)
 {
 	RUN(test_dhcp_default);
 	RUN(test_static);
+	RUN(test_drvwatch);
 	RUN(test_malformed);
 	RUN(test_format);
 	return check_summary("net_config");

@@ -1,0 +1,396 @@
+/*
+ * nic_core.c - the NIC core: what a NIC driver module registers with and
+ * runs on (nic_driver.h).  It keeps the driver tables modules register,
+ * binds the PCI NIC to the driver whose id table lists it, owns everything
+ * that must outlive a driver version (struct nic: mapped BARs, DMA regions,
+ * the driver's state words, MAC, counters, interrupt line, lwIP netif), and
+ * follows live swaps: a new version of the bound driver registers its table
+ * from init, every later call goes to it, and it resumes the running device
+ * (or re-attaches it when its state layout differs) at the next poll or
+ * transmit, under the dead man's switch of nic_watch.c.
+ *
+ * Frames a driver hands up with th_nic_rx() are queued here and delivered
+ * to lwIP after the driver's poll returned, so no driver code is on the
+ * stack while lwIP and the endpoint run (the endpoint may swap the driver).
+ */
+#include "frame.h"
+#include "irq.h"
+#include "klibc.h"
+#include "loader.h"
+#include "log.h"
+#include "lwip/pbuf.h"
+#include "modcall.h"
+#include "net_impl.h"
+#include "nic_match.h"
+#include "vmm.h"
+
+static const struct th_nic_driver *drivers[NIC_DRIVERS_MAX];
+static struct nic the_nic;
+static bool nic_in_use;
+static uint8_t tx_frame[NIC_FRAME_MAX];
+
+#define NIC_DMA_MAX_BYTES (64u << 20)   /* one DMA region, at most */
+
+struct nic *nic_core(void)
+{
+	return nic_in_use ? &the_nic : NULL;
+}
+
+static const char *module_version_of(const struct th_nic_driver *d)
+{
+	struct module *m = loader_find(d->name);
+	return m ? loader_module_version(m) : "?";
+}
+
+static bool table_ok(const struct th_nic_driver *d)
+{
+	return d && d->abi == TH_NIC_ABI && d->name && d->name[0] && d->ids && d->attach &&
+	       d->tx && d->poll && d->link_up;
+}
+
+/* ---- registration (from the driver module's init / fini) ---- */
+
+int th_nic_driver_register(const struct th_nic_driver *d)
+{
+	if (!table_ok(d)) {
+		log_error("net", "driver table rejected: abi %u (want %u), name, ids, attach, tx, "
+			  "poll and link_up are required", d ? d->abi : 0, TH_NIC_ABI);
+		return TH_EINVAL;
+	}
+	size_t slot = NIC_DRIVERS_MAX;
+	for (size_t i = 0; i < NIC_DRIVERS_MAX; i++) {
+		if (drivers[i] && !strcmp(drivers[i]->name, d->name)) {
+			slot = i;
+			break;
+		}
+		if (!drivers[i] && slot == NIC_DRIVERS_MAX)
+			slot = i;
+	}
+	if (slot == NIC_DRIVERS_MAX) {
+		log_error("net", "driver %s: %d drivers registered already", d->name, NIC_DRIVERS_MAX);
+		return TH_EFULL;
+	}
+	drivers[slot] = d;
+	struct nic *n = &the_nic;
+	if (nic_in_use && n->bound && !strcmp(n->module, d->name) && n->drv != d) {
+		char from[sizeof n->version];
+		snprintf(from, sizeof from, "%s", n->version);
+		n->drv = d;
+		snprintf(n->version, sizeof n->version, "%s", module_version_of(d));
+		n->resume_pending = true;   /* resume() at the next poll or transmit */
+		n->takeover_failed = false;
+		n->faulted = false;
+		/* Watched unless it is the same version again (a restart after a
+		 * fault: the fault machinery is watching that one). */
+		if (strcmp(from, n->version))
+			nic_watch_arm(n, from);
+	}
+	return TH_OK;
+}
+
+void th_nic_driver_unregister(const struct th_nic_driver *d)
+{
+	for (size_t i = 0; i < NIC_DRIVERS_MAX; i++)
+		if (drivers[i] == d)
+			drivers[i] = NULL;
+	if (d && the_nic.drv == d) {
+		the_nic.drv = NULL;   /* a swap registers the next version first */
+		log_warn("net", "driver %s unloaded: the NIC is idle until a version of it is "
+			 "loaded again", the_nic.module);
+	}
+}
+
+/* ---- services for drivers ---- */
+
+int th_nic_dma(struct th_nic *pub, unsigned index, size_t bytes, void **out)
+{
+	struct nic *n = (struct nic *)pub;
+	if (pub != &the_nic.pub || !out || index >= TH_NIC_DMA_REGIONS || !bytes ||
+	    bytes > NIC_DMA_MAX_BYTES)
+		return TH_ERANGE;
+	if (n->dma[index].addr) {
+		if (n->dma[index].bytes < bytes)
+			return TH_ERANGE;
+		*out = n->dma[index].addr;
+		return TH_OK;
+	}
+	size_t frames = (bytes + FRAME_SIZE - 1) / FRAME_SIZE;
+	uint64_t phys;
+	int err = frame_alloc(frames, &phys);
+	if (err)
+		return err;
+	n->dma[index].addr = (void *)(uintptr_t)phys;   /* physical == virtual */
+	n->dma[index].bytes = frames * FRAME_SIZE;
+	memset(n->dma[index].addr, 0, n->dma[index].bytes);
+	*out = n->dma[index].addr;
+	return TH_OK;
+}
+
+int th_nic_map_bar(struct th_nic *pub, unsigned i, volatile void **out)
+{
+	struct nic *n = (struct nic *)pub;
+	if (pub != &the_nic.pub || !out || i >= 6 || pub->bar[i].is_io || !pub->bar[i].addr || !pub->bar[i].size)
+		return TH_ERANGE;
+	if (!n->mmio[i]) {
+		int err = vmm_map_mmio(pub->bar[i].addr, pub->bar[i].size, &n->mmio[i]);
+		if (err)
+			return err;
+	}
+	*out = n->mmio[i];
+	return TH_OK;
+}
+
+void th_nic_pci_enable(struct th_nic *pub)
+{
+	struct nic *n = (struct nic *)pub;
+	if (pub == &the_nic.pub && n->pci)
+		pci_enable(n->pci);
+}
+
+int th_nic_rx(struct th_nic *pub, const void *frame, size_t len)
+{
+	struct nic *n = (struct nic *)pub;
+	if (pub != &the_nic.pub)
+		return TH_EINVAL;
+	if (!frame || len < 14 || len > NIC_FRAME_MAX) {
+		if (pub)
+			pub->ctr.rx_errors++;
+		return TH_EINVAL;
+	}
+	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
+	if (!p) {
+		pub->ctr.rx_drops++;
+		return TH_ENOMEM;
+	}
+	if (pbuf_take(p, frame, (u16_t)len) != ERR_OK) {
+		pbuf_free(p);
+		pub->ctr.rx_drops++;
+		return TH_ENOMEM;
+	}
+	if (n->rxq_n >= NIC_RX_BUDGET) {   /* more than the budget in one poll */
+		pbuf_free(p);
+		pub->ctr.rx_drops++;
+		return TH_EFULL;
+	}
+	n->rxq[n->rxq_n++] = p;
+	pub->ctr.rx_packets++;
+	pub->ctr.rx_bytes += len;
+	nic_watch_rx(n, frame, len);
+	return TH_OK;
+}
+
+/* ---- binding ---- */
+
+static const struct th_nic_id *id_match(const struct th_nic_driver *d, const struct pci_dev *dev)
+{
+	return nic_id_match(d->ids, dev->vendor, dev->device);
+}
+
+static void irq_handler(void *ctx)
+{
+	struct nic *n = ctx;
+	const struct th_nic_driver *d = n->drv;
+	if (!n->bound || !d || n->faulted)
+		return;
+	unsigned bits = d->irq ? nic_call_irq(n, d) : TH_NIC_IRQ_WORK;
+	if (!bits)
+		return;   /* shared line, not ours */
+	n->pub.ctr.irqs++;
+	n->irq_pending = 1;
+	if (bits & TH_NIC_IRQ_LINK)
+		n->irq_link = 1;
+}
+
+static int try_bind(const struct pci_dev *dev, const struct th_nic_driver *d,
+		    const struct th_nic_id *id)
+{
+	struct nic *n = &the_nic;
+	memset(n, 0, sizeof *n);
+	n->pci = dev;
+	n->pub.vendor = dev->vendor;
+	n->pub.device = dev->device;
+	n->pub.bus = dev->bus;
+	n->pub.dev = dev->dev;
+	n->pub.fn = dev->fn;
+	n->pub.irq_line = dev->irq_line < IRQ_LINES ? dev->irq_line : 0xff;
+	for (int i = 0; i < 6; i++)
+		n->pub.bar[i] = (struct th_nic_bar){ dev->bar[i].addr, dev->bar[i].size,
+						     dev->bar[i].is_io };
+	n->pub.id = id;
+	n->pub.state_layout = d->state_layout;
+	snprintf(n->module, sizeof n->module, "%s", d->name);
+	snprintf(n->version, sizeof n->version, "%s", module_version_of(d));
+	n->drv = d;
+	nic_in_use = true;   /* th_nic_* services find it */
+	int err = nic_call_attach(n, d);
+	if (err) {
+		nic_in_use = false;
+		return err;
+	}
+	n->bound = true;
+	if (n->pub.irq_line != 0xff) {
+		int e = irq_register(n->pub.irq_line, irq_handler, n);
+		if (e)
+			log_warn("net", "irq %u: %s; polling only", n->pub.irq_line, th_err_name(e));
+	}
+	log_info("net", "%04x:%04x %s bound to driver module %s %s", dev->vendor, dev->device,
+		 id->model ? id->model : "?", n->module, n->version);
+	return TH_OK;
+}
+
+int nic_core_bind(const char *prefer)
+{
+	/* Pass 0: only the preferred driver; pass 1: any. */
+	for (int pass = (prefer && prefer[0]) ? 0 : 1; pass < 2; pass++) {
+		for (size_t i = 0; i < pci_count(); i++) {
+			const struct pci_dev *dev = pci_get(i);
+			if (!dev)
+				break;
+			for (size_t k = 0; k < NIC_DRIVERS_MAX; k++) {
+				const struct th_nic_driver *d = drivers[k];
+				const struct th_nic_id *id = d ? id_match(d, dev) : NULL;
+				if (!id || (pass == 0 && strcmp(d->name, prefer)))
+					continue;
+				int err = try_bind(dev, d, id);
+				if (err == TH_OK)
+					return TH_OK;
+				log_warn("net", "%04x:%04x at %02x:%02x.%x: driver %s: %s", dev->vendor,
+					 dev->device, dev->bus, dev->dev, dev->fn, d->name, th_err_name(err));
+			}
+		}
+		if (pass == 0)
+			log_warn("net", "no NIC for driver module %s; trying any", prefer);
+	}
+	return TH_ENODEV;
+}
+
+void nic_core_describe_drivers(char *buf, size_t cap)
+{
+	size_t used = 0;
+	if (cap)
+		buf[0] = '\0';
+	for (size_t k = 0; k < NIC_DRIVERS_MAX; k++) {
+		const struct th_nic_driver *d = drivers[k];
+		if (!d)
+			continue;
+		for (size_t i = 0; i < NIC_IDS_MAX && d->ids[i].vendor && used < cap; i++) {
+			int w = snprintf(buf + used, cap - used, "%s%s %04x:%04x", used ? ", " : "",
+					 d->name, d->ids[i].vendor, d->ids[i].device);
+			if (w < 0)
+				break;
+			used += (size_t)w;
+			if (i >= 2 && d->ids[i + 1].vendor) {   /* keep it short: "e1000 ... and N more" */
+				size_t more = 0;
+				while (d->ids[i + 1 + more].vendor && more < 255)
+					more++;
+				w = used < cap ? snprintf(buf + used, cap - used, " and %zu more", more) : 0;
+				used += w > 0 ? (size_t)w : 0;
+				break;
+			}
+		}
+	}
+	if (!used && cap)
+		snprintf(buf, cap, "none; give the driver modules as boot modules: e1000.o, "
+			 "virtio_net.o, rtl8139.o, vmxnet3.o");
+}
+
+/* ---- driving the bound driver ---- */
+
+/* The driver to call now, after recovery and takeover; NULL if none. */
+static const struct th_nic_driver *current(struct nic *n, bool may_recover)
+{
+	if (!n->bound)
+		return NULL;
+	if (n->faulted) {
+		if (!may_recover)
+			return NULL;
+		n->faulted = false;
+		struct th_errbuf eb = { "" };
+		modcall_fault_recover(n->module, &eb);   /* restart or roll back: re-registers */
+		const char *what = eb.msg[0] == ';' ? eb.msg + 2 : eb.msg;   /* "; restarted" */
+		log_warn("net", "driver %s: %s", n->module, what[0] ? what : "recovered");
+	}
+	const struct th_nic_driver *d = n->drv;
+	if (!d || n->takeover_failed || !strcmp(modcall_state(n->module), "quarantined"))
+		return NULL;
+	if (n->resume_pending) {
+		n->resume_pending = false;
+		int err;
+		if (d->state_layout != n->pub.state_layout) {
+			log_info("net", "driver %s %s: state layout %u -> %u: re-attaching (frames in "
+				 "flight are lost)", n->module, n->version, n->pub.state_layout,
+				 d->state_layout);
+			memset(n->pub.state, 0, sizeof n->pub.state);
+			n->pub.state_layout = d->state_layout;
+			err = nic_call_attach(n, d);
+		} else {
+			err = d->resume ? nic_call_resume(n, d) : TH_OK;
+		}
+		if (err) {
+			/* Not used until another version registers: the dead man's
+			 * switch (or the fault recovery) rolls it back. */
+			n->takeover_failed = true;
+			log_error("net", "driver %s %s could not take over the NIC: %s; not using it",
+				  n->module, n->version, th_err_name(err));
+			return NULL;
+		}
+		log_info("net", "driver %s %s took over %04x:%04x", n->module, n->version,
+			 n->pub.vendor, n->pub.device);
+	}
+	return n->faulted ? NULL : d;
+}
+
+err_t nic_core_tx(struct nic *n, struct pbuf *p)
+{
+	const struct th_nic_driver *d = current(n, false);
+	if (!d) {
+		n->pub.ctr.tx_drops++;
+		return ERR_IF;
+	}
+	u16_t len = pbuf_copy_partial(p, tx_frame, p->tot_len, 0);
+	if (len != p->tot_len || len > NIC_FRAME_MAX) {
+		n->pub.ctr.tx_errors++;
+		return ERR_BUF;
+	}
+	int err = nic_call_tx(n, d, tx_frame, len);
+	if (err == TH_EFULL) {
+		n->pub.ctr.tx_drops++;
+		return ERR_MEM;
+	}
+	if (err) {
+		n->pub.ctr.tx_errors++;
+		return ERR_IF;
+	}
+	n->pub.ctr.tx_packets++;
+	n->pub.ctr.tx_bytes += len;
+	return ERR_OK;
+}
+
+int nic_core_poll(struct nic *n)
+{
+	const struct th_nic_driver *d = current(n, true);
+	int done = 0;
+	if (d) {
+		done = nic_call_poll(n, d, NIC_RX_BUDGET);
+		if (done < 0)
+			done = 0;
+	}
+	/* Deliver after the driver returned: lwIP and the endpoint may swap it. */
+	for (unsigned i = 0; i < n->rxq_n; i++) {
+		struct pbuf *p = n->rxq[i];
+		n->rxq[i] = NULL;
+		if (n->netif->input(p, n->netif) != ERR_OK) {
+			pbuf_free(p);
+			n->pub.ctr.rx_drops++;
+		}
+	}
+	n->rxq_n = 0;
+	nic_watch_poll(n);
+	return done;
+}
+
+bool nic_core_link_up(struct nic *n)
+{
+	const struct th_nic_driver *d = current(n, false);
+	return d ? nic_call_link_up(n, d) : false;
+}

@@ -228,7 +228,9 @@ class Guest:
 def boot_ready(timeout=60, **kw):
     """Start a guest and wait for its ready line; returns (guest, ready match)."""
     g = Guest(**kw).start()
-    m = g.wait_for(r"theseus: ready:.*$", timeout)
+    # The whole line: the log is read while the guest writes, so "$" alone
+    # could match a line cut in the middle.
+    m = g.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", timeout)
     return g, m
 
 

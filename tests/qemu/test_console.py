@@ -94,7 +94,7 @@ def _check_text_screen(g):
 
 def _boot(**kw):
     g = harness.Guest(monitor=True, **kw).start()
-    ready = g.wait_for(r"theseus: ready:.*$", 90).group(0)
+    ready = g.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", 90).group(0)
     return g, ready
 
 

@@ -33,7 +33,7 @@ def _boot(tmp, key_hex, label):
 
 
 def _ready(g, key_file):
-    g.wait_for(r"theseus: ready:.*$", BOOT_TIMEOUT)
+    g.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", BOOT_TIMEOUT)
     g.wait_for(r"net: address 10\.0\.2\.15", BOOT_TIMEOUT)
     p = eu.ctl(g.port, "ping", key_file=key_file, timeout_ms=1000, retries=10)
     expect(p.returncode == 0, "ping: exit %d: %s" % (p.returncode, p.stderr))

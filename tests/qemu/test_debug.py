@@ -34,7 +34,7 @@ def test_debug_gdb_breaks_in_a_module_function():
     g = harness.Guest(cmdline="key=%s exit=never" % KEY_HEX, modules=["logfmt", "hello"],
                       nic="e1000", hostfwd=[("udp", port, 7700)], label="debug",
                       extra_args=["-gdb", "tcp:127.0.0.1:%d" % gport]).start()
-    g.wait_for(r"theseus: ready:.*$", 60)
+    g.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", 60)
     with tempfile.TemporaryDirectory(prefix="theseus-gdb-") as tmp:
         script = os.path.join(tmp, "theseus.gdb")
         subprocess.run([os.path.join(TOP, "tools", "debug"), "--script", str(gport), script],

@@ -180,7 +180,7 @@ def test_drivers_both_drivers_one_device():
     g = drv_util.drv_guest("virtio").start()
     try:
         g.wait_for(r"virtio-net \(legacy\) bound to driver module virtio_net 1\.0", BOOT_TIMEOUT)
-        ready = g.wait_for(r"theseus: ready:.*$", BOOT_TIMEOUT).group(0)
+        ready = g.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", BOOT_TIMEOUT).group(0)
         n = len(harness.NET_MODULES)
         expect("%d of %d boot modules loaded" % (n, n) in ready, ready)
         expect("(virtio_net)" in ready, ready)

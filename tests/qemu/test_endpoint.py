@@ -60,7 +60,7 @@ class Setup:
         cmdline = "key=%s" % self.key_hex if keyed else ""
         self.guest = harness.Guest(cmdline=cmdline, modules=MODULES, nic="e1000",
                                    hostfwd=[("udp", self.port, 7700)], label=label).start()
-        self.guest.wait_for(r"theseus: ready:.*$", BOOT_TIMEOUT)
+        self.guest.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", BOOT_TIMEOUT)
         self.guest.wait_for(r"net: address 10\.0\.2\.15", BOOT_TIMEOUT)
 
     def ctl(self, *args, **kw):

@@ -33,7 +33,7 @@ def _boot(tmp, cmdline="", extra_args=()):
                       nic="e1000", hostfwd=[("udp", port, 7700)], label="faults",
                       extra_args=extra_args).start()
     g.port = port
-    g.wait_for(r"theseus: ready:.*$", BOOT_TIMEOUT)
+    g.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", BOOT_TIMEOUT)
     g.wait_for(r"net: address 10\.0\.2\.15", BOOT_TIMEOUT)
 
     def c(*args, **kw):
@@ -173,7 +173,7 @@ def test_faults_policy_falls_back_to_fifo():
                       hostfwd=[("udp", port, 7700)], label="faults-policy").start()
     g.wait_for(r"sched policy faulty: page fault at faulty_tick\+0x[0-9a-f]+ \(address 0x0\); "
                r"falling back to the built-in fifo", BOOT_TIMEOUT)
-    g.wait_for(r"theseus: ready:.*$", BOOT_TIMEOUT)
+    g.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", BOOT_TIMEOUT)
     g.wait_for(r"net: address 10\.0\.2\.15", BOOT_TIMEOUT)
     p = eu.ctl(port, "invoke", "hello", "hello_greet_invoke", key_file=key_file,
                timeout_ms=3000, retries=3)

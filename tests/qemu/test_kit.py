@@ -88,7 +88,7 @@ def test_kit_builds_out_of_tree_and_loads_live():
         port = harness.free_port()
         g = harness.Guest(cmdline="key=%s exit=never" % KEY_HEX, modules=["hello"], nic="e1000",
                           hostfwd=[("udp", port, 7700)], label="kit").start()
-        g.wait_for(r"theseus: ready:.*$", 60)
+        g.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", 60)
         key_file = os.path.join(tmp, "key")
         with open(key_file, "w") as f:
             f.write(KEY_HEX + "\n")
@@ -147,7 +147,7 @@ def test_kit_lint_agrees_with_kernel():
         port = harness.free_port()
         g = harness.Guest(cmdline="key=%s exit=never" % KEY_HEX, modules=["checksum"],
                           nic="e1000", hostfwd=[("udp", port, 7700)], label="verdicts").start()
-        g.wait_for(r"theseus: ready:.*$", 60)
+        g.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", 60)
         key_file = os.path.join(tmp, "key")
         with open(key_file, "w") as f:
             f.write(KEY_HEX + "\n")
@@ -183,7 +183,7 @@ def test_kit_cxx_module_with_global_objects():
         port = harness.free_port()
         g = harness.Guest(cmdline="key=%s exit=never" % KEY_HEX, modules=["hello"], nic="e1000",
                           hostfwd=[("udp", port, 7700)], label="cxx").start()
-        g.wait_for(r"theseus: ready:.*$", 60)
+        g.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", 60)
         key_file = os.path.join(tmp, "key")
         with open(key_file, "w") as f:
             f.write(KEY_HEX + "\n")

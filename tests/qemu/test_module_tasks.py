@@ -30,7 +30,7 @@ def _boot(tmp, cmdline=""):
     g = harness.Guest(cmdline="key=%s exit=never %s" % (key_hex, cmdline),
                       modules=["hello", "taskdemo"], nic="e1000",
                       hostfwd=[("udp", port, 7700)], label="modtasks").start()
-    g.wait_for(r"theseus: ready:.*$", BOOT_TIMEOUT)
+    g.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", BOOT_TIMEOUT)
     g.wait_for(r"net: address 10\.0\.2\.15", BOOT_TIMEOUT)
 
     def c(*args, **kw):

@@ -175,7 +175,7 @@ def test_net_config_rejected_is_reported():
         m = g.wait_for(ADDR_RE, BOOT_TIMEOUT, start=dhcp.end())
         expect(m.group(0) == "net: address 10.0.2.15 netmask 255.255.255.0 gateway 10.0.2.2 (dhcp)",
                "lease: " + m.group(0))
-        ready = g.wait_for(r"theseus: ready:.*$", BOOT_TIMEOUT)
+        ready = g.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", BOOT_TIMEOUT)
         expect("ip 10.0.2.15 (e1000)" in ready.group(0), "ready line: " + ready.group(0))
         client = EchoClient(g.host_port)
         expect(client.wait_ready(), "echo service never answered on the DHCP address")

@@ -155,7 +155,7 @@ def _boot(nic, root, bootfile, label, hostfwd="", efi=False):
               extra_args=(["-bios", OVMF] if efi else [])
               + ["-netdev", fwd, "-device", "%s,netdev=n0" % dev]).start()
     try:
-        m = g.wait_for(r"theseus: ready:.*$", BOOT_TIMEOUT)
+        m = g.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", BOOT_TIMEOUT)
     except Exception:
         g.kill()
         raise

@@ -60,7 +60,7 @@ def test_rollout_three_guests():
         g.port = port
         guests.append(g)
     for g in guests:
-        g.wait_for(r"theseus: ready:.*$", BOOT_TIMEOUT)
+        g.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", BOOT_TIMEOUT)
         g.wait_for(r"net: address 10\.0\.2\.15", BOOT_TIMEOUT)
         eu.ctl(g.port, "ping", key_file=key_file, timeout_ms=1000, retries=10, check_rc=0)
     hosts = os.path.join(tmp, "hosts")

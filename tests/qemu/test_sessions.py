@@ -63,7 +63,7 @@ class Box:
         cmdline = ("key=%s %s" % (self.key_hex, self.extra)).strip()
         self.guest = harness.Guest(cmdline=cmdline, modules=MODULES, nic="e1000",
                                    hostfwd=[("udp", self.port, 7700)], label=self.label).start()
-        self.guest.wait_for(r"theseus: ready:.*$", BOOT_TIMEOUT)
+        self.guest.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", BOOT_TIMEOUT)
         self.guest.wait_for(r"net: address 10\.0\.2\.15", BOOT_TIMEOUT)
         m = self.guest.wait_for(r"\(authenticated\), epoch ([0-9a-f]{16})", 10)
         self.epoch = int(re.search(r"epoch ([0-9a-f]{16})", self.guest.log).group(1), 16)

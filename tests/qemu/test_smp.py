@@ -51,7 +51,7 @@ def test_info_reports_cpus():
     port = harness.free_port()
     g = harness.Guest(cmdline="exit=never", nic="e1000", hostfwd=[("udp", port, 7700)],
                       extra_args=["-smp", "4"], label="smp info").start()
-    g.wait_for(r"theseus: ready:.*$", 60)
+    g.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", 60)
     g.wait_for(r"net: address 10\.0\.2\.15", 60)
     p = eu.ctl(port, "--json", "info", timeout_ms=1000, retries=10, check_rc=0)
     [o] = [json.loads(line) for line in p.stdout.splitlines() if line.strip()]

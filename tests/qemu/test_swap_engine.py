@@ -46,7 +46,7 @@ def _guest(cmdline, modules, label):
     port = harness.free_port()
     g = harness.Guest(cmdline=("key=%s exit=never " % key_hex) + cmdline, modules=modules,
                       nic="e1000", hostfwd=[("udp", port, 7700)], label=label).start()
-    g.wait_for(r"theseus: ready:.*$", BOOT_TIMEOUT)
+    g.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", BOOT_TIMEOUT)
     g.wait_for(r"net: address 10\.0\.2\.15", BOOT_TIMEOUT)
     ctl = lambda *a, **kw: eu.ctl(port, *a, key_file=key_file, **kw)  # noqa: E731
     ctl("ping", timeout_ms=1000, retries=10, check_rc=0)

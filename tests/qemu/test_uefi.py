@@ -55,7 +55,7 @@ def test_uefi_iso_boot_and_swap():
     m = g.wait_for(r"boot: loader '([^']*)' \(multiboot(\d)\)", 90)
     expect(m.group(1).startswith("GRUB") and m.group(2) == "2",
            "loaded by %s multiboot%s, want GRUB multiboot2" % m.groups())
-    ready = g.wait_for(r"theseus: ready:.*$", 90).group(0)
+    ready = g.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", 90).group(0)
     n = 4 + len(harness.NET_MODULES)   # the network's modules the harness adds
     expect("%d of %d boot modules loaded" % (n, n) in ready, ready)
     m = g.wait_for(net_util.ADDR_RE, 30)

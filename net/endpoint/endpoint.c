@@ -40,6 +40,7 @@ static const struct ep_route routes[] = {
 	{ THESEUS__REQUEST__KIND_INVOKE, false, ep_handle_invoke, true },
 	{ THESEUS__REQUEST__KIND_GRAPH, true, ep_handle_graph, false },
 	{ THESEUS__REQUEST__KIND_TASKS, true, ep_handle_tasks, false },
+	{ THESEUS__REQUEST__KIND_EXPORTS, true, ep_handle_exports, false },
 };
 
 /* A fresh random epoch (never 0, never the current one) with an empty

@@ -14,7 +14,8 @@
  * Decoding uses a per-request bounded arena (arena.c).  Authentication
  * failures leave every state untouched, are counted, and get a reply that
  * says only "unauthenticated".  A request kind is one line in the dispatch
- * table below plus a handler (handlers.c, swap.c, inspect.c) and, if it
+ * table below plus a handler (handlers.c, swap_request.c, inspect.c,
+ * exports_request.c, ...) and, if it
  * needs the kernel, a field in endpoint_ops.
  */
 #include "endpoint_impl.h"

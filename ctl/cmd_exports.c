@@ -4,7 +4,8 @@
  * uses): the module API version, then one row per symbol: SYMBOL, MODULE
  * (the loaded module exporting it; "kernel" for the kernel's own) and BIND
  * (strong or weak), the kernel's first, then each module's in load order.
- * JSON fields: "module_api", "total", "symbols": [{"name","module","weak"}]
+ * JSON fields: "module_api", "total", "generation" (changes with every load,
+ * swap and unload), "symbols": [{"name","module","weak"}]
  * ("module" is "" for the kernel's exports).
  */
 #include <stdlib.h>
@@ -32,6 +33,7 @@ int cmd_exports_main(int argc, char **argv, struct ctl_ctx *ctx)
 	ctl_table_init(&tab, 3, hdr);
 	ctl_json_u64(&ctx->js, "module_api", syms.api);
 	ctl_json_u64(&ctx->js, "total", syms.n);
+	ctl_json_u64(&ctx->js, "generation", syms.generation);
 	ctl_json_arr_begin(&ctx->js, "symbols");
 	for (size_t i = 0; i < syms.n; i++) {
 		const struct ctl_lint_sym *s = &syms.v[i];

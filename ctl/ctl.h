@@ -288,6 +288,7 @@ struct ctl_lint_syms {
 	struct ctl_lint_sym *v;
 	size_t n, cap;
 	unsigned api;           /* module API of the export list (0: none read) */
+	uint64_t generation;    /* of a running kernel's list (exports_fetch.c) */
 };
 /* Adds one symbol (name and owner copied). */
 TH_MUST_CHECK int ctl_lint_add_sym(struct ctl_lint_syms *t, const char *name, const char *owner,
@@ -310,7 +311,8 @@ void ctl_lint_free(struct ctl_lint_syms *t);
 
 /* Reads it through ctx's open transport into t (emptied first): the kernel's
  * exports with owner "the kernel", loaded modules' with their module (weak
- * ones not strong), t->api = its module API.  Re-read from the start when it
+ * ones not strong), t->api = its module API, t->generation its generation
+ * (changes with every load, swap, unload).  Re-read from the start when it
  * changes between pages.  Returns an exit code (failures reported). */
 int ctl_exports_fetch(struct ctl_ctx *ctx, struct ctl_lint_syms *t);
 

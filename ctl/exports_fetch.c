@@ -8,7 +8,8 @@
  *
  * Pages are asked from start = symbols received until total.  A list that
  * changes while it is read (a module loaded or swapped between two pages:
- * another total) is read again from the start, a few times at most.
+ * another generation or total) is read again from the start, a few times
+ * at most.
  */
 #include <stdlib.h>
 
@@ -47,6 +48,7 @@ int ctl_exports_fetch(struct ctl_ctx *ctx, struct ctl_lint_syms *t)
 	req.exports = &xq;
 	for (int attempt = 0; attempt < FETCH_ATTEMPTS; attempt++) {
 		uint32_t total = 0;
+		uint64_t generation = 0;
 		bool changed = false;
 		ctl_lint_free(t);
 		xq.start = 0;
@@ -60,9 +62,11 @@ int ctl_exports_fetch(struct ctl_ctx *ctx, struct ctl_lint_syms *t)
 			const Theseus__ExportsReply *x = rep->exports;
 			if (xq.start == 0) {
 				total = x->total;
+				generation = x->generation;
 				t->api = x->module_api;
 			}
-			if (x->total != total || x->module_api != t->api) {
+			if (x->generation != generation || x->total != total ||
+			    x->module_api != t->api) {
 				changed = true;
 			} else if ((err = take_page(t, x, xq.start, &eb)) != TH_OK) {
 				theseus__reply__free_unpacked(rep, NULL);
@@ -77,6 +81,7 @@ int ctl_exports_fetch(struct ctl_ctx *ctx, struct ctl_lint_syms *t)
 				break;
 		}
 		if (!changed) {
+			t->generation = generation;
 			if (!t->api) {
 				ctl_fail(ctx, TH_EPROTO, "exports: the kernel names no module API "
 					 "version: not an export list");

@@ -210,12 +210,13 @@ struct endpoint_ops {
 	int (*graph_get)(void *ctx, uint32_t index, struct endpoint_graph_node *out);
 	/* The task listing text, snprintf-style (returns the length needed). */
 	size_t (*tasks_format)(void *ctx, char *buf, size_t len);
-	/* The export list modules link against: the number of symbols and
-	 * (*module_api) the module API version of the loader; then symbol
-	 * number index: the kernel's exports first, then each loaded module's
-	 * in load order.  TH_ENOENT past the end; TH_ERANGE for a name that
-	 * does not fit struct endpoint_export. */
-	uint32_t (*export_count)(void *ctx, uint32_t *module_api);
+	/* The export list modules link against: the number of symbols,
+	 * (*module_api) the module API version of the loader and
+	 * (*generation) a number that changes whenever the list does; then
+	 * symbol number index: the kernel's exports first, then each loaded
+	 * module's in load order.  TH_ENOENT past the end; TH_ERANGE for a
+	 * name that does not fit struct endpoint_export. */
+	uint32_t (*export_count)(void *ctx, uint32_t *module_api, uint64_t *generation);
 	int (*export_get)(void *ctx, uint32_t index, struct endpoint_export *out);
 };
 

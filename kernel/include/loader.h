@@ -125,6 +125,9 @@ size_t loader_module_count(void);
  * load order.  loader_export_at gives symbol number index: its name, owner
  * (NULL: the kernel) and whether it is weak; TH_ENOENT past the end. */
 size_t loader_export_count(void);
+/* A number that changes whenever the list does (a load, swap, unload): a
+ * reader of several pages starts again when it differs between them. */
+uint64_t loader_export_generation(void);
 int loader_export_at(size_t index, const char **name, const struct module **owner, bool *weak)
 	TH_MUST_CHECK;
 

@@ -128,6 +128,11 @@ size_t loader_export_count(void)
 	return n;
 }
 
+uint64_t loader_export_generation(void)
+{
+	return symtab_generation();
+}
+
 int loader_export_at(size_t index, const char **name, const struct module **owner, bool *weak)
 {
 	if (index < n_kernel_syms) {

@@ -24,9 +24,11 @@ int ep_handle_exports(struct endpoint *ep, const Theseus__Request *req, Theseus_
 		return ep_no_memory(eb);
 	theseus__exports_reply__init(xr);
 	uint32_t api = 0;
-	uint32_t total = ep->ops.export_count(ep->ops.ctx, &api);
+	uint64_t generation = 0;
+	uint32_t total = ep->ops.export_count(ep->ops.ctx, &api, &generation);
 	uint32_t start = req->exports->start;
 	xr->module_api = api;
+	xr->generation = generation;
 	xr->total = total;
 	xr->start = start;
 	rep->payload_case = THESEUS__REPLY__PAYLOAD_EXPORTS;

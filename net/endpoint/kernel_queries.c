@@ -177,9 +177,10 @@ static size_t op_tasks_format(void *ctx, char *buf, size_t len)
 	return task_format_list(buf, len);
 }
 
-static uint32_t op_export_count(void *ctx, uint32_t *module_api)
+static uint32_t op_export_count(void *ctx, uint32_t *module_api, uint64_t *generation)
 {
 	*module_api = loader_module_api();
+	*generation = loader_export_generation();
 	return (uint32_t)loader_export_count();
 }
 

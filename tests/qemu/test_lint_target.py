@@ -115,6 +115,12 @@ def test_lint_target_agrees_with_kernel():
                                                           "/".join(want[name])))
             ok = ok and ctl == tl == kernel[name] == want[name][0] and alone == want[name][1]
         expect(ok, "verdicts differ:\n" + "\n".join(table))
+        after = json.loads(eu.ctl(port, "exports", "--json", key_file=key_file,
+                                  check_rc=0).stdout.splitlines()[-1])
+        expect(after["generation"] != x["generation"] and after["total"] == x["total"] + 1 and
+               {"name": "swapcaller_call", "module": "swapcaller", "weak": False}
+               in after["symbols"], "after the load: generation %d -> %d, total %d -> %d"
+               % (x["generation"], after["generation"], x["total"], after["total"]))
         ls = eu.ctl(port, "ls", key_file=key_file, check_rc=0).stdout
         expect("swapcaller" in ls and "v_hidden" not in ls, "ls: %r" % ls)
         expect("*** FAULT" not in g.log, "fault in the log")

@@ -1508,6 +1508,7 @@ static void test_exports_pages(void)
 	CHECK_EQ(t.rep->exports->module_api, FX_MODULE_API);
 	CHECK_EQ(t.rep->exports->total, 7);
 	CHECK_EQ(t.rep->exports->start, 0);
+	CHECK_EQ(t.rep->exports->generation, 0);
 	CHECK_EQ(t.rep->exports->n_symbols, 7);
 	CHECK_STR(t.rep->exports->symbols[0]->name, "th_log");
 	CHECK_STR(t.rep->exports->symbols[0]->module, "");
@@ -1525,6 +1526,7 @@ static void test_exports_pages(void)
 	CHECK(strstr(t.rep->message, "beyond the 7 symbols") != NULL);
 
 	t.fx.extra_exports = 1000;
+	t.fx.exports_generation = 77;
 	uint32_t next = 0, pages = 0;
 	while (pages < 200) {
 		xq.start = next;
@@ -1533,6 +1535,7 @@ static void test_exports_pages(void)
 		Theseus__ExportsReply *xr = t.rep->exports;
 		CHECK_EQ(xr->total, 1007);
 		CHECK_EQ(xr->start, next);
+		CHECK_EQ(xr->generation, 77);
 		for (size_t i = 0; i < xr->n_symbols; i++) {
 			uint32_t k = next + (uint32_t)i;
 			char want[64];

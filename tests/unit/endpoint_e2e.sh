@@ -195,7 +195,7 @@ expect_out exports_head '^module API [0-9]+, 7 symbols$'
 expect_out exports_module_row '^kv_invoke_get +kv +weak$'
 expect_out exports_kernel_row '^th_log +kernel +strong$'
 check exports_json 0 "${I[@]}" exports --json
-expect_out exports_json_fields '"module_api":[0-9]+,"total":7,"symbols":\[\{"name":"th_log","module":"","weak":false\}.*\{"name":"hello_greet","module":"hello","weak":false\}'
+expect_out exports_json_fields '"module_api":[0-9]+,"total":7,"generation":0,"symbols":\[\{"name":"th_log","module":"","weak":false\}.*\{"name":"hello_greet","module":"hello","weak":false\}'
 check exports_usage 2 "${I[@]}" exports extra
 if [ -f "$B/modules/swapcaller.o" ]; then
 	# swapcaller imports hello_greet: the fixture's loaded hello exports it.

@@ -374,10 +374,14 @@ static const struct { const char *module, *name; bool weak; } fx_module_exports[
 #define FX_NKX (sizeof fx_kernel_exports / sizeof fx_kernel_exports[0])
 #define FX_NMX (sizeof fx_module_exports / sizeof fx_module_exports[0])
 
-static uint32_t fx_export_count(void *ctx, uint32_t *module_api)
+static uint32_t fx_export_count(void *ctx, uint32_t *module_api, uint64_t *generation)
 {
 	struct fx_backend *fx = ctx;
+	fx->exports_reads++;
+	if (fx->exports_bump_always || fx->exports_reads == fx->exports_bump_at)
+		fx->exports_generation++;
 	*module_api = FX_MODULE_API;
+	*generation = fx->exports_generation;
 	return (uint32_t)(FX_NKX + fx->extra_exports + FX_NMX);
 }
 

@@ -45,6 +45,10 @@ struct fx_backend {
 	uint32_t extra_state;
 	/* exports: three kernel ones, extra_exports generated, hello's and kv's */
 	uint32_t extra_exports;
+	uint64_t exports_generation;   /* what the list's generation reads */
+	uint32_t exports_reads;        /* export_count calls so far */
+	uint32_t exports_bump_at;      /* that call (1-based) changes the generation */
+	bool exports_bump_always;      /* every call does (a list always changing) */
 	/* kv (invoke kv.kv_invoke_put / kv_invoke_get) and hello's counter */
 	char kv_key[FX_KV_SLOTS][32], kv_val[FX_KV_SLOTS][64];
 	uint64_t hello_calls;

@@ -59,7 +59,8 @@ static const char *opt_value(int argc, char **argv, int *a, const char *opt)
 }
 
 /* The export list of the running kernel at spec (HOST[:PORT], the port
- * defaulting to --port), through a transport opened for it. */
+ * defaulting to the first -H host's: --port or 7700 by default), through a
+ * transport opened for it. */
 static int fetch_running(struct ctl_ctx *ctx, struct ctl_lint_syms *t, const char *spec)
 {
 	struct th_errbuf eb = { "" };

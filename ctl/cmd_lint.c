@@ -1,17 +1,21 @@
 /*
  * cmd_lint.c - `theseusctl lint [--spill=warn|reject] [--exports FILE |
- * --no-exports] [--with OBJ]... FILE...` (also installed as theseus-lint):
- * check module objects on this machine with the verdict the kernel's loader
- * will give (its own validation code, kernel/loader/lint.c, built for the
- * host): ELF structure, module record and API version, COMMON symbols, the
- * kit's flags in every file, relocation types, TH_EXPORT records, state
- * spill (a warning, or an error with --spill=reject), and linking: every
- * import must be exported by the target kernel (its export list: the kit's
- * installed exports.txt by default, or --exports FILE) or by a module loaded
- * with it (--with OBJ, and the FILEs linted together, as one batch), and no
- * export may clash with a strong one there.  No host needed.  Exit 1 if any
- * file has an error.  JSON fields: "exports" (the list used, "" if none),
- * "files": [{"file","ok","status","findings": [{"level","text"}]}].
+ * --no-exports | --target HOST[:PORT]] [--with OBJ]... FILE...` (also
+ * installed as theseus-lint): check module objects on this machine with the
+ * verdict the kernel's loader will give (its own validation code,
+ * kernel/loader/lint.c, built for the host): ELF structure, module record
+ * and API version, COMMON symbols, the kit's flags in every file,
+ * relocation types, TH_EXPORT records, state spill (a warning, or an error
+ * with --spill=reject), and linking: every import must be exported by the
+ * target kernel (its export list: the kit's installed exports.txt by
+ * default, --exports FILE, or with --target the list of that running
+ * kernel, fetched over the network (exports_fetch.c): its exports and
+ * those of the modules loaded there) or by a module loaded with it (--with
+ * OBJ, and the FILEs linted together, as one batch), and no export may
+ * clash with a strong one there.  No host needed but with --target.  Exit 1
+ * if any file has an error (3 when the --target does not answer).  JSON
+ * fields: "exports" (the list used: its file, HOST:PORT with --target, ""
+ * if none), "files": [{"file","ok","status","findings": [{"level","text"}]}].
  */
 #include <stdlib.h>
 
@@ -19,7 +23,8 @@
 #include "ctl.h"
 #include "loader.h"
 
-#define USAGE "lint [--spill=warn|reject] [--exports FILE | --no-exports] [--with OBJ]... FILE..."
+#define USAGE "lint [--spill=warn|reject] [--exports FILE | --no-exports | --target HOST[:PORT]] " \
+	"[--with OBJ]... FILE..."
 #define MAX_WITH 64
 
 struct lint_ctx {
@@ -53,16 +58,59 @@ static const char *opt_value(int argc, char **argv, int *a, const char *opt)
 	return NULL;
 }
 
+/* The export list of the running kernel at spec (HOST[:PORT], the port
+ * defaulting to the first -H host's: --port or 7700 by default), through a
+ * transport opened for it. */
+static int fetch_running(struct ctl_ctx *ctx, struct ctl_lint_syms *t, const char *spec)
+{
+	struct th_errbuf eb = { "" };
+	if (ctl_parse_hostport(spec, ctx->host, sizeof ctx->host, &ctx->port) != TH_OK) {
+		fprintf(ctx->err, "theseusctl: lint: bad --target %s: HOST[:PORT]\n", spec);
+		return ctl_usage_fail(ctx, USAGE);
+	}
+	char where[sizeof ctx->label];   /* ctx->label stays "local": lint's JSON as ever */
+	snprintf(where, sizeof where, "%s:%u", ctx->host, ctx->port);
+	ctl_json_str(&ctx->js, "exports", where);
+	/* lint needs no host, so main() left the key alone: load it here. */
+	if (!ctx->have_key && ctx->key_file[0]) {
+		if (ctl_key_load(ctx->key_file, ctx->key, &eb) != TH_OK) {
+			ctl_fail(ctx, TH_EAUTH, "%s (check --key-file / THESEUS_KEY_FILE)", eb.msg);
+			return CTL_EXIT_AUTH;
+		}
+		ctx->have_key = true;
+	}
+	if (ctl_tx_open(ctx, &eb) != TH_OK) {
+		ctl_fail(ctx, TH_ENODEV, "lint --target %s: %s", where, eb.msg);
+		return CTL_EXIT_UNREACHABLE;
+	}
+	int ret = ctl_exports_fetch(ctx, t);
+	ctl_tx_close(ctx);
+	ctx->fd = -1;
+	if (ret == CTL_EXIT_OK && t->api != loader_module_api()) {
+		ctl_fail(ctx, TH_EINVAL, "the kernel at %s loads module API %u; this lint checks "
+			 "module API %u (use the kit of the target kernel)", where, t->api,
+			 loader_module_api());
+		ret = CTL_EXIT_LOCAL;
+	}
+	return ret;
+}
+
 /* The target: the export list and the objects loaded with the linted ones. */
 static int load_target(struct ctl_ctx *ctx, struct ctl_lint_syms *t, const char *exports,
-		       bool no_exports, char **with, int nwith, char **files, int nfiles)
+		       bool no_exports, const char *running, char **with, int nwith,
+		       char **files, int nfiles)
 {
 	struct th_errbuf eb = { "" };
 	char buf[4096];
-	if (!no_exports && !exports)
+	if (running) {
+		int ret = fetch_running(ctx, t, running);
+		if (ret != CTL_EXIT_OK)
+			return ret;
+	} else if (!no_exports && !exports)
 		exports = ctl_lint_default_exports(buf, sizeof buf);
-	ctl_json_str(&ctx->js, "exports", exports ? exports : "");
-	if (!no_exports && !exports && ctl_human(ctx))
+	if (!running)
+		ctl_json_str(&ctx->js, "exports", exports ? exports : "");
+	if (!running && !no_exports && !exports && ctl_human(ctx))
 		fprintf(ctx->out, "lint: warning: no export list found beside this program: imports "
 			"are not checked (give --exports FILE)\n");
 	if (exports) {
@@ -103,7 +151,7 @@ int cmd_lint_main(int argc, char **argv, struct ctl_ctx *ctx)
 	enum loader_spill_policy policy = LOADER_SPILL_WARN;
 	struct ctl_lint_syms syms = { 0 };
 	char *with[MAX_WITH];
-	const char *exports = NULL, *v;
+	const char *exports = NULL, *running = NULL, *v;
 	int a = 1, ret = CTL_EXIT_OK, bad = 0, nwith = 0;
 	bool no_exports = false;
 	while (a < argc && strncmp(argv[a], "--", 2) == 0) {
@@ -115,15 +163,18 @@ int cmd_lint_main(int argc, char **argv, struct ctl_ctx *ctx)
 			a++;
 		} else if ((v = opt_value(argc, argv, &a, "--exports"))) {
 			exports = v;
+		} else if ((v = opt_value(argc, argv, &a, "--target"))) {
+			running = v;
 		} else if ((v = opt_value(argc, argv, &a, "--with")) && nwith < MAX_WITH) {
 			with[nwith++] = (char *)v;
 		} else {
 			return ctl_usage_fail(ctx, USAGE);
 		}
 	}
-	if (a >= argc || (no_exports && exports))
+	if (a >= argc || (no_exports + !!exports + !!running) > 1)
 		return ctl_usage_fail(ctx, USAGE);
-	ret = load_target(ctx, &syms, exports, no_exports, with, nwith, argv + a, argc - a);
+	ret = load_target(ctx, &syms, exports, no_exports, running, with, nwith, argv + a,
+			  argc - a);
 	if (ret != CTL_EXIT_OK) {
 		ctl_lint_free(&syms);
 		return ret;

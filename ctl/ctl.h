@@ -175,6 +175,7 @@ int cmd_lint_main(int argc, char **argv, struct ctl_ctx *ctx);
 int cmd_graph_main(int argc, char **argv, struct ctl_ctx *ctx);
 int cmd_tasks_main(int argc, char **argv, struct ctl_ctx *ctx);
 int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx);
+int cmd_exports_main(int argc, char **argv, struct ctl_ctx *ctx);
 
 /* ---- options (ctl/options.c) -------------------------------------------- */
 
@@ -287,7 +288,11 @@ struct ctl_lint_syms {
 	struct ctl_lint_sym *v;
 	size_t n, cap;
 	unsigned api;           /* module API of the export list (0: none read) */
+	uint64_t generation;    /* of a running kernel's list (exports_fetch.c) */
 };
+/* Adds one symbol (name and owner copied). */
+TH_MUST_CHECK int ctl_lint_add_sym(struct ctl_lint_syms *t, const char *name, const char *owner,
+				   bool strong);
 /* Reads an exports.txt ("module-api N", then one name a line; # comments). */
 TH_MUST_CHECK int ctl_lint_load_exports(struct ctl_lint_syms *t, const char *path,
 					struct th_errbuf *eb);
@@ -301,5 +306,14 @@ const char *ctl_lint_default_exports(char *buf, size_t cap);
 const char *ctl_lint_lookup(void *ctx, const char *name);
 bool ctl_lint_strong(void *ctx, const char *name);
 void ctl_lint_free(struct ctl_lint_syms *t);
+
+/* ---- the running kernel's export list (ctl/exports_fetch.c) --------------- */
+
+/* Reads it through ctx's open transport into t (emptied first): the kernel's
+ * exports with owner "the kernel", loaded modules' with their module (weak
+ * ones not strong), t->api = its module API, t->generation its generation
+ * (changes with every load, swap, unload).  Re-read from the start when it
+ * changes between pages.  Returns an exit code (failures reported). */
+int ctl_exports_fetch(struct ctl_ctx *ctx, struct ctl_lint_syms *t);
 
 #endif

@@ -8,9 +8,9 @@
 #   make install [PREFIX=/usr/local] [DESTDIR=...]   binary + man page
 
 CTL_CMDS := ping info ls push swap rollback history state log invoke graph tasks lint keygen \
-	rollout
+	rollout exports
 CTL_SRCS := ctl/options.c ctl/transport.c ctl/push.c ctl/json.c ctl/table.c ctl/fleet.c \
-	ctl/lint_target.c ctl/rollout_plan.c ctl/rollout_state.c ctl/rollout_host.c ctl/rollout_report.c \
+	ctl/lint_target.c ctl/exports_fetch.c ctl/rollout_plan.c ctl/rollout_state.c ctl/rollout_host.c ctl/rollout_report.c \
 	$(CTL_CMDS:%=ctl/cmd_%.c)
 # theseusctl builds from ctl/, proto/'s wire library, the error enum and the
 # loader's check library (for lint): nothing else of net/ or kernel/.

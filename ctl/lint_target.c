@@ -1,9 +1,10 @@
 /*
  * lint_target.c - what `theseusctl lint` resolves objects against: the
  * kernel's export list (exports.txt of the module kit: "module-api N" and
- * one symbol a line), and the exports of module objects expected to be
- * loaded with the linted ones (--with, and the other files linted together,
- * as one batch).  A linear table: lint looks up a few hundred names.
+ * one symbol a line) or the running kernel's list (exports_fetch.c, lint
+ * --target), and the exports of module objects expected to be loaded with
+ * the linted ones (--with, and the other files linted together, as one
+ * batch).  A linear table: lint looks up a few hundred names.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 #include "ctl.h"
 #include "loader.h"
 
-static int add(struct ctl_lint_syms *t, const char *name, const char *owner, bool strong)
+int ctl_lint_add_sym(struct ctl_lint_syms *t, const char *name, const char *owner, bool strong)
 {
 	if (t->n == t->cap) {
 		size_t nc = t->cap ? t->cap * 2 : 64;
@@ -85,7 +86,7 @@ int ctl_lint_load_exports(struct ctl_lint_syms *t, const char *path, struct th_e
 			      (line[i] >= 'A' && line[i] <= 'Z') || (line[i] >= '0' && line[i] <= '9')))
 				err = th_errf(eb, TH_EINVAL, "%s:%u: not a symbol name: %s", path,
 					      lineno, line);
-		if (!err && add(t, line, "the kernel", true))
+		if (!err && ctl_lint_add_sym(t, line, "the kernel", true))
 			err = th_errf(eb, TH_ENOMEM, "no memory");
 	}
 	fclose(f);
@@ -104,7 +105,7 @@ static void on_export(void *ctx, const char *module, const char *name, bool weak
 {
 	struct obj_add *a = ctx;
 	if (!a->err)
-		a->err = add(a->t, name, module, !weak);
+		a->err = ctl_lint_add_sym(a->t, name, module, !weak);
 }
 
 int ctl_lint_add_object(struct ctl_lint_syms *t, const uint8_t *data, size_t len,

@@ -40,12 +40,16 @@ static const struct ctl_cmd cmds[] = {
 	{ "graph", "", "the module dependency graph as Graphviz DOT", true, cmd_graph_main,
 	  false, false },
 	{ "tasks", "", "the kernel's tasks", true, cmd_tasks_main, false, false },
+	{ "exports", "[--json]",
+	  "the running kernel's export list: its symbols and the loaded modules' (lint --target)",
+	  true, cmd_exports_main, false, false },
 	{ "rollout", "[OPTIONS] MODULE FILE",
 	  "swap FILE in on the hosts in waves (--waves), with health checks (--check, "
 	  "--check-cmd, --soak), a failure budget (--max-fail), automatic rollback and "
 	  "--state/--resume", false, cmd_rollout_main, false, true },
-	{ "lint", "[--spill=warn|reject] FILE...",
-	  "check module objects locally as the loader would (spill, ELF, relocations)", false,
+	{ "lint", "[--spill=warn|reject] [--target HOST[:PORT]] FILE...",
+	  "check module objects locally as the loader would (spill, ELF, relocations, imports "
+	  "against exports.txt or --target's running kernel)", false,
 	  cmd_lint_main, false, false },
 	{ "keygen", "[FILE]", "make a new 32-byte key (64 hex digits) for key= and --key-file",
 	  false, cmd_keygen_main, false, false },

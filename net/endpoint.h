@@ -25,7 +25,7 @@
  *  - Every reply to a request whose MAC was valid is sealed (wire.h): MAC'd
  *    and bound to the request's epoch, client id and counter.
  *  - With no key configured only read-only requests (ping, info, ls, object
- *    status, history, state, log, graph, tasks) are served; the others
+ *    status, history, state, log, graph, tasks, exports) are served; the others
  *    (push, swap, rollback, invoke) get EAUTH "no key configured ...".
  *  - Chunks are idempotent; an object is usable only once complete and its
  *    SHA-256 verified; the staging area is bounded and makes room for a new
@@ -61,6 +61,7 @@ struct th_errbuf;   /* klibc.h */
 #define ENDPOINT_MAX_EDGES 16          /* dependency targets per graph node */
 #define ENDPOINT_HISTORY_ITEMS 4       /* modules listed per history entry */
 #define ENDPOINT_TASKS_TEXT 8192       /* task listing bytes served */
+#define ENDPOINT_SYMBOL_MAX 256        /* exported symbol name incl. NUL */
 
 
 /* ---- what the kernel supplies ------------------------------------------- */
@@ -149,6 +150,13 @@ struct endpoint_graph_node {
 	} edges[ENDPOINT_MAX_EDGES];
 };
 
+/* One symbol of the kernel's namespace (ops->export_get). */
+struct endpoint_export {
+	char name[ENDPOINT_SYMBOL_MAX];
+	char module[PROTO_NAME_MAX];   /* the module exporting it; "" = the kernel */
+	bool weak;
+};
+
 /*
  * The invoke ABI: the uniform way to reach any entity by name.  An exported
  * function of a module with this signature can be called remotely with
@@ -206,6 +214,14 @@ struct endpoint_ops {
 	int (*graph_get)(void *ctx, uint32_t index, struct endpoint_graph_node *out);
 	/* The task listing text, snprintf-style (returns the length needed). */
 	size_t (*tasks_format)(void *ctx, char *buf, size_t len);
+	/* The export list modules link against: the number of symbols,
+	 * (*module_api) the module API version of the loader and
+	 * (*generation) a number that changes whenever the list does; then
+	 * symbol number index: the kernel's exports first, then each loaded
+	 * module's in load order.  TH_ENOENT past the end; TH_ERANGE for a
+	 * name that does not fit struct endpoint_export. */
+	uint32_t (*export_count)(void *ctx, uint32_t *module_api, uint64_t *generation);
+	int (*export_get)(void *ctx, uint32_t index, struct endpoint_export *out);
 };
 
 struct endpoint_config {

@@ -120,6 +120,16 @@ int loader_lookup_symbol(const char *name, uintptr_t *addr, struct module **owne
 size_t loader_symbol_count(void);
 /* Number of loaded modules. */
 size_t loader_module_count(void);
+/* The export list modules link against, as `theseusctl exports` shows it:
+ * the kernel's exports in table order, then each loaded module's exports in
+ * load order.  loader_export_at gives symbol number index: its name, owner
+ * (NULL: the kernel) and whether it is weak; TH_ENOENT past the end. */
+size_t loader_export_count(void);
+/* A number that changes whenever the list does (a load, swap, unload): a
+ * reader of several pages starts again when it differs between them. */
+uint64_t loader_export_generation(void);
+int loader_export_at(size_t index, const char **name, const struct module **owner, bool *weak)
+	TH_MUST_CHECK;
 
 /* Iteration in load order: for (m = loader_first(); m; m = loader_next(m)). */
 struct module *loader_first(void);

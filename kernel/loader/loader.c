@@ -120,6 +120,40 @@ size_t loader_module_count(void)
 	return nmods;
 }
 
+size_t loader_export_count(void)
+{
+	size_t n = n_kernel_syms;
+	for (const struct module *m = loader_mods_head; m; m = m->next)
+		n += m->n_exports;
+	return n;
+}
+
+uint64_t loader_export_generation(void)
+{
+	return symtab_generation();
+}
+
+int loader_export_at(size_t index, const char **name, const struct module **owner, bool *weak)
+{
+	if (index < n_kernel_syms) {
+		*name = kernel_syms[index].name;
+		*owner = NULL;
+		*weak = false;
+		return TH_OK;
+	}
+	index -= n_kernel_syms;
+	for (const struct module *m = loader_mods_head; m; m = m->next) {
+		if (index < m->n_exports) {
+			*name = m->exports[index].name;
+			*owner = m;
+			*weak = m->exports[index].weak;
+			return TH_OK;
+		}
+		index -= m->n_exports;
+	}
+	return TH_ENOENT;
+}
+
 /* ---- list and teardown ------------------------------------------------------- */
 
 static void list_add(struct module *m)

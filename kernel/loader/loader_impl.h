@@ -207,6 +207,8 @@ void symtab_free(struct symtab *t);       /* drops the table, not the entries */
 /* The namespace. */
 int symtab_insert(struct lsym *s, struct th_errbuf *eb) TH_MUST_CHECK;
 void symtab_remove(struct lsym *s);
+/* Changes whenever the namespace does (insert, remove, reset). */
+uint64_t symtab_generation(void);
 struct lsym *symtab_find(const char *name);
 /* The namespace entry of name that owner exports (even if shadowed). */
 struct lsym *symtab_find_owned(const char *name, const struct module *owner);

@@ -15,6 +15,7 @@
 #include "loader_impl.h"
 
 static struct symtab ns;
+static uint64_t ns_generation;   /* bumped on every change of the namespace */
 
 uint32_t symtab_hash(const char *name)
 {
@@ -141,12 +142,19 @@ struct lsym *symtab_find_owned(const char *name, const struct module *owner)
 
 int symtab_insert(struct lsym *s, struct th_errbuf *eb)
 {
+	ns_generation++;
 	return symtab_insert_in(&ns, s, eb);
 }
 
 void symtab_remove(struct lsym *s)
 {
+	ns_generation++;
 	symtab_remove_in(&ns, s);
+}
+
+uint64_t symtab_generation(void)
+{
+	return ns_generation;
 }
 
 int symtab_reserve(size_t extra)
@@ -161,5 +169,6 @@ size_t symtab_count(void)
 
 void symtab_reset(void)
 {
+	ns_generation++;
 	symtab_free(&ns);
 }

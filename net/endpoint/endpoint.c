@@ -14,7 +14,8 @@
  * Decoding uses a per-request bounded arena (arena.c).  Authentication
  * failures leave every state untouched, are counted, and get a reply that
  * says only "unauthenticated".  A request kind is one line in the dispatch
- * table below plus a handler (handlers.c, swap.c, inspect.c) and, if it
+ * table below plus a handler (handlers.c, swap_request.c, inspect.c,
+ * exports_request.c, ...) and, if it
  * needs the kernel, a field in endpoint_ops.
  */
 #include "endpoint_impl.h"
@@ -40,6 +41,7 @@ static const struct ep_route routes[] = {
 	{ THESEUS__REQUEST__KIND_INVOKE, false, ep_handle_invoke, true },
 	{ THESEUS__REQUEST__KIND_GRAPH, true, ep_handle_graph, false },
 	{ THESEUS__REQUEST__KIND_TASKS, true, ep_handle_tasks, false },
+	{ THESEUS__REQUEST__KIND_EXPORTS, true, ep_handle_exports, false },
 };
 
 /* A fresh random epoch (never 0, never the current one) with an empty

@@ -16,6 +16,7 @@ ENDPOINT_CORE_SRCS := \
 	net/endpoint/swap_request.c \
 	net/endpoint/invoke_request.c \
 	net/endpoint/inspect.c \
+	net/endpoint/exports_request.c \
 	net/endpoint/reply.c \
 	net/endpoint/reply_cache.c \
 	net/endpoint/auth.c \

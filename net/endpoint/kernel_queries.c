@@ -1,6 +1,7 @@
 /*
  * kernel_queries.c - the kernel's answers to the endpoint's read-only
- * requests (theseusctl info, ls, history, state, log, graph, tasks): the
+ * requests (theseusctl info, ls, history, state, log, graph, tasks,
+ * exports): the
  * query functions of struct endpoint_ops over loader introspection, the
  * swap engine's records and history, statedb, the log ring and the task
  * list.  None keeps state of its own but the port number it reports.
@@ -184,6 +185,29 @@ static size_t op_tasks_format(void *ctx, char *buf, size_t len)
 	return task_format_list(buf, len);
 }
 
+static uint32_t op_export_count(void *ctx, uint32_t *module_api, uint64_t *generation)
+{
+	*module_api = loader_module_api();
+	*generation = loader_export_generation();
+	return (uint32_t)loader_export_count();
+}
+
+static int op_export_get(void *ctx, uint32_t index, struct endpoint_export *out)
+{
+	const struct module *owner;
+	const char *name;
+	bool weak;
+	int err = loader_export_at(index, &name, &owner, &weak);
+	if (err)
+		return err;
+	if (strlen(name) >= sizeof out->name)
+		return TH_ERANGE;
+	snprintf(out->name, sizeof out->name, "%s", name);
+	snprintf(out->module, sizeof out->module, "%s", owner ? loader_module_name(owner) : "");
+	out->weak = weak;
+	return TH_OK;
+}
+
 void kernel_fill_query_ops(struct endpoint_ops *ops)
 {
 	ops->info = op_info;
@@ -196,4 +220,6 @@ void kernel_fill_query_ops(struct endpoint_ops *ops)
 	ops->log_read = op_log_read;
 	ops->graph_get = op_graph_get;
 	ops->tasks_format = op_tasks_format;
+	ops->export_count = op_export_count;
+	ops->export_get = op_export_get;
 }

@@ -6,7 +6,8 @@
  * without the caller noticing; forged, rewritten and unmatched replies are
  * dropped and counted and never make a call succeed; a replay refusal that
  * overtakes the real answer starts a new session; the RTO comes from
- * measured round trips, with a floor.
+ * measured round trips, with a floor.  Also the paged read of the export
+ * list (ctl/exports_fetch.c): whole, and again when it changed meanwhile.
  */
 #include <arpa/inet.h>
 #include <poll.h>
@@ -329,6 +330,55 @@ static void test_rto_measured(void)
 	ctl_tx_close(&ctx);
 }
 
+/* ctl_exports_fetch: a list of several pages is read whole, owners and
+ * binding as the kernel named them; a list that changed between two pages
+ * is read again from the start; one that never holds still is EBUSY. */
+static void test_exports_fetch(void)
+{
+	struct ctl_ctx ctx;
+	struct ctl_lint_syms t = { 0 };
+	srv.mode = HONEST;
+	pthread_mutex_lock(&srv.lock);
+	srv.fx.extra_exports = 300;
+	srv.fx.exports_reads = 0;
+	srv.fx.exports_bump_at = 0;
+	pthread_mutex_unlock(&srv.lock);
+	ctx_open(&ctx, 500, 3);
+	CHECK_EQ(ctl_exports_fetch(&ctx, &t), CTL_EXIT_OK);
+	CHECK_EQ(t.n, 307);
+	CHECK_EQ(t.api, FX_MODULE_API);
+	uint32_t pages = srv.fx.exports_reads;
+	CHECK(pages > 2);
+	CHECK_STR(t.v[0].name, "th_log");
+	CHECK_STR(t.v[0].owner, "the kernel");
+	CHECK_STR(t.v[303].name, "hello_greet");
+	CHECK_STR(t.v[303].owner, "hello");
+	CHECK_STR(t.v[306].name, "kv_invoke_get");
+	CHECK(!t.v[306].strong);
+	CHECK_STR(ctl_lint_lookup(&t, "fx_generated_kernel_export_00299"), "the kernel");
+
+	pthread_mutex_lock(&srv.lock);
+	srv.fx.exports_reads = 0;
+	srv.fx.exports_bump_at = 2;   /* the second page sees a new list */
+	pthread_mutex_unlock(&srv.lock);
+	CHECK_EQ(ctl_exports_fetch(&ctx, &t), CTL_EXIT_OK);
+	CHECK_EQ(t.n, 307);           /* read again, not doubled */
+	CHECK_EQ(srv.fx.exports_reads, pages + 2);
+
+	pthread_mutex_lock(&srv.lock);
+	srv.fx.exports_bump_always = true;
+	pthread_mutex_unlock(&srv.lock);
+	CHECK_EQ(ctl_exports_fetch(&ctx, &t), CTL_EXIT_REMOTE);
+	CHECK_EQ(ctx.status, TH_EBUSY);
+	CHECK(strstr(ctx.errmsg, "changed while it was read") != NULL);
+	pthread_mutex_lock(&srv.lock);
+	srv.fx.exports_bump_always = false;
+	srv.fx.extra_exports = 0;
+	pthread_mutex_unlock(&srv.lock);
+	ctl_lint_free(&t);
+	ctl_tx_close(&ctx);
+}
+
 int main(void)
 {
 	devnull = fopen("/dev/null", "w");
@@ -339,6 +389,7 @@ int main(void)
 	RUN(test_unmatched_reply_ignored);
 	RUN(test_dup_refusal_first);
 	RUN(test_rto_measured);
+	RUN(test_exports_fetch);
 	srv_stop();
 	return check_summary("ctl_transport");
 }

@@ -2,7 +2,7 @@
  * endpoint_core.c - host unit tests of the endpoint core (net/endpoint/):
  * authentication, replay window, version check, hostile input, the staging
  * area (chunks, hash check, limits, eviction), compare-and-swap, and the
- * inspection/control requests (rollback, history, state, log, invoke, graph,
+ * inspection/control requests (rollback, history, state, log, invoke, graph, exports,
  * tasks; paging, ENOTSUP, read-only mode), against
  * the in-memory backend of endpoint_fixture.c.
  *
@@ -1516,6 +1516,78 @@ static void test_graph_tasks(void)
 	t_fini(&t);
 }
 
+/* The export list: one page when small; paged by bytes (every reply one
+ * datagram, no symbol lost or repeated, in the kernel's order) when large;
+ * served without a key; start past the end is ERANGE; a kernel without the
+ * ops answers ENOTSUP. */
+static void test_exports_pages(void)
+{
+	struct t t;
+	t_init(&t);
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__ExportsRequest xq = THESEUS__EXPORTS_REQUEST__INIT;
+	req.kind_case = THESEUS__REQUEST__KIND_EXPORTS;
+	req.exports = &xq;
+	CHECK_EQ(t_send(&t, &req), TH_OK);
+	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD_EXPORTS);
+	CHECK_EQ(t.rep->exports->module_api, FX_MODULE_API);
+	CHECK_EQ(t.rep->exports->total, 7);
+	CHECK_EQ(t.rep->exports->start, 0);
+	CHECK_EQ(t.rep->exports->generation, 0);
+	CHECK_EQ(t.rep->exports->n_symbols, 7);
+	CHECK_STR(t.rep->exports->symbols[0]->name, "th_log");
+	CHECK_STR(t.rep->exports->symbols[0]->module, "");
+	CHECK(!t.rep->exports->symbols[0]->weak);
+	CHECK_STR(t.rep->exports->symbols[3]->name, "hello_greet");
+	CHECK_STR(t.rep->exports->symbols[3]->module, "hello");
+	CHECK_STR(t.rep->exports->symbols[6]->name, "kv_invoke_get");
+	CHECK_STR(t.rep->exports->symbols[6]->module, "kv");
+	CHECK(t.rep->exports->symbols[6]->weak);
+	xq.start = 7;   /* the end: an empty page */
+	CHECK_EQ(t_send(&t, &req), TH_OK);
+	CHECK_EQ(t.rep->exports->n_symbols, 0);
+	xq.start = 8;
+	CHECK_EQ(t_send(&t, &req), TH_ERANGE);
+	CHECK(strstr(t.rep->message, "beyond the 7 symbols") != NULL);
+
+	t.fx.extra_exports = 1000;
+	t.fx.exports_generation = 77;
+	uint32_t next = 0, pages = 0;
+	while (pages < 200) {
+		xq.start = next;
+		CHECK_EQ(t_send(&t, &req), TH_OK);
+		CHECK(t.rlen <= PROTO_MAX_DATAGRAM);
+		Theseus__ExportsReply *xr = t.rep->exports;
+		CHECK_EQ(xr->total, 1007);
+		CHECK_EQ(xr->start, next);
+		CHECK_EQ(xr->generation, 77);
+		for (size_t i = 0; i < xr->n_symbols; i++) {
+			uint32_t k = next + (uint32_t)i;
+			char want[64];
+			if (k >= 3 && k < 1003) {
+				snprintf(want, sizeof want, "fx_generated_kernel_export_%05u", k - 3);
+				CHECK_STR(xr->symbols[i]->name, want);
+			}
+		}
+		pages++;
+		if (xr->n_symbols == 0)
+			break;
+		next += (uint32_t)xr->n_symbols;
+	}
+	CHECK_EQ(next, 1007);
+	CHECK(pages > 10);   /* bounded by the datagram, not one reply */
+	t_fini(&t);
+
+	struct endpoint_config cfg = { 0 };   /* no key: read-only, still served */
+	t_init_cfg(&t, &cfg);
+	xq.start = 0;
+	CHECK_EQ(t_send_key(&t, NULL, &req), TH_OK);
+	CHECK_EQ(t.rep->exports->total, 7);
+	t.ep->ops.export_get = NULL;
+	CHECK_EQ(t_send_key(&t, NULL, &req), TH_ENOTSUP);
+	t_fini(&t);
+}
+
 /* Kernels without the optional ops answer ENOTSUP; without a key, the
  * inspection requests are served and rollback/invoke refused. */
 static void test_inspect_notsup_nokey(void)
@@ -2005,6 +2077,7 @@ int main(void)
 	RUN(test_invoke);
 	RUN(test_resent_reply_cache);
 	RUN(test_graph_tasks);
+	RUN(test_exports_pages);
 	RUN(test_inspect_notsup_nokey);
 	RUN(test_epoch_refusal);
 	RUN(test_replay_after_reboot);

@@ -5,7 +5,8 @@
 # push + swap, a retried swap, a stale compare-and-swap, wrong/missing key,
 # read-only mode, and a push + swap through 20% loss, 10% duplication,
 # reordering and lost replies; the inspection commands (info, history,
-# rollback, state, log, invoke, graph, tasks, lint), --json, and a fleet of
+# rollback, state, log, invoke, graph, tasks, exports, lint and lint
+# --target), --json, and a fleet of
 # three hosts of which one is down.  Prints PASS/FAIL lines and a RESULT line.
 #
 # Usage: tests/unit/endpoint_e2e.sh [BUILD_DIR]   (default: build)
@@ -188,6 +189,28 @@ head -c 100 /dev/urandom > "$T/garbage.o"
 check lint_garbage 1 "$CTL" lint "$T/garbage.o"
 check lint_json 1 "$CTL" --json lint "$T/garbage.o"
 expect_out lint_json_fields '"host":"local","command":"lint","ok":false,"status":"EBADELF".*"files":\[\{"file":'
+# The running kernel's export list, and lint against it (--target).
+check exports 0 "${I[@]}" exports
+expect_out exports_head '^module API [0-9]+, 7 symbols$'
+expect_out exports_module_row '^kv_invoke_get +kv +weak$'
+expect_out exports_kernel_row '^th_log +kernel +strong$'
+check exports_json 0 "${I[@]}" exports --json
+expect_out exports_json_fields '"module_api":[0-9]+,"total":7,"generation":0,"symbols":\[\{"name":"th_log","module":"","weak":false\}.*\{"name":"hello_greet","module":"hello","weak":false\}'
+check exports_usage 2 "${I[@]}" exports extra
+if [ -f "$B/modules/swapcaller.o" ]; then
+	# swapcaller imports hello_greet: the fixture's loaded hello exports it.
+	check lint_target_ok 0 "$CTL" --key-file "$T/key" lint --target "127.0.0.1:$PORT" "$B/modules/swapcaller.o"
+	expect_out lint_target_ok_line 'swapcaller\.o: ok$'
+	check lint_target_json 0 "$CTL" --key-file "$T/key" --json lint --target "127.0.0.1:$PORT" "$B/modules/swapcaller.o"
+	expect_out lint_target_json_fields "\"host\":\"local\".*\"exports\":\"127\\.0\\.0\\.1:$PORT\",\"files\":\\[\\{\"file\":\"[^\"]*swapcaller\\.o\",\"findings\":.*\"ok\":true,\"status\":\"OK\"\\}\\]\\}$"
+	# hello imports kernel symbols the fixture's kernel does not export.
+	check lint_target_refused 1 "$CTL" --key-file "$T/key" lint --target "127.0.0.1:$PORT" "$B/modules/hello.o"
+	expect_out lint_target_refused_names 'hello\.o: error: .*statedb_open'
+	check lint_target_down 3 "$CTL" --timeout 50 --retries 1 lint --target 127.0.0.1:1 \
+		"$B/modules/swapcaller.o"
+	check lint_target_and_exports 2 "$CTL" --key-file "$T/key" lint --target "127.0.0.1:$PORT" --exports x \
+		"$B/modules/swapcaller.o"
+fi
 check usage_json 2 "${I[@]}" --json rollback
 expect_out usage_json_status '"status":"EUSAGE"'
 

@@ -362,6 +362,51 @@ static size_t fx_tasks_format(void *ctx, char *buf, size_t len)
 				"policy: rr\n");
 }
 
+/* The kernel's exports (three, then extra_exports generated ones), then
+ * hello's and kv's (kv's second one weak), as the kernel lists them. */
+static const char *const fx_kernel_exports[] = { "th_log", "th_kmalloc", "th_kfree" };
+static const struct { const char *module, *name; bool weak; } fx_module_exports[] = {
+	{ "hello", "hello_greet", false },
+	{ "hello", "hello_invoke", false },
+	{ "kv", "kv_invoke_put", false },
+	{ "kv", "kv_invoke_get", true },
+};
+#define FX_NKX (sizeof fx_kernel_exports / sizeof fx_kernel_exports[0])
+#define FX_NMX (sizeof fx_module_exports / sizeof fx_module_exports[0])
+
+static uint32_t fx_export_count(void *ctx, uint32_t *module_api, uint64_t *generation)
+{
+	struct fx_backend *fx = ctx;
+	fx->exports_reads++;
+	if (fx->exports_bump_always || fx->exports_reads == fx->exports_bump_at)
+		fx->exports_generation++;
+	*module_api = FX_MODULE_API;
+	*generation = fx->exports_generation;
+	return (uint32_t)(FX_NKX + fx->extra_exports + FX_NMX);
+}
+
+static int fx_export_get(void *ctx, uint32_t i, struct endpoint_export *out)
+{
+	struct fx_backend *fx = ctx;
+	if (i < FX_NKX) {
+		snprintf(out->name, sizeof out->name, "%s", fx_kernel_exports[i]);
+		return TH_OK;
+	}
+	i -= (uint32_t)FX_NKX;
+	if (i < fx->extra_exports) {
+		/* long names, so that pages fill by bytes before the count limit */
+		snprintf(out->name, sizeof out->name, "fx_generated_kernel_export_%05u", i);
+		return TH_OK;
+	}
+	i -= fx->extra_exports;
+	if (i >= FX_NMX)
+		return TH_ENOENT;
+	snprintf(out->name, sizeof out->name, "%s", fx_module_exports[i].name);
+	snprintf(out->module, sizeof out->module, "%s", fx_module_exports[i].module);
+	out->weak = fx_module_exports[i].weak;
+	return TH_OK;
+}
+
 static uint64_t fx_random(void *ctx)
 {
 	struct fx_backend *fx = ctx;
@@ -392,6 +437,8 @@ struct endpoint_ops fx_ops(struct fx_backend *fx)
 		.invoke = fx_invoke,
 		.graph_get = fx_graph_get,
 		.tasks_format = fx_tasks_format,
+		.export_count = fx_export_count,
+		.export_get = fx_export_get,
 	};
 	return ops;
 }

@@ -9,6 +9,7 @@
 
 #include "klibc.h"
 #include "endpoint.h"
+#include "module_abi.h"
 #include "theseus.pb-c.h"
 
 #define FX_MAX_MODULES 16
@@ -16,6 +17,7 @@
 #define FX_MAX_HISTORY 32
 #define FX_LOG_RING 4096          /* log ring bytes (small: tests wrap it) */
 #define FX_KV_SLOTS 8
+#define FX_MODULE_API TH_MODULE_API /* the module API its export list names */
 
 struct fx_module {
 	struct endpoint_module m;
@@ -41,6 +43,12 @@ struct fx_backend {
 	uint64_t log_head;
 	/* statedb: three fixed entries plus extra_state generated ones */
 	uint32_t extra_state;
+	/* exports: three kernel ones, extra_exports generated, hello's and kv's */
+	uint32_t extra_exports;
+	uint64_t exports_generation;   /* what the list's generation reads */
+	uint32_t exports_reads;        /* export_count calls so far */
+	uint32_t exports_bump_at;      /* that call (1-based) changes the generation */
+	bool exports_bump_always;      /* every call does (a list always changing) */
 	/* kv (invoke kv.kv_invoke_put / kv_invoke_get) and hello's counter */
 	char kv_key[FX_KV_SLOTS][32], kv_val[FX_KV_SLOTS][64];
 	uint64_t hello_calls;

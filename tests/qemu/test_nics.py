@@ -89,4 +89,4 @@ def test_nic_behind_two_bridges():
         "-device", "pci-bridge,id=br2,chassis_nr=2,bus=br1,addr=3",
         "-netdev", "user,id=nb", "-device", "virtio-net-pci,netdev=nb,bus=br2,addr=2"]).start()
     g.wait_for(r"pci: 02:02\.0 1af4:1000 ethernet", 30)
-    g.wait_for(r"theseus: ready: ip 10\.0\.2\.15 \(virtio-net\)", 30)
+    g.wait_for(r"theseus: ready: ip 10\.0\.2\.15 \(virtio_net\)", 30)

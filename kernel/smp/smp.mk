@@ -15,7 +15,7 @@ MADT_TEST_SRCS := tests/unit/madt_test.c kernel/smp/acpi_madt.c kernel/smp/mptab
 $(B)/tests/unit/madt_test: $(MADT_TEST_SRCS) kernel/include/acpi.h tests/unit/check.h | setup
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ $(MADT_TEST_SRCS)
-KERNEL_SRCS += kernel/smp/smp.c kernel/smp/lapic.c kernel/smp/trampoline.S kernel/smp/stop.c
+KERNEL_SRCS += kernel/smp/smp.c kernel/smp/lapic.c kernel/smp/ioapic.c kernel/smp/trampoline.S kernel/smp/stop.c
 
 FUZZ_TARGETS += $(B)/fuzz/firmware_tables
 $(B)/fuzz/firmware_tables: tests/fuzz/firmware_tables_fuzz.c kernel/smp/acpi_madt.c kernel/smp/mptable.c \

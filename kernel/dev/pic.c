@@ -11,6 +11,7 @@
 #include "cpu.h"
 #include "ioapic.h"
 #include "klibc.h"
+#include "ktime.h"
 #include "lock.h"
 #include "log.h"
 #include "pic.h"
@@ -58,6 +59,12 @@ static void unmask(unsigned line)
 
 /* A level line whose handlers never quiet the device: mask it (the device
  * is still polled by its driver's main loop), once, with a warning. */
+static unsigned storm_limit(void)
+{
+	unsigned hz = time_tick_hz();
+	return IOAPIC_STORM_PER_SEC / (hz ? hz : 100);
+}
+
 static void storm(unsigned line)
 {
 	uint64_t flags = spin_lock_irqsave(&irq_lock);
@@ -66,7 +73,7 @@ static void storm(unsigned line)
 	spin_unlock_irqrestore(&irq_lock, flags);
 	log_warn("irq", "line %u: interrupt storm (over %u deliveries in one tick; its handler "
 		 "does not acknowledge the device): masked until a handler registers again",
-		 line, IOAPIC_STORM_PER_TICK);
+		 line, storm_limit());
 }
 
 static struct trap_frame *dispatch(unsigned line, struct trap_frame *f)
@@ -94,7 +101,7 @@ static struct trap_frame *dispatch(unsigned line, struct trap_frame *f)
 			log_info("irq", "line %u: first interrupt through the I/O APIC", line);
 		}
 		/* The handlers quieted the device; a level line's EOI re-arms it. */
-		if (ioapic_line_level(line) && ++bursts[line] > IOAPIC_STORM_PER_TICK &&
+		if (ioapic_line_level(line) && ++bursts[line] > storm_limit() &&
 		    !(stormed & (1u << line)))
 			storm(line);
 		ioapic_eoi();

@@ -41,10 +41,11 @@
 #define IOAPIC_RTE_DELIVERY_MASK (7u << 8)
 #define IOAPIC_RTE_DELIVERY_NMI (4u << 8)
 
-/* More deliveries of one level-triggered line between two PIT ticks than
- * this is a storm (its handler does not quiet the device): the line is
- * masked, with a warning, and its device is served by polling. */
-#define IOAPIC_STORM_PER_TICK 5000u
+/* A level-triggered line delivered faster than this (counted between two
+ * PIT ticks: this / hz per tick) is a storm (its handler does not quiet the
+ * device): the line is masked, with a warning, and its device is served by
+ * polling.  A storm under TCG runs at some 500000 per second. */
+#define IOAPIC_STORM_PER_SEC 100000u
 
 struct ioapic_route {
 	unsigned apic;      /* index into acpi_madt_info.ioapics */

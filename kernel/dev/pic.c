@@ -57,14 +57,15 @@ static void unmask(unsigned line)
 	write_mask();
 }
 
-/* A level line whose handlers never quiet the device: mask it (the device
- * is still polled by its driver's main loop), once, with a warning. */
+/* Deliveries of one level line per tick that make a storm (ioapic.h). */
 static unsigned storm_limit(void)
 {
 	unsigned hz = time_tick_hz();
 	return IOAPIC_STORM_PER_SEC / (hz ? hz : 100);
 }
 
+/* A level line whose handlers never quiet the device: mask it (the device
+ * is still polled by its driver's main loop), once, with a warning. */
 static void storm(unsigned line)
 {
 	uint64_t flags = spin_lock_irqsave(&irq_lock);

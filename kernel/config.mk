@@ -72,5 +72,5 @@ $(B)/gen/screen_font.c: tools/gen-font.py | setup
 # and demo observers of tests/kernel/ in place of kernel/boot/hooks.c (the
 # production image carries no test code; kernel.mk checks that).
 KERNEL_TEST_SRCS := tests/kernel/hooks.c tests/kernel/selftest.c tests/kernel/sched_selftest.c \
-	tests/kernel/swap_stress.c tests/kernel/smp_selftest.c
+	tests/kernel/swap_stress.c tests/kernel/smp_selftest.c tests/kernel/irq_selftest.c
 KERNEL_PROD_ONLY_SRCS := kernel/boot/hooks.c

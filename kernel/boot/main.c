@@ -13,6 +13,7 @@
 #include "frame.h"
 #include "guard.h"
 #include "heap.h"
+#include "ioapic.h"
 #include "klibc.h"
 #include "ktime.h"
 #include "log.h"
@@ -227,6 +228,7 @@ void kmain(uint32_t magic, uint32_t info)
 	nmi_watchdog_init(boot.cmdline); /* PIT tick as NMI: cuts interrupts-off hangs */
 	smp_init(&boot, boot.cmdline); /* the other CPUs (ACPI MADT; cpus=), local APIC ticks */
 	pci_init();                    /* enumerate, assign BARs */
+	ioapic_init(smp_firmware_info(), boot.cmdline); /* device IRQs via the I/O APIC; noapic */
 	init_statedb();                /* state that outlives modules */
 	modules_loaded = boot_modules_load(&boot); /* link the boot modules */
 	sched_init(boot.cmdline);      /* kmain becomes task "main"; policy module */

@@ -1,12 +1,17 @@
 /*
  * pic.c - the legacy 8259 interrupt controllers (see irq.h): remapped to
  * vectors 32-47, all lines masked until a handler registers; dispatches
- * each line to its handlers and sends the end-of-interrupt.
+ * each line to its handlers and sends the end-of-interrupt.  Lines handed
+ * over to the I/O APIC (ioapic.h: same vectors) are masked, unmasked and
+ * acknowledged there instead, and a level-triggered one that storms is
+ * masked.
  */
 #include "irq.h"
 
 #include "cpu.h"
+#include "ioapic.h"
 #include "klibc.h"
+#include "ktime.h"
 #include "lock.h"
 #include "log.h"
 #include "pic.h"
@@ -25,6 +30,10 @@ static struct handler handlers[IRQ_LINES][HANDLERS_PER_LINE];
 static unsigned long counts[IRQ_LINES];
 static uint16_t mask = 0xFFFF;
 static struct spinlock irq_lock = SPINLOCK_INIT;
+static uint16_t apic_lines;    /* handed over to the I/O APIC */
+static uint16_t apic_seen;     /* lines the I/O APIC delivered at least once */
+static uint16_t stormed;       /* masked for storming until registered again */
+static unsigned bursts[IRQ_LINES]; /* I/O APIC level deliveries since the last tick */
 static irq_line_hook_fn line0_hook;
 static irq_line_hook_fn soft_hook; /* vector 48 (int $48): the scheduler */
 
@@ -36,18 +45,45 @@ static void write_mask(void)
 
 static void unmask(unsigned line)
 {
+	if (apic_lines & (1u << line)) {
+		stormed &= (uint16_t)~(1u << line);
+		bursts[line] = 0;
+		ioapic_set_masked(line, false);
+		return;
+	}
 	mask &= (uint16_t)~(1u << line);
 	if (line >= 8)
 		mask &= (uint16_t)~(1u << 2); /* cascade */
 	write_mask();
 }
 
+/* Deliveries of one level line per tick that make a storm (ioapic.h). */
+static unsigned storm_limit(void)
+{
+	unsigned hz = time_tick_hz();
+	return IOAPIC_STORM_PER_SEC / (hz ? hz : 100);
+}
+
+/* A level line whose handlers never quiet the device: mask it (the device
+ * is still polled by its driver's main loop), once, with a warning. */
+static void storm(unsigned line)
+{
+	uint64_t flags = spin_lock_irqsave(&irq_lock);
+	stormed |= (uint16_t)(1u << line);
+	ioapic_set_masked(line, true);
+	spin_unlock_irqrestore(&irq_lock, flags);
+	log_warn("irq", "line %u: interrupt storm (over %u deliveries in one tick; its handler "
+		 "does not acknowledge the device): masked until a handler registers again",
+		 line, storm_limit());
+}
+
 static struct trap_frame *dispatch(unsigned line, struct trap_frame *f)
 {
 	if (line >= IRQ_LINES) /* vector 48: software yield, handled by the scheduler hook */
 		return soft_hook ? soft_hook(f) : f;
+	bool apic = apic_lines & (1u << line);
 	/* Spurious IRQ 7/15: the in-service bit is clear; no EOI to that PIC. */
-	if (line == 7 || line == 15) {
+	if (!apic && (line == 7 || line == 15)) {
 		uint16_t port = line == 7 ? PIC1 : PIC2;
 		outb(port, 0x0B);
 		if (!(inb(port) & 0x80)) {
@@ -60,11 +96,26 @@ static struct trap_frame *dispatch(unsigned line, struct trap_frame *f)
 	for (unsigned i = 0; i < HANDLERS_PER_LINE; i++)
 		if (handlers[line][i].fn)
 			handlers[line][i].fn(handlers[line][i].ctx);
+	if (apic) {
+		if (!(apic_seen & (1u << line))) {
+			apic_seen |= (uint16_t)(1u << line);
+			log_info("irq", "line %u: first interrupt through the I/O APIC", line);
+		}
+		/* The handlers quieted the device; a level line's EOI re-arms it. */
+		if (ioapic_line_level(line) && ++bursts[line] > storm_limit() &&
+		    !(stormed & (1u << line)))
+			storm(line);
+		ioapic_eoi();
+		return f;
+	}
 	if (line >= 8)
 		outb(PIC2, 0x20);
 	outb(PIC1, 0x20);
-	if (line == 0 && line0_hook)
-		return line0_hook(f);
+	if (line == 0) {
+		memset(bursts, 0, sizeof bursts);
+		if (line0_hook)
+			return line0_hook(f);
+	}
 	return f;
 }
 
@@ -126,13 +177,32 @@ void irq_unregister(unsigned line, irq_handler_fn fn, void *ctx)
 		any |= handlers[line][i].fn != NULL;
 	}
 	if (!any && line != 0) {
-		mask |= (uint16_t)(1u << line);
-		write_mask();
+		if (apic_lines & (1u << line)) {
+			ioapic_set_masked(line, true);
+		} else {
+			mask |= (uint16_t)(1u << line);
+			write_mask();
+		}
 	}
 	spin_unlock_irqrestore(&irq_lock, flags);
 }
 
 unsigned long irq_count(unsigned line) { return line < IRQ_LINES ? counts[line] : 0; }
+
+void pic_hand_over(uint16_t lines)
+{
+	lines &= (uint16_t)~1u; /* line 0, the PIT tick, stays */
+	uint64_t flags = spin_lock_irqsave(&irq_lock);
+	for (unsigned line = 1; line < IRQ_LINES; line++)
+		if ((lines & (1u << line)) && !(mask & (1u << line)))
+			ioapic_set_masked(line, false); /* a handler was registered */
+	apic_lines = lines;
+	mask |= lines;
+	if ((mask & 0xFF00u) == 0xFF00u)
+		mask |= 1u << 2; /* nothing left behind the cascade */
+	write_mask();
+	spin_unlock_irqrestore(&irq_lock, flags);
+}
 
 void pic_unmask_timer(void)
 {

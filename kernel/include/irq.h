@@ -1,9 +1,12 @@
 /*
- * irq.h - hardware interrupt lines (legacy 8259 PIC, IRQ 0-15).
+ * irq.h - hardware interrupt lines (legacy lines 0-15: the 8259 PIC's, or
+ * the same lines through the I/O APIC, ioapic.h).
  *
  * A driver registers a handler for its PCI interrupt line; handlers run with
  * interrupts disabled and must only acknowledge the device and queue work
- * (never call lwIP or sleep).  The PIC end-of-interrupt is sent by the core.
+ * (never call lwIP or sleep).  The end-of-interrupt is sent by the core
+ * after the handlers: a level-triggered line (PCI through the I/O APIC)
+ * fires again at once if no handler quieted its device.
  */
 #ifndef THESEUS_IRQ_H
 #define THESEUS_IRQ_H

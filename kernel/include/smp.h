@@ -6,7 +6,8 @@
  * GDT/TSS, stack and struct cpu_local of its own (reached through the GS
  * base) and a local APIC timer at the kernel's tick rate (hz=).  cpus=N on
  * the command line limits how many CPUs run (cpus=1: the boot CPU alone).
- * The boot CPU keeps the PIT tick and the 8259 PIC for device interrupts.
+ * The boot CPU keeps the PIT tick (8259 PIC line 0) and takes every device
+ * interrupt: through the I/O APIC (ioapic.h) or, without one, the 8259.
  */
 #ifndef THESEUS_SMP_H
 #define THESEUS_SMP_H
@@ -54,6 +55,10 @@ void smp_set_wake_hook(struct trap_frame *(*fn)(struct trap_frame *f));
 
 /* Find and start the other CPUs (after the timer and memory are up). */
 void smp_init(const struct boot_info *boot, const char *cmdline);
+/* The firmware's description smp_init() read (MADT or MP tables), NULL if
+ * it found none (ioapic.c routes device interrupts from it). */
+struct acpi_madt_info;
+const struct acpi_madt_info *smp_firmware_info(void);
 /* CPUs running: 1 until smp_init has started others. */
 unsigned smp_cpu_count(void);
 /* This CPU's index (0 = the boot CPU), and its data. */

@@ -2,8 +2,8 @@
  * lapic.c - the local APIC (xAPIC, memory-mapped; see smp_impl.h): ids,
  * software enable, end-of-interrupt, inter-processor interrupts and the
  * periodic timer of the CPUs other than the boot CPU.  The boot CPU's local
- * APIC sends and takes IPIs only: in virtual-wire mode its 8259 PIC
- * interrupts and PIT tick arrive as before.
+ * APIC sends and takes IPIs and the I/O APIC's device interrupts (ioapic.c):
+ * in virtual-wire mode its 8259 PIC interrupts and PIT tick arrive as before.
  */
 #include "cpu.h"
 #include "klibc.h"
@@ -39,6 +39,8 @@ static void wr(unsigned reg, uint32_t v) { lapic[reg / 4] = v; }
 
 int lapic_map(uint64_t phys)
 {
+	if (lapic)
+		return TH_OK; /* smp.c and ioapic.c both ask */
 	volatile void *p;
 	int err = vmm_map_mmio(phys, 4096, &p);
 	if (!err)

@@ -28,6 +28,10 @@ static volatile unsigned running = 1;
 static volatile bool gs_ready;
 static volatile uint64_t nmi_skipped;
 static volatile bool lapic_ready; /* bring-up over: NMIs may be forwarded */
+static struct acpi_madt_info firmware; /* what find_cpus() read, for ioapic.c */
+static bool firmware_ok;
+
+const struct acpi_madt_info *smp_firmware_info(void) { return firmware_ok ? &firmware : NULL; }
 
 unsigned smp_cpu_count(void) { return running; }
 
@@ -226,6 +230,8 @@ void smp_init(const struct boot_info *boot, const char *cmdline)
 	struct acpi_madt_info info;
 	if (find_cpus(boot, cmdline, &info))
 		return;
+	firmware = info;
+	firmware_ok = true;
 	char ids[4 * ACPI_CPUS_MAX + 1] = "";
 	for (size_t i = 0, n = 0; i < info.cpu_count; i++)
 		n += (size_t)snprintf(ids + n, sizeof ids - n, "%s%u", i ? "," : "", info.apic_ids[i]);

@@ -64,10 +64,12 @@ void selftest_run(const char *name)
 		swap_selftest_stress(); /* swap_stress.c */
 	} else if (!strncmp(name, "sched_", 6)) {
 		sched_selftest_run(name); /* sched_selftest.c */
+	} else if (!strcmp(name, "irqstorm")) {
+		irq_selftest_storm(); /* irq_selftest.c */
 	} else if (!strncmp(name, "smp_", 4)) {
 		smp_selftest_run(name); /* smp_selftest.c */
 	} else {
-		log_error("selftest", "unknown selftest '%s' (pagefault, null, wx, nx, stack, heap, swapstress, sched_*, smp_*)", name);
+		log_error("selftest", "unknown selftest '%s' (pagefault, null, wx, nx, stack, heap, swapstress, irqstorm, sched_*, smp_*)", name);
 		shutdown(SHUTDOWN_FAILURE);
 	}
 	log_error("selftest", "selftest=%s did not fault", name);

@@ -12,6 +12,7 @@
  *   swapstress 100 swaps under a calling task  (swap_stress.c)
  *   sched_*    the scheduler's tests           (sched_selftest.c)
  *   smp_*      several CPUs' tests             (smp_selftest.c)
+ *   irqstorm   a level line that storms is masked (irq_selftest.c)
  */
 #ifndef THESEUS_SELFTEST_H
 #define THESEUS_SELFTEST_H
@@ -27,6 +28,8 @@ void selftest_run(const char *name);
 __attribute__((noreturn)) void sched_selftest_run(const char *name);
 /* selftest=smp_* (smp_selftest.c, boot with -smp 4).  Never returns. */
 __attribute__((noreturn)) void smp_selftest_run(const char *name);
+/* selftest=irqstorm (irq_selftest.c; an e1000, no driver).  Never returns. */
+__attribute__((noreturn)) void irq_selftest_storm(void);
 /* selftest=swapstress (swap_stress.c; after swap_boot_run).  Never returns. */
 __attribute__((noreturn)) void swap_selftest_stress(void);
 

@@ -97,6 +97,39 @@ def test_drivers_virtio_swap_and_rollback():
                        r"1af4:1000 virtio-net \(legacy\) bound to driver module virtio_net 1\.0")
 
 
+def test_drivers_echo_service_swap_and_rollback():
+    # The echo service is a module too: swapped to echo_v2 and rolled back
+    # over the network while the echo stream it serves runs.
+    g = drv_util.drv_guest("e1000").start()
+    try:
+        g.wait_for(net_util.ADDR_RE, BOOT_TIMEOUT)
+        c = net_util.EchoClient(g.echo_port)
+        expect(c.wait_ready(20), "no echo on port 7")
+        c.close()
+        with tempfile.TemporaryDirectory() as tmp:
+            key = drv_util.key_file(tmp)
+            stream = drv_util.EchoStream(g.echo_port).start()
+            time.sleep(0.3)
+            p = eu.ctl(g.ep_port, "swap", "--expect", "1.0", "echo",
+                       harness.module_path("echo_v2"), key_file=key, check_rc=0)
+            expect("1.0 -> 2.0" in p.stdout, "swap output: %r" % p.stdout)
+            g.wait_for(r"echo 2\.0 serves UDP port 7", 10)
+            time.sleep(0.3)
+            expect(eu.ls_versions(g.ep_port, key)["echo"] == "2.0", "ls does not show 2.0")
+            eu.ctl(g.ep_port, "rollback", "echo", key_file=key, check_rc=0)
+            time.sleep(0.3)
+            expect(eu.ls_versions(g.ep_port, key)["echo"] == "1.0", "ls does not show 1.0")
+            sent, lost = stream.stop()
+            print("  echo: %d echoes across swap + rollback, %d lost, longest outage %.1f ms"
+                  % (sent, lost, stream.longest_outage() * 1000))
+            expect(sent > 100, "the echo stream sent only %d" % sent)
+            expect(lost <= MAX_LOST, "%d of %d echoes lost (bound %d)" % (lost, sent, MAX_LOST))
+        expect(not re.search(net_util.FATAL_RE + r"|fault: ", g.log), "fault in the log")
+    finally:
+        g.kill()
+    return "%d echoes, %d lost" % (sent, lost)
+
+
 def test_drivers_new_state_layout_reattaches():
     # e1000 3.0 declares another state layout: the core re-attaches the
     # device (a reset: frames in flight are lost), the switch proves itself.

@@ -23,6 +23,10 @@
  *                    not notice (guard_enter restores them)
  *   faulty_scribble  writes 64 bytes past its input and its output capacity,
  *                    then outputs "ok": it only damages its private copies
+ *   faulty_hole      reads 0xC0000000: not RAM on a guest with less than
+ *                    3 GiB, so unmapped (vmm.h)     -> #PF
+ *   faulty_rsp_hole  moves its stack pointer to 0xC0000000 and pushes: the
+ *                    exception frame cannot be written either -> #DF (IST)
  * faulty_not_invocable has the invoke signature and is exported, but has no
  * TH_INVOKE.
  */
@@ -191,6 +195,28 @@ INVOKE_FN(faulty_scribble)
 	return TH_OK;
 }
 TH_INVOKE(faulty_scribble);
+
+#define HOLE_ADDR 0xC0000000ul /* a hole in a 256 MiB guest's memory map */
+
+INVOKE_FN(faulty_hole)
+{
+	const volatile uint64_t *p = (const volatile uint64_t *)HOLE_ADDR;
+	return (int)*p;
+}
+TH_INVOKE(faulty_hole);
+
+/* No C: a C function cannot move its stack pointer. */
+__asm__(".text\n"
+	".globl faulty_rsp_hole\n"
+	".type faulty_rsp_hole, @function\n"
+	"faulty_rsp_hole:\n"
+	"	movl $0xC0000000, %eax\n"
+	"	movq %rax, %rsp\n"
+	"	pushq $0\n"
+	"	ud2\n"
+	".size faulty_rsp_hole, . - faulty_rsp_hole\n");
+INVOKE_FN(faulty_rsp_hole);
+TH_INVOKE(faulty_rsp_hole);
 
 INVOKE_FN(faulty_not_invocable)
 {

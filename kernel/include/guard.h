@@ -66,6 +66,7 @@ enum guard_budget {
 struct guard_fault {
 	unsigned vector;           /* exception vector; 32 = watchdog (timer) */
 	uint64_t error, rip, cr2, rsp;
+	bool stack_guard;          /* a #DF from a stack overflow into a guard page */
 	uint64_t bt[GUARD_BT_DEPTH];  /* return addresses, innermost first */
 	size_t nbt;
 };

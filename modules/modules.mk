@@ -12,7 +12,7 @@
 # and add <name> to MODULES below.  Each folder becomes one `ld -r` object.
 
 MODULES := checksum logfmt kv hello hello_v2 sched_rr sched_prio swapcaller hello_broken \
-	faulty faulty_init sched_faulty faulty_v2 faulty_xfer taskdemo taskdemo_v2
+	faulty faulty_init sched_faulty faulty_v2 faulty_xfer taskdemo taskdemo_v2 workload
 MODULE_OBJS := $(MODULES:%=$(B)/modules/%.o)
 # Boot modules of the GRUB ISO (`make run`) and the demo: one version of each.
 BOOT_MODULES ?= checksum logfmt kv hello sched_rr sched_prio

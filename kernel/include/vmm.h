@@ -8,7 +8,8 @@
  * wild pointer or stack pointer there faults instead of reading or writing
  * nothing.  Whoever uses a device range maps it first: drivers their
  * registers (PCI BARs, the local and I/O APIC, the screen) with
- * vmm_map_mmio(), firmware tables are read through vmm_map_firmware().
+ * vmm_map_mmio(), firmware tables are read through vmm_map_firmware() and
+ * unmapped with vmm_unmap_firmware() once parsed.
  * DMA buffers come from frame_alloc() and their physical address is their
  * virtual address.
  */
@@ -40,6 +41,9 @@ int vmm_map_mmio(uint64_t phys, size_t len, volatile void **out) TH_MUST_CHECK;
  * mapped (RAM, a device) keep their protection.  *out == phys.  Errors as
  * vmm_map_mmio(); the range must lie below IDENTITY_MAP_BYTES. */
 int vmm_map_firmware(uint64_t phys, size_t len, const void **out) TH_MUST_CHECK;
+/* Unmap again every page vmm_map_firmware mapped (when the tables have been
+ * parsed: their contents were copied); returns how many pages. */
+size_t vmm_unmap_firmware(void);
 /* Change the protection of whole pages in the identity map (W and X never both). */
 int vmm_protect(void *addr, size_t len, unsigned prot) TH_MUST_CHECK;
 /* Protection of the page holding addr (VMM_* bits), 0 if unmapped. */

@@ -24,6 +24,7 @@
 #define PTE_W (1ull << 1)
 #define PTE_PWT (1ull << 3)
 #define PTE_PCD (1ull << 4)
+#define PTE_AD (3ull << 5) /* accessed, dirty: set by the CPU */
 #define PTE_PS (1ull << 7)
 #define PTE_NX (1ull << 63)
 #define PTE_ADDR 0x000FFFFFFFFFF000ull
@@ -37,6 +38,14 @@ static uint64_t *pml4;
 static struct spinlock vmm_lock = SPINLOCK_INIT;
 
 static size_t tables_allocated; /* frames taken for page tables (vmm_table_count) */
+
+/* Pages vmm_map_firmware mapped, for vmm_unmap_firmware: runs of pages. */
+#define FIRMWARE_RUNS 32
+struct fw_run {
+	uint64_t va, pages;
+};
+static struct fw_run fw_runs[FIRMWARE_RUNS];
+static size_t fw_count, fw_kept; /* runs recorded; runs that found no slot (stay mapped) */
 
 size_t vmm_table_count(void) { return tables_allocated; }
 
@@ -155,17 +164,48 @@ int vmm_map_firmware(uint64_t phys, size_t len, const void **out)
 	uint64_t flags = spin_lock_irqsave(&vmm_lock);
 	for (uint64_t va = phys & ~(PAGE - 1); va < end && !err; va += PAGE) {
 		if (mapped(va))
-			continue; /* RAM or a device: keep its protection */
+			continue; /* RAM, a device, or mapped by an earlier call: keep it */
 		uint64_t *pte = pte_for(va);
-		if (!pte)
+		if (!pte) {
 			err = TH_ENOMEM;
+			break;
+		}
+		*pte = va | PTE_P | PTE_NX;
+		if (fw_count && fw_runs[fw_count - 1].va + fw_runs[fw_count - 1].pages * PAGE == va)
+			fw_runs[fw_count - 1].pages++;
+		else if (fw_count < FIRMWARE_RUNS)
+			fw_runs[fw_count++] = (struct fw_run){ va, 1 };
 		else
-			*pte = va | PTE_P | PTE_NX;
+			fw_kept++;
 	}
 	spin_unlock_irqrestore(&vmm_lock, flags);
 	if (!err)
 		*out = (const void *)(uintptr_t)phys;
 	return err;
+}
+
+size_t vmm_unmap_firmware(void)
+{
+	size_t pages = 0;
+	uint64_t flags = spin_lock_irqsave(&vmm_lock);
+	for (size_t i = 0; i < fw_count; i++)
+		for (uint64_t k = 0; k < fw_runs[i].pages; k++) {
+			uint64_t va = fw_runs[i].va + k * PAGE;
+			uint64_t *pte = pte_for(va); /* exists: mapped by vmm_map_firmware */
+			if (pte && (*pte & ~PTE_AD) == (va | PTE_P | PTE_NX)) {
+				*pte = 0;
+				invlpg((void *)va);
+				pages++;
+			}
+		}
+	fw_count = 0;
+	spin_unlock_irqrestore(&vmm_lock, flags);
+	smp_tlb_changed();
+	if (fw_kept)
+		log_warn("vmm", "%zu firmware pages stay mapped read-only (more than %d runs)",
+			 fw_kept, FIRMWARE_RUNS);
+	fw_kept = 0;
+	return pages;
 }
 
 unsigned vmm_query(const void *addr)

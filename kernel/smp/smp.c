@@ -231,7 +231,10 @@ void smp_init(const struct boot_info *boot, const char *cmdline)
 		want = CPUS_MAX;
 	}
 	struct acpi_madt_info info;
-	if (find_cpus(boot, cmdline, &info))
+	int err = find_cpus(boot, cmdline, &info);
+	size_t fw_pages = vmm_unmap_firmware(); /* parsed: info holds copies */
+	log_info("smp", "firmware tables read, %zu pages unmapped again", fw_pages);
+	if (err)
 		return;
 	char ids[4 * ACPI_CPUS_MAX + 1] = "";
 	for (size_t i = 0, n = 0; i < info.cpu_count; i++)

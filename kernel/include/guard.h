@@ -72,7 +72,8 @@ struct guard_fault {
 };
 
 struct guard {
-	uint64_t ctx[8];           /* guard_enter: rbx rbp r12 r13 r14 r15 rsp rflags */
+	uint64_t ctx[10];          /* guard_enter: rbx rbp r12 r13 r14 r15 rsp rflags,
+				    * its return address and its caller's rbp */
 	struct guard *prev;
 	const char *what;          /* "invoke", "init", ... (messages) */
 	uint64_t start_ns, deadline_ns;

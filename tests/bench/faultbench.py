@@ -215,14 +215,18 @@ def run(faults, name="faultbench"):
 
     try:
         for i, fn in enumerate(plan(faults)):
-            k = per_kind.setdefault(fn, {"injected": 0, "contained": 0})
+            k = per_kind.setdefault(fn, {"injected": 0, "contained": 0, "echo_sent": 0,
+                                         "echo_answered": 0})
             k["injected"] += 1
+            echo_at = (echo.sent, echo.answered)
             stats["faults"] += 1
             ok, what = False, fn
             try:
                 if fn in FLIPS:
                     r = t.inj.text_flip() if fn == "bitflip_text" else t.inj.reg_flip()
                     flip_outcomes["%s %s" % (r["kind"], r["outcome"])] += 1
+                    if "bad stack pointer" in r.get("detail", ""):
+                        flip_outcomes["%s fault: bad stack pointer (#DF)" % r["kind"]] += 1
                     what = "%s %r" % (fn, r)
                     stats["bitflips"] += 1
                     ok = True  # whatever it did, it is judged by what follows
@@ -266,6 +270,8 @@ def run(faults, name="faultbench"):
                 last_wl = None    # and so do the workload's
                 mem_before = t.mem_used()
             k["contained"] += ok
+            k["echo_sent"] += echo.sent - echo_at[0]
+            k["echo_answered"] += echo.answered - echo_at[1]
             stats["contained"] += ok and served
             stats["recovered"] += recovered and served
             stats["served"] += served
@@ -295,7 +301,8 @@ def run(faults, name="faultbench"):
     stats["echo_sent"] = echo.sent
     stats["echo_answered"] = echo.answered
     lines = ["FAULTBENCH %s %s" % (k, v) for k, v in stats.items()]
-    lines += ["FAULTBENCH kind %s %d/%d" % (k, v["contained"], v["injected"])
+    lines += ["FAULTBENCH kind %s %d/%d (echo %d/%d answered meanwhile)"
+              % (k, v["contained"], v["injected"], v["echo_answered"], v["echo_sent"])
               for k, v in sorted(per_kind.items())]
     lines += ["FAULTBENCH bitflip %s %d" % (k, v) for k, v in sorted(flip_outcomes.items())]
     lines.append("FAULTBENCH survival %.1f%% recovery %.1f%% (%d faults, %d bit flips, "

@@ -46,7 +46,8 @@ KERNEL_SRCS += \
 	kernel/mm/frame.c \
 	kernel/mm/paging.c \
 	kernel/mm/heap.c \
-	kernel/mm/modmem.c
+	kernel/mm/modmem.c \
+	kernel/mm/ramcover.c
 
 # tasks and scheduler (kernel/task/; policies are modules: modules/sched_*)
 KERNEL_SRCS += kernel/task/task.c kernel/task/sched.c kernel/task/waitq.c \

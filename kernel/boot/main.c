@@ -38,6 +38,8 @@ extern char _load_start[], _kernel_end[];
 static struct boot_info boot;
 static char cmdline_shown[CMDLINE_MAX]; /* the command line with key= redacted */
 static uint8_t frame_bitmap[FRAME_BITMAP_BYTES(0, FRAME_LIMIT)];
+static struct mem_region ram[BOOT_MMAP_MAX]; /* the memory map's RAM: vmm_init maps only this */
+static size_t ram_count;
 
 /* Boot-loader memory is read through this: identity, below 4 GiB, never page 0. */
 static const void *map_boot_memory(uint64_t addr, uint64_t len, void *ctx)
@@ -72,17 +74,17 @@ static void parse_boot_info(uint32_t magic, uint32_t info)
 
 static void init_memory(void)
 {
-	struct mem_region usable[BOOT_MMAP_MAX], reserved[BOOT_MODULES_MAX + 3];
-	size_t nu = 0, nr = 0;
-	uint64_t ram = 0;
+	struct mem_region reserved[BOOT_MODULES_MAX + 3];
+	size_t nr = 0;
+	uint64_t ram_bytes = 0;
 	for (size_t i = 0; i < boot.mmap_count; i++) {
 		const struct boot_mmap_entry *e = &boot.mmap[i];
 		log_info("mem", "%#012llx-%#012llx %s", (unsigned long long)e->base,
 			 (unsigned long long)(e->base + e->len - 1),
 			 e->type == BOOT_MEM_AVAILABLE ? "available" : "reserved");
 		if (e->type == BOOT_MEM_AVAILABLE) {
-			usable[nu++] = (struct mem_region){ e->base, e->len };
-			ram += e->len;
+			ram[ram_count++] = (struct mem_region){ e->base, e->len };
+			ram_bytes += e->len;
 		}
 	}
 	reserved[nr++] = (struct mem_region){ 0, 0x100000 }; /* real-mode area, BIOS */
@@ -91,12 +93,12 @@ static void init_memory(void)
 	reserved[nr++] = (struct mem_region){ boot.info_addr, boot.info_len };
 	for (size_t i = 0; i < boot.module_count; i++)
 		reserved[nr++] = (struct mem_region){ boot.modules[i].start, boot.modules[i].len };
-	if (frame_init_at(usable, nu, reserved, nr, 0, FRAME_LIMIT, frame_bitmap, sizeof frame_bitmap)) {
+	if (frame_init_at(ram, ram_count, reserved, nr, 0, FRAME_LIMIT, frame_bitmap, sizeof frame_bitmap)) {
 		log_error("mem", "frame allocator: invalid memory map");
 		shutdown(SHUTDOWN_FAILURE);
 	}
 	log_info("mem", "%llu MiB RAM, %zu frames free (below %llu MiB)",
-		 (unsigned long long)(ram >> 20), frame_free_count(),
+		 (unsigned long long)(ram_bytes >> 20), frame_free_count(),
 		 (unsigned long long)(FRAME_LIMIT >> 20));
 	for (size_t i = 0; i < boot.module_count; i++)
 		log_info("boot", "module %zu: %s (%llu bytes at %#llx) '%s'", i, boot.modules[i].name,
@@ -220,7 +222,7 @@ void kmain(uint32_t magic, uint32_t info)
 	idt_init();                    /* exceptions report from here on */
 	parse_boot_info(magic, info);  /* one description of either multiboot */
 	init_memory();                 /* frame allocator from the memory map */
-	vmm_init();                    /* our page tables: W^X, NX, guard pages */
+	vmm_init(ram, ram_count);      /* our page tables: only RAM, W^X, NX, guard pages */
 	init_consoles();               /* console=: the screen joins the serial port */
 	init_time();                   /* PIC, PIT tick, TSC clock; interrupts on */
 	guard_init(boot.cmdline);      /* guarded calls into modules; watchdog= */

@@ -32,8 +32,9 @@ static bool (*code_lookup)(uintptr_t addr);
 static bool nmi_on;
 static volatile uint64_t nmis;
 
-/* Exceptions a guarded call survives: #DE #BP #OF #BR #UD #DF(overflow) #SS #GP #PF #AC. */
-static const uint32_t containable = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) |
+/* Exceptions a guarded call survives: #DE #DB(module code) #BP #OF #BR #UD
+ * #DF(overflow, module code) #SS #GP #PF #AC. */
+static const uint32_t containable = (1u << 0) | (1u << 1) | (1u << 3) | (1u << 4) | (1u << 5) |
 				    (1u << 6) | (1u << 8) | (1u << 12) | (1u << 13) |
 				    (1u << 14) | (1u << 17);
 
@@ -105,6 +106,7 @@ static void record(struct guard *g, const struct trap_frame *f, unsigned vector)
 	g->fault.rip = f->rip;
 	g->fault.cr2 = (vector == 14 || vector == 8) ? read_cr2() : 0;
 	g->fault.rsp = f->rsp;
+	g->fault.stack_guard = vector == 8 && fault_hit_stack_guard(f);
 	g->fault.nbt = backtrace_collect(f->rbp, g->fault.bt, GUARD_BT_DEPTH);
 }
 
@@ -142,6 +144,10 @@ struct trap_frame *guard_on_fault(struct trap_frame *f)
 	 * the exception could not be delivered on it). */
 	if (f->vector == 8 && !fault_hit_stack_guard(f) &&
 	    !(code_lookup && code_lookup((uintptr_t)f->rip)))
+		return NULL;
+	/* A #DB is contained only in module code: one that set the trap flag
+	 * (popf of a broken word: a bit flip) traps at its next instruction. */
+	if (f->vector == 1 && !(code_lookup && code_lookup((uintptr_t)f->rip)))
 		return NULL;
 	record(g, f, (unsigned)f->vector);
 	unwind(g, f, TH_EFAULT);
@@ -192,9 +198,12 @@ int guard_format(const struct guard *g, char *buf, size_t cap)
 	if (x->vector == WATCHDOG_VECTOR)
 		return snprintf(buf, cap, "watchdog: %s still running after %llu ms", at,
 				(unsigned long long)((g->deadline_ns - g->start_ns) / 1000000));
-	if (x->vector == 8)
+	if (x->vector == 8 && x->stack_guard)
 		return snprintf(buf, cap, "stack overflow at %s (address 0x%llx)", at,
 				(unsigned long long)x->cr2);
+	if (x->vector == 8) /* module code broke its stack pointer */
+		return snprintf(buf, cap, "double fault at %s: bad stack pointer 0x%llx (address 0x%llx)",
+				at, (unsigned long long)x->rsp, (unsigned long long)x->cr2);
 	if (x->vector == 14)
 		return snprintf(buf, cap, "page fault at %s (address 0x%llx)", at,
 				(unsigned long long)x->cr2);

@@ -66,12 +66,14 @@ enum guard_budget {
 struct guard_fault {
 	unsigned vector;           /* exception vector; 32 = watchdog (timer) */
 	uint64_t error, rip, cr2, rsp;
+	bool stack_guard;          /* a #DF from a stack overflow into a guard page */
 	uint64_t bt[GUARD_BT_DEPTH];  /* return addresses, innermost first */
 	size_t nbt;
 };
 
 struct guard {
-	uint64_t ctx[8];           /* guard_enter: rbx rbp r12 r13 r14 r15 rsp rflags */
+	uint64_t ctx[10];          /* guard_enter: rbx rbp r12 r13 r14 r15 rsp rflags,
+				    * its return address and its caller's rbp */
 	struct guard *prev;
 	const char *what;          /* "invoke", "init", ... (messages) */
 	uint64_t start_ns, deadline_ns;

@@ -15,6 +15,7 @@
 #include "ktime.h"
 #include "log.h"
 #include "smp_impl.h"
+#include "vmm.h"
 
 #define MSR_GS_BASE 0xC0000101u
 
@@ -112,13 +113,16 @@ struct trap_frame *smp_on_vector(struct trap_frame *f)
 	return r;
 }
 
-/* Firmware tables are read in place: identity-mapped, below 4 GiB, never page 0. */
+/* Firmware tables are read in place, below 4 GiB, never page 0: mapped
+ * read-only as they are found (only RAM is mapped by default, vmm.h). */
 static const void *map_firmware(uint64_t addr, uint64_t len, void *ctx)
 {
 	(void)ctx;
-	if (addr < 4096 || len > IDENTITY_MAP_BYTES || addr > IDENTITY_MAP_BYTES - len)
+	const void *p;
+	if (addr < 4096 || !len || len > IDENTITY_MAP_BYTES || addr > IDENTITY_MAP_BYTES - len ||
+	    vmm_map_firmware(addr, len, &p))
 		return NULL;
-	return (const void *)(uintptr_t)addr;
+	return p;
 }
 
 static int find_cpus_acpi(const struct boot_info *boot, struct acpi_madt_info *info);
@@ -202,9 +206,12 @@ static bool start_cpu(unsigned index, uint8_t id)
 	return c->online;
 }
 
-/* The trampoline page must not hold anything the loader gave us. */
+/* The trampoline page must be RAM (mapped writable: only RAM is, vmm.h) and
+ * must not hold anything the loader gave us. */
 static bool trampoline_free(const struct boot_info *boot)
 {
+	if (!(vmm_query((const void *)(uintptr_t)TRAMPOLINE_PHYS) & VMM_W))
+		return false;
 	for (size_t i = 0; i < boot->module_count; i++)
 		if (boot->modules[i].start < TRAMPOLINE_PHYS + FRAME_SIZE &&
 		    boot->modules[i].start + boot->modules[i].len > TRAMPOLINE_PHYS)
@@ -228,7 +235,10 @@ void smp_init(const struct boot_info *boot, const char *cmdline)
 		want = CPUS_MAX;
 	}
 	struct acpi_madt_info info;
-	if (find_cpus(boot, cmdline, &info))
+	int err = find_cpus(boot, cmdline, &info);
+	size_t fw_pages = vmm_unmap_firmware(); /* parsed: info holds copies */
+	log_info("smp", "firmware tables read, %zu pages unmapped again", fw_pages);
+	if (err)
 		return;
 	firmware = info;
 	firmware_ok = true;
@@ -247,7 +257,7 @@ void smp_init(const struct boot_info *boot, const char *cmdline)
 		return;
 	}
 	if (!trampoline_free(boot)) {
-		log_warn("smp", "a boot module covers %#x: only the boot CPU runs", TRAMPOLINE_PHYS);
+		log_warn("smp", "page %#x is not RAM or a boot module covers it: only the boot CPU runs", TRAMPOLINE_PHYS);
 		return;
 	}
 	cpus[0].apic_id = lapic_id();

@@ -23,10 +23,19 @@
  *                    not notice (guard_enter restores them)
  *   faulty_scribble  writes 64 bytes past its input and its output capacity,
  *                    then outputs "ok": it only damages its private copies
+ *   faulty_hole      reads 0xC0000000: not RAM on a guest with less than
+ *                    3 GiB, so unmapped (vmm.h)     -> #PF
+ *   faulty_rsp_hole  moves its stack pointer to 0xC0000000 and pushes: the
+ *                    exception frame cannot be written either -> #DF (IST)
+ *   faulty_trap      sets the trap flag (popf)      -> #DB in module code
+ * faulty_tick (faulty.h, exported, not invocable) adds one to statedb
+ * counter "faulty.ticks": the function the workload's task calls in a loop
+ * while the fault campaign restarts faulty under it (modules/workload).
  * faulty_not_invocable has the invoke signature and is exported, but has no
  * TH_INVOKE.
  */
 #include "theseus.h"
+#include "faulty/faulty.h"
 
 static const char ro_word[8] = "ro";
 
@@ -191,6 +200,65 @@ INVOKE_FN(faulty_scribble)
 	return TH_OK;
 }
 TH_INVOKE(faulty_scribble);
+
+#define HOLE_ADDR 0xC0000000ul /* a hole in a 256 MiB guest's memory map */
+
+INVOKE_FN(faulty_hole)
+{
+	const volatile uint64_t *p = (const volatile uint64_t *)HOLE_ADDR;
+	return (int)*p;
+}
+TH_INVOKE(faulty_hole);
+
+/* No C: a C function cannot move its stack pointer. */
+__asm__(".text\n"
+	".globl faulty_rsp_hole\n"
+	".type faulty_rsp_hole, @function\n"
+	"faulty_rsp_hole:\n"
+	"	movl $0xC0000000, %eax\n"
+	"	movq %rax, %rsp\n"
+	"	pushq $0\n"
+	"	ud2\n"
+	".size faulty_rsp_hole, . - faulty_rsp_hole\n");
+INVOKE_FN(faulty_rsp_hole);
+TH_INVOKE(faulty_rsp_hole);
+
+/* No C: the trap flag traps after the next instruction, still in here. */
+__asm__(".text\n"
+	".globl faulty_trap\n"
+	".type faulty_trap, @function\n"
+	"faulty_trap:\n"
+	"	pushfq\n"
+	"	orq $0x100, (%rsp)\n"
+	"	popfq\n"
+	"	nop\n"
+	"	nop\n"
+	"	xorl %eax, %eax\n"
+	"	ret\n"
+	".size faulty_trap, . - faulty_trap\n");
+INVOKE_FN(faulty_trap);
+TH_INVOKE(faulty_trap);
+
+#define TICKS_TYPE 0x7469636bu /* "tick" */
+
+int faulty_tick(uint64_t *n)
+{
+	struct statedb_ref ref;
+	uint64_t *ticks;
+	if (!n)
+		return TH_EINVAL;
+	int err = statedb_open("faulty.ticks", TICKS_TYPE, 1, sizeof *ticks, &ref, NULL);
+	if (err)
+		return err;
+	err = statedb_get(ref, TICKS_TYPE, 1, (void **)&ticks, NULL);
+	if (!err) {
+		*n = __atomic_add_fetch(ticks, 1, __ATOMIC_RELAXED);
+		err = statedb_put(ref);
+	}
+	int cerr = statedb_close(ref);
+	return err ? err : cerr;
+}
+TH_EXPORT(faulty_tick);
 
 INVOKE_FN(faulty_not_invocable)
 {

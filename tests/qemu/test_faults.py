@@ -119,6 +119,30 @@ def test_faults_contained_reported_recovered():
     expect("*** FAULT" not in g.log, "a kernel fault report")
 
 
+def test_faults_memory_holes_and_trap_flag():
+    """Only RAM is mapped (kernel/mm/paging.c): on a 256 MiB guest 0xC0000000
+    is a hole, so a module reading there gets EFAULT, and a module whose
+    stack pointer lands there (the exception frame cannot be pushed: #DF on
+    its IST stack) is contained too; so is a module that sets the trap flag
+    (#DB in module code, as a bit flip can do); the kernel serves on."""
+    tmp = tempfile.mkdtemp(prefix="theseus-faults-")
+    g, c = _boot(tmp, "fault_restarts=6")
+    expect(re.search(r"vmm: paging on: RAM identity NX .*holes unmapped", g.log),
+           "no paging line naming the unmapped holes")
+    cases = [("faulty_hole", r"faulty 1\.0: page fault at faulty_hole\+0x[0-9a-f]+ "
+              r"\(address 0xc0000000\)"),
+             ("faulty_rsp_hole", r"faulty 1\.0: double fault at faulty_rsp_hole\+0x[0-9a-f]+: bad stack "
+              r"pointer 0xc0000000 \(address 0xbffffff8\)"),
+             ("faulty_trap", r"faulty 1\.0: debug at faulty_trap\+0x")]
+    for i, (fn, pattern) in enumerate(cases * 2):
+        p = _fault(c, fn, pattern)
+        expect("restarted (%d/6)" % (i + 1) in _out(p), "%s: no restart: %r" % (fn, _out(p)))
+        _alive(c)
+        p = c("invoke", "faulty", "faulty_ok")
+        expect(p.returncode == 0 and "ok" in p.stdout, "faulty_ok after %s: %r" % (fn, _out(p)))
+    expect("*** FAULT" not in g.log, "a kernel fault report")
+
+
 def test_faults_injection_run():
     """50 faults of five kinds into module faulty (restarted after each), then
     10 random bit flips (tests/qemu/bitflip.py: 5 in faulty_work's text, 5 in

@@ -1,6 +1,7 @@
 /*
- * mm_test.c - host tests of the physical frame allocator (frame.c) and the
- * kernel heap (heap.c).
+ * mm_test.c - host tests of the physical frame allocator (frame.c), the
+ * kernel heap (heap.c) and the RAM cover the page tables are built from
+ * (ramcover.c).
  *
  * The frame allocator manages a page-aligned host buffer: its "physical"
  * addresses are the buffer's host addresses, so the heap (which uses frames
@@ -13,6 +14,7 @@
 
 #include "check.h"
 #include "frame.h"
+#include "vmm.h" /* ram_cover */
 #include "heap.h" /* not klibc.h: on the host it maps kmalloc/kfree to malloc/free */
 
 #define F FRAME_SIZE
@@ -629,8 +631,41 @@ static void test_heap_random(void)
 	CHECK(heap_frames_consistent());
 }
 
+/* ---- RAM cover (which parts of the identity map vmm_init maps) ----------- */
+
+static void test_ram_cover(void)
+{
+	/* QEMU's 256 MiB map: the BIOS hole below 1 MiB, reserved top. */
+	const struct mem_region q[] = { { 0, 0x9fc00 }, { 0x100000, 0xfee0000 } };
+	const uint64_t B = 2ull << 20;
+	CHECK_EQ(ram_cover(q, 2, 0, B), RAM_PARTIAL);             /* 0xa0000-0xfffff is not RAM */
+	CHECK_EQ(ram_cover(q, 2, 0x9f000, F), RAM_PARTIAL);       /* page ends in the hole */
+	CHECK_EQ(ram_cover(q, 2, 0xa0000, F), RAM_NONE);
+	CHECK_EQ(ram_cover(q, 2, 0xb8000, F), RAM_NONE);          /* VGA text: mapped by its user */
+	CHECK_EQ(ram_cover(q, 2, 0x100000, F), RAM_FULL);
+	CHECK_EQ(ram_cover(q, 2, B, B), RAM_FULL);
+	CHECK_EQ(ram_cover(q, 2, 0xfe00000, B), RAM_PARTIAL);     /* RAM ends at 0xffe0000 */
+	CHECK_EQ(ram_cover(q, 2, 0xffe0000, F), RAM_NONE);
+	CHECK_EQ(ram_cover(q, 2, 0xc0000000, B), RAM_NONE);       /* the hole faultbench hit */
+	CHECK_EQ(ram_cover(q, 2, 0, 1ull << 30), RAM_PARTIAL);
+	CHECK_EQ(ram_cover(q, 2, 3ull << 30, 1ull << 30), RAM_NONE);
+	/* Unsorted, touching and overlapping regions cover as their union. */
+	const struct mem_region u[] = { { 3 * F, 2 * F }, { 0, 2 * F }, { F, 2 * F }, { 4 * F, F } };
+	CHECK_EQ(ram_cover(u, 4, 0, 5 * F), RAM_FULL);
+	CHECK_EQ(ram_cover(u, 4, 0, 6 * F), RAM_PARTIAL);
+	CHECK_EQ(ram_cover(u, 3, 0, 5 * F), RAM_FULL);
+	/* Nonsense: nothing, empty regions, lengths that wrap. */
+	const struct mem_region w[] = { { 0, 0 }, { UINT64_MAX - F, 4 * F } };
+	CHECK_EQ(ram_cover(NULL, 3, 0, F), RAM_NONE);
+	CHECK_EQ(ram_cover(q, 2, 0x100000, 0), RAM_NONE);
+	CHECK_EQ(ram_cover(w, 1, 0, F), RAM_NONE);
+	CHECK_EQ(ram_cover(w, 2, UINT64_MAX - F + 1, F), RAM_FULL);
+	CHECK_EQ(ram_cover(w, 2, UINT64_MAX - 2 * F + 1, 8 * F), RAM_PARTIAL);
+}
+
 int main(void)
 {
+	RUN(test_ram_cover);
 	RUN(test_frame_init_invalid);
 	RUN(test_frame_exhaust_single);
 	RUN(test_frame_bad_frees);

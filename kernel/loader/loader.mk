@@ -29,7 +29,7 @@ LOADER_TEST_SRCS := tests/unit/loader_test.c tests/unit/loader_hostenv.c \
 	tests/unit/modmem_host.c tests/unit/modcall_host.c tests/unit/host_log.c $(LOADER_SRCS) \
 	kernel/lib/err.c kernel/lib/errbuf.c $(wildcard statedb/statedb_*.c)
 UNIT_TESTS += $(B)/tests/unit/loader_test
-$(B)/tests/unit/loader_test: $(LOADER_TEST_SRCS) $(LOADER_HDRS) tests/unit/loader_hostenv.h \
+$(B)/tests/unit/loader_test: $(LOADER_TEST_SRCS) $(LOADER_HDRS) tests/unit/loader_hostenv.h tests/unit/test_objs.h \
 		$(LOADER_TEST_OBJS) $(MODULE_OBJS)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -Ikernel/loader \

@@ -11,7 +11,7 @@ SWAP_TEST_SRCS := tests/unit/swap_test.c tests/unit/swap_plat_host.c tests/unit/
 	$(LOADER_SRCS) kernel/lib/err.c kernel/lib/errbuf.c $(wildcard statedb/statedb_*.c)
 UNIT_TESTS += $(B)/tests/unit/swap_test
 $(B)/tests/unit/swap_test: $(SWAP_TEST_SRCS) $(LOADER_HDRS) kernel/include/swap.h \
-		kernel/swap/swap_impl.h tests/unit/swap_plat_host.h $(LOADER_TEST_OBJS)
+		kernel/swap/swap_impl.h tests/unit/swap_plat_host.h tests/unit/test_objs.h $(LOADER_TEST_OBJS)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) \
 		-DSWAP_TEST_OBJDIR='"$(CURDIR)/$(B)/tests/objs"' -o $@ $(SWAP_TEST_SRCS) -lbearssl

@@ -21,39 +21,7 @@
 #include "modmem.h"
 #include "modmem_host.h"
 #include "statedb.h"
-
-struct obj {
-	void *data;
-	size_t len;
-};
-
-static struct obj read_obj(const char *dir, const char *name)
-{
-	char path[512];
-	struct obj o = {NULL, 0};
-	FILE *f;
-	long n;
-
-	snprintf(path, sizeof path, "%s/%s.o", dir, name);
-	f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
-		return o;
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	o.data = malloc(n > 0 ? (size_t)n : 1);
-	if (o.data && fread(o.data, 1, (size_t)n, f) == (size_t)n)
-		o.len = (size_t)n;
-	fclose(f);
-	return o;
-}
-
-static struct obj T(const char *name)
-{
-	return read_obj(LOADER_TEST_OBJDIR, name);
-}
+#include "test_objs.h"
 
 static struct obj M(const char *name)
 {

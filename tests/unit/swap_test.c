@@ -23,32 +23,14 @@
 #include "modmem_host.h"
 #include "swap.h"
 #include "swap_plat_host.h"
+#include "test_objs.h"
 
-struct obj {
-	void *data;
-	size_t len;
-};
-
-static struct obj read_obj(const char *name)
+/* A swap test object (SWAP_TEST_OBJDIR/name.o); a missing one ends the run. */
+static struct obj svc_obj(const char *name)
 {
-	char path[512];
-	struct obj o = {NULL, 0};
-	FILE *f;
-	long n;
-
-	snprintf(path, sizeof path, "%s/%s.o", SWAP_TEST_OBJDIR, name);
-	f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
+	struct obj o = read_obj(SWAP_TEST_OBJDIR, name);
+	if (!o.data || !o.len)
 		exit(2);
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	o.data = malloc(n > 0 ? (size_t)n : 1);
-	if (o.data && fread(o.data, 1, (size_t)n, f) == (size_t)n)
-		o.len = (size_t)n;
-	fclose(f);
 	return o;
 }
 
@@ -720,11 +702,11 @@ int main(void)
 		fprintf(stderr, "loader_init: %s\n", eb.msg);
 		return 1;
 	}
-	svc1 = read_obj("t_svc");
-	svc2 = read_obj("t_svc2");
-	svc3 = read_obj("t_svc3");
-	cli1 = read_obj("t_cli");
-	cli2 = read_obj("t_cli2");
+	svc1 = svc_obj("t_svc");
+	svc2 = svc_obj("t_svc2");
+	svc3 = svc_obj("t_svc3");
+	cli1 = svc_obj("t_cli");
+	cli2 = svc_obj("t_cli2");
 	RUN(test_swap_relinks_dependents);
 	RUN(test_missing_symbol_refused);
 	RUN(test_transfer_error_rolls_back);

@@ -1,6 +1,7 @@
 /*
  * test_objs.h - reading the test module objects (tests/unit/objs/ compiled
- * into LOADER_TEST_OBJDIR) for the loader's host suites.
+ * into LOADER_TEST_OBJDIR, the modules in build/modules/) for the loader's
+ * and the swap engine's host suites.
  */
 #ifndef THESEUS_TEST_OBJS_H
 #define THESEUS_TEST_OBJS_H
@@ -13,16 +14,16 @@ struct obj {
 	size_t len;
 };
 
-/* The bytes of LOADER_TEST_OBJDIR/name.o (malloc'd, so 8-byte aligned);
- * {NULL, 0} with a message if unreadable. */
-static inline struct obj T(const char *name)
+/* The bytes of dir/name.o (malloc'd, so 8-byte aligned); {NULL, 0} with a
+ * message if unreadable. */
+static inline struct obj read_obj(const char *dir, const char *name)
 {
 	char path[512];
 	struct obj o = {NULL, 0};
 	long n;
 	FILE *f;
 
-	snprintf(path, sizeof path, "%s/%s.o", LOADER_TEST_OBJDIR, name);
+	snprintf(path, sizeof path, "%s/%s.o", dir, name);
 	f = fopen(path, "rb");
 	if (!f) {
 		fprintf(stderr, "cannot open %s\n", path);
@@ -37,5 +38,13 @@ static inline struct obj T(const char *name)
 	fclose(f);
 	return o;
 }
+
+#ifdef LOADER_TEST_OBJDIR
+/* A test object: LOADER_TEST_OBJDIR/name.o. */
+static inline struct obj T(const char *name)
+{
+	return read_obj(LOADER_TEST_OBJDIR, name);
+}
+#endif
 
 #endif

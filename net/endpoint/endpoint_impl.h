@@ -165,7 +165,10 @@ struct endpoint {
 typedef int (*ep_handler_fn)(struct endpoint *ep, const Theseus__Request *req,
 			     Theseus__Reply *rep, size_t reply_cap, struct th_errbuf *eb);
 
-/* reply.c: common refusals and the stage times of a transaction. */
+/* reply.c: common refusals, the stage times of a transaction, and the byte
+ * budget of a paged listing's payload (ls, history, state, exports): the
+ * datagram limit minus room for the status, counter, seal and a message. */
+size_t ep_page_limit(size_t reply_cap);
 int ep_no_memory(struct th_errbuf *eb);
 int ep_not_supported(const char *what, struct th_errbuf *eb);
 int ep_stages_msg(struct endpoint *ep, struct endpoint_stage_time *stages, uint32_t n_stages,

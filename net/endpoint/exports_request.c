@@ -40,8 +40,7 @@ int ep_handle_exports(struct endpoint *ep, const Theseus__Request *req, Theseus_
 	xr->symbols = ep_arena_alloc(&ep->arena, (room ? room : 1) * sizeof *xr->symbols);
 	if (!xr->symbols)
 		return ep_no_memory(eb);
-	/* The datagram limit minus room for the status, counter, seal and a message. */
-	size_t limit = (reply_cap < PROTO_MAX_DATAGRAM ? reply_cap : PROTO_MAX_DATAGRAM) - 256;
+	size_t limit = ep_page_limit(reply_cap);
 	for (uint32_t i = 0; i < room; i++) {
 		memset(x, 0, sizeof *x);
 		int err = ep->ops.export_get(ep->ops.ctx, start + i, x);

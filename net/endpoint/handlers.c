@@ -133,9 +133,8 @@ int ep_handle_list(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 	lr->modules = ep_arena_alloc(&ep->arena, (room ? room : 1) * sizeof *lr->modules);
 	if (!lr->modules)
 		return ep_no_memory(eb);
-	/* Add modules while the reply (with margin for status/message) fits. */
-	size_t limit = reply_cap < PROTO_MAX_DATAGRAM ? reply_cap : PROTO_MAX_DATAGRAM;
-	limit -= 256;
+	/* Add modules while the reply fits. */
+	size_t limit = ep_page_limit(reply_cap);
 	for (uint32_t i = 0; i < room && ep->ops.module_get; i++) {
 		struct endpoint_module *m = &ep->mod_scratch;
 		memset(m, 0, sizeof *m);

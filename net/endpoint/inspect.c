@@ -14,14 +14,6 @@
 #define ALLOC(ep, T) ((T *)ep_arena_alloc(&(ep)->arena, sizeof(T)))
 #define PAGE_MAX 64  /* entries per page at most, whatever fits */
 
-/* Byte budget of a reply's payload: the datagram limit minus room for the
- * status, counter and a message. */
-static size_t page_limit(size_t reply_cap)
-{
-	size_t limit = reply_cap < PROTO_MAX_DATAGRAM ? reply_cap : PROTO_MAX_DATAGRAM;
-	return limit - 256;
-}
-
 static Theseus__HistoryEntry *history_msg(struct endpoint *ep, struct endpoint_history *h)
 {
 	Theseus__HistoryEntry *e = ALLOC(ep, Theseus__HistoryEntry);
@@ -86,7 +78,7 @@ int ep_handle_history(struct endpoint *ep, const Theseus__Request *req, Theseus_
 	hr->entries = ep_arena_alloc(&ep->arena, (room ? room : 1) * sizeof *hr->entries);
 	if (!hr->entries)
 		return ep_no_memory(eb);
-	size_t limit = page_limit(reply_cap);
+	size_t limit = ep_page_limit(reply_cap);
 	for (uint32_t i = 0; i < room; i++) {
 		memset(h, 0, sizeof *h);
 		int err = ep->ops.history_get(ep->ops.ctx, start + i, h);
@@ -121,7 +113,7 @@ int ep_handle_state(struct endpoint *ep, const Theseus__Request *req, Theseus__R
 		return ep_no_memory(eb);
 	rep->payload_case = THESEUS__REPLY__PAYLOAD_STATE;
 	rep->state = sr;
-	size_t limit = page_limit(reply_cap);
+	size_t limit = ep_page_limit(reply_cap);
 	uint32_t cursor = req->state->cursor;
 	sr->next = cursor;
 	while (sr->n_entries < PAGE_MAX) {
@@ -208,7 +200,7 @@ int ep_handle_graph(struct endpoint *ep, const Theseus__Request *req, Theseus__R
 	gr->nodes = ep_arena_alloc(&ep->arena, (room ? room : 1) * sizeof *gr->nodes);
 	if (!gr->nodes)
 		return ep_no_memory(eb);
-	size_t limit = page_limit(reply_cap);
+	size_t limit = ep_page_limit(reply_cap);
 	for (uint32_t i = 0; i < room; i++) {
 		memset(g, 0, sizeof *g);
 		int err = ep->ops.graph_get(ep->ops.ctx, start + i, g);
@@ -263,7 +255,7 @@ int ep_handle_tasks(struct endpoint *ep, const Theseus__Request *req, Theseus__R
 	if (off > total)
 		return th_errf(eb, TH_ERANGE, "tasks: offset %u is beyond the %zu-byte listing",
 			       off, total);
-	size_t piece = total - off, max = page_limit(reply_cap) - 64;
+	size_t piece = total - off, max = ep_page_limit(reply_cap) - 64;
 	if (piece > max)
 		piece = max;
 	char *s = ep_arena_alloc(&ep->arena, piece + 1);

@@ -6,6 +6,11 @@
  */
 #include "endpoint_impl.h"
 
+size_t ep_page_limit(size_t reply_cap)
+{
+	return (reply_cap < PROTO_MAX_DATAGRAM ? reply_cap : PROTO_MAX_DATAGRAM) - 256;
+}
+
 int ep_no_memory(struct th_errbuf *eb)
 {
 	return th_errf(eb, TH_ENOMEM, "endpoint: request arena exhausted building the reply");

@@ -4,6 +4,8 @@
  * (r11 is scratch in the SysV ABI and carries no argument, so varargs and
  * all argument registers pass through untouched).
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -98,4 +100,19 @@ const struct kexport *hostenv_exports(size_t *n)
 	}
 	*n = NFNS + 1;
 	return table;
+}
+
+void *hostenv_loader_init(void)
+{
+	static struct th_errbuf eb;
+	size_t n, arena_len = statedb_arena_size(64, 1 << 16);
+	void *arena = malloc(arena_len);
+	const struct kexport *ex = hostenv_exports(&n);
+
+	if (!arena || statedb_init(arena, arena_len, 64, &eb) || loader_init(ex, n, &eb)) {
+		fprintf(stderr, "init: %s\n", arena ? eb.msg : "out of memory");
+		free(arena);
+		return NULL;
+	}
+	return arena;
 }

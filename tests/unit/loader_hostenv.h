@@ -19,6 +19,10 @@ void host_record_init(const char *name);
 /* Exported for the swap tests' transfer hooks: returns what the test set. */
 int host_swap_flag(void);
 void hostenv_set_swap_flag(int v);
+/* A statedb (64 entries, 64 KiB) and the loader with the host export table,
+ * the setup of the loader suites: the statedb arena to free at the end, or
+ * NULL after printing why not. */
+void *hostenv_loader_init(void);
 /* Names passed to host_record_init, comma-separated, and reset. */
 const char *hostenv_init_log(void);
 void hostenv_init_log_reset(void);

@@ -88,15 +88,10 @@ static void test_file_without_kit_flags(void)
 
 int main(void)
 {
-	static struct th_errbuf eb;
-	size_t n, arena_len = statedb_arena_size(64, 1 << 16);
-	void *arena = malloc(arena_len);
-	const struct kexport *ex = hostenv_exports(&n);
+	void *arena = hostenv_loader_init();
 
-	if (!arena || statedb_init(arena, arena_len, 64, &eb) || loader_init(ex, n, &eb)) {
-		fprintf(stderr, "init: %s\n", eb.msg);
+	if (!arena)
 		return 1;
-	}
 	RUN(test_refusals_say_what_to_change);
 	RUN(test_file_without_kit_flags);
 	CHECK_EQ(modmem_in_use(), 0);

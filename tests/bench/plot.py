@@ -5,7 +5,8 @@ and the CSVs the benchmarks leave in the same folder (build/bench/):
   swap_stages.png      native swap, share of each stage (load, verify, relink,
                        transfer, cleanup) per module, total under each bar
   swap_relocs.png      native swap time and load stage against relocations
-                       (log-log), the receipt hash, the reference's 29.1 ms
+                       (log-log), the receipt hash, the reference's 29.1 ms,
+                       and the guest's swap total (bigswap_bench.py)
   push_vs_raw.png      theseusctl push beside raw UDP echo, per NIC (KiB/s)
   downtime_timeline.png  latency of every echo and invoke of the workload over
                        time, quiet then during 100 swaps (each swap a tick)
@@ -88,8 +89,21 @@ def plot_swap_relocs(bench, d):
         f.write("# relocations total_us load_us receipt_hash_us module\n")
         for r in rows:
             f.write("%d %.3f %.3f %.3f %s\n" % r)
+    # The same swaps in a TCG guest over the network (bigswap_bench.py), in us.
+    guest = []
+    for lab in ("hello", "big"):
+        rel = metric(bench, "bigswap", lab + "_relocations")
+        total = metric(bench, "bigswap", lab + "_stage_total")
+        if rel and total:
+            guest.append((rel, total * 1e3, lab))
+    with open(os.path.join(d, "swap_relocs_guest.dat"), "w") as f:
+        f.write("# relocations stage_total_us module  (kernel stages in the guest)\n")
+        for r in sorted(guest):
+            f.write("%d %.3f %s\n" % r)
+    guest_plot = (", \\\n     'swap_relocs_guest.dat' u 1:2 w lp pt 11 t "
+                  "'swap total in the guest (TCG, kernel stages)'") if guest else ""
     gp = TERM + """set output 'swap_relocs.png'
-set title 'Native live swap against the relocations of the module (log-log)'
+set title 'Live swap against the relocations of the module (log-log): native, and in a TCG guest'
 set logscale xy
 set xlabel 'relocations applied by the loader'
 set ylabel 'time (us)'
@@ -99,8 +113,7 @@ plot 'swap_relocs.dat' u 1:2 w lp pt 7 t 'swap total', \\
      '' u 1:3 w lp pt 5 t 'load stage', \\
      '' u 1:4 w lp pt 9 t 'SHA-256 at receipt (staging, while chunks arrive)', \\
      '' u 1:2:5 w labels offset 0,1 notitle, \\
-     29100 w l dt 2 lw 2 t 'reference system, one live swap on hardware (29.1 ms)'
-"""
+     29100 w l dt 2 lw 2 t 'reference system, one live swap on hardware (29.1 ms)'""" + guest_plot + "\n"
     return "swap_relocs", gp
 
 

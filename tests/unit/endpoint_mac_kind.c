@@ -68,8 +68,8 @@ static int t_raw(struct t *t)
 }
 
 /* Packs req with a fresh counter under t->b and a MAC of kind `kind`
- * (tag_len bytes of it; the body's byte `flip` XOR 1 after MACing when
- * >= 0), and sends it. */
+ * (tag_len bytes of it; a kind other than 1 gets an HMAC), the body's byte
+ * `flip` XOR 1 after MACing when >= 0, and sends it. */
 static int t_send_ex(struct t *t, const Theseus__Request *req, uint32_t kind, size_t tag_len,
 		     long flip)
 {
@@ -79,7 +79,7 @@ static int t_send_ex(struct t *t, const Theseus__Request *req, uint32_t kind, si
 	theseus__request__pack(req, body);
 	t->b.counter = ++t->counter;
 	memset(mac, 0, sizeof mac);
-	if (kind == PROTO_MAC_KIND_HMAC) {
+	if (kind != PROTO_MAC_KIND_POLY) {   /* an unknown kind gets a valid HMAC */
 		proto_mac_compute(KEY, PROTO_VERSION, &t->b, body, blen, mac);
 	} else {
 		proto_session_key(KEY, t->b.epoch, t->b.client_id, ks);

@@ -15,9 +15,10 @@ ChaCha20-Poly1305 of chacha_poly.py) and by theseusctl.
                  kind-0 (HMAC) client pushes hello back and swaps 2.0 ->
                  1.0; theseusctl pushes with kind 1 after its first
                  request (seen on the wire through a capturing relay) and
-                 with --mac hmac never
+                 with --mac hmac never; theseusctl info names both kinds
 """
 import hashlib
+import json
 import os
 import re
 import struct
@@ -175,6 +176,12 @@ def test_mac_kind_push_swap():
         else:
             expect(all(k[1:] == (0, 32) for k in kinds), "--mac hmac sent another kind")
         seen[mode] = len(chunks)
+    # theseusctl info names the kinds the kernel takes
+    p = eu.ctl(port, "--json", "info", key_file=key_file, check_rc=0)
+    info = json.loads(p.stdout.splitlines()[0])
+    expect(info.get("mac_kinds") == 3, "info --json: mac_kinds %r" % info.get("mac_kinds"))
+    p = eu.ctl(port, "info", key_file=key_file, check_rc=0)
+    expect("request MACs hmac-sha256 and chacha20-poly1305" in p.stdout, "info: %s" % p.stdout)
     g.kill()
     return ("kind-1 push + swap, %s refused, HMAC swap back; theseusctl chunks: %d kind 1, "
             "%d HMAC with --mac hmac" % (", ".join(bad), seen["auto"], seen["hmac"]))

@@ -8,7 +8,9 @@
  * "staging": {"objects","bytes","max_objects","max_bytes"},
  * "counters": {"requests","replies","auth_failures","replays","malformed",
  * "bad_version","chunks","swaps","rollbacks","invokes","stale","epoch_changes",
- * "unanswered"}, "epoch" (the kernel's current epoch, from the sealed reply).
+ * "unanswered"}, "epoch" (the kernel's current epoch, from the sealed reply),
+ * "mac_kinds" (Reply.mac_kinds of the sealed reply: bit 0 HMAC-SHA256, bit
+ * 1 ChaCha20-Poly1305; 0 without a key or from a kernel before kind 1).
  */
 #include "klibc.h"
 #include "ctl.h"
@@ -68,6 +70,7 @@ int cmd_info_main(int argc, char **argv, struct ctl_ctx *ctx)
 	ctl_json_u64(j, "unanswered", c->unanswered);
 	ctl_json_obj_end(j);
 	ctl_json_u64(j, "epoch", rep->epoch);
+	ctl_json_u64(j, "mac_kinds", rep->mac_kinds);
 	if (ctl_human(ctx)) {
 		FILE *o = ctx->out;
 		uint64_t s = in->uptime_ms / 1000;
@@ -87,8 +90,10 @@ int cmd_info_main(int argc, char **argv, struct ctl_ctx *ctx)
 				in->nic_model, in->nic_driver, in->nic_driver_version);
 		else
 			fprintf(o, "nic        none\n");
-		fprintf(o, "protocol   %u, %s\n", in->proto_version,
-			in->key_configured ? "key configured" : "NO KEY: read-only");
+		fprintf(o, "protocol   %u, %s%s\n", in->proto_version,
+			in->key_configured ? "key configured" : "NO KEY: read-only",
+			rep->mac_kinds & (1u << PROTO_MAC_KIND_POLY)
+				? ", request MACs hmac-sha256 and chacha20-poly1305" : "");
 		fprintf(o, "staging    %u of %u objects, %llu of %llu bytes\n", in->staging_objects,
 			in->staging_max_objects, (unsigned long long)in->staging_bytes,
 			(unsigned long long)in->staging_max_bytes);

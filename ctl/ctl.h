@@ -36,6 +36,13 @@ enum ctl_exit {
 	CTL_EXIT_LOCAL = 5,       /* local problem: file unreadable, ... */
 };
 
+/* --mac: which request MAC theseusctl sends (proto/theseus.proto, 2a). */
+enum ctl_mac_mode {
+	CTL_MAC_AUTO = 0,   /* kind 1 once a sealed reply says the kernel takes it */
+	CTL_MAC_HMAC,       /* HMAC-SHA256 (kind 0) always */
+	CTL_MAC_POLY,       /* kind 1 always, from the first request */
+};
+
 #define CTL_DEFAULT_TIMEOUT_MS 1000
 #define CTL_DEFAULT_RETRIES 5
 #define CTL_PUSH_WINDOW_START 8
@@ -127,12 +134,17 @@ struct ctl_ctx {
 	int timeout_ms;
 	int retries;
 	bool quiet;
+	enum ctl_mac_mode mac_mode;   /* --mac */
 	/* transport state */
 	int fd;
 	struct sockaddr_in addr;
 	uint64_t client_id; /* this session's (a new one after an ESTALE refusal) */
 	uint64_t counter;   /* last counter used */
 	uint64_t epoch;     /* the kernel's epoch as learned (0 = not yet) */
+	uint32_t mac_kinds; /* Reply.mac_kinds of the last sealed reply (0 = HMAC only) */
+	bool ks_valid;      /* ks is K_s of session (ks_epoch, ks_client_id) */
+	uint64_t ks_epoch, ks_client_id;
+	uint8_t ks[PROTO_SESSION_KEY_LEN];
 	struct ctl_rto rto; /* retransmission timer from measured round trips */
 	uint64_t replies_unauth;   /* replies dropped: no or a bad seal (key given) */
 	uint64_t replies_unmatched;/* replies dropped: no request of ours waits for them */
@@ -196,6 +208,11 @@ TH_MUST_CHECK int ctl_parse_hostport(const char *s, char *host, size_t host_cap,
 /* Reads 64 hex digits (whitespace around is fine) from path. */
 TH_MUST_CHECK int ctl_key_load(const char *path, uint8_t key[PROTO_KEY_LEN],
 			       struct th_errbuf *eb);
+/* --mac VALUE: "auto", "hmac" or "poly1305"; TH_EINVAL for anything else. */
+TH_MUST_CHECK int ctl_parse_mac(const char *s, enum ctl_mac_mode *out);
+/* The MAC kind the next datagram of ctx carries (PROTO_MAC_KIND_*), from
+ * --mac and the kinds the kernel named (ctl/transport.c). */
+uint32_t ctl_mac_kind(const struct ctl_ctx *ctx);
 /* Exit code for a protocol status or local error code. */
 int ctl_exit_for(int err);
 const struct ctl_cmd *ctl_cmd_find(const char *name);

@@ -170,7 +170,20 @@ int ctl_exit_for(int err)
 	}
 }
 
-enum { OPT_KEY_FILE = 256, OPT_TIMEOUT, OPT_RETRIES, OPT_PORT, OPT_HOSTS, OPT_JSON };
+enum { OPT_KEY_FILE = 256, OPT_TIMEOUT, OPT_RETRIES, OPT_PORT, OPT_HOSTS, OPT_JSON, OPT_MAC };
+
+int ctl_parse_mac(const char *s, enum ctl_mac_mode *out)
+{
+	if (strcmp(s, "auto") == 0)
+		*out = CTL_MAC_AUTO;
+	else if (strcmp(s, "hmac") == 0)
+		*out = CTL_MAC_HMAC;
+	else if (strcmp(s, "poly1305") == 0)
+		*out = CTL_MAC_POLY;
+	else
+		return TH_EINVAL;
+	return TH_OK;
+}
 
 int ctl_parse_global(struct ctl_ctx *ctx, int argc, char **argv, int *cmd_at)
 {
@@ -183,6 +196,7 @@ int ctl_parse_global(struct ctl_ctx *ctx, int argc, char **argv, int *cmd_at)
 		{ "hosts", required_argument, NULL, OPT_HOSTS },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "mac", required_argument, NULL, OPT_MAC },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -224,6 +238,13 @@ int ctl_parse_global(struct ctl_ctx *ctx, int argc, char **argv, int *cmd_at)
 			break;
 		case OPT_JSON:
 			ctx->json = true;
+			break;
+		case OPT_MAC:
+			if (ctl_parse_mac(optarg, &ctx->mac_mode) != TH_OK) {
+				fprintf(ctx->err, "theseusctl: bad --mac %s: want auto, hmac or "
+					"poly1305\n", optarg);
+				return CTL_EXIT_USAGE;
+			}
 			break;
 		case OPT_PORT:
 			v = strtol(optarg, &end, 10);

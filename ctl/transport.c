@@ -17,6 +17,9 @@
  * each resend.  Swap, rollback and invoke are resent as the same datagram
  * (same counter), which the kernel answers from its reply cache when the
  * first one ran (its reply was lost); any other resend is a new datagram.
+ * MACs: HMAC-SHA256 until a sealed reply names the kinds the kernel takes
+ * (Reply.mac_kinds: the first reply, the ESTALE that teaches the epoch,
+ * does), then the cheaper kind-1 tag under the session key (--mac).
  */
 #include <errno.h>
 #include <netdb.h>
@@ -121,6 +124,8 @@ int ctl_tx_open(struct ctl_ctx *ctx, struct th_errbuf *eb)
 	}
 	ctx->counter = 0;
 	ctx->epoch = 0;
+	ctx->mac_kinds = 0;
+	ctx->ks_valid = false;
 	ctx->replies_unauth = ctx->replies_unmatched = ctx->stale_refusals = 0;
 	new_session(ctx, 0);
 	ctl_rto_init(&ctx->rto, ctx->timeout_ms);
@@ -134,17 +139,35 @@ void ctl_tx_close(struct ctl_ctx *ctx)
 	ctx->fd = -1;
 }
 
+uint32_t ctl_mac_kind(const struct ctl_ctx *ctx)
+{
+	if (!ctx->have_key || ctx->mac_mode == CTL_MAC_HMAC)
+		return PROTO_MAC_KIND_HMAC;
+	if (ctx->mac_mode == CTL_MAC_POLY || (ctx->mac_kinds & (1u << PROTO_MAC_KIND_POLY)))
+		return PROTO_MAC_KIND_POLY;
+	return PROTO_MAC_KIND_HMAC;
+}
+
 /* Packs req in an envelope bound to b and sends it. */
 static int send_bound(struct ctl_ctx *ctx, const Theseus__Request *req,
 		      const struct proto_binding *b)
 {
 	uint8_t body[PROTO_MAX_DATAGRAM], dgram[PROTO_MAX_DATAGRAM];
 	size_t blen = theseus__request__get_packed_size(req), dlen = 0;
+	uint32_t kind = ctl_mac_kind(ctx);
 	if (blen > sizeof body)
 		return TH_ETOOBIG;
 	theseus__request__pack(req, body);
-	int err = proto_envelope_pack(ctx->have_key ? ctx->key : NULL, PROTO_VERSION, b, body,
-				      blen, dgram, sizeof dgram, &dlen);
+	if (kind == PROTO_MAC_KIND_POLY &&
+	    (!ctx->ks_valid || ctx->ks_epoch != b->epoch || ctx->ks_client_id != b->client_id)) {
+		proto_session_key(ctx->key, b->epoch, b->client_id, ctx->ks);  /* once a session */
+		ctx->ks_epoch = b->epoch;
+		ctx->ks_client_id = b->client_id;
+		ctx->ks_valid = true;
+	}
+	int err = proto_envelope_pack_kind(ctx->have_key ? ctx->key : NULL, ctx->ks, kind,
+					   PROTO_VERSION, b, body, blen, dgram, sizeof dgram,
+					   &dlen);
 	if (err)
 		return err;
 	/* ECONNREFUSED from an earlier ICMP error is not fatal: keep trying. */
@@ -200,6 +223,8 @@ int ctl_tx_recv(struct ctl_ctx *ctx, int timeout_ms, ctl_match_fn match, void *a
 			   proto_reply_open(ctx->key, b, buf, (size_t)got, &body_len) != TH_OK) {
 			ctx->replies_unauth++;  /* forged, tampered, or an unsealed refusal */
 		} else {
+			if (ctx->have_key)
+				ctx->mac_kinds = r->mac_kinds;  /* sealed: the kernel's word */
 			*rep = r;
 			*bound = b;
 			return TH_OK;

@@ -2,7 +2,7 @@
 # host: the schema compiled by protoc-c (build/gen/, never committed) and the
 # protocol's own C code (wire.h: limits, status mapping, envelope + MAC,
 # names, keys); plus the kernel builds of the third-party pieces the protocol
-# needs: the protobuf-c runtime and BearSSL's SHA-256 + HMAC (from
+# needs: the protobuf-c runtime and BearSSL's SHA-256, HMAC and ChaCha20-Poly1305 (from
 # build/third_party/, unpacked by tools/setup, compiled with -w, never edited).
 # Builds only proto/ and what it generates.
 #
@@ -33,14 +33,19 @@ $(B)/gen/%.pb-c.c $(B)/gen/%.pb-c.h: proto/%.proto | setup
 PROTO_KFLAGS := -D_LIBC_LIMITS_H_ -Iproto/freestanding -Iproto -I$(B)/gen -I$(PBC_DIR) \
 	-I$(BEARSSL_DIR)/inc -MMD -MP
 
-PROTO_WIRE_SRCS := proto/wire_mac.c proto/wire_names.c
+PROTO_WIRE_SRCS := proto/wire_mac.c proto/wire_mac_poly.c proto/wire_names.c
 PROTO_KOBJ_DIR := $(B)/kernel-proto
 # kstubs.c: what the freestanding protobuf-c runtime needs in the kernel.
 PROTO_KOBJS := $(patsubst proto/%.c,$(PROTO_KOBJ_DIR)/%.o,$(PROTO_WIRE_SRCS) proto/kstubs.c) \
 	$(PROTO_KOBJ_DIR)/theseus.pb-c.o
 
 PBC_KOBJS := $(TP_OBJ_DIR)/protobuf-c/protobuf-c.o
-BEARSSL_KSRCS := hash/sha2small.c mac/hmac.c codec/dec32be.c codec/enc32be.c
+# ChaCha20-Poly1305 (the kind-1 request MAC, wire_mac_poly.c): chacha20_ct,
+# poly1305_ctmulq (64-bit multiplies; gcc has __int128) and poly1305_ctmul
+# (its fallback where ctmulq is compiled out).
+BEARSSL_KSRCS := hash/sha2small.c mac/hmac.c codec/dec32be.c codec/enc32be.c \
+	codec/dec32le.c codec/enc32le.c symcipher/chacha20_ct.c symcipher/poly1305_ctmulq.c \
+	symcipher/poly1305_ctmul.c
 BEARSSL_KOBJS := $(patsubst %.c,$(TP_OBJ_DIR)/bearssl/%.o,$(BEARSSL_KSRCS))
 
 KERNEL_EXTRA_OBJS += $(PROTO_KOBJS) $(PBC_KOBJS) $(BEARSSL_KOBJS)
@@ -79,3 +84,11 @@ PROTO_INC := -Iproto -I$(B)/gen -I/usr/include/bearssl
 PROTO_HOST_SRCS := $(PROTO_WIRE_SRCS) $(PROTO_GEN_C)
 PROTO_HOST_DEPS := $(PROTO_HOST_SRCS) $(PROTO_GEN_H) proto/wire.h
 PROTO_HOST_LIBS := -lprotobuf-c -lbearssl
+
+# Unit tests of the kind-1 request MAC (RFC 8439 vector, known answer, refusals).
+UNIT_TESTS += $(B)/tests/unit/wire_mac_poly_test
+$(B)/tests/unit/wire_mac_poly_test: tests/unit/wire_mac_poly_test.c tests/unit/check.h \
+		$(PROTO_HOST_DEPS) $(ERR_HOST_SRCS) | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ \
+		$(filter %.c,$^) $(PROTO_HOST_LIBS)

@@ -4,7 +4,7 @@
  * every message obeys, the status mapping, the envelope with its MAC, the
  * SHA-256 that names objects, name validation and key parsing.  The schema
  * is proto/theseus.proto (C generated at build time by protoc-c).  Depends
- * on nothing but the error enum (err.h) and BearSSL's hashes.
+ * on nothing but the error enum (err.h) and BearSSL's hashes and AEAD.
  *
  * A request is one datagram: Envelope{version, client_id, counter, epoch,
  * body = packed Request, mac = HMAC-SHA256(key, LE32(version) ||
@@ -13,6 +13,7 @@
  * (without its mac field) followed by the 34 bytes 0x4a 0x20 MAC, MAC =
  * HMAC-SHA256(key, "THRP" || LE64(request epoch) || LE64(request client_id)
  * || LE64(request counter) || the packed Reply before those 34 bytes).
+ * Instead of that HMAC a request may carry the cheaper kind-1 MAC (below).
  * The full rules a client follows are at the top of proto/theseus.proto.
  */
 #ifndef THESEUS_WIRE_H
@@ -98,6 +99,38 @@ int proto_reply_seal(const uint8_t key[PROTO_KEY_LEN], const struct proto_bindin
  * TH_EAUTH (no seal, or a MAC for another request or other bytes). */
 int proto_reply_open(const uint8_t key[PROTO_KEY_LEN], const struct proto_binding *b,
 		     const uint8_t *buf, size_t len, size_t *body_len) TH_MUST_CHECK;
+/* ---- the cheap request MAC, Envelope.mac_kind 1 (wire_mac_poly.c) ----
+ * A request may carry, instead of the HMAC (kind 0, 32 bytes), a 16-byte
+ * ChaCha20-Poly1305 tag (RFC 8439, empty plaintext) over the same bytes,
+ * under a session key K_s = HMAC-SHA256(key, "THS1" || LE64(epoch) ||
+ * LE64(client_id)), nonce LE32(version) || LE64(counter).  Sealed replies
+ * say which kinds the kernel takes (Reply.mac_kinds, bit k = kind k). */
+#define PROTO_MAC_KIND_HMAC 0
+#define PROTO_MAC_KIND_POLY 1
+#define PROTO_MAC_KINDS ((1u << PROTO_MAC_KIND_HMAC) | (1u << PROTO_MAC_KIND_POLY))
+#define PROTO_POLY_TAG_LEN 16
+#define PROTO_SESSION_KEY_LEN 32
+/* K_s of session (epoch, client_id), from the key or a prepared one. */
+void proto_session_key(const uint8_t key[PROTO_KEY_LEN], uint64_t epoch, uint64_t client_id,
+		       uint8_t ks[PROTO_SESSION_KEY_LEN]);
+void proto_session_key_k(const struct proto_mac_key *k, uint64_t epoch, uint64_t client_id,
+			 uint8_t ks[PROTO_SESSION_KEY_LEN]);
+/* RFC 8439 ChaCha20-Poly1305 AEAD (BearSSL's): encrypts data[0..len) in
+ * place and writes the tag over aad and the ciphertext.  TH_EINVAL for a
+ * NULL pointer with a non-zero length. */
+int proto_aead_seal(const uint8_t key[PROTO_SESSION_KEY_LEN], const uint8_t nonce[12],
+		    const uint8_t *aad, size_t aad_len, uint8_t *data, size_t len,
+		    uint8_t tag[PROTO_POLY_TAG_LEN]) TH_MUST_CHECK;
+/* The kind-1 tag of an envelope's fields under K_s.  TH_ETOOBIG for a body
+ * over PROTO_MAX_DATAGRAM bytes. */
+int proto_poly_mac_compute(const uint8_t ks[PROTO_SESSION_KEY_LEN], uint32_t version,
+			   const struct proto_binding *b, const uint8_t *body, size_t body_len,
+			   uint8_t tag[PROTO_POLY_TAG_LEN]) TH_MUST_CHECK;
+/* TH_OK when tag (tag_len bytes) is the kind-1 tag of those fields
+ * (constant-time compare), else TH_EAUTH (a tag_len other than 16 too). */
+int proto_poly_mac_verify(const uint8_t ks[PROTO_SESSION_KEY_LEN], uint32_t version,
+			  const struct proto_binding *b, const uint8_t *body, size_t body_len,
+			  const uint8_t *tag, size_t tag_len) TH_MUST_CHECK;
 /* Constant-time comparison of n bytes. */
 bool proto_bytes_equal_ct(const uint8_t *a, const uint8_t *b, size_t n);
 void proto_sha256(const uint8_t *data, size_t len, uint8_t out[PROTO_SHA256_LEN]);
@@ -114,6 +147,14 @@ void proto_sha256_out(const struct proto_sha256_ctx *c, uint8_t out[PROTO_SHA256
 int proto_envelope_pack(const uint8_t *key, uint32_t version, const struct proto_binding *b,
 			const uint8_t *body, size_t body_len, uint8_t *out, size_t cap,
 			size_t *out_len) TH_MUST_CHECK;
+
+/* proto_envelope_pack with a MAC of kind mac_kind (PROTO_MAC_KIND_*):
+ * kind 1 takes the session key ks (proto_session_key of b's epoch and
+ * client id) instead of the key.  TH_EINVAL for another kind. */
+int proto_envelope_pack_kind(const uint8_t *key, const uint8_t *ks, uint32_t mac_kind,
+			     uint32_t version, const struct proto_binding *b,
+			     const uint8_t *body, size_t body_len, uint8_t *out, size_t cap,
+			     size_t *out_len) TH_MUST_CHECK;
 
 /* The value of one hex digit (either case), -1 if c is none. */
 int proto_hex_digit(char c);

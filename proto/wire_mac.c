@@ -3,7 +3,8 @@
  * shared by the endpoint core and theseusctl: the request MAC (HMAC-SHA256
  * over a fixed little-endian header and the body), the reply seal (a MAC
  * bound to the request, appended to the packed Reply), a constant-time compare,
- * SHA-256, and packing an Envelope.  Uses BearSSL (host: libbearssl; kernel: a
+ * SHA-256, and packing an Envelope (with either kind of MAC; kind 1 is
+ * wire_mac_poly.c).  Uses BearSSL (host: libbearssl; kernel: a
  * freestanding build of its sha2small.c and hmac.c, see proto/proto.mk).
  */
 #include "wire.h"
@@ -159,9 +160,10 @@ void proto_sha256_out(const struct proto_sha256_ctx *c, uint8_t out[PROTO_SHA256
 	br_sha256_out((const br_sha256_context *)(const void *)c, out);
 }
 
-int proto_envelope_pack(const uint8_t *key, uint32_t version, const struct proto_binding *b,
-			   const uint8_t *body, size_t body_len, uint8_t *out, size_t cap,
-			   size_t *out_len)
+int proto_envelope_pack_kind(const uint8_t *key, const uint8_t *ks, uint32_t mac_kind,
+			     uint32_t version, const struct proto_binding *b,
+			     const uint8_t *body, size_t body_len, uint8_t *out, size_t cap,
+			     size_t *out_len)
 {
 	Theseus__Envelope env = THESEUS__ENVELOPE__INIT;
 	uint8_t mac[PROTO_MAC_LEN];
@@ -172,7 +174,18 @@ int proto_envelope_pack(const uint8_t *key, uint32_t version, const struct proto
 	env.epoch = b->epoch;
 	env.body.data = (uint8_t *)body;
 	env.body.len = body_len;
-	if (key) {
+	if (mac_kind == PROTO_MAC_KIND_POLY) {
+		if (!ks)
+			return TH_EINVAL;
+		int err = proto_poly_mac_compute(ks, version, b, body, body_len, mac);
+		if (err)
+			return err;
+		env.mac_kind = PROTO_MAC_KIND_POLY;
+		env.mac.data = mac;
+		env.mac.len = PROTO_POLY_TAG_LEN;
+	} else if (mac_kind != PROTO_MAC_KIND_HMAC) {
+		return TH_EINVAL;
+	} else if (key) {
 		proto_mac_compute(key, version, b, body, body_len, mac);
 		env.mac.data = mac;
 		env.mac.len = sizeof mac;
@@ -182,4 +195,12 @@ int proto_envelope_pack(const uint8_t *key, uint32_t version, const struct proto
 		return TH_ETOOBIG;
 	*out_len = theseus__envelope__pack(&env, out);
 	return TH_OK;
+}
+
+int proto_envelope_pack(const uint8_t *key, uint32_t version, const struct proto_binding *b,
+			const uint8_t *body, size_t body_len, uint8_t *out, size_t cap,
+			size_t *out_len)
+{
+	return proto_envelope_pack_kind(key, NULL, PROTO_MAC_KIND_HMAC, version, b, body,
+					body_len, out, cap, out_len);
 }

@@ -1,11 +1,12 @@
 /*
  * endpoint.c - the request pipeline of the control endpoint:
- * decode Envelope -> version -> MAC -> size check -> epoch -> reply cache
- * (a resent swap/rollback/invoke gets its kept reply, reply_cache.c) ->
- * replay window -> decode Request -> read-only check (no key) -> dispatch
- * -> pack Reply -> seal it (MAC bound to the request) when the request's
- * MAC was valid (and keep it when the request must not run twice); no
- * reply at all to a quiet chunk that was stored (theseus.proto, 10).
+ * decode Envelope -> version -> MAC (HMAC or kind 1, mac_check.c) -> size
+ * check -> epoch -> reply cache (a resent swap/rollback/invoke gets its
+ * kept reply, reply_cache.c) -> replay window -> decode Request ->
+ * read-only check (no key) -> dispatch -> pack Reply -> seal it (MAC bound
+ * to the request) when the request's MAC was valid (and keep it when the
+ * request must not run twice); no reply at all to a quiet chunk that was
+ * stored (theseus.proto, 10).
  * Nothing but the envelope is decoded before the MAC is checked.  Epochs:
  * a random number per boot, renewed when the replay table asks for it
  * (auth.c); requests carry it under their MAC, so nothing recorded in
@@ -55,6 +56,7 @@ static void ep_new_epoch(struct endpoint *ep)
 	ep->epoch = e;
 	memset(&ep->replay, 0, sizeof ep->replay);
 	ep_reply_cache_clear(&ep->replies);
+	ep_session_keys_clear(&ep->skeys);
 	ep->counters.epoch_changes++;
 }
 
@@ -119,6 +121,7 @@ void endpoint_destroy(struct endpoint *ep)
 	ep_arena_fini(&ep->arena);
 	memset(ep->key, 0, sizeof ep->key);
 	memset(&ep->mac_key, 0, sizeof ep->mac_key);
+	ep_session_keys_clear(&ep->skeys);
 	kfree(ep);
 }
 
@@ -204,15 +207,10 @@ static int handle_request(struct endpoint *ep, const uint8_t *dgram, size_t len,
 	rs->bind.counter = env->counter;
 	rs->bind.epoch = env->epoch;
 	if (ep->has_key) {
-		uint8_t mac[PROTO_MAC_LEN];
-		if (env->mac.len != PROTO_MAC_LEN)
-			return unauthenticated(ep, eb);
-		proto_mac_compute_k(&ep->mac_key, env->version, &rs->bind, env->body.data,
-				    env->body.len, mac);
-		if (!proto_bytes_equal_ct(mac, env->mac.data, PROTO_MAC_LEN))
+		/* HMAC or the kind-1 tag (mac_check.c) */
+		if (ep_mac_check(ep, env, &rs->bind, rs->mac) != TH_OK)
 			return unauthenticated(ep, eb);
 		rs->authenticated = true;
-		memcpy(rs->mac, mac, PROTO_MAC_LEN);
 	}
 	if (len > PROTO_MAX_DATAGRAM) {
 		ep->counters.malformed++;
@@ -321,6 +319,8 @@ int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, size_t len, uint8
 
 	rep.version = PROTO_VERSION;
 	rep.epoch = ep->epoch;
+	if (rs.authenticated)
+		rep.mac_kinds = PROTO_MAC_KINDS;  /* the MACs a client may use (theseus.proto, 2a) */
 	rep.status = proto_status_to_wire(status);
 	if (!eb.msg[0] && status)
 		th_errf(&eb, status, "%s", th_strerror(status));

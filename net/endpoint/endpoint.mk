@@ -20,6 +20,7 @@ ENDPOINT_CORE_SRCS := \
 	net/endpoint/reply.c \
 	net/endpoint/reply_cache.c \
 	net/endpoint/auth.c \
+	net/endpoint/mac_check.c \
 	net/endpoint/staging.c \
 	net/endpoint/arena.c
 ENDPOINT_KERNEL_SRCS := net/endpoint/kernel_start.c net/endpoint/kernel_queries.c \
@@ -50,6 +51,14 @@ ENDPOINT_HOST_DEPS := $(ENDPOINT_HOST_SRCS) $(PROTO_HOST_DEPS) net/endpoint.h \
 # Unit tests of the endpoint core (in-test backend fixture).
 UNIT_TESTS += $(B)/tests/unit/endpoint_core
 $(B)/tests/unit/endpoint_core: tests/unit/endpoint_core.c tests/unit/endpoint_fixture.c \
+		tests/unit/endpoint_fixture.h $(ENDPOINT_HOST_DEPS) | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ \
+		$(filter %.c,$^) $(PROTO_HOST_LIBS)
+
+# The kind-1 request MAC through the endpoint core (tests/unit/endpoint_mac_kind.c).
+UNIT_TESTS += $(B)/tests/unit/endpoint_mac_kind
+$(B)/tests/unit/endpoint_mac_kind: tests/unit/endpoint_mac_kind.c tests/unit/endpoint_fixture.c \
 		tests/unit/endpoint_fixture.h $(ENDPOINT_HOST_DEPS) | setup
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ \

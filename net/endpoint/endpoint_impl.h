@@ -137,6 +137,29 @@ const struct ep_cached_reply *ep_reply_cache_find(const struct ep_reply_cache *c
 void ep_reply_cache_put(struct ep_reply_cache *c, const struct proto_binding *b,
 			const uint8_t mac[PROTO_MAC_LEN], const uint8_t *reply, size_t len);
 
+/* ---- mac_check.c: the request MAC, both kinds ------------------------- */
+
+#define EP_SESSION_KEYS 8   /* kind-1 session keys kept (sessions that verified) */
+
+struct ep_session_key {
+	bool used;
+	uint64_t epoch, client_id;
+	uint8_t ks[PROTO_SESSION_KEY_LEN];
+};
+
+struct ep_session_keys {
+	struct ep_session_key slot[EP_SESSION_KEYS];
+	size_t next;            /* the slot the next put takes (oldest) */
+};
+
+struct endpoint;
+void ep_session_keys_clear(struct ep_session_keys *c);
+/* TH_OK when env's MAC (of its mac_kind) is valid for binding b, with id =
+ * the MAC as the reply cache keys it (a 16-byte tag padded with zeros);
+ * else TH_EAUTH (wrong MAC, length or kind), nothing changed. */
+TH_MUST_CHECK int ep_mac_check(struct endpoint *ep, const Theseus__Envelope *env,
+			       const struct proto_binding *b, uint8_t id[PROTO_MAC_LEN]);
+
 /* ---- the endpoint ------------------------------------------------------ */
 
 struct endpoint {
@@ -145,6 +168,7 @@ struct endpoint {
 	bool last_authenticated;  /* the last datagram handled carried a valid MAC */
 	uint8_t key[PROTO_KEY_LEN];
 	struct proto_mac_key mac_key;   /* key prepared for HMAC (wire.h) */
+	struct ep_session_keys skeys;   /* kind-1 session keys (mac_check.c) */
 	uint64_t epoch;         /* this epoch's number, never 0 (endpoint.c) */
 	struct ep_arena arena;
 	struct ep_replay replay;

@@ -8,7 +8,8 @@
  * decoder, handlers, staging area and swap are reached too.  In odd mode,
  * bit 1 binds the request to a wrong epoch (ESTALE), bit 2 sends it as one
  * of 64 client ids with a counter near 2^64 (the client table, the floor and
- * epoch changes).  One endpoint lives across inputs (state builds up as in a
+ * epoch changes), bit 7 MACs it with the kind-1 tag (ChaCha20-Poly1305
+ * under the session key) instead of HMAC.  One endpoint lives across inputs (state builds up as in a
  * long-running kernel).  Every reply must decode and fit one datagram; a
  * MAC'd request's reply must carry a valid seal for it; a raw datagram's
  * refusal is never longer than the datagram (or absent).
@@ -68,8 +69,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			b.counter = UINT64_MAX - 64 * (uint64_t)(data[0] >> 3) - (counter & 63);
 		}
 		size_t n = 0;
-		if (proto_envelope_pack(KEY, PROTO_VERSION, &b, data + 1, size - 1, dgram,
-					sizeof dgram, &n) != TH_OK)
+		uint8_t ks[PROTO_SESSION_KEY_LEN];
+		uint32_t kind = data[0] & 0x80 ? PROTO_MAC_KIND_POLY : PROTO_MAC_KIND_HMAC;
+		proto_session_key(KEY, b.epoch, b.client_id, ks);
+		if (proto_envelope_pack_kind(KEY, ks, kind, PROTO_VERSION, &b, data + 1, size - 1,
+					     dgram, sizeof dgram, &n) != TH_OK)
 			return 0;
 		d = dgram;
 		len = n;

@@ -6,10 +6,14 @@ that drops, duplicates, reorders and captures datagrams in both directions,
 and a runner for build/theseusctl.
 
 Wire format (proto/theseus.proto, whose header states the rules):
-Envelope{1 version, 2 client_id, 3 counter, 4 mac, 5 body=Request, 6 epoch};
-mac = HMAC-SHA256(key, LE32(version) || LE64(client_id) || LE64(counter) ||
-LE64(epoch) || body).  Reply{1 version, 2 counter, 3 status, 4 message,
-5 client_id, 6 epoch, 7 counter_floor, 9 mac, 10.. payload}; a reply to a
+Envelope{1 version, 2 client_id, 3 counter, 4 mac, 5 body=Request, 6 epoch,
+7 mac_kind}; mac = HMAC-SHA256(key, LE32(version) || LE64(client_id) ||
+LE64(counter) || LE64(epoch) || body), or with mac_kind 1 the RFC 8439
+ChaCha20-Poly1305 tag (empty plaintext; chacha_poly.py) of those bytes as
+AAD under K_s = HMAC-SHA256(key, "THS1" || LE64(epoch) || LE64(client_id)),
+nonce LE32(version) || LE64(counter).  Reply{1 version, 2 counter, 3 status,
+4 message, 5 client_id, 6 epoch, 7 counter_floor, 8 mac_kinds, 9 mac,
+10.. payload}; a reply to a
 request with a valid MAC ends with the seal 0x4a 0x20 MAC, MAC =
 HMAC-SHA256(key, "THRP" || LE64(epoch) || LE64(client_id) || LE64(counter)
 || the reply bytes before the seal), epoch/client_id/counter of the request.
@@ -27,6 +31,7 @@ import subprocess
 import threading
 import time
 
+import chacha_poly
 import harness
 
 CTL = os.path.join(harness.BUILD, "theseusctl")
@@ -143,21 +148,39 @@ def req_invoke(module, function, data=b""):
                    + (f_bytes(3, data) if data else b""))
 
 
+MAC_HMAC, MAC_POLY = 0, 1   # Envelope.mac_kind
+
+
+def session_key(key, epoch, client_id):
+    """K_s of a session, for kind-1 MACs (theseus.proto, 2a)."""
+    return hmac.new(key, b"THS1" + struct.pack("<QQ", epoch, client_id), hashlib.sha256).digest()
+
+
+def request_mac(key, version, client_id, counter, epoch, body, mac_kind=MAC_HMAC):
+    """The MAC of an envelope's fields: HMAC (32 bytes) or the kind-1 tag (16)."""
+    covered = struct.pack("<IQQQ", version, client_id, counter, epoch) + body
+    if mac_kind == MAC_POLY:
+        return chacha_poly.aead_tag(session_key(key, epoch, client_id),
+                                    struct.pack("<IQ", version, counter), covered)
+    return hmac.new(key, covered, hashlib.sha256).digest()
+
+
 def envelope(body, key=None, client_id=None, counter=None, version=PROTO_VERSION, mac=None,
-             epoch=0):
+             epoch=0, mac_kind=MAC_HMAC):
     """An Envelope around body bound to epoch; key None = no MAC; mac
-    overrides the computed one."""
+    overrides the computed one; mac_kind 1 = the ChaCha20-Poly1305 tag."""
     client_id = client_id if client_id is not None else random.getrandbits(63)
     counter = counter if counter is not None else time.time_ns()
     if mac is None and key is not None:
-        mac = hmac.new(key, struct.pack("<IQQQ", version, client_id, counter, epoch) + body,
-                       hashlib.sha256).digest()
+        mac = request_mac(key, version, client_id, counter, epoch, body, mac_kind)
     out = f_varint(1, version) + f_varint(2, client_id) + f_varint(3, counter)
     if mac:
         out += f_bytes(4, mac)
     out += f_bytes(5, body)
     if epoch:
         out += f_varint(6, epoch)
+    if mac_kind:
+        out += f_varint(7, mac_kind)
     return out
 
 
@@ -196,6 +219,7 @@ class Reply:
         self.client_id = one(m, 5, 0)
         self.epoch = one(m, 6, 0)
         self.counter_floor = one(m, 7, 0)
+        self.mac_kinds = one(m, 8, 0)
         self.sealed = False   # set by RawClient when the seal checked out
         self.payload = {f: decode(v[0]) for f, v in m.items() if f >= 10}
 
@@ -250,9 +274,10 @@ def modules_of(reply):
 class RawClient:
     """Sends single datagrams to 127.0.0.1:port and waits for a reply."""
 
-    def __init__(self, port, key=None, timeout=1.0):
+    def __init__(self, port, key=None, timeout=1.0, mac_kind=MAC_HMAC):
         self.addr = ("127.0.0.1", port)
         self.key = key
+        self.mac_kind = mac_kind  # of the envelopes call() makes
         self.client_id = random.getrandbits(63)
         self.counter = time.time_ns()
         self.epoch = 0          # learned from the first sealed ESTALE reply
@@ -303,6 +328,7 @@ class RawClient:
         for _ in range(8):
             c = self.next_counter()
             epoch = kw.pop("epoch", self.epoch)
+            kw.setdefault("mac_kind", self.mac_kind)
             r = self.raw(envelope(body, key=key, client_id=self.client_id, counter=c,
                                   epoch=epoch, **kw),
                          retries=1, want_counter=c,

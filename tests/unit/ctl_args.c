@@ -79,6 +79,42 @@ static void test_global_options(void)
 	CHECK_EQ(parse(&ctx, 4, a8, &at), CTL_EXIT_USAGE);
 }
 
+static void test_mac_option(void)
+{
+	struct ctl_ctx ctx;
+	int at;
+	char *a1[] = { "theseusctl", "--mac", "hmac", "push", "f.o", NULL };
+	CHECK_EQ(parse(&ctx, 5, a1, &at), CTL_EXIT_OK);
+	CHECK_EQ(ctx.mac_mode, CTL_MAC_HMAC);
+	CHECK_EQ(at, 3);
+	char *a2[] = { "theseusctl", "--mac", "poly1305", "ping", NULL };
+	CHECK_EQ(parse(&ctx, 4, a2, &at), CTL_EXIT_OK);
+	CHECK_EQ(ctx.mac_mode, CTL_MAC_POLY);
+	char *a3[] = { "theseusctl", "--mac", "auto", "ping", NULL };
+	CHECK_EQ(parse(&ctx, 4, a3, &at), CTL_EXIT_OK);
+	CHECK_EQ(ctx.mac_mode, CTL_MAC_AUTO);
+	char *a4[] = { "theseusctl", "ping", NULL };
+	CHECK_EQ(parse(&ctx, 2, a4, &at), CTL_EXIT_OK);
+	CHECK_EQ(ctx.mac_mode, CTL_MAC_AUTO);
+	char *a5[] = { "theseusctl", "--mac", "sha1", "ping", NULL };
+	CHECK_EQ(parse(&ctx, 4, a5, &at), CTL_EXIT_USAGE);
+	char *a6[] = { "theseusctl", "--mac", NULL };
+	CHECK_EQ(parse(&ctx, 2, a6, &at), CTL_EXIT_USAGE);
+	/* which kind goes out: none without a key; else per --mac and the kernel */
+	ctl_ctx_init(&ctx);
+	CHECK_EQ(ctl_mac_kind(&ctx), PROTO_MAC_KIND_HMAC);
+	ctx.mac_mode = CTL_MAC_POLY;
+	CHECK_EQ(ctl_mac_kind(&ctx), PROTO_MAC_KIND_HMAC);
+	ctx.have_key = true;
+	CHECK_EQ(ctl_mac_kind(&ctx), PROTO_MAC_KIND_POLY);
+	ctx.mac_mode = CTL_MAC_AUTO;
+	CHECK_EQ(ctl_mac_kind(&ctx), PROTO_MAC_KIND_HMAC);
+	ctx.mac_kinds = PROTO_MAC_KINDS;
+	CHECK_EQ(ctl_mac_kind(&ctx), PROTO_MAC_KIND_POLY);
+	ctx.mac_mode = CTL_MAC_HMAC;
+	CHECK_EQ(ctl_mac_kind(&ctx), PROTO_MAC_KIND_HMAC);
+}
+
 static void test_hostport(void)
 {
 	char h[16];
@@ -235,6 +271,7 @@ int main(void)
 	devnull = fopen("/dev/null", "w");
 	RUN(test_defaults_env);
 	RUN(test_global_options);
+	RUN(test_mac_option);
 	RUN(test_hostport);
 	RUN(test_key);
 	RUN(test_exit_codes_and_table);

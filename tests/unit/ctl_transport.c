@@ -6,7 +6,9 @@
  * without the caller noticing; forged, rewritten and unmatched replies are
  * dropped and counted and never make a call succeed; a replay refusal that
  * overtakes the real answer starts a new session; the RTO comes from
- * measured round trips, with a floor.  Also the paged read of the export
+ * measured round trips, with a floor; the request MAC is HMAC until a
+ * sealed reply names kind 1, then kind 1 (--mac hmac: HMAC throughout; a
+ * kernel that names no kinds gets HMAC only).  Also the paged read of the export
  * list (ctl/exports_fetch.c): whole, and again when it changed meanwhile.
  */
 #include <arpa/inet.h>
@@ -29,6 +31,7 @@ enum relay_mode {
 	REWRITE,    /* the endpoint's reply with its status set to OK, seal kept */
 	UNMATCHED,  /* first a sealed reply to another (made-up) request, then the real one */
 	DUP_FIRST,  /* handle each datagram twice and send the replay refusal first */
+	OLD_KERNEL, /* a kernel before kind 1: kind 1 dropped, no mac_kinds in replies */
 };
 
 static struct {
@@ -40,7 +43,27 @@ static struct {
 	enum relay_mode mode;
 	struct fx_backend fx;
 	struct endpoint *ep;
+	unsigned kinds[3];   /* datagrams seen with mac_kind 0, 1, other */
 } srv;
+
+/* OLD_KERNEL: the reply rep[0..*rlen) to request env without mac_kinds,
+ * sealed again. */
+static void strip_mac_kinds(const Theseus__Envelope *env, uint8_t *rep, size_t *rlen,
+			    size_t cap)
+{
+	struct proto_binding b = { env->client_id, env->counter, env->epoch };
+	size_t body = 0;
+	if (proto_reply_open(KEY, &b, rep, *rlen, &body) != TH_OK)
+		return;
+	Theseus__Reply *r = theseus__reply__unpack(NULL, body, rep);
+	if (!r)
+		return;
+	r->mac_kinds = 0;
+	size_t n = theseus__reply__pack(r, rep);
+	theseus__reply__free_unpacked(r, NULL);
+	if (proto_reply_seal(KEY, &b, rep, &n, cap) == TH_OK)
+		*rlen = n;
+}
 
 static void srv_restart(void)
 {
@@ -74,7 +97,11 @@ static void *srv_main(void *arg)
 		pthread_mutex_lock(&srv.lock);
 		size_t rlen = 0, r2 = 0;
 		Theseus__Envelope *env = theseus__envelope__unpack(NULL, (size_t)n, buf);
-		if (srv.mode == FORGE) {
+		if (env)
+			srv.kinds[env->mac_kind < 2 ? env->mac_kind : 2]++;
+		if (srv.mode == OLD_KERNEL && env && env->mac_kind != 0) {
+			/* unauthenticated to an old kernel: no answer */
+		} else if (srv.mode == FORGE) {
 			Theseus__Reply r = THESEUS__REPLY__INIT;
 			Theseus__Pong pong = THESEUS__PONG__INIT;
 			r.version = PROTO_VERSION;
@@ -86,6 +113,8 @@ static void *srv_main(void *arg)
 		} else {
 			if (endpoint_handle(srv.ep, buf, (size_t)n, rep, sizeof rep, &rlen) != TH_OK)
 				rlen = 0;
+			if (srv.mode == OLD_KERNEL && env && rlen)
+				strip_mac_kinds(env, rep, &rlen, sizeof rep);
 			if (srv.mode == DUP_FIRST &&
 			    endpoint_handle(srv.ep, buf, (size_t)n, rep2, sizeof rep2, &r2) == TH_OK &&
 			    r2)
@@ -210,6 +239,67 @@ static void test_epoch_learned_and_relearned(void)
 	CHECK_EQ(ctx.stale_refusals, 2);
 	CHECK_EQ(ctx.replies_unauth, 0);
 	ctl_tx_close(&ctx);
+}
+
+/* The MAC kinds: HMAC for the first request (epoch and kinds unknown),
+ * kind 1 from the resend on; --mac hmac keeps HMAC; a kernel that names no
+ * kinds gets HMAC throughout; --mac poly1305 sends kind 1 from the start. */
+static void test_mac_kinds(void)
+{
+	struct ctl_ctx ctx;
+	Theseus__Reply *rep;
+	srv.mode = HONEST;
+	memset(srv.kinds, 0, sizeof srv.kinds);
+	ctx_open(&ctx, 500, 3);
+	CHECK_EQ(ctl_mac_kind(&ctx), PROTO_MAC_KIND_HMAC);
+	CHECK_EQ(ping(&ctx, &rep), TH_OK);
+	free_rep(&rep);
+	CHECK_EQ(ctx.mac_kinds, PROTO_MAC_KINDS);
+	CHECK_EQ(ctl_mac_kind(&ctx), PROTO_MAC_KIND_POLY);
+	CHECK_EQ(ping(&ctx, &rep), TH_OK);
+	free_rep(&rep);
+	CHECK_EQ(srv.kinds[0], 1);   /* the first datagram (ESTALE) */
+	CHECK_EQ(srv.kinds[1], 2);
+	CHECK_EQ(ctx.replies_unauth, 0);
+	ctl_tx_close(&ctx);
+
+	memset(srv.kinds, 0, sizeof srv.kinds);
+	ctx_open(&ctx, 500, 3);
+	ctx.mac_mode = CTL_MAC_HMAC;
+	CHECK_EQ(ping(&ctx, &rep), TH_OK);
+	free_rep(&rep);
+	CHECK_EQ(ping(&ctx, &rep), TH_OK);
+	free_rep(&rep);
+	CHECK_EQ(srv.kinds[0], 3);
+	CHECK_EQ(srv.kinds[1], 0);
+	ctl_tx_close(&ctx);
+
+	memset(srv.kinds, 0, sizeof srv.kinds);
+	ctx_open(&ctx, 500, 3);
+	ctx.mac_mode = CTL_MAC_POLY;
+	CHECK_EQ(ping(&ctx, &rep), TH_OK);
+	free_rep(&rep);
+	CHECK_EQ(srv.kinds[0], 0);
+	CHECK_EQ(srv.kinds[1], 2);
+	ctl_tx_close(&ctx);
+
+	srv.mode = OLD_KERNEL;
+	memset(srv.kinds, 0, sizeof srv.kinds);
+	ctx_open(&ctx, 500, 3);
+	CHECK_EQ(ping(&ctx, &rep), TH_OK);
+	free_rep(&rep);
+	CHECK_EQ(ping(&ctx, &rep), TH_OK);
+	free_rep(&rep);
+	CHECK_EQ(ctx.mac_kinds, 0);
+	CHECK_EQ(srv.kinds[0], 3);
+	CHECK_EQ(srv.kinds[1], 0);
+	ctl_tx_close(&ctx);
+	ctx_open(&ctx, 30, 1);   /* forcing kind 1 on it: refused (no answer) */
+	ctx.mac_mode = CTL_MAC_POLY;
+	CHECK_EQ(ping(&ctx, &rep), TH_ETIMEDOUT);
+	CHECK(rep == NULL);
+	ctl_tx_close(&ctx);
+	srv.mode = HONEST;
 }
 
 /* A relay answering requests itself (unsealed OK) never makes a call
@@ -384,6 +474,7 @@ int main(void)
 	devnull = fopen("/dev/null", "w");
 	srv_start();
 	RUN(test_epoch_learned_and_relearned);
+	RUN(test_mac_kinds);
 	RUN(test_forged_replies_dropped);
 	RUN(test_rewritten_reply_dropped);
 	RUN(test_unmatched_reply_ignored);

@@ -37,9 +37,12 @@ static void seed_write(const uint8_t *d, size_t n)
 	const char *dir = getenv("ENDPOINT_SEED_DIR");
 	if (!dir)
 		return;
-	/* The fuzzer's format: 0x00 + raw datagram, 0x01 + request body. */
+	/* The fuzzer's format: 0x00 + raw datagram, 0x01 + request body (0x81:
+	 * the same under a kind-1 MAC). */
 	Theseus__Envelope *env = theseus__envelope__unpack(NULL, n, d);
-	for (int mode = 0; mode < 2 && seed_no < 400; mode++) {
+	static const int modes[3] = { 0x00, 0x01, 0x81 };
+	for (int m = 0; m < 3 && seed_no < 600; m++) {
+		int mode = modes[m];
 		char path[512];
 		snprintf(path, sizeof path, "%s/seed-%03d", dir, seed_no++);
 		FILE *f = fopen(path, "wb");

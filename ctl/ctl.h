@@ -127,6 +127,7 @@ struct ctl_ctx {
 	int timeout_ms;
 	int retries;
 	bool quiet;
+	bool trace;         /* THESEUSCTL_TRACE set: per-call and per-push figures on stderr */
 	/* transport state */
 	int fd;
 	struct sockaddr_in addr;
@@ -137,6 +138,7 @@ struct ctl_ctx {
 	uint64_t replies_unauth;   /* replies dropped: no or a bad seal (key given) */
 	uint64_t replies_unmatched;/* replies dropped: no request of ours waits for them */
 	uint64_t stale_refusals;   /* ESTALE answers (epoch re-learned / new session) */
+	uint64_t datagrams_sent;   /* requests sent (resends included) */
 	FILE *out, *err;    /* stdout / stderr (tests redirect them) */
 	/* result of this run, for --json and the fleet summary */
 	const char *command;

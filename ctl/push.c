@@ -136,6 +136,8 @@ struct push {
 	uint32_t asking;           /* chunks in flight that ask for a reply */
 	uint32_t since_ask;        /* quiet chunks sent since the last asking one */
 	double window, ssthresh;   /* below ssthresh the window grows by 1 per ack */
+	/* figures for THESEUSCTL_TRACE */
+	uint32_t sends, resends, replies, expiries, decreases;
 };
 
 /* Chunk i leaves flight (acknowledged, expired or refused). */
@@ -258,6 +260,8 @@ static int send_chunk(struct ctl_ctx *ctx, const uint8_t *data, size_t len, cons
 	if (err)
 		return err;
 	c->resent = c->st == CH_WANT && c->sent_us != 0;
+	p->sends++;
+	p->resends += c->resent;
 	c->st = CH_FLIGHT;
 	c->sent_us = ctl_mono_us();
 	c->asks = !quiet;
@@ -334,8 +338,9 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 	uint64_t last_progress = ctl_mono_us(), last_decrease = 0;
 	uint64_t give_up_us = (uint64_t)ctx->timeout_ms * 1000 * (uint64_t)(ctx->retries + 1);
 
-	uint64_t max_size = 0;
+	uint64_t max_size = 0, t_start = ctl_mono_us();
 	err = query_status(ctx, sha, len, &p, &complete, &max_size);
+	uint64_t t_send = ctl_mono_us();
 	if (err) {
 		ret = err == TH_ENOMEM ? CTL_EXIT_LOCAL : ctl_exit_for(err);
 		goto out;
@@ -396,12 +401,14 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 				if (p.cs[i].st == CH_FLIGHT && now - p.cs[i].sent_us >= (uint64_t)rto->rto) {
 					leave_flight(&p, i);
 					p.cs[i].st = CH_WANT;
+					p.expiries++;
 					lost = true;
 				}
 			if (lost && now - last_decrease >= (uint64_t)rto->rto) {
 				p.window = p.window / 2 < 1 ? 1 : p.window / 2;
 				p.ssthresh = p.window;
 				last_decrease = now;
+				p.decreases++;
 				ctl_rto_backoff(rto);  /* exponential back-off */
 			}
 			if (now - last_progress > give_up_us) {
@@ -418,6 +425,7 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 		}
 		/* The reply answers the chunk in flight it is bound to. */
 		uint32_t i = (uint32_t)(container_of_binding(bound) - p.cs);
+		p.replies++;
 		int st = proto_status_from_wire(rep->status);
 		if (st == TH_ESTALE && ctx->have_key) {
 			/* Epoch changed, or our session was refused (a duplicated
@@ -464,6 +472,14 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 		progress(ctx, label, len, len, true);
 	else if (ctl_human(ctx) && isatty(fileno(ctx->err)))
 		fputc('\n', ctx->err);
+	if (ctx->trace)
+		fprintf(ctx->err, "theseusctl: trace: %s:%u: push %s: %u chunks of %u, %u sent "
+			"(%u resent), %u replies, %u expired, %u decreases, window %.1f, "
+			"%.1f ms (%.1f ms sending), srtt %.1f ms, rto %.1f ms\n", ctx->host,
+			ctx->port, label, p.n, p.csize, p.sends, p.resends, p.replies, p.expiries,
+			p.decreases, p.window, (double)(ctl_mono_us() - t_start) / 1e3,
+			(double)(ctl_mono_us() - t_send) / 1e3, (double)rto->srtt / 1e3,
+			(double)rto->rto / 1e3);
 out:
 	free(p.cs);
 	return ret;

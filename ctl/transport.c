@@ -150,6 +150,7 @@ static int send_bound(struct ctl_ctx *ctx, const Theseus__Request *req,
 	/* ECONNREFUSED from an earlier ICMP error is not fatal: keep trying. */
 	if (send(ctx->fd, dgram, dlen, 0) < 0 && errno != ECONNREFUSED)
 		return TH_EIO;
+	ctx->datagrams_sent++;
 	return TH_OK;
 }
 
@@ -312,6 +313,11 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 	}
 	if (retrans)
 		ctl_rto_backoff(&ctx->rto);
+	if (ctx->trace)
+		fprintf(ctx->err, "theseusctl: trace: %s:%u: call kind %d: %zu sent, %d expired, "
+			"%.1f ms, %s, rto %.1f ms\n", ctx->host, ctx->port, (int)req->kind_case,
+			cs->n, retrans, (double)(ctl_mono_us() - start) / 1e3, th_err_name(ret),
+			(double)ctx->rto.rto / 1e3);
 	free(cs);
 	return ret;
 }

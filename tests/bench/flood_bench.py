@@ -29,10 +29,14 @@ MODULES = ["checksum", "kv", "logfmt", "hello"]
 
 def timed_push(port, key_file, path):
     t0 = time.perf_counter()
-    p = eu.ctl(port, "-q", "push", path, key_file=key_file, time_limit=600)
+    p = eu.ctl(port, "-q", "push", path, key_file=key_file, time_limit=600,
+               timeout_ms=int(os.environ.get("FLOOD_TIMEOUT_MS", "500")))
     dt = time.perf_counter() - t0
     if p.returncode != 0:
         raise RuntimeError("push failed: %s" % p.stderr.strip())
+    for line in p.stderr.splitlines():   # THESEUSCTL_TRACE=1 in the environment
+        if "trace:" in line:
+            print("# " + line)
     return dt
 
 

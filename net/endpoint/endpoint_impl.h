@@ -137,6 +137,25 @@ const struct ep_cached_reply *ep_reply_cache_find(const struct ep_reply_cache *c
 void ep_reply_cache_put(struct ep_reply_cache *c, const struct proto_binding *b,
 			const uint8_t mac[PROTO_MAC_LEN], const uint8_t *reply, size_t len);
 
+/* ---- unauth_limit.c: replies to unauthenticated datagrams ------------- */
+
+/* A token bucket: at most EP_UNAUTH_REPLIES_PER_S refusals a second after a
+ * burst of EP_UNAUTH_REPLY_BURST (proto/theseus.proto, 6). */
+#define EP_UNAUTH_REPLIES_PER_S 200u
+#define EP_UNAUTH_REPLY_BURST 20u
+
+struct ep_limit {
+	uint32_t per_s, burst;
+	uint64_t milli;     /* tokens in thousandths, at most burst * 1000 */
+	uint64_t last_ms;   /* when milli was last refilled */
+	bool started;
+};
+
+/* A full bucket of burst tokens refilled at per_s a second. */
+void ep_limit_init(struct ep_limit *l, uint32_t per_s, uint32_t burst);
+/* Takes a token at time now_ms (refilling first): true when there was one. */
+bool ep_limit_take(struct ep_limit *l, uint64_t now_ms);
+
 /* ---- the endpoint ------------------------------------------------------ */
 
 struct endpoint {
@@ -152,6 +171,7 @@ struct endpoint {
 	struct staging staging;
 	struct ep_client *session;  /* of the request being handled (NULL: no key) */
 	bool quiet;             /* the handler asks for no reply (a quiet chunk) */
+	struct ep_limit unauth_limit;   /* replies to unauthenticated datagrams */
 	struct endpoint_counters counters;
 	struct endpoint_module mod_scratch;     /* big structs kept off the stack */
 	struct endpoint_swap_report swap_report;

@@ -12,7 +12,7 @@
  * with an authenticated ESTALE naming the kernel's epoch, and is resent with
  * it at once.  ESTALE for our own epoch (counter replayed by a duplicated
  * datagram, or below the floor for new sessions) starts a new session.
- * Retransmission timeouts come from measured round trips (ctl_rto_*), for
+ * Retransmission timeouts come from measured round trips (rto.c), for
  * idempotent requests; rollback and invoke wait max(--timeout, 1 s) before
  * each resend.  Swap, rollback and invoke are resent as the same datagram
  * (same counter), which the kernel answers from its reply cache when the
@@ -43,43 +43,6 @@ uint64_t ctl_mono_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-void ctl_rto_init(struct ctl_rto *r, int timeout_ms)
-{
-	memset(r, 0, sizeof *r);
-	r->min = CTL_RTO_MIN_US;
-	r->max = (int64_t)(timeout_ms > 0 ? timeout_ms : 1) * 1000;
-	if (r->max < r->min)
-		r->max = r->min;
-	r->rto = r->max;   /* no sample yet: --timeout */
-}
-
-void ctl_rto_sample(struct ctl_rto *r, int64_t rtt)
-{
-	if (rtt < 0)
-		rtt = 0;
-	if (!r->have_sample) {
-		r->srtt = rtt;
-		r->rttvar = rtt / 2;
-		r->have_sample = true;
-	} else {
-		int64_t d = r->srtt - rtt;
-		r->rttvar += ((d < 0 ? -d : d) - r->rttvar) / 4;
-		r->srtt += (rtt - r->srtt) / 8;
-	}
-	r->rto = r->srtt + 4 * r->rttvar;
-	if (r->rto < r->min)
-		r->rto = r->min;
-	if (r->rto > r->max)
-		r->rto = r->max;
-}
-
-void ctl_rto_backoff(struct ctl_rto *r)
-{
-	r->rto *= 2;
-	if (r->rto > r->max)
-		r->rto = r->max;
 }
 
 static uint64_t random_id(void)
@@ -258,7 +221,8 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 	bool once = !idempotent || req->kind_case == THESEUS__REQUEST__KIND_SWAP;
 	bool same = false;    /* the next send repeats the last datagram */
 	int64_t slow = (int64_t)(ctx->timeout_ms > 1000 ? ctx->timeout_ms : 1000) * 1000;
-	int64_t rto = idempotent ? ctx->rto.rto : slow, rto_cap = idempotent ? 8000000 : slow;
+	struct ctl_rto timer = ctx->rto;   /* backs off for this call (rto.c) */
+	int64_t rto = idempotent ? timer.rto : slow;
 	*rep = NULL;
 	if (!cs)
 		return TH_ENOMEM;
@@ -296,17 +260,21 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 			ret = st;
 			break;
 		}
-		/* RTO expired: back off, resend, until both limits are spent. */
+		/* RTO expired: back off (doubling, at most 16 times the measured
+		 * RTO and --timeout: a flood that drops most datagrams must not
+		 * stretch the waits to seconds), resend, until both limits are
+		 * spent. */
 		retrans++;
 		same = once;
-		rto *= 2;
-		if (rto > rto_cap)
-			rto = rto_cap;
+		if (idempotent) {
+			ctl_rto_backoff(&timer);
+			rto = timer.rto;
+		}
 		if (retrans > ctx->retries && ctl_mono_us() - start >= budget_us) {
 			ret = ctx->replies_unauth > unauth0 ? TH_EAUTH : TH_ETIMEDOUT;
 			break;
 		}
-		if (retrans > ctx->retries + 64) {  /* tiny RTO: bound the datagrams too */
+		if (retrans > ctx->retries + 256) {  /* tiny RTO: bound the datagrams too */
 			ret = ctx->replies_unauth > unauth0 ? TH_EAUTH : TH_ETIMEDOUT;
 			break;
 		}

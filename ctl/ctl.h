@@ -111,11 +111,12 @@ struct ctl_rto {
 	bool have_sample;
 };
 #define CTL_RTO_MIN_US 5000
-#define CTL_RTO_INITIAL_US 50000  /* before the first sample (capped by --timeout) */
-#define CTL_RTO_BACKOFF_MAX 4     /* rto at most base * 16 */
+#define CTL_RTO_INITIAL_US 20000  /* before the first sample (capped by --timeout) */
+#define CTL_RTO_BACKOFF_MAX 2     /* rto at most base * 4 */
 void ctl_rto_init(struct ctl_rto *r, int timeout_ms);
 void ctl_rto_sample(struct ctl_rto *r, int64_t rtt_us);
 void ctl_rto_backoff(struct ctl_rto *r);
+void ctl_rto_backoff_full(struct ctl_rto *r);
 void ctl_rto_progress(struct ctl_rto *r);
 uint64_t ctl_mono_us(void);
 

@@ -13,10 +13,12 @@
  * CTL_PUSH_WINDOW_START, halved at most once per RTO on a loss but never
  * below CTL_PUSH_WINDOW_MIN, every chunk asking after a loss.  Each chunk
  * has its own retransmission timer, the host's RTO (rto.c: srtt + 4 *
- * rttvar from acknowledged, never resent, answered chunks, between 5 ms
- * and --timeout); an expired chunk is resent (asking for a reply) and
+ * rttvar from answered chunks, between 5 ms and --timeout; a resend is a
+ * new datagram, so its answer is a clean sample too); an expired chunk is resent (asking for a reply) and
  * doubles the RTO, at most once per RTO, and an answer that acknowledges
- * new chunks ends that back-off.  The push fails only when nothing is
+ * new chunks ends that back-off.  A chunk that an answer's bitmap shows
+ * missing although it was sent before the answered one is sent again at
+ * once (ack_bitmap: fast retransmit).  The push fails only when nothing is
  * acknowledged for --timeout * (--retries + 1).
  * The object is done when the kernel says it is complete (hash verified).
  * Replies count only when sealed for a chunk in flight (ctl_tx_recv); an
@@ -35,7 +37,7 @@ enum { CH_WANT, CH_FLIGHT, CH_ACKED };
 
 struct chunk_state {
 	uint8_t st;
-	bool resent;        /* no RTT sample from it (Karn) */
+	bool resent;        /* sent before (for THESEUSCTL_TRACE) */
 	bool asks;          /* in flight asking for a reply (not quiet) */
 	struct proto_binding b; /* of the datagram in flight */
 	uint64_t sent_us;
@@ -136,7 +138,7 @@ struct push {
 	uint32_t since_ask;        /* quiet chunks sent since the last asking one */
 	struct ctl_push_window w;  /* window and acknowledgement pace (push_window.c) */
 	/* figures for THESEUSCTL_TRACE */
-	uint32_t sends, resends, replies, expiries;
+	uint32_t sends, resends, replies, expiries, fast;
 };
 
 /* Chunk i leaves flight (acknowledged, expired or refused). */
@@ -302,6 +304,30 @@ static int fill_window(struct ctl_ctx *ctx, const uint8_t *data, size_t len, con
 	return TH_OK;
 }
 
+/* A ChunkAck's bitmap (the chunks up to the one answered, sent at sent_us):
+ * marks the present ones acknowledged, and sends again at once a chunk in
+ * flight that was sent before the answered one yet is missing (lost on the
+ * way: fast retransmit, as TCP does from SACK blocks, instead of waiting
+ * for its timer).  True when one was missing. */
+static bool ack_bitmap(struct push *p, const Theseus__ChunkAck *ack, uint64_t sent_us)
+{
+	bool gap = false;
+	for (size_t b = 0; b < ack->bitmap.len * 8; b++) {
+		uint64_t j = (uint64_t)ack->bitmap_from + b;
+		if (j >= p->n)
+			break;
+		if ((ack->bitmap.data[b / 8] >> (b % 8)) & 1) {
+			mark_acked(p, (uint32_t)j);
+		} else if (p->cs[j].st == CH_FLIGHT && p->cs[j].sent_us < sent_us) {
+			leave_flight(p, (uint32_t)j);
+			p->cs[j].st = CH_WANT;
+			p->fast++;
+			gap = true;
+		}
+	}
+	return gap;
+}
+
 /* Replies are matched to the chunk in flight whose datagram they name. */
 struct push_match {
 	struct chunk_state *cs;
@@ -443,20 +469,20 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 		} else {
 			stalls = 0;
 			last_progress = ctl_mono_us();
-			if (!p.cs[i].resent)
-				ctl_rto_sample(rto, (int64_t)(last_progress - p.cs[i].sent_us));
+			/* Every send is a new datagram (new counter) and only the
+			 * latest one is matched: the answer names the send it
+			 * answers, resent or not, so it is a clean sample. */
+			ctl_rto_sample(rto, (int64_t)(last_progress - p.cs[i].sent_us));
 			stale_refusals = 0;
 			uint32_t acked_before = p.acked;
 			mark_acked(&p, i);
 			const Theseus__ChunkAck *ack =
 				rep->payload_case == THESEUS__REPLY__PAYLOAD_CHUNK ? rep->chunk : NULL;
 			if (ack) {
-				/* The bitmap acknowledges the quiet chunks before it. */
-				for (size_t b = 0; b < ack->bitmap.len * 8; b++) {
-					uint64_t j = (uint64_t)ack->bitmap_from + b;
-					if (j < p.n && ((ack->bitmap.data[b / 8] >> (b % 8)) & 1))
-						mark_acked(&p, (uint32_t)j);
-				}
+				/* The bitmap acknowledges the quiet chunks before it,
+				 * and shows which of them are missing. */
+				if (ack_bitmap(&p, ack, p.cs[i].sent_us))
+					ctl_pw_lost(&p.w, ctl_mono_us(), rto->rto);
 				complete = ack->complete;
 			}
 			if (p.acked > acked_before) {
@@ -476,10 +502,10 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 		fputc('\n', ctx->err);
 	if (ctx->trace)
 		fprintf(ctx->err, "theseusctl: trace: %s:%u: push %s: %u chunks of %u, %u sent "
-			"(%u resent), %u replies, %u expired, %u decreases, window %.1f, "
+			"(%u resent), %u replies, %u expired, %u seen missing, %u decreases, window %.1f, "
 			"%.1f ms (%.1f ms sending), srtt %.1f ms, rto %.1f ms\n", ctx->host,
 			ctx->port, label, p.n, p.csize, p.sends, p.resends, p.replies, p.expiries,
-			p.w.decreases, p.w.window, (double)(ctl_mono_us() - t_start) / 1e3,
+			p.fast, p.w.decreases, p.w.window, (double)(ctl_mono_us() - t_start) / 1e3,
 			(double)(ctl_mono_us() - t_send) / 1e3, (double)rto->srtt / 1e3,
 			(double)rto->rto / 1e3);
 out:

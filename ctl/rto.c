@@ -7,7 +7,9 @@
  *          (Karn), between CTL_RTO_MIN_US and --timeout; before the first
  *          sample min(CTL_RTO_INITIAL_US, --timeout);
  *   rto  = base * 2^backoff, at most --timeout: each expiry doubles it
- *          (ctl_rto_backoff), up to CTL_RTO_BACKOFF_MAX doublings;
+ *          (ctl_rto_backoff), up to CTL_RTO_BACKOFF_MAX doublings
+ *          (ctl_rto_backoff_full: up to --timeout, for a request that
+ *          went unanswered --retries times: the host may be gone);
  *   a new sample (ctl_rto_sample) or an acknowledgement that shows
  *   progress (ctl_rto_progress, as TCP does on a new ACK) ends the
  *   back-off: rto = base again.
@@ -61,6 +63,13 @@ void ctl_rto_sample(struct ctl_rto *r, int64_t rtt)
 void ctl_rto_backoff(struct ctl_rto *r)
 {
 	if (r->backoff < CTL_RTO_BACKOFF_MAX)
+		r->backoff++;
+	rto_update(r);
+}
+
+void ctl_rto_backoff_full(struct ctl_rto *r)
+{
+	if (r->backoff < 62)
 		r->backoff++;
 	rto_update(r);
 }

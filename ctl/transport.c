@@ -223,12 +223,18 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 	int64_t slow = (int64_t)(ctx->timeout_ms > 1000 ? ctx->timeout_ms : 1000) * 1000;
 	struct ctl_rto timer = ctx->rto;   /* backs off for this call (rto.c) */
 	int64_t rto = idempotent ? timer.rto : slow;
+	/* ESTALE answers to attempts up to this counter were acted upon (a
+	 * late one, e.g. queued while the NIC could not receive, is not a new
+	 * refusal); wait_until: waiting on for the last attempt, no send. */
+	uint64_t stale_upto = 0, wait_until = 0;
 	*rep = NULL;
 	if (!cs)
 		return TH_ENOMEM;
 	for (;;) {
 		size_t slot = cs->n % CTL_CALL_ATTEMPTS;
 		int err;
+		if (wait_until)
+			goto wait;
 		if (same) {
 			cs->b[slot] = cs->b[(cs->n - 1) % CTL_CALL_ATTEMPTS];
 			err = send_bound(ctx, req, &cs->b[slot]);
@@ -242,39 +248,57 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 		}
 		cs->sent_us[slot] = ctl_mono_us();
 		cs->n++;
+		wait_until = cs->sent_us[slot] + (uint64_t)rto;
+wait:;
 		Theseus__Reply *r = NULL;
 		const struct proto_binding *b = NULL;
-		err = ctl_tx_recv(ctx, (int)((rto + 999) / 1000), call_match, cs, &r, &b);
+		uint64_t now = ctl_mono_us();
+		err = wait_until > now ? ctl_tx_recv(ctx, (int)((wait_until - now + 999) / 1000),
+						     call_match, cs, &r, &b)
+				       : TH_ETIMEDOUT;
 		if (err == TH_OK) {
 			int st = proto_status_from_wire(r->status);
 			size_t k = (size_t)(b - cs->b);
+			if (st == TH_ESTALE && ctx->have_key && b->counter <= stale_upto) {
+				theseus__reply__free_unpacked(r, NULL);
+				continue;   /* acted upon already: wait on */
+			}
+			wait_until = 0;
 			if (st == TH_ESTALE && ctx->have_key && ++stale <= 8) {
 				ctl_tx_stale(ctx, r, b);
+				stale_upto = ctx->counter;
 				theseus__reply__free_unpacked(r, NULL);
 				continue;   /* resend at once, in the right epoch/session */
 			}
-			/* Karn: sample only when the answer names the latest attempt. */
-			if (k == (cs->n - 1) % CTL_CALL_ATTEMPTS && !retrans)
+			/* A round-trip sample when the answer names its attempt:
+			 * always for resends as new datagrams (new counter), only
+			 * without resends for the same datagram again (Karn). */
+			if (!once || !retrans)
 				ctl_rto_sample(&ctx->rto, (int64_t)(ctl_mono_us() - cs->sent_us[k]));
 			*rep = r;
 			ret = st;
 			break;
 		}
-		/* RTO expired: back off (doubling, at most 16 times the measured
-		 * RTO and --timeout: a flood that drops most datagrams must not
-		 * stretch the waits to seconds), resend, until both limits are
-		 * spent. */
+		wait_until = 0;
+		/* RTO expired: back off, resend, until both limits are spent.
+		 * For the first --retries expiries the timer doubles only up to
+		 * 4 times the RTO (a flood that drops most datagrams must not
+		 * stretch the waits to seconds), then up to --timeout (a host
+		 * that is gone gets few datagrams). */
 		retrans++;
 		same = once;
 		if (idempotent) {
-			ctl_rto_backoff(&timer);
+			if (retrans > ctx->retries)
+				ctl_rto_backoff_full(&timer);
+			else
+				ctl_rto_backoff(&timer);
 			rto = timer.rto;
 		}
 		if (retrans > ctx->retries && ctl_mono_us() - start >= budget_us) {
 			ret = ctx->replies_unauth > unauth0 ? TH_EAUTH : TH_ETIMEDOUT;
 			break;
 		}
-		if (retrans > ctx->retries + 256) {  /* tiny RTO: bound the datagrams too */
+		if (retrans > ctx->retries + 64) {  /* tiny RTO: bound the datagrams too */
 			ret = ctx->replies_unauth > unauth0 ? TH_EAUTH : TH_ETIMEDOUT;
 			break;
 		}

@@ -57,6 +57,12 @@ static void test_backoff_and_cap(void)
 	for (int i = 0; i < 20; i++)
 		ctl_rto_backoff(&r);
 	CHECK_EQ(r.rto, (int64_t)CTL_RTO_MIN_US << CTL_RTO_BACKOFF_MAX);  /* capped */
+	/* The full back-off doubles on up to --timeout. */
+	for (int i = 0; i < 100; i++)
+		ctl_rto_backoff_full(&r);
+	CHECK_EQ(r.rto, 1000000);
+	ctl_rto_progress(&r);
+	CHECK_EQ(r.rto, CTL_RTO_MIN_US);
 	/* and never past --timeout */
 	ctl_rto_init(&r, 100);
 	ctl_rto_sample(&r, 40000);           /* base 100 ms = --timeout */

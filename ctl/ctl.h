@@ -112,7 +112,7 @@ struct ctl_rto {
 };
 #define CTL_RTO_MIN_US 5000
 #define CTL_RTO_INITIAL_US 20000  /* before the first sample (capped by --timeout) */
-#define CTL_RTO_BACKOFF_MAX 2     /* rto at most base * 4 */
+#define CTL_RTO_BACKOFF_MAX 1     /* rto at most base * 2 */
 void ctl_rto_init(struct ctl_rto *r, int timeout_ms);
 void ctl_rto_sample(struct ctl_rto *r, int64_t rtt_us);
 void ctl_rto_backoff(struct ctl_rto *r);

@@ -9,7 +9,7 @@
  *   rto  = base * 2^backoff, at most --timeout: each expiry doubles it
  *          (ctl_rto_backoff), up to CTL_RTO_BACKOFF_MAX doublings
  *          (ctl_rto_backoff_full: up to --timeout, for a request that
- *          went unanswered --retries times: the host may be gone);
+ *          went unanswered --retries + 32 times: the host may be gone);
  *   a new sample (ctl_rto_sample) or an acknowledgement that shows
  *   progress (ctl_rto_progress, as TCP does on a new ACK) ends the
  *   back-off: rto = base again.

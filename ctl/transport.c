@@ -184,6 +184,7 @@ void ctl_tx_stale(struct ctl_ctx *ctx, const Theseus__Reply *rep, const struct p
 }
 
 #define CTL_CALL_ATTEMPTS 64   /* attempts of one call whose answers still count */
+#define CTL_CALL_FAST 32       /* expiries past --retries before the full back-off */
 
 struct call_state {
 	struct proto_binding b[CTL_CALL_ATTEMPTS];
@@ -281,14 +282,14 @@ wait:;
 		}
 		wait_until = 0;
 		/* RTO expired: back off, resend, until both limits are spent.
-		 * For the first --retries expiries the timer doubles only up to
-		 * 4 times the RTO (a flood that drops most datagrams must not
-		 * stretch the waits to seconds), then up to --timeout (a host
-		 * that is gone gets few datagrams). */
+		 * For the first --retries + CTL_CALL_FAST expiries the timer
+		 * doubles only up to twice the RTO (a flood that drops most
+		 * datagrams must not stretch the waits to seconds), then up to
+		 * --timeout (a host that is gone gets few datagrams more). */
 		retrans++;
 		same = once;
 		if (idempotent) {
-			if (retrans > ctx->retries)
+			if (retrans > ctx->retries + CTL_CALL_FAST)
 				ctl_rto_backoff_full(&timer);
 			else
 				ctl_rto_backoff(&timer);
@@ -298,7 +299,7 @@ wait:;
 			ret = ctx->replies_unauth > unauth0 ? TH_EAUTH : TH_ETIMEDOUT;
 			break;
 		}
-		if (retrans > ctx->retries + 64) {  /* tiny RTO: bound the datagrams too */
+		if (retrans > ctx->retries + 2 * CTL_CALL_FAST) {  /* bound the datagrams too */
 			ret = ctx->replies_unauth > unauth0 ? TH_EAUTH : TH_ETIMEDOUT;
 			break;
 		}

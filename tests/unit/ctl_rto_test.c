@@ -75,8 +75,8 @@ static void test_backoff_ends(void)
 	struct ctl_rto r;
 	ctl_rto_init(&r, 1000);
 	ctl_rto_sample(&r, 10);
-	ctl_rto_backoff(&r);
-	ctl_rto_backoff(&r);
+	ctl_rto_backoff_full(&r);
+	ctl_rto_backoff_full(&r);
 	CHECK_EQ(r.rto, 4 * CTL_RTO_MIN_US);
 	ctl_rto_progress(&r);                /* an acknowledgement with progress */
 	CHECK_EQ(r.rto, CTL_RTO_MIN_US);

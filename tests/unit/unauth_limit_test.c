@@ -55,6 +55,12 @@ static void test_cap_after_pause(void)
 	struct ep_limit l;
 	ep_limit_init(&l, 200, 20);
 	CHECK_EQ(take_n(&l, 0, 20), 20);
+	/* A short pause after a little use: refilled to the burst, not past it. */
+	ep_limit_init(&l, 200, 20);
+	CHECK(ep_limit_take(&l, 0));
+	CHECK_EQ(take_n(&l, 99, 100), 20);
+	ep_limit_init(&l, 200, 20);
+	CHECK_EQ(take_n(&l, 0, 20), 20);
 	/* A long quiet time refills to the burst, never more. */
 	CHECK_EQ(take_n(&l, 60000, 100), 20);
 	/* A pause long enough to overflow the arithmetic if multiplied. */

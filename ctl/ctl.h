@@ -165,7 +165,6 @@ struct ctl_ctx {
 	uint64_t replies_unauth;   /* replies dropped: no or a bad seal (key given) */
 	uint64_t replies_unmatched;/* replies dropped: no request of ours waits for them */
 	uint64_t stale_refusals;   /* ESTALE answers (epoch re-learned / new session) */
-	uint64_t datagrams_sent;   /* requests sent (resends included) */
 	FILE *out, *err;    /* stdout / stderr (tests redirect them) */
 	/* result of this run, for --json and the fleet summary */
 	const char *command;

@@ -14,16 +14,16 @@
  * below CTL_PUSH_WINDOW_MIN, every chunk asking after a loss.  Each chunk
  * has its own retransmission timer, the host's RTO (rto.c: srtt + 4 *
  * rttvar from answered chunks, between 5 ms and --timeout; a resend is a
- * new datagram, so its answer is a clean sample too); an expired chunk is resent (asking for a reply) and
- * doubles the RTO, at most once per RTO, and an answer that acknowledges
- * new chunks ends that back-off.  A chunk that an answer's bitmap shows
- * missing although it was sent before the answered one is sent again at
- * once (ack_bitmap: fast retransmit).  The push fails only when nothing is
- * acknowledged for --timeout * (--retries + 1).
- * The object is done when the kernel says it is complete (hash verified).
- * Replies count only when sealed for a chunk in flight (ctl_tx_recv); an
- * ESTALE refusal re-learns the epoch or starts a new session and resends.
- * A progress bar is drawn only when stderr is a terminal.
+ * new datagram, so its answer is a clean sample too); an expired chunk is
+ * resent (asking for a reply) and doubles the RTO, at most once per RTO,
+ * and an answer that acknowledges new chunks ends that back-off.  A chunk
+ * that an answer's bitmap shows missing although it was sent before the
+ * answered one is sent again at once (ack_bitmap: fast retransmit).  The
+ * push fails only when nothing is acknowledged for --timeout * (--retries
+ * + 1).  The object is done when the kernel says it is complete (hash
+ * verified).  Replies count only when sealed for a chunk in flight
+ * (ctl_tx_recv); an ESTALE refusal re-learns the epoch or starts a new
+ * session and resends.  A progress bar is drawn only when stderr is a terminal.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -275,8 +275,9 @@ static int send_chunk(struct ctl_ctx *ctx, const uint8_t *data, size_t len, cons
 }
 
 /* Sends the chunks that fit the window, most of them quiet (no reply).
- * A reply is asked for by every resent chunk, by every ask_every-th
- * chunk counted across bursts (CTL_PUSH_ACK_EVERY, 1 after a loss), and by the last of a burst when no asking
+ * A reply is asked for by every resent chunk, by every ask_every-th chunk
+ * counted across bursts (CTL_PUSH_ACK_EVERY, 1 after a loss), and by the
+ * last of a burst when no asking
  * chunk is in flight or nothing is left to send: an answer's bitmap
  * acknowledges the quiet chunks before it, and the answers keep the window
  * moving.  (Asking at the end of every burst made one-chunk bursts, each
@@ -502,8 +503,9 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 		fputc('\n', ctx->err);
 	if (ctx->trace)
 		fprintf(ctx->err, "theseusctl: trace: %s:%u: push %s: %u chunks of %u, %u sent "
-			"(%u resent), %u replies, %u expired, %u seen missing, %u decreases, window %.1f, "
-			"%.1f ms (%.1f ms sending), srtt %.1f ms, rto %.1f ms\n", ctx->host,
+			"(%u resent), %u replies, %u expired, %u seen missing, %u decreases, "
+			"window %.1f, %.1f ms (%.1f ms sending), srtt %.1f ms, rto %.1f ms\n",
+			ctx->host,
 			ctx->port, label, p.n, p.csize, p.sends, p.resends, p.replies, p.expiries,
 			p.fast, p.w.decreases, p.w.window, (double)(ctl_mono_us() - t_start) / 1e3,
 			(double)(ctl_mono_us() - t_send) / 1e3, (double)rto->srtt / 1e3,

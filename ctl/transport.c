@@ -113,7 +113,6 @@ static int send_bound(struct ctl_ctx *ctx, const Theseus__Request *req,
 	/* ECONNREFUSED from an earlier ICMP error is not fatal: keep trying. */
 	if (send(ctx->fd, dgram, dlen, 0) < 0 && errno != ECONNREFUSED)
 		return TH_EIO;
-	ctx->datagrams_sent++;
 	return TH_OK;
 }
 
@@ -233,24 +232,23 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 		return TH_ENOMEM;
 	for (;;) {
 		size_t slot = cs->n % CTL_CALL_ATTEMPTS;
-		int err;
-		if (wait_until)
-			goto wait;
-		if (same) {
-			cs->b[slot] = cs->b[(cs->n - 1) % CTL_CALL_ATTEMPTS];
-			err = send_bound(ctx, req, &cs->b[slot]);
-		} else {
-			err = ctl_tx_send(ctx, req, &cs->b[slot]);
+		int err = TH_OK;
+		if (!wait_until) {   /* else: an old refusal came, wait on without sending */
+			if (same) {
+				cs->b[slot] = cs->b[(cs->n - 1) % CTL_CALL_ATTEMPTS];
+				err = send_bound(ctx, req, &cs->b[slot]);
+			} else {
+				err = ctl_tx_send(ctx, req, &cs->b[slot]);
+			}
+			same = false;
+			if (err) {
+				ret = err;
+				break;
+			}
+			cs->sent_us[slot] = ctl_mono_us();
+			cs->n++;
+			wait_until = cs->sent_us[slot] + (uint64_t)rto;
 		}
-		same = false;
-		if (err) {
-			ret = err;
-			break;
-		}
-		cs->sent_us[slot] = ctl_mono_us();
-		cs->n++;
-		wait_until = cs->sent_us[slot] + (uint64_t)rto;
-wait:;
 		Theseus__Reply *r = NULL;
 		const struct proto_binding *b = NULL;
 		uint64_t now = ctl_mono_us();

@@ -20,7 +20,9 @@ configurations, each its own suite:
 Per suite: "push_quiet_ms", "push_flooded_ms", the flood's rate
 ("flood_rate", datagrams/s) and duration ("flood_ms"), how long the push
 went on after the flood's last datagram ("push_after_flood_ms", negative
-when it ended first), the kernel's counters (unauthenticated datagrams seen,
+when it ended first), what was dropped before QEMU read it
+("dropped_before_qemu": the tap's TX drops, or the host's UDP
+RcvbufErrors), the kernel's counters (unauthenticated datagrams seen,
 refusals sent: at most the rate limit's budget, rate-limited ones), and
 "RATIO <suite> flooded/quiet" and "RATIO <suite> after_flood/quiet".  With THESEUSCTL_TRACE=1 in the environment
 theseusctl's per-request and per-push trace lines are shown as "# ..."
@@ -77,8 +79,24 @@ class Net:
     """Where theseusctl, the flooder and QEMU run: the host with slirp
     (prefix []) or a network namespace (prefix ip netns exec NS)."""
 
-    def __init__(self, prefix, host, port):
-        self.prefix, self.host, self.port = prefix, host, port
+    def __init__(self, prefix, host, port, ns=None):
+        self.prefix, self.host, self.port, self.ns = prefix, host, port, ns
+
+    def drops(self):
+        """Datagrams dropped in front of QEMU so far: the tap's TX drops in
+        the namespace, or the host's UDP RcvbufErrors (the whole host: QEMU's
+        forwarded socket and anything else that overflowed meanwhile)."""
+        if self.ns:
+            p = subprocess.run(["ip", "-n", self.ns, "-s", "link", "show", TAP],
+                               capture_output=True, text=True)
+            lines = p.stdout.splitlines()
+            for i, line in enumerate(lines):
+                if line.strip().startswith("TX:") and i + 1 < len(lines):
+                    return int(lines[i + 1].split()[3])
+            return 0
+        with open("/proc/net/snmp") as f:
+            rows = [line.split() for line in f if line.startswith("Udp:")]
+        return int(rows[1][rows[0].index("RcvbufErrors")]) if len(rows) >= 2 else 0
 
     def ctl(self, key_file, *args, time_limit=600):
         cmd = self.prefix + [eu.CTL, "-H", "%s:%d" % (self.host, self.port), "--timeout",
@@ -117,6 +135,7 @@ def one_round(net, key_file, quiet_path, flood_path):
     """A quiet push, then a push during a flood: a dict of what was measured."""
     quiet = timed_push(net, key_file, quiet_path)
     c0 = counters(net, key_file)
+    drops0 = net.drops()
     fl = net.flooder()
     try:
         if fl.stdout.readline().strip() != "go":
@@ -134,6 +153,7 @@ def one_round(net, key_file, quiet_path, flood_path):
     sent, secs, flood_end = int(line[1]), float(line[3]), float(line[5])
     c1 = counters(net, key_file)
     r = {k: c1.get(k, 0) - c0.get(k, 0) for k in ("auth_failures", "unauth_replies", "rate_limited")}
+    r["drops"] = net.drops() - drops0
     r.update(quiet=quiet, flooded=flooded, sent=sent, secs=secs,
              after=ends[0] - flood_end)     # < 0: the push ended before the flood
     return r
@@ -165,6 +185,8 @@ def measure(suite, net, key_file, tmp):
           % (suite, m["after"] * 1e3))
     print("BENCH %s kernel_auth_failures %d datagrams of %d sent reached the endpoint"
           % (suite, m["auth_failures"], m["sent"]))
+    print("BENCH %s dropped_before_qemu %d datagrams %s" % (
+        suite, m["drops"], "tap TX drops" if net.ns else "host UDP RcvbufErrors (whole host)"))
     print("BENCH %s kernel_unauth_replies %d replies" % (suite, m["unauth_replies"]))
     print("BENCH %s kernel_rate_limited %d datagrams" % (suite, m["rate_limited"]))
     print("RATIO %s flooded/quiet %.2f" % (suite, m["flooded"] / m["quiet"]))
@@ -224,7 +246,8 @@ def run_tap(key_hex, key_file, tmp):
                                 "-device", "e1000,netdev=n0"]).start()
         try:
             g.wait_for(r"theseus: ready:", 60)
-            measure("flood_tap", Net(["ip", "netns", "exec", ns], NS_GUEST, 7700), key_file, tmp)
+            measure("flood_tap", Net(["ip", "netns", "exec", ns], NS_GUEST, 7700, ns), key_file,
+                    tmp)
         finally:
             g.kill()
     finally:

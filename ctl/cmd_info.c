@@ -8,7 +8,7 @@
  * "staging": {"objects","bytes","max_objects","max_bytes"},
  * "counters": {"requests","replies","auth_failures","replays","malformed",
  * "bad_version","chunks","swaps","rollbacks","invokes","stale","epoch_changes",
- * "unanswered"}, "epoch" (the kernel's current epoch, from the sealed reply),
+ * "unanswered","unauth_replies","rate_limited"}, "epoch" (the kernel's current epoch, from the sealed reply),
  * "mac_kinds" (Reply.mac_kinds of the sealed reply: bit 0 HMAC-SHA256, bit
  * 1 ChaCha20-Poly1305; 0 without a key or from a kernel before kind 1).
  */
@@ -68,6 +68,8 @@ int cmd_info_main(int argc, char **argv, struct ctl_ctx *ctx)
 	ctl_json_u64(j, "stale", c->stale);
 	ctl_json_u64(j, "epoch_changes", c->epoch_changes);
 	ctl_json_u64(j, "unanswered", c->unanswered);
+	ctl_json_u64(j, "unauth_replies", c->unauth_replies);
+	ctl_json_u64(j, "rate_limited", c->rate_limited);
 	ctl_json_obj_end(j);
 	ctl_json_u64(j, "epoch", rep->epoch);
 	ctl_json_u64(j, "mac_kinds", rep->mac_kinds);
@@ -100,9 +102,10 @@ int cmd_info_main(int argc, char **argv, struct ctl_ctx *ctx)
 		fprintf(o, "requests   %llu (replies %llu, malformed %llu, bad version %llu)\n",
 			(unsigned long long)c->requests, (unsigned long long)c->replies,
 			(unsigned long long)c->malformed, (unsigned long long)c->bad_version);
-		fprintf(o, "refused    %llu unauthenticated (%llu unanswered), %llu stale "
-			"(%llu replays), %llu epoch changes\n",
-			(unsigned long long)c->auth_failures, (unsigned long long)c->unanswered,
+		fprintf(o, "refused    %llu unauthenticated (%llu answered, %llu unanswered, %llu "
+			"rate-limited), %llu stale (%llu replays), %llu epoch changes\n",
+			(unsigned long long)c->auth_failures, (unsigned long long)c->unauth_replies,
+			(unsigned long long)c->unanswered, (unsigned long long)c->rate_limited,
 			(unsigned long long)c->stale, (unsigned long long)c->replays,
 			(unsigned long long)c->epoch_changes);
 		fprintf(o, "epoch      %016llx\n", (unsigned long long)rep->epoch);

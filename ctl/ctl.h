@@ -46,8 +46,9 @@ enum ctl_mac_mode {
 #define CTL_DEFAULT_TIMEOUT_MS 1000
 #define CTL_DEFAULT_RETRIES 5
 #define CTL_PUSH_WINDOW_START 8
+#define CTL_PUSH_WINDOW_MIN 8     /* a loss never shrinks the window below this */
 #define CTL_PUSH_WINDOW_MAX 32    /* stays well inside the replay window */
-#define CTL_PUSH_ACK_EVERY 8      /* a push asks for a reply every 8th chunk */
+#define CTL_PUSH_ACK_EVERY 8      /* a push asks for a reply every 8th chunk (no loss) */
 #define CTL_DEFAULT_JOBS 8        /* hosts served at once (-j) */
 #define CTL_MAX_HOSTS 4096
 
@@ -106,18 +107,44 @@ struct ctl_target {
 	bool port_given;   /* else the --port / THESEUS_PORT / default port */
 };
 
-/* Retransmission timer (RFC 6298 style), microseconds: rto = srtt + 4 *
- * rttvar from round trips of requests answered without a retransmission,
- * between CTL_RTO_MIN_US and --timeout; doubled per expiry (back-off). */
+/* Retransmission timer (ctl/rto.c), microseconds: base = srtt + 4 * rttvar
+ * from round trips of requests answered without a retransmission (before
+ * any: CTL_RTO_INITIAL_US), between CTL_RTO_MIN_US and --timeout; rto =
+ * base doubled per expiry (at most CTL_RTO_BACKOFF_MAX times, at most
+ * --timeout), back to base on a new sample or on progress. */
 struct ctl_rto {
-	int64_t srtt, rttvar, rto, min, max;
+	int64_t srtt, rttvar, base, rto, min, max;
+	int backoff;        /* expiries since the last sample or progress */
 	bool have_sample;
 };
 #define CTL_RTO_MIN_US 5000
+#define CTL_RTO_INITIAL_US 20000  /* before the first sample (capped by --timeout) */
+#define CTL_RTO_BACKOFF_MAX 1     /* rto at most base * 2 */
 void ctl_rto_init(struct ctl_rto *r, int timeout_ms);
 void ctl_rto_sample(struct ctl_rto *r, int64_t rtt_us);
 void ctl_rto_backoff(struct ctl_rto *r);
+void ctl_rto_backoff_full(struct ctl_rto *r);
+void ctl_rto_progress(struct ctl_rto *r);
 uint64_t ctl_mono_us(void);
+
+/* A push's window and acknowledgement pace (ctl/push_window.c). */
+struct ctl_push_window {
+	double window, ssthresh;   /* below ssthresh the window grows by 1 per ack */
+	uint32_t ask_every;        /* every ask_every-th chunk sent asks for a reply */
+	uint64_t last_decrease_us;
+	bool decreased;
+	uint32_t losses, decreases;   /* for THESEUSCTL_TRACE */
+};
+void ctl_pw_init(struct ctl_push_window *w);
+/* Chunks that may be in flight. */
+uint32_t ctl_pw_slots(const struct ctl_push_window *w);
+/* One more chunk acknowledged: the window grows. */
+void ctl_pw_acked(struct ctl_push_window *w);
+/* An answer acknowledged new chunks: ask for replies less often again. */
+void ctl_pw_progress(struct ctl_push_window *w);
+/* A chunk's timer expired at now_us: ask for every reply; halves the window
+ * (at most once per rto_us).  True when it did: the caller backs off. */
+bool ctl_pw_lost(struct ctl_push_window *w, uint64_t now_us, int64_t rto_us);
 
 struct ctl_ctx {
 	/* options */
@@ -135,6 +162,7 @@ struct ctl_ctx {
 	int retries;
 	bool quiet;
 	enum ctl_mac_mode mac_mode;   /* --mac */
+	bool trace;         /* THESEUSCTL_TRACE set: per-call and per-push figures on stderr */
 	/* transport state */
 	int fd;
 	struct sockaddr_in addr;

@@ -9,7 +9,7 @@
 
 CTL_CMDS := ping info ls push swap rollback history state log invoke graph tasks lint keygen \
 	rollout exports
-CTL_SRCS := ctl/options.c ctl/transport.c ctl/push.c ctl/json.c ctl/table.c ctl/fleet.c \
+CTL_SRCS := ctl/options.c ctl/transport.c ctl/rto.c ctl/push.c ctl/push_window.c ctl/json.c ctl/table.c ctl/fleet.c \
 	ctl/lint_target.c ctl/exports_fetch.c ctl/rollout_plan.c ctl/rollout_state.c ctl/rollout_host.c ctl/rollout_report.c \
 	$(CTL_CMDS:%=ctl/cmd_%.c)
 # theseusctl builds from ctl/, proto/'s wire library, the error enum and the
@@ -87,6 +87,15 @@ $(B)/tests/unit/rollout_e2e: tests/unit/rollout_e2e.sh $(B)/theseusctl $(B)/test
 	printf '#!/bin/sh\n# see tests/unit/rollout_e2e.sh\nexec %s %s\n' \
 		$(abspath tests/unit/rollout_e2e.sh) $(abspath $(B)) > $@
 	chmod +x $@
+
+# The retransmission timer and a push's window (ctl/rto.c, ctl/push_window.c;
+# pure, round trips and time passed in).
+UNIT_TESTS += $(B)/tests/unit/ctl_rto_test
+$(B)/tests/unit/ctl_rto_test: tests/unit/ctl_rto_test.c ctl/rto.c ctl/push_window.c ctl/ctl.h \
+		tests/unit/check.h $(PROTO_GEN_H) | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(CTL_INC) $(TEST_INC) -o $@ \
+		tests/unit/ctl_rto_test.c ctl/rto.c ctl/push_window.c
 
 # The transport (epochs, sealed replies, forged/rewritten/unmatched replies,
 # RTO) against the endpoint core served by a thread (tests/unit/ctl_transport.c).

@@ -32,6 +32,8 @@ void ctl_ctx_init(struct ctl_ctx *ctx)
 		if (!*end && v > 0 && v < 65536)
 			ctx->port = (uint16_t)v;
 	}
+	const char *t = getenv("THESEUSCTL_TRACE");
+	ctx->trace = t && *t && strcmp(t, "0") != 0;
 	const char *k = getenv("THESEUS_KEY_FILE");
 	if (k && *k)
 		snprintf(ctx->key_file, sizeof ctx->key_file, "%s", k);

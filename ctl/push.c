@@ -8,21 +8,22 @@
  * datagrams).  Then up to `window` chunks are in flight, sent in bursts:
  * most chunks quiet (the kernel answers them only on error or completion),
  * some asking for a reply (fill_window), whose bitmap acknowledges the
- * quiet chunks before it (theseus.proto, 10).  The window starts at CTL_PUSH_WINDOW_START and
- * grows by one per acknowledged chunk up to a threshold (the window's
- * maximum at first, half the window at the last loss after that: TCP's slow
- * start), by 1/window past it.  Each chunk has its own
- * retransmission timer: RTO = srtt + 4 * rttvar from acknowledged, never
- * resent, answered chunks (as TCP does; ctl_rto_* in transport.c, shared with the
- * other requests of this host), between 5 ms and --timeout.  An
- * acknowledgement frees a slot and grows the window (above); an expired
- * chunk is resent and halves the window and the threshold, at most once
- * per RTO (multiplicative decrease).  The push
- * fails when nothing is acknowledged for --timeout * (--retries + 1).
- * The object is done when the kernel says it is complete (hash verified).
- * Replies count only when sealed for a chunk in flight (ctl_tx_recv); an
- * ESTALE refusal re-learns the epoch or starts a new session and resends.
- * A progress bar is drawn only when stderr is a terminal.
+ * quiet chunks before it (theseus.proto, 10).  The window and how often a
+ * chunk asks for a reply follow push_window.c: slow start from
+ * CTL_PUSH_WINDOW_START, halved at most once per RTO on a loss but never
+ * below CTL_PUSH_WINDOW_MIN, every chunk asking after a loss.  Each chunk
+ * has its own retransmission timer, the host's RTO (rto.c: srtt + 4 *
+ * rttvar from answered chunks, between 5 ms and --timeout; a resend is a
+ * new datagram, so its answer is a clean sample too); an expired chunk is
+ * resent (asking for a reply) and doubles the RTO, at most once per RTO,
+ * and an answer that acknowledges new chunks ends that back-off.  A chunk
+ * that an answer's bitmap shows missing although it was sent before the
+ * answered one is sent again at once (ack_bitmap: fast retransmit).  The
+ * push fails only when nothing is acknowledged for --timeout * (--retries
+ * + 1).  The object is done when the kernel says it is complete (hash
+ * verified).  Replies count only when sealed for a chunk in flight
+ * (ctl_tx_recv); an ESTALE refusal re-learns the epoch or starts a new
+ * session and resends.  A progress bar is drawn only when stderr is a terminal.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -36,7 +37,7 @@ enum { CH_WANT, CH_FLIGHT, CH_ACKED };
 
 struct chunk_state {
 	uint8_t st;
-	bool resent;        /* no RTT sample from it (Karn) */
+	bool resent;        /* sent before (for THESEUSCTL_TRACE) */
 	bool asks;          /* in flight asking for a reply (not quiet) */
 	struct proto_binding b; /* of the datagram in flight */
 	uint64_t sent_us;
@@ -135,7 +136,9 @@ struct push {
 	uint32_t n, csize, acked, inflight;
 	uint32_t asking;           /* chunks in flight that ask for a reply */
 	uint32_t since_ask;        /* quiet chunks sent since the last asking one */
-	double window, ssthresh;   /* below ssthresh the window grows by 1 per ack */
+	struct ctl_push_window w;  /* window and acknowledgement pace (push_window.c) */
+	/* figures for THESEUSCTL_TRACE */
+	uint32_t sends, resends, replies, expiries, fast;
 };
 
 /* Chunk i leaves flight (acknowledged, expired or refused). */
@@ -158,7 +161,7 @@ static uint32_t chunk_size_from(uint32_t said)
 }
 
 /* Marks chunk i acknowledged (once): frees its slot if it was in flight
- * and grows the window by 1/window (about +1 per round trip). */
+ * and grows the window (push_window.c). */
 static void mark_acked(struct push *p, uint32_t i)
 {
 	struct chunk_state *c = &p->cs[i];
@@ -167,9 +170,7 @@ static void mark_acked(struct push *p, uint32_t i)
 	leave_flight(p, i);
 	c->st = CH_ACKED;
 	p->acked++;
-	p->window += p->window < p->ssthresh ? 1.0 : 1.0 / p->window;
-	if (p->window > CTL_PUSH_WINDOW_MAX)
-		p->window = CTL_PUSH_WINDOW_MAX;
+	ctl_pw_acked(&p->w);
 }
 
 /* Asks which chunks the kernel has (page by page of the bitmap); marks
@@ -258,6 +259,8 @@ static int send_chunk(struct ctl_ctx *ctx, const uint8_t *data, size_t len, cons
 	if (err)
 		return err;
 	c->resent = c->st == CH_WANT && c->sent_us != 0;
+	p->sends++;
+	p->resends += c->resent;
 	c->st = CH_FLIGHT;
 	c->sent_us = ctl_mono_us();
 	c->asks = !quiet;
@@ -272,8 +275,9 @@ static int send_chunk(struct ctl_ctx *ctx, const uint8_t *data, size_t len, cons
 }
 
 /* Sends the chunks that fit the window, most of them quiet (no reply).
- * A reply is asked for by every resent chunk, by every CTL_PUSH_ACK_EVERY-th
- * chunk counted across bursts, and by the last of a burst when no asking
+ * A reply is asked for by every resent chunk, by every ask_every-th chunk
+ * counted across bursts (CTL_PUSH_ACK_EVERY, 1 after a loss), and by the
+ * last of a burst when no asking
  * chunk is in flight or nothing is left to send: an answer's bitmap
  * acknowledges the quiet chunks before it, and the answers keep the window
  * moving.  (Asking at the end of every burst made one-chunk bursts, each
@@ -282,7 +286,7 @@ static int fill_window(struct ctl_ctx *ctx, const uint8_t *data, size_t len, con
 		       struct push *p, uint32_t *next)
 {
 	uint32_t burst[CTL_PUSH_WINDOW_MAX], nb = 0, scanned = 0;
-	for (; p->inflight + nb < (uint32_t)p->window && nb < CTL_PUSH_WINDOW_MAX &&
+	for (; p->inflight + nb < ctl_pw_slots(&p->w) && nb < CTL_PUSH_WINDOW_MAX &&
 	       scanned < p->n; scanned++) {
 		uint32_t i = *next;
 		*next = (*next + 1) % p->n;
@@ -292,13 +296,37 @@ static int fill_window(struct ctl_ctx *ctx, const uint8_t *data, size_t len, con
 	bool exhausted = scanned >= p->n;   /* every chunk not in the burst is sent */
 	for (uint32_t k = 0; k < nb; k++) {
 		const struct chunk_state *c = &p->cs[burst[k]];
-		bool ask = c->sent_us != 0 || p->since_ask + 1 >= CTL_PUSH_ACK_EVERY ||
+		bool ask = c->sent_us != 0 || p->since_ask + 1 >= p->w.ask_every ||
 			   (k + 1 == nb && (p->asking == 0 || exhausted));
 		int err = send_chunk(ctx, data, len, sha, p, burst[k], !ask);
 		if (err)
 			return err;
 	}
 	return TH_OK;
+}
+
+/* A ChunkAck's bitmap (the chunks up to the one answered, sent at sent_us):
+ * marks the present ones acknowledged, and sends again at once a chunk in
+ * flight that was sent before the answered one yet is missing (lost on the
+ * way: fast retransmit, as TCP does from SACK blocks, instead of waiting
+ * for its timer).  True when one was missing. */
+static bool ack_bitmap(struct push *p, const Theseus__ChunkAck *ack, uint64_t sent_us)
+{
+	bool gap = false;
+	for (size_t b = 0; b < ack->bitmap.len * 8; b++) {
+		uint64_t j = (uint64_t)ack->bitmap_from + b;
+		if (j >= p->n)
+			break;
+		if ((ack->bitmap.data[b / 8] >> (b % 8)) & 1) {
+			mark_acked(p, (uint32_t)j);
+		} else if (p->cs[j].st == CH_FLIGHT && p->cs[j].sent_us < sent_us) {
+			leave_flight(p, (uint32_t)j);
+			p->cs[j].st = CH_WANT;
+			p->fast++;
+			gap = true;
+		}
+	}
+	return gap;
 }
 
 /* Replies are matched to the chunk in flight whose datagram they name. */
@@ -325,17 +353,19 @@ static const struct proto_binding *push_match_fn(void *arg, uint64_t client_id, 
 int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data, size_t len,
 		    const uint8_t sha[PROTO_SHA256_LEN])
 {
-	struct push p = { .window = CTL_PUSH_WINDOW_START, .ssthresh = CTL_PUSH_WINDOW_MAX };
+	struct push p = { .cs = NULL };
+	ctl_pw_init(&p.w);
 	uint32_t next = 0;
 	bool complete = false;
 	int ret = CTL_EXIT_OK, err, stalls = 0, stale_refusals = 0;
 	struct ctl_rto *rto = &ctx->rto;
 	uint64_t unauth0 = ctx->replies_unauth;
-	uint64_t last_progress = ctl_mono_us(), last_decrease = 0;
+	uint64_t last_progress = ctl_mono_us();
 	uint64_t give_up_us = (uint64_t)ctx->timeout_ms * 1000 * (uint64_t)(ctx->retries + 1);
 
-	uint64_t max_size = 0;
+	uint64_t max_size = 0, t_start = ctl_mono_us();
 	err = query_status(ctx, sha, len, &p, &complete, &max_size);
+	uint64_t t_send = ctl_mono_us();
 	if (err) {
 		ret = err == TH_ENOMEM ? CTL_EXIT_LOCAL : ctl_exit_for(err);
 		goto out;
@@ -396,14 +426,13 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 				if (p.cs[i].st == CH_FLIGHT && now - p.cs[i].sent_us >= (uint64_t)rto->rto) {
 					leave_flight(&p, i);
 					p.cs[i].st = CH_WANT;
+					p.expiries++;
 					lost = true;
 				}
-			if (lost && now - last_decrease >= (uint64_t)rto->rto) {
-				p.window = p.window / 2 < 1 ? 1 : p.window / 2;
-				p.ssthresh = p.window;
-				last_decrease = now;
-				ctl_rto_backoff(rto);  /* exponential back-off */
-			}
+			/* Halve the window and back off, at most once per RTO;
+			 * ask for every reply until answers show progress. */
+			if (lost && ctl_pw_lost(&p.w, now, rto->rto))
+				ctl_rto_backoff(rto);
 			if (now - last_progress > give_up_us) {
 				if (ctx->replies_unauth > unauth0) {
 					ctl_report(ctx, "push", TH_EAUTH, NULL);
@@ -418,6 +447,7 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 		}
 		/* The reply answers the chunk in flight it is bound to. */
 		uint32_t i = (uint32_t)(container_of_binding(bound) - p.cs);
+		p.replies++;
 		int st = proto_status_from_wire(rep->status);
 		if (st == TH_ESTALE && ctx->have_key) {
 			/* Epoch changed, or our session was refused (a duplicated
@@ -440,20 +470,27 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 		} else {
 			stalls = 0;
 			last_progress = ctl_mono_us();
-			if (!p.cs[i].resent)
-				ctl_rto_sample(rto, (int64_t)(last_progress - p.cs[i].sent_us));
+			/* Every send is a new datagram (new counter) and only the
+			 * latest one is matched: the answer names the send it
+			 * answers, resent or not, so it is a clean sample. */
+			ctl_rto_sample(rto, (int64_t)(last_progress - p.cs[i].sent_us));
 			stale_refusals = 0;
+			uint32_t acked_before = p.acked;
 			mark_acked(&p, i);
 			const Theseus__ChunkAck *ack =
 				rep->payload_case == THESEUS__REPLY__PAYLOAD_CHUNK ? rep->chunk : NULL;
 			if (ack) {
-				/* The bitmap acknowledges the quiet chunks before it. */
-				for (size_t b = 0; b < ack->bitmap.len * 8; b++) {
-					uint64_t j = (uint64_t)ack->bitmap_from + b;
-					if (j < p.n && ((ack->bitmap.data[b / 8] >> (b % 8)) & 1))
-						mark_acked(&p, (uint32_t)j);
-				}
+				/* The bitmap acknowledges the quiet chunks before it,
+				 * and shows which of them are missing. */
+				if (ack_bitmap(&p, ack, p.cs[i].sent_us))
+					ctl_pw_lost(&p.w, ctl_mono_us(), rto->rto);
 				complete = ack->complete;
+			}
+			if (p.acked > acked_before) {
+				/* Progress ends the back-off (TCP does so on a new
+				 * ACK) and the extra acknowledgements. */
+				ctl_rto_progress(rto);
+				ctl_pw_progress(&p.w);
 			}
 			size_t done = (size_t)p.acked * p.csize;
 			progress(ctx, label, done > len ? len : done, len, false);
@@ -464,6 +501,15 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 		progress(ctx, label, len, len, true);
 	else if (ctl_human(ctx) && isatty(fileno(ctx->err)))
 		fputc('\n', ctx->err);
+	if (ctx->trace)
+		fprintf(ctx->err, "theseusctl: trace: %s:%u: push %s: %u chunks of %u, %u sent "
+			"(%u resent), %u replies, %u expired, %u seen missing, %u decreases, "
+			"window %.1f, %.1f ms (%.1f ms sending), srtt %.1f ms, rto %.1f ms\n",
+			ctx->host,
+			ctx->port, label, p.n, p.csize, p.sends, p.resends, p.replies, p.expiries,
+			p.fast, p.w.decreases, p.w.window, (double)(ctl_mono_us() - t_start) / 1e3,
+			(double)(ctl_mono_us() - t_send) / 1e3, (double)rto->srtt / 1e3,
+			(double)rto->rto / 1e3);
 out:
 	free(p.cs);
 	return ret;

@@ -12,7 +12,7 @@
  * with an authenticated ESTALE naming the kernel's epoch, and is resent with
  * it at once.  ESTALE for our own epoch (counter replayed by a duplicated
  * datagram, or below the floor for new sessions) starts a new session.
- * Retransmission timeouts come from measured round trips (ctl_rto_*), for
+ * Retransmission timeouts come from measured round trips (rto.c), for
  * idempotent requests; rollback and invoke wait max(--timeout, 1 s) before
  * each resend.  Swap, rollback and invoke are resent as the same datagram
  * (same counter), which the kernel answers from its reply cache when the
@@ -46,43 +46,6 @@ uint64_t ctl_mono_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-void ctl_rto_init(struct ctl_rto *r, int timeout_ms)
-{
-	memset(r, 0, sizeof *r);
-	r->min = CTL_RTO_MIN_US;
-	r->max = (int64_t)(timeout_ms > 0 ? timeout_ms : 1) * 1000;
-	if (r->max < r->min)
-		r->max = r->min;
-	r->rto = r->max;   /* no sample yet: --timeout */
-}
-
-void ctl_rto_sample(struct ctl_rto *r, int64_t rtt)
-{
-	if (rtt < 0)
-		rtt = 0;
-	if (!r->have_sample) {
-		r->srtt = rtt;
-		r->rttvar = rtt / 2;
-		r->have_sample = true;
-	} else {
-		int64_t d = r->srtt - rtt;
-		r->rttvar += ((d < 0 ? -d : d) - r->rttvar) / 4;
-		r->srtt += (rtt - r->srtt) / 8;
-	}
-	r->rto = r->srtt + 4 * r->rttvar;
-	if (r->rto < r->min)
-		r->rto = r->min;
-	if (r->rto > r->max)
-		r->rto = r->max;
-}
-
-void ctl_rto_backoff(struct ctl_rto *r)
-{
-	r->rto *= 2;
-	if (r->rto > r->max)
-		r->rto = r->max;
 }
 
 static uint64_t random_id(void)
@@ -245,6 +208,7 @@ void ctl_tx_stale(struct ctl_ctx *ctx, const Theseus__Reply *rep, const struct p
 }
 
 #define CTL_CALL_ATTEMPTS 64   /* attempts of one call whose answers still count */
+#define CTL_CALL_FAST 32       /* expiries past --retries before the full back-off */
 
 struct call_state {
 	struct proto_binding b[CTL_CALL_ATTEMPTS];
@@ -282,61 +246,94 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 	bool once = !idempotent || req->kind_case == THESEUS__REQUEST__KIND_SWAP;
 	bool same = false;    /* the next send repeats the last datagram */
 	int64_t slow = (int64_t)(ctx->timeout_ms > 1000 ? ctx->timeout_ms : 1000) * 1000;
-	int64_t rto = idempotent ? ctx->rto.rto : slow, rto_cap = idempotent ? 8000000 : slow;
+	struct ctl_rto timer = ctx->rto;   /* backs off for this call (rto.c) */
+	int64_t rto = idempotent ? timer.rto : slow;
+	/* ESTALE answers to attempts up to this counter were acted upon (a
+	 * late one, e.g. queued while the NIC could not receive, is not a new
+	 * refusal); wait_until: waiting on for the last attempt, no send. */
+	uint64_t stale_upto = 0, wait_until = 0;
 	*rep = NULL;
 	if (!cs)
 		return TH_ENOMEM;
 	for (;;) {
 		size_t slot = cs->n % CTL_CALL_ATTEMPTS;
-		int err;
-		if (same) {
-			cs->b[slot] = cs->b[(cs->n - 1) % CTL_CALL_ATTEMPTS];
-			err = send_bound(ctx, req, &cs->b[slot]);
-		} else {
-			err = ctl_tx_send(ctx, req, &cs->b[slot]);
+		int err = TH_OK;
+		if (!wait_until) {   /* else: an old refusal came, wait on without sending */
+			if (same) {
+				cs->b[slot] = cs->b[(cs->n - 1) % CTL_CALL_ATTEMPTS];
+				err = send_bound(ctx, req, &cs->b[slot]);
+			} else {
+				err = ctl_tx_send(ctx, req, &cs->b[slot]);
+			}
+			same = false;
+			if (err) {
+				ret = err;
+				break;
+			}
+			cs->sent_us[slot] = ctl_mono_us();
+			cs->n++;
+			wait_until = cs->sent_us[slot] + (uint64_t)rto;
 		}
-		same = false;
-		if (err) {
-			ret = err;
-			break;
-		}
-		cs->sent_us[slot] = ctl_mono_us();
-		cs->n++;
 		Theseus__Reply *r = NULL;
 		const struct proto_binding *b = NULL;
-		err = ctl_tx_recv(ctx, (int)((rto + 999) / 1000), call_match, cs, &r, &b);
+		uint64_t now = ctl_mono_us();
+		err = wait_until > now ? ctl_tx_recv(ctx, (int)((wait_until - now + 999) / 1000),
+						     call_match, cs, &r, &b)
+				       : TH_ETIMEDOUT;
 		if (err == TH_OK) {
 			int st = proto_status_from_wire(r->status);
 			size_t k = (size_t)(b - cs->b);
+			if (st == TH_ESTALE && ctx->have_key && b->counter <= stale_upto) {
+				theseus__reply__free_unpacked(r, NULL);
+				continue;   /* acted upon already: wait on */
+			}
+			wait_until = 0;
 			if (st == TH_ESTALE && ctx->have_key && ++stale <= 8) {
 				ctl_tx_stale(ctx, r, b);
+				stale_upto = ctx->counter;
 				theseus__reply__free_unpacked(r, NULL);
 				continue;   /* resend at once, in the right epoch/session */
 			}
-			/* Karn: sample only when the answer names the latest attempt. */
-			if (k == (cs->n - 1) % CTL_CALL_ATTEMPTS && !retrans)
+			/* A round-trip sample when the answer names its attempt:
+			 * always for resends as new datagrams (new counter), only
+			 * without resends for the same datagram again (Karn). */
+			if (!once || !retrans)
 				ctl_rto_sample(&ctx->rto, (int64_t)(ctl_mono_us() - cs->sent_us[k]));
 			*rep = r;
 			ret = st;
 			break;
 		}
-		/* RTO expired: back off, resend, until both limits are spent. */
+		wait_until = 0;
+		/* RTO expired: back off, resend, until both limits are spent.
+		 * For the first --retries + CTL_CALL_FAST expiries the timer
+		 * doubles only up to twice the RTO (a flood that drops most
+		 * datagrams must not stretch the waits to seconds), then up to
+		 * --timeout (a host that is gone gets few datagrams more). */
 		retrans++;
 		same = once;
-		rto *= 2;
-		if (rto > rto_cap)
-			rto = rto_cap;
+		if (idempotent) {
+			if (retrans > ctx->retries + CTL_CALL_FAST)
+				ctl_rto_backoff_full(&timer);
+			else
+				ctl_rto_backoff(&timer);
+			rto = timer.rto;
+		}
 		if (retrans > ctx->retries && ctl_mono_us() - start >= budget_us) {
 			ret = ctx->replies_unauth > unauth0 ? TH_EAUTH : TH_ETIMEDOUT;
 			break;
 		}
-		if (retrans > ctx->retries + 64) {  /* tiny RTO: bound the datagrams too */
+		if (retrans > ctx->retries + 2 * CTL_CALL_FAST) {  /* bound the datagrams too */
 			ret = ctx->replies_unauth > unauth0 ? TH_EAUTH : TH_ETIMEDOUT;
 			break;
 		}
 	}
 	if (retrans)
 		ctl_rto_backoff(&ctx->rto);
+	if (ctx->trace)
+		fprintf(ctx->err, "theseusctl: trace: %s:%u: call kind %d: %zu sent, %d expired, "
+			"%.1f ms, %s, rto %.1f ms\n", ctx->host, ctx->port, (int)req->kind_case,
+			cs->n, retrans, (double)(ctl_mono_us() - start) / 1e3, th_err_name(ret),
+			(double)ctx->rto.rto / 1e3);
 	free(cs);
 	return ret;
 }

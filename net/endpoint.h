@@ -242,6 +242,8 @@ struct endpoint_counters {
 	uint64_t epoch_changes;  /* epochs started after the first */
 	uint64_t unanswered;     /* unauthenticated datagrams left without a reply */
 	uint64_t resent;         /* resent swap/rollback/invoke answered from the reply cache */
+	uint64_t unauth_replies; /* refusals sent to unauthenticated datagrams */
+	uint64_t rate_limited;   /* unauthenticated datagrams left unanswered by the rate limit */
 };
 
 struct endpoint;

@@ -14,8 +14,9 @@
  *
  * Decoding uses a per-request bounded arena (arena.c).  Authentication
  * failures leave every state untouched, are counted, and get a reply that
- * says only "unauthenticated".  A request kind is one line in the dispatch
- * table below plus a handler (handlers.c, swap_request.c, inspect.c,
+ * says only "unauthenticated", at most EP_UNAUTH_REPLIES_PER_S a second
+ * (unauth_limit.c; the rest are left unanswered).  A request kind is one
+ * line in the dispatch table below plus a handler (handlers.c, swap_request.c, inspect.c,
  * exports_request.c, ...) and, if it
  * needs the kernel, a field in endpoint_ops.
  */
@@ -83,6 +84,7 @@ int endpoint_create(const struct endpoint_config *cfg, const struct endpoint_ops
 	}
 	ep_new_epoch(ep);
 	ep->counters.epoch_changes = 0;
+	ep_limit_init(&ep->unauth_limit, EP_UNAUTH_REPLIES_PER_S, EP_UNAUTH_REPLY_BURST);
 	ep->replay.floor = cfg->counter_floor;
 	uint32_t mo = cfg->staging_max_objects ? cfg->staging_max_objects
 					       : ENDPOINT_DEFAULT_STAGING_OBJECTS;
@@ -316,6 +318,13 @@ int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, size_t len, uint8
 	}
 	if (status == TH_OK && ep->quiet)
 		return TH_OK;   /* a quiet chunk stored: no answer (theseus.proto, 10) */
+	if (ep->has_key && !rs.authenticated &&
+	    !ep_limit_take(&ep->unauth_limit, ep->ops.now_ms(ep->ops.ctx))) {
+		/* Refusals of unauthenticated datagrams are rate-limited
+		 * (unauth_limit.c): a flood gets no flood back. */
+		ep->counters.rate_limited++;
+		return TH_OK;
+	}
 
 	rep.version = PROTO_VERSION;
 	rep.epoch = ep->epoch;
@@ -355,6 +364,8 @@ int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, size_t len, uint8
 		}
 		n = theseus__reply__pack(&rep, reply);
 	}
+	if (ep->has_key && !rs.authenticated)
+		ep->counters.unauth_replies++;
 	*reply_len = n;
 	ep->counters.replies++;
 	return TH_OK;

@@ -21,6 +21,7 @@ ENDPOINT_CORE_SRCS := \
 	net/endpoint/reply_cache.c \
 	net/endpoint/auth.c \
 	net/endpoint/mac_check.c \
+	net/endpoint/unauth_limit.c \
 	net/endpoint/staging.c \
 	net/endpoint/arena.c
 ENDPOINT_KERNEL_SRCS := net/endpoint/kernel_start.c net/endpoint/kernel_queries.c \
@@ -63,6 +64,13 @@ $(B)/tests/unit/endpoint_mac_kind: tests/unit/endpoint_mac_kind.c tests/unit/end
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ \
 		$(filter %.c,$^) $(PROTO_HOST_LIBS)
+# The token bucket for replies to unauthenticated datagrams (time injected).
+UNIT_TESTS += $(B)/tests/unit/unauth_limit_test
+$(B)/tests/unit/unauth_limit_test: tests/unit/unauth_limit_test.c net/endpoint/unauth_limit.c \
+		$(ENDPOINT_HOST_DEPS) | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ \
+		tests/unit/unauth_limit_test.c net/endpoint/unauth_limit.c $(ERR_HOST_SRCS)
 
 # A host UDP server around endpoint_handle() with the fixture backend, for
 # end-to-end tests of theseusctl without a kernel (tests/unit/endpoint_e2e.sh).

@@ -159,6 +159,24 @@ void ep_session_keys_clear(struct ep_session_keys *c);
  * else TH_EAUTH (wrong MAC, length or kind), nothing changed. */
 TH_MUST_CHECK int ep_mac_check(struct endpoint *ep, const Theseus__Envelope *env,
 			       const struct proto_binding *b, uint8_t id[PROTO_MAC_LEN]);
+/* ---- unauth_limit.c: replies to unauthenticated datagrams ------------- */
+
+/* A token bucket: at most EP_UNAUTH_REPLIES_PER_S refusals a second after a
+ * burst of EP_UNAUTH_REPLY_BURST (proto/theseus.proto, 6). */
+#define EP_UNAUTH_REPLIES_PER_S 200u
+#define EP_UNAUTH_REPLY_BURST 20u
+
+struct ep_limit {
+	uint32_t per_s, burst;
+	uint64_t milli;     /* tokens in thousandths, at most burst * 1000 */
+	uint64_t last_ms;   /* when milli was last refilled */
+	bool started;
+};
+
+/* A full bucket of burst tokens refilled at per_s a second. */
+void ep_limit_init(struct ep_limit *l, uint32_t per_s, uint32_t burst);
+/* Takes a token at time now_ms (refilling first): true when there was one. */
+bool ep_limit_take(struct ep_limit *l, uint64_t now_ms);
 
 /* ---- the endpoint ------------------------------------------------------ */
 
@@ -176,6 +194,7 @@ struct endpoint {
 	struct staging staging;
 	struct ep_client *session;  /* of the request being handled (NULL: no key) */
 	bool quiet;             /* the handler asks for no reply (a quiet chunk) */
+	struct ep_limit unauth_limit;   /* replies to unauthenticated datagrams */
 	struct endpoint_counters counters;
 	struct endpoint_module mod_scratch;     /* big structs kept off the stack */
 	struct endpoint_swap_report swap_report;

@@ -77,6 +77,8 @@ int ep_handle_info(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 	c->stale = ep->counters.stale;
 	c->epoch_changes = ep->counters.epoch_changes;
 	c->unanswered = ep->counters.unanswered;
+	c->unauth_replies = ep->counters.unauth_replies;
+	c->rate_limited = ep->counters.rate_limited;
 	in->counters = c;
 	rep->payload_case = THESEUS__REPLY__PAYLOAD_INFO;
 	rep->info = in;

@@ -32,7 +32,11 @@ enum relay_mode {
 	UNMATCHED,  /* first a sealed reply to another (made-up) request, then the real one */
 	DUP_FIRST,  /* handle each datagram twice and send the replay refusal first */
 	OLD_KERNEL, /* a kernel before kind 1: kind 1 dropped, no mac_kinds in replies */
+	HOLD,       /* keep the first HOLD_N datagrams, then handle them all at once
+		     * (a NIC that receives late), then as HONEST */
 };
+
+#define HOLD_N 10
 
 static struct {
 	int fd;
@@ -41,6 +45,8 @@ static struct {
 	pthread_mutex_t lock;
 	volatile int stop;
 	enum relay_mode mode;
+	uint8_t held[HOLD_N][2048];
+	size_t held_len[HOLD_N], n_held;
 	struct fx_backend fx;
 	struct endpoint *ep;
 	unsigned kinds[3];   /* datagrams seen with mac_kind 0, 1, other */
@@ -95,6 +101,22 @@ static void *srv_main(void *arg)
 		if (n < 0)
 			continue;
 		pthread_mutex_lock(&srv.lock);
+		if (srv.mode == HOLD) {
+			memcpy(srv.held[srv.n_held], buf, (size_t)n);
+			srv.held_len[srv.n_held++] = (size_t)n;
+			if (srv.n_held == HOLD_N) {
+				for (size_t i = 0; i < HOLD_N; i++) {
+					size_t hl = 0;
+					if (endpoint_handle(srv.ep, srv.held[i], srv.held_len[i], rep,
+							    sizeof rep, &hl) == TH_OK && hl)
+						sendto(srv.fd, rep, hl, 0, (struct sockaddr *)&from, flen);
+				}
+				srv.n_held = 0;
+				srv.mode = HONEST;
+			}
+			pthread_mutex_unlock(&srv.lock);
+			continue;
+		}
 		size_t rlen = 0, r2 = 0;
 		Theseus__Envelope *env = theseus__envelope__unpack(NULL, (size_t)n, buf);
 		if (env)
@@ -390,15 +412,36 @@ static void test_dup_refusal_first(void)
 	ctl_tx_close(&ctx);
 }
 
+/* A host whose first datagrams arrive late, all at once (QEMU's e1000 after
+ * its receiver is enabled): the first request of a new session, sent again
+ * and again meanwhile, gets one ESTALE per attempt; the late ones are for
+ * attempts sent before the epoch was learned and are not new refusals, so
+ * the call goes through instead of giving up with ESTALE. */
+static void test_late_refusals(void)
+{
+	struct ctl_ctx ctx;
+	Theseus__Reply *rep;
+	pthread_mutex_lock(&srv.lock);
+	srv.mode = HOLD;
+	srv.n_held = 0;
+	pthread_mutex_unlock(&srv.lock);
+	ctx_open(&ctx, 2000, 20);
+	CHECK_EQ(ping(&ctx, &rep), TH_OK);
+	CHECK(rep && rep->payload_case == THESEUS__REPLY__PAYLOAD_PONG);
+	free_rep(&rep);
+	CHECK(srv.mode == HONEST);
+	ctl_tx_close(&ctx);
+}
+
 /* The RTO follows measured round trips (loopback: far below --timeout),
- * never below the floor; it backs off exponentially up to --timeout. */
+ * never below the floor (its arithmetic: tests/unit/ctl_rto_test.c). */
 static void test_rto_measured(void)
 {
 	struct ctl_ctx ctx;
 	Theseus__Reply *rep;
 	srv.mode = HONEST;
 	ctx_open(&ctx, 2000, 2);
-	CHECK_EQ(ctx.rto.rto, 2000 * 1000);
+	CHECK_EQ(ctx.rto.rto, CTL_RTO_INITIAL_US);   /* no sample yet */
 	for (int i = 0; i < 10; i++) {
 		CHECK_EQ(ping(&ctx, &rep), TH_OK);
 		free_rep(&rep);
@@ -406,17 +449,6 @@ static void test_rto_measured(void)
 	CHECK(ctx.rto.have_sample);
 	CHECK(ctx.rto.rto >= CTL_RTO_MIN_US);
 	CHECK(ctx.rto.rto < 2000 * 1000 / 4);
-	struct ctl_rto r;
-	ctl_rto_init(&r, 1000);
-	ctl_rto_sample(&r, 10);
-	CHECK_EQ(r.rto, CTL_RTO_MIN_US);     /* floor */
-	ctl_rto_sample(&r, 100000);
-	int64_t a = r.rto;
-	ctl_rto_backoff(&r);
-	CHECK_EQ(r.rto, a * 2 > 1000000 ? 1000000 : a * 2);
-	for (int i = 0; i < 10; i++)
-		ctl_rto_backoff(&r);
-	CHECK_EQ(r.rto, 1000000);            /* capped at --timeout */
 	ctl_tx_close(&ctx);
 }
 
@@ -479,6 +511,7 @@ int main(void)
 	RUN(test_rewritten_reply_dropped);
 	RUN(test_unmatched_reply_ignored);
 	RUN(test_dup_refusal_first);
+	RUN(test_late_refusals);
 	RUN(test_rto_measured);
 	RUN(test_exports_fetch);
 	srv_stop();

@@ -126,7 +126,7 @@ static int t_send(struct t *t, const Theseus__Request *req)
 	return t_send_key(t, KEY, req);
 }
 
-static int t_ping(struct t *t)
+static int t_ping_key(struct t *t, const uint8_t *key)
 {
 	Theseus__Request req = THESEUS__REQUEST__INIT;
 	Theseus__Ping ping = THESEUS__PING__INIT;
@@ -134,7 +134,12 @@ static int t_ping(struct t *t)
 	ping.payload.len = 2;
 	req.kind_case = THESEUS__REQUEST__KIND_PING;
 	req.ping = &ping;
-	return t_send(t, &req);
+	return t_send_key(t, key, &req);
+}
+
+static int t_ping(struct t *t)
+{
+	return t_ping_key(t, KEY);
 }
 
 /* A PushChunk with chunk_size csize (0: absent) and quiet. */
@@ -1896,6 +1901,46 @@ static void test_unknown_kind_and_amplification(void)
 	t_fini(&t);
 }
 
+/* A flood of unauthenticated datagrams gets at most the rate limiter's
+ * budget of refusals (EP_UNAUTH_REPLY_BURST, then EP_UNAUTH_REPLIES_PER_S a
+ * second); authenticated requests in between are all answered; a wrong-key
+ * client retrying at a quiet pace gets every refusal. */
+static void test_unauth_replies_rate_limited(void)
+{
+	struct t t;
+	t_init(&t);
+	static const uint8_t bad[PROTO_KEY_LEN] = { 7 };
+	t.fx.now_ms = 1000;
+	unsigned answered = 0, authed = 0;
+	for (unsigned i = 0; i < 1000; i++) {
+		int st = t_ping_key(&t, bad);
+		CHECK(st == TH_EAUTH || st == T_NO_REPLY);
+		answered += st == TH_EAUTH;
+		if (i % 50 == 0)
+			authed += t_ping(&t) == TH_OK && t.sealed;
+	}
+	CHECK_EQ(answered, EP_UNAUTH_REPLY_BURST);
+	CHECK_EQ(authed, 20);
+	/* One second later: at most one second's worth more. */
+	t.fx.now_ms += 1000;
+	answered = 0;
+	for (unsigned i = 0; i < 1000; i++)
+		answered += t_ping_key(&t, bad) == TH_EAUTH;
+	CHECK_EQ(answered, EP_UNAUTH_REPLY_BURST);  /* refilled to the burst, no more */
+	struct endpoint_counters c;
+	endpoint_get_counters(t.ep, &c);
+	CHECK_EQ(c.auth_failures, 2000);
+	CHECK_EQ(c.unauth_replies, 2 * EP_UNAUTH_REPLY_BURST);
+	CHECK_EQ(c.rate_limited, 2000 - 2 * EP_UNAUTH_REPLY_BURST);
+	/* A wrong-key client on a quiet link: one retry every 10 ms, all answered. */
+	t.fx.now_ms += 1000;
+	answered = 0;
+	for (unsigned i = 0; i < 300; i++, t.fx.now_ms += 10)
+		answered += t_ping_key(&t, bad) == TH_EAUTH;
+	CHECK_EQ(answered, 300);
+	t_fini(&t);
+}
+
 /* Bit i of the last ChunkAck's bitmap (chunk bitmap_from + i). */
 static bool ack_has(const struct t *t, uint32_t chunk)
 {
@@ -2088,5 +2133,6 @@ int main(void)
 	RUN(test_no_lockout);
 	RUN(test_floor_told);
 	RUN(test_unknown_kind_and_amplification);
+	RUN(test_unauth_replies_rate_limited);
 	return check_summary("endpoint_core");
 }

@@ -21,9 +21,10 @@ ENDPOINT_CORE_SRCS := \
 	net/endpoint/reply_cache.c \
 	net/endpoint/auth.c \
 	net/endpoint/staging.c \
+	net/endpoint/hash_worker.c \
 	net/endpoint/arena.c
 ENDPOINT_KERNEL_SRCS := net/endpoint/kernel_start.c net/endpoint/kernel_queries.c \
-	net/endpoint/kernel_actions.c
+	net/endpoint/kernel_actions.c net/endpoint/kernel_hasher.c
 
 EP_KOBJ_DIR := $(B)/kernel-endpoint
 ENDPOINT_KOBJS := $(patsubst net/endpoint/%.c,$(EP_KOBJ_DIR)/%.o,$(ENDPOINT_CORE_SRCS) \

@@ -13,6 +13,17 @@
  * When the last chunk arrives the rest is hashed and the hash verified: a
  * mismatch discards the object (TH_EHASH).
  *
+ * With a hash worker on another CPU (staging_set_worker; endpoint_impl.h
+ * has the claim protocol) the receiving CPU only copies chunks in and wakes
+ * the worker, which hashes the in-order prefix as it grows; the receiving
+ * CPU neither hashes between datagrams nor keeps a lag, and when the last
+ * chunk arrives it voids any claim on the object and hashes what the worker
+ * has not committed (at most the backlog the worker had not caught up
+ * with) before it answers.  Memory order: chunk bytes are copied before the
+ * chunk's bitmap bit is set under st->lock, and the worker reads the bitmap
+ * under the same lock before it reads the bytes, so what it hashes is
+ * visible on its CPU; its result is published under the lock too.
+ *
  * Bounds: at most max_objects objects and max_bytes bytes in all; one
  * object may take all of max_bytes (up to PROTO_MAX_OBJECT).  Room for a new
  * object is made by evicting, in this order: objects already taken by a
@@ -52,14 +63,21 @@ int staging_init(struct staging *st, uint32_t max_objects, uint64_t max_bytes, u
 	return TH_OK;
 }
 
+/* st->lock held (or no worker). */
 static void obj_discard(struct staging *st, struct staging_obj *o)
 {
 	st->used_bytes -= o->total;
-	kfree(o->data);
+	if (st->claimed && st->claimed_data == o->data) {
+		st->claim_void = true;    /* the worker still reads the data: */
+		st->claim_orphan = true;  /* it frees it when it commits */
+	} else {
+		kfree(o->data);
+	}
 	kfree(o->bitmap);
 	memset(o, 0, sizeof *o);
 }
 
+/* With no worker running (the worker's claim, if any, committed). */
 void staging_fini(struct staging *st)
 {
 	for (uint32_t i = 0; st->objs && i < st->max_objects; i++)
@@ -109,8 +127,10 @@ static bool evict_before(const struct staging *st, const struct staging_obj *a,
 
 void staging_release(struct staging *st, struct staging_obj *o)
 {
+	uint64_t fl = spin_lock_irqsave(&st->lock);
 	if (o && o->used && !o->pins)
 		obj_discard(st, o);
+	spin_unlock_irqrestore(&st->lock, fl);
 }
 
 /* Finds a slot for a new object of total bytes, evicting LRU evictable
@@ -211,15 +231,22 @@ static uint32_t hash_prefix(struct staging_obj *o, uint32_t max)
 	return done;
 }
 
+static bool chunk_present(const struct staging_obj *o, uint32_t i)
+{
+	return (o->bitmap[i / 8] >> (i % 8)) & 1;
+}
+
 /* A received chunk right after o's hashed prefix. */
 static bool hashable(const struct staging_obj *o)
 {
-	return o->used && !o->complete && o->chunks_hashed < o->chunks_total &&
-	       ((o->bitmap[o->chunks_hashed / 8] >> (o->chunks_hashed % 8)) & 1);
+	return o->used && !o->complete && !o->verifying && o->chunks_hashed < o->chunks_total &&
+	       chunk_present(o, o->chunks_hashed);
 }
 
 bool staging_hash_step(struct staging *st, uint32_t max_chunks)
 {
+	if (st->wake)
+		return false;  /* the worker hashes */
 	bool more = false;
 	for (uint32_t i = 0; i < st->max_objects; i++) {
 		struct staging_obj *o = &st->objs[i];
@@ -230,11 +257,121 @@ bool staging_hash_step(struct staging *st, uint32_t max_chunks)
 	return more;
 }
 
+void staging_set_worker(struct staging *st, void (*wake)(void *ctx), void *ctx)
+{
+	uint64_t fl = spin_lock_irqsave(&st->lock);
+	st->wake_ctx = ctx;
+	st->wake = wake;
+	spin_unlock_irqrestore(&st->lock, fl);
+}
+
+bool staging_hash_claim(struct staging *st, uint32_t max_chunks, struct staging_claim *c)
+{
+	bool got = false;
+	uint64_t fl = spin_lock_irqsave(&st->lock);
+	for (uint32_t i = 0; !st->claimed && max_chunks && i < st->max_objects; i++) {
+		struct staging_obj *o = &st->objs[i];
+		if (!hashable(o))
+			continue;
+		uint32_t n = 0;
+		while (n < max_chunks && o->chunks_hashed + n < o->chunks_total &&
+		       chunk_present(o, o->chunks_hashed + n))
+			n++;
+		uint64_t from = (uint64_t)o->chunks_hashed * o->chunk_size;
+		uint64_t to = (uint64_t)(o->chunks_hashed + n) * o->chunk_size;
+		c->obj = o;
+		c->data = o->data + from;
+		c->len = (size_t)((to < o->total ? to : o->total) - from);
+		c->first = o->chunks_hashed;
+		c->chunks = n;
+		c->hash = o->hash;
+		st->claimed = o;
+		st->claimed_data = o->data;
+		st->claim_void = st->claim_orphan = false;
+		got = true;
+	}
+	spin_unlock_irqrestore(&st->lock, fl);
+	return got;
+}
+
+void staging_claim_hash(struct staging_claim *c)
+{
+	proto_sha256_update(&c->hash, c->data, c->len);
+}
+
+void staging_hash_commit(struct staging *st, struct staging_claim *c)
+{
+	uint8_t *orphan = NULL;
+	uint64_t fl = spin_lock_irqsave(&st->lock);
+	if (st->claimed == c->obj && !st->claim_void) {
+		c->obj->hash = c->hash;
+		c->obj->chunks_hashed = c->first + c->chunks;
+	}
+	if (st->claim_orphan)
+		orphan = st->claimed_data;
+	st->claimed = NULL;
+	st->claimed_data = NULL;
+	st->claim_void = st->claim_orphan = false;
+	spin_unlock_irqrestore(&st->lock, fl);
+	kfree(orphan);
+}
+
+/* The object for a chunk, created if new (st->lock held). */
+static int obj_for_chunk(struct staging *st, uint64_t now, const uint8_t *sha, uint64_t total,
+			 uint32_t csize, struct staging_obj **out, struct th_errbuf *eb)
+{
+	char h[9];
+	struct staging_obj *o = staging_find(st, sha);
+	if (o && o->total != total)
+		return th_errf(eb, TH_EINVAL,
+			       "push_chunk: object %s was declared with total_size %llu, not %llu",
+			       ep_hex8(sha, h), (unsigned long long)o->total,
+			       (unsigned long long)total);
+	if (o && o->chunk_size != csize && !o->complete)
+		return th_errf(eb, TH_EINVAL,
+			       "push_chunk: object %s is being pushed in chunks of %u bytes, not %u",
+			       ep_hex8(sha, h), o->chunk_size, csize);
+	if (!o) {
+		int err = obj_create(st, now, sha, total, csize, &o, eb);
+		if (err)
+			return err;
+	}
+	*out = o;
+	return TH_OK;
+}
+
+/* The last chunk of o is in: hash what is left (claims voided, so o's hash
+ * state is the receiving side's alone) and verify.  TH_EHASH discards o. */
+static int obj_finish(struct staging *st, struct staging_obj *o, struct th_errbuf *eb)
+{
+	char h[9], h2[9];
+	uint64_t fl = spin_lock_irqsave(&st->lock);
+	o->verifying = true;
+	if (st->claimed == o)
+		st->claim_void = true;
+	spin_unlock_irqrestore(&st->lock, fl);
+	hash_prefix(o, o->chunks_total);
+	uint8_t got[PROTO_SHA256_LEN];
+	proto_sha256_out(&o->hash, got);
+	bool ok = memcmp(got, o->sha, PROTO_SHA256_LEN) == 0;
+	if (!ok)
+		th_errf(eb, TH_EHASH,
+			"object %s: the %llu bytes received hash to %s...; object discarded, push again",
+			ep_hex8(o->sha, h), (unsigned long long)o->total, ep_hex8(got, h2));
+	fl = spin_lock_irqsave(&st->lock);
+	o->verifying = false;
+	if (ok)
+		o->complete = true;
+	else
+		obj_discard(st, o);
+	spin_unlock_irqrestore(&st->lock, fl);
+	return ok ? TH_OK : TH_EHASH;
+}
+
 int staging_put(struct staging *st, uint64_t now, const uint8_t sha[PROTO_SHA256_LEN],
 		uint64_t total, uint32_t chunk_size, uint64_t offset, const uint8_t *data,
 		size_t len, struct staging_obj **out, struct th_errbuf *eb)
 {
-	char h[9];
 	*out = NULL;
 	/* Validate the chunk against its own declaration before touching state. */
 	if (total == 0)
@@ -258,21 +395,12 @@ int staging_put(struct staging *st, uint64_t now, const uint8_t sha[PROTO_SHA256
 			       (unsigned long long)offset, len, (unsigned long long)want,
 			       (unsigned long long)total);
 
-	struct staging_obj *o = staging_find(st, sha);
-	if (o && o->total != total)
-		return th_errf(eb, TH_EINVAL,
-			       "push_chunk: object %s was declared with total_size %llu, not %llu",
-			       ep_hex8(sha, h), (unsigned long long)o->total,
-			       (unsigned long long)total);
-	if (o && o->chunk_size != csize && !o->complete)
-		return th_errf(eb, TH_EINVAL,
-			       "push_chunk: object %s is being pushed in chunks of %u bytes, not %u",
-			       ep_hex8(sha, h), o->chunk_size, csize);
-	if (!o) {
-		int err = obj_create(st, now, sha, total, csize, &o, eb);
-		if (err)
-			return err;
-	}
+	struct staging_obj *o = NULL;
+	uint64_t fl = spin_lock_irqsave(&st->lock);
+	int err = obj_for_chunk(st, now, sha, total, csize, &o, eb);
+	spin_unlock_irqrestore(&st->lock, fl);
+	if (err)
+		return err;
 	*out = o;
 	if (o->complete) {
 		o->last_ms = now;  /* wanted again: least recently used last */
@@ -282,28 +410,26 @@ int staging_put(struct staging *st, uint64_t now, const uint8_t sha[PROTO_SHA256
 	uint8_t bit = (uint8_t)(1u << (idx % 8));
 	if (o->bitmap[idx / 8] & bit)
 		return TH_OK;  /* duplicate: the first copy stays */
+	/* Only this side writes the bitmap; a worker reads only chunks whose
+	 * bit it saw set under the lock, so the copy needs no lock. */
 	memcpy(o->data + offset, data, len);
+	fl = spin_lock_irqsave(&st->lock);
 	o->bitmap[idx / 8] |= bit;
 	o->chunks_have++;
 	o->last_ms = now;  /* progress (a duplicate above is not) */
-	if (o->chunks_have < o->chunks_total) {
+	bool last = o->chunks_have == o->chunks_total;
+	bool wake = st->wake && !last && hashable(o);
+	spin_unlock_irqrestore(&st->lock, fl);
+	if (wake)
+		st->wake(st->wake_ctx);
+	if (!last) {
 		/* Keep the unhashed backlog short (the network may never idle). */
-		if (o->chunks_have - o->chunks_hashed > STAGING_HASH_LAG)
+		if (!st->wake && o->chunks_have - o->chunks_hashed > STAGING_HASH_LAG)
 			hash_prefix(o, o->chunks_have - o->chunks_hashed - STAGING_HASH_LAG);
 		return TH_OK;
 	}
-	hash_prefix(o, o->chunks_total);
-	uint8_t got[PROTO_SHA256_LEN];
-	char h2[9];
-	proto_sha256_out(&o->hash, got);
-	if (memcmp(got, o->sha, PROTO_SHA256_LEN) != 0) {
-		th_errf(eb, TH_EHASH,
-			"object %s: the %llu bytes received hash to %s...; object discarded, push again",
-			ep_hex8(sha, h), (unsigned long long)o->total, ep_hex8(got, h2));
-		obj_discard(st, o);
+	err = obj_finish(st, o, eb);
+	if (err)
 		*out = NULL;
-		return TH_EHASH;
-	}
-	o->complete = true;
-	return TH_OK;
+	return err;
 }

@@ -56,6 +56,22 @@ $(B)/tests/unit/endpoint_core: tests/unit/endpoint_core.c tests/unit/endpoint_fi
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ \
 		$(filter %.c,$^) $(PROTO_HOST_LIBS)
 
+# The staging area's hash worker split, with a pthread worker: under ASan/UBSan
+# and under TSan (staging_hasher_tsan).
+STAGING_HASHER_SRCS := tests/unit/staging_hasher_test.c net/endpoint/staging.c \
+	$(PROTO_HOST_SRCS) $(ERR_HOST_SRCS)
+UNIT_TESTS += $(B)/tests/unit/staging_hasher $(B)/tests/unit/staging_hasher_tsan
+$(B)/tests/unit/staging_hasher: $(STAGING_HASHER_SRCS) tests/unit/check.h \
+		$(ENDPOINT_HOST_DEPS) | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -pthread -o $@ \
+		$(STAGING_HASHER_SRCS) $(PROTO_HOST_LIBS)
+$(B)/tests/unit/staging_hasher_tsan: $(STAGING_HASHER_SRCS) tests/unit/check.h \
+		$(ENDPOINT_HOST_DEPS) | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) -fsanitize=thread $(TEST_INC) -pthread -o $@ \
+		$(STAGING_HASHER_SRCS) $(PROTO_HOST_LIBS)
+
 # A host UDP server around endpoint_handle() with the fixture backend, for
 # end-to-end tests of theseusctl without a kernel (tests/unit/endpoint_e2e.sh).
 HOST_TOOLS += $(B)/tests/endpoint_udpd

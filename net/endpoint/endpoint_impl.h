@@ -73,6 +73,7 @@ struct staging_obj {
 	uint8_t *bitmap;
 	uint32_t chunks_total, chunks_have;
 	uint32_t chunk_size;  /* bytes per chunk (the last one: the rest) */
+	uint32_t chunks_contig;          /* chunks [0, chunks_contig) received (atomic) */
 	uint32_t chunks_hashed;          /* chunks [0, chunks_hashed) are in hash */
 	struct proto_sha256_ctx hash;    /* of the chunks hashed so far, in order */
 	bool complete;      /* all chunks received and hash verified */
@@ -98,8 +99,9 @@ struct staging {
 	uint32_t max_objects;
 	uint64_t max_bytes, used_bytes, stale_ms;
 	/* What a worker on another CPU reads or writes is changed under lock:
-	 * the table (used, data, bitmap, complete, verifying), chunks_hashed,
-	 * hash, and the claim below. */
+	 * the table (used, data, complete, verifying), chunks_hashed, hash,
+	 * and the claim below; chunks_contig is published without it (release
+	 * after the chunk's bytes, staging.c). */
 	struct spinlock lock;
 	void (*wake)(void *ctx);    /* non-NULL: a worker hashes (staging_set_worker) */
 	void *wake_ctx;

@@ -19,10 +19,13 @@
  * CPU neither hashes between datagrams nor keeps a lag, and when the last
  * chunk arrives it voids any claim on the object and hashes what the worker
  * has not committed (at most the backlog the worker had not caught up
- * with) before it answers.  Memory order: chunk bytes are copied before the
- * chunk's bitmap bit is set under st->lock, and the worker reads the bitmap
- * under the same lock before it reads the bytes, so what it hashes is
- * visible on its CPU; its result is published under the lock too.
+ * with) before it answers.  Memory order: the receiving side copies a
+ * chunk's bytes, then stores the end of the received in-order prefix
+ * (chunks_contig) with release order; the worker loads it with acquire
+ * order before it reads the bytes below it, so what it hashes is visible on
+ * its CPU.  Per chunk the receiving side takes no lock; creating,
+ * discarding and finishing objects and the worker's claims and commits are
+ * under st->lock.
  *
  * Bounds: at most max_objects objects and max_bytes bytes in all; one
  * object may take all of max_bytes (up to PROTO_MAX_OBJECT).  Room for a new
@@ -215,13 +218,18 @@ static int obj_create(struct staging *st, uint64_t now, const uint8_t *sha, uint
 	return TH_OK;
 }
 
+static bool chunk_present(const struct staging_obj *o, uint32_t i)
+{
+	return (o->bitmap[i / 8] >> (i % 8)) & 1;
+}
+
 /* Hashes up to max received chunks extending o's in-order prefix; returns
  * how many it hashed. */
 static uint32_t hash_prefix(struct staging_obj *o, uint32_t max)
 {
 	uint32_t done = 0;
 	while (done < max && o->chunks_hashed < o->chunks_total &&
-	       (o->bitmap[o->chunks_hashed / 8] >> (o->chunks_hashed % 8)) & 1) {
+	       chunk_present(o, o->chunks_hashed)) {
 		uint64_t at = (uint64_t)o->chunks_hashed * o->chunk_size;
 		proto_sha256_update(&o->hash, o->data + at,
 				    o->total - at < o->chunk_size ? o->total - at : o->chunk_size);
@@ -231,16 +239,12 @@ static uint32_t hash_prefix(struct staging_obj *o, uint32_t max)
 	return done;
 }
 
-static bool chunk_present(const struct staging_obj *o, uint32_t i)
-{
-	return (o->bitmap[i / 8] >> (i % 8)) & 1;
-}
-
-/* A received chunk right after o's hashed prefix. */
+/* A received chunk right after o's hashed prefix.  chunks_contig is the
+ * receiving side's, published with release order after the bytes. */
 static bool hashable(const struct staging_obj *o)
 {
-	return o->used && !o->complete && !o->verifying && o->chunks_hashed < o->chunks_total &&
-	       chunk_present(o, o->chunks_hashed);
+	return o->used && !o->complete && !o->verifying &&
+	       o->chunks_hashed < __atomic_load_n(&o->chunks_contig, __ATOMIC_ACQUIRE);
 }
 
 bool staging_hash_step(struct staging *st, uint32_t max_chunks)
@@ -273,10 +277,9 @@ bool staging_hash_claim(struct staging *st, uint32_t max_chunks, struct staging_
 		struct staging_obj *o = &st->objs[i];
 		if (!hashable(o))
 			continue;
-		uint32_t n = 0;
-		while (n < max_chunks && o->chunks_hashed + n < o->chunks_total &&
-		       chunk_present(o, o->chunks_hashed + n))
-			n++;
+		uint32_t n = __atomic_load_n(&o->chunks_contig, __ATOMIC_ACQUIRE) - o->chunks_hashed;
+		if (n > max_chunks)
+			n = max_chunks;
 		uint64_t from = (uint64_t)o->chunks_hashed * o->chunk_size;
 		uint64_t to = (uint64_t)(o->chunks_hashed + n) * o->chunk_size;
 		c->obj = o;
@@ -316,7 +319,8 @@ void staging_hash_commit(struct staging *st, struct staging_claim *c)
 	kfree(orphan);
 }
 
-/* The object for a chunk, created if new (st->lock held). */
+/* The object for a chunk, created if new (under st->lock: a worker reads
+ * the table; finding needs no lock, only this side changes it). */
 static int obj_for_chunk(struct staging *st, uint64_t now, const uint8_t *sha, uint64_t total,
 			 uint32_t csize, struct staging_obj **out, struct th_errbuf *eb)
 {
@@ -332,7 +336,9 @@ static int obj_for_chunk(struct staging *st, uint64_t now, const uint8_t *sha, u
 			       "push_chunk: object %s is being pushed in chunks of %u bytes, not %u",
 			       ep_hex8(sha, h), o->chunk_size, csize);
 	if (!o) {
+		uint64_t fl = spin_lock_irqsave(&st->lock);
 		int err = obj_create(st, now, sha, total, csize, &o, eb);
+		spin_unlock_irqrestore(&st->lock, fl);
 		if (err)
 			return err;
 	}
@@ -396,9 +402,7 @@ int staging_put(struct staging *st, uint64_t now, const uint8_t sha[PROTO_SHA256
 			       (unsigned long long)total);
 
 	struct staging_obj *o = NULL;
-	uint64_t fl = spin_lock_irqsave(&st->lock);
 	int err = obj_for_chunk(st, now, sha, total, csize, &o, eb);
-	spin_unlock_irqrestore(&st->lock, fl);
 	if (err)
 		return err;
 	*out = o;
@@ -410,18 +414,21 @@ int staging_put(struct staging *st, uint64_t now, const uint8_t sha[PROTO_SHA256
 	uint8_t bit = (uint8_t)(1u << (idx % 8));
 	if (o->bitmap[idx / 8] & bit)
 		return TH_OK;  /* duplicate: the first copy stays */
-	/* Only this side writes the bitmap; a worker reads only chunks whose
-	 * bit it saw set under the lock, so the copy needs no lock. */
+	/* Only this side writes the chunk, the bitmap and chunks_contig; a
+	 * worker reads only chunks below the chunks_contig it loaded (acquire)
+	 * after this side stored it (release) after the copy: no lock here. */
 	memcpy(o->data + offset, data, len);
-	fl = spin_lock_irqsave(&st->lock);
 	o->bitmap[idx / 8] |= bit;
 	o->chunks_have++;
 	o->last_ms = now;  /* progress (a duplicate above is not) */
+	uint32_t contig = o->chunks_contig, was = contig;
+	while (contig < o->chunks_total && chunk_present(o, contig))
+		contig++;
+	if (contig != was)
+		__atomic_store_n(&o->chunks_contig, contig, __ATOMIC_RELEASE);
 	bool last = o->chunks_have == o->chunks_total;
-	bool wake = st->wake && !last && hashable(o);
-	spin_unlock_irqrestore(&st->lock, fl);
-	if (wake)
-		st->wake(st->wake_ctx);
+	if (st->wake && !last && contig != was)
+		st->wake(st->wake_ctx);  /* the in-order prefix grew */
 	if (!last) {
 		/* Keep the unhashed backlog short (the network may never idle). */
 		if (!st->wake && o->chunks_have - o->chunks_hashed > STAGING_HASH_LAG)

@@ -77,7 +77,7 @@ struct staging_obj {
 	uint32_t chunks_hashed;          /* chunks [0, chunks_hashed) are in hash */
 	struct proto_sha256_ctx hash;    /* of the chunks hashed so far, in order */
 	bool complete;      /* all chunks received and hash verified */
-	bool verifying;     /* last chunk in: the receiving side hashes the rest */
+	bool net_hashing;   /* the receiving side hashes it (lag, last chunk): no claims */
 	bool swapped;       /* taken by a successful swap: evictable */
 	uint32_t pins;      /* > 0 while a swap uses it: never evicted */
 	uint64_t last_ms;   /* incomplete: last progress (a new chunk); else last use */
@@ -99,7 +99,7 @@ struct staging {
 	uint32_t max_objects;
 	uint64_t max_bytes, used_bytes, stale_ms;
 	/* What a worker on another CPU reads or writes is changed under lock:
-	 * the table (used, data, complete, verifying), chunks_hashed, hash,
+	 * the table (used, data, complete, net_hashing), chunks_hashed, hash,
 	 * and the claim below; chunks_contig is published without it (release
 	 * after the chunk's bytes, staging.c). */
 	struct spinlock lock;
@@ -148,6 +148,9 @@ TH_MUST_CHECK bool staging_hash_claim(struct staging *st, uint32_t max_chunks,
 void staging_claim_hash(struct staging_claim *c);
 void staging_hash_commit(struct staging *st, struct staging_claim *c);
 #define STAGING_WORKER_CHUNKS 8  /* chunks per claim: what completion may redo */
+/* Chunks received but not hashed with a worker: beyond it the receiving side
+ * hashes down to half of it itself (a worker whose CPU is starved). */
+#define STAGING_WORKER_LAG 64
 /* Chunks received but not hashed an object may hold; beyond it a chunk is
  * hashed as it arrives, so the last chunk waits for at most this many. */
 #define STAGING_HASH_LAG 32

@@ -16,10 +16,11 @@
  * With a hash worker on another CPU (staging_set_worker; endpoint_impl.h
  * has the claim protocol) the receiving CPU only copies chunks in and wakes
  * the worker, which hashes the in-order prefix as it grows; the receiving
- * CPU neither hashes between datagrams nor keeps a lag, and when the last
- * chunk arrives it voids any claim on the object and hashes what the worker
- * has not committed (at most the backlog the worker had not caught up
- * with) before it answers.  Memory order: the receiving side copies a
+ * CPU neither hashes between datagrams nor keeps the short lag; it takes
+ * the object's hash state from the worker (voiding the worker's claim)
+ * when the worker falls more than STAGING_WORKER_LAG chunks behind (its CPU
+ * starved), hashing down to half that, and when the last chunk arrives,
+ * hashing what the worker has not committed before it answers.  Memory order: the receiving side copies a
  * chunk's bytes, then stores the end of the received in-order prefix
  * (chunks_contig) with release order; the worker loads it with acquire
  * order before it reads the bytes below it, so what it hashes is visible on
@@ -243,7 +244,7 @@ static uint32_t hash_prefix(struct staging_obj *o, uint32_t max)
  * receiving side's, published with release order after the bytes. */
 static bool hashable(const struct staging_obj *o)
 {
-	return o->used && !o->complete && !o->verifying &&
+	return o->used && !o->complete && !o->net_hashing &&
 	       o->chunks_hashed < __atomic_load_n(&o->chunks_contig, __ATOMIC_ACQUIRE);
 }
 
@@ -308,7 +309,8 @@ void staging_hash_commit(struct staging *st, struct staging_claim *c)
 	uint64_t fl = spin_lock_irqsave(&st->lock);
 	if (st->claimed == c->obj && !st->claim_void) {
 		c->obj->hash = c->hash;
-		c->obj->chunks_hashed = c->first + c->chunks;
+		/* atomic: the receiving side peeks at it (its lag check) */
+		__atomic_store_n(&c->obj->chunks_hashed, c->first + c->chunks, __ATOMIC_RELAXED);
 	}
 	if (st->claim_orphan)
 		orphan = st->claimed_data;
@@ -346,16 +348,30 @@ static int obj_for_chunk(struct staging *st, uint64_t now, const uint8_t *sha, u
 	return TH_OK;
 }
 
-/* The last chunk of o is in: hash what is left (claims voided, so o's hash
- * state is the receiving side's alone) and verify.  TH_EHASH discards o. */
-static int obj_finish(struct staging *st, struct staging_obj *o, struct th_errbuf *eb)
+/* The receiving side takes o's hash state from the worker: the worker's
+ * claim on o, if any, is voided and o is not claimed until net_give. */
+static void net_take(struct staging *st, struct staging_obj *o)
 {
-	char h[9], h2[9];
 	uint64_t fl = spin_lock_irqsave(&st->lock);
-	o->verifying = true;
+	o->net_hashing = true;
 	if (st->claimed == o)
 		st->claim_void = true;
 	spin_unlock_irqrestore(&st->lock, fl);
+}
+
+static void net_give(struct staging *st, struct staging_obj *o)
+{
+	uint64_t fl = spin_lock_irqsave(&st->lock);
+	o->net_hashing = false;
+	spin_unlock_irqrestore(&st->lock, fl);
+}
+
+/* The last chunk of o is in: hash what is left (its hash state taken from
+ * the worker) and verify.  TH_EHASH discards o. */
+static int obj_finish(struct staging *st, struct staging_obj *o, struct th_errbuf *eb)
+{
+	char h[9], h2[9];
+	net_take(st, o);
 	hash_prefix(o, o->chunks_total);
 	uint8_t got[PROTO_SHA256_LEN];
 	proto_sha256_out(&o->hash, got);
@@ -364,8 +380,8 @@ static int obj_finish(struct staging *st, struct staging_obj *o, struct th_errbu
 		th_errf(eb, TH_EHASH,
 			"object %s: the %llu bytes received hash to %s...; object discarded, push again",
 			ep_hex8(o->sha, h), (unsigned long long)o->total, ep_hex8(got, h2));
-	fl = spin_lock_irqsave(&st->lock);
-	o->verifying = false;
+	uint64_t fl = spin_lock_irqsave(&st->lock);
+	o->net_hashing = false;
 	if (ok)
 		o->complete = true;
 	else
@@ -433,6 +449,15 @@ int staging_put(struct staging *st, uint64_t now, const uint8_t sha[PROTO_SHA256
 		/* Keep the unhashed backlog short (the network may never idle). */
 		if (!st->wake && o->chunks_have - o->chunks_hashed > STAGING_HASH_LAG)
 			hash_prefix(o, o->chunks_have - o->chunks_hashed - STAGING_HASH_LAG);
+		/* A worker far behind (its CPU starved): catch up here, so the
+		 * last chunk's answer never waits for a long hash either. */
+		if (st->wake && o->chunks_have - __atomic_load_n(&o->chunks_hashed, __ATOMIC_RELAXED) >
+				STAGING_WORKER_LAG) {
+			net_take(st, o);
+			if (o->chunks_have - o->chunks_hashed > STAGING_WORKER_LAG / 2)
+				hash_prefix(o, o->chunks_have - o->chunks_hashed - STAGING_WORKER_LAG / 2);
+			net_give(st, o);
+		}
 		return TH_OK;
 	}
 	err = obj_finish(st, o, eb);

@@ -192,6 +192,40 @@ static void test_evict_while_claimed(void)
 	staging_fini(&st);
 }
 
+/* A worker far behind: past STAGING_WORKER_LAG unhashed chunks the
+ * receiving side hashes down to half of it itself, voiding a claim the
+ * worker holds; the object still completes and verifies. */
+static void test_worker_lag(void)
+{
+	enum { N = STAGING_WORKER_LAG + 40 };
+	struct staging st;
+	init_worker_area(&st, 2, 1 << 20);
+	static uint8_t obj[N * C];
+	uint8_t sha[32];
+	fill(obj, sizeof obj, 19);
+	proto_sha256(obj, sizeof obj, sha);
+	for (uint32_t i = 0; i < STAGING_WORKER_LAG; i++)
+		CHECK_EQ(put(&st, 1 + i, sha, obj, sizeof obj, i), TH_OK);
+	struct staging_obj *o = staging_find(&st, sha);
+	CHECK_EQ(o->chunks_hashed, 0);                       /* at the limit: the worker's */
+	CHECK_EQ(put(&st, 100, sha, obj, sizeof obj, STAGING_WORKER_LAG), TH_OK);
+	CHECK_EQ(o->chunks_hashed, STAGING_WORKER_LAG + 1 - STAGING_WORKER_LAG / 2);
+	struct staging_claim c;
+	CHECK(staging_hash_claim(&st, 8, &c));
+	CHECK_EQ(c.first, STAGING_WORKER_LAG + 1 - STAGING_WORKER_LAG / 2);
+	uint32_t i = STAGING_WORKER_LAG + 1;
+	for (; o->chunks_hashed == c.first && i < N - 1; i++)  /* until the next catch-up */
+		CHECK_EQ(put(&st, 100 + i, sha, obj, sizeof obj, i), TH_OK);
+	CHECK_EQ(o->chunks_hashed, i - STAGING_WORKER_LAG / 2);
+	staging_claim_hash(&c);
+	staging_hash_commit(&st, &c);                        /* voided: no rewind */
+	CHECK_EQ(o->chunks_hashed, i - STAGING_WORKER_LAG / 2);
+	for (; i < N; i++)
+		CHECK_EQ(put(&st, 100 + i, sha, obj, sizeof obj, i), TH_OK);
+	CHECK(o->complete);
+	staging_fini(&st);
+}
+
 /* ---- a real worker thread ------------------------------------------------ */
 
 struct worker {
@@ -336,6 +370,7 @@ int main(void)
 	RUN(test_completion_voids_claim);
 	RUN(test_ehash_while_claimed);
 	RUN(test_evict_while_claimed);
+	RUN(test_worker_lag);
 	for (int i = 0; i < 5; i++)
 		RUN(test_worker_thread);
 	return check_summary("staging_hasher");

@@ -148,6 +148,8 @@ TH_MUST_CHECK bool staging_hash_claim(struct staging *st, uint32_t max_chunks,
 void staging_claim_hash(struct staging_claim *c);
 void staging_hash_commit(struct staging *st, struct staging_claim *c);
 #define STAGING_WORKER_CHUNKS 8  /* chunks per claim: what completion may redo */
+/* The worker is woken once this many received in-order chunks wait. */
+#define STAGING_WORKER_WAKE 16
 /* Chunks received but not hashed with a worker: beyond it the receiving side
  * hashes down to half of it itself (a worker whose CPU is starved). */
 #define STAGING_WORKER_LAG 64

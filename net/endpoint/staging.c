@@ -15,7 +15,9 @@
  *
  * With a hash worker on another CPU (staging_set_worker; endpoint_impl.h
  * has the claim protocol) the receiving CPU only copies chunks in and wakes
- * the worker, which hashes the in-order prefix as it grows; the receiving
+ * the worker once STAGING_WORKER_WAKE in-order chunks wait for it (a batch:
+ * waking a halted CPU costs both), and the worker hashes the in-order
+ * prefix as it grows; the receiving
  * CPU neither hashes between datagrams nor keeps the short lag; it takes
  * the object's hash state from the worker (voiding the worker's claim)
  * when the worker falls more than STAGING_WORKER_LAG chunks behind (its CPU
@@ -443,8 +445,11 @@ int staging_put(struct staging *st, uint64_t now, const uint8_t sha[PROTO_SHA256
 	if (contig != was)
 		__atomic_store_n(&o->chunks_contig, contig, __ATOMIC_RELEASE);
 	bool last = o->chunks_have == o->chunks_total;
-	if (st->wake && !last && contig != was)
-		st->wake(st->wake_ctx);  /* the in-order prefix grew */
+	/* Wake the worker for a batch, not for every chunk: each wake-up of
+	 * a halted CPU costs both CPUs (an IPI, a task switch). */
+	if (st->wake && !last && contig != was &&
+	    contig - __atomic_load_n(&o->chunks_hashed, __ATOMIC_RELAXED) >= STAGING_WORKER_WAKE)
+		st->wake(st->wake_ctx);
 	if (!last) {
 		/* Keep the unhashed backlog short (the network may never idle). */
 		if (!st->wake && o->chunks_have - o->chunks_hashed > STAGING_HASH_LAG)

@@ -17,18 +17,18 @@
  * has the claim protocol) the receiving CPU only copies chunks in and wakes
  * the worker once STAGING_WORKER_WAKE in-order chunks wait for it (a batch:
  * waking a halted CPU costs both), and the worker hashes the in-order
- * prefix as it grows; the receiving
- * CPU neither hashes between datagrams nor keeps the short lag; it takes
- * the object's hash state from the worker (voiding the worker's claim)
- * when the worker falls more than STAGING_WORKER_LAG chunks behind (its CPU
- * starved), hashing down to half that, and when the last chunk arrives,
- * hashing what the worker has not committed before it answers.  Memory order: the receiving side copies a
- * chunk's bytes, then stores the end of the received in-order prefix
- * (chunks_contig) with release order; the worker loads it with acquire
- * order before it reads the bytes below it, so what it hashes is visible on
- * its CPU.  Per chunk the receiving side takes no lock; creating,
- * discarding and finishing objects and the worker's claims and commits are
- * under st->lock.
+ * prefix as it grows.  The receiving CPU neither hashes between datagrams
+ * nor keeps the short lag; it takes the object's hash state from the worker
+ * (voiding the worker's claim) when the worker falls more than
+ * STAGING_WORKER_LAG in-order chunks behind (its CPU starved), hashing down
+ * to half that, and when the last chunk arrives, hashing what the worker
+ * has not committed before it answers.  Memory order: the receiving side
+ * copies a chunk's bytes, then stores the end of the received in-order
+ * prefix (chunks_contig) with release order; the worker loads it with
+ * acquire order before it reads the bytes below it, so what it hashes is
+ * visible on its CPU.  Per chunk the receiving side takes no lock;
+ * creating, discarding and finishing objects and the worker's claims and
+ * commits are under st->lock.
  *
  * Bounds: at most max_objects objects and max_bytes bytes in all; one
  * object may take all of max_bytes (up to PROTO_MAX_OBJECT).  Room for a new
@@ -456,11 +456,11 @@ int staging_put(struct staging *st, uint64_t now, const uint8_t sha[PROTO_SHA256
 			hash_prefix(o, o->chunks_have - o->chunks_hashed - STAGING_HASH_LAG);
 		/* A worker far behind (its CPU starved): catch up here, so the
 		 * last chunk's answer never waits for a long hash either. */
-		if (st->wake && o->chunks_have - __atomic_load_n(&o->chunks_hashed, __ATOMIC_RELAXED) >
+		if (st->wake && contig - __atomic_load_n(&o->chunks_hashed, __ATOMIC_RELAXED) >
 				STAGING_WORKER_LAG) {
 			net_take(st, o);
-			if (o->chunks_have - o->chunks_hashed > STAGING_WORKER_LAG / 2)
-				hash_prefix(o, o->chunks_have - o->chunks_hashed - STAGING_WORKER_LAG / 2);
+			if (contig - o->chunks_hashed > STAGING_WORKER_LAG / 2)
+				hash_prefix(o, contig - o->chunks_hashed - STAGING_WORKER_LAG / 2);
 			net_give(st, o);
 		}
 		return TH_OK;

@@ -228,6 +228,33 @@ static void test_worker_lag(void)
 	staging_fini(&st);
 }
 
+/* The worker's lag counts in-order chunks: chunks past a gap do not make
+ * the receiving side take over (nothing it could hash); the gap filled,
+ * it catches up. */
+static void test_worker_lag_gap(void)
+{
+	enum { N = STAGING_WORKER_LAG + 40 };
+	struct staging st;
+	init_worker_area(&st, 2, 1 << 20);
+	static uint8_t obj[N * C];
+	uint8_t sha[32];
+	fill(obj, sizeof obj, 23);
+	proto_sha256(obj, sizeof obj, sha);
+	for (uint32_t i = 1; i < N - 10; i++)
+		CHECK_EQ(put(&st, i, sha, obj, sizeof obj, i), TH_OK);
+	struct staging_obj *o = staging_find(&st, sha);
+	CHECK_EQ(o->chunks_hashed, 0);
+	CHECK_EQ(wakes, 0);
+	struct staging_claim c;
+	CHECK(!staging_hash_claim(&st, 8, &c));               /* chunk 0 missing */
+	CHECK_EQ(put(&st, 200, sha, obj, sizeof obj, 0), TH_OK);
+	CHECK_EQ(o->chunks_hashed, N - 10 - STAGING_WORKER_LAG / 2);
+	for (uint32_t i = N - 10; i < N; i++)
+		CHECK_EQ(put(&st, 300 + i, sha, obj, sizeof obj, i), TH_OK);
+	CHECK(o->complete);
+	staging_fini(&st);
+}
+
 /* ---- a real worker thread ------------------------------------------------ */
 
 struct worker {
@@ -373,6 +400,7 @@ int main(void)
 	RUN(test_ehash_while_claimed);
 	RUN(test_evict_while_claimed);
 	RUN(test_worker_lag);
+	RUN(test_worker_lag_gap);
 	for (int i = 0; i < 5; i++)
 		RUN(test_worker_thread);
 	return check_summary("staging_hasher");

@@ -11,7 +11,8 @@
  * through struct endpoint_ops for everything else (module list, swap).
  *
  * Call order:  endpoint_create() -> endpoint_handle()* -> endpoint_destroy().
- * Not thread-safe: call from one context (the network poll loop).
+ * Not thread-safe: call from one context (the network poll loop), except
+ * endpoint_hash_work (a hash worker on another CPU, below).
  * Builds for the kernel (THESEUS_KERNEL) and the host (tests, udpd, ctl).
  *
  * Guarantees (also in the README; the client's rules: proto/theseus.proto):
@@ -265,6 +266,19 @@ TH_MUST_CHECK int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, siz
 /* Background work between datagrams: hashes a few received chunks of
  * incomplete objects (staging.c).  Returns true while more is left. */
 bool endpoint_background(struct endpoint *ep);
+
+/* Hash pushed objects on another CPU (hash_worker.c).  Call once, before
+ * the first datagram: from then on the handling context only copies chunks
+ * in and calls wake(ctx) when received chunks wait to be hashed (and hashes
+ * the rest itself when an object's last chunk arrives, before answering);
+ * endpoint_background no longer hashes.  The worker, one task on another
+ * CPU, calls endpoint_hash_work until it returns false, then waits for the
+ * next wake; endpoint_hash_work is the one call that is safe alongside the
+ * handling context (the endpoint must outlive the worker). */
+void endpoint_set_hash_worker(struct endpoint *ep, void (*wake)(void *ctx), void *ctx);
+/* Hashes up to STAGING_WORKER_CHUNKS waiting chunks of one object; false
+ * when none waited. */
+bool endpoint_hash_work(struct endpoint *ep);
 
 void endpoint_get_counters(const struct endpoint *ep, struct endpoint_counters *out);
 /* The current epoch (never 0). */

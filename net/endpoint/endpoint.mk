@@ -23,9 +23,10 @@ ENDPOINT_CORE_SRCS := \
 	net/endpoint/mac_check.c \
 	net/endpoint/unauth_limit.c \
 	net/endpoint/staging.c \
+	net/endpoint/hash_worker.c \
 	net/endpoint/arena.c
 ENDPOINT_KERNEL_SRCS := net/endpoint/kernel_start.c net/endpoint/kernel_queries.c \
-	net/endpoint/kernel_actions.c
+	net/endpoint/kernel_actions.c net/endpoint/kernel_hasher.c
 
 EP_KOBJ_DIR := $(B)/kernel-endpoint
 ENDPOINT_KOBJS := $(patsubst net/endpoint/%.c,$(EP_KOBJ_DIR)/%.o,$(ENDPOINT_CORE_SRCS) \
@@ -71,6 +72,21 @@ $(B)/tests/unit/unauth_limit_test: tests/unit/unauth_limit_test.c net/endpoint/u
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ \
 		tests/unit/unauth_limit_test.c net/endpoint/unauth_limit.c $(ERR_HOST_SRCS)
+# The staging area's hash worker split, with a pthread worker: under ASan/UBSan
+# and under TSan (staging_hasher_tsan).
+STAGING_HASHER_SRCS := tests/unit/staging_hasher_test.c net/endpoint/staging.c \
+	$(PROTO_HOST_SRCS) $(ERR_HOST_SRCS)
+UNIT_TESTS += $(B)/tests/unit/staging_hasher $(B)/tests/unit/staging_hasher_tsan
+$(B)/tests/unit/staging_hasher: $(STAGING_HASHER_SRCS) tests/unit/check.h \
+		$(ENDPOINT_HOST_DEPS) | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -pthread -o $@ \
+		$(STAGING_HASHER_SRCS) $(PROTO_HOST_LIBS)
+$(B)/tests/unit/staging_hasher_tsan: $(STAGING_HASHER_SRCS) tests/unit/check.h \
+		$(ENDPOINT_HOST_DEPS) | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) -fsanitize=thread $(TEST_INC) -pthread -o $@ \
+		$(STAGING_HASHER_SRCS) $(PROTO_HOST_LIBS)
 
 # A host UDP server around endpoint_handle() with the fixture backend, for
 # end-to-end tests of theseusctl without a kernel (tests/unit/endpoint_e2e.sh).

@@ -8,6 +8,7 @@
 #define THESEUS_ENDPOINT_IMPL_H
 
 #include "klibc.h"
+#include "lock.h"
 #include "endpoint.h"
 #include "theseus.pb-c.h"
 
@@ -72,18 +73,51 @@ struct staging_obj {
 	uint8_t *bitmap;
 	uint32_t chunks_total, chunks_have;
 	uint32_t chunk_size;  /* bytes per chunk (the last one: the rest) */
+	uint32_t chunks_contig;          /* chunks [0, chunks_contig) received (atomic) */
 	uint32_t chunks_hashed;          /* chunks [0, chunks_hashed) are in hash */
 	struct proto_sha256_ctx hash;    /* of the chunks hashed so far, in order */
 	bool complete;      /* all chunks received and hash verified */
+	bool net_hashing;   /* the receiving side hashes it (lag, last chunk): no claims */
 	bool swapped;       /* taken by a successful swap: evictable */
 	uint32_t pins;      /* > 0 while a swap uses it: never evicted */
 	uint64_t last_ms;   /* incomplete: last progress (a new chunk); else last use */
 };
 
+/*
+ * A hash worker on another CPU (staging_set_worker): the receiving side
+ * (staging_put and every other call here but the three below) stays on one
+ * CPU; the worker takes a claim on the next received chunks of an object
+ * (staging_hash_claim, under st->lock), hashes them into its own copy of the
+ * object's hash state without the lock (staging_claim_hash), and commits it
+ * (staging_hash_commit, under the lock).  At most one claim at a time.  The
+ * receiving side never waits for a claim: when it completes the object it
+ * voids the claim and hashes the rest itself; when it discards the object
+ * the claim is voided and the worker frees the data it still reads.
+ */
 struct staging {
 	struct staging_obj *objs;
 	uint32_t max_objects;
 	uint64_t max_bytes, used_bytes, stale_ms;
+	/* What a worker on another CPU reads or writes is changed under lock:
+	 * the table (used, data, complete, net_hashing), chunks_hashed, hash,
+	 * and the claim below; chunks_contig is published without it (release
+	 * after the chunk's bytes, staging.c). */
+	struct spinlock lock;
+	void (*wake)(void *ctx);    /* non-NULL: a worker hashes (staging_set_worker) */
+	void *wake_ctx;
+	struct staging_obj *claimed;  /* the object of the worker's claim, NULL: none */
+	uint8_t *claimed_data;        /* its data, which the claim reads */
+	bool claim_void;              /* the claim's result is not wanted */
+	bool claim_orphan;            /* the object went: the committer frees claimed_data */
+};
+
+/* A worker's claim: chunks [first, first + chunks) of obj, bytes data[0, len). */
+struct staging_claim {
+	struct staging_obj *obj;
+	const uint8_t *data;
+	size_t len;
+	uint32_t first, chunks;
+	struct proto_sha256_ctx hash;    /* obj's hash state, extended by the claim */
 };
 
 TH_MUST_CHECK int staging_init(struct staging *st, uint32_t max_objects, uint64_t max_bytes,
@@ -100,6 +134,25 @@ struct staging_obj *staging_find(struct staging *st, const uint8_t sha[PROTO_SHA
  * of incomplete objects; true while such chunks remain. */
 bool staging_hash_step(struct staging *st, uint32_t max_chunks);
 #define EP_BACKGROUND_HASH_CHUNKS 4   /* per endpoint_background() call */
+/* Hash on another CPU from now on (before the first chunk): wake(ctx) is
+ * called on the receiving CPU when received chunks wait for the worker.
+ * The receiving side then hashes only what the worker has not when an
+ * object's last chunk arrives, and staging_hash_step does nothing. */
+void staging_set_worker(struct staging *st, void (*wake)(void *ctx), void *ctx);
+/* Worker: claim up to max_chunks received chunks extending the in-order
+ * prefix of an incomplete object; false when there are none (or a claim is
+ * outstanding).  Then staging_claim_hash (no lock held: the SHA-256 work),
+ * then staging_hash_commit, which publishes it unless the claim was voided. */
+TH_MUST_CHECK bool staging_hash_claim(struct staging *st, uint32_t max_chunks,
+				      struct staging_claim *c);
+void staging_claim_hash(struct staging_claim *c);
+void staging_hash_commit(struct staging *st, struct staging_claim *c);
+#define STAGING_WORKER_CHUNKS 8  /* chunks per claim: what completion may redo */
+/* The worker is woken once this many received in-order chunks wait. */
+#define STAGING_WORKER_WAKE 16
+/* Chunks received but not hashed with a worker: beyond it the receiving side
+ * hashes down to half of it itself (a worker whose CPU is starved). */
+#define STAGING_WORKER_LAG 64
 /* Chunks received but not hashed an object may hold; beyond it a chunk is
  * hashed as it arrives, so the last chunk waits for at most this many. */
 #define STAGING_HASH_LAG 32

@@ -130,7 +130,8 @@ void endpoint_kernel_start(const struct boot_info *boot, uint64_t (*random_u64)(
 		kep.ep = NULL;
 		return;
 	}
-	net_set_idle(on_idle, NULL);   /* hash pushed chunks between datagrams */
+	kernel_hasher_start(kep.ep, boot->cmdline);  /* several CPUs: hash on another */
+	net_set_idle(on_idle, NULL);   /* else hash pushed chunks between datagrams */
 	if (have_key)
 		log_info("control", "swap endpoint on UDP port %u (authenticated), epoch %016llx, "
 			 "staging %llu KiB", (unsigned)port, (unsigned long long)endpoint_epoch(kep.ep),

@@ -13,6 +13,23 @@
  * When the last chunk arrives the rest is hashed and the hash verified: a
  * mismatch discards the object (TH_EHASH).
  *
+ * With a hash worker on another CPU (staging_set_worker; endpoint_impl.h
+ * has the claim protocol) the receiving CPU only copies chunks in and wakes
+ * the worker once STAGING_WORKER_WAKE in-order chunks wait for it (a batch:
+ * waking a halted CPU costs both), and the worker hashes the in-order
+ * prefix as it grows.  The receiving CPU neither hashes between datagrams
+ * nor keeps the short lag; it takes the object's hash state from the worker
+ * (voiding the worker's claim) when the worker falls more than
+ * STAGING_WORKER_LAG in-order chunks behind (its CPU starved), hashing down
+ * to half that, and when the last chunk arrives, hashing what the worker
+ * has not committed before it answers.  Memory order: the receiving side
+ * copies a chunk's bytes, then stores the end of the received in-order
+ * prefix (chunks_contig) with release order; the worker loads it with
+ * acquire order before it reads the bytes below it, so what it hashes is
+ * visible on its CPU.  Per chunk the receiving side takes no lock;
+ * creating, discarding and finishing objects and the worker's claims and
+ * commits are under st->lock.
+ *
  * Bounds: at most max_objects objects and max_bytes bytes in all; one
  * object may take all of max_bytes (up to PROTO_MAX_OBJECT).  Room for a new
  * object is made by evicting, in this order: objects already taken by a
@@ -52,14 +69,21 @@ int staging_init(struct staging *st, uint32_t max_objects, uint64_t max_bytes, u
 	return TH_OK;
 }
 
+/* st->lock held (or no worker). */
 static void obj_discard(struct staging *st, struct staging_obj *o)
 {
 	st->used_bytes -= o->total;
-	kfree(o->data);
+	if (st->claimed && st->claimed_data == o->data) {
+		st->claim_void = true;    /* the worker still reads the data: */
+		st->claim_orphan = true;  /* it frees it when it commits */
+	} else {
+		kfree(o->data);
+	}
 	kfree(o->bitmap);
 	memset(o, 0, sizeof *o);
 }
 
+/* With no worker running (the worker's claim, if any, committed). */
 void staging_fini(struct staging *st)
 {
 	for (uint32_t i = 0; st->objs && i < st->max_objects; i++)
@@ -109,8 +133,10 @@ static bool evict_before(const struct staging *st, const struct staging_obj *a,
 
 void staging_release(struct staging *st, struct staging_obj *o)
 {
+	uint64_t fl = spin_lock_irqsave(&st->lock);
 	if (o && o->used && !o->pins)
 		obj_discard(st, o);
+	spin_unlock_irqrestore(&st->lock, fl);
 }
 
 /* Finds a slot for a new object of total bytes, evicting LRU evictable
@@ -195,13 +221,18 @@ static int obj_create(struct staging *st, uint64_t now, const uint8_t *sha, uint
 	return TH_OK;
 }
 
+static bool chunk_present(const struct staging_obj *o, uint32_t i)
+{
+	return (o->bitmap[i / 8] >> (i % 8)) & 1;
+}
+
 /* Hashes up to max received chunks extending o's in-order prefix; returns
  * how many it hashed. */
 static uint32_t hash_prefix(struct staging_obj *o, uint32_t max)
 {
 	uint32_t done = 0;
 	while (done < max && o->chunks_hashed < o->chunks_total &&
-	       (o->bitmap[o->chunks_hashed / 8] >> (o->chunks_hashed % 8)) & 1) {
+	       chunk_present(o, o->chunks_hashed)) {
 		uint64_t at = (uint64_t)o->chunks_hashed * o->chunk_size;
 		proto_sha256_update(&o->hash, o->data + at,
 				    o->total - at < o->chunk_size ? o->total - at : o->chunk_size);
@@ -211,15 +242,18 @@ static uint32_t hash_prefix(struct staging_obj *o, uint32_t max)
 	return done;
 }
 
-/* A received chunk right after o's hashed prefix. */
+/* A received chunk right after o's hashed prefix.  chunks_contig is the
+ * receiving side's, published with release order after the bytes. */
 static bool hashable(const struct staging_obj *o)
 {
-	return o->used && !o->complete && o->chunks_hashed < o->chunks_total &&
-	       ((o->bitmap[o->chunks_hashed / 8] >> (o->chunks_hashed % 8)) & 1);
+	return o->used && !o->complete && !o->net_hashing &&
+	       o->chunks_hashed < __atomic_load_n(&o->chunks_contig, __ATOMIC_ACQUIRE);
 }
 
 bool staging_hash_step(struct staging *st, uint32_t max_chunks)
 {
+	if (st->wake)
+		return false;  /* the worker hashes */
 	bool more = false;
 	for (uint32_t i = 0; i < st->max_objects; i++) {
 		struct staging_obj *o = &st->objs[i];
@@ -230,11 +264,138 @@ bool staging_hash_step(struct staging *st, uint32_t max_chunks)
 	return more;
 }
 
+void staging_set_worker(struct staging *st, void (*wake)(void *ctx), void *ctx)
+{
+	uint64_t fl = spin_lock_irqsave(&st->lock);
+	st->wake_ctx = ctx;
+	st->wake = wake;
+	spin_unlock_irqrestore(&st->lock, fl);
+}
+
+bool staging_hash_claim(struct staging *st, uint32_t max_chunks, struct staging_claim *c)
+{
+	bool got = false;
+	uint64_t fl = spin_lock_irqsave(&st->lock);
+	for (uint32_t i = 0; !st->claimed && max_chunks && i < st->max_objects; i++) {
+		struct staging_obj *o = &st->objs[i];
+		if (!hashable(o))
+			continue;
+		uint32_t n = __atomic_load_n(&o->chunks_contig, __ATOMIC_ACQUIRE) - o->chunks_hashed;
+		if (n > max_chunks)
+			n = max_chunks;
+		uint64_t from = (uint64_t)o->chunks_hashed * o->chunk_size;
+		uint64_t to = (uint64_t)(o->chunks_hashed + n) * o->chunk_size;
+		c->obj = o;
+		c->data = o->data + from;
+		c->len = (size_t)((to < o->total ? to : o->total) - from);
+		c->first = o->chunks_hashed;
+		c->chunks = n;
+		c->hash = o->hash;
+		st->claimed = o;
+		st->claimed_data = o->data;
+		st->claim_void = st->claim_orphan = false;
+		got = true;
+	}
+	spin_unlock_irqrestore(&st->lock, fl);
+	return got;
+}
+
+void staging_claim_hash(struct staging_claim *c)
+{
+	proto_sha256_update(&c->hash, c->data, c->len);
+}
+
+void staging_hash_commit(struct staging *st, struct staging_claim *c)
+{
+	uint8_t *orphan = NULL;
+	uint64_t fl = spin_lock_irqsave(&st->lock);
+	if (st->claimed == c->obj && !st->claim_void) {
+		c->obj->hash = c->hash;
+		/* atomic: the receiving side peeks at it (its lag check) */
+		__atomic_store_n(&c->obj->chunks_hashed, c->first + c->chunks, __ATOMIC_RELAXED);
+	}
+	if (st->claim_orphan)
+		orphan = st->claimed_data;
+	st->claimed = NULL;
+	st->claimed_data = NULL;
+	st->claim_void = st->claim_orphan = false;
+	spin_unlock_irqrestore(&st->lock, fl);
+	kfree(orphan);
+}
+
+/* The object for a chunk, created if new (under st->lock: a worker reads
+ * the table; finding needs no lock, only this side changes it). */
+static int obj_for_chunk(struct staging *st, uint64_t now, const uint8_t *sha, uint64_t total,
+			 uint32_t csize, struct staging_obj **out, struct th_errbuf *eb)
+{
+	char h[9];
+	struct staging_obj *o = staging_find(st, sha);
+	if (o && o->total != total)
+		return th_errf(eb, TH_EINVAL,
+			       "push_chunk: object %s was declared with total_size %llu, not %llu",
+			       ep_hex8(sha, h), (unsigned long long)o->total,
+			       (unsigned long long)total);
+	if (o && o->chunk_size != csize && !o->complete)
+		return th_errf(eb, TH_EINVAL,
+			       "push_chunk: object %s is being pushed in chunks of %u bytes, not %u",
+			       ep_hex8(sha, h), o->chunk_size, csize);
+	if (!o) {
+		uint64_t fl = spin_lock_irqsave(&st->lock);
+		int err = obj_create(st, now, sha, total, csize, &o, eb);
+		spin_unlock_irqrestore(&st->lock, fl);
+		if (err)
+			return err;
+	}
+	*out = o;
+	return TH_OK;
+}
+
+/* The receiving side takes o's hash state from the worker: the worker's
+ * claim on o, if any, is voided and o is not claimed until net_give. */
+static void net_take(struct staging *st, struct staging_obj *o)
+{
+	uint64_t fl = spin_lock_irqsave(&st->lock);
+	o->net_hashing = true;
+	if (st->claimed == o)
+		st->claim_void = true;
+	spin_unlock_irqrestore(&st->lock, fl);
+}
+
+static void net_give(struct staging *st, struct staging_obj *o)
+{
+	uint64_t fl = spin_lock_irqsave(&st->lock);
+	o->net_hashing = false;
+	spin_unlock_irqrestore(&st->lock, fl);
+}
+
+/* The last chunk of o is in: hash what is left (its hash state taken from
+ * the worker) and verify.  TH_EHASH discards o. */
+static int obj_finish(struct staging *st, struct staging_obj *o, struct th_errbuf *eb)
+{
+	char h[9], h2[9];
+	net_take(st, o);
+	hash_prefix(o, o->chunks_total);
+	uint8_t got[PROTO_SHA256_LEN];
+	proto_sha256_out(&o->hash, got);
+	bool ok = memcmp(got, o->sha, PROTO_SHA256_LEN) == 0;
+	if (!ok)
+		th_errf(eb, TH_EHASH,
+			"object %s: the %llu bytes received hash to %s...; object discarded, push again",
+			ep_hex8(o->sha, h), (unsigned long long)o->total, ep_hex8(got, h2));
+	uint64_t fl = spin_lock_irqsave(&st->lock);
+	o->net_hashing = false;
+	if (ok)
+		o->complete = true;
+	else
+		obj_discard(st, o);
+	spin_unlock_irqrestore(&st->lock, fl);
+	return ok ? TH_OK : TH_EHASH;
+}
+
 int staging_put(struct staging *st, uint64_t now, const uint8_t sha[PROTO_SHA256_LEN],
 		uint64_t total, uint32_t chunk_size, uint64_t offset, const uint8_t *data,
 		size_t len, struct staging_obj **out, struct th_errbuf *eb)
 {
-	char h[9];
 	*out = NULL;
 	/* Validate the chunk against its own declaration before touching state. */
 	if (total == 0)
@@ -258,21 +419,10 @@ int staging_put(struct staging *st, uint64_t now, const uint8_t sha[PROTO_SHA256
 			       (unsigned long long)offset, len, (unsigned long long)want,
 			       (unsigned long long)total);
 
-	struct staging_obj *o = staging_find(st, sha);
-	if (o && o->total != total)
-		return th_errf(eb, TH_EINVAL,
-			       "push_chunk: object %s was declared with total_size %llu, not %llu",
-			       ep_hex8(sha, h), (unsigned long long)o->total,
-			       (unsigned long long)total);
-	if (o && o->chunk_size != csize && !o->complete)
-		return th_errf(eb, TH_EINVAL,
-			       "push_chunk: object %s is being pushed in chunks of %u bytes, not %u",
-			       ep_hex8(sha, h), o->chunk_size, csize);
-	if (!o) {
-		int err = obj_create(st, now, sha, total, csize, &o, eb);
-		if (err)
-			return err;
-	}
+	struct staging_obj *o = NULL;
+	int err = obj_for_chunk(st, now, sha, total, csize, &o, eb);
+	if (err)
+		return err;
 	*out = o;
 	if (o->complete) {
 		o->last_ms = now;  /* wanted again: least recently used last */
@@ -282,28 +432,41 @@ int staging_put(struct staging *st, uint64_t now, const uint8_t sha[PROTO_SHA256
 	uint8_t bit = (uint8_t)(1u << (idx % 8));
 	if (o->bitmap[idx / 8] & bit)
 		return TH_OK;  /* duplicate: the first copy stays */
+	/* Only this side writes the chunk, the bitmap and chunks_contig; a
+	 * worker reads only chunks below the chunks_contig it loaded (acquire)
+	 * after this side stored it (release) after the copy: no lock here. */
 	memcpy(o->data + offset, data, len);
 	o->bitmap[idx / 8] |= bit;
 	o->chunks_have++;
 	o->last_ms = now;  /* progress (a duplicate above is not) */
-	if (o->chunks_have < o->chunks_total) {
+	uint32_t contig = o->chunks_contig, was = contig;
+	while (contig < o->chunks_total && chunk_present(o, contig))
+		contig++;
+	if (contig != was)
+		__atomic_store_n(&o->chunks_contig, contig, __ATOMIC_RELEASE);
+	bool last = o->chunks_have == o->chunks_total;
+	/* Wake the worker for a batch, not for every chunk: each wake-up of
+	 * a halted CPU costs both CPUs (an IPI, a task switch). */
+	if (st->wake && !last && contig != was &&
+	    contig - __atomic_load_n(&o->chunks_hashed, __ATOMIC_RELAXED) >= STAGING_WORKER_WAKE)
+		st->wake(st->wake_ctx);
+	if (!last) {
 		/* Keep the unhashed backlog short (the network may never idle). */
-		if (o->chunks_have - o->chunks_hashed > STAGING_HASH_LAG)
+		if (!st->wake && o->chunks_have - o->chunks_hashed > STAGING_HASH_LAG)
 			hash_prefix(o, o->chunks_have - o->chunks_hashed - STAGING_HASH_LAG);
+		/* A worker far behind (its CPU starved): catch up here, so the
+		 * last chunk's answer never waits for a long hash either. */
+		if (st->wake && contig - __atomic_load_n(&o->chunks_hashed, __ATOMIC_RELAXED) >
+				STAGING_WORKER_LAG) {
+			net_take(st, o);
+			if (contig - o->chunks_hashed > STAGING_WORKER_LAG / 2)
+				hash_prefix(o, contig - o->chunks_hashed - STAGING_WORKER_LAG / 2);
+			net_give(st, o);
+		}
 		return TH_OK;
 	}
-	hash_prefix(o, o->chunks_total);
-	uint8_t got[PROTO_SHA256_LEN];
-	char h2[9];
-	proto_sha256_out(&o->hash, got);
-	if (memcmp(got, o->sha, PROTO_SHA256_LEN) != 0) {
-		th_errf(eb, TH_EHASH,
-			"object %s: the %llu bytes received hash to %s...; object discarded, push again",
-			ep_hex8(sha, h), (unsigned long long)o->total, ep_hex8(got, h2));
-		obj_discard(st, o);
+	err = obj_finish(st, o, eb);
+	if (err)
 		*out = NULL;
-		return TH_EHASH;
-	}
-	o->complete = true;
-	return TH_OK;
+	return err;
 }

@@ -119,7 +119,7 @@ plot 'swap_relocs.dat' u 1:2 w lp pt 7 t 'swap total', \\
 
 def plot_push(bench, d):
     rows = []
-    for nic in ("e1000", "virtio"):
+    for nic in ("e1000", "e1000_1cpu", "e1000_2cpu", "virtio", "virtio_1cpu", "virtio_2cpu"):
         push = metric(bench, "push", nic + "_throughput")
         raw = metric(bench, "raw_udp", nic + "_throughput")
         if push and raw:

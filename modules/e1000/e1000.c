@@ -212,10 +212,15 @@ static int e1000_poll(struct th_nic *nic, int budget)
 		else if (E1000_VARIANT != 9)  /* the broken version drops every frame */
 			(void)th_nic_rx(nic, e.rx_buf + (size_t)i * TH_NIC_BUF_SIZE, len);
 		d->status = 0;
-		th_mb();
-		wr(&e, E1K_RDT, i);           /* give the descriptor back */
 		e.st[ST_RX_NEXT] = (i + 1) % E1K_RX_N;
 		done++;
+	}
+	if (done) {
+		/* Give the descriptors back with one tail write per poll, not one
+		 * per frame: every register access is a trap into the device
+		 * model (and under QEMU a turn of its big lock). */
+		th_mb();
+		wr(&e, E1K_RDT, (uint32_t)((e.st[ST_RX_NEXT] + E1K_RX_N - 1) % E1K_RX_N));
 	}
 	return done;
 }

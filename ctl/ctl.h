@@ -51,8 +51,8 @@ enum ctl_mac_mode {
 #define CTL_PUSH_WINDOW_LOSSY 128 /* held through losses while answers show progress */
 #define CTL_PUSH_WINDOW_MAX 256   /* datagrams in flight at most (320 KB of chunks) */
 #define CTL_PUSH_COPIES_MAX 4     /* extra copies of one chunk in flight (lossy only) */
-#define CTL_PUSH_COPY_LOSS_PCT 50 /* copies only when more of the push's datagrams are lost */
-#define CTL_PUSH_COPY_MIN_SENDS 16 /* ... out of at least this many */
+#define CTL_PUSH_LOSSY_PCT 50     /* held window and copies: more of the push's datagrams lost */
+#define CTL_PUSH_LOSSY_MIN_SENDS 16 /* ... out of at least this many sent */
 #define CTL_PUSH_HOLD_RTOS 4      /* progress this recent holds the window on a loss */
 #define CTL_PUSH_COLLAPSE_RTOS 4  /* no answer for this long: back to the minimum */
 #define CTL_PUSH_ACK_EVERY 8      /* a push asks for a reply every 8th chunk (no loss) */
@@ -155,12 +155,13 @@ void ctl_pw_acked(struct ctl_push_window *w);
  * (ask for replies less often again). */
 void ctl_pw_answer(struct ctl_push_window *w, uint64_t now_us, bool progress);
 /* A chunk's timer expired at now_us (or an answer showed one missing):
- * ask for every reply.  With progress within CTL_PUSH_HOLD_RTOS RTOs the
- * window is held at least at CTL_PUSH_WINDOW_LOSSY (lossy mode); with no
- * answer at all for CTL_PUSH_COLLAPSE_RTOS it collapses to the minimum;
- * otherwise it halves (at most once per rto_us).  True when it shrank:
- * the caller backs off. */
-bool ctl_pw_lost(struct ctl_push_window *w, uint64_t now_us, int64_t rto_us);
+ * ask for every reply.  heavy: most of the push's datagrams are lost (a
+ * flood).  With heavy loss and progress within CTL_PUSH_HOLD_RTOS RTOs
+ * the window is held at least at CTL_PUSH_WINDOW_LOSSY (lossy mode); with
+ * no answer at all for CTL_PUSH_COLLAPSE_RTOS it collapses to the
+ * minimum; otherwise it halves (at most once per rto_us).  True when it
+ * shrank: the caller backs off. */
+bool ctl_pw_lost(struct ctl_push_window *w, uint64_t now_us, int64_t rto_us, bool heavy);
 
 struct ctl_ctx {
 	/* options */

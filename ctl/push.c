@@ -13,8 +13,9 @@
  * CTL_PUSH_WINDOW_START to CTL_PUSH_WINDOW_CLEAN; on a loss every chunk
  * asks, and the window is held (at least CTL_PUSH_WINDOW_LOSSY, at most
  * CTL_PUSH_WINDOW_MAX datagrams) while answers show progress, collapses
- * to CTL_PUSH_WINDOW_MIN when nothing answers, else halves.  In that lossy
- * mode, once more than half of the push's datagrams were lost, spare room
+ * to CTL_PUSH_WINDOW_MIN when nothing answers, else halves; held only when
+ * more than half of the push's datagrams were lost (heavy_loss), a stray
+ * loss halves it as on a clean link.  In that lossy mode spare room
  * in the window carries extra copies of chunks in flight (fill_copies),
  * each its own datagram whose answer counts for the chunk.  Each chunk
  * has its own retransmission timer, the host's RTO (rto.c: srtt + 4 *
@@ -317,9 +318,17 @@ static int send_chunk(struct ctl_ctx *ctx, const uint8_t *data, size_t len, cons
 	return TH_OK;
 }
 
-/* Lossy mode (push_window.c) with more than CTL_PUSH_COPY_LOSS_PCT % of
- * this push's datagrams lost (at least CTL_PUSH_COPY_MIN_SENDS sent),
- * every chunk sent and room left in the window: fills it with extra
+/* More than CTL_PUSH_LOSSY_PCT % of this push's datagrams lost, of at
+ * least CTL_PUSH_LOSSY_MIN_SENDS: a flood, not a stray loss (a window
+ * held large after a stray loss overran the guest's receive ring). */
+static bool heavy_loss(const struct push *p)
+{
+	return p->sends >= CTL_PUSH_LOSSY_MIN_SENDS &&
+	       (uint64_t)p->lost * 100 > (uint64_t)p->sends * CTL_PUSH_LOSSY_PCT;
+}
+
+/* Lossy mode (push_window.c, entered only under heavy_loss) with the loss
+ * still heavy, every chunk sent and room left in the window: fills it with extra
  * copies of the chunks in flight, round robin, at most
  * CTL_PUSH_COPIES_MAX of each, every copy asking for a reply.  Under a
  * flood that lets a few datagrams in ten through, one copy of each
@@ -329,8 +338,7 @@ static int send_chunk(struct ctl_ctx *ctx, const uint8_t *data, size_t len, cons
 static int fill_copies(struct ctl_ctx *ctx, const uint8_t *data, size_t len, const uint8_t *sha,
 		       struct push *p)
 {
-	if (!p->w.lossy || p->sends < CTL_PUSH_COPY_MIN_SENDS ||
-	    (uint64_t)p->lost * 100 <= (uint64_t)p->sends * CTL_PUSH_COPY_LOSS_PCT)
+	if (!p->w.lossy || !heavy_loss(p))
 		return TH_OK;
 	uint32_t slots = ctl_pw_slots(&p->w), k = 0, idle = 0;
 	while (p->inflight < slots && idle < p->n) {
@@ -541,7 +549,7 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 			/* Hold the window while answers show progress, else
 			 * halve it (and back off) at most once per RTO, or
 			 * collapse it when nothing answers (push_window.c). */
-			if (lost && ctl_pw_lost(&p.w, now, rto->rto))
+			if (lost && ctl_pw_lost(&p.w, now, rto->rto, heavy_loss(&p)))
 				ctl_rto_backoff(rto);
 			if (now - last_progress > give_up_us) {
 				if (ctx->replies_unauth > unauth0) {
@@ -605,7 +613,7 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 				ctl_rto_progress(rto);
 			ctl_pw_answer(&p.w, ctl_mono_us(), p.acked > acked_before);
 			if (gap)
-				ctl_pw_lost(&p.w, ctl_mono_us(), rto->rto);
+				ctl_pw_lost(&p.w, ctl_mono_us(), rto->rto, heavy_loss(&p));
 			size_t done = (size_t)p.acked * p.csize;
 			progress(ctx, label, done > len ? len : done, len, false);
 		}

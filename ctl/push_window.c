@@ -11,7 +11,8 @@
  *
  * A loss (a chunk whose timer expired, or one an answer shows missing)
  * makes every chunk ask for a reply, and then depends on the answers:
- *   - an answer acknowledged new chunks within the last CTL_PUSH_HOLD_RTOS
+ *   - most of the push's datagrams were lost (the caller says: heavy) and
+ *     an answer acknowledged new chunks within the last CTL_PUSH_HOLD_RTOS
  *     RTOs: the receiver is alive and the loss is not congestion this push
  *     causes (a flood filling the queues in front of the guest drops our
  *     datagrams as it drops its own); the window is held, raised to
@@ -20,7 +21,8 @@
  *     also fills spare room with extra copies of chunks in flight);
  *   - no answer at all for CTL_PUSH_COLLAPSE_RTOS RTOs (a host that is
  *     gone or overloaded): the window collapses to CTL_PUSH_WINDOW_MIN;
- *   - otherwise it halves, at most once per RTO, never below
+ *   - otherwise (a stray loss: holding 128 datagrams in flight then
+ *     overran the guest's receive ring) it halves, at most once per RTO, never below
  *     CTL_PUSH_WINDOW_MIN (a window of one would leave the link idle for a
  *     round trip per chunk under heavy loss).
  * Answers with progress outside lossy mode double ask_every back towards
@@ -65,7 +67,7 @@ void ctl_pw_answer(struct ctl_push_window *w, uint64_t now_us, bool progress)
 		w->ask_every = CTL_PUSH_ACK_EVERY;
 }
 
-bool ctl_pw_lost(struct ctl_push_window *w, uint64_t now_us, int64_t rto_us)
+bool ctl_pw_lost(struct ctl_push_window *w, uint64_t now_us, int64_t rto_us, bool heavy)
 {
 	uint64_t rto = rto_us > 0 ? (uint64_t)rto_us : 1;
 	w->ask_every = 1;
@@ -80,8 +82,9 @@ bool ctl_pw_lost(struct ctl_push_window *w, uint64_t now_us, int64_t rto_us)
 		w->collapses++;
 		return true;
 	}
-	if (w->progressed && now_us - w->last_progress_us < CTL_PUSH_HOLD_RTOS * rto) {
-		/* Lost on the way, yet the receiver makes progress: hold. */
+	if (heavy && w->progressed && now_us - w->last_progress_us < CTL_PUSH_HOLD_RTOS * rto) {
+		/* Most datagrams lost on the way, yet the receiver makes
+		 * progress: hold. */
 		w->lossy = true;
 		w->ssthresh = CTL_PUSH_WINDOW_LOSSY;
 		if (w->window < CTL_PUSH_WINDOW_LOSSY)

@@ -109,22 +109,23 @@ static void test_window_growth(void)
 static void test_window_loss(void)
 {
 	struct ctl_push_window w;
+	bool heavy = true;
 	ctl_pw_init(&w, 0);
 	for (int i = 0; i < 100; i++)
 		ctl_pw_acked(&w);
 	uint64_t t = 1000000;
 	int64_t rto = 10000;
 	ctl_pw_answer(&w, t, false);
-	CHECK(ctl_pw_lost(&w, t, rto));                 /* halved: 32 -> 16 */
+	CHECK(ctl_pw_lost(&w, t, rto, heavy));                 /* halved: 32 -> 16 */
 	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_CLEAN / 2);
 	CHECK_EQ(w.ask_every, 1);                       /* every chunk asks now */
-	CHECK(!ctl_pw_lost(&w, t + rto - 1, rto));      /* once per RTO */
+	CHECK(!ctl_pw_lost(&w, t + rto - 1, rto, heavy));      /* once per RTO */
 	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_CLEAN / 2);
-	CHECK(ctl_pw_lost(&w, t + rto, rto));
+	CHECK(ctl_pw_lost(&w, t + rto, rto, heavy));
 	for (int i = 0; i < 10; i++) {
 		uint64_t now = t + (uint64_t)(i + 2) * rto;
 		ctl_pw_answer(&w, now, false);
-		ctl_pw_lost(&w, now, rto);
+		ctl_pw_lost(&w, now, rto, heavy);
 	}
 	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_MIN);   /* the floor */
 	CHECK_EQ(w.decreases, 12);
@@ -147,19 +148,27 @@ static void test_window_loss(void)
 	CHECK_EQ(w.ask_every, CTL_PUSH_ACK_EVERY);
 }
 
-/* Losses while answers show progress (a flood drops datagrams, the
- * receiver is alive): the window never shrinks, is raised to
+/* A stray loss halves the window as on a clean link.  Heavy losses (most
+ * datagrams lost: a flood) while answers show progress (the receiver is
+ * alive): the window never shrinks, is raised to
  * CTL_PUSH_WINDOW_LOSSY, grows only with acknowledged chunks, and never
  * past CTL_PUSH_WINDOW_MAX; every chunk keeps asking for a reply. */
 static void test_window_holds_while_progress(void)
 {
 	struct ctl_push_window w;
+	bool heavy = false;
 	ctl_pw_init(&w, 0);
 	uint64_t t = 1000000;
 	int64_t rto = 10000;
-	ctl_pw_acked(&w);
+	for (int i = 0; i < 100; i++)
+		ctl_pw_acked(&w);
 	ctl_pw_answer(&w, t, true);
-	CHECK(!ctl_pw_lost(&w, t + 1, rto));
+	/* A stray loss (most datagrams arrive): halved as on a clean link. */
+	CHECK(ctl_pw_lost(&w, t + 1, rto, heavy));
+	CHECK(!w.lossy);
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_CLEAN / 2);
+	heavy = true;
+	CHECK(!ctl_pw_lost(&w, t + 1, rto, heavy));
 	CHECK(w.lossy);
 	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_LOSSY);
 	CHECK_EQ(w.ask_every, 1);
@@ -169,19 +178,19 @@ static void test_window_holds_while_progress(void)
 		ctl_pw_answer(&w, now, true);
 		CHECK_EQ(w.ask_every, 1);
 		uint32_t before = ctl_pw_slots(&w);
-		CHECK(!ctl_pw_lost(&w, now + rto / 2, rto));
-		CHECK(!ctl_pw_lost(&w, now + rto - 1, rto));
+		CHECK(!ctl_pw_lost(&w, now + rto / 2, rto, heavy));
+		CHECK(!ctl_pw_lost(&w, now + rto - 1, rto, heavy));
 		CHECK(ctl_pw_slots(&w) >= before);        /* never shrinks */
 		CHECK(ctl_pw_slots(&w) == before);        /* no ack, no growth */
 	}
-	CHECK_EQ(w.decreases, 0);
+	CHECK_EQ(w.decreases, 1);
 	CHECK_EQ(w.holds, 1001);
 	for (int i = 0; i < 100000; i++)
 		ctl_pw_acked(&w);
 	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_MAX);   /* the cap */
 	/* Progress one RTO short of CTL_PUSH_HOLD_RTOS ago still holds. */
 	uint64_t last = t + 500 * (uint64_t)rto;
-	CHECK(!ctl_pw_lost(&w, last + (CTL_PUSH_HOLD_RTOS - 1) * (uint64_t)rto, rto));
+	CHECK(!ctl_pw_lost(&w, last + (CTL_PUSH_HOLD_RTOS - 1) * (uint64_t)rto, rto, heavy));
 	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_MAX);
 }
 
@@ -190,33 +199,34 @@ static void test_window_holds_while_progress(void)
 static void test_window_collapses(void)
 {
 	struct ctl_push_window w;
+	bool heavy = true;
 	ctl_pw_init(&w, 0);
 	uint64_t t = 1000000;
 	int64_t rto = 10000;
 	ctl_pw_answer(&w, t, true);
-	CHECK(!ctl_pw_lost(&w, t, rto));
+	CHECK(!ctl_pw_lost(&w, t, rto, heavy));
 	for (int i = 0; i < 100000; i++)
 		ctl_pw_acked(&w);
 	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_MAX);
 	/* Answers without progress, past the hold: halved, lossy ends. */
 	uint64_t quiet = t + CTL_PUSH_HOLD_RTOS * (uint64_t)rto;
 	ctl_pw_answer(&w, quiet, false);
-	CHECK(ctl_pw_lost(&w, quiet, rto));
+	CHECK(ctl_pw_lost(&w, quiet, rto, heavy));
 	CHECK(!w.lossy);
 	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_MAX / 2);
 	/* Then silence. */
-	CHECK(ctl_pw_lost(&w, quiet + (CTL_PUSH_COLLAPSE_RTOS - 1) * (uint64_t)rto, rto));
+	CHECK(ctl_pw_lost(&w, quiet + (CTL_PUSH_COLLAPSE_RTOS - 1) * (uint64_t)rto, rto, heavy));
 	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_MAX / 4);   /* still answered lately */
 	CHECK_EQ(w.collapses, 0);
-	CHECK(ctl_pw_lost(&w, quiet + CTL_PUSH_COLLAPSE_RTOS * (uint64_t)rto, rto));
+	CHECK(ctl_pw_lost(&w, quiet + CTL_PUSH_COLLAPSE_RTOS * (uint64_t)rto, rto, heavy));
 	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_MIN);
 	CHECK_EQ(w.collapses, 1);
 	/* Collapsed from the lossy window directly too. */
 	ctl_pw_init(&w, 0);
 	ctl_pw_answer(&w, t, true);
-	CHECK(!ctl_pw_lost(&w, t, rto));
+	CHECK(!ctl_pw_lost(&w, t, rto, heavy));
 	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_LOSSY);
-	CHECK(ctl_pw_lost(&w, t + CTL_PUSH_COLLAPSE_RTOS * (uint64_t)rto, rto));
+	CHECK(ctl_pw_lost(&w, t + CTL_PUSH_COLLAPSE_RTOS * (uint64_t)rto, rto, heavy));
 	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_MIN);
 	CHECK(!w.lossy);
 	/* Growth after a collapse is a clean link's again. */
@@ -225,7 +235,7 @@ static void test_window_collapses(void)
 	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_CLEAN);
 	/* A push that never got an answer collapses too. */
 	ctl_pw_init(&w, t);
-	CHECK(ctl_pw_lost(&w, t + CTL_PUSH_COLLAPSE_RTOS * (uint64_t)rto, rto));
+	CHECK(ctl_pw_lost(&w, t + CTL_PUSH_COLLAPSE_RTOS * (uint64_t)rto, rto, heavy));
 	CHECK_EQ(w.collapses, 1);
 }
 

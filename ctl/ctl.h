@@ -47,8 +47,16 @@ enum ctl_mac_mode {
 #define CTL_DEFAULT_RETRIES 5
 #define CTL_PUSH_WINDOW_START 8
 #define CTL_PUSH_WINDOW_MIN 8     /* a loss never shrinks the window below this */
-#define CTL_PUSH_WINDOW_MAX 32    /* stays well inside the replay window */
+#define CTL_PUSH_WINDOW_CLEAN 32  /* slow start's ceiling on a link without loss */
+#define CTL_PUSH_WINDOW_LOSSY 128 /* held through losses while answers show progress */
+#define CTL_PUSH_WINDOW_MAX 256   /* datagrams in flight at most (320 KB of chunks) */
+#define CTL_PUSH_COPIES_MAX 4     /* extra copies of one chunk in flight (lossy only) */
+#define CTL_PUSH_LOSSY_PCT 50     /* held window and copies: more of the push's datagrams lost */
+#define CTL_PUSH_LOSSY_MIN_SENDS 16 /* ... out of at least this many sent */
+#define CTL_PUSH_HOLD_RTOS 4      /* progress this recent holds the window on a loss */
+#define CTL_PUSH_COLLAPSE_RTOS 4  /* no answer for this long: back to the minimum */
 #define CTL_PUSH_ACK_EVERY 8      /* a push asks for a reply every 8th chunk (no loss) */
+#define CTL_CALL_COPIES 4         /* datagrams per resend of a request that expired */
 #define CTL_DEFAULT_JOBS 8        /* hosts served at once (-j) */
 #define CTL_MAX_HOSTS 4096
 
@@ -132,19 +140,28 @@ struct ctl_push_window {
 	double window, ssthresh;   /* below ssthresh the window grows by 1 per ack */
 	uint32_t ask_every;        /* every ask_every-th chunk sent asks for a reply */
 	uint64_t last_decrease_us;
-	bool decreased;
-	uint32_t losses, decreases;   /* for THESEUSCTL_TRACE */
+	uint64_t last_answer_us;   /* the last sealed answer (or the push's start) */
+	uint64_t last_progress_us; /* the last answer that acknowledged new chunks */
+	bool decreased, progressed;
+	bool lossy;                /* losses while answers show progress: hold the window */
+	uint32_t losses, decreases, holds, collapses;   /* for THESEUSCTL_TRACE */
 };
-void ctl_pw_init(struct ctl_push_window *w);
-/* Chunks that may be in flight. */
+void ctl_pw_init(struct ctl_push_window *w, uint64_t now_us);
+/* Datagrams (chunks and their copies) that may be in flight. */
 uint32_t ctl_pw_slots(const struct ctl_push_window *w);
 /* One more chunk acknowledged: the window grows. */
 void ctl_pw_acked(struct ctl_push_window *w);
-/* An answer acknowledged new chunks: ask for replies less often again. */
-void ctl_pw_progress(struct ctl_push_window *w);
-/* A chunk's timer expired at now_us: ask for every reply; halves the window
- * (at most once per rto_us).  True when it did: the caller backs off. */
-bool ctl_pw_lost(struct ctl_push_window *w, uint64_t now_us, int64_t rto_us);
+/* A sealed answer came at now_us; progress: it acknowledged new chunks
+ * (ask for replies less often again). */
+void ctl_pw_answer(struct ctl_push_window *w, uint64_t now_us, bool progress);
+/* A chunk's timer expired at now_us (or an answer showed one missing):
+ * ask for every reply.  heavy: most of the push's datagrams are lost (a
+ * flood).  With heavy loss and progress within CTL_PUSH_HOLD_RTOS RTOs
+ * the window is held at least at CTL_PUSH_WINDOW_LOSSY (lossy mode); with
+ * no answer at all for CTL_PUSH_COLLAPSE_RTOS it collapses to the
+ * minimum; otherwise it halves (at most once per rto_us).  True when it
+ * shrank: the caller backs off. */
+bool ctl_pw_lost(struct ctl_push_window *w, uint64_t now_us, int64_t rto_us, bool heavy);
 
 struct ctl_ctx {
 	/* options */

@@ -10,12 +10,18 @@
  * some asking for a reply (fill_window), whose bitmap acknowledges the
  * quiet chunks before it (theseus.proto, 10).  The window and how often a
  * chunk asks for a reply follow push_window.c: slow start from
- * CTL_PUSH_WINDOW_START, halved at most once per RTO on a loss but never
- * below CTL_PUSH_WINDOW_MIN, every chunk asking after a loss.  Each chunk
+ * CTL_PUSH_WINDOW_START to CTL_PUSH_WINDOW_CLEAN; on a loss every chunk
+ * asks, and the window is held (at least CTL_PUSH_WINDOW_LOSSY, at most
+ * CTL_PUSH_WINDOW_MAX datagrams) while answers show progress, collapses
+ * to CTL_PUSH_WINDOW_MIN when nothing answers, else halves; held only when
+ * more than half of the push's datagrams were lost (heavy_loss), a stray
+ * loss halves it as on a clean link.  In that lossy mode spare room
+ * in the window carries extra copies of chunks in flight (fill_copies),
+ * each its own datagram whose answer counts for the chunk.  Each chunk
  * has its own retransmission timer, the host's RTO (rto.c: srtt + 4 *
  * rttvar from answered chunks, between 5 ms and --timeout; a resend is a
  * new datagram, so its answer is a clean sample too); an expired chunk is
- * resent (asking for a reply) and doubles the RTO, at most once per RTO,
+ * resent (asking for a reply); when the window shrinks the RTO doubles,
  * and an answer that acknowledges new chunks ends that back-off.  A chunk
  * that an answer's bitmap shows missing although it was sent before the
  * answered one is sent again at once (ack_bitmap: fast retransmit).  The
@@ -39,7 +45,18 @@ struct chunk_state {
 	uint8_t st;
 	bool resent;        /* sent before (for THESEUSCTL_TRACE) */
 	bool asks;          /* in flight asking for a reply (not quiet) */
+	uint8_t copies;     /* extra copies in flight (lossy mode) */
 	struct proto_binding b; /* of the datagram in flight */
+	uint64_t sent_us;
+	uint64_t last_us;   /* the latest send of it or of a copy */
+};
+
+/* An extra copy of a chunk in flight (lossy mode): its own datagram, so
+ * its own binding; its answer counts for the chunk. */
+struct chunk_copy {
+	bool used;
+	uint32_t chunk;
+	struct proto_binding b;
 	uint64_t sent_us;
 };
 
@@ -137,9 +154,24 @@ struct push {
 	uint32_t asking;           /* chunks in flight that ask for a reply */
 	uint32_t since_ask;        /* quiet chunks sent since the last asking one */
 	struct ctl_push_window w;  /* window and acknowledgement pace (push_window.c) */
+	struct chunk_copy copy[CTL_PUSH_WINDOW_MAX];   /* extra copies in flight */
+	uint32_t copy_next;        /* the next chunk in flight to copy (round robin) */
 	/* figures for THESEUSCTL_TRACE */
-	uint32_t sends, resends, replies, expiries, fast;
+	uint32_t sends, resends, replies, expiries, fast, copies;
+	uint32_t lost;             /* datagrams (chunks or copies) seen lost */
 };
+
+/* Copy k leaves flight. */
+static void drop_copy(struct push *p, uint32_t k, bool expired)
+{
+	struct chunk_copy *cp = &p->copy[k];
+	if (!cp->used)
+		return;
+	cp->used = false;
+	p->cs[cp->chunk].copies--;
+	p->lost += expired;
+	p->inflight--;
+}
 
 /* Chunk i leaves flight (acknowledged, expired or refused). */
 static void leave_flight(struct push *p, uint32_t i)
@@ -151,6 +183,9 @@ static void leave_flight(struct push *p, uint32_t i)
 	if (c->asks)
 		p->asking--;
 	c->asks = false;
+	for (uint32_t k = 0; c->copies && k < CTL_PUSH_WINDOW_MAX; k++)
+		if (p->copy[k].used && p->copy[k].chunk == i)
+			drop_copy(p, k, false);
 }
 
 /* The chunk size the kernel asks for: the object's, or the largest it
@@ -238,23 +273,31 @@ static int query_status(struct ctl_ctx *ctx, const uint8_t *sha, size_t len, str
 	return TH_OK;
 }
 
+/* The PushChunk request of chunk i (pc holds it; data and sha outlive it). */
+static void chunk_request(Theseus__Request *req, Theseus__PushChunk *pc, const uint8_t *data,
+			  size_t len, const uint8_t *sha, const struct push *p, uint32_t i,
+			  bool quiet)
+{
+	size_t off = (size_t)i * p->csize;
+	pc->object_sha256.data = (uint8_t *)sha;
+	pc->object_sha256.len = PROTO_SHA256_LEN;
+	pc->total_size = len;
+	pc->offset = off;
+	pc->data.data = (uint8_t *)data + off;
+	pc->data.len = len - off < p->csize ? len - off : p->csize;
+	pc->chunk_size = p->csize == PROTO_CHUNK_SIZE ? 0 : p->csize;
+	pc->quiet = quiet;
+	req->kind_case = THESEUS__REQUEST__KIND_PUSH_CHUNK;
+	req->push_chunk = pc;
+}
+
 static int send_chunk(struct ctl_ctx *ctx, const uint8_t *data, size_t len, const uint8_t *sha,
 		      struct push *p, uint32_t i, bool quiet)
 {
 	Theseus__Request req = THESEUS__REQUEST__INIT;
 	Theseus__PushChunk pc = THESEUS__PUSH_CHUNK__INIT;
 	struct chunk_state *c = &p->cs[i];
-	size_t off = (size_t)i * p->csize;
-	pc.object_sha256.data = (uint8_t *)sha;
-	pc.object_sha256.len = PROTO_SHA256_LEN;
-	pc.total_size = len;
-	pc.offset = off;
-	pc.data.data = (uint8_t *)data + off;
-	pc.data.len = len - off < p->csize ? len - off : p->csize;
-	pc.chunk_size = p->csize == PROTO_CHUNK_SIZE ? 0 : p->csize;
-	pc.quiet = quiet;
-	req.kind_case = THESEUS__REQUEST__KIND_PUSH_CHUNK;
-	req.push_chunk = &pc;
+	chunk_request(&req, &pc, data, len, sha, p, i, quiet);
 	int err = ctl_tx_send(ctx, &req, &c->b);
 	if (err)
 		return err;
@@ -263,6 +306,7 @@ static int send_chunk(struct ctl_ctx *ctx, const uint8_t *data, size_t len, cons
 	p->resends += c->resent;
 	c->st = CH_FLIGHT;
 	c->sent_us = ctl_mono_us();
+	c->last_us = c->sent_us;
 	c->asks = !quiet;
 	p->inflight++;
 	if (quiet) {
@@ -270,6 +314,61 @@ static int send_chunk(struct ctl_ctx *ctx, const uint8_t *data, size_t len, cons
 	} else {
 		p->asking++;
 		p->since_ask = 0;
+	}
+	return TH_OK;
+}
+
+/* More than CTL_PUSH_LOSSY_PCT % of this push's datagrams lost, of at
+ * least CTL_PUSH_LOSSY_MIN_SENDS: a flood, not a stray loss (a window
+ * held large after a stray loss overran the guest's receive ring). */
+static bool heavy_loss(const struct push *p)
+{
+	return p->sends >= CTL_PUSH_LOSSY_MIN_SENDS &&
+	       (uint64_t)p->lost * 100 > (uint64_t)p->sends * CTL_PUSH_LOSSY_PCT;
+}
+
+/* Lossy mode (push_window.c, entered only under heavy_loss) with the loss
+ * still heavy, every chunk sent and room left in the window: fills it with extra
+ * copies of the chunks in flight, round robin, at most
+ * CTL_PUSH_COPIES_MAX of each, every copy asking for a reply.  Under a
+ * flood that lets a few datagrams in ten through, one copy of each
+ * missing chunk per round trip would take dozens of round trips to get
+ * the last ones through; several copies take a few.  A stray loss on a
+ * clean link sends no copies. */
+static int fill_copies(struct ctl_ctx *ctx, const uint8_t *data, size_t len, const uint8_t *sha,
+		       struct push *p)
+{
+	if (!p->w.lossy || !heavy_loss(p))
+		return TH_OK;
+	uint32_t slots = ctl_pw_slots(&p->w), k = 0, idle = 0;
+	while (p->inflight < slots && idle < p->n) {
+		uint32_t i = p->copy_next;
+		p->copy_next = (p->copy_next + 1) % p->n;
+		struct chunk_state *c = &p->cs[i];
+		if (c->st != CH_FLIGHT || c->copies >= CTL_PUSH_COPIES_MAX) {
+			idle++;
+			continue;
+		}
+		idle = 0;
+		while (k < CTL_PUSH_WINDOW_MAX && p->copy[k].used)
+			k++;
+		if (k == CTL_PUSH_WINDOW_MAX)
+			break;
+		struct chunk_copy *cp = &p->copy[k];
+		Theseus__Request req = THESEUS__REQUEST__INIT;
+		Theseus__PushChunk pc = THESEUS__PUSH_CHUNK__INIT;
+		chunk_request(&req, &pc, data, len, sha, p, i, false);
+		int err = ctl_tx_send(ctx, &req, &cp->b);
+		if (err)
+			return err;
+		cp->used = true;
+		cp->chunk = i;
+		cp->sent_us = ctl_mono_us();
+		c->last_us = cp->sent_us;
+		c->copies++;
+		p->inflight++;
+		p->sends++;
+		p->copies++;
 	}
 	return TH_OK;
 }
@@ -302,12 +401,12 @@ static int fill_window(struct ctl_ctx *ctx, const uint8_t *data, size_t len, con
 		if (err)
 			return err;
 	}
-	return TH_OK;
+	return exhausted ? fill_copies(ctx, data, len, sha, p) : TH_OK;
 }
 
 /* A ChunkAck's bitmap (the chunks up to the one answered, sent at sent_us):
  * marks the present ones acknowledged, and sends again at once a chunk in
- * flight that was sent before the answered one yet is missing (lost on the
+ * flight whose every copy was sent before the answered one yet is missing (lost on the
  * way: fast retransmit, as TCP does from SACK blocks, instead of waiting
  * for its timer).  True when one was missing. */
 static bool ack_bitmap(struct push *p, const Theseus__ChunkAck *ack, uint64_t sent_us)
@@ -319,42 +418,54 @@ static bool ack_bitmap(struct push *p, const Theseus__ChunkAck *ack, uint64_t se
 			break;
 		if ((ack->bitmap.data[b / 8] >> (b % 8)) & 1) {
 			mark_acked(p, (uint32_t)j);
-		} else if (p->cs[j].st == CH_FLIGHT && p->cs[j].sent_us < sent_us) {
+		} else if (p->cs[j].st == CH_FLIGHT && p->cs[j].last_us < sent_us) {
 			leave_flight(p, (uint32_t)j);
 			p->cs[j].st = CH_WANT;
 			p->fast++;
+			p->lost++;
 			gap = true;
 		}
 	}
 	return gap;
 }
 
-/* Replies are matched to the chunk in flight whose datagram they name. */
-struct push_match {
-	struct chunk_state *cs;
-	uint32_t n;
-};
-
-static struct chunk_state *container_of_binding(const struct proto_binding *b)
-{
-	return (struct chunk_state *)(void *)((const char *)b - offsetof(struct chunk_state, b));
-}
-
+/* Replies are matched to the chunk in flight whose datagram they name,
+ * or to an extra copy of one. */
 static const struct proto_binding *push_match_fn(void *arg, uint64_t client_id, uint64_t counter)
 {
-	struct push_match *pm = arg;
-	for (uint32_t i = 0; i < pm->n; i++)
-		if (pm->cs[i].st == CH_FLIGHT && pm->cs[i].b.counter == counter &&
-		    pm->cs[i].b.client_id == client_id)
-			return &pm->cs[i].b;
+	const struct push *p = arg;
+	for (uint32_t i = 0; i < p->n; i++)
+		if (p->cs[i].st == CH_FLIGHT && p->cs[i].b.counter == counter &&
+		    p->cs[i].b.client_id == client_id)
+			return &p->cs[i].b;
+	for (uint32_t k = 0; k < CTL_PUSH_WINDOW_MAX; k++)
+		if (p->copy[k].used && p->copy[k].b.counter == counter &&
+		    p->copy[k].b.client_id == client_id)
+			return &p->copy[k].b;
 	return NULL;
+}
+
+/* The chunk a matched binding belongs to, and when that datagram was sent. */
+static uint32_t bound_chunk(const struct push *p, const struct proto_binding *b,
+			    uint64_t *sent_us)
+{
+	for (uint32_t k = 0; k < CTL_PUSH_WINDOW_MAX; k++)
+		if (b == &p->copy[k].b) {
+			*sent_us = p->copy[k].sent_us;
+			return p->copy[k].chunk;
+		}
+	const struct chunk_state *c =
+		(const struct chunk_state *)(const void *)((const char *)b -
+							   offsetof(struct chunk_state, b));
+	*sent_us = c->sent_us;
+	return (uint32_t)(c - p->cs);
 }
 
 int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data, size_t len,
 		    const uint8_t sha[PROTO_SHA256_LEN])
 {
 	struct push p = { .cs = NULL };
-	ctl_pw_init(&p.w);
+	ctl_pw_init(&p.w, ctl_mono_us());
 	uint32_t next = 0;
 	bool complete = false;
 	int ret = CTL_EXIT_OK, err, stalls = 0, stale_refusals = 0;
@@ -370,7 +481,6 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 		ret = err == TH_ENOMEM ? CTL_EXIT_LOCAL : ctl_exit_for(err);
 		goto out;
 	}
-	struct push_match pm = { .cs = p.cs, .n = p.n };
 	if (max_size && len > max_size) {
 		ctl_fail(ctx, TH_ETOOBIG, "%s:%u: push: %s: %zu bytes exceeds the kernel's staging "
 			 "limit of %llu bytes (boot it with a larger staging=); not pushed",
@@ -414,24 +524,32 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 		for (uint32_t i = 0; i < p.n; i++)
 			if (p.cs[i].st == CH_FLIGHT && p.cs[i].sent_us + (uint64_t)rto->rto < deadline)
 				deadline = p.cs[i].sent_us + (uint64_t)rto->rto;
+		for (uint32_t k = 0; k < CTL_PUSH_WINDOW_MAX; k++)
+			if (p.copy[k].used && p.copy[k].sent_us + (uint64_t)rto->rto < deadline)
+				deadline = p.copy[k].sent_us + (uint64_t)rto->rto;
 		int wait_ms = deadline <= now ? 0 : (int)((deadline - now + 999) / 1000);
 		Theseus__Reply *rep = NULL;
 		const struct proto_binding *bound = NULL;
-		err = wait_ms ? ctl_tx_recv(ctx, wait_ms, push_match_fn, &pm, &rep, &bound)
+		err = wait_ms ? ctl_tx_recv(ctx, wait_ms, push_match_fn, &p, &rep, &bound)
 			      : TH_ETIMEDOUT;
 		if (err == TH_ETIMEDOUT) {
 			now = ctl_mono_us();
 			bool lost = false;
+			for (uint32_t k = 0; k < CTL_PUSH_WINDOW_MAX; k++)
+				if (p.copy[k].used && now - p.copy[k].sent_us >= (uint64_t)rto->rto)
+					drop_copy(&p, k, true);   /* its chunk's own timer decides */
 			for (uint32_t i = 0; i < p.n; i++)
 				if (p.cs[i].st == CH_FLIGHT && now - p.cs[i].sent_us >= (uint64_t)rto->rto) {
 					leave_flight(&p, i);
 					p.cs[i].st = CH_WANT;
 					p.expiries++;
+					p.lost++;
 					lost = true;
 				}
-			/* Halve the window and back off, at most once per RTO;
-			 * ask for every reply until answers show progress. */
-			if (lost && ctl_pw_lost(&p.w, now, rto->rto))
+			/* Hold the window while answers show progress, else
+			 * halve it (and back off) at most once per RTO, or
+			 * collapse it when nothing answers (push_window.c). */
+			if (lost && ctl_pw_lost(&p.w, now, rto->rto, heavy_loss(&p)))
 				ctl_rto_backoff(rto);
 			if (now - last_progress > give_up_us) {
 				if (ctx->replies_unauth > unauth0) {
@@ -445,8 +563,10 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 			}
 			continue;
 		}
-		/* The reply answers the chunk in flight it is bound to. */
-		uint32_t i = (uint32_t)(container_of_binding(bound) - p.cs);
+		/* The reply answers the chunk in flight it is bound to (or
+		 * a copy of it, sent at sent_us). */
+		uint64_t sent_us;
+		uint32_t i = bound_chunk(&p, bound, &sent_us);
 		p.replies++;
 		int st = proto_status_from_wire(rep->status);
 		if (st == TH_ESTALE && ctx->have_key) {
@@ -470,28 +590,30 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 		} else {
 			stalls = 0;
 			last_progress = ctl_mono_us();
-			/* Every send is a new datagram (new counter) and only the
-			 * latest one is matched: the answer names the send it
-			 * answers, resent or not, so it is a clean sample. */
-			ctl_rto_sample(rto, (int64_t)(last_progress - p.cs[i].sent_us));
+			/* Every send is a new datagram (new counter): the answer
+			 * names the send it answers (a resend, a copy or not),
+			 * so it is a clean sample. */
+			ctl_rto_sample(rto, (int64_t)(last_progress - sent_us));
 			stale_refusals = 0;
 			uint32_t acked_before = p.acked;
 			mark_acked(&p, i);
 			const Theseus__ChunkAck *ack =
 				rep->payload_case == THESEUS__REPLY__PAYLOAD_CHUNK ? rep->chunk : NULL;
+			bool gap = false;
 			if (ack) {
 				/* The bitmap acknowledges the quiet chunks before it,
 				 * and shows which of them are missing. */
-				if (ack_bitmap(&p, ack, p.cs[i].sent_us))
-					ctl_pw_lost(&p.w, ctl_mono_us(), rto->rto);
+				gap = ack_bitmap(&p, ack, sent_us);
 				complete = ack->complete;
 			}
-			if (p.acked > acked_before) {
-				/* Progress ends the back-off (TCP does so on a new
-				 * ACK) and the extra acknowledgements. */
+			/* Progress ends the back-off (TCP does so on a new ACK)
+			 * and, on a clean link, the extra acknowledgements; a gap
+			 * is a loss (push_window.c: held while progress). */
+			if (p.acked > acked_before)
 				ctl_rto_progress(rto);
-				ctl_pw_progress(&p.w);
-			}
+			ctl_pw_answer(&p.w, ctl_mono_us(), p.acked > acked_before);
+			if (gap)
+				ctl_pw_lost(&p.w, ctl_mono_us(), rto->rto, heavy_loss(&p));
 			size_t done = (size_t)p.acked * p.csize;
 			progress(ctx, label, done > len ? len : done, len, false);
 		}
@@ -503,11 +625,11 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 		fputc('\n', ctx->err);
 	if (ctx->trace)
 		fprintf(ctx->err, "theseusctl: trace: %s:%u: push %s: %u chunks of %u, %u sent "
-			"(%u resent), %u replies, %u expired, %u seen missing, %u decreases, "
-			"window %.1f, %.1f ms (%.1f ms sending), srtt %.1f ms, rto %.1f ms\n",
-			ctx->host,
-			ctx->port, label, p.n, p.csize, p.sends, p.resends, p.replies, p.expiries,
-			p.fast, p.w.decreases, p.w.window, (double)(ctl_mono_us() - t_start) / 1e3,
+			"(%u resent, %u copies), %u replies, %u expired, %u seen missing, "
+			"%u decreases, %u holds, %u collapses, window %.1f, %.1f ms "
+			"(%.1f ms sending), srtt %.1f ms, rto %.1f ms\n", ctx->host,
+			ctx->port, label, p.n, p.csize, p.sends, p.resends, p.copies, p.replies,
+			p.expiries, p.fast, p.w.decreases, p.w.holds, p.w.collapses, p.w.window, (double)(ctl_mono_us() - t_start) / 1e3,
 			(double)(ctl_mono_us() - t_send) / 1e3, (double)rto->srtt / 1e3,
 			(double)rto->rto / 1e3);
 out:

@@ -252,6 +252,13 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 	 * late one, e.g. queued while the NIC could not receive, is not a new
 	 * refusal); wait_until: waiting on for the last attempt, no send. */
 	uint64_t stale_upto = 0, wait_until = 0;
+	/* After an expiry, in the fast phase, an idempotent request resent as
+	 * new datagrams goes out CTL_CALL_COPIES times per RTO, one every
+	 * RTO / CTL_CALL_COPIES (any one's answer counts; spread out, not
+	 * back to back, as a full queue in front of the host drops a burst
+	 * whole): a flood that lets one datagram in ten through then costs a
+	 * round trip or two, not a dozen RTOs.  copy: which one of them. */
+	int copies = 1, copy = 0;
 	*rep = NULL;
 	if (!cs)
 		return TH_ENOMEM;
@@ -272,7 +279,7 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 			}
 			cs->sent_us[slot] = ctl_mono_us();
 			cs->n++;
-			wait_until = cs->sent_us[slot] + (uint64_t)rto;
+			wait_until = cs->sent_us[slot] + (uint64_t)rto / (uint64_t)copies;
 		}
 		Theseus__Reply *r = NULL;
 		const struct proto_binding *b = NULL;
@@ -291,6 +298,7 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 			if (st == TH_ESTALE && ctx->have_key && ++stale <= 8) {
 				ctl_tx_stale(ctx, r, b);
 				stale_upto = ctx->counter;
+				copy = 0;
 				theseus__reply__free_unpacked(r, NULL);
 				continue;   /* resend at once, in the right epoch/session */
 			}
@@ -304,6 +312,9 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 			break;
 		}
 		wait_until = 0;
+		if (++copy < copies)
+			continue;   /* the next copy within this RTO */
+		copy = 0;
 		/* RTO expired: back off, resend, until both limits are spent.
 		 * For the first --retries + CTL_CALL_FAST expiries the timer
 		 * doubles only up to twice the RTO (a flood that drops most
@@ -311,6 +322,8 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 		 * --timeout (a host that is gone gets few datagrams more). */
 		retrans++;
 		same = once;
+		copies = idempotent && !once && retrans <= ctx->retries + CTL_CALL_FAST ?
+			 CTL_CALL_COPIES : 1;
 		if (idempotent) {
 			if (retrans > ctx->retries + CTL_CALL_FAST)
 				ctl_rto_backoff_full(&timer);

@@ -95,33 +95,43 @@ static void test_backoff_ends(void)
 static void test_window_growth(void)
 {
 	struct ctl_push_window w;
-	ctl_pw_init(&w);
+	ctl_pw_init(&w, 0);
 	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_START);
 	CHECK_EQ(w.ask_every, CTL_PUSH_ACK_EVERY);
-	for (int i = 0; i < 100; i++)
+	for (int i = 0; i < 1000; i++)
 		ctl_pw_acked(&w);
-	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_MAX);
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_CLEAN);   /* a clean link's ceiling */
+	CHECK(!w.lossy);
 }
 
+/* Losses while answers come but show no progress: halved at most once per
+ * RTO, never below the floor. */
 static void test_window_loss(void)
 {
 	struct ctl_push_window w;
-	ctl_pw_init(&w);
+	bool heavy = true;
+	ctl_pw_init(&w, 0);
 	for (int i = 0; i < 100; i++)
 		ctl_pw_acked(&w);
 	uint64_t t = 1000000;
 	int64_t rto = 10000;
-	CHECK(ctl_pw_lost(&w, t, rto));                 /* halved: 32 -> 16 */
-	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_MAX / 2);
+	ctl_pw_answer(&w, t, false);
+	CHECK(ctl_pw_lost(&w, t, rto, heavy));                 /* halved: 32 -> 16 */
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_CLEAN / 2);
 	CHECK_EQ(w.ask_every, 1);                       /* every chunk asks now */
-	CHECK(!ctl_pw_lost(&w, t + rto - 1, rto));      /* once per RTO */
-	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_MAX / 2);
-	CHECK(ctl_pw_lost(&w, t + rto, rto));
-	for (int i = 0; i < 10; i++)
-		ctl_pw_lost(&w, t + (uint64_t)(i + 2) * rto, rto);
+	CHECK(!ctl_pw_lost(&w, t + rto - 1, rto, heavy));      /* once per RTO */
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_CLEAN / 2);
+	CHECK(ctl_pw_lost(&w, t + rto, rto, heavy));
+	for (int i = 0; i < 10; i++) {
+		uint64_t now = t + (uint64_t)(i + 2) * rto;
+		ctl_pw_answer(&w, now, false);
+		ctl_pw_lost(&w, now, rto, heavy);
+	}
 	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_MIN);   /* the floor */
 	CHECK_EQ(w.decreases, 12);
 	CHECK_EQ(w.losses, 13);
+	CHECK_EQ(w.collapses, 0);
+	CHECK(!w.lossy);
 	/* Above the threshold the window grows by 1/window per ack: about
 	 * one per window's worth of acknowledgements. */
 	for (int i = 0; i < CTL_PUSH_WINDOW_MIN - 1; i++)
@@ -131,11 +141,102 @@ static void test_window_loss(void)
 	ctl_pw_acked(&w);
 	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_MIN + 1);
 	/* Answers with progress: asking paces back to CTL_PUSH_ACK_EVERY. */
-	ctl_pw_progress(&w);
+	ctl_pw_answer(&w, t + 20 * rto, true);
 	CHECK_EQ(w.ask_every, 2);
 	for (int i = 0; i < 10; i++)
-		ctl_pw_progress(&w);
+		ctl_pw_answer(&w, t + 20 * rto, true);
 	CHECK_EQ(w.ask_every, CTL_PUSH_ACK_EVERY);
+}
+
+/* A stray loss halves the window as on a clean link.  Heavy losses (most
+ * datagrams lost: a flood) while answers show progress (the receiver is
+ * alive): the window never shrinks, is raised to
+ * CTL_PUSH_WINDOW_LOSSY, grows only with acknowledged chunks, and never
+ * past CTL_PUSH_WINDOW_MAX; every chunk keeps asking for a reply. */
+static void test_window_holds_while_progress(void)
+{
+	struct ctl_push_window w;
+	bool heavy = false;
+	ctl_pw_init(&w, 0);
+	uint64_t t = 1000000;
+	int64_t rto = 10000;
+	for (int i = 0; i < 100; i++)
+		ctl_pw_acked(&w);
+	ctl_pw_answer(&w, t, true);
+	/* A stray loss (most datagrams arrive): halved as on a clean link. */
+	CHECK(ctl_pw_lost(&w, t + 1, rto, heavy));
+	CHECK(!w.lossy);
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_CLEAN / 2);
+	heavy = true;
+	CHECK(!ctl_pw_lost(&w, t + 1, rto, heavy));
+	CHECK(w.lossy);
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_LOSSY);
+	CHECK_EQ(w.ask_every, 1);
+	/* 500 RTOs of steady loss, an answer with progress every RTO. */
+	for (int i = 1; i <= 500; i++) {
+		uint64_t now = t + (uint64_t)i * rto;
+		ctl_pw_answer(&w, now, true);
+		CHECK_EQ(w.ask_every, 1);
+		uint32_t before = ctl_pw_slots(&w);
+		CHECK(!ctl_pw_lost(&w, now + rto / 2, rto, heavy));
+		CHECK(!ctl_pw_lost(&w, now + rto - 1, rto, heavy));
+		CHECK(ctl_pw_slots(&w) >= before);        /* never shrinks */
+		CHECK(ctl_pw_slots(&w) == before);        /* no ack, no growth */
+	}
+	CHECK_EQ(w.decreases, 1);
+	CHECK_EQ(w.holds, 1001);
+	for (int i = 0; i < 100000; i++)
+		ctl_pw_acked(&w);
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_MAX);   /* the cap */
+	/* Progress one RTO short of CTL_PUSH_HOLD_RTOS ago still holds. */
+	uint64_t last = t + 500 * (uint64_t)rto;
+	CHECK(!ctl_pw_lost(&w, last + (CTL_PUSH_HOLD_RTOS - 1) * (uint64_t)rto, rto, heavy));
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_MAX);
+}
+
+/* No answer at all for CTL_PUSH_COLLAPSE_RTOS RTOs: back to the minimum
+ * at once; answers without progress for longer than the hold: halving. */
+static void test_window_collapses(void)
+{
+	struct ctl_push_window w;
+	bool heavy = true;
+	ctl_pw_init(&w, 0);
+	uint64_t t = 1000000;
+	int64_t rto = 10000;
+	ctl_pw_answer(&w, t, true);
+	CHECK(!ctl_pw_lost(&w, t, rto, heavy));
+	for (int i = 0; i < 100000; i++)
+		ctl_pw_acked(&w);
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_MAX);
+	/* Answers without progress, past the hold: halved, lossy ends. */
+	uint64_t quiet = t + CTL_PUSH_HOLD_RTOS * (uint64_t)rto;
+	ctl_pw_answer(&w, quiet, false);
+	CHECK(ctl_pw_lost(&w, quiet, rto, heavy));
+	CHECK(!w.lossy);
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_MAX / 2);
+	/* Then silence. */
+	CHECK(ctl_pw_lost(&w, quiet + (CTL_PUSH_COLLAPSE_RTOS - 1) * (uint64_t)rto, rto, heavy));
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_MAX / 4);   /* still answered lately */
+	CHECK_EQ(w.collapses, 0);
+	CHECK(ctl_pw_lost(&w, quiet + CTL_PUSH_COLLAPSE_RTOS * (uint64_t)rto, rto, heavy));
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_MIN);
+	CHECK_EQ(w.collapses, 1);
+	/* Collapsed from the lossy window directly too. */
+	ctl_pw_init(&w, 0);
+	ctl_pw_answer(&w, t, true);
+	CHECK(!ctl_pw_lost(&w, t, rto, heavy));
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_LOSSY);
+	CHECK(ctl_pw_lost(&w, t + CTL_PUSH_COLLAPSE_RTOS * (uint64_t)rto, rto, heavy));
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_MIN);
+	CHECK(!w.lossy);
+	/* Growth after a collapse is a clean link's again. */
+	for (int i = 0; i < 100000; i++)
+		ctl_pw_acked(&w);
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_CLEAN);
+	/* A push that never got an answer collapses too. */
+	ctl_pw_init(&w, t);
+	CHECK(ctl_pw_lost(&w, t + CTL_PUSH_COLLAPSE_RTOS * (uint64_t)rto, rto, heavy));
+	CHECK_EQ(w.collapses, 1);
 }
 
 int main(void)
@@ -146,5 +247,7 @@ int main(void)
 	RUN(test_backoff_ends);
 	RUN(test_window_growth);
 	RUN(test_window_loss);
+	RUN(test_window_holds_while_progress);
+	RUN(test_window_collapses);
 	return check_summary("ctl_rto");
 }

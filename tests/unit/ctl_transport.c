@@ -10,6 +10,10 @@
  * sealed reply names kind 1, then kind 1 (--mac hmac: HMAC throughout; a
  * kernel that names no kinds gets HMAC only).  Also the paged read of the export
  * list (ctl/exports_fetch.c): whole, and again when it changed meanwhile.
+ * Under loss (a relay that lets one datagram in LOSSY_N through): a call
+ * resends as CTL_CALL_COPIES datagrams; a push (ctl/push.c) completes,
+ * holding its window and filling it with copies, while a clean push sends
+ * each chunk once; a push whose chunks all vanish collapses its window.
  */
 #include <arpa/inet.h>
 #include <poll.h>
@@ -34,7 +38,14 @@ enum relay_mode {
 	OLD_KERNEL, /* a kernel before kind 1: kind 1 dropped, no mac_kinds in replies */
 	HOLD,       /* keep the first HOLD_N datagrams, then handle them all at once
 		     * (a NIC that receives late), then as HONEST */
+	LOSSY,      /* only every LOSSY_N-th datagram reaches the endpoint (a flood) */
+	NO_CHUNKS,  /* PushChunk requests vanish, the rest as HONEST */
+	DROP_ONE,   /* only the DROP_AT-th datagram vanishes (a stray loss) */
 };
+
+#define DROP_AT 20
+
+#define LOSSY_N 4
 
 #define HOLD_N 10
 
@@ -50,6 +61,7 @@ static struct {
 	struct fx_backend fx;
 	struct endpoint *ep;
 	unsigned kinds[3];   /* datagrams seen with mac_kind 0, 1, other */
+	unsigned seen;       /* datagrams received (LOSSY) */
 } srv;
 
 /* OLD_KERNEL: the reply rep[0..*rlen) to request env without mac_kinds,
@@ -121,7 +133,19 @@ static void *srv_main(void *arg)
 		Theseus__Envelope *env = theseus__envelope__unpack(NULL, (size_t)n, buf);
 		if (env)
 			srv.kinds[env->mac_kind < 2 ? env->mac_kind : 2]++;
-		if (srv.mode == OLD_KERNEL && env && env->mac_kind != 0) {
+		bool vanish = srv.mode == LOSSY && srv.seen % LOSSY_N != LOSSY_N - 1;
+		vanish |= srv.mode == DROP_ONE && srv.seen == DROP_AT;
+		srv.seen++;
+		if (srv.mode == NO_CHUNKS && env) {
+			Theseus__Request *rq = theseus__request__unpack(NULL, env->body.len,
+									 env->body.data);
+			vanish = rq && rq->kind_case == THESEUS__REQUEST__KIND_PUSH_CHUNK;
+			if (rq)
+				theseus__request__free_unpacked(rq, NULL);
+		}
+		if (vanish) {
+			/* lost on the way */
+		} else if (srv.mode == OLD_KERNEL && env && env->mac_kind != 0) {
 			/* unauthenticated to an old kernel: no answer */
 		} else if (srv.mode == FORGE) {
 			Theseus__Reply r = THESEUS__REPLY__INIT;
@@ -452,6 +476,168 @@ static void test_rto_measured(void)
 	ctl_tx_close(&ctx);
 }
 
+/* A trace of the calls and pushes of ctx (THESEUSCTL_TRACE), in memory. */
+struct trace {
+	char *text;
+	size_t len;
+};
+
+static void trace_on(struct ctl_ctx *ctx, struct trace *t)
+{
+	t->text = NULL;
+	t->len = 0;
+	ctx->trace = true;
+	ctx->err = open_memstream(&t->text, &t->len);
+	CHECK(ctx->err != NULL);
+}
+
+static void trace_off(struct ctl_ctx *ctx, struct trace *t)
+{
+	fclose(ctx->err);
+	ctx->err = devnull;
+	ctx->trace = false;
+	free(t->text);
+}
+
+static void set_mode(enum relay_mode m)
+{
+	pthread_mutex_lock(&srv.lock);
+	srv.mode = m;
+	srv.seen = 0;
+	pthread_mutex_unlock(&srv.lock);
+}
+
+/* Three datagrams in four lost: the first attempt of a ping is lost; after
+ * that expiry the call sends CTL_CALL_COPIES datagrams per RTO, the third
+ * gets through (the epoch refusal), and the fourth of the next ones (the
+ * answer): one expiry in all (one datagram per RTO would take 6). */
+static void test_call_copies_under_loss(void)
+{
+	struct ctl_ctx ctx;
+	struct trace t;
+	Theseus__Reply *rep;
+	srv_restart();
+	set_mode(LOSSY);
+	ctx_open(&ctx, 2000, 3);
+	trace_on(&ctx, &t);
+	CHECK_EQ(ping(&ctx, &rep), TH_OK);
+	free_rep(&rep);
+	fflush(ctx.err);
+	unsigned sent = 0, expired = 0;
+	const char *at = t.text ? strstr(t.text, "call kind") : NULL;
+	CHECK(at && sscanf(at, "call kind %*d: %u sent, %u expired", &sent, &expired) == 2);
+	CHECK_EQ(expired, 1);
+	CHECK_EQ(CTL_CALL_COPIES, LOSSY_N);
+	CHECK_EQ(sent, 2 * LOSSY_N);
+	trace_off(&ctx, &t);
+	set_mode(HONEST);
+	ctl_tx_close(&ctx);
+}
+
+/* The figures of a push's trace line. */
+struct push_fig {
+	unsigned chunks, sent, resent, copies, replies, expired, missing, decreases, holds,
+		collapses;
+};
+
+static bool push_figures(const char *text, struct push_fig *f)
+{
+	const char *at = text ? strstr(text, ": push ") : NULL;
+	at = at ? strstr(at, ".bin: ") : NULL;
+	return at && sscanf(at, ".bin: %u chunks of %*u, %u sent (%u resent, %u copies), "
+			    "%u replies, %u expired, %u seen missing, %u decreases, %u holds, "
+			    "%u collapses", &f->chunks, &f->sent, &f->resent, &f->copies,
+			    &f->replies, &f->expired, &f->missing, &f->decreases, &f->holds,
+			    &f->collapses) == 10;
+}
+
+static int push_random(struct ctl_ctx *ctx, size_t len)
+{
+	uint8_t *obj = malloc(len), sha[PROTO_SHA256_LEN];
+	CHECK(obj != NULL);
+	for (size_t i = 0; i < len; i++)
+		obj[i] = (uint8_t)random();
+	proto_sha256(obj, len, sha);
+	int ret = ctl_push_object(ctx, "obj.bin", obj, len, sha);
+	free(obj);
+	return ret;
+}
+
+/* A clean push sends every chunk once and no copies; one with a stray loss
+ * resends that chunk and sends no copies; through a link that
+ * loses three datagrams in four it completes, holding its window through
+ * the losses (answers show progress) instead of halving it, and filling
+ * it with copies of the chunks in flight. */
+static void test_push_clean_and_lossy(void)
+{
+	struct ctl_ctx ctx;
+	struct trace t;
+	struct push_fig f = { 0 };
+	srv_restart();
+	set_mode(HONEST);
+	ctx_open(&ctx, 2000, 3);
+	trace_on(&ctx, &t);
+	CHECK_EQ(push_random(&ctx, 100 * 1024), CTL_EXIT_OK);
+	fflush(ctx.err);
+	CHECK(push_figures(t.text, &f));
+	CHECK(f.chunks > 64);
+	CHECK_EQ(f.sent, f.chunks);
+	CHECK_EQ(f.copies, 0);
+	CHECK_EQ(f.holds, 0);
+	trace_off(&ctx, &t);
+
+	/* One chunk lost: resent; not heavy loss, so the window is not
+	 * held and no copies are sent. */
+	set_mode(DROP_ONE);
+	trace_on(&ctx, &t);
+	CHECK_EQ(push_random(&ctx, 100 * 1024), CTL_EXIT_OK);
+	fflush(ctx.err);
+	memset(&f, 0, sizeof f);
+	CHECK(push_figures(t.text, &f));
+	CHECK(f.expired + f.missing >= 1);
+	CHECK_EQ(f.holds, 0);
+	CHECK_EQ(f.copies, 0);
+	CHECK(f.sent <= f.chunks + 2);
+	trace_off(&ctx, &t);
+
+	set_mode(LOSSY);
+	trace_on(&ctx, &t);
+	CHECK_EQ(push_random(&ctx, 100 * 1024), CTL_EXIT_OK);
+	fflush(ctx.err);
+	memset(&f, 0, sizeof f);
+	CHECK(push_figures(t.text, &f));
+	CHECK(f.holds > 0);
+	CHECK(f.copies > 0);
+	CHECK_EQ(f.collapses, 0);
+	trace_off(&ctx, &t);
+	set_mode(HONEST);
+	ctl_tx_close(&ctx);
+}
+
+/* The object status is answered, then every chunk vanishes: the window
+ * collapses to the minimum (nothing answers) and the push gives up after
+ * --timeout * (--retries + 1), naming the timeout. */
+static void test_push_collapses(void)
+{
+	struct ctl_ctx ctx;
+	struct trace t;
+	struct push_fig f = { 0 };
+	srv_restart();
+	set_mode(NO_CHUNKS);
+	ctx_open(&ctx, 100, 1);
+	trace_on(&ctx, &t);
+	CHECK_EQ(push_random(&ctx, 20 * 1024), CTL_EXIT_UNREACHABLE);
+	fflush(ctx.err);
+	CHECK(push_figures(t.text, &f));
+	CHECK(f.collapses > 0);
+	CHECK_EQ(f.holds, 0);
+	CHECK_EQ(f.copies, 0);
+	CHECK(strstr(t.text, "window 8.0,") != NULL);
+	trace_off(&ctx, &t);
+	set_mode(HONEST);
+	ctl_tx_close(&ctx);
+}
+
 /* ctl_exports_fetch: a list of several pages is read whole, owners and
  * binding as the kernel named them; a list that changed between two pages
  * is read again from the start; one that never holds still is EBUSY. */
@@ -514,6 +700,9 @@ int main(void)
 	RUN(test_late_refusals);
 	RUN(test_rto_measured);
 	RUN(test_exports_fetch);
+	RUN(test_call_copies_under_loss);
+	RUN(test_push_clean_and_lossy);
+	RUN(test_push_collapses);
 	srv_stop();
 	return check_summary("ctl_transport");
 }

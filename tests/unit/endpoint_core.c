@@ -191,18 +191,8 @@ static int t_push(struct t *t, const uint8_t *obj, size_t len, uint8_t sha[32])
 
 static int t_swap(struct t *t, const char *mod, const char *expect, const uint8_t *sha)
 {
-	Theseus__Request req = THESEUS__REQUEST__INIT;
-	Theseus__SwapRequest sr = THESEUS__SWAP_REQUEST__INIT;
-	Theseus__SwapItem it = THESEUS__SWAP_ITEM__INIT, *items[1] = { &it };
-	it.module = (char *)mod;
-	it.expected_version = (char *)expect;
-	it.object_sha256.data = (uint8_t *)sha;
-	it.object_sha256.len = 32;
-	sr.n_items = 1;
-	sr.items = items;
-	req.kind_case = THESEUS__REQUEST__KIND_SWAP;
-	req.swap = &sr;
-	return t_send(t, &req);
+	struct fx_swap_req s;
+	return t_send(t, fx_swap_request(&s, mod, expect, sha));
 }
 
 static void make_obj(uint8_t *buf, size_t len, const char *version, uint8_t fill)

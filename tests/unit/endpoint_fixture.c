@@ -465,3 +465,21 @@ size_t fx_datagram(const uint8_t *key, uint32_t version, uint64_t client, uint64
 	struct proto_binding b = { .client_id = client, .counter = counter, .epoch = fx_epoch };
 	return fx_datagram_bound(key, version, &b, req, out, cap);
 }
+
+Theseus__Request *fx_swap_request(struct fx_swap_req *s, const char *module,
+				  const char *expected_version, const uint8_t sha[32])
+{
+	theseus__request__init(&s->req);
+	theseus__swap_request__init(&s->sr);
+	theseus__swap_item__init(&s->it);
+	s->items[0] = &s->it;
+	s->it.module = (char *)module;
+	s->it.expected_version = (char *)expected_version;
+	s->it.object_sha256.data = (uint8_t *)sha;
+	s->it.object_sha256.len = 32;
+	s->sr.n_items = 1;
+	s->sr.items = s->items;
+	s->req.kind_case = THESEUS__REQUEST__KIND_SWAP;
+	s->req.swap = &s->sr;
+	return &s->req;
+}

@@ -81,4 +81,14 @@ size_t fx_datagram(const uint8_t *key, uint32_t version, uint64_t client, uint64
 size_t fx_datagram_bound(const uint8_t *key, uint32_t version, const struct proto_binding *b,
 			 const Theseus__Request *req, uint8_t *out, size_t cap);
 
+/* A compare-and-swap of one module as a Request, in storage the caller keeps
+ * (fx_swap_request fills s and returns &s->req). */
+struct fx_swap_req {
+	Theseus__Request req;
+	Theseus__SwapRequest sr;
+	Theseus__SwapItem it, *items[1];
+};
+Theseus__Request *fx_swap_request(struct fx_swap_req *s, const char *module,
+				  const char *expected_version, const uint8_t sha[32]);
+
 #endif

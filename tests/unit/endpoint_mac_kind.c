@@ -140,18 +140,8 @@ static Theseus__Request *chunk_req(struct chunk_req *c, const uint8_t *sha, uint
 
 static int t_swap(struct t *t, const char *mod, const char *expect, const uint8_t *sha)
 {
-	Theseus__Request req = THESEUS__REQUEST__INIT;
-	Theseus__SwapRequest sr = THESEUS__SWAP_REQUEST__INIT;
-	Theseus__SwapItem it = THESEUS__SWAP_ITEM__INIT, *items[1] = { &it };
-	it.module = (char *)mod;
-	it.expected_version = (char *)expect;
-	it.object_sha256.data = (uint8_t *)sha;
-	it.object_sha256.len = 32;
-	sr.n_items = 1;
-	sr.items = items;
-	req.kind_case = THESEUS__REQUEST__KIND_SWAP;
-	req.swap = &sr;
-	return t_send(t, &req);
+	struct fx_swap_req s;
+	return t_send(t, fx_swap_request(&s, mod, expect, sha));
 }
 
 static size_t cached_keys(const struct t *t)

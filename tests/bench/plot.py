@@ -7,7 +7,8 @@ and the CSVs the benchmarks leave in the same folder (build/bench/):
   swap_relocs.png      native swap time and load stage against relocations
                        (log-log), the receipt hash, the reference's 29.1 ms,
                        and the guest's swap total (bigswap_bench.py)
-  push_vs_raw.png      theseusctl push beside raw UDP echo, per NIC (KiB/s)
+  push_vs_raw.png      theseusctl push (500 KiB and 4 MiB objects) beside raw
+                       UDP echo, per NIC and CPU count (MiB/s)
   downtime_timeline.png  latency of every echo and invoke of the workload over
                        time, quiet then during 100 swaps (each swap a tick)
 
@@ -121,17 +122,19 @@ def plot_push(bench, d):
     rows = []
     for nic in ("e1000", "e1000_1cpu", "e1000_2cpu", "virtio", "virtio_1cpu", "virtio_2cpu"):
         push = metric(bench, "push", nic + "_throughput")
+        big = metric(bench, "push", nic + "_throughput_big") or 0.0
         raw = metric(bench, "raw_udp", nic + "_throughput")
         if push and raw:
-            rows.append((nic, push / 1024, raw / 1024))
+            rows.append((nic, push / 1024, big / 1024, raw / 1024))
     if not rows:
         return None
     with open(os.path.join(d, "push_vs_raw.dat"), "w") as f:
-        f.write("# nic push_MiB_s raw_udp_MiB_s\n")
-        for nic, p, r in rows:
-            f.write('"%s\\npush/raw %.2f" %.3f %.3f\n' % (nic, p / r, p, r))
+        f.write("# nic push_MiB_s push_big_MiB_s raw_udp_MiB_s\n")
+        for nic, p, b, r in rows:
+            f.write('"%s\\npush/raw %.2f, big %.2f" %.3f %.3f %.3f\n' % (nic, p / r, b / r, p, b, r))
     gp = TERM + """set output 'push_vs_raw.png'
 set title 'theseusctl push beside raw UDP echo to the same guest (one run, TCG)'
+set xtics noenhanced
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
@@ -140,7 +143,7 @@ set yrange [0:*]
 set offsets 0, 0, graph 0.1, 0
 set bmargin 4
 set key outside top center horizontal
-plot 'push_vs_raw.dat' u 2:xtic(1) t 'push (object bytes)', '' u 3 t 'raw UDP (1 KiB datagrams echoed)'
+plot 'push_vs_raw.dat' u 2:xtic(1) t 'push, 500 KiB objects', '' u 3 t 'push, 4 MiB objects', '' u 4 t 'raw UDP (1 KiB datagrams echoed)'
 """
     return "push_vs_raw", gp
 

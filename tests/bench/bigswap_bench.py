@@ -50,31 +50,6 @@ def relocations(path):
     return n
 
 
-def stages_of(reply):
-    out = {}
-    for st in (eu.decode(x) for x in reply.payload.get(15, {}).get(2, [])):
-        name = eu.one(st, 1, b"?")
-        out[name.decode() if isinstance(name, bytes) else str(name)] = eu.one(st, 2, 0) / 1e9
-    return out
-
-
-def swap_series(client, module, versions, shas, first_expected):
-    """Swaps module between versions[0] and versions[1] SWAPS times, starting
-    from first_expected; [(round trip s, {stage: s})]."""
-    import time
-    out, cur = [], first_expected
-    for _ in range(SWAPS):
-        nxt = versions[1] if cur == versions[0] else versions[0]
-        t0 = time.perf_counter()
-        r = client.call(eu.req_swap([(module, cur, shas[nxt])]))
-        rtt = time.perf_counter() - t0
-        if r.status != 0:
-            raise RuntimeError("swap of %s %s -> %s failed: %r" % (module, cur, nxt, r))
-        out.append((rtt, stages_of(r)))
-        cur = nxt
-    return out
-
-
 def report(label, series, relocs):
     warm = series[1:]
     for stg in STAGES:
@@ -122,8 +97,8 @@ def main():
             r = c.call(eu.req_swap([("big", "", shas["1.0"])]))
             if r.status != 0:
                 raise RuntimeError("first load of big failed: %r" % r)
-            big = swap_series(c, "big", ("1.0", "2.0"), shas, "1.0")
-            hello = swap_series(c, "hello", ("1.0", "2.0"), hshas, "1.0")
+            big = eu.swap_back_and_forth(c, "big", ("1.0", "2.0"), shas, "1.0", SWAPS)
+            hello = eu.swap_back_and_forth(c, "hello", ("1.0", "2.0"), hshas, "1.0", SWAPS)
         finally:
             c.close()
         report("hello", hello, relocations(harness.module_path("hello")))

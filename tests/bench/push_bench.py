@@ -181,23 +181,9 @@ def swap_times(port, key, key_file):
         shas[ver] = hashlib.sha256(open(path, "rb").read()).digest()
         eu.ctl(port, "-q", "push", path, key_file=key_file, check_rc=0)
     c = eu.RawClient(port, key=key)
-    out, cur = [], "1.0"
     try:
         c.learn_epoch()
-        for _ in range(SWAPS):
-            nxt = "2.0" if cur == "1.0" else "1.0"
-            t0 = time.perf_counter()
-            r = c.call(eu.req_swap([("hello", cur, shas[nxt])]))
-            rtt = time.perf_counter() - t0
-            if r.status != 0:
-                raise RuntimeError("swap failed: %r" % r)
-            stages = {}
-            for st in (eu.decode(x) for x in r.payload.get(15, {}).get(2, [])):
-                name = eu.one(st, 1, b"?")
-                stages[name.decode() if isinstance(name, bytes) else str(name)] = \
-                    eu.one(st, 2, 0) / 1e9
-            out.append((rtt, stages))
-            cur = nxt
+        out = eu.swap_back_and_forth(c, "hello", ("1.0", "2.0"), shas, "1.0", SWAPS)
     finally:
         c.close()
     return out

@@ -148,6 +148,32 @@ def req_invoke(module, function, data=b""):
                    + (f_bytes(3, data) if data else b""))
 
 
+def swap_stages(reply):
+    """{stage name: seconds} of a swap reply's stage times (SwapReply field 2)."""
+    out = {}
+    for st in (decode(x) for x in reply.payload.get(15, {}).get(2, [])):
+        name = one(st, 1, b"?")
+        out[name.decode() if isinstance(name, bytes) else str(name)] = one(st, 2, 0) / 1e9
+    return out
+
+
+def swap_back_and_forth(client, module, versions, shas, current, n):
+    """n swaps of module between versions[0] and versions[1] (objects named
+    by shas[version], already pushed), starting from version current:
+    [(request round trip in s, swap_stages)]; raises on a failed swap."""
+    out = []
+    for _ in range(n):
+        nxt = versions[1] if current == versions[0] else versions[0]
+        t0 = time.perf_counter()
+        r = client.call(req_swap([(module, current, shas[nxt])]))
+        rtt = time.perf_counter() - t0
+        if r.status != 0:
+            raise RuntimeError("swap of %s %s -> %s failed: %r" % (module, current, nxt, r))
+        out.append((rtt, swap_stages(r)))
+        current = nxt
+    return out
+
+
 MAC_HMAC, MAC_POLY = 0, 1   # Envelope.mac_kind
 
 

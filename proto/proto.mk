@@ -81,9 +81,18 @@ $(PBC_DIR)/%.c $(BEARSSL_DIR)/%.c: | setup
 # ---- host build -----------------------------------------------------------------
 # Debian puts BearSSL's headers under /usr/include/bearssl/.
 PROTO_INC := -Iproto -I$(B)/gen -I/usr/include/bearssl
-PROTO_HOST_SRCS := $(PROTO_WIRE_SRCS) $(PROTO_GEN_C)
-PROTO_HOST_DEPS := $(PROTO_HOST_SRCS) $(PROTO_GEN_H) proto/wire.h
+# sha256_ni.c: proto_sha256() with the CPU's SHA instructions (host only).
+PROTO_HOST_SRCS := $(PROTO_WIRE_SRCS) proto/sha256_ni.c $(PROTO_GEN_C)
+PROTO_HOST_DEPS := $(PROTO_HOST_SRCS) $(PROTO_GEN_H) proto/wire.h proto/sha256_ni.h
 PROTO_HOST_LIBS := -lprotobuf-c -lbearssl
+
+# proto_sha256() with SHA-NI against BearSSL's, every length up to 5 blocks.
+UNIT_TESTS += $(B)/tests/unit/sha256_ni_test
+$(B)/tests/unit/sha256_ni_test: tests/unit/sha256_ni_test.c tests/unit/check.h \
+		$(PROTO_HOST_DEPS) $(ERR_HOST_SRCS) | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ \
+		$(filter %.c,$^) $(PROTO_HOST_LIBS)
 
 # Unit tests of the kind-1 request MAC (RFC 8439 vector, known answer, refusals).
 UNIT_TESTS += $(B)/tests/unit/wire_mac_poly_test

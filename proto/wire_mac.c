@@ -5,9 +5,14 @@
  * bound to the request, appended to the packed Reply), a constant-time compare,
  * SHA-256, and packing an Envelope (with either kind of MAC; kind 1 is
  * wire_mac_poly.c).  Uses BearSSL (host: libbearssl; kernel: a
- * freestanding build of its sha2small.c and hmac.c, see proto/proto.mk).
+ * freestanding build of its sha2small.c and hmac.c, see proto/proto.mk);
+ * host builds hash whole objects with the CPU's SHA instructions where it
+ * has them (sha256_ni.c).
  */
 #include "wire.h"
+#ifndef THESEUS_KERNEL
+#include "sha256_ni.h"
+#endif
 
 #include "klibc.h"
 #include "theseus.pb-c.h"
@@ -134,6 +139,10 @@ bool proto_bytes_equal_ct(const uint8_t *a, const uint8_t *b, size_t n)
 
 void proto_sha256(const uint8_t *data, size_t len, uint8_t out[PROTO_SHA256_LEN])
 {
+#ifndef THESEUS_KERNEL
+	if (proto_sha256_ni(data, len, out))   /* the CPU's SHA instructions, where it has them */
+		return;
+#endif
 	br_sha256_context c;
 	br_sha256_init(&c);
 	if (len)

@@ -7,6 +7,7 @@
  */
 #include "cpu.h"
 #include "klibc.h"
+#include "ktime.h"
 #include "log.h"
 #include "lwip/dhcp.h"
 #include "lwip/etharp.h"
@@ -22,6 +23,12 @@ static struct nic *the_nic;   /* nic_core()'s, once bound */
 static bool net_up;
 static bool use_dhcp;
 static bool link_state;
+/* The link is read from the NIC when it says it changed (a link interrupt)
+ * and otherwise at most this often: reading it is a device register access,
+ * a trap into the device model under a hypervisor, and doing it on every
+ * idle poll cost one trap per received burst. */
+#define NET_LINK_POLL_MS 250
+static uint64_t link_checked_ms;
 
 /* Names every network controller on the bus by PCI id, so a user can tell
  * which driver is missing. */
@@ -66,6 +73,7 @@ static void netif_link_changed(struct netif *nif)
 
 static void link_check(void)
 {
+	link_checked_ms = time_ms();
 	bool up = nic_core_link_up(the_nic);
 	if (up == link_state)
 		return;
@@ -135,7 +143,7 @@ int net_poll(void)
 		return 0;
 	the_nic->irq_pending = 0;
 	int n = nic_core_poll(the_nic);
-	if (the_nic->irq_link || n == 0) {
+	if (the_nic->irq_link || (n == 0 && time_ms() - link_checked_ms >= NET_LINK_POLL_MS)) {
 		the_nic->irq_link = 0;
 		link_check();
 	}

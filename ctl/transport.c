@@ -435,12 +435,12 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 	}
 	if (retrans)
 		ctl_rto_backoff(&ctx->rto);
-	ctl_tx_cache_flush(ctx);   /* what this call's sealed replies taught */
 	if (ctx->trace)
 		fprintf(ctx->err, "theseusctl: trace: %s:%u: call kind %d: %zu sent, %d expired, "
 			"%.1f ms, %s, rto %.1f ms\n", ctx->host, ctx->port, (int)req->kind_case,
 			cs->n, retrans, (double)(ctl_mono_us() - start) / 1e3, th_err_name(ret),
 			(double)ctx->rto.rto / 1e3);
+	ctl_tx_cache_flush(ctx);   /* what this call's sealed replies taught (log -f runs on) */
 	free(cs);
 	return ret;
 }

@@ -25,6 +25,7 @@
 #include "err.h"
 #include "wire.h"
 #include "theseus.pb-c.h"
+#include "session_cache.h"
 
 /* Exit codes (documented in the usage text). */
 enum ctl_exit {
@@ -180,6 +181,9 @@ struct ctl_ctx {
 	bool quiet;
 	enum ctl_mac_mode mac_mode;   /* --mac */
 	bool trace;         /* THESEUSCTL_TRACE set: per-call and per-push figures on stderr */
+	bool no_session_cache;        /* --no-session-cache */
+	struct ctl_sc *sc;  /* the session cache (one per process, NULL = none) */
+	char key_fp[CTL_SC_FP_LEN + 1];   /* the key's name in it */
 	/* transport state */
 	int fd;
 	struct sockaddr_in addr;
@@ -187,6 +191,8 @@ struct ctl_ctx {
 	uint64_t counter;   /* last counter used */
 	uint64_t epoch;     /* the kernel's epoch as learned (0 = not yet) */
 	uint32_t mac_kinds; /* Reply.mac_kinds of the last sealed reply (0 = HMAC only) */
+	bool kinds_cached;  /* mac_kinds names kind 1 from the session cache, no sealed
+			     * reply of this process said so yet: a refusal falls back */
 	bool ks_valid;      /* ks is K_s of session (ks_epoch, ks_client_id) */
 	uint64_t ks_epoch, ks_client_id;
 	uint8_t ks[PROTO_SESSION_KEY_LEN];
@@ -279,18 +285,26 @@ typedef const struct proto_binding *(*ctl_match_fn)(void *arg, uint64_t client_i
  * a key, whose seal is valid for the binding match() named; every other
  * datagram is dropped and counted (replies_unauth, replies_unmatched) and
  * the wait goes on.  TH_OK with *rep (free with theseus__reply__free_unpacked)
- * and *bound = the binding, or TH_ETIMEDOUT. */
+ * and *bound = the binding, or TH_ETIMEDOUT.  A sealed reply's epoch and
+ * mac_kinds go into the session cache.  TH_EAUTH (no reply) when a request
+ * sent with a kind-1 MAC that only the cache vouched for was refused
+ * unsealed: the kernel may not take kind 1; ctx is back to HMAC, resend. */
 TH_MUST_CHECK int ctl_tx_recv(struct ctl_ctx *ctx, int timeout_ms, ctl_match_fn match,
 			      void *arg, Theseus__Reply **rep, const struct proto_binding **bound);
 /* After an authenticated ESTALE reply to request b: re-learns the epoch (a
  * reply naming another epoch than b's), or starts a new session (new client
  * id, counter above the floor the kernel named).  Then resend. */
 void ctl_tx_stale(struct ctl_ctx *ctx, const Theseus__Reply *rep, const struct proto_binding *b);
+/* Falls back to HMAC when ctx->kinds_cached (a request with the cached
+ * kind-1 MAC was refused unsealed or went unanswered); true if it did. */
+bool ctl_tx_kind_fallback(struct ctl_ctx *ctx);
+/* Writes the session cache if a sealed reply taught it something. */
+void ctl_tx_cache_flush(struct ctl_ctx *ctx);
 /* One request, waiting for its reply: retransmitted after the RTO (doubled
  * each time; max(--timeout, 1 s) for the non-idempotent rollback and invoke), each
  * retry a fresh datagram; a late answer to any earlier
  * attempt counts; ESTALE refusals are handled (ctl_tx_stale) and resent at
- * once.  Gives up after --retries retransmissions and at least --timeout *
+ * once, and so is a refusal of the cached kind-1 MAC (ctl_tx_kind_fallback).  Gives up after --retries retransmissions and at least --timeout *
  * (--retries + 1): TH_ETIMEDOUT, or TH_EAUTH when only unauthenticated
  * replies came (wrong key).  Returns the reply's status otherwise; *rep is
  * the reply when one came.  Never returns an unauthenticated reply when a

@@ -9,14 +9,14 @@
 
 CTL_CMDS := ping info ls push swap rollback history state log invoke graph tasks lint keygen \
 	rollout exports
-CTL_SRCS := ctl/options.c ctl/transport.c ctl/rto.c ctl/push.c ctl/push_window.c ctl/json.c ctl/table.c ctl/fleet.c \
+CTL_SRCS := ctl/options.c ctl/transport.c ctl/session_cache.c ctl/session_store.c ctl/rto.c ctl/push.c ctl/push_window.c ctl/json.c ctl/table.c ctl/fleet.c \
 	ctl/lint_target.c ctl/exports_fetch.c ctl/rollout_plan.c ctl/rollout_state.c ctl/rollout_host.c ctl/rollout_report.c \
 	$(CTL_CMDS:%=ctl/cmd_%.c)
 # theseusctl builds from ctl/, proto/'s wire library, the error enum and the
 # loader's check library (for lint): nothing else of net/ or kernel/.
 CTL_INC := -Ictl $(PROTO_INC) $(ERR_INC) $(LOADER_LINT_INC)
 CTL_SHARED_SRCS := $(PROTO_HOST_SRCS) $(ERR_HOST_SRCS) $(LOADER_LINT_SRCS)
-CTL_DEPS := $(CTL_SRCS) $(CTL_SHARED_SRCS) ctl/ctl.h ctl/rollout.h $(PROTO_HOST_DEPS) \
+CTL_DEPS := $(CTL_SRCS) $(CTL_SHARED_SRCS) ctl/ctl.h ctl/rollout.h ctl/session_cache.h $(PROTO_HOST_DEPS) \
 	$(LOADER_LINT_DEPS)
 CTL_LIBS := $(PROTO_HOST_LIBS) -pthread
 
@@ -105,3 +105,21 @@ $(B)/tests/unit/ctl_transport: tests/unit/ctl_transport.c tests/unit/endpoint_fi
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(CTL_INC) $(TEST_INC) -o $@ \
 		$(sort $(filter %.c,$^)) $(CTL_TEST_OBJ) $(CTL_LIBS)
+
+# The session cache's table, format and file (ctl/session_cache.c,
+# ctl/session_store.c): round trip, hostile files, LRU bound, two keys,
+# atomic and merged rewrites (tests/unit/ctl_session_cache.c).
+CTL_SC_SRCS := ctl/session_cache.c ctl/session_store.c
+UNIT_TESTS += $(B)/tests/unit/ctl_session_cache
+$(B)/tests/unit/ctl_session_cache: tests/unit/ctl_session_cache.c $(CTL_SC_SRCS) ctl/session_cache.h \
+		tests/unit/check.h | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(CTL_INC) $(TEST_INC) -o $@ \
+		tests/unit/ctl_session_cache.c $(CTL_SC_SRCS) $(PROTO_HOST_LIBS) -pthread
+
+# libFuzzer: the session cache parser on any bytes (format and parse again
+# must give the same table); seeds in tests/fuzz/session_cache/.
+FUZZ_TARGETS += $(B)/fuzz/session_cache
+$(B)/fuzz/session_cache: tests/fuzz/session_cache_fuzz.c ctl/session_cache.c ctl/session_cache.h | setup
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CTL_INC) $(TEST_INC) -o $@ $(filter %.c,$^)

@@ -85,6 +85,10 @@ void ctl_usage(FILE *f)
 		"      --mac auto|hmac|poly1305  request MAC: auto (default) = the cheap\n"
 		"                           ChaCha20-Poly1305 tag once the kernel says it takes\n"
 		"                           it, else HMAC-SHA256; hmac = always HMAC-SHA256\n"
+		"      --no-session-cache   do not read or write the session cache (the kernels'\n"
+		"                           epochs learned from sealed replies; env\n"
+		"                           THESEUS_SESSION_CACHE=FILE, or off; default\n"
+		"                           $XDG_CACHE_HOME or ~/.cache/theseusctl/sessions)\n"
 		"      --json               one JSON object per host and line on stdout:\n"
 		"                           {\"host\",\"command\",\"ok\",\"status\",\"exit\",\"error\",...}\n"
 		"  -q, --quiet              no output on success\n"
@@ -157,7 +161,14 @@ int main(int argc, char **argv)
 		}
 		ctx.have_key = true;
 	}
+	/* The session cache: epochs learned earlier, for keyed commands. */
+	char sc_path[4096];
+	if (ctx.have_key && !ctx.no_session_cache && ctl_sc_path(sc_path, sizeof sc_path)) {
+		ctx.sc = ctl_sc_open(sc_path, ctx.trace);
+		ctl_sc_fingerprint(ctx.key, ctx.key_fp);
+	}
 	ret = ctl_fleet_run(cmd, argc - cmd_at, argv + cmd_at, &ctx);
+	ctl_sc_close(ctx.sc);
 	ctl_targets_free(&ctx);
 	return ret;
 }

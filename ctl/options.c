@@ -172,7 +172,8 @@ int ctl_exit_for(int err)
 	}
 }
 
-enum { OPT_KEY_FILE = 256, OPT_TIMEOUT, OPT_RETRIES, OPT_PORT, OPT_HOSTS, OPT_JSON, OPT_MAC };
+enum { OPT_KEY_FILE = 256, OPT_TIMEOUT, OPT_RETRIES, OPT_PORT, OPT_HOSTS, OPT_JSON, OPT_MAC,
+	OPT_NO_SESSION_CACHE };
 
 int ctl_parse_mac(const char *s, enum ctl_mac_mode *out)
 {
@@ -199,6 +200,7 @@ int ctl_parse_global(struct ctl_ctx *ctx, int argc, char **argv, int *cmd_at)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "mac", required_argument, NULL, OPT_MAC },
+		{ "no-session-cache", no_argument, NULL, OPT_NO_SESSION_CACHE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -240,6 +242,9 @@ int ctl_parse_global(struct ctl_ctx *ctx, int argc, char **argv, int *cmd_at)
 			break;
 		case OPT_JSON:
 			ctx->json = true;
+			break;
+		case OPT_NO_SESSION_CACHE:
+			ctx->no_session_cache = true;
 			break;
 		case OPT_MAC:
 			if (ctl_parse_mac(optarg, &ctx->mac_mode) != TH_OK) {

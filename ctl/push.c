@@ -532,7 +532,7 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 		const struct proto_binding *bound = NULL;
 		err = wait_ms ? ctl_tx_recv(ctx, wait_ms, push_match_fn, &p, &rep, &bound)
 			      : TH_ETIMEDOUT;
-		if (err == TH_ETIMEDOUT) {
+		if (err != TH_OK) {   /* ETIMEDOUT, or EAUTH: now HMAC'd, resent on expiry */
 			now = ctl_mono_us();
 			bool lost = false;
 			for (uint32_t k = 0; k < CTL_PUSH_WINDOW_MAX; k++)

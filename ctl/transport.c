@@ -8,10 +8,13 @@
  * Sessions: a session is (epoch, client id); the client id is random, the
  * counter starts at the wall clock in nanoseconds and goes up by one per
  * datagram (consecutive, so the kernel's 64-counter replay window tolerates
- * reordering).  The epoch starts unknown (0): the first request is refused
- * with an authenticated ESTALE naming the kernel's epoch, and is resent with
- * it at once.  ESTALE for our own epoch (counter replayed by a duplicated
- * datagram, or below the floor for new sessions) starts a new session.
+ * reordering).  The epoch starts as the session cache has it for this
+ * host:port and key (session_store.c: what an earlier process learned from
+ * sealed replies), else unknown (0): a first request in a wrong or unknown
+ * epoch is refused with an authenticated ESTALE naming the kernel's epoch,
+ * and is resent with it at once.  ESTALE for our own epoch (counter
+ * replayed by a duplicated datagram, or below the floor for new sessions)
+ * starts a new session.
  * Retransmission timeouts come from measured round trips (rto.c), for
  * idempotent requests; rollback and invoke wait max(--timeout, 1 s) before
  * each resend.  Swap, rollback and invoke are resent as the same datagram
@@ -19,7 +22,11 @@
  * first one ran (its reply was lost); any other resend is a new datagram.
  * MACs: HMAC-SHA256 until a sealed reply names the kinds the kernel takes
  * (Reply.mac_kinds: the first reply, the ESTALE that teaches the epoch,
- * does), then the cheaper kind-1 tag under the session key (--mac).
+ * does), then the cheaper kind-1 tag under the session key (--mac); from
+ * the first datagram when the cache says the kernel takes it.  A request
+ * with that cached kind-1 MAC refused unsealed (EAUTH: a kernel that does
+ * not take kind 1) or unanswered for an RTO is resent with HMAC, and the
+ * sealed reply to that fixes the cache.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -66,6 +73,64 @@ static void new_session(struct ctl_ctx *ctx, uint64_t floor)
 		ctx->counter = floor;  /* the next datagram uses floor + 1 */
 }
 
+/* "host:port" as the cache names ctx's target. */
+static void cache_target(const struct ctl_ctx *ctx, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s:%u", ctx->host, ctx->port);
+}
+
+/* Starts with the epoch and MAC kinds the session cache holds, if any. */
+static void cache_lookup(struct ctl_ctx *ctx)
+{
+	char target[CTL_SC_TARGET_MAX + 8];
+	uint64_t epoch = 0;
+	uint32_t kinds = 0;
+	if (!ctx->sc || !ctx->have_key)
+		return;
+	cache_target(ctx, target, sizeof target);
+	bool hit = ctl_sc_lookup(ctx->sc, ctx->key_fp, target, &epoch, &kinds);
+	if (hit) {
+		ctx->epoch = epoch;
+		ctx->mac_kinds = kinds;
+		ctx->kinds_cached = ctx->mac_mode == CTL_MAC_AUTO &&
+				    (kinds & (1u << PROTO_MAC_KIND_POLY));
+	}
+	if (ctx->trace)
+		fprintf(ctx->err, "theseusctl: trace: %s: session cache %s: epoch %016llx, "
+			"mac_kinds %u\n", target, hit ? "hit" : "miss",
+			(unsigned long long)epoch, kinds);
+}
+
+/* A sealed reply: the kernel's word on its epoch and MAC kinds. */
+static void cache_learn(struct ctl_ctx *ctx, const Theseus__Reply *r)
+{
+	char target[CTL_SC_TARGET_MAX + 8];
+	ctx->mac_kinds = r->mac_kinds;
+	ctx->kinds_cached = false;
+	if (!ctx->sc || !r->epoch)
+		return;
+	cache_target(ctx, target, sizeof target);
+	ctl_sc_learn(ctx->sc, ctx->key_fp, target, r->epoch, r->mac_kinds);
+}
+
+void ctl_tx_cache_flush(struct ctl_ctx *ctx)
+{
+	if (ctx->sc && ctl_sc_flush(ctx->sc) != TH_OK && ctx->trace)
+		fprintf(ctx->err, "theseusctl: trace: session cache not written\n");
+}
+
+bool ctl_tx_kind_fallback(struct ctl_ctx *ctx)
+{
+	if (!ctx->kinds_cached)
+		return false;
+	ctx->kinds_cached = false;
+	ctx->mac_kinds &= ~(1u << PROTO_MAC_KIND_POLY);
+	if (ctx->trace)
+		fprintf(ctx->err, "theseusctl: trace: %s:%u: the cached kind-1 MAC was not "
+			"taken: back to HMAC\n", ctx->host, ctx->port);
+	return true;
+}
+
 int ctl_tx_open(struct ctl_ctx *ctx, struct th_errbuf *eb)
 {
 	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM }, *ai = NULL;
@@ -88,9 +153,11 @@ int ctl_tx_open(struct ctl_ctx *ctx, struct th_errbuf *eb)
 	ctx->counter = 0;
 	ctx->epoch = 0;
 	ctx->mac_kinds = 0;
+	ctx->kinds_cached = false;
 	ctx->ks_valid = false;
 	ctx->replies_unauth = ctx->replies_unmatched = ctx->stale_refusals = 0;
-	new_session(ctx, 0);
+	new_session(ctx, 0);   /* a new client id and counter in every process (4) */
+	cache_lookup(ctx);
 	ctl_rto_init(&ctx->rto, ctx->timeout_ms);
 	return TH_OK;
 }
@@ -100,6 +167,7 @@ void ctl_tx_close(struct ctl_ctx *ctx)
 	if (ctx->fd >= 0)
 		close(ctx->fd);
 	ctx->fd = -1;
+	ctl_tx_cache_flush(ctx);
 }
 
 uint32_t ctl_mac_kind(const struct ctl_ctx *ctx)
@@ -185,9 +253,14 @@ int ctl_tx_recv(struct ctl_ctx *ctx, int timeout_ms, ctl_match_fn match, void *a
 		} else if (ctx->have_key &&
 			   proto_reply_open(ctx->key, b, buf, (size_t)got, &body_len) != TH_OK) {
 			ctx->replies_unauth++;  /* forged, tampered, or an unsealed refusal */
+			if (proto_status_from_wire(r->status) == TH_EAUTH &&
+			    ctl_tx_kind_fallback(ctx)) {
+				theseus__reply__free_unpacked(r, NULL);
+				return TH_EAUTH;   /* never changes the cache */
+			}
 		} else {
 			if (ctx->have_key)
-				ctx->mac_kinds = r->mac_kinds;  /* sealed: the kernel's word */
+				cache_learn(ctx, r);  /* sealed: the kernel's word */
 			*rep = r;
 			*bound = b;
 			return TH_OK;
@@ -262,6 +335,13 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 	*rep = NULL;
 	if (!cs)
 		return TH_ENOMEM;
+	if (once && ctx->kinds_cached) {
+		/* Only the cache says the kernel takes kind 1: a request that
+		 * must not run twice is HMAC'd, as falling back would send it
+		 * again as a new datagram (its sealed reply confirms kind 1). */
+		ctx->kinds_cached = false;
+		ctx->mac_kinds &= ~(1u << PROTO_MAC_KIND_POLY);
+	}
 	for (;;) {
 		size_t slot = cs->n % CTL_CALL_ATTEMPTS;
 		int err = TH_OK;
@@ -287,6 +367,14 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 		err = wait_until > now ? ctl_tx_recv(ctx, (int)((wait_until - now + 999) / 1000),
 						     call_match, cs, &r, &b)
 				       : TH_ETIMEDOUT;
+		if (err == TH_EAUTH) {
+			/* the cached kind-1 MAC refused: resend now, HMAC'd, as a
+			 * new datagram (a resend of the same one would be refused) */
+			wait_until = 0;
+			copy = 0;
+			same = false;
+			continue;
+		}
 		if (err == TH_OK) {
 			int st = proto_status_from_wire(r->status);
 			size_t k = (size_t)(b - cs->b);
@@ -312,6 +400,11 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 			break;
 		}
 		wait_until = 0;
+		if (ctl_tx_kind_fallback(ctx)) {
+			copy = 0;
+			same = false;
+			continue;   /* unanswered with the cached kind 1: HMAC at once */
+		}
 		if (++copy < copies)
 			continue;   /* the next copy within this RTO */
 		copy = 0;
@@ -347,6 +440,7 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 			"%.1f ms, %s, rto %.1f ms\n", ctx->host, ctx->port, (int)req->kind_case,
 			cs->n, retrans, (double)(ctl_mono_us() - start) / 1e3, th_err_name(ret),
 			(double)ctx->rto.rto / 1e3);
+	ctl_tx_cache_flush(ctx);   /* what this call's sealed replies taught (log -f runs on) */
 	free(cs);
 	return ret;
 }

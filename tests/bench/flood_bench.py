@@ -24,7 +24,10 @@ when it ended first), what was dropped before QEMU read it
 ("dropped_before_qemu": the tap's TX drops, or the host's UDP
 RcvbufErrors), the kernel's counters (unauthenticated datagrams seen,
 refusals sent: at most the rate limit's budget, rate-limited ones), and
-"RATIO <suite> flooded/quiet" and "RATIO <suite> after_flood/quiet".  With THESEUSCTL_TRACE=1 in the environment
+"RATIO <suite> flooded/quiet" and "RATIO <suite> after_flood/quiet".  theseusctl
+keeps a session cache of its own in the bench's temp directory (the epoch
+learned by the first ping; FLOOD_SESSION_CACHE=off: none, each push learns
+it with one more round trip).  With THESEUSCTL_TRACE=1 in the environment
 theseusctl's per-request and per-push trace lines are shown as "# ..."
 comments.  A measurement, never a pass/fail test.
 """
@@ -262,6 +265,12 @@ def main():
     tmp = tempfile.mkdtemp(prefix="flood-bench-")
     key_file = os.path.join(tmp, "key")
     key_hex = eu.keygen(key_file)
+    # theseusctl as users run it, with a session cache (its own, not the
+    # user's): each push after the first ping starts in the right epoch.
+    # FLOOD_SESSION_CACHE=off measures every push learning the epoch.
+    cache = os.environ.get("FLOOD_SESSION_CACHE", "") or os.path.join(tmp, "sessions")
+    os.environ["THESEUS_SESSION_CACHE"] = cache
+    print("# session cache: %s" % ("off" if cache == "off" else "on"))
     rc = 0
     only = os.environ.get("FLOOD_ONLY")   # "flood" or "flood_tap": one configuration
     for name, fn in (("flood", run_slirp), ("flood_tap", run_tap)):

@@ -484,14 +484,18 @@ def keygen(path):
         return f.read().strip()
 
 
-def ctl(port, *args, key_file=None, timeout_ms=500, retries=6, check_rc=None, time_limit=120):
-    """Runs theseusctl against 127.0.0.1:port; returns CompletedProcess (text)."""
+def ctl(port, *args, key_file=None, timeout_ms=500, retries=6, check_rc=None, time_limit=120,
+        cache="off", env=None):
+    """Runs theseusctl against 127.0.0.1:port; returns CompletedProcess (text).
+    cache: THESEUS_SESSION_CACHE for it, "off" (no session cache, as before
+    there was one) unless a test gives a file of its own; env: more variables."""
     cmd = [CTL, "-H", "127.0.0.1:%d" % port, "--timeout", str(timeout_ms),
            "--retries", str(retries)]
     if key_file:
         cmd += ["--key-file", key_file]
+    e = dict(os.environ, THESEUS_SESSION_CACHE=cache, **(env or {}))
     p = subprocess.run(cmd + list(args), capture_output=True, text=True,
-                       timeout=time_limit * harness.TIME_SCALE)
+                       timeout=time_limit * harness.TIME_SCALE, env=e)
     if check_rc is not None and p.returncode != check_rc:
         raise harness.GuestError("theseusctl %s: exit %d, want %d\nstdout: %s\nstderr: %s"
                                  % (" ".join(args), p.returncode, check_rc, p.stdout, p.stderr))

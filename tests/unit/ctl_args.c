@@ -115,6 +115,22 @@ static void test_mac_option(void)
 	CHECK_EQ(ctl_mac_kind(&ctx), PROTO_MAC_KIND_HMAC);
 }
 
+static void test_session_cache_option(void)
+{
+	struct ctl_ctx ctx;
+	int at;
+	char *a1[] = { "theseusctl", "--no-session-cache", "ping", NULL };
+	CHECK_EQ(parse(&ctx, 3, a1, &at), CTL_EXIT_OK);
+	CHECK(ctx.no_session_cache);
+	CHECK_EQ(at, 2);
+	char *a2[] = { "theseusctl", "ping", NULL };
+	CHECK_EQ(parse(&ctx, 2, a2, &at), CTL_EXIT_OK);
+	CHECK(!ctx.no_session_cache);
+	CHECK(ctx.sc == NULL);   /* opened by main() only, for keyed commands */
+	char *a3[] = { "theseusctl", "--no-session-cache=yes", "ping", NULL };
+	CHECK_EQ(parse(&ctx, 3, a3, &at), CTL_EXIT_USAGE);
+}
+
 static void test_hostport(void)
 {
 	char h[16];
@@ -272,6 +288,7 @@ int main(void)
 	RUN(test_defaults_env);
 	RUN(test_global_options);
 	RUN(test_mac_option);
+	RUN(test_session_cache_option);
 	RUN(test_hostport);
 	RUN(test_key);
 	RUN(test_exit_codes_and_table);

@@ -14,12 +14,19 @@
  * resends as CTL_CALL_COPIES datagrams; a push (ctl/push.c) completes,
  * holding its window and filling it with copies, while a clean push sends
  * each chunk once; a push whose chunks all vanish collapses its window.
+ * The session cache (ctl/session_store.c) through the transport: a second
+ * process starts in the cached epoch with kind 1 (one datagram), a reboot
+ * costs one refusal and fixes the entry, a kernel that no longer takes
+ * kind 1 (refusing it unsealed, or silent) gets HMAC at once and the entry
+ * fixed, unauthenticated replies leave the cache alone, and a request that
+ * must not run twice is HMAC'd until a sealed reply confirms kind 1.
  */
 #include <arpa/inet.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -36,6 +43,8 @@ enum relay_mode {
 	UNMATCHED,  /* first a sealed reply to another (made-up) request, then the real one */
 	DUP_FIRST,  /* handle each datagram twice and send the replay refusal first */
 	OLD_KERNEL, /* a kernel before kind 1: kind 1 dropped, no mac_kinds in replies */
+	OLD_REFUSING, /* the same, kind 1 refused as the endpoint refuses a bad MAC
+		       * (EAUTH, unsealed, client id and counter echoed) */
 	HOLD,       /* keep the first HOLD_N datagrams, then handle them all at once
 		     * (a NIC that receives late), then as HONEST */
 	LOSSY,      /* only every LOSSY_N-th datagram reaches the endpoint (a flood) */
@@ -147,6 +156,13 @@ static void *srv_main(void *arg)
 			/* lost on the way */
 		} else if (srv.mode == OLD_KERNEL && env && env->mac_kind != 0) {
 			/* unauthenticated to an old kernel: no answer */
+		} else if (srv.mode == OLD_REFUSING && env && env->mac_kind != 0) {
+			Theseus__Reply r = THESEUS__REPLY__INIT;
+			r.version = PROTO_VERSION;
+			r.counter = env->counter;
+			r.client_id = env->client_id;
+			r.status = proto_status_to_wire(TH_EAUTH);
+			rlen = theseus__reply__pack(&r, rep);
 		} else if (srv.mode == FORGE) {
 			Theseus__Reply r = THESEUS__REPLY__INIT;
 			Theseus__Pong pong = THESEUS__PONG__INIT;
@@ -159,7 +175,7 @@ static void *srv_main(void *arg)
 		} else {
 			if (endpoint_handle(srv.ep, buf, (size_t)n, rep, sizeof rep, &rlen) != TH_OK)
 				rlen = 0;
-			if (srv.mode == OLD_KERNEL && env && rlen)
+			if ((srv.mode == OLD_KERNEL || srv.mode == OLD_REFUSING) && env && rlen)
 				strip_mac_kinds(env, rep, &rlen, sizeof rep);
 			if (srv.mode == DUP_FIRST &&
 			    endpoint_handle(srv.ep, buf, (size_t)n, rep2, sizeof rep2, &r2) == TH_OK &&
@@ -687,6 +703,168 @@ static void test_exports_fetch(void)
 	ctl_tx_close(&ctx);
 }
 
+/* ---- the session cache through the transport ---- */
+
+static char sc_path[64];
+
+/* A "process": a context with the cache as the file has it now. */
+static void sc_ctx_open(struct ctl_ctx *ctx)
+{
+	ctx_open(ctx, 300, 3);
+	ctx->sc = ctl_sc_open(sc_path, false);
+	CHECK(ctx->sc != NULL);
+	ctl_sc_fingerprint(KEY, ctx->key_fp);
+	ctl_tx_close(ctx);   /* reopened with the cache in place */
+	struct th_errbuf eb = { "" };
+	CHECK_EQ(ctl_tx_open(ctx, &eb), TH_OK);
+}
+
+static void sc_ctx_close(struct ctl_ctx *ctx)
+{
+	ctl_tx_close(ctx);
+	ctl_sc_close(ctx->sc);
+	ctx->sc = NULL;
+}
+
+/* What the file says for the server: its epoch and kinds (0 if none). */
+static uint64_t sc_file_epoch(uint32_t *kinds)
+{
+	struct ctl_sc *c = ctl_sc_open(sc_path, false);
+	char fp[CTL_SC_FP_LEN + 1], target[64];
+	uint64_t epoch = 0;
+	*kinds = 0;
+	ctl_sc_fingerprint(KEY, fp);
+	snprintf(target, sizeof target, "127.0.0.1:%u", srv.port);
+	if (!ctl_sc_lookup(c, fp, target, &epoch, kinds))
+		epoch = 0;
+	ctl_sc_close(c);
+	return epoch;
+}
+
+static void test_session_cache(void)
+{
+	struct ctl_ctx ctx;
+	Theseus__Reply *rep;
+	uint32_t kinds;
+	snprintf(sc_path, sizeof sc_path, "/tmp/ctl_transport_sc.%d", (int)getpid());
+	unlink(sc_path);
+	srv.mode = HONEST;
+	/* 1: learns the epoch (one refusal) and writes it down */
+	sc_ctx_open(&ctx);
+	CHECK_EQ(ctx.epoch, 0);
+	CHECK_EQ(ping(&ctx, &rep), TH_OK);
+	free_rep(&rep);
+	CHECK_EQ(ctx.stale_refusals, 1);
+	sc_ctx_close(&ctx);
+	CHECK_EQ(sc_file_epoch(&kinds), endpoint_epoch(srv.ep));
+	CHECK_EQ(kinds, PROTO_MAC_KINDS);
+	/* 2: starts in it, kind 1 from the first datagram: one datagram */
+	memset(srv.kinds, 0, sizeof srv.kinds);
+	sc_ctx_open(&ctx);
+	CHECK_EQ(ctx.epoch, endpoint_epoch(srv.ep));
+	CHECK_EQ(ctl_mac_kind(&ctx), PROTO_MAC_KIND_POLY);
+	uint64_t cid = ctx.client_id;
+	CHECK_EQ(ping(&ctx, &rep), TH_OK);
+	free_rep(&rep);
+	CHECK_EQ(ctx.stale_refusals, 0);
+	CHECK_EQ(srv.kinds[0], 0);
+	CHECK_EQ(srv.kinds[1], 1);
+	CHECK(!ctx.kinds_cached);   /* confirmed by the sealed reply */
+	sc_ctx_close(&ctx);
+	/* every process draws its own client id */
+	sc_ctx_open(&ctx);
+	CHECK(ctx.client_id != cid);
+	sc_ctx_close(&ctx);
+	/* 3: a reboot: one refusal, success, the new epoch written down */
+	uint64_t old = endpoint_epoch(srv.ep);
+	srv_restart();
+	sc_ctx_open(&ctx);
+	CHECK_EQ(ctx.epoch, old);
+	CHECK_EQ(ping(&ctx, &rep), TH_OK);
+	free_rep(&rep);
+	CHECK_EQ(ctx.stale_refusals, 1);
+	sc_ctx_close(&ctx);
+	CHECK(endpoint_epoch(srv.ep) != old);
+	CHECK_EQ(sc_file_epoch(&kinds), endpoint_epoch(srv.ep));
+	/* 4: unauthenticated replies (a relay forging them) change nothing */
+	srv.mode = FORGE;
+	struct stat st0, st1;
+	CHECK_EQ(stat(sc_path, &st0), 0);
+	sc_ctx_open(&ctx);
+	ctx.timeout_ms = 30;
+	ctx.retries = 1;
+	CHECK_EQ(ping(&ctx, &rep), TH_EAUTH);
+	free_rep(&rep);
+	sc_ctx_close(&ctx);
+	CHECK_EQ(stat(sc_path, &st1), 0);
+	CHECK(st0.st_ino == st1.st_ino && st0.st_mtime == st1.st_mtime);   /* not rewritten */
+	CHECK_EQ(sc_file_epoch(&kinds), endpoint_epoch(srv.ep));
+	CHECK_EQ(kinds, PROTO_MAC_KINDS);
+	/* 5: a kernel that no longer takes kind 1 and says so (EAUTH,
+	 * unsealed): HMAC at once, success, the entry fixed */
+	srv.mode = OLD_REFUSING;
+	memset(srv.kinds, 0, sizeof srv.kinds);
+	sc_ctx_open(&ctx);
+	CHECK_EQ(ping(&ctx, &rep), TH_OK);
+	free_rep(&rep);
+	CHECK_EQ(srv.kinds[1], 1);
+	CHECK_EQ(srv.kinds[0], 1);
+	CHECK_EQ(ctx.mac_kinds, 0);
+	CHECK_EQ(ctl_mac_kind(&ctx), PROTO_MAC_KIND_HMAC);
+	sc_ctx_close(&ctx);
+	CHECK_EQ(sc_file_epoch(&kinds), endpoint_epoch(srv.ep));
+	CHECK_EQ(kinds, 0);
+	/* 6: ... and one that is silent about it: HMAC after one RTO */
+	srv.mode = HONEST;
+	sc_ctx_open(&ctx);
+	CHECK_EQ(ping(&ctx, &rep), TH_OK);   /* kinds 3 again in the cache */
+	free_rep(&rep);
+	sc_ctx_close(&ctx);
+	srv.mode = OLD_KERNEL;
+	memset(srv.kinds, 0, sizeof srv.kinds);
+	sc_ctx_open(&ctx);
+	CHECK(ctx.kinds_cached);
+	CHECK_EQ(ping(&ctx, &rep), TH_OK);
+	free_rep(&rep);
+	CHECK_EQ(srv.kinds[1], 1);
+	CHECK_EQ(srv.kinds[0], 1);
+	sc_ctx_close(&ctx);
+	CHECK_EQ(sc_file_epoch(&kinds), endpoint_epoch(srv.ep));
+	CHECK_EQ(kinds, 0);
+	/* 7: a request that must not run twice (swap) is HMAC'd while only
+	 * the cache vouches for kind 1 */
+	srv.mode = HONEST;
+	sc_ctx_open(&ctx);
+	CHECK_EQ(ping(&ctx, &rep), TH_OK);
+	free_rep(&rep);
+	sc_ctx_close(&ctx);
+	memset(srv.kinds, 0, sizeof srv.kinds);
+	sc_ctx_open(&ctx);
+	CHECK(ctx.kinds_cached);
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__SwapRequest sw = THESEUS__SWAP_REQUEST__INIT;
+	req.kind_case = THESEUS__REQUEST__KIND_SWAP;
+	req.swap = &sw;
+	int st = ctl_call(&ctx, &req, &rep);
+	CHECK(st != TH_ETIMEDOUT && st != TH_EAUTH);   /* answered (an empty swap is refused) */
+	free_rep(&rep);
+	CHECK_EQ(srv.kinds[0], 1);
+	CHECK_EQ(srv.kinds[1], 0);
+	CHECK_EQ(ctl_mac_kind(&ctx), PROTO_MAC_KIND_POLY);   /* the sealed reply said so */
+	sc_ctx_close(&ctx);
+	/* --mac hmac with a cache: HMAC throughout, the epoch still used */
+	memset(srv.kinds, 0, sizeof srv.kinds);
+	sc_ctx_open(&ctx);
+	ctx.mac_mode = CTL_MAC_HMAC;
+	CHECK_EQ(ping(&ctx, &rep), TH_OK);
+	free_rep(&rep);
+	CHECK_EQ(srv.kinds[0], 1);
+	CHECK_EQ(srv.kinds[1], 0);
+	CHECK_EQ(ctx.stale_refusals, 0);
+	sc_ctx_close(&ctx);
+	unlink(sc_path);
+}
+
 int main(void)
 {
 	devnull = fopen("/dev/null", "w");
@@ -703,6 +881,7 @@ int main(void)
 	RUN(test_call_copies_under_loss);
 	RUN(test_push_clean_and_lossy);
 	RUN(test_push_collapses);
+	RUN(test_session_cache);
 	srv_stop();
 	return check_summary("ctl_transport");
 }

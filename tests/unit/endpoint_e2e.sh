@@ -7,11 +7,13 @@
 # reordering and lost replies; the inspection commands (info, history,
 # rollback, state, log, invoke, graph, tasks, exports, lint and lint
 # --target), --json, and a fleet of
-# three hosts of which one is down.  Prints PASS/FAIL lines and a RESULT line.
+# three hosts of which one is down; the session cache with -j hosts in one
+# process, and a directory in its place.  Prints PASS/FAIL lines and a RESULT line.
 #
 # Usage: tests/unit/endpoint_e2e.sh [BUILD_DIR]   (default: build)
 set -u
 B=${1:-build}
+export THESEUS_SESSION_CACHE=off   # never the user's session cache (README)
 CTL=$B/theseusctl
 UDPD=$B/tests/endpoint_udpd
 T=$(mktemp -d)
@@ -231,6 +233,27 @@ check fleet_swapped 0 "${F[@]}" --hosts "$T/hosts" --json ls
 [ "$(grep -c '"name":"kv","version":"2.0"' "$T/last.out")" = 2 ] && { echo "PASS fleet_both_swapped"; pass=$((pass + 1)); } \
 	|| { echo "FAIL fleet_both_swapped"; fail=$((fail + 1)); }
 check fleet_rollback 0 "${F[@]}" --hosts "$T/hosts" rollback kv
+
+# The session cache with -j hosts in one process: both hosts' epochs are
+# written (neither thread's write loses the other's), and the next run
+# starts in both (a hit each, one datagram per call).
+check fleet_cache_fill 0 env THESEUS_SESSION_CACHE="$T/sc/sessions" "${F[@]}" -j 2 \
+	--hosts "$T/hosts" ping
+n=$(grep -Ec "^[0-9a-f]{16} 127\.0\.0\.1:($P1|$P2) [0-9a-f]{16} 3 [0-9]+$" "$T/sc/sessions" 2>/dev/null)
+[ "$n" = 2 ] && { echo "PASS fleet_cache_both_hosts"; pass=$((pass + 1)); } \
+	|| { echo "FAIL fleet_cache_both_hosts ($n entries)"; sed 's/^/  /' "$T/sc/sessions"; fail=$((fail + 1)); }
+check fleet_cache_used 0 env THESEUS_SESSION_CACHE="$T/sc/sessions" THESEUSCTL_TRACE=1 "${F[@]}" \
+	-j 2 --hosts "$T/hosts" ping
+[ "$(grep -c 'session cache hit' "$T/last.err")" = 2 ] && [ "$(grep -c ': 1 sent,' "$T/last.err")" = 2 ] \
+	&& { echo "PASS fleet_cache_hits"; pass=$((pass + 1)); } \
+	|| { echo "FAIL fleet_cache_hits"; sed 's/^/  /' "$T/last.err"; fail=$((fail + 1)); }
+[ "$(stat -c %a "$T/sc")" = 700 ] && [ "$(stat -c %a "$T/sc/sessions")" = 600 ] \
+	&& { echo "PASS cache_modes"; pass=$((pass + 1)); } \
+	|| { echo "FAIL cache_modes"; ls -la "$T/sc"; fail=$((fail + 1)); }
+# a directory in the cache's place: commands work, one message says why
+mkdir -p "$T/scdir/sessions"
+check cache_is_dir 0 env THESEUS_SESSION_CACHE="$T/scdir/sessions" "${F[@]}" --hosts "$T/hosts" ping
+expect_err cache_is_dir_said 'session cache .*scdir/sessions: cannot write it: not a regular file'
 
 check unreachable 3 "$CTL" -H 127.0.0.1:1 --timeout 50 --retries 1 ping
 check usage 2 "$CTL" swap onlyone

@@ -14,6 +14,7 @@
 # Usage: tests/unit/rollout_e2e.sh [BUILD_DIR]   (default: build)
 set -u
 B=${1:-build}
+export THESEUS_SESSION_CACHE=off   # never the user's session cache (README)
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 CTL=$B/theseusctl
 UDPD=$B/tests/endpoint_udpd

@@ -67,6 +67,14 @@ struct th_errbuf;   /* klibc.h */
 
 /* ---- what the kernel supplies ------------------------------------------- */
 
+/* The NIC core's counters of the NIC in use (InfoReply.nic_counters in
+ * proto/theseus.proto says what each counts). */
+struct endpoint_nic_counters {
+	uint64_t rx_packets, rx_bytes, rx_drops, rx_errors;
+	uint64_t tx_packets, tx_bytes, tx_drops, tx_errors;
+	uint64_t irqs;
+};
+
 struct endpoint_info {
 	char kernel_version[64];
 	uint64_t uptime_ms;
@@ -77,6 +85,8 @@ struct endpoint_info {
 	char nic_model[32];        /* "82540EM" */
 	char nic_driver[32];       /* the bound driver module, "e1000" */
 	char nic_driver_version[16];
+	bool has_nic_counters;     /* nic_counters filled (false: no NIC, not sent) */
+	struct endpoint_nic_counters nic_counters;
 };
 
 struct endpoint_module {

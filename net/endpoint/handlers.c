@@ -26,6 +26,21 @@ int ep_handle_ping(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 	return TH_OK;
 }
 
+/* The NIC's counters as their message (absent from InfoReply without a NIC). */
+static void nic_counters_msg(Theseus__NicCounters *nc, const struct endpoint_nic_counters *k)
+{
+	theseus__nic_counters__init(nc);
+	nc->rx_packets = k->rx_packets;
+	nc->rx_bytes = k->rx_bytes;
+	nc->rx_drops = k->rx_drops;
+	nc->rx_errors = k->rx_errors;
+	nc->tx_packets = k->tx_packets;
+	nc->tx_bytes = k->tx_bytes;
+	nc->tx_drops = k->tx_drops;
+	nc->tx_errors = k->tx_errors;
+	nc->irqs = k->irqs;
+}
+
 int ep_handle_info(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
 		   size_t reply_cap, struct th_errbuf *eb)
 {
@@ -80,6 +95,13 @@ int ep_handle_info(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 	c->unauth_replies = ep->counters.unauth_replies;
 	c->rate_limited = ep->counters.rate_limited;
 	in->counters = c;
+	if (ki->has_nic_counters) {
+		Theseus__NicCounters *nc = ALLOC(ep, Theseus__NicCounters);
+		if (!nc)
+			return ep_no_memory(eb);
+		nic_counters_msg(nc, &ki->nic_counters);
+		in->nic_counters = nc;
+	}
 	rep->payload_case = THESEUS__REPLY__PAYLOAD_INFO;
 	rep->info = in;
 	return TH_OK;

@@ -44,6 +44,14 @@ static int op_info(void *ctx, struct endpoint_info *out)
 		snprintf(out->nic_driver, sizeof out->nic_driver, "%s", ns.driver);
 		snprintf(out->nic_driver_version, sizeof out->nic_driver_version, "%s",
 			 ns.driver_version);
+		out->has_nic_counters = true;
+		out->nic_counters = (struct endpoint_nic_counters){
+			.rx_packets = ns.ctr.rx_packets, .rx_bytes = ns.ctr.rx_bytes,
+			.rx_drops = ns.ctr.rx_drops, .rx_errors = ns.ctr.rx_errors,
+			.tx_packets = ns.ctr.tx_packets, .tx_bytes = ns.ctr.tx_bytes,
+			.tx_drops = ns.ctr.tx_drops, .tx_errors = ns.ctr.tx_errors,
+			.irqs = ns.ctr.irqs,
+		};
 	}
 	return TH_OK;
 }

@@ -237,6 +237,75 @@ static void test_ping_info_ls(void)
 	t_fini(&t);
 }
 
+static int t_info(struct t *t)
+{
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__InfoRequest ir = THESEUS__INFO_REQUEST__INIT;
+	req.kind_case = THESEUS__REQUEST__KIND_INFO;
+	req.info = &ir;
+	return t_send(t, &req);
+}
+
+/* What a kernel reports at most: every string at its longest, every number
+ * at its largest (as many bytes as a varint takes). */
+static int info_max(void *ctx, struct endpoint_info *out)
+{
+	(void)ctx;
+	memset(out, 'x', sizeof *out);   /* the strings: the core ends them */
+	out->uptime_ms = out->mem_total = out->mem_used = UINT64_MAX;
+	out->cpus = UINT32_MAX;
+	out->has_nic_counters = true;
+	memset(&out->nic_counters, 0xff, sizeof out->nic_counters);
+	return TH_OK;
+}
+
+static void test_info_nic_counters(void)
+{
+	struct t t;
+	t_init(&t);
+	/* No NIC (the host fixture's default, as endpoint_udpd's): not sent. */
+	CHECK_EQ(t_info(&t), TH_OK);
+	CHECK(t.rep->info->nic_counters == NULL);
+	CHECK_STR(t.rep->info->nic_pci_id, "");
+
+	/* A NIC: its counters come back as the kernel reported them. */
+	t.fx.has_nic = true;
+	t.fx.nic = (struct endpoint_nic_counters){ 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	t.fx.nic.rx_bytes = (1ull << 40) + 17;   /* beyond 32 bits */
+	CHECK_EQ(t_info(&t), TH_OK);
+	const Theseus__NicCounters *nc = t.rep->info->nic_counters;
+	CHECK(nc != NULL);
+	if (nc) {
+		CHECK_EQ(nc->rx_packets, 1);
+		CHECK(nc->rx_bytes == (1ull << 40) + 17);
+		CHECK_EQ(nc->rx_drops, 3);
+		CHECK_EQ(nc->rx_errors, 4);
+		CHECK_EQ(nc->tx_packets, 5);
+		CHECK_EQ(nc->tx_bytes, 6);
+		CHECK_EQ(nc->tx_drops, 7);
+		CHECK_EQ(nc->tx_errors, 8);
+		CHECK_EQ(nc->irqs, 9);
+	}
+	CHECK_STR(t.rep->info->nic_driver, "e1000");
+
+	/* All zero is still "present" (a NIC that saw nothing yet). */
+	t.fx.nic = (struct endpoint_nic_counters){ 0 };
+	CHECK_EQ(t_info(&t), TH_OK);
+	CHECK(t.rep->info->nic_counters != NULL);
+
+	/* The largest InfoReply a kernel can produce fits one datagram, seal
+	 * included (t_raw checks rlen <= PROTO_MAX_DATAGRAM). */
+	t.ep->ops.info = info_max;
+	memset(&t.ep->counters, 0xff, sizeof t.ep->counters);
+	CHECK_EQ(t_info(&t), TH_OK);
+	CHECK(t.sealed);
+	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD_INFO);
+	CHECK(t.rep->info->nic_counters && t.rep->info->nic_counters->irqs == UINT64_MAX);
+	CHECK_EQ(strlen(t.rep->info->nic_driver_version), 15);   /* char [16], ended */
+	CHECK(t.rlen + 200 <= PROTO_MAX_DATAGRAM);   /* and leaves room to grow */
+	t_fini(&t);
+}
+
 static void test_list_pages(void)
 {
 	struct t t;
@@ -2083,6 +2152,7 @@ static void test_background_hashing(void)
 int main(void)
 {
 	RUN(test_ping_info_ls);
+	RUN(test_info_nic_counters);
 	RUN(test_list_pages);
 	RUN(test_wrong_key_missing_mac);
 	RUN(test_replay);

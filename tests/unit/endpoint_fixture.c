@@ -92,6 +92,15 @@ static int fx_info(void *ctx, struct endpoint_info *out)
 	out->mem_total = 256u << 20;
 	out->mem_used = 12u << 20;
 	out->cpus = 1;
+	struct fx_backend *fx = ctx;
+	if (fx->has_nic) {
+		snprintf(out->nic_pci_id, sizeof out->nic_pci_id, "8086:100e");
+		snprintf(out->nic_model, sizeof out->nic_model, "82540EM");
+		snprintf(out->nic_driver, sizeof out->nic_driver, "e1000");
+		snprintf(out->nic_driver_version, sizeof out->nic_driver_version, "1.0");
+		out->has_nic_counters = true;
+		out->nic_counters = fx->nic;
+	}
 	return TH_OK;
 }
 

@@ -52,6 +52,10 @@ struct fx_backend {
 	/* kv (invoke kv.kv_invoke_put / kv_invoke_get) and hello's counter */
 	char kv_key[FX_KV_SLOTS][32], kv_val[FX_KV_SLOTS][64];
 	uint64_t hello_calls;
+	/* info: a NIC (8086:100e 82540EM, driver e1000 1.0) with these
+	 * counters when has_nic; none (no counters sent) otherwise */
+	bool has_nic;
+	struct endpoint_nic_counters nic;
 	/* random_u64: xorshift from this state (deterministic unless seeded) */
 	uint64_t rng;
 };

@@ -1,10 +1,14 @@
 /*
  * cmd_info.c - `theseusctl info`: kernel version, uptime, address, memory,
- * module count, CPUs running, staging area and the endpoint's counters.
+ * module count, CPUs running, the NIC and its counters, staging area and
+ * the endpoint's counters.
  * JSON fields: "kernel_version", "uptime_ms", "address", "mem_total",
  * "mem_used", "proto_version", "key_configured", "modules", "cpus",
  * "nic": {"pci_id","model","driver","driver_version"} (the NIC in use and
- * the driver module bound to it; empty strings without a NIC),
+ * the driver module bound to it; empty strings without a NIC) with
+ * "counters": {"rx_packets","rx_bytes","rx_drops","rx_errors","tx_packets",
+ * "tx_bytes","tx_drops","tx_errors","irqs"} (InfoReply.nic_counters; left
+ * out when the kernel sent none: no NIC, or a kernel before them),
  * "staging": {"objects","bytes","max_objects","max_bytes"},
  * "counters": {"requests","replies","auth_failures","replays","malformed",
  * "bad_version","chunks","swaps","rollbacks","invokes","stale","epoch_changes",
@@ -14,6 +18,37 @@
  */
 #include "klibc.h"
 #include "ctl.h"
+
+/* "nic": {..., "counters": {...}}: the names of NicCounters' fields. */
+static void json_nic_counters(struct ctl_json *j, const Theseus__NicCounters *n)
+{
+	ctl_json_obj_begin(j, "counters");
+	ctl_json_u64(j, "rx_packets", n->rx_packets);
+	ctl_json_u64(j, "rx_bytes", n->rx_bytes);
+	ctl_json_u64(j, "rx_drops", n->rx_drops);
+	ctl_json_u64(j, "rx_errors", n->rx_errors);
+	ctl_json_u64(j, "tx_packets", n->tx_packets);
+	ctl_json_u64(j, "tx_bytes", n->tx_bytes);
+	ctl_json_u64(j, "tx_drops", n->tx_drops);
+	ctl_json_u64(j, "tx_errors", n->tx_errors);
+	ctl_json_u64(j, "irqs", n->irqs);
+	ctl_json_obj_end(j);
+}
+
+/* The line under "nic": "nic rx     12345 frames (1.2 MB), 0 dropped, 0
+ * errors; tx 678 frames (90.0 kB), 0 dropped, 0 errors; 2345 interrupts". */
+static void print_nic_counters(FILE *o, const Theseus__NicCounters *n)
+{
+	char rx[32], tx[32];
+	ctl_fmt_bytes(n->rx_bytes, rx, sizeof rx);
+	ctl_fmt_bytes(n->tx_bytes, tx, sizeof tx);
+	fprintf(o, "nic rx     %llu frames (%s), %llu dropped, %llu errors; "
+		"tx %llu frames (%s), %llu dropped, %llu errors; %llu interrupts\n",
+		(unsigned long long)n->rx_packets, rx, (unsigned long long)n->rx_drops,
+		(unsigned long long)n->rx_errors, (unsigned long long)n->tx_packets, tx,
+		(unsigned long long)n->tx_drops, (unsigned long long)n->tx_errors,
+		(unsigned long long)n->irqs);
+}
 
 int cmd_info_main(int argc, char **argv, struct ctl_ctx *ctx)
 {
@@ -47,6 +82,8 @@ int cmd_info_main(int argc, char **argv, struct ctl_ctx *ctx)
 	ctl_json_str(j, "model", in->nic_model);
 	ctl_json_str(j, "driver", in->nic_driver);
 	ctl_json_str(j, "driver_version", in->nic_driver_version);
+	if (in->nic_counters)   /* absent: unknown, never zeros */
+		json_nic_counters(j, in->nic_counters);
 	ctl_json_obj_end(j);
 	ctl_json_obj_begin(j, "staging");
 	ctl_json_u64(j, "objects", in->staging_objects);
@@ -92,6 +129,8 @@ int cmd_info_main(int argc, char **argv, struct ctl_ctx *ctx)
 				in->nic_model, in->nic_driver, in->nic_driver_version);
 		else
 			fprintf(o, "nic        none\n");
+		if (in->nic_counters)
+			print_nic_counters(o, in->nic_counters);
 		fprintf(o, "protocol   %u, %s%s\n", in->proto_version,
 			in->key_configured ? "key configured" : "NO KEY: read-only",
 			rep->mac_kinds & (1u << PROTO_MAC_KIND_POLY)

@@ -109,6 +109,12 @@ TH_MUST_CHECK int ctl_table_row(struct ctl_table *t, const char *const *cells);
 void ctl_table_print(const struct ctl_table *t, FILE *f);
 void ctl_table_free(struct ctl_table *t);
 
+/* ---- human-readable quantities (ctl/units.c) ------------------------------- */
+
+/* n bytes in decimal units, one decimal from 1000 on: "999 B", "1.0 kB",
+ * "12.3 MB", ... "18.4 EB"; always NUL-terminated (cut short if cap is). */
+void ctl_fmt_bytes(uint64_t n, char *out, size_t cap);
+
 /* One host to talk to. */
 struct ctl_target {
 	char host[256];

@@ -1,7 +1,8 @@
 /*
  * ctl_fmt.c - host unit tests of theseusctl's output formatting: JSON
  * escaping and the JSON writer (nesting, commas, numbers, bytes), aligned
- * tables, the per-host JSON object (ctl_json_emit) and status names.
+ * tables, the per-host JSON object (ctl_json_emit), status names and byte
+ * counts in human units (ctl_fmt_bytes).
  */
 #include <stdlib.h>
 
@@ -130,11 +131,28 @@ static void test_emit_and_status(void)
 	CHECK(strstr(ebuf, "wrong key? check --key-file / THESEUS_KEY_FILE") != NULL);
 }
 
+static void test_fmt_bytes(void)
+{
+	char out[32];
+	static const struct { uint64_t n; const char *want; } cases[] = {
+		{ 0, "0 B" }, { 999, "999 B" }, { 1000, "1.0 kB" }, { 1234567, "1.2 MB" },
+		{ 90000, "90.0 kB" }, { 999949, "999.9 kB" }, { 999950, "1.0 MB" },
+		{ 1000000000ull, "1.0 GB" }, { UINT64_MAX, "18.4 EB" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		ctl_fmt_bytes(cases[i].n, out, sizeof out);
+		CHECK_STR(out, cases[i].want);
+	}
+	ctl_fmt_bytes(1234567, out, 4);   /* cut short, still a string */
+	CHECK_STR(out, "1.2");
+}
+
 int main(void)
 {
 	RUN(test_escape);
 	RUN(test_writer);
 	RUN(test_table);
 	RUN(test_emit_and_status);
+	RUN(test_fmt_bytes);
 	return check_summary("ctl_fmt");
 }

@@ -4,7 +4,8 @@
 # fixture backend on 127.0.0.1) and build/theseusctl.  Covers ping, ls,
 # push + swap, a retried swap, a stale compare-and-swap, wrong/missing key,
 # read-only mode, and a push + swap through 20% loss, 10% duplication,
-# reordering and lost replies; the inspection commands (info, history,
+# reordering and lost replies; the inspection commands (info, with and
+# without a NIC's counters, history,
 # rollback, state, log, invoke, graph, tasks, exports, lint and lint
 # --target), --json, and a fleet of
 # three hosts of which one is down; the session cache with -j hosts in one
@@ -127,6 +128,20 @@ check info 0 "${I[@]}" info
 expect_out info_kernel '^kernel +theseus-c host-fixture'
 check info_json 0 "${I[@]}" --json info
 expect_out info_json_fields '^\{"host":"127\.0\.0\.1:[0-9]+","command":"info","ok":true,"status":"OK","exit":0,"error":"",.*"counters":\{"requests":'
+# No NIC (the fixture's default): no counters in the text or the JSON.
+expect_out info_json_no_nic_counters '"nic":\{"pci_id":"","model":"","driver":"","driver_version":""\},"staging"'
+check info_no_nic 0 "${I[@]}" info
+expect_out info_nic_none '^nic +none$'
+! grep -q '^nic rx' "$T/last.out" && { echo "PASS info_no_nic_counters_line"; pass=$((pass + 1)); } \
+	|| { echo "FAIL info_no_nic_counters_line"; sed 's/^/  /' "$T/last.out"; fail=$((fail + 1)); }
+# A NIC with counters (endpoint_udpd --nic: fixed values).
+start nic --key-file "$T/key" --nic
+NC=("$CTL" -H "127.0.0.1:$PORT" --key-file "$T/key" --timeout 300)
+check info_nic 0 "${NC[@]}" info
+expect_out info_nic_line '^nic +8086:100e 82540EM, driver module e1000 1\.0$'
+expect_out info_nic_counters_line '^nic rx +12345 frames \(1\.2 MB\), 2 dropped, 1 errors; tx 678 frames \(90\.0 kB\), 3 dropped, 4 errors; 2345 interrupts$'
+check info_nic_json 0 "${NC[@]}" --json info
+expect_out info_nic_json_counters '"nic":\{"pci_id":"8086:100e","model":"82540EM","driver":"e1000","driver_version":"1\.0","counters":\{"rx_packets":12345,"rx_bytes":1234567,"rx_drops":2,"rx_errors":1,"tx_packets":678,"tx_bytes":90000,"tx_drops":3,"tx_errors":4,"irqs":2345\}\},"staging"'
 check rollback_nothing 1 "${I[@]}" rollback hello
 check swap_for_rollback 0 "${I[@]}" swap hello "$T/hello_v11"
 check rollback 0 "${I[@]}" rollback hello

@@ -5,7 +5,7 @@
  *
  *   endpoint_udpd [--port P] [--key-file F] [--drop PCT] [--drop-reply PCT]
  *                 [--dup PCT] [--reorder PCT] [--seed N] [--staging-bytes N]
- *                 [--fail-check VERSION] [--fault-on VERSION]
+ *                 [--fail-check VERSION] [--fault-on VERSION] [--nic]
  *
  * --drop/--dup/--reorder act on received datagrams (lose it, handle it twice,
  * hold it back until after the next one); --drop-reply loses replies.
@@ -13,6 +13,10 @@
  * --fail-check VERSION makes every invoke of a module running VERSION return
  * TH_EFAULT; --fault-on VERSION records a "fault: ..." history entry for a
  * module right after it is swapped to VERSION.
+ * --nic: info reports a NIC (8086:100e 82540EM, e1000 1.0) with fixed
+ * counters (rx 12345 frames of 1234567 bytes, 2 dropped, 1 error; tx 678
+ * frames of 90000 bytes, 3 dropped, 4 errors; 2345 interrupts); without
+ * it, no NIC and no counters, as a kernel without one.
  * Prints "READY <port>" on stdout once bound (port 0 = any free port), then
  * serves until killed.  SIGUSR1 prints the counters and module table.
  * Each start draws a random epoch (as a kernel does per boot).
@@ -102,11 +106,13 @@ int main(int argc, char **argv)
 		{ "staging-bytes", required_argument, NULL, 'b' },
 		{ "fail-check", required_argument, NULL, 'F' },
 		{ "fault-on", required_argument, NULL, 'f' },
+		{ "nic", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int port = 0, drop = 0, drop_reply = 0, dup = 0, reorder = 0, c;
 	unsigned seed = 1;
 	const char *key_file = NULL;
+	bool nic = false;
 	struct endpoint_config cfg = { 0 };
 	uint8_t key[PROTO_KEY_LEN];
 	struct th_errbuf eb = { "" };
@@ -123,10 +129,12 @@ int main(int argc, char **argv)
 		case 'b': cfg.staging_max_bytes = strtoull(optarg, NULL, 0); break;
 		case 'F': fail_check_version = optarg; break;
 		case 'f': fault_on_version = optarg; break;
+		case 'n': nic = true; break;
 		default:
 			fprintf(stderr, "usage: endpoint_udpd [--port P] [--key-file F] [--drop PCT] "
 				"[--drop-reply PCT] [--dup PCT] [--reorder PCT] [--seed N] "
-				"[--staging-bytes N] [--fail-check VERSION] [--fault-on VERSION]\n");
+				"[--staging-bytes N] [--fail-check VERSION] [--fault-on VERSION] "
+				"[--nic]\n");
 			return 2;
 		}
 	}
@@ -141,6 +149,14 @@ int main(int argc, char **argv)
 	struct fx_backend fx;
 	fx_backend_init(&fx);
 	fx.real_clock = true;
+	if (nic) {
+		fx.has_nic = true;
+		fx.nic = (struct endpoint_nic_counters){
+			.rx_packets = 12345, .rx_bytes = 1234567, .rx_drops = 2, .rx_errors = 1,
+			.tx_packets = 678, .tx_bytes = 90000, .tx_drops = 3, .tx_errors = 4,
+			.irqs = 2345,
+		};
+	}
 	/* a random epoch per start, like a kernel's per boot */
 	if (getrandom(&fx.rng, sizeof fx.rng, 0) != sizeof fx.rng)
 		fx.rng ^= (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);

@@ -2,7 +2,7 @@
 """test_ctl.py - QEMU end-to-end tests of theseusctl (issue 9): every
 subcommand against a real kernel (e1000, UDP forward to the endpoint on port
 7700, key= on the command line, modules checksum kv logfmt hello), their
---json output, and a fleet of three "guests" - two booted kernels and one
+--json output (info: the NIC's counters grow with pings), and a fleet of three "guests" - two booted kernels and one
 port nobody listens on: the two succeed, the down one is reported, the exit
 status is non-zero.  Also runs tests/fleet_experiment.sh as the README shows.
 """
@@ -107,6 +107,39 @@ def _tasks(c):
            "tasks json: %r" % o)
 
 
+NIC_PINGS = 10
+NIC_COUNTERS = ("rx_packets", "rx_bytes", "rx_drops", "rx_errors", "tx_packets", "tx_bytes",
+                "tx_drops", "tx_errors", "irqs")
+
+
+def _nic_counters(c):
+    """`info` shows the NIC's counters (InfoReply.nic_counters): after
+    NIC_PINGS authenticated pings, --json nic.counters has every field, and
+    rx_packets and tx_packets each grew by at least NIC_PINGS (a request in
+    and a reply out per ping), rx_bytes grew, irqs > 0 (QEMU's e1000 has an
+    interrupt line); the text output has the rx/tx line under the nic line."""
+    [o0] = _json(c("--json", "info", check_rc=0))
+    n0 = o0["nic"].get("counters")
+    expect(isinstance(n0, dict) and sorted(n0) == sorted(NIC_COUNTERS)
+           and all(isinstance(n0[k], int) for k in NIC_COUNTERS),
+           "info json: nic.counters missing or incomplete: %r" % o0["nic"])
+    for _ in range(NIC_PINGS):
+        c("ping", check_rc=0)
+    [o1] = _json(c("--json", "info", check_rc=0))
+    n1 = o1["nic"].get("counters") or {}
+    d = {k: n1.get(k, 0) - n0[k] for k in NIC_COUNTERS}
+    expect(d["rx_packets"] >= NIC_PINGS and d["tx_packets"] >= NIC_PINGS,
+           "info json: after %d pings rx_packets grew by %d, tx_packets by %d (want >= %d each): "
+           "before %r after %r" % (NIC_PINGS, d["rx_packets"], d["tx_packets"], NIC_PINGS, n0, n1))
+    expect(d["rx_bytes"] > 0 and d["tx_bytes"] > 0, "info json: bytes did not grow: %r -> %r" % (n0, n1))
+    expect(n1["irqs"] > 0, "info json: no interrupts counted on e1000: %r" % n1)
+    p = c("info", check_rc=0)
+    expect(re.search(r"^nic +8086:100e 82540EM, driver module e1000 \S+\n"
+                     r"nic rx +\d+ frames \([0-9.]+ [kMGTPE]?B\), \d+ dropped, \d+ errors; "
+                     r"tx \d+ frames \([0-9.]+ [kMGTPE]?B\), \d+ dropped, \d+ errors; \d+ interrupts$",
+                     p.stdout, re.M), "info: no nic rx/tx line under the nic line: %r" % p.stdout)
+
+
 def _subcommands(g, key_file, tmp):
     c = lambda *a, **kw: eu.ctl(g.port, *a, key_file=key_file, **kw)  # noqa: E731
     p = c("info", check_rc=0)
@@ -114,6 +147,7 @@ def _subcommands(g, key_file, tmp):
     [o] = _json(c("--json", "info", check_rc=0))
     expect(o["ok"] and o["status"] == "OK" and o["key_configured"] and o["modules"] >= 4,
            "info json: %r" % o)
+    _nic_counters(c)
     p = c("ls", check_rc=0)
     expect(re.search(r"^hello +1\.0 ", p.stdout, re.M), "ls: %r" % p.stdout)
     [o] = _json(c("--json", "ls", check_rc=0))

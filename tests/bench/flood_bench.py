@@ -23,9 +23,16 @@ went on after the flood's last datagram ("push_after_flood_ms", negative
 when it ended first), what was dropped before QEMU read it
 ("dropped_before_qemu": the tap's TX drops, or the host's UDP
 RcvbufErrors), the kernel's counters (unauthenticated datagrams seen,
-refusals sent: at most the rate limit's budget, rate-limited ones), and
-"RATIO <suite> flooded/quiet" and "RATIO <suite> after_flood/quiet".  theseusctl
-keeps a session cache of its own in the bench's temp directory (the epoch
+refusals sent: at most the rate limit's budget, rate-limited ones), the
+guest NIC's counters over the same span (`theseusctl --json info`'s
+nic.counters, when the kernel sends them): "guest_rx_frames", frames the
+guest's NIC received (flood, push and info alike), and "guest_rx_drops",
+frames its NIC core could not hand to the stack (no buffer, more than a
+poll's budget, refused by lwIP).  So sent - dropped_before_qemu -
+guest_rx_frames (less the push's own frames) is what QEMU or the device
+lost (an e1000 with its ring full counts in no counter of ours), told
+apart from what the guest dropped.  Last "RATIO <suite> flooded/quiet"
+and "RATIO <suite> after_flood/quiet".  theseusctl keeps a session cache of its own in the bench's temp directory (the epoch
 learned by the first ping; FLOOD_SESSION_CACHE=off: none, each push learns
 it with one more round trip).  With THESEUSCTL_TRACE=1 in the environment
 theseusctl's per-request and per-push trace lines are shown as "# ..."
@@ -127,17 +134,20 @@ def timed_push(net, key_file, path, ends=None):
     return dt
 
 
-def counters(net, key_file):
+def info(net, key_file):
+    """(the endpoint's counters, the NIC's counters or None when the kernel
+    sent none) from `theseusctl --json info`."""
     p = net.ctl(key_file, "--json", "info", time_limit=60)
     if p.returncode != 0:
         raise RuntimeError("info failed: %s" % p.stderr.strip())
-    return json.loads(p.stdout.splitlines()[-1])["counters"]
+    o = json.loads(p.stdout.splitlines()[-1])
+    return o["counters"], o.get("nic", {}).get("counters")
 
 
 def one_round(net, key_file, quiet_path, flood_path):
     """A quiet push, then a push during a flood: a dict of what was measured."""
     quiet = timed_push(net, key_file, quiet_path)
-    c0 = counters(net, key_file)
+    c0, n0 = info(net, key_file)
     drops0 = net.drops()
     fl = net.flooder()
     try:
@@ -154,8 +164,10 @@ def one_round(net, key_file, quiet_path, flood_path):
     if len(line) != 6 or line[0] != "sent":
         raise RuntimeError("the flooder said nothing")
     sent, secs, flood_end = int(line[1]), float(line[3]), float(line[5])
-    c1 = counters(net, key_file)
+    c1, n1 = info(net, key_file)
     r = {k: c1.get(k, 0) - c0.get(k, 0) for k in ("auth_failures", "unauth_replies", "rate_limited")}
+    for k in ("rx_packets", "rx_drops"):   # None: the kernel sent no NIC counters
+        r["nic_" + k] = n1[k] - n0[k] if n0 and n1 else None
     r["drops"] = net.drops() - drops0
     r.update(quiet=quiet, flooded=flooded, sent=sent, secs=secs,
              after=ends[0] - flood_end)     # < 0: the push ended before the flood
@@ -192,6 +204,11 @@ def measure(suite, net, key_file, tmp):
         suite, m["drops"], "tap TX drops" if net.ns else "host UDP RcvbufErrors (whole host)"))
     print("BENCH %s kernel_unauth_replies %d replies" % (suite, m["unauth_replies"]))
     print("BENCH %s kernel_rate_limited %d datagrams" % (suite, m["rate_limited"]))
+    if m["nic_rx_packets"] is not None:
+        print("BENCH %s guest_rx_frames %d frames the guest's NIC received during the round"
+              % (suite, m["nic_rx_packets"]))
+        print("BENCH %s guest_rx_drops %d frames the guest's NIC core dropped during the round "
+              "(no buffer, over a poll's budget, or refused by the stack)" % (suite, m["nic_rx_drops"]))
     print("RATIO %s flooded/quiet %.2f" % (suite, m["flooded"] / m["quiet"]))
     print("RATIO %s after_flood/quiet %.2f" % (suite, m["after"] / m["quiet"]))
 

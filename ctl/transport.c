@@ -119,12 +119,18 @@ void ctl_tx_cache_flush(struct ctl_ctx *ctx)
 		fprintf(ctx->err, "theseusctl: trace: session cache not written\n");
 }
 
+/* Back to HMAC: kind 1 was only the cache's word, not a sealed reply's. */
+static void drop_cached_kind(struct ctl_ctx *ctx)
+{
+	ctx->kinds_cached = false;
+	ctx->mac_kinds &= ~(1u << PROTO_MAC_KIND_POLY);
+}
+
 bool ctl_tx_kind_fallback(struct ctl_ctx *ctx)
 {
 	if (!ctx->kinds_cached)
 		return false;
-	ctx->kinds_cached = false;
-	ctx->mac_kinds &= ~(1u << PROTO_MAC_KIND_POLY);
+	drop_cached_kind(ctx);
 	if (ctx->trace)
 		fprintf(ctx->err, "theseusctl: trace: %s:%u: the cached kind-1 MAC was not "
 			"taken: back to HMAC\n", ctx->host, ctx->port);
@@ -339,8 +345,7 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 		/* Only the cache says the kernel takes kind 1: a request that
 		 * must not run twice is HMAC'd, as falling back would send it
 		 * again as a new datagram (its sealed reply confirms kind 1). */
-		ctx->kinds_cached = false;
-		ctx->mac_kinds &= ~(1u << PROTO_MAC_KIND_POLY);
+		drop_cached_kind(ctx);
 	}
 	for (;;) {
 		size_t slot = cs->n % CTL_CALL_ATTEMPTS;

@@ -151,7 +151,13 @@ struct ctl_push_window {
 	uint64_t last_progress_us; /* the last answer that acknowledged new chunks */
 	bool decreased, progressed;
 	bool lossy;                /* losses while answers show progress: hold the window */
-	uint32_t losses, decreases, holds, collapses;   /* for THESEUSCTL_TRACE */
+	/* The undo of the last halving (see ctl_pw_spurious). */
+	uint32_t episode;          /* halvings so far: the current episode */
+	uint32_t ep_expired, ep_spurious;   /* chunks expired / shown spurious in it */
+	bool undo_ok;              /* no sign of a real loss in it yet */
+	double undo_window, undo_ssthresh;
+	uint32_t undo_ask_every;
+	uint32_t losses, decreases, holds, collapses, undos;   /* for THESEUSCTL_TRACE */
 };
 void ctl_pw_init(struct ctl_push_window *w, uint64_t now_us);
 /* Datagrams (chunks and their copies) that may be in flight. */
@@ -169,6 +175,15 @@ void ctl_pw_answer(struct ctl_push_window *w, uint64_t now_us, bool progress);
  * minimum; otherwise it halves (at most once per rto_us).  True when it
  * shrank: the caller backs off. */
 bool ctl_pw_lost(struct ctl_push_window *w, uint64_t now_us, int64_t rto_us, bool heavy);
+/* n chunks' timers expired (after ctl_pw_lost for them): they join the
+ * current episode, whose number is returned (remember it per chunk). */
+uint32_t ctl_pw_expired(struct ctl_push_window *w, uint32_t n);
+/* The receiver showed a chunk missing: a real loss, no undo this episode. */
+void ctl_pw_missing(struct ctl_push_window *w);
+/* A chunk that expired in `episode` was acknowledged without being sent
+ * again.  When that was every chunk expired in the current episode, the
+ * halving that opened it is undone (window, threshold, reply pace): true. */
+bool ctl_pw_spurious(struct ctl_push_window *w, uint32_t episode);
 
 struct ctl_ctx {
 	/* options */

@@ -22,7 +22,12 @@
  * rttvar from answered chunks, between 5 ms and --timeout; a resend is a
  * new datagram, so its answer is a clean sample too); an expired chunk is
  * resent (asking for a reply); when the window shrinks the RTO doubles,
- * and an answer that acknowledges new chunks ends that back-off.  A chunk
+ * and an answer that acknowledges new chunks ends that back-off.  Until it
+ * is sent again, an expired chunk's datagram still counts: a late answer
+ * to it is taken (and is a round-trip sample: it was sent once), and when
+ * every chunk that expired since a halving turns out to have arrived, the
+ * halving is undone (push_window.c: spurious expiries, a receiver that was
+ * only slow for a while).  A chunk
  * that an answer's bitmap shows missing although it was sent before the
  * answered one is sent again at once (ack_bitmap: fast retransmit).  The
  * push fails only when nothing is acknowledged for --timeout * (--retries
@@ -44,6 +49,9 @@ enum { CH_WANT, CH_FLIGHT, CH_ACKED };
 struct chunk_state {
 	uint8_t st;
 	bool resent;        /* sent before (for THESEUSCTL_TRACE) */
+	bool expired;       /* its timer expired and it was not sent since: its
+			     * datagram (binding b) may still arrive */
+	uint32_t episode;   /* the window's episode it expired in (push_window.c) */
 	bool asks;          /* in flight asking for a reply (not quiet) */
 	uint8_t copies;     /* extra copies in flight (lossy mode) */
 	struct proto_binding b; /* of the datagram in flight */
@@ -157,7 +165,7 @@ struct push {
 	struct chunk_copy copy[CTL_PUSH_WINDOW_MAX];   /* extra copies in flight */
 	uint32_t copy_next;        /* the next chunk in flight to copy (round robin) */
 	/* figures for THESEUSCTL_TRACE */
-	uint32_t sends, resends, replies, expiries, fast, copies;
+	uint32_t sends, resends, replies, expiries, fast, copies, spurious;
 	uint32_t lost;             /* datagrams (chunks or copies) seen lost */
 };
 
@@ -196,12 +204,20 @@ static uint32_t chunk_size_from(uint32_t said)
 }
 
 /* Marks chunk i acknowledged (once): frees its slot if it was in flight
- * and grows the window (push_window.c). */
+ * and grows the window (push_window.c).  A chunk whose timer expired and
+ * that was not sent since arrived after all: its expiry was spurious. */
 static void mark_acked(struct push *p, uint32_t i)
 {
 	struct chunk_state *c = &p->cs[i];
 	if (c->st == CH_ACKED)
 		return;
+	if (c->st == CH_WANT && c->expired) {
+		c->expired = false;
+		p->spurious++;
+		if (p->lost)
+			p->lost--;   /* not lost: it counts against heavy_loss no more */
+		ctl_pw_spurious(&p->w, c->episode);
+	}
 	leave_flight(p, i);
 	c->st = CH_ACKED;
 	p->acked++;
@@ -302,6 +318,7 @@ static int send_chunk(struct ctl_ctx *ctx, const uint8_t *data, size_t len, cons
 	if (err)
 		return err;
 	c->resent = c->st == CH_WANT && c->sent_us != 0;
+	c->expired = false;   /* a new datagram (binding): the old one no longer counts */
 	p->sends++;
 	p->resends += c->resent;
 	c->st = CH_FLIGHT;
@@ -424,19 +441,22 @@ static bool ack_bitmap(struct push *p, const Theseus__ChunkAck *ack, uint64_t se
 			p->fast++;
 			p->lost++;
 			gap = true;
+		} else if (p->cs[j].st == CH_WANT && p->cs[j].expired) {
+			p->cs[j].expired = false;   /* missing indeed: a real loss */
 		}
 	}
 	return gap;
 }
 
-/* Replies are matched to the chunk in flight whose datagram they name,
- * or to an extra copy of one. */
+/* Replies are matched to the chunk in flight whose datagram they name, to
+ * an expired chunk not sent since (a late answer), or to an extra copy of
+ * one. */
 static const struct proto_binding *push_match_fn(void *arg, uint64_t client_id, uint64_t counter)
 {
 	const struct push *p = arg;
 	for (uint32_t i = 0; i < p->n; i++)
-		if (p->cs[i].st == CH_FLIGHT && p->cs[i].b.counter == counter &&
-		    p->cs[i].b.client_id == client_id)
+		if ((p->cs[i].st == CH_FLIGHT || (p->cs[i].st == CH_WANT && p->cs[i].expired)) &&
+		    p->cs[i].b.counter == counter && p->cs[i].b.client_id == client_id)
 			return &p->cs[i].b;
 	for (uint32_t k = 0; k < CTL_PUSH_WINDOW_MAX; k++)
 		if (p->copy[k].used && p->copy[k].b.counter == counter &&
@@ -508,9 +528,11 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 				ret = CTL_EXIT_REMOTE;
 				break;
 			}
-			for (uint32_t i = 0; i < p.n; i++)
+			for (uint32_t i = 0; i < p.n; i++) {
 				if (p.cs[i].st == CH_ACKED)
 					p.cs[i].st = CH_WANT;
+				p.cs[i].expired = false;
+			}
 			p.acked = 0;
 			err = query_status(ctx, sha, len, &p, &complete, NULL);
 			if (err) {
@@ -534,23 +556,29 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 			      : TH_ETIMEDOUT;
 		if (err != TH_OK) {   /* ETIMEDOUT, or EAUTH: now HMAC'd, resent on expiry */
 			now = ctl_mono_us();
-			bool lost = false;
+			uint64_t expiry = (uint64_t)rto->rto;   /* before any back-off below */
+			uint32_t expiring = 0;
 			for (uint32_t k = 0; k < CTL_PUSH_WINDOW_MAX; k++)
-				if (p.copy[k].used && now - p.copy[k].sent_us >= (uint64_t)rto->rto)
+				if (p.copy[k].used && now - p.copy[k].sent_us >= expiry)
 					drop_copy(&p, k, true);   /* its chunk's own timer decides */
 			for (uint32_t i = 0; i < p.n; i++)
-				if (p.cs[i].st == CH_FLIGHT && now - p.cs[i].sent_us >= (uint64_t)rto->rto) {
-					leave_flight(&p, i);
-					p.cs[i].st = CH_WANT;
-					p.expiries++;
-					p.lost++;
-					lost = true;
-				}
+				expiring += p.cs[i].st == CH_FLIGHT && now - p.cs[i].sent_us >= expiry;
 			/* Hold the window while answers show progress, else
 			 * halve it (and back off) at most once per RTO, or
-			 * collapse it when nothing answers (push_window.c). */
-			if (lost && ctl_pw_lost(&p.w, now, rto->rto, heavy_loss(&p)))
+			 * collapse it when nothing answers (push_window.c);
+			 * the expired chunks join the episode that opens. */
+			if (expiring && ctl_pw_lost(&p.w, now, rto->rto, heavy_loss(&p)))
 				ctl_rto_backoff(rto);
+			uint32_t episode = expiring ? ctl_pw_expired(&p.w, expiring) : 0;
+			for (uint32_t i = 0; i < p.n; i++)
+				if (p.cs[i].st == CH_FLIGHT && now - p.cs[i].sent_us >= expiry) {
+					leave_flight(&p, i);
+					p.cs[i].st = CH_WANT;
+					p.cs[i].expired = true;
+					p.cs[i].episode = episode;
+					p.expiries++;
+					p.lost++;
+				}
 			if (now - last_progress > give_up_us) {
 				if (ctx->replies_unauth > unauth0) {
 					ctl_report(ctx, "push", TH_EAUTH, NULL);
@@ -575,6 +603,7 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 			 * give up when nothing but refusals comes back. */
 			leave_flight(&p, i);
 			p.cs[i].st = CH_WANT;
+			p.cs[i].expired = false;   /* refused: it must be sent again */
 			ctl_tx_stale(ctx, rep, bound);
 			if (++stale_refusals >= 16) {
 				ctl_report(ctx, "push", st, rep);
@@ -612,8 +641,10 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 			if (p.acked > acked_before)
 				ctl_rto_progress(rto);
 			ctl_pw_answer(&p.w, ctl_mono_us(), p.acked > acked_before);
-			if (gap)
+			if (gap) {
+				ctl_pw_missing(&p.w);
 				ctl_pw_lost(&p.w, ctl_mono_us(), rto->rto, heavy_loss(&p));
+			}
 			size_t done = (size_t)p.acked * p.csize;
 			progress(ctx, label, done > len ? len : done, len, false);
 		}
@@ -625,11 +656,12 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 		fputc('\n', ctx->err);
 	if (ctx->trace)
 		fprintf(ctx->err, "theseusctl: trace: %s:%u: push %s: %u chunks of %u, %u sent "
-			"(%u resent, %u copies), %u replies, %u expired, %u seen missing, "
-			"%u decreases, %u holds, %u collapses, window %.1f, %.1f ms "
+			"(%u resent, %u copies), %u replies, %u expired (%u spurious), %u seen missing, "
+			"%u decreases (%u undone), %u holds, %u collapses, window %.1f, %.1f ms "
 			"(%.1f ms sending), srtt %.1f ms, rto %.1f ms\n", ctx->host,
 			ctx->port, label, p.n, p.csize, p.sends, p.resends, p.copies, p.replies,
-			p.expiries, p.fast, p.w.decreases, p.w.holds, p.w.collapses, p.w.window, (double)(ctl_mono_us() - t_start) / 1e3,
+			p.expiries, p.spurious, p.fast, p.w.decreases, p.w.undos, p.w.holds,
+			p.w.collapses, p.w.window, (double)(ctl_mono_us() - t_start) / 1e3,
 			(double)(ctl_mono_us() - t_send) / 1e3, (double)rto->srtt / 1e3,
 			(double)rto->rto / 1e3);
 out:

@@ -27,6 +27,18 @@
  *     round trip per chunk under heavy loss).
  * Answers with progress outside lossy mode double ask_every back towards
  * CTL_PUSH_ACK_EVERY.
+ *
+ * A halving can be undone (as TCP's Eifel response does, RFC 4015): a
+ * halving opens an "episode" (later halvings join it while it is
+ * undecided) that counts the chunks whose timer expired from then on
+ * (ctl_pw_expired).  When every one of them is acknowledged without
+ * having been sent again (ctl_pw_spurious: the answer to the expired
+ * datagram itself, or a bitmap showing it arrived), nothing was lost - the
+ * answers were only late (a guest busy for a while, a host that stalled) -
+ * and the window, its threshold and the reply pace go back to what they
+ * were before the episode's first halving.  A chunk the receiver shows
+ * missing (ctl_pw_missing), a collapse or a hold ends the episode's
+ * chance of an undo.
  */
 #include "klibc.h"
 #include "ctl.h"
@@ -70,11 +82,13 @@ void ctl_pw_answer(struct ctl_push_window *w, uint64_t now_us, bool progress)
 bool ctl_pw_lost(struct ctl_push_window *w, uint64_t now_us, int64_t rto_us, bool heavy)
 {
 	uint64_t rto = rto_us > 0 ? (uint64_t)rto_us : 1;
+	uint32_t ask_before = w->ask_every;
 	w->ask_every = 1;
 	w->losses++;
 	if (now_us - w->last_answer_us >= CTL_PUSH_COLLAPSE_RTOS * rto) {
 		/* Nothing answers: a dead or overloaded host. */
 		w->lossy = false;
+		w->undo_ok = false;
 		w->ssthresh = CTL_PUSH_WINDOW_MIN;
 		w->window = w->ssthresh;
 		w->last_decrease_us = now_us;
@@ -86,6 +100,7 @@ bool ctl_pw_lost(struct ctl_push_window *w, uint64_t now_us, int64_t rto_us, boo
 		/* Most datagrams lost on the way, yet the receiver makes
 		 * progress: hold. */
 		w->lossy = true;
+		w->undo_ok = false;
 		w->ssthresh = CTL_PUSH_WINDOW_LOSSY;
 		if (w->window < CTL_PUSH_WINDOW_LOSSY)
 			w->window = CTL_PUSH_WINDOW_LOSSY;
@@ -95,6 +110,19 @@ bool ctl_pw_lost(struct ctl_push_window *w, uint64_t now_us, int64_t rto_us, boo
 	w->lossy = false;
 	if (w->decreased && now_us - w->last_decrease_us < rto)
 		return false;
+	if (!w->undo_ok) {
+		/* A new episode: what an undo would restore.  (A halving
+		 * while the last episode is still undecided joins it: an undo
+		 * then needs every expiry since the first halving spurious,
+		 * and restores the state before that one.) */
+		w->episode++;
+		w->ep_expired = 0;
+		w->ep_spurious = 0;
+		w->undo_ok = true;
+		w->undo_window = w->window;
+		w->undo_ssthresh = w->ssthresh;
+		w->undo_ask_every = ask_before;
+	}
 	w->window /= 2;
 	if (w->window < CTL_PUSH_WINDOW_MIN)
 		w->window = CTL_PUSH_WINDOW_MIN;
@@ -102,5 +130,34 @@ bool ctl_pw_lost(struct ctl_push_window *w, uint64_t now_us, int64_t rto_us, boo
 	w->last_decrease_us = now_us;
 	w->decreased = true;
 	w->decreases++;
+	return true;
+}
+
+uint32_t ctl_pw_expired(struct ctl_push_window *w, uint32_t n)
+{
+	w->ep_expired += n;
+	return w->episode;
+}
+
+void ctl_pw_missing(struct ctl_push_window *w)
+{
+	w->undo_ok = false;
+}
+
+bool ctl_pw_spurious(struct ctl_push_window *w, uint32_t episode)
+{
+	if (!w->undo_ok || episode != w->episode || !w->ep_expired)
+		return false;
+	if (++w->ep_spurious < w->ep_expired)
+		return false;
+	/* Every chunk that expired since the halving arrived after all. */
+	w->undo_ok = false;
+	if (w->window < w->undo_window)
+		w->window = w->undo_window;
+	if (w->ssthresh < w->undo_ssthresh)
+		w->ssthresh = w->undo_ssthresh;
+	if (w->ask_every < w->undo_ask_every)
+		w->ask_every = w->undo_ask_every;
+	w->undos++;
 	return true;
 }

@@ -239,6 +239,87 @@ static void test_window_collapses(void)
 	CHECK_EQ(w.collapses, 1);
 }
 
+/* Spurious expiries (push_window.c, the undo): a halving whose expired
+ * chunks all turn out to have arrived is undone - window, threshold and
+ * reply pace as before it; a second halving while undecided joins the
+ * episode (the undo restores the state before the first); one chunk
+ * shown missing, a chunk of an older episode, or too few spurious ones
+ * undo nothing; a collapse ends the chance too. */
+static void test_window_undo(void)
+{
+	struct ctl_push_window w;
+	int64_t rto = 10000;
+	uint64_t t = 1000000;
+	ctl_pw_init(&w, 0);
+	for (int i = 0; i < 100; i++)
+		ctl_pw_acked(&w);
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_CLEAN);
+	ctl_pw_answer(&w, t, true);
+	CHECK(ctl_pw_lost(&w, t, rto, false));                /* 32 -> 16 */
+	uint32_t e = ctl_pw_expired(&w, 2);
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_CLEAN / 2);
+	CHECK_EQ(w.ask_every, 1);
+	CHECK(!ctl_pw_spurious(&w, e));                       /* 1 of 2 */
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_CLEAN / 2);
+	CHECK(ctl_pw_spurious(&w, e));                        /* 2 of 2: undone */
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_CLEAN);
+	CHECK_EQ(w.ask_every, CTL_PUSH_ACK_EVERY);
+	CHECK_EQ(w.undos, 1);
+	CHECK(!ctl_pw_spurious(&w, e));                       /* once */
+	/* Above the restored threshold the window grows as before. */
+	CHECK(w.ssthresh >= CTL_PUSH_WINDOW_CLEAN);
+
+	/* Two halvings in one episode: the undo goes back before the first. */
+	t += 10 * (uint64_t)rto;
+	ctl_pw_answer(&w, t, true);
+	CHECK(ctl_pw_lost(&w, t, rto, false));                /* 32 -> 16 */
+	e = ctl_pw_expired(&w, 1);
+	CHECK(ctl_pw_lost(&w, t + (uint64_t)rto, rto, false)); /* 16 -> 8 */
+	CHECK_EQ(ctl_pw_expired(&w, 1), e);                   /* the same episode */
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_MIN);
+	CHECK(!ctl_pw_spurious(&w, e));
+	CHECK(ctl_pw_spurious(&w, e));
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_CLEAN);
+	CHECK_EQ(w.undos, 2);
+
+	/* A real loss in the episode: no undo. */
+	t += 10 * (uint64_t)rto;
+	ctl_pw_answer(&w, t, true);
+	CHECK(ctl_pw_lost(&w, t, rto, false));
+	e = ctl_pw_expired(&w, 1);
+	ctl_pw_missing(&w);
+	CHECK(!ctl_pw_spurious(&w, e));
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_CLEAN / 2);
+	CHECK_EQ(w.undos, 2);
+
+	/* A chunk of an older episode undoes nothing in a new one. */
+	t += 10 * (uint64_t)rto;
+	ctl_pw_answer(&w, t, true);
+	CHECK(ctl_pw_lost(&w, t, rto, false));                /* 16 -> 8 */
+	uint32_t e2 = ctl_pw_expired(&w, 1);
+	CHECK(e2 != e);
+	CHECK(!ctl_pw_spurious(&w, e));
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_MIN);
+	CHECK(ctl_pw_spurious(&w, e2));                       /* back to 16 */
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_CLEAN / 2);
+
+	/* Nothing answers for CTL_PUSH_COLLAPSE_RTOS: a collapse, no undo. */
+	ctl_pw_init(&w, 0);
+	for (int i = 0; i < 100; i++)
+		ctl_pw_acked(&w);
+	ctl_pw_answer(&w, t, true);
+	CHECK(ctl_pw_lost(&w, t, rto, false));
+	e = ctl_pw_expired(&w, 1);
+	CHECK(ctl_pw_lost(&w, t + CTL_PUSH_COLLAPSE_RTOS * (uint64_t)rto, rto, false));
+	CHECK_EQ(w.collapses, 1);
+	CHECK(!ctl_pw_spurious(&w, e));
+	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_MIN);
+	/* Expiries with no halving (the first loss ever held, or no
+	 * episode): episode 0 is never undone. */
+	ctl_pw_init(&w, 0);
+	CHECK(!ctl_pw_spurious(&w, ctl_pw_expired(&w, 1)));
+}
+
 int main(void)
 {
 	RUN(test_initial);
@@ -247,6 +328,7 @@ int main(void)
 	RUN(test_backoff_ends);
 	RUN(test_window_growth);
 	RUN(test_window_loss);
+	RUN(test_window_undo);
 	RUN(test_window_holds_while_progress);
 	RUN(test_window_collapses);
 	return check_summary("ctl_rto");

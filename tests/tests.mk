@@ -34,6 +34,11 @@ $(B)/tests/unit/kstring_test: tests/unit/kstring_test.c kernel/lib/string.c test
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -fno-builtin -fno-tree-loop-distribute-patterns \
 		-o $@ tests/unit/kstring_test.c
 
+UNIT_TESTS += $(B)/tests/unit/ktime_test
+$(B)/tests/unit/ktime_test: tests/unit/ktime_test.c kernel/include/ktime.h tests/unit/check.h | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ tests/unit/ktime_test.c
+
 FUZZ_TARGETS += $(B)/fuzz/bootinfo
 $(B)/fuzz/bootinfo: tests/fuzz/bootinfo_fuzz.c kernel/boot/multiboot.c kernel/lib/cmdline.c \
 		kernel/lib/err.c kernel/lib/errbuf.c | setup

@@ -12,6 +12,7 @@
 #define PIT_HZ 1193182u
 
 static uint64_t tsc_hz, tsc_boot;
+static struct ktime_mult tsc_ns;   /* ktime_scale's factor for tsc_hz */
 static volatile uint64_t ticks;
 static unsigned tick_hz;
 static tick_hook_fn tick_hook;
@@ -25,7 +26,7 @@ uint64_t time_tsc_to_ns(uint64_t delta)
 {
 	if (!tsc_hz)
 		return 0;
-	return (uint64_t)((unsigned __int128)delta * 1000000000u / tsc_hz);
+	return ktime_scale(delta, tsc_ns);
 }
 
 uint64_t time_ns(void)
@@ -75,6 +76,7 @@ void timer_init(unsigned hz)
 			best = m;
 	}
 	tsc_hz = best ? best * (1000 / CAL_MS) : 1000000000ull; /* fall back to 1 GHz, said below */
+	tsc_ns = ktime_mult_for(tsc_hz);
 	tsc_boot = t_start;
 	if (!best)
 		log_warn("time", "PIT calibration failed; assuming a 1 GHz TSC");

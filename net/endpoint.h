@@ -57,7 +57,9 @@ struct th_errbuf;   /* klibc.h */
 #define ENDPOINT_MIN_STAGING_BYTES (64u << 10)
 #define ENDPOINT_MAX_STAGING_BYTES (1u << 30)
 #define ENDPOINT_DEFAULT_STALE_MS 30000 /* idle object becomes evictable */
-#define ENDPOINT_MIN_REPLY_CAP 512     /* reply_cap below this is refused */
+/* reply_cap below this is refused: every reply the protocol allows (up to
+ * PROTO_MAX_DATAGRAM bytes, sealed) must fit; pages are cut to it. */
+#define ENDPOINT_MIN_REPLY_CAP PROTO_MAX_DATAGRAM
 #define ENDPOINT_LOG_CHUNK 1024        /* log bytes per reply */
 #define ENDPOINT_MAX_EDGES 16          /* dependency targets per graph node */
 #define ENDPOINT_HISTORY_ITEMS 4       /* modules listed per history entry */

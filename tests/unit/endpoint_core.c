@@ -303,6 +303,16 @@ static void test_info_nic_counters(void)
 	CHECK(t.rep->info->nic_counters && t.rep->info->nic_counters->irqs == UINT64_MAX);
 	CHECK_EQ(strlen(t.rep->info->nic_driver_version), 15);   /* char [16], ended */
 	CHECK(t.rlen + 200 <= PROTO_MAX_DATAGRAM);   /* and leaves room to grow */
+	/* A caller must offer room for any reply: one byte short is refused
+	 * before anything is handled (no counter moves); exactly the
+	 * protocol's limit is enough for the largest InfoReply. */
+	size_t rlen = 99;
+	uint64_t requests = t.ep->counters.requests;
+	CHECK_EQ(endpoint_handle(t.ep, t.dgram, t.dlen, t.reply, PROTO_MAX_DATAGRAM - 1, &rlen),
+		 TH_EINVAL);
+	CHECK_EQ(t.ep->counters.requests, requests);
+	CHECK_EQ(t_info(&t), TH_OK);   /* t_raw offers sizeof t.reply == PROTO_MAX_DATAGRAM */
+	CHECK(t.rep->info->nic_counters != NULL);
 	t_fini(&t);
 }
 

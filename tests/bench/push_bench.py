@@ -13,8 +13,12 @@ unless ACCEL=kvm, loopback host forwards to UDP 7700 and the echo port 7).
             push and raw_udp on guests of 1 and 2 CPUs (CPU_COUNTS; the
             PUSH_DEFAULT_CPUS one is <driver>, the other <driver>_Ncpu;
             with 2 the object hash runs on the second CPU)
-  raw_udp   1024-byte datagrams to the echo service, WINDOW (32) in flight,
-            for RAW_SECONDS; KiB echoed back per second
+  raw_udp   1024-byte datagrams to the echo service, WINDOW (32) in flight;
+            KiB echoed back per second, measured before, between and after
+            the two rounds of pushes (RAW_SECONDS / 2 each; the figure is
+            the median of the three).  The host's speed drifts within a
+            run, so each RATIO push*/raw is the median over the rounds of
+            the round's push beside the mean of the raw samples around it
   swap      21 swaps of hello back and forth (objects pushed beforehand):
             the first (cold: TCG translates the swap paths the first time)
             and the median of the other 20 of the request round trip, the
@@ -93,8 +97,9 @@ def ping_until_answered(port, key, timeout=30.0):
         c.close()
 
 
-def raw_udp_kib_s(port):
-    """Echoed KiB/s of 1024-byte datagrams with WINDOW outstanding."""
+def raw_udp_kib_s(port, seconds=None):
+    """Echoed KiB/s of 1024-byte datagrams with WINDOW outstanding, for
+    seconds (default RAW_SECONDS)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     addr = ("127.0.0.1", port)
@@ -110,7 +115,7 @@ def raw_udp_kib_s(port):
             pass
     outstanding = received = 0
     t0 = time.perf_counter()
-    end = t0 + RAW_SECONDS
+    end = t0 + (RAW_SECONDS if seconds is None else seconds)
     while time.perf_counter() < end:
         while outstanding < WINDOW:
             sock.sendto(payload, addr)
@@ -126,15 +131,18 @@ def raw_udp_kib_s(port):
     return received / dt
 
 
-def push_kib_s(port, key_file, tmp):
-    """{kind: KiB/s}: "auto" (the default MAC) and "hmac" (--mac hmac) for
-    PUSH_KIB objects, "big" (the default MAC) for PUSH_BIG_KIB objects, two
-    pushes each, interleaved (so all see the same machine).  A short push
-    is partly its session set-up (a process, slow start); the big one is
-    nearly all transfer, as raw UDP's 3 s are.  theseusctl keeps a session
-    cache of its own here (tmp/sessions; a user's is on by default), so
-    only the first push learns the guest's epoch: the first push of each
-    guest is a warm-up, not counted."""
+def push_and_raw_rounds(port, echo_port, key_file, tmp):
+    """(raw, push, ratio): raw UDP KiB/s sampled before, between and after
+    two rounds of pushes ([3 samples]); push {kind: [KiB/s per round]}:
+    "auto" (the default MAC) and "hmac" (--mac hmac) for PUSH_KIB objects,
+    "big" (the default MAC) for PUSH_BIG_KIB objects, one push of each per
+    round, interleaved (so all see the same machine); ratio {kind: median
+    over the rounds of push / mean(raw sample before, raw sample after)}.
+    A short push is partly its session set-up (a process, slow start); the
+    big one is nearly all transfer, as a raw sample is.  theseusctl keeps a
+    session cache of its own here (tmp/sessions; a user's is on by
+    default), so only the first push learns the guest's epoch: the first
+    push of each guest is a warm-up, not counted."""
     kinds = {"auto": ("auto", PUSH_KIB), "hmac": ("hmac", PUSH_KIB),
              "big": ("auto", PUSH_BIG_KIB)}
     rates = {k: [] for k in kinds}
@@ -146,6 +154,7 @@ def push_kib_s(port, key_file, tmp):
                cache=cache)
     if p.returncode != 0:
         raise RuntimeError("warm-up push failed: %s" % p.stderr)
+    raws = [raw_udp_kib_s(echo_port, RAW_SECONDS / 2)]
     for i in range(2):
         for kind, (mac, kib) in kinds.items():
             path = os.path.join(tmp, "obj%d-%s.bin" % (i, kind))
@@ -159,7 +168,11 @@ def push_kib_s(port, key_file, tmp):
             if p.returncode != 0:
                 raise RuntimeError("push (--mac %s) failed: %s" % (mac, p.stderr))
             rates[kind].append(kib / dt)
-    return {k: statistics.median(v) for k, v in rates.items()}
+        raws.append(raw_udp_kib_s(echo_port, RAW_SECONDS / 2))
+    ratio = {k: statistics.median(v[i] / ((raws[i] + raws[i + 1]) / 2) if raws[i] + raws[i + 1] else 0
+                                  for i in range(len(v)))
+             for k, v in rates.items()}
+    return raws, rates, ratio
 
 
 def echo_rtt(port, n=21):
@@ -200,15 +213,20 @@ def swap_times(port, key, key_file):
     return out
 
 
+def summarize(raws, rates, ratio):
+    """(raw KiB/s, {kind: push KiB/s}, {kind: ratio}): the medians."""
+    return (statistics.median(raws), {k: statistics.median(v) for k, v in rates.items()}, ratio)
+
+
 def push_and_raw(nic, tmp, key_hex, key_file, cpus):
-    """Raw UDP and push throughput to one guest with cpus CPUs: (raw, push)."""
+    """Raw UDP and push throughput to one guest with cpus CPUs: summarize()'s."""
     key = bytes.fromhex(key_hex)
     g, ep_port, echo_port, _ = boot(nic, key_hex, cpus=cpus)
     try:
         g.wait_for(r"theseus: ready:", 60)
         if ping_until_answered(ep_port, key) is None:
             raise RuntimeError("endpoint never answered")
-        return raw_udp_kib_s(echo_port), push_kib_s(ep_port, key_file, tmp)
+        return summarize(*push_and_raw_rounds(ep_port, echo_port, key_file, tmp))
     finally:
         g.kill()
 
@@ -221,14 +239,13 @@ def bench_driver(nic, tmp, key_hex, key_file):
         g.wait_for(r"theseus: ready:", 60)
         if ping_until_answered(ep_port, key) is None:
             raise RuntimeError("endpoint never answered")
-        out["raw"] = raw_udp_kib_s(echo_port)
-        out["push"] = push_kib_s(ep_port, key_file, tmp)
+        one_cpu = summarize(*push_and_raw_rounds(ep_port, echo_port, key_file, tmp))
         out["echo_rtt"] = echo_rtt(echo_port)
         out["swaps"] = swap_times(ep_port, key, key_file)
     finally:
         g.kill()
     # Push and raw UDP to guests of the other CPU counts, in the same run.
-    out["by_cpus"] = {1: (out["raw"], out["push"])}
+    out["by_cpus"] = {1: one_cpu}
     for cpus in CPU_COUNTS:
         if cpus != 1:
             out["by_cpus"][cpus] = push_and_raw(nic, tmp, key_hex, key_file, cpus)
@@ -269,16 +286,16 @@ def main():
             rc = 1
             continue
         for cpus in CPU_COUNTS:
-            raw, push = r["by_cpus"][cpus]
+            raw, push, ratio = r["by_cpus"][cpus]
             label = nic if cpus == PUSH_DEFAULT_CPUS else "%s_%dcpu" % (nic, cpus)
             print("BENCH push %s_throughput %.1f KiB/s" % (label, push["auto"]))
             print("BENCH push %s_throughput_hmac %.1f KiB/s (--mac hmac)" % (label, push["hmac"]))
             print("BENCH raw_udp %s_throughput %.1f KiB/s" % (label, raw))
-            print("RATIO push/raw %s %.3f" % (label, push["auto"] / raw if raw else 0))
-            print("RATIO push_hmac/raw %s %.3f" % (label, push["hmac"] / raw if raw else 0))
+            print("RATIO push/raw %s %.3f" % (label, ratio["auto"]))
+            print("RATIO push_hmac/raw %s %.3f" % (label, ratio["hmac"]))
             print("BENCH push %s_throughput_big %.1f KiB/s (%d KiB objects)"
                   % (label, push["big"], PUSH_BIG_KIB))
-            print("RATIO push_big/raw %s %.3f" % (label, push["big"] / raw if raw else 0))
+            print("RATIO push_big/raw %s %.3f" % (label, ratio["big"]))
         cold_rtt, cold_st = r["swaps"][0]
         warm = r["swaps"][1:]
         rtt = statistics.median(x[0] for x in warm)

@@ -260,6 +260,7 @@ int cmd_graph_main(int argc, char **argv, struct ctl_ctx *ctx);
 int cmd_tasks_main(int argc, char **argv, struct ctl_ctx *ctx);
 int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx);
 int cmd_exports_main(int argc, char **argv, struct ctl_ctx *ctx);
+int cmd_profile_main(int argc, char **argv, struct ctl_ctx *ctx);
 
 /* ---- options (ctl/options.c) -------------------------------------------- */
 

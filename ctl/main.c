@@ -43,6 +43,9 @@ static const struct ctl_cmd cmds[] = {
 	{ "exports", "[--json]",
 	  "the running kernel's export list: its symbols and the loaded modules' (lint --target)",
 	  true, cmd_exports_main, false, false },
+	{ "profile", "[--top N] [SECONDS|start|stop|report]",
+	  "sample where the kernel's CPUs spend their time (default 3 s) and list the top "
+	  "functions", true, cmd_profile_main, false, false },
 	{ "rollout", "[OPTIONS] MODULE FILE",
 	  "swap FILE in on the hosts in waves (--waves), with health checks (--check, "
 	  "--check-cmd, --soak), a failure budget (--max-fail), automatic rollback and "

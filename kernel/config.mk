@@ -33,6 +33,8 @@ KERNEL_SRCS += \
 	kernel/core/locktrack.c \
 	kernel/arch/guard.S \
 	kernel/core/ksyms.c \
+	kernel/core/profile.c \
+	kernel/core/profile_agg.c \
 	kernel/core/exports.c \
 	kernel/core/boot_modules.c \
 	kernel/dev/serial.c \

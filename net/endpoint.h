@@ -27,7 +27,7 @@
  *    and bound to the request's epoch, client id and counter.
  *  - With no key configured only read-only requests (ping, info, ls, object
  *    status, history, state, log, graph, tasks, exports) are served; the others
- *    (push, swap, rollback, invoke) get EAUTH "no key configured ...".
+ *    (push, swap, rollback, invoke, profile) get EAUTH "no key configured ...".
  *  - Chunks are idempotent; an object is usable only once complete and its
  *    SHA-256 verified; the staging area is bounded and makes room for a new
  *    object by evicting anything not pinned by a running swap (taken objects
@@ -65,6 +65,8 @@ struct th_errbuf;   /* klibc.h */
 #define ENDPOINT_HISTORY_ITEMS 4       /* modules listed per history entry */
 #define ENDPOINT_TASKS_TEXT 8192       /* task listing bytes served */
 #define ENDPOINT_SYMBOL_MAX 256        /* exported symbol name incl. NUL */
+#define ENDPOINT_PROFILE_NAME 64       /* profile function/module name incl. NUL (63 bytes) */
+#define ENDPOINT_PROFILE_CPUS 16       /* CPUs a profile report lists at most */
 
 
 /* ---- what the kernel supplies ------------------------------------------- */
@@ -170,6 +172,34 @@ struct endpoint_export {
 	bool weak;
 };
 
+/* The profiler (ops->profile_control): what to do before reporting. */
+enum endpoint_profile_action {
+	ENDPOINT_PROFILE_REPORT = 0,   /* nothing: the report as it stands */
+	ENDPOINT_PROFILE_START,        /* clear the samples and start sampling */
+	ENDPOINT_PROFILE_STOP,         /* stop sampling */
+};
+
+/* A profile report's summary (ProfileReply in proto/theseus.proto). */
+struct endpoint_profile {
+	bool running;
+	uint64_t elapsed_ms;
+	uint32_t hz;                   /* samples per second per CPU */
+	uint64_t samples, lost;
+	uint32_t n_cpus;               /* listed in cpus[], at most ENDPOINT_PROFILE_CPUS */
+	struct {
+		uint32_t cpu;
+		uint64_t samples, idle;
+	} cpus[ENDPOINT_PROFILE_CPUS];
+	uint32_t entries_total;        /* (function, module) groups in the report */
+};
+
+/* One (function, module) group of a profile report (ops->profile_entry). */
+struct endpoint_profile_entry {
+	char function[ENDPOINT_PROFILE_NAME];  /* "?" unknown, "(other)" the rest */
+	char module[ENDPOINT_PROFILE_NAME];    /* "kernel", a module, "" unknown */
+	uint64_t samples, idle;
+};
+
 /*
  * The invoke ABI: the uniform way to reach any entity by name.  An exported
  * function of a module with this signature can be called remotely with
@@ -235,6 +265,14 @@ struct endpoint_ops {
 	 * name that does not fit struct endpoint_export. */
 	uint32_t (*export_count)(void *ctx, uint32_t *module_api, uint64_t *generation);
 	int (*export_get)(void *ctx, uint32_t index, struct endpoint_export *out);
+	/* The profiler: does action, then fills *out with the summary of the
+	 * report, which is recomputed from the samples when refresh (the
+	 * first page of a report) and otherwise the one computed last (its
+	 * later pages).  Then profile_entry reads rank index (0 = most
+	 * samples) of that report; TH_ENOENT past the end. */
+	int (*profile_control)(void *ctx, enum endpoint_profile_action action, bool refresh,
+			       struct endpoint_profile *out, struct th_errbuf *eb);
+	int (*profile_entry)(void *ctx, uint32_t index, struct endpoint_profile_entry *out);
 };
 
 struct endpoint_config {

@@ -45,6 +45,14 @@ $(B)/fuzz/bootinfo: tests/fuzz/bootinfo_fuzz.c kernel/boot/multiboot.c kernel/li
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(TEST_INC) -o $@ $^
 
+# The profiler's report (kernel/core/profile_agg.c) with a fake resolver.
+UNIT_TESTS += $(B)/tests/unit/profile_agg_test
+$(B)/tests/unit/profile_agg_test: tests/unit/profile_agg_test.c kernel/core/profile_agg.c \
+		kernel/include/profile.h tests/unit/check.h | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ tests/unit/profile_agg_test.c \
+		kernel/core/profile_agg.c
+
 # ---- tasks and scheduler (issue 6): host tests of the policy modules ---------
 # Both policies export sched_policy_ops (they are versions of module "sched"):
 # the host test links them side by side under distinct names.

@@ -26,6 +26,7 @@
 #include "ktime.h"
 #include "log.h"
 #include "pic.h"
+#include "profile.h"
 #include "smp.h"
 #include "task_impl.h"
 
@@ -189,6 +190,7 @@ static struct trap_frame *resume(struct task *cur, struct task *next, struct tra
 
 struct trap_frame *sched_on_tick(struct trap_frame *f)
 {
+	profile_tick(f);  /* every CPU's tick is a profiler sample (profile.h) */
 	if (!sched.running)
 		return f;
 	uint64_t fl = sched_lock();

@@ -17,7 +17,7 @@
  * says only "unauthenticated", at most EP_UNAUTH_REPLIES_PER_S a second
  * (unauth_limit.c; the rest are left unanswered).  A request kind is one
  * line in the dispatch table below plus a handler (handlers.c, swap_request.c, inspect.c,
- * exports_request.c, ...) and, if it
+ * exports_request.c, profile_request.c, ...) and, if it
  * needs the kernel, a field in endpoint_ops.
  */
 #include "endpoint_impl.h"
@@ -44,6 +44,7 @@ static const struct ep_route routes[] = {
 	{ THESEUS__REQUEST__KIND_GRAPH, true, ep_handle_graph, false },
 	{ THESEUS__REQUEST__KIND_TASKS, true, ep_handle_tasks, false },
 	{ THESEUS__REQUEST__KIND_EXPORTS, true, ep_handle_exports, false },
+	{ THESEUS__REQUEST__KIND_PROFILE, false, ep_handle_profile, false },
 };
 
 /* A fresh random epoch (never 0, never the current one) with an empty

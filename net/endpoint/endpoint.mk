@@ -17,6 +17,7 @@ ENDPOINT_CORE_SRCS := \
 	net/endpoint/invoke_request.c \
 	net/endpoint/inspect.c \
 	net/endpoint/exports_request.c \
+	net/endpoint/profile_request.c \
 	net/endpoint/reply.c \
 	net/endpoint/reply_cache.c \
 	net/endpoint/auth.c \
@@ -26,7 +27,7 @@ ENDPOINT_CORE_SRCS := \
 	net/endpoint/hash_worker.c \
 	net/endpoint/arena.c
 ENDPOINT_KERNEL_SRCS := net/endpoint/kernel_start.c net/endpoint/kernel_queries.c \
-	net/endpoint/kernel_actions.c net/endpoint/kernel_hasher.c
+	net/endpoint/kernel_actions.c net/endpoint/kernel_hasher.c net/endpoint/kernel_profile.c
 
 EP_KOBJ_DIR := $(B)/kernel-endpoint
 ENDPOINT_KOBJS := $(patsubst net/endpoint/%.c,$(EP_KOBJ_DIR)/%.o,$(ENDPOINT_CORE_SRCS) \
@@ -53,6 +54,14 @@ ENDPOINT_HOST_DEPS := $(ENDPOINT_HOST_SRCS) $(PROTO_HOST_DEPS) net/endpoint.h \
 # Unit tests of the endpoint core (in-test backend fixture).
 UNIT_TESTS += $(B)/tests/unit/endpoint_core
 $(B)/tests/unit/endpoint_core: tests/unit/endpoint_core.c tests/unit/endpoint_fixture.c \
+		tests/unit/endpoint_fixture.h $(ENDPOINT_HOST_DEPS) | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ \
+		$(filter %.c,$^) $(PROTO_HOST_LIBS)
+
+# The profile request (start/stop/report, paging, the key) with the fixture's fake profiler.
+UNIT_TESTS += $(B)/tests/unit/endpoint_profile
+$(B)/tests/unit/endpoint_profile: tests/unit/endpoint_profile.c tests/unit/endpoint_fixture.c \
 		tests/unit/endpoint_fixture.h $(ENDPOINT_HOST_DEPS) | setup
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ \

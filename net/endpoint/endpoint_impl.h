@@ -301,6 +301,9 @@ int ep_handle_tasks(struct endpoint *ep, const Theseus__Request *req, Theseus__R
 /* exports_request.c: the export list (theseusctl exports, lint --target). */
 int ep_handle_exports(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
 		      size_t reply_cap, struct th_errbuf *eb);
+/* profile_request.c: the sampling profiler (theseusctl profile). */
+int ep_handle_profile(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
+		      size_t reply_cap, struct th_errbuf *eb);
 /* Module and symbol names: 1..max-1 characters of [A-Za-z0-9_.-] (swap.c). */
 
 /* Copies a NUL-terminated string into the arena ("" when NULL or no room). */

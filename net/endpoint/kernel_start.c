@@ -106,6 +106,7 @@ void endpoint_kernel_start(const struct boot_info *boot, uint64_t (*random_u64)(
 	struct endpoint_ops ops = { .now_ms = op_now_ms, .random_u64 = op_random_u64 };
 	kernel_fill_query_ops(&ops);   /* info, modules, history, state, log, graph, tasks */
 	kernel_fill_action_ops(&ops);  /* swap, rollback, invoke */
+	kernel_fill_profile_ops(&ops); /* profile */
 	err = endpoint_create(&cfg, &ops, &kep.ep, &eb);
 	memset(key, 0, sizeof key);
 	if (err) {

@@ -7,7 +7,7 @@
 # reordering and lost replies; the inspection commands (info, with and
 # without a NIC's counters, history,
 # rollback, state, log, invoke, graph, tasks, exports, lint and lint
-# --target), --json, and a fleet of
+# --target, profile), --json, and a fleet of
 # three hosts of which one is down; the session cache with -j hosts in one
 # process, and a directory in its place.  Prints PASS/FAIL lines and a RESULT line.
 #
@@ -228,6 +228,43 @@ if [ -f "$B/modules/swapcaller.o" ]; then
 	check lint_target_and_exports 2 "$CTL" --key-file "$T/key" lint --target "127.0.0.1:$PORT" --exports x \
 		"$B/modules/swapcaller.o"
 fi
+# The profiler (the fixture's fake report: 4 entries, 1024 samples on 2 CPUs).
+check profile_timed 0 "${I[@]}" profile 0.1
+expect_out profile_summary '^profile of 127\.0\.0\.1:[0-9]+: 1024 samples in 3\.00 s at 1000 Hz, 2 CPUs \(0 lost\)$'
+expect_out profile_cpu1 '^  cpu1 +250 samples, +80\.0% idle$'
+expect_out profile_header '^SAMPLES +% +IDLE +FUNCTION +MODULE$'
+expect_out profile_top_row '^    512  50\.0% +0  br_sha2small_round +kernel$'
+expect_out profile_module_row '^ +12 +1\.2% +0  kv_invoke_put +kv$'
+check profile_json 0 "${I[@]}" --json profile 0.05
+expect_out profile_json_fields '^\{"host":"127\.0\.0\.1:[0-9]+","command":"profile","ok":true,"status":"OK","exit":0,"error":"","running":false,"elapsed_ms":3000,"hz":1000,"samples":1024,"lost":0,"entries_total":4,"cpus":\[\{"cpu":0,"samples":774,"idle":0\},\{"cpu":1,"samples":250,"idle":200\}\],"functions":\[\{"function":"br_sha2small_round","module":"kernel","samples":512,"idle":0\},.*\{"function":"kv_invoke_put","module":"kv","samples":12,"idle":0\}\]\}$'
+check profile_start 0 "${I[@]}" profile start
+expect_out profile_started '^profiling 127\.0\.0\.1:[0-9]+: started at 1000 Hz on 2 CPUs$'
+check profile_report_running 0 "${I[@]}" --json profile report
+expect_out profile_report_is_running '"running":true,"elapsed_ms":1500,'
+check profile_stop 0 "${I[@]}" profile stop --top 2
+expect_out profile_stop_summary '^profile of .*: 1024 samples in 3\.00 s'
+expect_out profile_stop_more '^\(2 more functions, 212 samples, not shown: --top 4 for more, --top 0 for all\)$'
+check profile_report_stopped 0 "${I[@]}" --json profile report
+expect_out profile_report_stopped_same '"running":false,"elapsed_ms":3000,"hz":1000,"samples":1024,'
+check profile_wrong_key 4 "$CTL" -H "127.0.0.1:$PORT" --key-file "$T/wrong" --timeout 300 --retries 1 profile start
+check profile_bad_seconds 2 "${I[@]}" profile 3601
+expect_err profile_bad_seconds_msg 'profile: 3601: want SECONDS \(more than 0, at most 3600'
+check profile_bad_top 2 "${I[@]}" profile --top -1 report
+check profile_usage 2 "${I[@]}" profile start stop
+IP=$PORT
+start prof --key-file "$T/key" --profile-extra 300
+check profile_all_pages 0 "$CTL" -H "127.0.0.1:$PORT" --key-file "$T/key" --timeout 300 --json profile --top 0 0.05
+[ "$(grep -o '"function":' "$T/last.out" | wc -l)" = 304 ] && grep -q '"entries_total":304,' "$T/last.out" \
+	&& { echo "PASS profile_all_pages_entries"; pass=$((pass + 1)); } \
+	|| { echo "FAIL profile_all_pages_entries"; head -c 600 "$T/last.out"; fail=$((fail + 1)); }
+check profile_fleet 0 "$CTL" -H "127.0.0.1:$IP,127.0.0.1:$PORT" --key-file "$T/key" --timeout 300 --json profile report
+[ "$(grep -c '^{"host":"127.0.0.1:[0-9]*","command":"profile","ok":true' "$T/last.out")" = 2 ] \
+	&& { echo "PASS profile_fleet_two_hosts"; pass=$((pass + 1)); } \
+	|| { echo "FAIL profile_fleet_two_hosts"; sed 's/^/  /' "$T/last.out"; fail=$((fail + 1)); }
+start noprof --key-file "$T/key" --no-profile
+check profile_older_kernel 1 "$CTL" -H "127.0.0.1:$PORT" --key-file "$T/key" --timeout 300 profile report
+expect_err profile_older_kernel_said 'profile: this kernel has no profiler: ENOTSUP'
+PORT=$IP
 check usage_json 2 "${I[@]}" --json rollback
 expect_out usage_json_status '"status":"EUSAGE"'
 

@@ -416,6 +416,81 @@ static int fx_export_get(void *ctx, uint32_t i, struct endpoint_export *out)
 	return TH_OK;
 }
 
+/* The profiler: a small fixed report (four entries, then profile_extra
+ * generated ones with 1 sample each; profile_long_names: 63-byte names),
+ * empty right after a start, on 2 CPUs.  Counts its refreshes. */
+static const struct { const char *function, *module; uint64_t samples, idle; } fx_profile[] = {
+	{ "br_sha2small_round", "kernel", 512, 0 },
+	{ "poly1305_inner_big", "kernel", 300, 0 },
+	{ "idle_loop", "kernel", 200, 200 },
+	{ "kv_invoke_put", "kv", 12, 0 },
+};
+#define FX_NPROF (sizeof fx_profile / sizeof fx_profile[0])
+
+static int fx_profile_control(void *ctx, enum endpoint_profile_action action, bool refresh,
+			      struct endpoint_profile *out, struct th_errbuf *eb)
+{
+	struct fx_backend *fx = ctx;
+	if (action == ENDPOINT_PROFILE_START) {
+		fx->profile_running = true;
+		fx->profile_has_data = false;   /* cleared: the empty report */
+	} else if (action == ENDPOINT_PROFILE_STOP) {
+		fx->profile_running = false;
+		fx->profile_has_data = fx->profile_has_data || fx->profile_started;
+	}
+	if (action == ENDPOINT_PROFILE_START)
+		fx->profile_started = true;
+	else if (refresh && fx->profile_started)
+		fx->profile_has_data = true;    /* samples came in since */
+	if (refresh)
+		fx->profile_refreshes++;
+	out->running = fx->profile_running;
+	out->hz = 1000;
+	out->n_cpus = 2;
+	out->cpus[0].cpu = 0;
+	out->cpus[1].cpu = 1;
+	if (!fx->profile_has_data)
+		return TH_OK;
+	out->elapsed_ms = fx->profile_running ? 1500 : 3000;
+	out->entries_total = (uint32_t)FX_NPROF + fx->profile_extra;
+	for (size_t i = 0; i < FX_NPROF; i++)
+		out->samples += fx_profile[i].samples;
+	out->samples += fx->profile_extra;
+	out->lost = fx->profile_lost;
+	out->cpus[1].samples = 250;
+	out->cpus[1].idle = 200;
+	out->cpus[0].samples = out->samples - 250;
+	return TH_OK;
+}
+
+static int fx_profile_entry(void *ctx, uint32_t i, struct endpoint_profile_entry *out)
+{
+	struct fx_backend *fx = ctx;
+	if (!fx->profile_has_data || i >= FX_NPROF + fx->profile_extra)
+		return TH_ENOENT;
+	if (i < FX_NPROF) {
+		snprintf(out->function, sizeof out->function, "%s", fx_profile[i].function);
+		snprintf(out->module, sizeof out->module, "%s", fx_profile[i].module);
+		out->samples = fx_profile[i].samples;
+		out->idle = fx_profile[i].idle;
+	} else {
+		i -= (uint32_t)FX_NPROF;
+		if (fx->profile_long_names) {   /* 63 bytes each, the most a name has */
+			char num[16];
+			int n = snprintf(num, sizeof num, "%05u", i % 100000u);
+			memset(out->function, 'f', 63);
+			memcpy(out->function, num, (size_t)n);
+			out->function[63] = 0;
+			memset(out->module, 'm', 63);
+			out->module[63] = 0;
+		} else {
+			snprintf(out->function, sizeof out->function, "fx_generated_function_%05u", i);
+		}
+		out->samples = 1;
+	}
+	return TH_OK;
+}
+
 static uint64_t fx_random(void *ctx)
 {
 	struct fx_backend *fx = ctx;
@@ -448,6 +523,8 @@ struct endpoint_ops fx_ops(struct fx_backend *fx)
 		.tasks_format = fx_tasks_format,
 		.export_count = fx_export_count,
 		.export_get = fx_export_get,
+		.profile_control = fx_profile_control,
+		.profile_entry = fx_profile_entry,
 	};
 	return ops;
 }

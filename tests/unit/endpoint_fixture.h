@@ -56,6 +56,13 @@ struct fx_backend {
 	 * counters when has_nic; none (no counters sent) otherwise */
 	bool has_nic;
 	struct endpoint_nic_counters nic;
+	/* profile: a fixed report of 4 entries plus profile_extra generated
+	 * ones (1 sample each; 63-byte names with profile_long_names) once
+	 * started; empty right after a start */
+	bool profile_running, profile_started, profile_has_data, profile_long_names;
+	uint32_t profile_extra;
+	uint64_t profile_lost;
+	uint32_t profile_refreshes;    /* reports recomputed (refresh) */
 	/* random_u64: xorshift from this state (deterministic unless seeded) */
 	uint64_t rng;
 };

@@ -6,6 +6,7 @@
  *   endpoint_udpd [--port P] [--key-file F] [--drop PCT] [--drop-reply PCT]
  *                 [--dup PCT] [--reorder PCT] [--seed N] [--staging-bytes N]
  *                 [--fail-check VERSION] [--fault-on VERSION] [--nic]
+ *                 [--profile-extra N] [--no-profile]
  *
  * --drop/--dup/--reorder act on received datagrams (lose it, handle it twice,
  * hold it back until after the next one); --drop-reply loses replies.
@@ -17,6 +18,10 @@
  * counters (rx 12345 frames of 1234567 bytes, 2 dropped, 1 error; tx 678
  * frames of 90000 bytes, 3 dropped, 4 errors; 2345 interrupts); without
  * it, no NIC and no counters, as a kernel without one.
+ * Profile requests get the fixture's small fake report (4 entries, 1024
+ * samples on 2 CPUs once started; --profile-extra N more entries of 1
+ * sample each); --no-profile answers them ENOTSUP as a kernel without a
+ * profiler.
  * Prints "READY <port>" on stdout once bound (port 0 = any free port), then
  * serves until killed.  SIGUSR1 prints the counters and module table.
  * Each start draws a random epoch (as a kernel does per boot).
@@ -107,12 +112,15 @@ int main(int argc, char **argv)
 		{ "fail-check", required_argument, NULL, 'F' },
 		{ "fault-on", required_argument, NULL, 'f' },
 		{ "nic", no_argument, NULL, 'n' },
+		{ "profile-extra", required_argument, NULL, 'P' },
+		{ "no-profile", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int port = 0, drop = 0, drop_reply = 0, dup = 0, reorder = 0, c;
 	unsigned seed = 1;
 	const char *key_file = NULL;
-	bool nic = false;
+	bool nic = false, no_profile = false;
+	uint32_t profile_extra = 0;
 	struct endpoint_config cfg = { 0 };
 	uint8_t key[PROTO_KEY_LEN];
 	struct th_errbuf eb = { "" };
@@ -130,11 +138,13 @@ int main(int argc, char **argv)
 		case 'F': fail_check_version = optarg; break;
 		case 'f': fault_on_version = optarg; break;
 		case 'n': nic = true; break;
+		case 'P': profile_extra = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'N': no_profile = true; break;
 		default:
 			fprintf(stderr, "usage: endpoint_udpd [--port P] [--key-file F] [--drop PCT] "
 				"[--drop-reply PCT] [--dup PCT] [--reorder PCT] [--seed N] "
 				"[--staging-bytes N] [--fail-check VERSION] [--fault-on VERSION] "
-				"[--nic]\n");
+				"[--nic] [--profile-extra N] [--no-profile]\n");
 			return 2;
 		}
 	}
@@ -164,6 +174,9 @@ int main(int argc, char **argv)
 	fx_plain = ops;
 	ops.invoke = invoke_maybe_failing;
 	ops.swap = swap_maybe_faulting;
+	fx.profile_extra = profile_extra;
+	if (no_profile)
+		ops.profile_control = NULL;
 	struct endpoint *ep;
 	if (endpoint_create(&cfg, &ops, &ep, &eb) != TH_OK) {
 		fprintf(stderr, "udpd: %s\n", eb.msg);

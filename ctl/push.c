@@ -441,7 +441,7 @@ static bool ack_bitmap(struct push *p, const Theseus__ChunkAck *ack, uint64_t se
 			p->fast++;
 			p->lost++;
 			gap = true;
-		} else if (p->cs[j].st == CH_WANT && p->cs[j].expired) {
+		} else if (p->cs[j].st == CH_WANT && p->cs[j].expired && p->cs[j].last_us < sent_us) {
 			p->cs[j].expired = false;   /* missing indeed: a real loss */
 		}
 	}

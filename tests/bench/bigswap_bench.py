@@ -108,7 +108,7 @@ def main():
                                                         harness.ACCEL))
     except Exception as e:  # noqa: BLE001 - a benchmark reports, never fails the run
         print("BENCH bigswap error 1 %s" % str(e).replace(" ", "_")[:80])
-        print(g.log()[-3000:] if hasattr(g, "log") else "", file=sys.stderr)
+        print(g.log[-3000:], file=sys.stderr)   # the guest's serial log
         return 1
     finally:
         g.kill()

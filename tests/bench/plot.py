@@ -92,7 +92,7 @@ def plot_swap_relocs(bench, d):
             f.write("%d %.3f %.3f %.3f %s\n" % r)
     # The same swaps in a TCG guest over the network (bigswap_bench.py), in us.
     guest = []
-    for lab in ("hello", "big"):
+    for lab in ("hello", "big3k", "big"):
         rel = metric(bench, "bigswap", lab + "_relocations")
         total = metric(bench, "bigswap", lab + "_stage_total")
         if rel and total:

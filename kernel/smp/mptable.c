@@ -82,12 +82,14 @@ int mp_parse_config(const uint8_t *t, size_t len, struct acpi_madt_info *out, st
 	return TH_OK;
 }
 
-/* A valid floating pointer in [start, end), 16-byte aligned; 0 if none. */
+/* A valid floating pointer in [start, end), 16-byte aligned; 0 if none.
+ * The range is mapped at once when map allows it (as acpi_rsdp_scan). */
 static uint64_t scan(uint64_t start, uint64_t end, boot_map_fn map, void *ctx)
 {
+	const uint8_t *area = end > start ? map(start, end - start, ctx) : NULL;
 	for (uint64_t a = start; a + MPF_BYTES <= end; a += 16) {
-		const uint8_t *p = map(a, MPF_BYTES, ctx);
-		if (p && !memcmp(p, "_MP_", 4) && p[8] == 1 && !sum(p, MPF_BYTES))
+		const uint8_t *p = area ? area + (a - start) : map(a, MPF_BYTES, ctx);
+		if (p && p[0] == '_' && !memcmp(p, "_MP_", 4) && p[8] == 1 && !sum(p, MPF_BYTES))
 			return a;
 	}
 	return 0;

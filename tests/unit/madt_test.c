@@ -31,6 +31,13 @@ static const void *fake_map(uint64_t addr, uint64_t len, void *ctx)
 	return mem + addr;
 }
 
+/* A map that takes nothing over 2 KiB (the tables, but not the 64 and
+ * 128 KiB BIOS areas): the scans' fallback, 16 bytes at a time. */
+static const void *small_map(uint64_t addr, uint64_t len, void *ctx)
+{
+	return len > 2048 ? NULL : fake_map(addr, len, ctx);
+}
+
 static void w8(uint64_t at, uint8_t v) { mem[at] = v; }
 static void w16(uint64_t at, uint16_t v) { memcpy(mem + at, &v, 2); }
 static void w32(uint64_t at, uint32_t v) { memcpy(mem + at, &v, 4); }
@@ -168,8 +175,12 @@ static void test_scan_finds_rsdp(void)
 	uint64_t at = 0;
 	CHECK_EQ(acpi_rsdp_scan(fake_map, NULL, &at), TH_OK);
 	CHECK_EQ(at, RSDP_AT);
+	at = 0;
+	CHECK_EQ(acpi_rsdp_scan(small_map, NULL, &at), TH_OK);   /* 16 bytes at a time */
+	CHECK_EQ(at, RSDP_AT);
 	w8(RSDP_AT + 8, (uint8_t)(mem[RSDP_AT + 8] + 1)); /* checksum broken */
 	CHECK_EQ(acpi_rsdp_scan(fake_map, NULL, &at), TH_ENOENT);
+	CHECK_EQ(acpi_rsdp_scan(small_map, NULL, &at), TH_ENOENT);
 }
 
 static void test_disabled_duplicate_and_too_many(void)
@@ -404,6 +415,8 @@ static void test_mp_tables(void)
 	mp_small(2, 4, 1, 0xFEC00000u);
 	mp_small(3, 0, 0, 0);        /* an I/O interrupt */
 	mp_end();
+	CHECK_EQ(mp_find_cpus(small_map, NULL, &info, &eb), TH_OK);   /* scanned piecewise */
+	CHECK_EQ(info.cpu_count, 3);
 	CHECK_EQ(mp_find(), TH_OK);
 	CHECK(info.from_mp);
 	CHECK_EQ(info.cpu_count, 3);

@@ -259,6 +259,36 @@ static int info_max(void *ctx, struct endpoint_info *out)
 	return TH_OK;
 }
 
+/* Profile requests through the core as any client sends them (the
+ * profiler's own suite is endpoint_profile.c): here mostly so that they
+ * join the fuzzer's seed corpus (ENDPOINT_SEED_DIR). */
+static int t_profile_req(struct t *t, bool start, bool stop, uint32_t offset)
+{
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__ProfileRequest pq = THESEUS__PROFILE_REQUEST__INIT;
+	pq.start = start;
+	pq.stop = stop;
+	pq.offset = offset;
+	req.kind_case = THESEUS__REQUEST__KIND_PROFILE;
+	req.profile = &pq;
+	return t_send(t, &req);
+}
+
+static void test_profile_requests(void)
+{
+	struct t t;
+	t_init(&t);
+	CHECK_EQ(t_profile_req(&t, true, false, 0), TH_OK);
+	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD_PROFILE);
+	CHECK(t.rep->profile->running);
+	CHECK_EQ(t_profile_req(&t, false, false, 0), TH_OK);
+	CHECK_EQ(t_profile_req(&t, false, true, 0), TH_OK);
+	CHECK(!t.rep->profile->running);
+	CHECK_EQ(t_profile_req(&t, false, false, 2), TH_OK);
+	CHECK_EQ(t_profile_req(&t, true, true, 0), TH_EINVAL);
+	t_fini(&t);
+}
+
 static void test_info_nic_counters(void)
 {
 	struct t t;
@@ -2163,6 +2193,7 @@ int main(void)
 {
 	RUN(test_ping_info_ls);
 	RUN(test_info_nic_counters);
+	RUN(test_profile_requests);
 	RUN(test_list_pages);
 	RUN(test_wrong_key_missing_mac);
 	RUN(test_replay);

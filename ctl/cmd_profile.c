@@ -103,13 +103,32 @@ static int call(struct ctl_ctx *ctx, bool start, bool stop, uint32_t offset, The
 }
 
 /* The report: first page from (start, stop), then pages until top entries
- * (0: all) or the end. */
+ * (0: all) or the end.  The kernel keeps one report, not one per client: a
+ * page whose samples or entry count differ from the first page's comes
+ * from a report another client had recomputed meanwhile, so the reading
+ * starts again from offset 0 (the report as it stands, neither start nor
+ * stop), at most PROFILE_REREADS times. */
+#define PROFILE_REREADS 3
 static int fetch(struct ctl_ctx *ctx, bool start, bool stop, uint32_t top, struct prof *p)
 {
-	int err = call(ctx, start, stop, 0, &p->first);
+	int err = call(ctx, start, stop, 0, &p->first), rereads = 0;
 	Theseus__Reply *rep = p->first;
 	while (!err) {
 		const Theseus__ProfileReply *r = rep->profile;
+		const Theseus__ProfileReply *f = p->first->profile;
+		if (rep != p->first && (r->samples != f->samples || r->entries_total != f->entries_total)) {
+			theseus__reply__free_unpacked(rep, NULL);
+			if (++rereads > PROFILE_REREADS) {
+				ctl_fail(ctx, TH_EAGAIN, "%s: profile: the report changed while it was "
+					 "read, %d times (another client reading it?); try again",
+					 ctx->label, rereads);
+				return TH_EAGAIN;
+			}
+			prof_free(p);
+			err = call(ctx, false, false, 0, &p->first);
+			rep = p->first;
+			continue;
+		}
 		for (size_t i = 0; i < r->n_entries && (!top || p->n < top); i++)
 			if (prof_add(p, r->entries[i])) {
 				ctl_fail(ctx, TH_ENOMEM, "out of memory");

@@ -261,6 +261,17 @@ check profile_fleet 0 "$CTL" -H "127.0.0.1:$IP,127.0.0.1:$PORT" --key-file "$T/k
 [ "$(grep -c '^{"host":"127.0.0.1:[0-9]*","command":"profile","ok":true' "$T/last.out")" = 2 ] \
 	&& { echo "PASS profile_fleet_two_hosts"; pass=$((pass + 1)); } \
 	|| { echo "FAIL profile_fleet_two_hosts"; sed 's/^/  /' "$T/last.out"; fail=$((fail + 1)); }
+# Another client recomputes the report while this one reads its pages: the
+# reading starts again from the first page (twice here), and gives up past
+# three rereads, saying why.
+start churn --key-file "$T/key" --profile-extra 300 --profile-churn 2
+check profile_reread 0 "$CTL" -H "127.0.0.1:$PORT" --key-file "$T/key" --timeout 300 --json profile --top 0 0.05
+[ "$(grep -o '"function":' "$T/last.out" | wc -l)" = 304 ] && grep -q '"samples":1326,' "$T/last.out" \
+	&& { echo "PASS profile_reread_whole"; pass=$((pass + 1)); } \
+	|| { echo "FAIL profile_reread_whole"; head -c 600 "$T/last.out"; fail=$((fail + 1)); }
+start churn10 --key-file "$T/key" --profile-extra 300 --profile-churn 10
+check profile_reread_gives_up 1 "$CTL" -H "127.0.0.1:$PORT" --key-file "$T/key" --timeout 300 profile --top 0 0.05
+expect_err profile_reread_gives_up_said 'profile: the report changed while it was read, 4 times'
 start noprof --key-file "$T/key" --no-profile
 check profile_older_kernel 1 "$CTL" -H "127.0.0.1:$PORT" --key-file "$T/key" --timeout 300 profile report
 expect_err profile_older_kernel_said 'profile: this kernel has no profiler: ENOTSUP'

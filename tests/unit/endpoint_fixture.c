@@ -444,6 +444,10 @@ static int fx_profile_control(void *ctx, enum endpoint_profile_action action, bo
 		fx->profile_has_data = true;    /* samples came in since */
 	if (refresh)
 		fx->profile_refreshes++;
+	else if (fx->profile_churn) {
+		fx->profile_churn--;
+		fx->profile_gen++;   /* another client's refresh came first */
+	}
 	out->running = fx->profile_running;
 	out->hz = 1000;
 	out->n_cpus = 2;
@@ -455,7 +459,7 @@ static int fx_profile_control(void *ctx, enum endpoint_profile_action action, bo
 	out->entries_total = (uint32_t)FX_NPROF + fx->profile_extra;
 	for (size_t i = 0; i < FX_NPROF; i++)
 		out->samples += fx_profile[i].samples;
-	out->samples += fx->profile_extra;
+	out->samples += fx->profile_extra + fx->profile_gen;
 	out->lost = fx->profile_lost;
 	out->cpus[1].samples = 250;
 	out->cpus[1].idle = 200;

@@ -63,6 +63,9 @@ struct fx_backend {
 	uint32_t profile_extra;
 	uint64_t profile_lost;
 	uint32_t profile_refreshes;    /* reports recomputed (refresh) */
+	/* the next profile_churn page reads (offset > 0) find the report
+	 * recomputed meanwhile, as by another client: one more sample each */
+	uint32_t profile_churn, profile_gen;
 	/* random_u64: xorshift from this state (deterministic unless seeded) */
 	uint64_t rng;
 };

@@ -6,7 +6,7 @@
  *   endpoint_udpd [--port P] [--key-file F] [--drop PCT] [--drop-reply PCT]
  *                 [--dup PCT] [--reorder PCT] [--seed N] [--staging-bytes N]
  *                 [--fail-check VERSION] [--fault-on VERSION] [--nic]
- *                 [--profile-extra N] [--no-profile]
+ *                 [--profile-extra N] [--profile-churn N] [--no-profile]
  *
  * --drop/--dup/--reorder act on received datagrams (lose it, handle it twice,
  * hold it back until after the next one); --drop-reply loses replies.
@@ -20,7 +20,9 @@
  * it, no NIC and no counters, as a kernel without one.
  * Profile requests get the fixture's small fake report (4 entries, 1024
  * samples on 2 CPUs once started; --profile-extra N more entries of 1
- * sample each); --no-profile answers them ENOTSUP as a kernel without a
+ * sample each; --profile-churn N: the next N pages after the first find the
+ * report recomputed, as another client's request would, one sample more
+ * each time); --no-profile answers them ENOTSUP as a kernel without a
  * profiler.
  * Prints "READY <port>" on stdout once bound (port 0 = any free port), then
  * serves until killed.  SIGUSR1 prints the counters and module table.
@@ -113,6 +115,7 @@ int main(int argc, char **argv)
 		{ "fault-on", required_argument, NULL, 'f' },
 		{ "nic", no_argument, NULL, 'n' },
 		{ "profile-extra", required_argument, NULL, 'P' },
+		{ "profile-churn", required_argument, NULL, 'C' },
 		{ "no-profile", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -120,7 +123,7 @@ int main(int argc, char **argv)
 	unsigned seed = 1;
 	const char *key_file = NULL;
 	bool nic = false, no_profile = false;
-	uint32_t profile_extra = 0;
+	uint32_t profile_extra = 0, profile_churn = 0;
 	struct endpoint_config cfg = { 0 };
 	uint8_t key[PROTO_KEY_LEN];
 	struct th_errbuf eb = { "" };
@@ -139,12 +142,13 @@ int main(int argc, char **argv)
 		case 'f': fault_on_version = optarg; break;
 		case 'n': nic = true; break;
 		case 'P': profile_extra = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'C': profile_churn = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'N': no_profile = true; break;
 		default:
 			fprintf(stderr, "usage: endpoint_udpd [--port P] [--key-file F] [--drop PCT] "
 				"[--drop-reply PCT] [--dup PCT] [--reorder PCT] [--seed N] "
 				"[--staging-bytes N] [--fail-check VERSION] [--fault-on VERSION] "
-				"[--nic] [--profile-extra N] [--no-profile]\n");
+				"[--nic] [--profile-extra N] [--profile-churn N] [--no-profile]\n");
 			return 2;
 		}
 	}
@@ -175,6 +179,7 @@ int main(int argc, char **argv)
 	ops.invoke = invoke_maybe_failing;
 	ops.swap = swap_maybe_faulting;
 	fx.profile_extra = profile_extra;
+	fx.profile_churn = profile_churn;
 	if (no_profile)
 		ops.profile_control = NULL;
 	struct endpoint *ep;

@@ -563,6 +563,7 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 					drop_copy(&p, k, true);   /* its chunk's own timer decides */
 			for (uint32_t i = 0; i < p.n; i++)
 				expiring += p.cs[i].st == CH_FLIGHT && now - p.cs[i].sent_us >= expiry;
+			p.lost += expiring;   /* counted before heavy_loss judges them */
 			/* Hold the window while answers show progress, else
 			 * halve it (and back off) at most once per RTO, or
 			 * collapse it when nothing answers (push_window.c);
@@ -577,7 +578,6 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 					p.cs[i].expired = true;
 					p.cs[i].episode = episode;
 					p.expiries++;
-					p.lost++;
 				}
 			if (now - last_progress > give_up_us) {
 				if (ctx->replies_unauth > unauth0) {

@@ -178,7 +178,8 @@ bool ctl_pw_lost(struct ctl_push_window *w, uint64_t now_us, int64_t rto_us, boo
 /* n chunks' timers expired (after ctl_pw_lost for them): they join the
  * current episode, whose number is returned (remember it per chunk). */
 uint32_t ctl_pw_expired(struct ctl_push_window *w, uint32_t n);
-/* The receiver showed a chunk missing: a real loss, no undo this episode. */
+/* The receiver showed a chunk missing: a real loss, no undo this episode
+ * (call it after the ctl_pw_lost for that loss, which may open one). */
 void ctl_pw_missing(struct ctl_push_window *w);
 /* A chunk that expired in `episode` was acknowledged without being sent
  * again.  When that was every chunk expired in the current episode, the

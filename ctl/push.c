@@ -641,9 +641,9 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 			if (p.acked > acked_before)
 				ctl_rto_progress(rto);
 			ctl_pw_answer(&p.w, ctl_mono_us(), p.acked > acked_before);
-			if (gap) {
-				ctl_pw_missing(&p.w);
+			if (gap) {   /* a real loss: its halving is never undone */
 				ctl_pw_lost(&p.w, ctl_mono_us(), rto->rto, heavy_loss(&p));
+				ctl_pw_missing(&p.w);
 			}
 			size_t done = (size_t)p.acked * p.csize;
 			progress(ctx, label, done > len ? len : done, len, false);

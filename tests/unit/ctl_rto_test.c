@@ -291,6 +291,20 @@ static void test_window_undo(void)
 	CHECK(!ctl_pw_spurious(&w, e));
 	CHECK_EQ(ctl_pw_slots(&w), CTL_PUSH_WINDOW_CLEAN / 2);
 	CHECK_EQ(w.undos, 2);
+	/* A halving for a chunk shown missing (lost, then missing, as push.c
+	 * calls them), then expiries that all turn out spurious: the halving
+	 * stays (the window is not restored past the real loss). */
+	struct ctl_push_window w2;
+	ctl_pw_init(&w2, 0);
+	for (int i = 0; i < 100; i++)
+		ctl_pw_acked(&w2);
+	ctl_pw_answer(&w2, t, true);
+	CHECK(ctl_pw_lost(&w2, t, rto, false));               /* 32 -> 16 */
+	ctl_pw_missing(&w2);
+	uint32_t e3 = ctl_pw_expired(&w2, 1);
+	CHECK(!ctl_pw_spurious(&w2, e3));
+	CHECK_EQ(ctl_pw_slots(&w2), CTL_PUSH_WINDOW_CLEAN / 2);
+	CHECK_EQ(w2.undos, 0);
 
 	/* A chunk of an older episode undoes nothing in a new one. */
 	t += 10 * (uint64_t)rto;

@@ -206,6 +206,7 @@ static int try_bind(const struct pci_dev *dev, const struct th_nic_driver *d,
 {
 	struct nic *n = &the_nic;
 	memset(n, 0, sizeof *n);
+	dev = pci_size_bars(dev);   /* the firmware's BARs are sized on first bind */
 	n->pci = dev;
 	n->pub.vendor = dev->vendor;
 	n->pub.device = dev->device;

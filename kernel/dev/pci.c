@@ -2,9 +2,14 @@
  * pci.c - PCI configuration space through ports 0xCF8/0xCFC (see pci.h).
  *
  * pci_init() scans bus 0 and the buses behind its bridges (every device
- * and function), sizes each BAR, and assigns
- * an address to BARs the firmware left at zero (QEMU's qboot assigns none):
- * memory BARs from a window at 0xE0000000, I/O BARs from port 0xC000.
+ * and function).  A device the firmware configured (memory or I/O decoding
+ * on) keeps its BARs as assigned; they are sized when a driver binds it
+ * (pci_size_bars).  Sizing means turning decoding off and on again, and
+ * under QEMU each of those remaps the device's regions: 3-4 ms of a TCG
+ * boot for six devices no driver uses.  A device with decoding off is sized
+ * at once, and a BAR the firmware left at zero (QEMU's qboot assigns none)
+ * gets an address: memory BARs from a window at 0xE0000000, I/O BARs from
+ * port 0xC000.
  */
 #include "pci.h"
 
@@ -134,6 +139,58 @@ static const char *class_name(uint8_t c, uint8_t s)
 	}
 }
 
+/* The BARs as the firmware left them (no writes): type and address; size
+ * 0 until size_bars. */
+static void read_bars(struct pci_dev *d)
+{
+	for (int i = 0; i < 6; i++) {
+		uint32_t v = pci_read32(d, (uint8_t)(0x10 + 4 * i));
+		struct pci_bar *b = &d->bar[i];
+		if (v & 1) {
+			b->is_io = true;
+			b->addr = v & ~3u;
+			continue;
+		}
+		b->is_64 = ((v >> 1) & 3) == 2;
+		b->prefetch = v & 8;
+		b->addr = v & ~0xFu;
+		if (b->is_64 && i < 5)
+			b->addr |= (uint64_t)pci_read32(d, (uint8_t)(0x10 + 4 * ++i)) << 32;
+	}
+}
+
+/* Sizes every BAR (and assigns the unset ones) with decoding off, so no BAR
+ * answers at the all-ones address meanwhile. */
+static void size_bars(struct pci_dev *d)
+{
+	uint16_t cmd = pci_read16(d, 0x04);
+	if (cmd & 0x3)
+		pci_write16(d, 0x04, (uint16_t)(cmd & ~0x3));
+	memset(d->bar, 0, sizeof d->bar);
+	for (int i = 0; i < 6;)
+		i += probe_bar(d, i);
+	if (cmd & 0x3)
+		pci_write16(d, 0x04, cmd);
+	d->bars_sized = true;
+}
+
+/* " bar0 mem 0xfebc0000/0x20000 bar1 io 0xc000/0x40"; no size when unsized. */
+static void format_bars(const struct pci_dev *d, char *out, size_t len)
+{
+	size_t n = 0;
+	out[0] = '\0';
+	for (int i = 0; i < 6; i++) {
+		const struct pci_bar *b = &d->bar[i];
+		char size[24] = "";
+		if (!b->size && !b->addr)
+			continue;
+		if (b->size)
+			snprintf(size, sizeof size, "/%#llx", (unsigned long long)b->size);
+		th_appendf(out, len, &n, " bar%d %s %#llx%s", i, b->is_io ? "io" : "mem",
+			   (unsigned long long)b->addr, size);
+	}
+}
+
 static void add(uint8_t bus, uint8_t dev, uint8_t fn)
 {
 	if (ndevs == PCI_MAX_DEVICES) {
@@ -151,23 +208,30 @@ static void add(uint8_t bus, uint8_t dev, uint8_t fn)
 	d->subsys_vendor = (uint16_t)sub, d->subsys_id = (uint16_t)(sub >> 16);
 	d->irq_line = (uint8_t)irq, d->irq_pin = (uint8_t)(irq >> 8);
 	uint8_t htype = (uint8_t)(pci_read32(d, 0x0C) >> 16) & 0x7F;
+	d->bars_sized = htype != 0;   /* bridges and others: no BARs read */
 	if (htype == 0) {
-		uint16_t cmd = pci_read16(d, 0x04);
-		pci_write16(d, 0x04, (uint16_t)(cmd & ~0x3)); /* no decoding while sizing */
-		for (int i = 0; i < 6;)
-			i += probe_bar(d, i);
-		pci_write16(d, 0x04, cmd);
+		if (pci_read16(d, 0x04) & 0x3)
+			read_bars(d);  /* the firmware's: sized when a driver binds */
+		else
+			size_bars(d);  /* decoding off: no remapping, and assign what is unset */
 	}
-	char bars[160] = "";
-	size_t n = 0;
-	for (int i = 0; i < 6 && n < sizeof bars; i++)
-		if (d->bar[i].size)
-			n += (size_t)snprintf(bars + n, sizeof bars - n, " bar%d %s %#llx/%#llx", i,
-					      d->bar[i].is_io ? "io" : "mem",
-					      (unsigned long long)d->bar[i].addr,
-					      (unsigned long long)d->bar[i].size);
+	char bars[160];
+	format_bars(d, bars, sizeof bars);
 	log_info("pci", "%02x:%02x.%x %04x:%04x %s irq %u%s", bus, dev, fn, d->vendor, d->device,
 		 class_name(d->class_code, d->subclass), d->irq_pin ? d->irq_line : 0, bars);
+}
+
+const struct pci_dev *pci_size_bars(const struct pci_dev *cd)
+{
+	size_t i = (size_t)(cd - devs);
+	if (i >= ndevs || &devs[i] != cd || cd->bars_sized)
+		return cd;
+	struct pci_dev *d = &devs[i];
+	size_bars(d);
+	char bars[160];
+	format_bars(d, bars, sizeof bars);
+	log_info("pci", "%02x:%02x.%x BARs sized:%s", d->bus, d->dev, d->fn, bars[0] ? bars : " none");
+	return d;
 }
 
 /* Scans one bus, then the bus behind each PCI-to-PCI bridge on it (its

@@ -1,6 +1,7 @@
 /*
  * pci.h - PCI configuration space (mechanism #1, ports 0xCF8/0xCFC):
- * enumeration at boot, BAR sizing and assignment when the firmware left them
+ * enumeration at boot, BAR sizing (at once, or when a driver binds a device
+ * the firmware configured) and assignment when the firmware left them
  * unassigned (e.g. QEMU's qboot), and lookup for drivers.
  */
 #ifndef THESEUS_PCI_H
@@ -30,11 +31,17 @@ struct pci_dev {
 	uint8_t irq_line;   /* legacy PIC line, 0xff if none */
 	uint8_t irq_pin;
 	struct pci_bar bar[6];
+	bool bars_sized;    /* false: bar[].size unknown yet (see pci_size_bars) */
 };
 
 void pci_init(void);                      /* enumerate bus 0.., assign BARs, log */
 size_t pci_count(void);
 const struct pci_dev *pci_get(size_t i);  /* NULL past the end */
+/* Sizes d's BARs if enumeration left them unsized (a device the firmware
+ * configured is sized when a driver binds it: sizing turns its decoding off
+ * for a moment, which costs a boot under QEMU 0.5-1.5 ms per device).
+ * Call before the device is in use.  Returns d. */
+const struct pci_dev *pci_size_bars(const struct pci_dev *d);
 /* First device matching vendor and device id (0xffff = any device id), NULL if none. */
 const struct pci_dev *pci_find(uint16_t vendor, uint16_t device);
 

@@ -19,6 +19,15 @@ def test_multiboot1_kernel_reaches_ready():
     expect("(multiboot1)" in log, "not booted via multiboot1")
     expect(re.search(r"command line 'exit=ready hz=250'", log), "image path not stripped")
     expect(re.search(r"pci: 00:0[0-9a-f]\.0 8086:100e ethernet", log), "e1000 not enumerated")
+    # The firmware's BARs are sized only for the device a driver binds, and
+    # before the driver maps its registers (128 KiB on the 82540EM).
+    sized = re.search(r"pci: 00:0[0-9a-f]\.0 BARs sized: bar0 mem 0x[0-9a-f]+/0x20000 ", log)
+    expect(sized, "the e1000's BARs not sized when its driver bound")
+    expect(log.index(sized.group(0)) < log.index("bound to driver module e1000"),
+           "BARs sized after the driver bound")
+    expect(len(re.findall(r"BARs sized", log)) == 1, "a device no driver uses was sized")
+    expect(re.search(r"pci: 00:0[0-9a-f]\.0 1234:1111 display irq \d+ bar0 mem 0x[0-9a-f]+ ", log),
+           "the display's firmware BARs not listed (unsized)")
     expect("tick 250 Hz" in log, "hz= not applied")
     expect(re.search(r"mem: .* available", log), "memory map not printed")
     expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}, want {EXIT_SUCCESS}")

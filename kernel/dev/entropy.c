@@ -18,12 +18,6 @@ static struct {
 	uint64_t calls;
 } ent;
 
-static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
-{
-	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
-			 : "a"(leaf), "c"(sub));
-}
-
 static void probe(void)
 {
 	uint32_t r[4];

@@ -1,6 +1,6 @@
 /*
  * cpu.h - x86_64 instructions the kernel needs, as inline functions:
- * port I/O, control registers, MSRs, the TSC, interrupt flag, halt.
+ * port I/O, control registers, MSRs, the TSC, CPUID, interrupt flag, halt.
  * Kernel only.
  */
 #ifndef THESEUS_CPU_H
@@ -21,6 +21,12 @@ static inline uint64_t rdtsc(void)
 	uint32_t lo, hi;
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	return ((uint64_t)hi << 32) | lo;
+}
+/* CPUID leaf/subleaf: r[] = eax, ebx, ecx, edx. */
+static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+			 : "a"(leaf), "c"(sub));
 }
 static inline uint64_t rdmsr(uint32_t msr)
 {

@@ -179,6 +179,26 @@ void smp_ap_main(struct cpu_local *c)
 		__asm__ volatile("sti; hlt" ::: "memory");
 }
 
+/* The 10 ms wait after INIT that the MP specification asks for is for
+ * CPUs older than these (Linux's rule, smp_quirk_init_udelay): Intel family
+ * 6 and later, AMD family 15 and later, or any CPU under a hypervisor (the
+ * CPUID.1:ECX bit 31).  They get 10 us; a 2-CPU boot is 10 ms shorter. */
+static uint64_t init_delay_us(void)
+{
+	uint32_t r[4];
+	cpuid(0, 0, r);
+	bool intel = r[1] == 0x756e6547u, amd = r[1] == 0x68747541u;  /* "Genu", "Auth" */
+	if (r[0] < 1)
+		return 10000;
+	cpuid(1, 0, r);
+	uint32_t family = (r[0] >> 8) & 0xF;
+	if (family == 0xF)
+		family += (r[0] >> 20) & 0xFF;
+	if ((r[2] >> 31) & 1 || (intel && family >= 6) || (amd && family >= 0xF))
+		return 10;
+	return 10000;
+}
+
 /* Wake the CPU with APIC id `id` as CPU `index`; true once it runs. */
 static bool start_cpu(unsigned index, uint8_t id)
 {
@@ -194,7 +214,7 @@ static bool start_cpu(unsigned index, uint8_t id)
 	smp_ap_stack = stack + AP_STACK_PAGES * FRAME_SIZE;
 	if (lapic_ipi(id, ICR_INIT))
 		return false;
-	time_delay_us(10000);
+	time_delay_us(init_delay_us());
 	for (int sipi = 0; sipi < 2 && !c->online; sipi++) {
 		if (lapic_ipi(id, ICR_SIPI | (TRAMPOLINE_PHYS >> 12)))
 			return false;

@@ -51,7 +51,7 @@ RAW_SECONDS = float(os.environ.get("PUSH_BENCH_RAW_SECONDS", "3"))
 WINDOW = 32
 MODULES = ["checksum", "kv", "logfmt"]
 SWAPS = 21
-REBOOTS = 3
+REBOOTS = 7
 # Push and raw UDP are measured on a guest of each CPU count in CPU_COUNTS
 # in the same run; the PUSH_DEFAULT_CPUS one gives the plain figures
 # ("RATIO push/raw e1000"), the others a suffix ("RATIO push/raw

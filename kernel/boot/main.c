@@ -215,6 +215,7 @@ static __attribute__((noreturn)) void main_loop(void)
 
 void kmain(uint32_t magic, uint32_t info)
 {
+	time_mark_entry();             /* "boot N ms" counts from here */
 	serial_init();                 /* console first: everything else logs */
 	kprintf("\nTheseus-C nano_core %s\n", THESEUS_VERSION);
 	gdt_init();                    /* GDT + TSS (IST stacks for #DF) */

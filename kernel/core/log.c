@@ -29,8 +29,13 @@ void log_attach_screen(void)
 {
 	uint64_t flags = spin_lock_irqsave(&log_lock);
 	uint64_t oldest = ring_head > LOG_RING_BYTES ? ring_head - LOG_RING_BYTES : 0;
-	for (uint64_t pos = oldest; pos < ring_head; pos++)   /* what was logged so far */
-		screen_write(&ring[pos % LOG_RING_BYTES], 1);
+	for (uint64_t pos = oldest; pos < ring_head;) {      /* what was logged so far, */
+		size_t at = pos % LOG_RING_BYTES;                /* in at most two pieces */
+		size_t n = LOG_RING_BYTES - at < ring_head - pos ? LOG_RING_BYTES - at
+								 : (size_t)(ring_head - pos);
+		screen_write(&ring[at], n);
+		pos += n;
+	}
 	to_screen = true;
 	spin_unlock_irqrestore(&log_lock, flags);
 }

@@ -11,7 +11,7 @@
 
 #define PIT_HZ 1193182u
 
-static uint64_t tsc_hz, tsc_boot;
+static uint64_t tsc_hz, tsc_boot, tsc_entry;
 static struct ktime_mult tsc_ns;   /* ktime_scale's factor for tsc_hz */
 static volatile uint64_t ticks;
 static unsigned tick_hz;
@@ -21,6 +21,7 @@ uint64_t time_tsc_hz(void) { return tsc_hz; }
 uint64_t time_ticks(void) { return ticks; }
 unsigned time_tick_hz(void) { return tick_hz; }
 void time_set_tick_hook(tick_hook_fn fn) { tick_hook = fn; }
+void time_mark_entry(void) { tsc_entry = rdtsc(); }
 
 uint64_t time_tsc_to_ns(uint64_t delta)
 {
@@ -69,7 +70,7 @@ void timer_init(unsigned hz)
 	 * long), stopping as soon as two windows agree within 1/CAL_AGREE (a
 	 * quiet machine: two windows, 4 ms): 3 x 10 ms were a quarter of the
 	 * boot under TCG, five windows always a sixth.  Time counts from
-	 * before the calibration, so "boot N ms" includes it. */
+	 * kernel entry (time_mark_entry), else from before the calibration. */
 	enum { CAL_MS = 2, CAL_WINDOWS = 5, CAL_AGREE = 2000 };
 	uint64_t best = 0, t_start = rdtsc();
 	for (int i = 0; i < CAL_WINDOWS; i++) {
@@ -84,7 +85,7 @@ void timer_init(unsigned hz)
 	}
 	tsc_hz = best ? best * (1000 / CAL_MS) : 1000000000ull; /* fall back to 1 GHz, said below */
 	tsc_ns = ktime_mult_for(tsc_hz);
-	tsc_boot = t_start;
+	tsc_boot = tsc_entry && tsc_entry < t_start ? tsc_entry : t_start;
 	if (!best)
 		log_warn("time", "PIT calibration failed; assuming a 1 GHz TSC");
 	tick_hz = hz;

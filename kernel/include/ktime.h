@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-uint64_t time_ns(void);            /* nanoseconds since boot (monotonic) */
+uint64_t time_ns(void);            /* nanoseconds since kernel entry (monotonic; 0 until calibrated) */
 static inline uint64_t time_ms(void) { return time_ns() / 1000000; }
 void time_delay_us(uint64_t us);   /* busy-wait */
 uint64_t time_tsc_hz(void);        /* calibrated TSC frequency */
@@ -38,6 +38,10 @@ struct trap_frame;
  * returns the frame to resume (the scheduler may return another task's). */
 typedef struct trap_frame *(*tick_hook_fn)(struct trap_frame *f);
 void time_set_tick_hook(tick_hook_fn fn);
+/* Notes the TSC at kernel entry (first thing in kmain): time counts from
+ * there, so the ready line's "boot N ms" includes everything before the
+ * calibration too. */
+void time_mark_entry(void);
 /* Calibrate the TSC and start the periodic tick at hz (kernel boot only). */
 void timer_init(unsigned hz);
 

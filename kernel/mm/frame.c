@@ -25,6 +25,35 @@ static bool bit(const uint8_t *map, size_t i) { return map[i / 8] & (1u << (i % 
 static void set(uint8_t *map, size_t i) { map[i / 8] |= (uint8_t)(1u << (i % 8)); }
 static void clr(uint8_t *map, size_t i) { map[i / 8] &= (uint8_t)~(1u << (i % 8)); }
 
+/* Bits [first, end) of map set (on) or cleared: whole bytes at once. */
+static void set_range(uint8_t *map, size_t first, size_t end, bool on)
+{
+	for (; first < end && first % 8; first++)
+		on ? set(map, first) : clr(map, first);
+	size_t bytes = (end - first) / 8;
+	if (first < end && bytes) {
+		memset(map + first / 8, on ? 0xFF : 0, bytes);
+		first += bytes * 8;
+	}
+	for (; first < end; first++)
+		on ? set(map, first) : clr(map, first);
+}
+
+/* Set bits among the first nbits of map. */
+static size_t count_bits(const uint8_t *map, size_t nbits)
+{
+	size_t n = 0, i = 0;
+	for (; i + 8 <= nbits; i += 8) {
+		unsigned b = map[i / 8];
+		b = b - ((b >> 1) & 0x55);
+		b = (b & 0x33) + ((b >> 2) & 0x33);
+		n += (b + (b >> 4)) & 0x0F;
+	}
+	for (; i < nbits; i++)
+		n += bit(map, i);
+	return n;
+}
+
 /* Clamp [b, b+len) to whole frames inside [base, limit); false if empty. */
 static bool frame_range(uint64_t b, uint64_t len, bool outward, size_t *first, size_t *end)
 {
@@ -67,15 +96,11 @@ int frame_init_at(const struct mem_region *usable, size_t n_usable,
 	size_t first, end;
 	for (size_t i = 0; i < n_usable; i++)
 		if (frame_range(usable[i].base, usable[i].len, false, &first, &end))
-			for (size_t f = first; f < end; f++)
-				set(fa.usable, f);
+			set_range(fa.usable, first, end, true);
 	for (size_t i = 0; i < n_reserved; i++)
 		if (frame_range(reserved[i].base, reserved[i].len, true, &first, &end))
-			for (size_t f = first; f < end; f++)
-				clr(fa.usable, f);
-	fa.total_count = 0;
-	for (size_t f = 0; f < fa.nframes; f++)
-		fa.total_count += bit(fa.usable, f);
+			set_range(fa.usable, first, end, false);
+	fa.total_count = count_bits(fa.usable, fa.nframes);
 	fa.free_count = fa.total_count;
 	fa.hint = 0;
 	return TH_OK;

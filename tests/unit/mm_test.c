@@ -308,6 +308,38 @@ static void test_frame_random_model(void)
 	fmodel_free(&m);
 }
 
+/* frame_init_at marks whole bytes of the bitmaps at once: random usable
+ * bounds and reserved ranges at any byte offset, the usable frames counted
+ * and then every one of them allocated, against the per-frame model. */
+static void test_frame_init_ranges(void)
+{
+	size_t mismatches = 0;
+	for (int iter = 0; iter < 300; iter++) {
+		size_t n = 1 + (size_t)(rng() % 700);
+		uint64_t u_lo = rng() % (n * F / 3 + 1), u_hi = rng() % (n * F / 3 + 1);
+		struct mem_region res[16];
+		size_t n_res = (size_t)(rng() % 17);
+		for (size_t i = 0; i < n_res; i++) {
+			uint64_t b = rng() % (n * F), len = rng() % 4 == 0 ? rng() % (n * F - b + 1)
+								    : rng() % (40 * F);
+			res[i] = (struct mem_region){ b, len };
+		}
+		struct fmodel m;
+		fmodel_init(&m, n, u_lo, u_hi, res, n_res);
+		if (frame_total_count() != fmodel_count(&m, M_FREE) ||
+		    frame_free_count() != fmodel_count(&m, M_FREE))
+			mismatches++;
+		uint64_t phys;
+		while (frame_alloc(1, &phys) == TH_OK)
+			if (!fmodel_take(&m, phys, 1))
+				mismatches++;
+		if (fmodel_count(&m, M_FREE) != 0)
+			mismatches++;
+		fmodel_free(&m);
+	}
+	CHECK_EQ(mismatches, 0);
+}
+
 /* ---- heap ---------------------------------------------------------------- */
 
 #define HEAP_FRAMES 1024
@@ -671,6 +703,7 @@ int main(void)
 	RUN(test_frame_bad_frees);
 	RUN(test_frame_contiguous);
 	RUN(test_frame_random_model);
+	RUN(test_frame_init_ranges);
 	heap_setup(); /* from here on the frame allocator belongs to the heap */
 	RUN(test_heap_edge_sizes);
 	RUN(test_heap_many_sizes);

@@ -238,6 +238,7 @@ void kmain(uint32_t magic, uint32_t info)
 	task_module_start();           /* tasks the boot modules' init created */
 	boot_hook_before_swaps(&boot); /* the test image's observers (boot_hooks.h) */
 	swap_boot_run(&boot);          /* swap=mod:bootmod live swaps (kernel/swap) */
+	time_refine();                 /* the TSC rate over the boot so far (PIT) */
 	init_network();                /* NIC driver, lwIP, DHCP or static address */
 	endpoint_kernel_start(&boot, entropy_u64); /* UDP swap endpoint (net/endpoint; key=, port=) */
 

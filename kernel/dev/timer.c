@@ -1,6 +1,15 @@
 /*
  * timer.c - time (see ktime.h): the TSC calibrated against PIT channel 2,
  * and PIT channel 0 as the periodic tick on IRQ 0.
+ *
+ * The calibration has two steps.  timer_init: the lesser of two 1 ms
+ * windows (after a short one thrown away: an emulator translates the loop
+ * in it), good to about 0.1%, then channel 2 restarted with its longest
+ * count.  time_refine, later in the boot: TSC cycles over the PIT counts
+ * since then, tens of ms under QEMU (~0.005%).  Waiting for two 2 ms
+ * windows that agree cost 4-5 ms of every boot.  The clock's parameters
+ * live in two slots and change once, from slot 0 to 1: a reader (an NMI
+ * too) takes the slot the index names and never sees a half-written one.
  */
 #include "cpu.h"
 #include "klibc.h"
@@ -11,8 +20,14 @@
 
 #define PIT_HZ 1193182u
 
-static uint64_t tsc_hz, tsc_boot, tsc_entry;
-static struct ktime_mult tsc_ns;   /* ktime_scale's factor for tsc_hz */
+static uint64_t tsc_hz, tsc_entry;
+static struct clock_params {
+	uint64_t base_tsc, base_ns;      /* the clock read base_ns at TSC base_tsc */
+	struct ktime_mult mult;          /* ktime_scale's factor for the rate */
+} clk[2];
+static uint32_t clk_cur;             /* clk[clk_cur] is in use */
+static uint64_t long_t0;             /* TSC when channel 2 started its long count */
+static bool refined;
 static volatile uint64_t ticks;
 static unsigned tick_hz;
 static tick_hook_fn tick_hook;
@@ -23,16 +38,26 @@ unsigned time_tick_hz(void) { return tick_hz; }
 void time_set_tick_hook(tick_hook_fn fn) { tick_hook = fn; }
 void time_mark_entry(void) { tsc_entry = rdtsc(); }
 
+static const struct clock_params *clock_now(void)
+{
+	return &clk[__atomic_load_n(&clk_cur, __ATOMIC_ACQUIRE)];
+}
+
 uint64_t time_tsc_to_ns(uint64_t delta)
 {
 	if (!tsc_hz)
 		return 0;
-	return ktime_scale(delta, tsc_ns);
+	return ktime_scale(delta, clock_now()->mult);
+}
+
+static uint64_t clock_at(const struct clock_params *c, uint64_t tsc)
+{
+	return c->base_ns + ktime_scale(tsc > c->base_tsc ? tsc - c->base_tsc : 0, c->mult);
 }
 
 uint64_t time_ns(void)
 {
-	return tsc_hz ? time_tsc_to_ns(rdtsc() - tsc_boot) : 0;
+	return tsc_hz ? clock_at(clock_now(), rdtsc()) : 0;
 }
 
 void time_delay_us(uint64_t us)
@@ -42,20 +67,35 @@ void time_delay_us(uint64_t us)
 		cpu_relax();
 }
 
-/* TSC ticks during `ms` milliseconds of PIT channel 2 (one-shot, mode 0). */
-static uint64_t measure(unsigned ms)
+/* Starts PIT channel 2 counting down from count (one-shot, mode 0; 0 means
+ * 65536); returns the TSC at the start. */
+static uint64_t pit2_start(uint16_t count)
 {
-	uint32_t count = PIT_HZ * ms / 1000;
 	outb(0x61, (uint8_t)((inb(0x61) & ~0x02) & ~0x01)); /* gate low, speaker off */
 	outb(0x43, 0xB0);                                  /* ch2, lo/hi, mode 0 */
 	outb(0x42, (uint8_t)count);
 	outb(0x42, (uint8_t)(count >> 8));
 	outb(0x61, (uint8_t)(inb(0x61) | 0x01));           /* gate high: start */
-	uint64_t t0 = rdtsc();
-	for (uint64_t spin = 0; !(inb(0x61) & 0x20); spin++)
+	return rdtsc();
+}
+
+static bool pit2_out(void) { return inb(0x61) & 0x20; }
+
+/* TSC ticks during `count` PIT counts of channel 2; 0 if it never ends. */
+static uint64_t measure(uint16_t count)
+{
+	uint64_t t0 = pit2_start(count);
+	for (uint64_t spin = 0; !pit2_out(); spin++)
 		if (spin > 100000000)
 			return 0; /* no PIT? */
 	return rdtsc() - t0;
+}
+
+static void clock_set(unsigned slot, uint64_t base_tsc, uint64_t base_ns, uint64_t hz)
+{
+	clk[slot] = (struct clock_params){ base_tsc, base_ns, ktime_mult_for(hz) };
+	__atomic_store_n(&clk_cur, slot, __ATOMIC_RELEASE);
+	tsc_hz = hz;
 }
 
 static struct trap_frame *on_tick(struct trap_frame *f)
@@ -66,26 +106,15 @@ static struct trap_frame *on_tick(struct trap_frame *f)
 
 void timer_init(unsigned hz)
 {
-	/* The least of up to five 2 ms windows (a preempted window only reads
-	 * long), stopping as soon as two windows agree within 1/CAL_AGREE (a
-	 * quiet machine: two windows, 4 ms): 3 x 10 ms were a quarter of the
-	 * boot under TCG, five windows always a sixth.  Time counts from
-	 * kernel entry (time_mark_entry), else from before the calibration. */
-	enum { CAL_MS = 2, CAL_WINDOWS = 5, CAL_AGREE = 2000 };
-	uint64_t best = 0, t_start = rdtsc();
-	for (int i = 0; i < CAL_WINDOWS; i++) {
-		uint64_t m = measure(CAL_MS);
-		if (!m)
-			continue;
-		uint64_t lo = best && best < m ? best : m, hi = best && best > m ? best : m;
-		bool agree = best && hi - lo <= lo / CAL_AGREE;
-		best = lo;
-		if (agree)
-			break;
-	}
-	tsc_hz = best ? best * (1000 / CAL_MS) : 1000000000ull; /* fall back to 1 GHz, said below */
-	tsc_ns = ktime_mult_for(tsc_hz);
-	tsc_boot = tsc_entry && tsc_entry < t_start ? tsc_entry : t_start;
+	enum { CAL_COUNTS = PIT_HZ / 1000, WARM_COUNTS = PIT_HZ / 10000 };
+	uint64_t t_start = rdtsc();
+	(void)measure(WARM_COUNTS);
+	uint64_t a = measure(CAL_COUNTS), b = measure(CAL_COUNTS);
+	uint64_t best = a && b ? (a < b ? a : b) : a ? a : b;   /* a preempted window reads long */
+	uint64_t rate = best ? best * PIT_HZ / CAL_COUNTS : 1000000000ull; /* else 1 GHz, said below */
+	if (best)
+		long_t0 = pit2_start(0);   /* 65536 counts, time_refine reads it */
+	clock_set(0, tsc_entry && tsc_entry < t_start ? tsc_entry : t_start, 0, rate);
 	if (!best)
 		log_warn("time", "PIT calibration failed; assuming a 1 GHz TSC");
 	tick_hz = hz;
@@ -95,6 +124,38 @@ void timer_init(unsigned hz)
 	outb(0x40, (uint8_t)(div >> 8));
 	pic_set_line0_hook(on_tick);
 	pic_unmask_timer();
-	log_info("time", "TSC %llu.%03llu MHz, tick %u Hz", (unsigned long long)(tsc_hz / 1000000),
-		 (unsigned long long)(tsc_hz / 1000 % 1000), hz);
+	log_info("time", "TSC %llu.%03llu MHz (1 ms windows), tick %u Hz",
+		 (unsigned long long)(tsc_hz / 1000000), (unsigned long long)(tsc_hz / 1000 % 1000), hz);
+}
+
+void time_refine(void)
+{
+	if (refined || !long_t0)
+		return;
+	refined = true;
+	uint64_t flags = irq_save();
+	uint64_t t1 = rdtsc();
+	outb(0x43, 0x80);                  /* latch channel 2 */
+	uint8_t lo = inb(0x42);
+	uint16_t latched = (uint16_t)(lo | (uint16_t)inb(0x42) << 8);
+	bool out = pit2_out();
+	uint64_t cycles = t1 - long_t0, old = tsc_hz;
+	uint64_t est = (uint64_t)((unsigned __int128)cycles * PIT_HZ / old);
+	/* Beyond ~5 s the rough rate's 0.1% could pick the wrong wrap. */
+	uint64_t counts = est < 80 * 65536ull ? ktime_pit_elapsed(latched, out, est) : 0;
+	uint64_t rate = counts ? (uint64_t)((unsigned __int128)cycles * PIT_HZ / counts) : 0;
+	bool ok = counts >= PIT_HZ / 1000 && rate > old - old / 20 && rate < old + old / 20;
+	if (ok)
+		clock_set(1, t1, clock_at(&clk[0], t1), rate);
+	irq_restore(flags);
+	if (!ok) {
+		log_warn("time", "TSC refinement over %llu PIT counts gave %llu Hz beside %llu Hz: "
+			 "keeping the first rate", (unsigned long long)counts,
+			 (unsigned long long)rate, (unsigned long long)old);
+		return;
+	}
+	log_info("time", "TSC %llu.%03llu MHz over %llu ms of PIT (%+lld ppm from the 1 ms windows)",
+		 (unsigned long long)(rate / 1000000), (unsigned long long)(rate / 1000 % 1000),
+		 (unsigned long long)(counts * 1000 / PIT_HZ),
+		 (long long)((int64_t)(rate - old) * 1000000 / (int64_t)old));
 }

@@ -33,6 +33,26 @@ static inline uint64_t ktime_scale(uint64_t delta, struct ktime_mult m)
 	return delta * m.hi + (uint64_t)(((unsigned __int128)delta * m.lo) >> 64);
 }
 
+/* PIT counts elapsed on a one-shot channel loaded with 65536 (mode 0: it
+ * counts down, wraps after 0, and its output goes high at the first 0),
+ * from the latched count and the output, with the wraps told apart by an
+ * estimate of the elapsed counts (from the TSC at the rough rate).  0 when
+ * the estimate is too far from every candidate (the rough rate was off by
+ * more than 8192 counts, or the channel was reprogrammed). */
+static inline uint64_t ktime_pit_elapsed(uint16_t latched, int out_high, uint64_t estimate)
+{
+	uint64_t frac = (65536u - latched) % 65536u;
+	if (!out_high)
+		return frac;   /* before the first 0: no wrap yet */
+	if (estimate < frac + 65536u / 2)
+		return frac ? 0 : 65536u;   /* just at the first 0, or too far */
+	uint64_t k = (estimate - frac + 65536u / 2) / 65536u;   /* nearest whole wraps */
+	uint64_t e = k * 65536u + frac;
+	if (!k || (e > estimate ? e - estimate : estimate - e) > 8192u)
+		return 0;
+	return e;
+}
+
 struct trap_frame;
 /* Called from the timer interrupt once per tick with the interrupted frame;
  * returns the frame to resume (the scheduler may return another task's). */
@@ -42,7 +62,12 @@ void time_set_tick_hook(tick_hook_fn fn);
  * there, so the ready line's "boot N ms" includes everything before the
  * calibration too. */
 void time_mark_entry(void);
-/* Calibrate the TSC and start the periodic tick at hz (kernel boot only). */
+/* Calibrate the TSC roughly (two 1 ms PIT windows) and start the periodic
+ * tick at hz (kernel boot only); PIT channel 2 keeps counting from there. */
 void timer_init(unsigned hz);
+/* Once, later in the boot (tens of ms under an emulator): the rate from
+ * TSC cycles over PIT counts since timer_init replaces the rough one; the
+ * clock goes on from the value it has (no jump).  Kernel boot only. */
+void time_refine(void);
 
 #endif

@@ -4,7 +4,10 @@
  * 128-bit division per call by a multiplication: against the exact
  * delta * 10^9 / hz, for TSC rates from 1 MHz to 10 GHz and deltas from 0
  * to days, the result is never above the exact value and at most 1 ns
- * below it, and it never goes backwards as delta grows.
+ * below it, and it never goes backwards as delta grows.  Also the PIT
+ * counts behind the boot's TSC refinement (ktime_pit_elapsed): a one-shot
+ * count of 65536 read back after any number of wraps, with an estimate off
+ * by up to 8192 counts either way, and refused beyond that.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -55,8 +58,52 @@ static void test_against_exact(void)
 	CHECK(z.hi == 1000000000u);
 }
 
+/* What channel 2 shows after `elapsed` counts from a load of 65536. */
+static void pit_state(uint64_t elapsed, uint16_t *latched, int *out)
+{
+	*latched = (uint16_t)((65536u - elapsed % 65536u) % 65536u);
+	*out = elapsed >= 65536u;
+}
+
+static void test_pit_elapsed(void)
+{
+	unsigned bad = 0;
+	for (int i = 0; i < 200000; i++) {
+		uint64_t elapsed = i < 1000 ? (uint64_t)i * 331 : (uint64_t)(random() % (80 * 65536));
+		int64_t off = (int64_t)(random() % 16383) - 8191;   /* within 8191 */
+		uint64_t est = (int64_t)elapsed + off < 0 ? 0 : (uint64_t)((int64_t)elapsed + off);
+		uint16_t latched;
+		int out;
+		pit_state(elapsed, &latched, &out);
+		uint64_t got = ktime_pit_elapsed(latched, out, est);
+		/* Right, or refused (0) only where the count sits right at a wrap
+		 * the estimate cannot see past; never a wrong count. */
+		if (got != elapsed && !(got == 0 && out && elapsed % 65536u < 8192u + 1))
+			bad++;
+		/* An estimate a whole half wrap off is refused or right, never wrong. */
+		uint64_t far = est + 40000;
+		uint64_t g2 = ktime_pit_elapsed(latched, out, far);
+		if (g2 && g2 != elapsed)
+			bad++;
+	}
+	CHECK_EQ(bad, 0);
+	/* Before the first wrap the estimate does not matter. */
+	CHECK_EQ(ktime_pit_elapsed(65536u - 1000u, 0, 0), 1000u);
+	CHECK_EQ(ktime_pit_elapsed(0, 0, 12345), 0u);
+	/* Exactly at the first 0: one wrap. */
+	CHECK_EQ(ktime_pit_elapsed(0, 1, 65536), 65536u);
+	/* Three wraps and a bit, estimated a little low and a little high. */
+	CHECK_EQ(ktime_pit_elapsed((uint16_t)(65536u - 500u), 1, 3 * 65536u + 500u - 7000u),
+		 3 * 65536u + 500u);
+	CHECK_EQ(ktime_pit_elapsed((uint16_t)(65536u - 500u), 1, 3 * 65536u + 500u + 7000u),
+		 3 * 65536u + 500u);
+	/* 20000 counts off: refused. */
+	CHECK_EQ(ktime_pit_elapsed((uint16_t)(65536u - 500u), 1, 3 * 65536u + 500u + 20000u), 0u);
+}
+
 int main(void)
 {
 	RUN(test_against_exact);
+	RUN(test_pit_elapsed);
 	return check_summary("ktime");
 }

@@ -157,6 +157,11 @@ const char *sched_policy_name(void);
 /* Start the module tasks created before the scheduler ran (task_module.h);
  * kmain, right after sched_init. */
 void task_module_start(void);
+/* Calls fn with the entry function and the argument of every module task
+ * whose entry has not returned, started or not: the swap engine keeps a
+ * module version while one of its tasks may still enter it (a stack walk
+ * sees only the kernel's task start there).  Any context; takes a spinlock. */
+void task_module_foreach_pending(void (*fn)(void *ctx, uintptr_t addr), void *ctx);
 
 
 #endif

@@ -29,7 +29,8 @@
  * return TH_ESTALE at once (a sleep within 10 ms).  The task should then
  * return.  The old code stays mapped until every task running it has
  * returned (the swap engine's retirement), so stopping late is safe, only
- * wasteful.  The new version's init (or transfer) starts its own tasks;
+ * wasteful.  A task asked to stop before it first ran does not run its
+ * entry at all (its joiner gets TH_ESTALE).  The new version's init (or transfer) starts its own tasks;
  * both may run side by side for a moment, so shared state belongs in
  * statedb, as always.
  *

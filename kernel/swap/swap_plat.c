@@ -4,7 +4,9 @@
  * stopped (stop-machine, smp.h) and the pause that costs, and where tasks are:
  * task_foreach_return_address() once the scheduler runs, before that the
  * current frame-pointer chain (kernel and modules are built with
- * -fno-omit-frame-pointer; boot.S ends the chain with 0).
+ * -fno-omit-frame-pointer; boot.S ends the chain with 0); and the entry
+ * and argument of every module task that has not returned (one made but not
+ * run yet has only the kernel's task start on its stack).
  */
 #include "cpu.h"
 #include "ktime.h"
@@ -102,6 +104,7 @@ void swap_plat_walk_current(swap_addr_fn fn, void *ctx)
 	struct walk_ctx w = {fn, ctx};
 	int depth;
 
+	task_module_foreach_pending(fn, ctx);
 	if (sched_running() && task_foreach_return_address(task_addr, &w) == 0)
 		return; /* every task, the current one included */
 

@@ -109,14 +109,16 @@ static int run_entry(void *ctx)
 	return mt->fn(mt->arg);
 }
 
-/* Every module task starts here (a kernel task). */
+/* Every module task starts here (a kernel task).  One asked to stop before
+ * it ran (its version was replaced meanwhile) does not enter the old code. */
 static int entry(void *arg)
 {
 	struct th_task *mt = arg;
-	struct guard g;
+	struct guard g = { 0 };
 	mt->t = task_current();
 	mt->guard = &g;
-	int r = modcall_task_run(mt->module, &g, run_entry, mt);
+	int r = __atomic_load_n(&mt->stop, __ATOMIC_SEQ_CST)
+			? TH_ESTALE : modcall_task_run(mt->module, &g, run_entry, mt);
 	uint64_t fl = spin_lock_irqsave(&all_lock);
 	mt->guard = NULL;
 	mt->blocked_on = NULL; /* a fault in ready() leaves it set */
@@ -165,6 +167,18 @@ static void follow_swaps(void *ctx)
 			(void)waitq_wake_all(wq);
 		log_info("task", "module task '%s' of %s asked to stop (its version was replaced "
 			 "or unloaded)", mt->name, mt->module);
+	}
+	spin_unlock_irqrestore(&all_lock, fl);
+}
+
+void task_module_foreach_pending(void (*fn)(void *ctx, uintptr_t addr), void *ctx)
+{
+	uint64_t fl = spin_lock_irqsave(&all_lock);
+	for (struct th_task *mt = all; mt; mt = mt->next) {
+		if (mt->returned)
+			continue;
+		fn(ctx, (uintptr_t)mt->fn);
+		fn(ctx, (uintptr_t)mt->arg);   /* often the module's own data */
 	}
 	spin_unlock_irqrestore(&all_lock, fl);
 }

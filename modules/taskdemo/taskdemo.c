@@ -13,6 +13,9 @@
  *                        reference to statedb entry taskdemo.pin, then reads
  *                        NULL) and a task that joins it and logs
  *                        "worker ended: <exit code name>"
+ *   taskdemo_fault late  starts a task (td_late, logs "late task ran") and
+ *                        then faults in the invoke itself: the restart
+ *                        replaces this version before td_late first runs
  *   taskdemo_service     starts a task that sleeps in 20 ms steps until it
  *                        is asked to stop (its version replaced), then logs
  *                        "service VERSION stopping"
@@ -74,6 +77,14 @@ static int worker(void *arg)
 	return TH_OK;
 }
 
+static int late_task(void *arg)
+{
+	(void)arg;
+	log_info("taskdemo", "late task ran (version " TD_VERSION ", stop %s)",
+		 th_task_should_stop() ? "asked" : "not asked");
+	return TH_OK;
+}
+
 static int joiner(void *arg)
 {
 	int code = 0;
@@ -94,8 +105,14 @@ INVOKE_FN(taskdemo_fault)
 	for (k = 0; k < sizeof names / sizeof names[0]; k++)
 		if (strlen(names[k]) == in_len && !memcmp(names[k], in, in_len))
 			break;
-	if (k == sizeof names / sizeof names[0])
+	if (k == sizeof names / sizeof names[0]) {
+		if (in_len == 4 && !memcmp(in, "late", 4)) {
+			const int *volatile p = NULL;
+			int err = th_task_create("td_late", late_task, NULL, NULL);
+			return err ? err : *p;
+		}
 		return TH_EINVAL;
+	}
 	int err = th_task_create("td_worker", worker, (void *)(uintptr_t)k, &w);
 	if (err)
 		return err;

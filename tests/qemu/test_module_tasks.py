@@ -114,6 +114,28 @@ def test_module_tasks_stop_on_restart():
     expect("*** FAULT" not in g.log, "a kernel fault report")
 
 
+def test_module_tasks_made_just_before_a_restart():
+    """A task made right before its version is replaced (the invoke that made
+    it faults at once; the restart runs before the task first does) never
+    enters freed code: asked to stop before it ran, it does not enter the old
+    version, and that version stays mapped until its entry is done."""
+    tmp = tempfile.mkdtemp(prefix="theseus-modtasks-")
+    g, c = _boot(tmp, "fault_restarts=10")
+    replaced_first = 0
+    for _ in range(5):
+        start = len(g.log)
+        p = c("invoke", "taskdemo", "taskdemo_fault", "late")
+        expect(p.returncode != 0, "the faulting invoke succeeded: %r" % _out(p))
+        g.wait_for(r"fault: taskdemo: restarted", 20, start=start)
+        _alive(c)   # the main loop ran its tasks: td_late too, by now
+        log = g.log[start:]
+        replaced_first += "module task 'td_late' of taskdemo asked to stop" in log
+        expect(not re.search(r"task 'td_late' ended", log),
+               "td_late faulted: it entered a freed version")
+    expect(replaced_first > 0, "the restart never came before td_late ran (nothing tested)")
+    expect("*** FAULT" not in g.log, "a kernel fault report")
+
+
 def test_module_tasks_stop_on_swap():
     """A live swap to taskdemo 2.0: the 1.0 service task is asked to stop and
     returns; 2.0's transfer hook starts its own service; 2.0 answers."""

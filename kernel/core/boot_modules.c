@@ -19,7 +19,7 @@
 #include "swap.h"
 
 /* Boot modules bms[0..n) as one load transaction of the swap engine (which
- * hashes each object once and keeps it: ls shows the hash, rollback of the
+ * keeps each object, hashed when first asked: ls shows the hash, rollback of the
  * first load unloads). */
 static int load(const struct boot_module *const *bms, size_t n, struct th_errbuf *eb)
 {

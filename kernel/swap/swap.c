@@ -247,7 +247,7 @@ static int swap_rollback_locked(const char *name, struct swap_result *res, struc
 					       name, t ? " (older ones were dropped)" : ""), res, eb);
 	r.data = t->stack[t->n - 2]->bytes;
 	r.len = t->stack[t->n - 2]->len;
-	r.sha256 = t->stack[t->n - 2]->sha;
+	r.sha256 = swap_obj_known_sha(t->stack[t->n - 2]);
 	/* The request points into an object the record holds a reference to: it
 	 * stays valid through the transaction, which takes its own reference. */
 	return swap_txn_end(x, swap_do_swap(x, &r, 1, eb), res, eb);
@@ -270,7 +270,7 @@ static int swap_restart_locked(const char *name, struct swap_result *res, struct
 		return swap_txn_end(x, th_errf(eb, TH_ENOENT, "%s: not loaded through the engine",
 					       name ? name : "?"), res, eb);
 	struct swap_request r = {name, t->stack[t->n - 1]->bytes, t->stack[t->n - 1]->len, NULL,
-				 t->stack[t->n - 1]->sha, NULL};
+				 swap_obj_known_sha(t->stack[t->n - 1]), NULL};
 	return swap_txn_end(x, swap_do_swap(x, &r, 1, eb), res, eb);
 }
 

@@ -36,17 +36,24 @@ void swap_plat_walk_current(swap_addr_fn fn, void *ctx);
 
 /* ---- objects (swap_obj.c): content-addressed, reference-counted copies ---- */
 struct swap_obj {
-	uint8_t sha[SWAP_SHA256_LEN];
+	uint8_t sha[SWAP_SHA256_LEN]; /* valid once hashed (swap_obj_sha) */
+	bool hashed;
 	void *bytes;                 /* kmalloc'ed copy (8-byte aligned, as the loader wants) */
 	size_t len;
 	unsigned refs;
 	struct swap_obj *next;       /* all kept objects */
 };
 /* A reference to the object with these bytes: the one kept with the same
- * SHA-256, or a new copy.  sha is the caller's verified hash (trusted), or
- * NULL: hashed here.  TH_ENOMEM, TH_EINVAL (no bytes). */
+ * SHA-256 (or the same bytes, for one not hashed yet), or a new copy.  sha
+ * is the caller's verified hash (trusted), or NULL: the object is hashed
+ * when its hash is first asked for (a boot module's, by `ls`, not during
+ * the boot).  TH_ENOMEM, TH_EINVAL (no bytes). */
 int swap_obj_get(const void *data, size_t len, const uint8_t *sha, struct swap_obj **out)
 	TH_MUST_CHECK;
+/* The object's SHA-256, computed on the first call. */
+const uint8_t *swap_obj_sha(struct swap_obj *o);
+/* Its SHA-256 if known already, else NULL (for swap_obj_get). */
+const uint8_t *swap_obj_known_sha(const struct swap_obj *o);
 struct swap_obj *swap_obj_ref(struct swap_obj *o);
 void swap_obj_put(struct swap_obj *o);  /* NULL is fine; frees with the last reference */
 size_t swap_obj_count(void);

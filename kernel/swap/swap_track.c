@@ -132,7 +132,7 @@ int swap_describe(const char *name, struct swap_module_record *out)
 		return TH_ENOENT;
 	memset(out, 0, sizeof *out);
 	snprintf(out->version, sizeof out->version, "%s", t->version);
-	memcpy(out->sha256, t->stack[t->n - 1]->sha, SWAP_SHA256_LEN);
+	memcpy(out->sha256, swap_obj_sha(t->stack[t->n - 1]), SWAP_SHA256_LEN);
 	out->len = t->stack[t->n - 1]->len;
 	out->undo = t->n - 1;
 	out->first_load = t->first_load;

@@ -26,7 +26,7 @@ unless ACCEL=kvm, loopback host forwards to UDP 7700 and the echo port 7).
             trip ("RATIO swap_rtt/(echo+stages)")
   reboot    QEMU start of a fresh guest with hello 2.0 as boot module until
             its ready line (and the kernel's own "boot N ms" from it), and
-            until its endpoint answers a ping; medians of 3 boots
+            until its endpoint answers a ping; medians of REBOOTS (7) boots
 
 Prints "BENCH <suite> <metric> <value> <unit>" lines and
 "RATIO push/raw <driver> <x>", "RATIO push_hmac/raw <driver> <x>",

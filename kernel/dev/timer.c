@@ -81,14 +81,37 @@ static uint64_t pit2_start(uint16_t count)
 
 static bool pit2_out(void) { return inb(0x61) & 0x20; }
 
-/* TSC ticks during `count` PIT counts of channel 2; 0 if it never ends. */
+/* TSC ticks during `count` PIT counts of channel 2; 0 if it never ends
+ * (no PIT, or one clock-gated off as some firmware does: a port read takes
+ * about a microsecond, so 1 ms of counts is a few thousand reads, and the
+ * cap of 200000 gives up within a fraction of a second). */
 static uint64_t measure(uint16_t count)
 {
 	uint64_t t0 = pit2_start(count);
 	for (uint64_t spin = 0; !pit2_out(); spin++)
-		if (spin > 100000000)
-			return 0; /* no PIT? */
+		if (spin > 200000)
+			return 0;
 	return rdtsc() - t0;
+}
+
+/* The TSC rate the CPU states (CPUID 0x15: crystal and ratio, else 0x16:
+ * base MHz), 0 if it states none: for machines without a usable PIT. */
+static uint64_t cpuid_tsc_hz(void)
+{
+	uint32_t r[4];
+	cpuid(0, 0, r);
+	uint32_t max = r[0];
+	if (max >= 0x15) {
+		cpuid(0x15, 0, r);
+		if (r[0] && r[1] && r[2])
+			return (uint64_t)r[2] * r[1] / r[0];
+	}
+	if (max >= 0x16) {
+		cpuid(0x16, 0, r);
+		if (r[0] & 0xFFFF)
+			return (uint64_t)(r[0] & 0xFFFF) * 1000000u;
+	}
+	return 0;
 }
 
 static void clock_set(unsigned slot, uint64_t base_tsc, uint64_t base_ns, uint64_t hz)
@@ -111,12 +134,21 @@ void timer_init(unsigned hz)
 	(void)measure(WARM_COUNTS);
 	uint64_t a = measure(CAL_COUNTS), b = measure(CAL_COUNTS);
 	uint64_t best = a && b ? (a < b ? a : b) : a ? a : b;   /* a preempted window reads long */
-	uint64_t rate = best ? best * PIT_HZ / CAL_COUNTS : 1000000000ull; /* else 1 GHz, said below */
+	/* A window that ends at once (QEMU without a PIT reads the output
+	 * high) or never is no measurement: 100 MHz - 20 GHz are TSC rates. */
+	if (best < 100000000ull / 1000 || best > 20000000000ull / 1000)
+		best = 0;
+	uint64_t stated = best ? 0 : cpuid_tsc_hz();
+	uint64_t rate = best ? best * PIT_HZ / CAL_COUNTS : stated ? stated : 1000000000ull;
 	if (best)
 		long_t0 = pit2_start(0);   /* 65536 counts, time_refine reads it */
 	clock_set(0, tsc_entry && tsc_entry < t_start ? tsc_entry : t_start, 0, rate);
-	if (!best)
-		log_warn("time", "PIT calibration failed; assuming a 1 GHz TSC");
+	if (!best && stated)
+		log_warn("time", "PIT calibration failed (no PIT?); using the TSC rate the CPU "
+			 "states (CPUID)");
+	else if (!best)
+		log_warn("time", "PIT calibration failed (no PIT?) and the CPU states no TSC rate; "
+			 "assuming 1 GHz: times and delays are off");
 	tick_hz = hz;
 	uint32_t div = PIT_HZ / hz;
 	outb(0x43, 0x34); /* ch0, lo/hi, mode 2 rate generator */
@@ -124,8 +156,9 @@ void timer_init(unsigned hz)
 	outb(0x40, (uint8_t)(div >> 8));
 	pic_set_line0_hook(on_tick);
 	pic_unmask_timer();
-	log_info("time", "TSC %llu.%03llu MHz (1 ms windows), tick %u Hz",
-		 (unsigned long long)(tsc_hz / 1000000), (unsigned long long)(tsc_hz / 1000 % 1000), hz);
+	log_info("time", "TSC %llu.%03llu MHz (%s), tick %u Hz",
+		 (unsigned long long)(tsc_hz / 1000000), (unsigned long long)(tsc_hz / 1000 % 1000),
+		 best ? "1 ms PIT windows" : stated ? "CPUID" : "assumed", hz);
 }
 
 void time_refine(void)
@@ -154,8 +187,8 @@ void time_refine(void)
 			 (unsigned long long)rate, (unsigned long long)old);
 		return;
 	}
-	log_info("time", "TSC %llu.%03llu MHz over %llu ms of PIT (%+lld ppm from the 1 ms windows)",
+	int64_t ppm = (int64_t)(rate - old) * 1000000 / (int64_t)old;
+	log_info("time", "TSC %llu.%03llu MHz over %llu ms of PIT (%s%lld ppm from the 1 ms windows)",
 		 (unsigned long long)(rate / 1000000), (unsigned long long)(rate / 1000 % 1000),
-		 (unsigned long long)(counts * 1000 / PIT_HZ),
-		 (long long)((int64_t)(rate - old) * 1000000 / (int64_t)old));
+		 (unsigned long long)(counts * 1000 / PIT_HZ), ppm < 0 ? "" : "+", (long long)ppm);
 }

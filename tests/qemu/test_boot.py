@@ -33,6 +33,28 @@ def test_multiboot1_kernel_reaches_ready():
     expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}, want {EXIT_SUCCESS}")
 
 
+def test_clock_calibrated_and_refined():
+    """The TSC rate from two 1 ms PIT windows, refined later over the PIT
+    count that ran meanwhile (no jump: the log's timestamps keep growing)."""
+    g, m = boot_ready(cmdline="exit=ready")
+    first = re.search(r"time: TSC (\d+\.\d+) MHz \(1 ms PIT windows\)", g.log)
+    refined = re.search(r"time: TSC (\d+\.\d+) MHz over (\d+) ms of PIT \(([+-]\d+) ppm", g.log)
+    expect(first and refined, "no calibration or refinement line")
+    expect(abs(int(refined.group(3))) < 5000, "refinement moved the rate by %s ppm" % refined.group(3))
+    stamps = [float(x) for x in re.findall(r"^\[\s*(\d+\.\d+)\]", g.log, re.M)]
+    expect(all(b >= a for a, b in zip(stamps, stamps[1:])), "log timestamps went backwards")
+    expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
+
+
+def test_machine_without_pit_boots():
+    """No PIT (QEMU pit=off: channel 2's output reads high at once): the
+    calibration is refused, not believed, and the kernel still gets ready."""
+    g, m = boot_ready(cmdline="exit=ready", extra_args=["-machine", "pc,pit=off"])
+    expect(re.search(r"PIT calibration failed \(no PIT\?\)", g.log), "no calibration warning")
+    expect(re.search(r"time: TSC \d+\.\d+ MHz \((CPUID|assumed)\)", g.log), "rate source not named")
+    expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
+
+
 def test_grub_iso_multiboot2_reaches_ready():
     g, m = boot_ready(boot="iso", cmdline="exit=ready loglevel=debug")
     expect("(multiboot2)" in g.log and "GRUB" in g.log, "not booted by GRUB multiboot2")

@@ -147,6 +147,21 @@ static void init_time(void)
 	irq_enable_cpu();
 }
 
+/* A machine whose PIT did not answer the calibration has no tick from it:
+ * the boot CPU's local APIC timer takes over (scheduler, watchdog budgets). */
+static void init_tick_without_pit(void)
+{
+	if (time_pit_ok())
+		return;
+	int err = smp_boot_cpu_timer(time_tick_hz());
+	if (err)
+		log_warn("time", "no PIT and no local APIC timer (%s): no tick; tasks are not "
+			 "preempted and guarded calls not cut", th_err_name(err));
+	else
+		log_warn("time", "no PIT: the boot CPU ticks on its local APIC timer (%u Hz)",
+			 time_tick_hz());
+}
+
 static void init_statedb(void)
 {
 	struct th_errbuf eb = { "" };
@@ -232,6 +247,7 @@ void kmain(uint32_t magic, uint32_t info)
 	smp_init(&boot, boot.cmdline); /* the other CPUs (ACPI MADT; cpus=), local APIC ticks */
 	pci_init();                    /* enumerate, assign BARs */
 	ioapic_init(smp_firmware_info(), boot.cmdline); /* device IRQs via the I/O APIC; noapic */
+	init_tick_without_pit();       /* no PIT: the local APIC timer ticks instead */
 	init_statedb();                /* state that outlives modules */
 	modules_loaded = boot_modules_load(&boot); /* link the boot modules */
 	sched_init(boot.cmdline);      /* kmain becomes task "main"; policy module */

@@ -10,6 +10,7 @@
 #include "cmdline.h"
 #include "guard.h"
 #include "klibc.h"
+#include "ktime.h"
 #include "log.h"
 #include "vmm.h"
 
@@ -37,6 +38,11 @@ void nmi_watchdog_init(const char *cmdline)
 	char v[8];
 	if (!cmdline_get(cmdline, "nmiwatchdog", v, sizeof v) && !strcmp(v, "off")) {
 		log_info("guard", "NMI watchdog off (nmiwatchdog=off): interrupts-off hangs are not cut");
+		return;
+	}
+	if (!time_pit_ok()) {
+		log_warn("guard", "no NMI watchdog: no PIT (its tick is the NMI); interrupts-off "
+			 "hangs are not cut");
 		return;
 	}
 	volatile void *p;

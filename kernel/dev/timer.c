@@ -37,6 +37,7 @@ uint64_t time_ticks(void) { return ticks; }
 unsigned time_tick_hz(void) { return tick_hz; }
 void time_set_tick_hook(tick_hook_fn fn) { tick_hook = fn; }
 void time_mark_entry(void) { tsc_entry = rdtsc(); }
+bool time_pit_ok(void) { return long_t0 != 0; }
 
 static const struct clock_params *clock_now(void)
 {

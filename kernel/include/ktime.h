@@ -5,6 +5,7 @@
 #ifndef THESEUS_KTIME_H
 #define THESEUS_KTIME_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 uint64_t time_ns(void);            /* nanoseconds since kernel entry (monotonic; 0 until calibrated) */
@@ -65,6 +66,10 @@ void time_mark_entry(void);
 /* Calibrate the TSC roughly (two 1 ms PIT windows) and start the periodic
  * tick at hz (kernel boot only); PIT channel 2 keeps counting from there. */
 void timer_init(unsigned hz);
+/* Whether the PIT answered the calibration: its channel 0 is the boot
+ * CPU's tick and the NMI watchdog's source; without it the boot CPU ticks
+ * on its local APIC timer (smp_boot_cpu_timer). */
+bool time_pit_ok(void);
 /* Once, later in the boot (tens of ms under an emulator): the rate from
  * TSC cycles over PIT counts since timer_init replaces the rough one; the
  * clock goes on from the value it has (no jump).  Kernel boot only. */

@@ -55,6 +55,10 @@ void smp_set_wake_hook(struct trap_frame *(*fn)(struct trap_frame *f));
 
 /* Find and start the other CPUs (after the timer and memory are up). */
 void smp_init(const struct boot_info *boot, const char *cmdline);
+/* The boot CPU's tick from its own local APIC timer at hz, for a machine
+ * whose PIT did not answer (kmain, after ioapic_init): the tick arrives
+ * like the other CPUs' (smp_set_tick_hook).  TH_ENODEV: no local APIC. */
+int smp_boot_cpu_timer(unsigned hz) TH_MUST_CHECK;
 /* The firmware's description smp_init() read (MADT or MP tables), NULL if
  * it found none (ioapic.c routes device interrupts from it). */
 struct acpi_madt_info;

@@ -113,6 +113,23 @@ struct trap_frame *smp_on_vector(struct trap_frame *f)
 	return r;
 }
 
+int smp_boot_cpu_timer(unsigned hz)
+{
+	uint32_t r[4];
+	cpuid(1, 0, r);
+	if (!((r[3] >> 9) & 1))   /* CPUID.1:EDX.APIC[bit 9] */
+		return TH_ENODEV;
+	uint64_t base = rdmsr(0x1B);   /* IA32_APIC_BASE */
+	if (!((base >> 11) & 1))
+		return TH_ENODEV;      /* globally disabled */
+	int err = lapic_map(base & ~0xFFFull & ((1ull << 52) - 1));
+	if (err)
+		return err;
+	lapic_enable_boot_cpu();
+	lapic_timer_start(hz);
+	return TH_OK;
+}
+
 /* Firmware tables are read in place, below 4 GiB, never page 0: mapped
  * read-only as they are found (only RAM is mapped by default, vmm.h). */
 static const void *map_firmware(uint64_t addr, uint64_t len, void *ctx)

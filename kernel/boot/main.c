@@ -3,6 +3,7 @@
  * calls, then the main loop.  boot.S calls it in long mode with the loader's
  * magic and boot-information address.
  */
+#include "acpi.h"
 #include "boot_modules.h"
 #include "boot_hooks.h"
 #include "bootinfo.h"
@@ -135,6 +136,29 @@ static void init_consoles(void)
 	}
 }
 
+/* For timer_init, asked only when the PIT does not count: the ACPI PM
+ * timer the FADT names (not with acpi=off). */
+static bool find_pm_timer(struct time_pm_ref *ref)
+{
+	struct th_errbuf eb = { "" };
+	struct acpi_pm_timer pm;
+	const uint8_t *rsdp;
+	size_t len;
+	char acpi[8];
+	if (!cmdline_get(boot.cmdline, "acpi", acpi, sizeof acpi) && !strcmp(acpi, "off"))
+		return false;
+	if (acpi_rsdp_locate(&boot, &rsdp, &len)) {
+		log_warn("time", "no ACPI RSDP: no PM timer");
+		return false;
+	}
+	if (acpi_pm_timer_from_rsdp(rsdp, len, acpi_map_firmware, NULL, &pm, &eb)) {
+		log_warn("time", "no ACPI PM timer: %s", eb.msg);
+		return false;
+	}
+	*ref = (struct time_pm_ref){ pm.port, pm.bits };
+	return true;
+}
+
 static void init_time(void)
 {
 	uint64_t hz;
@@ -143,7 +167,7 @@ static void init_time(void)
 		hz = TIMER_HZ_DEFAULT;
 	}
 	pic_init();
-	timer_init((unsigned)hz);
+	timer_init((unsigned)hz, find_pm_timer);
 	irq_enable_cpu();
 }
 

@@ -1,6 +1,7 @@
 /*
- * timer.c - time (see ktime.h): the TSC calibrated against PIT channel 2,
- * and PIT channel 0 as the periodic tick on IRQ 0.
+ * timer.c - time (see ktime.h): the TSC calibrated against PIT channel 2
+ * (or, on a machine whose PIT does not count, the ACPI PM timer), and PIT
+ * channel 0 as the periodic tick on IRQ 0.
  *
  * The calibration has two steps.  timer_init: the lesser of two 1 ms
  * windows (after a short one thrown away: an emulator translates the loop
@@ -10,6 +11,8 @@
  * windows that agree cost 4-5 ms of every boot.  The clock's parameters
  * live in two slots and change once, from slot 0 to 1: a reader (an NMI
  * too) takes the slot the index names and never sees a half-written one.
+ * Without a PIT both steps use the ACPI PM timer instead (3.58 MHz, read
+ * at a count edge: median of three 1 ms windows, then the count since).
  */
 #include "cpu.h"
 #include "klibc.h"
@@ -28,6 +31,9 @@ static struct clock_params {
 static uint32_t clk_cur;             /* clk[clk_cur] is in use */
 static uint64_t long_t0;             /* TSC when channel 2 started its long count */
 static bool refined;
+static struct time_pm_ref pm;        /* the ACPI PM timer, when it calibrated the TSC */
+static uint64_t pm_t0;               /* TSC when pm_c0 was read: time_refine's start */
+static uint32_t pm_c0;
 static volatile uint64_t ticks;
 static unsigned tick_hz;
 static tick_hook_fn tick_hook;
@@ -38,6 +44,8 @@ unsigned time_tick_hz(void) { return tick_hz; }
 void time_set_tick_hook(tick_hook_fn fn) { tick_hook = fn; }
 void time_mark_entry(void) { tsc_entry = rdtsc(); }
 bool time_pit_ok(void) { return long_t0 != 0; }
+static uint32_t pm_mask(void) { return (uint32_t)((1ull << pm.bits) - 1); }
+static uint32_t pm_read(void) { return inl(pm.port) & pm_mask(); }
 
 static const struct clock_params *clock_now(void)
 {
@@ -95,6 +103,51 @@ static uint64_t measure(uint16_t count)
 	return rdtsc() - t0;
 }
 
+/* TSC ticks over at least `counts` PM-timer counts, from one count edge;
+ * *got the counts that passed.  0 if the counter stands still (a read is
+ * about a microsecond, so the caps give up within a second or two). */
+static uint64_t pm_measure(uint32_t counts, uint32_t *got)
+{
+	uint32_t c = pm_read(), start, now;
+	uint64_t spin = 0;
+	while ((start = pm_read()) == c)
+		if (++spin > 200000)
+			return 0;
+	uint64_t t0 = rdtsc();
+	do {
+		now = pm_read();
+		if (++spin > 2000000)
+			return 0;
+	} while (((now - start) & pm_mask()) < counts);
+	uint64_t t1 = rdtsc();
+	*got = (now - start) & pm_mask();
+	return t1 - t0;
+}
+
+/* The TSC rate over the PM timer: the median of three 1 ms windows (a
+ * window that an emulator's host preempted reads long or short), 0 if the
+ * timer does not count or gives a rate no TSC has. */
+static uint64_t pm_calibrate(void)
+{
+	uint64_t r[3];
+	for (int i = 0; i < 3; i++) {
+		uint32_t got = 0;
+		uint64_t cycles = pm_measure(TIME_PM_HZ / 1000, &got);
+		if (!cycles || !got)
+			return 0;
+		r[i] = (uint64_t)((unsigned __int128)cycles * TIME_PM_HZ / got);
+	}
+	uint64_t lo = r[0] < r[1] ? r[0] : r[1], hi = r[0] < r[1] ? r[1] : r[0];
+	uint64_t med = r[2] < lo ? lo : r[2] > hi ? hi : r[2];
+	if (med < 100000000ull || med > 20000000000ull)
+		return 0;
+	uint64_t flags = irq_save();
+	pm_t0 = rdtsc();
+	pm_c0 = pm_read();
+	irq_restore(flags);
+	return med;
+}
+
 /* The TSC rate the CPU states (CPUID 0x15: crystal and ratio, else 0x16:
  * base MHz), 0 if it states none: for machines without a usable PIT. */
 static uint64_t cpuid_tsc_hz(void)
@@ -128,7 +181,34 @@ static struct trap_frame *on_tick(struct trap_frame *f)
 	return tick_hook ? tick_hook(f) : f;
 }
 
-void timer_init(unsigned hz)
+/* The rate without a PIT: the ACPI PM timer, else what the CPU states,
+ * else a guess; *src names which, for the log. */
+static uint64_t rate_without_pit(time_pm_find_fn find_pm, const char **src)
+{
+	uint64_t rate = 0;
+	if (find_pm && find_pm(&pm)) {
+		if ((rate = pm_calibrate())) {
+			*src = "ACPI PM timer";
+			log_warn("time", "PIT calibration failed (no PIT?); calibrated against the ACPI "
+				 "PM timer (port %#x, %u bits)", pm.port, pm.bits);
+			return rate;
+		}
+		log_warn("time", "the ACPI PM timer at port %#x does not count", pm.port);
+		pm.port = 0;
+	}
+	if ((rate = cpuid_tsc_hz())) {
+		*src = "CPUID";
+		log_warn("time", "PIT calibration failed (no PIT?) and no ACPI PM timer; using the "
+			 "TSC rate the CPU states (CPUID)");
+		return rate;
+	}
+	*src = "assumed";
+	log_warn("time", "PIT calibration failed (no PIT?), no ACPI PM timer, and the CPU states "
+		 "no TSC rate; assuming 1 GHz: times and delays are off");
+	return 1000000000ull;
+}
+
+void timer_init(unsigned hz, time_pm_find_fn find_pm)
 {
 	enum { CAL_COUNTS = PIT_HZ / 1000, WARM_COUNTS = PIT_HZ / 10000 };
 	uint64_t t_start = rdtsc();
@@ -139,17 +219,11 @@ void timer_init(unsigned hz)
 	 * high) or never is no measurement: 100 MHz - 20 GHz are TSC rates. */
 	if (best < 100000000ull / 1000 || best > 20000000000ull / 1000)
 		best = 0;
-	uint64_t stated = best ? 0 : cpuid_tsc_hz();
-	uint64_t rate = best ? best * PIT_HZ / CAL_COUNTS : stated ? stated : 1000000000ull;
+	const char *src = "1 ms PIT windows";
+	uint64_t rate = best ? best * PIT_HZ / CAL_COUNTS : rate_without_pit(find_pm, &src);
 	if (best)
 		long_t0 = pit2_start(0);   /* 65536 counts, time_refine reads it */
 	clock_set(0, tsc_entry && tsc_entry < t_start ? tsc_entry : t_start, 0, rate);
-	if (!best && stated)
-		log_warn("time", "PIT calibration failed (no PIT?); using the TSC rate the CPU "
-			 "states (CPUID)");
-	else if (!best)
-		log_warn("time", "PIT calibration failed (no PIT?) and the CPU states no TSC rate; "
-			 "assuming 1 GHz: times and delays are off");
 	tick_hz = hz;
 	uint32_t div = PIT_HZ / hz;
 	outb(0x43, 0x34); /* ch0, lo/hi, mode 2 rate generator */
@@ -159,37 +233,51 @@ void timer_init(unsigned hz)
 	pic_unmask_timer();
 	log_info("time", "TSC %llu.%03llu MHz (%s), tick %u Hz",
 		 (unsigned long long)(tsc_hz / 1000000), (unsigned long long)(tsc_hz / 1000 % 1000),
-		 best ? "1 ms PIT windows" : stated ? "CPUID" : "assumed", hz);
+		 src, hz);
+}
+
+/* The counts of the reference (PIT channel 2 or the PM timer) since its
+ * long span started, given an estimate from the TSC; 0 if unsure.  Called
+ * with interrupts off, right after the TSC the estimate is from was read. */
+static uint64_t ref_elapsed(uint64_t est)
+{
+	if (long_t0) {
+		outb(0x43, 0x80);                  /* latch channel 2 */
+		uint8_t lo = inb(0x42);
+		uint16_t latched = (uint16_t)(lo | (uint16_t)inb(0x42) << 8);
+		/* Beyond ~5 s the rough rate's 0.1% could pick the wrong wrap. */
+		return est < 80 * 65536ull ? ktime_pit_elapsed(latched, pit2_out(), est) : 0;
+	}
+	uint32_t diff = pm_read() - pm_c0;
+	/* A few wraps of tolerance: the 1 ms windows are good to ~0.1%. */
+	return est < 100ull << pm.bits ? ktime_wrap_elapsed(diff, pm.bits, est) : 0;
 }
 
 void time_refine(void)
 {
-	if (refined || !long_t0)
+	if (refined || (!long_t0 && !pm_t0))
 		return;
 	refined = true;
+	const char *name = long_t0 ? "PIT" : "ACPI PM timer";
+	uint64_t ref_hz = long_t0 ? PIT_HZ : TIME_PM_HZ;
 	uint64_t flags = irq_save();
 	uint64_t t1 = rdtsc();
-	outb(0x43, 0x80);                  /* latch channel 2 */
-	uint8_t lo = inb(0x42);
-	uint16_t latched = (uint16_t)(lo | (uint16_t)inb(0x42) << 8);
-	bool out = pit2_out();
-	uint64_t cycles = t1 - long_t0, old = tsc_hz;
-	uint64_t est = (uint64_t)((unsigned __int128)cycles * PIT_HZ / old);
-	/* Beyond ~5 s the rough rate's 0.1% could pick the wrong wrap. */
-	uint64_t counts = est < 80 * 65536ull ? ktime_pit_elapsed(latched, out, est) : 0;
-	uint64_t rate = counts ? (uint64_t)((unsigned __int128)cycles * PIT_HZ / counts) : 0;
-	bool ok = counts >= PIT_HZ / 1000 && rate > old - old / 20 && rate < old + old / 20;
+	uint64_t cycles = t1 - (long_t0 ? long_t0 : pm_t0), old = tsc_hz;
+	uint64_t est = (uint64_t)((unsigned __int128)cycles * ref_hz / old);
+	uint64_t counts = ref_elapsed(est);
+	uint64_t rate = counts ? (uint64_t)((unsigned __int128)cycles * ref_hz / counts) : 0;
+	bool ok = counts >= ref_hz / 1000 && rate > old - old / 20 && rate < old + old / 20;
 	if (ok)
 		clock_set(1, t1, clock_at(&clk[0], t1), rate);
 	irq_restore(flags);
 	if (!ok) {
-		log_warn("time", "TSC refinement over %llu PIT counts gave %llu Hz beside %llu Hz: "
-			 "keeping the first rate", (unsigned long long)counts,
+		log_warn("time", "TSC refinement over %llu %s counts gave %llu Hz beside %llu Hz: "
+			 "keeping the first rate", (unsigned long long)counts, name,
 			 (unsigned long long)rate, (unsigned long long)old);
 		return;
 	}
 	int64_t ppm = (int64_t)(rate - old) * 1000000 / (int64_t)old;
-	log_info("time", "TSC %llu.%03llu MHz over %llu ms of PIT (%s%lld ppm from the 1 ms windows)",
+	log_info("time", "TSC %llu.%03llu MHz over %llu ms of %s (%s%lld ppm from the 1 ms windows)",
 		 (unsigned long long)(rate / 1000000), (unsigned long long)(rate / 1000 % 1000),
-		 (unsigned long long)(counts * 1000 / PIT_HZ), ppm < 0 ? "" : "+", (long long)ppm);
+		 (unsigned long long)(counts * 1000 / ref_hz), name, ppm < 0 ? "" : "+", (long long)ppm);
 }

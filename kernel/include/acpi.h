@@ -2,7 +2,8 @@
  * acpi.h - the firmware's description of the CPUs and interrupt controllers:
  * the ACPI MADT ("APIC" table), found through the RSDP and the RSDT/XSDT,
  * or, on firmware without it, the MultiProcessor Specification tables
- * (mptable.c) described in the same struct.
+ * (mptable.c) described in the same struct; and the ACPI PM timer from the
+ * FADT (acpi_fadt.c), the TSC's reference on machines without a PIT.
  *
  * The RSDP comes from the multiboot2 ACPI tag (a copy in boot_info) or from
  * a scan of the BIOS area 0xE0000-0xFFFFF.  Every table is read through the
@@ -66,7 +67,13 @@ int acpi_madt_parse(const uint8_t *tbl, size_t len, struct acpi_madt_info *out,
 		    struct th_errbuf *eb) TH_MUST_CHECK;
 
 /* Given an RSDP (len bytes: 20 for ACPI 1.0, 36 or more for 2.0+), find the
- * MADT through the XSDT (or RSDT) and parse it.  TH_ENOENT if there is none. */
+ * table with signature sig through the XSDT (or RSDT): *tbl (mapped through
+ * map, header, length and checksum checked) and its length *tlen.  TH_ENOENT
+ * if there is none. */
+int acpi_find_table(const uint8_t *rsdp, size_t len, const char sig[4], boot_map_fn map,
+		    void *ctx, const uint8_t **tbl, uint32_t *tlen, struct th_errbuf *eb) TH_MUST_CHECK;
+
+/* Given an RSDP, find the MADT and parse it.  TH_ENOENT if there is none. */
 int acpi_madt_from_rsdp(const uint8_t *rsdp, size_t len, boot_map_fn map, void *ctx,
 			struct acpi_madt_info *out, struct th_errbuf *eb) TH_MUST_CHECK;
 
@@ -83,5 +90,30 @@ int mp_find_cpus(boot_map_fn map, void *ctx, struct acpi_madt_info *out,
  * enabled processors (the boot processor first) and I/O APICs. */
 int mp_parse_config(const uint8_t *tbl, size_t len, struct acpi_madt_info *out,
 		    struct th_errbuf *eb) TH_MUST_CHECK;
+
+/* Kernel only (acpi_locate.c): map firmware memory read-only for the
+ * parsers above (NULL for page 0, above 4 GiB or unmappable), and find the
+ * RSDP: the loader's copy in boot, else acpi_rsdp_scan.  TH_ENOENT if none. */
+const void *acpi_map_firmware(uint64_t addr, uint64_t len, void *ctx);
+int acpi_rsdp_locate(const struct boot_info *boot, const uint8_t **rsdp, size_t *len) TH_MUST_CHECK;
+
+/* The ACPI power-management timer: a free-running up-counter at
+ * ACPI_PM_TIMER_HZ read from an I/O port, 24 or 32 bits wide. */
+#define ACPI_PM_TIMER_HZ 3579545u
+struct acpi_pm_timer {
+	uint16_t port;
+	uint8_t bits;             /* 24 or 32 */
+};
+
+/* The PM timer a FADT ("FACP", header included, len bytes) names:
+ * X_PM_TMR_BLK when it is set and in I/O space, else PM_TMR_BLK (with
+ * PM_TMR_LEN 4); its width from the TMR_VAL_EXT flag.  TH_ENOENT when the
+ * table names none (port 0, or hardware-reduced ACPI), TH_ENOTSUP for a
+ * timer in memory space only, TH_EINVAL for a short or inconsistent table. */
+int acpi_fadt_pm_timer(const uint8_t *tbl, size_t len, struct acpi_pm_timer *out,
+		       struct th_errbuf *eb) TH_MUST_CHECK;
+/* The same, with the FADT found through an RSDP (acpi_find_table). */
+int acpi_pm_timer_from_rsdp(const uint8_t *rsdp, size_t len, boot_map_fn map, void *ctx,
+			    struct acpi_pm_timer *out, struct th_errbuf *eb) TH_MUST_CHECK;
 
 #endif

@@ -54,6 +54,22 @@ static inline uint64_t ktime_pit_elapsed(uint16_t latched, int out_high, uint64_
 	return e;
 }
 
+/* Counts elapsed on a free-running up-counter of `bits` bits (1..63) from
+ * its difference (mod 2^bits, end - start) and an estimate of the true
+ * count (from the TSC at the rough rate): the value congruent to the
+ * difference nearest the estimate.  Right while the estimate is off by less
+ * than half a wrap (2.3 s for a 24-bit PM timer). */
+static inline uint64_t ktime_wrap_elapsed(uint64_t diff, unsigned bits, uint64_t estimate)
+{
+	uint64_t wrap = 1ull << bits, mask = wrap - 1;
+	uint64_t e = (estimate & ~mask) | (diff & mask);
+	if (e > estimate && e - estimate > wrap / 2 && e >= wrap)
+		e -= wrap;
+	else if (e < estimate && estimate - e > wrap / 2)
+		e += wrap;
+	return e;
+}
+
 struct trap_frame;
 /* Called from the timer interrupt once per tick with the interrupted frame;
  * returns the frame to resume (the scheduler may return another task's). */
@@ -63,16 +79,29 @@ void time_set_tick_hook(tick_hook_fn fn);
  * there, so the ready line's "boot N ms" includes everything before the
  * calibration too. */
 void time_mark_entry(void);
+/* Where a second reference clock is: an up-counter of pm->bits bits (24 or
+ * 32) at TIME_PM_HZ read with inl from pm->port (the ACPI PM timer).  The
+ * callback returns false when the machine has none. */
+#define TIME_PM_HZ 3579545u
+struct time_pm_ref {
+	uint16_t port;
+	uint8_t bits;
+};
+typedef bool (*time_pm_find_fn)(struct time_pm_ref *pm);
 /* Calibrate the TSC roughly (two 1 ms PIT windows) and start the periodic
- * tick at hz (kernel boot only); PIT channel 2 keeps counting from there. */
-void timer_init(unsigned hz);
+ * tick at hz (kernel boot only); PIT channel 2 keeps counting from there.
+ * When the PIT does not count, find_pm is asked for the ACPI PM timer and
+ * the TSC is calibrated against that (median of three 1 ms windows); only
+ * without either does the rate come from CPUID or a guess. */
+void timer_init(unsigned hz, time_pm_find_fn find_pm);
 /* Whether the PIT answered the calibration: its channel 0 is the boot
  * CPU's tick and the NMI watchdog's source; without it the boot CPU ticks
  * on its local APIC timer (smp_boot_cpu_timer). */
 bool time_pit_ok(void);
 /* Once, later in the boot (tens of ms under an emulator): the rate from
- * TSC cycles over PIT counts since timer_init replaces the rough one; the
- * clock goes on from the value it has (no jump).  Kernel boot only. */
+ * TSC cycles over PIT (or PM timer) counts since timer_init replaces the
+ * rough one; the clock goes on from the value it has (no jump).  Kernel
+ * boot only. */
 void time_refine(void);
 
 #endif

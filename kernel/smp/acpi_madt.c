@@ -1,6 +1,7 @@
 /*
- * acpi_madt.c - find and parse the ACPI MADT (see acpi.h): RSDP -> XSDT or
- * RSDT -> the "APIC" table -> local APIC ids, I/O APICs and ISA overrides.
+ * acpi_madt.c - find ACPI tables and parse the MADT (see acpi.h): RSDP ->
+ * XSDT or RSDT -> a table by signature; the "APIC" table -> local APIC ids,
+ * I/O APICs and ISA overrides.
  * Every read goes through the map callback or stays inside a length that
  * was checked first.
  */
@@ -133,10 +134,17 @@ static const uint8_t *map_table(uint64_t addr, boot_map_fn map, void *ctx, uint3
 	return t;
 }
 
-int acpi_madt_from_rsdp(const uint8_t *rsdp, size_t len, boot_map_fn map, void *ctx,
-			struct acpi_madt_info *out, struct th_errbuf *eb)
+/* What the specification calls a table, for messages. */
+static const char *table_name(const char sig[4])
 {
-	memset(out, 0, sizeof *out);
+	return !memcmp(sig, "APIC", 4) ? "MADT (APIC)" : !memcmp(sig, "FACP", 4) ? "FADT (FACP)" : NULL;
+}
+
+int acpi_find_table(const uint8_t *rsdp, size_t len, const char sig[4], boot_map_fn map,
+		    void *ctx, const uint8_t **tbl, uint32_t *tlen, struct th_errbuf *eb)
+{
+	*tbl = NULL;
+	*tlen = 0;
 	if (!rsdp || len < ACPI_RSDP_V1_BYTES || memcmp(rsdp, "RSD PTR ", 8))
 		return th_errf(eb, TH_EINVAL, "ACPI: no RSDP signature (%zu bytes)", len);
 	if (sum(rsdp, ACPI_RSDP_V1_BYTES))
@@ -165,16 +173,26 @@ int acpi_madt_from_rsdp(const uint8_t *rsdp, size_t len, boot_map_fn map, void *
 		const uint8_t *ent = rt + SDT_HEADER + i * esz;
 		uint64_t a = esz == 8 ? rd64(ent) : rd32(ent);
 		const uint8_t *h = map(a, SDT_HEADER, ctx);
-		if (!h || memcmp(h, "APIC", 4))
+		if (!h || memcmp(h, sig, 4))
 			continue;
-		uint32_t tlen;
-		const uint8_t *t = map_table(a, map, ctx, &tlen);
-		if (!t)
-			return th_errf(eb, TH_EINVAL, "ACPI: MADT at %#llx unreadable or corrupt",
+		if (!(*tbl = map_table(a, map, ctx, tlen)))
+			return th_errf(eb, TH_EINVAL, "ACPI: %s%.4s at %#llx unreadable or corrupt",
+				       table_name(sig) ? table_name(sig) : "", table_name(sig) ? "" : sig,
 				       (unsigned long long)a);
-		return acpi_madt_parse(t, tlen, out, eb);
+		return TH_OK;
 	}
-	return th_errf(eb, TH_ENOENT, "ACPI: no MADT among %zu tables", n);
+	return th_errf(eb, TH_ENOENT, "ACPI: no %s%.4s among %zu tables",
+		       table_name(sig) ? table_name(sig) : "", table_name(sig) ? "" : sig, n);
+}
+
+int acpi_madt_from_rsdp(const uint8_t *rsdp, size_t len, boot_map_fn map, void *ctx,
+			struct acpi_madt_info *out, struct th_errbuf *eb)
+{
+	const uint8_t *t;
+	uint32_t tlen;
+	memset(out, 0, sizeof *out);
+	int err = acpi_find_table(rsdp, len, "APIC", map, ctx, &t, &tlen, eb);
+	return err ? err : acpi_madt_parse(t, tlen, out, eb);
 }
 
 int acpi_rsdp_scan(boot_map_fn map, void *ctx, uint64_t *addr)

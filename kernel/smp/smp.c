@@ -130,25 +130,13 @@ int smp_boot_cpu_timer(unsigned hz)
 	return TH_OK;
 }
 
-/* Firmware tables are read in place, below 4 GiB, never page 0: mapped
- * read-only as they are found (only RAM is mapped by default, vmm.h). */
-static const void *map_firmware(uint64_t addr, uint64_t len, void *ctx)
-{
-	(void)ctx;
-	const void *p;
-	if (addr < 4096 || !len || len > IDENTITY_MAP_BYTES || addr > IDENTITY_MAP_BYTES - len ||
-	    vmm_map_firmware(addr, len, &p))
-		return NULL;
-	return p;
-}
-
 static int find_cpus_acpi(const struct boot_info *boot, struct acpi_madt_info *info);
 
 /* The MP tables, when ACPI has no MADT (or acpi=off). */
 static int find_cpus_mp(struct acpi_madt_info *info, const char *why)
 {
 	struct th_errbuf eb = { "" };
-	int err = mp_find_cpus(map_firmware, NULL, info, &eb);
+	int err = mp_find_cpus(acpi_map_firmware, NULL, info, &eb);
 	if (err)
 		log_warn("smp", "%s; MP tables: %s: only the boot CPU runs", why, eb.msg);
 	else
@@ -168,19 +156,11 @@ static int find_cpus(const struct boot_info *boot, const char *cmdline,
 static int find_cpus_acpi(const struct boot_info *boot, struct acpi_madt_info *info)
 {
 	struct th_errbuf eb = { "" };
-	int err;
-	if (boot->acpi_rsdp_len) {
-		err = acpi_madt_from_rsdp(boot->acpi_rsdp, boot->acpi_rsdp_len, map_firmware, NULL,
-					  info, &eb);
-	} else {
-		uint64_t at;
-		const uint8_t *p;
-		if (acpi_rsdp_scan(map_firmware, NULL, &at) ||
-		    !(p = map_firmware(at, ACPI_RSDP_V2_BYTES, NULL))) {
-			return find_cpus_mp(info, "no ACPI RSDP from the loader or in the BIOS area");
-		}
-		err = acpi_madt_from_rsdp(p, ACPI_RSDP_V2_BYTES, map_firmware, NULL, info, &eb);
-	}
+	const uint8_t *rsdp;
+	size_t len;
+	if (acpi_rsdp_locate(boot, &rsdp, &len))
+		return find_cpus_mp(info, "no ACPI RSDP from the loader or in the BIOS area");
+	int err = acpi_madt_from_rsdp(rsdp, len, acpi_map_firmware, NULL, info, &eb);
 	return err ? find_cpus_mp(info, eb.msg) : TH_OK;
 }
 

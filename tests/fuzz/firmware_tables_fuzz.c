@@ -1,17 +1,19 @@
 /*
- * firmware_tables_fuzz.c - libFuzzer target for the firmware's CPU tables
- * (kernel/smp/acpi_madt.c, kernel/smp/mptable.c).
+ * firmware_tables_fuzz.c - libFuzzer target for the firmware's tables
+ * (kernel/smp/acpi_madt.c, kernel/smp/mptable.c, kernel/smp/acpi_fadt.c).
  *
- * Input: byte 0 chooses the entry point (0: acpi_madt_parse on the rest,
- * 1: mp_parse_config on the rest, 2: acpi_madt_from_rsdp with the RSDP at
- * the start of the rest, 3: mp_find_cpus), bytes 1..3 are ignored, the rest
+ * Input: byte 0 mod 6 chooses the entry point (0: acpi_madt_parse on the
+ * rest, 1: mp_parse_config on the rest, 2: acpi_madt_from_rsdp with the RSDP
+ * at the start of the rest, 3: mp_find_cpus, 4: acpi_fadt_pm_timer on the
+ * rest, 5: acpi_pm_timer_from_rsdp as 2), bytes 1..3 are ignored, the rest
  * is the table or physical memory from address 0 (so table pointers are
  * offsets into the input; for mp_find_cpus the input is placed at the BIOS
  * area 0xF0000).  The map callback hands out a fresh exact-sized copy of
  * every range it approves, so any read beyond what the parser asked for is
  * a heap-buffer-overflow under ASan.  On success the result's invariants are
  * checked.  Seeds: written at build time by tests/fuzz/firmware_tables_seeds.py
- * (a 4-CPU MADT, its RSDP/XSDT/RSDT chain, an MP table and floating pointer).
+ * (a 4-CPU MADT, its RSDP/XSDT/RSDT chain, an MP table and floating pointer,
+ * a FADT and a chain with it).
  */
 #include <stdlib.h>
 
@@ -69,8 +71,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&eb, 0, sizeof eb);
 	/* the table itself, as an exact copy: a read past it is an overflow */
 	const uint8_t *whole = fuzz_map(0, m.size, &m);
+	struct acpi_pm_timer pm = { 0, 0 };
 	int err;
-	switch (data[0] & 3) {
+	switch (data[0] % 6) {
 	case 0:
 		err = acpi_madt_parse(whole, m.size, &info, &eb);
 		break;
@@ -80,14 +83,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2:
 		err = acpi_madt_from_rsdp(whole, m.size, fuzz_map, &m, &info, &eb);
 		break;
-	default:
+	case 3:
 		m.base = MP_SCAN_BIOS_START;
 		err = mp_find_cpus(fuzz_map, &m, &info, &eb);
 		break;
+	case 4:
+		err = acpi_fadt_pm_timer(whole, m.size, &pm, &eb);
+		break;
+	default:
+		err = acpi_pm_timer_from_rsdp(whole, m.size, fuzz_map, &m, &pm, &eb);
+		break;
 	}
-	if (err == TH_OK)
+	if (err == TH_OK && data[0] % 6 >= 4) {
+		if (!pm.port || pm.port > 0xFFFC || (pm.bits != 24 && pm.bits != 32))
+			__builtin_trap();
+	} else if (err == TH_OK) {
 		check_result(&info);
-	else if (!eb.msg[0] || !memchr(eb.msg, '\0', sizeof eb.msg))
+	}
+	if (err != TH_OK && (!eb.msg[0] || !memchr(eb.msg, '\0', sizeof eb.msg)))
 		__builtin_trap();
 	for (size_t i = 0; i < m.ncopies; i++)
 		free(m.copies[i]);

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """firmware_tables_seeds.py DIR - write the seed corpus of the firmware tables
 fuzzer (tests/fuzz/firmware_tables_fuzz.c) into DIR: a 4-CPU MADT, an MP
-configuration table, an RSDP -> XSDT -> MADT chain and an MP floating
-pointer with its table, each behind the fuzzer's 4-byte selector."""
+configuration table, an RSDP -> XSDT -> MADT chain, an MP floating
+pointer with its table, an ACPI 2.0 FADT with a PM timer, and an RSDP ->
+XSDT -> FADT + MADT chain, each behind the fuzzer's 4-byte selector."""
 import os
 import struct
 import sys
@@ -37,21 +38,33 @@ def mpc():
     return fix(head + ents, 7)
 
 
-def chain():
+def fadt():
+    body = bytearray(244 - 36)
+    struct.pack_into("<I", body, 76 - 36, 0x608)          # PM_TMR_BLK
+    body[91 - 36] = 4                                      # PM_TMR_LEN
+    struct.pack_into("<I", body, 112 - 36, 1 << 8)         # TMR_VAL_EXT
+    struct.pack_into("<BBBBQ", body, 208 - 36, 1, 32, 0, 3, 0x608)   # X_PM_TMR_BLK
+    return sdt(b"FACP", bytes(body))
+
+
+def chain(with_fadt=False):
     m = madt()
     rsdp_len, xsdt_at = 36, 64
-    madt_at = xsdt_at + 44
-    xsdt = sdt(b"XSDT", struct.pack("<Q", madt_at))
+    f = fadt() if with_fadt else b""
+    madt_at = xsdt_at + (52 if with_fadt else 44)
+    fadt_at = madt_at + len(m)
+    xsdt = sdt(b"XSDT", struct.pack("<Q", madt_at) + (struct.pack("<Q", fadt_at) if with_fadt else b""))
     rsdp = bytearray(b"RSD PTR " + b"\0" + b"THESUS" + b"\x02" + struct.pack("<IIQ", 0, rsdp_len, xsdt_at) +
                      b"\0\0\0\0")
     fix(rsdp, 8)
     rsdp[8] = (-sum(rsdp[:20]) + rsdp[8]) & 0xFF
     rsdp[32] = 0
     rsdp[32] = (-sum(rsdp)) & 0xFF
-    mem = bytearray(madt_at + len(m))
+    mem = bytearray(fadt_at + len(f))
     mem[0:36] = rsdp
     mem[xsdt_at:xsdt_at + len(xsdt)] = xsdt
-    mem[madt_at:] = m
+    mem[madt_at:fadt_at] = m
+    mem[fadt_at:] = f
     return mem
 
 
@@ -66,7 +79,8 @@ def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     for name, sel, data in (("madt", 0, madt()), ("mpc", 1, mpc()), ("rsdp_chain", 2, chain()),
-                            ("mp_find", 3, mp_memory())):
+                            ("mp_find", 3, mp_memory()), ("fadt", 4, fadt()),
+                            ("rsdp_fadt_chain", 5, chain(True))):
         with open(os.path.join(out, name), "wb") as f:
             f.write(bytes([sel, 0, 0, 0]) + bytes(data))
 

@@ -48,10 +48,14 @@ def test_clock_calibrated_and_refined():
 
 def test_machine_without_pit_boots():
     """No PIT (QEMU pit=off: channel 2's output reads high at once): the
-    calibration is refused, not believed; the boot CPU ticks on its local
-    APIC timer instead (the profiler, which samples on the tick, sees it);
-    the kernel serves."""
+    calibration is refused, not believed; the TSC is calibrated against the
+    ACPI PM timer the FADT names (and refined over it), so the kernel's
+    clock keeps time with the host's; the boot CPU ticks on its local APIC
+    timer instead (the profiler, which samples on the tick, sees it); the
+    kernel serves."""
+    import json
     import tempfile
+    import time
     import endpoint_util as eu
     import harness
     key_file = tempfile.mkdtemp(prefix="theseus-nopit-") + "/key"
@@ -60,19 +64,45 @@ def test_machine_without_pit_boots():
     g, m = boot_ready(cmdline="key=%s hz=200 exit=never" % key_hex, nic="e1000",
                       hostfwd=[("udp", port, 7700)], extra_args=["-machine", "pc,pit=off"])
     try:
-        expect(re.search(r"PIT calibration failed \(no PIT\?\)", g.log), "no calibration warning")
-        expect(re.search(r"time: TSC \d+\.\d+ MHz \((CPUID|assumed)\)", g.log),
-               "rate source not named")
+        expect(re.search(r"PIT calibration failed \(no PIT\?\); calibrated against the ACPI PM "
+                         r"timer \(port 0x608, 24 bits\)", g.log), "no PM timer calibration")
+        expect(re.search(r"time: TSC \d+\.\d+ MHz \(ACPI PM timer\)", g.log), "rate source not named")
+        expect(re.search(r"time: TSC \d+\.\d+ MHz over \d+ ms of ACPI PM timer", g.log),
+               "no refinement over the PM timer")
         expect("no PIT: the boot CPU ticks on its local APIC timer" in g.log,
                "no local APIC tick on the boot CPU")
+
+        def uptime():
+            t0 = time.monotonic()
+            p = eu.ctl(port, "--json", "info", key_file=key_file, check_rc=0)
+            rep = json.loads(p.stdout)
+            rep = rep[0] if isinstance(rep, list) else rep
+            return (t0 + time.monotonic()) / 2, rep["uptime_ms"] / 1000
+        # The kernel's clock against the host's over two seconds: a TSC rate
+        # guessed (1 GHz here, where the CPU is ~2 GHz) runs it twice as fast.
+        h0, u0 = uptime()
+        time.sleep(2)
+        h1, u1 = uptime()
+        ratio = (u1 - u0) / (h1 - h0)
+        expect(0.9 < ratio < 1.1, "the kernel's clock ran %.3fx the host's" % ratio)
         p = eu.ctl(port, "--json", "profile", "1", key_file=key_file, check_rc=0)
-        import json
         rep = json.loads(p.stdout)
         rep = rep[0] if isinstance(rep, list) else rep
         expect(rep["samples"] > 20, "no ticks on the boot CPU: %r" % p.stdout[:300])
         expect("*** FAULT" not in g.log, "a kernel fault report")
     finally:
         g.kill()
+
+
+def test_machine_without_pit_or_acpi_boots():
+    """No PIT and acpi=off: no PM timer either; the rate the CPU states, or
+    a guess with a warning that says so; the boot still reaches ready."""
+    g, m = boot_ready(cmdline="acpi=off exit=ready", extra_args=["-machine", "pc,pit=off"])
+    expect(re.search(r"PIT calibration failed \(no PIT\?\)(, no ACPI PM timer, and the CPU states "
+                     r"no TSC rate; assuming 1 GHz| and no ACPI PM timer; using the TSC rate the "
+                     r"CPU states)", g.log), "no fallback warning")
+    expect(re.search(r"time: TSC \d+\.\d+ MHz \((CPUID|assumed)\)", g.log), "rate source not named")
+    expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
 
 
 def test_grub_iso_multiboot2_reaches_ready():

@@ -101,9 +101,41 @@ static void test_pit_elapsed(void)
 	CHECK_EQ(ktime_pit_elapsed((uint16_t)(65536u - 500u), 1, 3 * 65536u + 500u + 20000u), 0u);
 }
 
+/* The PM timer's wraps (24 and 32 bits, and a tiny 4-bit counter where
+ * every case is reachable): right whenever the estimate is within half a
+ * wrap, whatever the start value of the counter. */
+static void test_wrap_elapsed(void)
+{
+	static const unsigned widths[] = { 4, 24, 32 };
+	unsigned bad = 0;
+	for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+		unsigned bits = widths[w];
+		uint64_t wrap = 1ull << bits, mask = wrap - 1;
+		for (int i = 0; i < 100000; i++) {
+			uint64_t elapsed = (uint64_t)random() * (uint64_t)random() % (50 * wrap);
+			uint64_t start = (uint64_t)random() & mask;
+			uint64_t diff = ((start + elapsed) & mask) - start;   /* as a reader sees it */
+			uint64_t slack = wrap / 2 - 1;
+			uint64_t off = (uint64_t)random() % (slack + 1);
+			uint64_t est = i & 1 ? elapsed + off : elapsed > off ? elapsed - off : 0;
+			if (ktime_wrap_elapsed(diff, bits, est) != elapsed)
+				bad++;
+		}
+	}
+	CHECK_EQ(bad, 0);
+	/* 24 bits: 100 counts past the 3rd wrap, estimated a little either side. */
+	CHECK_EQ(ktime_wrap_elapsed(100, 24, 3 * (1ull << 24) - 5000), 3 * (1ull << 24) + 100);
+	CHECK_EQ(ktime_wrap_elapsed(100, 24, 3 * (1ull << 24) + 5000), 3 * (1ull << 24) + 100);
+	/* No wrap yet, an estimate just below the count; and a difference the
+	 * reader took as 32-bit arithmetic of a 24-bit counter (high bits set). */
+	CHECK_EQ(ktime_wrap_elapsed(1000, 24, 990), 1000u);
+	CHECK_EQ(ktime_wrap_elapsed(0xFF000010u, 24, 20), 16u);
+}
+
 int main(void)
 {
 	RUN(test_against_exact);
 	RUN(test_pit_elapsed);
+	RUN(test_wrap_elapsed);
 	return check_summary("ktime");
 }

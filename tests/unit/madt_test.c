@@ -3,7 +3,8 @@
  * RSDP (v1 and v2), RSDT/XSDT, the MADT entries, the BIOS-area scan, and
  * hostile tables (truncated, lying lengths, zero-length entries, bad
  * checksums, pointers out of memory, random corruption); the same for the
- * MP tables (kernel/smp/mptable.c).
+ * MP tables (kernel/smp/mptable.c); the FADT's PM timer (kernel/smp/
+ * acpi_fadt.c) found through the same RSDP.
  *
  * "Physical memory" is a 1 MiB buffer: the map callback refuses any range
  * that leaves it, so every read the parser makes is bounds-checked here too.
@@ -127,6 +128,36 @@ static void firmware(void)
 static int from_rsdp(size_t len)
 {
 	return acpi_madt_from_rsdp(mem + RSDP_AT, len, fake_map, NULL, &info, &eb);
+}
+
+/* Rewrite the FADT: len bytes, PM_TMR_BLK port, PM_TMR_LEN tmr_len, flags. */
+static void facp(uint32_t len, uint32_t port, uint8_t tmr_len, uint32_t flags)
+{
+	memset(mem + FACP_AT, 0, 512);
+	sdt_header(FACP_AT, "FACP", len);
+	if (len >= 80)
+		w32(FACP_AT + 76, port);
+	if (len >= 92)
+		w8(FACP_AT + 91, tmr_len);
+	if (len >= 116)
+		w32(FACP_AT + 112, flags);
+	fix_sum(FACP_AT, len, 9);
+}
+
+/* X_PM_TMR_BLK (ACPI 2.0+ FADT of 244 bytes): space, address. */
+static void facp_x(uint8_t space, uint64_t addr)
+{
+	w8(FACP_AT + 208, space);
+	w8(FACP_AT + 209, 32);
+	w64(FACP_AT + 212, addr);
+	fix_sum(FACP_AT, 244, 9);
+}
+
+static struct acpi_pm_timer pm;
+
+static int pm_timer(void)
+{
+	return acpi_pm_timer_from_rsdp(mem + RSDP_AT, 36, fake_map, NULL, &pm, &eb);
 }
 
 static int parse_madt(void)
@@ -534,6 +565,81 @@ static void test_mp_hostile(void)
 	}
 }
 
+static void test_fadt_pm_timer(void)
+{
+	firmware();
+	/* The firmware's FADT of only a header: too short, named. */
+	CHECK_EQ(pm_timer(), TH_EINVAL);
+	CHECK(strstr(eb.msg, "FADT: 36 bytes"));
+	/* ACPI 1.0's 116-byte FADT (QEMU's pc machine): port, 24 bits. */
+	facp(116, 0x608, 4, 0);
+	CHECK_EQ(pm_timer(), TH_OK);
+	CHECK_EQ(pm.port, 0x608);
+	CHECK_EQ(pm.bits, 24);
+	facp(116, 0xB008, 4, 1u << 8);   /* TMR_VAL_EXT */
+	CHECK_EQ(pm_timer(), TH_OK);
+	CHECK_EQ(pm.port, 0xB008);
+	CHECK_EQ(pm.bits, 32);
+	/* A table that ends right after PM_TMR_BLK: no flags, no length byte. */
+	facp(80, 0x408, 0, 0);
+	CHECK_EQ(pm_timer(), TH_OK);
+	CHECK_EQ(pm.port, 0x408);
+	/* ACPI 2.0+: X_PM_TMR_BLK in I/O space wins over PM_TMR_BLK. */
+	facp(244, 0x608, 4, 0);
+	facp_x(1, 0x1808);
+	CHECK_EQ(pm_timer(), TH_OK);
+	CHECK_EQ(pm.port, 0x1808);
+	/* In memory space: the 32-bit field still names the port... */
+	facp_x(0, 0xFED00000u);
+	CHECK_EQ(pm_timer(), TH_OK);
+	CHECK_EQ(pm.port, 0x608);
+	/* ...and without it there is no timer we can read. */
+	facp(244, 0, 0, 0);
+	facp_x(0, 0xFED00000u);
+	CHECK_EQ(pm_timer(), TH_ENOTSUP);
+	CHECK(strstr(eb.msg, "address space 0"));
+	/* None: port 0, hardware-reduced ACPI. */
+	facp(116, 0, 0, 0);
+	CHECK_EQ(pm_timer(), TH_ENOENT);
+	CHECK(strstr(eb.msg, "PM_TMR_BLK 0"));
+	facp(116, 0x608, 4, 1u << 20);
+	CHECK_EQ(pm_timer(), TH_ENOENT);
+	CHECK(strstr(eb.msg, "hardware-reduced"));
+	/* Inconsistent: a length other than 4, a port past 16 bits (both
+	 * fields), a table whose checksum is wrong. */
+	facp(116, 0x608, 3, 0);
+	CHECK_EQ(pm_timer(), TH_EINVAL);
+	CHECK(strstr(eb.msg, "PM_TMR_LEN 3"));
+	facp(116, 0x10008, 4, 0);
+	CHECK_EQ(pm_timer(), TH_EINVAL);
+	CHECK(strstr(eb.msg, "not an I/O port"));
+	facp(244, 0x608, 4, 0);
+	facp_x(1, 0xFFFE);
+	CHECK_EQ(pm_timer(), TH_EINVAL);
+	facp(116, 0x608, 4, 0);
+	mem[FACP_AT + 100] ^= 1;
+	CHECK_EQ(pm_timer(), TH_EINVAL);
+	CHECK(strstr(eb.msg, "FADT (FACP) at 0x12000 unreadable or corrupt"));
+	/* No FADT at all; and the parser alone on a table that is not one. */
+	firmware();
+	memcpy(mem + FACP_AT, "FACQ", 4);
+	fix_sum(FACP_AT, 36, 9);
+	CHECK_EQ(pm_timer(), TH_ENOENT);
+	CHECK(strstr(eb.msg, "no FADT (FACP) among 2 tables"));
+	CHECK_EQ(acpi_fadt_pm_timer(mem + MADT_AT, 200, &pm, &eb), TH_EINVAL);
+	CHECK_EQ(acpi_fadt_pm_timer(NULL, 200, &pm, &eb), TH_EINVAL);
+	/* Every length of a good 244-byte table: never a read past it. */
+	facp(244, 0x608, 4, 1u << 8);
+	facp_x(1, 0x608);
+	for (size_t n = 0; n <= 244; n++) {
+		uint8_t *copy = malloc(n ? n : 1);
+		memcpy(copy, mem + FACP_AT, n);
+		int err = acpi_fadt_pm_timer(copy, n, &pm, &eb);
+		CHECK(n < 80 ? err == TH_EINVAL : err == TH_OK && pm.port == 0x608);
+		free(copy);
+	}
+}
+
 int main(void)
 {
 	RUN(test_four_cpus_xsdt);
@@ -547,5 +653,6 @@ int main(void)
 	RUN(test_random_corruption);
 	RUN(test_mp_tables);
 	RUN(test_mp_hostile);
+	RUN(test_fadt_pm_timer);
 	return check_summary("madt_test");
 }

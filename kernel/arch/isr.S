@@ -70,6 +70,31 @@ isr_common:
 	addq $16, %rsp
 	iretq
 
+/* sched_enter (task_impl.h): what `int $48` would do, without a software
+ * interrupt.  Builds the frame the CPU would push for vector 48 (SS, RSP,
+ * RFLAGS with the caller's IF, CS, and the caller's return address as
+ * RIP; RSP 16-aligned as the CPU aligns it), turns interrupts off as the
+ * interrupt gate would, and goes through isr_common, whose iretq returns
+ * to the caller.  Under our machines' KVM (kvm_pvm, which emulates
+ * instructions such as this one) an `int` on a CPU other than the boot
+ * CPU never completed, and with two CPUs the boot hung there. */
+	.globl sched_enter
+sched_enter:
+	popq %rax                 /* the return address: the frame's RIP */
+	movq %rsp, %rdx           /* the caller's RSP once it has returned */
+	andq $-16, %rsp
+	movl %ss, %ecx
+	pushq %rcx                /* SS */
+	pushq %rdx                /* RSP */
+	pushfq                    /* RFLAGS */
+	cli
+	movl %cs, %ecx
+	pushq %rcx                /* CS */
+	pushq %rax                /* RIP */
+	pushq $0                  /* error code */
+	pushq $48                 /* vector: the scheduler's yield */
+	jmp isr_common
+
 ISR_NOERR 0
 ISR_NOERR 1
 ISR_NOERR 2

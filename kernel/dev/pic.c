@@ -35,7 +35,7 @@ static uint16_t apic_seen;     /* lines the I/O APIC delivered at least once */
 static uint16_t stormed;       /* masked for storming until registered again */
 static unsigned bursts[IRQ_LINES]; /* I/O APIC level deliveries since the last tick */
 static irq_line_hook_fn line0_hook;
-static irq_line_hook_fn soft_hook; /* vector 48 (int $48): the scheduler */
+static irq_line_hook_fn soft_hook; /* vector 48 (sched_enter): the scheduler */
 
 static void write_mask(void)
 {

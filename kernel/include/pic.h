@@ -15,7 +15,7 @@ void pic_unmask_timer(void);
 /* ioapic.c: lines (not 0) now arrive through the I/O APIC: masked on the
  * 8259 for good; one with a handler is unmasked at the I/O APIC. */
 void pic_hand_over(uint16_t lines);
-/* Handler of vector 48 (`int $48`, no PIC line, no EOI): task/sched.c's yield. */
+/* Handler of vector 48 (sched_enter, no PIC line, no EOI): task/sched.c's yield. */
 void pic_set_soft_hook(irq_line_hook_fn fn);
 
 #endif

@@ -5,8 +5,8 @@
  * below it catches overflows, reported as "hit the guard page of task 'x'").
  * Switching saves the interrupted struct trap_frame on the task's stack and
  * resumes another one: the timer tick preempts (time_tick_hz()), and
- * blocking calls enter the scheduler through the software interrupt
- * `int $48`.  The order of ready tasks is decided by a policy module
+ * blocking calls enter the scheduler through vector 48 (sched_enter builds
+ * the frame `int $48` would push).  The order of ready tasks is decided by a policy module
  * (sched_policy.h), selected with sched=rr|prio on the command line.
  *
  * Call order at boot (kmain):

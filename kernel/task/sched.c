@@ -4,17 +4,19 @@
  *
  * Every entry into the scheduler is an interrupt: the timer tick
  * (sched_on_tick: the PIT on the boot CPU, time_set_tick_hook; the local
- * APIC timer on the others, smp_set_tick_hook) and the software interrupt
- * `int $48` (sched_on_yield, installed with pic_set_soft_hook) that
- * blocking calls use.  Both get the interrupted task's struct trap_frame,
- * which lives on that task's own stack; the core stores it in the task and
- * returns the frame of the task to run next, which isr.S resumes.
+ * APIC timer on the others, smp_set_tick_hook) and vector 48
+ * (sched_on_yield, installed with pic_set_soft_hook) that blocking calls
+ * enter through sched_enter (kernel/arch/isr.S: the frame `int $48` would
+ * push, built without the instruction).  Both get the interrupted task's
+ * struct trap_frame, which lives on that task's own stack; the core stores
+ * it in the task and returns the frame of the task to run next, which
+ * isr.S resumes.
  *
  * Each CPU has its own run queue; the policy (sched_policy.h, policy.c)
  * orders each queue, places tasks that become ready (select_cpu) and says
  * when a CPU should take a task from another (balance).  One lock,
  * sched.lock, guards all of it (task_impl.h explains the hand-over of the
- * lock through `int $48` and of a task's stack between CPUs).  Each CPU's
+ * lock through vector 48 and of a task's stack between CPUs).  Each CPU's
  * idle task is never queued: it runs when the CPU's queue is empty.  Task
  * "main" (the kernel's main loop: network, endpoint) is pinned to the boot
  * CPU.
@@ -35,11 +37,6 @@ struct sched_core sched = { .lock = SPINLOCK_INIT };
 struct sched_cpu *sched_this(void)
 {
 	return &sched.cpu[smp_cpu_index() % CPUS_MAX];
-}
-
-void sched_enter(void)
-{
-	__asm__ volatile("int $48" ::: "memory");
 }
 
 bool sched_running(void) { return sched.running; }
@@ -232,7 +229,7 @@ static struct trap_frame *sched_on_wake(struct trap_frame *f)
 	return resume(cur, next, f);
 }
 
-/* int $48: the caller holds sched.lock (sched_enter); released here. */
+/* vector 48 (sched_enter): the caller holds sched.lock (sched_enter); released here. */
 struct trap_frame *sched_on_yield(struct trap_frame *f)
 {
 	unsigned me = smp_cpu_index();

@@ -73,7 +73,7 @@ __attribute__((noinline)) int task_foreach_return_address(addr_fn fn, void *ctx)
 				r = TH_EBUSY; /* running elsewhere, not stopped: not walkable */
 		} else if (t->state != TASK_EXITED && t->frame) {
 			const struct trap_frame *f = t->frame;
-			/* Preempted by the timer (not by its own int $48): any point. */
+			/* Preempted by the timer (not by its own sched_enter, vector 48): any point. */
 			bool preempted = f->vector != YIELD_VECTOR;
 			r = walk(t, f->rip, f->rbp, f->rsp, preempted, fn, ctx);
 		}

@@ -6,8 +6,8 @@
  * Several CPUs: every CPU has its own run queue, current and idle task
  * (struct sched_cpu); everything the scheduler owns (all run queues, the
  * sleep list, the task list, every task's state) is guarded by one lock,
- * sched.lock, taken with interrupts off.  Entering the scheduler with
- * `int $48` (sched_enter) is done holding sched.lock; the handler releases
+ * sched.lock, taken with interrupts off.  Entering the scheduler through
+ * vector 48 (sched_enter) is done holding sched.lock; the handler releases
  * it once it has switched.  A task's stack is in use by at most one CPU:
  * stack_busy is set while a CPU runs on it and cleared by isr.S only after
  * that CPU has left it (smp.h, cpu_local.release), and a CPU about to
@@ -88,7 +88,7 @@ static inline uint64_t sched_lock(void) { return spin_lock_irqsave(&sched.lock);
 static inline void sched_unlock(uint64_t fl) { spin_unlock_irqrestore(&sched.lock, fl); }
 
 /* sched.c */
-void sched_enter(void);                     /* int $48, sched.lock held: returns without it */
+void sched_enter(void);                     /* vector 48 (isr.S), sched.lock held: returns without it */
 void sched_make_ready(struct task *t);      /* sched.lock held */
 struct trap_frame *sched_on_tick(struct trap_frame *f);
 struct trap_frame *sched_on_yield(struct trap_frame *f);

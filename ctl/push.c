@@ -57,7 +57,14 @@ struct chunk_state {
 	struct proto_binding b; /* of the datagram in flight */
 	uint64_t sent_us;
 	uint64_t last_us;   /* the latest send of it or of a copy */
+	uint32_t fpos;      /* its place in push.flight while in flight */
 };
+
+/* Replies are matched through a ring of the last CTL_PUSH_MATCH_RING
+ * counters sent (slot = counter mod the ring: counters go up by one per
+ * datagram), not by a scan of every chunk for every reply (a 60 MB push
+ * spent half of theseusctl's time scanning). */
+#define CTL_PUSH_MATCH_RING 65536u
 
 /* An extra copy of a chunk in flight (lossy mode): its own datagram, so
  * its own binding; its answer counts for the chunk. */
@@ -159,6 +166,9 @@ static void progress(struct ctl_ctx *ctx, const char *label, size_t done, size_t
 struct push {
 	struct chunk_state *cs;
 	uint32_t n, csize, acked, inflight;
+	uint32_t want;             /* chunks in CH_WANT */
+	uint32_t *flight, nflight; /* the chunks in CH_FLIGHT (copies apart) */
+	uint32_t *by_ctr;          /* CTL_PUSH_MATCH_RING: counter -> chunk + 1 */
 	uint32_t asking;           /* chunks in flight that ask for a reply */
 	uint32_t since_ask;        /* quiet chunks sent since the last asking one */
 	struct ctl_push_window w;  /* window and acknowledgement pace (push_window.c) */
@@ -168,6 +178,29 @@ struct push {
 	uint32_t sends, resends, replies, expiries, fast, copies, spurious;
 	uint32_t lost;             /* datagrams (chunks or copies) seen lost */
 };
+
+/* Chunk i's state becomes st, keeping the count of wanted chunks and the
+ * set in flight. */
+static void set_state(struct push *p, uint32_t i, uint8_t st)
+{
+	struct chunk_state *c = &p->cs[i];
+	if (c->st == st)
+		return;
+	if (c->st == CH_WANT)
+		p->want--;
+	if (c->st == CH_FLIGHT) {
+		uint32_t last = p->flight[--p->nflight];
+		p->flight[c->fpos] = last;
+		p->cs[last].fpos = c->fpos;
+	}
+	if (st == CH_WANT)
+		p->want++;
+	if (st == CH_FLIGHT) {
+		c->fpos = p->nflight;
+		p->flight[p->nflight++] = i;
+	}
+	c->st = (uint8_t)st;
+}
 
 /* Copy k leaves flight. */
 static void drop_copy(struct push *p, uint32_t k, bool expired)
@@ -219,7 +252,7 @@ static void mark_acked(struct push *p, uint32_t i)
 		ctl_pw_spurious(&p->w, c->episode);
 	}
 	leave_flight(p, i);
-	c->st = CH_ACKED;
+	set_state(p, i, CH_ACKED);
 	p->acked++;
 	ctl_pw_acked(&p->w);
 }
@@ -254,8 +287,11 @@ static int query_status(struct ctl_ctx *ctx, const uint8_t *sha, size_t len, str
 		if (!p->cs) {
 			p->csize = chunk_size_from(o ? o->chunk_size : 0);
 			p->n = (uint32_t)((len + p->csize - 1) / p->csize);
-			p->cs = calloc(p->n, sizeof *p->cs);
-			if (!p->cs) {
+			p->cs = calloc(p->n, sizeof *p->cs);   /* all CH_WANT */
+			p->flight = calloc(p->n, sizeof *p->flight);
+			p->by_ctr = calloc(CTL_PUSH_MATCH_RING, sizeof *p->by_ctr);
+			p->want = p->n;
+			if (!p->cs || !p->flight || !p->by_ctr) {
 				theseus__reply__free_unpacked(rep, NULL);
 				ctl_fail(ctx, TH_ENOMEM, "out of memory");
 				return TH_ENOMEM;
@@ -273,7 +309,7 @@ static int query_status(struct ctl_ctx *ctx, const uint8_t *sha, size_t len, str
 						have = (o->bitmap.data[(i - o->bitmap_from) / 8] >>
 							((i - o->bitmap_from) % 8)) & 1;
 					if (have && p->cs[i].st != CH_ACKED) {
-						p->cs[i].st = CH_ACKED;
+						set_state(p, i, CH_ACKED);
 						p->acked++;
 					}
 				}
@@ -321,7 +357,8 @@ static int send_chunk(struct ctl_ctx *ctx, const uint8_t *data, size_t len, cons
 	c->expired = false;   /* a new datagram (binding): the old one no longer counts */
 	p->sends++;
 	p->resends += c->resent;
-	c->st = CH_FLIGHT;
+	set_state(p, i, CH_FLIGHT);
+	p->by_ctr[c->b.counter % CTL_PUSH_MATCH_RING] = i + 1;
 	c->sent_us = ctl_mono_us();
 	c->last_us = c->sent_us;
 	c->asks = !quiet;
@@ -403,13 +440,15 @@ static int fill_window(struct ctl_ctx *ctx, const uint8_t *data, size_t len, con
 {
 	uint32_t burst[CTL_PUSH_WINDOW_MAX], nb = 0, scanned = 0;
 	for (; p->inflight + nb < ctl_pw_slots(&p->w) && nb < CTL_PUSH_WINDOW_MAX &&
-	       scanned < p->n; scanned++) {
+	       nb < p->want && scanned < p->n; scanned++) {
 		uint32_t i = *next;
 		*next = (*next + 1) % p->n;
 		if (p->cs[i].st == CH_WANT)
 			burst[nb++] = i;
 	}
-	bool exhausted = scanned >= p->n;   /* every chunk not in the burst is sent */
+	/* Every chunk not in the burst is sent (the scan stops once it holds
+	 * every wanted chunk, instead of going round all of them). */
+	bool exhausted = scanned >= p->n || nb == p->want;
 	for (uint32_t k = 0; k < nb; k++) {
 		const struct chunk_state *c = &p->cs[burst[k]];
 		bool ask = c->sent_us != 0 || p->since_ask + 1 >= p->w.ask_every ||
@@ -437,7 +476,7 @@ static bool ack_bitmap(struct push *p, const Theseus__ChunkAck *ack, uint64_t se
 			mark_acked(p, (uint32_t)j);
 		} else if (p->cs[j].st == CH_FLIGHT && p->cs[j].last_us < sent_us) {
 			leave_flight(p, (uint32_t)j);
-			p->cs[j].st = CH_WANT;
+			set_state(p, (uint32_t)j, CH_WANT);
 			p->fast++;
 			p->lost++;
 			gap = true;
@@ -454,10 +493,11 @@ static bool ack_bitmap(struct push *p, const Theseus__ChunkAck *ack, uint64_t se
 static const struct proto_binding *push_match_fn(void *arg, uint64_t client_id, uint64_t counter)
 {
 	const struct push *p = arg;
-	for (uint32_t i = 0; i < p->n; i++)
-		if ((p->cs[i].st == CH_FLIGHT || (p->cs[i].st == CH_WANT && p->cs[i].expired)) &&
-		    p->cs[i].b.counter == counter && p->cs[i].b.client_id == client_id)
-			return &p->cs[i].b;
+	uint32_t i = p->by_ctr[counter % CTL_PUSH_MATCH_RING];
+	if (i-- && i < p->n &&
+	    (p->cs[i].st == CH_FLIGHT || (p->cs[i].st == CH_WANT && p->cs[i].expired)) &&
+	    p->cs[i].b.counter == counter && p->cs[i].b.client_id == client_id)
+		return &p->cs[i].b;
 	for (uint32_t k = 0; k < CTL_PUSH_WINDOW_MAX; k++)
 		if (p->copy[k].used && p->copy[k].b.counter == counter &&
 		    p->copy[k].b.client_id == client_id)
@@ -530,7 +570,7 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 			}
 			for (uint32_t i = 0; i < p.n; i++) {
 				if (p.cs[i].st == CH_ACKED)
-					p.cs[i].st = CH_WANT;
+					set_state(&p, i, CH_WANT);
 				p.cs[i].expired = false;
 			}
 			p.acked = 0;
@@ -543,9 +583,9 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 		}
 		/* Wait until the earliest retransmission deadline at most. */
 		uint64_t now = ctl_mono_us(), deadline = UINT64_MAX;
-		for (uint32_t i = 0; i < p.n; i++)
-			if (p.cs[i].st == CH_FLIGHT && p.cs[i].sent_us + (uint64_t)rto->rto < deadline)
-				deadline = p.cs[i].sent_us + (uint64_t)rto->rto;
+		for (uint32_t f = 0; f < p.nflight; f++)
+			if (p.cs[p.flight[f]].sent_us + (uint64_t)rto->rto < deadline)
+				deadline = p.cs[p.flight[f]].sent_us + (uint64_t)rto->rto;
 		for (uint32_t k = 0; k < CTL_PUSH_WINDOW_MAX; k++)
 			if (p.copy[k].used && p.copy[k].sent_us + (uint64_t)rto->rto < deadline)
 				deadline = p.copy[k].sent_us + (uint64_t)rto->rto;
@@ -561,8 +601,8 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 			for (uint32_t k = 0; k < CTL_PUSH_WINDOW_MAX; k++)
 				if (p.copy[k].used && now - p.copy[k].sent_us >= expiry)
 					drop_copy(&p, k, true);   /* its chunk's own timer decides */
-			for (uint32_t i = 0; i < p.n; i++)
-				expiring += p.cs[i].st == CH_FLIGHT && now - p.cs[i].sent_us >= expiry;
+			for (uint32_t f = 0; f < p.nflight; f++)
+				expiring += now - p.cs[p.flight[f]].sent_us >= expiry;
 			p.lost += expiring;   /* counted before heavy_loss judges them */
 			/* Hold the window while answers show progress, else
 			 * halve it (and back off) at most once per RTO, or
@@ -571,14 +611,18 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 			if (expiring && ctl_pw_lost(&p.w, now, rto->rto, heavy_loss(&p)))
 				ctl_rto_backoff(rto);
 			uint32_t episode = expiring ? ctl_pw_expired(&p.w, expiring) : 0;
-			for (uint32_t i = 0; i < p.n; i++)
-				if (p.cs[i].st == CH_FLIGHT && now - p.cs[i].sent_us >= expiry) {
-					leave_flight(&p, i);
-					p.cs[i].st = CH_WANT;
-					p.cs[i].expired = true;
-					p.cs[i].episode = episode;
-					p.expiries++;
+			for (uint32_t f = 0; f < p.nflight;) {
+				uint32_t i = p.flight[f];
+				if (now - p.cs[i].sent_us < expiry) {
+					f++;
+					continue;
 				}
+				leave_flight(&p, i);
+				set_state(&p, i, CH_WANT);   /* p.flight[f] is another chunk now */
+				p.cs[i].expired = true;
+				p.cs[i].episode = episode;
+				p.expiries++;
+			}
 			if (now - last_progress > give_up_us) {
 				if (ctx->replies_unauth > unauth0) {
 					ctl_report(ctx, "push", TH_EAUTH, NULL);
@@ -602,7 +646,7 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 			 * datagram seen as a replay): re-learn / new session, resend;
 			 * give up when nothing but refusals comes back. */
 			leave_flight(&p, i);
-			p.cs[i].st = CH_WANT;
+			set_state(&p, i, CH_WANT);
 			p.cs[i].expired = false;   /* refused: it must be sent again */
 			ctl_tx_stale(ctx, rep, bound);
 			if (++stale_refusals >= 16) {
@@ -666,5 +710,7 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 			(double)rto->rto / 1e3);
 out:
 	free(p.cs);
+	free(p.flight);
+	free(p.by_ctr);
 	return ret;
 }

@@ -113,6 +113,19 @@ expect_out lossy_swap_reports '^kv: 2\.3 -> 2\.0'
 check lossy_ls 0 "${L[@]}" ls
 expect_out lossy_ls_new_version '^kv +2\.0 '
 
+# The largest object through a lossy link: more datagrams than the ring
+# theseusctl matches replies through (push.c, CTL_PUSH_MATCH_RING), so the
+# ring wraps, and more chunks than a scan of them all per reply would take.
+start biglossy --key-file "$T/key" --drop 30 --dup 5 --reorder 10 --seed 11 --staging-bytes 70000000
+head -c $((64 << 20)) /dev/urandom > "$T/big64"
+check big_lossy_push 0 env THESEUSCTL_TRACE=1 "$CTL" -H "127.0.0.1:$PORT" --key-file "$T/key" \
+	--timeout 300 --retries 8 push "$T/big64"
+expect_out big_lossy_push_hash "^pushed .*big64 \(67108864 bytes\) sha256 $(sha256sum "$T/big64" | cut -c1-64)\$"
+sent=$(grep -o ', [0-9]* sent' "$T/last.err" | grep -o '[0-9]*' | tail -1)
+[ "${sent:-0}" -gt 65536 ] && { echo "PASS big_lossy_push_wrapped ($sent datagrams)"; pass=$((pass + 1)); } \
+	|| { echo "FAIL big_lossy_push_wrapped: ${sent:-no} datagrams sent, want more than 65536"; fail=$((fail + 1)); }
+rm -f "$T/big64"
+
 start nokey
 N=("$CTL" -H "127.0.0.1:$PORT" --timeout 300)
 check nokey_ping 0 "${N[@]}" ping

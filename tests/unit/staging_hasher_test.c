@@ -93,6 +93,40 @@ static void test_claim_commit(void)
 	staging_fini(&st);
 }
 
+/* While the receiving side hashes an object itself (net_hashing, between
+ * its net_take and net_give: the last chunk is in, or the worker fell far
+ * behind), the worker never claims it, and claims it again once it is
+ * given back.  (Set here as net_take leaves it: inside staging_put the
+ * window cannot be seen from one thread, and the pthread test below only
+ * hits it by chance.) */
+static void test_net_hashing_not_claimed(void)
+{
+	struct staging st;
+	init_worker_area(&st, 2, 1 << 20);
+	static uint8_t obj[6 * C];
+	uint8_t sha[32];
+	fill(obj, sizeof obj, 23);
+	proto_sha256(obj, sizeof obj, sha);
+	for (uint32_t i = 0; i < 3; i++)
+		CHECK_EQ(put(&st, 1 + i, sha, obj, sizeof obj, i), TH_OK);
+	struct staging_obj *o = staging_find(&st, sha);
+	CHECK(o != NULL);
+	if (!o)
+		return;
+	struct staging_claim c;
+	o->net_hashing = true;
+	CHECK(!staging_hash_claim(&st, 8, &c));
+	o->net_hashing = false;
+	CHECK(staging_hash_claim(&st, 8, &c));
+	CHECK(c.obj == o && c.first == 0 && c.chunks == 3);
+	staging_claim_hash(&c);
+	staging_hash_commit(&st, &c);
+	for (uint32_t i = 3; i < 6; i++)
+		CHECK_EQ(put(&st, 10 + i, sha, obj, sizeof obj, i), TH_OK);
+	CHECK(o->complete);
+	staging_fini(&st);
+}
+
 /* The last chunk arrives while the worker holds a claim on the object: the
  * receiving side hashes the rest itself and verifies; the late commit
  * changes nothing. */
@@ -396,6 +430,7 @@ static void test_worker_thread(void)
 int main(void)
 {
 	RUN(test_claim_commit);
+	RUN(test_net_hashing_not_claimed);
 	RUN(test_completion_voids_claim);
 	RUN(test_ehash_while_claimed);
 	RUN(test_evict_while_claimed);

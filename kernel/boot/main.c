@@ -184,6 +184,7 @@ static void init_tick_without_pit(void)
 	else
 		log_warn("time", "no PIT: the boot CPU ticks on its local APIC timer (%u Hz)",
 			 time_tick_hz());
+	nmi_watchdog_without_pit(boot.cmdline);   /* the CPUs' ticks as NMIs, if several */
 }
 
 static void init_statedb(void)

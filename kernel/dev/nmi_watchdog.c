@@ -5,10 +5,14 @@
  * machines); its redirection entry is set to deliver an NMI to the boot CPU
  * while the 8259 PIC keeps delivering the ordinary tick.  The local APIC
  * accepts NMIs even when software-disabled, so nothing else is set up.
- * nmiwatchdog=off on the command line leaves the I/O APIC alone.
+ * nmiwatchdog=off on the command line leaves the I/O APIC alone.  A
+ * machine without a PIT has no such tick: with several CPUs each CPU's
+ * local APIC tick sends the next CPU an NMI instead (smp_nmi_ring_start,
+ * nmi_watchdog_without_pit); with one there is no NMI watchdog.
  */
 #include "cmdline.h"
 #include "guard.h"
+#include "smp.h"
 #include "klibc.h"
 #include "ktime.h"
 #include "log.h"
@@ -40,11 +44,8 @@ void nmi_watchdog_init(const char *cmdline)
 		log_info("guard", "NMI watchdog off (nmiwatchdog=off): interrupts-off hangs are not cut");
 		return;
 	}
-	if (!time_pit_ok()) {
-		log_warn("guard", "no NMI watchdog: no PIT (its tick is the NMI); interrupts-off "
-			 "hangs are not cut");
-		return;
-	}
+	if (!time_pit_ok())
+		return;   /* nmi_watchdog_without_pit, once the other CPUs run */
 	volatile void *p;
 	if (vmm_map_mmio(IOAPIC_PHYS, 4096, &p)) {
 		log_warn("guard", "no NMI watchdog: cannot map the I/O APIC");
@@ -61,4 +62,19 @@ void nmi_watchdog_init(const char *cmdline)
 	guard_enable_nmi();
 	log_info("guard", "NMI watchdog: PIT tick as NMI through the I/O APIC (pin %d)",
 		 IOAPIC_PIT_PIN);
+}
+
+void nmi_watchdog_without_pit(const char *cmdline)
+{
+	char v[8];
+	if (time_pit_ok() || (!cmdline_get(cmdline, "nmiwatchdog", v, sizeof v) && !strcmp(v, "off")))
+		return;
+	if (smp_nmi_ring_start()) {
+		log_warn("guard", "no NMI watchdog: no PIT (its tick is the NMI) and one CPU; "
+			 "interrupts-off hangs are not cut");
+		return;
+	}
+	guard_enable_nmi();
+	log_info("guard", "NMI watchdog: no PIT; each CPU's local APIC tick sends the next CPU an "
+		 "NMI (%u CPUs)", smp_cpu_count());
 }

@@ -109,8 +109,11 @@ int guard_format_backtrace(const struct guard *g, char *buf, size_t cap);
 /* Whether addr is module code (the loader installs it; the NMI watchdog
  * cuts only module code). */
 void guard_set_code_lookup(bool (*fn)(uintptr_t addr));
-/* The NMI watchdog (kernel/dev/nmi_watchdog.c): init reads nmiwatchdog=off. */
+/* The NMI watchdog (kernel/dev/nmi_watchdog.c): init reads nmiwatchdog=off.
+ * Without a PIT, nmi_watchdog_without_pit (after the other CPUs and the
+ * boot CPU's local APIC tick are up) makes the CPUs' ticks the NMIs. */
 void nmi_watchdog_init(const char *cmdline);
+void nmi_watchdog_without_pit(const char *cmdline);
 void guard_enable_nmi(void);
 void guard_on_nmi(struct trap_frame *f);
 /* NMIs seen (the watchdog's tick) */

@@ -87,6 +87,12 @@ uint64_t smp_stop_park_wait_ns(void);
  * other CPU, so the watchdog cuts module code hanging with interrupts off
  * there too. */
 void smp_nmi_forward(void);
+/* A machine without a PIT: from now on each CPU's local APIC tick sends the
+ * next CPU (the last one: the boot CPU) an NMI, the watchdog's tick there
+ * (nmi_watchdog.c), and smp_nmi_forward does nothing.  A CPU hanging with
+ * interrupts off is cut as long as the one before it ticks.  TH_ENODEV with
+ * one CPU. */
+int smp_nmi_ring_start(void) TH_MUST_CHECK;
 /* trap_dispatch() hands the SMP vectors (VEC_LAPIC_TIMER, VEC_STOP) here. */
 struct trap_frame *smp_on_vector(struct trap_frame *f);
 

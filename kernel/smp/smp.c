@@ -75,9 +75,20 @@ void smp_tlb_sync(void)
 	}
 }
 
+/* No PIT: each CPU's tick sends the next CPU (in a ring) an NMI. */
+static volatile bool nmi_ring;
+
+int smp_nmi_ring_start(void)
+{
+	if (running < 2 || !lapic_ready)
+		return TH_ENODEV;
+	nmi_ring = true;
+	return TH_OK;
+}
+
 void smp_nmi_forward(void)
 {
-	if (running < 2 || smp_cpu_index() != 0 || !lapic_ready)
+	if (nmi_ring || running < 2 || smp_cpu_index() != 0 || !lapic_ready)
 		return;
 	for (unsigned i = 1; i < running; i++)
 		if (lapic_ipi_from_nmi(cpus[i].apic_id, ICR_NMI))
@@ -106,6 +117,11 @@ struct trap_frame *smp_on_vector(struct trap_frame *f)
 	}
 	smp_this_cpu()->ticks++;
 	lapic_eoi(); /* before a switch: the next task does not send it */
+	if (nmi_ring) {   /* the NMI watchdog's tick of the next CPU */
+		unsigned next = (smp_cpu_index() + 1) % running;
+		if (lapic_ipi_from_nmi(cpus[next].apic_id, ICR_NMI))
+			nmi_skipped++;
+	}
 	guard_on_tick(f); /* the watchdog of a guarded call on this CPU */
 	(void)guard_irq_enter();
 	struct trap_frame *r = tick_hook ? tick_hook(f) : f;

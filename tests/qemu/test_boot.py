@@ -71,6 +71,8 @@ def test_machine_without_pit_boots():
                "no refinement over the PM timer")
         expect("no PIT: the boot CPU ticks on its local APIC timer" in g.log,
                "no local APIC tick on the boot CPU")
+        expect("no NMI watchdog: no PIT (its tick is the NMI) and one CPU" in g.log,
+               "one CPU without a PIT: the NMI watchdog's absence not said")
 
         def uptime():
             t0 = time.monotonic()

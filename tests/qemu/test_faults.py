@@ -222,6 +222,21 @@ def test_faults_nmi_watchdog_cuts_interrupts_off_hang():
     expect("*** FAULT" not in g.log, "a kernel fault report")
 
 
+def test_faults_nmi_watchdog_without_pit():
+    """No PIT (pit=off), two CPUs: each CPU's local APIC tick sends the next
+    CPU an NMI, so module code spinning with interrupts off on the boot CPU
+    (the invoke runs there) is still cut: ETIMEDOUT, and the kernel serves
+    on."""
+    tmp = tempfile.mkdtemp(prefix="theseus-faults-")
+    g, c = _boot(tmp, "watchdog=300", extra_args=["-machine", "pc,pit=off", "-smp", "2"])
+    expect(re.search(r"NMI watchdog: no PIT; each CPU's local APIC tick sends the next CPU an "
+                     r"NMI \(2 CPUs\)", g.log), "no NMI watchdog without a PIT")
+    _fault(c, "faulty_spin_cli", r"faulty 1\.0: watchdog: faulty_spin_cli\+0x[0-9a-f]+ still running",
+           "ETIMEDOUT")
+    _alive(c)
+    expect("*** FAULT" not in g.log, "a kernel fault report")
+
+
 def test_faults_roll_back_and_hook_fault_undoes_swap():
     """faulty 2.0 swapped in over 1.0 faults four times within the window
     (fault_restarts=3): three restarts, then a rollback to 1.0 (history

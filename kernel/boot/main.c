@@ -144,8 +144,7 @@ static bool find_pm_timer(struct time_pm_ref *ref)
 	struct acpi_pm_timer pm;
 	const uint8_t *rsdp;
 	size_t len;
-	char acpi[8];
-	if (!cmdline_get(boot.cmdline, "acpi", acpi, sizeof acpi) && !strcmp(acpi, "off"))
+	if (acpi_off(boot.cmdline))
 		return false;
 	if (acpi_rsdp_locate(&boot, &rsdp, &len)) {
 		log_warn("time", "no ACPI RSDP: no PM timer");
@@ -184,7 +183,7 @@ static void init_tick_without_pit(void)
 	else
 		log_warn("time", "no PIT: the boot CPU ticks on its local APIC timer (%u Hz)",
 			 time_tick_hz());
-	nmi_watchdog_without_pit(boot.cmdline);   /* the CPUs' ticks as NMIs, if several */
+	nmi_watchdog_without_pit();   /* the CPUs' ticks as NMIs, if several */
 }
 
 static void init_statedb(void)

@@ -12,10 +12,10 @@
  */
 #include "cmdline.h"
 #include "guard.h"
-#include "smp.h"
 #include "klibc.h"
 #include "ktime.h"
 #include "log.h"
+#include "smp.h"
 #include "vmm.h"
 
 #define IOAPIC_PHYS 0xFEC00000ull
@@ -24,6 +24,7 @@
 #define DELIVERY_NMI (4u << 8)
 
 static volatile uint32_t *ioapic;
+static bool off;   /* nmiwatchdog=off, read once by nmi_watchdog_init */
 
 static uint32_t ioapic_read(uint32_t reg)
 {
@@ -41,6 +42,7 @@ void nmi_watchdog_init(const char *cmdline)
 {
 	char v[8];
 	if (!cmdline_get(cmdline, "nmiwatchdog", v, sizeof v) && !strcmp(v, "off")) {
+		off = true;
 		log_info("guard", "NMI watchdog off (nmiwatchdog=off): interrupts-off hangs are not cut");
 		return;
 	}
@@ -64,10 +66,9 @@ void nmi_watchdog_init(const char *cmdline)
 		 IOAPIC_PIT_PIN);
 }
 
-void nmi_watchdog_without_pit(const char *cmdline)
+void nmi_watchdog_without_pit(void)
 {
-	char v[8];
-	if (time_pit_ok() || (!cmdline_get(cmdline, "nmiwatchdog", v, sizeof v) && !strcmp(v, "off")))
+	if (time_pit_ok() || off)
 		return;
 	if (smp_nmi_ring_start()) {
 		log_warn("guard", "no NMI watchdog: no PIT (its tick is the NMI) and one CPU; "

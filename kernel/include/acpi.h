@@ -95,6 +95,9 @@ int mp_parse_config(const uint8_t *tbl, size_t len, struct acpi_madt_info *out,
  * parsers above (NULL for page 0, above 4 GiB or unmappable), and find the
  * RSDP: the loader's copy in boot, else acpi_rsdp_scan.  TH_ENOENT if none. */
 const void *acpi_map_firmware(uint64_t addr, uint64_t len, void *ctx);
+/* acpi=off on the command line: no ACPI table is read (MP tables for the
+ * CPUs, no PM timer). */
+bool acpi_off(const char *cmdline);
 int acpi_rsdp_locate(const struct boot_info *boot, const uint8_t **rsdp, size_t *len) TH_MUST_CHECK;
 
 /* The ACPI power-management timer: a free-running up-counter at

@@ -113,7 +113,7 @@ void guard_set_code_lookup(bool (*fn)(uintptr_t addr));
  * Without a PIT, nmi_watchdog_without_pit (after the other CPUs and the
  * boot CPU's local APIC tick are up) makes the CPUs' ticks the NMIs. */
 void nmi_watchdog_init(const char *cmdline);
-void nmi_watchdog_without_pit(const char *cmdline);
+void nmi_watchdog_without_pit(void);
 void guard_enable_nmi(void);
 void guard_on_nmi(struct trap_frame *f);
 /* NMIs seen (the watchdog's tick) */

@@ -5,6 +5,8 @@
  */
 #include "acpi.h"
 
+#include "cmdline.h"
+#include "klibc.h"
 #include "param.h"
 #include "vmm.h"
 
@@ -18,6 +20,12 @@ const void *acpi_map_firmware(uint64_t addr, uint64_t len, void *ctx)
 	    vmm_map_firmware(addr, len, &p))
 		return NULL;
 	return p;
+}
+
+bool acpi_off(const char *cmdline)
+{
+	char v[8];
+	return !cmdline_get(cmdline, "acpi", v, sizeof v) && !strcmp(v, "off");
 }
 
 int acpi_rsdp_locate(const struct boot_info *boot, const uint8_t **rsdp, size_t *len)

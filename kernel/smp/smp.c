@@ -163,8 +163,7 @@ static int find_cpus_mp(struct acpi_madt_info *info, const char *why)
 static int find_cpus(const struct boot_info *boot, const char *cmdline,
 		     struct acpi_madt_info *info)
 {
-	char acpi[8];
-	if (!cmdline_get(cmdline, "acpi", acpi, sizeof acpi) && !strcmp(acpi, "off"))
+	if (acpi_off(cmdline))
 		return find_cpus_mp(info, "acpi=off");
 	return find_cpus_acpi(boot, info);
 }

@@ -8,7 +8,9 @@
  * in it), good to about 0.1%, then channel 2 restarted with its longest
  * count.  time_refine, later in the boot: TSC cycles over the PIT counts
  * since then, tens of ms under QEMU (~0.005%).  Waiting for two 2 ms
- * windows that agree cost 4-5 ms of every boot.  The clock's parameters
+ * windows that agree cost 4-5 ms of every boot.  A boot too long for the
+ * rough rate to count the reference's wraps (or a rough rate too far off)
+ * is refined over two fresh 10 ms windows instead.  The clock's parameters
  * live in two slots and change once, from slot 0 to 1: a reader (an NMI
  * too) takes the slot the index names and never sees a half-written one.
  * Without a PIT both steps use the ACPI PM timer instead (3.58 MHz, read
@@ -253,6 +255,36 @@ static uint64_t ref_elapsed(uint64_t est)
 	return est < 100ull << pm.bits ? ktime_wrap_elapsed(diff, pm.bits, est) : 0;
 }
 
+/* The TSC rate over two fresh 10 ms windows of the reference (the lesser:
+ * a window the host preempted reads long), 0 if it does not count.  For
+ * time_refine when the boot so far cannot be counted with the rough rate
+ * (too long, or that rate too far off, as under some hypervisors whose
+ * port reads are slow enough to skew 1 ms windows by 1%). */
+static uint64_t window_rate(void)
+{
+	uint64_t best = 0;
+	for (int i = 0; i < 2; i++) {
+		uint64_t r = 0;
+		if (long_t0) {
+			uint64_t cycles = measure(PIT_HZ / 100);
+			r = cycles ? cycles * 100 : 0;
+		} else {
+			uint32_t got = 0;
+			uint64_t cycles = pm_measure(TIME_PM_HZ / 100, &got);
+			r = cycles && got ? (uint64_t)((unsigned __int128)cycles * TIME_PM_HZ / got) : 0;
+		}
+		if (!r)
+			return 0;
+		best = best && best < r ? best : r;
+	}
+	return best;
+}
+
+static bool near(uint64_t rate, uint64_t old)
+{
+	return rate > old - old / 20 && rate < old + old / 20;
+}
+
 void time_refine(void)
 {
 	if (refined || (!long_t0 && !pm_t0))
@@ -266,14 +298,30 @@ void time_refine(void)
 	uint64_t est = (uint64_t)((unsigned __int128)cycles * ref_hz / old);
 	uint64_t counts = ref_elapsed(est);
 	uint64_t rate = counts ? (uint64_t)((unsigned __int128)cycles * ref_hz / counts) : 0;
-	bool ok = counts >= ref_hz / 1000 && rate > old - old / 20 && rate < old + old / 20;
+	bool ok = counts >= ref_hz / 1000 && near(rate, old);
 	if (ok)
 		clock_set(1, t1, clock_at(&clk[0], t1), rate);
 	irq_restore(flags);
 	if (!ok) {
-		log_warn("time", "TSC refinement over %llu %s counts gave %llu Hz beside %llu Hz: "
-			 "keeping the first rate", (unsigned long long)counts, name,
-			 (unsigned long long)rate, (unsigned long long)old);
+		/* The span since calibration cannot be counted: measure afresh. */
+		uint64_t fresh = window_rate();
+		if (!fresh || !near(fresh, old)) {
+			log_warn("time", "TSC refinement over %llu %s counts gave %llu Hz, two 10 ms "
+				 "windows %llu Hz, beside %llu Hz: keeping the first rate",
+				 (unsigned long long)counts, name, (unsigned long long)rate,
+				 (unsigned long long)fresh, (unsigned long long)old);
+			return;
+		}
+		flags = irq_save();
+		t1 = rdtsc();
+		clock_set(1, t1, clock_at(&clk[0], t1), fresh);
+		irq_restore(flags);
+		int64_t ppm = (int64_t)(fresh - old) * 1000000 / (int64_t)old;
+		log_info("time", "TSC %llu.%03llu MHz over two 10 ms windows of %s (%s%lld ppm from "
+			 "the 1 ms windows; the %llu ms since could not be counted with their rate)",
+			 (unsigned long long)(fresh / 1000000),
+			 (unsigned long long)(fresh / 1000 % 1000), name, ppm < 0 ? "" : "+",
+			 (long long)ppm, (unsigned long long)(est * 1000 / ref_hz));
 		return;
 	}
 	int64_t ppm = (int64_t)(rate - old) * 1000000 / (int64_t)old;

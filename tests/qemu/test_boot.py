@@ -46,6 +46,23 @@ def test_clock_calibrated_and_refined():
     expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
 
 
+def test_long_boot_refines_over_fresh_windows():
+    """A boot too long for the rough rate to count the PIT's wraps (5 s
+    before the refinement, past the 80 wraps it trusts): the rate is
+    refined over two fresh 10 ms windows instead of kept at the 1 ms
+    windows' precision, and the clock does not jump."""
+    g, m = boot_ready(cmdline="bootdelay_ms=5000 exit=ready", kernel=TEST_KERNEL, timeout=120)
+    refined = re.search(r"time: TSC (\d+\.\d+) MHz over two 10 ms windows of PIT \(([+-]\d+) ppm "
+                        r"from the 1 ms windows; the (\d+) ms since could not be counted", g.log)
+    expect(refined, "no refinement over fresh windows")
+    expect(abs(int(refined.group(2))) < 5000, "refinement moved the rate by %s ppm" % refined.group(2))
+    expect(int(refined.group(3)) >= 5000, "the span since calibration: %s ms" % refined.group(3))
+    expect("keeping the first rate" not in g.log, "the rough rate kept")
+    stamps = [float(x) for x in re.findall(r"^\[\s*(\d+\.\d+)\]", g.log, re.M)]
+    expect(all(b >= a for a, b in zip(stamps, stamps[1:])), "log timestamps went backwards")
+    expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
+
+
 def test_machine_without_pit_boots():
     """No PIT (QEMU pit=off: channel 2's output reads high at once): the
     calibration is refused, not believed; the TSC is calibrated against the

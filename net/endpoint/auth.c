@@ -68,7 +68,7 @@ int ep_replay_check(struct ep_replay *r, uint64_t client_id, uint64_t counter, u
 		r->floor = lru->max;
 	lru->used = true;
 	lru->rolled_back[0] = 0;
-	lru->swapped[0] = 0;
+	lru->has_swapped = false;
 	lru->id = client_id;
 	lru->max = counter;
 	lru->seen = 1;

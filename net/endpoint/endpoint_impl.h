@@ -35,14 +35,16 @@ struct ep_client {
 	uint64_t seen;      /* bit i: counter max - i accepted */
 	uint64_t last_ms;   /* for LRU replacement */
 	bool used;
-	/* the module this session rolled back (a resent rollback is not
-	 * repeated: rollback is not idempotent), "" = none */
+	/* This session's last change, so that a resend of it (a new datagram
+	 * after a lost reply) is not repeated; cleared by the next change:
+	 * the module its last request rolled back (rollback is not
+	 * idempotent), "" = none, or the digest of its last swap's items
+	 * (ep_swap_digest: a resend arriving after the kernel rolled that
+	 * swap back by itself, e.g. a NIC driver that failed its dead man's
+	 * switch, must not swap it in again); has_swapped says it is set. */
 	char rolled_back[PROTO_NAME_MAX];
-	/* the first item of the last swap this session made (a resend arriving
-	 * after the kernel rolled that swap back by itself, e.g. a NIC driver
-	 * that failed its dead man's switch, must not swap it in again) */
-	char swapped[PROTO_NAME_MAX];
-	uint8_t swapped_sha[PROTO_SHA256_LEN];
+	bool has_swapped;
+	uint8_t swapped_digest[PROTO_SHA256_LEN];
 };
 
 struct ep_replay {

@@ -6,8 +6,9 @@
  * For each item: the module name and version strings are checked; if the
  * module already runs the object named (same SHA-256, as reported by
  * ops->module_find) the item is already done, so a retried or duplicated
- * swap is harmless; a resend of the session's last swap is not repeated
- * even when the kernel has rolled it back since.  Every other item needs a complete, verified staged
+ * swap is harmless; a resend of the session's last change (the same items,
+ * with nothing changed by the session since) is not repeated even when the
+ * kernel has rolled it back since.  Every other item needs a complete, verified staged
  * object.  The remaining items go to ops->swap together; the kernel checks
  * the expected versions (TH_ECONFLICT when stale) and keeps the old set
  * running on any failure.  Objects are pinned during the call, and become
@@ -42,6 +43,22 @@ static int check_items(const Theseus__SwapRequest *sr, struct th_errbuf *eb)
 	return TH_OK;
 }
 
+/* The digest of a swap's items in order (module, expected version, object):
+ * what a resend repeats exactly. */
+static void swap_digest(const Theseus__SwapRequest *sr, uint8_t out[PROTO_SHA256_LEN])
+{
+	struct proto_sha256_ctx c;
+	proto_sha256_init(&c);
+	for (size_t i = 0; i < sr->n_items; i++) {
+		const Theseus__SwapItem *it = sr->items[i];
+		proto_sha256_update(&c, (const uint8_t *)it->module, strlen(it->module) + 1);
+		proto_sha256_update(&c, (const uint8_t *)it->expected_version,
+				    strlen(it->expected_version) + 1);
+		proto_sha256_update(&c, it->object_sha256.data, it->object_sha256.len);
+	}
+	proto_sha256_out(&c, out);
+}
+
 int ep_handle_swap(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
 		   size_t reply_cap, struct th_errbuf *eb)
 {
@@ -64,10 +81,10 @@ int ep_handle_swap(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 	 * repeated.  Where it still runs, CAS makes a repeat harmless anyway;
 	 * but the kernel may have rolled it back since (a driver that failed its
 	 * dead man's switch), and the resend must not undo that. */
-	bool resend = ep->session && sr->items[0]->object_sha256.len == PROTO_SHA256_LEN &&
-		      strcmp(ep->session->swapped, sr->items[0]->module) == 0 &&
-		      memcmp(ep->session->swapped_sha, sr->items[0]->object_sha256.data,
-			     PROTO_SHA256_LEN) == 0;
+	uint8_t digest[PROTO_SHA256_LEN];
+	swap_digest(sr, digest);
+	bool resend = ep->session && ep->session->has_swapped &&
+		      memcmp(ep->session->swapped_digest, digest, PROTO_SHA256_LEN) == 0;
 
 	/* Pass 1: decide per item, checking everything before acting. */
 	size_t n = 0;
@@ -145,8 +162,9 @@ int ep_handle_swap(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 	}
 	ep->counters.swaps++;
 	if (ep->session) {
-		snprintf(ep->session->swapped, sizeof ep->session->swapped, "%s", sr->items[0]->module);
-		memcpy(ep->session->swapped_sha, sr->items[0]->object_sha256.data, PROTO_SHA256_LEN);
+		ep->session->has_swapped = true;
+		memcpy(ep->session->swapped_digest, digest, PROTO_SHA256_LEN);
+		ep->session->rolled_back[0] = 0;   /* a rollback after this is a new one */
 	}
 	for (size_t k = 0; k < n; k++) {
 		rp->new_version[k][PROTO_VERSION_MAX - 1] = 0;
@@ -203,8 +221,10 @@ int ep_handle_rollback(struct endpoint *ep, const Theseus__Request *req, Theseus
 		return err;
 	}
 	ep->counters.rollbacks++;
-	if (ep->session)
+	if (ep->session) {
 		snprintf(ep->session->rolled_back, sizeof ep->session->rolled_back, "%s", module);
+		ep->session->has_swapped = false;  /* a swap after this is a new one */
+	}
 	rp->new_version[0][PROTO_VERSION_MAX - 1] = 0;
 	r->new_version = ep_arena_strdup(&ep->arena, rp->new_version[0]);
 	if (ep_stages_msg(ep, rp->stages, rp->n_stages, &r->stages, &r->n_stages))

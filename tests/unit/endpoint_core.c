@@ -1334,6 +1334,51 @@ static void test_swap_resend_after_rollback_not_repeated(void)
 	t_fini(&t);
 }
 
+/* Only a resend of the session's last change is not repeated: a swap whose
+ * items differ from the last one's (one more module), and the same swap
+ * after the session rolled it back, are new requests and run. */
+static void test_swap_new_in_session_runs(void)
+{
+	struct t t;
+	t_init(&t);
+	uint8_t o1[100], o2[100], s1[32], s2[32];
+	make_obj(o1, sizeof o1, "1.1", '1');
+	make_obj(o2, sizeof o2, "2.4", '2');
+	CHECK_EQ(t_push(&t, o1, sizeof o1, s1), TH_OK);
+	CHECK_EQ(t_push(&t, o2, sizeof o2, s2), TH_OK);
+	CHECK_EQ(t_swap(&t, "hello", "1.0", s1), TH_OK);
+	CHECK_STR(t.fx.mods[0].m.version, "1.1");
+
+	struct fx_swap_req s;
+	Theseus__SwapItem kv = THESEUS__SWAP_ITEM__INIT, *items[2];
+	fx_swap_request(&s, "hello", "1.1", s1);
+	kv.module = "kv";
+	kv.expected_version = "2.3";
+	kv.object_sha256.data = s2;
+	kv.object_sha256.len = 32;
+	items[0] = &s.it;
+	items[1] = &kv;
+	s.sr.items = items;
+	s.sr.n_items = 2;
+	CHECK_EQ(t_send(&t, &s.req), TH_OK);            /* same first item, one more */
+	CHECK(strstr(t.rep->message, "not repeated") == NULL);
+	CHECK(t.rep->swap->n_results == 2 && t.rep->swap->results[0]->already &&
+	      !t.rep->swap->results[1]->already);
+	CHECK_STR(t.fx.mods[1].m.version, "2.4");
+	CHECK_EQ(t_send(&t, &s.req), TH_OK);            /* now a resend: not repeated */
+	CHECK(strstr(t.rep->message, "not repeated") != NULL);
+
+	CHECK_EQ(t_rollback_as(&t, 42, "kv"), TH_OK);   /* this session rolls back */
+	CHECK_STR(t.fx.mods[1].m.version, "2.3");
+	CHECK_EQ(t_send(&t, &s.req), TH_OK);            /* and swaps again: runs */
+	CHECK(strstr(t.rep->message, "not repeated") == NULL);
+	CHECK_STR(t.fx.mods[1].m.version, "2.4");
+	CHECK_EQ(t_rollback_as(&t, 42, "kv"), TH_OK);   /* a rollback after it runs too */
+	CHECK(strstr(t.rep->message, "not repeated") == NULL);
+	CHECK_STR(t.fx.mods[1].m.version, "2.3");
+	t_fini(&t);
+}
+
 static int t_invoke(struct t *t, const uint8_t *key, const char *mod, const char *fn,
 		    const char *input)
 {
@@ -2221,6 +2266,7 @@ int main(void)
 	RUN(test_rollback_history);
 	RUN(test_rollback_resend_not_repeated);
 	RUN(test_swap_resend_after_rollback_not_repeated);
+	RUN(test_swap_new_in_session_runs);
 	RUN(test_state_pages);
 	RUN(test_log);
 	RUN(test_invoke);

@@ -280,10 +280,9 @@ static int handle_request(struct endpoint *ep, const uint8_t *dgram, size_t len,
 		return th_errf(eb, TH_ENOTSUP, "request kind %u is not supported by this kernel", k);
 	}
 	if (!ep->has_key && !rt->read_only) {
+		/* Short: an unauthenticated refusal is cut to the datagram's size. */
 		ep->counters.auth_failures++;
-		return th_errf(eb, TH_EAUTH,
-			       "unauthenticated: no key configured, only read-only requests "
-			       "(ping, info, ls, history, state, log, graph, tasks) are served; boot the kernel with key=<64 hex digits>");
+		return th_errf(eb, TH_EAUTH, "no key configured");
 	}
 	rs->keep = rt->once && rs->authenticated;
 	return rt->fn(ep, req, rep, reply_cap, eb);
@@ -319,10 +318,11 @@ int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, size_t len, uint8
 	}
 	if (status == TH_OK && ep->quiet)
 		return TH_OK;   /* a quiet chunk stored: no answer (theseus.proto, 10) */
-	if (ep->has_key && !rs.authenticated &&
+	if (!rs.authenticated &&
 	    !ep_limit_take(&ep->unauth_limit, ep->ops.now_ms(ep->ops.ctx))) {
-		/* Refusals of unauthenticated datagrams are rate-limited
-		 * (unauth_limit.c): a flood gets no flood back. */
+		/* Replies to unauthenticated datagrams (refusals; without a key,
+		 * every reply) are rate-limited (unauth_limit.c): a flood gets no
+		 * flood back, and a forged sender address no stream of answers. */
 		ep->counters.rate_limited++;
 		return TH_OK;
 	}
@@ -349,13 +349,15 @@ int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, size_t len, uint8
 			return TH_EOVERFLOW;  /* cannot happen: cap kept room */
 		if (rs.keep)
 			ep_reply_cache_put(&ep->replies, &rs.bind, rs.mac, reply, n);
-	} else if (ep->has_key && n > len) {
-		/* With a key, an unauthenticated sender never gets more bytes
-		 * than it sent: the reply loses its message, then the epoch,
-		 * then the client id, and if even that is too long there is no
-		 * answer.  (Without a key every read-only request is served.) */
+	} else if ((ep->has_key || status != TH_OK) && n > len) {
+		/* An unauthenticated sender never gets a refusal longer than what
+		 * it sent (with a key every reply to one is a refusal; without,
+		 * the read-only answers are served whole): the reply loses its
+		 * message, then the epoch, then the client id, and if even that
+		 * is too long there is no answer. */
 		rep.message = (char *)"";
-		rep.epoch = 0;
+		if (theseus__reply__get_packed_size(&rep) > len)
+			rep.epoch = 0;
 		if (theseus__reply__get_packed_size(&rep) > len)
 			rep.client_id = 0;
 		n = theseus__reply__get_packed_size(&rep);
@@ -365,7 +367,7 @@ int endpoint_handle(struct endpoint *ep, const uint8_t *dgram, size_t len, uint8
 		}
 		n = theseus__reply__pack(&rep, reply);
 	}
-	if (ep->has_key && !rs.authenticated)
+	if (!rs.authenticated)
 		ep->counters.unauth_replies++;
 	*reply_len = n;
 	ep->counters.replies++;

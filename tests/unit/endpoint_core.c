@@ -528,12 +528,16 @@ static void test_version_garbage_truncated(void)
 	CHECK(strstr(t.rep->message, "version 2") != NULL);
 	CHECK_EQ(t.rep->counter, t.counter);
 	CHECK_EQ(t.rep->client_id, 42);
-	/* without the payload the message does not fit: status only */
+	CHECK(t.rep->epoch != 0);
+	/* without the payload the message does not fit: the message goes
+	 * first, the epoch and the client id stay while they fit */
 	ping.payload.len = 0;
 	t.dlen = fx_datagram(KEY, 1, 42, ++t.counter, &req, t.dgram, sizeof t.dgram);
 	CHECK_EQ(t_raw(&t), TH_EVERSION);
 	CHECK_STR(t.rep->message, "");
 	CHECK(t.rlen <= t.dlen);
+	CHECK(t.rep->epoch != 0);
+	CHECK_EQ(t.rep->client_id, 42);
 
 	/* Garbage. */
 	for (int i = 0; i < 200; i++)
@@ -1784,6 +1788,10 @@ static void test_inspect_notsup_nokey(void)
 	req.state = &sq;
 	CHECK_EQ(t_send_key(&t, NULL, &req), TH_OK);
 	CHECK_EQ(t_invoke(&t, NULL, "kv", "kv_invoke_put", "a=b"), TH_EAUTH);
+	CHECK(t.rlen <= t.dlen);   /* a refusal: no longer than the request */
+	/* a client with a key (its MAC ignored here): room for the message */
+	CHECK_EQ(t_invoke(&t, KEY, "kv", "kv_invoke_put", "a=b"), TH_EAUTH);
+	CHECK(t.rlen <= t.dlen);
 	CHECK(strstr(t.rep->message, "no key configured") != NULL);
 	Theseus__RollbackRequest rb = THESEUS__ROLLBACK_REQUEST__INIT;
 	rb.module = (char *)"hello";
@@ -2085,6 +2093,48 @@ static void test_unauth_replies_rate_limited(void)
 	t_fini(&t);
 }
 
+/* Without a key every datagram is unauthenticated: the read-only answers
+ * (many times longer than a small request: a log page) go out at the rate
+ * limiter's pace, so a forged sender address gets no stream of them, and a
+ * refusal is never longer than the request. */
+static void test_nokey_replies_limited(void)
+{
+	struct t t;
+	struct endpoint_config cfg = { 0 };
+	t_init_cfg(&t, &cfg);
+	for (int i = 0; i < 40; i++)
+		fx_log(&t.fx, "[    0.100000] INFO test: a line of log to make the page long\n");
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__LogRequest lq = THESEUS__LOG_REQUEST__INIT;
+	req.kind_case = THESEUS__REQUEST__KIND_LOG;
+	req.log = &lq;
+	t.fx.now_ms = 1000;
+	unsigned answered = 0;
+	size_t most = 0;
+	for (unsigned i = 0; i < 1000; i++) {
+		int st = t_send_key(&t, NULL, &req);
+		CHECK(st == TH_OK || st == T_NO_REPLY);
+		answered += st == TH_OK;
+		most = t.rlen > most ? t.rlen : most;
+	}
+	CHECK_EQ(answered, EP_UNAUTH_REPLY_BURST);
+	CHECK(most > 10 * t.dlen);          /* an answer, served whole */
+	t.fx.now_ms += 1000;
+	unsigned refused = 0;
+	for (unsigned i = 0; i < 100; i++) {
+		int st = t_invoke(&t, NULL, "kv", "kv_invoke_put", "a=b");
+		CHECK(st == TH_EAUTH || st == T_NO_REPLY);
+		refused += st == TH_EAUTH;
+		CHECK(t.rlen <= t.dlen);
+	}
+	CHECK_EQ(refused, EP_UNAUTH_REPLY_BURST);
+	struct endpoint_counters c;
+	endpoint_get_counters(t.ep, &c);
+	CHECK_EQ(c.unauth_replies, 2 * EP_UNAUTH_REPLY_BURST);
+	CHECK_EQ(c.rate_limited, 1100 - 2 * EP_UNAUTH_REPLY_BURST);
+	t_fini(&t);
+}
+
 /* Bit i of the last ChunkAck's bitmap (chunk bitmap_from + i). */
 static bool ack_has(const struct t *t, uint32_t chunk)
 {
@@ -2281,5 +2331,6 @@ int main(void)
 	RUN(test_floor_told);
 	RUN(test_unknown_kind_and_amplification);
 	RUN(test_unauth_replies_rate_limited);
+	RUN(test_nokey_replies_limited);
 	return check_summary("endpoint_core");
 }

@@ -33,7 +33,7 @@ $(B)/gen/%.pb-c.c $(B)/gen/%.pb-c.h: proto/%.proto | setup
 PROTO_KFLAGS := -D_LIBC_LIMITS_H_ -Iproto/freestanding -Iproto -I$(B)/gen -I$(PBC_DIR) \
 	-I$(BEARSSL_DIR)/inc -MMD -MP
 
-PROTO_WIRE_SRCS := proto/wire_mac.c proto/wire_mac_poly.c proto/wire_names.c
+PROTO_WIRE_SRCS := proto/wire_mac.c proto/wire_mac_poly.c proto/wire_names.c proto/wire_strings.c
 PROTO_KOBJ_DIR := $(B)/kernel-proto
 # kstubs.c: what the freestanding protobuf-c runtime needs in the kernel.
 PROTO_KOBJS := $(patsubst proto/%.c,$(PROTO_KOBJ_DIR)/%.o,$(PROTO_WIRE_SRCS) proto/kstubs.c) \

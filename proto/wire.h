@@ -160,6 +160,13 @@ int proto_envelope_pack_kind(const uint8_t *key, const uint8_t *ks, uint32_t mac
 int proto_hex_digit(char c);
 /* A module or function name: 1..max-1 characters of [A-Za-z0-9_.-]. */
 bool proto_name_ok(const char *s, size_t max);
+/* TH_EPROTO naming the field if a string field of the message encoded in
+ * buf (described by d; nested messages too) holds a NUL byte, which
+ * protobuf-c's unpack would cut the text at; TH_OK otherwise, malformed
+ * encodings included (unpack refuses those).  wire_strings.c. */
+struct ProtobufCMessageDescriptor;
+int proto_strings_check(const struct ProtobufCMessageDescriptor *d, const uint8_t *buf,
+			size_t len, struct th_errbuf *eb) TH_MUST_CHECK;
 /* A key: exactly 64 hex digits (surrounding blanks and newlines allowed, as
  * in a key file).  TH_EINVAL naming the problem; key untouched then. */
 int proto_key_parse(const char *text, uint8_t key[PROTO_KEY_LEN], struct th_errbuf *eb)

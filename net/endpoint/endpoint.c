@@ -265,6 +265,12 @@ static int handle_request(struct endpoint *ep, const uint8_t *dgram, size_t len,
 		}
 	}
 	ep->session = ep->has_key ? ep_replay_session(&ep->replay, env->client_id) : NULL;
+	struct th_errbuf sb = { "" };
+	if (proto_strings_check(&theseus__request__descriptor, env->body.data, env->body.len,
+				&sb) != TH_OK) {
+		ep->counters.malformed++;   /* "hello\0zzz" would arrive as "hello" */
+		return th_errf(eb, TH_EPROTO, "malformed request body: %s", sb.msg);
+	}
 	Theseus__Request *req = theseus__request__unpack(&ep->arena.pbc, env->body.len,
 							 env->body.data);
 	if (!req) {

@@ -2138,6 +2138,67 @@ static void test_nokey_replies_limited(void)
 	t_fini(&t);
 }
 
+/* req packed with its first 'X' made a NUL byte, MAC'd: a string field
+ * holding a NUL, which protobuf-c would hand over cut at the NUL. */
+static int t_send_nul(struct t *t, const Theseus__Request *req)
+{
+	uint8_t body[512];
+	size_t blen = theseus__request__get_packed_size(req);
+	CHECK(blen <= sizeof body);
+	theseus__request__pack(req, body);
+	uint8_t *x = NULL;
+	for (size_t i = 0; i < blen && !x; i++)
+		x = body[i] == 'X' ? &body[i] : NULL;
+	CHECK(x != NULL);
+	if (x)
+		*x = 0;
+	struct proto_binding b = { 42, ++t->counter, fx_epoch };
+	size_t n = 0;
+	CHECK_EQ(proto_envelope_pack(KEY, PROTO_VERSION, &b, body, blen, t->dgram,
+				     sizeof t->dgram, &n), TH_OK);
+	t->dlen = n;
+	return t_raw(t);
+}
+
+/* A name holding a NUL byte ("helloXzzz" with X a NUL) is refused, not run
+ * as "hello", in a request's own fields and in nested ones (a swap item). */
+static void test_string_with_nul_refused(void)
+{
+	struct t t;
+	t_init(&t);
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__InvokeRequest iv = THESEUS__INVOKE_REQUEST__INIT;
+	iv.module = (char *)"helloXzzz";
+	iv.function = (char *)"hello_greet_invoke";
+	req.kind_case = THESEUS__REQUEST__KIND_INVOKE;
+	req.invoke = &iv;
+	CHECK_EQ(t_send_nul(&t, &req), TH_EPROTO);
+	CHECK(t.sealed);
+	CHECK(strstr(t.rep->message, "module holds a NUL") != NULL);
+	CHECK_EQ(t.fx.hello_calls, 0);
+
+	uint8_t sha[32] = { 1 };
+	struct fx_swap_req sw;
+	fx_swap_request(&sw, "heXllo", "1.0", sha);
+	CHECK_EQ(t_send_nul(&t, &sw.req), TH_EPROTO);
+	CHECK(strstr(t.rep->message, "module holds a NUL") != NULL);
+
+	Theseus__RollbackRequest rb = THESEUS__ROLLBACK_REQUEST__INIT;
+	rb.module = (char *)"helloX";
+	req.kind_case = THESEUS__REQUEST__KIND_ROLLBACK;
+	req.rollback = &rb;
+	CHECK_EQ(t_send_nul(&t, &req), TH_EPROTO);
+	CHECK_EQ(t.fx.n_hist, 0);
+	/* bytes fields may hold anything: a ping payload with a NUL is fine */
+	Theseus__Ping ping = THESEUS__PING__INIT;
+	ping.payload.data = (uint8_t *)"aXb";
+	ping.payload.len = 3;
+	req.kind_case = THESEUS__REQUEST__KIND_PING;
+	req.ping = &ping;
+	CHECK_EQ(t_send_nul(&t, &req), TH_OK);
+	t_fini(&t);
+}
+
 /* Bit i of the last ChunkAck's bitmap (chunk bitmap_from + i). */
 static bool ack_has(const struct t *t, uint32_t chunk)
 {
@@ -2335,5 +2396,6 @@ int main(void)
 	RUN(test_unknown_kind_and_amplification);
 	RUN(test_unauth_replies_rate_limited);
 	RUN(test_nokey_replies_limited);
+	RUN(test_string_with_nul_refused);
 	return check_summary("endpoint_core");
 }

@@ -42,6 +42,9 @@ KERNEL_SRCS += \
 	kernel/dev/timer.c \
 	kernel/dev/nmi_watchdog.c \
 	kernel/dev/pci.c \
+	kernel/dev/pci_caps.c \
+	kernel/dev/pci_msi.c \
+	kernel/dev/irq_msi.c \
 	kernel/dev/shutdown.c \
 	kernel/dev/screen.c \
 	$(B)/gen/screen_font.c \

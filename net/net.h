@@ -39,6 +39,16 @@ enum net_nic_pref {
 	NET_NIC_VIRTIO,
 };
 
+/* nicirq=: how the NIC interrupts the kernel.  auto: MSI if the device
+ * has it, else its legacy line, else polling; msi / line: that, falling
+ * back as auto does when the device cannot; poll: no interrupts. */
+enum net_irq_mode {
+	NET_IRQ_AUTO = 0,
+	NET_IRQ_MSI,
+	NET_IRQ_LINE,
+	NET_IRQ_POLL,
+};
+
 struct net_config {
 	bool use_static;           /* true: ip=/gw= given; false: DHCP */
 	uint32_t ip, netmask, gw;  /* host byte order; valid when use_static */
@@ -47,12 +57,13 @@ struct net_config {
 	 * works before the kernel rolls it back (0 here = the default). */
 	uint32_t drvwatch_ms;
 	bool drvwatch_off;
+	enum net_irq_mode irq_mode;
 };
 #define NET_DRVWATCH_MS_DEFAULT 3000
 #define NET_DRVWATCH_MS_MAX 600000
 
 /* Fill *out from a kernel command line ("... ip=10.0.2.15/24 gw=10.0.2.2
- * nic=e1000 drvwatch=3000 ...").  Unknown words are ignored.  Without ip= the result is
+ * nic=e1000 drvwatch=3000 nicirq=auto ...").  Unknown words are ignored.  Without ip= the result is
  * DHCP.  On error (malformed ip=/gw=/nic=, gw= without ip=, gw outside the
  * subnet) returns TH_EINVAL/TH_ERANGE, names the option in eb, and leaves
  * *out untouched.  Host-testable. */

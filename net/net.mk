@@ -53,7 +53,7 @@ $(B)/tests/unit/test_net_config: tests/unit/test_net_config.c net/net_config.c \
 
 # Host unit tests of the NIC core's parsers (id tables, the ARP proof).
 UNIT_TESTS += $(B)/tests/unit/nic_match_test
-$(B)/tests/unit/nic_match_test: tests/unit/nic_match_test.c net/nic_match.c net/nic_match.h \
+$(B)/tests/unit/nic_match_test: tests/unit/nic_match_test.c net/nic_match.c net/nic_match.h net/net.h \
 		kernel/include/nic_driver.h
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -Inet -o $@ $(filter %.c,$^)

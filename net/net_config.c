@@ -72,8 +72,9 @@ static int get_opt(const char *cmdline, const char *key, char *val, bool *presen
 
 int net_config_parse(const char *cmdline, struct net_config *out, struct th_errbuf *eb)
 {
-	char ipv[NET_OPT_MAX], gwv[NET_OPT_MAX], nicv[NET_OPT_MAX], wv[NET_OPT_MAX];
-	bool has_ip, has_gw, has_nic, has_watch;
+	char ipv[NET_OPT_MAX], gwv[NET_OPT_MAX], nicv[NET_OPT_MAX], wv[NET_OPT_MAX],
+		irqv[NET_OPT_MAX];
+	bool has_ip, has_gw, has_nic, has_watch, has_irq;
 	struct net_config c = { .use_static = false, .nic = NET_NIC_ANY };
 	int err;
 
@@ -82,8 +83,21 @@ int net_config_parse(const char *cmdline, struct net_config *out, struct th_errb
 	if ((err = get_opt(cmdline, "ip", ipv, &has_ip, eb)) ||
 	    (err = get_opt(cmdline, "gw", gwv, &has_gw, eb)) ||
 	    (err = get_opt(cmdline, "nic", nicv, &has_nic, eb)) ||
-	    (err = get_opt(cmdline, "drvwatch", wv, &has_watch, eb)))
+	    (err = get_opt(cmdline, "drvwatch", wv, &has_watch, eb)) ||
+	    (err = get_opt(cmdline, "nicirq", irqv, &has_irq, eb)))
 		return err;
+
+	if (has_irq) {
+		static const char *const modes[] = { [NET_IRQ_AUTO] = "auto", [NET_IRQ_MSI] = "msi",
+						     [NET_IRQ_LINE] = "line", [NET_IRQ_POLL] = "poll" };
+		size_t m = 0;
+		while (m < sizeof modes / sizeof modes[0] && strcmp(irqv, modes[m]))
+			m++;
+		if (m == sizeof modes / sizeof modes[0])
+			return th_errf(eb, TH_EINVAL, "net: nicirq=%s: expected auto, msi, line or poll",
+				       irqv);
+		c.irq_mode = (enum net_irq_mode)m;
+	}
 
 	if (has_watch) {
 		uint32_t ms = 0;

@@ -52,6 +52,7 @@ struct nic {
 	} dma[TH_NIC_DMA_REGIONS];
 	struct pbuf *rxq[NIC_RX_BUDGET];  /* handed up by th_nic_rx during a poll */
 	unsigned rxq_n;
+	unsigned msi_vector;              /* its MSI vector (irq.h), 0: none */
 	volatile uint32_t irq_pending;    /* set by the IRQ handler, cleared by net_poll */
 	volatile uint32_t irq_link;       /* link-change interrupt seen */
 	struct netif *netif;
@@ -59,8 +60,9 @@ struct nic {
 
 /* ---- the NIC core (nic_core.c) ---- */
 /* Bind the first PCI NIC a registered driver supports (module `prefer`
- * first, "" = any) and attach it.  TH_ENODEV if none. */
-int nic_core_bind(const char *prefer) TH_MUST_CHECK;
+ * first, "" = any) and attach it, interrupting as irq_mode says (nicirq=).
+ * TH_ENODEV if none. */
+int nic_core_bind(const char *prefer, enum net_irq_mode irq_mode) TH_MUST_CHECK;
 /* The NIC in use, NULL before a successful bind. */
 struct nic *nic_core(void);
 /* Transmit one frame (pbuf chain) through the driver (guarded). */

@@ -13,6 +13,7 @@
  * to lwIP after the driver's poll returned, so no driver code is on the
  * stack while lwIP and the endpoint run (the endpoint may swap the driver).
  */
+#include "cpu.h"
 #include "frame.h"
 #include "irq.h"
 #include "klibc.h"
@@ -22,6 +23,7 @@
 #include "modcall.h"
 #include "net_impl.h"
 #include "nic_match.h"
+#include "pci.h"
 #include "vmm.h"
 
 static const struct th_nic_driver *drivers[NIC_DRIVERS_MAX];
@@ -201,6 +203,52 @@ static void irq_handler(void *ctx)
 		n->irq_link = 1;
 }
 
+/* MSI for n's device: a vector of its own and the device's message; false
+ * (logged) if either cannot be had, and the device keeps its line. */
+static bool msi_setup(struct nic *n, const struct pci_dev *dev)
+{
+	unsigned vec = 0;
+	uint32_t addr = 0;
+	uint16_t data = 0;
+	int err = irq_msi_alloc(irq_handler, n, &vec, &addr, &data);
+	if (!err) {
+		err = pci_msi_enable(dev, addr, data);
+		if (err)
+			irq_msi_free(vec);
+	}
+	if (err) {
+		log_warn("net", "%04x:%04x: no MSI (%s)", dev->vendor, dev->device, th_err_name(err));
+		return false;
+	}
+	n->msi_vector = vec;
+	return true;
+}
+
+static void msi_teardown(struct nic *n)
+{
+	if (!n->msi_vector)
+		return;
+	pci_msi_disable(n->pci);
+	irq_msi_free(n->msi_vector);
+	n->msi_vector = 0;
+}
+
+/* After an attach or a takeover with MSI: acknowledge whatever the device
+ * raised while no driver could (its handler returns early then), since a
+ * device may not send the message again while the cause stays raised.
+ * Defensive: QEMU's 82574L and vmxnet3 send one for every new cause
+ * anyway, so no test here fails without it; hardware need not. */
+static void msi_rearm(struct nic *n)
+{
+	if (!n->msi_vector)
+		return;
+	uint64_t flags = irq_save();
+	irq_handler(n);
+	irq_restore(flags);
+}
+
+static enum net_irq_mode bind_irq_mode;   /* nicirq=, for nic_core_bind */
+
 static int try_bind(const struct pci_dev *dev, const struct th_nic_driver *d,
 		    const struct th_nic_id *id)
 {
@@ -213,7 +261,13 @@ static int try_bind(const struct pci_dev *dev, const struct th_nic_driver *d,
 	n->pub.bus = dev->bus;
 	n->pub.dev = dev->dev;
 	n->pub.fn = dev->fn;
-	n->pub.irq_line = dev->irq_line < IRQ_LINES ? dev->irq_line : 0xff;
+	bool line_ok = dev->irq_pin && dev->irq_line < IRQ_LINES && dev->irq_line != 2;
+	enum nic_irq_kind kind = nic_irq_choose(bind_irq_mode, pci_has_msi(dev), line_ok);
+	if (kind == NIC_IRQ_MSI && !msi_setup(n, dev))
+		kind = nic_irq_choose(NET_IRQ_LINE, false, line_ok);
+	/* For the driver: whether it may enable the device's interrupts. */
+	n->pub.irq_line = kind == NIC_IRQ_MSI ? (uint8_t)n->msi_vector :
+			  kind == NIC_IRQ_LINE ? dev->irq_line : 0xff;
 	for (int i = 0; i < 6; i++)
 		n->pub.bar[i] = (struct th_nic_bar){ dev->bar[i].addr, dev->bar[i].size,
 						     dev->bar[i].is_io };
@@ -225,22 +279,32 @@ static int try_bind(const struct pci_dev *dev, const struct th_nic_driver *d,
 	nic_in_use = true;   /* th_nic_* services find it */
 	int err = nic_call_attach(n, d);
 	if (err) {
+		msi_teardown(n);
 		nic_in_use = false;
 		return err;
 	}
 	n->bound = true;
-	if (n->pub.irq_line != 0xff) {
+	char how[48];
+	if (kind == NIC_IRQ_MSI) {
+		msi_rearm(n);
+		snprintf(how, sizeof how, "MSI, vector %u", n->msi_vector);
+	} else if (kind == NIC_IRQ_LINE) {
 		int e = irq_register(n->pub.irq_line, irq_handler, n);
 		if (e)
 			log_warn("net", "irq %u: %s; polling only", n->pub.irq_line, th_err_name(e));
+		snprintf(how, sizeof how, "irq line %u", n->pub.irq_line);
+	} else {
+		snprintf(how, sizeof how, "polled: %s", bind_irq_mode == NET_IRQ_POLL ? "nicirq=poll" :
+			 "no MSI and no usable line");
 	}
-	log_info("net", "%04x:%04x %s bound to driver module %s %s", dev->vendor, dev->device,
-		 id->model ? id->model : "?", n->module, n->version);
+	log_info("net", "%04x:%04x %s bound to driver module %s %s (%s)", dev->vendor, dev->device,
+		 id->model ? id->model : "?", n->module, n->version, how);
 	return TH_OK;
 }
 
-int nic_core_bind(const char *prefer)
+int nic_core_bind(const char *prefer, enum net_irq_mode irq_mode)
 {
+	bind_irq_mode = irq_mode;
 	/* Pass 0: only the preferred driver; pass 1: any. */
 	for (int pass = (prefer && prefer[0]) ? 0 : 1; pass < 2; pass++) {
 		for (size_t i = 0; i < pci_count(); i++) {
@@ -337,6 +401,7 @@ static const struct th_nic_driver *current(struct nic *n, bool may_recover)
 		}
 		log_info("net", "driver %s %s took over %04x:%04x", n->module, n->version,
 			 n->pub.vendor, n->pub.device);
+		msi_rearm(n);
 	}
 	return n->faulted ? NULL : d;
 }

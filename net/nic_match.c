@@ -1,8 +1,9 @@
 /*
- * nic_match.c - the NIC core's two parsers, pure and host-tested
+ * nic_match.c - the NIC core's pure parts, host-tested
  * (tests/unit/nic_match_test.c): which entry of a driver's PCI id table
- * names a device, and whether a received frame is the ARP reply the dead
- * man's switch waits for.  Every length is checked before a byte is read.
+ * names a device, whether a received frame is the ARP reply the dead man's
+ * switch waits for (every length checked before a byte is read), and how
+ * a bound NIC interrupts (nicirq=).
  */
 #include "nic_match.h"
 
@@ -32,4 +33,13 @@ bool nic_arp_reply_from(const uint8_t *f, size_t len, const uint8_t mac[6], uint
 	uint32_t sender;
 	memcpy(&sender, f + 28, 4);
 	return sender == ip_be;
+}
+
+enum nic_irq_kind nic_irq_choose(enum net_irq_mode mode, bool has_msi, bool line_ok)
+{
+	if (mode == NET_IRQ_POLL)
+		return NIC_IRQ_NONE;
+	if (has_msi && (mode == NET_IRQ_AUTO || mode == NET_IRQ_MSI))
+		return NIC_IRQ_MSI;
+	return line_ok ? NIC_IRQ_LINE : NIC_IRQ_NONE;
 }

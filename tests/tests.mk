@@ -34,6 +34,13 @@ $(B)/tests/unit/kstring_test: tests/unit/kstring_test.c kernel/lib/string.c test
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -fno-builtin -fno-tree-loop-distribute-patterns \
 		-o $@ tests/unit/kstring_test.c
 
+# The PCI capability walk and MSI layout (kernel/dev/pci_caps.c).
+UNIT_TESTS += $(B)/tests/unit/pci_caps_test
+$(B)/tests/unit/pci_caps_test: tests/unit/pci_caps_test.c kernel/dev/pci_caps.c kernel/include/pci.h \
+		tests/unit/check.h | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ $(filter %.c,$^)
+
 UNIT_TESTS += $(B)/tests/unit/ktime_test
 $(B)/tests/unit/ktime_test: tests/unit/ktime_test.c kernel/include/ktime.h tests/unit/check.h | setup
 	@mkdir -p $(dir $@)

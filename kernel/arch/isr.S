@@ -129,7 +129,7 @@ ISR_ERR 30
 ISR_NOERR 31
 .altmacro
 .set i, 32
-.rept 20
+.rept 28
 	ISR_NOERR %i
 	.set i, i + 1
 .endr
@@ -138,8 +138,9 @@ ISR_NOERR 31
 isr_spurious:
 	iretq
 
-/* Table of entry points for idt.c: vectors 0..51 (48 = software "yield",
- * 49 = local APIC timer, 50 = stop-machine IPI, 51 = wake-up IPI; trap.h). */
+/* Table of entry points for idt.c: vectors 0..59 (48 = software "yield",
+ * 49 = local APIC timer, 50 = stop-machine IPI, 51 = wake-up IPI, 52..59
+ * message-signalled interrupts; trap.h). */
 	.section .rodata
 	.align 8
 	.globl isr_table
@@ -148,7 +149,7 @@ isr_table:
 	.quad isr_\n
 .endm
 .set i, 0
-.rept 52
+.rept 60
 	ISR_ENTRY %i
 	.set i, i + 1
 .endr

@@ -8,6 +8,7 @@
  */
 #include "cpu.h"
 #include "guard.h"
+#include "irq.h"
 #include "klibc.h"
 #include "shutdown.h"
 #include "smp.h"
@@ -20,7 +21,7 @@ struct __attribute__((packed)) idt_entry {
 	uint32_t off_hi, zero;
 };
 
-#define NVEC 52
+#define NVEC 60   /* 0..51, and the MSI vectors 52..59 */
 extern const uint64_t isr_table[NVEC];
 extern char isr_spurious[];
 static struct idt_entry idt[256];
@@ -66,6 +67,12 @@ struct trap_frame *trap_dispatch(struct trap_frame *f)
 			r = irq_dispatch((unsigned)(f->vector - IRQ_BASE), f);
 		guard_irq_exit();
 		return r;
+	}
+	if (f->vector >= VEC_MSI_BASE && f->vector < VEC_MSI_BASE + IRQ_MSI_VECTORS) {
+		(void)guard_irq_enter();
+		irq_msi_dispatch((unsigned)f->vector);   /* a device's message (irq_msi.c) */
+		guard_irq_exit();
+		return f;
 	}
 	if (f->vector == 2) { /* NMI: the watchdog's tick (nmi_watchdog.c) */
 		smp_nmi_forward(); /* the boot CPU's tick reaches the other CPUs too */

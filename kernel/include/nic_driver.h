@@ -9,7 +9,7 @@
  * (rings and buffers, allocated through the core with th_nic_dma()), the
  * driver's device state words (ring indices, DMA addresses: nic->state),
  * the MAC address, and the counters.  The core also owns the binding to
- * lwIP, the link state it reports, and the interrupt line.  So a new driver
+ * lwIP, the link state it reports, and the interrupt (line or MSI).  So a new driver
  * version takes over the running device without a reset: its ops simply
  * start being called on the same struct th_nic.
  *
@@ -77,7 +77,9 @@ struct th_nic_counters {
 struct th_nic {
 	uint16_t vendor, device;
 	uint8_t bus, dev, fn;
-	uint8_t irq_line;         /* 0xff: none (the core polls) */
+	uint8_t irq_line;         /* 0xff: none (the core polls); else the device
+				   * may interrupt: its legacy line, or with MSI
+				   * the vector the core gave it (nicirq=) */
 	struct th_nic_bar bar[6];
 	const struct th_nic_id *id;  /* the id table entry it was bound by */
 	uint8_t mac[6];           /* filled by attach */

@@ -54,4 +54,32 @@ void pci_write8(const struct pci_dev *d, uint8_t off, uint8_t v);
 /* Enable memory/I/O decoding and bus mastering (DMA). */
 void pci_enable(const struct pci_dev *d);
 
+/* ---- capabilities (pci_caps.c: pure, host-tested) ---- */
+#define PCI_CAP_MSI 0x05
+#define PCI_CAP_MSIX 0x11
+/* Reads one byte of a function's configuration space. */
+typedef uint8_t (*pci_cfg_read8_fn)(void *ctx, uint8_t off);
+/* Offset of the first capability with this id, 0 if none (or no list; a
+ * pointer outside 0x40-0xFC ends the walk, a loop is cut). */
+uint8_t pci_cap_find(pci_cfg_read8_fn rd, void *ctx, uint8_t id);
+/* Where the MSI capability's registers are. */
+struct pci_msi_layout {
+	uint8_t cap;        /* the capability (control at +2, address at +4) */
+	uint8_t data;       /* message data (16 bits) */
+	uint8_t mask;       /* mask bits (32 bits), 0 if not maskable */
+	bool is_64;         /* 64-bit address (the upper half at +8) */
+	bool maskable;
+};
+/* TH_ENOTSUP: no MSI capability; TH_EINVAL: one running past the space. */
+int pci_msi_layout(pci_cfg_read8_fn rd, void *ctx, struct pci_msi_layout *out) TH_MUST_CHECK;
+
+/* ---- message-signalled interrupts (pci_msi.c, kernel) ---- */
+/* Program d's MSI capability to send `data` to `address` (one vector),
+ * enable it and disable its INTx line.  TH_ENOTSUP if d has no MSI. */
+int pci_msi_enable(const struct pci_dev *d, uint32_t address, uint16_t data) TH_MUST_CHECK;
+/* Back to INTx (MSI off, INTx on). */
+void pci_msi_disable(const struct pci_dev *d);
+/* True if d has an MSI capability. */
+bool pci_has_msi(const struct pci_dev *d);
+
 #endif

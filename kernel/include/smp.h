@@ -59,6 +59,12 @@ void smp_init(const struct boot_info *boot, const char *cmdline);
  * whose PIT did not answer (kmain, after ioapic_init): the tick arrives
  * like the other CPUs' (smp_set_tick_hook).  TH_ENODEV: no local APIC. */
 int smp_boot_cpu_timer(unsigned hz) TH_MUST_CHECK;
+/* The boot CPU's local APIC, mapped and enabled, as the target of
+ * message-signalled interrupts (irq_msi.c): its id.  TH_ENODEV if the CPU
+ * has none or it is disabled. */
+int smp_msi_target(uint8_t *apic_id) TH_MUST_CHECK;
+/* End of interrupt for the local APIC of this CPU (an MSI's). */
+void smp_local_eoi(void);
 /* The firmware's description smp_init() read (MADT or MP tables), NULL if
  * it found none (ioapic.c routes device interrupts from it). */
 struct acpi_madt_info;

@@ -24,6 +24,7 @@ struct trap_frame {
 #define VEC_LAPIC_TIMER 49 /* the local APIC timer of a CPU other than the boot CPU */
 #define VEC_STOP 50        /* IPI: stop at a safe point (kernel/smp/) */
 #define VEC_WAKE 51        /* IPI: a task was queued for this idle CPU */
+#define VEC_MSI_BASE 52    /* message-signalled interrupts: 52..59 (irq.h) */
 #define VEC_SPURIOUS 255   /* the local APIC's spurious vector: ignored */
 
 void gdt_init(void);       /* GDT with a TSS whose IST stacks serve #DF, NMI, #MC */

@@ -129,7 +129,8 @@ struct trap_frame *smp_on_vector(struct trap_frame *f)
 	return r;
 }
 
-int smp_boot_cpu_timer(unsigned hz)
+/* The boot CPU's local APIC mapped and enabled (whoever asks first). */
+static int boot_lapic_up(void)
 {
 	uint32_t r[4];
 	cpuid(1, 0, r);
@@ -142,9 +143,27 @@ int smp_boot_cpu_timer(unsigned hz)
 	if (err)
 		return err;
 	lapic_enable_boot_cpu();
+	return TH_OK;
+}
+
+int smp_boot_cpu_timer(unsigned hz)
+{
+	int err = boot_lapic_up();
+	if (err)
+		return err;
 	lapic_timer_start(hz);
 	return TH_OK;
 }
+
+int smp_msi_target(uint8_t *apic_id)
+{
+	int err = boot_lapic_up();
+	if (!err)
+		*apic_id = lapic_id();
+	return err;
+}
+
+void smp_local_eoi(void) { lapic_eoi(); }
 
 static int find_cpus_acpi(const struct boot_info *boot, struct acpi_madt_info *info);
 

@@ -18,7 +18,7 @@ $(B)/tests/unit/madt_test: $(MADT_TEST_SRCS) kernel/include/acpi.h tests/unit/ch
 KERNEL_SRCS += kernel/smp/smp.c kernel/smp/acpi_locate.c kernel/smp/lapic.c kernel/smp/ioapic.c kernel/smp/trampoline.S kernel/smp/stop.c
 
 FUZZ_TARGETS += $(B)/fuzz/firmware_tables
-$(B)/fuzz/firmware_tables: tests/fuzz/firmware_tables_fuzz.c kernel/smp/acpi_madt.c kernel/smp/acpi_fadt.c kernel/smp/mptable.c \
+$(B)/fuzz/firmware_tables: tests/fuzz/firmware_tables_fuzz.c kernel/smp/acpi_madt.c kernel/smp/acpi_fadt.c kernel/smp/mptable.c kernel/dev/pci_caps.c \
 		kernel/lib/err.c kernel/lib/errbuf.c tests/fuzz/firmware_tables_seeds.py | setup
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(TEST_INC) -o $@ $(filter %.c,$^)

@@ -2,10 +2,12 @@
  * firmware_tables_fuzz.c - libFuzzer target for the firmware's tables
  * (kernel/smp/acpi_madt.c, kernel/smp/mptable.c, kernel/smp/acpi_fadt.c).
  *
- * Input: byte 0 mod 6 chooses the entry point (0: acpi_madt_parse on the
+ * Input: byte 0 mod 7 chooses the entry point (0: acpi_madt_parse on the
  * rest, 1: mp_parse_config on the rest, 2: acpi_madt_from_rsdp with the RSDP
  * at the start of the rest, 3: mp_find_cpus, 4: acpi_fadt_pm_timer on the
- * rest, 5: acpi_pm_timer_from_rsdp as 2), bytes 1..3 are ignored, the rest
+ * rest, 5: acpi_pm_timer_from_rsdp as 2, 6: a PCI function's configuration
+ * space, the rest zero-padded to 256 bytes: pci_cap_find for byte 1 and
+ * pci_msi_layout, kernel/dev/pci_caps.c), bytes 1..3 are otherwise ignored, the rest
  * is the table or physical memory from address 0 (so table pointers are
  * offsets into the input; for mp_find_cpus the input is placed at the BIOS
  * area 0xF0000).  The map callback hands out a fresh exact-sized copy of
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 
 #include "acpi.h"
+#include "pci.h"
 
 struct fuzz_mem {
 	const uint8_t *data;
@@ -61,10 +64,36 @@ static void check_result(const struct acpi_madt_info *in)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static uint8_t cfg_read(void *ctx, uint8_t off)
+{
+	return ((const uint8_t *)ctx)[off];   /* any uint8_t offset lies in the 256 bytes */
+}
+
+/* Mode 6: the capability walk and the MSI layout stay within the space. */
+static void fuzz_pci_caps(uint8_t id, const uint8_t *rest, size_t n)
+{
+	uint8_t *space = calloc(1, 256);
+	if (!space)
+		abort();
+	memcpy(space, rest, n < 256 ? n : 256);
+	uint8_t at = pci_cap_find(cfg_read, space, id);
+	if (at && (at < 0x40 || at % 4 || space[at] != id))
+		__builtin_trap();
+	struct pci_msi_layout l;
+	if (pci_msi_layout(cfg_read, space, &l) == TH_OK &&
+	    (l.cap < 0x40 || l.data < l.cap || (l.maskable ? l.mask + 8u : l.data + 2u) > 256u))
+		__builtin_trap();
+	free(space);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 4)
 		return 0;
+	if (data[0] % 7 == 6) {
+		fuzz_pci_caps(data[1], data + 4, size - 4);
+		return 0;
+	}
 	struct fuzz_mem m = { data + 4, size - 4, 0, NULL, 0, 0 };
 	static struct acpi_madt_info info;
 	struct th_errbuf eb;
@@ -73,7 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *whole = fuzz_map(0, m.size, &m);
 	struct acpi_pm_timer pm = { 0, 0 };
 	int err;
-	switch (data[0] % 6) {
+	switch (data[0] % 7) {
 	case 0:
 		err = acpi_madt_parse(whole, m.size, &info, &eb);
 		break;
@@ -94,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		err = acpi_pm_timer_from_rsdp(whole, m.size, fuzz_map, &m, &pm, &eb);
 		break;
 	}
-	if (err == TH_OK && data[0] % 6 >= 4) {
+	if (err == TH_OK && data[0] % 7 >= 4) {
 		if (!pm.port || pm.port > 0xFFFC || (pm.bits != 24 && pm.bits != 32))
 			__builtin_trap();
 	} else if (err == TH_OK) {

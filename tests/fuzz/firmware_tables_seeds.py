@@ -3,7 +3,9 @@
 fuzzer (tests/fuzz/firmware_tables_fuzz.c) into DIR: a 4-CPU MADT, an MP
 configuration table, an RSDP -> XSDT -> MADT chain, an MP floating
 pointer with its table, an ACPI 2.0 FADT with a PM timer, and an RSDP ->
-XSDT -> FADT + MADT chain, each behind the fuzzer's 4-byte selector."""
+XSDT -> FADT + MADT chain, and the configuration space of a PCI function
+with power management, PCI Express, MSI (64-bit, maskable) and MSI-X
+capabilities, each behind the fuzzer's 4-byte selector."""
 import os
 import struct
 import sys
@@ -75,14 +77,27 @@ def mp_memory():
     return fp + t
 
 
+def pci_space():
+    """e1000e-like: caps at 0xC8 (PM) -> 0xD0 (MSI) -> 0xE0 (PCIe) -> 0xA0 (MSI-X)."""
+    b = bytearray(256)
+    struct.pack_into("<HH", b, 0, 0x8086, 0x10D3)
+    b[0x06] = 0x10
+    b[0x34] = 0xC8
+    b[0xC8:0xCA] = bytes([0x01, 0xD0])
+    b[0xD0:0xD4] = bytes([0x05, 0xE0, 0x80, 0x01])   # MSI: 64-bit, per-vector masking
+    b[0xE0:0xE2] = bytes([0x10, 0xA0])
+    b[0xA0:0xA2] = bytes([0x11, 0x00])
+    return b
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     for name, sel, data in (("madt", 0, madt()), ("mpc", 1, mpc()), ("rsdp_chain", 2, chain()),
                             ("mp_find", 3, mp_memory()), ("fadt", 4, fadt()),
-                            ("rsdp_fadt_chain", 5, chain(True))):
+                            ("rsdp_fadt_chain", 5, chain(True)), ("pci_caps", 6, pci_space())):
         with open(os.path.join(out, name), "wb") as f:
-            f.write(bytes([sel, 0, 0, 0]) + bytes(data))
+            f.write(bytes([sel, 5 if sel == 6 else 0, 0, 0]) + bytes(data))
 
 
 if __name__ == "__main__":

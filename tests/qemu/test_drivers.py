@@ -92,6 +92,13 @@ def test_drivers_e1000_swap_and_rollback():
     _swap_and_rollback("e1000", "e1000", r"8086:100e 82540EM bound to driver module e1000 1\.0")
 
 
+def test_drivers_e1000e_msi_swap_and_rollback():
+    # With MSI a new version's takeover must not miss a cause raised in the
+    # gap (no further message would come): the echo stream shows it.
+    _swap_and_rollback("e1000e", "e1000",
+                       r"8086:10d3 82574L bound to driver module e1000 1\.0 \(MSI, vector \d+\)")
+
+
 def test_drivers_virtio_swap_and_rollback():
     _swap_and_rollback("virtio", "virtio_net",
                        r"1af4:1000 virtio-net \(legacy\) bound to driver module virtio_net 1\.0")

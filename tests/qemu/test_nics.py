@@ -4,7 +4,9 @@ e1000 driver's 8254x family (82540EM is QEMU's default and tested in
 test_net.py; here the 82544GC and 82545EM) and the e1000e 82574L each boot to
 ready with a DHCP lease from slirp, answer echo on port 7, and answer
 theseusctl on the swap endpoint, which then takes a live swap of hello; so
-do the RTL8139 and the vmxnet3 (driver modules rtl8139, vmxnet3).  A
+do the RTL8139 and the vmxnet3 (driver modules rtl8139, vmxnet3).  The
+82574L and the vmxnet3 interrupt by MSI; nicirq=line and nicirq=poll
+choose the line and polling instead.  A
 virtio-net behind two PCI bridges is found (the scan follows bridges) and
 gets its lease.  A NIC without a driver (pcnet) boots with the network off
 and a message that names its PCI id.
@@ -23,9 +25,10 @@ from harness import expect  # noqa: E402
 KEY_HEX = "5a" * 32
 
 
-def _nic_serves(model, probe_re, echoes=50):
+def _nic_serves(model, probe_re, echoes=50, cmdline=""):
     echo_port, ep_port = harness.free_port(), harness.free_port()
-    g = harness.Guest(cmdline="key=%s exit=never" % KEY_HEX, modules=["logfmt", "hello"], nic=model,
+    g = harness.Guest(cmdline="key=%s exit=never %s" % (KEY_HEX, cmdline), modules=["logfmt", "hello"],
+                      nic=model,
                       hostfwd=[("udp", echo_port, 7), ("udp", ep_port, 7700)],
                       label="nic(%s)" % model).start()
     g.wait_for(probe_re, 30)
@@ -51,6 +54,7 @@ def _nic_serves(model, probe_re, echoes=50):
         p = eu.ctl(ep_port, "ls", key_file=key_file, check_rc=0)
         expect(re.search(r"^hello +2\.0 ", p.stdout, re.M), "%s: ls after swap: %r" % (model, p.stdout))
     expect(not re.search(net_util.FATAL_RE, g.log), "%s: fatal message in the log" % model)
+    return g
 
 
 def test_nic_e1000_82544gc():
@@ -62,7 +66,27 @@ def test_nic_e1000_82545em():
 
 
 def test_nic_e1000e_82574l():
-    _nic_serves("e1000e", r"e1000: 82574L \(8086:10d3\)")
+    # The 82574L has an MSI capability: its interrupts come as messages on
+    # a vector of their own, not through a line.
+    g = _nic_serves("e1000e", r"e1000: 82574L \(8086:10d3\)")
+    expect(re.search(r"bound to driver module e1000 1\.0 \(MSI, vector 5\d\)", g.log),
+           "e1000e: not bound with MSI")
+    expect(re.search(r"irq: vector 5\d: first message-signalled interrupt", g.log),
+           "e1000e: no message-signalled interrupt arrived")
+
+
+def test_nic_interrupt_modes():
+    # nicirq=line keeps the legacy line of a device that has MSI; nicirq=poll
+    # takes no interrupt at all, and the kernel still serves (its tick polls).
+    g = _nic_serves("e1000e", r"e1000: 82574L \(8086:10d3\)", echoes=10, cmdline="nicirq=line")
+    expect(re.search(r"bound to driver module e1000 1\.0 \(irq line \d+\)", g.log),
+           "nicirq=line: not on the line")
+    expect("message-signalled" not in g.log, "nicirq=line: an MSI arrived")
+    g = _nic_serves("e1000", r"e1000: 82540EM \(8086:100e\)", echoes=10, cmdline="nicirq=poll")
+    expect(re.search(r"bound to driver module e1000 1\.0 \(polled: nicirq=poll\)", g.log),
+           "nicirq=poll: not polled")
+    expect("first interrupt" not in g.log and "message-signalled" not in g.log,
+           "nicirq=poll: an interrupt arrived")
 
 
 def test_nic_rtl8139():
@@ -71,7 +95,9 @@ def test_nic_rtl8139():
 
 
 def test_nic_vmxnet3():
-    _nic_serves("vmxnet3", r"vmxnet3: vmxnet3 \(15ad:07b0\)", echoes=1000)
+    g = _nic_serves("vmxnet3", r"vmxnet3: vmxnet3 \(15ad:07b0\)", echoes=1000)
+    expect(re.search(r"bound to driver module vmxnet3 1\.0 \(MSI, vector 5\d\)", g.log),
+           "vmxnet3: not bound with MSI")
 
 
 def test_nic_unsupported_is_named():

@@ -84,8 +84,24 @@ static void test_arp_truncated(void)
 	CHECK(!nic_arp_reply_from(NULL, 42, MAC, GW_BE));
 }
 
+/* nicirq= against what the device offers: MSI first (auto, msi), the
+ * legacy line when it is usable, else polling; poll always polls. */
+static void test_irq_choose(void)
+{
+	CHECK_EQ(nic_irq_choose(NET_IRQ_AUTO, true, true), NIC_IRQ_MSI);
+	CHECK_EQ(nic_irq_choose(NET_IRQ_AUTO, true, false), NIC_IRQ_MSI);  /* no line: MSI rescues */
+	CHECK_EQ(nic_irq_choose(NET_IRQ_AUTO, false, true), NIC_IRQ_LINE);
+	CHECK_EQ(nic_irq_choose(NET_IRQ_AUTO, false, false), NIC_IRQ_NONE);
+	CHECK_EQ(nic_irq_choose(NET_IRQ_MSI, true, false), NIC_IRQ_MSI);
+	CHECK_EQ(nic_irq_choose(NET_IRQ_MSI, false, true), NIC_IRQ_LINE);
+	CHECK_EQ(nic_irq_choose(NET_IRQ_LINE, true, true), NIC_IRQ_LINE);
+	CHECK_EQ(nic_irq_choose(NET_IRQ_LINE, true, false), NIC_IRQ_NONE);
+	CHECK_EQ(nic_irq_choose(NET_IRQ_POLL, true, true), NIC_IRQ_NONE);
+}
+
 int main(void)
 {
+	RUN(test_irq_choose);
 	RUN(test_id_match);
 	RUN(test_id_match_unterminated);
 	RUN(test_arp_reply);

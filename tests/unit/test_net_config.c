@@ -50,6 +50,22 @@ static void test_drvwatch(void)
 	CHECK_EQ(c.drvwatch_ms, 600000);
 }
 
+static void test_nicirq(void)
+{
+	struct net_config c;
+	struct th_errbuf eb;
+	CHECK_EQ(net_config_parse("", &c, &eb), TH_OK);
+	CHECK_EQ(c.irq_mode, NET_IRQ_AUTO);
+	CHECK_EQ(net_config_parse("nicirq=msi", &c, &eb), TH_OK);
+	CHECK_EQ(c.irq_mode, NET_IRQ_MSI);
+	CHECK_EQ(net_config_parse("nic=e1000 nicirq=line", &c, &eb), TH_OK);
+	CHECK_EQ(c.irq_mode, NET_IRQ_LINE);
+	CHECK_EQ(net_config_parse("nicirq=poll", &c, &eb), TH_OK);
+	CHECK_EQ(c.irq_mode, NET_IRQ_POLL);
+	CHECK_EQ(net_config_parse("nicirq=auto", &c, &eb), TH_OK);
+	CHECK_EQ(c.irq_mode, NET_IRQ_AUTO);
+}
+
 static void expect_bad(const char *cmdline, int want, const char *word)
 {
 	struct net_config c = { .use_static = true, .ip = 0x01020304, .nic = NET_NIC_E1000 };
@@ -84,6 +100,8 @@ static void test_malformed(void)
 	expect_bad("ip=10.0.2.15/24 gw=10.0.2.15", TH_ERANGE, "gw=");
 	expect_bad("ip=10.0.2.15/24 gw=10.0.2", TH_EINVAL, "gw=");
 	expect_bad("nic=rtl8139", TH_EINVAL, "nic=");
+	expect_bad("nicirq=msix", TH_EINVAL, "nicirq=msix");
+	expect_bad("nicirq", TH_EINVAL, "nicirq");
 	expect_bad("drvwatch=0", TH_EINVAL, "drvwatch=");
 	expect_bad("drvwatch=600001", TH_EINVAL, "drvwatch=");
 	expect_bad("drvwatch=3s", TH_EINVAL, "drvwatch=");
@@ -106,6 +124,7 @@ int main(void)
 	RUN(test_dhcp_default);
 	RUN(test_static);
 	RUN(test_drvwatch);
+	RUN(test_nicirq);
 	RUN(test_malformed);
 	RUN(test_format);
 	return check_summary("net_config");

@@ -33,11 +33,7 @@
 #include "err.h"
 #include "klibc.h"
 
-enum net_nic_pref {
-	NET_NIC_ANY = 0,   /* first supported NIC on the PCI bus */
-	NET_NIC_E1000,
-	NET_NIC_VIRTIO,
-};
+#define NET_NIC_NAME_MAX 32   /* a driver module's name, with its NUL */
 
 /* nicirq=: how the NIC interrupts the kernel.  auto: MSI if the device
  * has it, else its legacy line, else polling; msi / line: that, falling
@@ -52,7 +48,9 @@ enum net_irq_mode {
 struct net_config {
 	bool use_static;           /* true: ip=/gw= given; false: DHCP */
 	uint32_t ip, netmask, gw;  /* host byte order; valid when use_static */
-	enum net_nic_pref nic;
+	/* nic=: the driver module preferred ("e1000", "virtio_net", ...; "" =
+	 * the first NIC any driver supports); nic=virtio means virtio_net. */
+	char nic[NET_NIC_NAME_MAX];
 	/* drvwatch=MS|off: how long a new NIC driver version has to prove it
 	 * works before the kernel rolls it back (0 here = the default). */
 	uint32_t drvwatch_ms;

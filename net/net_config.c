@@ -1,6 +1,6 @@
 /*
  * net_config.c - network configuration from the kernel command line:
- * `ip=A.B.C.D/P gw=A.B.C.D` (static) or DHCP, `nic=e1000|virtio`.
+ * `ip=A.B.C.D/P gw=A.B.C.D` (static) or DHCP, `nic=DRIVER|virtio|any`, `nicirq=`.
  * Strict parsing (every octet and prefix checked), output written only on
  * success.  Builds for the kernel and the host (unit tests).
  */
@@ -75,7 +75,7 @@ int net_config_parse(const char *cmdline, struct net_config *out, struct th_errb
 	char ipv[NET_OPT_MAX], gwv[NET_OPT_MAX], nicv[NET_OPT_MAX], wv[NET_OPT_MAX],
 		irqv[NET_OPT_MAX];
 	bool has_ip, has_gw, has_nic, has_watch, has_irq;
-	struct net_config c = { .use_static = false, .nic = NET_NIC_ANY };
+	struct net_config c = { .use_static = false, .nic = "" };
 	int err;
 
 	if (!cmdline || !out)
@@ -113,13 +113,18 @@ int net_config_parse(const char *cmdline, struct net_config *out, struct th_errb
 			c.drvwatch_ms = ms;
 	}
 
-	if (has_nic) {
-		if (strcmp(nicv, "e1000") == 0)
-			c.nic = NET_NIC_E1000;
-		else if (strcmp(nicv, "virtio") == 0 || strcmp(nicv, "virtio-net") == 0)
-			c.nic = NET_NIC_VIRTIO;
-		else if (strcmp(nicv, "any") != 0)
-			return th_errf(eb, TH_EINVAL, "net: nic=%s: expected e1000, virtio or any", nicv);
+	if (has_nic && strcmp(nicv, "any") != 0) {
+		const char *name = strcmp(nicv, "virtio") == 0 || strcmp(nicv, "virtio-net") == 0 ?
+				   "virtio_net" : nicv;
+		size_t n = strlen(name);
+		bool ok = n > 0 && n < NET_NIC_NAME_MAX;
+		for (size_t i = 0; ok && i < n; i++)
+			ok = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+			     name[i] == '_';
+		if (!ok)
+			return th_errf(eb, TH_EINVAL, "net: nic=%s: expected a driver module's name "
+				       "(e1000, virtio, rtl8139, vmxnet3, ...) or any", nicv);
+		memcpy(c.nic, name, n + 1);   /* n < NET_NIC_NAME_MAX: checked above */
 	}
 	if (has_gw && !has_ip)
 		return th_errf(eb, TH_EINVAL, "net: gw= given without ip=");

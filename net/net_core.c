@@ -90,10 +90,7 @@ int net_init(const struct net_config *cfg)
 		return TH_EBUSY;
 	if (!cfg)
 		return TH_EINVAL;
-	static const char *const prefer[] = { [NET_NIC_ANY] = "", [NET_NIC_E1000] = "e1000",
-					       [NET_NIC_VIRTIO] = "virtio_net" };
-	int err = nic_core_bind(prefer[cfg->nic <= NET_NIC_VIRTIO ? cfg->nic : NET_NIC_ANY],
-				cfg->irq_mode);
+	int err = nic_core_bind(cfg->nic, cfg->irq_mode);
 	nic_watch_config(cfg->drvwatch_off ? 0 : cfg->drvwatch_ms ? cfg->drvwatch_ms :
 			 NET_DRVWATCH_MS_DEFAULT);
 	if (err) {

@@ -100,6 +100,17 @@ def test_nic_vmxnet3():
            "vmxnet3: not bound with MSI")
 
 
+def test_nic_preferred_by_driver_name():
+    # Two NICs, the e1000 first on the bus: nic=vmxnet3 names the driver
+    # module to bind, whatever the bus order.
+    g = harness.Guest(cmdline="nic=vmxnet3 exit=ready", label="nic(prefer vmxnet3)",
+                      modules=harness.NET_MODULES, extra_args=[
+                          "-netdev", "user,id=a", "-device", "e1000,netdev=a",
+                          "-netdev", "user,id=b", "-device", "vmxnet3,netdev=b"]).start()
+    g.wait_for(r"15ad:07b0 vmxnet3 bound to driver module vmxnet3 1\.0", 30)
+    g.wait_for(r"theseus: ready: ip 10\.0\.2\.15 \(vmxnet3\)", 30)
+
+
 def test_nic_unsupported_is_named():
     g = harness.Guest(cmdline="exit=ready", nic="pcnet", label="nic(pcnet)").start()
     g.wait_for(r"network controller 1022:2000 .*no driver for it", 30)

@@ -42,6 +42,7 @@ static const struct kexport exports[] = {
 	/* NIC driver modules (nic_driver.h; the NIC core is net/nic_core.c) */
 	KEXPORT(th_nic_driver_register), KEXPORT(th_nic_driver_unregister), KEXPORT(th_nic_dma),
 	KEXPORT(th_nic_map_bar), KEXPORT(th_nic_pci_enable), KEXPORT(th_nic_rx),
+	KEXPORT(th_nic_pci_cap), KEXPORT(th_nic_pci_read32),
 	/* UDP services as modules (udp_service.h; net/udp_modules.c) */
 	KEXPORT(th_udp_service_register), KEXPORT(th_udp_service_unregister),
 };

@@ -137,6 +137,13 @@ int th_nic_map_bar(struct th_nic *nic, unsigned i, volatile void **out) TH_MUST_
 /* Enable decoding and bus mastering of the device. */
 void th_nic_pci_enable(struct th_nic *nic);
 
+/* The device's PCI configuration space, read only: the offset of its next
+ * capability with id `id` after the one at `after` (0: the first), 0 if
+ * none (the list is walked with every pointer checked); and a 32-bit read
+ * at a 4-byte aligned offset (0xffffffff for any other). */
+uint8_t th_nic_pci_cap(struct th_nic *nic, uint8_t id, uint8_t after);
+uint32_t th_nic_pci_read32(struct th_nic *nic, uint8_t off);
+
 /* Hand one received frame (copied now) to the core, which delivers it to
  * lwIP after the driver call returns.  TH_EINVAL (counted in rx_errors) for
  * an impossible length, TH_ENOMEM / TH_EFULL (more than the poll's budget;

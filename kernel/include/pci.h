@@ -62,6 +62,9 @@ typedef uint8_t (*pci_cfg_read8_fn)(void *ctx, uint8_t off);
 /* Offset of the first capability with this id, 0 if none (or no list; a
  * pointer outside 0x40-0xFC ends the walk, a loop is cut). */
 uint8_t pci_cap_find(pci_cfg_read8_fn rd, void *ctx, uint8_t id);
+/* The next one with this id after the capability at `after` (0: the
+ * first), in list order; 0 if none (virtio devices list several). */
+uint8_t pci_cap_next(pci_cfg_read8_fn rd, void *ctx, uint8_t id, uint8_t after);
 /* Where the MSI capability's registers are. */
 struct pci_msi_layout {
 	uint8_t cap;        /* the capability (control at +2, address at +4) */

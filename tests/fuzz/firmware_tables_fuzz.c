@@ -77,8 +77,11 @@ static void fuzz_pci_caps(uint8_t id, const uint8_t *rest, size_t n)
 		abort();
 	memcpy(space, rest, n < 256 ? n : 256);
 	uint8_t at = pci_cap_find(cfg_read, space, id);
-	if (at && (at < 0x40 || at % 4 || space[at] != id))
-		__builtin_trap();
+	for (unsigned n = 0; at; n++) {   /* every one of that id, in order */
+		if (at < 0x40 || at % 4 || space[at] != id || n > 48)
+			__builtin_trap();
+		at = pci_cap_next(cfg_read, space, id, at);
+	}
 	struct pci_msi_layout l;
 	if (pci_msi_layout(cfg_read, space, &l) == TH_OK &&
 	    (l.cap < 0x40 || l.data < l.cap || (l.maskable ? l.mask + 8u : l.data + 2u) > 256u))

@@ -6,7 +6,9 @@ ready with a DHCP lease from slirp, answer echo on port 7, and answer
 theseusctl on the swap endpoint, which then takes a live swap of hello; so
 do the RTL8139 and the vmxnet3 (driver modules rtl8139, vmxnet3).  The
 82574L and the vmxnet3 interrupt by MSI; nicirq=line and nicirq=poll
-choose the line and polling instead.  A
+choose the line and polling instead.  A modern-only virtio-net (virtio 1.0,
+1af4:1041: disable-legacy=on, or behind a q35 PCIe root port as libvirt
+builds machines) serves too.  A
 virtio-net behind two PCI bridges is found (the scan follows bridges) and
 gets its lease.  A NIC without a driver (pcnet) boots with the network off
 and a message that names its PCI id.
@@ -25,12 +27,15 @@ from harness import expect  # noqa: E402
 KEY_HEX = "5a" * 32
 
 
-def _nic_serves(model, probe_re, echoes=50, cmdline=""):
+def _nic_serves(model, probe_re, echoes=50, cmdline="", before=()):
+    """model: QEMU's -device name (and options) of the NIC; before: QEMU
+    arguments that must precede it (a machine type, the bus it plugs into)."""
     echo_port, ep_port = harness.free_port(), harness.free_port()
+    fwd = "hostfwd=udp:127.0.0.1:%d-:7,hostfwd=udp:127.0.0.1:%d-:7700" % (echo_port, ep_port)
     g = harness.Guest(cmdline="key=%s exit=never %s" % (KEY_HEX, cmdline), modules=["logfmt", "hello"],
-                      nic=model,
-                      hostfwd=[("udp", echo_port, 7), ("udp", ep_port, 7700)],
-                      label="nic(%s)" % model).start()
+                      nic_modules=harness.NET_MODULES, label="nic(%s)" % model,
+                      extra_args=list(before) + ["-netdev", "user,id=n0," + fwd,
+                                                 "-device", model + ",netdev=n0"]).start()
     g.wait_for(probe_re, 30)
     m = g.wait_for(net_util.ADDR_RE, 30)
     expect(m.group(1) == "10.0.2.15" and m.group(2) == "dhcp",
@@ -73,6 +78,23 @@ def test_nic_e1000e_82574l():
            "e1000e: not bound with MSI")
     expect(re.search(r"irq: vector 5\d: first message-signalled interrupt", g.log),
            "e1000e: no message-signalled interrupt arrived")
+
+
+def test_nic_virtio_modern():
+    # A virtio-net without its legacy interface (1af4:1041): the virtio 1.0
+    # registers its vendor capabilities point at, in a memory BAR.
+    g = _nic_serves("virtio-net-pci,disable-legacy=on",
+                    r"virtio-net: .* link up \(virtio 1\.0, driver 1\.0\)")
+    expect("1af4:1041 virtio-net (modern) bound to driver module virtio_net 1.0" in g.log,
+           "modern virtio-net not bound")
+
+
+def test_nic_virtio_behind_pcie_root_port():
+    # What libvirt's q35 machines look like: the virtio-net behind a PCIe
+    # root port, where QEMU gives it no legacy interface.
+    g = _nic_serves("virtio-net-pci,bus=rp1", r"virtio-net: .* \(virtio 1\.0, driver 1\.0\)",
+                    before=["-machine", "q35", "-device", "pcie-root-port,id=rp1,chassis=1"])
+    expect(re.search(r"pci: 01:00\.0 1af4:1041 ethernet", g.log), "not behind the root port")
 
 
 def test_nic_interrupt_modes():

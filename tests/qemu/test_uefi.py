@@ -9,7 +9,10 @@
                    theseus-grub.efi (standalone GRUB, kernel and modules in its
                    memdisk) over TFTP; then theseusctl pushes and swaps hello;
   netboot_http     the same directory chained over HTTP on virtio-net: only
-                   boot.ipxe and theseus-grub.efi are fetched.
+                   boot.ipxe and theseus-grub.efi are fetched;
+  q35_virtio       a libvirt-style q35 machine: the virtio-net behind a PCIe
+                   root port (virtio 1.0 only, its registers in a 64-bit BAR
+                   OVMF places above 4 GiB) leases its address and echoes.
 
 The directories are the ones test_netboot.py --prepare made before the tests
 (no test runs make).
@@ -66,6 +69,29 @@ def test_uefi_iso_boot_and_swap():
             f.write(TEST_KEY + "\n")
         _swap_hello(port, key_file)
     g.wait_for(r"HELLO 2\.0 took over from 1\.0", 10)
+    expect("*** FAULT" not in g.log, "fault in the log")
+
+
+def test_uefi_q35_virtio_behind_root_port():
+    expect(os.path.isfile(OVMF), "%s missing (Debian package ovmf; tools/setup installs it)" % OVMF)
+    echo = harness.free_port()
+    g = harness.Guest(boot="iso", cmdline="exit=never", modules=["hello"],
+                      nic_modules=harness.NET_MODULES, label="uefi(q35, virtio behind a root port)",
+                      extra_args=["-bios", OVMF, "-machine", "q35",
+                                  "-device", "pcie-root-port,id=rp1,chassis=1",
+                                  "-netdev", "user,id=n0,hostfwd=udp:127.0.0.1:%d-:7" % echo,
+                                  "-device", "virtio-net-pci,netdev=n0,bus=rp1"]).start()
+    g.wait_for(r"1af4:1041 virtio-net \(modern\) bound to driver module virtio_net 1\.0", 90)
+    m = g.wait_for(net_util.ADDR_RE, 30)
+    expect(m.groups() == ("10.0.2.15", "dhcp"), "address: %s" % (m.groups(),))
+    c = net_util.EchoClient(echo)
+    try:
+        expect(c.wait_ready(20), "no echo on port 7")
+        for i in range(20):
+            attempts, rtt = c.echo(bytes([i]) * (i * 70 + 1), retries=5)
+            expect(rtt is not None, "echo %d lost %d times" % (i, attempts))
+    finally:
+        c.close()
     expect("*** FAULT" not in g.log, "fault in the log")
 
 

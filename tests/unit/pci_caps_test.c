@@ -1,7 +1,7 @@
 /*
  * pci_caps_test.c - host test of the PCI capability walk and the MSI
  * layout (kernel/dev/pci_caps.c) over made-up configuration spaces: found
- * at any position of a list, absent, no list (status bit clear), pointers
+ * at any position of a list, several of one id in order, absent, no list (status bit clear), pointers
  * into the header or unaligned (masked as the hardware does), a loop cut,
  * and every MSI variant (32/64-bit address, with and without mask bits),
  * including one placed so that its registers would run past the 256 bytes.
@@ -52,6 +52,28 @@ static void test_find(void)
 	s.b[0x06] = 0;                      /* no list: not even the head is read */
 	CHECK_EQ(pci_cap_find(rd, &s, 0x01), 0);
 	CHECK_EQ(pci_cap_find(NULL, &s, 0x01), 0);
+}
+
+/* Several capabilities of one id (virtio lists five vendor-specific ones):
+ * each in list order, then none; an `after` not on the list finds none. */
+static void test_next(void)
+{
+	struct space s;
+	init(&s);
+	s.b[0x34] = 0x98;
+	cap(&s, 0x98, 0x11, 0x84);
+	cap(&s, 0x84, 0x09, 0x70);
+	cap(&s, 0x70, 0x09, 0x60);
+	cap(&s, 0x60, 0x01, 0x50);
+	cap(&s, 0x50, 0x09, 0x00);
+	CHECK_EQ(pci_cap_next(rd, &s, 0x09, 0), 0x84);
+	CHECK_EQ(pci_cap_next(rd, &s, 0x09, 0x84), 0x70);
+	CHECK_EQ(pci_cap_next(rd, &s, 0x09, 0x70), 0x50);
+	CHECK_EQ(pci_cap_next(rd, &s, 0x09, 0x50), 0);
+	CHECK_EQ(pci_cap_next(rd, &s, 0x09, 0x60), 0x50);   /* after another id's */
+	CHECK_EQ(pci_cap_next(rd, &s, 0x09, 0x44), 0);      /* not on the list */
+	cap(&s, 0x50, 0x09, 0x84);                          /* a loop back to the first */
+	CHECK_EQ(pci_cap_next(rd, &s, 0x09, 0x50), 0);      /* iteration ends */
 }
 
 static void test_bad_lists(void)
@@ -120,6 +142,7 @@ static void test_msi_layout(void)
 int main(void)
 {
 	RUN(test_find);
+	RUN(test_next);
 	RUN(test_bad_lists);
 	RUN(test_msi_layout);
 	return check_summary("pci_caps");

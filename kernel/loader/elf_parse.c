@@ -4,7 +4,8 @@
  * elf_parse() checks the identification, every section header (bounds,
  * alignment, names), the one symbol table and its strings, every relocation
  * that applies to a loaded section (symbol index, type, site inside the
- * section), COMMON symbols, and the module record in ".theseus.module".
+ * section), COMMON symbols, symbol types it does not implement (IFUNC, TLS),
+ * and the module record in ".theseus.module".
  * After it succeeds, the rest of the loader may index the object's tables
  * without further checks.  Nothing here depends on load addresses.
  */
@@ -209,10 +210,43 @@ static int parse_sections(struct elf_obj *o, struct th_errbuf *eb)
 	return TH_OK;
 }
 
+/* The symbol types the loader implements: plain data and code, sections and
+ * files.  Any other would be linked as something it is not (an IFUNC's
+ * callers would call its resolver), so it is refused saying what to change. */
+static int check_sym_type(const struct elf_obj *o, size_t i, struct th_errbuf *eb)
+{
+	unsigned type = ELF_ST_TYPE(o->sym[i].info);
+	const char *name = elf_sym_name(o, i)[0] ? elf_sym_name(o, i) : "(no name)";
+
+	switch (type) {
+	case STT_NOTYPE:
+	case STT_OBJECT:
+	case STT_FUNC:
+	case STT_SECTION:
+	case STT_FILE:
+		return TH_OK;
+	case STT_GNU_IFUNC:
+		return th_errf(eb, TH_ENOTSUP, "%s: symbol %s is an IFUNC (STT_GNU_IFUNC, "
+			       "__attribute__((ifunc))), whose resolver the loader never runs: "
+			       "drop the ifunc attribute and call the implementation directly",
+			       o->label, name);
+	case STT_TLS:
+		return th_errf(eb, TH_ENOTSUP, "%s: symbol %s is thread-local storage, which "
+			       "modules cannot have: drop _Thread_local/__thread", o->label, name);
+	case STT_COMMON:
+		return th_errf(eb, TH_ENOTSUP, "%s: symbol %s is COMMON: compile with -fno-common",
+			       o->label, name);
+	}
+	return th_errf(eb, TH_ENOTSUP, "%s: symbol %s has type %u, which the loader does not "
+		       "implement (it links functions, objects, sections and files): build it "
+		       "as a plain C function or object", o->label, name, type);
+}
+
 static int parse_symtab(struct elf_obj *o, struct th_errbuf *eb)
 {
 	const struct elf64_shdr *s, *st;
 	size_t i;
+	int err;
 
 	if (!o->symtab_idx)
 		return BAD("%s: no symbol table", o->label);
@@ -253,6 +287,9 @@ static int parse_symtab(struct elf_obj *o, struct th_errbuf *eb)
 		    y->value > o->sh[y->shndx].size)
 			return BAD("%s: symbol %s: value beyond its section", o->label,
 				   elf_sym_name(o, i));
+		err = check_sym_type(o, i, eb);
+		if (err)
+			return err;
 	}
 	return TH_OK;
 }

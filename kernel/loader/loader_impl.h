@@ -79,7 +79,9 @@ struct elf64_rela {
 #define STT_FUNC 2
 #define STT_SECTION 3
 #define STT_FILE 4
+#define STT_COMMON 5
 #define STT_TLS 6
+#define STT_GNU_IFUNC 10
 #define STV_DEFAULT 0
 #define STV_PROTECTED 3
 

@@ -2,8 +2,8 @@
  * loader_refusals_test.c - host tests that objects the loader cannot take
  * are refused with a message saying what to change (and, where a limit is
  * involved, the limit): thread-local storage, an LTO object, large-model
- * PIC, too many sections, an oversize section, a file compiled without the
- * kit's flags.  lint refuses each the same way.  Objects: tests/unit/objs/
+ * PIC, too many sections, an oversize section, an IFUNC symbol, a file
+ * compiled without the kit's flags.  lint refuses each the same way.  Objects: tests/unit/objs/
  * (t_lto, t_largepic and t_many get their flags in modules/modules.mk).
  */
 #include <stdint.h>
@@ -30,6 +30,7 @@ static const struct refusal refusals[] = {
 	{ "t_largepic", TH_ERELOC, { "large-model PIC", "-mcmodel=small -fno-pic" } },
 	{ "t_many", TH_ETOOBIG, { "4223 sections", "at most 4096", "-ffunction-sections" } },
 	{ "t_huge", TH_ETOOBIG, { "section .bss: 68157440 bytes", "limit of 67108864" } },
+	{ "t_ifunc", TH_ENOTSUP, { "symbol ifunc_value is an IFUNC", "drop the ifunc attribute" } },
 };
 
 static void lint_msg(void *ctx, const char *level, const char *text)

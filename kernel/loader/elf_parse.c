@@ -433,15 +433,18 @@ static int mark_export(struct elf_obj *o, size_t relsec, size_t j, bool invoke,
 	if (ELF_R_TYPE(r[j].info) != R_X86_64_64)
 		return BAD("%s: %s record %zu malformed (write it with %s())", o->label, what, j,
 			   what);
-	if (si == 0 || bind == STB_LOCAL) {
-		if (invoke)
-			return TH_OK; /* a static invocable: callable only through its record */
+	/* Exports and invocable functions are found by name (invoke looks the
+	 * function up among the module's exports): a static one has none. */
+	if (si == 0 || bind == STB_LOCAL)
 		return BAD("%s: %s record %zu names a static symbol (%s): only a global symbol "
-			   "can be exported (drop `static`)", o->label, what, j,
+			   "can be %s (drop `static`)", o->label, what, j,
 			   si == 0 ? "none"
-			   : y->name ? elf_sym_name(o, si)
-			   : y->shndx && y->shndx < o->shnum ? elf_sec_name(o, y->shndx) : "?");
-	}
+			   : elf_sym_name(o, si)[0] ? elf_sym_name(o, si)
+			   : y->shndx && y->shndx < o->shnum ? elf_sec_name(o, y->shndx) : "?",
+			   invoke ? "invoked by name" : "exported");
+	if (elf_sym_name(o, si)[0] == '\0')
+		return BAD("%s: %s record %zu names a symbol without a name: write it with %s() "
+			   "after a named global definition", o->label, what, j, what);
 	if (r[j].addend != 0)
 		return BAD("%s: %s record %zu malformed (write it with %s())", o->label, what, j,
 			   what);
@@ -449,7 +452,7 @@ static int mark_export(struct elf_obj *o, size_t relsec, size_t j, bool invoke,
 		return BAD("%s: %s(%s): not defined in this module", o->label, what,
 			   elf_sym_name(o, si));
 	if ((type != STT_NOTYPE && type != STT_OBJECT && type != STT_FUNC) ||
-	    (y->shndx != SHN_ABS && o->cls[y->shndx] == SEC_NONE) || y->name == 0)
+	    (y->shndx != SHN_ABS && o->cls[y->shndx] == SEC_NONE))
 		return BAD("%s: %s(%s): not a function or object of a loaded section", o->label,
 			   what, elf_sym_name(o, si));
 	if (!o->exp[si]) {

@@ -3,8 +3,9 @@
  * only TH_EXPORT / TH_INVOKE symbols enter the namespace, every other
  * global stays private (two modules bundle the same library without
  * EDUPSYM), weak definitions resolve as a linker would, and the refusals
- * name the cause (private import, __stack_chk_fail, static TH_EXPORT, an
- * object built for another module API).  Objects: tests/unit/objs/t_*.c.
+ * name the cause (private import, __stack_chk_fail, static TH_EXPORT or
+ * TH_INVOKE, a record naming a symbol without a name, an object built for
+ * another module API).  Objects: tests/unit/objs/t_*.c.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "check.h"
 #include "loader.h"
 #include "loader_hostenv.h"
+#include "loader_impl.h"
 #include "modmem.h"
 #include "module_abi.h"
 #include "statedb.h"
@@ -130,6 +132,9 @@ static void test_refusals(void)
 
 	CHECK_EQ(load("t_expstatic", &eb), TH_EBADELF);
 	CHECK(strstr(eb.msg, "static") != NULL);
+	CHECK_EQ(load("t_invstatic", &eb), TH_EBADELF);
+	CHECK(strstr(eb.msg, "TH_INVOKE record 0 names a static symbol") != NULL);
+	CHECK(strstr(eb.msg, "invoked by name (drop `static`)") != NULL);
 	CHECK_EQ(load("t_stackprot", &eb), TH_ENOSYM);
 	CHECK(strstr(eb.msg, "__stack_chk_fail") && strstr(eb.msg, "-fno-stack-protector"));
 	CHECK_EQ(load("t_oldapi", &eb), TH_EBADELF);
@@ -142,6 +147,39 @@ static void test_refusals(void)
 	}
 	CHECK_EQ(loader_symbol_count(), before);
 	CHECK_EQ(loader_module_count(), 0);
+}
+
+/* A TH_INVOKE record naming a global symbol whose name is empty (its string
+ * cut to "" in the string table) is refused, not loaded as a function that
+ * invoke can never find. */
+static void test_invoke_without_name(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct obj o = T("t_invoke");
+	const struct elf64_ehdr *eh = o.data;
+	const struct elf64_shdr *sh = (const struct elf64_shdr *)((char *)o.data + eh->shoff);
+	size_t n = 0;
+
+	load_ok("t_invoke");
+	CHECK(sym("t_invoke_fn") != NULL);
+	unload_ok("t_invoke");
+	/* The symbol's name offset moved to the string table's last byte (its NUL). */
+	for (size_t i = 1; i < eh->shnum; i++) {
+		struct elf64_sym *y = (struct elf64_sym *)((char *)o.data + sh[i].offset);
+		const char *str = (const char *)o.data + sh[sh[i].link].offset;
+		if (sh[i].type != SHT_SYMTAB)
+			continue;
+		for (size_t k = 1; k < sh[i].size / sizeof *y; k++)
+			if (strcmp(str + y[k].name, "t_invoke_fn") == 0) {
+				y[k].name = (uint32_t)(sh[sh[i].link].size - 1);
+				n++;
+			}
+	}
+	CHECK_EQ(n, 1);
+	CHECK_EQ(loader_load(o.data, o.len, "t_invoke", NULL, &eb), TH_EBADELF);
+	CHECK(strstr(eb.msg, "TH_INVOKE record 0 names a symbol without a name") != NULL);
+	CHECK_EQ(loader_module_count(), 0);
+	free(o.data);
 }
 
 /* ---- lint gives the loader's verdict ------------------------------------------ */
@@ -165,7 +203,7 @@ static void test_lint_agrees_with_loader(void)
 {
 	static const char *const objs[] = {
 		"t_math", "t_priv1", "t_weak", "t_spill", "t_useprv", "t_stackprot",
-		"t_expstatic", "t_oldapi", "t_undef", "t_far",
+		"t_expstatic", "t_invstatic", "t_oldapi", "t_undef", "t_far",
 	};
 	struct loader_lint_target target = { host_lookup, NULL, NULL };
 
@@ -196,6 +234,7 @@ int main(void)
 	RUN(test_private_globals);
 	RUN(test_weak_definitions);
 	RUN(test_refusals);
+	RUN(test_invoke_without_name);
 	RUN(test_lint_agrees_with_loader);
 	CHECK_EQ(modmem_in_use(), 0);
 	free(arena);

@@ -774,7 +774,7 @@ static void test_elf_bounds_exact(void)
 {
 	struct obj base = T("t_math"), o;
 	struct view v;
-	size_t text, st, note, gi, nr, strsz;
+	size_t text, st, note, gi, li, nr, strsz;
 	struct elf64_rela *r;
 	uint64_t w;
 
@@ -809,9 +809,12 @@ static void test_elf_bounds_exact(void)
 	/* section name offset: the last byte of the name table (its NUL) / its size */
 	EDGE(v.sh[text].name = (uint32_t)(v.sh[v.eh->shstrndx].size - 1),
 	     v.sh[text].name = (uint32_t)v.sh[v.eh->shstrndx].size);
-	/* symbol name offset: the last byte of the string table / its size */
-	EDGE(syms(o, v, &nr)[gi].name = (uint32_t)(strsz - 1),
-	     syms(o, v, &nr)[gi].name = (uint32_t)strsz);
+	/* symbol name offset: the last byte of the string table / its size (on a
+	 * local function: an export without a name is refused for that alone) */
+	li = sym_index(base, view(base), "tm_init");
+	CHECK(li != 0);
+	EDGE(syms(o, v, &nr)[li].name = (uint32_t)(strsz - 1),
+	     syms(o, v, &nr)[li].name = (uint32_t)strsz);
 	/* symbol value: the end of its section / one past */
 	EDGE(syms(o, v, &nr)[gi].value = v.sh[text].size,
 	     syms(o, v, &nr)[gi].value = v.sh[text].size + 1);

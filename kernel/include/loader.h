@@ -257,8 +257,10 @@ struct loader_lint_target {
 /* Host-side complete check of an object without loading it (theseus-lint):
  * everything the loader checks before placing it (structure, record and
  * module API, COMMON, the kit's flags, relocation types, TH_EXPORT records),
- * spill, and with a target (may be NULL) the imports and exports as linking
- * would see them.  Each finding is passed to report(level, text)
+ * spill, with a target (may be NULL) the imports and exports as linking
+ * would see them, and what the loader checks once it places it (the module
+ * size limit, relocation overflow, the record's code pointers), on a scratch
+ * copy laid out at a kernel-like address.  Each finding is passed to report(level, text)
  * ("error"/"warning"/"info").  Returns the first error (spill is an error
  * only under LOADER_SPILL_REJECT). */
 int loader_lint(const void *data, size_t len, enum loader_spill_policy policy,

@@ -7,8 +7,9 @@
  *
  * Order, as a C runtime runs them: ".init_array.NNNNN" sections (priority
  * NNNNN, ascending) before ".init_array", each in order; destructors in the
- * reverse of that order for .fini_array.  Every pointer must point into the
- * module's code (0 and -1 entries are skipped, as old runtimes did).
+ * reverse of that order for .fini_array.  0 and -1 entries are skipped, as
+ * old runtimes did; every other pointer points into the module's code
+ * (records.c checked that after relocation).
  */
 #include "loader_impl.h"
 #include "modcall.h"
@@ -26,25 +27,14 @@ static unsigned long priority(const char *name, const char *base)
 	return p < 65536 ? p : 65536;
 }
 
-static bool in_text(const struct module *m, uintptr_t a)
-{
-	uintptr_t t = (uintptr_t)m->mem + m->reg[SEC_TEXT].off;
-	return a >= t && a < t + m->reg[SEC_TEXT].size;
-}
-
 /* The pointers of every section of type `type` into *out, by priority. */
 static int collect(const struct elf_obj *o, struct module *m, uint32_t type, const char *base,
 		   th_ctor_fn **out, size_t *n, struct th_errbuf *eb)
 {
 	size_t i, k, total = 0, nsec = 0, *secs;
-	int err = TH_OK;
 
 	for (i = 1; i < o->shnum; i++)
 		if (o->sh[i].type == type && o->cls[i] != SEC_NONE) {
-			if (o->sh[i].size % sizeof(th_ctor_fn))
-				return th_errf(eb, TH_EBADELF, "%s: section %s: size %llu not a "
-					       "multiple of %zu", m->name, elf_sec_name(o, i),
-					       (unsigned long long)o->sh[i].size, sizeof(th_ctor_fn));
 			total += o->sh[i].size / sizeof(th_ctor_fn);
 			nsec++;
 		}
@@ -68,21 +58,16 @@ static int collect(const struct elf_obj *o, struct module *m, uint32_t type, con
 			secs[j] = secs[j - 1];
 		secs[j] = i;
 	}
-	for (k = 0; k < nsec && !err; k++) {
+	for (k = 0; k < nsec; k++) {
 		const th_ctor_fn *fns = (const th_ctor_fn *)(m->mem + m->sec_off[secs[k]]);
-		for (i = 0; i < o->sh[secs[k]].size / sizeof *fns && !err; i++) {
+		for (i = 0; i < o->sh[secs[k]].size / sizeof *fns; i++) {
 			uintptr_t a = (uintptr_t)fns[i];
-			if (a == 0 || a == UINTPTR_MAX)
-				continue;
-			if (!in_text(m, a))
-				err = th_errf(eb, TH_EBADELF, "%s: %s entry %zu points outside the "
-					      "module's code", m->name, elf_sec_name(o, secs[k]), i);
-			else
+			if (a != 0 && a != UINTPTR_MAX)
 				(*out)[(*n)++] = fns[i];
 		}
 	}
 	kfree(secs);
-	return err;
+	return TH_OK;
 }
 
 int ctors_collect(const struct elf_obj *o, struct module *m, struct th_errbuf *eb)

@@ -1,8 +1,9 @@
 /*
  * layout.c - place a validated object's loaded sections into one modmem
- * allocation of three page-aligned regions (text, rodata, data), copy their
- * contents, and later seal the regions with their final protection:
- * text R-X, rodata R-- (including .data.rel.ro), data/bss RW- (NX).
+ * allocation of three page-aligned regions (text, rodata, data; where each
+ * section goes is layout_plan.c's), copy their contents, and later seal the
+ * regions with their final protection: text R-X, rodata R-- (including
+ * .data.rel.ro), data/bss RW- (NX).
  */
 #include "loader_impl.h"
 #include "modmem.h"
@@ -13,42 +14,19 @@ static const unsigned region_prot[SEC_NCLASS] = {
 	[SEC_DATA] = VMM_R | VMM_W,
 };
 
-static size_t align_up(size_t x, size_t a)
-{
-	return a > 1 ? (x + a - 1) & ~(a - 1) : x;
-}
-
 int layout_map(struct elf_obj *o, struct module *m, struct th_errbuf *eb)
 {
-	size_t sz[SEC_NCLASS] = {0}, i, total = 0;
+	size_t i, total;
 	int c, err;
 
 	m->sec_off = kcalloc(o->shnum, sizeof *m->sec_off);
 	if (!m->sec_off)
 		return th_errf(eb, TH_ENOMEM, "%s: no memory for layout", o->label);
-	/* Offsets within each region (sizes are bounded by classify()). */
-	for (i = 1; i < o->shnum; i++) {
-		const struct elf64_shdr *s = &o->sh[i];
-		c = o->cls[i];
-		if (c == SEC_NONE)
-			continue;
-		sz[c] = align_up(sz[c], s->addralign);
-		m->sec_off[i] = sz[c];
-		sz[c] += s->size;
-		if (sz[c] > LOADER_MAX_MODULE_BYTES)
-			return th_errf(eb, TH_ETOOBIG, "%s: more than %u bytes of sections",
-				       o->label, LOADER_MAX_MODULE_BYTES);
-	}
-	for (c = SEC_TEXT; c < SEC_NCLASS; c++) {
-		m->reg[c].off = total;
-		m->reg[c].size = sz[c];
-		m->reg[c].pages_bytes = align_up(sz[c], LOADER_PAGE);
+	err = layout_plan(o, m->sec_off, m->reg, &total, eb);
+	if (err)
+		return err;
+	for (c = SEC_TEXT; c < SEC_NCLASS; c++)
 		m->reg[c].prot = region_prot[c];
-		total += m->reg[c].pages_bytes;
-	}
-	if (total > LOADER_MAX_MODULE_BYTES)
-		return th_errf(eb, TH_ETOOBIG, "%s: %zu bytes of sections, above the limit of %u "
-			       "bytes for a module", o->label, total, LOADER_MAX_MODULE_BYTES);
 	err = modmem_alloc(total, (void **)&m->mem);
 	if (err)
 		return th_errf(eb, err, "%s: cannot allocate %zu bytes of module memory", o->label,
@@ -56,11 +34,7 @@ int layout_map(struct elf_obj *o, struct module *m, struct th_errbuf *eb)
 	m->mem_bytes = total;
 	for (i = 1; i < o->shnum; i++) {
 		const struct elf64_shdr *s = &o->sh[i];
-		c = o->cls[i];
-		if (c == SEC_NONE)
-			continue;
-		m->sec_off[i] += m->reg[c].off;
-		if (s->type != SHT_NOBITS && s->size)
+		if (o->cls[i] != SEC_NONE && s->type != SHT_NOBITS && s->size)
 			memcpy(m->mem + m->sec_off[i], o->data + s->offset, s->size);
 	}
 	return TH_OK;

@@ -5,8 +5,11 @@
  * API version, COMMON, the kit's flags in every file, TH_EXPORT records),
  * state spill, and, given the target's export list, what the linker would
  * refuse: imports nothing exports (with what to change) and exports that
- * clash with a strong definition there.  Uses only elf_parse.c and reloc.c,
- * so it links without the rest.
+ * clash with a strong definition there.  Then it links the object as the
+ * kernel does, into a scratch copy laid out at a kernel-like address: the
+ * module size limit (layout_plan.c), every relocation with its overflow
+ * check (relocate.c) and the records' code pointers (records.c).  Uses only
+ * those files, elf_parse.c and reloc.c, so it links without the rest.
  */
 #include "loader_impl.h"
 
@@ -96,6 +99,89 @@ static int lint_imports(struct elf_obj *o, const struct loader_lint_target *t,
 	return first;
 }
 
+/* Lint lays the module out where the kernel would put it: module memory is
+ * identity-mapped below 2 GiB (modmem.h) and the kernel image sits at 1 MiB
+ * (kernel/arch/linker.ld).  Imports resolve to the kernel's address; only a
+ * relocation whose fit depends on where exactly things land (an addend near
+ * the limit of its field) can still differ from the kernel's verdict. */
+#define LINT_MODULE_BASE ((uintptr_t)0x01000000u)
+#define LINT_IMPORT_ADDR ((uintptr_t)0x00100000u)
+
+struct lint_link {
+	const struct elf_obj *o;
+	const struct loader_lint_target *t;
+	const size_t *sec_off;
+};
+
+/* As phase 2 resolves: the object's own definitions at their place in the
+ * layout, imports at the kernel's address (an import nothing exports is
+ * lint_imports' finding; here it stands in for wherever it will be), an
+ * undefined weak one nothing exports 0. */
+static int lint_resolve(void *ctx, uint32_t si, const char *relsec, uintptr_t *addr,
+			struct th_errbuf *eb)
+{
+	const struct lint_link *l = ctx;
+	const struct elf64_sym *y = &l->o->sym[si];
+
+	(void)relsec;
+	(void)eb;
+	if (si == 0)
+		*addr = 0;
+	else if (y->shndx == SHN_ABS)
+		*addr = (uintptr_t)y->value;
+	else if (y->shndx != SHN_UNDEF)
+		*addr = LINT_MODULE_BASE + l->sec_off[y->shndx] + (uintptr_t)y->value;
+	else if (ELF_ST_BIND(y->info) == STB_WEAK &&
+		 (!l->t || !l->t->lookup || !l->t->lookup(l->t->ctx, elf_sym_name(l->o, si))))
+		*addr = 0;
+	else
+		*addr = LINT_IMPORT_ADDR;
+	return TH_OK;
+}
+
+/* What the kernel checks once it places the module: the layout and its
+ * limit, every relocation applied (into a scratch copy) with its overflow
+ * check, and the code pointers of the relocated records. */
+static int lint_link(const struct elf_obj *o, const struct loader_lint_target *t,
+		     void (*report)(void *, const char *, const char *), void *ctx)
+{
+	struct th_errbuf eb = {{0}};
+	struct region reg[SEC_NCLASS];
+	size_t *sec_off = kcalloc(o->shnum, sizeof *sec_off), total = 0, i;
+	struct lint_link l = { o, t, sec_off };
+	struct link_resolver rs = { lint_resolve, NULL, &l };
+	uint8_t *buf = NULL;
+	int err;
+
+	memset(reg, 0, sizeof reg);
+	if (!sec_off) {
+		err = th_errf(&eb, TH_ENOMEM, "%s: no memory for the layout", o->info.name);
+		goto out;
+	}
+	err = layout_plan(o, sec_off, reg, &total, &eb);
+	if (err)
+		goto out;
+	buf = kcalloc(total ? total : 1, 1);
+	if (!buf) {
+		err = th_errf(&eb, TH_ENOMEM, "%s: no memory for a %zu-byte scratch copy",
+			      o->info.name, total);
+		goto out;
+	}
+	for (i = 1; i < o->shnum; i++)
+		if (o->cls[i] != SEC_NONE && o->sh[i].type != SHT_NOBITS && o->sh[i].size)
+			memcpy(buf + sec_off[i], o->data + o->sh[i].offset, o->sh[i].size);
+	err = link_relocate(o, buf, LINT_MODULE_BASE, sec_off, o->info.name, &rs, &eb);
+	if (!err)
+		err = link_check_records(o, buf, LINT_MODULE_BASE, sec_off, &reg[SEC_TEXT],
+					 o->info.name, &eb);
+out:
+	if (err)
+		say(report, ctx, "error", "%s [%s]", eb.msg, th_err_name(err));
+	kfree(buf);
+	kfree(sec_off);
+	return err;
+}
+
 int loader_lint(const void *data, size_t len, enum loader_spill_policy policy,
 		const struct loader_lint_target *target,
 		void (*report)(void *ctx, const char *level, const char *text), void *ctx)
@@ -134,6 +220,11 @@ int loader_lint(const void *data, size_t len, enum loader_spill_policy policy,
 	    o.info.name, o.n_exports, undef, o.n_relocs, spill);
 	if (target && target->lookup)
 		err = lint_imports(&o, target, report, ctx);
+	{
+		int lerr = lint_link(&o, target, report, ctx);
+		if (!err)
+			err = lerr;
+	}
 	elf_release(&o);
 	if (!err && spill && policy == LOADER_SPILL_REJECT)
 		err = TH_ESPILL;

@@ -5,7 +5,8 @@
  *            spill, lay out and copy its sections, register its exports;
  *   phase 2  resolve every relocation (own sections, kernel exports, other
  *            modules incl. the rest of the batch), apply it with overflow
- *            checks, record an edge for each one into another module;
+ *            checks (relocate.c), record an edge for each one into another
+ *            module; check the record's code pointers (records.c);
  *   seal     text R-X, rodata R--, data RW-;
  *   phase 3  call init functions, dependencies first.
  * Any failure undoes the whole batch (fini of those already initialised,
@@ -431,83 +432,64 @@ static int resolve(struct elf_obj *o, struct module *m, struct symres *res, uint
 	return TH_OK;
 }
 
-int loader_phase2(struct elf_obj *o, struct module *m, const struct load_mode *mode,
-		  struct th_errbuf *eb)
-{
+/* The kernel's resolver for link_relocate(): symbols from the module itself,
+ * the namespace and the batch, cached per symbol; an edge per relocation
+ * into another module. */
+struct phase2_ctx {
+	struct elf_obj *o;
+	struct module *m;
 	struct symres *res;
-	size_t i, j;
-	int err = TH_OK;
+	const struct load_mode *mode;
+};
 
-	if (deps_reserve(m, o->n_undef_relocs))
-		return th_errf(eb, TH_ENOMEM, "%s: no memory for dependency records", m->name);
-	res = kcalloc(o->nsym, sizeof *res);
-	if (!res)
-		return th_errf(eb, TH_ENOMEM, "%s: no memory for symbol resolution", m->name);
-	for (i = 1; i < o->shnum && !err; i++) {
-		const struct elf64_shdr *s = &o->sh[i];
-		const struct elf64_rela *r;
-		size_t n;
+static int phase2_resolve(void *ctx, uint32_t si, const char *relsec, uintptr_t *addr,
+			  struct th_errbuf *eb)
+{
+	struct phase2_ctx *c = ctx;
+	int err = resolve(c->o, c->m, c->res, si, relsec, c->mode, eb);
 
-		if (s->type != SHT_RELA || o->cls[s->info] == SEC_NONE)
-			continue;
-		r = (const struct elf64_rela *)(o->data + s->offset);
-		n = s->size / sizeof *r;
-		for (j = 0; j < n && !err; j++) {
-			uint32_t si = ELF_R_SYM(r[j].info), type = ELF_R_TYPE(r[j].info);
-
-			/* NONE carries no checked offset: skip it before computing an address. */
-			if (type == R_X86_64_NONE)
-				continue;
-			uint8_t *where = m->mem + m->sec_off[s->info] + r[j].offset;
-			struct symres *sr = &res[si];
-			err = resolve(o, m, res, si, elf_sec_name(o, i), mode, eb);
-			if (err)
-				break;
-			err = reloc_apply(type, where, (uintptr_t)where, sr->addr, r[j].addend);
-			if (err) {
-				err = th_errf(eb, err, "%s: %s[%zu]: %s to %s (addend %lld) does not fit",
-					      m->name, elf_sec_name(o, i), j, reloc_type_name(type),
-					      si ? elf_sym_name(o, si) : "0",
-					      (long long)r[j].addend);
-				break;
-			}
-			if (sr->ls && sr->ls->owner && sr->ls->owner != m) {
-				err = deps_add(m, sr->ls->owner, sr->ls->name, (uintptr_t)where, type,
-					       r[j].addend);
-				if (err)
-					err = th_errf(eb, err, "%s: dependency records full", m->name);
-			}
-		}
-	}
-	kfree(res);
-	if (!err)
-		m->info = (const struct th_module_info *)(m->mem + m->sec_off[o->info_idx]);
-	if (!err)
-		err = funcs_bind_invokes(o, m, eb);
-	if (!err)
-		err = ctors_collect(o, m, eb);
+	*addr = c->res[si].addr;
 	return err;
 }
 
-/* A record's function pointer must be NULL or point into the module's text. */
-static int check_hook(struct module *m, uintptr_t fn, const char *what, struct th_errbuf *eb)
+static int phase2_applied(void *ctx, uint32_t si, uintptr_t site, uint32_t type, int64_t addend,
+			  struct th_errbuf *eb)
 {
-	uintptr_t t = (uintptr_t)m->mem + m->reg[SEC_TEXT].off;
+	struct phase2_ctx *c = ctx;
+	struct lsym *ls = c->res[si].ls;
+	int err;
 
-	if (fn && (fn < t || fn >= t + m->reg[SEC_TEXT].size))
-		return th_errf(eb, TH_EBADELF, "%s: %s function outside the module's code", m->name,
-			       what);
+	if (!ls || !ls->owner || ls->owner == c->m)
+		return TH_OK;
+	err = deps_add(c->m, ls->owner, ls->name, site, type, addend);
+	if (err)
+		return th_errf(eb, err, "%s: dependency records full", c->m->name);
 	return TH_OK;
 }
 
-int loader_check_hooks(struct module *m, struct th_errbuf *eb)
+int loader_phase2(struct elf_obj *o, struct module *m, const struct load_mode *mode,
+		  struct th_errbuf *eb)
 {
-	int err = check_hook(m, (uintptr_t)m->info->init, "init", eb);
+	struct phase2_ctx c = { o, m, NULL, mode };
+	struct link_resolver rs = { phase2_resolve, phase2_applied, &c };
+	int err;
 
+	if (deps_reserve(m, o->n_undef_relocs))
+		return th_errf(eb, TH_ENOMEM, "%s: no memory for dependency records", m->name);
+	c.res = kcalloc(o->nsym, sizeof *c.res);
+	if (!c.res)
+		return th_errf(eb, TH_ENOMEM, "%s: no memory for symbol resolution", m->name);
+	err = link_relocate(o, m->mem, (uintptr_t)m->mem, m->sec_off, m->name, &rs, eb);
+	kfree(c.res);
 	if (!err)
-		err = check_hook(m, (uintptr_t)m->info->fini, "fini", eb);
+		err = link_check_records(o, m->mem, (uintptr_t)m->mem, m->sec_off,
+					 &m->reg[SEC_TEXT], m->name, eb);
 	if (!err)
-		err = check_hook(m, (uintptr_t)m->info->transfer, "transfer", eb);
+		m->info = (const struct th_module_info *)(m->mem + m->sec_off[o->info_idx]);
+	if (!err)
+		funcs_bind_invokes(o, m);
+	if (!err)
+		err = ctors_collect(o, m, eb);
 	return err;
 }
 
@@ -603,8 +585,6 @@ int loader_load_batch(const struct loader_blob *blobs, size_t n, struct module *
 		err = loader_phase1(p, i, &blobs[i], &normal, eb);
 	for (i = 0; i < n && !err; i++)
 		err = loader_phase2(&p[i].o, p[i].m, &normal, eb);
-	for (i = 0; i < n && !err; i++)
-		err = loader_check_hooks(p[i].m, eb);
 	for (i = 0; i < n && !err; i++)
 		err = layout_seal(p[i].m, eb);
 	if (!err) {

@@ -9,6 +9,7 @@
 # library LOADER_LINT_SRCS / LOADER_LINT_DEPS / LOADER_LINT_INC (to theseusctl).
 
 LOADER_SRCS := kernel/loader/elf_parse.c kernel/loader/reloc.c kernel/loader/symtab.c \
+	kernel/loader/layout_plan.c kernel/loader/relocate.c kernel/loader/records.c \
 	kernel/loader/layout.c kernel/loader/deps.c kernel/loader/loader.c \
 	kernel/loader/introspect.c kernel/loader/relink.c kernel/loader/lint.c \
 	kernel/loader/stage.c kernel/loader/funcs.c kernel/loader/ctors.c
@@ -20,7 +21,8 @@ KERNEL_SRCS += $(LOADER_SRCS)
 # ---- the loader's checks as a host library (for lint) -------------------------
 # Exported to theseusctl (`theseusctl lint`; build/theseus-lint is the same
 # program under another name): the loader's own validation code.
-LOADER_LINT_SRCS := kernel/loader/lint.c kernel/loader/elf_parse.c kernel/loader/reloc.c
+LOADER_LINT_SRCS := kernel/loader/lint.c kernel/loader/elf_parse.c kernel/loader/reloc.c \
+	kernel/loader/layout_plan.c kernel/loader/relocate.c kernel/loader/records.c
 LOADER_LINT_DEPS := $(LOADER_LINT_SRCS) $(LOADER_HDRS)
 LOADER_LINT_INC := -Ikernel/include -Ikernel/loader
 
@@ -37,9 +39,10 @@ $(B)/tests/unit/loader_test: $(LOADER_TEST_SRCS) $(LOADER_HDRS) tests/unit/loade
 		-DLOADER_TEST_MODDIR='"$(CURDIR)/$(B)/modules"' \
 		-o $@ $(LOADER_TEST_SRCS)
 
-# Exports, private symbols, weak definitions, API version (module API 2), and
-# refusals that say what to change, constructors: suites over the same sources.
-LOADER_SUITES := loader_exports_test loader_refusals_test loader_ctors_test
+# Exports, private symbols, weak definitions, API version (module API 2),
+# refusals that say what to change, constructors, and lint's link step (the
+# kernel's verdict once it places a module): suites over the same sources.
+LOADER_SUITES := loader_exports_test loader_refusals_test loader_ctors_test loader_lint_test
 UNIT_TESTS += $(LOADER_SUITES:%=$(B)/tests/unit/%)
 $(LOADER_SUITES:%=$(B)/tests/unit/%): $(B)/tests/unit/%: tests/unit/%.c \
 		$(filter-out tests/unit/loader_test.c,$(LOADER_TEST_SRCS)) $(LOADER_HDRS) \

@@ -3,9 +3,11 @@
  * needs (written from the System V ABI, since the kernel has no <elf.h>), the
  * parsed-object view, the module and namespace structures.
  *
- * Files: elf_parse.c (validation), layout.c (section placement), symtab.c
- * (namespace hash table), reloc.c (x86_64 relocations), loader.c (batches,
- * unload), deps.c (edges), introspect.c (listing), lint.c (host check).
+ * Files: elf_parse.c (validation), layout_plan.c (where sections go),
+ * layout.c (module memory), symtab.c (namespace hash table), reloc.c (x86_64
+ * relocations), relocate.c (the relocation pass), records.c (the record's
+ * code pointers), loader.c (batches, unload), deps.c (edges), introspect.c
+ * (listing), lint.c (host check).
  */
 #ifndef THESEUS_LOADER_IMPL_H
 #define THESEUS_LOADER_IMPL_H
@@ -267,13 +269,37 @@ struct lfunc {
 	const char *name;
 };
 int funcs_collect(const struct elf_obj *o, struct module *m, struct th_errbuf *eb) TH_MUST_CHECK;
-int funcs_bind_invokes(const struct elf_obj *o, struct module *m, struct th_errbuf *eb)
-	TH_MUST_CHECK;
+void funcs_bind_invokes(const struct elf_obj *o, struct module *m);
 void funcs_free(struct module *m);
 
 /* ctors.c: the module's .init_array / .fini_array (after relocation). */
 int ctors_collect(const struct elf_obj *o, struct module *m, struct th_errbuf *eb) TH_MUST_CHECK;
 void ctors_free(struct module *m);
+
+/* layout_plan.c: each loaded section's offset in the module (sec_off, per
+ * section), the regions and the total; TH_ETOOBIG above the module limit. */
+int layout_plan(const struct elf_obj *o, size_t *sec_off, struct region reg[SEC_NCLASS],
+		size_t *total, struct th_errbuf *eb) TH_MUST_CHECK;
+
+/* relocate.c: apply every relocation of the loaded sections into buf, the
+ * module laid out (layout_plan) at address base.  resolve gives symbol si's
+ * address (or an error); applied, if set, is told of each site written. */
+struct link_resolver {
+	int (*resolve)(void *ctx, uint32_t si, const char *relsec, uintptr_t *addr,
+		       struct th_errbuf *eb);
+	int (*applied)(void *ctx, uint32_t si, uintptr_t site, uint32_t type, int64_t addend,
+		       struct th_errbuf *eb);
+	void *ctx;
+};
+int link_relocate(const struct elf_obj *o, uint8_t *buf, uintptr_t base, const size_t *sec_off,
+		  const char *name, const struct link_resolver *rs, struct th_errbuf *eb)
+	TH_MUST_CHECK;
+
+/* records.c: after relocation, the record's hooks, the TH_INVOKE records and
+ * the .init_array/.fini_array entries must point into the text region. */
+int link_check_records(const struct elf_obj *o, const uint8_t *buf, uintptr_t base,
+		       const size_t *sec_off, const struct region *text, const char *name,
+		       struct th_errbuf *eb) TH_MUST_CHECK;
 
 /* layout.c: place sections, allocate memory, copy contents. */
 int layout_map(struct elf_obj *o, struct module *m, struct th_errbuf *eb) TH_MUST_CHECK;
@@ -310,7 +336,6 @@ int loader_phase1(struct pending *p, size_t idx, const struct loader_blob *b,
 		  const struct load_mode *mode, struct th_errbuf *eb) TH_MUST_CHECK;
 int loader_phase2(struct elf_obj *o, struct module *m, const struct load_mode *mode,
 		  struct th_errbuf *eb) TH_MUST_CHECK;
-int loader_check_hooks(struct module *m, struct th_errbuf *eb) TH_MUST_CHECK;
 void loader_module_destroy(struct module *m, bool listed);
 /* Take m out of the load order (nothing else). */
 void loader_list_del(struct module *m);

@@ -109,8 +109,6 @@ int loader_stage_batch(const struct loader_blob *blobs, struct module *const *ol
 	for (i = 0; i < n && !err; i++)
 		err = loader_phase2(&p[i].o, p[i].m, &mode, eb);
 	for (i = 0; i < n && !err; i++)
-		err = loader_check_hooks(p[i].m, eb);
-	for (i = 0; i < n && !err; i++)
 		err = layout_seal(p[i].m, eb);
 	for (i = 0; i < n; i++) {
 		if (p[i].parsed)

@@ -19,7 +19,7 @@ enum health_state { HEALTH_OK, HEALTH_RESTARTING, HEALTH_QUARANTINED };
 struct health {
 	char name[TH_MODULE_NAME_MAX];
 	enum health_state state;
-	uint64_t serial;         /* the load the state is about */
+	uint64_t serial;         /* the load the state (and the restart window) is about */
 	unsigned restarts;       /* within the window */
 	uint64_t window_start_ns;
 };
@@ -121,6 +121,12 @@ void modcall_recover(const char *name, struct th_errbuf *eb)
 
 	if (!h || !m)
 		return;
+	/* The budget is per running object: h->serial is the load this module
+	 * had after its last restart, rollback or quarantine here; another one
+	 * (swapped in, rolled back or reloaded since) starts with a fresh window,
+	 * not with the faults of the object it replaced. */
+	if (h->serial != loader_module_serial(m))
+		h->window_start_ns = 0;
 	if (now - h->window_start_ns > MODCALL_WINDOW_S * 1000000000ull || !h->window_start_ns) {
 		h->window_start_ns = now;
 		h->restarts = 0;

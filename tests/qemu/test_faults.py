@@ -238,12 +238,17 @@ def test_faults_nmi_watchdog_without_pit():
 
 
 def test_faults_roll_back_and_hook_fault_undoes_swap():
-    """faulty 2.0 swapped in over 1.0 faults four times within the window
-    (fault_restarts=3): three restarts, then a rollback to 1.0 (history
-    `rollback`), which serves.  A swap to faulty 3.0, whose transfer hook
-    faults, is refused (EINIT naming the fault) and undone: 1.0 runs on."""
+    """faulty 1.0 uses up its restarts (fault_restarts=3); faulty 2.0
+    swapped in over it has a budget of its own (the window is per running
+    object): it faults four times within the window, three restarts, then a
+    rollback to 1.0 (history `rollback`), which serves.  A swap to faulty
+    3.0, whose transfer hook faults, is refused (EINIT naming the fault) and
+    undone: 1.0 runs on."""
     tmp = tempfile.mkdtemp(prefix="theseus-faults-")
     g, c = _boot(tmp, "fault_restarts=3")
+    for i in range(3):
+        p = _fault(c, "faulty_null", r"faulty 1\.0: page fault at faulty_null\+0x")
+        expect("restarted (%d/3)" % (i + 1) in _out(p), "1.0 fault %d: %r" % (i + 1, _out(p)))
     c("swap", "faulty", harness.module_path("faulty_v2"), check_rc=0)
     p = c("invoke", "faulty", "faulty_ok", check_rc=0)
     expect("ok v2" in p.stdout, "faulty 2.0 not running: %r" % _out(p))

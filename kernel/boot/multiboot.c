@@ -106,6 +106,27 @@ static void module_name(struct boot_module *m, size_t index)
 		snprintf(m->name, sizeof m->name, "module%zu", index);
 }
 
+/* A module beyond BOOT_MODULES_MAX: counted and named (boot_modules.c logs
+ * them as an error); the list ends in "..." when it no longer fits. */
+static void drop_module(struct boot_info *bi, const char *str)
+{
+	struct boot_module d;
+	size_t used = strlen(bi->dropped_names), cap = sizeof bi->dropped_names;
+	bool cut = used >= 3 && strcmp(bi->dropped_names + used - 3, "...") == 0;
+
+	snprintf(d.cmdline, sizeof d.cmdline, "%s", str);
+	module_name(&d, BOOT_MODULES_MAX + bi->modules_dropped);
+	if (bi->modules_dropped++ == 0)
+		warn(bi, "more than %d boot modules: '%s' and those after it are not loaded",
+		     BOOT_MODULES_MAX, d.name);
+	if (cut)
+		return;
+	if (used + 2 + strlen(d.name) + 4 < cap) /* room left for a later ", ..." */
+		snprintf(bi->dropped_names + used, cap - used, "%s%s", used ? ", " : "", d.name);
+	else
+		snprintf(bi->dropped_names + used, cap - used, "%s...", used ? ", " : "");
+}
+
 static void add_module(struct boot_info *bi, uint64_t start, uint64_t end, const char *str)
 {
 	if (end < start || end - start > BOOT_MODULE_MAX_BYTES) {
@@ -114,7 +135,7 @@ static void add_module(struct boot_info *bi, uint64_t start, uint64_t end, const
 		return;
 	}
 	if (bi->module_count == BOOT_MODULES_MAX) {
-		warn(bi, "boot module '%s' skipped: more than %d modules", str, BOOT_MODULES_MAX);
+		drop_module(bi, str);
 		return;
 	}
 	struct boot_module *m = &bi->modules[bi->module_count];

@@ -3,9 +3,12 @@
  *
  * Every load is a transaction of the swap engine.  The fast path loads all
  * of them as one batch (so they may depend on each other in any order).  If
- * the batch fails, modules are retried one at a time in rounds until a round
- * loads nothing: good modules load whatever their order, bad ones are
- * rejected with the loader's message.
+ * the batch fails, each module is tried alone once; those refused for an
+ * unresolved symbol are retried in rounds until a round loads nothing, so
+ * good modules load whatever their order.  Every other failure is final:
+ * each rejected module is named with its own first failure (a failed init
+ * runs at most twice: in the batch and alone).  Modules beyond
+ * BOOT_MODULES_MAX are named in an error line.
  */
 #include "boot_modules.h"
 
@@ -29,6 +32,48 @@ static int load(const struct boot_module *const *bms, size_t n, struct th_errbuf
 						.len = bms[i]->len, .expect_version = "",
 						.label = bms[i]->name };
 	return swap_modules(req, n, NULL, eb);
+}
+
+/* Each module's outcome in the one-by-one fallback: its first failure (code
+ * and message), kept so that a failed init is never run again for it. */
+static struct {
+	bool done;
+	int err;
+	struct th_errbuf eb;
+} tried[BOOT_MODULES_MAX];
+
+/* The batch failed (why: batch_msg): load the modules one at a time, in
+ * rounds.  The first round tries each; a later round retries only those
+ * refused for an unresolved symbol (TH_ENOSYM), which another module's load
+ * may have cured, until a round loads nothing.  Any other failure (a bad
+ * object, a failed init) is final: it is reported with its own message and
+ * never tried again.  Returns how many loaded. */
+static size_t load_one_by_one(const struct boot_module *const *bms, size_t n,
+			      const char *batch_msg)
+{
+	size_t loaded = 0;
+
+	log_warn("modules", "loading all %zu boot modules together failed (%s); loading one by one",
+		 n, batch_msg);
+	memset(tried, 0, sizeof tried);
+	for (bool first = true, progress = true; progress; first = false) {
+		progress = false;
+		for (size_t i = 0; i < n; i++) {
+			if (tried[i].done || (!first && tried[i].err != TH_ENOSYM))
+				continue;
+			tried[i].eb.msg[0] = '\0';
+			tried[i].err = load(&bms[i], 1, &tried[i].eb);
+			if (tried[i].err == TH_OK) {
+				tried[i].done = progress = true;
+				loaded++;
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!tried[i].done)
+			log_error("modules", "boot module '%s' rejected: %s", bms[i]->name,
+				  tried[i].eb.msg);
+	return loaded;
 }
 
 static bool is_module_code(uintptr_t addr)
@@ -59,7 +104,10 @@ size_t boot_modules_load(const struct boot_info *boot)
 		 loader_get_spill_policy() == LOADER_SPILL_REJECT ? "reject" : "warn");
 	size_t n = 0;
 	const struct boot_module *bms[BOOT_MODULES_MAX];
-	bool done[BOOT_MODULES_MAX] = { false };
+	if (boot->modules_dropped)
+		log_error("modules", "%zu boot module(s) NOT loaded: more than %d given (the limit, "
+			  "BOOT_MODULES_MAX): %s", boot->modules_dropped, BOOT_MODULES_MAX,
+			  boot->dropped_names);
 	for (size_t j = 0; j < boot->module_count; j++) {
 		if (swap_boot_is_source(boot, boot->modules[j].name)) /* swap=, swapsrc= */
 			log_info("modules", "boot module '%s' kept as a swap source, not loaded",
@@ -70,27 +118,10 @@ size_t boot_modules_load(const struct boot_info *boot)
 	if (!n)
 		return 0;
 	size_t loaded = 0;
-	if (load(bms, n, &eb) == TH_OK) {
+	if (load(bms, n, &eb) == TH_OK)
 		loaded = n;
-	} else {
-		log_warn("modules", "loading all %zu boot modules together failed (%s); loading one by one",
-			 n, eb.msg);
-		for (bool progress = true; progress;) {
-			progress = false;
-			for (size_t i = 0; i < n; i++) {
-				if (!done[i] && load(&bms[i], 1, &eb) == TH_OK) {
-					done[i] = progress = true;
-					loaded++;
-				}
-			}
-		}
-		for (size_t i = 0; i < n; i++) {
-			if (done[i])
-				continue;
-			(void)load(&bms[i], 1, &eb); /* again, for its own message */
-			log_error("modules", "boot module '%s' rejected: %s", bms[i]->name, eb.msg);
-		}
-	}
+	else
+		loaded = load_one_by_one(bms, n, eb.msg);
 	char list[1536];
 	loader_format_list(list, sizeof list);
 	log_info("modules", "%zu of %zu boot modules loaded:", loaded, n);

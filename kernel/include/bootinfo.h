@@ -24,7 +24,7 @@
 #define MB2_BOOT_MAGIC 0x36d76289u
 
 #define BOOT_MMAP_MAX 64
-#define BOOT_MODULES_MAX 16
+#define BOOT_MODULES_MAX 16                 /* more are named in an error and dropped */
 #define BOOT_WARNINGS_MAX 8
 #define BOOT_INFO_MAX_BYTES (1u << 20)       /* a larger multiboot2 info is refused */
 #define BOOT_MODULE_MAX_BYTES (64u << 20)    /* a larger boot module is skipped */
@@ -66,6 +66,8 @@ struct boot_info {
 	struct boot_mmap_entry mmap[BOOT_MMAP_MAX];
 	size_t module_count;
 	struct boot_module modules[BOOT_MODULES_MAX];
+	size_t modules_dropped;           /* given beyond BOOT_MODULES_MAX: not loaded */
+	char dropped_names[160];          /* their names, ", "-separated ("..." if cut) */
 	struct boot_fb fb;                /* type NONE when the loader gave none */
 	uint64_t info_addr, info_len;     /* the loader's structure itself */
 	uint8_t acpi_rsdp[BOOT_RSDP_MAX]; /* multiboot2 ACPI tag: a copy of the RSDP */

@@ -1,6 +1,7 @@
 """test_modules.py - modules as separate binaries, loaded at boot: through
 QEMU -kernel/-initrd (multiboot1) and GRUB module2 (multiboot2); bad modules
-beside good ones are rejected by name and cause while the good ones load."""
+beside good ones are rejected by name and cause (a failed init is not run
+again) while the good ones load; modules beyond the limit are named."""
 import os
 import re
 import subprocess
@@ -40,15 +41,41 @@ def test_bad_modules_rejected_good_ones_load():
     with open(corrupt, "wb") as f:
         f.write(data)
     undef = os.path.join(BUILD, "tests", "objs", "t_undef.o")
-    g, m = boot_ready(cmdline="exit=ready", modules=["checksum", "kv"],
+    # kv before checksum (its dependency): refused alone for the unresolved
+    # symbol, retried once checksum loaded.  faulty_init's init faults: the
+    # batch fails at the corrupt object before any init runs, so its init
+    # runs once (alone), is reported with that fault, and is never re-run.
+    g, m = boot_ready(cmdline="exit=ready", modules=["kv", "checksum", "faulty_init"],
                       module_files=[corrupt, undef])
     log = g.log
-    expect("2 of 4 boot modules loaded" in m.group(0), m.group(0))
+    expect("2 of 5 boot modules loaded" in m.group(0), m.group(0))
+    runs = len(re.findall(r"fault: faulty_init 1\.0: page fault at faulty_init_init", log))
+    expect(runs == 1, "faulty_init's init ran %d times, want once" % runs)
+    expect(re.search(r"boot module 'faulty_init' rejected: .*init failed: EFAULT.*page fault at "
+                     r"faulty_init_init", log), "faulty_init not rejected with its init fault")
     expect(re.search(r"boot module 'corrupt' rejected: .*(section|header|offset|truncated|bounds)", log,
                      re.I), "corrupt module not rejected with its cause")
     expect(re.search(r"boot module 't_undef' rejected: .*no_such_function", log),
            "unresolvable module not rejected naming the symbol")
     expect("kv: key-value service ready" in log, "good modules did not load")
+
+
+def test_boot_modules_over_the_limit_are_named():
+    """More than BOOT_MODULES_MAX (16) boot modules: the first 16 are taken
+    (the copies of checksum after the first are refused: EEXIST), and an
+    error line names the ones beyond the limit, which are not loaded."""
+    tmp = tempfile.mkdtemp()
+    files = []
+    for i in range(18):
+        path = os.path.join(tmp, "pad%d.o" % i)
+        with open(module_path("checksum"), "rb") as f, open(path, "wb") as out:
+            out.write(f.read())
+        files.append(path)
+    g, m = boot_ready(cmdline="exit=ready", module_files=files)
+    expect("1 of 16 boot modules loaded" in m.group(0), m.group(0))
+    expect(re.search(r"ERROR modules: 2 boot module\(s\) NOT loaded: more than 16 given "
+                     r"\(the limit, BOOT_MODULES_MAX\): pad16, pad17", g.log),
+           "the modules beyond the limit are not named in an error")
 
 
 SPILL_OBJ = os.path.join(BUILD, "tests", "objs", "t_spill.o")

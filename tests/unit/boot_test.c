@@ -446,8 +446,30 @@ static void test_mb2_too_many_modules(void)
 	CHECK_EQ(bi.module_count, BOOT_MODULES_MAX);
 	CHECK_STR(bi.modules[0].name, "mod0");
 	CHECK_STR(bi.modules[BOOT_MODULES_MAX - 1].name, "mod15");
-	CHECK_EQ(bi.warning_count, 3);
-	CHECK(has_warning("more than"));
+	/* The dropped ones are counted and named (boot_modules.c logs them). */
+	CHECK_EQ(bi.modules_dropped, 3);
+	CHECK_STR(bi.dropped_names, "mod16, mod17, mod18");
+	CHECK_EQ(bi.warning_count, 1);
+	CHECK(has_warning("more than 16 boot modules: 'mod16'"));
+}
+
+/* So many dropped that their names do not fit: the list ends in "...". */
+static void test_mb2_dropped_names_cut(void)
+{
+	mb2_begin();
+	for (unsigned i = 0; i < BOOT_MODULES_MAX + 40; i++) {
+		char s[48];
+		snprintf(s, sizeof s, "/m/a_rather_long_module_name_%u.o", i);
+		mb2_module(0x1000 * (i + 1), 0x1000 * (i + 2), s);
+	}
+	mb2_mmap(std_map, 4, 24);
+	mb2_finish();
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(bi.modules_dropped, 40);
+	size_t l = strlen(bi.dropped_names);
+	CHECK(l > 3 && l < sizeof bi.dropped_names);
+	CHECK(strncmp(bi.dropped_names, "a_rather_long_module_name_16, ", 30) == 0);
+	CHECK(l > 3 && strcmp(bi.dropped_names + l - 3, "...") == 0);
 }
 
 static void test_module_names(void)
@@ -1079,6 +1101,7 @@ int main(void)
 	RUN(test_mb2_mmap_too_many);
 	RUN(test_mb2_bad_modules);
 	RUN(test_mb2_too_many_modules);
+	RUN(test_mb2_dropped_names_cut);
 	RUN(test_module_names);
 	RUN(test_mb1_valid);
 	RUN(test_mb1_mem_upper_only);

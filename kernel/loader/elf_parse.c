@@ -406,15 +406,17 @@ const char *loader_undef_hint(const char *name)
 		return ": compile with -fno-pic (the module kit's flags)";
 	/* C++ runtime pieces the kernel does not have. */
 	if (strcmp(name, "__cxa_atexit") == 0 || strcmp(name, "__dso_handle") == 0)
-		return ": a global C++ object with a destructor; give it a trivial one (global "
-		       "destructors would never run)";
+		return ": a global object's destructor (no __cxa_atexit here): make it trivial, or "
+		       "placement-new the object in init and destroy it in fini";
 	if (strncmp(name, "__cxa_guard_", 12) == 0)
 		return ": compile with -fno-threadsafe-statics (the kit's C++ flags)";
 	if (strcmp(name, "__gxx_personality_v0") == 0 || strcmp(name, "_Unwind_Resume") == 0)
 		return ": compile with -fno-exceptions (the kit's C++ flags)";
-	if (strncmp(name, "_Znw", 4) == 0 || strncmp(name, "_Zna", 4) == 0 ||
-	    strncmp(name, "_Zdl", 4) == 0 || strncmp(name, "_Zda", 4) == 0)
-		return ": operator new/delete: allocate with kmalloc and placement new";
+	if (strncmp(name, "_Zdl", 4) == 0 || strncmp(name, "_Zda", 4) == 0)
+		return ": define operator delete(void *, size_t) and (void *): a virtual destructor "
+		       "uses it even if nothing calls delete";
+	if (strncmp(name, "_Znw", 4) == 0 || strncmp(name, "_Zna", 4) == 0)
+		return ": operator new: kmalloc, then placement new (<new>, in the kit)";
 	if (strcmp(name, "__cxa_pure_virtual") == 0)
 		return ": define extern \"C\" void __cxa_pure_virtual() in the module";
 	return ": not exported by the kernel or any loaded module (TH_EXPORT)";

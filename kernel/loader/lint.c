@@ -77,8 +77,9 @@ static int lint_imports(struct elf_obj *o, const struct loader_lint_target *t,
 			}
 			say(report, ctx, "error", "%s: undefined symbol %s (used in %s)%s [ENOSYM]%s",
 			    o->info.name, name, elf_sec_name(o, i), loader_undef_hint(name),
-			    strncmp(name, "__", 2) ? " (lint: name the module that exports it with "
-			    "--with OBJ)" : "");
+			    /* the generic hint (what the empty name gets): another module's */
+			    strcmp(loader_undef_hint(name), loader_undef_hint("")) == 0
+			    ? " (lint: name the module that exports it with --with OBJ)" : "");
 			if (!first)
 				first = TH_ENOSYM;
 		}

@@ -6,7 +6,8 @@
 #                                 (<name> = basename of <dir>), like Linux's
 #                                 external modules; `make -C <tree> M=<dir> clean`
 #   make install [PREFIX=/usr/local] [DESTDIR=...]
-#       include/theseus/          the module API headers (theseus.h and what it uses)
+#       include/theseus/          the module API headers (theseus.h and what it uses;
+#                                 <new>: placement new for C++)
 #       lib/pkgconfig/theseus-module.pc    Cflags for C (pkg-config --cflags), and
 #                                          for C++ (pkg-config --variable=cxxflags)
 #       share/theseus/theseus-module.mk    a makefile fragment for module projects
@@ -27,7 +28,7 @@ KIT_CXXFLAGS := $(filter-out -std=%,$(KIT_CFLAGS)) -std=gnu++17 -fno-exceptions 
 KIT_HEADERS := kernel/include/theseus.h kernel/include/err.h kernel/include/klibc.h \
 	kernel/include/heap.h kernel/include/log.h kernel/include/module_abi.h \
 	kernel/include/sched_policy.h kernel/include/task_module.h kernel/include/nic_driver.h \
-	kernel/include/udp_service.h statedb/statedb.h
+	kernel/include/udp_service.h statedb/statedb.h kernel/include/new
 KIT_OUT := $(B)/kit
 
 # The kernel's export list, from its one source (kernel/core/exports.c), with

@@ -188,7 +188,7 @@ def test_kit_cxx_module_with_global_objects():
         with open(key_file, "w") as f:
             f.write(KEY_HEX + "\n")
         eu.ctl(port, "ping", key_file=key_file, timeout_ms=1000, retries=10, check_rc=0)
-        ready = r"cxxdemo: C\+\+ module ready: accumulator 42, constructors run 1$"
+        ready = r"cxxdemo: C\+\+ module ready: accumulator 42, constructors run 1, area 42$"
         eu.ctl(port, "swap", "cxxdemo", obj, key_file=key_file, check_rc=0)
         g.wait_for(ready, 10)
         eu.ctl(port, "rollback", "cxxdemo", key_file=key_file, check_rc=0)   # unloads it

@@ -135,6 +135,18 @@ static void test_refusals(void)
 	CHECK_EQ(load("t_invstatic", &eb), TH_EBADELF);
 	CHECK(strstr(eb.msg, "TH_INVOKE record 0 names a static symbol") != NULL);
 	CHECK(strstr(eb.msg, "invoked by name (drop `static`)") != NULL);
+	/* C++ runtime pieces: the hint names the real cause and fits the message. */
+	CHECK_EQ(load("t_cxxdel", &eb), TH_ENOSYM);
+	CHECK(strstr(eb.msg, "_ZdlPvm") && strstr(eb.msg, "virtual destructor") &&
+	      strstr(eb.msg, "define operator delete(void *, size_t)") &&
+	      strstr(eb.msg, "nothing calls delete"));
+	if (!strstr(eb.msg, "nothing calls delete"))
+		fprintf(stderr, "  message: %s\n", eb.msg);
+	CHECK_EQ(load("t_cxxdtor", &eb), TH_ENOSYM);
+	CHECK(strstr(eb.msg, "__cxa_atexit") && strstr(eb.msg, "make it trivial") &&
+	      strstr(eb.msg, "destroy it in fini"));
+	if (!strstr(eb.msg, "destroy it in fini"))
+		fprintf(stderr, "  message: %s\n", eb.msg);
 	CHECK_EQ(load("t_stackprot", &eb), TH_ENOSYM);
 	CHECK(strstr(eb.msg, "__stack_chk_fail") && strstr(eb.msg, "-fno-stack-protector"));
 	CHECK_EQ(load("t_oldapi", &eb), TH_EBADELF);
@@ -203,7 +215,7 @@ static void test_lint_agrees_with_loader(void)
 {
 	static const char *const objs[] = {
 		"t_math", "t_priv1", "t_weak", "t_spill", "t_useprv", "t_stackprot",
-		"t_expstatic", "t_invstatic", "t_oldapi", "t_undef", "t_far",
+		"t_expstatic", "t_invstatic", "t_oldapi", "t_undef", "t_far", "t_cxxdel", "t_cxxdtor",
 	};
 	struct loader_lint_target target = { host_lookup, NULL, NULL };
 

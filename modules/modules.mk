@@ -38,7 +38,7 @@ BOOT_MODULES ?= checksum logfmt kv hello sched_rr e1000 virtio_net echo
 # The module API version (kernel/include/module_abi.h) and the marker the
 # kit's flags leave in every file they compile (the loader checks it).
 MODULE_API := $(shell sed -n 's/^\#define TH_MODULE_API \([0-9]*\).*/\1/p' kernel/include/module_abi.h)
-KIT_MARK_FLAG := -Wa,--defsym,__theseus_kit_flags=$(MODULE_API)
+KIT_MARK_FLAG := -include kernel/include/kit_mark.h
 MODULE_CFLAGS = $(KERNEL_CFLAGS) $(KIT_MARK_FLAG) -Imodules
 
 .PHONY: modules

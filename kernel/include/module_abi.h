@@ -19,7 +19,8 @@
 #define TH_MODULE_API 2
 #define TH_MODULE_ABI TH_MODULE_API
 /* The module kit's flags define this absolute symbol in every file they
- * compile (-Wa,--defsym,__theseus_kit_flags=API); the loader refuses an
+ * compile (-include kit_mark.h: `.set __theseus_kit_flags, API`, for gcc and
+ * clang alike); the loader refuses an
  * object with a file lacking it (built without the kit's flags: red zone,
  * PIC, SSE, stack protector). */
 #define TH_KIT_MARK "__theseus_kit_flags"

@@ -7,7 +7,8 @@
 #                                 external modules; `make -C <tree> M=<dir> clean`
 #   make install [PREFIX=/usr/local] [DESTDIR=...]
 #       include/theseus/          the module API headers (theseus.h and what it uses;
-#                                 <new>: placement new for C++)
+#                                 <new>: placement new for C++; the freestanding
+#                                 stddef.h, stdint.h, stdarg.h, stdbool.h; kit_mark.h)
 #       lib/pkgconfig/theseus-module.pc    Cflags for C (pkg-config --cflags), and
 #                                          for C++ (pkg-config --variable=cxxflags)
 #       share/theseus/theseus-module.mk    a makefile fragment for module projects
@@ -20,15 +21,23 @@
 # every file they compiled (KIT_MARK_FLAG, modules/modules.mk).
 
 KIT_CFLAGS := $(filter-out -I% -Werror,$(KERNEL_CFLAGS)) -DTHESEUS_MODULE_KIT=1 $(KIT_MARK_FLAG)
+# The installed flags (theseus-module.pc) name no compiler's own directory:
+# the kit ships the freestanding headers the module API uses (modules/kit/
+# include/) and the marker header, so gcc and clang both build with them.
+KIT_GCC_INC := $(shell $(KERNEL_CC) -print-file-name=include)
+KIT_PC_CFLAGS := $(filter-out -isystem $(KIT_GCC_INC) $(KIT_MARK_FLAG),$(KIT_CFLAGS))
 # C++ (*.cpp): the same, as GNU C++17 without exceptions, RTTI or guarded
 # statics (each would need a runtime the kernel does not have).
 KIT_CXX ?= g++
 KIT_CXXFLAGS := $(filter-out -std=%,$(KIT_CFLAGS)) -std=gnu++17 -fno-exceptions -fno-rtti \
 	-fno-threadsafe-statics
+KIT_PC_CXXFLAGS := $(filter-out -std=%,$(KIT_PC_CFLAGS)) -std=gnu++17 -fno-exceptions -fno-rtti \
+	-fno-threadsafe-statics
 KIT_HEADERS := kernel/include/theseus.h kernel/include/err.h kernel/include/klibc.h \
 	kernel/include/heap.h kernel/include/log.h kernel/include/module_abi.h \
 	kernel/include/sched_policy.h kernel/include/task_module.h kernel/include/nic_driver.h \
-	kernel/include/udp_service.h statedb/statedb.h kernel/include/new
+	kernel/include/udp_service.h statedb/statedb.h kernel/include/new \
+	kernel/include/kit_mark.h $(wildcard modules/kit/include/*.h)
 KIT_OUT := $(B)/kit
 
 # The kernel's export list, from its one source (kernel/core/exports.c), with
@@ -46,12 +55,11 @@ $(KIT_OUT)/exports.checked: modules/kit/check-exports.sh kernel/core/exports.c \
 	touch $@
 all: $(KIT_OUT)/exports.txt
 
-# (-isystem names this machine's gcc headers: the .pc is made per install.)
 $(KIT_OUT)/theseus-module.pc: modules/kit/theseus-module.pc.in Makefile kernel/config.mk \
 		modules/kit/kit.mk modules/modules.mk
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@CFLAGS@|$(KIT_CFLAGS)|' \
-		-e 's|@CXXFLAGS@|$(KIT_CXXFLAGS)|' $< > $@
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@CFLAGS@|$(KIT_PC_CFLAGS)|' \
+		-e 's|@CXXFLAGS@|$(KIT_PC_CXXFLAGS)|' $< > $@
 
 .PHONY: kit-install
 kit-install: $(KIT_OUT)/exports.txt $(KIT_OUT)/theseus-module.pc modules/kit/theseus-module.mk \

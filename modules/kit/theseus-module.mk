@@ -21,8 +21,15 @@ $(error theseus-module.pc not found under $(THESEUS_PKG_CONFIG_PATH): run `make 
 endif
 THESEUS_CXXFLAGS := $(shell PKG_CONFIG_PATH=$(THESEUS_PKG_CONFIG_PATH) \
 	pkg-config --define-variable=prefix=$(THESEUS_PREFIX) --variable=cxxflags theseus-module)
-THESEUS_CC ?= gcc
-THESEUS_CXX ?= g++
+# The compilers: THESEUS_CC / THESEUS_CXX, else CC / CXX when given (on the
+# command line or in the environment: make CC=clang), else gcc / g++.  gcc
+# and clang are supported (clang++ goes with clang).
+ifeq ($(origin THESEUS_CC),undefined)
+THESEUS_CC := $(if $(filter environment command%,$(origin CC)),$(CC),gcc)
+endif
+ifeq ($(origin THESEUS_CXX),undefined)
+THESEUS_CXX := $(if $(filter environment command%,$(origin CXX)),$(CXX),$(if $(findstring clang,$(THESEUS_CC)),clang++,g++))
+endif
 THESEUS_LINT ?= $(THESEUS_PREFIX)/bin/theseus-lint
 
 MODULE_SRCS := $(wildcard *.c)

@@ -70,8 +70,23 @@ def test_kit_builds_out_of_tree_and_loads_live():
                       "theseus-module"], env=env).stdout.split()
         expect("-mno-red-zone" in flags and "-mcmodel=small" in flags and "-fno-pic" in flags,
                "pkg-config flags: %s" % flags)
+        expect("-isystem" not in flags, "pkg-config flags name a compiler's directory: %s" % flags)
         _run(["gcc"] + flags + ["-c", "counter.c", "-o", os.path.join(tmp, "pc.o")], cwd=d)
         _run([os.path.join(PREFIX, "bin", "theseus-lint"), os.path.join(tmp, "pc.o")])
+        # 2b. The same with clang, when this machine has it: by hand and with the
+        # fragment (CC=clang); the clang-built object is the one reloaded below.
+        clang_obj = None
+        if shutil.which("clang"):
+            _run(["clang"] + flags + ["-c", "counter.c", "-o", os.path.join(tmp, "pc_clang.o")], cwd=d)
+            lint = _run([os.path.join(PREFIX, "bin", "theseus-lint"), os.path.join(tmp, "pc_clang.o")])
+            expect(re.search(r"pc_clang\.o: ok$", lint.stdout, re.M), "lint (clang): " + lint.stdout)
+            dc = _project(tmp, "counter_clang")
+            _run(["make", "-s", "THESEUS_PREFIX=" + PREFIX, "CC=clang", "MODULE=counter"], cwd=dc)
+            clang_obj = os.path.join(dc, "counter.o")
+            lint = _run([os.path.join(PREFIX, "bin", "theseus-lint"), clang_obj])
+            expect(re.search(r"counter\.o: ok$", lint.stdout, re.M), "lint (CC=clang): " + lint.stdout)
+            comment = _run(["readelf", "-p", ".comment", os.path.join(dc, "counter.debug")]).stdout
+            expect("clang" in comment, "CC=clang did not build with clang: %s" % comment)
         # 3. A plain compile (red zone on, PIC, SSE) is refused with directions.
         p = _run(["gcc", "-I" + os.path.join(PREFIX, "include", "theseus"), "-c", "counter.c",
                   "-o", os.path.join(tmp, "plain.o")], cwd=d, rc=None)
@@ -99,7 +114,7 @@ def test_kit_builds_out_of_tree_and_loads_live():
         ls = eu.ctl(port, "ls", key_file=key_file, check_rc=0).stdout
         expect(re.search(r"^counter +1\.0 ", ls, re.M), "ls: %r" % ls)
         eu.ctl(port, "rollback", "counter", key_file=key_file, check_rc=0)   # unloads it
-        eu.ctl(port, "swap", "counter", obj, key_file=key_file, check_rc=0)
+        eu.ctl(port, "swap", "counter", clang_obj or obj, key_file=key_file, check_rc=0)
         g.wait_for(r"counter: counter 1\.0 ready: start #2$", 10)
         state = eu.ctl(port, "state", key_file=key_file, check_rc=0).stdout
         expect("counter.starts" in state, "state: %r" % state)
@@ -175,6 +190,11 @@ def test_kit_cxx_module_with_global_objects():
         obj = os.path.join(d, "cxxdemo.o")
         lint = _run([os.path.join(PREFIX, "bin", "theseus-lint"), obj])
         expect(re.search(r"cxxdemo\.o: ok$", lint.stdout, re.M), "lint: " + lint.stdout)
+        if shutil.which("clang++"):  # the fragment picks clang++ for CC=clang
+            dc = _project(tmp, "cxx_clang", "cxxdemo")
+            _run(["make", "-s", "THESEUS_PREFIX=" + PREFIX, "CC=clang", "MODULE=cxxdemo"], cwd=dc)
+            lint = _run([os.path.join(PREFIX, "bin", "theseus-lint"), os.path.join(dc, "cxxdemo.o")])
+            expect(re.search(r"cxxdemo\.o: ok$", lint.stdout, re.M), "lint (clang++): " + lint.stdout)
         m = _project(tmp, "cxx_m", "cxxdemo")
         os.unlink(os.path.join(m, "Makefile"))
         _run(["make", "-s", "-C", TOP, "M=" + m])

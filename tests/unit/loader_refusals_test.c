@@ -67,7 +67,7 @@ static void test_refusals_say_what_to_change(void)
 
 /* A module linked from a kit-built file and a plainly compiled one: the
  * plain file is named.  Built here from t_math.o by renaming its marker, as
- * if that file had been compiled without -Wa,--defsym,__theseus_kit_flags. */
+ * if that file had been compiled without the kit's -include kit_mark.h. */
 static void test_file_without_kit_flags(void)
 {
 	struct th_errbuf eb = {{0}};

@@ -4,9 +4,10 @@
  * channel 0 as the periodic tick on IRQ 0.
  *
  * The calibration has two steps.  timer_init: the lesser of two 1 ms
- * windows (after a short one thrown away: an emulator translates the loop
- * in it), good to about 0.1%, then channel 2 restarted with its longest
- * count.  time_refine, later in the boot: TSC cycles over the PIT counts
+ * windows that agree within 1% (more are measured while they do not: a
+ * preempted window reads long), after a short one thrown away (an emulator
+ * translates the loop in it), good to about 0.1%, then channel 2 restarted
+ * with its longest count.  time_refine, later in the boot: TSC cycles over the PIT counts
  * since then, tens of ms under QEMU (~0.005%).  Waiting for two 2 ms
  * windows that agree cost 4-5 ms of every boot.  A boot too long for the
  * rough rate to count the reference's wraps (or a rough rate too far off)
@@ -210,13 +211,37 @@ static uint64_t rate_without_pit(time_pm_find_fn find_pm, const char **src)
 	return 1000000000ull;
 }
 
+/* TSC ticks of a 1 ms PIT window: the least of two that agree within 1%,
+ * measuring more (up to CAL_WINDOWS_MAX) while the least two do not.  A
+ * window the host preempted (or an SMI on hardware) reads long: on a busy
+ * emulator host both of the first two can, and the rough rate was then
+ * several percent high.  0 if the PIT does not count. */
+#define CAL_WINDOWS_MAX 6
+static uint64_t agreeing_windows(uint16_t counts)
+{
+	uint64_t lo = 0, lo2 = 0;   /* the least and second least so far */
+	for (int i = 0; i < CAL_WINDOWS_MAX; i++) {
+		uint64_t w = measure(counts);
+		if (!w)
+			return 0;
+		if (!lo || w < lo) {
+			lo2 = lo;
+			lo = w;
+		} else if (!lo2 || w < lo2) {
+			lo2 = w;
+		}
+		if (lo2 && lo2 - lo <= lo / 100)
+			break;
+	}
+	return lo;
+}
+
 void timer_init(unsigned hz, time_pm_find_fn find_pm)
 {
 	enum { CAL_COUNTS = PIT_HZ / 1000, WARM_COUNTS = PIT_HZ / 10000 };
 	uint64_t t_start = rdtsc();
 	(void)measure(WARM_COUNTS);
-	uint64_t a = measure(CAL_COUNTS), b = measure(CAL_COUNTS);
-	uint64_t best = a && b ? (a < b ? a : b) : a ? a : b;   /* a preempted window reads long */
+	uint64_t best = agreeing_windows(CAL_COUNTS);
 	/* A window that ends at once (QEMU without a PIT reads the output
 	 * high) or never is no measurement: 100 MHz - 20 GHz are TSC rates. */
 	if (best < 100000000ull / 1000 || best > 20000000000ull / 1000)

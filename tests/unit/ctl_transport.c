@@ -648,7 +648,7 @@ static void test_push_clean_and_lossy(void)
  * halving is undone.  (If the
  * host is too slow for the stall to make a chunk expire, or so slow that
  * the push collapses, the run says nothing: it is tried again, at most
- * three times.) */
+ * ten times: a loaded host (parallel test jobs) missed three in a row.) */
 static void test_push_spurious_undone(void)
 {
 	struct ctl_ctx ctx;
@@ -658,7 +658,7 @@ static void test_push_spurious_undone(void)
 	set_mode(HONEST);
 	ctx_open(&ctx, 2000, 3);
 	bool seen = false;
-	for (int attempt = 0; attempt < 3 && !seen; attempt++) {
+	for (int attempt = 0; attempt < 10 && !seen; attempt++) {
 		Theseus__Reply *rep = NULL;
 		for (int i = 0; i < 5; i++) {   /* round-trip samples: the RTO */
 			CHECK_EQ(ping(&ctx, &rep), TH_OK);

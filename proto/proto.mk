@@ -33,7 +33,8 @@ $(B)/gen/%.pb-c.c $(B)/gen/%.pb-c.h: proto/%.proto | setup
 PROTO_KFLAGS := -D_LIBC_LIMITS_H_ -Iproto/freestanding -Iproto -I$(B)/gen -I$(PBC_DIR) \
 	-I$(BEARSSL_DIR)/inc -MMD -MP
 
-PROTO_WIRE_SRCS := proto/wire_mac.c proto/wire_mac_poly.c proto/wire_names.c proto/wire_strings.c
+PROTO_WIRE_SRCS := proto/wire_mac.c proto/wire_mac_poly.c proto/wire_names.c proto/wire_strings.c \
+	proto/wire_view.c
 PROTO_KOBJ_DIR := $(B)/kernel-proto
 # kstubs.c: what the freestanding protobuf-c runtime needs in the kernel.
 PROTO_KOBJS := $(patsubst proto/%.c,$(PROTO_KOBJ_DIR)/%.o,$(PROTO_WIRE_SRCS) proto/kstubs.c) \
@@ -89,6 +90,14 @@ PROTO_HOST_LIBS := -lprotobuf-c -lbearssl
 # proto_sha256() with SHA-NI against BearSSL's, every length up to 5 blocks.
 UNIT_TESTS += $(B)/tests/unit/sha256_ni_test
 $(B)/tests/unit/sha256_ni_test: tests/unit/sha256_ni_test.c tests/unit/check.h \
+		$(PROTO_HOST_DEPS) $(ERR_HOST_SRCS) | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ \
+		$(filter %.c,$^) $(PROTO_HOST_LIBS)
+
+# Unit tests of the in-place readers of a push (wire_view.c).
+UNIT_TESTS += $(B)/tests/unit/wire_view_test
+$(B)/tests/unit/wire_view_test: tests/unit/wire_view_test.c tests/unit/check.h \
 		$(PROTO_HOST_DEPS) $(ERR_HOST_SRCS) | setup
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ \

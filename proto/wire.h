@@ -160,6 +160,27 @@ int proto_envelope_pack_kind(const uint8_t *key, const uint8_t *ks, uint32_t mac
 int proto_hex_digit(char c);
 /* A module or function name: 1..max-1 characters of [A-Za-z0-9_.-]. */
 bool proto_name_ok(const char *s, size_t max);
+/* An Envelope, and a Request that is one PushChunk, read in place
+ * (wire_view.c): pointers into buf, nothing copied.  Only the canonical
+ * form is taken (each field at most once, with its wire type, no unknown
+ * field, values that fit); false for anything else, which the caller then
+ * decodes with protobuf-c as it decodes everything else. */
+struct proto_envelope_view {
+	uint32_t version, mac_kind;
+	uint64_t client_id, counter, epoch;
+	const uint8_t *mac, *body;
+	size_t mac_len, body_len;
+};
+bool proto_envelope_view(const uint8_t *buf, size_t len, struct proto_envelope_view *out);
+struct proto_chunk_view {
+	const uint8_t *sha, *data;
+	size_t sha_len, data_len;
+	uint64_t total_size, offset;
+	uint32_t chunk_size;
+	bool quiet;
+};
+bool proto_chunk_view(const uint8_t *body, size_t len, struct proto_chunk_view *out);
+
 /* TH_EPROTO naming the field if a string field of the message encoded in
  * buf (described by d; nested messages too) holds a NUL byte, which
  * protobuf-c's unpack would cut the text at; TH_OK otherwise, malformed

@@ -175,6 +175,30 @@ static uint32_t body_kind_number(const uint8_t *p, size_t len)
 	return 0;
 }
 
+/* A Request that is one PushChunk in canonical form, read in place (its
+ * data stays in the datagram); NULL for any other body. */
+static Theseus__Request *chunk_in_place(struct endpoint *ep, const uint8_t *body, size_t len)
+{
+	struct proto_chunk_view cv;
+	if (!proto_chunk_view(body, len, &cv))
+		return NULL;
+	Theseus__Request *req = ep_arena_alloc(&ep->arena, sizeof *req);
+	Theseus__PushChunk *pc = ep_arena_alloc(&ep->arena, sizeof *pc);
+	if (!req || !pc)
+		return NULL;
+	theseus__request__init(req);
+	theseus__push_chunk__init(pc);
+	pc->object_sha256 = (ProtobufCBinaryData){ cv.sha_len, (uint8_t *)(uintptr_t)cv.sha };
+	pc->total_size = cv.total_size;
+	pc->offset = cv.offset;
+	pc->data = (ProtobufCBinaryData){ cv.data_len, (uint8_t *)(uintptr_t)cv.data };
+	pc->chunk_size = cv.chunk_size;
+	pc->quiet = cv.quiet;
+	req->kind_case = THESEUS__REQUEST__KIND_PUSH_CHUNK;
+	req->push_chunk = pc;
+	return req;
+}
+
 /* Per-request facts handle_request hands back to endpoint_handle. */
 struct ep_req_state {
 	bool authenticated;        /* MAC valid: the reply is sealed */
@@ -189,7 +213,22 @@ static int handle_request(struct endpoint *ep, const uint8_t *dgram, size_t len,
 			  Theseus__Reply *rep, size_t reply_cap, struct ep_req_state *rs,
 			  struct th_errbuf *eb)
 {
-	Theseus__Envelope *env = theseus__envelope__unpack(&ep->arena.pbc, len, dgram);
+	/* Chunks (most of a push) are read in place; the rest, and anything
+	 * not in canonical form, through protobuf-c (wire_view.c). */
+	struct proto_envelope_view ev;
+	Theseus__Envelope *env = NULL;
+	if (proto_envelope_view(dgram, len, &ev) && (env = ep_arena_alloc(&ep->arena, sizeof *env))) {
+		theseus__envelope__init(env);
+		env->version = ev.version;
+		env->client_id = ev.client_id;
+		env->counter = ev.counter;
+		env->epoch = ev.epoch;
+		env->mac_kind = ev.mac_kind;
+		env->mac = (ProtobufCBinaryData){ ev.mac_len, (uint8_t *)(uintptr_t)ev.mac };
+		env->body = (ProtobufCBinaryData){ ev.body_len, (uint8_t *)(uintptr_t)ev.body };
+	} else {
+		env = theseus__envelope__unpack(&ep->arena.pbc, len, dgram);
+	}
 	if (!env) {
 		ep->counters.malformed++;
 		if (len > PROTO_MAX_DATAGRAM)
@@ -265,14 +304,15 @@ static int handle_request(struct endpoint *ep, const uint8_t *dgram, size_t len,
 		}
 	}
 	ep->session = ep->has_key ? ep_replay_session(&ep->replay, env->client_id) : NULL;
+	Theseus__Request *req = chunk_in_place(ep, env->body.data, env->body.len);
 	struct th_errbuf sb = { "" };
-	if (proto_strings_check(&theseus__request__descriptor, env->body.data, env->body.len,
-				&sb) != TH_OK) {
+	if (!req && proto_strings_check(&theseus__request__descriptor, env->body.data,
+					env->body.len, &sb) != TH_OK) {
 		ep->counters.malformed++;   /* "hello\0zzz" would arrive as "hello" */
 		return th_errf(eb, TH_EPROTO, "malformed request body: %s", sb.msg);
 	}
-	Theseus__Request *req = theseus__request__unpack(&ep->arena.pbc, env->body.len,
-							 env->body.data);
+	if (!req)
+		req = theseus__request__unpack(&ep->arena.pbc, env->body.len, env->body.data);
 	if (!req) {
 		ep->counters.malformed++;
 		return th_errf(eb, TH_EPROTO, "malformed request body (not a theseus.Request)");

@@ -12,7 +12,10 @@
  * under the session key) instead of HMAC.  One endpoint lives across inputs (state builds up as in a
  * long-running kernel).  Every reply must decode and fit one datagram; a
  * MAC'd request's reply must carry a valid seal for it; a raw datagram's
- * refusal is never longer than the datagram (or absent).
+ * refusal is never longer than the datagram (or absent).  The in-place
+ * readers of a push (proto/wire_view.c) are checked against protobuf-c on
+ * every input, as an Envelope and as a Request: what they take, protobuf-c
+ * decodes too, to the same values.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -38,8 +41,41 @@ static bool quiet_chunk(const uint8_t *body, size_t len)
 	return q;
 }
 
+static bool same_bytes(ProtobufCBinaryData a, const uint8_t *b, size_t n)
+{
+	return a.len == n && (!n || memcmp(a.data, b, n) == 0);
+}
+
+/* wire_view.c takes a subset of what protobuf-c takes, with equal values. */
+static void check_views(const uint8_t *d, size_t len)
+{
+	struct proto_envelope_view ev;
+	if (proto_envelope_view(d, len, &ev)) {
+		Theseus__Envelope *e = theseus__envelope__unpack(NULL, len, d);
+		if (!e || e->version != ev.version || e->client_id != ev.client_id ||
+		    e->counter != ev.counter || e->epoch != ev.epoch || e->mac_kind != ev.mac_kind ||
+		    !same_bytes(e->mac, ev.mac, ev.mac_len) || !same_bytes(e->body, ev.body, ev.body_len))
+			abort();
+		theseus__envelope__free_unpacked(e, NULL);
+	}
+	struct proto_chunk_view cv;
+	if (proto_chunk_view(d, len, &cv)) {
+		Theseus__Request *r = theseus__request__unpack(NULL, len, d);
+		const Theseus__PushChunk *c = r ? r->push_chunk : NULL;
+		if (!r || r->kind_case != THESEUS__REQUEST__KIND_PUSH_CHUNK || !c ||
+		    c->total_size != cv.total_size || c->offset != cv.offset ||
+		    c->chunk_size != cv.chunk_size || (bool)c->quiet != cv.quiet ||
+		    !same_bytes(c->object_sha256, cv.sha, cv.sha_len) ||
+		    !same_bytes(c->data, cv.data, cv.data_len))
+			abort();
+		theseus__request__free_unpacked(r, NULL);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	if (size > 1)
+		check_views(data + 1, size - 1);
 	if (!ep) {
 		struct endpoint_config cfg = { .key = KEY, .staging_max_objects = 3,
 					       .staging_max_bytes = 64 * 1024, .stale_ms = 50 };

@@ -146,6 +146,7 @@ int net_poll(void)
 		link_check();
 	}
 	sys_check_timeouts();
+	net_udp_modules_sweep();   /* ports of module versions that no longer run */
 	/* Nothing received: a step of background work, polling again if more is left. */
 	if (n == 0 && !the_nic->irq_pending && idle_fn && idle_fn(idle_ctx))
 		return 1;

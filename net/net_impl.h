@@ -106,6 +106,8 @@ int net_err_from_lwip(err_t e);
 /* UDP services that are modules (udp_modules.c): bind the ports registered
  * so far and every later one (lwIP runs); datagrams handled on a port. */
 void net_udp_modules_start(void);
+/* Close the ports whose module version no longer runs (main loop). */
+void net_udp_modules_sweep(void);
 uint64_t net_udp_module_datagrams(uint16_t port);
 
 #endif

@@ -33,17 +33,27 @@
 /* Send len bytes (at most 1472) back to the datagram's sender; valid only
  * during the handler call. */
 typedef int (*th_udp_reply_fn)(void *reply_ctx, const void *data, size_t len);
+/* One datagram (contiguous, len may be 0). */
+typedef void (*th_udp_handler_fn)(const void *data, size_t len, th_udp_reply_fn reply,
+				  void *reply_ctx);
+
+#define UDP_MODULES_MAX 8          /* ports served for modules, in all */
 
 struct th_udp_service {
 	uint32_t abi;              /* TH_UDP_SERVICE_ABI */
 	const char *name;          /* the module's name */
 	uint16_t port;
-	/* One datagram (contiguous, len may be 0). */
-	void (*handle)(const void *data, size_t len, th_udp_reply_fn reply, void *reply_ctx);
+	th_udp_handler_fn handle;
 };
 
-/* TH_EINVAL (malformed table), TH_EEXIST (the port is another module's or
- * the kernel's), TH_EFULL. */
+/* TH_EINVAL (malformed table, named in the log: a name that is not the
+ * registering module's, a handler in another module's code), TH_EEXIST
+ * (the port is another module's or the kernel's: nothing is registered),
+ * TH_EFULL (UDP_MODULES_MAX ports taken).  A port a module registers
+ * belongs to that module's running version: when a swap or an unload
+ * leaves it with a table of a version that no longer runs (the new
+ * version did not register it again), the port is closed, with a warning,
+ * before any datagram reaches the old code. */
 int th_udp_service_register(const struct th_udp_service *svc) TH_MUST_CHECK;
 void th_udp_service_unregister(const struct th_udp_service *svc);
 

@@ -21,9 +21,11 @@ int cmd_rollback_main(int argc, char **argv, struct ctl_ctx *ctx)
 	req.rollback = &rb;
 	int err = ctl_call_expect(ctx, "rollback", &req, THESEUS__REPLY__PAYLOAD_ROLLBACK, &rep);
 	if (err) {
-		if (err == TH_ENOENT && !ctx->json)
-			fprintf(ctx->err, "theseusctl: nothing to roll back to? `theseusctl history` "
-				"shows the swaps of %s\n", argv[1]);
+		if (err == TH_ENOENT && !ctx->json && strstr(ctx->errmsg, "not loaded"))
+			fprintf(ctx->err, "theseusctl: `theseusctl ls` lists the loaded modules\n");
+		else if (err == TH_ENOENT && !ctx->json)
+			fprintf(ctx->err, "theseusctl: `theseusctl history` shows the swaps of %s\n",
+				argv[1]);
 		return ctl_exit_for(err);
 	}
 	const Theseus__RollbackReply *r = rep->rollback;

@@ -177,8 +177,10 @@ int cmd_swap_main(int argc, char **argv, struct ctl_ctx *ctx)
 	int err = ctl_call_expect(ctx, "swap", &req, THESEUS__REPLY__PAYLOAD_SWAP, &rep);
 	if (err) {
 		if (err == TH_ECONFLICT && !ctx->json)
-			fprintf(ctx->err, "theseusctl: a module changed since it was read; check "
-				"with `theseusctl ls` and retry\n");
+			fprintf(ctx->err, ne ? "theseusctl: a module does not run the version "
+				"--expect names; `theseusctl ls` shows what runs\n" :
+				"theseusctl: a module changed since it was read; check with "
+				"`theseusctl ls` and retry\n");
 		ret = ctl_exit_for(err);
 		goto out;
 	}

@@ -68,6 +68,16 @@ $(B)/tests/unit/endpoint_e2e: tests/unit/endpoint_e2e.sh $(B)/theseusctl $(B)/te
 		$(abspath tests/unit/endpoint_e2e.sh) $(abspath $(B)) > $@
 	chmod +x $@
 
+# The command line and its error paths against endpoint_udpd: messages,
+# --json on every failure, host lists, key files, subcommand --help, rollback
+# in a fleet (tests/unit/ctl_cli_e2e.sh).
+UNIT_TESTS += $(B)/tests/unit/ctl_cli_e2e
+$(B)/tests/unit/ctl_cli_e2e: tests/unit/ctl_cli_e2e.sh $(B)/theseusctl $(B)/tests/endpoint_udpd
+	@mkdir -p $(dir $@)
+	printf '#!/bin/sh\n# see tests/unit/ctl_cli_e2e.sh\nexec %s %s\n' \
+		$(abspath tests/unit/ctl_cli_e2e.sh) $(abspath $(B)) > $@
+	chmod +x $@
+
 # Staged rollouts: wave arithmetic, failure budgets and the state file
 # (ctl/rollout_plan.c, ctl/rollout_state.c; pure, no network).
 UNIT_TESTS += $(B)/tests/unit/rollout_plan_test

@@ -81,6 +81,16 @@ void ctl_json_emit(struct ctl_ctx *ctx, int exit_code)
 	ctl_json_reset(&ctx->js);
 }
 
+/* A line that names the host already: "theseusctl: host:port: ..." (the
+ * messages of ctl_report) gets no second prefix. */
+static bool names_host(const char *line, size_t n, const char *label)
+{
+	static const char pre[] = "theseusctl: ";
+	size_t pl = sizeof pre - 1, ll = strlen(label);
+	return n > pl + ll && memcmp(line, pre, pl) == 0 && memcmp(line + pl, label, ll) == 0 &&
+	       line[pl + ll] == ':';
+}
+
 /* Writes the lines of s from s->emitted up to its last newline (or all of
  * it when final), with the host prefix in human mode.  Caller holds lock. */
 static void sink_emit(struct sink *s, bool final)
@@ -93,7 +103,7 @@ static void sink_emit(struct sink *s, bool final)
 		if (!nl && !final)
 			break;
 		size_t n = nl ? (size_t)(nl - start) + 1 : s->len - s->emitted;
-		if (!ctx->json)
+		if (!ctx->json && !names_host(start, n, ctx->label))
 			fprintf(to, "%s: ", ctx->label);
 		fwrite(start, 1, n, to);
 		if (!nl)

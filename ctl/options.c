@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "klibc.h"
 #include "ctl.h"
@@ -144,11 +145,16 @@ int ctl_key_load(const char *path, uint8_t key[PROTO_KEY_LEN], struct th_errbuf 
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return th_errf(eb, TH_ENOENT, "key file %s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return th_errf(eb, TH_EINVAL, "key file %s: is a directory", path);
+	}
 	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	int rerr = ferror(f);
+	int rerr = ferror(f), rd_errno = errno;
 	fclose(f);
 	if (rerr)
-		return th_errf(eb, TH_EIO, "key file %s: read error", path);
+		return th_errf(eb, TH_EIO, "key file %s: read error: %s", path, strerror(rd_errno));
 	buf[n] = 0;
 	if (proto_key_parse(buf, key, NULL) != TH_OK)
 		return th_errf(eb, TH_EINVAL,

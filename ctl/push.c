@@ -38,6 +38,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,6 +91,11 @@ int ctl_read_file(const char *path, uint8_t **data, size_t *len, struct th_errbu
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return th_errf(eb, TH_ENOENT, "%s: %s", path, strerror(errno));
+	struct stat st = { 0 };
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return th_errf(eb, TH_EINVAL, "%s: is a directory, not an object file", path);
+	}
 	/* Read up to one byte past the limit: a larger file is refused, never
 	 * cut short. */
 	size_t cap = 65536, n = 0;
@@ -116,20 +122,22 @@ int ctl_read_file(const char *path, uint8_t **data, size_t *len, struct th_errbu
 		if (got == 0)
 			break;
 	}
-	int bad = ferror(f);
+	int bad = ferror(f), rd_errno = errno;
 	long long fsize = -1;
-	if (over && fseek(f, 0, SEEK_END) == 0)
+	/* The size a regular file says it has (a device such as /dev/zero or a
+	 * pipe has none that means anything). */
+	if (over && S_ISREG(st.st_mode) && fseek(f, 0, SEEK_END) == 0)
 		fsize = ftell(f);
 	fclose(f);
 	if (!buf)
 		return th_errf(eb, TH_ENOMEM, "%s: out of memory", path);
 	if (bad) {
 		free(buf);
-		return th_errf(eb, TH_EIO, "%s: read error", path);
+		return th_errf(eb, TH_EIO, "%s: read error: %s", path, strerror(rd_errno));
 	}
 	if (over || n > PROTO_MAX_OBJECT) {
 		free(buf);
-		if (fsize < 0)
+		if (fsize <= (long long)PROTO_MAX_OBJECT)
 			return th_errf(eb, TH_ETOOBIG, "%s: more than %llu bytes, the most one object "
 				       "may have; not pushed", path,
 				       (unsigned long long)PROTO_MAX_OBJECT);

@@ -450,8 +450,17 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 	return ret;
 }
 
+/* The kernel said the request kind itself is not supported (ep_not_supported:
+ * "WHAT: not supported by this kernel"), or gave no message: not any other
+ * ENOTSUP, such as a loader refusal of an object. */
+static bool kind_unsupported(const Theseus__Reply *rep)
+{
+	return !rep || !rep->message || !rep->message[0] ||
+	       strstr(rep->message, "not supported by this kernel") != NULL;
+}
+
 /* What to do next, for an error code. */
-static const char *hint_for(const struct ctl_ctx *ctx, int err)
+static const char *hint_for(const struct ctl_ctx *ctx, int err, const Theseus__Reply *rep)
 {
 	switch (err) {
 	case TH_ETIMEDOUT:
@@ -464,7 +473,8 @@ static const char *hint_for(const struct ctl_ctx *ctx, int err)
 	case TH_ENODEV:
 		return " (check the host name)";
 	case TH_ENOTSUP:
-		return " (this kernel does not offer it; is it older than theseusctl?)";
+		return kind_unsupported(rep) ? " (this kernel does not offer it; is it older than "
+					       "theseusctl?)" : "";
 	case TH_EVERSION:
 		return " (theseusctl and the kernel speak different protocol versions)";
 	default:
@@ -476,6 +486,11 @@ void ctl_report(struct ctl_ctx *ctx, const char *what, int err, const Theseus__R
 {
 	const char *msg = rep && rep->message && rep->message[0] ? rep->message : th_strerror(err);
 	char dropped[96] = "";
+	size_t wl = strlen(what);
+	/* The kernel's messages often start with the request's name already
+	 * ("rollback: module x is not loaded"): say it once. */
+	while (wl && strncmp(msg, what, wl) == 0 && msg[wl] == ':' && msg[wl + 1] == ' ')
+		msg += wl + 2;
 	if (ctx->replies_unauth)
 		snprintf(dropped, sizeof dropped, " [%llu unauthenticated repl%s dropped]",
 			 (unsigned long long)ctx->replies_unauth,
@@ -485,7 +500,7 @@ void ctl_report(struct ctl_ctx *ctx, const char *what, int err, const Theseus__R
 	if (ctx->json)
 		return;
 	fprintf(ctx->err, "theseusctl: %s:%u: %s: %s: %s%s%s\n", ctx->host, ctx->port, what,
-		th_err_name(err), msg, hint_for(ctx, err), dropped);
+		th_err_name(err), msg, hint_for(ctx, err, rep), dropped);
 }
 
 void ctl_fail(struct ctl_ctx *ctx, int err, const char *fmt, ...)

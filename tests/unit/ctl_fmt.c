@@ -131,6 +131,36 @@ static void test_emit_and_status(void)
 	CHECK(strstr(ebuf, "wrong key? check --key-file / THESEUS_KEY_FILE") != NULL);
 }
 
+/* ctl_report: a kernel message that starts with the request's name gets it
+ * once; the "older kernel" hint only when the request kind is unsupported. */
+static void test_report_messages(void)
+{
+	struct ctl_ctx ctx;
+	char ebuf[512];
+	ctl_ctx_init(&ctx);
+	snprintf(ctx.host, sizeof ctx.host, "h");
+	ctx.port = 1;
+	Theseus__Reply rep = THESEUS__REPLY__INIT;
+	rep.message = "rollback: module hello is not loaded";
+	ctx.err = fmemopen(ebuf, sizeof ebuf - 1, "w");
+	ctl_report(&ctx, "rollback", TH_ENOENT, &rep);
+	fclose(ctx.err);
+	CHECK_STR(ebuf, "theseusctl: h:1: rollback: ENOENT: module hello is not loaded\n");
+	CHECK_STR(ctx.errmsg, "rollback: module hello is not loaded");
+	rep.message = "symbol x is COMMON: compile with -fno-common";
+	ctx.err = fmemopen(ebuf, sizeof ebuf - 1, "w");
+	ctl_report(&ctx, "swap", TH_ENOTSUP, &rep);
+	fclose(ctx.err);
+	CHECK_STR(ebuf, "theseusctl: h:1: swap: ENOTSUP: symbol x is COMMON: compile with "
+		  "-fno-common\n");
+	rep.message = "profile: not supported by this kernel";
+	ctx.err = fmemopen(ebuf, sizeof ebuf - 1, "w");
+	ctl_report(&ctx, "profile", TH_ENOTSUP, &rep);
+	fclose(ctx.err);
+	CHECK(strstr(ebuf, "profile: ENOTSUP: not supported by this kernel (this kernel does not "
+		     "offer it; is it older than theseusctl?)") != NULL);
+}
+
 static void test_fmt_bytes(void)
 {
 	char out[32];
@@ -153,6 +183,7 @@ int main(void)
 	RUN(test_writer);
 	RUN(test_table);
 	RUN(test_emit_and_status);
+	RUN(test_report_messages);
 	RUN(test_fmt_bytes);
 	return check_summary("ctl_fmt");
 }

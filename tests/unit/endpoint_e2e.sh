@@ -96,7 +96,7 @@ expect_out ls_shows_new_version '^hello +1\.1 '
 check swap_retried 0 "${C[@]}" swap --expect 1.0 hello "$T/hello_v11"
 expect_out swap_retried_already 'already running'
 check swap_stale_cas 1 "${C[@]}" swap --expect 0.9 hello "$T/kv_v20"
-expect_err swap_stale_cas_conflict 'swap: ECONFLICT: swap: hello runs version "1\.1", not the expected "0\.9"'
+expect_err swap_stale_cas_conflict 'swap: ECONFLICT: hello runs version "1\.1", not the expected "0\.9"'
 check ls_after_stale_cas 0 "${C[@]}" ls
 expect_out stale_cas_changed_nothing '^hello +1\.1 '
 check push 0 "${C[@]}" push "$T/kv_v20"

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# ctl_cli_e2e.sh - end-to-end tests of theseusctl's command line and error
+# paths against host endpoint daemons (build/tests/endpoint_udpd): what a
+# failure says (once, naming the right thing, with a hint only where it
+# fits), that every run with --json prints one object, host lists and their
+# errors, key files, subcommand --help and "--", rollback in a fleet.
+# Prints PASS/FAIL lines and a RESULT line.
+#
+# Usage: tests/unit/ctl_cli_e2e.sh [BUILD_DIR]   (default: build)
+set -u
+B=${1:-build}
+export THESEUS_SESSION_CACHE=off   # never the user's session cache (README)
+unset THESEUS_HOST THESEUS_PORT THESEUS_KEY_FILE
+CTL=$B/theseusctl
+UDPD=$B/tests/endpoint_udpd
+T=$(mktemp -d)
+pids=()
+pass=0 fail=0
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1"; shift; for f in "$@"; do sed 's/^/  /' "$f" | tail -n 30; done; fail=$((fail + 1)); }
+
+nstarted=0
+start() {  # start ARGS...: one daemon; sets PORT
+	local f="$T/udpd.$((nstarted += 1))"
+	"$UDPD" --key-file "$T/key" "$@" > "$f" 2>/dev/null &
+	pids+=($!)
+	for _ in $(seq 200); do
+		PORT=$(awk '/^READY/ {print $2}' "$f" 2>/dev/null)
+		[ -n "$PORT" ] && return 0
+		sleep 0.05
+	done
+	echo "FAIL start: endpoint_udpd $* printed no READY line"; exit 1
+}
+
+check() {  # check NAME WANT_RC CMD...: stdout/stderr in $T/last.{out,err}
+	local name=$1 want=$2; shift 2
+	"$@" > "$T/last.out" 2> "$T/last.err"
+	local rc=$?
+	if [ "$rc" = "$want" ]; then ok "$name"; else
+		echo "  (exit $rc, want $want)"; bad "$name" "$T/last.out" "$T/last.err"; fi
+}
+out_has() { grep -Eq -e "$2" "$T/last.out" && ok "$1" || bad "$1: stdout lacks /$2/" "$T/last.out"; }
+err_has() { grep -Eq -e "$2" "$T/last.err" && ok "$1" || bad "$1: stderr lacks /$2/" "$T/last.err"; }
+err_lacks() { ! grep -Eq -e "$2" "$T/last.err" && ok "$1" || bad "$1: stderr has /$2/" "$T/last.err"; }
+# json_one NAME STATUS EXIT: stdout is exactly one JSON object with the common
+# fields first, this status and exit code
+json_one() {
+	python3 - "$T/last.out" "$2" "$3" <<'PY' && ok "$1" || bad "$1" "$T/last.out" "$T/last.err"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1, "%d lines" % len(lines)
+o = json.loads(lines[0])
+assert list(o)[:6] == ["host", "command", "ok", "status", "exit", "error"], list(o)
+assert o["status"] == sys.argv[2], o["status"]
+assert o["exit"] == int(sys.argv[3]), o["exit"]
+assert o["ok"] == (o["exit"] == 0)
+assert o["ok"] or o["error"], "no error text"
+PY
+}
+
+"$CTL" -q keygen "$T/key"
+{ printf 'VERSION=1.1\n'; head -c 5000 /dev/urandom; } > "$T/hello_v11"
+mkdir "$T/dir"
+
+start
+H=127.0.0.1:$PORT
+C=("$CTL" -H "$H" --key-file "$T/key" --timeout 300)
+
+# ---- messages ---------------------------------------------------------------
+check rollback_not_loaded 1 "${C[@]}" rollback nosuch
+err_has rollback_not_loaded_once "rollback: ENOENT: module nosuch is not loaded$"
+err_lacks rollback_not_loaded_no_history_hint 'nothing to roll back to\?'
+check swap_expect_conflict 1 "${C[@]}" swap --expect 0.9 hello "$T/hello_v11"
+err_has swap_expect_conflict_once 'swap: ECONFLICT: hello runs version "1\.0", not the expected "0\.9"'
+err_has swap_expect_conflict_hint 'does not run the version --expect names'
+err_lacks swap_expect_conflict_not_changed 'changed since it was read'
+check push_dev_zero 5 "${C[@]}" push /dev/zero
+err_has push_dev_zero_msg '/dev/zero: more than [0-9]+ bytes, the most one object may have'
+err_lacks push_dev_zero_no_0_bytes ' 0 bytes exceeds'
+check push_directory 5 "${C[@]}" push "$T/dir"
+err_has push_directory_msg 'is a directory'
+check key_directory 4 "$CTL" -H "$H" --key-file "$T/dir" ping
+err_has key_directory_msg 'key file .*dir: is a directory'
+# log -f in a fleet: a host that does not answer is named once per line
+"$CTL" -H "127.0.0.1:1,$H" --key-file "$T/key" --timeout 50 --retries 1 log -f --interval 50 > "$T/lf.out" 2> "$T/lf.err" &
+lpid=$!
+for _ in $(seq 100); do grep -q '127.0.0.1:1' "$T/lf.err" && break; sleep 0.05; done
+kill $lpid 2>/dev/null; wait $lpid 2>/dev/null
+grep -q '^theseusctl: 127\.0\.0\.1:1: log: ETIMEDOUT' "$T/lf.err" && ! grep -q '^127\.0\.0\.1:1: theseusctl' "$T/lf.err" \
+	&& ok log_follow_fleet_prefix_once || bad log_follow_fleet_prefix_once "$T/lf.err"
+
+echo "RESULT ctl_cli_e2e: $pass passed, $fail failed"
+[ "$fail" = 0 ]

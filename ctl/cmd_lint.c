@@ -188,13 +188,14 @@ int cmd_lint_main(int argc, char **argv, struct ctl_ctx *ctx)
 		size_t len;
 		ctl_json_obj_begin(&ctx->js, NULL);
 		ctl_json_str(&ctx->js, "file", argv[a]);
-		if (ctl_read_file(argv[a], &data, &len, &eb) != TH_OK) {
+		int rerr = ctl_read_file(argv[a], &data, &len, &eb);
+		if (rerr != TH_OK) {
 			ctl_json_bool(&ctx->js, "ok", false);
 			ctl_json_str(&ctx->js, "status", "ELOCAL");
 			ctl_json_arr_begin(&ctx->js, "findings");
 			ctl_json_arr_end(&ctx->js);
 			ctl_json_obj_end(&ctx->js);
-			ctl_fail(ctx, TH_EIO, "%s", eb.msg);
+			ctl_fail(ctx, rerr, "%s", eb.msg);
 			ret = CTL_EXIT_LOCAL;
 			continue;
 		}

@@ -13,8 +13,9 @@ int cmd_push_main(int argc, char **argv, struct ctl_ctx *ctx)
 	struct th_errbuf eb = { "" };
 	uint8_t *data, sha[PROTO_SHA256_LEN];
 	size_t len;
-	if (ctl_read_file(argv[1], &data, &len, &eb) != TH_OK) {
-		ctl_fail(ctx, TH_EIO, "%s", eb.msg);
+	int rerr = ctl_read_file(argv[1], &data, &len, &eb);
+	if (rerr != TH_OK) {
+		ctl_fail(ctx, rerr, "%s", eb.msg);
 		return CTL_EXIT_LOCAL;
 	}
 	proto_sha256(data, len, sha);

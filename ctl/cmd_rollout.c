@@ -273,8 +273,9 @@ int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx)
 
 	r.obj.module = module;
 	r.obj.file = file;
-	if (ctl_read_file(file, &r.obj.data, &r.obj.len, &eb) != TH_OK) {
-		ctl_fail(ctx, TH_EIO, "%s", eb.msg);
+	int rerr = ctl_read_file(file, &r.obj.data, &r.obj.len, &eb);
+	if (rerr != TH_OK) {
+		ctl_fail(ctx, rerr, "%s", eb.msg);
 		ret = CTL_EXIT_LOCAL;
 		goto out_targets;
 	}

@@ -134,8 +134,9 @@ int cmd_swap_main(int argc, char **argv, struct ctl_ctx *ctx)
 	struct th_errbuf eb = { "" };
 	bool need_ls = false;
 	for (size_t k = 0; k < n; k++) {
-		if (ctl_read_file(it[k].file, &it[k].data, &it[k].len, &eb) != TH_OK) {
-			ctl_fail(ctx, TH_EIO, "%s", eb.msg);
+		int rerr = ctl_read_file(it[k].file, &it[k].data, &it[k].len, &eb);
+		if (rerr != TH_OK) {
+			ctl_fail(ctx, rerr, "%s", eb.msg);
 			ret = CTL_EXIT_LOCAL;
 			goto out;
 		}

@@ -46,15 +46,19 @@ struct job {
 
 const char *ctl_status_name(int status, int exit_code)
 {
-	if (exit_code == CTL_EXIT_OK)
-		return "OK";
-	if (status)
-		return th_err_name(status);
+	/* A usage or local error is "EUSAGE" / "ELOCAL" whatever code the
+	 * failure had (the code's name goes into "error"). */
 	switch (exit_code) {
+	case CTL_EXIT_OK:
+		return "OK";
 	case CTL_EXIT_USAGE:
 		return "EUSAGE";
 	case CTL_EXIT_LOCAL:
 		return "ELOCAL";
+	}
+	if (status)
+		return th_err_name(status);
+	switch (exit_code) {
 	case CTL_EXIT_AUTH:
 		return "EAUTH";
 	case CTL_EXIT_UNREACHABLE:
@@ -73,7 +77,15 @@ void ctl_json_emit(struct ctl_ctx *ctx, int exit_code)
 	ctl_json_bool(&j, "ok", exit_code == CTL_EXIT_OK);
 	ctl_json_str(&j, "status", ctl_status_name(ctx->status, exit_code));
 	ctl_json_i64(&j, "exit", exit_code);
-	ctl_json_str(&j, "error", exit_code == CTL_EXIT_OK ? "" : ctx->errmsg);
+	char err[sizeof ctx->errmsg + 32] = "";
+	if (exit_code != CTL_EXIT_OK) {
+		const char *name = ctl_status_name(ctx->status, exit_code);
+		if (ctx->status && strcmp(name, th_err_name(ctx->status)) != 0)
+			snprintf(err, sizeof err, "%s: %s", th_err_name(ctx->status), ctx->errmsg);
+		else
+			snprintf(err, sizeof err, "%s", ctx->errmsg);
+	}
+	ctl_json_str(&j, "error", err);
 	const char *fields = ctl_json_text(&ctx->js);
 	fprintf(ctx->out, "%s%s%s}\n", ctl_json_text(&j), fields[0] ? "," : "", fields);
 	fflush(ctx->out);
@@ -168,7 +180,7 @@ static int run_one(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_
 	ret = cmd->main(argc, argv, ctx);
 	ctl_tx_close(ctx);
 out:
-	if (ctx->json && !(ctx->quiet && ret == CTL_EXIT_OK))
+	if (ctx->json)   /* -q does not silence --json: one object per host, always */
 		ctl_json_emit(ctx, ret);
 	return ret;
 }

@@ -94,7 +94,7 @@ void ctl_usage(FILE *f)
 		"                           $XDG_CACHE_HOME or ~/.cache/theseusctl/sessions)\n"
 		"      --json               one JSON object per host and line on stdout:\n"
 		"                           {\"host\",\"command\",\"ok\",\"status\",\"exit\",\"error\",...}\n"
-		"  -q, --quiet              no output on success\n"
+		"  -q, --quiet              no output on success (--json objects still come)\n"
 		"  -h, --help               this text\n"
 		"\nexit status:\n"
 		"  0 success   1 the kernel reported an error   2 usage error\n"
@@ -129,6 +129,38 @@ static char **as_lint(int *argc, char **argv)
 	return v;
 }
 
+/* --json anywhere on the command line: a run that fails before its options
+ * are all read still answers with one JSON object. */
+static bool wants_json(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			return true;
+	return false;
+}
+
+/* A failure before any host was asked: said on stderr and, with --json, as
+ * one JSON object for "local" (status from the exit code: EUSAGE, ELOCAL,
+ * EAUTH).  Returns exit_code. */
+static int local_fail(struct ctl_ctx *ctx, const char *command, int exit_code,
+		      const char *msg)
+{
+	if (msg) {
+		fprintf(stderr, "theseusctl: %s\n", msg);
+		if (msg != ctx->errmsg)
+			snprintf(ctx->errmsg, sizeof ctx->errmsg, "%s", msg);
+	}
+	if (ctx->json) {
+		ctx->status = 0;
+		ctx->command = command;
+		ctx->out = stdout;
+		snprintf(ctx->label, sizeof ctx->label, "local");
+		ctl_json_emit(ctx, exit_code);
+		ctl_json_free(&ctx->js);
+	}
+	return exit_code;
+}
+
 int main(int argc, char **argv)
 {
 	struct ctl_ctx ctx;
@@ -140,27 +172,35 @@ int main(int argc, char **argv)
 	ret = ctl_parse_global(&ctx, argc, argv, &cmd_at);
 	if (ret != CTL_EXIT_OK) {
 		fprintf(stderr, "Try 'theseusctl --help'.\n");
+		ctx.json = ctx.json || wants_json(argc, argv);
+		ret = local_fail(&ctx, "", ret, NULL);
 		ctl_targets_free(&ctx);
 		return ret;
 	}
 	if (cmd_at < 0 || cmd_at >= argc) {
 		ctl_usage(cmd_at < 0 ? stdout : stderr);
+		if (cmd_at >= argc) {
+			snprintf(ctx.errmsg, sizeof ctx.errmsg, "no command given");
+			local_fail(&ctx, "", CTL_EXIT_USAGE, NULL);
+		}
 		ctl_targets_free(&ctx);
 		return cmd_at < 0 ? CTL_EXIT_OK : CTL_EXIT_USAGE;
 	}
 	const struct ctl_cmd *cmd = ctl_cmd_find(argv[cmd_at]);
 	if (!cmd) {
-		fprintf(stderr, "theseusctl: unknown command '%s'\n", argv[cmd_at]);
 		ctl_usage(stderr);
+		snprintf(ctx.errmsg, sizeof ctx.errmsg, "unknown command '%s'", argv[cmd_at]);
+		ret = local_fail(&ctx, argv[cmd_at], CTL_EXIT_USAGE, ctx.errmsg);
 		ctl_targets_free(&ctx);
-		return CTL_EXIT_USAGE;
+		return ret;
 	}
 	if ((cmd->needs_host || cmd->drives_fleet) && ctx.key_file[0]) {
 		if (ctl_key_load(ctx.key_file, ctx.key, &eb) != TH_OK) {
-			fprintf(stderr, "theseusctl: %s (check --key-file / THESEUS_KEY_FILE)\n",
-				eb.msg);
+			snprintf(ctx.errmsg, sizeof ctx.errmsg,
+				 "%s (check --key-file / THESEUS_KEY_FILE)", eb.msg);
+			ret = local_fail(&ctx, cmd->name, CTL_EXIT_AUTH, ctx.errmsg);
 			ctl_targets_free(&ctx);
-			return CTL_EXIT_AUTH;
+			return ret;
 		}
 		ctx.have_key = true;
 	}

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -194,6 +195,16 @@ int ctl_parse_mac(const char *s, enum ctl_mac_mode *out)
 	return TH_OK;
 }
 
+/* A bad command line: recorded for --json (ctx->errmsg) and said on ctx->err. */
+static void opt_fail(struct ctl_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ctx->errmsg, sizeof ctx->errmsg, fmt, ap);
+	va_end(ap);
+	fprintf(ctx->err, "theseusctl: %s\n", ctx->errmsg);
+}
+
 int ctl_parse_global(struct ctl_ctx *ctx, int argc, char **argv, int *cmd_at)
 {
 	static const struct option opts[] = {
@@ -224,8 +235,8 @@ int ctl_parse_global(struct ctl_ctx *ctx, int argc, char **argv, int *cmd_at)
 		switch (c) {
 		case 'H':
 			if (ctl_targets_add(ctx, optarg)) {
-				fprintf(ctx->err, "theseusctl: bad -H %s: want host or host:port "
-					"(port 1-65535), or a comma-separated list of them\n", optarg);
+				opt_fail(ctx, "bad -H %s: want host or host:port "
+					"(port 1-65535), or a comma-separated list of them", optarg);
 				return CTL_EXIT_USAGE;
 			}
 			break;
@@ -233,7 +244,7 @@ int ctl_parse_global(struct ctl_ctx *ctx, int argc, char **argv, int *cmd_at)
 			struct th_errbuf eb = { "" };
 			snprintf(ctx->hosts_file, sizeof ctx->hosts_file, "%s", optarg);
 			if (ctl_targets_load(ctx, optarg, &eb)) {
-				fprintf(ctx->err, "theseusctl: %s\n", eb.msg);
+				opt_fail(ctx, "%s", eb.msg);
 				return CTL_EXIT_USAGE;
 			}
 			break;
@@ -241,7 +252,7 @@ int ctl_parse_global(struct ctl_ctx *ctx, int argc, char **argv, int *cmd_at)
 		case 'j':
 			v = strtol(optarg, &end, 10);
 			if (*end || v < 1 || v > 1024) {
-				fprintf(ctx->err, "theseusctl: bad -j %s: hosts at once, 1-1024\n", optarg);
+				opt_fail(ctx, "bad -j %s: hosts at once, 1-1024", optarg);
 				return CTL_EXIT_USAGE;
 			}
 			ctx->jobs = (int)v;
@@ -254,15 +265,15 @@ int ctl_parse_global(struct ctl_ctx *ctx, int argc, char **argv, int *cmd_at)
 			break;
 		case OPT_MAC:
 			if (ctl_parse_mac(optarg, &ctx->mac_mode) != TH_OK) {
-				fprintf(ctx->err, "theseusctl: bad --mac %s: want auto, hmac or "
-					"poly1305\n", optarg);
+				opt_fail(ctx, "bad --mac %s: want auto, hmac or "
+					"poly1305", optarg);
 				return CTL_EXIT_USAGE;
 			}
 			break;
 		case OPT_PORT:
 			v = strtol(optarg, &end, 10);
 			if (*end || v <= 0 || v > 65535) {
-				fprintf(ctx->err, "theseusctl: bad --port %s\n", optarg);
+				opt_fail(ctx, "bad --port %s", optarg);
 				return CTL_EXIT_USAGE;
 			}
 			ctx->port = (uint16_t)v;
@@ -273,8 +284,8 @@ int ctl_parse_global(struct ctl_ctx *ctx, int argc, char **argv, int *cmd_at)
 		case OPT_TIMEOUT:
 			v = strtol(optarg, &end, 10);
 			if (*end || v < 10 || v > 600000) {
-				fprintf(ctx->err, "theseusctl: bad --timeout %s: milliseconds, "
-					"10-600000\n", optarg);
+				opt_fail(ctx, "bad --timeout %s: milliseconds, "
+					"10-600000", optarg);
 				return CTL_EXIT_USAGE;
 			}
 			ctx->timeout_ms = (int)v;
@@ -282,7 +293,7 @@ int ctl_parse_global(struct ctl_ctx *ctx, int argc, char **argv, int *cmd_at)
 		case OPT_RETRIES:
 			v = strtol(optarg, &end, 10);
 			if (*end || v < 0 || v > 100) {
-				fprintf(ctx->err, "theseusctl: bad --retries %s: 0-100\n", optarg);
+				opt_fail(ctx, "bad --retries %s: 0-100", optarg);
 				return CTL_EXIT_USAGE;
 			}
 			ctx->retries = (int)v;
@@ -294,7 +305,7 @@ int ctl_parse_global(struct ctl_ctx *ctx, int argc, char **argv, int *cmd_at)
 			*cmd_at = -1;  /* help requested */
 			return CTL_EXIT_OK;
 		default:
-			fprintf(ctx->err, "theseusctl: unknown or incomplete option %s\n",
+			opt_fail(ctx, "unknown or incomplete option %s",
 				argv[optind - 1]);
 			return CTL_EXIT_USAGE;
 		}
@@ -305,7 +316,7 @@ int ctl_parse_global(struct ctl_ctx *ctx, int argc, char **argv, int *cmd_at)
 	if (ctx->n_targets == 0) {
 		struct ctl_target *t = calloc(1, sizeof *t);
 		if (!t) {
-			fprintf(ctx->err, "theseusctl: out of memory\n");
+			opt_fail(ctx, "out of memory");
 			return CTL_EXIT_LOCAL;
 		}
 		snprintf(t->host, sizeof t->host, "%s", ctx->host);

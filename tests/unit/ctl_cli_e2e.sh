@@ -92,5 +92,28 @@ kill $lpid 2>/dev/null; wait $lpid 2>/dev/null
 grep -q '^theseusctl: 127\.0\.0\.1:1: log: ETIMEDOUT' "$T/lf.err" && ! grep -q '^127\.0\.0\.1:1: theseusctl' "$T/lf.err" \
 	&& ok log_follow_fleet_prefix_once || bad log_follow_fleet_prefix_once "$T/lf.err"
 
+# ---- --json: one object for every run, local errors EUSAGE / ELOCAL --------
+check json_missing_key_file 4 "$CTL" -H "$H" --key-file "$T/nokey" --json ping
+json_one json_missing_key_file_object EAUTH 4
+printf 'not a key\n' > "$T/badkey"
+check json_bad_key_file 4 "$CTL" -H "$H" --key-file "$T/badkey" --json ping
+json_one json_bad_key_file_object EAUTH 4
+check json_unknown_command 2 "$CTL" --json frobnicate
+json_one json_unknown_command_object EUSAGE 2
+check json_bad_option 2 "$CTL" --bogus --json ping
+json_one json_bad_option_object EUSAGE 2
+check json_quiet_success 0 "${C[@]}" -q --json ping
+json_one json_quiet_success_object OK 0
+check json_push_missing 5 "${C[@]}" --json push "$T/nofile"
+json_one json_push_missing_object ELOCAL 5
+out_has json_push_missing_detail '"error":"ENOENT: '
+check json_push_too_big 5 "${C[@]}" --json push /dev/zero
+json_one json_push_too_big_object ELOCAL 5
+check json_profile_bad_top 2 "${C[@]}" --json profile --top -1 report
+json_one json_profile_bad_top_object EUSAGE 2
+check json_lint_missing 5 "$CTL" --json lint "$T/nofile"
+json_one json_lint_missing_object ELOCAL 5
+out_has json_lint_missing_file_status '"files":\[\{"file":"[^"]*nofile","ok":false,"status":"ELOCAL"'
+
 echo "RESULT ctl_cli_e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]

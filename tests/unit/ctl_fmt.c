@@ -103,17 +103,27 @@ static void test_emit_and_status(void)
 	ctx.status = TH_ECONFLICT;
 	snprintf(ctx.errmsg, sizeof ctx.errmsg, "swap: hello runs \"1.1\"");
 	ctl_json_emit(&ctx, CTL_EXIT_REMOTE);
+	ctx.status = TH_ETOOBIG;   /* a local error: ELOCAL, the code kept in "error" */
+	snprintf(ctx.errmsg, sizeof ctx.errmsg, "f.o: too big");
+	ctl_json_emit(&ctx, CTL_EXIT_LOCAL);
 	fclose(ctx.out);
 	CHECK_STR(buf,
 		  "{\"host\":\"10.0.0.5:7700\",\"command\":\"swap\",\"ok\":true,\"status\":\"OK\","
 		  "\"exit\":0,\"error\":\"\",\"module\":\"hello\"}\n"
 		  "{\"host\":\"10.0.0.5:7700\",\"command\":\"swap\",\"ok\":false,"
-		  "\"status\":\"ECONFLICT\",\"exit\":1,\"error\":\"swap: hello runs \\\"1.1\\\"\"}\n");
+		  "\"status\":\"ECONFLICT\",\"exit\":1,\"error\":\"swap: hello runs \\\"1.1\\\"\"}\n"
+		  "{\"host\":\"10.0.0.5:7700\",\"command\":\"swap\",\"ok\":false,"
+		  "\"status\":\"ELOCAL\",\"exit\":5,\"error\":\"ETOOBIG: f.o: too big\"}\n");
 	ctl_json_free(&ctx.js);
 	CHECK_STR(ctl_status_name(0, CTL_EXIT_OK), "OK");
 	CHECK_STR(ctl_status_name(TH_ETIMEDOUT, CTL_EXIT_UNREACHABLE), "ETIMEDOUT");
 	CHECK_STR(ctl_status_name(0, CTL_EXIT_USAGE), "EUSAGE");
 	CHECK_STR(ctl_status_name(0, CTL_EXIT_LOCAL), "ELOCAL");
+	/* local errors are EUSAGE / ELOCAL whatever their code (man page) */
+	CHECK_STR(ctl_status_name(TH_EIO, CTL_EXIT_LOCAL), "ELOCAL");
+	CHECK_STR(ctl_status_name(TH_ETOOBIG, CTL_EXIT_LOCAL), "ELOCAL");
+	CHECK_STR(ctl_status_name(TH_EINVAL, CTL_EXIT_USAGE), "EUSAGE");
+	CHECK_STR(ctl_status_name(TH_ECONFLICT, CTL_EXIT_REMOTE), "ECONFLICT");
 	/* ctl_report records status and message; --json keeps stderr quiet. */
 	char ebuf[256] = "";
 	ctx.err = fmemopen(ebuf, sizeof ebuf - 1, "w");

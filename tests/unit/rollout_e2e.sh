@@ -232,7 +232,7 @@ hashes "$T/hosts" | grep -vc " $(sha "$T/hello_1.5")\$" | grep -qx 0 && ok stop_
 run bad_waves 2 "${R[@]}" --hosts "$T/hosts" rollout --waves 1,,100% hello "$T/hello_1.1"
 err_has bad_waves_msg '--waves: item 2 is empty'
 run bad_waves_json 2 "${R[@]}" --hosts "$T/hosts" --json rollout --waves 0,100% hello "$T/hello_1.1"
-grep -q '^{"host":"local","command":"rollout","ok":false,"status":"EINVAL","exit":2,"error":"rollout: --waves: item 1 (0) is zero' "$T/last.out" \
+grep -q '^{"host":"local","command":"rollout","ok":false,"status":"EUSAGE","exit":2,"error":"EINVAL: rollout: --waves: item 1 (0) is zero' "$T/last.out" \
 	&& ok bad_waves_json_object || bad bad_waves_json_object "$T/last.out"
 run bad_waves_order 2 "${R[@]}" --hosts "$T/hosts" rollout --waves 50%,10% hello "$T/hello_1.1"
 err_has bad_waves_order_msg 'item 2 \(10%\) is below item 1'

@@ -64,8 +64,10 @@ static const char *opt_value(int argc, char **argv, int *a, const char *opt)
 static int fetch_running(struct ctl_ctx *ctx, struct ctl_lint_syms *t, const char *spec)
 {
 	struct th_errbuf eb = { "" };
-	if (ctl_parse_hostport(spec, ctx->host, sizeof ctx->host, &ctx->port) != TH_OK) {
-		fprintf(ctx->err, "theseusctl: lint: bad --target %s: HOST[:PORT]\n", spec);
+	int perr = ctl_parse_hostport(spec, ctx->host, sizeof ctx->host, &ctx->port);
+	if (perr != TH_OK) {
+		fprintf(ctx->err, "theseusctl: lint: bad --target %s: %s\n", spec,
+			ctl_hostport_why(perr));
 		return ctl_usage_fail(ctx, USAGE);
 	}
 	char where[sizeof ctx->label];   /* ctx->label stays "local": lint's JSON as ever */

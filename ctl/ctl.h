@@ -197,6 +197,7 @@ struct ctl_ctx {
 	bool json;          /* --json: one JSON object per host on stdout */
 	char key_file[512];
 	bool have_key;
+	char env_host_err[300], env_port_err[300];   /* bad THESEUS_HOST / _PORT */
 	uint8_t key[PROTO_KEY_LEN];
 	int timeout_ms;
 	int retries;
@@ -274,11 +275,22 @@ int ctl_parse_global(struct ctl_ctx *ctx, int argc, char **argv, int *cmd_at);
  * targets.  TH_EINVAL / TH_ERANGE naming nothing (the caller reports spec). */
 TH_MUST_CHECK int ctl_targets_add(struct ctl_ctx *ctx, const char *spec);
 /* Adds the hosts listed in path: one host[:port] per line, blank lines and
- * '#' comments ignored.  Errors go to eb naming file and line. */
+ * '#' comments ignored.  Errors go to eb naming file and line: TH_ENOENT
+ * when it cannot be read, TH_EINVAL for a bad line or a file that lists no
+ * host. */
 TH_MUST_CHECK int ctl_targets_load(struct ctl_ctx *ctx, const char *path, struct th_errbuf *eb);
 void ctl_targets_free(struct ctl_ctx *ctx);
-/* "host", "host:port" or "[v6]:port"-less IPv4 forms; port 1..65535. */
+/* Drops every target that is an earlier one again (same IPv4 address after
+ * resolution and same port; an unresolvable name: same name and port), with
+ * a note on note (NULL: none) naming both; returns how many were dropped
+ * (ctl/targets_dedup.c). */
+size_t ctl_targets_dedup(struct ctl_ctx *ctx, FILE *note);
+/* "host" or "host:port" (port 1..65535): a host name or IPv4 address
+ * without blanks, commas or a second ':'.  TH_EINVAL (form), TH_ERANGE
+ * (port), TH_ENOTSUP (an IPv6 address: not supported). */
 TH_MUST_CHECK int ctl_parse_hostport(const char *s, char *host, size_t host_cap, uint16_t *port);
+/* What is wrong, for an error of ctl_parse_hostport / ctl_targets_add. */
+const char *ctl_hostport_why(int err);
 /* Reads 64 hex digits (whitespace around is fine) from path. */
 TH_MUST_CHECK int ctl_key_load(const char *path, uint8_t key[PROTO_KEY_LEN],
 			       struct th_errbuf *eb);

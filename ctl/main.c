@@ -77,8 +77,10 @@ void ctl_usage(FILE *f)
 	fprintf(f,
 		"\noptions:\n"
 		"  -H, --host HOST[:PORT]   kernel to talk to (default 127.0.0.1:%d, env THESEUS_HOST);\n"
-		"                           repeat it or give a comma list for a fleet\n"
+		"                           repeat it or give a comma list for a fleet; a name\n"
+		"                           or IPv4 address; a host given twice is asked once\n"
 		"      --hosts FILE         more hosts, one HOST[:PORT] per line, # comments\n"
+		"                           (a FILE that lists none is an error)\n"
 		"  -j, --jobs N             hosts served at once (default %d)\n"
 		"      --port PORT          UDP port of hosts given without one (env THESEUS_PORT)\n"
 		"      --key-file FILE      key, 64 hex digits (env THESEUS_KEY_FILE); without a key\n"
@@ -204,6 +206,9 @@ int main(int argc, char **argv)
 		}
 		ctx.have_key = true;
 	}
+	/* A host given twice (or under two names) is asked once. */
+	if (cmd->needs_host || cmd->drives_fleet)
+		ctl_targets_dedup(&ctx, stderr);
 	/* The session cache: epochs learned earlier, for keyed commands. */
 	char sc_path[4096];
 	if (ctx.have_key && !ctx.no_session_cache && ctl_sc_path(sc_path, sizeof sc_path)) {

@@ -4,6 +4,7 @@
  * Pure functions of their inputs (unit-tested in tests/unit/ctl_args.c).
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -24,15 +25,23 @@ void ctl_ctx_init(struct ctl_ctx *ctx)
 	ctx->jobs = CTL_DEFAULT_JOBS;
 	ctx->out = stdout;
 	ctx->err = stderr;
+	/* A bad THESEUS_HOST / THESEUS_PORT is a usage error once it would be
+	 * used (ctl_parse_global): no -H/--hosts, no --port. */
 	const char *h = getenv("THESEUS_HOST");
-	if (h && *h && ctl_parse_hostport(h, ctx->host, sizeof ctx->host, &ctx->port) != TH_OK)
-		snprintf(ctx->host, sizeof ctx->host, "%s", h);  /* reported when used */
+	int err;
+	if (h && *h && (err = ctl_parse_hostport(h, ctx->host, sizeof ctx->host, &ctx->port)))
+		snprintf(ctx->env_host_err, sizeof ctx->env_host_err, "bad THESEUS_HOST=%.200s: %s",
+			 h, ctl_hostport_why(err));
 	const char *p = getenv("THESEUS_PORT");
 	if (p && *p) {
 		char *end;
+		errno = 0;
 		long v = strtol(p, &end, 10);
-		if (!*end && v > 0 && v < 65536)
+		if (!errno && !*end && v > 0 && v < 65536)
 			ctx->port = (uint16_t)v;
+		else
+			snprintf(ctx->env_port_err, sizeof ctx->env_port_err,
+				 "bad THESEUS_PORT=%.200s: %s", p, ctl_hostport_why(TH_ERANGE));
 	}
 	const char *t = getenv("THESEUSCTL_TRACE");
 	ctx->trace = t && *t && strcmp(t, "0") != 0;
@@ -41,17 +50,57 @@ void ctl_ctx_init(struct ctl_ctx *ctx)
 		snprintf(ctx->key_file, sizeof ctx->key_file, "%s", k);
 }
 
+const char *ctl_hostport_why(int err)
+{
+	switch (err) {
+	case TH_ENOTSUP:
+		return "IPv6 addresses are not supported: give an IPv4 address or a host name";
+	case TH_ERANGE:
+		return "the port must be a number, 1-65535";
+	case TH_EFULL:
+		return "more hosts than theseusctl takes (4096)";
+	default:
+		return "want host or host:port (one ':', no blanks)";
+	}
+}
+
+/* An IPv6 literal, bare or in brackets ("::1", "[::1]:7700"). */
+static bool looks_ipv6(const char *s)
+{
+	if (s[0] == '[')
+		return true;
+	const char *c = strchr(s, ':');
+	if (!c || !strchr(c + 1, ':'))
+		return false;   /* at most one ':': host:port */
+	struct in6_addr a;
+	char buf[64];
+	snprintf(buf, sizeof buf, "%s", s);
+	if (inet_pton(AF_INET6, buf, &a) == 1)
+		return true;
+	char *last = strrchr(buf, ':');   /* "fe80::1:7700": address, then port? */
+	*last = 0;
+	return inet_pton(AF_INET6, buf, &a) == 1;
+}
+
 int ctl_parse_hostport(const char *s, char *host, size_t host_cap, uint16_t *port)
 {
-	const char *colon = strrchr(s, ':');
+	if (looks_ipv6(s))
+		return TH_ENOTSUP;
+	const char *colon = strchr(s, ':');
 	size_t hl = colon ? (size_t)(colon - s) : strlen(s);
 	if (hl == 0 || hl >= host_cap)
 		return TH_EINVAL;
+	for (size_t i = 0; i < hl; i++)
+		if (s[i] == ' ' || s[i] == '\t' || s[i] == ',')
+			return TH_EINVAL;
 	if (colon) {
 		char *end;
 		errno = 0;
 		long v = strtol(colon + 1, &end, 10);
-		if (errno || end == colon + 1 || *end || v <= 0 || v > 65535)
+		if (strchr(colon + 1, ':'))
+			return TH_EINVAL;   /* "host:P:5" */
+		if (errno || end == colon + 1 || *end || v <= 0 || v > 65535 || colon[1] == '-' ||
+		    colon[1] == '+' || colon[1] == ' ')
 			return TH_ERANGE;
 		*port = (uint16_t)v;
 	}
@@ -111,6 +160,7 @@ int ctl_targets_load(struct ctl_ctx *ctx, const char *path, struct th_errbuf *eb
 		return th_errf(eb, TH_ENOENT, "hosts file %s: %s", path, strerror(errno));
 	char line[512];
 	int lineno = 0, err = TH_OK;
+	size_t before = ctx->n_targets;
 	while (fgets(line, sizeof line, f)) {
 		lineno++;
 		char *hash = strchr(line, '#');
@@ -123,13 +173,20 @@ int ctl_targets_load(struct ctl_ctx *ctx, const char *path, struct th_errbuf *eb
 			*--e = 0;
 		if (!*b)
 			continue;
-		if (strchr(b, ',') || ctl_targets_add(ctx, b) != TH_OK) {
-			err = th_errf(eb, TH_EINVAL, "hosts file %s:%d: bad host '%s' (want host or "
-				      "host:port, one per line)", path, lineno, b);
+		int aerr = strchr(b, ',') ? TH_EINVAL : ctl_targets_add(ctx, b);
+		if (aerr) {
+			err = th_errf(eb, TH_EINVAL, "hosts file %s:%d: bad host '%s': %s%s", path,
+				      lineno, b, ctl_hostport_why(aerr),
+				      aerr == TH_EINVAL ? ", one per line" : "");
 			break;
 		}
 	}
+	int rerr = ferror(f);
 	fclose(f);
+	if (!err && rerr)
+		err = th_errf(eb, TH_ENOENT, "hosts file %s: read error", path);
+	if (!err && ctx->n_targets == before)
+		err = th_errf(eb, TH_EINVAL, "--hosts %s lists no hosts", path);
 	return err;
 }
 
@@ -234,18 +291,23 @@ int ctl_parse_global(struct ctl_ctx *ctx, int argc, char **argv, int *cmd_at)
 		long v;
 		switch (c) {
 		case 'H':
-			if (ctl_targets_add(ctx, optarg)) {
-				opt_fail(ctx, "bad -H %s: want host or host:port "
-					"(port 1-65535), or a comma-separated list of them", optarg);
+		{
+			int err = ctl_targets_add(ctx, optarg);
+			if (err) {
+				opt_fail(ctx, "bad -H %s: %s%s", optarg, ctl_hostport_why(err),
+					 err == TH_EINVAL ? ", or a comma-separated list of them" : "");
 				return CTL_EXIT_USAGE;
 			}
 			break;
+		}
 		case OPT_HOSTS: {
 			struct th_errbuf eb = { "" };
 			snprintf(ctx->hosts_file, sizeof ctx->hosts_file, "%s", optarg);
-			if (ctl_targets_load(ctx, optarg, &eb)) {
+			int err = ctl_targets_load(ctx, optarg, &eb);
+			if (err) {
+				/* unreadable: a local error; bad or empty: usage */
 				opt_fail(ctx, "%s", eb.msg);
-				return CTL_EXIT_USAGE;
+				return err == TH_ENOENT ? CTL_EXIT_LOCAL : CTL_EXIT_USAGE;
 			}
 			break;
 		}
@@ -277,6 +339,7 @@ int ctl_parse_global(struct ctl_ctx *ctx, int argc, char **argv, int *cmd_at)
 				return CTL_EXIT_USAGE;
 			}
 			ctx->port = (uint16_t)v;
+			ctx->env_port_err[0] = 0;   /* --port overrides THESEUS_PORT */
 			break;
 		case OPT_KEY_FILE:
 			snprintf(ctx->key_file, sizeof ctx->key_file, "%s", optarg);
@@ -311,6 +374,14 @@ int ctl_parse_global(struct ctl_ctx *ctx, int argc, char **argv, int *cmd_at)
 		}
 	}
 	*cmd_at = optind;
+	if (ctx->env_port_err[0]) {
+		opt_fail(ctx, "%s", ctx->env_port_err);
+		return CTL_EXIT_USAGE;
+	}
+	if (ctx->n_targets == 0 && ctx->env_host_err[0]) {
+		opt_fail(ctx, "%s", ctx->env_host_err);
+		return CTL_EXIT_USAGE;
+	}
 	/* No -H / --hosts: the one default host.  Hosts without a port get
 	 * --port (or THESEUS_PORT, or 7700), whatever the option order. */
 	if (ctx->n_targets == 0) {

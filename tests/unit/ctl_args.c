@@ -145,6 +145,63 @@ static void test_hostport(void)
 	CHECK_EQ(ctl_parse_hostport("x:65536", h, sizeof h, &p), TH_ERANGE);
 	CHECK_EQ(ctl_parse_hostport("x:12a", h, sizeof h, &p), TH_ERANGE);
 	CHECK_EQ(ctl_parse_hostport("a-very-long-host-name", h, sizeof h, &p), TH_EINVAL);
+	/* one ':' at most, no blanks; IPv6 said to be unsupported */
+	CHECK_EQ(ctl_parse_hostport("1.2.3.4:P:5", h, sizeof h, &p), TH_EINVAL);
+	CHECK_EQ(ctl_parse_hostport("a:1 b:2", h, sizeof h, &p), TH_EINVAL);
+	CHECK_EQ(ctl_parse_hostport("a b", h, sizeof h, &p), TH_EINVAL);
+	CHECK_EQ(ctl_parse_hostport("x:-5", h, sizeof h, &p), TH_ERANGE);
+	CHECK_EQ(ctl_parse_hostport("[::1]", h, sizeof h, &p), TH_ENOTSUP);
+	CHECK_EQ(ctl_parse_hostport("[::1]:7700", h, sizeof h, &p), TH_ENOTSUP);
+	CHECK_EQ(ctl_parse_hostport("::1", h, sizeof h, &p), TH_ENOTSUP);
+	CHECK_EQ(ctl_parse_hostport("fe80::1:7700", h, sizeof h, &p), TH_ENOTSUP);
+	CHECK(strstr(ctl_hostport_why(TH_ENOTSUP), "IPv6 addresses are not supported") != NULL);
+}
+
+/* THESEUS_HOST / THESEUS_PORT are checked like -H / --port: a bad one is a
+ * usage error when it would be used. */
+static void test_env_errors(void)
+{
+	struct ctl_ctx ctx;
+	int at;
+	char *a1[] = { "theseusctl", "ping", NULL };
+	char *a2[] = { "theseusctl", "-H", "x:1", "ping", NULL };
+	char *a3[] = { "theseusctl", "--port", "9", "ping", NULL };
+	setenv("THESEUS_HOST", "127.0.0.1:abc", 1);
+	CHECK_EQ(parse(&ctx, 2, a1, &at), CTL_EXIT_USAGE);
+	CHECK(strstr(ctx.errmsg, "bad THESEUS_HOST=127.0.0.1:abc") != NULL);
+	CHECK_EQ(parse(&ctx, 4, a2, &at), CTL_EXIT_OK);   /* not used */
+	setenv("THESEUS_HOST", "[::1]:7700", 1);
+	CHECK_EQ(parse(&ctx, 2, a1, &at), CTL_EXIT_USAGE);
+	CHECK(strstr(ctx.errmsg, "IPv6") != NULL);
+	unsetenv("THESEUS_HOST");
+	setenv("THESEUS_PORT", "abc", 1);
+	CHECK_EQ(parse(&ctx, 2, a1, &at), CTL_EXIT_USAGE);
+	CHECK(strstr(ctx.errmsg, "bad THESEUS_PORT=abc") != NULL);
+	CHECK_EQ(parse(&ctx, 4, a3, &at), CTL_EXIT_OK);   /* --port overrides it */
+	CHECK_EQ(ctx.targets[0].port, 9);
+	unsetenv("THESEUS_PORT");
+}
+
+/* Duplicates: the same address and port once, the first in its place. */
+static void test_dedup(void)
+{
+	struct ctl_ctx ctx;
+	int at;
+	char *a1[] = { "theseusctl", "-H", "127.0.0.1:5,127.0.0.2:5,127.0.0.1:5", "-H",
+		       "127.0.0.1:6,127.0.0.2", "--port", "5", "ping", NULL };
+	CHECK_EQ(parse(&ctx, 8, a1, &at), CTL_EXIT_OK);
+	CHECK_EQ(ctx.n_targets, 5);
+	CHECK_EQ(ctl_targets_dedup(&ctx, NULL), 2);
+	CHECK_EQ(ctx.n_targets, 3);
+	CHECK_STR(ctx.targets[0].host, "127.0.0.1");
+	CHECK_EQ(ctx.targets[0].port, 5);
+	CHECK_STR(ctx.targets[1].host, "127.0.0.2");
+	CHECK_EQ(ctx.targets[2].port, 6);
+	char *a2[] = { "theseusctl", "-H", "nosuch.invalid:1,NOSUCH.invalid:1,nosuch.invalid:2",
+		       "ping", NULL };
+	CHECK_EQ(parse(&ctx, 4, a2, &at), CTL_EXIT_OK);
+	CHECK_EQ(ctl_targets_dedup(&ctx, NULL), 1);
+	CHECK_EQ(ctx.n_targets, 2);
 }
 
 static void test_key(void)
@@ -253,7 +310,21 @@ static void test_fleet_options(void)
 	unlink(path);
 	CHECK_EQ(ctl_targets_load(&c2, path, &eb), TH_ENOENT);
 	char *a7[] = { "theseusctl", "--hosts", "/nonexistent/hosts", "ls", NULL };
-	CHECK_EQ(parse(&ctx, 4, a7, &at), CTL_EXIT_USAGE);
+	CHECK_EQ(parse(&ctx, 4, a7, &at), CTL_EXIT_LOCAL);   /* unreadable: a local error */
+	/* A file with only comments lists no host: an error, not the default host. */
+	f = fopen(path, "w");
+	fputs("# nothing yet\n\n   # still nothing\n", f);
+	fclose(f);
+	char *a8[] = { "theseusctl", "--hosts", path, "ls", NULL };
+	CHECK_EQ(parse(&ctx, 4, a8, &at), CTL_EXIT_USAGE);
+	CHECK(strstr(ctx.errmsg, "lists no hosts") != NULL);
+	/* Two hosts on one line are refused, not taken as one name. */
+	f = fopen(path, "w");
+	fputs("a:1 b:2\n", f);
+	fclose(f);
+	CHECK_EQ(parse(&ctx, 4, a8, &at), CTL_EXIT_USAGE);
+	CHECK(strstr(ctx.errmsg, ":1: bad host 'a:1 b:2'") != NULL);
+	unlink(path);
 }
 
 static void test_command_table(void)
@@ -290,6 +361,8 @@ int main(void)
 	RUN(test_mac_option);
 	RUN(test_session_cache_option);
 	RUN(test_hostport);
+	RUN(test_env_errors);
+	RUN(test_dedup);
 	RUN(test_key);
 	RUN(test_exit_codes_and_table);
 	RUN(test_fleet_options);

@@ -115,5 +115,35 @@ check json_lint_missing 5 "$CTL" --json lint "$T/nofile"
 json_one json_lint_missing_object ELOCAL 5
 out_has json_lint_missing_file_status '"files":\[\{"file":"[^"]*nofile","ok":false,"status":"ELOCAL"'
 
+# ---- host lists ---------------------------------------------------------------
+printf '# nobody yet\n\n' > "$T/empty.hosts"
+reqs() { "${C[@]}" --json info | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["requests"])'; }
+r0=$(reqs); r1=$(reqs)   # what reading the counter costs
+check hosts_empty 2 env THESEUS_HOST="$H" "$CTL" --key-file "$T/key" --hosts "$T/empty.hosts" swap hello "$T/hello_v11"
+err_has hosts_empty_msg 'empty\.hosts lists no hosts'
+r2=$(reqs)
+[ $((r2 - r1)) = $((r1 - r0)) ] && ok hosts_empty_nothing_sent || { echo "  requests $r0 $r1 $r2"; bad hosts_empty_nothing_sent; }
+check hosts_missing 5 "$CTL" --hosts "$T/nohosts" ping
+json_missing() { "$CTL" --hosts "$T/nohosts" --json ping; }
+check json_missing_hosts_file 5 json_missing
+json_one json_missing_hosts_file_object ELOCAL 5
+printf '%s %s\n' "$H" "$H" > "$T/two.hosts"
+check hosts_two_on_a_line 2 "$CTL" --hosts "$T/two.hosts" ping
+err_has hosts_two_on_a_line_msg "two\.hosts:1: bad host"
+check host_ipv6 2 "$CTL" -H '[::1]:7700' ping
+err_has host_ipv6_msg 'IPv6 addresses are not supported'
+check host_two_colons 2 "$CTL" -H 127.0.0.1:P:5 ping
+check env_host_bad_port 2 env THESEUS_HOST=127.0.0.1:abc "$CTL" ping
+err_has env_host_bad_port_msg 'bad THESEUS_HOST=127\.0\.0\.1:abc: the port must be a number'
+check env_port_bad 2 env THESEUS_PORT=abc "$CTL" ping
+err_has env_port_bad_msg 'bad THESEUS_PORT=abc'
+# a host given twice (or by another name) is asked once, and counted once
+check dup_hosts 0 "${C[@]}" -H "$H" -H "localhost:$PORT" --json ping
+[ "$(grep -c '"command":"ping"' "$T/last.out")" = 1 ] && ok dup_hosts_once || bad dup_hosts_once "$T/last.out"
+err_has dup_hosts_note "note: localhost:$PORT is $H again: asked once"
+{ printf 'VERSION=1.3\n'; head -c 3000 /dev/urandom; } > "$T/hello_v13"
+check dup_rollout 0 "${C[@]}" -H "$H" rollout hello "$T/hello_v13"
+err_has dup_rollout_one_host 'complete: 1 of 1 hosts run it'
+
 echo "RESULT ctl_cli_e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]

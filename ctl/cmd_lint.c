@@ -75,7 +75,7 @@ static int fetch_running(struct ctl_ctx *ctx, struct ctl_lint_syms *t, const cha
 	ctl_json_str(&ctx->js, "exports", where);
 	/* lint needs no host, so main() left the key alone: load it here. */
 	if (!ctx->have_key && ctx->key_file[0]) {
-		if (ctl_key_load(ctx->key_file, ctx->key, &eb) != TH_OK) {
+		if (ctl_key_load(ctx->key_file, ctx->key, &eb, ctx->err) != TH_OK) {
 			ctl_fail(ctx, TH_EAUTH, "%s (check --key-file / THESEUS_KEY_FILE)", eb.msg);
 			return CTL_EXIT_AUTH;
 		}

@@ -291,9 +291,10 @@ size_t ctl_targets_dedup(struct ctl_ctx *ctx, FILE *note);
 TH_MUST_CHECK int ctl_parse_hostport(const char *s, char *host, size_t host_cap, uint16_t *port);
 /* What is wrong, for an error of ctl_parse_hostport / ctl_targets_add. */
 const char *ctl_hostport_why(int err);
-/* Reads 64 hex digits (whitespace around is fine) from path. */
+/* Reads 64 hex digits (whitespace around is fine) from path; a key file
+ * that its group or others may read gets a warning on warn (NULL: none). */
 TH_MUST_CHECK int ctl_key_load(const char *path, uint8_t key[PROTO_KEY_LEN],
-			       struct th_errbuf *eb);
+			       struct th_errbuf *eb, FILE *warn);
 /* --mac VALUE: "auto", "hmac" or "poly1305"; TH_EINVAL for anything else. */
 TH_MUST_CHECK int ctl_parse_mac(const char *s, enum ctl_mac_mode *out);
 /* The MAC kind the next datagram of ctx carries (PROTO_MAC_KIND_*), from

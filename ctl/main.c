@@ -197,7 +197,7 @@ int main(int argc, char **argv)
 		return ret;
 	}
 	if ((cmd->needs_host || cmd->drives_fleet) && ctx.key_file[0]) {
-		if (ctl_key_load(ctx.key_file, ctx.key, &eb) != TH_OK) {
+		if (ctl_key_load(ctx.key_file, ctx.key, &eb, stderr) != TH_OK) {
 			snprintf(ctx.errmsg, sizeof ctx.errmsg,
 				 "%s (check --key-file / THESEUS_KEY_FILE)", eb.msg);
 			ret = local_fail(&ctx, cmd->name, CTL_EXIT_AUTH, ctx.errmsg);

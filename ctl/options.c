@@ -197,7 +197,7 @@ void ctl_targets_free(struct ctl_ctx *ctx)
 	ctx->n_targets = 0;
 }
 
-int ctl_key_load(const char *path, uint8_t key[PROTO_KEY_LEN], struct th_errbuf *eb)
+int ctl_key_load(const char *path, uint8_t key[PROTO_KEY_LEN], struct th_errbuf *eb, FILE *warn)
 {
 	char buf[256];
 	FILE *f = fopen(path, "r");
@@ -208,6 +208,11 @@ int ctl_key_load(const char *path, uint8_t key[PROTO_KEY_LEN], struct th_errbuf 
 		fclose(f);
 		return th_errf(eb, TH_EINVAL, "key file %s: is a directory", path);
 	}
+	/* Like ssh, but a warning: keygen makes 0600 files. */
+	if (warn && S_ISREG(st.st_mode) && (st.st_mode & 077))
+		fprintf(warn, "theseusctl: warning: key file %s can be read by %s (mode %04o): "
+			"chmod 600 %s\n", path, (st.st_mode & 007) ? "others" : "its group",
+			(unsigned)(st.st_mode & 07777), path);
 	size_t n = fread(buf, 1, sizeof buf - 1, f);
 	int rerr = ferror(f), rd_errno = errno;
 	fclose(f);
@@ -342,6 +347,11 @@ int ctl_parse_global(struct ctl_ctx *ctx, int argc, char **argv, int *cmd_at)
 			ctx->env_port_err[0] = 0;   /* --port overrides THESEUS_PORT */
 			break;
 		case OPT_KEY_FILE:
+			if (!*optarg) {
+				opt_fail(ctx, "--key-file \"\": want a FILE (leave the option out "
+					 "for no key)");
+				return CTL_EXIT_USAGE;
+			}
 			snprintf(ctx->key_file, sizeof ctx->key_file, "%s", optarg);
 			break;
 		case OPT_TIMEOUT:

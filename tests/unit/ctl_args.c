@@ -3,6 +3,7 @@
  * options, host:port, key files, exit-code mapping, the command table.
  */
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -228,10 +229,33 @@ static void test_key(void)
 	FILE *f = fdopen(fd, "w");
 	fputs(good, f);
 	fclose(f);
-	CHECK_EQ(ctl_key_load(path, k, &eb), TH_OK);
+	CHECK_EQ(ctl_key_load(path, k, &eb, NULL), TH_OK);
 	CHECK_EQ(k[16], 0x10);
+	/* readable by others: loaded, with a warning; 0600: none */
+	char wbuf[512] = "";
+	CHECK_EQ(chmod(path, 0644), 0);
+	FILE *w = fmemopen(wbuf, sizeof wbuf - 1, "w");
+	CHECK_EQ(ctl_key_load(path, k, &eb, w), TH_OK);
+	fclose(w);
+	CHECK(strstr(wbuf, "warning: key file") && strstr(wbuf, "can be read by others (mode 0644)"));
+	CHECK_EQ(chmod(path, 0640), 0);
+	w = fmemopen(wbuf, sizeof wbuf - 1, "w");
+	CHECK_EQ(ctl_key_load(path, k, &eb, w), TH_OK);
+	fclose(w);
+	CHECK(strstr(wbuf, "can be read by its group (mode 0640)") != NULL);
+	CHECK_EQ(chmod(path, 0600), 0);
+	wbuf[0] = 0;
+	w = fmemopen(wbuf, sizeof wbuf - 1, "w");
+	CHECK_EQ(ctl_key_load(path, k, &eb, w), TH_OK);
+	fclose(w);
+	CHECK_STR(wbuf, "");
+	/* --key-file "" is an error, not "no key" */
+	struct ctl_ctx ctx;
+	int at;
+	char *a1[] = { "theseusctl", "--key-file", "", "ping", NULL };
+	CHECK_EQ(parse(&ctx, 4, a1, &at), CTL_EXIT_USAGE);
 	unlink(path);
-	CHECK_EQ(ctl_key_load(path, k, &eb), TH_ENOENT);
+	CHECK_EQ(ctl_key_load(path, k, &eb, NULL), TH_ENOENT);
 	CHECK(strstr(eb.msg, path) != NULL);
 }
 

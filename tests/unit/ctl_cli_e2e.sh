@@ -145,5 +145,14 @@ err_has dup_hosts_note "note: localhost:$PORT is $H again: asked once"
 check dup_rollout 0 "${C[@]}" -H "$H" rollout hello "$T/hello_v13"
 err_has dup_rollout_one_host 'complete: 1 of 1 hosts run it'
 
+# ---- key files ------------------------------------------------------------------
+cp "$T/key" "$T/key644"; chmod 644 "$T/key644"
+check key_world_readable 0 "$CTL" -H "$H" --key-file "$T/key644" ping
+err_has key_world_readable_warning 'warning: key file .*key644 can be read by others \(mode 0644\): chmod 600'
+check key_0600_quiet 0 "$CTL" -H "$H" --key-file "$T/key" ping
+err_lacks key_0600_no_warning 'warning'
+check key_file_empty_name 2 "$CTL" -H "$H" --key-file "" ping
+err_has key_file_empty_name_msg 'key-file "": want a FILE'
+
 echo "RESULT ctl_cli_e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -159,7 +159,7 @@ int main(int argc, char **argv)
 	}
 	srand(seed);
 	if (key_file) {
-		if (ctl_key_load(key_file, key, &eb) != TH_OK) {
+		if (ctl_key_load(key_file, key, &eb, NULL) != TH_OK) {
 			fprintf(stderr, "udpd: %s\n", eb.msg);
 			return 1;
 		}

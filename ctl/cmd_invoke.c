@@ -17,7 +17,7 @@
 #include "klibc.h"
 #include "ctl.h"
 
-#define USAGE "invoke [--hex] MODULE FUNCTION [INPUT|-]"
+#define USAGE "invoke [--hex] [--] MODULE FUNCTION [INPUT|-]"
 
 static pthread_once_t stdin_once = PTHREAD_ONCE_INIT;
 static uint8_t stdin_buf[PROTO_INVOKE_MAX_IN + 1];
@@ -30,25 +30,32 @@ static void read_stdin(void)
 
 int cmd_invoke_main(int argc, char **argv, struct ctl_ctx *ctx)
 {
-	bool hex = false;
-	int a = 1;
-	if (a < argc && strcmp(argv[a], "--hex") == 0) {
-		hex = true;
-		a++;
+	bool hex = false, operands = false;
+	const char *ops[3];   /* MODULE FUNCTION [INPUT]; "--" makes the rest operands */
+	int nops = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!operands && strcmp(argv[i], "--") == 0)
+			operands = true;
+		else if (!operands && strcmp(argv[i], "--hex") == 0)
+			hex = true;
+		else if ((!operands && argv[i][0] == '-' && argv[i][1]) || nops == 3)
+			return ctl_usage_fail(ctx, USAGE);
+		else
+			ops[nops++] = argv[i];
 	}
-	if (argc - a < 2 || argc - a > 3)
+	if (nops < 2)
 		return ctl_usage_fail(ctx, USAGE);
-	const char *module = argv[a], *function = argv[a + 1];
+	const char *module = ops[0], *function = ops[1];
 	const uint8_t *in = (const uint8_t *)"";
 	size_t in_len = 0;
-	if (argc - a == 3) {
-		if (strcmp(argv[a + 2], "-") == 0) {
+	if (nops == 3) {
+		if (strcmp(ops[2], "-") == 0) {
 			pthread_once(&stdin_once, read_stdin);
 			in = stdin_buf;
 			in_len = stdin_len;
 		} else {
-			in = (const uint8_t *)argv[a + 2];
-			in_len = strlen(argv[a + 2]);
+			in = (const uint8_t *)ops[2];
+			in_len = strlen(ops[2]);
 		}
 	}
 	if (in_len > PROTO_INVOKE_MAX_IN) {

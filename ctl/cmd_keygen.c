@@ -14,8 +14,12 @@
 
 int cmd_keygen_main(int argc, char **argv, struct ctl_ctx *ctx)
 {
-	if (argc > 2)
-		return ctl_usage_fail(ctx, "keygen [FILE]");
+	/* "keygen [FILE]" or "keygen -- FILE" (a FILE starting with '-') */
+	int a = argc > 1 && strcmp(argv[1], "--") == 0 ? 2 : 1;
+	if (argc > a + 1 || (a == 1 && argc == 2 && argv[1][0] == '-' && argv[1][1]))
+		return ctl_usage_fail(ctx, "keygen [[--] FILE]");
+	argv += a - 1;
+	argc -= a - 1;
 	uint8_t key[PROTO_KEY_LEN];
 	char hex[2 * PROTO_KEY_LEN + 2];
 	if (getrandom(key, sizeof key, 0) != sizeof key) {

@@ -157,6 +157,10 @@ int cmd_lint_main(int argc, char **argv, struct ctl_ctx *ctx)
 	int a = 1, ret = CTL_EXIT_OK, bad = 0, nwith = 0;
 	bool no_exports = false;
 	while (a < argc && strncmp(argv[a], "--", 2) == 0) {
+		if (strcmp(argv[a], "--") == 0) {   /* the rest are FILEs */
+			a++;
+			break;
+		}
 		if (strncmp(argv[a], "--spill=", 8) == 0) {
 			if (loader_parse_spill_policy(argv[a++] + 8, &policy) != TH_OK)
 				return ctl_usage_fail(ctx, USAGE);

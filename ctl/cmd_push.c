@@ -8,8 +8,11 @@
 
 int cmd_push_main(int argc, char **argv, struct ctl_ctx *ctx)
 {
-	if (argc != 2)
-		return ctl_usage_fail(ctx, "push FILE");
+	/* "push FILE" or "push -- FILE" (a FILE starting with '-') */
+	int a = argc > 1 && strcmp(argv[1], "--") == 0 ? 2 : 1;
+	if (argc != a + 1 || (a == 1 && argv[1][0] == '-' && argv[1][1]))
+		return ctl_usage_fail(ctx, "push [--] FILE");
+	argv += a - 1;
 	struct th_errbuf eb = { "" };
 	uint8_t *data, sha[PROTO_SHA256_LEN];
 	size_t len;

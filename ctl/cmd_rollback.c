@@ -11,8 +11,10 @@
 
 int cmd_rollback_main(int argc, char **argv, struct ctl_ctx *ctx)
 {
-	if (argc != 2 || argv[1][0] == '-')
-		return ctl_usage_fail(ctx, "rollback MODULE");
+	int a = argc > 1 && strcmp(argv[1], "--") == 0 ? 2 : 1;
+	if (argc != a + 1 || (a == 1 && argv[1][0] == '-'))
+		return ctl_usage_fail(ctx, "rollback [--] MODULE");
+	argv += a - 1;
 	Theseus__Request req = THESEUS__REQUEST__INIT;
 	Theseus__RollbackRequest rb = THESEUS__ROLLBACK_REQUEST__INIT;
 	Theseus__Reply *rep = NULL;

@@ -24,7 +24,7 @@
 #include "rollout.h"
 
 #define USAGE "rollout [--waves LIST] [--check FUNCTION] [--check-cmd CMD] [--soak SECONDS] " \
-	"[--max-fail N|N%] [--no-fault-check] [--state FILE [--resume]] MODULE FILE"
+	"[--max-fail N|N%] [--no-fault-check] [--state FILE [--resume]] [--] MODULE FILE"
 #define SOAK_MAX 86400
 
 struct rollout {
@@ -196,8 +196,18 @@ int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx)
 	memset(&r, 0, sizeof r);
 	r.ctx = ctx;
 	r.checks.faults = true;
+	bool operands = false;   /* after "--" */
 	for (int a = 1; a < argc; a++) {
-		if (opt(argc, argv, &a, "--waves", &val)) {
+		if (operands || argv[a][0] != '-' || !argv[a][1]) {
+			if (!module)
+				module = argv[a];
+			else if (!file)
+				file = argv[a];
+			else
+				return ctl_usage_fail(ctx, USAGE);
+		} else if (strcmp(argv[a], "--") == 0) {
+			operands = true;
+		} else if (opt(argc, argv, &a, "--waves", &val)) {
 			if (!val)
 				return ctl_usage_fail(ctx, USAGE);
 			waves_spec = val;
@@ -227,14 +237,8 @@ int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx)
 			resume = true;
 		} else if (strcmp(argv[a], "--no-fault-check") == 0) {
 			r.checks.faults = false;
-		} else if (argv[a][0] == '-' && argv[a][1]) {
-			ctl_fail(ctx, TH_EINVAL, "rollout: unknown option %s", argv[a]);
-			return ctl_usage_fail(ctx, USAGE);
-		} else if (!module) {
-			module = argv[a];
-		} else if (!file) {
-			file = argv[a];
 		} else {
+			ctl_fail(ctx, TH_EINVAL, "rollout: unknown option %s", argv[a]);
 			return ctl_usage_fail(ctx, USAGE);
 		}
 	}

@@ -87,9 +87,17 @@ int cmd_swap_main(int argc, char **argv, struct ctl_ctx *ctx)
 	const char *expects[PROTO_MAX_SWAP_ITEMS];
 	size_t n = 0, ne = 0;
 	int ret = CTL_EXIT_OK;
+	bool operands = false;   /* after "--" */
 	memset(it, 0, sizeof it);
 	for (int a = 1; a < argc; a++) {
-		if (strcmp(argv[a], "--expect") == 0 || strcmp(argv[a], "-e") == 0) {
+		if (!operands && strcmp(argv[a], "--") == 0) {
+			operands = true;
+		} else if (operands) {
+			if (a + 1 >= argc || n == PROTO_MAX_SWAP_ITEMS)
+				return ctl_usage_fail(ctx, USAGE);
+			it[n].module = argv[a];
+			it[n++].file = argv[++a];
+		} else if (strcmp(argv[a], "--expect") == 0 || strcmp(argv[a], "-e") == 0) {
 			if (a + 1 >= argc || ne == PROTO_MAX_SWAP_ITEMS)
 				return ctl_usage_fail(ctx, USAGE);
 			expects[ne++] = argv[++a];

@@ -241,6 +241,7 @@ struct ctl_cmd {
 	int (*main)(int argc, char **argv, struct ctl_ctx *ctx);
 	bool streams;       /* runs until stopped (log -f): fleet output per line */
 	bool drives_fleet;  /* runs once and talks to the targets itself (rollout) */
+	const char *options;   /* its options, one per line, for `COMMAND --help` ("" none) */
 };
 
 /* Human output wanted: not --json, not -q. */
@@ -304,6 +305,8 @@ uint32_t ctl_mac_kind(const struct ctl_ctx *ctx);
 int ctl_exit_for(int err);
 const struct ctl_cmd *ctl_cmd_find(const char *name);
 void ctl_usage(FILE *f);
+/* `theseusctl COMMAND --help`: the command's usage, what it does, its options. */
+void ctl_cmd_usage(const struct ctl_cmd *cmd, FILE *f);
 
 /* ---- transport (ctl/transport.c) ---------------------------------------- */
 

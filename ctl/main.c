@@ -15,47 +15,70 @@
 
 static const struct ctl_cmd cmds[] = {
 	{ "ping", "", "check that the kernel answers; print the round-trip time", true,
-	  cmd_ping_main, false, false },
+	  cmd_ping_main, false, false, "" },
 	{ "info", "", "kernel version, uptime, address, memory, endpoint counters", true,
-	  cmd_info_main, false, false },
+	  cmd_info_main, false, false, "" },
 	{ "ls", "", "list the loaded modules (version, hash, size, address, dependencies)",
-	  true, cmd_ls_main, false, false },
+	  true, cmd_ls_main, false, false, "" },
 	{ "push", "FILE", "upload an object into the kernel's staging area", true,
-	  cmd_push_main, false, false },
+	  cmd_push_main, false, false, "" },
 	{ "swap", "[--expect [MODULE=]VERSION] MODULE FILE [MODULE FILE ...]",
 	  "push FILEs and swap them in live, all as one transaction (compare-and-swap)", true,
-	  cmd_swap_main, false, false },
+	  cmd_swap_main, false, false,
+	  "  -e, --expect [MODULE=]VERSION  the version MODULE must run now (default: as ls\n"
+	  "                           reads it; \"\" for a module not loaded yet)\n" },
 	{ "rollback", "MODULE",
 	  "swap MODULE back to the object it ran before its last swap (unload a first load)",
-	  true, cmd_rollback_main, false, false },
+	  true, cmd_rollback_main, false, false, "" },
 	{ "history", "", "loads, swaps, rollbacks and unloads with stage times", true,
-	  cmd_history_main, false, false },
+	  cmd_history_main, false, false, "" },
 	{ "state", "", "statedb entries: name, kind, type, version, size, references", true,
-	  cmd_state_main, false, false },
-	{ "log", "[-f] [--from POS]", "print the kernel log ring; -f follows it", true,
-	  cmd_log_main, true, false },
+	  cmd_state_main, false, false, "" },
+	{ "log", "[-f] [--from POS] [--interval MS]",
+	  "print the kernel log ring; -f follows it", true, cmd_log_main, true, false,
+	  "  -f, --follow             keep polling until interrupted\n"
+	  "      --from POS           start at byte position POS (default 0: the oldest kept)\n"
+	  "      --interval MS        with -f: poll every MS ms, 10-60000 (default 500)\n" },
 	{ "invoke", "[--hex] MODULE FUNCTION [INPUT|-]",
 	  "call an exported function of a module, bytes in and out (- = stdin)", true,
-	  cmd_invoke_main, false, false },
+	  cmd_invoke_main, false, false,
+	  "      --hex                print the output as hex digits (the input is taken\n"
+	  "                           as given, not decoded)\n" },
 	{ "graph", "", "the module dependency graph as Graphviz DOT", true, cmd_graph_main,
-	  false, false },
-	{ "tasks", "", "the kernel's tasks", true, cmd_tasks_main, false, false },
+	  false, false, "" },
+	{ "tasks", "", "the kernel's tasks", true, cmd_tasks_main, false, false, "" },
 	{ "exports", "[--json]",
 	  "the running kernel's export list: its symbols and the loaded modules' (lint --target)",
-	  true, cmd_exports_main, false, false },
+	  true, cmd_exports_main, false, false, "" },
 	{ "profile", "[--top N] [SECONDS|start|stop|report]",
 	  "sample where the kernel's CPUs spend their time (default 3 s) and list the top "
-	  "functions", true, cmd_profile_main, false, false },
+	  "functions", true, cmd_profile_main, false, false,
+	  "      --top N              functions shown (default 25, 0 = all)\n" },
 	{ "rollout", "[OPTIONS] MODULE FILE",
 	  "swap FILE in on the hosts in waves (--waves), with health checks (--check, "
 	  "--check-cmd, --soak), a failure budget (--max-fail), automatic rollback and "
-	  "--state/--resume", false, cmd_rollout_main, false, true },
-	{ "lint", "[--spill=warn|reject] [--target HOST[:PORT]] FILE...",
+	  "--state/--resume", false, cmd_rollout_main, false, true,
+	  "      --waves LIST         cumulative host counts or percentages (default 1,100%)\n"
+	  "      --check FUNCTION     invoke MODULE's FUNCTION on each updated host: must be OK\n"
+	  "      --check-cmd CMD      sh -c CMD per updated host with THESEUS_HOST set;\n"
+	  "                           exit 0 is healthy\n"
+	  "      --no-fault-check     do not check the history for fault entries\n"
+	  "      --soak SECONDS       wait before checking a wave (default 0)\n"
+	  "      --max-fail N|N%      failures allowed before it stops (default 0)\n"
+	  "      --state FILE         record progress; the same FILE again continues\n"
+	  "      --resume             continue the rollout FILE records (must exist)\n" },
+	{ "lint", "[--spill=warn|reject] [--exports FILE|--no-exports|--target HOST[:PORT]] "
+	  "[--with OBJ]... FILE...",
 	  "check module objects locally as the loader would (spill, ELF, relocations, imports "
 	  "against exports.txt or --target's running kernel)", false,
-	  cmd_lint_main, false, false },
+	  cmd_lint_main, false, false,
+	  "      --spill=warn|reject  writable data in a module: a warning (default) or an error\n"
+	  "      --exports FILE       the kernel's export list (default: the kit's exports.txt)\n"
+	  "      --no-exports         do not check imports\n"
+	  "      --target HOST[:PORT] the export list of that running kernel\n"
+	  "      --with OBJ           a module loaded with them (repeat it)\n" },
 	{ "keygen", "[FILE]", "make a new 32-byte key (64 hex digits) for key= and --key-file",
-	  false, cmd_keygen_main, false, false },
+	  false, cmd_keygen_main, false, false, "" },
 };
 
 const struct ctl_cmd *ctl_cmd_find(const char *name)
@@ -106,6 +129,17 @@ void ctl_usage(FILE *f)
 		"  failed host; a summary line on stderr names the failed hosts\n"
 		"\nSee theseusctl(1) for the JSON fields of every command.\n",
 		PROTO_DEFAULT_PORT, CTL_DEFAULT_JOBS, CTL_DEFAULT_TIMEOUT_MS, CTL_DEFAULT_RETRIES);
+}
+
+void ctl_cmd_usage(const struct ctl_cmd *cmd, FILE *f)
+{
+	fprintf(f, "usage: theseusctl [options] %s%s%s\n\n%s\n", cmd->name, cmd->args[0] ? " " : "",
+		cmd->args, cmd->help);
+	if (cmd->options && cmd->options[0])
+		fprintf(f, "\n%s", cmd->options);
+	fprintf(f, "\n\"--\" ends the options: what follows are operands, even if they start\n"
+		"with '-'.  `theseusctl --help` lists the global options; theseusctl(1) has\n"
+		"the details.\n");
 }
 
 /* build/theseus-lint is this program under another name: `theseusctl lint`
@@ -196,6 +230,13 @@ int main(int argc, char **argv)
 		ctl_targets_free(&ctx);
 		return ret;
 	}
+	/* COMMAND --help (before a "--"): its usage, nothing sent. */
+	for (int a = cmd_at + 1; a < argc && strcmp(argv[a], "--") != 0; a++)
+		if (strcmp(argv[a], "--help") == 0) {
+			ctl_cmd_usage(cmd, stdout);
+			ctl_targets_free(&ctx);
+			return CTL_EXIT_OK;
+		}
 	if ((cmd->needs_host || cmd->drives_fleet) && ctx.key_file[0]) {
 		if (ctl_key_load(ctx.key_file, ctx.key, &eb, stderr) != TH_OK) {
 			snprintf(ctx.errmsg, sizeof ctx.errmsg,

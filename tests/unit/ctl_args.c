@@ -375,6 +375,16 @@ static void test_command_table(void)
 	}
 	CHECK(strstr(buf, "--json") != NULL);
 	CHECK(strstr(buf, "--hosts FILE") != NULL);
+	/* every command's own --help: usage line, options listed */
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+		const struct ctl_cmd *c = ctl_cmd_find(all[i]);
+		CHECK(c && c->options != NULL);
+	}
+	f = fmemopen(buf, sizeof buf - 1, "w");
+	ctl_cmd_usage(ctl_cmd_find("log"), f);
+	fclose(f);
+	CHECK(strncmp(buf, "usage: theseusctl [options] log [-f] [--from POS] [--interval MS]\n", 66) == 0);
+	CHECK(strstr(buf, "--interval MS") && strstr(buf, "\"--\" ends the options"));
 }
 
 int main(void)

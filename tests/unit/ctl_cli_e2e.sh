@@ -154,5 +154,30 @@ err_lacks key_0600_no_warning 'warning'
 check key_file_empty_name 2 "$CTL" -H "$H" --key-file "" ping
 err_has key_file_empty_name_msg 'key-file "": want a FILE'
 
+# ---- COMMAND --help, and "--" ending the options --------------------------------
+mkdir "$T/cwd"
+for c in ping ls push swap rollback log invoke profile rollout lint keygen; do
+	check "help_$c" 0 sh -c "cd '$T/cwd' && '$(realpath "$CTL")' -H 127.0.0.1:1 --timeout 10 --retries 0 $c --help"
+	out_has "help_${c}_usage" "^usage: theseusctl \\[options\\] $c"
+done
+[ -z "$(ls -A "$T/cwd")" ] && ok help_keygen_wrote_nothing || { ls -la "$T/cwd"; bad help_keygen_wrote_nothing; }
+check help_log_options 0 "$CTL" log --help
+out_has help_log_interval '--interval MS'
+check help_lint_options 0 "$CTL" lint --help
+out_has help_lint_exports '--exports FILE'
+out_has help_lint_with '--with OBJ'
+check dashdash_push 5 "${C[@]}" push -- --help
+err_has dashdash_push_names_file -- '--help: No such file or directory'
+check push_unknown_option 2 "${C[@]}" push -x
+check dashdash_keygen 0 sh -c "cd '$T/cwd' && '$(realpath "$CTL")' -q keygen -- -k"
+[ -s "$T/cwd/-k" ] && ok dashdash_keygen_file || bad dashdash_keygen_file
+check keygen_unknown_option 2 "$CTL" keygen -k
+cp "$T/hello_v11" "$T/cwd/-v11"
+check dashdash_swap 0 sh -c "cd '$T/cwd' && '$(realpath "$CTL")' -H $H --key-file '$T/key' swap -- hello -v11"
+out_has dashdash_swap_done '^hello: .* -> 1\.1'
+check dashdash_invoke 0 "${C[@]}" invoke -- kv kv_invoke_put --help=1
+check dashdash_invoke_stored 0 "${C[@]}" invoke kv kv_invoke_get -- --help
+out_has dashdash_invoke_value '^1$'
+
 echo "RESULT ctl_cli_e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]

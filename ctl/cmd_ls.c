@@ -35,8 +35,11 @@ static void note_state(struct mod_state *st, size_t *n, const char *name, const 
 	st[i].state = state;
 }
 
-/* Every module's state from the history (quietly: none on any error). */
-static size_t fetch_states(struct ctl_ctx *ctx, struct mod_state *st)
+/* Every module's state from the history into st, *n of them (none when the
+ * kernel refuses to give it).  Returns the error of a call that got no
+ * answer at all (ETIMEDOUT, EAUTH): then ls stops, instead of waiting as
+ * long again for the list. */
+static int fetch_states(struct ctl_ctx *ctx, struct mod_state *st, size_t *np)
 {
 	Theseus__Request req = THESEUS__REQUEST__INIT;
 	Theseus__HistoryRequest hq = THESEUS__HISTORY_REQUEST__INIT;
@@ -45,10 +48,12 @@ static size_t fetch_states(struct ctl_ctx *ctx, struct mod_state *st)
 	req.history = &hq;
 	for (;;) {
 		Theseus__Reply *rep = NULL;
-		if (ctl_call(ctx, &req, &rep) || rep->payload_case != THESEUS__REPLY__PAYLOAD_HISTORY) {
+		int err = ctl_call(ctx, &req, &rep);
+		if (err || rep->payload_case != THESEUS__REPLY__PAYLOAD_HISTORY) {
 			if (rep)
 				theseus__reply__free_unpacked(rep, NULL);
-			return n;
+			*np = n;
+			return err == TH_ETIMEDOUT || err == TH_EAUTH ? err : TH_OK;
 		}
 		const Theseus__HistoryReply *h = rep->history;
 		for (size_t i = 0; i < h->n_entries; i++) {
@@ -64,8 +69,10 @@ static size_t fetch_states(struct ctl_ctx *ctx, struct mod_state *st)
 		hq.start += (uint32_t)h->n_entries;
 		bool more = h->n_entries > 0 && hq.start < h->total;
 		theseus__reply__free_unpacked(rep, NULL);
-		if (!more)
-			return n;
+		if (!more) {
+			*np = n;
+			return TH_OK;
+		}
 	}
 }
 
@@ -90,7 +97,12 @@ int cmd_ls_main(int argc, char **argv, struct ctl_ctx *ctx)
 	req.kind_case = THESEUS__REQUEST__KIND_LIST_MODULES;
 	req.list_modules = &lr;
 	static struct mod_state states[LS_MAX_STATES];
-	size_t nstates = fetch_states(ctx, states);
+	size_t nstates = 0;
+	int serr = fetch_states(ctx, states, &nstates);
+	if (serr) {
+		ctl_report(ctx, "ls", serr, NULL);
+		return ctl_exit_for(serr);
+	}
 	ctl_table_init(&t, 7, hdr);
 	ctl_table_align_right(&t, 3);
 	ctl_json_arr_begin(&ctx->js, "modules");

@@ -179,5 +179,18 @@ check dashdash_invoke 0 "${C[@]}" invoke -- kv kv_invoke_put --help=1
 check dashdash_invoke_stored 0 "${C[@]}" invoke kv kv_invoke_get -- --help
 out_has dashdash_invoke_value '^1$'
 
+# ---- ls on a host that does not answer waits one timeout, like info -------------
+ms() { date +%s%3N; }
+t0=$(ms); "$CTL" -H 127.0.0.1:1 --timeout 200 --retries 1 info > /dev/null 2>&1; t1=$(ms)
+check ls_dead_host 3 "$CTL" -H 127.0.0.1:1 --timeout 200 --retries 1 ls; t2=$(ms)
+[ $((t2 - t1)) -lt $(( (t1 - t0) * 3 / 2 )) ] && ok ls_dead_host_one_wait \
+	|| { echo "  info $((t1 - t0)) ms, ls $((t2 - t1)) ms"; bad ls_dead_host_one_wait; }
+err_has ls_dead_host_msg '127\.0\.0\.1:1: ls: ETIMEDOUT'
+"$CTL" -q keygen "$T/wrongkey"
+t0=$(ms); "$CTL" -H "$H" --key-file "$T/wrongkey" --timeout 200 --retries 1 info > /dev/null 2>&1; t1=$(ms)
+check ls_wrong_key 4 "$CTL" -H "$H" --key-file "$T/wrongkey" --timeout 200 --retries 1 ls; t2=$(ms)
+[ $((t2 - t1)) -lt $(( (t1 - t0) * 3 / 2 )) ] && ok ls_wrong_key_one_wait \
+	|| { echo "  info $((t1 - t0)) ms, ls $((t2 - t1)) ms"; bad ls_wrong_key_one_wait; }
+
 echo "RESULT ctl_cli_e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -6,7 +6,8 @@
  * the object pushed and swapped in with compare-and-swap on that version
  * (a host already running the object counts as done, no second swap); after
  * --soak seconds the health checks run on every updated host (--check
- * FUNCTION invoked, --check-cmd CMD run locally with THESEUS_HOST, and no
+ * FUNCTION invoked, --check-cmd CMD run locally with THESEUS_HOST and
+ * THESEUS_KEY_FILE (the run's key, absolute), and no
  * fault entry for the module in its history since the swap).  A failed host
  * (unreachable, swap refused, check failed) is returned to its old object at
  * once; when more than --max-fail hosts failed the rollout stops and every
@@ -17,6 +18,8 @@
  * object per host), a summary on stderr; exit 0 only when complete.
  * Waves and budgets: rollout_plan.c; the steps on a host: rollout_host.c.
  */
+#include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
@@ -244,6 +247,17 @@ int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx)
 	}
 	if (!module || !file)
 		return ctl_usage_fail(ctx, USAGE);
+	/* --check-cmd's theseusctl uses this run's key (--key-file or the
+	 * environment's), by absolute path: the command may change directory. */
+	char key_abs[PATH_MAX];
+	if (r.checks.cmd && ctx->have_key) {
+		if (!realpath(ctx->key_file, key_abs)) {
+			ctl_fail(ctx, TH_EIO, "rollout: key file %s: %s", ctx->key_file,
+				 strerror(errno));
+			return CTL_EXIT_LOCAL;
+		}
+		r.checks.key_file = key_abs;
+	}
 	if (strlen(module) >= PROTO_NAME_MAX) {
 		ctl_fail(ctx, TH_EINVAL, "rollout: module name longer than %d bytes",
 			 PROTO_NAME_MAX - 1);

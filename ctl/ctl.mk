@@ -98,6 +98,16 @@ $(B)/tests/unit/rollout_e2e: tests/unit/rollout_e2e.sh $(B)/theseusctl $(B)/test
 		$(abspath tests/unit/rollout_e2e.sh) $(abspath $(B)) > $@
 	chmod +x $@
 
+# Rollouts that need care: --check-cmd's key, undoing a first load, the
+# state file pinning hosts and waves, stopped rollouts on resume
+# (tests/unit/rollout_resume_e2e.sh).
+UNIT_TESTS += $(B)/tests/unit/rollout_resume_e2e
+$(B)/tests/unit/rollout_resume_e2e: tests/unit/rollout_resume_e2e.sh $(B)/theseusctl $(B)/tests/endpoint_udpd
+	@mkdir -p $(dir $@)
+	printf '#!/bin/sh\n# see tests/unit/rollout_resume_e2e.sh\nexec %s %s\n' \
+		$(abspath tests/unit/rollout_resume_e2e.sh) $(abspath $(B)) > $@
+	chmod +x $@
+
 # The retransmission timer and a push's window (ctl/rto.c, ctl/push_window.c;
 # pure, round trips and time passed in).
 UNIT_TESTS += $(B)/tests/unit/ctl_rto_test

@@ -60,8 +60,8 @@ static const struct ctl_cmd cmds[] = {
 	  "--state/--resume", false, cmd_rollout_main, false, true,
 	  "      --waves LIST         cumulative host counts or percentages (default 1,100%)\n"
 	  "      --check FUNCTION     invoke MODULE's FUNCTION on each updated host: must be OK\n"
-	  "      --check-cmd CMD      sh -c CMD per updated host with THESEUS_HOST set;\n"
-	  "                           exit 0 is healthy\n"
+	  "      --check-cmd CMD      sh -c CMD per updated host with THESEUS_HOST (and\n"
+	  "                           THESEUS_KEY_FILE) set; exit 0 is healthy\n"
 	  "      --no-fault-check     do not check the history for fault entries\n"
 	  "      --soak SECONDS       wait before checking a wave (default 0)\n"
 	  "      --max-fail N|N%      failures allowed before it stops (default 0)\n"

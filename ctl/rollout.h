@@ -105,6 +105,7 @@ struct rollout_obj {
 struct rollout_checks {
 	const char *function;      /* --check: invoke MODULE FUNCTION, must be OK */
 	const char *cmd;           /* --check-cmd: sh -c CMD with THESEUS_HOST */
+	const char *key_file;      /* exported to CMD as THESEUS_KEY_FILE (absolute; NULL: none) */
 	bool faults;               /* no fault entry for MODULE in the history */
 };
 

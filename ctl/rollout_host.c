@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -142,15 +143,18 @@ static int check_invoke(struct ctl_ctx *ctx, const struct rollout_obj *o, const 
 	return TH_OK;
 }
 
-/* --check-cmd CMD: sh -c CMD with THESEUS_HOST=host:port; exit 0 is healthy.
- * Its output goes to stderr (stdout stays for --json). */
-static int check_cmd(const char *cmd, const char *label, struct rollout_host *h)
+/* --check-cmd CMD: sh -c CMD with THESEUS_HOST=host:port and, when the
+ * rollout has a key, THESEUS_KEY_FILE=its absolute path (so a theseusctl in
+ * CMD talks to that host with that key); exit 0 is healthy.  Its output
+ * goes to stderr (stdout stays for --json). */
+static int check_cmd(const char *cmd, const char *key_file, const char *label,
+		     struct rollout_host *h)
 {
 	size_t n = 0;
 	while (environ && environ[n])
 		n++;
-	char **env = calloc(n + 2, sizeof *env);
-	char var[300];
+	char **env = calloc(n + 3, sizeof *env);
+	char var[300], kvar[PATH_MAX + 32];
 	if (!env) {
 		snprintf(h->check, sizeof h->check, "failed: --check-cmd: out of memory");
 		return TH_ENOMEM;
@@ -158,9 +162,14 @@ static int check_cmd(const char *cmd, const char *label, struct rollout_host *h)
 	snprintf(var, sizeof var, "THESEUS_HOST=%s", label);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
-		if (strncmp(environ[i], "THESEUS_HOST=", 13) != 0)
+		if (strncmp(environ[i], "THESEUS_HOST=", 13) != 0 &&
+		    !(key_file && strncmp(environ[i], "THESEUS_KEY_FILE=", 17) == 0))
 			env[k++] = environ[i];
 	env[k++] = var;
+	if (key_file) {
+		snprintf(kvar, sizeof kvar, "THESEUS_KEY_FILE=%s", key_file);
+		env[k++] = kvar;
+	}
 	env[k] = NULL;
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
@@ -272,7 +281,7 @@ int rollout_host_check(struct ctl_ctx *ctx, const struct rollout_obj *o,
 	if (!err && c->faults)
 		err = check_faults(ctx, o, h);
 	if (!err && c->cmd)
-		err = check_cmd(c->cmd, h->label, h);
+		err = check_cmd(c->cmd, c->key_file, h->label, h);
 	if (!err)
 		snprintf(h->check, sizeof h->check, "ok");
 	h->ms_check = mono_ms() - t0;

@@ -1,33 +1,51 @@
 /*
- * cmd_rollback.c - `theseusctl rollback MODULE`: swap MODULE back to the
- * object it ran before its last swap (through the same swap path, so it is
- * as safe as a swap), or, when it runs the object it was first loaded from,
- * unload it (refused while other modules depend on it).  JSON fields:
+ * cmd_rollback.c - `theseusctl rollback [--unload] MODULE`: swap MODULE back
+ * to the object it ran before its last swap (through the same swap path, so
+ * it is as safe as a swap).  When it runs the object it was first loaded
+ * from there is nothing to roll back: refused with ENOENT, so a fleet-wide
+ * rollback leaves hosts without a swap alone; with --unload it is unloaded
+ * instead (refused while other modules depend on it).  JSON fields:
  * "module", "old_version", "new_version" ("" once unloaded),
  * "stages": [{"stage","ns"}].
  */
 #include "klibc.h"
 #include "ctl.h"
 
+#define USAGE "rollback [--unload] [--] MODULE"
+
 int cmd_rollback_main(int argc, char **argv, struct ctl_ctx *ctx)
 {
-	int a = argc > 1 && strcmp(argv[1], "--") == 0 ? 2 : 1;
-	if (argc != a + 1 || (a == 1 && argv[1][0] == '-'))
-		return ctl_usage_fail(ctx, "rollback [--] MODULE");
-	argv += a - 1;
+	const char *module = NULL;
+	bool unload = false, operands = false;
+	for (int a = 1; a < argc; a++) {
+		if (!operands && strcmp(argv[a], "--") == 0)
+			operands = true;
+		else if (!operands && strcmp(argv[a], "--unload") == 0)
+			unload = true;
+		else if ((!operands && argv[a][0] == '-') || module)
+			return ctl_usage_fail(ctx, USAGE);
+		else
+			module = argv[a];
+	}
+	if (!module)
+		return ctl_usage_fail(ctx, USAGE);
 	Theseus__Request req = THESEUS__REQUEST__INIT;
 	Theseus__RollbackRequest rb = THESEUS__ROLLBACK_REQUEST__INIT;
 	Theseus__Reply *rep = NULL;
-	rb.module = argv[1];
+	rb.module = (char *)module;
+	rb.keep_first_load = !unload;
 	req.kind_case = THESEUS__REQUEST__KIND_ROLLBACK;
 	req.rollback = &rb;
 	int err = ctl_call_expect(ctx, "rollback", &req, THESEUS__REPLY__PAYLOAD_ROLLBACK, &rep);
 	if (err) {
 		if (err == TH_ENOENT && !ctx->json && strstr(ctx->errmsg, "not loaded"))
 			fprintf(ctx->err, "theseusctl: `theseusctl ls` lists the loaded modules\n");
+		else if (err == TH_ENOENT && !ctx->json && strstr(ctx->errmsg, "nothing to roll back"))
+			fprintf(ctx->err, "theseusctl: `theseusctl rollback --unload %s` unloads it\n",
+				module);
 		else if (err == TH_ENOENT && !ctx->json)
 			fprintf(ctx->err, "theseusctl: `theseusctl history` shows the swaps of %s\n",
-				argv[1]);
+				module);
 		return ctl_exit_for(err);
 	}
 	const Theseus__RollbackReply *r = rep->rollback;

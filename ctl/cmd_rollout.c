@@ -138,13 +138,15 @@ static void run_step(struct rollout *r, const size_t *pos, size_t n,
 }
 
 /* Reverts every host in pos[0..n) that may run the new object because of
- * this rollout; returns how many were rolled back. */
+ * this rollout (once: a host whose rollback failed is not tried, nor
+ * reported, again); returns how many were rolled back. */
 static size_t revert(struct rollout *r, size_t *pos, size_t n)
 {
 	size_t m = 0, done = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct rollout_host *h = &r->hosts[pos[i]];
-		if ((h->attempted || h->swapped) && !h->already && !h->rolled_back)
+		if ((h->attempted || h->swapped) && !h->already && !h->rolled_back &&
+		    !h->rollback_failed)
 			pos[m++] = pos[i];
 	}
 	run_step(r, pos, m, step_revert);

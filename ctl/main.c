@@ -27,9 +27,11 @@ static const struct ctl_cmd cmds[] = {
 	  cmd_swap_main, false, false,
 	  "  -e, --expect [MODULE=]VERSION  the version MODULE must run now (default: as ls\n"
 	  "                           reads it; \"\" for a module not loaded yet)\n" },
-	{ "rollback", "MODULE",
-	  "swap MODULE back to the object it ran before its last swap (unload a first load)",
-	  true, cmd_rollback_main, false, false, "" },
+	{ "rollback", "[--unload] MODULE",
+	  "swap MODULE back to the object it ran before its last swap (--unload: unload a "
+	  "first load)", true, cmd_rollback_main, false, false,
+	  "      --unload             when MODULE runs the object it was first loaded from,\n"
+	  "                           unload it (without: refused, \"nothing to roll back\")\n" },
 	{ "history", "", "loads, swaps, rollbacks and unloads with stage times", true,
 	  cmd_history_main, false, false, "" },
 	{ "state", "", "statedb entries: name, kind, type, version, size, references", true,

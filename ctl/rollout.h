@@ -143,8 +143,10 @@ TH_MUST_CHECK int rollout_host_update(struct ctl_ctx *ctx, const struct rollout_
 /* Health checks; fills h->check.  TH_OK when healthy. */
 TH_MUST_CHECK int rollout_host_check(struct ctl_ctx *ctx, const struct rollout_obj *o,
 				     const struct rollout_checks *c, struct rollout_host *h);
-/* Back to h->old_hash: a rollback request when the host runs the new object,
- * then ls to verify the hash.  Nothing when it runs the old object. */
+/* Back to h->old_hash: a rollback request when the host runs the new object
+ * (unloading it when h->old_hash is "": the swap was its first load), then
+ * ls to verify the hash (or that it is gone).  Nothing when it runs the old
+ * object. */
 TH_MUST_CHECK int rollout_host_revert(struct ctl_ctx *ctx, const struct rollout_obj *o,
 				      struct rollout_host *h);
 

@@ -306,17 +306,14 @@ int rollout_host_revert(struct ctl_ctx *ctx, const struct rollout_obj *o, struct
 		err = TH_ECONFLICT;
 		goto out;
 	}
-	if (!h->old_hash[0]) {
-		snprintf(h->error, sizeof h->error, "rollback: the old object of %s is not known "
-			 "(it was not loaded, or no state recorded it): left on the new one",
-			 o->module);
-		err = TH_ENOENT;
-		goto out;
-	}
+	/* No old hash: the module was not loaded before this rollout (its swap
+	 * was a first load), so undoing it unloads it; otherwise a rollback that
+	 * must not unload anything. */
 	Theseus__Request req = THESEUS__REQUEST__INIT;
 	Theseus__RollbackRequest rb = THESEUS__ROLLBACK_REQUEST__INIT;
 	Theseus__Reply *rep = NULL;
 	rb.module = (char *)o->module;
+	rb.keep_first_load = h->old_hash[0] != 0;
 	req.kind_case = THESEUS__REQUEST__KIND_ROLLBACK;
 	req.rollback = &rb;
 	err = ctl_call_expect(ctx, "rollback", &req, THESEUS__REPLY__PAYLOAD_ROLLBACK, &rep);
@@ -333,7 +330,7 @@ int rollout_host_revert(struct ctl_ctx *ctx, const struct rollout_obj *o, struct
 	if (strcmp(cur_h, h->old_hash) != 0) {
 		snprintf(h->error, sizeof h->error, "rollback: %s runs %.12s afterwards, not the "
 			 "recorded old object %.12s", o->module, cur_h[0] ? cur_h : "nothing",
-			 h->old_hash);
+			 h->old_hash[0] ? h->old_hash : "(none: not loaded)");
 		err = TH_ECONFLICT;
 		goto out;
 	}

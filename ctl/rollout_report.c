@@ -50,7 +50,8 @@ void rollout_print_revert(struct ctl_ctx *ctx, const struct rollout_obj *o,
 		return;
 	if (h->rolled_back)
 		fprintf(ctx->out, "rollback  %s  %s -> %s (%s) verified  (%ld ms)\n", h->label,
-			o->module, h->old_version, short_hash(h->old_hash, a), h->ms_rollback);
+			o->module, h->old_hash[0] ? h->old_version : "(not loaded)",
+			short_hash(h->old_hash, a), h->ms_rollback);
 	else if (h->rollback_failed)
 		fprintf(ctx->out, "rollback  %s  FAILED  %s\n", h->label, h->error);
 }

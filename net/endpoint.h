@@ -232,12 +232,13 @@ struct endpoint_ops {
 		    struct endpoint_swap_report *report, struct th_errbuf *eb);
 
 	/* ---- optional inspection and control (NULL: the request gets ENOTSUP) */
-	/* Swap module back to its previous object, or unload it when it runs
-	 * the object of its first load; report->new_version[0] = the version now
-	 * running ("" after an unload).  TH_ENOENT when there is nothing to roll
-	 * back to, TH_EBUSY when an unload is refused (others depend on it). */
-	int (*rollback)(void *ctx, const char *module, struct endpoint_swap_report *report,
-			struct th_errbuf *eb);
+	/* Swap module back to its previous object, or, when it runs the object
+	 * of its first load, unload it if may_unload (else TH_ENOENT "nothing to
+	 * roll back"); report->new_version[0] = the version now running (""
+	 * after an unload).  TH_ENOENT when there is nothing to roll back to,
+	 * TH_EBUSY when an unload is refused (others depend on it). */
+	int (*rollback)(void *ctx, const char *module, bool may_unload,
+			struct endpoint_swap_report *report, struct th_errbuf *eb);
 	/* Swap history, oldest first: entry index; TH_ENOENT past the end. */
 	uint32_t (*history_count)(void *ctx);
 	int (*history_get)(void *ctx, uint32_t index, struct endpoint_history *out);

@@ -116,6 +116,11 @@ int swap_modules(const struct swap_request *items, size_t n, struct swap_result 
  * TH_ENOENT when not loaded, or when the older objects were dropped (the
  * engine keeps SWAP_UNDO_DEPTH per module). */
 int swap_rollback(const char *name, struct swap_result *res, struct th_errbuf *eb) TH_MUST_CHECK;
+/* swap_rollback, or with may_unload false: a module running its first
+ * object is left loaded, TH_ENOENT "NAME: nothing to roll back ..." (the
+ * endpoint's RollbackRequest.keep_first_load). */
+int swap_undo(const char *name, bool may_unload, struct swap_result *res,
+	      struct th_errbuf *eb) TH_MUST_CHECK;
 
 /* Load a fresh copy of the object module name runs and swap it in (the
  * recovery of a faulted module, modcall.h): dependents relinked, transfer

@@ -222,14 +222,16 @@ static int swap_modules_locked(const struct swap_request *items, size_t n, struc
 	return swap_txn_end(x, swap_do_swap(x, items, n, eb), res, eb);
 }
 
-static int swap_rollback_locked(const char *name, struct swap_result *res, struct th_errbuf *eb)
+static int swap_rollback_locked(const char *name, bool may_unload, struct swap_result *res,
+				struct th_errbuf *eb)
 {
 	struct th_errbuf local;
 	struct swap_track *t = swap_track_find(name);
 	struct module *m = name ? loader_find(name) : NULL;
 	struct swap_request r = {name, NULL, 0, NULL, NULL, NULL};
 	struct swap_txn *x;
-	bool unload = m && t && t->n == 1 && t->first_load;
+	bool first = m && t && t->n == 1 && t->first_load;
+	bool unload = first && may_unload;
 
 	if (!eb)
 		eb = &local;
@@ -242,6 +244,10 @@ static int swap_rollback_locked(const char *name, struct swap_result *res, struc
 					       name ? name : "?"), res, eb);
 	if (unload)
 		return swap_txn_end(x, swap_do_unload(x, name, eb), res, eb);
+	if (first)
+		return swap_txn_end(x, th_errf(eb, TH_ENOENT, "%s: nothing to roll back: it runs "
+					       "the object it was first loaded from (unloading it "
+					       "was not asked for)", name), res, eb);
 	if (!t || t->n < 2)
 		return swap_txn_end(x, th_errf(eb, TH_ENOENT, "%s: no previous object to roll back to%s",
 					       name, t ? " (older ones were dropped)" : ""), res, eb);
@@ -302,8 +308,13 @@ int swap_modules(const struct swap_request *items, size_t n, struct swap_result 
 
 int swap_rollback(const char *name, struct swap_result *res, struct th_errbuf *eb)
 {
+	return swap_undo(name, true, res, eb);
+}
+
+int swap_undo(const char *name, bool may_unload, struct swap_result *res, struct th_errbuf *eb)
+{
 	swap_plat_engine_lock();
-	int err = swap_rollback_locked(name, res, eb);
+	int err = swap_rollback_locked(name, may_unload, res, eb);
 	swap_plat_engine_unlock();
 	return err;
 }

@@ -55,13 +55,13 @@ static int op_swap(void *ctx, const struct endpoint_swap_item *items, size_t n,
 	return TH_OK;
 }
 
-static int op_rollback(void *ctx, const char *module, struct endpoint_swap_report *report,
-		       struct th_errbuf *eb)
+static int op_rollback(void *ctx, const char *module, bool may_unload,
+		       struct endpoint_swap_report *report, struct th_errbuf *eb)
 {
 	struct swap_result res;
 	if (!loader_find(module))
 		return th_errf(eb, TH_ENOENT, "rollback: module %s is not loaded", module);
-	int err = swap_rollback(module, &res, eb);
+	int err = swap_undo(module, may_unload, &res, eb);
 	if (err)
 		return err;
 	/* The rollback of a first load unloads: no version runs any more (""). */

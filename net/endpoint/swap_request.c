@@ -214,7 +214,7 @@ int ep_handle_rollback(struct endpoint *ep, const Theseus__Request *req, Theseus
 	}
 	struct endpoint_swap_report *rp = &ep->swap_report;
 	memset(rp, 0, sizeof *rp);
-	int err = ep->ops.rollback(ep->ops.ctx, module, rp, eb);
+	int err = ep->ops.rollback(ep->ops.ctx, module, !req->rollback->keep_first_load, rp, eb);
 	if (err) {
 		if (!eb->msg[0])
 			th_errf(eb, err, "rollback: %s: %s", module, th_strerror(err));

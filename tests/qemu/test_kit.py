@@ -113,7 +113,7 @@ def test_kit_builds_out_of_tree_and_loads_live():
         g.wait_for(r"counter: counter 1\.0 ready: start #1$", 10)
         ls = eu.ctl(port, "ls", key_file=key_file, check_rc=0).stdout
         expect(re.search(r"^counter +1\.0 ", ls, re.M), "ls: %r" % ls)
-        eu.ctl(port, "rollback", "counter", key_file=key_file, check_rc=0)   # unloads it
+        eu.ctl(port, "rollback", "--unload", "counter", key_file=key_file, check_rc=0)   # unloads it
         eu.ctl(port, "swap", "counter", clang_obj or obj, key_file=key_file, check_rc=0)
         g.wait_for(r"counter: counter 1\.0 ready: start #2$", 10)
         state = eu.ctl(port, "state", key_file=key_file, check_rc=0).stdout
@@ -211,7 +211,7 @@ def test_kit_cxx_module_with_global_objects():
         ready = r"cxxdemo: C\+\+ module ready: accumulator 42, constructors run 1, area 42$"
         eu.ctl(port, "swap", "cxxdemo", obj, key_file=key_file, check_rc=0)
         g.wait_for(ready, 10)
-        eu.ctl(port, "rollback", "cxxdemo", key_file=key_file, check_rc=0)   # unloads it
+        eu.ctl(port, "rollback", "--unload", "cxxdemo", key_file=key_file, check_rc=0)   # unloads it
         eu.ctl(port, "swap", "cxxdemo", os.path.join(m, "cxx_m.o"), key_file=key_file, check_rc=0)
         expect(len(re.findall(ready, g.log, re.M)) >= 1, "log: %s" % g.log[-2000:])
         g.wait_for(ready, 10)

@@ -80,13 +80,17 @@ def test_first_network_load_rolls_back_to_unload():
     p = ctl("invoke", "hello", "hello_greet_invoke", check_rc=0)
     expect("hello from v1" in p.stdout, "invoke v1: %r" % p.stdout)
 
-    # Its rollback would unload it: refused while a dependent is loaded.
-    ctl("swap", "swapcaller", harness.module_path("swapcaller"), check_rc=0)
+    # A plain rollback of a first load is refused: nothing to roll back.
     p = ctl("rollback", "hello", check_rc=1)
+    expect("ENOENT" in p.stderr and "hello: nothing to roll back" in p.stderr,
+           "rollback of a first load without --unload: %r" % p.stderr)
+    # With --unload it would unload it: refused while a dependent is loaded.
+    ctl("swap", "swapcaller", harness.module_path("swapcaller"), check_rc=0)
+    p = ctl("rollback", "--unload", "hello", check_rc=1)
     expect("EBUSY" in p.stderr and "hello: swapcaller depends on it" in p.stderr,
            "rollback with a dependent: %r" % p.stderr)
     expect(_ls(ctl).get("hello") == ("1.0", _sha("hello")), "hello changed by a refused rollback")
-    p = ctl("rollback", "swapcaller", check_rc=0)
+    p = ctl("rollback", "--unload", "swapcaller", check_rc=0)
     expect(re.search(r"^swapcaller: 1\.0 -> \(not loaded\) \(rolled back\)$", p.stdout, re.M),
            "rollback of swapcaller: %r" % p.stdout)
     expect("swapcaller" not in _ls(ctl), "swapcaller still listed")
@@ -101,7 +105,7 @@ def test_first_network_load_rolls_back_to_unload():
     expect(_ls(ctl).get("hello") == ("1.0", _sha("hello")), "ls after rollback: %r" % _ls(ctl))
     p = ctl("invoke", "hello", "hello_greet_invoke", check_rc=0)
     expect("hello from v1" in p.stdout, "invoke after rollback: %r" % p.stdout)
-    p = ctl("rollback", "hello", check_rc=0)
+    p = ctl("rollback", "--unload", "hello", check_rc=0)
     expect(re.search(r"^hello: 1\.0 -> \(not loaded\) \(rolled back\)$", p.stdout, re.M),
            "rollback of the first load: %r" % p.stdout)
     expect("hello" not in _ls(ctl), "hello still listed after the rollback of its first load")
@@ -112,7 +116,8 @@ def test_first_network_load_rolls_back_to_unload():
     entries = _history(ctl)
     steps = [(e["kind"], e["status"], e["items"][0]["old_version"], e["items"][0]["new_version"])
              for e in entries if e["items"] and e["items"][0]["module"] == "hello"]
-    want = [("load", "OK", "", "1.0"), ("unload", "EBUSY"), ("swap", "OK", "1.0", "2.0"),
+    want = [("load", "OK", "", "1.0"), ("rollback", "ENOENT"), ("unload", "EBUSY"),
+            ("swap", "OK", "1.0", "2.0"),
             ("rollback", "OK", "2.0", "1.0"), ("unload", "OK", "1.0", "")]
     got = [s[:len(w)] for s, w in zip(steps, want)]
     expect(got == want and len(steps) == len(want), "hello's history: %r" % steps)
@@ -137,7 +142,7 @@ def test_sched_unloaded_falls_back_to_fifo():
     expect(_policy(ctl) == "fifo", "policy without a sched module: %r" % _policy(ctl))
     ctl("swap", "sched", harness.module_path("sched_prio"), check_rc=0)
     expect(_policy(ctl) == "prio", "policy after loading sched_prio: %r" % _policy(ctl))
-    p = ctl("rollback", "sched", check_rc=0)
+    p = ctl("rollback", "--unload", "sched", check_rc=0)
     expect("(not loaded)" in p.stdout, "rollback of sched: %r" % p.stdout)
     expect(_policy(ctl) == "fifo", "policy after unloading sched: %r" % _policy(ctl))
     for _ in range(3):  # tasks keep running: the endpoint answers, the log grows

@@ -171,7 +171,7 @@ err_has dashdash_push_names_file -- '--help: No such file or directory'
 check push_unknown_option 2 "${C[@]}" push -x
 check dashdash_keygen 0 sh -c "cd '$T/cwd' && '$(realpath "$CTL")' -q keygen -- -k"
 [ -s "$T/cwd/-k" ] && ok dashdash_keygen_file || bad dashdash_keygen_file
-check keygen_unknown_option 2 "$CTL" keygen -k
+check keygen_unknown_option 2 sh -c "cd '$T/cwd' && '$(realpath "$CTL")' keygen -k"
 cp "$T/hello_v11" "$T/cwd/-v11"
 check dashdash_swap 0 sh -c "cd '$T/cwd' && '$(realpath "$CTL")' -H $H --key-file '$T/key' swap -- hello -v11"
 out_has dashdash_swap_done '^hello: .* -> 1\.1'
@@ -191,6 +191,33 @@ t0=$(ms); "$CTL" -H "$H" --key-file "$T/wrongkey" --timeout 200 --retries 1 info
 check ls_wrong_key 4 "$CTL" -H "$H" --key-file "$T/wrongkey" --timeout 200 --retries 1 ls; t2=$(ms)
 [ $((t2 - t1)) -lt $(( (t1 - t0) * 3 / 2 )) ] && ok ls_wrong_key_one_wait \
 	|| { echo "  info $((t1 - t0)) ms, ls $((t2 - t1)) ms"; bad ls_wrong_key_one_wait; }
+
+# ---- rollback in a fleet: hosts with nothing to undo keep their module --------------
+start; G1=127.0.0.1:$PORT
+start; G2=127.0.0.1:$PORT
+GC=("$CTL" --key-file "$T/key" --timeout 300)
+check fleet_rb_swap_one 0 "${GC[@]}" -H "$G1" swap hello "$T/hello_v11"
+check fleet_rb 1 "${GC[@]}" -H "$G1,$G2" --json rollback hello
+python3 - "$T/last.out" "$G1" "$G2" <<'PY' && ok fleet_rb_json || bad fleet_rb_json "$T/last.out"
+import json, sys
+o = {j["host"]: j for j in map(json.loads, open(sys.argv[1]))}
+assert o[sys.argv[2]]["ok"] and o[sys.argv[2]]["new_version"] == "1.0", o
+assert o[sys.argv[3]]["status"] == "ENOENT" and "nothing to roll back" in o[sys.argv[3]]["error"], o
+PY
+check fleet_rb_kept 0 "${GC[@]}" -H "$G2" ls
+out_has fleet_rb_hello_still_loaded '^hello +1\.0 '
+# a first load is unloaded only when asked (--unload)
+{ printf 'VERSION=0.1\n'; head -c 2000 /dev/urandom; } > "$T/newmod"
+check first_load 0 "${GC[@]}" -H "$G2" swap newmod "$T/newmod"
+check rb_first_load_refused 1 "${GC[@]}" -H "$G2" rollback newmod
+err_has rb_first_load_msg 'rollback: ENOENT: newmod: nothing to roll back'
+err_has rb_first_load_hint 'rollback --unload newmod` unloads it'
+check rb_first_load_still 0 "${GC[@]}" -H "$G2" ls
+out_has rb_first_load_still_loaded '^newmod +0\.1 '
+check rb_unload 0 "${GC[@]}" -H "$G2" rollback --unload newmod
+out_has rb_unload_said '^newmod: 0\.1 -> \(not loaded\)'
+check rb_unload_gone 0 "${GC[@]}" -H "$G2" ls
+! grep -q '^newmod ' "$T/last.out" && ok rb_unload_not_listed || bad rb_unload_not_listed "$T/last.out"
 
 echo "RESULT ctl_cli_e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]

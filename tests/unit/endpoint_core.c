@@ -1276,16 +1276,22 @@ static void test_bad_args(void)
 /* ---- inspection, rollback, invoke (inspect.c) -------------------------------- */
 
 /* A rollback in a session of its own (as each theseusctl run has). */
-static int t_rollback_as(struct t *t, uint64_t client, const char *mod)
+static int t_rollback_opt(struct t *t, uint64_t client, const char *mod, bool keep_first_load)
 {
 	Theseus__Request req = THESEUS__REQUEST__INIT;
 	Theseus__RollbackRequest rb = THESEUS__ROLLBACK_REQUEST__INIT;
 	rb.module = (char *)mod;
+	rb.keep_first_load = keep_first_load;
 	req.kind_case = THESEUS__REQUEST__KIND_ROLLBACK;
 	req.rollback = &rb;
 	t->dlen = fx_datagram(KEY, PROTO_VERSION, client, ++t->counter, &req, t->dgram,
 			      sizeof t->dgram);
 	return t_raw(t);
+}
+
+static int t_rollback_as(struct t *t, uint64_t client, const char *mod)
+{
+	return t_rollback_opt(t, client, mod, false);
 }
 
 static int t_rollback(struct t *t, const char *mod)
@@ -1411,8 +1417,12 @@ static void test_rollback_history(void)
 {
 	struct t t;
 	t_init(&t);
-	CHECK_EQ(t_rollback(&t, "hello"), TH_ENOENT);  /* nothing to go back to */
-	CHECK(strstr(t.rep->message, "no previous version") != NULL);
+	/* hello runs its first object: the rollback would unload it, refused
+	 * while kv depends on it; asked to keep first loads, nothing to do. */
+	CHECK_EQ(t_rollback(&t, "hello"), TH_EBUSY);
+	CHECK(strstr(t.rep->message, "hello: kv depends on it") != NULL);
+	CHECK_EQ(t_rollback_opt(&t, 0x70120000 + t.counter, "hello", true), TH_ENOENT);
+	CHECK(strstr(t.rep->message, "hello: nothing to roll back") != NULL);
 	CHECK_EQ(t_rollback(&t, "nope"), TH_ENOENT);
 	CHECK_EQ(t_rollback(&t, "bad name!"), TH_EINVAL);
 	CHECK_EQ(t_rollback(&t, ""), TH_EINVAL);

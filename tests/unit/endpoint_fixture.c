@@ -202,15 +202,45 @@ static int fx_swap(void *ctx, const struct endpoint_swap_item *items, size_t n,
 	return TH_OK;
 }
 
-static int fx_rollback(void *ctx, const char *module, struct endpoint_swap_report *rep,
-		       struct th_errbuf *eb)
+/* The rollback of a first load (a module without a previous object) unloads
+ * it, as the kernel's does: refused while another module depends on it, or
+ * when the request asked to keep it (keep_first_load). */
+static int fx_unload(struct fx_backend *fx, struct fx_module *m, bool may_unload,
+		     struct endpoint_swap_report *rep, struct th_errbuf *eb)
+{
+	if (!may_unload)
+		return th_errf(eb, TH_ENOENT, "%s: nothing to roll back: it runs the object it "
+			       "was first loaded from (unloading it was not asked for)", m->m.name);
+	for (uint32_t i = 0; i < fx->n; i++)
+		for (uint32_t d = 0; d < fx->mods[i].m.n_deps; d++)
+			if (strcmp(fx->mods[i].m.deps[d], m->m.name) == 0)
+				return th_errf(eb, TH_EBUSY, "%s: %s depends on it", m->m.name,
+					       fx->mods[i].m.name);
+	char name[PROTO_NAME_MAX], v[PROTO_VERSION_MAX];
+	memcpy(name, m->m.name, sizeof name);
+	memcpy(v, m->m.version, sizeof v);
+	size_t i = (size_t)(m - fx->mods);
+	memmove(&fx->mods[i], &fx->mods[i + 1], (fx->n - i - 1) * sizeof fx->mods[0]);
+	fx->n--;
+	fx->swap_calls++;
+	fx_history_add(fx, true, TH_OK, name, v, "", "");
+	snprintf(fx->hist[fx->n_hist - 1].kind, sizeof fx->hist[0].kind, "unload");
+	rep->new_version[0][0] = 0;
+	rep->n_stages = 1;
+	snprintf(rep->stages[0].stage, 16, "unload");
+	rep->stages[0].ns = 300;
+	return TH_OK;
+}
+
+static int fx_rollback(void *ctx, const char *module, bool may_unload,
+		       struct endpoint_swap_report *rep, struct th_errbuf *eb)
 {
 	struct fx_backend *fx = ctx;
 	struct fx_module *m = fx_lookup(fx, module);
 	if (!m)
 		return th_errf(eb, TH_ENOENT, "rollback: module %s is not loaded", module);
 	if (!m->has_prev)
-		return th_errf(eb, TH_ENOENT, "rollback: %s has no previous version", module);
+		return fx_unload(fx, m, may_unload, rep, eb);
 	char v[PROTO_VERSION_MAX];
 	uint8_t sha[PROTO_SHA256_LEN];
 	uint64_t size = m->m.size;

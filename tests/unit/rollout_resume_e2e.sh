@@ -68,5 +68,20 @@ run check_cmd_key 0 "$CTL" --key-file k --hosts "$T/f" --timeout 200 rollout \
 err_has check_cmd_key_complete 'complete: 4 of 4 hosts run it'
 cd "$T"
 
+# ---- a rollout of a module not loaded yet is undone by unloading it ----------
+R=("$CTL" --key-file "$T/key" --timeout 200 --retries 4)
+run first_load_stopped 1 "${R[@]}" --hosts "$T/f" rollout --check nosuchfn brandnew "$T/brandnew"
+h1=$(sed -n 1p "$T/f")
+out_has first_load_undone "^rollback  $h1  brandnew -> \(not loaded\) \(-\) verified"
+[ "$(grep -c "$h1" "$T/last.out")" = 2 ] && ok first_load_each_line_once || bad first_load_each_line_once "$T/last.out"
+err_has first_load_summary 'STOPPED in wave 1 of 2: 1 host failed \(budget 0\); 1 rolled back \(verified\)'
+"${R[@]}" --hosts "$T/f" --json ls > "$T/ls.json" 2>/dev/null
+! grep -q '"name":"brandnew"' "$T/ls.json" && ok first_load_gone || bad first_load_gone "$T/ls.json"
+# a rollback that fails (the host runs a third object) is tried and said once
+run rollback_fails_once 1 "${R[@]}" --hosts "$T/f" rollout \
+	--check-cmd "$CTL swap hello $T/hello_1.3 >/dev/null; exit 1" hello "$T/hello_1.2"
+[ "$(grep -c "^rollback  $h1  FAILED" "$T/last.out")" = 1 ] && ok rollback_failed_said_once \
+	|| bad rollback_failed_said_once "$T/last.out"
+
 echo "RESULT rollout_resume_e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -440,6 +440,13 @@ static void test_first_load_rollback_unloads(void)
 	CHECK_STR(version_of("t_svc"), "1.0");
 	e = last_entry();
 	CHECK(e.kind == SWAP_KIND_ROLLBACK && e.rollback);
+	/* Asked not to unload (a fleet-wide rollback): refused, still loaded. */
+	CHECK_EQ(swap_undo("t_svc", false, &res, &eb), TH_ENOENT);
+	CHECK(strstr(eb.msg, "t_svc: nothing to roll back") != NULL);
+	CHECK_STR(version_of("t_svc"), "1.0");
+	CHECK_EQ(call_i("svc_value", 1), 2);
+	e = last_entry();
+	CHECK(e.kind == SWAP_KIND_ROLLBACK && e.err == TH_ENOENT);
 	CHECK_EQ(swap_rollback("t_svc", &res, &eb), TH_OK);
 	CHECK_EQ(res.kind, SWAP_KIND_UNLOAD);
 	CHECK(loader_find("t_svc") == NULL);

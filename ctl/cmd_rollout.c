@@ -13,8 +13,10 @@
  * once; when more than --max-fail hosts failed the rollout stops and every
  * host it updated goes back to the exact object it ran before (rollback,
  * verified by hash), hosts not reached are left alone.  --state FILE
- * records each host's progress and old hash before its swap; running again
- * with the same FILE (or --resume) continues.  Per-host lines (--json: one
+ * records the waves, every host in order, each host's progress and old hash
+ * before its swap, and a stop; running again with the same FILE (or
+ * --resume) continues, with the same hosts and waves only, and not after a
+ * stop unless --retry.  Per-host lines (--json: one
  * object per host), a summary on stderr; exit 0 only when complete.
  * Waves and budgets: rollout_plan.c; the steps on a host: rollout_host.c.
  */
@@ -27,7 +29,7 @@
 #include "rollout.h"
 
 #define USAGE "rollout [--waves LIST] [--check FUNCTION] [--check-cmd CMD] [--soak SECONDS] " \
-	"[--max-fail N|N%] [--no-fault-check] [--state FILE [--resume]] [--] MODULE FILE"
+	"[--max-fail N|N%] [--no-fault-check] [--state FILE [--resume] [--retry]] [--] MODULE FILE"
 #define SOAK_MAX 86400
 
 struct rollout {
@@ -157,6 +159,60 @@ static size_t revert(struct rollout *r, size_t *pos, size_t n)
 	return done;
 }
 
+/* An existing state file: the rollout it records must be this one, over the
+ * same hosts (in the same order) and waves (*waves_spec becomes the file's
+ * when --waves was not given), and not one that stopped, unless --retry. */
+static int check_recorded(struct rollout *r, bool waves_given, const char **waves_spec,
+			  bool retry, struct th_errbuf *eb)
+{
+	const char **labels = calloc(r->n, sizeof *labels);
+	if (!labels)
+		return th_errf(eb, TH_ENOMEM, "out of memory");
+	for (size_t i = 0; i < r->n; i++)
+		labels[i] = r->hosts[i].label;
+	int err = rollout_state_same_hosts(&r->st, r->state_path, labels, r->n, eb);
+	free(labels);
+	if (err)
+		return err;
+	if (r->st.waves[0]) {
+		if (waves_given && strcmp(*waves_spec, r->st.waves) != 0)
+			return th_errf(eb, TH_ECONFLICT, "%s records a rollout with --waves %s, not "
+				       "%s (leave --waves out, or use another --state file)",
+				       r->state_path, r->st.waves, *waves_spec);
+		*waves_spec = r->st.waves;
+	}
+	if (r->st.stopped_wave && !retry)
+		return th_errf(eb, TH_ECONFLICT, "%s records a rollout that STOPPED in wave %zu "
+			       "(its updated hosts were rolled back): not resumed; --retry starts "
+			       "it again, the hosts that failed included", r->state_path,
+			       r->st.stopped_wave);
+	r->st.stopped_wave = 0;
+	return TH_OK;
+}
+
+/* The state's hosts in the order of the targets, each one there (pending
+ * when not reached yet): what a version-2 file records. */
+static int order_state(struct rollout *r, struct th_errbuf *eb)
+{
+	struct rollout_state o = r->st;
+	o.hosts = NULL;
+	o.n = o.cap = 0;
+	o.version = 2;
+	for (size_t i = 0; i < r->n; i++) {
+		struct rollout_state_host *h = rollout_state_host(&o, r->hosts[i].label);
+		const struct rollout_state_host *old = rollout_state_find(&r->st, r->hosts[i].label);
+		if (!h) {
+			rollout_state_free(&o);
+			return th_errf(eb, TH_ENOMEM, "%s: out of memory", r->state_path);
+		}
+		if (old)
+			*h = *old;
+	}
+	rollout_state_free(&r->st);
+	r->st = o;
+	return TH_OK;
+}
+
 /* Option value: "--opt VALUE" or "--opt=VALUE". */
 static bool opt(int argc, char **argv, int *a, const char *name, const char **val)
 {
@@ -195,7 +251,7 @@ int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx)
 	struct rollout_amount budget_amt;
 	size_t ends[ROLLOUT_MAX_WAVES + 1], n_waves = 0;
 	int soak = 0, ret = CTL_EXIT_OK;
-	bool resume = false;
+	bool resume = false, retry = false, waves_given = false;
 	struct ctl_target single;
 
 	memset(&r, 0, sizeof r);
@@ -216,6 +272,7 @@ int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx)
 			if (!val)
 				return ctl_usage_fail(ctx, USAGE);
 			waves_spec = val;
+			waves_given = true;
 		} else if (opt(argc, argv, &a, "--check-cmd", &val)) {
 			if (!val || !*val)
 				return ctl_usage_fail(ctx, USAGE);
@@ -240,6 +297,8 @@ int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx)
 			r.state_path = val;
 		} else if (strcmp(argv[a], "--resume") == 0) {
 			resume = true;
+		} else if (strcmp(argv[a], "--retry") == 0) {
+			retry = true;
 		} else if (strcmp(argv[a], "--no-fault-check") == 0) {
 			r.checks.faults = false;
 		} else {
@@ -265,9 +324,9 @@ int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx)
 			 PROTO_NAME_MAX - 1);
 		return CTL_EXIT_USAGE;
 	}
-	if (resume && !r.state_path) {
-		ctl_fail(ctx, TH_EINVAL, "rollout: --resume needs --state FILE (the file the "
-			 "interrupted run wrote)");
+	if ((resume || retry) && !r.state_path) {
+		ctl_fail(ctx, TH_EINVAL, "rollout: %s needs --state FILE (the file the "
+			 "earlier run wrote)", resume ? "--resume" : "--retry");
 		return CTL_EXIT_USAGE;
 	}
 	if (rollout_waves_parse(waves_spec, &waves, &eb) != TH_OK ||
@@ -318,11 +377,14 @@ int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx)
 	/* The state file: continue what it records, or start one. */
 	if (r.state_path) {
 		int err = rollout_state_load(r.state_path, &r.st, &eb);
-		if (err == TH_ENOENT && !resume) {
+		bool fresh = err == TH_ENOENT && !resume;
+		int usage_err = TH_OK;   /* refused as not this rollout: exit 2, not 5 */
+		if (fresh) {
 			memset(&r.st, 0, sizeof r.st);
 			snprintf(r.st.module, sizeof r.st.module, "%s", module);
 			snprintf(r.st.new_hash, sizeof r.st.new_hash, "%s", r.obj.hex);
-			err = rollout_state_save(r.state_path, &r.st, &eb);
+			snprintf(r.st.waves, sizeof r.st.waves, "%s", waves_spec);
+			err = TH_OK;
 		} else if (err == TH_ENOENT) {
 			snprintf(eb.msg, sizeof eb.msg, "--resume: %s does not exist: nothing to resume",
 				 r.state_path);
@@ -332,9 +394,21 @@ int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx)
 				      "%s %.12s (%s): use another --state file", r.state_path,
 				      r.st.module, r.st.new_hash, module, r.obj.hex, file);
 		}
+		if (err == TH_ENOENT || err == TH_ECONFLICT)
+			usage_err = err;
+		if (!err && !fresh)
+			err = usage_err = check_recorded(&r, waves_given, &waves_spec, retry, &eb);
+		if (!err && !fresh && !waves_given &&
+		    (rollout_waves_parse(waves_spec, &waves, &eb) != TH_OK ||
+		     rollout_waves_resolve(&waves, r.n, ends, &n_waves, &eb) != TH_OK))
+			err = usage_err = TH_EINVAL;   /* the file's waves, for this fleet */
+		if (!err)
+			err = order_state(&r, &eb);   /* every host, in order (pending ones too) */
+		if (!err)
+			err = rollout_state_save(r.state_path, &r.st, &eb);
 		if (err) {
 			ctl_fail(ctx, err, "rollout: %s", eb.msg);
-			ret = err == TH_ENOENT || err == TH_ECONFLICT ? CTL_EXIT_USAGE : CTL_EXIT_LOCAL;
+			ret = usage_err ? CTL_EXIT_USAGE : CTL_EXIT_LOCAL;
 			goto out_state;
 		}
 		for (size_t i = 0; i < r.n; i++) {
@@ -342,7 +416,8 @@ int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx)
 			/* Swapping, done, or failed with an old hash (its swap may have
 			 * gone through and its rollback not): if it runs the new object,
 			 * that is this rollout's doing.  Rolled back: tried afresh. */
-			if (!sh || sh->st == RH_ROLLED_BACK || (sh->st == RH_FAILED && !sh->old_hash[0]))
+			if (!sh || sh->st == RH_PENDING || sh->st == RH_ROLLED_BACK ||
+			    (sh->st == RH_FAILED && !sh->old_hash[0]))
 				continue;
 			struct rollout_host *h = &r.hosts[i];
 			h->swapped = true;
@@ -395,6 +470,15 @@ int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx)
 		for (size_t i = 0; i < r.n; i++)
 			pos[m++] = i;
 		revert(&r, pos, m);
+		if (r.state_path) {   /* a resume must not start it over unasked */
+			pthread_mutex_lock(&r.lock);
+			r.st.stopped_wave = stopped_wave;
+			if (rollout_state_save(r.state_path, &r.st, &eb) != TH_OK && !r.state_err) {
+				r.state_err = true;
+				snprintf(r.state_msg, sizeof r.state_msg, "%s", eb.msg);
+			}
+			pthread_mutex_unlock(&r.lock);
+		}
 	}
 	struct rollout_totals tot = { .waves = n_waves, .stopped_wave = stopped_wave,
 				      .failed = failed, .budget = budget, .ms = mono_ms() - t0 };

@@ -68,7 +68,8 @@ static const struct ctl_cmd cmds[] = {
 	  "      --soak SECONDS       wait before checking a wave (default 0)\n"
 	  "      --max-fail N|N%      failures allowed before it stops (default 0)\n"
 	  "      --state FILE         record progress; the same FILE again continues\n"
-	  "      --resume             continue the rollout FILE records (must exist)\n" },
+	  "      --resume             continue the rollout FILE records (must exist)\n"
+	  "      --retry              start a rollout FILE records as STOPPED over\n" },
 	{ "lint", "[--spill=warn|reject] [--exports FILE|--no-exports|--target HOST[:PORT]] "
 	  "[--with OBJ]... FILE...",
 	  "check module objects locally as the loader would (spill, ELF, relocations, imports "

@@ -53,7 +53,7 @@ size_t rollout_budget_resolve(const struct rollout_amount *b, size_t n_hosts);
 /* ---- state file (ctl/rollout_state.c) -------------------------------------- */
 
 enum rollout_host_state {
-	RH_PENDING = 0,    /* not reached (never written to the file) */
+	RH_PENDING = 0,    /* not reached yet */
 	RH_SWAPPING,       /* swap sent: the host may run either object */
 	RH_DONE,           /* runs the new object, healthy */
 	RH_FAILED,         /* unreachable, refused or unhealthy */
@@ -68,22 +68,26 @@ struct rollout_state_host {
 };
 
 struct rollout_state {
+	unsigned version;                      /* of the file read: 1 (no hosts list) or 2 */
 	char module[PROTO_NAME_MAX];
 	char new_hash[2 * PROTO_SHA256_LEN + 1];
+	char waves[ROLLOUT_SPEC_MAX + 1];      /* --waves of the rollout ("" unknown: v1) */
+	size_t stopped_wave;                   /* it STOPPED in this wave (1-based), 0 = not */
 	size_t n, cap;
-	struct rollout_state_host *hosts;
+	struct rollout_state_host *hosts;      /* v2: every host of the rollout, in order */
 };
 
 #define ROLLOUT_STATE_LINE_MAX 512
 const char *rollout_state_name(enum rollout_host_state st);
-/* Reads a state file; TH_ENOENT when it does not exist, TH_EINVAL naming the
- * file and line for anything malformed. */
+/* Reads a state file (version 1 or 2); TH_ENOENT when it does not exist,
+ * TH_EINVAL naming the file and line for anything malformed. */
 TH_MUST_CHECK int rollout_state_load(const char *path, struct rollout_state *s,
 				     struct th_errbuf *eb);
 /* Parses the text of a state file (len bytes; name is for messages). */
 TH_MUST_CHECK int rollout_state_parse(const char *name, const char *text, size_t len,
 				      struct rollout_state *s, struct th_errbuf *eb);
-/* Writes the whole file atomically (path.tmp, then rename). */
+/* Writes the whole file atomically (path.tmp, then rename), as version 2:
+ * waves, stopped wave, every host in order (pending ones too). */
 TH_MUST_CHECK int rollout_state_save(const char *path, const struct rollout_state *s,
 				     struct th_errbuf *eb);
 /* The entry of label, created (pending) when absent; NULL when out of memory. */
@@ -91,6 +95,12 @@ struct rollout_state_host *rollout_state_host(struct rollout_state *s, const cha
 const struct rollout_state_host *rollout_state_find(const struct rollout_state *s,
 						    const char *label);
 void rollout_state_free(struct rollout_state *s);
+/* Whether the rollout s records is the one of the hosts labels[0..n) (in
+ * this order; a version-1 file, which lists only the hosts it reached:
+ * each of them among labels).  Else TH_ECONFLICT, eb naming the hosts
+ * that differ. */
+TH_MUST_CHECK int rollout_state_same_hosts(const struct rollout_state *s, const char *path,
+					   const char *const *labels, size_t n, struct th_errbuf *eb);
 
 /* ---- per-host steps (ctl/rollout_host.c) ----------------------------------- */
 

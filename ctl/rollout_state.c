@@ -5,10 +5,16 @@
  * per host, rewritten atomically (FILE.tmp + rename) after every change:
  *
  *   # theseusctl rollout state
- *   rollout 1 MODULE NEW_SHA256
+ *   rollout 2 MODULE NEW_SHA256
+ *   waves 1,10%,100%
+ *   stopped WAVE                      (only once it stopped)
  *   HOST:PORT STATE OLD_VERSION OLD_SHA256
  *
- * STATE is swapping, done, failed or rolled_back; OLD_VERSION is
+ * One host line for every host of the rollout, in the order given, so that
+ * a resume can check it has the same hosts and waves.  Version 1 (read,
+ * never written) had no waves or stopped line and listed only the hosts
+ * reached.  STATE is pending, swapping, done, failed or rolled_back
+ * (pending: version 2 only); OLD_VERSION is
  * percent-escaped (bytes other than [A-Za-z0-9._+~] as %XX), "-" when the
  * module was not loaded; OLD_SHA256 is 64 hex digits or "-".  The parser
  * checks every field's length and characters and names file and line.
@@ -180,9 +186,12 @@ int rollout_state_parse(const char *name, const char *text, size_t len, struct r
 		if (nf == 0 || f[0][0] == '#')
 			continue;
 		if (!header) {
-			if (nf != 4 || !field_is(f[0], fl[0], "rollout") || !field_is(f[1], fl[1], "1"))
+			bool v1 = nf == 4 && field_is(f[1], fl[1], "1");
+			bool v2 = nf == 4 && field_is(f[1], fl[1], "2");
+			if (nf != 4 || !field_is(f[0], fl[0], "rollout") || !(v1 || v2))
 				return th_errf(eb, TH_EINVAL, "%s:%zu: not a rollout state file (want "
-					       "\"rollout 1 MODULE SHA256\")", name, lineno);
+					       "\"rollout 2 MODULE SHA256\")", name, lineno);
+			s->version = v2 ? 2 : 1;
 			if (fl[2] == 0 || fl[2] >= sizeof s->module)
 				return th_errf(eb, TH_EINVAL, "%s:%zu: module name of %zu bytes",
 					       name, lineno, fl[2]);
@@ -194,6 +203,32 @@ int rollout_state_parse(const char *name, const char *text, size_t len, struct r
 			memcpy(s->new_hash, f[3], fl[3]);
 			s->new_hash[fl[3]] = 0;
 			header = true;
+			continue;
+		}
+		if (s->version >= 2 && nf == 2 && field_is(f[0], fl[0], "waves")) {
+			bool ok = fl[1] <= ROLLOUT_SPEC_MAX;
+			for (size_t i = 0; ok && i < fl[1]; i++)
+				ok = (f[1][i] >= '0' && f[1][i] <= '9') || f[1][i] == ',' ||
+				     f[1][i] == '%';
+			if (!ok) {
+				th_errf(eb, TH_EINVAL, "%s:%zu: waves is not a --waves list", name,
+					lineno);
+				goto fail;
+			}
+			memcpy(s->waves, f[1], fl[1]);
+			s->waves[fl[1]] = 0;
+			continue;
+		}
+		if (s->version >= 2 && nf == 2 && field_is(f[0], fl[0], "stopped")) {
+			size_t w = 0;
+			for (size_t i = 0; i < fl[1] && i < 3 && f[1][i] >= '0' && f[1][i] <= '9'; i++)
+				w = w * 10 + (size_t)(f[1][i] - '0');
+			if (fl[1] > 3 || w == 0 || w > ROLLOUT_MAX_WAVES + 1) {
+				th_errf(eb, TH_EINVAL, "%s:%zu: stopped is not a wave number", name,
+					lineno);
+				goto fail;
+			}
+			s->stopped_wave = w;
 			continue;
 		}
 		if (nf != 4) {
@@ -209,13 +244,14 @@ int rollout_state_parse(const char *name, const char *text, size_t len, struct r
 		}
 		memcpy(label, f[0], fl[0]);
 		label[fl[0]] = 0;
-		enum rollout_host_state st = RH_PENDING;
-		for (size_t k = RH_SWAPPING; k <= RH_ROLLED_BACK; k++)
+		int st = -1;
+		for (size_t k = s->version >= 2 ? RH_PENDING : RH_SWAPPING; k <= RH_ROLLED_BACK; k++)
 			if (field_is(f[1], fl[1], state_names[k]))
-				st = (enum rollout_host_state)k;
-		if (st == RH_PENDING) {
-			th_errf(eb, TH_EINVAL, "%s:%zu: state \"%.*s\" is none of swapping, done, "
-				"failed, rolled_back", name, lineno, (int)(fl[1] > 20 ? 20 : fl[1]), f[1]);
+				st = (int)k;
+		if (st < 0) {
+			th_errf(eb, TH_EINVAL, "%s:%zu: state \"%.*s\" is none of %sswapping, done, "
+				"failed, rolled_back", name, lineno, (int)(fl[1] > 20 ? 20 : fl[1]), f[1],
+				s->version >= 2 ? "pending, " : "");
 			goto fail;
 		}
 		if (rollout_state_find(s, label)) {
@@ -243,7 +279,7 @@ int rollout_state_parse(const char *name, const char *text, size_t len, struct r
 		}
 		memcpy(h->old_version, tmp.old_version, sizeof h->old_version);
 		memcpy(h->old_hash, tmp.old_hash, sizeof h->old_hash);
-		h->st = st;
+		h->st = (enum rollout_host_state)st;
 	}
 	if (!header)
 		return th_errf(eb, TH_EINVAL, "%s: empty: not a rollout state file", name);
@@ -282,6 +318,49 @@ int rollout_state_load(const char *path, struct rollout_state *s, struct th_errb
 	return err;
 }
 
+/* Appends label to out (cap bytes) as part of a list: at most 8 named. */
+static void list_add(char *out, size_t cap, size_t *count, const char *label)
+{
+	size_t l = strlen(out);
+	if (*count < 8)
+		snprintf(out + l, cap - l, "%s%s", *count ? ", " : "", label);
+	else if (*count == 8)
+		snprintf(out + l, cap - l, ", ...");
+	(*count)++;
+}
+
+int rollout_state_same_hosts(const struct rollout_state *s, const char *path,
+			     const char *const *labels, size_t n, struct th_errbuf *eb)
+{
+	char gone[400] = "", added[400] = "";
+	size_t ngone = 0, nadded = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		size_t k;
+		for (k = 0; k < n && strcmp(labels[k], s->hosts[i].label) != 0; k++)
+			;
+		if (k == n)
+			list_add(gone, sizeof gone, &ngone, s->hosts[i].label);
+	}
+	if (s->version >= 2)
+		for (size_t k = 0; k < n; k++)
+			if (!rollout_state_find(s, labels[k]))
+				list_add(added, sizeof added, &nadded, labels[k]);
+	if (ngone || nadded)
+		return th_errf(eb, TH_ECONFLICT, "%s records a rollout over other hosts: %s%s%s%s%s "
+			       "(resume it with the same -H / --hosts, or use another --state file)",
+			       path, ngone ? "not given now: " : "", gone,
+			       ngone && nadded ? "; " : "", nadded ? "not in it: " : "", added);
+	if (s->version >= 2) {
+		for (size_t k = 0; k < n; k++)
+			if (strcmp(labels[k], s->hosts[k].label) != 0)
+				return th_errf(eb, TH_ECONFLICT, "%s records the same hosts in another "
+					       "order (host %zu was %s, now %s): the waves would take "
+					       "others; give them in its order", path, k + 1,
+					       s->hosts[k].label, labels[k]);
+	}
+	return TH_OK;
+}
+
 int rollout_state_save(const char *path, const struct rollout_state *s, struct th_errbuf *eb)
 {
 	char tmp[600];
@@ -291,12 +370,14 @@ int rollout_state_save(const char *path, const struct rollout_state *s, struct t
 	if (!f)
 		return th_errf(eb, TH_EIO, "%s: %s", tmp, strerror(errno));
 	fprintf(f, "# theseusctl rollout state: HOST:PORT STATE OLD_VERSION OLD_SHA256\n");
-	fprintf(f, "rollout 1 %s %s\n", s->module, s->new_hash);
+	fprintf(f, "rollout 2 %s %s\n", s->module, s->new_hash);
+	if (s->waves[0])
+		fprintf(f, "waves %s\n", s->waves);
+	if (s->stopped_wave)
+		fprintf(f, "stopped %zu\n", s->stopped_wave);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct rollout_state_host *h = &s->hosts[i];
 		char v[3 * PROTO_VERSION_MAX + 2];
-		if (h->st == RH_PENDING)
-			continue;
 		escape(h->old_version, v, sizeof v);
 		fprintf(f, "%s %s %s %s\n", h->label, state_names[h->st], v,
 			h->old_hash[0] ? h->old_hash : "-");

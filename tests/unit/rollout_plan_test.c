@@ -137,13 +137,18 @@ static void test_state_roundtrip(void)
 	h = rollout_state_host(&s, "lab2:7701");
 	if (h)
 		h->st = RH_SWAPPING;   /* not loaded before: "" and "" */
-	h = rollout_state_host(&s, "lab3:7701");   /* pending: not written */
+	h = rollout_state_host(&s, "lab3:7701");   /* pending: written too (version 2) */
+	snprintf(s.waves, sizeof s.waves, "1,10%%,100%%");
+	s.stopped_wave = 2;
 	CHECK_EQ(s.n, 3);
 	CHECK_EQ(rollout_state_save(path, &s, &eb), TH_OK);
 	CHECK_EQ(rollout_state_load(path, &t, &eb), TH_OK);
 	CHECK_STR(t.module, "hello");
 	CHECK_STR(t.new_hash, H64);
-	CHECK_EQ(t.n, 2);
+	CHECK_EQ(t.version, 2);
+	CHECK_STR(t.waves, "1,10%,100%");
+	CHECK_EQ(t.stopped_wave, 2);
+	CHECK_EQ(t.n, 3);
 	const struct rollout_state_host *a = rollout_state_find(&t, "10.0.0.1:7700");
 	CHECK(a && a->st == RH_DONE);
 	if (a) {
@@ -152,11 +157,42 @@ static void test_state_roundtrip(void)
 	}
 	const struct rollout_state_host *b = rollout_state_find(&t, "lab2:7701");
 	CHECK(b && b->st == RH_SWAPPING && !b->old_version[0] && !b->old_hash[0]);
-	CHECK(rollout_state_find(&t, "lab3:7701") == NULL);
+	const struct rollout_state_host *c = rollout_state_find(&t, "lab3:7701");
+	CHECK(c && c->st == RH_PENDING);
+	CHECK(t.n == 3 && strcmp(t.hosts[2].label, "lab3:7701") == 0);   /* in order */
+	/* the same hosts, in the same order; anything else is named */
+	const char *same[] = { "10.0.0.1:7700", "lab2:7701", "lab3:7701" };
+	const char *other[] = { "10.0.0.1:7700", "lab4:7701", "lab3:7701" };
+	const char *swapped[] = { "lab2:7701", "10.0.0.1:7700", "lab3:7701" };
+	CHECK_EQ(rollout_state_same_hosts(&t, "st", same, 3, &eb), TH_OK);
+	CHECK_EQ(rollout_state_same_hosts(&t, "st", same, 2, &eb), TH_ECONFLICT);
+	CHECK(strstr(eb.msg, "not given now: lab3:7701") != NULL);
+	CHECK_EQ(rollout_state_same_hosts(&t, "st", other, 3, &eb), TH_ECONFLICT);
+	CHECK(strstr(eb.msg, "not given now: lab2:7701; not in it: lab4:7701") != NULL);
+	CHECK_EQ(rollout_state_same_hosts(&t, "st", swapped, 3, &eb), TH_ECONFLICT);
+	CHECK(strstr(eb.msg, "another order") != NULL);
 	rollout_state_free(&s);
 	rollout_state_free(&t);
 	unlink(path);
 	CHECK_EQ(rollout_state_load(path, &t, &eb), TH_ENOENT);
+}
+
+/* A version-1 file (before hosts and waves were recorded) still reads; a
+ * resume must give every host it lists. */
+static void test_state_v1(void)
+{
+	char text[512];
+	struct rollout_state s;
+	struct th_errbuf eb = { "" };
+	snprintf(text, sizeof text, "rollout 1 m %s\nh:1 done 1.0 -\n", H64);
+	CHECK_EQ(rollout_state_parse("st", text, strlen(text), &s, &eb), TH_OK);
+	CHECK_EQ(s.version, 1);
+	CHECK_STR(s.waves, "");
+	const char *more[] = { "h:2", "h:1" }, *fewer[] = { "h:2" };
+	CHECK_EQ(rollout_state_same_hosts(&s, "st", more, 2, &eb), TH_OK);
+	CHECK_EQ(rollout_state_same_hosts(&s, "st", fewer, 1, &eb), TH_ECONFLICT);
+	CHECK(strstr(eb.msg, "not given now: h:1") != NULL);
+	rollout_state_free(&s);
 }
 
 static void expect_state_err(const char *text, const char *needle)
@@ -178,7 +214,13 @@ static void test_state_refused(void)
 	char buf[1024];
 	expect_state_err("", "st: empty");
 	expect_state_err("hello\n", "st:1: not a rollout state file");
-	expect_state_err("rollout 2 hello abc\n", "st:1: not a rollout state file");
+	expect_state_err("rollout 3 hello abc\n", "st:1: not a rollout state file");
+	snprintf(buf, sizeof buf, "rollout 2 m %s\nwaves 1;2\n", H64);
+	expect_state_err(buf, "st:2: waves is not a --waves list");
+	snprintf(buf, sizeof buf, "rollout 2 m %s\nstopped 0\n", H64);
+	expect_state_err(buf, "st:2: stopped is not a wave number");
+	snprintf(buf, sizeof buf, "rollout 1 m %s\nh:1 pending - -\n", H64);
+	expect_state_err(buf, "st:2: state \"pending\" is none of swapping");
 	expect_state_err("rollout 1 hello abc\n", "st:1: object hash is not 64 hex digits");
 	snprintf(buf, sizeof buf, "# c\nrollout 1 %0100d %s\n", 0, H64);
 	expect_state_err(buf, "st:2: module name of 100 bytes");
@@ -219,5 +261,6 @@ int main(void)
 	RUN(test_budget);
 	RUN(test_state_roundtrip);
 	RUN(test_state_refused);
+	RUN(test_state_v1);
 	return check_summary("rollout_plan");
 }

@@ -13,7 +13,7 @@ B=${1:-build}
 export THESEUS_SESSION_CACHE=off   # never the user's session cache (README)
 unset THESEUS_HOST THESEUS_PORT THESEUS_KEY_FILE
 CTL=$(realpath "$B/theseusctl")
-UDPD=$B/tests/endpoint_udpd
+UDPD=$(realpath "$B/tests/endpoint_udpd")
 T=$(mktemp -d)
 pids=()
 pass=0 fail=0
@@ -28,7 +28,7 @@ start_fleet() {
 	local name=$1 n=$2 i; shift 2
 	: > "$T/$name"
 	for i in $(seq "$n"); do
-		"$UDPD" --key-file "$T/key" "$@" > "$T/$name.$i.out" 2>/dev/null &
+		"$UDPD" --key-file "$T/key" "$@" > "$T/$name.$i.out" 2> "$T/$name.$i.err" &
 		pids+=($!)
 	done
 	for i in $(seq "$n"); do
@@ -38,7 +38,7 @@ start_fleet() {
 			[ -n "$port" ] && break
 			sleep 0.05
 		done
-		[ -n "$port" ] || { echo "FAIL udpd $name.$i did not start"; exit 1; }
+		[ -n "$port" ] || { echo "FAIL udpd $name.$i did not start"; cat "$T/$name.$i.err"; exit 1; }
 		echo "127.0.0.1:$port" >> "$T/$name"
 	done
 }
@@ -82,6 +82,48 @@ run rollback_fails_once 1 "${R[@]}" --hosts "$T/f" rollout \
 	--check-cmd "$CTL swap hello $T/hello_1.3 >/dev/null; exit 1" hello "$T/hello_1.2"
 [ "$(grep -c "^rollback  $h1  FAILED" "$T/last.out")" = 1 ] && ok rollback_failed_said_once \
 	|| bad rollback_failed_said_once "$T/last.out"
+
+# ---- the state file pins hosts and waves --------------------------------------
+start_fleet g 4
+head -n 2 "$T/g" > "$T/g2"
+{ sed -n 2p "$T/g"; sed -n 1p "$T/g"; sed -n '3,4p' "$T/g"; } > "$T/g_reordered"
+# a run killed after its first wave (slow soak) leaves hosts swapped and pending
+"${R[@]}" --hosts "$T/g" rollout --waves 1,100% --soak 3 --state "$T/st" hello "$T/hello_1.2" \
+	> /dev/null 2>&1 &
+rpid=$!
+for _ in $(seq 100); do grep -q ' swapping ' "$T/st" 2>/dev/null && break; sleep 0.05; done
+kill -9 $rpid 2>/dev/null; wait $rpid 2>/dev/null
+[ "$(grep -c ' pending ' "$T/st")" = 3 ] && grep -q '^waves 1,100%$' "$T/st" \
+	&& ok state_lists_every_host || bad state_lists_every_host "$T/st"
+run resume_fewer_hosts 2 "${R[@]}" --hosts "$T/g2" rollout --state "$T/st" --resume hello "$T/hello_1.2"
+err_has resume_fewer_hosts_named "records a rollout over other hosts: not given now: $(sed -n 3p "$T/g"), $(sed -n 4p "$T/g")"
+run resume_reordered 2 "${R[@]}" --hosts "$T/g_reordered" rollout --state "$T/st" --resume hello "$T/hello_1.2"
+err_has resume_reordered_said 'same hosts in another order'
+run resume_other_waves 2 "${R[@]}" --hosts "$T/g" rollout --waves 2,100% --state "$T/st" --resume hello "$T/hello_1.2"
+err_has resume_other_waves_said 'records a rollout with --waves 1,100%, not 2,100%'
+run resume_json 2 "${R[@]}" --hosts "$T/g2" --json rollout --state "$T/st" --resume hello "$T/hello_1.2"
+out_has resume_json_object '^\{"host":"local","command":"rollout","ok":false,"status":"EUSAGE"'
+run resume_same 0 "${R[@]}" --hosts "$T/g" rollout --state "$T/st" --resume hello "$T/hello_1.2"
+err_has resume_same_complete 'complete: 4 of 4 hosts run it \([0-9] updated, [0-9] already\) in 2 waves'
+[ "$(grep -c ' done ' "$T/st")" = 4 ] && ok resume_state_all_done || bad resume_state_all_done "$T/st"
+
+# ---- a stopped rollout stays stopped on resume, unless --retry --------------------
+bad_host=$(sed -n 2p "$T/g")
+run stopped 1 "${R[@]}" --hosts "$T/g" rollout --waves 2,100% --state "$T/st2" \
+	--check-cmd "test \"\$THESEUS_HOST\" != $bad_host" hello "$T/hello_1.3"
+grep -q '^stopped 1$' "$T/st2" && ok stopped_recorded || bad stopped_recorded "$T/st2"
+hist() { "${R[@]}" -H "$bad_host" --json history | grep -o '"new_version":"1\.3"' | wc -l; }
+n0=$(hist)
+run stopped_resume_refused 2 "${R[@]}" --hosts "$T/g" rollout --state "$T/st2" --resume hello "$T/hello_1.3"
+err_has stopped_resume_said 'records a rollout that STOPPED in wave 1 .*not resumed; --retry starts it again'
+run stopped_rerun_refused 2 "${R[@]}" --hosts "$T/g" rollout --state "$T/st2" \
+	--check-cmd true hello "$T/hello_1.3"
+[ "$(hist)" = "$n0" ] && ok stopped_bad_host_not_swapped_again || bad stopped_bad_host_not_swapped_again
+run stopped_retry 0 "${R[@]}" --hosts "$T/g" rollout --state "$T/st2" --retry --check-cmd true \
+	hello "$T/hello_1.3"
+err_has stopped_retry_complete 'complete: 4 of 4 hosts run it'
+! grep -q '^stopped' "$T/st2" && ok retry_clears_stopped || bad retry_clears_stopped "$T/st2"
+run retry_needs_state 2 "${R[@]}" --hosts "$T/g" rollout --retry hello "$T/hello_1.3"
 
 echo "RESULT rollout_resume_e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]

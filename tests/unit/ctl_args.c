@@ -375,6 +375,9 @@ static void test_command_table(void)
 	}
 	CHECK(strstr(buf, "--json") != NULL);
 	CHECK(strstr(buf, "--hosts FILE") != NULL);
+	/* --timeout as the man page has it; JSON order said */
+	CHECK(strstr(buf, "the longest retransmission timeout") != NULL);
+	CHECK(strstr(buf, "order hosts finish") != NULL);
 	/* every command's own --help: usage line, options listed */
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
 		const struct ctl_cmd *c = ctl_cmd_find(all[i]);

@@ -219,5 +219,19 @@ out_has rb_unload_said '^newmod: 0\.1 -> \(not loaded\)'
 check rb_unload_gone 0 "${GC[@]}" -H "$G2" ls
 ! grep -q '^newmod ' "$T/last.out" && ok rb_unload_not_listed || bad rb_unload_not_listed "$T/last.out"
 
+# ---- the man page names every field ls --json gives --------------------------
+check ls_json_fields 0 "${C[@]}" --json ls
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+python3 - "$T/last.out" "$TOP/ctl/theseusctl.1" <<'PY' && ok man_ls_fields || bad man_ls_fields "$T/last.out"
+import json, re, sys
+o = json.loads(open(sys.argv[1]).read())
+man = open(sys.argv[2]).read()
+m = re.search(r"^ls\n(modules\[\{[^}]*\}\])", man, re.M)
+assert m, "no ls entry in the man page"
+listed = set(re.findall(r"[a-z_0-9]+", m.group(1).split("{", 1)[1]))
+missing = set(o["modules"][0]) - listed
+assert not missing, "man page ls lacks %s" % missing
+PY
+
 echo "RESULT ctl_cli_e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -6,6 +6,7 @@
 #ifndef THESEUS_CPU_H
 #define THESEUS_CPU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
@@ -60,6 +61,13 @@ static inline void irq_restore(uint64_t f)
 {
 	if (f & (1u << 9))
 		__asm__ volatile("sti" ::: "memory");
+}
+/* Whether this CPU takes interrupts now (RFLAGS.IF). */
+static inline bool irq_enabled(void)
+{
+	uint64_t f;
+	__asm__ volatile("pushfq; popq %0" : "=r"(f)::"memory");
+	return (f >> 9) & 1;
 }
 /* Full barrier for DMA descriptors shared with devices. */
 static inline void mb(void) { __asm__ volatile("mfence" ::: "memory"); }

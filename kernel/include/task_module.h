@@ -32,11 +32,14 @@
  * wasteful.  A task asked to stop before it first ran does not run its
  * entry at all (its joiner gets TH_ESTALE).  The new version's init (or transfer) starts its own tasks;
  * both may run side by side for a moment, so shared state belongs in
- * statedb, as always.
+ * statedb, as always.  A task that blocks again after it was told is
+ * named in the log, and its sleeps then last their whole time (a wait
+ * pauses 10 ms) before TH_ESTALE, so ignoring the stop cannot spin a CPU.
  *
  * Tasks created before the scheduler runs (a boot module's init) start
  * when it does.  Blocking calls are for task context; never from a
- * scheduler policy op.
+ * scheduler policy op; with interrupts off (a transfer hook, a driver's
+ * irq op) they are refused with TH_EBUSY (th_task_yield does nothing).
  */
 #ifndef THESEUS_TASK_MODULE_H
 #define THESEUS_TASK_MODULE_H

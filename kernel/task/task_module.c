@@ -38,6 +38,7 @@ struct th_task {
 	struct guard *guard;             /* the entry's guarded call while it runs */
 	struct waitq *blocked_on;        /* th_waitq_wait: woken by a stop request */
 	volatile bool stop;
+	bool told_stop;                  /* warned: it went on blocking after the stop */
 	bool detached;
 	bool started;                    /* a kernel task was made for it (or tried) */
 	bool returned;                   /* its entry is done (a joinable one waits) */
@@ -262,9 +263,41 @@ int th_task_create(const char *name, th_task_fn fn, void *arg, struct th_task **
 	return TH_OK;
 }
 
+/* Blocking with interrupts off (a swap's transfer hook, a driver's irq op)
+ * would let other tasks and the old version run in the middle of what must
+ * not be interrupted: refused, once logged. */
+static bool may_block(const char *what)
+{
+	if (irq_enabled())
+		return true;
+	static bool said;
+	if (!said) {
+		said = true;
+		log_warn("task", "%s with interrupts off (in a swap hook or an interrupt handler?): "
+			 "refused with EBUSY", what);
+	}
+	return false;
+}
+
+/* A module task that blocks again after it was asked to stop (it ignored
+ * ESTALE): said once, and its calls do not return at once any more, so
+ * such a loop does not spin a CPU (the old version stays pinned until it
+ * returns). */
+static void went_on_after_stop(struct th_task *me)
+{
+	if (me->told_stop)
+		return;
+	me->told_stop = true;
+	log_warn("task", "task %s of %s goes on blocking after it was asked to stop: its entry "
+		 "must return (th_task_should_stop, or ESTALE from a blocking call); the old "
+		 "version stays loaded until it does", me->name, me->module);
+}
+
 int th_task_join(struct th_task *t, int *code)
 {
 	struct th_task *me = self();
+	if (!may_block("th_task_join"))
+		return TH_EBUSY;
 	if (!t || t == me || !listed(t) || t->detached)
 		return TH_EINVAL;
 	if (!t->t || !sched_running())
@@ -287,11 +320,17 @@ int th_task_join(struct th_task *t, int *code)
 int th_task_sleep_ms(uint64_t ms)
 {
 	struct th_task *me = self();
+	if (!may_block("th_task_sleep_ms"))
+		return TH_EBUSY;
 	uint64_t until = time_ns() + ms * 1000000ull;
 	int r = TH_OK;
+	/* Asked to stop before this call: the whole sleep, then ESTALE. */
+	bool stopped = me && me->stop;
+	if (stopped)
+		went_on_after_stop(me);
 	budget_pause(me);
 	for (;;) {
-		if (me && me->stop) {
+		if (me && me->stop && !stopped) {
 			r = TH_ESTALE;
 			break;
 		}
@@ -302,12 +341,14 @@ int th_task_sleep_ms(uint64_t ms)
 		task_sleep_ns(me && left > STOP_POLL_NS ? STOP_POLL_NS : left);
 	}
 	budget_resume(me);
-	return r;
+	return stopped ? TH_ESTALE : r;
 }
 
 void th_task_yield(void)
 {
 	struct th_task *me = self();
+	if (!may_block("th_task_yield"))
+		return;
 	budget_pause(me);
 	task_yield();
 	budget_resume(me);
@@ -329,10 +370,17 @@ int th_waitq_wait(struct th_waitq *wq, bool (*ready)(void *ctx), void *ctx)
 {
 	if (!wq || !ready)
 		return TH_EINVAL;
-	if (!sched_running())
+	if (!sched_running() || !may_block("th_waitq_wait"))
 		return TH_EBUSY;
 	struct th_task *me = self();
 	int r = TH_OK;
+	if (me && __atomic_load_n(&me->stop, __ATOMIC_SEQ_CST)) {
+		/* Asked to stop before this call (it ignored ESTALE): a pause, so
+		 * that a loop around it does not spin a CPU. */
+		went_on_after_stop(me);
+		task_sleep_ns(STOP_POLL_NS);
+		return TH_ESTALE;
+	}
 	/* The scheduler lock makes check + wait atomic against waitq_wake_* on
 	 * every CPU.  blocked_on is published before stop is read and
 	 * follow_swaps sets stop before it reads blocked_on (both sequentially

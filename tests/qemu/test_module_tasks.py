@@ -14,6 +14,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import endpoint_util as eu  # noqa: E402
@@ -153,3 +154,43 @@ def test_module_tasks_stop_on_swap():
     expect("ok v2" in p.stdout, "taskdemo 2.0 not answering: %r" % _out(p))
     expect("*** FAULT" not in g.log, "a kernel fault report")
 
+
+
+def test_module_tasks_blocking_rules():
+    """stubborn 1.0's task ignores every stop request; stubborn 2.0's
+    transfer hook (interrupts off) tries to sleep.  The sleep in the hook is
+    refused (EBUSY), so nothing runs in the middle of the swap; the ignored
+    stop is said once and does not spin a CPU: each sleep after it lasts its
+    whole 20 ms (the task's CPU time stays a small part of the elapsed
+    time), while the kernel serves on."""
+    tmp = tempfile.mkdtemp(prefix="theseus-modtasks-")
+    key_file = os.path.join(tmp, "key")
+    key_hex = eu.keygen(key_file)
+    port = harness.free_port()
+    g = harness.Guest(cmdline="key=%s exit=never" % key_hex, modules=["hello", "stubborn"],
+                      nic="e1000", hostfwd=[("udp", port, 7700)], label="stubborn").start()
+    try:
+        g.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", BOOT_TIMEOUT)
+
+        def c(*args, **kw):
+            return eu.ctl(port, *args, key_file=key_file, timeout_ms=3000, retries=3, **kw)
+        expect(c("ping").returncode == 0, "no ping")
+        p = c("swap", "stubborn", harness.module_path("stubborn_v2"))
+        expect(p.returncode == 0 and "1.0 -> 2.0" in p.stdout, "swap: %r" % _out(p))
+        g.wait_for(r"stubborn 2\.0 transfer: sleep -> EBUSY", 10)
+        g.wait_for(r"th_task_sleep_ms with interrupts off .*refused with EBUSY", 10)
+        g.wait_for(r"task sb_loop of stubborn goes on blocking after it was asked to stop", 10)
+        t0 = time.monotonic()
+        time.sleep(2)
+        p = c("tasks", check_rc=0)
+        elapsed_ms = (time.monotonic() - t0) * 1000
+        line = [ln for ln in p.stdout.splitlines() if " sb_loop " in ln]
+        m = re.match(r"\s*\d+ sb_loop +\w+ +\d+ +(\d+\.\d+) ", line[0]) if line else None
+        expect(m, "sb_loop not listed with its CPU time (CPU_MS): %r" % p.stdout[:800])
+        cpu = float(m.group(1))
+        expect(cpu < elapsed_ms / 4, "the ignored stop spins: sb_loop used %s ms of CPU in "
+               "about %.0f ms" % (cpu, elapsed_ms + 2000))
+        _ = c("invoke", "hello", "hello_greet_invoke", check_rc=0)
+        expect("*** FAULT" not in g.log, "a kernel fault report")
+    finally:
+        g.kill()

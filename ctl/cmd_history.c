@@ -1,11 +1,15 @@
 /*
  * cmd_history.c - `theseusctl history`: the kernel's swap history, oldest
- * first, with the time of every stage and the stop-the-world pause (with
- * the CPUs it stopped); fetched page by page.
+ * first in strictly increasing sequence numbers (entries are sorted by seq
+ * here too, for kernels that listed one recorded during a transaction before
+ * it), with the time of every stage and the stop-the-world pause (with the
+ * CPUs it stopped); fetched page by page.
  * JSON fields: "entries": [{"seq","when_ns","status","kind","rollback","unchanged",
- * "items": [{"module","old_version","new_version"}],"sites",
+ * "items": [{"module","old_version","new_version"}],"module_count","sites",
  * "stages": [{"stage","ns"}],"total_ns","pause_ns","cpus","message"}] (status: "OK" or "E...";
- * kind: "load", "swap", "rollback" or "unload"; a version "" = not loaded).
+ * kind: "load", "swap", "rollback", "unload", "restart", "fault" or "quarantine";
+ * items: the first modules (at most 4), module_count: all the entry covers;
+ * a version "" = not loaded).
  */
 #include "klibc.h"
 #include "ctl.h"
@@ -36,6 +40,7 @@ static void entry_json(struct ctl_json *j, const Theseus__HistoryEntry *e)
 		ctl_json_obj_end(j);
 	}
 	ctl_json_arr_end(j);
+	ctl_json_u64(j, "module_count", ctl_history_module_count(e));
 	ctl_json_u64(j, "sites", e->sites);
 	ctl_json_arr_begin(j, "stages");
 	for (size_t i = 0; i < e->n_stages; i++) {
@@ -52,17 +57,32 @@ static void entry_json(struct ctl_json *j, const Theseus__HistoryEntry *e)
 	ctl_json_obj_end(j);
 }
 
+size_t ctl_history_module_count(const Theseus__HistoryEntry *e)
+{
+	return e->module_count > e->n_items ? e->module_count : e->n_items;
+}
+
+void ctl_history_modules(const Theseus__HistoryEntry *e, char *buf, size_t len)
+{
+	size_t pos = 0, n = ctl_history_module_count(e);
+
+	if (len)
+		buf[0] = '\0';
+	for (size_t i = 0; i < e->n_items; i++) {
+		const char *from = e->items[i]->old_version, *to = e->items[i]->new_version;
+		th_appendf(buf, len, &pos, "%s%s %s->%s", i ? ", " : "", e->items[i]->module,
+			   from[0] ? from : "none", to[0] ? to : "none");
+	}
+	if (n > e->n_items)
+		th_appendf(buf, len, &pos, " +%zu more", n - e->n_items);
+}
+
 static int entry_row(struct ctl_table *t, const Theseus__HistoryEntry *e)
 {
-	char seq[24], when[32], what[256] = "", stages[256] = "", total[32], sites[16];
+	char seq[24], when[32], what[256], stages[256] = "", total[32], sites[16];
 	snprintf(seq, sizeof seq, "%llu", (unsigned long long)e->seq);
 	snprintf(when, sizeof when, "%.6f", (double)e->when_ns / 1e9);
-	for (size_t i = 0; i < e->n_items; i++) {
-		size_t l = strlen(what);
-		const char *from = e->items[i]->old_version, *to = e->items[i]->new_version;
-		snprintf(what + l, sizeof what - l, "%s%s %s->%s", i ? ", " : "",
-			 e->items[i]->module, from[0] ? from : "none", to[0] ? to : "none");
-	}
+	ctl_history_modules(e, what, sizeof what);
 	for (size_t i = 0; i < e->n_stages; i++) {
 		size_t l = strlen(stages);
 		snprintf(stages + l, sizeof stages - l, "%s%s=%lluus", i ? " " : "",
@@ -81,44 +101,75 @@ static int entry_row(struct ctl_table *t, const Theseus__HistoryEntry *e)
 	return ctl_table_row(t, row);
 }
 
+static int by_seq(const void *a, const void *b)
+{
+	const Theseus__HistoryEntry *x = *(Theseus__HistoryEntry *const *)a;
+	const Theseus__HistoryEntry *y = *(Theseus__HistoryEntry *const *)b;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Every page of the history; *reps and *ents are the caller's to free. */
+static int fetch_all(struct ctl_ctx *ctx, Theseus__Reply ***reps, size_t *nreps,
+		     Theseus__HistoryEntry ***ents, size_t *nents)
+{
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__HistoryRequest hq = THESEUS__HISTORY_REQUEST__INIT;
+	req.kind_case = THESEUS__REQUEST__KIND_HISTORY;
+	req.history = &hq;
+	for (;;) {
+		Theseus__Reply *rep = NULL, **nr;
+		int err = ctl_call_expect(ctx, "history", &req, THESEUS__REPLY__PAYLOAD_HISTORY, &rep);
+		if (err)
+			return ctl_exit_for(err);
+		const Theseus__HistoryReply *h = rep->history;
+		Theseus__HistoryEntry **ne = realloc(*ents, (*nents + h->n_entries + 1) * sizeof *ne);
+		if (ne)
+			*ents = ne;
+		nr = realloc(*reps, (*nreps + 1) * sizeof *nr);
+		if (nr)
+			*reps = nr;
+		if (!ne || !nr) {
+			theseus__reply__free_unpacked(rep, NULL);
+			ctl_fail(ctx, TH_ENOMEM, "out of memory");
+			return CTL_EXIT_LOCAL;
+		}
+		(*reps)[(*nreps)++] = rep;
+		for (size_t i = 0; i < h->n_entries; i++)
+			(*ents)[(*nents)++] = h->entries[i];
+		hq.start += (uint32_t)h->n_entries;
+		if (h->n_entries == 0 || hq.start >= h->total)
+			return CTL_EXIT_OK;
+	}
+}
+
 int cmd_history_main(int argc, char **argv, struct ctl_ctx *ctx)
 {
 	if (argc != 1)
 		return ctl_usage_fail(ctx, "history");
 	static const char *const hdr[] = { "SEQ", "TIME_S", "KIND", "MODULES", "STATUS", "SITES",
 					   "TOTAL", "STAGES" };
-	Theseus__Request req = THESEUS__REQUEST__INIT;
-	Theseus__HistoryRequest hq = THESEUS__HISTORY_REQUEST__INIT;
+	Theseus__Reply **reps = NULL;
+	Theseus__HistoryEntry **ents = NULL;
+	size_t nreps = 0, nents = 0;
 	struct ctl_table t;
-	int ret = CTL_EXIT_OK;
-	req.kind_case = THESEUS__REQUEST__KIND_HISTORY;
-	req.history = &hq;
+	int ret;
 	ctl_table_init(&t, 8, hdr);
 	ctl_table_align_right(&t, 0);
 	ctl_table_align_right(&t, 1);
 	ctl_table_align_right(&t, 5);
 	ctl_table_align_right(&t, 6);
+	ret = fetch_all(ctx, &reps, &nreps, &ents, &nents);
+	if (nents)
+		qsort(ents, nents, sizeof *ents, by_seq);
 	ctl_json_arr_begin(&ctx->js, "entries");
-	for (;;) {
-		Theseus__Reply *rep = NULL;
-		int err = ctl_call_expect(ctx, "history", &req, THESEUS__REPLY__PAYLOAD_HISTORY, &rep);
-		if (err) {
-			ret = ctl_exit_for(err);
-			break;
+	for (size_t i = 0; ret == CTL_EXIT_OK && i < nents; i++) {
+		if (i && ents[i]->seq == ents[i - 1]->seq)
+			continue; /* listed twice: the history moved between two pages */
+		entry_json(&ctx->js, ents[i]);
+		if (entry_row(&t, ents[i])) {
+			ctl_fail(ctx, TH_ENOMEM, "out of memory");
+			ret = CTL_EXIT_LOCAL;
 		}
-		const Theseus__HistoryReply *h = rep->history;
-		for (size_t i = 0; i < h->n_entries; i++) {
-			entry_json(&ctx->js, h->entries[i]);
-			if (entry_row(&t, h->entries[i])) {
-				ctl_fail(ctx, TH_ENOMEM, "out of memory");
-				ret = CTL_EXIT_LOCAL;
-			}
-		}
-		hq.start += (uint32_t)h->n_entries;
-		bool more = h->n_entries > 0 && hq.start < h->total;
-		theseus__reply__free_unpacked(rep, NULL);
-		if (!more || ret)
-			break;
 	}
 	ctl_json_arr_end(&ctx->js);
 	if (ret == CTL_EXIT_OK && ctl_human(ctx)) {
@@ -128,5 +179,9 @@ int cmd_history_main(int argc, char **argv, struct ctl_ctx *ctx)
 			fprintf(ctx->out, "no swaps yet\n");
 	}
 	ctl_table_free(&t);
+	for (size_t i = 0; i < nreps; i++)
+		theseus__reply__free_unpacked(reps[i], NULL);
+	free(reps);
+	free(ents);
 	return ret;
 }

@@ -255,6 +255,11 @@ int cmd_keygen_main(int argc, char **argv, struct ctl_ctx *ctx);
 int cmd_info_main(int argc, char **argv, struct ctl_ctx *ctx);
 int cmd_rollback_main(int argc, char **argv, struct ctl_ctx *ctx);
 int cmd_history_main(int argc, char **argv, struct ctl_ctx *ctx);
+/* history's MODULES cell: "kv 1.0->2.0, hello none->1.0" ("none" = not
+ * loaded), then " +N more" when the entry covers more modules than it lists. */
+void ctl_history_modules(const Theseus__HistoryEntry *e, char *buf, size_t len);
+/* The modules a history entry covers (module_count, or its items from older kernels). */
+size_t ctl_history_module_count(const Theseus__HistoryEntry *e);
 int cmd_state_main(int argc, char **argv, struct ctl_ctx *ctx);
 int cmd_log_main(int argc, char **argv, struct ctl_ctx *ctx);
 int cmd_invoke_main(int argc, char **argv, struct ctl_ctx *ctx);

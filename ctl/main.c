@@ -32,7 +32,7 @@ static const struct ctl_cmd cmds[] = {
 	  "first load)", true, cmd_rollback_main, false, false,
 	  "      --unload             when MODULE runs the object it was first loaded from,\n"
 	  "                           unload it (without: refused, \"nothing to roll back\")\n" },
-	{ "history", "", "loads, swaps, rollbacks and unloads with stage times", true,
+	{ "history", "", "swap history: loads, swaps, rollbacks, unloads, faults, timed", true,
 	  cmd_history_main, false, false, "" },
 	{ "state", "", "statedb entries: name, kind, type, version, size, references", true,
 	  cmd_state_main, false, false, "" },

@@ -131,8 +131,11 @@ struct endpoint_swap_report {
 struct endpoint_history {
 	uint64_t seq, when_ns;
 	int err;
-	char kind[16];             /* "load", "swap", "rollback", "unload"; "" = unknown */
+	char kind[16];             /* "load", "swap", "rollback", "unload", "restart",
+				    * "fault", "quarantine" (proto: HistoryEntry.kind);
+				    * "" = unknown */
 	bool rollback, unchanged;
+	uint32_t n_modules;        /* modules the entry covers (0 = n_items) */
 	uint32_t n_items;          /* listed in item[], at most ENDPOINT_HISTORY_ITEMS */
 	struct {
 		char name[PROTO_NAME_MAX];

@@ -64,13 +64,16 @@ enum swap_stage {
 	SWAP_NSTAGES
 };
 
-/* What a transaction did (history entries, swap_kind_name()). */
+/* What a history entry records (swap_kind_name()): a transaction, or an
+ * event that is none (fault, quarantine: no stage times, status EFAULT, the
+ * module's version on both sides of the item). */
 enum swap_kind {
 	SWAP_KIND_SWAP,       /* loaded modules replaced by new objects */
-	SWAP_KIND_LOAD,       /* modules not loaded before */
+	SWAP_KIND_LOAD,       /* modules not loaded before (from "": not loaded) */
 	SWAP_KIND_ROLLBACK,   /* a module back to the object it ran before its last swap */
-	SWAP_KIND_UNLOAD,     /* a module taken out (the rollback of its first load) */
-	SWAP_KIND_FAULT,      /* a module's code faulted (modcall.h); no transaction */
+	SWAP_KIND_UNLOAD,     /* a module taken out (the rollback of its first load; to "") */
+	SWAP_KIND_FAULT,      /* a module's code faulted, also in an init hook of a module
+			       * being loaded (modcall.h); no transaction */
 	SWAP_KIND_RESTART,    /* a fresh copy of the object a module runs (recovery) */
 	SWAP_KIND_QUARANTINE, /* a faulted module is refused calls until swapped; no transaction */
 	SWAP_NKINDS
@@ -203,13 +206,15 @@ typedef void (*swap_addr_fn)(void *ctx, uintptr_t addr);
 /* ---- history ---------------------------------------------------------------- */
 #define SWAP_HISTORY_NAMES 4
 struct swap_history_entry {
-	uint64_t seq;
+	uint64_t seq;                  /* 1, 2, ... in the order entries started; the
+					* ring is kept in this order */
 	uint64_t when_ns;              /* time since boot when the swap started */
 	int err;
 	enum swap_kind kind;
 	bool rollback, unchanged;      /* rollback: asked for by swap_rollback (kind
 					* ROLLBACK, or UNLOAD of a first load) */
-	size_t n;                      /* modules in the request */
+	size_t n;                      /* modules in the request: item[] lists the
+					* first SWAP_HISTORY_NAMES of them */
 	size_t sites;
 	struct {
 		char name[32];
@@ -221,14 +226,17 @@ struct swap_history_entry {
 	unsigned cpus;                 /* CPUs running during the transaction */
 	char msg[96];                  /* error message, if any */
 };
-/* Oldest first: for (i = 0; swap_history_get(i, &e); i++).  false past the end. */
+/* Oldest first, seq strictly increasing: for (i = 0; swap_history_get(i, &e);
+ * i++).  false past the end. */
 bool swap_history_get(size_t i, struct swap_history_entry *out);
 size_t swap_history_count(void);
 /* One line per entry:
  *   "#3 t=1.234567s hello 1.0->2.0 OK sites=2 load=12us verify=1us relink=3us
  *    transfer=0us cleanup=5us total=21us pause=4us/4cpu"
  * with the kind after the time unless it is a swap ("#1 t=0.2s load hello
- * none->1.0 ...", "rollback", "unload"); "none" = not loaded.
+ * none->1.0 ...", "rollback", "unload", "restart", "fault", "quarantine");
+ * "none" = not loaded; more modules than item[] holds end the list with
+ * " +N more".
  * Writes at most len bytes (NUL-terminated if len > 0); returns the length
  * the full text needs, like snprintf. */
 size_t swap_history_format(char *buf, size_t len);

@@ -1,8 +1,12 @@
 /*
- * swap_history.c - the ring of the last SWAP_HISTORY_LEN transactions
- * (loads, swaps, rollbacks, unloads: when, what, from which version to
- * which, stage times, result), read by index or as text for the log and the
- * network.
+ * swap_history.c - the ring of the last SWAP_HISTORY_LEN entries: the
+ * engine's transactions (load, swap, rollback, unload, restart: when, what,
+ * from which version to which, stage times, result) and the events that are
+ * no transaction (fault, quarantine), read by index or as text for the log
+ * and the network.  The ring is kept in sequence order: a transaction takes
+ * its number when it starts but is recorded when it ends, so an entry
+ * recorded in between (a fault in its init hook, a nested restart) has a
+ * higher number and is placed after it.
  */
 #include "swap_impl.h"
 
@@ -52,13 +56,24 @@ void swap_history_note(enum swap_kind kind, const char *name, const char *versio
 
 void swap_history_add(const struct swap_history_entry *e)
 {
-	if (count < SWAP_HISTORY_LEN) {
-		ring[(head + count) % SWAP_HISTORY_LEN] = *e;
-		count++;
-	} else {
-		ring[head] = *e;
+	size_t i;
+
+	if (count == SWAP_HISTORY_LEN) { /* the oldest makes room, unless e is older */
+		if (e->seq < ring[head].seq)
+			return;
 		head = (head + 1) % SWAP_HISTORY_LEN;
+		count--;
 	}
+	/* Insert at its place by seq: entries recorded later but numbered
+	 * earlier (a transaction that was running) move before newer ones. */
+	for (i = count; i > 0; i--) {
+		struct swap_history_entry *prev = &ring[(head + i - 1) % SWAP_HISTORY_LEN];
+		if (prev->seq < e->seq)
+			break;
+		ring[(head + i) % SWAP_HISTORY_LEN] = *prev;
+	}
+	ring[(head + i) % SWAP_HISTORY_LEN] = *e;
+	count++;
 }
 
 size_t swap_history_count(void)
@@ -101,7 +116,7 @@ size_t swap_history_format(char *buf, size_t len)
 			    e.item[j].from[0] ? e.item[j].from : "none",
 			    e.item[j].to[0] ? e.item[j].to : "none");
 		if (e.n > SWAP_HISTORY_NAMES)
-			th_appendf(buf, len, &pos, ",+%zu", e.n - SWAP_HISTORY_NAMES);
+			th_appendf(buf, len, &pos, " +%zu more", e.n - SWAP_HISTORY_NAMES);
 		th_appendf(buf, len, &pos, " %s%s sites=%zu", th_err_name(e.err),
 		    e.unchanged ? " (unchanged)" : "", e.sites);
 		for (s = 0; s < SWAP_NSTAGES; s++)

@@ -129,6 +129,7 @@ void swap_retire_add(struct module *m);
 /* ---- history (swap_history.c) ------------------------------------------------ */
 /* Next sequence number (1, 2, ...) */
 uint64_t swap_history_next_seq(void);
+/* Record e at its place by e->seq (after every entry with a lower one). */
 void swap_history_add(const struct swap_history_entry *e);
 
 #endif

@@ -33,6 +33,7 @@ static Theseus__HistoryEntry *history_msg(struct endpoint *ep, struct endpoint_h
 	e->total_ns = h->total_ns;
 	e->pause_ns = h->pause_ns;
 	e->cpus = h->cpus;
+	e->module_count = h->n_modules > ni ? h->n_modules : ni;
 	h->msg[sizeof h->msg - 1] = 0;
 	e->message = ep_arena_strdup(&ep->arena, h->msg);
 	for (uint32_t i = 0; i < ni; i++) {

@@ -124,6 +124,7 @@ static int op_history_get(void *ctx, uint32_t index, struct endpoint_history *ou
 	if (n > ENDPOINT_HISTORY_ITEMS)
 		n = ENDPOINT_HISTORY_ITEMS;
 	out->n_items = (uint32_t)n;
+	out->n_modules = (uint32_t)e->n;
 	for (size_t i = 0; i < n; i++) {
 		snprintf(out->item[i].name, sizeof out->item[i].name, "%.*s",
 			 (int)sizeof e->item[i].name, e->item[i].name);

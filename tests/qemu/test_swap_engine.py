@@ -17,6 +17,12 @@
       booted with swap=hello:hello_v2, ls shows hello 2.0 with the SHA-256 of
       hello_v2.o, and `swap --expect 2.0 hello hello.o` really swaps back to
       1.0 (it is not "already running").
+  history_order_kinds_and_batch_rows
+      booted with six good modules and faulty_init (whose init faults while
+      the boot batch loads): `theseusctl history` and its --json list strictly
+      increasing sequence numbers, only the documented kinds (the fault among
+      them), and the batch's load row names its first four modules and says
+      "+N more" (module_count in --json covers them all).
 """
 import hashlib
 import json
@@ -176,10 +182,39 @@ def test_boot_swap_records_the_object_it_runs():
     _no_fatal(g)
 
 
+KINDS = {"load", "swap", "rollback", "unload", "restart", "fault", "quarantine"}
+
+
+def test_history_order_kinds_and_batch_rows():
+    mods = ["checksum", "logfmt", "kv", "hello", "swapcaller", "echo", "faulty_init"]
+    g, ctl = _guest("", mods, "engine-history")
+    entries = _history(ctl)
+    seqs = [e["seq"] for e in entries]
+    expect(seqs == sorted(set(seqs)), "history --json seqs not strictly increasing: %r" % seqs)
+    expect({e["kind"] for e in entries} <= KINDS, "undocumented kinds: %r" % entries)
+    faults = [e for e in entries if e["kind"] == "fault"]
+    expect(faults and faults[0]["items"][0]["module"] == "faulty_init" and
+           faults[0]["status"] == "EFAULT", "no fault entry of faulty_init: %r" % entries)
+    for e in entries:
+        expect(e["module_count"] >= len(e["items"]) and len(e["items"]) <= 4,
+               "module_count vs items: %r" % e)
+    big = [e for e in entries if e["kind"] == "load" and e["module_count"] > len(e["items"])]
+    expect(big, "no load entry covering more modules than it lists: %r" % entries)
+    p = ctl("history", check_rc=0)
+    rows = [ln.split() for ln in p.stdout.splitlines()[1:] if ln.strip()]
+    expect([int(r[0]) for r in rows] == seqs, "table seqs %r, json %r" % (rows, seqs))
+    more = "+%d more" % (big[0]["module_count"] - len(big[0]["items"]))
+    row = [ln for ln in p.stdout.splitlines() if ln.split() and ln.split()[0] == str(big[0]["seq"])]
+    expect(row and more in row[0], "batch row without %r: %r" % (more, p.stdout))
+    expect(re.search(r"\bfault +faulty_init 1\.0->1\.0 +EFAULT\b", p.stdout), "fault row: %r" % p.stdout)
+    _no_fatal(g)
+
+
 if __name__ == "__main__":
     for t in (test_first_network_load_rolls_back_to_unload,
               test_sched_unloaded_falls_back_to_fifo,
-              test_boot_swap_records_the_object_it_runs):
+              test_boot_swap_records_the_object_it_runs,
+              test_history_order_kinds_and_batch_rows):
         harness.reset_guests()
         try:
             t()

@@ -1,8 +1,8 @@
 /*
  * ctl_fmt.c - host unit tests of theseusctl's output formatting: JSON
  * escaping and the JSON writer (nesting, commas, numbers, bytes), aligned
- * tables, the per-host JSON object (ctl_json_emit), status names and byte
- * counts in human units (ctl_fmt_bytes).
+ * tables, the per-host JSON object (ctl_json_emit), status names, byte
+ * counts in human units (ctl_fmt_bytes) and history's MODULES cell.
  */
 #include <stdlib.h>
 
@@ -187,6 +187,42 @@ static void test_fmt_bytes(void)
 	CHECK_STR(out, "1.2");
 }
 
+/* history's MODULES cell: every item listed, then "+N more" when the entry
+ * covers more modules than it lists (a batch load of the boot modules). */
+static void test_history_modules(void)
+{
+	Theseus__SwapResult r[4];
+	Theseus__SwapResult *items[4] = { &r[0], &r[1], &r[2], &r[3] };
+	static const char *const names[4] = { "checksum", "logfmt", "kv", "hello" };
+	Theseus__HistoryEntry e = THESEUS__HISTORY_ENTRY__INIT;
+	char buf[256];
+	for (int i = 0; i < 4; i++) {
+		theseus__swap_result__init(&r[i]);
+		r[i].module = (char *)names[i];
+		r[i].old_version = "";
+		r[i].new_version = "1.0";
+	}
+	e.items = items;
+	e.n_items = 4;
+	e.module_count = 15;
+	ctl_history_modules(&e, buf, sizeof buf);
+	CHECK_STR(buf, "checksum none->1.0, logfmt none->1.0, kv none->1.0, hello none->1.0 +11 more");
+	CHECK_EQ(ctl_history_module_count(&e), 15);
+	/* All listed; an older kernel's 0 = its items. */
+	e.module_count = 4;
+	ctl_history_modules(&e, buf, sizeof buf);
+	CHECK(strstr(buf, "more") == NULL);
+	e.n_items = 1;
+	e.module_count = 0;
+	r[0].old_version = "1.0";
+	r[0].new_version = "";
+	ctl_history_modules(&e, buf, sizeof buf);
+	CHECK_STR(buf, "checksum 1.0->none");
+	CHECK_EQ(ctl_history_module_count(&e), 1);
+	ctl_history_modules(&e, buf, 5); /* cut short, terminated */
+	CHECK_STR(buf, "chec");
+}
+
 int main(void)
 {
 	RUN(test_escape);
@@ -195,5 +231,6 @@ int main(void)
 	RUN(test_emit_and_status);
 	RUN(test_report_messages);
 	RUN(test_fmt_bytes);
+	RUN(test_history_modules);
 	return check_summary("ctl_fmt");
 }

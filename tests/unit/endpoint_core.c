@@ -1450,6 +1450,12 @@ static void test_rollback_history(void)
 	CHECK_STR(e->items[0]->new_version, "1.0");
 	CHECK_EQ(e->n_stages, 2);
 	CHECK(!t.rep->history->entries[0]->rollback);
+	CHECK_EQ(e->module_count, 1); /* a backend that does not count: its items */
+	/* A batch larger than the items listed says how many modules it had. */
+	t.fx.hist[0].n_modules = 15;
+	CHECK_EQ(t_history(&t, 0), TH_OK);
+	CHECK_EQ(t.rep->history->entries[0]->n_items, 1);
+	CHECK_EQ(t.rep->history->entries[0]->module_count, 15);
 	CHECK_EQ(t_history(&t, 2), TH_OK);
 	CHECK_EQ(t.rep->history->n_entries, 0);
 	CHECK_EQ(t_history(&t, 3), TH_ERANGE);

@@ -621,6 +621,56 @@ static void test_subscribers(void)
 	swap_unsubscribe(&b);
 }
 
+/* A subscriber that records a fault while the transaction runs, like a fault
+ * in an init hook (modcall_fault.c) in the middle of a load. */
+static void sub_fault(void *ctx)
+{
+	(void)ctx;
+	swap_history_note(SWAP_KIND_FAULT, "t_svc", "2.0", "fault during the swap");
+}
+
+/* The history is in strictly increasing seq even when an entry is recorded
+ * while a transaction runs (the transaction's own entry is recorded when it
+ * ends); a batch larger than the names kept says how many more it had. */
+static void test_history_order_and_batch_count(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct swap_result res;
+	struct swap_history_entry e, prev;
+	static struct swap_subscriber f = {sub_fault, NULL, NULL};
+	struct swap_request six[6];
+	static const char *const names[6] = {"m1", "m2", "m3", "m4", "m5", "m6"};
+	static char buf[65536];
+	size_t i, n;
+
+	setup();
+	CHECK_EQ(swap_subscribe(&f), TH_OK);
+	CHECK_EQ(swap1("t_svc", svc2, NULL, &res, &eb), TH_OK);
+	swap_unsubscribe(&f);
+	n = swap_history_count();
+	CHECK(n >= 3);
+	CHECK(swap_history_get(n - 2, &e));
+	CHECK_EQ(e.kind, SWAP_KIND_SWAP);
+	CHECK_EQ(e.seq, res.seq);
+	CHECK(swap_history_get(n - 1, &e));
+	CHECK_EQ(e.kind, SWAP_KIND_FAULT);
+	CHECK_EQ(e.seq, res.seq + 1);
+	for (i = 1; i < n; i++) {
+		CHECK(swap_history_get(i - 1, &prev) && swap_history_get(i, &e));
+		CHECK(prev.seq < e.seq);
+	}
+	/* Six modules in one (failing) load: four named, "+2 more". */
+	for (i = 0; i < 6; i++)
+		six[i] = (struct swap_request){names[i], svc1.data, svc1.len, "", NULL, NULL};
+	CHECK(swap_modules(six, 6, &res, &eb) != TH_OK);
+	e = last_entry();
+	CHECK_EQ(e.n, 6);
+	CHECK_STR(e.item[3].name, "m4");
+	swap_history_format(buf, sizeof buf);
+	CHECK(strstr(buf, " +2 more ") != NULL);
+	teardown();
+}
+
 /* Compare-and-swap: an expected version above or below the running one is
  * refused with ECONFLICT naming both, and changes nothing; the equal one swaps. */
 static void test_cas_above_and_below(void)
@@ -735,6 +785,7 @@ int main(void)
 	RUN(test_records_and_hashes);
 	RUN(test_undo_depth_and_shared_objects);
 	RUN(test_subscribers);
+	RUN(test_history_order_and_batch_count);
 	RUN(test_cas_above_and_below);
 	RUN(test_retire_pins_memory_edges);
 	RUN(test_wx_after_swap);

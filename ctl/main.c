@@ -27,11 +27,13 @@ static const struct ctl_cmd cmds[] = {
 	  cmd_swap_main, false, false,
 	  "  -e, --expect [MODULE=]VERSION  the version MODULE must run now (default: as ls\n"
 	  "                           reads it; \"\" for a module not loaded yet)\n" },
-	{ "rollback", "[--unload] MODULE",
+	{ "rollback", "[--unload] MODULE [MODULE...]",
 	  "swap MODULE back to the object it ran before its last swap (--unload: unload a "
-	  "first load)", true, cmd_rollback_main, false, false,
+	  "first load); several: one transaction", true, cmd_rollback_main, false, false,
 	  "      --unload             when MODULE runs the object it was first loaded from,\n"
-	  "                           unload it (without: refused, \"nothing to roll back\")\n" },
+	  "                           unload it (without: refused, \"nothing to roll back\");\n"
+	  "                           several modules at their first objects (a dependency\n"
+	  "                           cycle) are unloaded together\n" },
 	{ "history", "", "swap history: loads, swaps, rollbacks, unloads, faults, timed", true,
 	  cmd_history_main, false, false, "" },
 	{ "state", "", "statedb entries: name, kind, type, version, size, references", true,

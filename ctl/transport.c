@@ -318,6 +318,7 @@ int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req, Theseus__Reply **
 	 * more swap, or call again): they are resent only after --timeout, as
 	 * before round trips were measured; everything else after the RTO. */
 	bool idempotent = req->kind_case != THESEUS__REQUEST__KIND_ROLLBACK &&
+			  req->kind_case != THESEUS__REQUEST__KIND_ROLLBACK_SET &&
 			  req->kind_case != THESEUS__REQUEST__KIND_INVOKE;
 	/* Swap, rollback and invoke are resent as the same datagram (same
 	 * counter): the kernel answers a resend of one that ran with the reply

@@ -242,6 +242,12 @@ struct endpoint_ops {
 	 * TH_EBUSY when an unload is refused (others depend on it). */
 	int (*rollback)(void *ctx, const char *module, bool may_unload,
 			struct endpoint_swap_report *report, struct th_errbuf *eb);
+	/* Roll modules[n] back as one transaction (swap_undo_set): all swap
+	 * back, or, when all run their first objects, all are unloaded together
+	 * if may_unload (else TH_ENOENT "nothing to roll back" naming them);
+	 * report->new_version[i] per module ("" = unloaded). */
+	int (*rollback_set)(void *ctx, const char *const *modules, size_t n, bool may_unload,
+			    struct endpoint_swap_report *report, struct th_errbuf *eb);
 	/* Swap history, oldest first: entry index; TH_ENOENT past the end. */
 	uint32_t (*history_count)(void *ctx);
 	int (*history_get)(void *ctx, uint32_t index, struct endpoint_history *out);

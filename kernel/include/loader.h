@@ -219,6 +219,19 @@ int loader_retire(struct module *m, struct th_errbuf *eb) TH_MUST_CHECK;
 /* Free a retired module.  TH_EBUSY while sites of other retired modules
  * still point into it (free those first), or while the loader is busy. */
 int loader_retired_free(struct module *m, struct th_errbuf *eb) TH_MUST_CHECK;
+/* Retire the n listed modules mods[] together, like loader_retire each,
+ * but edges between them do not hold them back (modules that depend on
+ * each other, a cycle, can only go together).  TH_EDEPEND naming them while
+ * a listed module outside the set links into one; TH_EINVAL if one is not
+ * listed or named twice. */
+int loader_retire_set(struct module *const *mods, size_t n, struct th_errbuf *eb) TH_MUST_CHECK;
+/* Whether every edge into the retired modules mods[] comes from one of them. */
+bool loader_retired_set_closed(struct module *const *mods, size_t n);
+/* Free the n retired modules mods[] together (they may link into each
+ * other).  TH_EBUSY while sites of a module outside the set point into one
+ * of them (loader_retired_set_closed is false), or while the loader is busy. */
+int loader_retired_free_set(struct module *const *mods, size_t n, struct th_errbuf *eb)
+	TH_MUST_CHECK;
 /* Whether addr lies in m's memory (code, rodata, data). */
 bool loader_module_contains(const struct module *m, uintptr_t addr);
 const char *loader_module_name(const struct module *m);

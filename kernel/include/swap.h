@@ -124,6 +124,23 @@ int swap_rollback(const char *name, struct swap_result *res, struct th_errbuf *e
  * endpoint's RollbackRequest.keep_first_load). */
 int swap_undo(const char *name, bool may_unload, struct swap_result *res,
 	      struct th_errbuf *eb) TH_MUST_CHECK;
+/* swap_rollback of names[n] (1..SWAP_MAX_ITEMS) as one transaction, all or
+ * nothing: either every module swaps back to its previous object (kind
+ * "rollback"), or every one runs its first object and all are unloaded
+ * together (kind "unload"): modules that depend on each other (a cycle)
+ * can only go that way, and swap_rollback of one of them is refused
+ * (TH_EBUSY "B: A depends on it, and it on A (a cycle): roll them back
+ * together: rollback B A").  TH_ENOTSUP for a mix of the two; TH_EBUSY
+ * while a module outside the set depends on one being unloaded; TH_EINVAL
+ * for a module named twice. */
+int swap_rollback_set(const char *const *names, size_t n, struct swap_result *res,
+		      struct th_errbuf *eb) TH_MUST_CHECK;
+/* swap_rollback_set, or with may_unload false: when every module runs its
+ * first object, none is unloaded: TH_ENOENT "A, B: nothing to roll back ..."
+ * naming them (the endpoint's RollbackSetRequest.keep_first_load).
+ * swap_undo(name, u) is swap_undo_set(&name, 1, u). */
+int swap_undo_set(const char *const *names, size_t n, bool may_unload,
+		  struct swap_result *res, struct th_errbuf *eb) TH_MUST_CHECK;
 
 /* Load a fresh copy of the object module name runs and swap it in (the
  * recovery of a faulted module, modcall.h): dependents relinked, transfer

@@ -12,7 +12,7 @@ LOADER_SRCS := kernel/loader/elf_parse.c kernel/loader/reloc.c kernel/loader/sym
 	kernel/loader/layout_plan.c kernel/loader/relocate.c kernel/loader/records.c \
 	kernel/loader/layout.c kernel/loader/deps.c kernel/loader/loader.c \
 	kernel/loader/introspect.c kernel/loader/relink.c kernel/loader/lint.c \
-	kernel/loader/stage.c kernel/loader/funcs.c kernel/loader/ctors.c
+	kernel/loader/stage.c kernel/loader/retire_set.c kernel/loader/funcs.c kernel/loader/ctors.c
 LOADER_HDRS := kernel/include/loader.h kernel/loader/loader_impl.h \
 	kernel/include/module_abi.h kernel/include/klibc.h kernel/include/err.h
 

@@ -2,7 +2,7 @@
  * swap.c - the live swap transaction (see swap.h): checks, load beside,
  * verify, switch-over with interrupts off, transfer hooks, revert on any
  * failure, retirement and records; swap_modules() (which sends loads to
- * swap_load.c) and swap_rollback().
+ * swap_load.c); rollbacks are in swap_rollback.c.
  */
 #include "log.h"
 #include "modcall.h"
@@ -222,43 +222,6 @@ static int swap_modules_locked(const struct swap_request *items, size_t n, struc
 	return swap_txn_end(x, swap_do_swap(x, items, n, eb), res, eb);
 }
 
-static int swap_rollback_locked(const char *name, bool may_unload, struct swap_result *res,
-				struct th_errbuf *eb)
-{
-	struct th_errbuf local;
-	struct swap_track *t = swap_track_find(name);
-	struct module *m = name ? loader_find(name) : NULL;
-	struct swap_request r = {name, NULL, 0, NULL, NULL, NULL};
-	struct swap_txn *x;
-	bool first = m && t && t->n == 1 && t->first_load;
-	bool unload = first && may_unload;
-
-	if (!eb)
-		eb = &local;
-	x = swap_txn_begin(unload ? SWAP_KIND_UNLOAD : SWAP_KIND_ROLLBACK, true, 1, eb);
-	if (!x)
-		return TH_ENOMEM;
-	swap_txn_item(x, 0, name, m ? loader_module_version(m) : "?", "?");
-	if (!m)
-		return swap_txn_end(x, th_errf(eb, TH_ENOENT, "%s: no such module loaded",
-					       name ? name : "?"), res, eb);
-	if (unload)
-		return swap_txn_end(x, swap_do_unload(x, name, eb), res, eb);
-	if (first)
-		return swap_txn_end(x, th_errf(eb, TH_ENOENT, "%s: nothing to roll back: it runs "
-					       "the object it was first loaded from (unloading it "
-					       "was not asked for)", name), res, eb);
-	if (!t || t->n < 2)
-		return swap_txn_end(x, th_errf(eb, TH_ENOENT, "%s: no previous object to roll back to%s",
-					       name, t ? " (older ones were dropped)" : ""), res, eb);
-	r.data = t->stack[t->n - 2]->bytes;
-	r.len = t->stack[t->n - 2]->len;
-	r.sha256 = swap_obj_known_sha(t->stack[t->n - 2]);
-	/* The request points into an object the record holds a reference to: it
-	 * stays valid through the transaction, which takes its own reference. */
-	return swap_txn_end(x, swap_do_swap(x, &r, 1, eb), res, eb);
-}
-
 static int swap_restart_locked(const char *name, struct swap_result *res, struct th_errbuf *eb)
 {
 	struct th_errbuf local;
@@ -290,7 +253,7 @@ static int swap_unload_locked(const char *name, struct swap_result *res, struct 
 	x = swap_txn_begin(SWAP_KIND_UNLOAD, false, 1, eb);
 	if (!x)
 		return TH_ENOMEM;
-	return swap_txn_end(x, swap_do_unload(x, name, eb), res, eb);
+	return swap_txn_end(x, swap_do_unload(x, &name, 1, eb), res, eb);
 }
 
 /* The public entry points: one transaction at a time, whichever CPU or task
@@ -302,19 +265,6 @@ int swap_modules(const struct swap_request *items, size_t n, struct swap_result 
 {
 	swap_plat_engine_lock();
 	int err = swap_modules_locked(items, n, res, eb);
-	swap_plat_engine_unlock();
-	return err;
-}
-
-int swap_rollback(const char *name, struct swap_result *res, struct th_errbuf *eb)
-{
-	return swap_undo(name, true, res, eb);
-}
-
-int swap_undo(const char *name, bool may_unload, struct swap_result *res, struct th_errbuf *eb)
-{
-	swap_plat_engine_lock();
-	int err = swap_rollback_locked(name, may_unload, res, eb);
 	swap_plat_engine_unlock();
 	return err;
 }

@@ -119,7 +119,22 @@ int swap_do_swap(struct swap_txn *x, const struct swap_request *items, size_t n,
 		 struct th_errbuf *eb) TH_MUST_CHECK;
 int swap_do_load(struct swap_txn *x, const struct swap_request *items, size_t n,
 		 struct th_errbuf *eb) TH_MUST_CHECK;
-int swap_do_unload(struct swap_txn *x, const char *name, struct th_errbuf *eb) TH_MUST_CHECK;
+/* Unload names[n] together (they may depend on each other; nothing else may
+ * depend on them). */
+int swap_do_unload(struct swap_txn *x, const char *const *names, size_t n,
+		   struct th_errbuf *eb) TH_MUST_CHECK;
+
+/* ---- dependencies among loaded modules (swap_deps.c) ------------------------ */
+#define SWAP_DEPS_MAX 64  /* modules one search visits at most */
+/* "kv, swapcaller" into buf: the live modules with an edge into m, other
+ * than those in set[nset]; returns how many. */
+size_t swap_dependents(struct module *m, struct module *const *set, size_t nset, char *buf,
+		       size_t len);
+/* m and every live module that depends on it, directly or not, into out
+ * (m first); max + 1 when there are more than max. */
+size_t swap_dependent_closure(struct module *m, struct module **out, size_t max);
+/* Whether from links into to, directly or through other live modules. */
+bool swap_depends_on(struct module *from, struct module *to);
 
 /* ---- retiring list (swap_retire.c) ------------------------------------------ */
 size_t swap_retire_room(void);

@@ -115,66 +115,90 @@ int swap_do_load(struct swap_txn *x, const struct swap_request *items, size_t n,
 	return TH_OK;
 }
 
-/* "kv, swapcaller": the loaded modules with an edge into m. */
-static size_t dependents(struct module *m, char *buf, size_t len)
+/* Refusal of the unload of m (other modules depend on it), naming them; when
+ * m depends on one of them too, no order of single unloads can work: say so
+ * and name the set that must go together. */
+static int refuse_busy(struct module *m, const char *deps, size_t nd, struct th_errbuf *eb)
 {
-	struct loader_edge *e, *f;
-	size_t pos = 0, n = 0;
+	struct module *cl[SWAP_MAX_ITEMS + 1];
+	const char *name = loader_module_name(m);
+	char set[160];
+	size_t n, i, pos = 0;
+	bool cycle = false;
 
-	buf[0] = '\0';
-	for (e = loader_edges_in(m); e; e = e->next_in) {
-		const char *dn = loader_module_name(e->dependent);
-		bool seen = false;
-		if (loader_find(dn) != e->dependent)
-			continue; /* a retired version: it keeps m until it is freed */
-		for (f = loader_edges_in(m); f != e && !seen; f = f->next_in)
-			seen = f->dependent == e->dependent;
-		if (seen)
-			continue;
-		th_appendf(buf, len, &pos, "%s%s", n ? ", " : "", dn);
-		n++;
-	}
-	return n;
+	n = swap_dependent_closure(m, cl, SWAP_MAX_ITEMS);
+	for (i = 1; i < n && i <= SWAP_MAX_ITEMS && !cycle; i++)
+		cycle = swap_depends_on(m, cl[i]);
+	if (!cycle)
+		return th_errf(eb, TH_EBUSY, "%s: %s depend%s on it", name, deps, nd > 1 ? "" : "s");
+	if (n > SWAP_MAX_ITEMS)
+		return th_errf(eb, TH_EBUSY, "%s: %s depend%s on it, and %s on them (a cycle of more "
+			       "than %d modules: no rollback can take them out)", name, deps,
+			       nd > 1 ? "" : "s", name, SWAP_MAX_ITEMS);
+	for (i = 0; i < n; i++)
+		th_appendf(set, sizeof set, &pos, " %s", loader_module_name(cl[i]));
+	return th_errf(eb, TH_EBUSY, "%s: %s depend%s on it, and it on %s (a cycle): roll them "
+		       "back together: rollback%s", name, deps, nd > 1 ? "" : "s",
+		       nd > 1 ? "them" : deps, set);
 }
 
-int swap_do_unload(struct swap_txn *x, const char *name, struct th_errbuf *eb)
+int swap_do_unload(struct swap_txn *x, const char *const *names, size_t n,
+		   struct th_errbuf *eb)
 {
+	struct module *mods[SWAP_MAX_ITEMS];
 	const struct th_module_info *info;
-	struct module *m = name ? loader_find(name) : NULL;
 	char deps[128];
 	uint64_t flags;
-	size_t nd;
+	size_t nd, i, j;
 	int err;
 
-	swap_txn_item(x, 0, name, m ? loader_module_version(m) : "?", "");
-	if (!m)
-		return th_errf(eb, TH_ENOENT, "%s: no such module loaded", name ? name : "?");
-	nd = dependents(m, deps, sizeof deps);
-	if (nd)
-		return th_errf(eb, TH_EBUSY, "%s: %s depend%s on it", name, deps, nd > 1 ? "" : "s");
-	if (!swap_retire_room() && (swap_reap(), !swap_retire_room()))
+	if (n == 0 || n > SWAP_MAX_ITEMS)
+		return th_errf(eb, TH_EINVAL, "unload of %zu modules (1..%d)", n, SWAP_MAX_ITEMS);
+	for (i = 0; i < n; i++) {
+		mods[i] = names[i] ? loader_find(names[i]) : NULL;
+		swap_txn_item(x, i, names[i], mods[i] ? loader_module_version(mods[i]) : "?", "");
+		if (!mods[i])
+			return th_errf(eb, TH_ENOENT, "%s: no such module loaded",
+				       names[i] ? names[i] : "?");
+		for (j = 0; j < i; j++)
+			if (mods[j] == mods[i])
+				return th_errf(eb, TH_EINVAL, "%s: twice in one rollback", names[i]);
+	}
+	for (i = 0; i < n; i++) {
+		nd = swap_dependents(mods[i], mods, n, deps, sizeof deps);
+		if (nd && n == 1)
+			return refuse_busy(mods[i], deps, nd, eb);
+		if (nd)
+			return th_errf(eb, TH_EBUSY, "%s: %s depend%s on it", names[i], deps,
+				       nd > 1 ? "" : "s");
+	}
+	if (swap_retire_room() < n && (swap_reap(), swap_retire_room() < n))
 		return th_errf(eb, TH_EBUSY, "%zu old versions still in use; try again",
 			       swap_retiring_count());
 	swap_txn_stage(x, SWAP_STAGE_VERIFY);
-	info = loader_module_info(m);
 	flags = swap_plat_irq_save();
-	err = loader_retire(m, eb);
+	err = loader_retire_set(mods, n, eb);
 	if (!err) {
 		swap_generation_bump();
 		swap_notify_subscribers();
 	}
 	swap_txn_stage(x, SWAP_STAGE_RELINK);
-	if (!err && info->fini)
-		modcall_fini(name, info->fini);
-	if (!err)
+	for (i = 0; !err && i < n; i++) { /* fini in reverse order of the request */
+		struct module *m = mods[n - 1 - i];
+		info = loader_module_info(m);
+		if (info->fini)
+			modcall_fini(loader_module_name(m), info->fini);
 		loader_run_dtors(m);
+	}
 	swap_plat_irq_restore(flags);
 	swap_txn_stage(x, SWAP_STAGE_TRANSFER);
 	if (err)
 		return err;
-	x->k = 1;
-	swap_retire_add(m);
-	swap_track_unloaded(name);
+	x->k = n;
+	for (i = 0; i < n; i++) {
+		swap_retire_add(mods[i]);
+		swap_track_unloaded(names[i]);
+	}
 	swap_reap();
 	swap_txn_stage(x, SWAP_STAGE_CLEANUP);
 	return TH_OK;

@@ -7,8 +7,11 @@
  * at or return to (swap_plat_walk_current: in the kernel every task's RIP
  * and stack through task_foreach_return_address), and frees
  * each retiring version that none of them points into and that no other
- * retiring version still links into (the loader refuses those).  The walk
- * and the frees run with interrupts off, so the snapshot cannot go stale.
+ * retiring version still links into (the loader refuses those); versions
+ * that link only into each other (a dependency cycle, unloaded or swapped
+ * out together) are freed together once no task uses any of them.  The
+ * walk and the frees run with interrupts off, so the snapshot cannot go
+ * stale.
  */
 #include "log.h"
 #include "swap_impl.h"
@@ -52,6 +55,45 @@ size_t swap_reap(void)
 	return n;
 }
 
+static bool retiring_unused(const bool *keep, const struct module *m)
+{
+	for (size_t i = 0; i < n_retiring; i++)
+		if (retiring[i] == m)
+			return !keep[i];
+	return false;
+}
+
+/* Free together the unused retiring versions whose incoming edges all come
+ * from each other (what is left of a cycle once the rest is freed). */
+static void reap_group(const bool *busy)
+{
+	struct module *set[SWAP_MAX_RETIRING];
+	bool keep[SWAP_MAX_RETIRING];
+	bool changed = true;
+	struct th_errbuf eb;
+	size_t i, n = 0;
+
+	for (i = 0; i < n_retiring; i++)
+		keep[i] = busy[i];
+	while (changed) {
+		changed = false;
+		for (i = 0; i < n_retiring; i++) {
+			struct loader_edge *e;
+			for (e = loader_edges_in(retiring[i]); e && !keep[i]; e = e->next_in)
+				if (!retiring_unused(keep, e->dependent))
+					keep[i] = changed = true;
+		}
+	}
+	for (i = 0; i < n_retiring; i++)
+		if (!keep[i])
+			set[n++] = retiring[i];
+	if (!n || loader_retired_free_set(set, n, &eb))
+		return;
+	for (i = n_retiring; i-- > 0;)
+		if (!keep[i])
+			retiring[i] = retiring[--n_retiring];
+}
+
 static size_t reap(void)
 {
 	bool busy[SWAP_MAX_RETIRING] = {false};
@@ -76,6 +118,7 @@ static size_t reap(void)
 			i--;
 		}
 	}
+	reap_group(busy);
 	swap_plat_irq_restore(flags);
 	return n_retiring;
 }

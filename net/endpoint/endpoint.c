@@ -37,6 +37,7 @@ static const struct ep_route routes[] = {
 	{ THESEUS__REQUEST__KIND_PUSH_CHUNK, false, ep_handle_chunk, false },
 	{ THESEUS__REQUEST__KIND_SWAP, false, ep_handle_swap, true },
 	{ THESEUS__REQUEST__KIND_ROLLBACK, false, ep_handle_rollback, true },
+	{ THESEUS__REQUEST__KIND_ROLLBACK_SET, false, ep_handle_rollback_set, true },
 	{ THESEUS__REQUEST__KIND_HISTORY, true, ep_handle_history, false },
 	{ THESEUS__REQUEST__KIND_STATE, true, ep_handle_state, false },
 	{ THESEUS__REQUEST__KIND_LOG, true, ep_handle_log, false },

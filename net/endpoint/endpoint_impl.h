@@ -288,6 +288,8 @@ int ep_handle_swap(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 /* inspect.c: rollback, history, state, log, invoke, graph, tasks. */
 int ep_handle_rollback(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
 		       size_t reply_cap, struct th_errbuf *eb);
+int ep_handle_rollback_set(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
+			   size_t reply_cap, struct th_errbuf *eb);
 int ep_handle_history(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
 		      size_t reply_cap, struct th_errbuf *eb);
 int ep_handle_state(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,

@@ -72,6 +72,27 @@ static int op_rollback(void *ctx, const char *module, bool may_unload,
 	return TH_OK;
 }
 
+static int op_rollback_set(void *ctx, const char *const *modules, size_t n, bool may_unload,
+			   struct endpoint_swap_report *report, struct th_errbuf *eb)
+{
+	struct swap_result res;
+	if (n > PROTO_MAX_SWAP_ITEMS)
+		return th_errf(eb, TH_EINVAL, "rollback: %zu modules (1..%d)", n, PROTO_MAX_SWAP_ITEMS);
+	for (size_t i = 0; i < n; i++) /* as op_rollback says it (theseusctl points to ls) */
+		if (!loader_find(modules[i]))
+			return th_errf(eb, TH_ENOENT, "rollback: module %s is not loaded", modules[i]);
+	int err = swap_undo_set(modules, n, may_unload, &res, eb);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++) { /* "" once unloaded */
+		const struct module *m = loader_find(modules[i]);
+		snprintf(report->new_version[i], sizeof report->new_version[i], "%s",
+			 m ? loader_module_version(m) : "");
+	}
+	kernel_copy_stages(res.stage_ns, report->stages, &report->n_stages);
+	return TH_OK;
+}
+
 static int op_invoke(void *ctx, const char *module, const char *function, const uint8_t *in,
 		     size_t in_len, uint8_t *out, size_t out_cap, size_t *out_len, int *result,
 		     struct th_errbuf *eb)
@@ -85,5 +106,6 @@ void kernel_fill_action_ops(struct endpoint_ops *ops)
 {
 	ops->swap = op_swap;
 	ops->rollback = op_rollback;
+	ops->rollback_set = op_rollback_set;
 	ops->invoke = op_invoke;
 }

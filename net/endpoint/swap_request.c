@@ -1,7 +1,8 @@
 /*
  * swap_request.c - the endpoint's requests that change which object a
  * module runs: swap (compare-and-swap of modules against staged objects, as
- * one transaction) and rollback (undo the module's last transaction).
+ * one transaction) and rollback (undo the module's last transaction; of
+ * several modules as one).
  *
  * For each item: the module name and version strings are checked; if the
  * module already runs the object named (same SHA-256, as reported by
@@ -232,5 +233,74 @@ int ep_handle_rollback(struct endpoint *ep, const Theseus__Request *req, Theseus
 	rep->payload_case = THESEUS__REPLY__PAYLOAD_ROLLBACK;
 	rep->rollback = r;
 	th_errf(eb, TH_OK, "rolled back %s", module);
+	return TH_OK;
+}
+
+/* Rollback of several modules as one transaction (RollbackSetRequest): all
+ * swap back, or all are unloaded together (a dependency cycle; refused with
+ * "nothing to roll back" when the request has keep_first_load).  A resend
+ * of the same datagram is answered from the reply cache. */
+int ep_handle_rollback_set(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
+			   size_t reply_cap, struct th_errbuf *eb)
+{
+	const Theseus__RollbackSetRequest *q = req->rollback_set;
+	size_t n = q->n_modules;
+	if (n == 0 || n > PROTO_MAX_SWAP_ITEMS)
+		return th_errf(eb, TH_EINVAL, "rollback: %zu modules (1..%d)", n, PROTO_MAX_SWAP_ITEMS);
+	for (size_t i = 0; i < n; i++)
+		if (!proto_name_ok(q->modules[i], PROTO_NAME_MAX))
+			return th_errf(eb, TH_EINVAL, "rollback: module name %zu must be 1-%u "
+				       "characters of [A-Za-z0-9_.-]", i, PROTO_NAME_MAX - 1);
+	if (!ep->ops.rollback_set)
+		return ep_not_supported("rollback of several modules", eb);
+	Theseus__RollbackReply *r = ep_arena_alloc(&ep->arena, sizeof(Theseus__RollbackReply));
+	Theseus__SwapResult **res = ep_arena_alloc(&ep->arena, n * sizeof *res);
+	if (!r || !res)
+		return ep_no_memory(eb);
+	theseus__rollback_reply__init(r);
+	for (size_t i = 0; i < n; i++) {
+		res[i] = ep_arena_alloc(&ep->arena, sizeof(Theseus__SwapResult));
+		if (!res[i])
+			return ep_no_memory(eb);
+		theseus__swap_result__init(res[i]);
+		res[i]->module = ep_arena_strdup(&ep->arena, q->modules[i]);
+		res[i]->old_version = ep_arena_strdup(&ep->arena, "");
+		if (ep->ops.module_find) {
+			struct endpoint_module *m = &ep->mod_scratch;
+			memset(m, 0, sizeof *m);
+			if (ep->ops.module_find(ep->ops.ctx, q->modules[i], m) == TH_OK) {
+				m->version[PROTO_VERSION_MAX - 1] = 0;
+				res[i]->old_version = ep_arena_strdup(&ep->arena, m->version);
+			}
+		}
+	}
+	struct endpoint_swap_report *rp = &ep->swap_report;
+	memset(rp, 0, sizeof *rp);
+	int err = ep->ops.rollback_set(ep->ops.ctx, (const char *const *)q->modules, n,
+				       !q->keep_first_load, rp, eb);
+	if (err) {
+		if (!eb->msg[0])
+			th_errf(eb, err, "rollback: %s: %s", q->modules[0], th_strerror(err));
+		return err;
+	}
+	ep->counters.rollbacks++;
+	if (ep->session) {  /* whatever comes next is a new change */
+		ep->session->rolled_back[0] = 0;
+		ep->session->has_swapped = false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		rp->new_version[i][PROTO_VERSION_MAX - 1] = 0;
+		res[i]->new_version = ep_arena_strdup(&ep->arena, rp->new_version[i]);
+	}
+	r->module = res[0]->module;
+	r->old_version = res[0]->old_version;
+	r->new_version = res[0]->new_version;
+	r->results = res;
+	r->n_results = n;
+	if (ep_stages_msg(ep, rp->stages, rp->n_stages, &r->stages, &r->n_stages))
+		return ep_no_memory(eb);
+	rep->payload_case = THESEUS__REPLY__PAYLOAD_ROLLBACK;
+	rep->rollback = r;
+	th_errf(eb, TH_OK, "rolled back %zu modules as one transaction", n);
 	return TH_OK;
 }

@@ -23,6 +23,16 @@
       increasing sequence numbers, only the documented kinds (the fault among
       them), and the batch's load row names its first four modules and says
       "+N more" (module_count in --json covers them all).
+  rollback_of_a_dependency_cycle
+      boot modules t_cyca and t_cycb depend on each other (t_cycb's strong
+      cyc_knob overrides t_cyca's weak one, t_cycb calls t_cyca): unloading
+      either alone (`rollback --unload`) is refused with EBUSY naming the
+      cycle and the command (theseusctl adds `rollback --unload t_cycb
+      t_cyca`); both run their first objects, so `rollback t_cycb t_cyca`
+      without --unload is refused with ENOENT "nothing to roll back" naming
+      both (still loaded, a refused rollback entry); `rollback --unload
+      t_cycb t_cyca` unloads both as one transaction (one history entry),
+      and the kernel keeps serving.
 """
 import hashlib
 import json
@@ -210,11 +220,58 @@ def test_history_order_kinds_and_batch_rows():
     _no_fatal(g)
 
 
+def test_rollback_of_a_dependency_cycle():
+    objs = [os.path.join(harness.BUILD, "tests", "objs", n + ".o") for n in ("t_cyca", "t_cycb")]
+    tmp = tempfile.mkdtemp(prefix="theseus-cycle-")
+    key_file = os.path.join(tmp, "key")
+    key_hex = eu.keygen(key_file)
+    port = harness.free_port()
+    g = harness.Guest(cmdline="key=%s exit=never" % key_hex, modules=["checksum"],
+                      module_files=objs, nic="e1000", hostfwd=[("udp", port, 7700)],
+                      label="engine-cycle").start()
+    g.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", BOOT_TIMEOUT)
+    g.wait_for(r"net: address 10\.0\.2\.15", BOOT_TIMEOUT)
+    ctl = lambda *a, **kw: eu.ctl(port, *a, key_file=key_file, **kw)  # noqa: E731
+    ctl("ping", timeout_ms=1000, retries=10, check_rc=0)
+    expect({"t_cyca", "t_cycb"} <= set(_ls(ctl)), "cycle modules not loaded: %r" % _ls(ctl))
+    for one, other in (("t_cycb", "t_cyca"), ("t_cyca", "t_cycb")):
+        p = ctl("rollback", "--unload", one, check_rc=1)
+        want = ("EBUSY: %s: %s depends on it, and it on %s (a cycle): roll them back together: "
+                "rollback %s %s" % (one, other, other, one, other))
+        expect(want in p.stderr, "rollback --unload %s alone: %r (want %r)" % (one, p.stderr, want))
+        hint = "`theseusctl rollback --unload %s %s` takes them out" % (one, other)
+        expect(hint in p.stderr, "rollback --unload %s alone, hint: %r" % (one, p.stderr))
+    # At their first objects: without --unload there is nothing to roll back.
+    p = ctl("rollback", "t_cycb", "t_cyca", check_rc=1)
+    expect("ENOENT: t_cycb, t_cyca: nothing to roll back" in p.stderr and
+           "`theseusctl rollback --unload t_cycb t_cyca` unloads them" in p.stderr,
+           "rollback of the cycle without --unload: %r" % p.stderr)
+    ls = _ls(ctl)
+    expect("t_cyca" in ls and "t_cycb" in ls, "ls after the refused rollback: %r" % ls)
+    last = _history(ctl)[-1]
+    expect(last["kind"] == "rollback" and last["status"] == "ENOENT" and
+           [i["module"] for i in last["items"]] == ["t_cycb", "t_cyca"],
+           "history of the refused rollback: %r" % last)
+    p = ctl("rollback", "--unload", "t_cycb", "t_cyca", check_rc=0)
+    for m in ("t_cycb", "t_cyca"):
+        expect(re.search(r"^%s: 1\.0 -> \(not loaded\) \(rolled back\)$" % m, p.stdout, re.M),
+               "rollback of the cycle: %r" % p.stdout)
+    ls = _ls(ctl)
+    expect("t_cyca" not in ls and "t_cycb" not in ls and "checksum" in ls, "ls after: %r" % ls)
+    last = _history(ctl)[-1]
+    expect(last["kind"] == "unload" and last["status"] == "OK" and last["rollback"] and
+           [i["module"] for i in last["items"]] == ["t_cycb", "t_cyca"] and
+           last["module_count"] == 2, "history of the cycle's rollback: %r" % last)
+    ctl("ping", check_rc=0)
+    _no_fatal(g)
+
+
 if __name__ == "__main__":
     for t in (test_first_network_load_rolls_back_to_unload,
               test_sched_unloaded_falls_back_to_fifo,
               test_boot_swap_records_the_object_it_runs,
-              test_history_order_kinds_and_batch_rows):
+              test_history_order_kinds_and_batch_rows,
+              test_rollback_of_a_dependency_cycle):
         harness.reset_guests()
         try:
             t()

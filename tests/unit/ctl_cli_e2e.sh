@@ -3,7 +3,8 @@
 # paths against host endpoint daemons (build/tests/endpoint_udpd): what a
 # failure says (once, naming the right thing, with a hint only where it
 # fits), that every run with --json prints one object, host lists and their
-# errors, key files, subcommand --help and "--", rollback in a fleet.
+# errors, key files, subcommand --help and "--", rollback in a fleet (and of
+# several modules at their first objects).
 # Prints PASS/FAIL lines and a RESULT line.
 #
 # Usage: tests/unit/ctl_cli_e2e.sh [BUILD_DIR]   (default: build)
@@ -220,6 +221,21 @@ check rb_unload 0 "${GC[@]}" -H "$G2" rollback --unload newmod
 out_has rb_unload_said '^newmod: 0\.1 -> \(not loaded\)'
 check rb_unload_gone 0 "${GC[@]}" -H "$G2" ls
 ! grep -q '^newmod ' "$T/last.out" && ok rb_unload_not_listed || bad rb_unload_not_listed "$T/last.out"
+# several at their first objects (kv depends on hello) roll back as one
+# transaction: refused without --unload, naming both; unloaded with it
+check rbset_first_load_refused 1 "${GC[@]}" -H "$G2" rollback kv hello
+err_has rbset_first_load_msg 'rollback: ENOENT: kv, hello: nothing to roll back'
+err_has rbset_first_load_hint 'rollback --unload kv hello` unloads them'
+check rbset_first_load_still 0 "${GC[@]}" -H "$G2" ls
+out_has rbset_first_load_kv_loaded '^kv +2\.3 '
+out_has rbset_first_load_hello_loaded '^hello +1\.0 '
+check rbset_unload 0 "${GC[@]}" -H "$G2" rollback --unload kv hello
+out_has rbset_unload_said_kv '^kv: 2\.3 -> \(not loaded\)'
+out_has rbset_unload_said_hello '^hello: 1\.0 -> \(not loaded\)'
+check rbset_unload_gone 0 "${GC[@]}" -H "$G2" ls
+! grep -Eq '^(kv|hello) ' "$T/last.out" && ok rbset_unload_not_listed \
+	|| bad rbset_unload_not_listed "$T/last.out"
+check rbset_too_many 2 "${GC[@]}" -H "$G2" rollback a b c d e f g h i
 
 # ---- the man page names every field ls --json gives --------------------------
 check ls_json_fields 0 "${C[@]}" --json ls

@@ -1299,6 +1299,97 @@ static int t_rollback(struct t *t, const char *mod)
 	return t_rollback_as(t, 0x70110000 + t->counter, mod);
 }
 
+static int t_rollback_set_opt(struct t *t, size_t n, const char *const *mods,
+			      bool keep_first_load)
+{
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__RollbackSetRequest rs = THESEUS__ROLLBACK_SET_REQUEST__INIT;
+	rs.modules = (char **)mods;
+	rs.n_modules = n;
+	rs.keep_first_load = keep_first_load;
+	req.kind_case = THESEUS__REQUEST__KIND_ROLLBACK_SET;
+	req.rollback_set = &rs;
+	uint64_t client = 0x70220000 + t->counter;
+	t->dlen = fx_datagram(KEY, PROTO_VERSION, client, ++t->counter, &req, t->dgram,
+			      sizeof t->dgram);
+	return t_raw(t);
+}
+
+static int t_rollback_set(struct t *t, size_t n, const char *const *mods)
+{
+	return t_rollback_set_opt(t, n, mods, true);
+}
+
+/* Several modules in one rollback request: checked first (count, names),
+ * then one call of the backend; the reply lists every module; a resend of
+ * the datagram is answered from the reply cache, not run again; a backend
+ * without it answers ENOTSUP. */
+static void test_rollback_set(void)
+{
+	struct t t;
+	t_init(&t);
+	static const char *const nine[9] = {"a", "b", "c", "d", "e", "f", "g", "h", "i"};
+	static const char *const bad[2] = {"hello", "bad name!"};
+	static const char *const one[1] = {"hello"};
+	CHECK_EQ(t_rollback_set(&t, 0, one), TH_EINVAL);
+	CHECK_EQ(t_rollback_set(&t, 9, nine), TH_EINVAL);
+	CHECK_EQ(t_rollback_set(&t, 2, bad), TH_EINVAL);
+	CHECK_EQ(t_rollback_set(&t, 1, one), TH_ENOENT); /* nothing to go back to */
+	CHECK(strstr(t.rep->message, "hello: nothing to roll back") != NULL);
+	CHECK_EQ(t_rollback_set_opt(&t, 1, one, false), TH_EBUSY); /* its unload: kv needs it */
+	CHECK(strstr(t.rep->message, "hello: kv depends on it") != NULL);
+	static uint8_t obj[3000];
+	uint8_t sha[32];
+	make_obj(obj, sizeof obj, "1.1", 7);
+	CHECK_EQ(t_push(&t, obj, sizeof obj, sha), TH_OK);
+	CHECK_EQ(t_swap(&t, "hello", "1.0", sha), TH_OK);
+	uint64_t calls = t.fx.swap_calls;
+	CHECK_EQ(t_rollback_set(&t, 1, one), TH_OK);
+	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD_ROLLBACK);
+	CHECK_EQ(t.rep->rollback->n_results, 1);
+	CHECK_STR(t.rep->rollback->results[0]->module, "hello");
+	CHECK_STR(t.rep->rollback->results[0]->old_version, "1.1");
+	CHECK_STR(t.rep->rollback->results[0]->new_version, "1.0");
+	CHECK_STR(t.rep->rollback->new_version, "1.0");
+	CHECK_EQ(t.rep->rollback->n_stages, 1);
+	CHECK_EQ(t.fx.swap_calls, calls + 1);
+	CHECK_EQ(t_raw(&t), TH_OK); /* the same datagram again: its reply, no second run */
+	CHECK_EQ(t.fx.swap_calls, calls + 1);
+	CHECK_STR(t.fx.mods[0].m.version, "1.0");
+	t.ep->ops.rollback_set = NULL;
+	CHECK_EQ(t_rollback_set(&t, 1, one), TH_ENOTSUP);
+	t_fini(&t);
+}
+
+/* A set of modules at their first objects (kv depends on hello): with
+ * keep_first_load (theseusctl rollback without --unload) refused with
+ * ENOENT "nothing to roll back" naming both, both stay loaded; without it
+ * both are unloaded together, every result says "" (not loaded). */
+static void test_rollback_set_first_loads(void)
+{
+	struct t t;
+	t_init(&t);
+	static const char *const both[2] = {"kv", "hello"};
+	uint64_t calls = t.fx.swap_calls;
+	CHECK_EQ(t_rollback_set_opt(&t, 2, both, true), TH_ENOENT);
+	CHECK(strstr(t.rep->message, "kv, hello: nothing to roll back: they run the objects") !=
+	      NULL);
+	CHECK_EQ(t.fx.n, 2);
+	CHECK_EQ(t.fx.swap_calls, calls);
+	CHECK_EQ(t_rollback_set_opt(&t, 2, both, false), TH_OK);
+	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD_ROLLBACK);
+	CHECK_EQ(t.rep->rollback->n_results, 2);
+	CHECK_STR(t.rep->rollback->results[0]->module, "kv");
+	CHECK_STR(t.rep->rollback->results[0]->old_version, "2.3");
+	CHECK_STR(t.rep->rollback->results[0]->new_version, "");
+	CHECK_STR(t.rep->rollback->results[1]->module, "hello");
+	CHECK_STR(t.rep->rollback->results[1]->old_version, "1.0");
+	CHECK_STR(t.rep->rollback->results[1]->new_version, "");
+	CHECK_EQ(t.fx.n, 0);
+	CHECK_EQ(t.fx.swap_calls, calls + 1);
+	t_fini(&t);
+}
+
 /* A resent rollback (same session) is not repeated: it would undo one more
  * swap.  A new session rolls back again. */
 static void test_rollback_resend_not_repeated(void)
@@ -2039,14 +2130,14 @@ static void test_unknown_kind_and_amplification(void)
 {
 	struct t t;
 	t_init(&t);
-	const uint8_t body[] = { 0x82, 0x01, 0 };   /* field 16 (unused; a 2-byte key), empty message */
+	const uint8_t body[] = { 0x8a, 0x01, 0 };   /* field 17 (unused; a 2-byte key), empty message */
 	struct proto_binding b = { 42, ++t.counter, fx_epoch };
 	size_t n = 0;
 	CHECK_EQ(proto_envelope_pack(KEY, PROTO_VERSION, &b, body, sizeof body, t.dgram,
 				     sizeof t.dgram, &n), TH_OK);
 	t.dlen = n;
 	CHECK_EQ(t_raw(&t), TH_ENOTSUP);
-	CHECK(strstr(t.rep->message, "kind 16") != NULL);
+	CHECK(strstr(t.rep->message, "kind 17") != NULL);
 	CHECK(t.sealed);
 	b.counter = ++t.counter;
 	CHECK_EQ(proto_envelope_pack(KEY, PROTO_VERSION, &b, body, 0, t.dgram,
@@ -2394,6 +2485,8 @@ int main(void)
 	RUN(test_no_key);
 	RUN(test_bad_args);
 	RUN(test_rollback_history);
+	RUN(test_rollback_set);
+	RUN(test_rollback_set_first_loads);
 	RUN(test_rollback_resend_not_repeated);
 	RUN(test_swap_resend_after_rollback_not_repeated);
 	RUN(test_swap_new_in_session_runs);

@@ -202,6 +202,26 @@ static int fx_swap(void *ctx, const struct endpoint_swap_item *items, size_t n,
 	return TH_OK;
 }
 
+/* Take m out (an unload): the module list, history kind "unload". */
+static void fx_drop(struct fx_backend *fx, struct fx_module *m)
+{
+	char name[PROTO_NAME_MAX], v[PROTO_VERSION_MAX];
+	memcpy(name, m->m.name, sizeof name);
+	memcpy(v, m->m.version, sizeof v);
+	size_t i = (size_t)(m - fx->mods);
+	memmove(&fx->mods[i], &fx->mods[i + 1], (fx->n - i - 1) * sizeof fx->mods[0]);
+	fx->n--;
+	fx_history_add(fx, true, TH_OK, name, v, "", "");
+	snprintf(fx->hist[fx->n_hist - 1].kind, sizeof fx->hist[0].kind, "unload");
+}
+
+static void fx_unload_stages(struct endpoint_swap_report *rep)
+{
+	rep->n_stages = 1;
+	snprintf(rep->stages[0].stage, 16, "unload");
+	rep->stages[0].ns = 300;
+}
+
 /* The rollback of a first load (a module without a previous object) unloads
  * it, as the kernel's does: refused while another module depends on it, or
  * when the request asked to keep it (keep_first_load). */
@@ -216,19 +236,10 @@ static int fx_unload(struct fx_backend *fx, struct fx_module *m, bool may_unload
 			if (strcmp(fx->mods[i].m.deps[d], m->m.name) == 0)
 				return th_errf(eb, TH_EBUSY, "%s: %s depends on it", m->m.name,
 					       fx->mods[i].m.name);
-	char name[PROTO_NAME_MAX], v[PROTO_VERSION_MAX];
-	memcpy(name, m->m.name, sizeof name);
-	memcpy(v, m->m.version, sizeof v);
-	size_t i = (size_t)(m - fx->mods);
-	memmove(&fx->mods[i], &fx->mods[i + 1], (fx->n - i - 1) * sizeof fx->mods[0]);
-	fx->n--;
+	fx_drop(fx, m);
 	fx->swap_calls++;
-	fx_history_add(fx, true, TH_OK, name, v, "", "");
-	snprintf(fx->hist[fx->n_hist - 1].kind, sizeof fx->hist[0].kind, "unload");
 	rep->new_version[0][0] = 0;
-	rep->n_stages = 1;
-	snprintf(rep->stages[0].stage, 16, "unload");
-	rep->stages[0].ns = 300;
+	fx_unload_stages(rep);
 	return TH_OK;
 }
 
@@ -258,6 +269,73 @@ static int fx_rollback(void *ctx, const char *module, bool may_unload,
 	rep->n_stages = 1;
 	snprintf(rep->stages[0].stage, 16, "relink");
 	rep->stages[0].ns = 700;
+	return TH_OK;
+}
+
+static bool fx_in_set(const char *const *modules, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(modules[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Several modules as one transaction, as the kernel's: each back to its
+ * previous version, or, when none has one (all first loads), all unloaded
+ * together if may_unload (else "nothing to roll back" naming them); a mix
+ * is refused (ENOTSUP); all or nothing. */
+static int fx_rollback_set(void *ctx, const char *const *modules, size_t n, bool may_unload,
+			   struct endpoint_swap_report *rep, struct th_errbuf *eb)
+{
+	struct fx_backend *fx = ctx;
+	struct endpoint_swap_report one;
+	size_t first = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct fx_module *m = fx_lookup(fx, modules[i]);
+		if (!m)
+			return th_errf(eb, TH_ENOENT, "rollback: module %s is not loaded",
+				       modules[i]);
+		if (fx_in_set(modules, i, modules[i]))
+			return th_errf(eb, TH_EINVAL, "%s: twice in one rollback", modules[i]);
+		first += !m->has_prev;
+	}
+	if (first && first < n)
+		return th_errf(eb, TH_ENOTSUP, "rollback: first loads and swaps mixed");
+	if (first && !may_unload) {
+		char set[FX_MAX_MODULES * (PROTO_NAME_MAX + 2)];
+		size_t pos = 0;
+		set[0] = 0;
+		for (size_t i = 0; i < n; i++)
+			pos += (size_t)snprintf(set + pos, sizeof set - pos, "%s%s", i ? ", " : "",
+						modules[i]);
+		return th_errf(eb, TH_ENOENT, "%s: nothing to roll back: %s first loaded from "
+			       "(unloading %s was not asked for)", set,
+			       n > 1 ? "they run the objects they were" : "it runs the object it was",
+			       n > 1 ? "them" : "it");
+	}
+	if (first) { /* together: nothing outside the set may depend on them */
+		for (uint32_t i = 0; i < fx->n; i++)
+			for (uint32_t d = 0; d < fx->mods[i].m.n_deps; d++)
+				if (!fx_in_set(modules, n, fx->mods[i].m.name) &&
+				    fx_in_set(modules, n, fx->mods[i].m.deps[d]))
+					return th_errf(eb, TH_EBUSY, "%s: %s depends on it",
+						       fx->mods[i].m.deps[d], fx->mods[i].m.name);
+		for (size_t i = 0; i < n; i++) {
+			fx_drop(fx, fx_lookup(fx, modules[i]));
+			rep->new_version[i][0] = 0;
+		}
+		fx->swap_calls++;
+		fx_unload_stages(rep);
+		return TH_OK;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int err = fx_rollback(ctx, modules[i], false, &one, eb);
+		if (err)
+			return err;
+		memcpy(rep->new_version[i], one.new_version[0], PROTO_VERSION_MAX);
+	}
+	rep->n_stages = one.n_stages;
+	memcpy(rep->stages, one.stages, sizeof rep->stages);
 	return TH_OK;
 }
 
@@ -548,6 +626,7 @@ struct endpoint_ops fx_ops(struct fx_backend *fx)
 		.module_find = fx_find,
 		.swap = fx_swap,
 		.rollback = fx_rollback,
+		.rollback_set = fx_rollback_set,
 		.history_count = fx_history_count,
 		.history_get = fx_history_get,
 		.state_next = fx_state_next,

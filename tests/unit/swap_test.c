@@ -671,6 +671,132 @@ static void test_history_order_and_batch_count(void)
 	teardown();
 }
 
+/* Modules that depend on each other (t_cycb's strong cyc_knob overrides
+ * t_cyca's weak one, t_cycb calls t_cyca): neither can be rolled back
+ * (unloaded) alone, and the refusal names the cycle and the way out; both
+ * in one rollback go together, and their memory is freed although each
+ * links into the other. */
+static void test_rollback_of_a_cycle(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct swap_result res;
+	struct swap_history_entry e;
+	struct obj a = svc_obj("t_cyca"), b = svc_obj("t_cycb");
+	struct swap_request both[2] = {{"t_cyca", a.data, a.len, "", NULL, NULL},
+				       {"t_cycb", b.data, b.len, "", NULL, NULL}};
+	const char *ba[2] = {"t_cycb", "t_cyca"}, *twice[2] = {"t_cyca", "t_cyca"};
+	const char *mixed[2] = {"t_svc", "t_cycb"}, *none[1] = {"t_nope"};
+	size_t mem0 = modmem_in_use();
+
+	CHECK_EQ(swap_modules(both, 2, &res, &eb), TH_OK);
+	CHECK_EQ(call_v("cyca_knob"), 200); /* t_cyca links into t_cycb ... */
+	CHECK_EQ(call_i("cycb_call", 1), 4); /* ... and t_cycb into t_cyca */
+	CHECK_EQ(swap_rollback("t_cycb", &res, &eb), TH_EBUSY);
+	CHECK_STR(eb.msg, "t_cycb: t_cyca depends on it, and it on t_cyca (a cycle): roll them "
+		  "back together: rollback t_cycb t_cyca");
+	CHECK_EQ(swap_rollback("t_cyca", &res, &eb), TH_EBUSY);
+	CHECK(strstr(eb.msg, "(a cycle): roll them back together: rollback t_cyca t_cycb") != NULL);
+	CHECK_EQ(swap_unload("t_cyca", &res, &eb), TH_EBUSY);
+	CHECK(loader_find("t_cyca") && loader_find("t_cycb"));
+
+	/* Refused as a whole: a name twice, none, a module not loaded, a mix of
+	 * a swap back and an unload, a dependent outside the set. */
+	CHECK_EQ(swap_rollback_set(twice, 2, &res, &eb), TH_EINVAL);
+	CHECK_EQ(swap_rollback_set(ba, 0, &res, &eb), TH_EINVAL);
+	CHECK_EQ(swap_rollback_set(none, 1, &res, &eb), TH_ENOENT);
+	setup();
+	CHECK_EQ(swap1("t_svc", svc2, NULL, &res, &eb), TH_OK);
+	CHECK_EQ(swap_rollback_set(mixed, 2, &res, &eb), TH_ENOTSUP);
+	CHECK(strstr(eb.msg, "roll back t_svc alone first") != NULL);
+	CHECK_EQ(swap_rollback("t_svc", &res, &eb), TH_OK);
+	mixed[1] = "t_cli";
+	CHECK_EQ(swap_rollback_set(mixed, 1, &res, &eb), TH_EBUSY);
+	CHECK_STR(eb.msg, "t_svc: t_cli depends on it");
+	CHECK(loader_find("t_svc") && loader_find("t_cli") && loader_find("t_cycb"));
+
+	/* Together: one unload transaction of both. */
+	CHECK_EQ(swap_rollback_set(ba, 2, &res, &eb), TH_OK);
+	CHECK_EQ(res.kind, SWAP_KIND_UNLOAD);
+	CHECK_EQ(res.swapped, 2);
+	CHECK(loader_find("t_cyca") == NULL && loader_find("t_cycb") == NULL);
+	CHECK_EQ(sym("cyc_knob"), 0);
+	e = last_entry();
+	CHECK(e.kind == SWAP_KIND_UNLOAD && e.rollback && e.err == TH_OK && e.n == 2);
+	CHECK_STR(e.item[0].name, "t_cycb");
+	CHECK_STR(e.item[1].name, "t_cyca");
+	CHECK_STR(e.item[1].from, "1.0");
+	CHECK_STR(e.item[1].to, "");
+	teardown(); /* frees everything, the cycle's memory too */
+	CHECK_EQ(modmem_in_use(), mem0);
+	free(a.data);
+	free(b.data);
+}
+
+/* A cycle at its first objects is unloaded only when that is asked for
+ * (may_unload; theseusctl rollback --unload): swap_undo_set without it
+ * refuses with ENOENT "nothing to roll back" naming both and leaves them
+ * loaded and linked (one refused rollback entry); with it both go as one
+ * unload.  One module of it alone, not to be unloaded: "nothing to roll
+ * back" too, before any cycle refusal. */
+static void test_rollback_of_a_cycle_first_load(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct swap_result res;
+	struct swap_history_entry e;
+	struct obj a = svc_obj("t_cyca"), b = svc_obj("t_cycb");
+	struct swap_request both[2] = {{"t_cyca", a.data, a.len, "", NULL, NULL},
+				       {"t_cycb", b.data, b.len, "", NULL, NULL}};
+	const char *ba[2] = {"t_cycb", "t_cyca"}, *one[1] = {"t_cycb"};
+
+	setup();
+	CHECK_EQ(swap_modules(both, 2, &res, &eb), TH_OK);
+	CHECK_EQ(swap_undo("t_cycb", false, &res, &eb), TH_ENOENT);
+	CHECK(strstr(eb.msg, "t_cycb: nothing to roll back") != NULL);
+	CHECK_EQ(swap_undo_set(one, 1, false, &res, &eb), TH_ENOENT);
+	CHECK(strstr(eb.msg, "t_cycb: nothing to roll back: it runs the object") != NULL);
+	CHECK_EQ(swap_undo_set(ba, 2, false, &res, &eb), TH_ENOENT);
+	CHECK_STR(eb.msg, "t_cycb, t_cyca: nothing to roll back: they run the objects they were "
+		  "first loaded from (unloading them was not asked for)");
+	CHECK(loader_find("t_cyca") && loader_find("t_cycb"));
+	CHECK_EQ(call_v("cyca_knob"), 200);
+	CHECK_EQ(call_i("cycb_call", 1), 4);
+	e = last_entry();
+	CHECK(e.kind == SWAP_KIND_ROLLBACK && e.rollback && e.err == TH_ENOENT && e.n == 2);
+
+	CHECK_EQ(swap_undo_set(ba, 2, true, &res, &eb), TH_OK);
+	CHECK_EQ(res.kind, SWAP_KIND_UNLOAD);
+	CHECK_EQ(res.swapped, 2);
+	CHECK(loader_find("t_cyca") == NULL && loader_find("t_cycb") == NULL);
+	e = last_entry();
+	CHECK(e.kind == SWAP_KIND_UNLOAD && e.rollback && e.err == TH_OK && e.n == 2);
+	teardown(); /* frees everything, the cycle's memory too */
+	free(a.data);
+	free(b.data);
+}
+
+/* A two-module swap rolls back as one transaction: t_cli 2.0 needs t_svc
+ * 2.0's svc_new, so t_svc alone cannot go back (ENOSYM), both together can. */
+static void test_rollback_of_a_pair(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct swap_result res;
+	struct swap_request pair[2] = {{"t_svc", svc2.data, svc2.len, "1.0", NULL, NULL},
+				       {"t_cli", cli2.data, cli2.len, "1.0", NULL, NULL}};
+	const char *names[2] = {"t_svc", "t_cli"};
+
+	setup();
+	CHECK_EQ(swap_modules(pair, 2, &res, &eb), TH_OK);
+	CHECK_EQ(swap_rollback("t_svc", &res, &eb), TH_ENOSYM);
+	CHECK_EQ(swap_rollback_set(names, 2, &res, &eb), TH_OK);
+	CHECK_EQ(res.kind, SWAP_KIND_ROLLBACK);
+	CHECK_EQ(res.swapped, 2);
+	CHECK_STR(version_of("t_svc"), "1.0");
+	CHECK_STR(version_of("t_cli"), "1.0");
+	CHECK_EQ(call_i("cli_call", 1), 2);
+	CHECK(last_entry().n == 2 && last_entry().rollback);
+	teardown();
+}
+
 /* Compare-and-swap: an expected version above or below the running one is
  * refused with ECONFLICT naming both, and changes nothing; the equal one swaps. */
 static void test_cas_above_and_below(void)
@@ -786,6 +912,9 @@ int main(void)
 	RUN(test_undo_depth_and_shared_objects);
 	RUN(test_subscribers);
 	RUN(test_history_order_and_batch_count);
+	RUN(test_rollback_of_a_cycle);
+	RUN(test_rollback_of_a_cycle_first_load);
+	RUN(test_rollback_of_a_pair);
 	RUN(test_cas_above_and_below);
 	RUN(test_retire_pins_memory_edges);
 	RUN(test_wx_after_swap);

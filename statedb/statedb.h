@@ -43,6 +43,11 @@
  *     hold; statedb_stats() reports the largest free run           TH_EFULL
  *   - counts: strong references up to UINT32_MAX - 1            TH_EOVERFLOW
  *
+ * Transactions (kernel only, statedb_txn_*): while one is open, create,
+ * open, replace, delete, close and the shared-blob calls are journaled so
+ * that an abort undoes them exactly; they may then also fail with TH_EFULL
+ * (journal full).  The swap engine opens one around module hooks.
+ *
  * Concurrency: every call takes one spinlock (lock.h; interrupts disabled in
  * the kernel), so every function may be called from tasks and interrupt
  * handlers.  create/open/replace copy or zero the entry's bytes with the lock
@@ -63,6 +68,8 @@
 #define STATEDB_SIZE_MAX (1u << 30)   /* largest entry, bytes */
 #define STATEDB_ALIGN 16              /* alignment and granule of entry bytes */
 #define STATEDB_ENTRIES_MAX 65536     /* largest max_entries of statedb_init */
+#define STATEDB_TXN_RECORDS 64        /* journal records of an open transaction */
+#define STATEDB_TXN_DEPTH 8           /* nested statedb_txn_begin at most */
 
 /* A weak reference.  Plain data: copy it, store it anywhere, compare it.
  * It does not survive statedb_init(). */
@@ -181,7 +188,8 @@ int statedb_get(struct statedb_ref ref, uint32_t type, uint32_t version,
 		void **data, size_t *size) TH_MUST_CHECK;
 
 /* Drop one strong reference (a shared blob dropping to zero is freed).
- * Errors: TH_ESTALE, TH_EINVAL (no strong reference held: double release). */
+ * Errors: TH_ESTALE, TH_EINVAL (no strong reference held: double release),
+ * TH_EFULL (freeing a shared blob in a transaction whose journal is full). */
 int statedb_put(struct statedb_ref ref) TH_MUST_CHECK;
 
 #ifndef THESEUS_MODULE_VIEW /* kernel only: not exported to modules */
@@ -191,6 +199,50 @@ int statedb_put(struct statedb_ref ref) TH_MUST_CHECK;
  * module call took and never put (README "Faults and recovery").  NULL
  * removes it. */
 void statedb_set_strong_observer(void (*fn)(struct statedb_ref ref, int delta));
+#endif
+
+#ifndef THESEUS_MODULE_VIEW /* kernel only: not exported to modules */
+/* ---- transactions (the swap engine around module hooks) --------------- */
+
+/*
+ * While a transaction is open every change to statedb is journaled, whoever
+ * makes it, so that an abort puts back exactly what was there at begin:
+ *   - an entry created (create, open, shared_create) is removed, its refs
+ *     go stale;
+ *   - an entry replaced or deleted comes back with its name, type, version,
+ *     size, bytes, weak-handle count and generation, so the refs from before
+ *     the begin work again (those handed out inside stay stale for good);
+ *   - handles opened/closed (weak counts) and shared-blob owners retained/
+ *     released are counted back; a shared blob freed inside comes back.
+ * Not journaled: strong pins (statedb_get/put: a pin is over at its put)
+ * and bytes written in place through a statedb_get pointer.  An entry
+ * created or replaced inside that is still pinned at the abort cannot be
+ * freed under its pointer: the abort removes it (refs stale) and leaves its
+ * bytes allocated for good ("abandoned", counted).
+ * Until the outermost commit a replaced entry's old bytes and a deleted
+ * entry's slot and bytes stay allocated (statedb_stats counts them); the
+ * commit frees them.  A change that needs a journal record when all
+ * STATEDB_TXN_RECORDS are used fails with TH_EFULL and changes nothing
+ * (repeated opens/closes of one entry share one record).
+ * Transactions nest (savepoints, up to STATEDB_TXN_DEPTH): an inner commit
+ * hands its records to the outer one, an inner abort undoes only its own;
+ * they must end innermost first.  statedb_init discards an open one.
+ */
+struct statedb_txn {
+	uint32_t depth;  /* this transaction's nesting level, 1 = outermost */
+	uint32_t mark;   /* journal records before it */
+	uint32_t epoch;  /* statedb_init count at begin */
+};
+
+/* Errors: TH_EINVAL (t NULL, not initialized), TH_EBUSY (nested too deep). */
+int statedb_txn_begin(struct statedb_txn *t) TH_MUST_CHECK;
+/* Keep the changes (the outermost frees what replaced/deleted entries used).
+ * Errors: TH_EINVAL (t is not the innermost open transaction). */
+int statedb_txn_commit(struct statedb_txn *t) TH_MUST_CHECK;
+/* Undo the changes made since t began; *abandoned (may be NULL) gets the
+ * count of pinned entries whose bytes stay allocated.  Errors: TH_EINVAL
+ * (t is not the innermost open transaction: nothing undone). */
+int statedb_txn_abort(struct statedb_txn *t, uint32_t *abandoned) TH_MUST_CHECK;
 #endif
 
 /* ---- shared (multi-client) blobs ------------------------------------- */

@@ -8,7 +8,9 @@ STATEDB_SRCS := \
 	statedb/statedb_slots.c \
 	statedb/statedb_entry.c \
 	statedb/statedb_ref.c \
-	statedb/statedb_inspect.c
+	statedb/statedb_inspect.c \
+	statedb/statedb_journal.c \
+	statedb/statedb_txn.c
 STATEDB_HDRS := statedb/statedb.h statedb/statedb_impl.h kernel/include/klibc.h \
 	kernel/include/lock.h kernel/include/err.h
 STATEDB_HOST_SRCS := $(STATEDB_SRCS) kernel/lib/err.c kernel/lib/errbuf.c

@@ -1,7 +1,8 @@
 /*
  * statedb_entry.c - the named entries: create, open-or-create, look up,
  * replace, delete, and closing a handle.  Arguments are checked before the
- * lock is taken; each operation is then one critical section.
+ * lock is taken; each operation is then one critical section, journaled
+ * when a transaction is open (statedb_journal.c).
  */
 #include "statedb_impl.h"
 
@@ -85,8 +86,15 @@ int statedb_open(const char *name, uint32_t type, uint32_t version, size_t size,
 			      (unsigned)version, size);
 		goto out;
 	}
-	if (s->weak < UINT32_MAX)
+	if (statedb_j_room(db, idx, STATEDB_J_WEAK)) {
+		err = th_errf(eb, TH_EFULL, "statedb: \"%s\": the open transaction's journal is full "
+			      "(%u records)", name, (unsigned)STATEDB_TXN_RECORDS);
+		goto out;
+	}
+	if (s->weak < UINT32_MAX) {
 		s->weak++;
+		statedb_j_log(db, idx, STATEDB_J_WEAK, 1, NULL);
+	}
 	*ref = statedb_ref_of(db, s);
 out:
 	spin_unlock_irqrestore(&db->lock, flags);
@@ -156,10 +164,16 @@ int statedb_replace(const char *name, uint32_t type, uint32_t version, size_t si
 			      name, size, (unsigned long long)db->ngran * STATEDB_ALIGN);
 		goto out;
 	}
+	if (statedb_j_room(db, idx, STATEDB_J_REPLACE)) {
+		err = th_errf(eb, TH_EFULL, "statedb: \"%s\": the open transaction's journal is full "
+			      "(%u records)", name, (unsigned)STATEDB_TXN_RECORDS);
+		goto out;
+	}
 	if (statedb_arena_alloc(db, n, &first) != TH_OK) {
 		err = th_errf(eb, TH_EFULL,
-			      "statedb: \"%s\": no free run of %llu bytes for the new version",
-			      name, (unsigned long long)n * STATEDB_ALIGN);
+			      "statedb: \"%s\": no free run of %llu bytes for the new version%s",
+			      name, (unsigned long long)n * STATEDB_ALIGN,
+			      db->jdepth ? " (a transaction keeps the old versions until it commits)" : "");
 		goto out;
 	}
 	/* New bytes first (they may come from the old ones), then free the old. */
@@ -172,7 +186,12 @@ int statedb_replace(const char *name, uint32_t type, uint32_t version, size_t si
 		memcpy(dst, statedb_bytes(db, s), keep);
 		memset(dst + keep, 0, size - keep);
 	}
-	statedb_arena_free(db, s->first, s->granules);
+	/* In a transaction the old bytes stay until the commit (an abort puts
+	 * them back); else they go now. */
+	if (db->jdepth)
+		statedb_j_log(db, idx, STATEDB_J_REPLACE, 0, s);
+	else
+		statedb_arena_free(db, s->first, s->granules);
 	s->first = first;
 	s->granules = n;
 	s->size = size;
@@ -204,6 +223,12 @@ int statedb_delete(const char *name, struct th_errbuf *eb)
 	} else if (db->slots[idx].strong) {
 		err = th_errf(eb, TH_EBUSY, "statedb: \"%s\" has %u strong references",
 			      name, (unsigned)db->slots[idx].strong);
+	} else if (statedb_j_room(db, idx, STATEDB_J_FREE)) {
+		err = th_errf(eb, TH_EFULL, "statedb: \"%s\": the open transaction's journal is full "
+			      "(%u records)", name, (unsigned)STATEDB_TXN_RECORDS);
+	} else if (db->jdepth) {
+		statedb_j_log(db, idx, STATEDB_J_FREE, 0, &db->slots[idx]);
+		statedb_slot_hold(db, idx);
 	} else {
 		statedb_slot_free(db, idx);
 	}
@@ -225,8 +250,12 @@ int statedb_close(struct statedb_ref ref)
 		err = TH_ESTALE;
 	else if (s->kind != STATEDB_KIND_NAMED || s->weak == 0)
 		err = TH_EINVAL;
-	else
+	else if (statedb_j_room(db, ref.slot, STATEDB_J_WEAK))
+		err = TH_EFULL;
+	else {
 		s->weak--;
+		statedb_j_log(db, ref.slot, STATEDB_J_WEAK, -1, NULL);
+	}
 	spin_unlock_irqrestore(&db->lock, flags);
 	return err;
 }

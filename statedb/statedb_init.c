@@ -111,9 +111,12 @@ int statedb_init(void *arena, size_t bytes, uint32_t max_entries, struct th_errb
 		s->kind = STATEDB_KIND_FREE;
 		/* A new epoch per init, so refs from before it are stale. */
 		s->gen = (db->epoch << 16) | 1u;
+		s->gen_top = s->gen;
 		s->next = (i + 1 < max_entries) ? i + 1 : STATEDB_NONE;
 	}
 	db->free_head = 0;
+	db->jdepth = 0; /* an open transaction is discarded */
+	db->jn = 0;
 	db->ready = 1;
 	spin_unlock_irqrestore(&db->lock, flags);
 	return TH_OK;

@@ -40,7 +40,8 @@ int statedb_next(uint32_t *cursor, struct statedb_info *out)
 		err = TH_EINVAL;
 	} else {
 		for (i = *cursor; i < db->nslots; i++) {
-			if (db->slots[i].kind != STATEDB_KIND_FREE) {
+			if (db->slots[i].kind == STATEDB_KIND_NAMED ||
+			    db->slots[i].kind == STATEDB_KIND_SHARED) {
 				statedb_info_fill(db, &db->slots[i], out);
 				*cursor = i + 1;
 				err = TH_OK;

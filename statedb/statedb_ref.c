@@ -1,7 +1,8 @@
 /*
  * statedb_ref.c - strong references: upgrading a weak reference to a
  * pointer (statedb_get) and dropping it (statedb_put), and the multi-client
- * shared blobs whose strong references are their owners.  All O(1).
+ * shared blobs whose strong references are their owners.  All O(1) (an
+ * open transaction journals owners and frees, statedb_journal.c).
  */
 #include "statedb_impl.h"
 
@@ -58,10 +59,28 @@ static int drop(struct statedb_ref ref, uint32_t kind)
 		err = TH_ESTALE;
 	} else if ((kind && s->kind != kind) || s->strong == 0) {
 		err = TH_EINVAL;
+	} else if (s->kind != STATEDB_KIND_SHARED) {
+		s->strong--; /* a pin: not journaled */
+	} else if (s->strong == 1) {
+		/* The last reference: freed, or HELD by an open transaction (the
+		 * owner a release gives back comes back with an abort, a pin not). */
+		if (!db->jdepth) {
+			statedb_slot_free(db, ref.slot);
+		} else if (statedb_j_room(db, ref.slot, STATEDB_J_FREE)) {
+			err = TH_EFULL;
+		} else {
+			struct statedb_slot before = *s;
+			before.strong = kind ? 1 : 0;
+			statedb_j_log(db, ref.slot, STATEDB_J_FREE, 0, &before);
+			s->strong = 0;
+			statedb_slot_hold(db, ref.slot);
+		}
+	} else if (kind && statedb_j_room(db, ref.slot, STATEDB_J_OWNERS)) {
+		err = TH_EFULL;
 	} else {
 		s->strong--;
-		if (s->kind == STATEDB_KIND_SHARED && s->strong == 0)
-			statedb_slot_free(db, ref.slot);
+		if (kind)
+			statedb_j_log(db, ref.slot, STATEDB_J_OWNERS, -1, NULL);
 	}
 	spin_unlock_irqrestore(&db->lock, flags);
 	return err;
@@ -121,8 +140,12 @@ int statedb_shared_retain(struct statedb_ref ref)
 		err = TH_EINVAL;
 	else if (s->strong >= UINT32_MAX - 1)
 		err = TH_EOVERFLOW;
-	else
+	else if (statedb_j_room(db, ref.slot, STATEDB_J_OWNERS))
+		err = TH_EFULL;
+	else {
 		s->strong++;
+		statedb_j_log(db, ref.slot, STATEDB_J_OWNERS, 1, NULL);
+	}
 	spin_unlock_irqrestore(&db->lock, flags);
 	return err;
 }

@@ -22,7 +22,8 @@ struct statedb_slot *statedb_resolve(struct statedb *db, struct statedb_ref ref)
 	if (ref.slot >= db->nslots)
 		return NULL;
 	s = &db->slots[ref.slot];
-	if (s->kind == STATEDB_KIND_FREE || s->gen != ref.gen)
+	if ((s->kind != STATEDB_KIND_NAMED && s->kind != STATEDB_KIND_SHARED) ||
+	    s->gen != ref.gen)
 		return NULL;
 	return s;
 }
@@ -38,17 +39,30 @@ void *statedb_bytes(const struct statedb *db, const struct statedb_slot *s)
 	return db->data + (size_t)s->first * STATEDB_ALIGN;
 }
 
+/* Past every generation the slot handed out, even when an aborted
+ * transaction restored an older one (no ref from inside it comes back). */
 void statedb_gen_bump(struct statedb_slot *s)
 {
-	s->gen++;
-	if (s->gen == 0)
-		s->gen = 1;
+	s->gen_top++;
+	if (s->gen_top == 0)
+		s->gen_top = 1;
+	s->gen = s->gen_top;
+}
+
+void statedb_slot_hold(struct statedb *db, uint32_t idx)
+{
+	struct statedb_slot *s = &db->slots[idx];
+
+	if (s->kind == STATEDB_KIND_NAMED)
+		statedb_name_remove(db, idx);
+	statedb_gen_bump(s);
+	s->kind = STATEDB_KIND_HELD;
 }
 
 /*
  * Take a free slot and a run of granules, fill in the entry (bytes copied
  * from `bytes`, or zeroed when NULL) and link a named entry into the hash
- * table.  Nothing changes on error.
+ * table; an open transaction records it.  Nothing changes on error.
  */
 int statedb_slot_new(struct statedb *db, const char *name, size_t len, uint32_t kind,
 		     uint32_t type, uint32_t version, size_t size, const void *bytes,
@@ -64,6 +78,9 @@ int statedb_slot_new(struct statedb *db, const char *name, size_t len, uint32_t 
 	if (db->free_head == STATEDB_NONE)
 		return th_errf(eb, TH_EFULL, "statedb: \"%s\": all %u entries in use",
 			       name, (unsigned)db->nslots);
+	if (statedb_j_room(db, db->free_head, STATEDB_J_CREATE))
+		return th_errf(eb, TH_EFULL, "statedb: \"%s\": the open transaction's journal "
+			       "is full (%u records)", name, (unsigned)STATEDB_TXN_RECORDS);
 	if (statedb_arena_alloc(db, n, &first) != TH_OK)
 		return th_errf(eb, TH_EFULL,
 			       "statedb: \"%s\": no free run of %llu bytes (%llu of %llu in use)",
@@ -93,6 +110,7 @@ int statedb_slot_new(struct statedb *db, const char *name, size_t len, uint32_t 
 		memset(statedb_bytes(db, s), 0, size);
 	if (kind == STATEDB_KIND_NAMED)
 		statedb_name_insert(db, i);
+	statedb_j_log(db, i, STATEDB_J_CREATE, 0, NULL);
 	*idx = i;
 	return TH_OK;
 }

@@ -640,6 +640,236 @@ static void test_many_names(void)
 	CHECK_EQ(st.entries_used, 2000 - 667);
 }
 
+/* ---- transactions (statedb_txn_*) ------------------------------------ */
+
+static uint64_t data_used(void)
+{
+	struct statedb_stats st;
+	CHECK_EQ(statedb_stats(&st), TH_OK);
+	return st.data_used;
+}
+
+static uint32_t entries_used(void)
+{
+	struct statedb_stats st;
+	CHECK_EQ(statedb_stats(&st), TH_OK);
+	return st.entries_used;
+}
+
+/* The migration of the README (v1 -> v2 with statedb_replace) inside a
+ * transaction that aborts: the v1 entry is back exactly, its old refs work,
+ * the refs from inside stay stale, the new bytes are freed. */
+static void test_txn_abort_restores_replace(void)
+{
+	struct statedb_ref r1, r2, r;
+	struct statedb_info before, after;
+	struct statedb_txn t;
+	uint8_t v1[24], *p;
+	uint32_t abandoned = 99;
+	uint64_t used;
+
+	fresh(8, 1024);
+	for (size_t i = 0; i < sizeof v1; i++)
+		v1[i] = (uint8_t)(i * 7 + 1);
+	CHECK_EQ(statedb_create("xf.state", 0x78, 1, sizeof v1, v1, &r1, NULL), TH_OK);
+	CHECK_EQ(statedb_open("xf.state", 0x78, 1, sizeof v1, &r, NULL), TH_OK); /* weak 2 */
+	before = info_of(r1);
+	used = data_used();
+	CHECK_EQ(statedb_txn_begin(&t), TH_OK);
+	CHECK_EQ(statedb_replace("xf.state", 0x78, 2, 40, NULL, &r2, NULL), TH_OK);
+	CHECK_EQ(data_used(), used + 48); /* both versions while it is open */
+	CHECK_EQ(statedb_get(r1, 0x78, 1, (void **)&p, NULL), TH_ESTALE);
+	CHECK_EQ(statedb_txn_abort(&t, &abandoned), TH_OK);
+	CHECK_EQ(abandoned, 0);
+	CHECK_EQ(data_used(), used);
+	after = info_of(r1);
+	CHECK(memcmp(&before, &after, sizeof before) == 0);
+	CHECK_EQ(after.version, 1);
+	CHECK_EQ(after.size, sizeof v1);
+	CHECK_EQ(after.weak, 2);
+	CHECK_EQ(statedb_get(r1, 0x78, 1, (void **)&p, NULL), TH_OK);
+	CHECK(memcmp(p, v1, sizeof v1) == 0);
+	CHECK_EQ(statedb_put(r1), TH_OK);
+	CHECK_EQ(statedb_lookup("xf.state", &r, NULL), TH_OK);
+	CHECK(r.slot == r1.slot && r.gen == r1.gen);
+	/* The ref from inside never comes back, not even after more replaces. */
+	CHECK_EQ(statedb_inspect(r2, &after), TH_ESTALE);
+	CHECK_EQ(statedb_replace("xf.state", 0x78, 2, 40, NULL, &r, NULL), TH_OK);
+	CHECK(r.gen != r2.gen);
+	CHECK_EQ(statedb_inspect(r2, &after), TH_ESTALE);
+	CHECK(lock_free());
+}
+
+/* A committed transaction frees what the old versions used. */
+static void test_txn_commit_frees_old(void)
+{
+	struct statedb_ref r1, r2, rd;
+	struct statedb_txn t;
+	uint64_t used;
+
+	fresh(8, 1024);
+	CHECK_EQ(statedb_create("a", 1, 1, 32, NULL, &r1, NULL), TH_OK);
+	CHECK_EQ(statedb_create("gone", 1, 1, 64, NULL, &rd, NULL), TH_OK);
+	used = data_used();
+	CHECK_EQ(statedb_txn_begin(&t), TH_OK);
+	CHECK_EQ(statedb_replace("a", 1, 2, 48, NULL, &r2, NULL), TH_OK);
+	CHECK_EQ(statedb_delete("gone", NULL), TH_OK);
+	CHECK_EQ(statedb_lookup("gone", &rd, NULL), TH_ENOENT);
+	CHECK_EQ(entries_used(), 2);           /* the deleted slot is held */
+	CHECK_EQ(data_used(), used + 48);      /* nothing freed yet */
+	CHECK_EQ(statedb_txn_commit(&t), TH_OK);
+	CHECK_EQ(data_used(), 48);             /* old a and gone freed */
+	CHECK_EQ(entries_used(), 1);
+	CHECK_EQ(info_of(r2).version, 2);
+	CHECK_EQ(statedb_txn_commit(&t), TH_EINVAL); /* ended already */
+	CHECK(lock_free());
+}
+
+/* Creates, opens, deletes and closes are undone; nested savepoints. */
+static void test_txn_create_delete_nested(void)
+{
+	struct statedb_ref ra, rb, rn, r;
+	struct statedb_txn outer, inner;
+	struct statedb_info a0;
+	uint32_t ab = 9;
+	uint64_t used;
+
+	fresh(8, 1024);
+	CHECK_EQ(statedb_create("a", 1, 1, 16, NULL, &ra, NULL), TH_OK);
+	CHECK_EQ(statedb_create("c", 1, 1, 16, NULL, &r, NULL), TH_OK);
+	a0 = info_of(ra);
+	used = data_used();
+	CHECK_EQ(statedb_txn_begin(&outer), TH_OK);
+	CHECK_EQ(statedb_open("c", 1, 1, 16, &r, NULL), TH_OK);  /* weak 2 */
+	CHECK_EQ(statedb_close(r), TH_OK);
+	CHECK_EQ(statedb_close(r), TH_OK);                       /* weak 0 */
+	CHECK_EQ(statedb_delete("a", NULL), TH_OK);
+	CHECK_EQ(statedb_open("a", 1, 2, 16, &rn, NULL), TH_OK);  /* a new "a" */
+	CHECK_EQ(statedb_create("b", 1, 1, 16, NULL, &rb, NULL), TH_OK);
+	CHECK_EQ(statedb_txn_begin(&inner), TH_OK);
+	CHECK_EQ(statedb_txn_commit(&outer), TH_EINVAL);         /* not innermost */
+	CHECK_EQ(statedb_delete("b", NULL), TH_OK);
+	CHECK_EQ(statedb_txn_abort(&inner, &ab), TH_OK);         /* b is back */
+	CHECK_EQ(ab, 0);
+	CHECK_EQ(statedb_lookup("b", &r, NULL), TH_OK);
+	CHECK(r.slot == rb.slot && r.gen == rb.gen);
+	CHECK_EQ(statedb_txn_abort(&outer, NULL), TH_OK);
+	CHECK_EQ(statedb_lookup("b", &r, NULL), TH_ENOENT);
+	CHECK_EQ(statedb_inspect(rn, &a0), TH_ESTALE);
+	a0 = info_of(ra);
+	CHECK_EQ(a0.version, 1);
+	CHECK_EQ(statedb_lookup("c", &r, NULL), TH_OK);
+	CHECK_EQ(info_of(r).weak, 1);
+	CHECK_EQ(entries_used(), 2);
+	CHECK_EQ(data_used(), used);
+	CHECK(lock_free());
+}
+
+/* Shared blobs: a release that freed one, retains, and a blob made inside. */
+static void test_txn_shared(void)
+{
+	struct statedb_ref s1, s2;
+	struct statedb_txn t;
+	struct statedb_info in;
+	void *p;
+	uint64_t used;
+
+	fresh(8, 1024);
+	CHECK_EQ(statedb_shared_create("buf", 3, 1, 32, &s1, NULL), TH_OK);
+	used = data_used();
+	CHECK_EQ(statedb_txn_begin(&t), TH_OK);
+	CHECK_EQ(statedb_shared_retain(s1), TH_OK);
+	CHECK_EQ(statedb_get(s1, 3, 1, &p, NULL), TH_OK);         /* a pin */
+	CHECK_EQ(statedb_shared_release(s1), TH_OK);
+	CHECK_EQ(statedb_shared_release(s1), TH_OK);
+	CHECK_EQ(statedb_put(s1), TH_OK);                         /* freed: held */
+	CHECK_EQ(statedb_inspect(s1, &in), TH_ESTALE);
+	CHECK_EQ(statedb_shared_create("tmp", 3, 1, 16, &s2, NULL), TH_OK);
+	CHECK_EQ(statedb_txn_abort(&t, NULL), TH_OK);
+	in = info_of(s1);                                         /* the owner is back */
+	CHECK_EQ(in.strong, 1);
+	CHECK_EQ(in.kind, STATEDB_KIND_SHARED);
+	CHECK_EQ(statedb_inspect(s2, &in), TH_ESTALE);
+	CHECK_EQ(data_used(), used);
+	CHECK_EQ(entries_used(), 1);
+	/* Committed: the release frees it for good. */
+	CHECK_EQ(statedb_txn_begin(&t), TH_OK);
+	CHECK_EQ(statedb_shared_release(s1), TH_OK);
+	CHECK_EQ(entries_used(), 1);
+	CHECK_EQ(statedb_txn_commit(&t), TH_OK);
+	CHECK_EQ(entries_used(), 0);
+	CHECK_EQ(data_used(), 0);
+	CHECK(lock_free());
+}
+
+/* An entry made inside and still pinned at the abort: gone from the
+ * namespace, its bytes never freed under the pointer (abandoned). */
+static void test_txn_abort_pinned(void)
+{
+	struct statedb_ref r;
+	struct statedb_txn t;
+	uint32_t ab = 0;
+	uint8_t *p;
+
+	fresh(8, 1024);
+	CHECK_EQ(statedb_txn_begin(&t), TH_OK);
+	CHECK_EQ(statedb_create("p", 1, 1, 32, NULL, &r, NULL), TH_OK);
+	CHECK_EQ(statedb_get(r, 1, 1, (void **)&p, NULL), TH_OK);
+	CHECK_EQ(statedb_txn_abort(&t, &ab), TH_OK);
+	CHECK_EQ(ab, 1);
+	CHECK_EQ(statedb_lookup("p", &r, NULL), TH_ENOENT);
+	memset(p, 0x5a, 32);                       /* still allocated */
+	CHECK_EQ(data_used(), 32);
+	CHECK_EQ(statedb_put(r), TH_ESTALE);
+	CHECK_EQ(statedb_create("q", 1, 1, 32, NULL, &r, NULL), TH_OK);
+	CHECK_EQ(statedb_get(r, 1, 1, (void **)&p, NULL), TH_OK);
+	CHECK(p[0] == 0);                          /* q did not get p's bytes */
+	CHECK_EQ(statedb_put(r), TH_OK);
+	CHECK(lock_free());
+}
+
+/* The journal is bounded: a change it cannot record fails with TH_EFULL
+ * and changes nothing; repeated opens of one entry share a record. */
+static void test_txn_journal_full(void)
+{
+	struct statedb_ref r, old;
+	struct statedb_txn t;
+	struct th_errbuf eb = {{0}};
+	char name[16];
+	int i;
+
+	fresh(STATEDB_TXN_RECORDS + 8, 64 * 1024);
+	CHECK_EQ(statedb_create("old", 1, 1, 16, NULL, &old, NULL), TH_OK);
+	CHECK_EQ(statedb_txn_begin(&t), TH_OK);
+	for (i = 0; i < STATEDB_TXN_RECORDS; i++) {
+		snprintf(name, sizeof name, "n%d", i);
+		CHECK_EQ(statedb_create(name, 1, 1, 16, NULL, &r, NULL), TH_OK);
+		CHECK_EQ(statedb_open(name, 1, 1, 16, &r, NULL), TH_OK); /* no record */
+	}
+	CHECK_EQ(statedb_create("one.more", 1, 1, 16, NULL, &r, &eb), TH_EFULL);
+	CHECK(strstr(eb.msg, "journal is full") != NULL);
+	CHECK_EQ(statedb_lookup("one.more", &r, NULL), TH_ENOENT);
+	CHECK_EQ(statedb_replace("old", 1, 2, 16, NULL, &r, &eb), TH_EFULL);
+	CHECK_EQ(statedb_delete("old", &eb), TH_EFULL);
+	CHECK_EQ(statedb_open("old", 1, 1, 16, &r, &eb), TH_EFULL);
+	CHECK_EQ(statedb_close(old), TH_EFULL);
+	CHECK_EQ(info_of(old).version, 1);
+	CHECK_EQ(info_of(old).weak, 1);
+	CHECK_EQ(entries_used(), STATEDB_TXN_RECORDS + 1);
+	CHECK_EQ(statedb_txn_abort(&t, NULL), TH_OK);
+	CHECK_EQ(entries_used(), 1);
+	CHECK_EQ(data_used(), 16);
+	/* Nesting is bounded too. */
+	struct statedb_txn n[STATEDB_TXN_DEPTH + 1];
+	for (i = 0; i < STATEDB_TXN_DEPTH; i++)
+		CHECK_EQ(statedb_txn_begin(&n[i]), TH_OK);
+	CHECK_EQ(statedb_txn_begin(&n[i]), TH_EBUSY);
+	while (i-- > 0)
+		CHECK_EQ(statedb_txn_commit(&n[i]), TH_OK);
+	CHECK_EQ(statedb_txn_begin(NULL), TH_EINVAL);
+	CHECK(lock_free());
+}
+
 static void test_model_random(void)
 {
 	for (uint64_t seed = 1; seed <= 40; seed++) {
@@ -673,6 +903,12 @@ int main(void)
 	RUN(test_iterate);
 	RUN(test_reinit);
 	RUN(test_many_names);
+	RUN(test_txn_abort_restores_replace);
+	RUN(test_txn_commit_frees_old);
+	RUN(test_txn_create_delete_nested);
+	RUN(test_txn_shared);
+	RUN(test_txn_abort_pinned);
+	RUN(test_txn_journal_full);
 	RUN(test_model_random);
 	free(arena_mem);
 	return check_summary("statedb");

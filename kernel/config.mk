@@ -60,7 +60,7 @@ KERNEL_SRCS += kernel/task/task.c kernel/task/sched.c kernel/task/waitq.c \
 	kernel/task/policy_call.c kernel/task/task_module.c
 
 # ---- live swap engine (kernel/swap/; its loader half is kernel/loader/stage.c) ----
-KERNEL_SRCS += kernel/swap/swap.c kernel/swap/swap_load.c kernel/swap/swap_rollback.c kernel/swap/swap_deps.c kernel/swap/swap_txn.c \
+KERNEL_SRCS += kernel/swap/swap.c kernel/swap/swap_load.c kernel/swap/swap_rollback.c kernel/swap/swap_deps.c kernel/swap/swap_txn.c kernel/swap/swap_state.c \
 	kernel/swap/swap_obj.c kernel/swap/swap_track.c kernel/swap/swap_notify.c \
 	kernel/swap/swap_retire.c kernel/swap/swap_history.c kernel/swap/swap_plat.c \
 	kernel/swap/swap_boot.c kernel/swap/modcall_hooks.c kernel/swap/modcall_invoke.c \

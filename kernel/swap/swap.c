@@ -34,13 +34,18 @@ static size_t next_in_order(struct loader_stage *st, const bool *done)
 	return n;
 }
 
-/* transfer(old) of each new module (or init if it has no transfer), then
- * fini of each old one.  Interrupts are off.  On a hook error nothing of
- * this function's doing needs undoing (hooks must be re-runnable). */
+/* transfer(old) of each new module (or init if it has no transfer) inside
+ * x's statedb transaction, committed once all succeeded (aborted by the
+ * caller otherwise: every entry the hooks changed comes back), then fini of
+ * each old one.  Interrupts are off. */
 static int run_hooks(struct swap_txn *x, struct th_errbuf *eb)
 {
 	bool done[SWAP_MAX_ITEMS] = {false};
 	size_t c, i;
+	int err = swap_state_begin(x, eb);
+
+	if (err)
+		return err;
 
 	for (c = 0; c < x->k; c++) {
 		const struct th_module_info *ni, *oi;
@@ -67,6 +72,7 @@ static int run_hooks(struct swap_txn *x, struct th_errbuf *eb)
 				       ni->transfer ? "transfer" : "init", th_err_name(err), err,
 				       hb.msg[0] ? ": " : "", hb.msg);
 	}
+	swap_state_end(x, true); /* nothing can fail from here on */
 	for (i = x->k; i-- > 0;) {
 		const struct th_module_info *oi = loader_module_info(x->old[i]);
 		if (oi->fini)
@@ -183,6 +189,7 @@ int swap_do_swap(struct swap_txn *x, const struct swap_request *items, size_t n,
 		swap_generation_bump();
 		err = run_hooks(x, eb);
 		if (err) {
+			swap_state_end(x, false); /* statedb as before the hooks */
 			loader_stage_revert(x->st);
 			swap_generation_bump();
 			x->h.sites = 0;

@@ -3,7 +3,7 @@
 # sources are listed in kernel/config.mk.
 
 # ---- swap engine host test (kernel/swap + kernel/loader/stage.c) ---------------
-SWAP_SRCS := kernel/swap/swap.c kernel/swap/swap_load.c kernel/swap/swap_rollback.c kernel/swap/swap_deps.c kernel/swap/swap_txn.c \
+SWAP_SRCS := kernel/swap/swap.c kernel/swap/swap_load.c kernel/swap/swap_rollback.c kernel/swap/swap_deps.c kernel/swap/swap_txn.c kernel/swap/swap_state.c \
 	kernel/swap/swap_obj.c kernel/swap/swap_track.c kernel/swap/swap_notify.c \
 	kernel/swap/swap_retire.c kernel/swap/swap_history.c kernel/lib/sha256.c
 SWAP_TEST_SRCS := tests/unit/swap_test.c tests/unit/swap_plat_host.c tests/unit/loader_hostenv.c \

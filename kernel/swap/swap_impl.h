@@ -11,6 +11,7 @@
 #include "klibc.h"
 #include "loader.h"
 #include "module_abi.h"
+#include "statedb.h"
 #include "swap.h"
 
 /* ---- platform (swap_plat.c / host) --------------------------------------- */
@@ -94,6 +95,8 @@ struct swap_txn {
 	struct swap_history_entry h;
 	uint64_t t;                               /* TSC at the start of the stage */
 	uint64_t pause0;                          /* swap_plat_pause_ns() at the start */
+	struct statedb_txn sdb;                   /* around the hooks (swap_state.c) */
+	bool sdb_open;
 };
 /* NULL when out of memory (eb says so; nothing recorded). */
 struct swap_txn *swap_txn_begin(enum swap_kind kind, bool rollback, size_t n,
@@ -107,6 +110,13 @@ void swap_txn_item(struct swap_txn *x, size_t j, const char *name, const char *f
  * frees x; returns err. */
 int swap_txn_end(struct swap_txn *x, int err, struct swap_result *res, struct th_errbuf *eb)
 	TH_MUST_CHECK;
+
+/* ---- statedb changes of the hooks (swap_state.c) -------------------------------- */
+/* Open x's statedb transaction (TH_EBUSY nested too deep, TH_EINVAL no
+ * statedb; eb says so). */
+int swap_state_begin(struct swap_txn *x, struct th_errbuf *eb) TH_MUST_CHECK;
+/* Commit or abort it (logged); nothing if none is open. */
+void swap_state_end(struct swap_txn *x, bool commit);
 
 /* ---- what others see (swap_notify.c) -------------------------------------------- */
 /* The namespace changed: weak references go stale. */

@@ -3,7 +3,8 @@
  * module that runs got there (and leaves) through the engine: boot modules,
  * swap= and network loads are loads; the rollback of a first load is an
  * unload.  Same history entries, stage times and records as a swap:
- *   load      load   the loader's batch load (map, link, seal, init hooks)
+ *   load      load   the loader's batch load (map, link, seal, init hooks,
+ *                    in a statedb transaction undone if the load fails)
  *             verify each object declares the module it was loaded as
  *             transfer the namespace changed: weak references, subscribers
  *             cleanup  records
@@ -78,10 +79,16 @@ int swap_do_load(struct swap_txn *x, const struct swap_request *items, size_t n,
 	}
 	for (i = 0; i < x->k; i++)
 		blobs[i] = (struct loader_blob){x->obj[i]->bytes, x->obj[i]->len, x->label[i]};
-	err = loader_load_batch(blobs, x->k, mods, eb);
+	/* The init hooks (and the finis of a batch that fails) run in a statedb
+	 * transaction: a failed load leaves statedb as it was. */
+	err = swap_state_begin(x, eb);
+	if (!err)
+		err = loader_load_batch(blobs, x->k, mods, eb);
 	swap_txn_stage(x, SWAP_STAGE_LOAD);
-	if (err)
+	if (err) {
+		swap_state_end(x, false);
 		return err;
+	}
 	for (i = 0; i < x->k; i++) {
 		const char *declared = loader_module_name(mods[i]);
 		if (x->name[i] && strcmp(declared, x->name[i]) != 0) {
@@ -92,10 +99,12 @@ int swap_do_load(struct swap_txn *x, const struct swap_request *items, size_t n,
 				declared);
 			if (loader_unload_batch(mods, x->k, &ub))
 				log_error("swap", "cannot undo the load: %s", ub.msg);
+			swap_state_end(x, false);
 			return TH_EINVAL;
 		}
 		x->name[i] = declared;
 	}
+	swap_state_end(x, true);
 	for (i = 0; i < x->k; i++)
 		swap_txn_item(x, x->idx[i], x->name[i], "", loader_module_version(mods[i]));
 	swap_txn_stage(x, SWAP_STAGE_VERIFY);

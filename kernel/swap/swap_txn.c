@@ -55,6 +55,7 @@ int swap_txn_end(struct swap_txn *x, int err, struct swap_result *res, struct th
 {
 	size_t i;
 
+	swap_state_end(x, err == TH_OK); /* if a path left it open */
 	x->h.err = err;
 	if (err && eb)
 		snprintf(x->h.msg, sizeof x->h.msg, "%.95s", eb->msg);

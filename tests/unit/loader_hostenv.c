@@ -62,6 +62,7 @@ static const struct kexport host_fns[] = {
 	{"kfree", (void *)host_kfree},
 	FN(statedb_open), FN(statedb_get), FN(statedb_put), FN(statedb_close),
 	FN(statedb_create), FN(statedb_lookup), FN(statedb_delete), FN(statedb_replace),
+	FN(statedb_inspect),
 	FN(host_twice), FN(host_record_init), FN(host_swap_flag),
 };
 #define NFNS (sizeof host_fns / sizeof host_fns[0])

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "modmem.h"
 #include "sha256.h"
+#include "statedb.h"
 #include "modmem_host.h"
 #include "swap.h"
 #include "swap_plat_host.h"
@@ -882,12 +883,186 @@ static void test_wx_after_swap(void)
 	teardown();
 }
 
+/* ---- statedb changes of the hooks (swap_state.c) ----------------------- */
+
+static struct obj mig1, mig2;
+
+/* What a failed swap must leave of statedb: every entry, byte for byte. */
+struct sdb_snap {
+	size_t n;
+	struct statedb_info in[16];
+	uint8_t bytes[16][64];
+	struct statedb_stats st;
+};
+
+static void sdb_snap(struct sdb_snap *s)
+{
+	uint32_t cursor = 0;
+	memset(s, 0, sizeof *s);
+	while (s->n < 16 && statedb_next(&cursor, &s->in[s->n]) == TH_OK) {
+		struct statedb_info *in = &s->in[s->n];
+		void *p;
+		if (in->kind == STATEDB_KIND_NAMED && in->size <= 64 &&
+		    statedb_get(in->ref, in->type, in->version, &p, NULL) == TH_OK) {
+			memcpy(s->bytes[s->n], p, in->size);
+			CHECK_EQ(statedb_put(in->ref), TH_OK);
+		}
+		s->n++;
+	}
+	CHECK_EQ(statedb_stats(&s->st), TH_OK);
+}
+
+static void check_sdb_same(const struct sdb_snap *a)
+{
+	struct sdb_snap b;
+	sdb_snap(&b);
+	CHECK_EQ(b.n, a->n);
+	CHECK(memcmp(b.in, a->in, sizeof b.in) == 0); /* names, refs, types, versions, counts */
+	CHECK(memcmp(b.bytes, a->bytes, sizeof b.bytes) == 0);
+	CHECK_EQ(b.st.entries_used, a->st.entries_used);
+	CHECK_EQ(b.st.data_used, a->st.data_used);
+}
+
+/* Bytes the live entries need: a commit left nothing else allocated. */
+static uint64_t sdb_live_bytes(void)
+{
+	struct statedb_info in;
+	uint32_t cursor = 0;
+	uint64_t sum = 0;
+	while (statedb_next(&cursor, &in) == TH_OK)
+		sum += (in.size + STATEDB_ALIGN - 1) / STATEDB_ALIGN * STATEDB_ALIGN;
+	return sum;
+}
+
+/* setup() plus t_mig 1.0 with a count of 3 and an entry its 2.0 deletes. */
+static void mig_setup(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct swap_request r = {NULL, mig1.data, mig1.len, "", NULL, "t_mig.o"};
+	struct statedb_ref ref;
+	const char old[8] = "old one";
+	setup();
+	CHECK_EQ(swap_modules(&r, 1, NULL, &eb), TH_OK);
+	CHECK_EQ(call_i("mig_add", 10), 1);
+	CHECK_EQ(call_i("mig_add", 20), 2);
+	CHECK_EQ(call_i("mig_add", 30), 3);
+	CHECK_EQ(statedb_create("t_mig.old", 7, 1, sizeof old, old, &ref, NULL), TH_OK);
+}
+
+static void mig_teardown(void)
+{
+	struct th_errbuf eb = {{0}};
+	const char *names[] = {"t_mig.state", "t_mig.new", "t_mig.old"};
+	CHECK_EQ(swap_unload("t_mig", NULL, &eb), TH_OK);
+	teardown();
+	for (size_t i = 0; i < 3; i++) {
+		int err = statedb_delete(names[i], NULL);
+		CHECK(err == TH_OK || err == TH_ENOENT);
+	}
+	CHECK_EQ(sdb_live_bytes(), 0);
+	struct statedb_stats st;
+	CHECK_EQ(statedb_stats(&st), TH_OK);
+	CHECK_EQ(st.entries_used, 0);
+	CHECK_EQ(st.data_used, 0);
+}
+
+/* The audit's case: t_mig's hook migrated layout 1 -> 2, then t_svc's hook
+ * failed: the swap is undone and so is the migration (1.0 keeps working on
+ * its entry, whose old refs still work); once both hooks succeed the swap
+ * goes through and the old version's bytes are freed. */
+static void test_statedb_second_hook_fails(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct swap_result res;
+	struct sdb_snap before;
+	struct statedb_ref ref;
+	struct statedb_info in;
+	struct swap_request both[2] = {{"t_mig", mig2.data, mig2.len, "1.0", NULL, NULL},
+				       {"t_svc", svc2.data, svc2.len, "1.0", NULL, NULL}};
+
+	mig_setup();
+	sdb_snap(&before);
+	hostenv_set_swap_flag(1); /* t_svc 2.0's transfer fails, t_mig's succeeds */
+	CHECK_EQ(swap_modules(both, 2, &res, &eb), TH_EINIT);
+	hostenv_set_swap_flag(0);
+	CHECK(strstr(eb.msg, "t_svc") && strstr(eb.msg, "EIO"));
+	CHECK_STR(version_of("t_mig"), "1.0");
+	CHECK_STR(version_of("t_svc"), "1.0");
+	check_sdb_same(&before);
+	CHECK_EQ(statedb_lookup("t_mig.new", &ref, NULL), TH_ENOENT);
+	CHECK_EQ(call_i("mig_add", 1), 4); /* not TH_ETYPE */
+	/* Retried with hooks that succeed. */
+	CHECK_EQ(swap_modules(both, 2, &res, &eb), TH_OK);
+	CHECK_STR(version_of("t_mig"), "2.0");
+	CHECK_EQ(call_i("mig_add", 1), 5);
+	CHECK_EQ(statedb_lookup("t_mig.state", &ref, NULL), TH_OK);
+	CHECK_EQ(statedb_inspect(ref, &in), TH_OK);
+	CHECK_EQ(in.version, 2);
+	CHECK_EQ(statedb_lookup("t_mig.old", &ref, NULL), TH_ENOENT);
+	CHECK_EQ(statedb_lookup("t_mig.new", &ref, NULL), TH_OK);
+	struct statedb_stats st;
+	CHECK_EQ(statedb_stats(&st), TH_OK);
+	CHECK_EQ(st.data_used, sdb_live_bytes()); /* v1 and t_mig.old freed */
+	CHECK_EQ(st.entries_used, before.st.entries_used);
+	mig_teardown();
+}
+
+/* One module whose hook migrates, then fails: the entry stays layout 1. */
+static void test_statedb_hook_migrates_then_fails(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct swap_result res;
+	struct sdb_snap before;
+
+	mig_setup();
+	sdb_snap(&before);
+	hostenv_set_swap_flag(2);
+	CHECK_EQ(swap1("t_mig", mig2, NULL, &res, &eb), TH_EINIT);
+	hostenv_set_swap_flag(0);
+	CHECK(strstr(eb.msg, "EIO") != NULL);
+	CHECK_STR(version_of("t_mig"), "1.0");
+	check_sdb_same(&before);
+	CHECK_EQ(call_i("mig_add", 1), 4);
+	/* A rollback after a good swap runs the same path (1.0 has no
+	 * migration: the documented downgrade, statedb untouched by it). */
+	CHECK_EQ(swap1("t_mig", mig2, NULL, &res, &eb), TH_OK);
+	CHECK_EQ(call_i("mig_add", 1), 5);
+	mig_teardown();
+}
+
+/* A hook whose changes overflow the journal gets TH_EFULL, fails, and
+ * everything it made is gone again. */
+static void test_statedb_journal_full_fails_hook(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct swap_result res;
+	struct sdb_snap before;
+	struct statedb_ref ref;
+
+	mig_setup();
+	sdb_snap(&before);
+	hostenv_set_swap_flag(3);
+	CHECK_EQ(swap1("t_mig", mig2, NULL, &res, &eb), TH_EINIT);
+	hostenv_set_swap_flag(0);
+	CHECK(strstr(eb.msg, "EFULL") != NULL);
+	check_sdb_same(&before);
+	CHECK_EQ(statedb_lookup("t_mig.n0", &ref, NULL), TH_ENOENT);
+	CHECK_EQ(call_i("mig_add", 1), 4);
+	mig_teardown();
+}
+
 int main(void)
 {
 	struct th_errbuf eb = {{0}};
 	size_t n;
 	const struct kexport *ex = hostenv_exports(&n);
 
+	size_t arena_len = statedb_arena_size(64, 1 << 16);
+	void *arena = malloc(arena_len);
+	if (!arena || statedb_init(arena, arena_len, 64, &eb)) {
+		fprintf(stderr, "statedb_init: %s\n", eb.msg);
+		return 1;
+	}
 	if (!ex || loader_init(ex, n, &eb)) {
 		fprintf(stderr, "loader_init: %s\n", eb.msg);
 		return 1;
@@ -897,6 +1072,8 @@ int main(void)
 	svc3 = svc_obj("t_svc3");
 	cli1 = svc_obj("t_cli");
 	cli2 = svc_obj("t_cli2");
+	mig1 = svc_obj("t_mig");
+	mig2 = svc_obj("t_mig2");
 	RUN(test_swap_relinks_dependents);
 	RUN(test_missing_symbol_refused);
 	RUN(test_transfer_error_rolls_back);
@@ -918,11 +1095,17 @@ int main(void)
 	RUN(test_cas_above_and_below);
 	RUN(test_retire_pins_memory_edges);
 	RUN(test_wx_after_swap);
+	RUN(test_statedb_second_hook_fails);
+	RUN(test_statedb_hook_migrates_then_fails);
+	RUN(test_statedb_journal_full_fails_hook);
 	swap_forget_all();
 	free(svc1.data);
 	free(svc2.data);
 	free(svc3.data);
 	free(cli1.data);
 	free(cli2.data);
+	free(mig1.data);
+	free(mig2.data);
+	free(arena);
 	return check_summary("swap");
 }

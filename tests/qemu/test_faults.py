@@ -6,7 +6,9 @@ overflow) and modules/faulty_init faults in init; the kernel survives every
 one, replies EFAULT/ETIMEDOUT naming the culprit, restarts the module (the
 next invoke works), rolls back or quarantines after repeated faults, keeps
 the history, refuses functions not declared with TH_INVOKE by name, and
-survives a short injection run of 50 faults.
+survives a short injection run of 50 faults.  A swap undone after a hook
+migrated a statedb entry (its own error, or another module's faulting hook
+in the same transaction) leaves the entry as it was (modules/statecount).
 """
 import json
 import os
@@ -25,11 +27,11 @@ MODULES = ["checksum", "kv", "hello", "faulty", "faulty_init"]
 BOOT_TIMEOUT = 60
 
 
-def _boot(tmp, cmdline="", extra_args=()):
+def _boot(tmp, cmdline="", extra_args=(), modules=MODULES):
     key_file = os.path.join(tmp, "key")
     key_hex = eu.keygen(key_file)
     port = harness.free_port()
-    g = harness.Guest(cmdline="key=%s exit=never %s" % (key_hex, cmdline), modules=MODULES,
+    g = harness.Guest(cmdline="key=%s exit=never %s" % (key_hex, cmdline), modules=modules,
                       nic="e1000", hostfwd=[("udp", port, 7700)], label="faults",
                       extra_args=extra_args).start()
     g.port = port
@@ -267,5 +269,49 @@ def test_faults_roll_back_and_hook_fault_undoes_swap():
            "swap to a faulting transfer: %r" % _out(p))
     p = c("invoke", "faulty", "faulty_ok", check_rc=0)
     expect(p.stdout.strip().endswith("ok"), "1.0 no longer serving after the refused swap: %r" % _out(p))
+    _alive(c)
+    expect("*** FAULT" not in g.log, "a kernel fault report")
+
+
+def _count(c, n, want):
+    p = c("invoke", "statecount", "statecount_add", str(n))
+    expect(p.returncode == 0 and want in p.stdout, "statecount_add %d: want %r: %r" % (n, want, _out(p)))
+
+
+def _state_row(c, version, size):
+    p = c("state", check_rc=0)
+    expect(re.search(r"statecount\.state\s+named\s+0x73630000\s+%d\s+%d\s" % (version, size), p.stdout),
+           "statecount.state not layout %d (%d bytes): %r" % (version, size, p.stdout))
+
+
+def test_faults_swap_undone_after_migration_restores_statedb():
+    """statecount 1.0 keeps a layout-1 counter.  A swap to 2.1-fail (its
+    transfer migrates to layout 2, then fails) and a two-module swap whose
+    first hook migrates and whose second (faulty 3.0) faults are both
+    undone, statedb included: 1.0 keeps counting on its layout-1 entry (not
+    ETYPE).  Then 2.0 goes in and counts on, on layout 2."""
+    tmp = tempfile.mkdtemp(prefix="theseus-faults-")
+    g, c = _boot(tmp, modules=MODULES + ["statecount"])
+    for i, want in enumerate(["count=1 sum=10", "count=2 sum=20", "count=3 sum=30"]):
+        _count(c, 10, "statecount 1.0 " + want)
+    _state_row(c, 1, 16)
+    p = c("swap", "statecount", harness.module_path("statecount_fail"))
+    expect(p.returncode != 0 and "EINIT" in _out(p) and "EIO" in _out(p),
+           "swap to 2.1-fail: %r" % _out(p))
+    expect(re.search(r"statecount 2\.1-fail: migrated \(OK\), now failing on purpose", g.log),
+           "the failing transfer did not migrate first")
+    _count(c, 1, "statecount 1.0 count=4 sum=31")
+    _state_row(c, 1, 16)
+    p = c("swap", "statecount", harness.module_path("statecount_v2"),
+          "faulty", harness.module_path("faulty_xfer"))
+    expect(p.returncode != 0 and "EINIT" in _out(p) and "EFAULT" in _out(p),
+           "two-module swap with a faulting second hook: %r" % _out(p))
+    _count(c, 1, "statecount 1.0 count=5 sum=32")
+    _state_row(c, 1, 16)
+    expect(re.search(r"statedb changes of the hooks undone", g.log), "no undo in the log")
+    c("swap", "statecount", harness.module_path("statecount_v2"), check_rc=0)
+    _count(c, 1, "statecount 2.0 count=6 sum=33")
+    _state_row(c, 2, 24)
+    p = c("invoke", "faulty", "faulty_ok", check_rc=0)
     _alive(c)
     expect("*** FAULT" not in g.log, "a kernel fault report")

@@ -75,6 +75,7 @@ struct statedb {
 	/* The transaction journal (statedb_txn_*): open while depth > 0. */
 	uint32_t jdepth;            /* nested begins not yet ended */
 	uint32_t jn;                /* records in use */
+	uint32_t jmark[STATEDB_TXN_DEPTH]; /* records before each open level */
 	struct statedb_jrec journal[STATEDB_TXN_RECORDS];
 };
 

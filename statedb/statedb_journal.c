@@ -23,12 +23,13 @@ static int structural(uint32_t op)
 
 /* For a count record: the index of the record to add to (>= 0), -1 when a
  * new record is needed, -2 when none is (a weak count a structural record
- * of this transaction restores anyway). */
+ * of this transaction restores anyway).  Only the innermost level's records
+ * count: an inner abort must undo all of its own changes. */
 static long count_record(const struct statedb *db, uint32_t idx, uint32_t op)
 {
-	uint32_t i = db->jn;
+	uint32_t i = db->jn, low = db->jmark[db->jdepth - 1];
 
-	while (i-- > 0) {
+	while (i-- > low) {
 		const struct statedb_jrec *r = &db->journal[i];
 		if (r->idx != idx)
 			continue;

@@ -21,6 +21,7 @@ int statedb_txn_begin(struct statedb_txn *t)
 	} else if (db->jdepth >= STATEDB_TXN_DEPTH) {
 		err = TH_EBUSY;
 	} else {
+		db->jmark[db->jdepth] = db->jn;
 		t->depth = ++db->jdepth;
 		t->mark = db->jn;
 		t->epoch = db->epoch;

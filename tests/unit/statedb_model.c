@@ -6,6 +6,13 @@
  * store may legitimately differ (which slot it picks, refusing a size that
  * fits in total but not in one free run) the model learns from the real
  * result and checks that it was allowed.
+ *
+ * Transactions (statedb_txn_*, nested up to M_DEPTH): each level keeps a
+ * copy of every entry as it was at its begin, and of an entry's bytes as
+ * they were at its first replace/delete inside (bytes written in place are
+ * not journaled); an abort must give back exactly that, with pinned new
+ * versions abandoned (their bytes stay used).  Shared-blob calls are left
+ * out while one is open; a TH_EFULL the journal gives is allowed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +24,7 @@
 #define M_ENTRIES 12
 #define M_DATA 1024
 #define M_POOL 48   /* refs remembered, live or stale */
+#define M_DEPTH 3   /* nested transactions */
 
 struct mentry {
 	int live;
@@ -29,10 +37,22 @@ struct mentry {
 	uint8_t *bytes;
 };
 
+/* One open transaction level. */
+struct msave {
+	struct statedb_txn t;
+	struct mentry e[M_ENTRIES];        /* at begin (bytes: copies) */
+	uint8_t changed[M_ENTRIES];        /* replaced/deleted/created inside */
+	uint32_t gran_used, live, held, abandoned;
+};
+
 struct model {
 	struct sdbm_src *src;
 	struct mentry e[M_ENTRIES];
 	uint32_t gran_total, gran_used, live;
+	uint32_t held;                     /* deleted inside a transaction */
+	uint32_t abandoned;                /* granules of abandoned entries */
+	unsigned depth;
+	struct msave save[M_DEPTH];
 	struct statedb_ref pool[M_POOL];
 	unsigned npool, op;
 	int failures, abort_on_error;
@@ -220,7 +240,7 @@ static int expect_new(struct model *m, size_t size, int *maybe_full)
 	*maybe_full = 0;
 	if (gran(size) > m->gran_total)
 		return TH_ETOOBIG;
-	if (m->live == M_ENTRIES)
+	if (m->live + m->held == M_ENTRIES)
 		return TH_EFULL;
 	if (m->gran_used + gran(size) > m->gran_total)
 		return TH_EFULL;
@@ -274,6 +294,20 @@ static void forget(struct model *m, struct mentry *e)
 	m->gran_used -= gran(e->size);
 }
 
+/* Slot i is about to be replaced, deleted or created: the innermost level,
+ * if it has not seen it change, keeps its bytes as they are now (a commit
+ * hands that to the level outside, an abort forgets it). */
+static void touch(struct model *m, uint32_t i)
+{
+	struct msave *v = m->depth ? &m->save[m->depth - 1] : NULL;
+
+	if (!v || i >= M_ENTRIES || v->changed[i])
+		return;
+	v->changed[i] = 1;
+	if (v->e[i].live && m->e[i].live && v->e[i].size == m->e[i].size)
+		memcpy(v->e[i].bytes, m->e[i].bytes, v->e[i].size);
+}
+
 /* ---- operations ---------------------------------------------------- */
 
 static void op_create(struct model *m, int open)
@@ -309,7 +343,9 @@ static void op_create(struct model *m, int open)
 		err = statedb_open(name, type, version, size, &ref, &eb);
 	else
 		err = statedb_create(name, type, version, size, bytes, &ref, &eb);
-	if (maybe_full && err == TH_EFULL) {
+	if (m->depth && err == TH_EFULL && want == TH_OK) {
+		/* the journal is full: allowed, nothing changed */
+	} else if (maybe_full && err == TH_EFULL) {
 		check_fragmented(m, gran(size));
 	} else {
 		MEXPECT(m, open ? "open" : "create", err, want);
@@ -319,6 +355,7 @@ static void op_create(struct model *m, int open)
 				       "open returned another ref");
 				e->weak++;
 			} else {
+				touch(m, ref.slot);
 				adopt(m, ref, STATEDB_KIND_NAMED, name, type, version, size, bytes);
 			}
 		}
@@ -376,7 +413,9 @@ static void op_replace(struct model *m)
 			maybe_full = 1;
 	}
 	err = statedb_replace(name, type, version, size, bytes, &ref, NULL);
-	if (maybe_full && err == TH_EFULL) {
+	if (m->depth && err == TH_EFULL && maybe_full) {
+		/* the journal is full, or no run: allowed, nothing changed */
+	} else if (maybe_full && err == TH_EFULL) {
 		check_fragmented(m, gran(size));
 	} else {
 		MEXPECT(m, "replace", err, want);
@@ -390,10 +429,12 @@ static void op_replace(struct model *m)
 				memcpy(nb, bytes, size);
 			else
 				memcpy(nb, e->bytes, size < e->size ? size : e->size);
+			touch(m, ref.slot);
 			free(e->bytes);
 			e->bytes = nb;
 			m->gran_used += gran(size);
-			m->gran_used -= gran(e->size);
+			if (!m->depth)
+				m->gran_used -= gran(e->size); /* else kept until commit */
 			e->size = size;
 			e->type = type;
 			e->version = version;
@@ -415,9 +456,18 @@ static void op_delete(struct model *m)
 	e = name_valid(name) ? by_name(m, name) : NULL;
 	want = !name_valid(name) ? TH_EINVAL : !e ? TH_ENOENT : e->strong ? TH_EBUSY : TH_OK;
 	err = statedb_delete(name, NULL);
+	if (m->depth && err == TH_EFULL && want == TH_OK)
+		return; /* the journal is full */
 	MEXPECT(m, "delete", err, want);
-	if (err == TH_OK && want == TH_OK)
+	if (err == TH_OK && want == TH_OK) {
+		uint32_t g = gran(e->size);
+		touch(m, (uint32_t)(e - m->e));
 		forget(m, e);
+		if (m->depth) {
+			m->gran_used += g; /* kept until commit */
+			m->held++;
+		}
+	}
 }
 
 static void op_get(struct model *m)
@@ -458,6 +508,8 @@ static void op_put(struct model *m, int shared_api)
 	struct mentry *e = resolve(m, ref);
 	int err, want;
 
+	if (m->depth && (shared_api || (e && e->kind == STATEDB_KIND_SHARED)))
+		return; /* shared blobs stay out of the model's transactions */
 	if (!e)
 		want = TH_ESTALE;
 	else if (shared_api && e->kind != STATEDB_KIND_SHARED)
@@ -481,6 +533,8 @@ static void op_close(struct model *m)
 
 	want = !e ? TH_ESTALE : (e->kind != STATEDB_KIND_NAMED || !e->weak) ? TH_EINVAL : TH_OK;
 	err = statedb_close(ref);
+	if (m->depth && err == TH_EFULL && want == TH_OK)
+		return; /* the journal is full */
 	MEXPECT(m, "close", err, want);
 	if (err == TH_OK && want == TH_OK)
 		e->weak--;
@@ -547,6 +601,108 @@ static void op_inspect(struct model *m)
 		check_info(m, &in, e);
 }
 
+static void save_free(struct msave *v)
+{
+	for (int i = 0; i < M_ENTRIES; i++) {
+		free(v->e[i].bytes);
+		v->e[i].bytes = NULL;
+	}
+}
+
+static void op_begin(struct model *m)
+{
+	struct msave *v;
+	int err;
+
+	if (m->depth == M_DEPTH)
+		return;
+	v = &m->save[m->depth];
+	err = statedb_txn_begin(&v->t);
+	MEXPECT(m, "txn_begin", err, TH_OK);
+	if (err)
+		return;
+	memcpy(v->e, m->e, sizeof v->e);
+	memset(v->changed, 0, sizeof v->changed);
+	for (int i = 0; i < M_ENTRIES; i++) {
+		if (!v->e[i].live)
+			continue;
+		v->e[i].bytes = malloc(v->e[i].size);
+		memcpy(v->e[i].bytes, m->e[i].bytes, v->e[i].size);
+	}
+	v->gran_used = m->gran_used;
+	v->live = m->live;
+	v->held = m->held;
+	v->abandoned = m->abandoned;
+	m->depth++;
+}
+
+static void op_commit(struct model *m)
+{
+	struct msave *v = &m->save[m->depth - 1];
+	int err = statedb_txn_commit(&v->t);
+
+	MEXPECT(m, "txn_commit", err, TH_OK);
+	/* An outer level sees the inner one's changes as its own. */
+	if (m->depth > 1)
+		for (int i = 0; i < M_ENTRIES; i++)
+			if (v->changed[i] && !m->save[m->depth - 2].changed[i]) {
+				struct msave *o = &m->save[m->depth - 2];
+				o->changed[i] = 1;
+				if (o->e[i].live && v->e[i].live && o->e[i].size == v->e[i].size)
+					memcpy(o->e[i].bytes, v->e[i].bytes, o->e[i].size);
+			}
+	save_free(v);
+	m->depth--;
+	if (!m->depth) { /* the kept versions are freed */
+		m->gran_used = m->abandoned;
+		for (int i = 0; i < M_ENTRIES; i++)
+			if (m->e[i].live)
+				m->gran_used += gran(m->e[i].size);
+		m->held = 0;
+	}
+}
+
+static void op_abort(struct model *m)
+{
+	struct msave *v = &m->save[m->depth - 1];
+	uint32_t got = 0, want = 0, gran_ab = 0;
+	int err = statedb_txn_abort(&v->t, &got);
+
+	MEXPECT(m, "txn_abort", err, TH_OK);
+	for (int i = 0; i < M_ENTRIES; i++) {
+		struct mentry *e = &m->e[i], *b = &v->e[i];
+		if (!v->changed[i] && b->live) {   /* untouched: handles counted back */
+			if (e->live)
+				e->weak = b->weak;
+			continue;
+		}
+		if (!v->changed[i])
+			continue;
+		if (e->live && e->strong && e->kind == STATEDB_KIND_NAMED) {
+			want++;                    /* pinned new version: abandoned */
+			gran_ab += gran(e->size);
+		}
+		if (e->live) {
+			free(e->bytes);
+			e->bytes = NULL;
+			e->live = 0;
+		}
+		if (b->live) {                     /* back as it was */
+			*e = *b;
+			e->bytes = malloc(b->size);
+			memcpy(e->bytes, b->bytes, b->size);
+			e->strong = 0;
+		}
+	}
+	MCHECK(m, got == want, "txn_abort abandoned %u, model %u", got, want);
+	m->abandoned += gran_ab; /* inner aborts' abandoned bytes stay used too */
+	m->gran_used = v->gran_used + (m->abandoned - v->abandoned);
+	m->live = v->live;
+	m->held = v->held;
+	save_free(v);
+	m->depth--;
+}
+
 /* Walk everything with the cursor and compare with the model. */
 static void check_all(struct model *m)
 {
@@ -566,8 +722,8 @@ static void check_all(struct model *m)
 	MCHECK(m, seen == m->live, "cursor saw %u entries, model has %u", seen, m->live);
 	err = statedb_stats(&st);
 	MEXPECT(m, "stats", err, TH_OK);
-	MCHECK(m, st.entries_used == m->live, "stats entries %u, model %u", st.entries_used,
-	       m->live);
+	MCHECK(m, st.entries_used == m->live + m->held, "stats entries %u, model %u + %u held",
+	       st.entries_used, m->live, m->held);
 	MCHECK(m, st.data_used == (uint64_t)m->gran_used * STATEDB_ALIGN,
 	       "stats data_used %llu, model %llu", (unsigned long long)st.data_used,
 	       (unsigned long long)m->gran_used * STATEDB_ALIGN);
@@ -621,7 +777,10 @@ int statedb_model_run(struct sdbm_src *src, unsigned max_ops, int abort_on_error
 	m.gran_total = (uint32_t)(st.data_bytes / STATEDB_ALIGN);
 
 	for (m.op = 0; m.op < max_ops && !src->done && !err; m.op++) {
-		switch (src_u8(src) % 16) {
+		uint32_t pick = src_u8(src) % 19;
+		if (m.depth && (pick == 12 || pick == 13 || pick == 14))
+			pick = 4; /* shared blobs stay out of transactions */
+		switch (pick) {
 		case 0: case 1: op_create(&m, 0); break;
 		case 2: case 3: op_create(&m, 1); break;
 		case 4: op_lookup(&m); break;
@@ -633,6 +792,15 @@ int statedb_model_run(struct sdbm_src *src, unsigned max_ops, int abort_on_error
 		case 12: op_shared_create(&m); break;
 		case 13: op_shared_retain(&m); break;
 		case 14: op_put(&m, 1); break;
+		case 16: op_begin(&m); break;
+		case 17: case 18:
+			if (!m.depth)
+				op_begin(&m);
+			else if (src_u8(src) & 1)
+				op_commit(&m);
+			else
+				op_abort(&m);
+			break;
 		default:
 			if (src_u8(src) & 1)
 				op_inspect(&m);
@@ -640,6 +808,13 @@ int statedb_model_run(struct sdbm_src *src, unsigned max_ops, int abort_on_error
 				check_all(&m);
 			break;
 		}
+	}
+	while (m.depth) {   /* end what is open */
+		if (src_u8(src) & 1)
+			op_commit(&m);
+		else
+			op_abort(&m);
+		check_all(&m);
 	}
 	if (!err) {
 		check_all(&m);

@@ -753,6 +753,13 @@ static void test_txn_create_delete_nested(void)
 	CHECK_EQ(ab, 0);
 	CHECK_EQ(statedb_lookup("b", &r, NULL), TH_OK);
 	CHECK(r.slot == rb.slot && r.gen == rb.gen);
+	/* Handles: the inner level's open is undone by the inner abort even
+	 * though the outer level recorded handles of the same entry. */
+	CHECK_EQ(statedb_open("c", 1, 1, 16, &r, NULL), TH_OK);  /* weak 1 */
+	CHECK_EQ(statedb_txn_begin(&inner), TH_OK);
+	CHECK_EQ(statedb_open("c", 1, 1, 16, &r, NULL), TH_OK);  /* weak 2 */
+	CHECK_EQ(statedb_txn_abort(&inner, NULL), TH_OK);
+	CHECK_EQ(info_of(r).weak, 1);
 	CHECK_EQ(statedb_txn_abort(&outer, NULL), TH_OK);
 	CHECK_EQ(statedb_lookup("b", &r, NULL), TH_ENOENT);
 	CHECK_EQ(statedb_inspect(rn, &a0), TH_ESTALE);

@@ -280,29 +280,34 @@ static uint64_t ref_elapsed(uint64_t est)
 	return est < 100ull << pm.bits ? ktime_wrap_elapsed(diff, pm.bits, est) : 0;
 }
 
-/* The TSC rate over two fresh 10 ms windows of the reference (the lesser:
- * a window the host preempted reads long), 0 if it does not count.  For
+/* The TSC rate over fresh 10 ms windows of the reference (the least of two
+ * that agree within 1%, as for the 1 ms ones), 0 if it does not count.  For
  * time_refine when the boot so far cannot be counted with the rough rate
  * (too long, or that rate too far off, as under some hypervisors whose
  * port reads are slow enough to skew 1 ms windows by 1%). */
 static uint64_t window_rate(void)
 {
-	uint64_t best = 0;
-	for (int i = 0; i < 2; i++) {
-		uint64_t r = 0;
-		if (long_t0) {
-			uint64_t cycles = measure(PIT_HZ / 100);
-			r = cycles ? cycles * 100 : 0;
-		} else {
-			uint32_t got = 0;
-			uint64_t cycles = pm_measure(TIME_PM_HZ / 100, &got);
-			r = cycles && got ? (uint64_t)((unsigned __int128)cycles * TIME_PM_HZ / got) : 0;
-		}
-		if (!r)
-			return 0;
-		best = best && best < r ? best : r;
+	if (long_t0) {
+		uint64_t cycles = agreeing_windows(PIT_HZ / 100);
+		return cycles * 100;
 	}
-	return best;
+	uint64_t lo = 0, lo2 = 0;   /* as agreeing_windows, over the PM timer */
+	for (int i = 0; i < CAL_WINDOWS_MAX; i++) {
+		uint32_t got = 0;
+		uint64_t cycles = pm_measure(TIME_PM_HZ / 100, &got);
+		if (!cycles || !got)
+			return 0;
+		uint64_t r = (uint64_t)((unsigned __int128)cycles * TIME_PM_HZ / got);
+		if (!lo || r < lo) {
+			lo2 = lo;
+			lo = r;
+		} else if (!lo2 || r < lo2) {
+			lo2 = r;
+		}
+		if (lo2 && lo2 - lo <= lo / 100)
+			break;
+	}
+	return lo;
 }
 
 static bool near(uint64_t rate, uint64_t old)

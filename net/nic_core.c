@@ -149,17 +149,12 @@ void th_nic_pci_enable(struct th_nic *pub)
 		pci_enable(n->pci);
 }
 
-static uint8_t nic_cfg_read8(void *ctx, uint8_t off)
-{
-	return pci_read8((const struct pci_dev *)ctx, off);
-}
-
 uint8_t th_nic_pci_cap(struct th_nic *pub, uint8_t id, uint8_t after)
 {
 	struct nic *n = (struct nic *)pub;
 	if (pub != &the_nic.pub || !n->pci)
 		return 0;
-	return pci_cap_next(nic_cfg_read8, (void *)(uintptr_t)n->pci, id, after);
+	return pci_cap_next(pci_dev_cfg_read8, (void *)(uintptr_t)n->pci, id, after);
 }
 
 uint32_t th_nic_pci_read32(struct th_nic *pub, uint8_t off)

@@ -34,7 +34,7 @@ PROTO_KFLAGS := -D_LIBC_LIMITS_H_ -Iproto/freestanding -Iproto -I$(B)/gen -I$(PB
 	-I$(BEARSSL_DIR)/inc -MMD -MP
 
 PROTO_WIRE_SRCS := proto/wire_mac.c proto/wire_mac_poly.c proto/wire_names.c proto/wire_strings.c \
-	proto/wire_view.c
+	proto/wire_view.c proto/wire_varint.c
 PROTO_KOBJ_DIR := $(B)/kernel-proto
 # kstubs.c: what the freestanding protobuf-c runtime needs in the kernel.
 PROTO_KOBJS := $(patsubst proto/%.c,$(PROTO_KOBJ_DIR)/%.o,$(PROTO_WIRE_SRCS) proto/kstubs.c) \

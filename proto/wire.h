@@ -160,6 +160,11 @@ int proto_envelope_pack_kind(const uint8_t *key, const uint8_t *ks, uint32_t mac
 int proto_hex_digit(char c);
 /* A module or function name: 1..max-1 characters of [A-Za-z0-9_.-]. */
 bool proto_name_ok(const char *s, size_t max);
+/* A varint at p[*i] (advancing *i), at most 10 bytes: false if it runs
+ * past len or longer.  *overflow (if given): it held bits beyond 64, which
+ * *out does not keep. */
+bool proto_varint(const uint8_t *p, size_t len, size_t *i, uint64_t *out, bool *overflow);
+
 /* An Envelope, and a Request that is one PushChunk, read in place
  * (wire_view.c): pointers into buf, nothing copied.  Only the canonical
  * form is taken (each field at most once, with its wire type, no unknown

@@ -18,21 +18,6 @@
 
 #define NESTING_MAX 8   /* deeper than any message of theseus.proto */
 
-/* Reads a varint at *i (advancing it); false if it runs past len or over 10 bytes. */
-static bool varint(const uint8_t *p, size_t len, size_t *i, uint64_t *out)
-{
-	uint64_t v = 0;
-	for (unsigned shift = 0; shift < 70 && *i < len; shift += 7) {
-		uint8_t b = p[(*i)++];
-		v |= (uint64_t)(b & 0x7f) << (shift < 64 ? shift : 0);
-		if (!(b & 0x80)) {
-			*out = v;
-			return true;
-		}
-	}
-	return false;
-}
-
 static bool has_nul(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -48,11 +33,11 @@ static int walk(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t le
 	size_t i = 0;
 	while (i < len) {
 		uint64_t key, n;
-		if (!varint(p, len, &i, &key))
+		if (!proto_varint(p, len, &i, &key, NULL))
 			return 0;
 		switch (key & 7) {
 		case 0:   /* varint */
-			if (!varint(p, len, &i, &n))
+			if (!proto_varint(p, len, &i, &n, NULL))
 				return 0;
 			break;
 		case 1:   /* 64-bit */
@@ -66,7 +51,7 @@ static int walk(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t le
 			i += 4;
 			break;
 		case 2: { /* length-delimited */
-			if (!varint(p, len, &i, &n) || n > len - i)
+			if (!proto_varint(p, len, &i, &n, NULL) || n > len - i)
 				return 0;
 			const ProtobufCFieldDescriptor *f =
 				key >> 3 <= UINT32_MAX

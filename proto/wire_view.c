@@ -20,22 +20,11 @@
 
 enum { WT_VARINT = 0, WT_LEN = 2 };
 
-/* A varint at *i, advancing it; false if it runs past len or over 10 bytes
- * or past 64 bits. */
+/* A varint that fits 64 bits (wire.h's proto_varint). */
 static bool varint(const uint8_t *p, size_t len, size_t *i, uint64_t *out)
 {
-	uint64_t v = 0;
-	for (unsigned shift = 0; shift < 64 && *i < len; shift += 7) {
-		uint8_t b = p[(*i)++];
-		if (shift == 63 && b > 1)
-			return false;   /* bits past 64 */
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*out = v;
-			return true;
-		}
-	}
-	return false;
+	bool over;
+	return proto_varint(p, len, i, out, &over) && !over;
 }
 
 /* One field's key: its number and wire type; false past the end or for a

@@ -50,6 +50,7 @@ static void raw_write32(uint8_t bus, uint8_t dev, uint8_t fn, uint8_t off, uint3
 uint32_t pci_read32(const struct pci_dev *d, uint8_t off) { return raw_read32(d->bus, d->dev, d->fn, off); }
 uint16_t pci_read16(const struct pci_dev *d, uint8_t off) { return (uint16_t)(pci_read32(d, off) >> ((off & 2) * 8)); }
 uint8_t pci_read8(const struct pci_dev *d, uint8_t off) { return (uint8_t)(pci_read32(d, off) >> ((off & 3) * 8)); }
+uint8_t pci_dev_cfg_read8(void *dev, uint8_t off) { return pci_read8(dev, off); }
 void pci_write32(const struct pci_dev *d, uint8_t off, uint32_t v) { raw_write32(d->bus, d->dev, d->fn, off, v); }
 
 void pci_write16(const struct pci_dev *d, uint8_t off, uint16_t v)

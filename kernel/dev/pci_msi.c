@@ -13,14 +13,9 @@
 #define CTRL_MME 0x0070u          /* multiple message enable: 0 = one vector */
 #define CMD_INTX_DISABLE 0x0400u
 
-static uint8_t cfg_read8(void *ctx, uint8_t off)
-{
-	return pci_read8((const struct pci_dev *)ctx, off);
-}
-
 static int layout(const struct pci_dev *d, struct pci_msi_layout *l)
 {
-	return pci_msi_layout(cfg_read8, (void *)(uintptr_t)d, l);
+	return pci_msi_layout(pci_dev_cfg_read8, (void *)(uintptr_t)d, l);
 }
 
 bool pci_has_msi(const struct pci_dev *d)

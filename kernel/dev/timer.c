@@ -217,23 +217,33 @@ static uint64_t rate_without_pit(time_pm_find_fn find_pm, const char **src)
  * emulator host both of the first two can, and the rough rate was then
  * several percent high.  0 if the PIT does not count. */
 #define CAL_WINDOWS_MAX 6
+/* The least and second least of the windows measured so far: adds w,
+ * true once the two agree within 1% (lo is then the answer). */
+struct least_two {
+	uint64_t lo, lo2;
+};
+static bool least_two_agree(struct least_two *t, uint64_t w)
+{
+	if (!t->lo || w < t->lo) {
+		t->lo2 = t->lo;
+		t->lo = w;
+	} else if (!t->lo2 || w < t->lo2) {
+		t->lo2 = w;
+	}
+	return t->lo2 && t->lo2 - t->lo <= t->lo / 100;
+}
+
 static uint64_t agreeing_windows(uint16_t counts)
 {
-	uint64_t lo = 0, lo2 = 0;   /* the least and second least so far */
+	struct least_two t = { 0, 0 };
 	for (int i = 0; i < CAL_WINDOWS_MAX; i++) {
 		uint64_t w = measure(counts);
 		if (!w)
 			return 0;
-		if (!lo || w < lo) {
-			lo2 = lo;
-			lo = w;
-		} else if (!lo2 || w < lo2) {
-			lo2 = w;
-		}
-		if (lo2 && lo2 - lo <= lo / 100)
+		if (least_two_agree(&t, w))
 			break;
 	}
-	return lo;
+	return t.lo;
 }
 
 void timer_init(unsigned hz, time_pm_find_fn find_pm)
@@ -291,23 +301,16 @@ static uint64_t window_rate(void)
 		uint64_t cycles = agreeing_windows(PIT_HZ / 100);
 		return cycles * 100;
 	}
-	uint64_t lo = 0, lo2 = 0;   /* as agreeing_windows, over the PM timer */
+	struct least_two t = { 0, 0 };   /* as agreeing_windows, over the PM timer */
 	for (int i = 0; i < CAL_WINDOWS_MAX; i++) {
 		uint32_t got = 0;
 		uint64_t cycles = pm_measure(TIME_PM_HZ / 100, &got);
 		if (!cycles || !got)
 			return 0;
-		uint64_t r = (uint64_t)((unsigned __int128)cycles * TIME_PM_HZ / got);
-		if (!lo || r < lo) {
-			lo2 = lo;
-			lo = r;
-		} else if (!lo2 || r < lo2) {
-			lo2 = r;
-		}
-		if (lo2 && lo2 - lo <= lo / 100)
+		if (least_two_agree(&t, (uint64_t)((unsigned __int128)cycles * TIME_PM_HZ / got)))
 			break;
 	}
-	return lo;
+	return t.lo;
 }
 
 static bool near(uint64_t rate, uint64_t old)

@@ -59,6 +59,8 @@ void pci_enable(const struct pci_dev *d);
 #define PCI_CAP_MSIX 0x11
 /* Reads one byte of a function's configuration space. */
 typedef uint8_t (*pci_cfg_read8_fn)(void *ctx, uint8_t off);
+/* The kernel's pci_cfg_read8_fn: ctx is a const struct pci_dev * (pci.c). */
+uint8_t pci_dev_cfg_read8(void *dev, uint8_t off);
 /* Offset of the first capability with this id, 0 if none (or no list; a
  * pointer outside 0x40-0xFC ends the walk, a loop is cut). */
 uint8_t pci_cap_find(pci_cfg_read8_fn rd, void *ctx, uint8_t id);

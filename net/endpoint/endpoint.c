@@ -168,12 +168,10 @@ static int unauthenticated(struct endpoint *ep, struct th_errbuf *eb)
 static uint32_t body_kind_number(const uint8_t *p, size_t len)
 {
 	uint64_t key = 0;
-	for (size_t i = 0; i < len && i < 10; i++) {
-		key |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-		if (!(p[i] & 0x80))
-			return key >> 3 > 0xffffffffu ? 0 : (uint32_t)(key >> 3);
-	}
-	return 0;
+	size_t i = 0;
+	if (!p || !proto_varint(p, len, &i, &key, NULL))
+		return 0;
+	return key >> 3 > 0xffffffffu ? 0 : (uint32_t)(key >> 3);
 }
 
 /* A Request that is one PushChunk in canonical form, read in place (its

@@ -285,6 +285,14 @@ TH_MUST_CHECK int ctl_targets_add(struct ctl_ctx *ctx, const char *spec);
  * when it cannot be read, TH_EINVAL for a bad line or a file that lists no
  * host. */
 TH_MUST_CHECK int ctl_targets_load(struct ctl_ctx *ctx, const char *path, struct th_errbuf *eb);
+/* The text of a hosts file (len bytes, name for messages), as
+ * ctl_targets_load checks it: no NUL byte, comments of any length, a host
+ * entry of at most CTL_HOSTS_LINE_MAX bytes; TH_EFULL past CTL_MAX_HOSTS
+ * hosts.  A file is read whole, up to CTL_HOSTS_FILE_MAX bytes. */
+#define CTL_HOSTS_LINE_MAX 511
+#define CTL_HOSTS_FILE_MAX (4u << 20)
+TH_MUST_CHECK int ctl_targets_parse(struct ctl_ctx *ctx, const char *name, const char *text,
+				    size_t len, struct th_errbuf *eb);
 void ctl_targets_free(struct ctl_ctx *ctx);
 /* Drops every target that is an earlier one again (same IPv4 address after
  * resolution and same port; an unresolvable name: same name and port), with

@@ -137,6 +137,14 @@ $(B)/tests/unit/ctl_session_cache: tests/unit/ctl_session_cache.c $(CTL_SC_SRCS)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(CTL_INC) $(TEST_INC) -o $@ \
 		tests/unit/ctl_session_cache.c $(CTL_SC_SRCS) $(PROTO_HOST_LIBS) -pthread
 
+# libFuzzer: what theseusctl parses from its user (command line, --hosts
+# file, rollout --state file, key, host:port); seeds in tests/fuzz/ctl_input/.
+FUZZ_TARGETS += $(B)/fuzz/ctl_input
+$(B)/fuzz/ctl_input: tests/fuzz/ctl_input_fuzz.c ctl/options.c ctl/rollout_state.c proto/wire_names.c \
+		$(ERR_HOST_SRCS) ctl/ctl.h ctl/rollout.h $(PROTO_GEN_H) | setup
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CTL_INC) $(TEST_INC) -o $@ $(filter %.c,$^)
+
 # libFuzzer: the session cache parser on any bytes (format and parse again
 # must give the same table); seeds in tests/fuzz/session_cache/.
 FUZZ_TARGETS += $(B)/fuzz/session_cache

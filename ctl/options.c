@@ -73,7 +73,9 @@ static bool looks_ipv6(const char *s)
 	if (!c || !strchr(c + 1, ':'))
 		return false;   /* at most one ':': host:port */
 	struct in6_addr a;
-	char buf[64];
+	char buf[64];   /* the longest address (45) and ":65535" fit */
+	if (strlen(s) >= sizeof buf)
+		return false;
 	snprintf(buf, sizeof buf, "%s", s);
 	if (inet_pton(AF_INET6, buf, &a) == 1)
 		return true;
@@ -153,40 +155,72 @@ int ctl_targets_add(struct ctl_ctx *ctx, const char *spec)
 	return TH_OK;
 }
 
+int ctl_targets_parse(struct ctl_ctx *ctx, const char *name, const char *text, size_t len,
+		      struct th_errbuf *eb)
+{
+	size_t before = ctx->n_targets, at = 0;
+	int lineno = 0;
+	while (at < len) {
+		const char *b = text + at;
+		const char *nl = memchr(b, '\n', len - at);
+		size_t ll = nl ? (size_t)(nl - b) : len - at;
+		at += ll + (nl ? 1 : 0);
+		lineno++;
+		if (memchr(b, 0, ll))
+			return th_errf(eb, TH_EINVAL, "hosts file %s:%d: NUL byte", name, lineno);
+		const char *e = memchr(b, '#', ll);   /* a comment, of any length */
+		if (!e)
+			e = b + ll;
+		while (b < e && (*b == ' ' || *b == '\t'))
+			b++;
+		while (e > b && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (b == e)
+			continue;
+		if ((size_t)(e - b) > CTL_HOSTS_LINE_MAX)
+			return th_errf(eb, TH_EINVAL, "hosts file %s:%d: a host of more than %d bytes",
+				       name, lineno, CTL_HOSTS_LINE_MAX);
+		char line[CTL_HOSTS_LINE_MAX + 1];
+		memcpy(line, b, (size_t)(e - b));
+		line[e - b] = 0;
+		int aerr = strchr(line, ',') ? TH_EINVAL : ctl_targets_add(ctx, line);
+		if (aerr)
+			return th_errf(eb, aerr == TH_EFULL ? TH_EFULL : TH_EINVAL,
+				       "hosts file %s:%d: bad host '%s': %s%s", name, lineno, line,
+				       ctl_hostport_why(aerr), aerr == TH_EINVAL ? ", one per line" : "");
+	}
+	if (ctx->n_targets == before)
+		return th_errf(eb, TH_EINVAL, "--hosts %s lists no hosts", name);
+	return TH_OK;
+}
+
 int ctl_targets_load(struct ctl_ctx *ctx, const char *path, struct th_errbuf *eb)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return th_errf(eb, TH_ENOENT, "hosts file %s: %s", path, strerror(errno));
-	char line[512];
-	int lineno = 0, err = TH_OK;
-	size_t before = ctx->n_targets;
-	while (fgets(line, sizeof line, f)) {
-		lineno++;
-		char *hash = strchr(line, '#');
-		if (hash)
-			*hash = 0;
-		char *b = line, *e = line + strlen(line);
-		while (*b == ' ' || *b == '\t')
-			b++;
-		while (e > b && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
-			*--e = 0;
-		if (!*b)
-			continue;
-		int aerr = strchr(b, ',') ? TH_EINVAL : ctl_targets_add(ctx, b);
-		if (aerr) {
-			err = th_errf(eb, TH_EINVAL, "hosts file %s:%d: bad host '%s': %s%s", path,
-				      lineno, b, ctl_hostport_why(aerr),
-				      aerr == TH_EINVAL ? ", one per line" : "");
-			break;
-		}
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return th_errf(eb, TH_EINVAL, "hosts file %s: is a directory", path);
 	}
+	size_t cap = CTL_HOSTS_FILE_MAX + 1;
+	char *buf = malloc(cap);
+	if (!buf) {
+		fclose(f);
+		return th_errf(eb, TH_ENOMEM, "hosts file %s: out of memory", path);
+	}
+	size_t n = fread(buf, 1, cap, f);
 	int rerr = ferror(f);
 	fclose(f);
-	if (!err && rerr)
+	int err;
+	if (rerr)
 		err = th_errf(eb, TH_ENOENT, "hosts file %s: read error", path);
-	if (!err && ctx->n_targets == before)
-		err = th_errf(eb, TH_EINVAL, "--hosts %s lists no hosts", path);
+	else if (n == cap)
+		err = th_errf(eb, TH_EINVAL, "hosts file %s: larger than %zu bytes", path, cap - 1);
+	else
+		err = ctl_targets_parse(ctx, path, buf, n, eb);
+	free(buf);
 	return err;
 }
 
@@ -284,7 +318,7 @@ int ctl_parse_global(struct ctl_ctx *ctx, int argc, char **argv, int *cmd_at)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	optind = 1;
+	optind = 0;   /* glibc: start over, also inside a cluster (-qX) a previous call left */
 	opterr = 0;
 	*cmd_at = argc;
 	for (;;) {

@@ -90,6 +90,9 @@ TH_MUST_CHECK int rollout_state_parse(const char *name, const char *text, size_t
  * waves, stopped wave, every host in order (pending ones too). */
 TH_MUST_CHECK int rollout_state_save(const char *path, const struct rollout_state *s,
 				     struct th_errbuf *eb);
+/* The text rollout_state_save writes, on f (which rollout_state_parse reads
+ * back to the same state, as version 2). */
+void rollout_state_format(FILE *f, const struct rollout_state *s);
 /* The entry of label, created (pending) when absent; NULL when out of memory. */
 struct rollout_state_host *rollout_state_host(struct rollout_state *s, const char *label);
 const struct rollout_state_host *rollout_state_find(const struct rollout_state *s,

@@ -361,14 +361,8 @@ int rollout_state_same_hosts(const struct rollout_state *s, const char *path,
 	return TH_OK;
 }
 
-int rollout_state_save(const char *path, const struct rollout_state *s, struct th_errbuf *eb)
+void rollout_state_format(FILE *f, const struct rollout_state *s)
 {
-	char tmp[600];
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-		return th_errf(eb, TH_ERANGE, "%s: path too long", path);
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return th_errf(eb, TH_EIO, "%s: %s", tmp, strerror(errno));
 	fprintf(f, "# theseusctl rollout state: HOST:PORT STATE OLD_VERSION OLD_SHA256\n");
 	fprintf(f, "rollout 2 %s %s\n", s->module, s->new_hash);
 	if (s->waves[0])
@@ -382,6 +376,17 @@ int rollout_state_save(const char *path, const struct rollout_state *s, struct t
 		fprintf(f, "%s %s %s %s\n", h->label, state_names[h->st], v,
 			h->old_hash[0] ? h->old_hash : "-");
 	}
+}
+
+int rollout_state_save(const char *path, const struct rollout_state *s, struct th_errbuf *eb)
+{
+	char tmp[600];
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+		return th_errf(eb, TH_ERANGE, "%s: path too long", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return th_errf(eb, TH_EIO, "%s: %s", tmp, strerror(errno));
+	rollout_state_format(f, s);
 	bool bad = ferror(f) != 0;
 	if (fflush(f) != 0)
 		bad = true;

@@ -155,6 +155,13 @@ static void test_hostport(void)
 	CHECK_EQ(ctl_parse_hostport("[::1]:7700", h, sizeof h, &p), TH_ENOTSUP);
 	CHECK_EQ(ctl_parse_hostport("::1", h, sizeof h, &p), TH_ENOTSUP);
 	CHECK_EQ(ctl_parse_hostport("fe80::1:7700", h, sizeof h, &p), TH_ENOTSUP);
+	CHECK_EQ(ctl_parse_hostport("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255:65535", h,
+				    sizeof h, &p), TH_ENOTSUP);   /* the longest, with a port */
+	/* Two ':' past the first 63 bytes: refused, not a crash (it was). */
+	char longer[90];
+	memset(longer, 'x', 70);
+	memcpy(longer + 70, "::1", 4);
+	CHECK_EQ(ctl_parse_hostport(longer, h, sizeof h, &p), TH_EINVAL);
 	CHECK(strstr(ctl_hostport_why(TH_ENOTSUP), "IPv6 addresses are not supported") != NULL);
 }
 
@@ -348,7 +355,36 @@ static void test_fleet_options(void)
 	fclose(f);
 	CHECK_EQ(parse(&ctx, 4, a8, &at), CTL_EXIT_USAGE);
 	CHECK(strstr(ctx.errmsg, ":1: bad host 'a:1 b:2'") != NULL);
+	/* A comment longer than a line buffer stays a comment: its tail is
+	 * never read as a host (it was, past 511 bytes). */
+	f = fopen(path, "w");
+	fputs("lab0:7700\n#", f);
+	for (int i = 0; i < 600; i++)
+		fputc('x', f);
+	fputs(" evil:7700\n", f);
+	fclose(f);
+	ctl_targets_free(&ctx);
+	ctl_ctx_init(&ctx);
+	CHECK_EQ(parse(&ctx, 4, a8, &at), CTL_EXIT_OK);
+	CHECK_EQ(ctx.n_targets, 1);
+	CHECK_STR(ctx.targets[0].host, "lab0");
 	unlink(path);
+	/* The text parser: NUL bytes, an over-long host, CRLF lines. */
+	struct ctl_ctx c3;
+	ctl_ctx_init(&c3);
+	CHECK_EQ(ctl_targets_parse(&c3, "t", "a:1\r\n\0b:2\n", 10, &eb), TH_EINVAL);
+	CHECK(strstr(eb.msg, "t:2: NUL byte") != NULL);
+	ctl_targets_free(&c3);
+	char big[700];
+	memset(big, 'h', sizeof big);
+	CHECK_EQ(ctl_targets_parse(&c3, "t", big, sizeof big, &eb), TH_EINVAL);
+	CHECK(strstr(eb.msg, "t:1: a host of more than 511 bytes") != NULL);
+	ctl_targets_free(&c3);
+	CHECK_EQ(ctl_targets_parse(&c3, "t", "a:1\r\n  b:2 # two\r\n", 18, &eb), TH_OK);
+	CHECK_EQ(c3.n_targets, 2);
+	CHECK_STR(c3.targets[0].host, "a");
+	CHECK_EQ(c3.targets[1].port, 2);
+	ctl_targets_free(&c3);
 }
 
 static void test_command_table(void)

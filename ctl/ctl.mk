@@ -138,9 +138,10 @@ $(B)/tests/unit/ctl_session_cache: tests/unit/ctl_session_cache.c $(CTL_SC_SRCS)
 		tests/unit/ctl_session_cache.c $(CTL_SC_SRCS) $(PROTO_HOST_LIBS) -pthread
 
 # libFuzzer: what theseusctl parses from its user (command line, --hosts
-# file, rollout --state file, key, host:port); seeds in tests/fuzz/ctl_input/.
+# file, rollout --state file, key, host:port, --waves / --max-fail); seeds in tests/fuzz/ctl_input/.
 FUZZ_TARGETS += $(B)/fuzz/ctl_input
-$(B)/fuzz/ctl_input: tests/fuzz/ctl_input_fuzz.c ctl/options.c ctl/rollout_state.c proto/wire_names.c \
+$(B)/fuzz/ctl_input: tests/fuzz/ctl_input_fuzz.c ctl/options.c ctl/rollout_state.c ctl/rollout_plan.c \
+		proto/wire_names.c \
 		$(ERR_HOST_SRCS) ctl/ctl.h ctl/rollout.h $(PROTO_GEN_H) | setup
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CTL_INC) $(TEST_INC) -o $@ $(filter %.c,$^)

@@ -13,7 +13,10 @@
  *      holding '/' are skipped so that no file outside the scratch
  *      directory is opened (--hosts NAME reads ./NAME there: none exists);
  *   3  a key text (proto_key_parse, checked against "64 hex digits,
- *      blanks around") and a host:port (ctl_parse_hostport).
+ *      blanks around") and a host:port (ctl_parse_hostport);
+ *   4  a rollout --waves and --max-fail spec for a fleet of 1..256 hosts
+ *      (the next byte): the waves' ends strictly increase and end with
+ *      the fleet, the budget is at most the fleet.
  * Besides crashes and sanitizer reports, a broken invariant aborts.
  */
 #include <ctype.h>
@@ -24,6 +27,36 @@
 #include <unistd.h>
 
 #include "rollout.h"
+
+static void fuzz_plan(const char *text, size_t len)
+{
+	if (len < 1)
+		return;
+	size_t n_hosts = (size_t)(uint8_t)text[0] + 1;
+	char *s = malloc(len);
+	if (!s)
+		abort();
+	memcpy(s, text + 1, len - 1);
+	s[len - 1] = 0;
+	struct rollout_waves w;
+	size_t ends[ROLLOUT_MAX_WAVES + 1], n = 0;
+	if (rollout_waves_parse(s, &w, NULL) == TH_OK) {
+		if (w.n < 1 || w.n > ROLLOUT_MAX_WAVES)
+			abort();
+		if (rollout_waves_resolve(&w, n_hosts, ends, &n, NULL) == TH_OK) {
+			if (n < 1 || n > ROLLOUT_MAX_WAVES + 1 || ends[n - 1] != n_hosts)
+				abort();
+			for (size_t i = 0; i < n; i++)
+				if (ends[i] < 1 || (i && ends[i] <= ends[i - 1]))
+					abort();
+		}
+	}
+	struct rollout_amount b;
+	if (rollout_budget_parse(s, &b, NULL) == TH_OK && rollout_budget_resolve(&b, n_hosts) > n_hosts &&
+	    !(!b.pct && b.value > n_hosts))
+		abort();
+	free(s);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -201,7 +234,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	const char *text = (const char *)data + 1;
 	size_t len = size - 1;
-	switch (data[0] & 3) {
+	switch (data[0] % 5) {
 	case 0:
 		fuzz_state(text, len);
 		break;
@@ -211,8 +244,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2:
 		fuzz_argv(text, len);
 		break;
-	default:
+	case 3:
 		fuzz_key_hostport(text, len);
+		break;
+	default:
+		fuzz_plan(text, len);
 		break;
 	}
 	return 0;

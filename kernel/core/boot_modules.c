@@ -6,9 +6,9 @@
  * the batch fails, each module is tried alone once; those refused for an
  * unresolved symbol are retried in rounds until a round loads nothing, so
  * good modules load whatever their order.  Every other failure is final:
- * each rejected module is named with its own first failure (a failed init
- * runs at most twice: in the batch and alone).  Modules beyond
- * BOOT_MODULES_MAX are named in an error line.
+ * each rejected module is named with its own first failure.  A module
+ * whose init failed in the batch is not tried again (its init runs once).
+ * Modules beyond BOOT_MODULES_MAX are named in an error line.
  */
 #include "boot_modules.h"
 
@@ -24,14 +24,15 @@
 /* Boot modules bms[0..n) as one load transaction of the swap engine (which
  * keeps each object, hashed when first asked: ls shows the hash, rollback of the
  * first load unloads). */
-static int load(const struct boot_module *const *bms, size_t n, struct th_errbuf *eb)
+static int load(const struct boot_module *const *bms, size_t n, struct swap_result *res,
+		struct th_errbuf *eb)
 {
 	struct swap_request req[BOOT_MODULES_MAX];
 	for (size_t i = 0; i < n; i++)
 		req[i] = (struct swap_request){ .data = (const void *)(uintptr_t)bms[i]->start,
 						.len = bms[i]->len, .expect_version = "",
 						.label = bms[i]->name };
-	return swap_modules(req, n, NULL, eb);
+	return swap_modules(req, n, res, eb);
 }
 
 /* Each module's outcome in the one-by-one fallback: its first failure (code
@@ -42,27 +43,33 @@ static struct {
 	struct th_errbuf eb;
 } tried[BOOT_MODULES_MAX];
 
-/* The batch failed (why: batch_msg): load the modules one at a time, in
- * rounds.  The first round tries each; a later round retries only those
- * refused for an unresolved symbol (TH_ENOSYM), which another module's load
- * may have cured, until a round loads nothing.  Any other failure (a bad
- * object, a failed init) is final: it is reported with its own message and
- * never tried again.  Returns how many loaded. */
+/* The batch failed (batch: its result, eb_batch: why): load the modules one
+ * at a time, in rounds.  The first round tries each; a later round retries
+ * only those refused for an unresolved symbol (TH_ENOSYM), which another
+ * module's load may have cured, until a round loads nothing.  Any other
+ * failure (a bad object, a failed init) is final: it is reported with its
+ * own message and never tried again; so is the failed init of the module
+ * the batch names (its init does not run twice).  Returns how many loaded. */
 static size_t load_one_by_one(const struct boot_module *const *bms, size_t n,
-			      const char *batch_msg)
+			      const struct swap_result *batch, const struct th_errbuf *eb_batch)
 {
 	size_t loaded = 0;
 
 	log_warn("modules", "loading all %zu boot modules together failed (%s); loading one by one",
-		 n, batch_msg);
+		 n, eb_batch->msg);
 	memset(tried, 0, sizeof tried);
+	if (batch->err == TH_EINIT && batch->failed_item < n) {
+		tried[batch->failed_item].err = TH_EINIT;
+		tried[batch->failed_item].eb = *eb_batch;
+	}
 	for (bool first = true, progress = true; progress; first = false) {
 		progress = false;
 		for (size_t i = 0; i < n; i++) {
-			if (tried[i].done || (!first && tried[i].err != TH_ENOSYM))
+			if (tried[i].done || tried[i].err == TH_EINIT ||
+			    (!first && tried[i].err != TH_ENOSYM))
 				continue;
 			tried[i].eb.msg[0] = '\0';
-			tried[i].err = load(&bms[i], 1, &tried[i].eb);
+			tried[i].err = load(&bms[i], 1, NULL, &tried[i].eb);
 			if (tried[i].err == TH_OK) {
 				tried[i].done = progress = true;
 				loaded++;
@@ -118,10 +125,11 @@ size_t boot_modules_load(const struct boot_info *boot)
 	if (!n)
 		return 0;
 	size_t loaded = 0;
-	if (load(bms, n, &eb) == TH_OK)
+	struct swap_result res;
+	if (load(bms, n, &res, &eb) == TH_OK)
 		loaded = n;
 	else
-		loaded = load_one_by_one(bms, n, eb.msg);
+		loaded = load_one_by_one(bms, n, &res, &eb);
 	char list[1536];
 	loader_format_list(list, sizeof list);
 	log_info("modules", "%zu of %zu boot modules loaded:", loaded, n);

@@ -98,6 +98,11 @@ void loader_set_run_hooks(bool on);
  */
 int loader_load_batch(const struct loader_blob *blobs, size_t n, struct module **out,
 		      struct th_errbuf *eb) TH_MUST_CHECK;
+/* loader_load_batch, and on failure *culprit = the index of the object that
+ * failed (refused in a phase, or whose constructor or init failed), or n
+ * when no one object is to blame (busy, out of memory, a bad batch). */
+int loader_load_batch_blame(const struct loader_blob *blobs, size_t n, struct module **out,
+			    size_t *culprit, struct th_errbuf *eb) TH_MUST_CHECK;
 /* One object: loader_load_batch(&blob, 1, out, eb). */
 int loader_load(const void *data, size_t len, const char *name, struct module **out,
 		struct th_errbuf *eb) TH_MUST_CHECK;

@@ -89,6 +89,8 @@ struct swap_result {
 	uint64_t total_ns;
 	uint64_t seq;                  /* history sequence number of this transaction */
 	size_t retiring;               /* old versions still waiting after this swap */
+	size_t failed_item;            /* the request item whose object was refused or whose
+					* init/transfer hook failed; SIZE_MAX: none alone */
 };
 
 /*

@@ -507,7 +507,8 @@ static void order_visit(struct module *m, struct module **order, size_t *k)
 	order[(*k)++] = m;
 }
 
-static int phase3(struct pending *p, size_t n, struct th_errbuf *eb)
+/* *failed = the index in p of the module whose constructor or init failed. */
+static int phase3(struct pending *p, size_t n, size_t *failed, struct th_errbuf *eb)
 {
 	struct module *order[LOADER_MAX_BATCH];
 	size_t i, k = 0;
@@ -535,6 +536,9 @@ static int phase3(struct pending *p, size_t n, struct th_errbuf *eb)
 						      hb.msg[0] ? ": " : "", hb.msg);
 			}
 			if (err) {
+				for (size_t j = 0; j < n; j++)
+					if (p[j].m == m)
+						*failed = j;
 				while (i-- > 0) {
 					if (order[i]->info->fini)
 						modcall_fini(order[i]->name, order[i]->info->fini);
@@ -567,12 +571,21 @@ static void undo(struct pending *p, size_t n, bool listed)
 int loader_load_batch(const struct loader_blob *blobs, size_t n, struct module **out,
 		      struct th_errbuf *eb)
 {
+	size_t culprit;
+
+	return loader_load_batch_blame(blobs, n, out, &culprit, eb);
+}
+
+int loader_load_batch_blame(const struct loader_blob *blobs, size_t n, struct module **out,
+			    size_t *culprit, struct th_errbuf *eb)
+{
 	static const struct load_mode normal = {NULL, NULL, NULL, 0};
 	struct pending *p;
-	size_t i;
+	size_t i, failed = n;
 	int err = TH_OK;
 	bool listed = false;
 
+	*culprit = n;
 	if (busy)
 		return th_errf(eb, TH_EBUSY, "loader busy (called from a module init?)");
 	if (!blobs || n == 0 || n > LOADER_MAX_BATCH)
@@ -582,17 +595,22 @@ int loader_load_batch(const struct loader_blob *blobs, size_t n, struct module *
 		return th_errf(eb, TH_ENOMEM, "no memory for a batch of %zu", n);
 	busy = true;
 	for (i = 0; i < n && !err; i++)
-		err = loader_phase1(p, i, &blobs[i], &normal, eb);
+		if ((err = loader_phase1(p, i, &blobs[i], &normal, eb)))
+			failed = i;
 	for (i = 0; i < n && !err; i++)
-		err = loader_phase2(&p[i].o, p[i].m, &normal, eb);
+		if ((err = loader_phase2(&p[i].o, p[i].m, &normal, eb)))
+			failed = i;
 	for (i = 0; i < n && !err; i++)
-		err = layout_seal(p[i].m, eb);
+		if ((err = layout_seal(p[i].m, eb)))
+			failed = i;
 	if (!err) {
 		for (i = 0; i < n; i++)
 			list_add(p[i].m);
 		listed = true;
-		err = phase3(p, n, eb);
+		err = phase3(p, n, &failed, eb);
 	}
+	if (err)
+		*culprit = failed;
 	for (i = 0; i < n; i++) {
 		if (p[i].parsed)
 			elf_release(&p[i].o);

@@ -59,6 +59,7 @@ static int run_hooks(struct swap_txn *x, struct th_errbuf *eb)
 		ni = loader_module_info(nm);
 		oi = loader_module_info(x->old[i]);
 		err = loader_run_ctors(nm, &hb);
+		x->failed_item = x->idx[i];   /* until it succeeds */
 		if (err)
 			return th_errf(eb, TH_EINIT, "%s %s: %s; swap rolled back", x->name[i],
 				       loader_module_version(nm), hb.msg);
@@ -71,6 +72,7 @@ static int run_hooks(struct swap_txn *x, struct th_errbuf *eb)
 				       x->name[i], loader_module_version(nm),
 				       ni->transfer ? "transfer" : "init", th_err_name(err), err,
 				       hb.msg[0] ? ": " : "", hb.msg);
+		x->failed_item = SIZE_MAX;
 	}
 	swap_state_end(x, true); /* nothing can fail from here on */
 	for (i = x->k; i-- > 0;) {
@@ -122,6 +124,7 @@ static int prepare(struct swap_txn *x, const struct swap_request *items, size_t 
 				       r->name, loader_module_version(m), r->expect_version);
 		x->old[x->k] = m;
 		x->name[x->k] = loader_module_name(m);
+		x->idx[x->k] = i;
 		x->k++;
 	}
 	return TH_OK;

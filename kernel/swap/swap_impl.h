@@ -90,6 +90,7 @@ struct swap_txn {
 	const char *name[SWAP_MAX_LOAD];          /* NULL: a load of whatever the object declares */
 	const char *label[SWAP_MAX_LOAD];         /* for the loader's messages */
 	size_t idx[SWAP_MAX_LOAD];                /* the request item of each */
+	size_t failed_item;                       /* swap_result.failed_item */
 	struct swap_obj *obj[SWAP_MAX_LOAD];      /* references to the new objects */
 	struct loader_stage *st;
 	struct swap_history_entry h;

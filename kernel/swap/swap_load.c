@@ -82,8 +82,12 @@ int swap_do_load(struct swap_txn *x, const struct swap_request *items, size_t n,
 	/* The init hooks (and the finis of a batch that fails) run in a statedb
 	 * transaction: a failed load leaves statedb as it was. */
 	err = swap_state_begin(x, eb);
-	if (!err)
-		err = loader_load_batch(blobs, x->k, mods, eb);
+	if (!err) {
+		size_t culprit;
+		err = loader_load_batch_blame(blobs, x->k, mods, &culprit, eb);
+		if (err && culprit < x->k)
+			x->failed_item = x->idx[culprit];
+	}
 	swap_txn_stage(x, SWAP_STAGE_LOAD);
 	if (err) {
 		swap_state_end(x, false);

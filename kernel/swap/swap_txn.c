@@ -17,6 +17,7 @@ struct swap_txn *swap_txn_begin(enum swap_kind kind, bool rollback, size_t n,
 		th_errf(eb, TH_ENOMEM, "no memory for a swap");
 		return NULL;
 	}
+	x->failed_item = SIZE_MAX;
 	x->h.seq = swap_history_next_seq();
 	x->h.when_ns = swap_plat_now_ns();
 	x->h.kind = kind;
@@ -73,6 +74,7 @@ int swap_txn_end(struct swap_txn *x, int err, struct swap_result *res, struct th
 		memcpy(res->stage_ns, x->h.stage_ns, sizeof res->stage_ns);
 		res->total_ns = x->h.total_ns;
 		res->seq = x->h.seq;
+		res->failed_item = err ? x->failed_item : SIZE_MAX;
 		res->retiring = swap_retiring_count();
 	}
 	if (err)

@@ -60,6 +60,21 @@ def test_bad_modules_rejected_good_ones_load():
     expect("kv: key-value service ready" in log, "good modules did not load")
 
 
+def test_init_failed_in_the_batch_is_not_run_again():
+    """All objects are good, so the batch gets to the init hooks, and
+    faulty_init's fails there: the batch is undone and the others load one
+    by one, but faulty_init's init is not run a second time (the swap
+    engine names the request item whose init failed)."""
+    g, m = boot_ready(cmdline="exit=ready", modules=["kv", "checksum", "faulty_init"])
+    log = g.log
+    expect("2 of 3 boot modules loaded" in m.group(0), m.group(0))
+    runs = len(re.findall(r"fault: faulty_init 1\.0: page fault at faulty_init_init", log))
+    expect(runs == 1, "faulty_init's init ran %d times, want once" % runs)
+    expect(re.search(r"boot module 'faulty_init' rejected: .*init failed: EFAULT", log),
+           "faulty_init not rejected with its init fault")
+    expect("kv: key-value service ready" in log, "good modules did not load")
+
+
 def test_boot_modules_over_the_limit_are_named():
     """More than BOOT_MODULES_MAX (16) boot modules: the first 16 are taken
     (the copies of checksum after the first are refused: EEXIST), and an

@@ -73,6 +73,13 @@ int ctl_lint_load_exports(struct ctl_lint_syms *t, const char *path, struct th_e
 	while (!err && fgets(line, sizeof line, f)) {
 		size_t l = strlen(line);
 		lineno++;
+		int next;
+		if (l == sizeof line - 1 && line[l - 1] != '\n' && (next = getc(f)) != EOF &&
+		    ungetc(next, f) != EOF) {
+			err = th_errf(eb, TH_EINVAL, "%s:%u: line longer than %zu bytes: not an "
+				      "export list", path, lineno, sizeof line - 2);
+			break;
+		}
 		while (l && (line[l - 1] == '\n' || line[l - 1] == '\r' || line[l - 1] == ' '))
 			line[--l] = '\0';
 		if (l == 0 || line[0] == '#')

@@ -115,6 +115,11 @@ json_one json_profile_bad_top_object EUSAGE 2
 check json_lint_missing 5 "$CTL" --json lint "$T/nofile"
 json_one json_lint_missing_object ELOCAL 5
 out_has json_lint_missing_file_status '"files":\[\{"file":"[^"]*nofile","ok":false,"status":"ELOCAL"'
+# An export list with a line longer than lint reads: refused naming the line
+# (its tail was taken as another symbol before).
+{ echo "module-api 2"; echo th_log; head -c 300 /dev/zero | tr '\0' a; echo; } > "$T/long.exports"
+check lint_exports_long_line 5 "$CTL" lint --exports "$T/long.exports" "$B/modules/hello.o"
+err_has lint_exports_long_line_named 'long.exports:3: line longer than 254 bytes'
 
 # ---- host lists ---------------------------------------------------------------
 printf '# nobody yet\n\n' > "$T/empty.hosts"

@@ -67,8 +67,7 @@ int ep_replay_check(struct ep_replay *r, uint64_t client_id, uint64_t counter, u
 	if (lru->used && lru->max > r->floor)
 		r->floor = lru->max;
 	lru->used = true;
-	lru->rolled_back[0] = 0;
-	lru->has_swapped = false;
+	lru->last_change = EP_CHANGE_NONE;
 	lru->id = client_id;
 	lru->max = counter;
 	lru->seen = 1;

@@ -36,15 +36,15 @@ struct ep_client {
 	uint64_t last_ms;   /* for LRU replacement */
 	bool used;
 	/* This session's last change, so that a resend of it (a new datagram
-	 * after a lost reply) is not repeated; cleared by the next change:
-	 * the module its last request rolled back (rollback is not
-	 * idempotent), "" = none, or the digest of its last swap's items
-	 * (ep_swap_digest: a resend arriving after the kernel rolled that
-	 * swap back by itself, e.g. a NIC driver that failed its dead man's
-	 * switch, must not swap it in again); has_swapped says it is set. */
-	char rolled_back[PROTO_NAME_MAX];
-	bool has_swapped;
-	uint8_t swapped_digest[PROTO_SHA256_LEN];
+	 * after a lost reply) is not repeated; replaced by the next change:
+	 * its kind and the digest of what it named (swap_request.c): a
+	 * rollback, or a set of them, is not idempotent (a repeat undoes one
+	 * more swap), and a swap resent after the kernel rolled it back by
+	 * itself (a NIC driver that failed its dead man's switch) must not
+	 * swap it in again. */
+	enum ep_change { EP_CHANGE_NONE, EP_CHANGE_SWAP, EP_CHANGE_ROLLBACK,
+			 EP_CHANGE_ROLLBACK_SET } last_change;
+	uint8_t last_digest[PROTO_SHA256_LEN];
 };
 
 struct ep_replay {

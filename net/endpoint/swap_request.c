@@ -44,6 +44,35 @@ static int check_items(const Theseus__SwapRequest *sr, struct th_errbuf *eb)
 	return TH_OK;
 }
 
+/* Whether the session's last change was kind with this digest (a resend
+ * of it), and the recording of a change that ran. */
+static bool is_last_change(const struct endpoint *ep, enum ep_change kind,
+			   const uint8_t digest[PROTO_SHA256_LEN])
+{
+	return ep->session && ep->session->last_change == kind &&
+	       memcmp(ep->session->last_digest, digest, PROTO_SHA256_LEN) == 0;
+}
+
+static void record_change(struct endpoint *ep, enum ep_change kind,
+			  const uint8_t digest[PROTO_SHA256_LEN])
+{
+	if (ep->session) {
+		ep->session->last_change = kind;
+		memcpy(ep->session->last_digest, digest, PROTO_SHA256_LEN);
+	}
+}
+
+/* The digest of module names in order: what a resend of a rollback (set)
+ * names exactly. */
+static void names_digest(const char *const *names, size_t n, uint8_t out[PROTO_SHA256_LEN])
+{
+	struct proto_sha256_ctx c;
+	proto_sha256_init(&c);
+	for (size_t i = 0; i < n; i++)
+		proto_sha256_update(&c, (const uint8_t *)names[i], strlen(names[i]) + 1);
+	proto_sha256_out(&c, out);
+}
+
 /* The digest of a swap's items in order (module, expected version, object):
  * what a resend repeats exactly. */
 static void swap_digest(const Theseus__SwapRequest *sr, uint8_t out[PROTO_SHA256_LEN])
@@ -84,8 +113,7 @@ int ep_handle_swap(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 	 * dead man's switch), and the resend must not undo that. */
 	uint8_t digest[PROTO_SHA256_LEN];
 	swap_digest(sr, digest);
-	bool resend = ep->session && ep->session->has_swapped &&
-		      memcmp(ep->session->swapped_digest, digest, PROTO_SHA256_LEN) == 0;
+	bool resend = is_last_change(ep, EP_CHANGE_SWAP, digest);
 
 	/* Pass 1: decide per item, checking everything before acting. */
 	size_t n = 0;
@@ -162,11 +190,7 @@ int ep_handle_swap(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 		return err;
 	}
 	ep->counters.swaps++;
-	if (ep->session) {
-		ep->session->has_swapped = true;
-		memcpy(ep->session->swapped_digest, digest, PROTO_SHA256_LEN);
-		ep->session->rolled_back[0] = 0;   /* a rollback after this is a new one */
-	}
+	record_change(ep, EP_CHANGE_SWAP, digest);
 	for (size_t k = 0; k < n; k++) {
 		rp->new_version[k][PROTO_VERSION_MAX - 1] = 0;
 		res[todo_idx[k]]->new_version = ep_arena_strdup(&ep->arena, rp->new_version[k]);
@@ -202,7 +226,9 @@ int ep_handle_rollback(struct endpoint *ep, const Theseus__Request *req, Theseus
 			r->old_version = ep_arena_strdup(&ep->arena, m->version);
 		}
 	}
-	if (ep->session && strcmp(ep->session->rolled_back, module) == 0) {
+	uint8_t digest[PROTO_SHA256_LEN];
+	names_digest(&module, 1, digest);
+	if (is_last_change(ep, EP_CHANGE_ROLLBACK, digest)) {
 		/* A resend of this session's rollback (its reply was late or lost):
 		 * not repeated, which would undo one more swap.  Reports what runs. */
 		r->new_version = r->old_version;
@@ -222,10 +248,7 @@ int ep_handle_rollback(struct endpoint *ep, const Theseus__Request *req, Theseus
 		return err;
 	}
 	ep->counters.rollbacks++;
-	if (ep->session) {
-		snprintf(ep->session->rolled_back, sizeof ep->session->rolled_back, "%s", module);
-		ep->session->has_swapped = false;  /* a swap after this is a new one */
-	}
+	record_change(ep, EP_CHANGE_ROLLBACK, digest);
 	rp->new_version[0][PROTO_VERSION_MAX - 1] = 0;
 	r->new_version = ep_arena_strdup(&ep->arena, rp->new_version[0]);
 	if (ep_stages_msg(ep, rp->stages, rp->n_stages, &r->stages, &r->n_stages))
@@ -239,7 +262,9 @@ int ep_handle_rollback(struct endpoint *ep, const Theseus__Request *req, Theseus
 /* Rollback of several modules as one transaction (RollbackSetRequest): all
  * swap back, or all are unloaded together (a dependency cycle; refused with
  * "nothing to roll back" when the request has keep_first_load).  A resend
- * of the same datagram is answered from the reply cache. */
+ * of the same datagram is answered from the reply cache, a new datagram
+ * naming the same modules in the same order right after it ran (the
+ * session's last change) is not repeated: OK, reporting what runs. */
 int ep_handle_rollback_set(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
 			   size_t reply_cap, struct th_errbuf *eb)
 {
@@ -274,6 +299,25 @@ int ep_handle_rollback_set(struct endpoint *ep, const Theseus__Request *req, The
 			}
 		}
 	}
+	uint8_t digest[PROTO_SHA256_LEN];
+	names_digest((const char *const *)q->modules, n, digest);
+	if (is_last_change(ep, EP_CHANGE_ROLLBACK_SET, digest)) {
+		for (size_t i = 0; i < n; i++) {
+			res[i]->new_version = res[i]->old_version;
+			res[i]->old_version = ep_arena_strdup(&ep->arena, "");
+			res[i]->already = true;
+		}
+		r->module = res[0]->module;
+		r->old_version = res[0]->old_version;
+		r->new_version = res[0]->new_version;
+		r->results = res;
+		r->n_results = n;
+		rep->payload_case = THESEUS__REPLY__PAYLOAD_ROLLBACK;
+		rep->rollback = r;
+		th_errf(eb, TH_OK, "%s and %zu more: already rolled back in this session; not "
+			"repeated (a new session rolls back again)", q->modules[0], n - 1);
+		return TH_OK;
+	}
 	struct endpoint_swap_report *rp = &ep->swap_report;
 	memset(rp, 0, sizeof *rp);
 	int err = ep->ops.rollback_set(ep->ops.ctx, (const char *const *)q->modules, n,
@@ -284,10 +328,7 @@ int ep_handle_rollback_set(struct endpoint *ep, const Theseus__Request *req, The
 		return err;
 	}
 	ep->counters.rollbacks++;
-	if (ep->session) {  /* whatever comes next is a new change */
-		ep->session->rolled_back[0] = 0;
-		ep->session->has_swapped = false;
-	}
+	record_change(ep, EP_CHANGE_ROLLBACK_SET, digest);
 	for (size_t i = 0; i < n; i++) {
 		rp->new_version[i][PROTO_VERSION_MAX - 1] = 0;
 		res[i]->new_version = ep_arena_strdup(&ep->arena, rp->new_version[i]);

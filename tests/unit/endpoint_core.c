@@ -1299,8 +1299,8 @@ static int t_rollback(struct t *t, const char *mod)
 	return t_rollback_as(t, 0x70110000 + t->counter, mod);
 }
 
-static int t_rollback_set_opt(struct t *t, size_t n, const char *const *mods,
-			      bool keep_first_load)
+static int t_rollback_set_as(struct t *t, uint64_t client, size_t n, const char *const *mods,
+			     bool keep_first_load)
 {
 	Theseus__Request req = THESEUS__REQUEST__INIT;
 	Theseus__RollbackSetRequest rs = THESEUS__ROLLBACK_SET_REQUEST__INIT;
@@ -1309,10 +1309,15 @@ static int t_rollback_set_opt(struct t *t, size_t n, const char *const *mods,
 	rs.keep_first_load = keep_first_load;
 	req.kind_case = THESEUS__REQUEST__KIND_ROLLBACK_SET;
 	req.rollback_set = &rs;
-	uint64_t client = 0x70220000 + t->counter;
 	t->dlen = fx_datagram(KEY, PROTO_VERSION, client, ++t->counter, &req, t->dgram,
 			      sizeof t->dgram);
 	return t_raw(t);
+}
+
+static int t_rollback_set_opt(struct t *t, size_t n, const char *const *mods,
+			      bool keep_first_load)
+{
+	return t_rollback_set_as(t, 0x70220000 + t->counter, n, mods, keep_first_load);
 }
 
 static int t_rollback_set(struct t *t, size_t n, const char *const *mods)
@@ -1411,6 +1416,49 @@ static void test_rollback_resend_not_repeated(void)
 	CHECK_STR(t.fx.mods[0].m.version, "1.1");
 	CHECK_EQ(t_rollback_as(&t, 78, "hello"), TH_OK);   /* a new session: done again */
 	CHECK(strcmp(t.fx.mods[0].m.version, "1.1") != 0);
+	t_fini(&t);
+}
+
+/* A resent rollback of a set (a new datagram naming the same modules in the
+ * same order, same session) is not repeated either; the same set after
+ * another change, or in a new session, runs. */
+static void test_rollback_set_resend_not_repeated(void)
+{
+	struct t t;
+	t_init(&t);
+	static const char *const one[1] = {"hello"};
+	uint8_t o1[100], o2[100], o3[100], s1[32], s2[32], s3[32];
+	make_obj(o1, sizeof o1, "1.1", '1');
+	make_obj(o2, sizeof o2, "1.2", '2');
+	make_obj(o3, sizeof o3, "1.3", '3');
+	CHECK_EQ(t_push(&t, o1, sizeof o1, s1), TH_OK);
+	CHECK_EQ(t_swap(&t, "hello", "1.0", s1), TH_OK);
+	CHECK_EQ(t_push(&t, o2, sizeof o2, s2), TH_OK);
+	CHECK_EQ(t_swap(&t, "hello", "1.1", s2), TH_OK);
+	CHECK_EQ(t_push(&t, o3, sizeof o3, s3), TH_OK);
+	CHECK_EQ(t_swap(&t, "hello", "1.2", s3), TH_OK);
+	uint64_t calls = t.fx.swap_calls;
+	CHECK_EQ(t_rollback_set_as(&t, 91, 1, one, true), TH_OK);
+	CHECK_STR(t.fx.mods[0].m.version, "1.2");
+	CHECK_EQ(t_rollback_set_as(&t, 91, 1, one, true), TH_OK);   /* the resend */
+	CHECK(strstr(t.rep->message, "not repeated") != NULL);
+	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD_ROLLBACK);
+	CHECK_EQ(t.rep->rollback->n_results, 1);
+	CHECK(t.rep->rollback->results[0]->already);
+	CHECK_STR(t.rep->rollback->results[0]->new_version, "1.2");
+	CHECK_STR(t.fx.mods[0].m.version, "1.2");
+	CHECK_EQ(t.fx.swap_calls, calls + 1);
+	/* A single rollback of the same module is another change: it runs; and
+	 * the set after it too. */
+	CHECK_EQ(t_rollback_as(&t, 91, "hello"), TH_OK);
+	CHECK(strstr(t.rep->message, "not repeated") == NULL);
+	CHECK_EQ(t.fx.swap_calls, calls + 2);
+	CHECK_EQ(t_rollback_set_as(&t, 91, 1, one, true), TH_OK);
+	CHECK(strstr(t.rep->message, "not repeated") == NULL);
+	CHECK_EQ(t.fx.swap_calls, calls + 3);
+	CHECK_EQ(t_rollback_set_as(&t, 92, 1, one, true), TH_OK);   /* a new session */
+	CHECK(strstr(t.rep->message, "not repeated") == NULL);
+	CHECK_EQ(t.fx.swap_calls, calls + 4);
 	t_fini(&t);
 }
 
@@ -2488,6 +2536,7 @@ int main(void)
 	RUN(test_rollback_set);
 	RUN(test_rollback_set_first_loads);
 	RUN(test_rollback_resend_not_repeated);
+	RUN(test_rollback_set_resend_not_repeated);
 	RUN(test_swap_resend_after_rollback_not_repeated);
 	RUN(test_swap_new_in_session_runs);
 	RUN(test_state_pages);

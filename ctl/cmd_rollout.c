@@ -7,8 +7,9 @@
  * (a host already running the object counts as done, no second swap); after
  * --soak seconds the health checks run on every updated host (--check
  * FUNCTION invoked, --check-cmd CMD run locally with THESEUS_HOST and
- * THESEUS_KEY_FILE (the run's key, absolute), and no
- * fault entry for the module in its history since the swap).  A failed host
+ * THESEUS_KEY_FILE (the run's key, absolute), no
+ * fault entry for the module in its history since the swap, and, last, ls
+ * still showing the new object's hash).  A failed host
  * (unreachable, swap refused, check failed) is returned to its old object at
  * once; when more than --max-fail hosts failed the rollout stops and every
  * host it updated goes back to the exact object it ran before (rollback,

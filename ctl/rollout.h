@@ -153,7 +153,8 @@ TH_MUST_CHECK int rollout_host_update(struct ctl_ctx *ctx, const struct rollout_
 				      struct rollout_host *h,
 				      void (*before_swap)(struct rollout_host *h, void *arg),
 				      void *arg);
-/* Health checks; fills h->check.  TH_OK when healthy. */
+/* Health checks (--check, the history's faults, --check-cmd, then ls: the host
+ * must still run the new object); fills h->check.  TH_OK when healthy. */
 TH_MUST_CHECK int rollout_host_check(struct ctl_ctx *ctx, const struct rollout_obj *o,
 				     const struct rollout_checks *c, struct rollout_host *h);
 /* Back to h->old_hash: a rollback request when the host runs the new object

@@ -271,6 +271,29 @@ static int check_faults(struct ctl_ctx *ctx, const struct rollout_obj *o, struct
 	return TH_OK;
 }
 
+/* Last: the host still runs the new object (ls).  A host that rebooted
+ * during the wave (boot modules again) or that another client swapped
+ * meanwhile would otherwise pass checks that only call the module. */
+static int check_runs_new(struct ctl_ctx *ctx, const struct rollout_obj *o, struct rollout_host *h)
+{
+	char cur_v[PROTO_VERSION_MAX], cur_h[2 * PROTO_SHA256_LEN + 1];
+	int err = rollout_host_read(ctx, o->module, cur_v, cur_h);
+	if (err) {
+		snprintf(h->check, sizeof h->check, "failed: ls: %s", th_err_name(err));
+		return err;
+	}
+	if (strcmp(cur_h, o->hex) == 0)
+		return TH_OK;
+	if (!cur_h[0])
+		snprintf(h->check, sizeof h->check, "failed: %s is no longer loaded (the host "
+			 "rebooted, or another client unloaded it)", o->module);
+	else
+		snprintf(h->check, sizeof h->check, "failed: %s runs %s (%.12s) now, not the new "
+			 "object (the host rebooted, or another client swapped it)", o->module,
+			 cur_v[0] ? cur_v : "?", cur_h);
+	return TH_ECONFLICT;
+}
+
 int rollout_host_check(struct ctl_ctx *ctx, const struct rollout_obj *o,
 		       const struct rollout_checks *c, struct rollout_host *h)
 {
@@ -282,6 +305,8 @@ int rollout_host_check(struct ctl_ctx *ctx, const struct rollout_obj *o,
 		err = check_faults(ctx, o, h);
 	if (!err && c->cmd)
 		err = check_cmd(c->cmd, c->key_file, h->label, h);
+	if (!err)
+		err = check_runs_new(ctx, o, h);
 	if (!err)
 		snprintf(h->check, sizeof h->check, "ok");
 	h->ms_check = mono_ms() - t0;

@@ -5,7 +5,8 @@ boot modules): a canary wave whose check fails stops the rollout with only
 the canary touched and rolled back; a failing check in the second wave
 rolls every updated guest back - the fleet is left exactly as it was, by
 the module hashes `ls` reports; then a good rollout (one canary wave, then
-the rest) reaches every guest, and running it again swaps nothing.
+the rest) reaches every guest, and running it again swaps nothing; a guest
+swapped back by another client during its checks fails them.
 """
 import hashlib
 import json
@@ -132,6 +133,28 @@ def test_rollout_three_guests():
         swaps = [e for e in json.loads(p.stdout)["entries"] if not e["rollback"]
                  and e["status"] == "OK" and e["items"][0]["new_version"] == "2.0"]
         expect(len(swaps) == want, "swaps to 2.0 on %d: %d, want %d" % (g.port, len(swaps), want))
+
+    # 5. A guest that no longer runs the object when its checks end (another
+    # client swaps it back during them; a reboot onto the boot modules looks
+    # the same) fails: it is not counted as running it, and the record matches
+    # what ls says.
+    v1 = harness.module_path("hello")
+    with open(v1, "rb") as f:
+        v1_sha = hashlib.sha256(f.read()).hexdigest()
+    swap_back = 'if [ "$THESEUS_HOST" = %s ]; then %s -q swap hello %s; fi' % (labels[1], eu.CTL, v2)
+    objs, err = _rollout(hosts, key_file, "--waves", "1,100%", "--max-fail", "1",
+                         "--check-cmd", swap_back, "hello", v1)
+    o = objs[1]
+    expect(o["status"] == "failed" and not o["rolled_back"]
+           and o["check"].startswith("failed: hello runs 2.0 (%s) now, not the new object"
+                                     % v2_sha[:12]), "swapped away during its checks: %r" % o)
+    expect(objs[0]["status"] == "done" and objs[2]["status"] == "done", "the others: %r" % objs)
+    expect("complete: 2 of 3 hosts run it (2 updated, 0 already) in 2 waves, 1 failed "
+           "(budget 1)" in err and "failed: %s" % labels[1] in err, "summary: %r" % err)
+    after = _hashes(hosts, key_file)
+    expect(after == {labels[0]: ("1.0", v1_sha), labels[1]: ("2.0", v2_sha),
+                     labels[2]: ("1.0", v1_sha)}, "the fleet is not what the record says: %r" % after)
+    for g in guests:
         m = re.search(FATAL_RE, g.log)
         expect(m is None, "fatal message: %s" % (m.group(0) if m else ""))
         g.kill()

@@ -4,7 +4,8 @@
 # (build/tests/endpoint_udpd): --check-cmd's theseusctl gets the run's key,
 # a rollout of a module not loaded yet is undone by unloading it (each
 # outcome printed once), and the --state file pins the hosts and waves of a
-# rollout and keeps a stopped one stopped.  Prints PASS/FAIL lines and a
+# rollout and keeps a stopped one stopped, and a host swapped away by another
+# client during its checks fails them.  Prints PASS/FAIL lines and a
 # RESULT line.
 #
 # Usage: tests/unit/rollout_resume_e2e.sh [BUILD_DIR]   (default: build)
@@ -82,6 +83,21 @@ run rollback_fails_once 1 "${R[@]}" --hosts "$T/f" rollout \
 	--check-cmd "$CTL swap hello $T/hello_1.3 >/dev/null; exit 1" hello "$T/hello_1.2"
 [ "$(grep -c "^rollback  $h1  FAILED" "$T/last.out")" = 1 ] && ok rollback_failed_said_once \
 	|| bad rollback_failed_said_once "$T/last.out"
+
+# ---- a host that no longer runs the object at the end of its checks fails -----
+# (another client swaps it back meanwhile; the same as a host that rebooted onto
+# its boot modules): never counted as running the object.  It runs a third
+# object, which the rollout leaves alone and says so (exit 1).
+start_fleet v 3
+h2=$(sed -n 2p "$T/v")
+run swapped_away 1 "${R[@]}" --hosts "$T/v" --json rollout --waves 1,100% --max-fail 1 \
+	--check-cmd "if [ \"\$THESEUS_HOST\" = $h2 ]; then $CTL swap hello $T/hello_1.3 >/dev/null; fi" \
+	hello "$T/hello_1.2"
+grep "\"host\":\"$h2\"" "$T/last.out" | grep -q '"status":"failed".*"check":"failed: hello runs 1.3 ([0-9a-f]\{12\}) now, not the new object' \
+	&& ok swapped_away_failed || bad swapped_away_failed "$T/last.out"
+[ "$(grep -c '"status":"done"' "$T/last.out")" = 2 ] && ok swapped_away_others_done \
+	|| bad swapped_away_others_done "$T/last.out"
+err_has swapped_away_summary "complete: 2 of 3 hosts run it \(2 updated, 0 already\) in 2 waves, 1 failed \(budget 1\).*failed: $h2; ROLLBACK FAILED on 1 host: $h2"
 
 # ---- the state file pins hosts and waves --------------------------------------
 start_fleet g 4

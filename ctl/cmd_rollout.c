@@ -17,8 +17,9 @@
  * records the waves, every host in order, each host's progress and old hash
  * before its swap, and a stop; running again with the same FILE (or
  * --resume) continues, with the same hosts and waves only, and not after a
- * stop unless --retry.  Per-host lines (--json: one
- * object per host), a summary on stderr; exit 0 only when complete.
+ * stop unless --retry; one run at a time per FILE (FILE.lock).  Per-host
+ * lines (--json: one object per host), a summary on stderr; exit 0 only
+ * when complete.
  * Waves and budgets: rollout_plan.c; the steps on a host: rollout_host.c.
  */
 #include <errno.h>
@@ -251,7 +252,7 @@ int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx)
 	struct rollout_waves waves;
 	struct rollout_amount budget_amt;
 	size_t ends[ROLLOUT_MAX_WAVES + 1], n_waves = 0;
-	int soak = 0, ret = CTL_EXIT_OK;
+	int soak = 0, ret = CTL_EXIT_OK, lock_fd = -1;
 	bool resume = false, retry = false, waves_given = false;
 	struct ctl_target single;
 
@@ -375,9 +376,16 @@ int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx)
 			 ctx->targets[i].port);
 	pthread_mutex_init(&r.lock, NULL);
 
-	/* The state file: continue what it records, or start one. */
+	/* The state file: continue what it records, or start one; only one run
+	 * at a time may hold it (a second would overwrite what the first records). */
 	if (r.state_path) {
-		int err = rollout_state_load(r.state_path, &r.st, &eb);
+		int err = rollout_state_lock(r.state_path, &lock_fd, &eb);
+		if (err) {
+			ctl_fail(ctx, err, "rollout: %s", eb.msg);
+			ret = CTL_EXIT_LOCAL;
+			goto out_state;
+		}
+		err = rollout_state_load(r.state_path, &r.st, &eb);
 		bool fresh = err == TH_ENOENT && !resume;
 		int usage_err = TH_OK;   /* refused as not this rollout: exit 2, not 5 */
 		if (fresh) {
@@ -502,6 +510,7 @@ int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx)
 		snprintf(ctx->errmsg, sizeof ctx->errmsg, "rollout did not complete");
 	}
 out_state:
+	rollout_state_unlock(lock_fd);
 	rollout_state_free(&r.st);
 	pthread_mutex_destroy(&r.lock);
 	free(pos);

@@ -10,7 +10,7 @@
 CTL_CMDS := ping info ls push swap rollback history state log invoke graph tasks lint keygen \
 	rollout exports profile
 CTL_SRCS := ctl/options.c ctl/targets_dedup.c ctl/transport.c ctl/session_cache.c ctl/session_store.c ctl/rto.c ctl/push.c ctl/push_window.c ctl/json.c ctl/table.c ctl/units.c ctl/fleet.c \
-	ctl/lint_target.c ctl/exports_fetch.c ctl/rollout_plan.c ctl/rollout_state.c ctl/rollout_host.c ctl/rollout_report.c \
+	ctl/lint_target.c ctl/exports_fetch.c ctl/rollout_plan.c ctl/rollout_state.c ctl/rollout_lock.c ctl/rollout_host.c ctl/rollout_report.c \
 	$(CTL_CMDS:%=ctl/cmd_%.c)
 # theseusctl builds from ctl/, proto/'s wire library, the error enum and the
 # loader's check library (for lint): nothing else of net/ or kernel/.
@@ -79,9 +79,11 @@ $(B)/tests/unit/ctl_cli_e2e: tests/unit/ctl_cli_e2e.sh $(B)/theseusctl $(B)/test
 	chmod +x $@
 
 # Staged rollouts: wave arithmetic, failure budgets and the state file
-# (ctl/rollout_plan.c, ctl/rollout_state.c; pure, no network).
+# and its lock (ctl/rollout_plan.c, ctl/rollout_state.c, ctl/rollout_lock.c;
+# no network).
 UNIT_TESTS += $(B)/tests/unit/rollout_plan_test
 ROLLOUT_PLAN_TEST_SRCS := tests/unit/rollout_plan_test.c ctl/rollout_plan.c ctl/rollout_state.c \
+	ctl/rollout_lock.c \
 	proto/wire_names.c \
 	$(ERR_HOST_SRCS)
 $(B)/tests/unit/rollout_plan_test: $(ROLLOUT_PLAN_TEST_SRCS) ctl/rollout.h ctl/ctl.h \

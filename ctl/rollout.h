@@ -1,7 +1,7 @@
 /*
  * rollout.h - staged fleet rollouts (`theseusctl rollout`): the wave and
  * failure-budget arithmetic (ctl/rollout_plan.c, pure), the state file
- * (ctl/rollout_state.c), the per-host steps (ctl/rollout_host.c), the
+ * (ctl/rollout_state.c) and its lock (ctl/rollout_lock.c), the per-host steps (ctl/rollout_host.c), the
  * output (ctl/rollout_report.c) and the orchestration (ctl/cmd_rollout.c).
  */
 #ifndef THESEUS_CTL_ROLLOUT_H
@@ -104,6 +104,13 @@ void rollout_state_free(struct rollout_state *s);
  * that differ. */
 TH_MUST_CHECK int rollout_state_same_hosts(const struct rollout_state *s, const char *path,
 					   const char *const *labels, size_t n, struct th_errbuf *eb);
+
+/* One run per state file (ctl/rollout_lock.c): an exclusive flock on
+ * path.lock (created beside it, kept) until rollout_state_unlock(fd).
+ * TH_EBUSY naming path (and the holder's pid) when another run holds it;
+ * TH_EIO when the lock file cannot be opened. */
+TH_MUST_CHECK int rollout_state_lock(const char *path, int *fd, struct th_errbuf *eb);
+void rollout_state_unlock(int fd);
 
 /* ---- per-host steps (ctl/rollout_host.c) ----------------------------------- */
 

@@ -2,8 +2,9 @@
  * rollout_plan_test.c - host unit tests of the rollout arithmetic and state
  * file (ctl/rollout_plan.c, ctl/rollout_state.c): waves 1,10%,100% over 1,
  * 7, 64 and 256 hosts, other lists, bad lists refused with a message naming
- * the item, failure budgets, and the state file's round trip and its
- * refusals of malformed lines.
+ * the item, failure budgets, the state file's round trip and its
+ * refusals of malformed lines, and its lock (ctl/rollout_lock.c): a second
+ * holder is refused naming the file and the holder's pid.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -253,6 +254,32 @@ static void test_state_refused(void)
 	CHECK(strstr(eb.msg, "NUL byte") != NULL);
 }
 
+/* flock is per open file: a second lock in this process conflicts as a
+ * second theseusctl's would. */
+static void test_state_lock(void)
+{
+	char dir[] = "/tmp/rollout-lock-XXXXXX", path[64], want[64];
+	struct th_errbuf eb = { "" };
+	int a = -1, b = -1;
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof path, "%s/st", dir);
+	CHECK(rollout_state_lock(path, &a, &eb) == TH_OK && a >= 0);
+	CHECK(rollout_state_lock(path, &b, &eb) == TH_EBUSY && b == -1);
+	CHECK(strstr(eb.msg, path) && strstr(eb.msg, "is in use by another rollout"));
+	snprintf(want, sizeof want, "pid %ld holds", (long)getpid());
+	CHECK(strstr(eb.msg, want) != NULL);
+	rollout_state_unlock(a);
+	eb.msg[0] = 0;
+	CHECK(rollout_state_lock(path, &b, &eb) == TH_OK && b >= 0);   /* free again */
+	rollout_state_unlock(b);
+	char nodir[96];
+	snprintf(nodir, sizeof nodir, "%s/missing/st", dir);
+	CHECK(rollout_state_lock(nodir, &b, &eb) == TH_EIO && b == -1);
+	CHECK(strstr(eb.msg, "missing/st.lock") != NULL);
+	snprintf(path, sizeof path, "%s/st.lock", dir);
+	CHECK(unlink(path) == 0 && rmdir(dir) == 0);
+}
+
 int main(void)
 {
 	RUN(test_waves_1_10_100);
@@ -262,5 +289,6 @@ int main(void)
 	RUN(test_state_roundtrip);
 	RUN(test_state_refused);
 	RUN(test_state_v1);
+	RUN(test_state_lock);
 	return check_summary("rollout_plan");
 }

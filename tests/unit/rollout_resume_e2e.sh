@@ -4,8 +4,8 @@
 # (build/tests/endpoint_udpd): --check-cmd's theseusctl gets the run's key,
 # a rollout of a module not loaded yet is undone by unloading it (each
 # outcome printed once), and the --state file pins the hosts and waves of a
-# rollout and keeps a stopped one stopped, and a host swapped away by another
-# client during its checks fails them.  Prints PASS/FAIL lines and a
+# rollout and keeps a stopped one stopped (and is used by one run at a time),
+# and a host swapped away by another client during its checks fails them.  Prints PASS/FAIL lines and a
 # RESULT line.
 #
 # Usage: tests/unit/rollout_resume_e2e.sh [BUILD_DIR]   (default: build)
@@ -122,6 +122,22 @@ out_has resume_json_object '^\{"host":"local","command":"rollout","ok":false,"st
 run resume_same 0 "${R[@]}" --hosts "$T/g" rollout --state "$T/st" --resume hello "$T/hello_1.2"
 err_has resume_same_complete 'complete: 4 of 4 hosts run it \([0-9] updated, [0-9] already\) in 2 waves'
 [ "$(grep -c ' done ' "$T/st")" = 4 ] && ok resume_state_all_done || bad resume_state_all_done "$T/st"
+
+# ---- one run at a time per state file ------------------------------------------
+# A second rollout given the same FILE while the first runs would rewrite it
+# from its own view (the first one's hosts as "already", their old hashes
+# lost): it is refused, and the first one's record stays whole.
+start_fleet l 3
+"${R[@]}" --hosts "$T/l" rollout --waves 1,100% --soak 2 --state "$T/st3" hello "$T/hello_1.2" \
+	> "$T/first.out" 2> "$T/first.err" &
+rpid=$!
+for _ in $(seq 100); do grep -q ' swapping ' "$T/st3" 2>/dev/null && break; sleep 0.05; done
+run state_in_use 5 "${R[@]}" --hosts "$T/l" rollout --waves 1,100% --state "$T/st3" hello "$T/hello_1.2"
+err_has state_in_use_said "rollout: $T/st3 is in use by another rollout \(theseusctl pid $rpid holds $T/st3.lock\)"
+wait $rpid && ok state_in_use_first_completes || bad state_in_use_first_completes "$T/first.err"
+[ "$(grep -c ' done 1\.0 [0-9a-f]\{64\}$' "$T/st3")" = 3 ] && ok state_in_use_record_whole \
+	|| bad state_in_use_record_whole "$T/st3"
+run state_free_again 0 "${R[@]}" --hosts "$T/l" rollout --waves 1,100% --state "$T/st3" hello "$T/hello_1.2"
 
 # ---- a stopped rollout stays stopped on resume, unless --retry --------------------
 bad_host=$(sed -n 2p "$T/g")

@@ -14,7 +14,8 @@
 #   {"phase":"rollback","t_ms":300,"host":...,"ok":true,"status":"OK",
 #    "old_version":"2.0","new_version":"1.0"}
 #
-# phases: baseline, rollout, after_rollout, rollback, after_rollback
+# phases: baseline, rollout, after_rollout, rollback (only the hosts the
+# rollout updated: status "done"), after_rollback
 # (t_ms: since the experiment started; rtt_ms: the whole fleet invoke's
 # wall time divided by the hosts, a coarse per-host cost).
 #
@@ -43,7 +44,8 @@ else
 	say() { echo "$*" >&2; }
 fi
 tmp=$(mktemp) || exit 5
-trap 'rm -f "$tmp"' EXIT
+updated=$(mktemp) || exit 5
+trap 'rm -f "$tmp" "$updated"' EXIT
 t0=$(date +%s%N)
 nhosts=$(grep -cvE '^[[:space:]]*(#|$)' "$hosts")
 
@@ -99,6 +101,17 @@ t=$(now_ms)
 	--check "$measure" "$module" "$new" > "$tmp"
 rc=$?
 to_lines rollout "$t" < "$tmp" >> "$out"
+# The hosts this rollout updated: the only ones whose last swap is its own.
+# A host that ran the object already, or failed within --max-fail (put back
+# on its old object), is not rolled back: that would undo an older swap.
+python3 -c '
+import json, sys
+for line in sys.stdin:
+    if line.startswith("{"):
+        o = json.loads(line)
+        if o.get("status") == "done":
+            print(o["host"])
+' < "$tmp" > "$updated"
 say "== rollout of $new: exit $rc"
 measure_phase after_rollout
 if [ $rc -ne 0 ]; then
@@ -106,10 +119,14 @@ if [ $rc -ne 0 ]; then
 	exit $rc
 fi
 t=$(now_ms)
-"$ctl" --hosts "$hosts" -j 16 --json rollback "$module" > "$tmp"
-rc=$?
-to_lines rollback "$t" < "$tmp" >> "$out"
-say "== rollback: exit $rc"
+if [ -s "$updated" ]; then
+	"$ctl" --hosts "$updated" -j 16 --json rollback "$module" > "$tmp"
+	rc=$?
+	to_lines rollback "$t" < "$tmp" >> "$out"
+	say "== rollback of the $(wc -l < "$updated") updated host(s): exit $rc"
+else
+	say "== rollback: no host was updated by the rollout, nothing to roll back"
+fi
 measure_phase after_rollback
 say "experiment done"
 exit $rc

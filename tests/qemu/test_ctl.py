@@ -271,6 +271,26 @@ def test_ctl_subcommands_and_fleet():
                for r in ro), "rollout rows: %r" % ro)
     for g in (a, b):
         expect(eu.ls_versions(g.port, key_file)["hello"] == "1.0", "experiment did not roll back")
+
+    # Again with guest a on 2.0 before it starts: the rollout finds it there
+    # ("already") and the experiment's rollback leaves it on 2.0, as it was;
+    # only b, which the rollout updated, goes back to 1.0.
+    eu.ctl(a.port, "swap", "hello", harness.module_path("hello_v2"), key_file=key_file, check_rc=0)
+    p = subprocess.run([os.path.join(harness.TOP, "tests", "fleet_experiment.sh"), hosts],
+                       capture_output=True, text=True, timeout=300, env=env)
+    expect(p.returncode == 0, "fleet_experiment.sh (a on 2.0): exit %d\n%s\n%s"
+           % (p.returncode, p.stdout, p.stderr))
+    with open(results) as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    ro = {r["host"]: r["status"] for r in rows if r["phase"] == "rollout"}
+    expect(ro == {"127.0.0.1:%d" % a.port: "already", "127.0.0.1:%d" % b.port: "done"},
+           "rollout rows (a on 2.0): %r" % ro)
+    rb = [r["host"] for r in rows if r["phase"] == "rollback"]
+    expect(rb == ["127.0.0.1:%d" % b.port], "rolled back (a on 2.0): %r" % rb)
+    expect(eu.ls_versions(a.port, key_file)["hello"] == "2.0",
+           "the experiment rolled back a guest it had not updated")
+    expect(eu.ls_versions(b.port, key_file)["hello"] == "1.0", "b was not rolled back")
+    for g in (a, b):
         m = re.search(FATAL_RE, g.log)
         expect(m is None, "fatal message: %s" % (m.group(0) if m else ""))
         g.kill()

@@ -188,7 +188,8 @@ void rollout_print_host(struct ctl_ctx *ctx, const struct rollout_obj *o,
 void rollout_print_revert(struct ctl_ctx *ctx, const struct rollout_obj *o,
 			  const struct rollout_host *h);
 /* One JSON object line: host, command, module, wave, status, old_version,
- * old_hash, new_version, new_hash, check, timings{...}, rolled_back, error. */
+ * old_hash, new_version, new_hash, check, timings{...}, rolled_back,
+ * rollback_failed, error. */
 void rollout_print_json(struct ctl_ctx *ctx, const struct rollout_obj *o,
 			const struct rollout_host *h);
 /* The summary on stderr (nothing with -q after a clean complete run). */

@@ -76,6 +76,8 @@ void rollout_print_json(struct ctl_ctx *ctx, const struct rollout_obj *o, const 
 	ctl_json_i64(&j, "rollback_ms", h->ms_rollback);
 	ctl_json_obj_end(&j);
 	ctl_json_bool(&j, "rolled_back", h->rolled_back);
+	/* A failed host that could not be put back may run either object. */
+	ctl_json_bool(&j, "rollback_failed", h->rollback_failed);
 	ctl_json_str(&j, "error", h->error);
 	ctl_json_obj_end(&j);
 	fprintf(ctx->out, "%s\n", ctl_json_text(&j));

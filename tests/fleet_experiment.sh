@@ -9,7 +9,7 @@
 #    "status":"OK","result":0,"output":"hello from v1 ...","rtt_ms":1.9}
 #   {"phase":"rollout","t_ms":80,"host":...,"wave":1,"status":"done",
 #    "old_version":"1.0","new_version":"2.0","check":"ok","update_ms":14,
-#    "check_ms":2,"rollback_ms":0,"rolled_back":false}
+#    "check_ms":2,"rollback_ms":0,"rolled_back":false,"rollback_failed":false}
 #
 #   {"phase":"rollback","t_ms":300,"host":...,"ok":true,"status":"OK",
 #    "old_version":"2.0","new_version":"1.0"}
@@ -67,6 +67,7 @@ for line in sys.stdin:
             r[k] = o[k]
         r.update(o["timings"])
         r["rolled_back"] = o["rolled_back"]
+        r["rollback_failed"] = o.get("rollback_failed", False)
     elif o.get("command") == "rollback":
         r.update(ok=o["ok"], status=o["status"], old_version=o.get("old_version", ""),
                  new_version=o.get("new_version", ""))

@@ -95,7 +95,9 @@ run swapped_away 1 "${R[@]}" --hosts "$T/v" --json rollout --waves 1,100% --max-
 	hello "$T/hello_1.2"
 grep "\"host\":\"$h2\"" "$T/last.out" | grep -q '"status":"failed".*"check":"failed: hello runs 1.3 ([0-9a-f]\{12\}) now, not the new object' \
 	&& ok swapped_away_failed || bad swapped_away_failed "$T/last.out"
-[ "$(grep -c '"status":"done"' "$T/last.out")" = 2 ] && ok swapped_away_others_done \
+grep "\"host\":\"$h2\"" "$T/last.out" | grep -q '"rolled_back":false,"rollback_failed":true' \
+	&& ok swapped_away_rollback_failed_field || bad swapped_away_rollback_failed_field "$T/last.out"
+[ "$(grep -c '"status":"done".*"rollback_failed":false' "$T/last.out")" = 2 ] && ok swapped_away_others_done \
 	|| bad swapped_away_others_done "$T/last.out"
 err_has swapped_away_summary "complete: 2 of 3 hosts run it \(2 updated, 0 already\) in 2 waves, 1 failed \(budget 1\).*failed: $h2; ROLLBACK FAILED on 1 host: $h2"
 

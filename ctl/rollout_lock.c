@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "rollout.h"
@@ -38,6 +39,10 @@ int rollout_state_lock(const char *path, int *fd_out, struct th_errbuf *eb)
 	*fd_out = -1;
 	if ((size_t)snprintf(lock, sizeof lock, "%s.lock", path) >= sizeof lock)
 		return th_errf(eb, TH_EINVAL, "--state %.40s...: path too long", path);
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))   /* before making DIR.lock */
+		return th_errf(eb, TH_EINVAL, "--state %s: is a directory, not a state file",
+			       path);
 	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return th_errf(eb, TH_EIO, "%s: %s", lock, strerror(errno));

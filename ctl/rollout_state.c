@@ -310,9 +310,10 @@ int rollout_state_load(const char *path, struct rollout_state *s, struct th_errb
 		return th_errf(eb, TH_ENOMEM, "%s: out of memory", path);
 	}
 	size_t n = fread(buf, 1, STATE_FILE_MAX + 1, f);
+	int rd_errno = errno;
 	bool rd_err = ferror(f);
 	fclose(f);
-	int err = rd_err ? th_errf(eb, TH_EIO, "%s: read error", path)
+	int err = rd_err ? th_errf(eb, TH_EIO, "%s: %s", path, strerror(rd_errno))
 			 : rollout_state_parse(path, buf, n, s, eb);
 	free(buf);
 	return err;

@@ -276,6 +276,12 @@ static void test_state_lock(void)
 	snprintf(nodir, sizeof nodir, "%s/missing/st", dir);
 	CHECK(rollout_state_lock(nodir, &b, &eb) == TH_EIO && b == -1);
 	CHECK(strstr(eb.msg, "missing/st.lock") != NULL);
+	/* a directory given as the state file: said, and no DIR.lock made */
+	CHECK(rollout_state_lock(dir, &b, &eb) == TH_EINVAL && b == -1);
+	CHECK(strstr(eb.msg, "is a directory, not a state file") != NULL);
+	char dlock[64];
+	snprintf(dlock, sizeof dlock, "%s.lock", dir);
+	CHECK(access(dlock, F_OK) != 0);
 	snprintf(path, sizeof path, "%s/st.lock", dir);
 	CHECK(unlink(path) == 0 && rmdir(dir) == 0);
 }

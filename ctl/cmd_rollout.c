@@ -321,9 +321,24 @@ int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx)
 		}
 		r.checks.key_file = key_abs;
 	}
+	/* Names every kernel refuses are refused here, before any host is
+	 * touched: a bad name would fail every host's swap (or check). */
 	if (strlen(module) >= PROTO_NAME_MAX) {
 		ctl_fail(ctx, TH_EINVAL, "rollout: module name longer than %d bytes",
 			 PROTO_NAME_MAX - 1);
+		return CTL_EXIT_USAGE;
+	}
+	const char *bad_what = NULL, *bad = NULL;
+	if (!proto_name_ok(module, PROTO_NAME_MAX)) {
+		bad_what = "module";
+		bad = module;
+	} else if (r.checks.function && !proto_name_ok(r.checks.function, PROTO_NAME_MAX)) {
+		bad_what = "--check function";
+		bad = r.checks.function;
+	}
+	if (bad) {
+		ctl_fail(ctx, TH_EINVAL, "rollout: %s name \"%s\" is not 1-%d characters of "
+			 "[A-Za-z0-9_.-]", bad_what, bad, PROTO_NAME_MAX - 1);
 		return CTL_EXIT_USAGE;
 	}
 	if ((resume || retry) && !r.state_path) {

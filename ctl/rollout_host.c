@@ -322,8 +322,9 @@ int rollout_host_revert(struct ctl_ctx *ctx, const struct rollout_obj *o, struct
 		snprintf(h->error, sizeof h->error, "rollback: %s", ctx->errmsg);
 		goto out;
 	}
-	if (h->old_hash[0] && strcmp(cur_h, h->old_hash) == 0)
-		goto out;   /* the swap never happened: runs its old object */
+	if (strcmp(cur_h, h->old_hash) == 0)
+		goto out;   /* the swap never happened: runs its old object, or (a
+			     * refused first load) still does not run the module */
 	if (strcmp(cur_h, o->hex) != 0) {
 		snprintf(h->error, sizeof h->error, "rollback: %s runs %.12s, neither the old %.12s "
 			 "nor the new object: left alone", o->module, cur_h[0] ? cur_h : "nothing",

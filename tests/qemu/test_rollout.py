@@ -6,7 +6,8 @@ the canary touched and rolled back; a failing check in the second wave
 rolls every updated guest back - the fleet is left exactly as it was, by
 the module hashes `ls` reports; then a good rollout (one canary wave, then
 the rest) reaches every guest, and running it again swaps nothing; a guest
-swapped back by another client during its checks fails them.
+swapped back by another client during its checks fails them; a new module
+whose init fails on the canary stops the rollout with nothing to undo.
 """
 import hashlib
 import json
@@ -157,6 +158,21 @@ def test_rollout_three_guests():
     for g in guests:
         m = re.search(FATAL_RE, g.log)
         expect(m is None, "fatal message: %s" % (m.group(0) if m else ""))
+
+    # 6. A new module whose init fails (a first load the kernel refuses): the
+    # canary fails with the kernel's reason, nothing is left to undo - it is
+    # not reported as a failed rollback - and the module is not loaded.
+    objs, err = _rollout(hosts, key_file, "faulty_init", harness.module_path("faulty_init"),
+                         want=1)
+    o = objs[0]
+    expect(o["status"] == "failed" and not o["rolled_back"] and not o["rollback_failed"]
+           and o["old_hash"] == "" and "faulty_init" in o["error"]
+           and "rollback" not in o["error"], "refused first load: %r" % o)
+    expect("STOPPED in wave 1 of 2: 1 host failed (budget 0); 0 rolled back (verified), "
+           "2 not reached" in err and "ROLLBACK FAILED" not in err, "summary: %r" % err)
+    p = eu.ctl(guests[0].port, "--json", "ls", key_file=key_file, check_rc=0)
+    expect("faulty_init" not in p.stdout, "faulty_init loaded after its refused load")
+    for g in guests:
         g.kill()
 
 

@@ -5,7 +5,8 @@
 # a rollout of a module not loaded yet is undone by unloading it (each
 # outcome printed once), and the --state file pins the hosts and waves of a
 # rollout and keeps a stopped one stopped (and is used by one run at a time),
-# and a host swapped away by another client during its checks fails them.  Prints PASS/FAIL lines and a
+# a host swapped away by another client during its checks fails them, and
+# bad module or --check names are refused before any host is asked.  Prints PASS/FAIL lines and a
 # RESULT line.
 #
 # Usage: tests/unit/rollout_resume_e2e.sh [BUILD_DIR]   (default: build)
@@ -158,6 +159,16 @@ run stopped_retry 0 "${R[@]}" --hosts "$T/g" rollout --state "$T/st2" --retry --
 err_has stopped_retry_complete 'complete: 4 of 4 hosts run it'
 ! grep -q '^stopped' "$T/st2" && ok retry_clears_stopped || bad retry_clears_stopped "$T/st2"
 run retry_needs_state 2 "${R[@]}" --hosts "$T/g" rollout --retry hello "$T/hello_1.3"
+
+# ---- names every kernel refuses are refused before any host is asked -------------
+h1g=$(sed -n 1p "$T/g")
+n0=$("${R[@]}" -H "$h1g" --json history | grep -o '"seq"' | wc -l)
+run bad_module_name 2 "${R[@]}" --hosts "$T/g" rollout 'he"llo' "$T/hello_1.3"
+err_has bad_module_name_said 'rollout: module name "he"llo" is not 1-63 characters of \[A-Za-z0-9_.-\]'
+run bad_check_name 2 "${R[@]}" --hosts "$T/g" --json rollout --check 'a b' hello "$T/hello_1.3"
+out_has bad_check_name_said '"status":"EUSAGE".*--check function name \\"a b\\" is not 1-63 characters'
+[ "$("${R[@]}" -H "$h1g" --json history | grep -o '"seq"' | wc -l)" = "$n0" ] \
+	&& ok bad_names_touch_no_host || bad bad_names_touch_no_host
 
 echo "RESULT rollout_resume_e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]

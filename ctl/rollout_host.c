@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -313,22 +314,41 @@ int rollout_host_check(struct ctl_ctx *ctx, const struct rollout_obj *o,
 	return err;
 }
 
+/* The revert's error, after the one that made the host fail (kept: the
+ * JSON record has one error field, and the rollback's is not the cause). */
+static void revert_error(struct rollout_host *h, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void revert_error(struct rollout_host *h, const char *fmt, ...)
+{
+	size_t l = strlen(h->error);
+	if (l && l + 2 < sizeof h->error) {
+		memcpy(h->error + l, "; ", 3);
+		l += 2;
+	} else {
+		l = 0;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(h->error + l, sizeof h->error - l, fmt, ap);
+	va_end(ap);
+}
+
 int rollout_host_revert(struct ctl_ctx *ctx, const struct rollout_obj *o, struct rollout_host *h)
 {
 	char cur_v[PROTO_VERSION_MAX], cur_h[2 * PROTO_SHA256_LEN + 1];
 	long t0 = mono_ms();
 	int err = rollout_host_read(ctx, o->module, cur_v, cur_h);
 	if (err) {
-		snprintf(h->error, sizeof h->error, "rollback: %s", ctx->errmsg);
+		revert_error(h, "rollback: %s", ctx->errmsg);
 		goto out;
 	}
 	if (strcmp(cur_h, h->old_hash) == 0)
 		goto out;   /* the swap never happened: runs its old object, or (a
 			     * refused first load) still does not run the module */
 	if (strcmp(cur_h, o->hex) != 0) {
-		snprintf(h->error, sizeof h->error, "rollback: %s runs %.12s, neither the old %.12s "
-			 "nor the new object: left alone", o->module, cur_h[0] ? cur_h : "nothing",
-			 h->old_hash[0] ? h->old_hash : "-");
+		revert_error(h, "rollback: %s runs %.12s, neither the old %.12s nor the new "
+			     "object: left alone", o->module, cur_h[0] ? cur_h : "nothing",
+			     h->old_hash[0] ? h->old_hash : "-");
 		err = TH_ECONFLICT;
 		goto out;
 	}
@@ -344,19 +364,19 @@ int rollout_host_revert(struct ctl_ctx *ctx, const struct rollout_obj *o, struct
 	req.rollback = &rb;
 	err = ctl_call_expect(ctx, "rollback", &req, THESEUS__REPLY__PAYLOAD_ROLLBACK, &rep);
 	if (err) {
-		snprintf(h->error, sizeof h->error, "%s", ctx->errmsg);
+		revert_error(h, "%s", ctx->errmsg);
 		goto out;
 	}
 	theseus__reply__free_unpacked(rep, NULL);
 	err = rollout_host_read(ctx, o->module, cur_v, cur_h);
 	if (err) {
-		snprintf(h->error, sizeof h->error, "rollback: verify: %s", ctx->errmsg);
+		revert_error(h, "rollback: verify: %s", ctx->errmsg);
 		goto out;
 	}
 	if (strcmp(cur_h, h->old_hash) != 0) {
-		snprintf(h->error, sizeof h->error, "rollback: %s runs %.12s afterwards, not the "
-			 "recorded old object %.12s", o->module, cur_h[0] ? cur_h : "nothing",
-			 h->old_hash[0] ? h->old_hash : "(none: not loaded)");
+		revert_error(h, "rollback: %s runs %.12s afterwards, not the recorded old "
+			     "object %.12s", o->module, cur_h[0] ? cur_h : "nothing",
+			     h->old_hash[0] ? h->old_hash : "(none: not loaded)");
 		err = TH_ECONFLICT;
 		goto out;
 	}

@@ -98,6 +98,9 @@ grep "\"host\":\"$h2\"" "$T/last.out" | grep -q '"status":"failed".*"check":"fai
 	&& ok swapped_away_failed || bad swapped_away_failed "$T/last.out"
 grep "\"host\":\"$h2\"" "$T/last.out" | grep -q '"rolled_back":false,"rollback_failed":true' \
 	&& ok swapped_away_rollback_failed_field || bad swapped_away_rollback_failed_field "$T/last.out"
+# its error keeps why it failed, then why it could not be put back
+grep "\"host\":\"$h2\"" "$T/last.out" | grep -q '"error":"failed: hello runs 1.3 ([0-9a-f]*) now, not the new object[^"]*; rollback: hello runs [0-9a-f]*, neither the old' \
+	&& ok swapped_away_error_keeps_cause || bad swapped_away_error_keeps_cause "$T/last.out"
 [ "$(grep -c '"status":"done".*"rollback_failed":false' "$T/last.out")" = 2 ] && ok swapped_away_others_done \
 	|| bad swapped_away_others_done "$T/last.out"
 err_has swapped_away_summary "complete: 2 of 3 hosts run it \(2 updated, 0 already\) in 2 waves, 1 failed \(budget 1\).*failed: $h2; ROLLBACK FAILED on 1 host: $h2"

@@ -439,9 +439,12 @@ int cmd_rollout_main(int argc, char **argv, struct ctl_ctx *ctx)
 			const struct rollout_state_host *sh = rollout_state_find(&r.st, r.hosts[i].label);
 			/* Swapping, done, or failed with an old hash (its swap may have
 			 * gone through and its rollback not): if it runs the new object,
-			 * that is this rollout's doing.  Rolled back: tried afresh. */
+			 * that is this rollout's doing.  Rolled back: tried afresh.  Old
+			 * hash = the new object: it ran it before this rollout (already),
+			 * never this rollout's to undo. */
 			if (!sh || sh->st == RH_PENDING || sh->st == RH_ROLLED_BACK ||
-			    (sh->st == RH_FAILED && !sh->old_hash[0]))
+			    (sh->st == RH_FAILED && !sh->old_hash[0]) ||
+			    strcmp(sh->old_hash, r.obj.hex) == 0)
 				continue;
 			struct rollout_host *h = &r.hosts[i];
 			h->swapped = true;

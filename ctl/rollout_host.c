@@ -68,9 +68,14 @@ int rollout_host_update(struct ctl_ctx *ctx, const struct rollout_obj *o, struct
 		goto out;
 	snprintf(h->new_hash, sizeof h->new_hash, "%s", o->hex);
 	if (strcmp(cur_h, o->hex) == 0) {
-		/* Runs the object already: a repeated or resumed rollout. */
-		if (!h->swapped)
+		/* Runs the object already: a repeated or resumed rollout.  A host
+		 * this rollout did not swap ran it before: that is its old object
+		 * (so recorded, a resume knows it is not this rollout's to undo). */
+		if (!h->swapped) {
 			h->already = true;
+			snprintf(h->old_version, sizeof h->old_version, "%s", cur_v);
+			snprintf(h->old_hash, sizeof h->old_hash, "%s", cur_h);
+		}
 		snprintf(h->new_version, sizeof h->new_version, "%s", cur_v);
 		goto out;
 	}

@@ -16,7 +16,8 @@
  * reached.  STATE is pending, swapping, done, failed or rolled_back
  * (pending: version 2 only); OLD_VERSION is
  * percent-escaped (bytes other than [A-Za-z0-9._+~] as %XX), "-" when the
- * module was not loaded; OLD_SHA256 is 64 hex digits or "-".  The parser
+ * module was not loaded; OLD_SHA256 is 64 hex digits or "-" (NEW_SHA256
+ * itself for a host that ran the object before the rollout reached it).  The parser
  * checks every field's length and characters and names file and line.
  */
 #include <errno.h>

@@ -163,6 +163,24 @@ err_has stopped_retry_complete 'complete: 4 of 4 hosts run it'
 ! grep -q '^stopped' "$T/st2" && ok retry_clears_stopped || bad retry_clears_stopped "$T/st2"
 run retry_needs_state 2 "${R[@]}" --hosts "$T/g" rollout --retry hello "$T/hello_1.3"
 
+# ---- a host that ran the object already is never the rollout's to undo ------------
+# Run 1 finds a0 on the object already (swapped by hand) and updates a1; run
+# 2 with the same FILE stops on a1's check: a1 goes back, a0 keeps what it
+# ran before either run (the record must not make it look like a first load
+# of this rollout, whose undo would roll back or unload what was there).
+start_fleet a 2
+a0=$(sed -n 1p "$T/a"); a1=$(sed -n 2p "$T/a")
+"${R[@]}" -H "$a0" -q swap hello "$T/hello_1.2"
+run already_first 0 "${R[@]}" --hosts "$T/a" rollout --state "$T/st4" hello "$T/hello_1.2"
+err_has already_first_summary '\(1 updated, 1 already\)'
+run already_resume_stops 1 "${R[@]}" --hosts "$T/a" --json rollout --state "$T/st4" \
+	--check-cmd "test \"\$THESEUS_HOST\" != $a1" hello "$T/hello_1.2"
+grep "\"host\":\"$a0\"" "$T/last.out" | grep -q '"status":"already".*"rolled_back":false,"rollback_failed":false' \
+	&& ok already_not_undone || bad already_not_undone "$T/last.out" "$T/last.err"
+! grep -q "ROLLBACK FAILED" "$T/last.err" && ok already_no_rollback_failure || bad already_no_rollback_failure "$T/last.err"
+"${R[@]}" -H "$a0" --json ls > "$T/ls.json" 2>/dev/null
+grep -q '"name":"hello","version":"1.2"' "$T/ls.json" && ok already_keeps_object || bad already_keeps_object "$T/ls.json"
+
 # ---- names every kernel refuses are refused before any host is asked -------------
 h1g=$(sed -n 1p "$T/g")
 n0=$("${R[@]}" -H "$h1g" --json history | grep -o '"seq"' | wc -l)

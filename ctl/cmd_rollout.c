@@ -127,10 +127,13 @@ static void step_revert(struct ctl_ctx *ctx, size_t k, void *arg)
 	if (ctx->fd < 0) {
 		h->rollback_failed = true;
 		snprintf(h->error, sizeof h->error, "rollback: %s", ctx->errmsg);
-		return;
-	}
-	if (rollout_host_revert(ctx, &r->obj, h) == TH_OK && h->rolled_back)
+	} else if (rollout_host_revert(ctx, &r->obj, h) == TH_OK && h->rolled_back) {
 		record(r, h, RH_ROLLED_BACK);
+	}
+	/* Not put back: the record must not keep saying "done" (healthy on the
+	 * new object); failed with its old hash = it may run either object. */
+	if (h->rollback_failed)
+		record(r, h, RH_FAILED);
 }
 
 /* Runs step over the hosts pos[0..n) (indices of the targets and hosts). */

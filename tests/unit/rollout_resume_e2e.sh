@@ -181,6 +181,17 @@ grep "\"host\":\"$a0\"" "$T/last.out" | grep -q '"status":"already".*"rolled_bac
 "${R[@]}" -H "$a0" --json ls > "$T/ls.json" 2>/dev/null
 grep -q '"name":"hello","version":"1.2"' "$T/ls.json" && ok already_keeps_object || bad already_keeps_object "$T/ls.json"
 
+# ---- a host that cannot be put back is not recorded as done ----------------------
+# Wave 1 updates k0; wave 2's check fails on k1 and kills k0's daemon: the
+# stop cannot put k0 back, and the state file must not say "done" for it.
+start_fleet k 2
+k0=$(sed -n 1p "$T/k"); k1=$(sed -n 2p "$T/k"); k0pid=${pids[-2]}
+run unreachable_at_stop 1 "${R[@]}" --hosts "$T/k" rollout --state "$T/st5" \
+	--check-cmd "if [ \"\$THESEUS_HOST\" = $k1 ]; then kill $k0pid; exit 1; fi" hello "$T/hello_1.2"
+err_has unreachable_at_stop_said "ROLLBACK FAILED on 1 host: $k0"
+grep -q "^$k0 failed 1\.0 [0-9a-f]\{64\}$" "$T/st5" && ok unreachable_at_stop_recorded_failed \
+	|| bad unreachable_at_stop_recorded_failed "$T/st5"
+
 # ---- names every kernel refuses are refused before any host is asked -------------
 h1g=$(sed -n 1p "$T/g")
 n0=$("${R[@]}" -H "$h1g" --json history | grep -o '"seq"' | wc -l)

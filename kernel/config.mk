@@ -19,11 +19,13 @@ KERNEL_SRCS += \
 	kernel/boot/main.c \
 	kernel/boot/multiboot.c \
 	kernel/boot/hooks.c \
+	kernel/boot/options.c \
 	kernel/lib/err.c \
 	kernel/lib/errbuf.c \
 	kernel/lib/string.c \
 	kernel/lib/fmt.c \
 	kernel/lib/cmdline.c \
+	kernel/lib/cmdline_check.c \
 	kernel/lib/sha256.c \
 	kernel/dev/entropy.c \
 	kernel/core/log.c \

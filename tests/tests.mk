@@ -8,7 +8,7 @@ FUZZ_SMOKE_SECONDS ?= 10
 
 UNIT_TESTS += $(B)/tests/unit/boot_test $(B)/tests/unit/mm_test
 BOOT_TEST_SRCS := tests/unit/boot_test.c kernel/boot/multiboot.c kernel/lib/cmdline.c \
-	kernel/lib/err.c kernel/lib/errbuf.c
+	kernel/lib/cmdline_check.c kernel/boot/options.c kernel/lib/err.c kernel/lib/errbuf.c
 MM_TEST_SRCS := tests/unit/mm_test.c kernel/mm/frame.c kernel/mm/heap.c kernel/mm/ramcover.c \
 	tests/unit/host_log.c \
 	kernel/lib/err.c

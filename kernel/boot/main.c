@@ -51,6 +51,13 @@ static const void *map_boot_memory(uint64_t addr, uint64_t len, void *ctx)
 	return (const void *)(uintptr_t)addr;
 }
 
+/* cmdline_check()'s reports: unknown, repeated or ill-valued options. */
+static void warn_option(void *ctx, const char *msg)
+{
+	(void)ctx;
+	log_warn("boot", "command line: %s", msg);
+}
+
 static void parse_boot_info(uint32_t magic, uint32_t info)
 {
 	struct th_errbuf eb = { "" };
@@ -64,6 +71,7 @@ static void parse_boot_info(uint32_t magic, uint32_t info)
 	log_info("boot", "loader '%s' (multiboot%d), command line '%s'",
 		 boot.loader_name[0] ? boot.loader_name : "?", boot.protocol == BOOT_MULTIBOOT2 ? 2 : 1,
 		 cmdline_shown);
+	cmdline_check(boot.cmdline, cmdline_options, cmdline_option_count, warn_option, NULL);
 	char level[8];
 	if (!cmdline_get(boot.cmdline, "loglevel", level, sizeof level)) {
 		static const char *const names[] = { "debug", "info", "warn", "error" };

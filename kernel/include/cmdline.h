@@ -18,6 +18,9 @@
  *                                     "sched" (default rr; the others stay swap sources)
  *   tasks=show                        print the task list at boot
  *   swap=MOD:SRC[,MOD:SRC]            after boot, live-swap MOD with boot module SRC
+ * The full list, with the values of those whose users do not check them
+ * themselves, is cmdline_options[] (kernel/boot/options.c): cmdline_check()
+ * names every word the kernel would otherwise ignore silently.
  */
 #ifndef THESEUS_CMDLINE_H
 #define THESEUS_CMDLINE_H
@@ -46,5 +49,26 @@ bool cmdline_has(const char *cmdline, const char *key);
  * TH_EINVAL if not a number, TH_ERANGE if outside the range. */
 int cmdline_get_uint(const char *cmdline, const char *key, uint64_t def,
 		     uint64_t min, uint64_t max, uint64_t *out) TH_MUST_CHECK;
+
+/* One option the kernel knows.  values: NULL for an option whose user
+ * checks its value (and reports a bad one); "" for a bare flag that takes
+ * no value; "a|b|c" for an option whose value must be one of those. */
+struct cmdline_option {
+	const char *key;
+	const char *values;
+};
+
+/* The kernel's options (kernel/boot/options.c), for cmdline_check(). */
+extern const struct cmdline_option cmdline_options[];
+extern const size_t cmdline_option_count;
+
+/* Call report(ctx, message) once for every problem the options' users would
+ * pass over in silence: a word that is no option in opts (named by its key
+ * only, never its value), an option given more than once (the last one
+ * counts), a value where a flag takes none, a value outside the listed ones
+ * (or none at all).  Never prints the value of key=.  Returns the number of
+ * problems reported. */
+size_t cmdline_check(const char *cmdline, const struct cmdline_option *opts, size_t n,
+		     void (*report)(void *ctx, const char *msg), void *ctx);
 
 #endif

@@ -952,6 +952,92 @@ static void test_cmdline_get_uint(void)
 	CHECK_EQ(v, 2);
 }
 
+/* cmdline_check(): every word the kernel would pass over in silence is named. */
+static char reports[8][160];
+static size_t nreports;
+
+static void collect(void *ctx, const char *msg)
+{
+	(void)ctx;
+	if (nreports < 8)
+		snprintf(reports[nreports], sizeof reports[0], "%s", msg);
+	nreports++;
+}
+
+static size_t check_line(const char *c)
+{
+	nreports = 0;
+	memset(reports, 0, sizeof reports);
+	size_t n = cmdline_check(c, cmdline_options, cmdline_option_count, collect, NULL);
+	CHECK_EQ(n, nreports);
+	return n;
+}
+
+static bool reported(const char *needle)
+{
+	for (size_t i = 0; i < nreports && i < 8; i++)
+		if (strstr(reports[i], needle))
+			return true;
+	return false;
+}
+
+static void test_cmdline_check(void)
+{
+	/* every option of the README, well formed: nothing to say */
+	CHECK_EQ(check_line("loglevel=debug console=both hz=250 cpus=2 acpi=off noapic "
+			    "ip=10.0.2.15/24 gw=10.0.2.2 nic=e1000 drvwatch=off nicirq=msi"), 0);
+	CHECK_EQ(check_line("key=00 port=7700 staging=4M hashcpu=off spill=reject sched=prio "
+			    "tasks=show swap=hello:hello_v2 swapsrc=a,b exit=ready"), 0);
+	CHECK_EQ(check_line("selftest=nx bootdelay_ms=10 watchdog=0 nmiwatchdog=off "
+			    "fault_restarts=3"), 0);
+	CHECK_EQ(check_line(""), 0);
+	CHECK_EQ(check_line("   \t\n "), 0);
+	CHECK_EQ(cmdline_check(NULL, cmdline_options, cmdline_option_count, collect, NULL), 0);
+
+	/* an unknown option is named by its key, never its value */
+	CHECK_EQ(check_line("stagging=8M exit=ready"), 1);
+	CHECK(reported("unknown option 'stagging' ignored"));
+	CHECK_EQ(check_line("kye=0123456789abcdef quiet"), 2);
+	CHECK(reported("'kye'") && reported("'quiet'") && !reported("0123"));
+	CHECK_EQ(check_line("=5"), 1);
+	CHECK(reported("no option name"));
+	CHECK_EQ(check_line("loglevel"), 1);          /* a prefix of no option is not loglevel= */
+	CHECK_EQ(check_line("log=debug"), 1);
+	CHECK(reported("'log'"));
+
+	/* repeated: said once, at the second */
+	CHECK_EQ(check_line("ip=10.0.0.2/8 ip=10.0.0.3/8 ip=10.0.0.4/8"), 1);
+	CHECK(reported("ip given more than once: the last one counts"));
+	CHECK_EQ(check_line("key=00 key=11"), 1);
+	CHECK(!reported("00") && !reported("11"));
+
+	/* values the options' users would ignore */
+	CHECK_EQ(check_line("loglevel=bogus"), 1);
+	CHECK(reported("loglevel=bogus: the value must be debug, info, warn or error; ignored"));
+	CHECK_EQ(check_line("loglevel=debugx exit=readyy nmiwatchdog=of acpi=no hashcpu=0"), 5);
+	CHECK(reported("exit=readyy: the value must be ready;"));
+	CHECK(reported("nmiwatchdog=of:") && reported("acpi=no:") && reported("hashcpu=0:"));
+	CHECK_EQ(check_line("exit"), 1);
+	CHECK(reported("exit: the value must be ready"));
+	CHECK_EQ(check_line("exit="), 1);
+	CHECK_EQ(check_line("noapic=0"), 1);
+	CHECK(reported("noapic=0: noapic takes no value; taken as noapic"));
+	CHECK_EQ(check_line("spill swap swapsrc= selftest"), 4);
+	CHECK(reported("spill needs a value"));
+	/* values whose users check them are left to them */
+	CHECK_EQ(check_line("hz=0x10 cpus=-1 port=99999 staging=0 nicirq=junk console=vga"), 0);
+
+	/* long keys and values are cut in the message, not overrun */
+	char longw[CMDLINE_MAX];
+	memset(longw, 'z', sizeof longw - 1);
+	longw[sizeof longw - 1] = '\0';
+	CHECK_EQ(check_line(longw), 1);
+	CHECK(strlen(reports[0]) < sizeof reports[0] - 1);
+	memcpy(longw, "loglevel=", 9);
+	CHECK_EQ(check_line(longw), 1);
+	CHECK(reported("loglevel=zzz"));
+}
+
 static void test_cmdline_redact(void)
 {
 	char out[64];
@@ -1118,6 +1204,7 @@ int main(void)
 	RUN(test_cmdline_get);
 	RUN(test_cmdline_has);
 	RUN(test_cmdline_get_uint);
+	RUN(test_cmdline_check);
 	RUN(test_cmdline_redact);
 	RUN(test_fb_mb2_rgb);
 	RUN(test_fb_mb2_text);

@@ -101,7 +101,15 @@ void kprintf(const char *fmt, ...)
 	va_start(ap, fmt);
 	int n = vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	if (n > (int)sizeof line - 1)
+	if (n < 0)
+		return;
+	if (n > (int)sizeof line - 1) {
+		/* Cut: a line stays a line ("theseus: ready: ..." with a long
+		 * command line is waited for up to its newline), marked as cut. */
 		n = (int)sizeof line - 1;
+		size_t fl = strlen(fmt);
+		if (fl && fmt[fl - 1] == '\n')
+			memcpy(line + n - 4, "...\n", 4);
+	}
 	emit(true, line, (size_t)n);
 }

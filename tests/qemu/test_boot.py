@@ -200,6 +200,16 @@ def test_command_line_mistakes_are_named():
     expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
 
 
+def test_ready_line_with_a_long_command_line_is_a_line():
+    """The ready line repeats the command line; past the 255 characters of
+    a console line it is cut, ending in "...", and still ends its line (a
+    tool waits for the newline)."""
+    cmd = "exit=ready " + " ".join(["hz=100"] * 30)
+    g, m = boot_ready(cmdline=cmd)
+    expect(m.group(0).endswith("..."), "the cut ready line not marked: " + m.group(0)[-40:])
+    expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
+
+
 def test_unknown_selftest_fails_cleanly():
     g = Guest(cmdline="selftest=bogus", kernel=TEST_KERNEL).start()
     g.wait_for(r"unknown selftest 'bogus'", 30)

@@ -79,6 +79,36 @@ static bool copy_phys_str(char *dst, size_t cap, uint64_t addr, boot_map_fn map,
 	return true;
 }
 
+/* A command line that did not fit cmdline_raw (CMDLINE_MAX - 1 bytes) was
+ * cut in the middle of a word, maybe of a value (ip=10.0.2.123 read as
+ * ip=10.0.2.12): drop that word, unless the byte after the cut (`next`)
+ * shows it was whole, and warn naming where the command line now ends
+ * (by the dropped word's key only: it may be key=). */
+static void cmdline_cut(struct boot_info *bi, char next)
+{
+	char *s = bi->cmdline_raw;
+	size_t n = strlen(s);
+	bool whole = next == ' ' || next == '\t' || next == '\n' || next == '\r';
+	size_t cut = n;
+	if (!whole)
+		while (cut && s[cut - 1] != ' ' && s[cut - 1] != '\t' && s[cut - 1] != '\n' &&
+		       s[cut - 1] != '\r')
+			cut--;
+	size_t klen = 0;
+	while (cut + klen < n && s[cut + klen] != '=' && klen < 16)
+		klen++;
+	if (whole)
+		warn(bi, "command line over %d bytes: the words after byte %zu ignored",
+		     CMDLINE_MAX - 1, n);
+	else
+		warn(bi, "command line over %d bytes: the words from '%.*s...' (byte %zu) on ignored",
+		     CMDLINE_MAX - 1, (int)klen, s + cut, cut);
+	while (cut && (s[cut - 1] == ' ' || s[cut - 1] == '\t' || s[cut - 1] == '\n' ||
+		       s[cut - 1] == '\r'))
+		cut--;
+	s[cut] = '\0';
+}
+
 static void module_name(struct boot_module *m, size_t index)
 {
 	const char *s = m->cmdline, *w = s, *end;
@@ -237,6 +267,8 @@ static int parse_mb2(uint64_t addr, boot_map_fn map, void *ctx, struct boot_info
 		case MB2_TAG_CMDLINE:
 			if (!copy_str(bi->cmdline_raw, sizeof bi->cmdline_raw, t + 8, size - 8))
 				return th_errf(eb, TH_EINVAL, "multiboot2 command line is not terminated");
+			if (t[8 + strlen(bi->cmdline_raw)])  /* inside the tag: copy_str found its NUL */
+				cmdline_cut(bi, (char)t[8 + strlen(bi->cmdline_raw)]);
 			break;
 		case MB2_TAG_LOADER:
 			if (!copy_str(bi->loader_name, sizeof bi->loader_name, t + 8, size - 8))
@@ -322,6 +354,11 @@ static int parse_mb1(uint64_t addr, boot_map_fn map, void *ctx, struct boot_info
 		if (!copy_phys_str(bi->cmdline_raw, sizeof bi->cmdline_raw, rd32(p + 16), map, ctx))
 			return th_errf(eb, TH_EINVAL, "multiboot1 command line at %#x not readable",
 				       rd32(p + 16));
+		size_t n = strlen(bi->cmdline_raw);
+		const uint8_t *next = n == sizeof bi->cmdline_raw - 1 ?
+				      map(rd32(p + 16) + (uint64_t)n, 1, ctx) : NULL;
+		if (next && *next)
+			cmdline_cut(bi, (char)*next);
 	}
 	if (flags & MB1_F_LOADER) {
 		if (!copy_phys_str(bi->loader_name, sizeof bi->loader_name, rd32(p + 64), map, ctx))

@@ -210,6 +210,21 @@ def test_ready_line_with_a_long_command_line_is_a_line():
     expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
 
 
+def test_overlong_command_line_is_cut_at_a_word():
+    """A command line past its 1023 bytes is not cut in the middle of a
+    value (ip=10.0.2.123/24 read as ip=10.0.2.12): the cut word is dropped
+    and named by its key, and the kernel boots on (DHCP here)."""
+    head = "exit=ready nic=e1000 x="
+    # QEMU -kernel passes "KERNEL cmdline": the cut falls inside the ip= value
+    pad = 1023 - len(KERNEL + " ") - len(head) - len(" ip=10.0.2.12")
+    g, m = boot_ready(cmdline=head + "p" * pad + " ip=10.0.2.123/24", nic="e1000")
+    expect(re.search(r"WARN  boot: command line over 1023 bytes: the words from 'ip\.\.\.' "
+                     r"\(byte \d+\) on ignored", g.log), "the cut not named")
+    expect("ip 10.0.2.12 " not in m.group(0), "the cut value was used: " + m.group(0)[:60])
+    expect(re.search(r"net: address 10\.0\.2\.15 .*\(dhcp\)", g.log), "no DHCP address")
+    expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
+
+
 def test_unknown_selftest_fails_cleanly():
     g = Guest(cmdline="selftest=bogus", kernel=TEST_KERNEL).start()
     g.wait_for(r"unknown selftest 'bogus'", 30)

@@ -351,7 +351,10 @@ static void test_mb2_long_strings_truncated(void)
 	mb2_mmap(std_map, 4, 24);
 	mb2_finish();
 	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
-	CHECK_EQ(strlen(bi.cmdline_raw), CMDLINE_MAX - 1);
+	/* one word too long: cut, so dropped whole, and said */
+	CHECK_STR(bi.cmdline_raw, "");
+	CHECK(has_warning("command line over 1023 bytes: the words from 'aaaaaaaaaaaaaaaa...' "
+			  "(byte 0) on ignored"));
 	CHECK_EQ(strlen(bi.loader_name), sizeof bi.loader_name - 1);
 	CHECK_EQ(bi.module_count, 1);
 	CHECK_EQ(strlen(bi.modules[0].cmdline), sizeof bi.modules[0].cmdline - 1);
@@ -578,6 +581,57 @@ static void test_mb1_valid(void)
 	CHECK_STR(bi.cmdline, "exit=ready hz=250");
 }
 
+/* A command line past CMDLINE_MAX - 1 bytes: the word the cut fell in is
+ * dropped (ip=10.0.2.123 must not become ip=10.0.2.12) and a warning names
+ * it by its key; a cut between words keeps them all. */
+static void long_cmdline(char *buf, size_t pad, const char *tail)
+{
+	memcpy(buf, "exit=ready x=", 13);
+	memset(buf + 13, 'p', pad);
+	strcpy(buf + 13 + pad, tail);
+}
+
+static void test_mb2_long_cmdline_cut_at_a_word(void)
+{
+	char c[CMDLINE_MAX + 64];
+	/* "exit=ready x=ppp... ip=10.0.2.12" is exactly CMDLINE_MAX - 1 bytes */
+	size_t pad = CMDLINE_MAX - 1 - 13 - strlen(" ip=10.0.2.12");
+	long_cmdline(c, pad, " ip=10.0.2.123/24 key=0011");
+	mb2_standard(c);
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(strlen(bi.cmdline_raw), CMDLINE_MAX - 1 - strlen(" ip=10.0.2.12"));
+	CHECK(strstr(bi.cmdline, "ip=") == NULL);
+	CHECK(has_warning("the words from 'ip...' (byte 1011) on ignored"));
+	/* the cut falls on the space after a whole word: nothing dropped */
+	long_cmdline(c, pad, " ip=10.0.2.12 hz=250");
+	mb2_standard(c);
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(strlen(bi.cmdline_raw), CMDLINE_MAX - 1);
+	CHECK(strstr(bi.cmdline, " ip=10.0.2.12") != NULL);
+	CHECK(has_warning("command line over 1023 bytes: the words after byte 1023 ignored"));
+	/* exactly CMDLINE_MAX - 1 bytes: whole, no warning */
+	long_cmdline(c, pad, " ip=10.0.2.12");
+	mb2_standard(c);
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(strlen(bi.cmdline_raw), CMDLINE_MAX - 1);
+	CHECK(!has_warning("command line"));
+	/* the same through multiboot1 */
+	long_cmdline(c, pad, " ip=10.0.2.123/24");
+	mb1_standard("a=1");
+	wstr(0x40000, c);
+	w32(INFO_AT + 16, 0x40000);
+	CHECK_EQ(parse(MB1_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(strlen(bi.cmdline_raw), CMDLINE_MAX - 1 - strlen(" ip=10.0.2.12"));
+	CHECK(has_warning("the words from 'ip...' (byte 1011) on ignored"));
+	long_cmdline(c, pad, " ip=10.0.2.12");
+	mb1_standard("a=1");
+	wstr(0x40000, c);
+	w32(INFO_AT + 16, 0x40000);
+	CHECK_EQ(parse(MB1_BOOT_MAGIC), TH_OK);
+	CHECK_EQ(strlen(bi.cmdline_raw), CMDLINE_MAX - 1);
+	CHECK(!has_warning("command line"));
+}
+
 static void test_mb1_mem_upper_only(void)
 {
 	mem_reset();
@@ -617,13 +671,15 @@ static void test_mb1_bad_pointers(void)
 	CHECK_EQ(parse(MB1_BOOT_MAGIC), TH_EINVAL);
 	CHECK(strstr(eb.msg, "command line") != NULL);
 
-	/* command line longer than CMDLINE_MAX: truncated, not an error */
+	/* command line longer than CMDLINE_MAX: cut at a word, not an error */
 	mb1_standard("a=1");
 	memset(mem + 0x40000, 'c', 3000);
 	mem[0x40000 + 3000] = 0;
+	mem[0x40000 + 100] = ' ';
 	w32(INFO_AT + 16, 0x40000);
 	CHECK_EQ(parse(MB1_BOOT_MAGIC), TH_OK);
-	CHECK_EQ(strlen(bi.cmdline_raw), CMDLINE_MAX - 1);
+	CHECK_EQ(strlen(bi.cmdline_raw), 100);
+	CHECK(has_warning("the words from 'cccccccccccccccc...' (byte 101) on ignored"));
 
 	/* loader name unreadable: warning only */
 	mb1_standard("a=1");
@@ -1183,6 +1239,7 @@ int main(void)
 	RUN(test_mb2_acpi_rsdp);
 	RUN(test_mb2_unterminated_strings);
 	RUN(test_mb2_long_strings_truncated);
+	RUN(test_mb2_long_cmdline_cut_at_a_word);
 	RUN(test_mb2_mmap_entry_size);
 	RUN(test_mb2_mmap_too_many);
 	RUN(test_mb2_bad_modules);

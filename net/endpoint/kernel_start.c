@@ -100,8 +100,8 @@ void endpoint_kernel_start(const struct boot_info *boot, uint64_t (*random_u64)(
 		else
 			cfg.staging_max_bytes = bytes;
 	} else if (err != TH_ENOENT) {
-		log_error("control", "staging= is too long; using %uM",
-			  ENDPOINT_DEFAULT_STAGING_BYTES >> 20);
+		log_error("control", "%s; using %uM", err == TH_ETOOBIG ? "staging= is too long" :
+			  "staging needs a size (staging=16M)", ENDPOINT_DEFAULT_STAGING_BYTES >> 20);
 	}
 	struct endpoint_ops ops = { .now_ms = op_now_ms, .random_u64 = op_random_u64 };
 	kernel_fill_query_ops(&ops);   /* info, modules, history, state, log, graph, tasks */

@@ -119,6 +119,9 @@ size_t boot_modules_load(const struct boot_info *boot)
 		if (swap_boot_is_source(boot, boot->modules[j].name)) /* swap=, swapsrc= */
 			log_info("modules", "boot module '%s' kept as a swap source, not loaded",
 				 boot->modules[j].name);
+		else if (!boot->modules[j].len) /* e.g. a file the build or a copy left empty */
+			log_error("modules", "boot module '%s' is empty (0 bytes: '%s'): not loaded",
+				  boot->modules[j].name, boot->modules[j].cmdline);
 		else
 			bms[n++] = &boot->modules[j];
 	}

@@ -4,7 +4,7 @@ import re
 import subprocess
 
 from harness import (EXIT_FAILURE, EXIT_FAULT, EXIT_SUCCESS, KERNEL, TEST_KERNEL, Guest, boot_ready,
-                     expect)
+                     expect, module_path)
 
 
 def test_image_has_both_multiboot_headers():
@@ -242,6 +242,32 @@ def test_absurd_boot_module_is_skipped():
     g, m = boot_ready(cmdline="exit=ready", module_files=[big], memory="512M")
     expect(re.search(r"boot module '.*huge.o.*' skipped: absurd size", g.log), "no message")
     expect("0 of 0 boot modules" in m.group(0), "module not skipped")
+
+
+def test_empty_and_corrupt_boot_modules_are_named():
+    """An empty boot module file (a failed copy) and truncated or junk ELF
+    files are each refused by name with what is wrong; the good modules
+    load and the kernel serves."""
+    import os
+    import tempfile
+    d = tempfile.mkdtemp()
+    files = {"empty.o": b"", "junk.o": b"garbage"}
+    with open(module_path("hello"), "rb") as f:
+        files["hello_cut.o"] = f.read()[:3000]
+    for name, data in files.items():
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
+    g, m = boot_ready(cmdline="exit=ready", modules=["checksum", "logfmt"],
+                      module_files=[os.path.join(d, n) for n in files])
+    expect(re.search(r"boot module 'empty' is empty \(0 bytes: '.*empty\.o'\): not loaded", g.log),
+           "the empty module not named")
+    expect(re.search(r"boot module 'junk' rejected: junk: truncated: 7 bytes, no ELF header", g.log),
+           "the junk module not named")
+    expect(re.search(r"boot module 'hello_cut' rejected: hello_cut: .*outside the file", g.log),
+           "the truncated module not named")
+    expect("no object" not in g.log, "an unclear refusal: " + g.log[-300:])
+    expect("2 of 5 boot modules loaded" in m.group(0), "the good modules not loaded: " + m.group(0))
+    expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
 
 
 def test_production_kernel_has_no_test_code():

@@ -6,7 +6,7 @@
  * Call order (kernel/boot/main.c):
  *
  *     struct net_config cfg;  struct th_errbuf eb;
- *     if (net_config_parse(cmdline, &cfg, &eb) != TH_OK) -> log eb.msg, use defaults
+ *     if (net_config_parse(cmdline, &cfg, &eb) != TH_OK) -> log eb.msg, use cfg
  *     net_init(&cfg);                  after pci_init() and interrupts are on
  *     net_udp_listen(port, fn, ctx);   services (echo is started by net_init)
  *     for (;;) {
@@ -61,10 +61,14 @@ struct net_config {
 #define NET_DRVWATCH_MS_MAX 600000
 
 /* Fill *out from a kernel command line ("... ip=10.0.2.15/24 gw=10.0.2.2
- * nic=e1000 drvwatch=3000 nicirq=auto ...").  Unknown words are ignored.  Without ip= the result is
- * DHCP.  On error (malformed ip=/gw=/nic=, gw= without ip=, gw outside the
- * subnet) returns TH_EINVAL/TH_ERANGE, names the option in eb, and leaves
- * *out untouched.  Host-testable. */
+ * nic=e1000 drvwatch=3000 nicirq=auto ...").  Unknown words are ignored.
+ * Without ip= the result is DHCP.  A bad option (malformed ip=/gw=/nic=/
+ * drvwatch=/nicirq=, gw= without ip=, gw outside the subnet) falls back to
+ * its own default (a bad ip= to DHCP, a bad gw= to none) and the others
+ * still count: *out is always written, the first error's TH_EINVAL/TH_ERANGE
+ * returned, and eb names every bad option and what was used instead.
+ * TH_EINVAL without writing *out only for a NULL cmdline or out.
+ * Host-testable. */
 int net_config_parse(const char *cmdline, struct net_config *out,
 		     struct th_errbuf *eb) TH_MUST_CHECK;
 

@@ -1,8 +1,9 @@
 /*
  * net_config.c - network configuration from the kernel command line:
  * `ip=A.B.C.D/P gw=A.B.C.D` (static) or DHCP, `nic=DRIVER|virtio|any`, `nicirq=`.
- * Strict parsing (every octet and prefix checked), output written only on
- * success.  Builds for the kernel and the host (unit tests).
+ * Strict parsing (every octet and prefix checked); a bad option falls back
+ * to its own default only, and its message says which.  Builds for the
+ * kernel and the host (unit tests).
  */
 #include "cmdline.h"
 #include "klibc.h"
@@ -56,18 +57,41 @@ char *net_ip_format(uint32_t ip, char *buf, size_t cap)
 	return buf;
 }
 
-static int get_opt(const char *cmdline, const char *key, char *val, bool *present,
-		   struct th_errbuf *eb)
+/* A bad option: its message (saying what is used instead) joins eb's
+ * ("; " between them); the first one's code is what the parse returns. */
+__attribute__((format(printf, 4, 5))) static void bad(struct th_errbuf *eb, int *first, int err,
+						      const char *fmt, ...)
+{
+	if (eb) {
+		size_t at = *first ? strlen(eb->msg) : 0;
+		if (at && at + 2 < sizeof eb->msg) {
+			memcpy(eb->msg + at, "; ", 3);
+			at += 2;
+		}
+		if (at < sizeof eb->msg - 1) {
+			va_list ap;
+			va_start(ap, fmt);
+			vsnprintf(eb->msg + at, sizeof eb->msg - at, fmt, ap);
+			va_end(ap);
+		}
+	}
+	if (!*first)
+		*first = err;
+}
+
+/* key=value into val; *present only for a usable value.  `instead` says
+ * what a bad one gives ("using DHCP"). */
+static void get_opt(const char *cmdline, const char *key, const char *instead, char *val,
+		    bool *present, struct th_errbuf *eb, int *first)
 {
 	int err = cmdline_get(cmdline, key, val, NET_OPT_MAX);
 	*present = err == TH_OK;
-	if (err == TH_ENOENT)
-		return TH_OK;
+	if (err == TH_OK || err == TH_ENOENT)
+		return;
 	if (err == TH_ETOOBIG)
-		return th_errf(eb, TH_EINVAL, "net: %s= value too long", key);
-	if (err)
-		return th_errf(eb, TH_EINVAL, "net: %s needs a value (%s=...)", key, key);
-	return TH_OK;
+		bad(eb, first, TH_EINVAL, "%s= value too long; %s", key, instead);
+	else
+		bad(eb, first, TH_EINVAL, "%s needs a value (%s=...); %s", key, key, instead);
 }
 
 int net_config_parse(const char *cmdline, struct net_config *out, struct th_errbuf *eb)
@@ -76,16 +100,15 @@ int net_config_parse(const char *cmdline, struct net_config *out, struct th_errb
 		irqv[NET_OPT_MAX];
 	bool has_ip, has_gw, has_nic, has_watch, has_irq;
 	struct net_config c = { .use_static = false, .nic = "" };
-	int err;
+	int err, first = 0;
 
 	if (!cmdline || !out)
-		return th_errf(eb, TH_EINVAL, "net: no command line");
-	if ((err = get_opt(cmdline, "ip", ipv, &has_ip, eb)) ||
-	    (err = get_opt(cmdline, "gw", gwv, &has_gw, eb)) ||
-	    (err = get_opt(cmdline, "nic", nicv, &has_nic, eb)) ||
-	    (err = get_opt(cmdline, "drvwatch", wv, &has_watch, eb)) ||
-	    (err = get_opt(cmdline, "nicirq", irqv, &has_irq, eb)))
-		return err;
+		return th_errf(eb, TH_EINVAL, "no command line");
+	get_opt(cmdline, "ip", "using DHCP", ipv, &has_ip, eb, &first);
+	get_opt(cmdline, "gw", "no gateway", gwv, &has_gw, eb, &first);
+	get_opt(cmdline, "nic", "using any", nicv, &has_nic, eb, &first);
+	get_opt(cmdline, "drvwatch", "using 3000", wv, &has_watch, eb, &first);
+	get_opt(cmdline, "nicirq", "using auto", irqv, &has_irq, eb, &first);
 
 	if (has_irq) {
 		static const char *const modes[] = { [NET_IRQ_AUTO] = "auto", [NET_IRQ_MSI] = "msi",
@@ -93,10 +116,12 @@ int net_config_parse(const char *cmdline, struct net_config *out, struct th_errb
 		size_t m = 0;
 		while (m < sizeof modes / sizeof modes[0] && strcmp(irqv, modes[m]))
 			m++;
-		if (m == sizeof modes / sizeof modes[0])
-			return th_errf(eb, TH_EINVAL, "net: nicirq=%s: expected auto, msi, line or poll",
-				       irqv);
-		c.irq_mode = (enum net_irq_mode)m;
+		if (m == sizeof modes / sizeof modes[0]) {
+			bad(eb, &first, TH_EINVAL,
+			    "nicirq=%s: expected auto, msi, line or poll; using auto", irqv);
+		} else {
+			c.irq_mode = (enum net_irq_mode)m;
+		}
 	}
 
 	if (has_watch) {
@@ -104,13 +129,14 @@ int net_config_parse(const char *cmdline, struct net_config *out, struct th_errb
 		size_t i = 0;
 		for (; wv[i] >= '0' && wv[i] <= '9' && ms <= NET_DRVWATCH_MS_MAX; i++)
 			ms = ms * 10 + (uint32_t)(wv[i] - '0');
-		if (!strcmp(wv, "off"))
+		if (!strcmp(wv, "off")) {
 			c.drvwatch_off = true;
-		else if (!i || wv[i] || !ms || ms > NET_DRVWATCH_MS_MAX)
-			return th_errf(eb, TH_EINVAL, "net: drvwatch=%s: expected 1..%d (ms) or off",
-				       wv, NET_DRVWATCH_MS_MAX);
-		else
+		} else if (!i || wv[i] || !ms || ms > NET_DRVWATCH_MS_MAX) {
+			bad(eb, &first, TH_EINVAL, "drvwatch=%s: expected 1..%d (ms) or off; using %d", wv,
+			    NET_DRVWATCH_MS_MAX, NET_DRVWATCH_MS_DEFAULT);
+		} else {
 			c.drvwatch_ms = ms;
+		}
 	}
 
 	if (has_nic && strcmp(nicv, "any") != 0) {
@@ -121,42 +147,65 @@ int net_config_parse(const char *cmdline, struct net_config *out, struct th_errb
 		for (size_t i = 0; ok && i < n; i++)
 			ok = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
 			     name[i] == '_';
-		if (!ok)
-			return th_errf(eb, TH_EINVAL, "net: nic=%s: expected a driver module's name "
-				       "(e1000, virtio, rtl8139, vmxnet3, ...) or any", nicv);
-		memcpy(c.nic, name, n + 1);   /* n < NET_NIC_NAME_MAX: checked above */
+		if (!ok) {
+			bad(eb, &first, TH_EINVAL, "nic=%s: expected a driver module's name (e1000, virtio, "
+			    "rtl8139, vmxnet3, ...) or any; using any", nicv);
+		} else {
+			memcpy(c.nic, name, n + 1);   /* n < NET_NIC_NAME_MAX: checked above */
+		}
 	}
-	if (has_gw && !has_ip)
-		return th_errf(eb, TH_EINVAL, "net: gw= given without ip=");
+	if (has_gw && !has_ip) {
+		bad(eb, &first, TH_EINVAL, "gw= given without ip=; ignored (DHCP gives the gateway)");
+	}
 	if (has_ip) {
 		const char *s = ipv;
 		unsigned prefix = 24;
-		if ((err = parse_ipv4(&s, &c.ip)))
-			return th_errf(eb, err, "net: ip=%s: expected A.B.C.D/PREFIX", ipv);
+		uint32_t ip = 0, mask, gw = 0, host;
+		if ((err = parse_ipv4(&s, &ip))) {
+			bad(eb, &first, err, "ip=%s: expected A.B.C.D/PREFIX; using DHCP", ipv);
+			goto done;
+		}
 		if (*s == '/') {
 			s++;
-			if ((err = parse_dec(&s, 32, &prefix)))
-				return th_errf(eb, err, "net: ip=%s: prefix must be 1..30", ipv);
+			if ((err = parse_dec(&s, 32, &prefix))) {
+				bad(eb, &first, err, "ip=%s: prefix must be 1..30; using DHCP", ipv);
+				goto done;
+			}
 		}
-		if (*s)
-			return th_errf(eb, TH_EINVAL, "net: ip=%s: trailing characters", ipv);
-		if (prefix < 1 || prefix > 30)
-			return th_errf(eb, TH_ERANGE, "net: ip=%s: prefix must be 1..30", ipv);
-		c.netmask = 0xffffffffu << (32 - prefix);
-		uint32_t host = c.ip & ~c.netmask;
-		if (host == 0 || host == ~c.netmask || (c.ip >> 24) == 0 || (c.ip >> 24) >= 224 ||
-		    (c.ip >> 24) == 127)
-			return th_errf(eb, TH_EINVAL, "net: ip=%s: not a usable host address", ipv);
+		if (*s) {
+			bad(eb, &first, TH_EINVAL, "ip=%s: trailing characters; using DHCP", ipv);
+			goto done;
+		}
+		if (prefix < 1 || prefix > 30) {
+			bad(eb, &first, TH_ERANGE, "ip=%s: prefix must be 1..30; using DHCP", ipv);
+			goto done;
+		}
+		mask = 0xffffffffu << (32 - prefix);
+		host = ip & ~mask;
+		if (host == 0 || host == ~mask || (ip >> 24) == 0 || (ip >> 24) >= 224 ||
+		    (ip >> 24) == 127) {
+			bad(eb, &first, TH_EINVAL, "ip=%s: not a usable host address; using DHCP",
+			    ipv);
+			goto done;
+		}
 		if (has_gw) {
 			s = gwv;
-			if ((err = parse_ipv4(&s, &c.gw)) || *s)
-				return th_errf(eb, err ? err : TH_EINVAL, "net: gw=%s: expected A.B.C.D", gwv);
-			if ((c.gw & c.netmask) != (c.ip & c.netmask) || c.gw == c.ip)
-				return th_errf(eb, TH_ERANGE, "net: gw=%s: not another host in %s's subnet",
-					       gwv, ipv);
+			if ((err = parse_ipv4(&s, &gw)) || *s) {
+				bad(eb, &first, err ? err : TH_EINVAL,
+				    "gw=%s: expected A.B.C.D; no gateway", gwv);
+				gw = 0;
+			} else if ((gw & mask) != (ip & mask) || gw == ip) {
+				bad(eb, &first, TH_ERANGE,
+				    "gw=%s: not another host in %s's subnet; no gateway", gwv, ipv);
+				gw = 0;
+			}
 		}
 		c.use_static = true;
+		c.ip = ip;
+		c.netmask = mask;
+		c.gw = gw;
 	}
+done:
 	*out = c;
-	return TH_OK;
+	return first;
 }

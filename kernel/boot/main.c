@@ -214,7 +214,7 @@ static void init_network(void)
 	struct net_config cfg = { 0 }; /* zero = DHCP, any NIC */
 	struct th_errbuf eb = { "" };
 	if (net_config_parse(boot.cmdline, &cfg, &eb))
-		log_error("net", "%s (using DHCP)", eb.msg);
+		log_error("net", "%s", eb.msg); /* the bad options at their defaults, the rest as given */
 	if (net_init(&cfg) != TH_OK)
 		return; /* no NIC: keep booting */
 	uint64_t until = time_ms() + NET_ADDRESS_WAIT_MS;

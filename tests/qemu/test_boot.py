@@ -185,15 +185,19 @@ def test_command_line_mistakes_are_named():
     outside an option's list, a value on a bare flag; the kernel still
     boots with the defaults and the last of repeated options."""
     g, m = boot_ready(cmdline="exit=ready loglevel=bogus stagging=8M nmiwatchdog=of noapic=0 "
-                              "hz=200 hz=250 kye=0123abcd staging", nic="e1000")
+                              "hz=200 hz=250 kye=0123abcd staging ip=10.0.2.16/24 nicirq=msix",
+                      nic="e1000")
     for want in ("command line: loglevel=bogus: the value must be debug, info, warn or error; ignored",
                  "command line: unknown option 'stagging' ignored",
                  "command line: nmiwatchdog=of: the value must be off; ignored",
                  "command line: noapic=0: noapic takes no value; taken as noapic",
                  "command line: hz given more than once: the last one counts",
                  "command line: unknown option 'kye' ignored",
-                 "control: staging needs a size (staging=16M); using 16M"):
+                 "control: staging needs a size (staging=16M); using 16M",
+                 "ERROR net: nicirq=msix: expected auto, msi, line or poll; using auto"):
         expect(want in g.log, "not named: " + want)
+    # a bad network option costs only itself: the static address stays
+    expect("ip 10.0.2.16 (e1000)" in m.group(0), "the static address lost: " + m.group(0)[:60])
     expect("tick 250 Hz" in g.log, "the last hz= not applied")
     expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
     g, m = boot_ready(cmdline="exit=ready loglevel=info hz=100 noapic")

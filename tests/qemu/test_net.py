@@ -169,7 +169,7 @@ def test_net_config_rejected_is_reported():
     # DHCP: it starts DHCP and leases QEMU slirp's 10.0.2.15 (gateway 10.0.2.2).
     g = net_guest("e1000", cmdline="ip=10.0.2.300/24").start()
     try:
-        rej = g.wait_for(r"ERROR net: net: ip=10\.0\.2\.300/24: expected A\.B\.C\.D/PREFIX \(using DHCP\)$",
+        rej = g.wait_for(r"ERROR net: ip=10\.0\.2\.300/24: expected A\.B\.C\.D/PREFIX; using DHCP$",
                          BOOT_TIMEOUT)
         dhcp = g.wait_for(r"INFO  net: e1000: starting DHCP$", BOOT_TIMEOUT, start=rej.end())
         m = g.wait_for(ADDR_RE, BOOT_TIMEOUT, start=dhcp.end())

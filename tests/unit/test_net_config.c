@@ -1,7 +1,8 @@
 /*
  * test_net_config.c - host unit tests of net_config_parse(): DHCP default,
  * static ip=/gw=, nic= preference, and rejection of malformed values
- * (leaving the output untouched).
+ * (each falls back to its own default, named in the message; the other
+ * options still count).
  */
 #include "check.h"
 #include "net.h"
@@ -75,7 +76,12 @@ static void expect_bad(const char *cmdline, int want, const char *word)
 	struct net_config c = { .use_static = true, .ip = 0x01020304, .nic = "e1000" };
 	struct th_errbuf eb = { "" };
 	CHECK_EQ(net_config_parse(cmdline, &c, &eb), want);
-	CHECK(c.ip == 0x01020304 && c.use_static && !strcmp(c.nic, "e1000"));
+	CHECK(c.ip != 0x01020304 && strcmp(c.nic, "e1000"));   /* written: no leftovers */
+	if (!strstr(eb.msg, "using ") && !strstr(eb.msg, "no gateway") && !strstr(eb.msg, "ignored")) {
+		fprintf(stderr, "  message for \"%s\" says nothing of the fallback: %s\n", cmdline,
+			eb.msg);
+		CHECK(0);
+	}
 	if (!strstr(eb.msg, word)) {
 		fprintf(stderr, "  message for \"%s\" lacks \"%s\": %s\n", cmdline, word, eb.msg);
 		CHECK(0);
@@ -116,6 +122,45 @@ static void test_malformed(void)
 	CHECK_EQ(net_config_parse(NULL, &c, NULL), TH_EINVAL);
 }
 
+/* A bad option costs only itself: a typo in nicirq= must not drop a lab
+ * machine's static address (DHCP where there is none: unreachable). */
+static void test_bad_option_keeps_the_others(void)
+{
+	struct net_config c;
+	struct th_errbuf eb = { "" };
+	CHECK_EQ(net_config_parse("ip=10.0.2.15/24 gw=10.0.2.2 nic=e1000 nicirq=msix", &c, &eb),
+		 TH_EINVAL);
+	CHECK(c.use_static && c.ip == 0x0a00020f && c.gw == 0x0a000202);
+	CHECK_STR(c.nic, "e1000");
+	CHECK_EQ(c.irq_mode, NET_IRQ_AUTO);
+	CHECK_STR(eb.msg, "nicirq=msix: expected auto, msi, line or poll; using auto");
+
+	CHECK_EQ(net_config_parse("ip=10.0.2.15/24 gw=10.0.3.2 drvwatch=off", &c, &eb), TH_ERANGE);
+	CHECK(c.use_static && c.ip == 0x0a00020f && c.gw == 0 && c.drvwatch_off);
+	CHECK(strstr(eb.msg, "gw=10.0.3.2") && strstr(eb.msg, "no gateway"));
+
+	CHECK_EQ(net_config_parse("ip=10.0.2.15/24 gw", &c, &eb), TH_EINVAL);
+	CHECK(c.use_static && c.gw == 0);
+
+	/* several: each named, the first one's code returned */
+	CHECK_EQ(net_config_parse("ip=10.0.2 nic=virtio drvwatch=0 nicirq=line", &c, &eb), TH_EINVAL);
+	CHECK(!c.use_static && c.irq_mode == NET_IRQ_LINE && c.drvwatch_ms == 0);
+	CHECK_STR(c.nic, "virtio_net");
+	CHECK(strstr(eb.msg, "drvwatch=0: expected 1..600000 (ms) or off; using 3000; ") != NULL);
+	CHECK(strstr(eb.msg, "ip=10.0.2: expected A.B.C.D/PREFIX; using DHCP") != NULL);
+
+	/* many: the message is cut, never overrun */
+	char longc[600];
+	snprintf(longc, sizeof longc, "ip=%s gw=%s nic=%s drvwatch=%s nicirq=%s",
+		 "999.1.1.1xxxxxxxxxxxxxxxxxxxxxxxxxx", "1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+		 "NNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNN", "9999999999999999999999999999999999",
+		 "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz");
+	CHECK(net_config_parse(longc, &c, &eb) != TH_OK);
+	CHECK(strlen(eb.msg) < sizeof eb.msg);
+	CHECK(!c.use_static && !strcmp(c.nic, "") && c.irq_mode == NET_IRQ_AUTO);
+	CHECK(net_config_parse("nicirq=x", &c, NULL) == TH_EINVAL);   /* no errbuf: fine */
+}
+
 static void test_format(void)
 {
 	char buf[16];
@@ -131,6 +176,7 @@ int main(void)
 	RUN(test_drvwatch);
 	RUN(test_nicirq);
 	RUN(test_malformed);
+	RUN(test_bad_option_keeps_the_others);
 	RUN(test_format);
 	return check_summary("net_config");
 }

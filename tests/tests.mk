@@ -52,6 +52,12 @@ $(B)/fuzz/bootinfo: tests/fuzz/bootinfo_fuzz.c kernel/boot/multiboot.c kernel/li
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(TEST_INC) -o $@ $^
 
+FUZZ_TARGETS += $(B)/fuzz/cmdline
+$(B)/fuzz/cmdline: tests/fuzz/cmdline_fuzz.c kernel/lib/cmdline.c kernel/lib/cmdline_check.c \
+		kernel/boot/options.c net/net_config.c kernel/lib/err.c kernel/lib/errbuf.c | setup
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(TEST_INC) -o $@ $^
+
 # The profiler's report (kernel/core/profile_agg.c) with a fake resolver.
 UNIT_TESTS += $(B)/tests/unit/profile_agg_test
 $(B)/tests/unit/profile_agg_test: tests/unit/profile_agg_test.c kernel/core/profile_agg.c \

@@ -74,5 +74,5 @@ demo: all | setup
 
 clean:
 	rm -rf $(B)/kernel $(B)/tests $(B)/fuzz $(B)/modules $(B)/ctl $(B)/gen \
-		$(B)/iso $(B)/theseus.elf $(B)/theseus.iso $(B)/theseus.pass1.elf \
+		$(B)/iso $(B)/theseus.elf $(B)/theseus.iso $(B)/theseus.iso.params $(B)/theseus.pass1.elf \
 		$(B)/theseus-test.elf $(B)/theseus-test.pass1.elf $(B)/mutants

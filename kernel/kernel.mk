@@ -57,5 +57,17 @@ kernel: $(B)/theseus.elf $(B)/theseus-test.elf
 
 # GRUB ISO: multiboot2 + one module2 line per boot module.
 ISO_MODULES ?= $(BOOT_MODULES)
-$(B)/theseus.iso: $(B)/theseus.elf $(foreach m,$(ISO_MODULES),$(B)/modules/$(m).o) tools/mkiso | setup
+# Its parameters, KERNEL_CMDLINE and ISO_MODULES, are a prerequisite too:
+# build/theseus.iso.params holds their SHA-256 (not the command line, which
+# may hold the key) and is rewritten only when they change, so
+# `make run KERNEL_CMDLINE=...` after a plain `make` boots the new command
+# line, and a plain `make` after it the default one again.
+ISO_PARAMS_SUM = $(shell printf '%s\n%s' '$(subst ','\'',$(KERNEL_CMDLINE))' '$(ISO_MODULES)' | sha256sum | cut -d' ' -f1)
+$(B)/theseus.iso.params: FORCE | setup
+	@mkdir -p $(dir $@)
+	@[ "$$(cat $@ 2>/dev/null)" = "$(ISO_PARAMS_SUM)" ] || echo "$(ISO_PARAMS_SUM)" > $@
+FORCE:
+.PHONY: FORCE
+$(B)/theseus.iso: $(B)/theseus.elf $(foreach m,$(ISO_MODULES),$(B)/modules/$(m).o) tools/mkiso \
+		$(B)/theseus.iso.params | setup
 	tools/mkiso $@ $(B)/theseus.elf "$(KERNEL_CMDLINE)" $(foreach m,$(ISO_MODULES),$(B)/modules/$(m).o)

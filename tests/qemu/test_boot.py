@@ -134,6 +134,45 @@ def test_grub_iso_multiboot2_reaches_ready():
     expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
 
 
+def test_make_iso_follows_its_parameters():
+    """build/theseus.iso is rebuilt when KERNEL_CMDLINE or ISO_MODULES
+    change (`make run KERNEL_CMDLINE=...` after a plain `make` had booted
+    the old command line), and only then; the ISO boots what was asked."""
+    import os
+    import tempfile
+    from harness import ACCEL, TOP
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "MAKE_TERMOUT", "MAKE_TERMERR")}
+    olds = ["-obuild/theseus.elf"] + ["-obuild/modules/" + f for f in
+                                      os.listdir(os.path.join(TOP, "build", "modules")) if f.endswith(".o")]
+
+    def make_iso(*variables):
+        p = subprocess.run(["make", "--no-print-directory"] + olds + ["build/theseus.iso"] + list(variables),
+                           cwd=TOP, capture_output=True, text=True, timeout=300, env=env)
+        expect(p.returncode == 0, "make build/theseus.iso failed: " + p.stdout[-500:] + p.stderr[-500:])
+        return "tools/mkiso" in p.stdout
+
+    try:
+        make_iso()
+        expect(not make_iso(), "the ISO rebuilt with nothing changed")
+        asked = ("KERNEL_CMDLINE=exit=ready hz=250", "ISO_MODULES=checksum logfmt")
+        expect(make_iso(*asked), "the ISO not rebuilt for a new KERNEL_CMDLINE and ISO_MODULES")
+        expect(not make_iso(*asked), "the ISO rebuilt with the same parameters")
+        log = os.path.join(tempfile.mkdtemp(prefix="theseus-test-"), "serial.log")
+        accel = ["-accel", "kvm", "-cpu", "host,-arch-capabilities"] if ACCEL == "kvm" else ["-accel", "tcg"]
+        r = subprocess.run(["qemu-system-x86_64", "-m", "256M", "-display", "none", "-no-reboot",
+                            "-serial", "file:" + log, "-monitor", "none", "-nic", "none",
+                            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-boot", "d",
+                            "-cdrom", os.path.join(TOP, "build", "theseus.iso")] + accel,
+                           capture_output=True, timeout=120)
+        out = open(log, errors="replace").read()
+        expect(r.returncode == EXIT_SUCCESS, "exit status %d: %s" % (r.returncode, out[-500:]))
+        expect("2 of 2 boot modules loaded" in out and "cmdline 'exit=ready hz=250'" in out,
+               "the ISO did not boot what was asked: " + out[-300:])
+    finally:
+        expect(make_iso(), "the ISO not rebuilt back to the defaults")
+
+
 def _fault(selftest, pattern):
     g = Guest(cmdline=f"selftest={selftest}", kernel=TEST_KERNEL).start()
     g.wait_for(r"\*\*\* FAULT: " + pattern, 30)

@@ -37,7 +37,7 @@
 extern char _load_start[], _kernel_end[];
 
 static struct boot_info boot;
-static char cmdline_shown[CMDLINE_MAX]; /* the command line with key= redacted */
+static char cmdline_shown[CMDLINE_MAX]; /* the command line without keys (cmdline_show) */
 static uint8_t frame_bitmap[FRAME_BITMAP_BYTES(0, FRAME_LIMIT)];
 static struct mem_region ram[BOOT_MMAP_MAX]; /* the memory map's RAM: vmm_init maps only this */
 static size_t ram_count;
@@ -67,7 +67,8 @@ static void parse_boot_info(uint32_t magic, uint32_t info)
 	}
 	for (size_t i = 0; i < boot.warning_count; i++)
 		log_warn("boot", "%s", boot.warnings[i]);
-	cmdline_redact(boot.cmdline, cmdline_shown, sizeof cmdline_shown);
+	cmdline_show(boot.cmdline, cmdline_shown, sizeof cmdline_shown, cmdline_options,
+		     cmdline_option_count);   /* no key, not even a mistyped one */
 	log_info("boot", "loader '%s' (multiboot%d), command line '%s'",
 		 boot.loader_name[0] ? boot.loader_name : "?", boot.protocol == BOOT_MULTIBOOT2 ? 2 : 1,
 		 cmdline_shown);

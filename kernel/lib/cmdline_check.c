@@ -3,7 +3,9 @@
  * in silence (see cmdline_check() in cmdline.h): unknown options, repeated
  * ones, values a flag does not take, values outside an option's list.
  * Each option's user still reads and checks its own value; this pass only
- * makes sure that a typo never goes unreported.  Builds for the host too.
+ * makes sure that a typo never goes unreported.  And cmdline_show(): the
+ * command line as the console and the log may show it, with no key in it,
+ * not even a mistyped one.  Builds for the host too.
  */
 #include "cmdline.h"
 
@@ -89,6 +91,53 @@ static size_t earlier_count(const char *cmdline, const struct word *w)
 	return count;
 }
 
+/* 16 or more hex digits: key material, perhaps a key without its key=. */
+static bool hexish(const char *w, size_t len)
+{
+	if (len < 16)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((w[i] >= '0' && w[i] <= '9') || (w[i] >= 'a' && w[i] <= 'f') ||
+		      (w[i] >= 'A' && w[i] <= 'F')))
+			return false;
+	return true;
+}
+
+void cmdline_show(const char *src, char *dst, size_t cap, const struct cmdline_option *opts,
+		  size_t n)
+{
+	size_t o = 0;
+	if (!cap)
+		return;
+	while (src && *src && o + 1 < cap) {
+		if (is_space(*src)) {
+			dst[o++] = *src++;
+			continue;
+		}
+		struct word w;
+		const char *next = next_word(src, &w);
+		const struct cmdline_option *opt = w.klen ? lookup(opts, n, &w) : NULL;
+		size_t keep = w.len;
+		const char *mask = "";
+		if (opt && !strcmp(opt->key, "key") && w.has_val) {
+			keep = w.klen + 1;
+			mask = "<set>";
+		} else if (!opt && hexish(w.w, w.klen)) {
+			keep = 0;
+			mask = "<hidden>";
+		} else if (!opt && w.has_val) {
+			keep = w.klen + 1;
+			mask = "<hidden>";
+		}
+		for (size_t i = 0; i < keep && o + 1 < cap; i++)
+			dst[o++] = w.w[i];
+		while (*mask && o + 1 < cap)
+			dst[o++] = *mask++;
+		src = next;
+	}
+	dst[o] = '\0';
+}
+
 size_t cmdline_check(const char *cmdline, const struct cmdline_option *opts, size_t n,
 		     void (*report)(void *ctx, const char *msg), void *ctx)
 {
@@ -107,6 +156,9 @@ size_t cmdline_check(const char *cmdline, const struct cmdline_option *opts, siz
 		msg[0] = '\0';
 		if (!w.klen) {
 			snprintf(msg, sizeof msg, "a word with no option name ('=...') ignored");
+		} else if (!o && hexish(w.w, w.klen)) {
+			snprintf(msg, sizeof msg, "an unknown word of %zu hex digits ignored (not shown: "
+				 "a key goes in key=)", w.klen);
 		} else if (!o) {
 			/* Only the key: a mistyped key= must not show the key. */
 			snprintf(msg, sizeof msg, "unknown option '%.*s' ignored (the options are in "

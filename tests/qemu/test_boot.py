@@ -217,14 +217,18 @@ def test_heap_misuse_is_caught():
     expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
 
 
+K64 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+
 def test_command_line_mistakes_are_named():
     """Words the kernel would otherwise pass over in silence are named on
     the console (kernel/boot/options.c): a mistyped option (by its key
-    only: a mistyped key= shows no secret there), a repeated one, a value
+    only, and its value hidden in the command line shown: a mistyped key=
+    shows no secret), a repeated one, a value
     outside an option's list, a value on a bare flag; the kernel still
     boots with the defaults and the last of repeated options."""
     g, m = boot_ready(cmdline="exit=ready loglevel=bogus stagging=8M nmiwatchdog=of noapic=0 "
-                              "hz=200 hz=250 kye=0123abcd staging ip=10.0.2.16/24 nicirq=msix",
+                              "hz=200 hz=250 kye=%s staging ip=10.0.2.16/24 nicirq=msix" % K64,
                       nic="e1000")
     for want in ("command line: loglevel=bogus: the value must be debug, info, warn or error; ignored",
                  "command line: unknown option 'stagging' ignored",
@@ -237,6 +241,9 @@ def test_command_line_mistakes_are_named():
         expect(want in g.log, "not named: " + want)
     # a bad network option costs only itself: the static address stays
     expect("ip 10.0.2.16 (e1000)" in m.group(0), "the static address lost: " + m.group(0)[:60])
+    # the log (served without a key when none is set, as here) never shows it
+    expect(K64 not in g.log and K64[:16] not in g.log, "the mistyped key shown")
+    expect("kye=<hidden>" in m.group(0), "the mistyped key's value not hidden")
     expect("tick 250 Hz" in g.log, "the last hz= not applied")
     expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
     g, m = boot_ready(cmdline="exit=ready loglevel=info hz=100 noapic")

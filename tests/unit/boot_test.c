@@ -1094,6 +1094,38 @@ static void test_cmdline_check(void)
 	CHECK(reported("loglevel=zzz"));
 }
 
+/* cmdline_show(): what the console and the log (served without a key when
+ * none is set, as after a mistyped key=) may show: no key, not even a
+ * mistyped one, nor one pasted without key=. */
+static void test_cmdline_show(void)
+{
+	char out[256];
+	const char *k64 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	char c[300];
+	snprintf(c, sizeof c, "ip=1.2.3.4/24 kye=%s  key=%s\tquiet %s hz=100", k64, k64, k64);
+	cmdline_show(c, out, sizeof out, cmdline_options, cmdline_option_count);
+	CHECK_STR(out, "ip=1.2.3.4/24 kye=<hidden>  key=<set>\tquiet <hidden> hz=100");
+	cmdline_show("key monkey=1 =5 KEY=ab deadbeef", out, sizeof out, cmdline_options,
+		     cmdline_option_count);
+	CHECK_STR(out, "key monkey=<hidden> =<hidden> KEY=<hidden> deadbeef");
+	cmdline_show("", out, sizeof out, cmdline_options, cmdline_option_count);
+	CHECK_STR(out, "");
+	cmdline_show(NULL, out, sizeof out, cmdline_options, cmdline_option_count);
+	CHECK_STR(out, "");
+	/* cut to cap, terminated; a cut never shows more of a value than whole */
+	char small[12];
+	cmdline_show("kye=0123456789abcdef", small, sizeof small, cmdline_options,
+		     cmdline_option_count);
+	CHECK_STR(small, "kye=<hidden");
+	small[0] = 'Q';
+	cmdline_show("hz=1", small, 0, cmdline_options, cmdline_option_count);
+	CHECK_EQ(small[0], 'Q');
+	/* and the check names such a word without quoting it */
+	snprintf(c, sizeof c, "%s", k64);
+	CHECK_EQ(check_line(c), 1);
+	CHECK(reported("an unknown word of 64 hex digits ignored") && !reported("0011"));
+}
+
 static void test_cmdline_redact(void)
 {
 	char out[64];
@@ -1262,6 +1294,7 @@ int main(void)
 	RUN(test_cmdline_has);
 	RUN(test_cmdline_get_uint);
 	RUN(test_cmdline_check);
+	RUN(test_cmdline_show);
 	RUN(test_cmdline_redact);
 	RUN(test_fb_mb2_rgb);
 	RUN(test_fb_mb2_text);

@@ -102,8 +102,19 @@ void swap_boot_run(const struct boot_info *boot)
 	char *p, *hist;
 	int err = TH_OK;
 
-	if (cmdline_get(boot->cmdline, "swap", v, sizeof v))
+	err = cmdline_get(boot->cmdline, "swap", v, sizeof v);
+	if (err == TH_ETOOBIG)
+		log_error("swap", "swap= is longer than %d characters: no boot swap", SWAP_ARG_MAX - 1);
+	if (err)
+		return;   /* absent, or bare (named by the command line check) */
+	size_t items = 1;
+	for (p = v; *p; p++)
+		items += *p == ',';
+	if (items > SWAP_MAX_ITEMS) {
+		log_error("swap", "swap= names %zu modules, more than %d in one swap "
+			  "(SWAP_MAX_ITEMS): no boot swap", items, SWAP_MAX_ITEMS);
 		return;
+	}
 	for (p = v; *p && n < SWAP_MAX_ITEMS && !err;) {
 		char *end = strchr(p, ','), *colon;
 		if (end)

@@ -261,6 +261,20 @@ def test_ready_line_with_a_long_command_line_is_a_line():
     expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
 
 
+def test_swap_option_past_its_limits_is_named():
+    """swap= with more modules than one swap takes, or longer than its
+    buffer, is refused by name (it had silently dropped the modules past
+    the 8th, or the whole option), and the kernel boots on."""
+    g, m = boot_ready(cmdline="exit=ready swap=" + ",".join("m%d:s%d" % (i, i) for i in range(9)))
+    expect("ERROR swap: swap= names 9 modules, more than 8 in one swap (SWAP_MAX_ITEMS): no boot swap"
+           in g.log, "too many swap= modules not named")
+    expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
+    g, m = boot_ready(cmdline="exit=ready swap=hello:" + "x" * 300)
+    expect("ERROR swap: swap= is longer than 255 characters: no boot swap" in g.log,
+           "an overlong swap= not named")
+    expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
+
+
 def test_overlong_command_line_is_cut_at_a_word():
     """A command line past its 1023 bytes is not cut in the middle of a
     value (ip=10.0.2.123/24 read as ip=10.0.2.12): the cut word is dropped

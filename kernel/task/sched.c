@@ -370,7 +370,8 @@ void sched_init(const char *cmdline)
 	else if (got != TH_ENOENT)
 		log_warn("sched", "sched= needs a policy name (rr, prio); using rr");
 	if (sched_policy_select(want, &eb)) {
-		log_warn("sched", "%s; falling back to the built-in fifo policy", eb.msg);
+		const char *why = strncmp(eb.msg, "sched: ", 7) ? eb.msg : eb.msg + 7; /* no "sched: sched:" */
+		log_warn("sched", "%s; falling back to the built-in fifo policy", why);
 		if (sched_policy_select("fifo", &eb))
 			log_error("sched", "%s", eb.msg);
 	}

@@ -239,6 +239,8 @@ def test_command_line_mistakes_are_named():
                  "control: staging needs a size (staging=16M); using 16M",
                  "ERROR net: nicirq=msix: expected auto, msi, line or poll; using auto"):
         expect(want in g.log, "not named: " + want)
+    doubled = re.search(r"(?m)^\[[ .\d]+\] \w+ +(\w+): \1: ", g.log)
+    expect(not doubled, "a doubled component in a log line: " + (doubled.group(0) if doubled else ""))
     # a bad network option costs only itself: the static address stays
     expect("ip 10.0.2.16 (e1000)" in m.group(0), "the static address lost: " + m.group(0)[:60])
     # the log (served without a key when none is set, as here) never shows it

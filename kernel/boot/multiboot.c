@@ -109,9 +109,14 @@ static void cmdline_cut(struct boot_info *bi, char next)
 	s[cut] = '\0';
 }
 
-static void module_name(struct boot_module *m, size_t index)
+/* A module's string as the loader gave it: the name comes from all of its
+ * first word, which the cut copy in boot_module.cmdline may lack (iPXE
+ * gives the module's whole URI: http://server/lab/machine-dir/NAME.o). */
+static char module_str[BOOT_MODULE_STR_MAX];
+
+static void module_name(struct boot_module *m, const char *s, size_t index)
 {
-	const char *s = m->cmdline, *w = s, *end;
+	const char *w = s, *end;
 	while (*w == ' ')
 		w++;
 	end = w;
@@ -145,7 +150,7 @@ static void drop_module(struct boot_info *bi, const char *str)
 	bool cut = used >= 3 && strcmp(bi->dropped_names + used - 3, "...") == 0;
 
 	snprintf(d.cmdline, sizeof d.cmdline, "%s", str);
-	module_name(&d, BOOT_MODULES_MAX + bi->modules_dropped);
+	module_name(&d, str, BOOT_MODULES_MAX + bi->modules_dropped);
 	if (bi->modules_dropped++ == 0)
 		warn(bi, "more than %d boot modules: '%s' and those after it are not loaded",
 		     BOOT_MODULES_MAX, d.name);
@@ -173,7 +178,7 @@ static void add_module(struct boot_info *bi, uint64_t start, uint64_t end, const
 	snprintf(m->cmdline, sizeof m->cmdline, "%s", str);
 	m->start = start;
 	m->len = end - start;
-	module_name(m, bi->module_count);
+	module_name(m, str, bi->module_count);
 	bi->module_count++;
 }
 
@@ -275,8 +280,8 @@ static int parse_mb2(uint64_t addr, boot_map_fn map, void *ctx, struct boot_info
 				return th_errf(eb, TH_EINVAL, "multiboot2 loader name is not terminated");
 			break;
 		case MB2_TAG_MODULE: {
-			char str[128];
-			if (size < 17 || !copy_str(str, sizeof str, t + 16, size - 16))
+			char *str = module_str;
+			if (size < 17 || !copy_str(str, sizeof module_str, t + 16, size - 16))
 				return th_errf(eb, TH_EINVAL, "multiboot2 module tag at offset %u malformed",
 					       off);
 			add_module(bi, rd32(t + 8), rd32(t + 12), str);
@@ -372,9 +377,10 @@ static int parse_mb1(uint64_t addr, boot_map_fn map, void *ctx, struct boot_info
 		if (count && !mods)
 			return th_errf(eb, TH_EINVAL, "multiboot1 module list at %#x not readable", maddr);
 		for (uint32_t i = 0; i < count; i++) {
-			char str[128] = "";
+			char *str = module_str;
 			uint32_t s = rd32(mods + i * 16 + 8);
-			if (s && !copy_phys_str(str, sizeof str, s, map, ctx))
+			str[0] = '\0';
+			if (s && !copy_phys_str(str, sizeof module_str, s, map, ctx))
 				warn(bi, "module string unreadable at %#x", s);
 			add_module(bi, rd32(mods + i * 16), rd32(mods + i * 16 + 4), str);
 		}

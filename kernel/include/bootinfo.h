@@ -29,6 +29,7 @@
 #define BOOT_INFO_MAX_BYTES (1u << 20)       /* a larger multiboot2 info is refused */
 #define BOOT_MODULE_MAX_BYTES (64u << 20)    /* a larger boot module is skipped */
 #define BOOT_MODULE_NAME_MAX 32
+#define BOOT_MODULE_STR_MAX 512             /* of a module's string read for its name */
 #define BOOT_RSDP_MAX 36                     /* ACPI 2.0 RSDP; a longer copy is cut */
 
 enum boot_protocol { BOOT_MULTIBOOT1 = 1, BOOT_MULTIBOOT2 = 2 };

@@ -632,6 +632,28 @@ static void test_mb2_long_cmdline_cut_at_a_word(void)
 	CHECK(!has_warning("command line"));
 }
 
+/* A long module URI (iPXE gives the whole of it: a lab's per-machine
+ * directory on an HTTP server): the name is still its file's, though the
+ * string kept in boot_module.cmdline is cut (a name from a cut URI had
+ * made sched_rr "sched_r", not loaded as the scheduler). */
+static void test_long_module_uri_named(void)
+{
+	char uri[400];
+	snprintf(uri, sizeof uri, "http://bootserver.example.org:8080/%0200d/sched_rr.o", 0);
+	mb2_begin();
+	mb2_module(0x1000, 0x2000, uri);
+	mb2_mmap(std_map, 4, 24);
+	mb2_finish();
+	CHECK_EQ(parse(MB2_BOOT_MAGIC), TH_OK);
+	CHECK_STR(bi.modules[0].name, "sched_rr");
+	CHECK_EQ(strlen(bi.modules[0].cmdline), sizeof bi.modules[0].cmdline - 1);
+	mb1_standard("a=1");
+	wstr(0x40000, uri);
+	w32(MB1_MODS + 8, 0x40000);
+	CHECK_EQ(parse(MB1_BOOT_MAGIC), TH_OK);
+	CHECK_STR(bi.modules[0].name, "sched_rr");
+}
+
 static void test_mb1_mem_upper_only(void)
 {
 	mem_reset();
@@ -1272,6 +1294,7 @@ int main(void)
 	RUN(test_mb2_unterminated_strings);
 	RUN(test_mb2_long_strings_truncated);
 	RUN(test_mb2_long_cmdline_cut_at_a_word);
+	RUN(test_long_module_uri_named);
 	RUN(test_mb2_mmap_entry_size);
 	RUN(test_mb2_mmap_too_many);
 	RUN(test_mb2_bad_modules);

@@ -66,6 +66,7 @@ REJECTS = [(["NETBOOT_CMDLINE = key=abc"], None, "key= must be 64 hex digits"),
            (["NETBOOT_CMDLINE = port=70000"], None, "port= must be 1..65535"),
            (["NETBOOT_CMDLINE = x"], "12345", "must hold 64 hex digits"),
            (["NETBOOT_MODULES = no_such_module"], None, "no_such_module"),
+           (["NETBOOT_CMDLINE = loglevel=info stagging=8M"], None, "unknown kernel option 'stagging'"),
            (["NETBOOT_MODULES = checksum logfmt kv hello sched_rr e1000 virtio_net echo sched_prio"],
             None, "iPXE passes at most 8 to a multiboot kernel (use make netboot-grub, or fewer)")]
 

@@ -74,7 +74,8 @@ size_t cmdline_check(const char *cmdline, const struct cmdline_option *opts, siz
 /* Copy src into dst (cap bytes) as the console and the log may show it:
  * like cmdline_redact(), and also with the value of every word that is no
  * option in opts shown as "<hidden>" (kye=<hidden>: a mistyped key), and a
- * bare word of 16 or more hex digits (a key without key=) as "<hidden>". */
+ * bare word of 16 or more hex digits (a key without key=) as "<hidden>".
+ * One line: tabs and newlines become spaces, other control bytes '?'. */
 void cmdline_show(const char *src, char *dst, size_t cap, const struct cmdline_option *opts,
 		  size_t n);
 

@@ -76,6 +76,19 @@ static void format_list(const char *list, char *buf, size_t cap)
 	}
 }
 
+/* Up to SHOW_MAX bytes of [s, s+len) into buf (SHOW_MAX + 1), quotable on a
+ * console: control bytes as '?'. */
+static const char *quotable(char *buf, const char *s, size_t len)
+{
+	size_t n = len < SHOW_MAX ? len : SHOW_MAX;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		buf[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 /* How many words before `w` in cmdline have its key. */
 static size_t earlier_count(const char *cmdline, const struct word *w)
 {
@@ -110,8 +123,9 @@ void cmdline_show(const char *src, char *dst, size_t cap, const struct cmdline_o
 	if (!cap)
 		return;
 	while (src && *src && o + 1 < cap) {
-		if (is_space(*src)) {
-			dst[o++] = *src++;
+		if (is_space(*src)) {   /* one line: a tab or newline shows as a space */
+			dst[o++] = ' ';
+			src++;
 			continue;
 		}
 		struct word w;
@@ -129,8 +143,10 @@ void cmdline_show(const char *src, char *dst, size_t cap, const struct cmdline_o
 			keep = w.klen + 1;
 			mask = "<hidden>";
 		}
-		for (size_t i = 0; i < keep && o + 1 < cap; i++)
-			dst[o++] = w.w[i];
+		for (size_t i = 0; i < keep && o + 1 < cap; i++) {
+			unsigned char c = (unsigned char)w.w[i];
+			dst[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;   /* no terminal controls */
+		}
 		while (*mask && o + 1 < cap)
 			dst[o++] = *mask++;
 		src = next;
@@ -141,7 +157,7 @@ void cmdline_show(const char *src, char *dst, size_t cap, const struct cmdline_o
 size_t cmdline_check(const char *cmdline, const struct cmdline_option *opts, size_t n,
 		     void (*report)(void *ctx, const char *msg), void *ctx)
 {
-	char msg[160], list[96];
+	char msg[160], list[96], q[SHOW_MAX + 1];
 	size_t problems = 0;
 	struct word w;
 	if (!cmdline || !report)
@@ -161,9 +177,8 @@ size_t cmdline_check(const char *cmdline, const struct cmdline_option *opts, siz
 				 "a key goes in key=)", w.klen);
 		} else if (!o) {
 			/* Only the key: a mistyped key= must not show the key. */
-			snprintf(msg, sizeof msg, "unknown option '%.*s' ignored (the options are in "
-				 "the README, \"Booting\")", (int)(w.klen < SHOW_MAX ? w.klen : SHOW_MAX),
-				 w.w);
+			snprintf(msg, sizeof msg, "unknown option '%s' ignored (the options are in "
+				 "the README, \"Booting\")", quotable(q, w.w, w.klen));
 		} else if (earlier_count(cmdline, &w) == 1) {
 			snprintf(msg, sizeof msg, "%s given more than once: the last one counts", o->key);
 		}
@@ -176,16 +191,16 @@ size_t cmdline_check(const char *cmdline, const struct cmdline_option *opts, siz
 		msg[0] = '\0';
 		if (!o->values[0]) {
 			if (w.has_val)
-				snprintf(msg, sizeof msg, "%s=%.*s: %s takes no value; taken as %s", o->key,
-					 (int)(vlen < SHOW_MAX ? vlen : SHOW_MAX), v, o->key, o->key);
+				snprintf(msg, sizeof msg, "%s=%s: %s takes no value; taken as %s", o->key,
+					 quotable(q, v, vlen), o->key, o->key);
 		} else if (!strcmp(o->values, "*")) {
 			if (!w.has_val || !vlen)
 				snprintf(msg, sizeof msg, "%s needs a value (%s=...); ignored", o->key,
 					 o->key);
 		} else if (!w.has_val || !in_list(o->values, v, vlen)) {
 			format_list(o->values, list, sizeof list);
-			snprintf(msg, sizeof msg, "%s%s%.*s: the value must be %s; ignored", o->key,
-				 w.has_val ? "=" : "", (int)(vlen < SHOW_MAX ? vlen : SHOW_MAX), v, list);
+			snprintf(msg, sizeof msg, "%s%s%s: the value must be %s; ignored", o->key,
+				 w.has_val ? "=" : "", quotable(q, v, vlen), list);
 		}
 		if (msg[0]) {
 			report(ctx, msg);

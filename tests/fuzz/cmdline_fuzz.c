@@ -7,7 +7,8 @@
  *
  * Checked besides memory safety: every output is terminated inside its
  * buffer; a redacted line has no key= word other than "key=<set>"; neither
- * the shown line nor a cmdline_check() message quotes the value of a key= word; a value that
+ * the shown line nor a cmdline_check() message quotes the value of a key= word,
+ * or holds a control byte; a value that
  * cmdline_get() returns fits and is a suffix of some word.  Seeds:
  * tests/fuzz/cmdline/.
  */
@@ -44,12 +45,21 @@ static void no_key_in(const char *msg)
 	}
 }
 
+/* One console line: no newline, no terminal control byte. */
+static void printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			abort();
+}
+
 static void report(void *ctx, const char *msg)
 {
 	(void)ctx;
 	if (strlen(msg) >= 160)
 		abort();
 	no_key_in(msg);
+	printable(msg);
 }
 
 static void check_redacted(const char *out)
@@ -85,6 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (strlen(shown) < sizeof shown - 1)
 		check_redacted(shown);
 	no_key_in(shown);   /* no key= value shows */
+	printable(shown);
 
 	for (size_t i = 0; i < cmdline_option_count; i++) {
 		const char *key = cmdline_options[i].key;

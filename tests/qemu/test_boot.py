@@ -263,6 +263,19 @@ def test_ready_line_with_a_long_command_line_is_a_line():
     expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
 
 
+def test_command_line_is_shown_on_one_line():
+    """A newline or tab in the command line (QEMU -append, a grub.cfg) is
+    shown as a space: the ready line stays one line (a newline had split
+    it, so a tool reading it got half), and control bytes are not sent to
+    the terminal."""
+    g, m = boot_ready(cmdline="exit=ready\nhz=250\tloglevel=info \x1b[2J")
+    expect(m.group(0).endswith("cmdline 'exit=ready hz=250 loglevel=info ?[2J'"),
+           "the ready line: " + m.group(0)[-80:])
+    expect("command line 'exit=ready hz=250 loglevel=info ?[2J'" in g.log, "the boot line split")
+    expect("\x1b" not in g.log and "tick 250 Hz" in g.log, "a control byte shown, or hz= lost")
+    expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
+
+
 def test_swap_option_past_its_limits_is_named():
     """swap= with more modules than one swap takes, or longer than its
     buffer, is refused by name (it had silently dropped the modules past

@@ -1126,7 +1126,15 @@ static void test_cmdline_show(void)
 	char c[300];
 	snprintf(c, sizeof c, "ip=1.2.3.4/24 kye=%s  key=%s\tquiet %s hz=100", k64, k64, k64);
 	cmdline_show(c, out, sizeof out, cmdline_options, cmdline_option_count);
-	CHECK_STR(out, "ip=1.2.3.4/24 kye=<hidden>  key=<set>\tquiet <hidden> hz=100");
+	CHECK_STR(out, "ip=1.2.3.4/24 kye=<hidden>  key=<set> quiet <hidden> hz=100");
+	/* one line, no terminal controls: a newline could forge a ready line */
+	cmdline_show("exit=ready\ntheseus: ready:\r\x1b[2Jhz=1\x7f", out, sizeof out, cmdline_options,
+		     cmdline_option_count);
+	CHECK_STR(out, "exit=ready theseus: ready: ?[2Jhz=<hidden>");
+	cmdline_show("hz=1\x7f\x01 \x1b[2J", out, sizeof out, cmdline_options, cmdline_option_count);
+	CHECK_STR(out, "hz=1?? ?[2J");
+	CHECK_EQ(check_line("\x1b[2J=1 loglevel=\x1b[1m"), 2);
+	CHECK(reported("unknown option '?[2J'") && reported("loglevel=?[1m:"));
 	cmdline_show("key monkey=1 =5 KEY=ab deadbeef", out, sizeof out, cmdline_options,
 		     cmdline_option_count);
 	CHECK_STR(out, "key monkey=<hidden> =<hidden> KEY=<hidden> deadbeef");

@@ -220,6 +220,23 @@ def test_heap_misuse_is_caught():
 K64 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
 
+def test_readme_lists_every_kernel_option():
+    """The README's option list and the kernel's table (kernel/boot/options.c,
+    which the boot check and mknetboot use) name the same options."""
+    import os
+    from harness import TOP
+    readme = open(os.path.join(TOP, "README")).read()
+    start = readme.index("Options:\n", readme.index("The command line may start with the image path"))
+    block = readme[start:readme.index("\nNothing on the command line is ignored in silence", start)]
+    listed = set()
+    for column in re.findall(r"(?m)^    (\S.*?)(?:\s{2,}|$)", block):   # "ip=A.B.C.D/P gw=A.B.C.D"
+        first = re.match(r"[a-z_]+", column)
+        listed |= {first.group(0)} if first else set()
+        listed |= set(re.findall(r"\s([a-z_]+)=", column))
+    table = set(re.findall(r'\{ "([a-z_]+)",', open(os.path.join(TOP, "kernel", "boot", "options.c")).read()))
+    expect(listed == table, "README lists %s but not %s" % (sorted(listed - table), sorted(table - listed)))
+
+
 def test_command_line_mistakes_are_named():
     """Words the kernel would otherwise pass over in silence are named on
     the console (kernel/boot/options.c): a mistyped option (by its key

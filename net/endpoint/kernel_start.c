@@ -124,6 +124,15 @@ void endpoint_kernel_start(const struct boot_info *boot, uint64_t (*random_u64)(
 		return;
 	}
 	err = net_udp_listen((uint16_t)port, on_datagram, NULL);
+	if (err == TH_EEXIST && port != PROTO_DEFAULT_PORT) {
+		/* port= named one a UDP service holds (the echo module's 7): the
+		 * machine must stay reachable, so the default port it is */
+		log_error("control", "port=%u: UDP port %u is in use by another service; using %d",
+			  (unsigned)port, (unsigned)port, PROTO_DEFAULT_PORT);
+		port = PROTO_DEFAULT_PORT;
+		kernel_set_port((uint16_t)port);
+		err = net_udp_listen((uint16_t)port, on_datagram, NULL);
+	}
 	if (err) {
 		log_error("control", "cannot listen on UDP port %u: %s", (unsigned)port,
 			  th_strerror(err));

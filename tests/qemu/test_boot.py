@@ -293,6 +293,25 @@ def test_command_line_is_shown_on_one_line():
     expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
 
 
+def test_endpoint_port_taken_falls_back_to_the_default():
+    """port= naming a port a UDP service already holds (7, the echo
+    module's) had left the machine with no control endpoint at all; the
+    kernel says so and listens on the default 7700, where theseusctl
+    reaches it."""
+    import os
+    from harness import TOP, free_port
+    hp = free_port()
+    g, m = boot_ready(cmdline="port=7", nic="e1000", hostfwd=[("udp", hp, 7700)])
+    try:
+        expect("ERROR control: port=7: UDP port 7 is in use by another service; using 7700" in g.log,
+               "the taken port not named")
+        r = subprocess.run([os.path.join(TOP, "build", "theseusctl"), "-H", "127.0.0.1:%d" % hp, "ping"],
+                           capture_output=True, text=True, timeout=60)
+        expect(r.returncode == 0, "no endpoint on 7700: " + r.stdout + r.stderr)
+    finally:
+        g.kill()
+
+
 def test_swap_option_past_its_limits_is_named():
     """swap= with more modules than one swap takes, or longer than its
     buffer, is refused by name (it had silently dropped the modules past

@@ -52,8 +52,8 @@ bool swap_boot_is_source(const struct boot_info *boot, const char *name)
 	 * sched= names (default rr) is loaded; the others wait as swap sources. */
 	if (!strncmp(name, "sched_", 6)) {
 		char want[16] = "rr";
-		if (cmdline_get(boot->cmdline, "sched", want, sizeof want))
-			snprintf(want, sizeof want, "rr");
+		if (cmdline_get(boot->cmdline, "sched", want, sizeof want) || !want[0])
+			snprintf(want, sizeof want, "rr");   /* as sched_init() reads it */
 		return strcmp(name + 6, want) != 0;
 	}
 	if (!cmdline_get(boot->cmdline, "swap", v, sizeof v) && list_has(v, name, true))

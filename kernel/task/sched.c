@@ -365,9 +365,9 @@ void sched_init(const char *cmdline)
 
 	char want[16] = "rr", arg[16];
 	int got = cmdline ? cmdline_get(cmdline, "sched", arg, sizeof arg) : TH_ENOENT;
-	if (got == TH_OK)
+	if (got == TH_OK && arg[0])
 		memcpy(want, arg, sizeof want);
-	else if (got != TH_ENOENT)
+	else if (got != TH_ENOENT)   /* bare, empty or too long */
 		log_warn("sched", "sched= needs a policy name (rr, prio); using rr");
 	if (sched_policy_select(want, &eb)) {
 		const char *why = strncmp(eb.msg, "sched: ", 7) ? eb.msg : eb.msg + 7; /* no "sched: sched:" */

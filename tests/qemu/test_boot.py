@@ -312,6 +312,16 @@ def test_endpoint_port_taken_falls_back_to_the_default():
         g.kill()
 
 
+def test_empty_sched_option_keeps_rr():
+    """sched= with an empty value is a missing policy name: the default rr
+    is loaded and runs (it had looked for a module sched_ and fallen back
+    to the built-in fifo policy)."""
+    g, m = boot_ready(cmdline="exit=ready sched=", modules=["sched_rr", "sched_prio"])
+    expect("sched= needs a policy name (rr, prio); using rr" in g.log, "the empty sched= not named")
+    expect("tasks on: policy rr" in g.log, "rr not running: " + g.log[-400:])
+    expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
+
+
 def test_swap_option_past_its_limits_is_named():
     """swap= with more modules than one swap takes, or longer than its
     buffer, is refused by name (it had silently dropped the modules past

@@ -48,7 +48,7 @@ int cmd_graph_main(int argc, char **argv, struct ctl_ctx *ctx)
 		Theseus__Reply *rep = NULL;
 		int err = ctl_call_expect(ctx, "graph", &req, THESEUS__REPLY__PAYLOAD_GRAPH, &rep);
 		if (err) {
-			ret = ctl_exit_for(err);
+			ret = ctl_exit_status(ctx, err);
 			break;
 		}
 		const Theseus__GraphReply *g = rep->graph;

@@ -120,7 +120,7 @@ static int fetch_all(struct ctl_ctx *ctx, Theseus__Reply ***reps, size_t *nreps,
 		Theseus__Reply *rep = NULL, **nr;
 		int err = ctl_call_expect(ctx, "history", &req, THESEUS__REPLY__PAYLOAD_HISTORY, &rep);
 		if (err)
-			return ctl_exit_for(err);
+			return ctl_exit_status(ctx, err);
 		const Theseus__HistoryReply *h = rep->history;
 		Theseus__HistoryEntry **ne = realloc(*ents, (*nents + h->n_entries + 1) * sizeof *ne);
 		if (ne)

@@ -61,7 +61,7 @@ int cmd_info_main(int argc, char **argv, struct ctl_ctx *ctx)
 	req.info = &ir;
 	int err = ctl_call_expect(ctx, "info", &req, THESEUS__REPLY__PAYLOAD_INFO, &rep);
 	if (err)
-		return ctl_exit_for(err);
+		return ctl_exit_status(ctx, err);
 	const Theseus__InfoReply *in = rep->info;
 	const Theseus__EndpointCounters *c = in->counters;
 	static const Theseus__EndpointCounters zero = THESEUS__ENDPOINT_COUNTERS__INIT;

@@ -106,5 +106,5 @@ int cmd_invoke_main(int argc, char **argv, struct ctl_ctx *ctx)
 	}
 	if (rep)
 		theseus__reply__free_unpacked(rep, NULL);
-	return ctl_exit_for(err);
+	return ctl_exit_status(ctx, err);
 }

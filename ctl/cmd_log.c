@@ -61,7 +61,7 @@ int cmd_log_main(int argc, char **argv, struct ctl_ctx *ctx)
 		lq.position = pos;
 		int err = ctl_call_expect(ctx, "log", &req, THESEUS__REPLY__PAYLOAD_LOG, &rep);
 		if (err) {
-			ret = ctl_exit_for(err);
+			ret = ctl_exit_status(ctx, err);
 			break;
 		}
 		const Theseus__LogReply *l = rep->log;

@@ -101,7 +101,7 @@ int cmd_ls_main(int argc, char **argv, struct ctl_ctx *ctx)
 	int serr = fetch_states(ctx, states, &nstates);
 	if (serr) {
 		ctl_report(ctx, "ls", serr, NULL);
-		return ctl_exit_for(serr);
+		return ctl_exit_status(ctx, serr);
 	}
 	ctl_table_init(&t, 7, hdr);
 	ctl_table_align_right(&t, 3);
@@ -110,7 +110,7 @@ int cmd_ls_main(int argc, char **argv, struct ctl_ctx *ctx)
 		Theseus__Reply *rep = NULL;
 		int err = ctl_call_expect(ctx, "ls", &req, THESEUS__REPLY__PAYLOAD_MODULES, &rep);
 		if (err) {
-			ret = ctl_exit_for(err);
+			ret = ctl_exit_status(ctx, err);
 			break;
 		}
 		Theseus__ListModulesReply *m = rep->modules;

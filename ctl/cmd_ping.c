@@ -21,7 +21,7 @@ int cmd_ping_main(int argc, char **argv, struct ctl_ctx *ctx)
 	int err = ctl_call_expect(ctx, "ping", &req, THESEUS__REPLY__PAYLOAD_PONG, &rep);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (err)
-		return ctl_exit_for(err);
+		return ctl_exit_status(ctx, err);
 	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	ctl_json_double(&ctx->js, "rtt_ms", ms);
 	if (ctl_human(ctx))

@@ -292,7 +292,7 @@ int cmd_profile_main(int argc, char **argv, struct ctl_ctx *ctx)
 	} else {
 		err = fetch(ctx, false, !strcmp(what, "stop"), top, &p);
 	}
-	int ret = ctl_exit_for(err);
+	int ret = ctl_exit_status(ctx, err);
 	if (!err) {
 		prof_json(ctx, &p);
 		if (ctl_human(ctx) && what && !strcmp(what, "start"))

@@ -83,7 +83,7 @@ int cmd_rollback_main(int argc, char **argv, struct ctl_ctx *ctx)
 			print_modules(ctx->err, mods, nmod);
 			fprintf(ctx->err, "\n");
 		}
-		return ctl_exit_for(err);
+		return ctl_exit_status(ctx, err);
 	}
 	const Theseus__RollbackReply *r = rep->rollback;
 	ctl_json_str(&ctx->js, "module", r->module);

@@ -27,7 +27,7 @@ int cmd_state_main(int argc, char **argv, struct ctl_ctx *ctx)
 		Theseus__Reply *rep = NULL;
 		int err = ctl_call_expect(ctx, "state", &req, THESEUS__REPLY__PAYLOAD_STATE, &rep);
 		if (err) {
-			ret = ctl_exit_for(err);
+			ret = ctl_exit_status(ctx, err);
 			break;
 		}
 		const Theseus__StateReply *s = rep->state;

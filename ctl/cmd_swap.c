@@ -157,7 +157,7 @@ int cmd_swap_main(int argc, char **argv, struct ctl_ctx *ctx)
 	if (need_ls) {
 		int err = current_versions(ctx, it, n);
 		if (err) {
-			ret = ctl_exit_for(err);
+			ret = ctl_exit_status(ctx, err);
 			goto out;
 		}
 	}
@@ -190,7 +190,7 @@ int cmd_swap_main(int argc, char **argv, struct ctl_ctx *ctx)
 				"--expect names; `theseusctl ls` shows what runs\n" :
 				"theseusctl: a module changed since it was read; check with "
 				"`theseusctl ls` and retry\n");
-		ret = ctl_exit_for(err);
+		ret = ctl_exit_status(ctx, err);
 		goto out;
 	}
 	print_result(ctx, rep->swap);

@@ -23,7 +23,7 @@ int cmd_tasks_main(int argc, char **argv, struct ctl_ctx *ctx)
 		Theseus__Reply *rep = NULL;
 		int err = ctl_call_expect(ctx, "tasks", &req, THESEUS__REPLY__PAYLOAD_TASKS, &rep);
 		if (err) {
-			ret = ctl_exit_for(err);
+			ret = ctl_exit_status(ctx, err);
 			break;
 		}
 		const Theseus__TasksReply *t = rep->tasks;

@@ -228,6 +228,7 @@ struct ctl_ctx {
 	const char *command;
 	char label[280];    /* "host:port" */
 	int status;         /* TH_E* of the failure ctl_report saw, 0 = none */
+	bool status_remote; /* status came in the kernel's reply (its code, not our timeout) */
 	char errmsg[512];
 	struct ctl_json js; /* the command's result fields */
 	bool fleet;         /* one of several hosts (output is buffered) */
@@ -316,6 +317,10 @@ TH_MUST_CHECK int ctl_parse_mac(const char *s, enum ctl_mac_mode *out);
 uint32_t ctl_mac_kind(const struct ctl_ctx *ctx);
 /* Exit code for a protocol status or local error code. */
 int ctl_exit_for(int err);
+/* Exit code for err as ctx's last report saw it: a code the kernel answered
+ * with is CTL_EXIT_REMOTE even when it is ETIMEDOUT (module code cut by the
+ * watchdog) or ENODEV, which from theseusctl itself mean "no answer". */
+int ctl_exit_status(const struct ctl_ctx *ctx, int err);
 const struct ctl_cmd *ctl_cmd_find(const char *name);
 void ctl_usage(FILE *f);
 /* `theseusctl COMMAND --help`: the command's usage, what it does, its options. */

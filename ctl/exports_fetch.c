@@ -58,7 +58,7 @@ int ctl_exports_fetch(struct ctl_ctx *ctx, struct ctl_lint_syms *t)
 			int err = ctl_call_expect(ctx, "exports", &req, THESEUS__REPLY__PAYLOAD_EXPORTS,
 						  &rep);
 			if (err)
-				return ctl_exit_for(err);
+				return ctl_exit_status(ctx, err);
 			const Theseus__ExportsReply *x = rep->exports;
 			if (xq.start == 0) {
 				total = x->total;
@@ -71,7 +71,7 @@ int ctl_exports_fetch(struct ctl_ctx *ctx, struct ctl_lint_syms *t)
 			} else if ((err = take_page(t, x, xq.start, &eb)) != TH_OK) {
 				theseus__reply__free_unpacked(rep, NULL);
 				ctl_fail(ctx, err, "%s", eb.msg);
-				return ctl_exit_for(err);
+				return ctl_exit_status(ctx, err);
 			} else if (x->n_symbols == 0 && xq.start < total) {
 				changed = true;  /* the list shrank under us */
 			}

@@ -167,6 +167,7 @@ static int run_one(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_
 	int ret;
 	ctx->command = cmd->name;
 	ctx->status = 0;
+	ctx->status_remote = false;
 	ctx->errmsg[0] = 0;
 	ctl_json_reset(&ctx->js);
 	if (cmd->needs_host) {
@@ -285,6 +286,7 @@ static void *map_worker(void *arg)
 		ctx.fleet = true;
 		ctx.json = true;
 		ctx.status = 0;
+		ctx.status_remote = false;
 		ctx.errmsg[0] = 0;
 		memset(&ctx.js, 0, sizeof ctx.js);
 		snprintf(ctx.host, sizeof ctx.host, "%s", t->host);
@@ -328,6 +330,7 @@ int ctl_fleet_run(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_c
 		 * asked (usage, a local file) still gets one JSON object. */
 		base->command = cmd->name;
 		base->status = 0;
+		base->status_remote = false;
 		base->errmsg[0] = 0;
 		snprintf(base->label, sizeof base->label, "local");
 		int ret = cmd->main(argc, argv, base);
@@ -395,6 +398,7 @@ int ctl_fleet_run(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_c
 int ctl_usage_fail(struct ctl_ctx *ctx, const char *usage)
 {
 	ctx->status = 0;
+	ctx->status_remote = false;
 	snprintf(ctx->errmsg, sizeof ctx->errmsg, "usage: theseusctl %s", usage);
 	if (!ctx->json)
 		fprintf(ctx->err, "usage: theseusctl %s\n", usage);

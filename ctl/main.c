@@ -196,6 +196,7 @@ static int local_fail(struct ctl_ctx *ctx, const char *command, int exit_code,
 	}
 	if (ctx->json) {
 		ctx->status = 0;
+		ctx->status_remote = false;
 		ctx->command = command;
 		ctx->out = stdout;
 		snprintf(ctx->label, sizeof ctx->label, "local");

@@ -275,6 +275,13 @@ int ctl_exit_for(int err)
 	}
 }
 
+int ctl_exit_status(const struct ctl_ctx *ctx, int err)
+{
+	if (err && ctx->status_remote && err == ctx->status && err != TH_EAUTH)
+		return CTL_EXIT_REMOTE;
+	return ctl_exit_for(err);
+}
+
 enum { OPT_KEY_FILE = 256, OPT_TIMEOUT, OPT_RETRIES, OPT_PORT, OPT_HOSTS, OPT_JSON, OPT_MAC,
 	OPT_NO_SESSION_CACHE };
 

@@ -546,7 +546,7 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 	err = query_status(ctx, sha, len, &p, &complete, &max_size);
 	uint64_t t_send = ctl_mono_us();
 	if (err) {
-		ret = err == TH_ENOMEM ? CTL_EXIT_LOCAL : ctl_exit_for(err);
+		ret = err == TH_ENOMEM ? CTL_EXIT_LOCAL : ctl_exit_status(ctx, err);
 		goto out;
 	}
 	if (max_size && len > max_size) {
@@ -567,7 +567,7 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 			/* Everything acknowledged but not complete: ask (evicted?). */
 			err = query_status(ctx, sha, len, &p, &complete, NULL);
 			if (err || complete) {
-				ret = ctl_exit_for(err);
+				ret = ctl_exit_status(ctx, err);
 				break;
 			}
 			if (++stalls > ctx->retries) {
@@ -584,7 +584,7 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 			p.acked = 0;
 			err = query_status(ctx, sha, len, &p, &complete, NULL);
 			if (err) {
-				ret = ctl_exit_for(err);
+				ret = ctl_exit_status(ctx, err);
 				break;
 			}
 			continue;
@@ -665,7 +665,7 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 			}
 		} else if (st != TH_OK) {
 			ctl_report(ctx, "push", st, rep);
-			ret = ctl_exit_for(st);
+			ret = ctl_exit_status(ctx, st);
 			theseus__reply__free_unpacked(rep, NULL);
 			break;
 		} else {

@@ -460,11 +460,15 @@ static bool kind_unsupported(const Theseus__Reply *rep)
 	       strstr(rep->message, "not supported by this kernel") != NULL;
 }
 
-/* What to do next, for an error code. */
+/* What to do next, for an error code.  The transport's hints are for codes
+ * of our own: the kernel's reply ETIMEDOUT is module code cut by its
+ * watchdog, not a lost datagram. */
 static const char *hint_for(const struct ctl_ctx *ctx, int err, const Theseus__Reply *rep)
 {
 	switch (err) {
 	case TH_ETIMEDOUT:
+		if (rep)
+			return "";
 		return " (no answer: is the kernel running and the UDP port forwarded? "
 		       "check -H/--port, or try --timeout/--retries)";
 	case TH_EAUTH:
@@ -472,7 +476,7 @@ static const char *hint_for(const struct ctl_ctx *ctx, int err, const Theseus__R
 				       "the kernel's key=; or replies are forged on the way)"
 				     : " (no key given: use --key-file FILE or THESEUS_KEY_FILE)";
 	case TH_ENODEV:
-		return " (check the host name)";
+		return rep ? "" : " (check the host name)";
 	case TH_ENOTSUP:
 		return kind_unsupported(rep) ? " (this kernel does not offer it; is it older than "
 					       "theseusctl?)" : "";
@@ -497,6 +501,7 @@ void ctl_report(struct ctl_ctx *ctx, const char *what, int err, const Theseus__R
 			 (unsigned long long)ctx->replies_unauth,
 			 ctx->replies_unauth == 1 ? "y" : "ies");
 	ctx->status = err;
+	ctx->status_remote = rep != NULL;
 	snprintf(ctx->errmsg, sizeof ctx->errmsg, "%s: %s%s", what, msg, dropped);
 	if (ctx->json)
 		return;
@@ -511,6 +516,7 @@ void ctl_fail(struct ctl_ctx *ctx, int err, const char *fmt, ...)
 	vsnprintf(ctx->errmsg, sizeof ctx->errmsg, fmt, ap);
 	va_end(ap);
 	ctx->status = err;
+	ctx->status_remote = false;
 	if (!ctx->json)
 		fprintf(ctx->err, "theseusctl: %s\n", ctx->errmsg);
 }

@@ -169,6 +169,30 @@ static void test_report_messages(void)
 	fclose(ctx.err);
 	CHECK(strstr(ebuf, "profile: ENOTSUP: not supported by this kernel (this kernel does not "
 		     "offer it; is it older than theseusctl?)") != NULL);
+	/* ETIMEDOUT in the kernel's reply is module code cut by its watchdog:
+	 * no "no answer" hint, and exit 1 (the kernel reported an error), not 3. */
+	rep.message = "oops 1.0: watchdog: oops_spin+0x2 still running after 1000 ms";
+	ctx.err = fmemopen(ebuf, sizeof ebuf - 1, "w");
+	ctl_report(&ctx, "invoke", TH_ETIMEDOUT, &rep);
+	fclose(ctx.err);
+	CHECK_STR(ebuf, "theseusctl: h:1: invoke: ETIMEDOUT: oops 1.0: watchdog: oops_spin+0x2 "
+		  "still running after 1000 ms\n");
+	CHECK_EQ(ctl_exit_status(&ctx, TH_ETIMEDOUT), CTL_EXIT_REMOTE);
+	/* our own timeout (no reply): the hint and exit 3, as before */
+	ctx.err = fmemopen(ebuf, sizeof ebuf - 1, "w");
+	ctl_report(&ctx, "invoke", TH_ETIMEDOUT, NULL);
+	fclose(ctx.err);
+	CHECK(strstr(ebuf, "(no answer: is the kernel running") != NULL);
+	CHECK_EQ(ctl_exit_status(&ctx, TH_ETIMEDOUT), CTL_EXIT_UNREACHABLE);
+	/* a kernel's EAUTH stays exit 4 */
+	rep.message = "unauthenticated";
+	ctx.err = fmemopen(ebuf, sizeof ebuf - 1, "w");
+	ctl_report(&ctx, "swap", TH_EAUTH, &rep);
+	fclose(ctx.err);
+	CHECK_EQ(ctl_exit_status(&ctx, TH_EAUTH), CTL_EXIT_AUTH);
+	ctx.json = true;   /* ctl_fail prints nothing then */
+	ctl_fail(&ctx, TH_ETIMEDOUT, "local");
+	CHECK_EQ(ctl_exit_status(&ctx, TH_ETIMEDOUT), CTL_EXIT_UNREACHABLE);
 }
 
 static void test_fmt_bytes(void)

@@ -54,7 +54,7 @@ static const char *const op_names[] = { "attach", "resume", "irq", "tx", "poll",
 static int call(struct call *c)
 {
 	struct guard g;
-	int r = guard_call(&g, "nic driver", GUARD_BUDGET_HOOK, run, c);
+	int r = modcall_guarded(c->n->module, &g, "nic driver", run, c);
 	if (!g.tripped)
 		return r;
 	struct th_errbuf eb = { "" };

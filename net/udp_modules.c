@@ -2,7 +2,8 @@
  * udp_modules.c - UDP services that are modules (udp_service.h), such as
  * the echo service (modules/echo): the registered tables, the ports bound
  * for them through net_udp.c (once lwIP runs: net_udp_modules_start), and
- * the guarded call into a handler for each datagram.  The binding belongs
+ * the guarded call into a handler for each datagram (modcall_guarded: a
+ * fault puts back the statedb references it held).  The binding belongs
  * to the core, so a new version of a service takes over its port between
  * two datagrams.
  *
@@ -63,7 +64,7 @@ static void on_datagram(void *ctx, const void *data, size_t len, net_reply_fn re
 	s->datagrams++;
 	struct call c = { s->handle, data, len, reply, reply_ctx };
 	struct guard g;
-	if (guard_call(&g, "udp service", GUARD_BUDGET_HOOK, run, &c) == TH_OK || !g.tripped)
+	if (modcall_guarded(s->name, &g, "udp service", run, &c) == TH_OK || !g.tripped)
 		return;
 	struct th_errbuf eb = { "" };
 	char name[sizeof s->name];

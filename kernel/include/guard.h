@@ -27,7 +27,8 @@
  *   - heap allocations made inside: leaked (not attributed);
  *   - statedb strong references (statedb_get without statedb_put) taken
  *     inside: put back by the module-call layer (modcall_refs.c: invoke,
- *     hooks, module tasks), up to 16 distinct references per call;
+ *     hooks, module tasks, and modcall_guarded for UDP services and NIC
+ *     drivers), up to 16 distinct references per call;
  *     guard_call itself does not;
  *   - tasks created, waitq registrations, timers: not undone.
  * A fault with no active guard (nano_core code outside any guarded call)

@@ -59,6 +59,13 @@ struct guard;
 const char *modcall_fault_report(const char *module, const char *what, const struct guard *g,
 				 struct th_errbuf *eb);
 void modcall_fault_recover(const char *module, struct th_errbuf *eb);
+/* Such a subsystem's guarded call (guard_call with the hook budget) with the
+ * statedb strong references fn takes tracked, as invoke, hooks and module
+ * tasks have them: if module code faults, the references it got and did not
+ * put are put back (logged naming module).  Returns fn's result or g's
+ * error (g->tripped: report and recover as above). */
+int modcall_guarded(const char *module, struct guard *g, const char *what, int (*fn)(void *ctx),
+		    void *ctx) TH_MUST_CHECK;
 
 /* fault_restarts=N on the command line: restarts allowed per window
  * (default MODCALL_MAX_RESTARTS). */

@@ -6,7 +6,9 @@
  * kernel's own port 7700, a table named after no module, another module's
  * handler) and reports each result.  tests/qemu/test_udp_services.py swaps
  * 1.0 for 2.0 (UDPPORTS_VARIANT=2, build/modules/udpports_v2.o): port 9001
- * must be closed before any datagram reaches 1.0's code again.
+ * must be closed before any datagram reaches 1.0's code again.  The
+ * datagram "pin" to port 9000 pins statedb entry udpports.pin and faults:
+ * the handler's fault must put the reference back.
  */
 #include "theseus.h"
 
@@ -19,10 +21,22 @@
 #define UP_VERSION "1.0"
 #endif
 
+/* The datagram "pin": pin statedb entry udpports.pin (statedb_get), then
+ * read NULL: the fault must put the reference back. */
+__attribute__((noinline)) static void up_pin_and_fault(void)
+{
+	struct statedb_ref ref;
+	void *p;
+	if (statedb_open("udpports.pin", 0x75700000u, 1, 16, &ref, NULL) ||
+	    statedb_get(ref, 0x75700000u, 1, &p, NULL))
+		return;
+	(void)*(volatile int *)0;
+}
+
 static void up_handle(const void *data, size_t len, th_udp_reply_fn reply, void *reply_ctx)
 {
-	(void)data;
-	(void)len;
+	if (len == 3 && !memcmp(data, "pin", 3))
+		up_pin_and_fault();
 	static const char msg[] = "udpports " UP_VERSION;
 	(void)reply(reply_ctx, msg, sizeof msg - 1);
 }

@@ -78,9 +78,14 @@ int modcall_task_run(const char *module, struct guard *g, int (*fn)(void *ctx),
 		     void *ctx) TH_MUST_CHECK;
 /* A module task's entry (task_module.c) faulted or hung (g tripped): queue
  * the report and the recovery of module for the control context (from a
- * task they could race a swap the endpoint is running).  Interrupt-safe;
- * up to 8 wait, more are logged and dropped. */
-void modcall_task_fault(const char *module, const char *task, const struct guard *g);
+ * task they could race a swap the endpoint is running).  version and serial
+ * are the load of module the task belongs to (loader_module_serial): if
+ * another runs by the time it is reported (the task faulted on its way out
+ * after a swap or a restart), the fault is reported against that version
+ * and nothing is restarted.  Interrupt-safe; up to 8 wait, more are logged
+ * and dropped. */
+void modcall_task_fault(const char *module, const char *version, uint64_t serial,
+			const char *task, const struct guard *g);
 /* The kernel's main loop: report and recover the queued task faults
  * (history "fault", then restart/rollback/quarantine as for an invoke). */
 void modcall_poll(void);

@@ -81,18 +81,11 @@ bool modcall_quarantined(const char *name)
 	return !strcmp(modcall_state(name), "quarantined");
 }
 
-const char *modcall_report(const char *hint, const char *what, const struct guard *g,
-			   struct th_errbuf *eb)
+/* The report of g's fault in module name at version, in a call what into
+ * module hint: eb, the log (with the backtrace), history kind "fault". */
+static void report(const char *name, const char *version, const char *what, const char *hint,
+		   const struct guard *g, struct th_errbuf *eb)
 {
-	/* The culprit: the module whose code faulted, else the innermost module
-	 * frame (a kernel function it called), else the module called. */
-	struct module *m = loader_module_of_addr((uintptr_t)g->fault.rip);
-	for (size_t i = 0; !m && i < g->fault.nbt; i++)
-		m = loader_module_of_addr((uintptr_t)g->fault.bt[i]);
-	if (!m)
-		m = loader_find(hint);
-	const char *name = m ? loader_module_name(m) : hint;
-	const char *version = m ? loader_module_version(m) : "?";
 	char what_happened[128], bt[384];
 	(void)guard_format(g, what_happened, sizeof what_happened);
 	(void)guard_format_backtrace(g, bt, sizeof bt);
@@ -102,7 +95,33 @@ const char *modcall_report(const char *hint, const char *what, const struct guar
 		  (unsigned long long)g->fault.cr2);
 	log_error("fault", "  backtrace: %s", bt);
 	swap_history_note(SWAP_KIND_FAULT, name, version, what_happened);
+}
+
+struct module *modcall_culprit(const struct guard *g)
+{
+	struct module *m = loader_module_of_addr((uintptr_t)g->fault.rip);
+	for (size_t i = 0; !m && i < g->fault.nbt; i++)
+		m = loader_module_of_addr((uintptr_t)g->fault.bt[i]);
+	return m;
+}
+
+const char *modcall_report(const char *hint, const char *what, const struct guard *g,
+			   struct th_errbuf *eb)
+{
+	/* The culprit: the module whose code faulted, else the innermost module
+	 * frame (a kernel function it called), else the module called. */
+	struct module *m = modcall_culprit(g);
+	if (!m)
+		m = loader_find(hint);
+	const char *name = m ? loader_module_name(m) : hint;
+	report(name, m ? loader_module_version(m) : "?", what, hint, g, eb);
 	return name;
+}
+
+void modcall_report_as(const char *name, const char *version, const char *what,
+		       const struct guard *g, struct th_errbuf *eb)
+{
+	report(name, version, what, name, g, eb);
 }
 
 static void quarantine_note(const char *name, const char *why)

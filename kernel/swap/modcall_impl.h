@@ -17,6 +17,13 @@
  * name (the module whose code faulted, else hint). */
 const char *modcall_report(const char *hint, const char *what, const struct guard *g,
 			   struct th_errbuf *eb);
+/* The listed module whose code faulted in g (else the innermost listed
+ * module frame), NULL if none: the code was a version no longer listed. */
+struct module *modcall_culprit(const struct guard *g);
+/* The same report for module name at version (a version no longer listed,
+ * whose code the loader cannot name). */
+void modcall_report_as(const char *name, const char *version, const char *what,
+		       const struct guard *g, struct th_errbuf *eb);
 /* After a fault of module name outside a swap: restart, roll back or
  * quarantine it (modcall.h); appends what was done to eb. */
 void modcall_recover(const char *name, struct th_errbuf *eb);

@@ -5,7 +5,10 @@
  * main loop, the one control context besides the endpoint's requests that
  * it runs too, reports it and recovers the module (modcall_poll), exactly
  * as after a faulted invoke.  Doing it in the faulting task could run a
- * restart in the middle of a swap the main task was preempted in.
+ * restart in the middle of a swap the main task was preempted in.  A task
+ * whose version no longer runs by then (it faulted on its way out after a
+ * swap or restart) is reported against its own version and recovers
+ * nothing: the version running now did not fault.
  */
 #include "modcall_impl.h"
 
@@ -17,6 +20,8 @@
 struct pending {
 	bool used;
 	char module[TH_MODULE_NAME_MAX];
+	char version[TH_MODULE_VERSION_MAX];
+	uint64_t serial;            /* the load of module the task belonged to */
 	char task[24];
 	struct guard g;
 };
@@ -35,7 +40,8 @@ int modcall_task_run(const char *module, struct guard *g, int (*fn)(void *ctx), 
 	return r;
 }
 
-void modcall_task_fault(const char *module, const char *task, const struct guard *g)
+void modcall_task_fault(const char *module, const char *version, uint64_t serial,
+			const char *task, const struct guard *g)
 {
 	uint64_t fl = spin_lock_irqsave(&queue_lock);
 	struct pending *p = NULL;
@@ -45,6 +51,8 @@ void modcall_task_fault(const char *module, const char *task, const struct guard
 	if (p) {
 		p->used = true;
 		snprintf(p->module, sizeof p->module, "%s", module);
+		snprintf(p->version, sizeof p->version, "%s", version);
+		p->serial = serial;
 		snprintf(p->task, sizeof p->task, "%s", task);
 		p->g = *g;
 		queued++;
@@ -74,6 +82,18 @@ void modcall_poll(void)
 		if (!got)
 			return;
 		struct th_errbuf eb = { "" };
+		struct module *now = loader_find(p.module);
+		if ((!now || loader_module_serial(now) != p.serial) && !modcall_culprit(&p.g)) {
+			/* Its version was replaced (swapped, restarted, rolled back
+			 * or unloaded) before it faulted in that version's code:
+			 * the fault is that version's, and the one running now
+			 * is not restarted for it. */
+			modcall_report_as(p.module, p.version, "task", &p.g, &eb);
+			log_warn("fault", "task '%s' ended (%s): %s; not recovered: %s %s no "
+				 "longer runs", p.task, th_err_name(p.g.err), eb.msg, p.module,
+				 p.version);
+			continue;
+		}
 		char culprit[TH_MODULE_NAME_MAX];
 		snprintf(culprit, sizeof culprit, "%s", modcall_report(p.module, "task", &p.g, &eb));
 		modcall_recover(culprit, &eb);

@@ -32,6 +32,7 @@ struct th_task {
 	struct task *t;                  /* NULL until started (created before the scheduler) */
 	char name[TASK_NAME_MAX];
 	char module[TH_MODULE_NAME_MAX]; /* whose code fn is ... */
+	char version[TH_MODULE_VERSION_MAX];
 	uint64_t serial;                 /* ... in which load of it */
 	th_task_fn fn;
 	void *arg;
@@ -129,7 +130,8 @@ static int entry(void *arg)
 		unlink_mt(mt);
 	spin_unlock_irqrestore(&all_lock, fl);
 	if (g.tripped)
-		modcall_task_fault(mt->module, mt->name, &g); /* reported from the main loop */
+		modcall_task_fault(mt->module, mt->version, mt->serial, mt->name,
+				   &g); /* reported from the main loop */
 	if (detached)
 		kfree(mt);
 	return r;
@@ -239,6 +241,7 @@ int th_task_create(const char *name, th_task_fn fn, void *arg, struct th_task **
 		return TH_ENOMEM;
 	snprintf(mt->name, sizeof mt->name, "%s", name);
 	snprintf(mt->module, sizeof mt->module, "%s", loader_module_name(m));
+	snprintf(mt->version, sizeof mt->version, "%s", loader_module_version(m));
 	mt->serial = loader_module_serial(m);
 	mt->fn = fn;
 	mt->arg = arg;

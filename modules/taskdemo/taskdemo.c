@@ -202,6 +202,24 @@ INVOKE_FN(taskdemo_service)
 }
 TH_INVOKE(taskdemo_service);
 
+/* A service whose way out faults (a buggy clean-up): asked to stop by a
+ * swap, it reads NULL in the code of the version that was replaced. */
+static int faulty_exit(void *arg)
+{
+	(void)arg;
+	log_info("taskdemo", "faulty-exit service " TD_VERSION " running");
+	while (!th_task_should_stop())
+		if (th_task_sleep_ms(20))
+			break;
+	return *(volatile int *)0;
+}
+
+INVOKE_FN(taskdemo_service_faulty_exit)
+{
+	return th_task_create("td_faulty_exit", faulty_exit, NULL, NULL);
+}
+TH_INVOKE(taskdemo_service_faulty_exit);
+
 INVOKE_FN(taskdemo_ok)
 {
 	if (out_cap < 2)

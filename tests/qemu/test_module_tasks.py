@@ -156,6 +156,35 @@ def test_module_tasks_stop_on_swap():
 
 
 
+def test_module_tasks_old_version_fault_restarts_nothing():
+    """A 1.0 task that faults on its way out after the swap to 2.0: the
+    fault is 1.0's (reported so, history kind fault naming 1.0), and 2.0,
+    which did not fault, is not restarted (before, the queued fault
+    restarted the fresh 2.0, stopping its service task and spending its
+    restart budget)."""
+    tmp = tempfile.mkdtemp(prefix="theseus-modtasks-")
+    g, c = _boot(tmp)
+    c("invoke", "taskdemo", "taskdemo_service_faulty_exit", check_rc=0)
+    g.wait_for(r"taskdemo: faulty-exit service 1\.0 running", 10)
+    p = c("swap", "taskdemo", harness.module_path("taskdemo_v2"))
+    expect(p.returncode == 0, "swap to taskdemo 2.0: %r" % _out(p))
+    g.wait_for(r"taskdemo: service 2\.0 running", 10)
+    g.wait_for(r"task 'td_faulty_exit' ended \(EFAULT\): taskdemo 1\.0: page fault at \S+ "
+               r"\(address 0x0\); not recovered: taskdemo 1\.0 no longer runs", 10)
+    p = c("invoke", "taskdemo", "taskdemo_ok", check_rc=0)
+    expect("ok v2" in p.stdout, "taskdemo 2.0 not answering: %r" % _out(p))
+    p = c("--json", "history", check_rc=0)
+    ents = json.loads(p.stdout)["entries"]
+    swap = max(e["seq"] for e in ents if e["kind"] == "swap")
+    after = [(e["kind"], e["items"][0]["module"], e["items"][0]["new_version"])
+             for e in ents if e["seq"] > swap]
+    expect(("fault", "taskdemo", "1.0") in after, "no fault entry of 1.0: %r" % after)
+    expect(not any(k in ("restart", "rollback", "quarantine") for k, _, _ in after),
+           "taskdemo recovered for 1.0's fault: %r" % after)
+    expect("service 2.0 stopping" not in g.log, "2.0's service was stopped")
+    expect("*** FAULT" not in g.log, "a kernel fault report")
+
+
 def test_module_tasks_blocking_rules():
     """stubborn 1.0's task ignores every stop request; stubborn 2.0's
     transfer hook (interrupts off) tries to sleep.  The sleep in the hook is

@@ -77,22 +77,35 @@ void ctl_history_modules(const Theseus__HistoryEntry *e, char *buf, size_t len)
 		th_appendf(buf, len, &pos, " +%zu more", n - e->n_items);
 }
 
+void ctl_history_stages(const Theseus__HistoryEntry *e, char *buf, size_t len)
+{
+	const char *kind = entry_kind(e);
+	bool failed = proto_status_from_wire(e->status) != TH_OK;
+	bool message = e->message && e->message[0];
+	size_t pos = 0;
+	if (len)
+		buf[0] = '\0';
+	if (!strcmp(kind, "fault") || !strcmp(kind, "quarantine")) {
+		th_appendf(buf, len, &pos, "%s", message ? e->message : "-");
+		return;
+	}
+	for (size_t i = 0; i < e->n_stages; i++)
+		th_appendf(buf, len, &pos, "%s%s=%lluus", i ? " " : "", e->stages[i]->stage,
+			   (unsigned long long)(e->stages[i]->ns / 1000));
+	if (e->cpus) /* kernels with stop-machine: the stop-the-world pause */
+		th_appendf(buf, len, &pos, "%spause=%lluus/%ucpu", pos ? " " : "",
+			   (unsigned long long)(e->pause_ns / 1000), e->cpus);
+	if (failed && message)
+		th_appendf(buf, len, &pos, "%s(%s)", pos ? " " : "", e->message);
+}
+
 static int entry_row(struct ctl_table *t, const Theseus__HistoryEntry *e)
 {
-	char seq[24], when[32], what[256], stages[256] = "", total[32], sites[16];
+	char seq[24], when[32], what[256], stages[640], total[32], sites[16];
 	snprintf(seq, sizeof seq, "%llu", (unsigned long long)e->seq);
 	snprintf(when, sizeof when, "%.6f", (double)e->when_ns / 1e9);
 	ctl_history_modules(e, what, sizeof what);
-	for (size_t i = 0; i < e->n_stages; i++) {
-		size_t l = strlen(stages);
-		snprintf(stages + l, sizeof stages - l, "%s%s=%lluus", i ? " " : "",
-			 e->stages[i]->stage, (unsigned long long)(e->stages[i]->ns / 1000));
-	}
-	if (e->cpus) { /* kernels with stop-machine: the stop-the-world pause */
-		size_t l = strlen(stages);
-		snprintf(stages + l, sizeof stages - l, "%spause=%lluus/%ucpu", l ? " " : "",
-			 (unsigned long long)(e->pause_ns / 1000), e->cpus);
-	}
+	ctl_history_stages(e, stages, sizeof stages);
 	snprintf(total, sizeof total, "%lluus", (unsigned long long)(e->total_ns / 1000));
 	snprintf(sites, sizeof sites, "%llu", (unsigned long long)e->sites);
 	const char *status = th_err_name(proto_status_from_wire(e->status));

@@ -261,6 +261,11 @@ int cmd_history_main(int argc, char **argv, struct ctl_ctx *ctx);
 void ctl_history_modules(const Theseus__HistoryEntry *e, char *buf, size_t len);
 /* The modules a history entry covers (module_count, or its items from older kernels). */
 size_t ctl_history_module_count(const Theseus__HistoryEntry *e);
+/* history's STAGES cell: the stage times and the pause of a transaction,
+ * then " (message)" when it failed; a fault or quarantine entry (no
+ * transaction: its times are all zero) shows its message instead, which
+ * says what happened ("page fault at f+0x14 (address 0x0)"). */
+void ctl_history_stages(const Theseus__HistoryEntry *e, char *buf, size_t len);
 int cmd_state_main(int argc, char **argv, struct ctl_ctx *ctx);
 int cmd_log_main(int argc, char **argv, struct ctl_ctx *ctx);
 int cmd_invoke_main(int argc, char **argv, struct ctl_ctx *ctx);

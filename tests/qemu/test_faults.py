@@ -121,6 +121,12 @@ def test_faults_contained_reported_recovered():
     for kind, status in (("fault", "EFAULT"), ("restart", "OK"), ("quarantine", "EFAULT")):
         expect(re.search(r"\b%s\s+faulty 1\.0->1\.0\s+%s\b" % (kind, status), p.stdout),
                "history: no %s entry: %r" % (kind, p.stdout))
+    # The table says what happened (not the zero stage times of no transaction).
+    expect(re.search(r"\bfault\s+faulty 1\.0->1\.0\s+EFAULT\s+0\s+\S+\s+page fault at "
+                     r"faulty_null\+0x[0-9a-f]+ \(address 0x0\)", p.stdout),
+           "history: the fault entry does not say what happened: %r" % p.stdout)
+    expect(re.search(r"\bquarantine\s+faulty 1\.0->1\.0\s+EFAULT\s+0\s+\S+\s+repeated faults",
+                     p.stdout), "history: the quarantine entry does not say why: %r" % p.stdout)
     _alive(c)
     expect("*** FAULT" not in g.log, "a kernel fault report")
 

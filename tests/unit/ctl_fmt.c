@@ -247,6 +247,41 @@ static void test_history_modules(void)
 	CHECK_STR(buf, "chec");
 }
 
+/* history's STAGES cell: a fault entry says what happened (before, only
+ * its all-zero stage times: `theseusctl history` never named the fault);
+ * a failed transaction adds its message; a good one only its times. */
+static void test_history_stages(void)
+{
+	Theseus__HistoryEntry e = THESEUS__HISTORY_ENTRY__INIT;
+	Theseus__StageTime st = THESEUS__STAGE_TIME__INIT, *stages[1] = { &st };
+	char buf[256];
+	st.stage = "load";
+	st.ns = 12000;
+	e.stages = stages;
+	e.n_stages = 1;
+	e.kind = "fault";
+	e.status = proto_status_to_wire(TH_EFAULT);
+	e.message = "page fault at oops_null+0x0 (address 0x0)";
+	ctl_history_stages(&e, buf, sizeof buf);
+	CHECK_STR(buf, "page fault at oops_null+0x0 (address 0x0)");
+	e.kind = "quarantine";
+	e.message = "";
+	ctl_history_stages(&e, buf, sizeof buf);
+	CHECK_STR(buf, "-");
+	e.kind = "swap";
+	e.status = proto_status_to_wire(TH_EINIT);
+	e.message = "oops 4.0: transfer failed";
+	e.cpus = 2;
+	e.pause_ns = 7000;
+	ctl_history_stages(&e, buf, sizeof buf);
+	CHECK_STR(buf, "load=12us pause=7us/2cpu (oops 4.0: transfer failed)");
+	e.status = proto_status_to_wire(TH_OK);
+	ctl_history_stages(&e, buf, sizeof buf);
+	CHECK_STR(buf, "load=12us pause=7us/2cpu");
+	ctl_history_stages(&e, buf, 5); /* cut short, terminated */
+	CHECK_STR(buf, "load");
+}
+
 int main(void)
 {
 	RUN(test_escape);
@@ -256,5 +291,6 @@ int main(void)
 	RUN(test_report_messages);
 	RUN(test_fmt_bytes);
 	RUN(test_history_modules);
+	RUN(test_history_stages);
 	return check_summary("ctl_fmt");
 }

@@ -101,6 +101,8 @@ struct endpoint_module {
 	uint64_t load_address;
 	uint32_t n_deps;
 	char deps[ENDPOINT_MAX_DEPS][PROTO_NAME_MAX];
+	bool quarantined;   /* refused calls after repeated faults: a swap of the
+			     * object it runs is not "already done" but a fresh copy */
 };
 
 /* One module to replace; object/size point into the staging area and are

@@ -113,7 +113,10 @@ static int prepare(struct swap_txn *x, const struct swap_request *items, size_t 
 		if (err)
 			return th_errf(eb, err, "%s: no memory for a copy of the object (%zu bytes)",
 				       r->name, r->len);
-		if (x->h.kind != SWAP_KIND_RESTART && swap_track_runs(swap_track_find(r->name), o)) {
+		/* The object it runs already: nothing to do, unless the module
+		 * is quarantined (a swap by hand lifts that: a fresh copy). */
+		if (x->h.kind != SWAP_KIND_RESTART && swap_track_runs(swap_track_find(r->name), o) &&
+		    strcmp(modcall_state(r->name), "quarantined") != 0) {
 			swap_obj_put(o);
 			swap_txn_item(x, i, r->name, loader_module_version(m), loader_module_version(m));
 			continue;

@@ -13,6 +13,7 @@
 #include "ktime.h"
 #include "loader.h"
 #include "log.h"
+#include "modcall.h"
 #include "net.h"
 #include "smp.h"
 #include "statedb.h"
@@ -97,6 +98,7 @@ static int op_module_find(void *ctx, const char *name, struct endpoint_module *o
 	if (!m)
 		return TH_ENOENT;
 	describe(m, out);
+	out->quarantined = !strcmp(modcall_state(name), "quarantined");
 	return TH_OK;
 }
 

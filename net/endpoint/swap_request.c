@@ -7,7 +7,8 @@
  * For each item: the module name and version strings are checked; if the
  * module already runs the object named (same SHA-256, as reported by
  * ops->module_find) the item is already done, so a retried or duplicated
- * swap is harmless; a resend of the session's last change (the same items,
+ * swap is harmless (unless the module is quarantined: then the swap by hand
+ * that lifts it loads a fresh copy); a resend of the session's last change (the same items,
  * with nothing changed by the session since) is not repeated even when the
  * kernel has rolled it back since.  Every other item needs a complete, verified staged
  * object.  The remaining items go to ops->swap together; the kernel checks
@@ -135,7 +136,8 @@ int ep_handle_swap(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 		if (err == TH_OK) {
 			m->version[PROTO_VERSION_MAX - 1] = 0;
 			r->old_version = ep_arena_strdup(&ep->arena, m->version);
-			if (resend || memcmp(m->sha256, it->object_sha256.data, PROTO_SHA256_LEN) == 0) {
+			if (resend || (memcmp(m->sha256, it->object_sha256.data, PROTO_SHA256_LEN) == 0 &&
+				       !m->quarantined)) {
 				r->already = true;
 				r->new_version = r->old_version;
 				continue;

@@ -127,6 +127,19 @@ def test_faults_contained_reported_recovered():
            "history: the fault entry does not say what happened: %r" % p.stdout)
     expect(re.search(r"\bquarantine\s+faulty 1\.0->1\.0\s+EFAULT\s+0\s+\S+\s+repeated faults",
                      p.stdout), "history: the quarantine entry does not say why: %r" % p.stdout)
+    # Swapping the same object in by hand lifts the quarantine with a fresh
+    # copy (before: "already running this object", exit 0, still quarantined).
+    p = c("swap", "faulty", harness.module_path("faulty"))
+    expect(p.returncode == 0 and "faulty: 1.0 -> 1.0" in p.stdout, "swap by hand: %r" % _out(p))
+    p = c("--json", "ls", check_rc=0)
+    docs = [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+    states = {m.get("name"): m.get("state") for d in docs for m in d.get("modules", [])}
+    expect(states.get("faulty") == "ok", "ls --json states after the swap: %r" % states)
+    p = c("invoke", "faulty", "faulty_ok")
+    expect(p.returncode == 0 and "ok" in p.stdout, "faulty_ok after the swap: %r" % _out(p))
+    p = c("swap", "faulty", harness.module_path("faulty"))
+    expect(p.returncode == 0 and "already running this object" in _out(p),
+           "a second swap of the same object: %r" % _out(p))
     _alive(c)
     expect("*** FAULT" not in g.log, "a kernel fault report")
 

@@ -6,7 +6,10 @@
  * then redoes the operation with fifo.  The faulted table is not adopted
  * again until module "sched" is swapped for another object.  Policy ops run
  * with interrupts off: only the NMI watchdog (nmi_watchdog.c) can cut one
- * that hangs (budget 5 ms), which then counts as a fault.
+ * that hangs (budget 5 ms), which then counts as a fault.  So does a
+ * pick_next whose result is not a ready task of its queue taken off it (a
+ * garbage pointer, an entity left queued: the task would run while queued,
+ * and be picked again on another CPU).
  */
 #include "guard.h"
 #include "klibc.h"
@@ -28,7 +31,28 @@ struct op_call {
 	const struct sched_cpu_load *load;
 	unsigned n, cpu;                 /* OP_SELECT: prev in, choice out; OP_BALANCE: self */
 	int from;
+	const char *bad;                 /* OP_PICK: what is wrong with the entity picked */
 };
+
+/* What is wrong with e, which pick_next returned from rq (before entities
+ * queued before the call), NULL if nothing: it must be a ready task of
+ * this queue that the policy took off it.  Run inside the guarded call, so
+ * that a wild pointer faults as the policy's fault. */
+static const char *pick_problem(const struct sched_rq *rq, uint32_t before,
+				const struct sched_entity *e)
+{
+	const struct task *t = (const struct task *)(const void *)((const char *)e -
+								   offsetof(struct task, se));
+	if (t->magic != TASK_MAGIC)
+		return "pick_next returned a pointer that is not a task's entity";
+	if (t->state != TASK_READY || t->idle)
+		return "pick_next returned a task that is not ready";
+	if (t->cpu >= CPUS_MAX || &sched.cpu[t->cpu].rq != rq)
+		return "pick_next returned a task of another CPU's queue";
+	if (e->queued || rq->nr_queued + 1 != before)
+		return "pick_next did not take the entity it returned off the queue";
+	return NULL;
+}
 
 static int run_op(void *ctx)
 {
@@ -40,9 +64,14 @@ static int run_op(void *ctx)
 	case OP_DEQUEUE:
 		c->ops->dequeue(c->rq, c->e);
 		break;
-	case OP_PICK:
+	case OP_PICK: {
+		uint32_t before = c->rq->nr_queued;
 		c->picked = c->ops->pick_next(c->rq);
+		c->bad = c->picked ? pick_problem(c->rq, before, c->picked) : NULL;
+		if (c->bad)
+			return TH_EPROTO;
 		break;
+	}
 	case OP_TICK:
 		c->preempt = c->ops->tick(c->rq, c->e);
 		break;
@@ -64,10 +93,13 @@ static bool call(struct op_call *c)
 		return true;
 	}
 	struct guard g;
-	if (!guard_call(&g, "policy", GUARD_BUDGET_POLICY, run_op, c) || !g.tripped)
+	if (!guard_call(&g, "policy", GUARD_BUDGET_POLICY, run_op, c) && !c->bad)
 		return true;
 	char what[128];
-	(void)guard_format(&g, what, sizeof what);
+	if (g.tripped)
+		(void)guard_format(&g, what, sizeof what);
+	else
+		snprintf(what, sizeof what, "%s", c->bad);
 	log_error("fault", "sched policy %s: %s; falling back to the built-in fifo", c->ops->name,
 		  what);
 	swap_history_note(SWAP_KIND_FAULT, "sched", c->ops->name, what);

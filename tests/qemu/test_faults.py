@@ -232,6 +232,35 @@ def test_faults_policy_falls_back_to_fifo():
     expect("*** FAULT" not in g.log, "a kernel fault report")
 
 
+def test_faults_policy_bad_pick_falls_back_to_fifo():
+    """A scheduler policy whose pick_next returns an entity it left queued
+    (sched_badpick): the core refuses the pick, says why and runs on with
+    its fifo (before, the task ran while queued and the kernel hung)."""
+    tmp = tempfile.mkdtemp(prefix="theseus-faults-")
+    key_file = os.path.join(tmp, "key")
+    key_hex = eu.keygen(key_file)
+    port = harness.free_port()
+    g = harness.Guest(cmdline="key=%s exit=never sched=badpick" % key_hex,
+                      modules=["hello", "sched_badpick"], nic="e1000",
+                      hostfwd=[("udp", port, 7700)], label="faults-badpick",
+                      extra_args=("-smp", "2")).start()
+    g.wait_for(r"sched policy badpick: pick_next did not take the entity it returned off the "
+               r"queue; falling back to the built-in fifo", BOOT_TIMEOUT)
+    g.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", BOOT_TIMEOUT)
+    g.wait_for(r"net: address 10\.0\.2\.15", BOOT_TIMEOUT)
+    for _ in range(3):
+        p = eu.ctl(port, "invoke", "hello", "hello_greet_invoke", key_file=key_file,
+                   timeout_ms=3000, retries=3)
+        expect(p.returncode == 0 and "hello from v1" in p.stdout,
+               "after the bad pick: %r" % (p.stdout + p.stderr))
+    p = eu.ctl(port, "tasks", key_file=key_file, timeout_ms=3000, retries=3, check_rc=0)
+    expect("fifo" in p.stdout, "tasks: policy is not fifo: %r" % p.stdout)
+    p = eu.ctl(port, "history", key_file=key_file, timeout_ms=3000, retries=3, check_rc=0)
+    expect(re.search(r"\bfault\s+sched badpick->badpick\s+EFAULT\b.*pick_next did not take",
+                     p.stdout), "history: %r" % p.stdout)
+    expect("*** FAULT" not in g.log, "a kernel fault report")
+
+
 def test_faults_nmi_watchdog_cuts_interrupts_off_hang():
     """A module spinning with interrupts off is cut by the NMI watchdog (the
     PIT tick routed as NMI through the I/O APIC): ETIMEDOUT, and the kernel

@@ -17,14 +17,16 @@ MODULES := checksum logfmt kv hello hello_v2 sched_rr sched_prio swapcaller hell
 # Versions built from another module's folder with a build variable:
 # NAME:FOLDER:CFLAGS (the driver modules' second and broken versions, the
 # echo service's second version, the statecount test module's layout-2 and
-# failing-transfer versions, the test policy whose pick_next misbehaves).
+# failing-transfer versions, the test policy whose pick_next misbehaves,
+# faulty 2.1 whose fini faults).
 MODULE_VARIANTS := e1000_v2:e1000:-DE1000_VARIANT=2 e1000_broken:e1000:-DE1000_VARIANT=9 \
 	e1000_faulty:e1000:-DE1000_VARIANT=8 e1000_v3:e1000:-DE1000_VARIANT=3 \
 	virtio_net_v2:virtio_net:-DVIRTIO_NET_VARIANT=2 echo_v2:echo:-DECHO_VARIANT=2 \
 	udpports_v2:udpports:-DUDPPORTS_VARIANT=2 stubborn_v2:stubborn:-DSTUBBORN_VARIANT=2 \
 	statecount_v2:statecount:-DSTATECOUNT_VARIANT=2 \
 	statecount_fail:statecount:-DSTATECOUNT_VARIANT=3 \
-	sched_badpick:sched_faulty:-DSCHED_FAULTY_VARIANT=2
+	sched_badpick:sched_faulty:-DSCHED_FAULTY_VARIANT=2 \
+	faulty_v2fini:faulty_v2:-DFAULTY_V2_VARIANT=2
 MODULE_OBJS := $(MODULES:%=$(B)/modules/%.o) \
 	$(foreach v,$(MODULE_VARIANTS),$(B)/modules/$(word 1,$(subst :, ,$(v))).o)
 # The NIC driver modules: given as boot modules wherever a NIC is used; the

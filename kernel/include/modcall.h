@@ -35,7 +35,10 @@ struct guard;
 int modcall_init(const char *module, int (*init)(void), struct th_errbuf *eb) TH_MUST_CHECK;
 int modcall_transfer(const char *module, int (*transfer)(const struct th_module_info *),
 		     const struct th_module_info *old, struct th_errbuf *eb) TH_MUST_CHECK;
-void modcall_fini(const char *module, void (*fini)(void));
+/* fini (and a destructor, below) runs when module may no longer be listed
+ * (a swap's old version, after the switch): version names it in a report
+ * whose code the loader can no longer name, not the version now running. */
+void modcall_fini(const char *module, const char *version, void (*fini)(void));
 /* One constructor of the module (.init_array, kernel/loader/ctors.c): a
  * fault is TH_EFAULT like a faulting init. */
 int modcall_ctor(const char *module, void (*ctor)(void), struct th_errbuf *eb) TH_MUST_CHECK;

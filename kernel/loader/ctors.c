@@ -109,5 +109,5 @@ int loader_run_ctors(const struct module *m, struct th_errbuf *eb)
 void loader_run_dtors(const struct module *m)
 {
 	for (size_t i = 0; i < m->n_dtors; i++)
-		modcall_fini(m->name, m->dtors[i]);
+		modcall_fini(m->name, loader_module_version(m), m->dtors[i]);
 }

@@ -541,7 +541,9 @@ static int phase3(struct pending *p, size_t n, size_t *failed, struct th_errbuf 
 						*failed = j;
 				while (i-- > 0) {
 					if (order[i]->info->fini)
-						modcall_fini(order[i]->name, order[i]->info->fini);
+						modcall_fini(order[i]->name,
+							     loader_module_version(order[i]),
+							     order[i]->info->fini);
 					loader_run_dtors(order[i]);
 				}
 				return err;
@@ -689,7 +691,8 @@ int loader_unload_batch(struct module **mods, size_t n, struct th_errbuf *eb)
 	busy = true;
 	for (i = n; i-- > 0;) {
 		if (run_hooks && mods[i]->inited && mods[i]->info->fini)
-			modcall_fini(mods[i]->name, mods[i]->info->fini);
+			modcall_fini(mods[i]->name, loader_module_version(mods[i]),
+				     mods[i]->info->fini);
 		if (run_hooks && mods[i]->inited)
 			loader_run_dtors(mods[i]);
 	}

@@ -24,15 +24,17 @@ static int run_hook(void *ctx)
 	return TH_OK;
 }
 
-static int guarded(const char *module, const char *what, struct hook_call *c,
-		   struct th_errbuf *eb)
+static int guarded(const char *module, const char *version, const char *what,
+		   struct hook_call *c, struct th_errbuf *eb)
 {
 	struct guard g;
 	struct modcall_refs refs;
 	modcall_refs_begin(&refs);
 	int err = guard_call(&g, what, GUARD_BUDGET_HOOK, run_hook, c);
 	modcall_refs_end(&refs, g.tripped, module);
-	if (g.tripped)
+	if (g.tripped && version && !modcall_culprit(&g))
+		modcall_report_as(module, version, what, &g, eb); /* code no longer listed */
+	else if (g.tripped)
 		(void)modcall_report(module, what, &g, eb);
 	return err;
 }
@@ -40,25 +42,25 @@ static int guarded(const char *module, const char *what, struct hook_call *c,
 int modcall_init(const char *module, int (*init)(void), struct th_errbuf *eb)
 {
 	struct hook_call c = { .init = init };
-	return guarded(module, "init", &c, eb);
+	return guarded(module, NULL, "init", &c, eb);
 }
 
 int modcall_transfer(const char *module, int (*transfer)(const struct th_module_info *),
 		     const struct th_module_info *old, struct th_errbuf *eb)
 {
 	struct hook_call c = { .transfer = transfer, .old = old };
-	return guarded(module, "transfer", &c, eb);
+	return guarded(module, NULL, "transfer", &c, eb);
 }
 
-void modcall_fini(const char *module, void (*fini)(void))
+void modcall_fini(const char *module, const char *version, void (*fini)(void))
 {
 	struct hook_call c = { .fini = fini };
 	struct th_errbuf eb = { "" };
-	(void)guarded(module, "fini", &c, &eb); /* reported; the module goes anyway */
+	(void)guarded(module, version, "fini", &c, &eb); /* reported; the module goes anyway */
 }
 
 int modcall_ctor(const char *module, void (*ctor)(void), struct th_errbuf *eb)
 {
 	struct hook_call c = { .fini = ctor };
-	return guarded(module, "constructor", &c, eb);
+	return guarded(module, NULL, "constructor", &c, eb);
 }

@@ -78,7 +78,7 @@ static int run_hooks(struct swap_txn *x, struct th_errbuf *eb)
 	for (i = x->k; i-- > 0;) {
 		const struct th_module_info *oi = loader_module_info(x->old[i]);
 		if (oi->fini)
-			modcall_fini(x->name[i], oi->fini);
+			modcall_fini(x->name[i], loader_module_version(x->old[i]), oi->fini);
 		loader_run_dtors(x->old[i]);
 	}
 	return TH_OK;

@@ -200,7 +200,7 @@ int swap_do_unload(struct swap_txn *x, const char *const *names, size_t n,
 		struct module *m = mods[n - 1 - i];
 		info = loader_module_info(m);
 		if (info->fini)
-			modcall_fini(loader_module_name(m), info->fini);
+			modcall_fini(loader_module_name(m), loader_module_version(m), info->fini);
 		loader_run_dtors(m);
 	}
 	swap_plat_irq_restore(flags);

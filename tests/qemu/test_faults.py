@@ -325,6 +325,30 @@ def test_faults_roll_back_and_hook_fault_undoes_swap():
     expect("*** FAULT" not in g.log, "a kernel fault report")
 
 
+def test_faults_fini_of_swapped_out_version_named():
+    """faulty 2.1's fini faults when the swap back to 1.0 retires it: the
+    report names 2.1 and its fini (before, the fault was blamed on 1.0, the
+    version swapped in); 1.0 serves."""
+    tmp = tempfile.mkdtemp(prefix="theseus-faults-")
+    g, c = _boot(tmp)
+    c("swap", "faulty", harness.module_path("faulty_v2fini"), check_rc=0)
+    c("swap", "faulty", harness.module_path("faulty"), check_rc=0)
+    # (its code is no longer listed when fini runs: the address may stay unnamed)
+    g.wait_for(r"fault: faulty 2\.1: page fault at \S+ \(address 0x0\) \(in fini of faulty", 10)
+    p = c("--json", "history", check_rc=0)
+    ents = json.loads(p.stdout)["entries"]
+    faults = [(e["items"][0]["old_version"], e["message"]) for e in ents if e["kind"] == "fault"]
+    faults = [f for f in faults if "faulty_init" not in f[1]]   # the boot's init fault
+    expect(len(faults) == 1 and faults[0][0] == "2.1" and "page fault" in faults[0][1],
+           "history fault entries: %r" % faults)
+    p = c("invoke", "faulty", "faulty_ok", check_rc=0)
+    expect(p.stdout.strip().endswith("ok") and "v2" not in p.stdout, "1.0: %r" % _out(p))
+    p = c("--json", "ls", check_rc=0)
+    states = {m.get("name"): m.get("state") for m in json.loads(p.stdout).get("modules", [])}
+    expect(states.get("faulty") == "ok", "ls states: %r" % states)
+    expect("*** FAULT" not in g.log, "a kernel fault report")
+
+
 def _count(c, n, want):
     p = c("invoke", "statecount", "statecount_add", str(n))
     expect(p.returncode == 0 and want in p.stdout, "statecount_add %d: want %r: %r" % (n, want, _out(p)))

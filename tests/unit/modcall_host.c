@@ -16,7 +16,7 @@ int modcall_transfer(const char *module, int (*transfer)(const struct th_module_
 	return transfer(old);
 }
 
-void modcall_fini(const char *module, void (*fini)(void))
+void modcall_fini(const char *module, const char *version, void (*fini)(void))
 {
 	fini();
 }

@@ -6,7 +6,7 @@
  * it runs too, reports it and recovers the module (modcall_poll), exactly
  * as after a faulted invoke.  Doing it in the faulting task could run a
  * restart in the middle of a swap the main task was preempted in.  A task
- * whose version no longer runs by then (it faulted on its way out after a
+ * whose load no longer runs by then (it faulted on its way out after a
  * swap or restart) is reported against its own version and recovers
  * nothing: the version running now did not fault.
  */
@@ -89,9 +89,9 @@ void modcall_poll(void)
 			 * the fault is that version's, and the one running now
 			 * is not restarted for it. */
 			modcall_report_as(p.module, p.version, "task", &p.g, &eb);
-			log_warn("fault", "task '%s' ended (%s): %s; not recovered: %s %s no "
-				 "longer runs", p.task, th_err_name(p.g.err), eb.msg, p.module,
-				 p.version);
+			log_warn("fault", "task '%s' ended (%s): %s; not recovered: the load of "
+				 "%s %s it ran in was replaced since", p.task, th_err_name(p.g.err),
+				 eb.msg, p.module, p.version);
 			continue;
 		}
 		char culprit[TH_MODULE_NAME_MAX];

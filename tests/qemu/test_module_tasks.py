@@ -170,7 +170,8 @@ def test_module_tasks_old_version_fault_restarts_nothing():
     expect(p.returncode == 0, "swap to taskdemo 2.0: %r" % _out(p))
     g.wait_for(r"taskdemo: service 2\.0 running", 10)
     g.wait_for(r"task 'td_faulty_exit' ended \(EFAULT\): taskdemo 1\.0: page fault at \S+ "
-               r"\(address 0x0\); not recovered: taskdemo 1\.0 no longer runs", 10)
+               r"\(address 0x0\); not recovered: the load of taskdemo 1\.0 it ran in was "
+               r"replaced since", 10)
     p = c("invoke", "taskdemo", "taskdemo_ok", check_rc=0)
     expect("ok v2" in p.stdout, "taskdemo 2.0 not answering: %r" % _out(p))
     p = c("--json", "history", check_rc=0)

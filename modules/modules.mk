@@ -46,7 +46,10 @@ BOOT_MODULES ?= checksum logfmt kv hello sched_rr e1000 virtio_net echo
 # kit's flags leave in every file they compile (the loader checks it).
 MODULE_API := $(shell sed -n 's/^\#define TH_MODULE_API \([0-9]*\).*/\1/p' kernel/include/module_abi.h)
 KIT_MARK_FLAG := -include kernel/include/kit_mark.h
-MODULE_CFLAGS = $(KERNEL_CFLAGS) $(KIT_MARK_FLAG) -Imodules
+# -fstack-clash-protection: a large frame, alloca or VLA probes every page
+# it takes, so it faults in the stack's guard page (contained) instead of
+# jumping over it into memory below the stack.
+MODULE_CFLAGS = $(KERNEL_CFLAGS) -fstack-clash-protection $(KIT_MARK_FLAG) -Imodules
 
 .PHONY: modules
 modules: $(MODULE_OBJS)

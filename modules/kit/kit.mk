@@ -20,7 +20,8 @@
 # refuses to compile without it) and the marker symbol the loader finds in
 # every file they compiled (KIT_MARK_FLAG, modules/modules.mk).
 
-KIT_CFLAGS := $(filter-out -I% -Werror,$(KERNEL_CFLAGS)) -DTHESEUS_MODULE_KIT=1 $(KIT_MARK_FLAG)
+KIT_CFLAGS := $(filter-out -I% -Werror,$(KERNEL_CFLAGS)) -fstack-clash-protection \
+	-DTHESEUS_MODULE_KIT=1 $(KIT_MARK_FLAG)
 # The installed flags (theseus-module.pc) name no compiler's own directory:
 # the kit ships the freestanding headers the module API uses (modules/kit/
 # include/) and the marker header, so gcc and clang both build with them.

@@ -28,7 +28,7 @@
 #define INVOKE_FN(name) \
 	int name(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap, size_t *out_len)
 
-enum kind { K_NULL, K_DIV, K_UD, K_SPIN, K_SPIN_CLI, K_RECURSE, K_PIN };
+enum kind { K_NULL, K_DIV, K_UD, K_SPIN, K_SPIN_CLI, K_RECURSE, K_PIN, K_ALLOCA };
 
 static int recurse(volatile char *prev, unsigned depth)
 {
@@ -62,6 +62,16 @@ static int worker(void *arg)
 			;
 	case K_RECURSE:
 		return recurse(NULL, 0);
+	case K_ALLOCA: {
+		/* 24 KiB, more than the task's 16 KiB stack, written lowest byte
+		 * first: the kit's -fstack-clash-protection probes every page, so
+		 * it faults in the guard page (without it, it jumped over). */
+		size_t n = 24 * 1024 + (size_t)(x & 1);
+		volatile char *a = __builtin_alloca(n);
+		a[0] = 1;
+		a[n - 1] = 2;
+		return a[0] + a[n - 1] == 3 ? TH_OK : TH_EINVAL;
+	}
 	case K_PIN: {
 		struct statedb_ref ref;
 		uint64_t *word;
@@ -99,7 +109,7 @@ static int joiner(void *arg)
 INVOKE_FN(taskdemo_fault)
 {
 	static const char *const names[] = { "null", "div", "ud", "spin", "spin_cli", "recurse",
-					     "pin" };
+					     "pin", "alloca" };
 	struct th_task *w;
 	size_t k;
 	for (k = 0; k < sizeof names / sizeof names[0]; k++)

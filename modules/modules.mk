@@ -17,7 +17,7 @@ MODULES := checksum logfmt kv hello hello_v2 sched_rr sched_prio swapcaller hell
 # Versions built from another module's folder with a build variable:
 # NAME:FOLDER:CFLAGS (the driver modules' second and broken versions, the
 # echo service's second version, the statecount test module's layout-2 and
-# failing-transfer versions, the test policy whose pick_next misbehaves,
+# failing-transfer versions, the scheduler policies that break the rules,
 # faulty 2.1 whose fini faults).
 MODULE_VARIANTS := e1000_v2:e1000:-DE1000_VARIANT=2 e1000_broken:e1000:-DE1000_VARIANT=9 \
 	e1000_faulty:e1000:-DE1000_VARIANT=8 e1000_v3:e1000:-DE1000_VARIANT=3 \
@@ -25,7 +25,10 @@ MODULE_VARIANTS := e1000_v2:e1000:-DE1000_VARIANT=2 e1000_broken:e1000:-DE1000_V
 	udpports_v2:udpports:-DUDPPORTS_VARIANT=2 stubborn_v2:stubborn:-DSTUBBORN_VARIANT=2 \
 	statecount_v2:statecount:-DSTATECOUNT_VARIANT=2 \
 	statecount_fail:statecount:-DSTATECOUNT_VARIANT=3 \
-	sched_badpick:sched_faulty:-DSCHED_FAULTY_VARIANT=2 \
+	sched_faulty_enq:sched_faulty:-DSCHED_FAULTY_VARIANT=2 \
+	sched_faulty_drop:sched_faulty:-DSCHED_FAULTY_VARIANT=3 \
+	sched_faulty_pick:sched_faulty:-DSCHED_FAULTY_VARIANT=4 \
+	sched_faulty_peek:sched_faulty:-DSCHED_FAULTY_VARIANT=5 \
 	faulty_v2fini:faulty_v2:-DFAULTY_V2_VARIANT=2
 MODULE_OBJS := $(MODULES:%=$(B)/modules/%.o) \
 	$(foreach v,$(MODULE_VARIANTS),$(B)/modules/$(word 1,$(subst :, ,$(v))).o)

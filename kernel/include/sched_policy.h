@@ -20,7 +20,10 @@
  * build/modules/sched_prio.o`), which the core follows as a subscriber of the
  * swap engine.  Every op is called with interrupts disabled, from
  * the timer interrupt or from the core; ops must not block, allocate, log
- * or call back into the core.  They never stay on a task's stack (a task is
+ * or call back into the core.  A policy whose op faults, or that breaks the
+ * queue rules below (enqueue must leave e queued, dequeue unqueued, and
+ * pick_next return a ready entity of rq, removed, or NULL only when rq is
+ * empty), is replaced by the core's built-in fifo (kernel/task/policy_call.c).  They never stay on a task's stack (a task is
  * never switched out inside a policy op), so a policy can be retired freely.
  *
  * Several CPUs: every CPU has its own run queue (the core owns them all).

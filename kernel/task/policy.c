@@ -61,16 +61,30 @@ static const struct sched_policy_ops *module_ops(struct th_errbuf *eb)
 	return ops;
 }
 
-/* Make ops the policy: every CPU's queued tasks move into it on the same
- * CPU, highest queue first and in queue order (the order any policy would
- * run them).  The old policy's code is not called, so its module may
- * already be replaced.  sched.lock held (the log comes after). */
-static size_t take_over(const struct sched_policy_ops *ops, size_t *lost)
+/* Put e, taken out of its queue, into rq with ops; on a fault or a broken
+ * contract (what says which) push it with fifo's bookkeeping instead, so
+ * that it stays queued until fifo takes over. */
+static bool requeue(const struct sched_policy_ops *ops, struct sched_rq *rq,
+		    struct sched_entity *e, char *what, size_t cap)
 {
-	size_t n = 0;
-	*lost = 0;
-	sched.policy = ops;
-	snprintf(sched.policy_name, sizeof sched.policy_name, "%s", ops->name);
+	e->queued = 0;
+	if (sched_pol_enqueue_checked(ops, rq, e, what, cap))
+		return true;
+	if (!e->queued)
+		sched_fifo_ops.enqueue(rq, e);
+	return false;
+}
+
+/* Move every CPU's queued tasks into ops's queues on the same CPU, highest
+ * queue first and in queue order (the order any policy would run them), and
+ * queue any ready task that was in none (*lost counts those).  False, with
+ * what filled, once ops faulted or dropped a task: the rest is queued with
+ * fifo's bookkeeping. */
+static bool move_all(const struct sched_policy_ops *ops, size_t *n, size_t *lost, char *what,
+		     size_t cap)
+{
+	bool ok = true;
+	*n = *lost = 0;
 	for (unsigned cpu = 0; cpu < CPUS_MAX; cpu++) {
 		struct sched_rq *rq = &sched.cpu[cpu].rq;
 		struct sched_node moved;
@@ -80,43 +94,64 @@ static size_t take_over(const struct sched_policy_ops *ops, size_t *lost)
 				struct sched_entity *e = SCHED_ENTITY_OF(rq->queues[q].next);
 				sched_list_del(&e->node);
 				sched_list_add_tail(&moved, &e->node);
-				n++;
+				(*n)++;
 			}
 		}
 		sched_rq_init(rq);
 		while (!sched_list_empty(&moved)) {
 			struct sched_entity *e = SCHED_ENTITY_OF(moved.next);
 			sched_list_del(&e->node);
-			e->queued = 0;
-			ops->enqueue(rq, e);
+			ok = requeue(ok ? ops : &sched_fifo_ops, rq, e, what, cap) && ok;
 		}
 	}
 	/* Any ready task that was not queued (a policy that dropped one) too. */
 	for (struct task *t = sched.all; t; t = t->all_next) {
 		if (t->state == TASK_READY && !t->idle && !t->se.queued) {
 			t->se.node.next = t->se.node.prev = &t->se.node;
-			ops->enqueue(&sched.cpu[t->cpu < CPUS_MAX ? t->cpu : 0].rq, &t->se);
+			ok = requeue(ok ? ops : &sched_fifo_ops,
+				     &sched.cpu[t->cpu < CPUS_MAX ? t->cpu : 0].rq, &t->se, what, cap) && ok;
 			(*lost)++;
 		}
 	}
-	return n;
+	return ok;
+}
+
+/* Make ops the policy: every CPU's queued tasks move into it (move_all).
+ * The old policy's code is not called, so its module may already be
+ * replaced.  If ops faults or drops a task meanwhile, it is reported like a
+ * fault of its ops (policy_call.c) and fifo takes every task instead.
+ * sched.lock held (the log comes after); returns the policy now in use. */
+static const struct sched_policy_ops *take_over(const struct sched_policy_ops *ops, size_t *n,
+						size_t *lost)
+{
+	char what[128];
+	sched.policy = ops;
+	snprintf(sched.policy_name, sizeof sched.policy_name, "%s", ops->name);
+	if (move_all(ops, n, lost, what, sizeof what))
+		return ops;
+	sched_policy_failed(ops, what);
+	size_t n2, lost2;
+	sched.policy = &sched_fifo_ops;
+	snprintf(sched.policy_name, sizeof sched.policy_name, "%s", sched_fifo_ops.name);
+	(void)move_all(&sched_fifo_ops, &n2, &lost2, what, sizeof what); /* fifo cannot fail */
+	return &sched_fifo_ops;
 }
 
 void sched_policy_take_over_locked(const struct sched_policy_ops *ops)
 {
-	size_t lost, n = take_over(ops, &lost);
-	(void)n; /* logged by the caller's fallback message */
+	size_t n, lost;
+	(void)take_over(ops, &n, &lost); /* logged by the caller's fallback message */
 }
 
 void sched_policy_take_over(const struct sched_policy_ops *ops)
 {
-	size_t lost;
+	size_t n, lost;
 	uint64_t fl = sched_lock();
-	size_t n = take_over(ops, &lost);
+	const struct sched_policy_ops *now = take_over(ops, &n, &lost);
 	sched_unlock(fl);
 	if (lost)
 		log_warn("sched", "previous policy lost %zu ready tasks; re-queued them", lost);
-	log_info("sched", "policy %s: %zu ready tasks moved", ops->name, n + lost);
+	log_info("sched", "policy %s: %zu ready tasks moved", now->name, n);
 }
 
 /* Swap-engine subscriber: a transaction may have replaced module "sched",

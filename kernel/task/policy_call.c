@@ -6,10 +6,15 @@
  * then redoes the operation with fifo.  The faulted table is not adopted
  * again until module "sched" is swapped for another object.  Policy ops run
  * with interrupts off: only the NMI watchdog (nmi_watchdog.c) can cut one
- * that hangs (budget 5 ms), which then counts as a fault.  So does a
- * pick_next whose result is not a ready task of its queue taken off it (a
- * garbage pointer, an entity left queued: the task would run while queued,
- * and be picked again on another CPU).
+ * that hangs (budget 5 ms), which then counts as a fault.
+ *
+ * A policy that breaks the queue contract is treated like one that faults:
+ * an enqueue that leaves the entity unqueued (the task would never run
+ * again), a dequeue that leaves it queued, and a pick_next that returns
+ * anything but a ready task of the queue it was given (a task queued on
+ * another CPU, one that runs, one still queued, an idle task, or a pointer
+ * that is no task at all: checked against the task list before the core
+ * touches it).
  */
 #include "guard.h"
 #include "klibc.h"
@@ -31,28 +36,7 @@ struct op_call {
 	const struct sched_cpu_load *load;
 	unsigned n, cpu;                 /* OP_SELECT: prev in, choice out; OP_BALANCE: self */
 	int from;
-	const char *bad;                 /* OP_PICK: what is wrong with the entity picked */
 };
-
-/* What is wrong with e, which pick_next returned from rq (before entities
- * queued before the call), NULL if nothing: it must be a ready task of
- * this queue that the policy took off it.  Run inside the guarded call, so
- * that a wild pointer faults as the policy's fault. */
-static const char *pick_problem(const struct sched_rq *rq, uint32_t before,
-				const struct sched_entity *e)
-{
-	const struct task *t = (const struct task *)(const void *)((const char *)e -
-								   offsetof(struct task, se));
-	if (t->magic != TASK_MAGIC)
-		return "pick_next returned a pointer that is not a task's entity";
-	if (t->state != TASK_READY || t->idle)
-		return "pick_next returned a task that is not ready";
-	if (t->cpu >= CPUS_MAX || &sched.cpu[t->cpu].rq != rq)
-		return "pick_next returned a task of another CPU's queue";
-	if (e->queued || rq->nr_queued + 1 != before)
-		return "pick_next did not take the entity it returned off the queue";
-	return NULL;
-}
 
 static int run_op(void *ctx)
 {
@@ -64,14 +48,9 @@ static int run_op(void *ctx)
 	case OP_DEQUEUE:
 		c->ops->dequeue(c->rq, c->e);
 		break;
-	case OP_PICK: {
-		uint32_t before = c->rq->nr_queued;
+	case OP_PICK:
 		c->picked = c->ops->pick_next(c->rq);
-		c->bad = c->picked ? pick_problem(c->rq, before, c->picked) : NULL;
-		if (c->bad)
-			return TH_EPROTO;
 		break;
-	}
 	case OP_TICK:
 		c->preempt = c->ops->tick(c->rq, c->e);
 		break;
@@ -85,41 +64,101 @@ static int run_op(void *ctx)
 	return TH_OK;
 }
 
-/* Run the op; false (after falling back to fifo) if the module faulted. */
-static bool call(struct op_call *c)
+/* Run the op guarded; false with what filled if the module faulted. */
+static bool run_guarded(struct op_call *c, char *what, size_t cap)
 {
 	if (c->ops == &sched_fifo_ops) {
 		(void)run_op(c);
 		return true;
 	}
 	struct guard g;
-	if (!guard_call(&g, "policy", GUARD_BUDGET_POLICY, run_op, c) && !c->bad)
+	if (!guard_call(&g, "policy", GUARD_BUDGET_POLICY, run_op, c) || !g.tripped)
 		return true;
-	char what[128];
-	if (g.tripped)
-		(void)guard_format(&g, what, sizeof what);
-	else
-		snprintf(what, sizeof what, "%s", c->bad);
-	log_error("fault", "sched policy %s: %s; falling back to the built-in fifo", c->ops->name,
+	(void)guard_format(&g, what, cap);
+	return false;
+}
+
+void sched_policy_failed(const struct sched_policy_ops *ops, const char *what)
+{
+	log_error("fault", "sched policy %s: %s; falling back to the built-in fifo", ops->name,
 		  what);
-	swap_history_note(SWAP_KIND_FAULT, "sched", c->ops->name, what);
-	sched_policy_faulted = c->ops;
+	swap_history_note(SWAP_KIND_FAULT, "sched", ops->name, what);
+	sched_policy_faulted = ops;
+}
+
+/* ops faulted or broke the contract: fifo takes over (sched.lock held). */
+static void fall_back(const struct sched_policy_ops *ops, const char *what)
+{
+	sched_policy_failed(ops, what);
 	sched_policy_take_over_locked(&sched_fifo_ops); /* policy ops run under sched.lock */
+}
+
+/* Run the op; false (after falling back to fifo) if the module faulted. */
+static bool call(struct op_call *c)
+{
+	char what[128];
+	if (run_guarded(c, what, sizeof what))
+		return true;
+	fall_back(c->ops, what);
+	return false;
+}
+
+static const char *name_of(const struct sched_entity *e)
+{
+	return ((const struct task *)(const void *)((const char *)e -
+						      offsetof(struct task, se)))->name;
+}
+
+bool sched_pol_enqueue_checked(const struct sched_policy_ops *ops, struct sched_rq *rq,
+			       struct sched_entity *e, char *what, size_t cap)
+{
+	struct op_call c = { .ops = ops, .op = OP_ENQUEUE, .rq = rq, .e = e };
+	if (!run_guarded(&c, what, cap))
+		return false;
+	if (e->queued)
+		return true;
+	snprintf(what, cap, "enqueue left task '%s' out of the queue (it would never run)",
+		 name_of(e));
 	return false;
 }
 
 void sched_pol_enqueue(struct sched_rq *rq, struct sched_entity *e)
 {
-	struct op_call c = { .ops = sched.policy, .op = OP_ENQUEUE, .rq = rq, .e = e };
-	if (!call(&c) && !e->queued)
+	const struct sched_policy_ops *ops = sched.policy;
+	char what[128];
+	if (sched_pol_enqueue_checked(ops, rq, e, what, sizeof what))
+		return;
+	fall_back(ops, what); /* its take-over queues e, as every ready task */
+	if (!e->queued)
 		sched_fifo_ops.enqueue(rq, e);
 }
 
 void sched_pol_dequeue(struct sched_rq *rq, struct sched_entity *e)
 {
 	struct op_call c = { .ops = sched.policy, .op = OP_DEQUEUE, .rq = rq, .e = e };
-	if (!call(&c) && e->queued)
-		sched_fifo_ops.dequeue(rq, e);
+	if (!call(&c)) {
+		if (e->queued)
+			sched_fifo_ops.dequeue(rq, e);
+		return;
+	}
+	if (!e->queued)
+		return;
+	char what[128];
+	snprintf(what, sizeof what, "dequeue left task '%s' in the queue", name_of(e));
+	fall_back(c.ops, what); /* e is back in rq's fifo queue: take it out */
+	sched_fifo_ops.dequeue(rq, e);
+}
+
+/* Whether e, returned by pick_next(rq), is a ready task that was queued in
+ * rq: one of the task list (compared before it is read), not idle, not
+ * running, no longer queued, on rq's CPU.  sched.lock held. */
+static bool picked_ok(const struct sched_rq *rq, const struct sched_entity *e)
+{
+	for (const struct task *t = sched.all; t; t = t->all_next)
+		if (&t->se == e)
+			return !t->idle && t->state == TASK_READY && !e->queued &&
+			       t->cpu < CPUS_MAX && &sched.cpu[t->cpu].rq == rq;
+	return false;
 }
 
 struct sched_entity *sched_pol_pick_next(struct sched_rq *rq)
@@ -127,7 +166,17 @@ struct sched_entity *sched_pol_pick_next(struct sched_rq *rq)
 	struct op_call c = { .ops = sched.policy, .op = OP_PICK, .rq = rq };
 	if (!call(&c))
 		return sched_fifo_ops.pick_next(rq);
-	return c.picked;
+	if (c.picked ? picked_ok(rq, c.picked) : !rq->nr_queued)
+		return c.picked;
+	char what[128];
+	if (c.picked)
+		snprintf(what, sizeof what, "pick_next returned %p, not a ready task of this CPU's "
+			 "queue", (void *)c.picked);
+	else
+		snprintf(what, sizeof what, "pick_next returned no task from a queue of %u",
+			 rq->nr_queued);
+	fall_back(c.ops, what); /* a task it took out and dropped is queued again */
+	return sched_fifo_ops.pick_next(rq);
 }
 
 bool sched_pol_tick(struct sched_rq *rq, struct sched_entity *cur)

@@ -101,6 +101,13 @@ void sched_policy_take_over_locked(const struct sched_policy_ops *ops);
 /* policy_call.c: the policy's ops, guarded when it is a module (interrupts
  * off); a fault falls back to fifo.  The table that faulted, not re-adopted: */
 extern const struct sched_policy_ops *sched_policy_faulted;
+/* Report that ops faulted or broke its contract (log, history "fault") and
+ * keep its table out; the caller makes fifo take over. */
+void sched_policy_failed(const struct sched_policy_ops *ops, const char *what);
+/* ops->enqueue(rq, e) guarded, and e must then be queued; false with what
+ * filled otherwise (nothing else done). */
+bool sched_pol_enqueue_checked(const struct sched_policy_ops *ops, struct sched_rq *rq,
+			       struct sched_entity *e, char *what, size_t cap);
 void sched_pol_enqueue(struct sched_rq *rq, struct sched_entity *e);
 void sched_pol_dequeue(struct sched_rq *rq, struct sched_entity *e);
 struct sched_entity *sched_pol_pick_next(struct sched_rq *rq);

@@ -1,9 +1,16 @@
 /*
- * sched_faulty.c - a TEST scheduler policy (sched=faulty): round robin
- * whose tick handler reads address 0 once tasks run.  The core must report
- * the fault and fall back to its built-in fifo, with every ready task kept
- * (tests/qemu/test_faults.py).  Variant 2 (build/modules/sched_badpick.o,
- * sched=badpick): pick_next returns an entity it leaves queued.
+ * sched_faulty.c - TEST scheduler policies that break the rules
+ * (tests/qemu/test_faults.py).  The core must report each one, fall back to
+ * its built-in fifo and keep every ready task:
+ *   sched_faulty (sched=faulty)  round robin whose tick reads address 0
+ *   sched_faulty_enq             enqueue reads address 0 (first hit when the
+ *                                core moves the ready tasks into it)
+ *   sched_faulty_drop            enqueue queues nothing: tasks would never run
+ *   sched_faulty_pick            pick_next returns a pointer that is no task
+ *   sched_faulty_peek            pick_next returns the head without removing
+ *                                it (a task still queued, e.g. for another CPU)
+ * The variants are built from this file with SCHED_FAULTY_VARIANT=2..5
+ * (modules/modules.mk MODULE_VARIANTS).
  */
 #include "theseus.h"
 #include "sched_policy.h"
@@ -12,40 +19,48 @@
 #define SCHED_FAULTY_VARIANT 1
 #endif
 
+/* Reads address 0, inlined into its caller (so the fault report names it). */
+static inline __attribute__((always_inline)) unsigned read_null(void)
+{
+	const unsigned *volatile p = NULL;
+	return *p;
+}
+
 static void faulty_enqueue(struct sched_rq *rq, struct sched_entity *e)
 {
+	if (SCHED_FAULTY_VARIANT == 2 && read_null())
+		return;
+	if (SCHED_FAULTY_VARIANT == 3)
+		return;
 	sched_rq_push(rq, e, 0);
 }
 
-#if SCHED_FAULTY_VARIANT == 2
-/* sched_badpick: returns the first entity without taking it off the queue
- * (the bug of forgetting sched_rq_remove): the task would run while still
- * queued, and be picked again, on this CPU or another.  The core must
- * refuse the pick and fall back to its fifo. */
 static struct sched_entity *faulty_pick_next(struct sched_rq *rq)
 {
-	return rq->nr_queued ? SCHED_ENTITY_OF(rq->queues[0].next) : NULL;
-}
-
-static bool faulty_tick(struct sched_rq *rq, struct sched_entity *cur)
-{
-	return sched_slice_tick(cur);
-}
-#define FAULTY_NAME "badpick"
-#define FAULTY_WHAT "TEST scheduler policy: pick_next leaves its pick queued (sched=badpick)"
-#else
-static struct sched_entity *faulty_pick_next(struct sched_rq *rq)
-{
+	if (SCHED_FAULTY_VARIANT == 4 && rq->nr_queued)
+		return (struct sched_entity *)(uintptr_t)0x1000;
+	if (SCHED_FAULTY_VARIANT == 5 && rq->nr_queued)
+		return SCHED_ENTITY_OF(rq->queues[0].next);
 	return sched_rq_pop(rq, 0);
 }
 
 static bool faulty_tick(struct sched_rq *rq, struct sched_entity *cur)
 {
-	const unsigned *volatile p = NULL;
-	return *p != 0;
+	if (SCHED_FAULTY_VARIANT == 1)
+		return read_null() != 0;
+	return sched_slice_tick(cur) && rq->nr_queued > 0;
 }
+
+#if SCHED_FAULTY_VARIANT == 1
 #define FAULTY_NAME "faulty"
-#define FAULTY_WHAT "TEST scheduler policy: tick faults (sched=faulty)"
+#elif SCHED_FAULTY_VARIANT == 2
+#define FAULTY_NAME "faulty_enq"
+#elif SCHED_FAULTY_VARIANT == 3
+#define FAULTY_NAME "faulty_drop"
+#elif SCHED_FAULTY_VARIANT == 4
+#define FAULTY_NAME "faulty_pick"
+#else
+#define FAULTY_NAME "faulty_peek"
 #endif
 
 const struct sched_policy_ops sched_policy_ops = {
@@ -58,4 +73,4 @@ const struct sched_policy_ops sched_policy_ops = {
 };
 TH_EXPORT(sched_policy_ops);
 
-TH_MODULE("sched", FAULTY_NAME "-1.0", FAULTY_WHAT);
+TH_MODULE("sched", FAULTY_NAME "-1.0", "TEST scheduler policy that breaks the rules");

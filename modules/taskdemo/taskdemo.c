@@ -19,6 +19,10 @@
  *   taskdemo_service     starts a task that sleeps in 20 ms steps until it
  *                        is asked to stop (its version replaced), then logs
  *                        "service VERSION stopping"
+ *   taskdemo_busy start  starts BUSY_TASKS tasks that only yield (always
+ *                        ready: the run queues stay full) until
+ *   taskdemo_busy stop   (statedb taskdemo.busy counts the stops) or until
+ *                        they are asked to stop; each logs "busy task done"
  */
 #include "theseus.h"
 
@@ -229,6 +233,53 @@ INVOKE_FN(taskdemo_service_faulty_exit)
 	return th_task_create("td_faulty_exit", faulty_exit, NULL, NULL);
 }
 TH_INVOKE(taskdemo_service_faulty_exit);
+
+#define BUSY_TASKS 4
+#define BUSY_TYPE 0x62757379u /* "busy" */
+
+/* The number of taskdemo_busy stops so far (+ add); 0 if unreadable. */
+static uint64_t busy_stops(uint64_t add)
+{
+	struct statedb_ref ref;
+	uint64_t *n, v = 0;
+	if (statedb_open("taskdemo.busy", BUSY_TYPE, 1, sizeof *n, &ref, NULL))
+		return 0;
+	if (!statedb_get(ref, BUSY_TYPE, 1, (void **)&n, NULL)) {
+		v = __atomic_add_fetch(n, add, __ATOMIC_SEQ_CST);
+		if (statedb_put(ref))
+			v = 0;
+	}
+	if (statedb_close(ref))
+		v = 0;
+	return v;
+}
+
+static int busy(void *arg)
+{
+	uint64_t stops = (uint64_t)(uintptr_t)arg;
+	while (!th_task_should_stop() && busy_stops(0) == stops)
+		th_task_yield();
+	log_info("taskdemo", "busy task done");
+	return TH_OK;
+}
+
+INVOKE_FN(taskdemo_busy)
+{
+	if (in_len == 4 && !memcmp(in, "stop", 4)) {
+		(void)busy_stops(1);
+		return TH_OK;
+	}
+	if (in_len != 5 || memcmp(in, "start", 5))
+		return TH_EINVAL;
+	uintptr_t stops = (uintptr_t)busy_stops(0);
+	for (unsigned i = 0; i < BUSY_TASKS; i++) {
+		int err = th_task_create("td_busy", busy, (void *)stops, NULL);
+		if (err)
+			return err;
+	}
+	return TH_OK;
+}
+TH_INVOKE(taskdemo_busy);
 
 INVOKE_FN(taskdemo_ok)
 {

@@ -234,18 +234,18 @@ def test_faults_policy_falls_back_to_fifo():
 
 def test_faults_policy_bad_pick_falls_back_to_fifo():
     """A scheduler policy whose pick_next returns an entity it left queued
-    (sched_badpick): the core refuses the pick, says why and runs on with
+    (sched_faulty_peek, chosen at boot): the core refuses the pick, says why and runs on with
     its fifo (before, the task ran while queued and the kernel hung)."""
     tmp = tempfile.mkdtemp(prefix="theseus-faults-")
     key_file = os.path.join(tmp, "key")
     key_hex = eu.keygen(key_file)
     port = harness.free_port()
-    g = harness.Guest(cmdline="key=%s exit=never sched=badpick" % key_hex,
-                      modules=["hello", "sched_badpick"], nic="e1000",
-                      hostfwd=[("udp", port, 7700)], label="faults-badpick",
+    g = harness.Guest(cmdline="key=%s exit=never sched=faulty_peek" % key_hex,
+                      modules=["hello", "sched_faulty_peek"], nic="e1000",
+                      hostfwd=[("udp", port, 7700)], label="faults-peek",
                       extra_args=("-smp", "2")).start()
-    g.wait_for(r"sched policy badpick: pick_next did not take the entity it returned off the "
-               r"queue; falling back to the built-in fifo", BOOT_TIMEOUT)
+    g.wait_for(r"sched policy faulty_peek: pick_next returned 0x[0-9a-f]+, not a ready task of "
+               r"this CPU's queue; falling back to the built-in fifo", BOOT_TIMEOUT)
     g.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", BOOT_TIMEOUT)
     g.wait_for(r"net: address 10\.0\.2\.15", BOOT_TIMEOUT)
     for _ in range(3):
@@ -256,8 +256,41 @@ def test_faults_policy_bad_pick_falls_back_to_fifo():
     p = eu.ctl(port, "tasks", key_file=key_file, timeout_ms=3000, retries=3, check_rc=0)
     expect("fifo" in p.stdout, "tasks: policy is not fifo: %r" % p.stdout)
     p = eu.ctl(port, "history", key_file=key_file, timeout_ms=3000, retries=3, check_rc=0)
-    expect(re.search(r"\bfault\s+sched badpick->badpick\s+EFAULT\b.*pick_next did not take",
+    expect(re.search(r"\bfault\s+sched faulty_peek->faulty_peek\s+EFAULT\b.*pick_next returned",
                      p.stdout), "history: %r" % p.stdout)
+    expect("*** FAULT" not in g.log, "a kernel fault report")
+
+
+def test_faults_policy_breaking_the_queue_rules_falls_back_to_fifo():
+    """Scheduler policies swapped in live on 2 CPUs that break the queue
+    rules: enqueue faults, enqueue drops the task, pick_next returns a
+    pointer that is no task, pick_next returns a task it left queued.  Each
+    is reported naming what it did, the core falls back to fifo, no task is
+    lost (a wait-queue ping-pong between two module tasks completes, and 4
+    tasks that only yield, so that the run queues are full when the policy
+    takes them over, all finish) and the kernel serves on; before, each one
+    stopped the kernel (or lost every task, for the dropping one)."""
+    tmp = tempfile.mkdtemp(prefix="theseus-faults-")
+    g, c = _boot(tmp, "sched=rr", extra_args=["-smp", "2"],
+                 modules=["hello", "taskdemo", "sched_rr"])
+    c("invoke", "taskdemo", "taskdemo_busy", "start", check_rc=0)
+    cases = [("faulty_enq", r"page fault at faulty_enqueue\+0x[0-9a-f]+ \(address 0x0\)"),
+             ("faulty_drop", r"enqueue left task '[^']+' out of the queue \(it would never run\)"),
+             ("faulty_pick", r"pick_next returned 0x1000, not a ready task of this CPU's queue"),
+             ("faulty_peek", r"pick_next returned 0x[0-9a-f]+, not a ready task of this CPU's queue")]
+    for name, why in cases:
+        mark = len(g.log)
+        p = c("swap", "sched", harness.module_path("sched_" + name))
+        expect(p.returncode == 0, "swap to %s: %r" % (name, _out(p)))
+        c("invoke", "taskdemo", "taskdemo_pingpong", check_rc=0)
+        g.wait_for(r"sched policy %s: %s; falling back to the built-in fifo" % (name, why), 30,
+                   start=mark)
+        g.wait_for(r"taskdemo: pingpong ok: consumer saw 5 of 5 values", 30, start=mark)
+        _alive(c)
+        p = c("swap", "sched", harness.module_path("sched_rr"))
+        expect(p.returncode == 0, "swap back to rr after %s: %r" % (name, _out(p)))
+    c("invoke", "taskdemo", "taskdemo_busy", "stop", check_rc=0)
+    g.wait_for(r"(?s)(busy task done.*){3}busy task done", 30)
     expect("*** FAULT" not in g.log, "a kernel fault report")
 
 

@@ -35,7 +35,9 @@
  * still gets the full report and stops the kernel (idt.c).
  *
  * Watchdog: a guard's budget is checked on every timer tick taken while its
- * task runs the guarded call with interrupts on; past it, the interrupted
+ * task runs the guarded call with interrupts on (the budget counts the time
+ * the task runs: the scheduler moves the deadline on by the time a task
+ * waited switched out, kernel/task/sched.c); past it, the interrupted
  * frame is unwound the same way and guard_call returns TH_ETIMEDOUT.  With
  * interrupts off, the NMI watchdog (kernel/dev/nmi_watchdog.c: the PIT tick
  * as an NMI through the I/O APIC) does the same, but only when the NMI

@@ -145,6 +145,26 @@ static void balance(unsigned me)
 		}
 }
 
+/* A guarded call's budget (guard.h) counts the time its task runs, not the
+ * time it waits in a run queue: a task switched back in has the deadlines
+ * of its active guards moved on by the time it was switched out (a budget
+ * paused while it blocked is 0 and stays so).  Else a task preempted behind
+ * many others (32 tasks with 20 ms slices on one CPU wait 620 ms for their
+ * turn) was cut as hung without running past its budget. */
+static void guards_shift(struct task *t, uint64_t now_ns)
+{
+	if (!t->off_ns || now_ns <= t->off_ns)
+		return;
+	uint64_t away = now_ns - t->off_ns;
+	for (struct guard *g = t->guards; g; g = g->prev) {
+		uint64_t d = __atomic_load_n(&g->deadline_ns, __ATOMIC_SEQ_CST);
+		if (d) {
+			g->start_ns += away;
+			__atomic_store_n(&g->deadline_ns, d + away, __ATOMIC_SEQ_CST);
+		}
+	}
+}
+
 /* Save f as the current task's state, pick the next task (sched.lock held). */
 static struct task *switch_to_next(struct sched_cpu *c, unsigned me, struct trap_frame *f)
 {
@@ -164,6 +184,9 @@ static struct task *switch_to_next(struct sched_cpu *c, unsigned me, struct trap
 	next->state = TASK_RUNNING;
 	next->cpu = me;
 	if (next != cur) {
+		uint64_t now_ns = time_ns();
+		cur->off_ns = now_ns;
+		guards_shift(next, now_ns);
 		next->switches++;
 		sched.switches++;
 		c->current = next;

@@ -48,6 +48,7 @@ struct task {
 	struct task *all_next, *all_prev;/* every task */
 	uint64_t cpu_tsc, switches;
 	struct guard *guards;            /* active guarded calls, innermost first (guard.h) */
+	uint64_t off_ns;                 /* time_ns() when last switched out (0: never) */
 	unsigned cpu;                    /* CPU whose queue it is in, or that runs it */
 	int pin;                         /* CPU it must run on, or -1 (task_pin) */
 	bool idle;                       /* a CPU's idle task: never queued */

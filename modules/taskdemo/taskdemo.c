@@ -23,6 +23,10 @@
  *                        ready: the run queues stay full) until
  *   taskdemo_busy stop   (statedb taskdemo.busy counts the stops) or until
  *                        they are asked to stop; each logs "busy task done"
+ *   taskdemo_crunch      starts CRUNCH_TASKS tasks that each compute (busy-
+ *                        wait) CRUNCH_ROUNDS x 5 ms without a blocking call,
+ *                        then log "crunch task done" (so many, on one CPU,
+ *                        wait far longer for their turns than they run)
  */
 #include "theseus.h"
 
@@ -280,6 +284,29 @@ INVOKE_FN(taskdemo_busy)
 	return TH_OK;
 }
 TH_INVOKE(taskdemo_busy);
+
+#define CRUNCH_TASKS 32
+#define CRUNCH_ROUNDS 10
+
+static int crunch(void *arg)
+{
+	(void)arg;
+	for (unsigned i = 0; i < CRUNCH_ROUNDS; i++)
+		time_delay_us(5000);
+	log_info("taskdemo", "crunch task done");
+	return TH_OK;
+}
+
+INVOKE_FN(taskdemo_crunch)
+{
+	for (unsigned i = 0; i < CRUNCH_TASKS; i++) {
+		int err = th_task_create("td_crunch", crunch, NULL, NULL);
+		if (err)
+			return err;
+	}
+	return TH_OK;
+}
+TH_INVOKE(taskdemo_crunch);
 
 INVOKE_FN(taskdemo_ok)
 {

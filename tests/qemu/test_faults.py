@@ -290,7 +290,9 @@ def test_faults_policy_breaking_the_queue_rules_falls_back_to_fifo():
         p = c("swap", "sched", harness.module_path("sched_rr"))
         expect(p.returncode == 0, "swap back to rr after %s: %r" % (name, _out(p)))
     c("invoke", "taskdemo", "taskdemo_busy", "stop", check_rc=0)
-    g.wait_for(r"(?s)(busy task done.*){3}busy task done", 30)
+    start = 0
+    for _ in range(4):  # each of the 4 busy tasks, one line after the other
+        start = g.wait_for(r"taskdemo: busy task done", 30, start=start).end()
     expect("*** FAULT" not in g.log, "a kernel fault report")
 
 

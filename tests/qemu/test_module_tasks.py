@@ -64,6 +64,26 @@ def test_module_tasks_work():
     expect("*** FAULT" not in g.log, "a kernel fault report")
 
 
+def test_module_tasks_budget_counts_running_time_only():
+    """32 module tasks on one CPU that each compute 50 ms without a blocking
+    call (so each waits in the run queue behind the others far longer than
+    it runs, and longer than watchdog=300): none is cut as hung, every one
+    finishes.  Before, the budget ran on while a preempted task waited for
+    its turn, and such tasks ended with ETIMEDOUT."""
+    tmp = tempfile.mkdtemp(prefix="theseus-modtasks-")
+    g, c = _boot(tmp, "watchdog=300")
+    c("invoke", "taskdemo", "taskdemo_crunch", check_rc=0)
+    start = 0
+    for _ in range(32):  # each of the 32 tasks, one line after the other
+        m = g.wait_for(r"taskdemo: crunch task done|watchdog: \S+ still running", 120, start=start)
+        expect("watchdog" not in m.group(0), "a crunch task was cut by the watchdog")
+        start = m.end()
+    expect(not re.search(r"watchdog: \S+ still running", g.log),
+           "a crunch task was cut by the watchdog")
+    _alive(c)
+    expect("*** FAULT" not in g.log, "a kernel fault report")
+
+
 def test_module_tasks_fault_ended_and_recovered():
     """Every fault kind in a module task: the task ends, its joiner gets
     EFAULT (ETIMEDOUT for hangs), the history has the fault and the

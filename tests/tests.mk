@@ -46,6 +46,11 @@ $(B)/tests/unit/ktime_test: tests/unit/ktime_test.c kernel/include/ktime.h tests
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ tests/unit/ktime_test.c
 
+UNIT_TESTS += $(B)/tests/unit/guard_due_test
+$(B)/tests/unit/guard_due_test: tests/unit/guard_due_test.c kernel/include/guard.h tests/unit/check.h | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ tests/unit/guard_due_test.c
+
 FUZZ_TARGETS += $(B)/fuzz/bootinfo
 $(B)/fuzz/bootinfo: tests/fuzz/bootinfo_fuzz.c kernel/boot/multiboot.c kernel/lib/cmdline.c \
 		kernel/lib/err.c kernel/lib/errbuf.c | setup

@@ -159,7 +159,8 @@ void guard_on_tick(struct trap_frame *f)
 	struct guard *g = *slot();
 	if (!g || !g->ctx[6] || g->tripped || !g->deadline_ns || nesting != g->irq_depth)
 		return;
-	if (time_ns() < g->deadline_ns)
+	if (!guard_watchdog_due(time_ns(), __atomic_load_n(&g->deadline_ns, __ATOMIC_SEQ_CST),
+				&g->late_ns))
 		return;
 	record(g, f, WATCHDOG_VECTOR);
 	unwind(g, f, TH_ETIMEDOUT);
@@ -171,7 +172,8 @@ void guard_on_nmi(struct trap_frame *f)
 	struct guard *g = *slot();
 	if (!nmi_on || !g || !g->ctx[6] || g->tripped || !g->deadline_ns || !code_lookup)
 		return;
-	if (time_ns() < g->deadline_ns)
+	if (!guard_watchdog_due(time_ns(), __atomic_load_n(&g->deadline_ns, __ATOMIC_SEQ_CST),
+				&g->late_ns))
 		return; /* first: the module walk below runs only past the budget */
 	if (!code_lookup((uintptr_t)f->rip))
 		return; /* kernel code (maybe mid-interrupt entry): never cut */

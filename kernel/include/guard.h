@@ -80,12 +80,33 @@ struct guard {
 	struct guard *prev;
 	const char *what;          /* "invoke", "init", ... (messages) */
 	uint64_t start_ns, deadline_ns;
+	uint64_t late_ns;          /* when a watchdog check first found it past deadline_ns */
 	unsigned locks;            /* lock_track_depth() at entry */
 	unsigned irq_depth;        /* trap nesting at entry */
 	bool tripped;              /* unwound by a fault or the watchdog */
 	int err;                   /* TH_EFAULT or TH_ETIMEDOUT when tripped */
 	struct guard_fault fault;
 };
+
+/* The watchdog's verdict on a call whose deadline is d (0: none) at a check
+ * at time now: true to cut it.  A call is cut once two checks at least
+ * GUARD_RECHECK_NS apart both found it past its deadline (*late_ns: when the
+ * first did; a deadline moved on since makes it stale).  One is not enough:
+ * a virtual CPU that its host did not run for a while (TCG on a busy host
+ * with more virtual CPUs than cores) takes the pending NMI when it runs
+ * again and finds a 5 ms policy op past its budget at its first
+ * instruction; the second check shows whether the call really runs on. */
+#define GUARD_RECHECK_NS 2000000ull
+static inline bool guard_watchdog_due(uint64_t now, uint64_t d, uint64_t *late_ns)
+{
+	if (!d || now < d)
+		return false;
+	if (*late_ns < d) {
+		*late_ns = now;
+		return false;
+	}
+	return now - *late_ns >= GUARD_RECHECK_NS;
+}
 
 typedef int (*guard_fn)(void *ctx);
 

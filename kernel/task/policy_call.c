@@ -13,8 +13,8 @@
  * again), a dequeue that leaves it queued, and a pick_next that returns
  * anything but a ready task of the queue it was given (a task queued on
  * another CPU, one that runs, one still queued, an idle task, or a pointer
- * that is no task at all: checked against the task list before the core
- * touches it).
+ * that is no task at all: read inside a guarded call, in O(1), before the
+ * core uses it).
  */
 #include "guard.h"
 #include "klibc.h"
@@ -149,16 +149,36 @@ void sched_pol_dequeue(struct sched_rq *rq, struct sched_entity *e)
 	sched_fifo_ops.dequeue(rq, e);
 }
 
+struct pick_check {
+	const struct sched_rq *rq;
+	const struct sched_entity *e;
+	bool ok;
+};
+
+static int check_pick(void *ctx)
+{
+	struct pick_check *pc = ctx;
+	const struct task *t = (const struct task *)(const void *)((const char *)pc->e -
+								    offsetof(struct task, se));
+	pc->ok = t->magic == TASK_MAGIC && !t->idle && t->state == TASK_READY && !pc->e->queued &&
+		 t->cpu < CPUS_MAX && &sched.cpu[t->cpu].rq == pc->rq;
+	return TH_OK;
+}
+
 /* Whether e, returned by pick_next(rq), is a ready task that was queued in
- * rq: one of the task list (compared before it is read), not idle, not
- * running, no longer queued, on rq's CPU.  sched.lock held. */
+ * rq: a live task (its magic, which task_free clears), not idle, not
+ * running, no longer queued, on rq's CPU.  e may point anywhere, so it is
+ * read inside a guarded call: a fault means "not a task".  O(1): it runs at
+ * every switch.  sched.lock held. */
 static bool picked_ok(const struct sched_rq *rq, const struct sched_entity *e)
 {
-	for (const struct task *t = sched.all; t; t = t->all_next)
-		if (&t->se == e)
-			return !t->idle && t->state == TASK_READY && !e->queued &&
-			       t->cpu < CPUS_MAX && &sched.cpu[t->cpu].rq == rq;
-	return false;
+	struct pick_check pc = { rq, e, false };
+	struct guard g;
+	if ((uintptr_t)e % _Alignof(struct sched_entity))
+		return false;
+	if (guard_call(&g, "policy", GUARD_BUDGET_NONE, check_pick, &pc) || g.tripped)
+		return false;
+	return pc.ok;
 }
 
 struct sched_entity *sched_pol_pick_next(struct sched_rq *rq)
@@ -166,7 +186,7 @@ struct sched_entity *sched_pol_pick_next(struct sched_rq *rq)
 	struct op_call c = { .ops = sched.policy, .op = OP_PICK, .rq = rq };
 	if (!call(&c))
 		return sched_fifo_ops.pick_next(rq);
-	if (c.picked ? picked_ok(rq, c.picked) : !rq->nr_queued)
+	if (c.ops == &sched_fifo_ops || (c.picked ? picked_ok(rq, c.picked) : !rq->nr_queued))
 		return c.picked;
 	char what[128];
 	if (c.picked)

@@ -63,7 +63,9 @@ struct th_errbuf;   /* klibc.h */
 #define ENDPOINT_LOG_CHUNK 1024        /* log bytes per reply */
 #define ENDPOINT_MAX_EDGES 16          /* dependency targets per graph node */
 #define ENDPOINT_HISTORY_ITEMS 4       /* modules listed per history entry */
-#define ENDPOINT_TASKS_TEXT 8192       /* task listing bytes served */
+#define ENDPOINT_TASKS_TEXT 24576      /* task listing bytes served: TASK_MAX lines fit
+                                        * (kernel_queries.c checks); a longer one is cut
+                                        * at a line, with a line saying so */
 #define ENDPOINT_SYMBOL_MAX 256        /* exported symbol name incl. NUL */
 #define ENDPOINT_PROFILE_NAME 64       /* profile function/module name incl. NUL (63 bytes) */
 #define ENDPOINT_PROFILE_CPUS 16       /* CPUs a profile report lists at most */

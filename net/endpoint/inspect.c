@@ -238,6 +238,23 @@ int ep_handle_graph(struct endpoint *ep, const Theseus__Request *req, Theseus__R
 	return TH_OK;
 }
 
+/* A listing of need bytes that text (total bytes) holds only the start of:
+ * keep its whole lines and end with a line saying it was cut; the new
+ * length. */
+static size_t tasks_cut(char *text, size_t total, size_t need)
+{
+	char note[80];
+	int n = snprintf(note, sizeof note, "(listing cut here: %zu more bytes)\n", need - total);
+	size_t room = n > 0 && (size_t)n < ENDPOINT_TASKS_TEXT ? ENDPOINT_TASKS_TEXT - 1 - (size_t)n : 0;
+	size_t end = total < room ? total : room;
+	while (end && text[end - 1] != '\n')
+		end--;
+	if (n <= 0 || end + (size_t)n >= ENDPOINT_TASKS_TEXT)
+		return end;
+	memcpy(text + end, note, (size_t)n + 1);
+	return end + (size_t)n;
+}
+
 int ep_handle_tasks(struct endpoint *ep, const Theseus__Request *req, Theseus__Reply *rep,
 		    size_t reply_cap, struct th_errbuf *eb)
 {
@@ -251,7 +268,8 @@ int ep_handle_tasks(struct endpoint *ep, const Theseus__Request *req, Theseus__R
 	size_t need = ep->ops.tasks_format(ep->ops.ctx, text, ENDPOINT_TASKS_TEXT);
 	text[ENDPOINT_TASKS_TEXT - 1] = 0;
 	size_t total = strnlen(text, ENDPOINT_TASKS_TEXT);
-	(void)need;  /* a longer listing is cut at ENDPOINT_TASKS_TEXT - 1 bytes */
+	if (need > total) /* cut: end at a whole line, and say so */
+		total = tasks_cut(text, total, need);
 	uint32_t off = req->tasks->offset;
 	if (off > total)
 		return th_errf(eb, TH_ERANGE, "tasks: offset %u is beyond the %zu-byte listing",

@@ -191,6 +191,11 @@ static int op_graph_get(void *ctx, uint32_t index, struct endpoint_graph_node *o
 	return TH_OK;
 }
 
+/* The header, one line per task (68 bytes; 80 leaves room for wide CPU_MS
+ * and SWITCHES columns) and the policy line. */
+_Static_assert((TASK_MAX + 2) * 80 <= ENDPOINT_TASKS_TEXT,
+	       "ENDPOINT_TASKS_TEXT must hold the listing of TASK_MAX tasks");
+
 static size_t op_tasks_format(void *ctx, char *buf, size_t len)
 {
 	return task_format_list(buf, len);

@@ -1824,6 +1824,37 @@ static void test_graph_tasks(void)
 	CHECK_EQ(strlen(t.rep->tasks->text), t.rep->tasks->total);
 	tq.offset = t.rep->tasks->total + 1;
 	CHECK_EQ(t_send(&t, &req), TH_ERANGE);
+
+	/* TASK_MAX (256) tasks: the whole listing is served, page by page, and
+	 * ends with the policy line */
+	char *all = calloc(1, ENDPOINT_TASKS_TEXT + 1);
+	size_t got = 0;
+	t.fx.extra_tasks = 254;
+	tq.offset = 0;
+	do {
+		CHECK_EQ(t_send(&t, &req), TH_OK);
+		size_t n = strlen(t.rep->tasks->text);
+		CHECK(n > 0 && got + n <= ENDPOINT_TASKS_TEXT);
+		if (!n || got + n > ENDPOINT_TASKS_TEXT)
+			break;
+		memcpy(all + got, t.rep->tasks->text, n);
+		got += n;
+		tq.offset = (uint32_t)got;
+	} while (got < t.rep->tasks->total);
+	CHECK(strstr(all, "253 task251 ") != NULL);
+	CHECK(got > 12 && strcmp(all + got - 11, "policy: rr\n") == 0);
+	/* far more than fits: cut at a whole line, with a line saying so */
+	t.fx.extra_tasks = 1000;
+	tq.offset = 0;
+	CHECK_EQ(t_send(&t, &req), TH_OK);
+	uint32_t total = t.rep->tasks->total;
+	CHECK(total < ENDPOINT_TASKS_TEXT);
+	tq.offset = total - 40;
+	CHECK_EQ(t_send(&t, &req), TH_OK);
+	const char *tail = t.rep->tasks->text;
+	CHECK(strstr(tail, "\n(listing cut here: ") != NULL);
+	CHECK(strlen(tail) && tail[strlen(tail) - 1] == '\n');
+	free(all);
 	t_fini(&t);
 }
 

@@ -472,11 +472,16 @@ static int fx_graph_get(void *ctx, uint32_t i, struct endpoint_graph_node *out)
 
 static size_t fx_tasks_format(void *ctx, char *buf, size_t len)
 {
-	return (size_t)snprintf(buf, len,
-				"ID NAME                     STATE    PRIO   CPU_MS SWITCHES CPU\n"
-				" 0 main                     running    16        5       12   0\n"
-				" 1 idle                     ready       0        0        3   0\n"
-				"policy: rr\n");
+	struct fx_backend *fx = ctx;
+	size_t at = (size_t)snprintf(buf, len,
+				     "ID NAME                     STATE    PRIO   CPU_MS SWITCHES CPU\n"
+				     " 0 main                     running    16        5       12   0\n"
+				     " 1 idle                     ready       0        0        3   0\n");
+	for (uint32_t i = 0; i < fx->extra_tasks; i++)
+		at += (size_t)snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0,
+				       "%3u task%-19u ready      16        0        0   0\n", i + 2, i);
+	at += (size_t)snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, "policy: rr\n");
+	return at;
 }
 
 /* The kernel's exports (three, then extra_exports generated ones), then

@@ -43,6 +43,8 @@ struct fx_backend {
 	uint64_t log_head;
 	/* statedb: three fixed entries plus extra_state generated ones */
 	uint32_t extra_state;
+	/* tasks: main and idle, extra_tasks generated lines, the policy line */
+	uint32_t extra_tasks;
 	/* exports: three kernel ones, extra_exports generated, hello's and kv's */
 	uint32_t extra_exports;
 	uint64_t exports_generation;   /* what the list's generation reads */

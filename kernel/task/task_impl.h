@@ -49,6 +49,7 @@ struct task {
 	uint64_t cpu_tsc, switches;
 	struct guard *guards;            /* active guarded calls, innermost first (guard.h) */
 	uint64_t off_ns;                 /* time_ns() when last switched out (0: never) */
+	struct th_task *module_record;   /* task_module.c's record while a module task runs */
 	unsigned cpu;                    /* CPU whose queue it is in, or that runs it */
 	int pin;                         /* CPU it must run on, or -1 (task_pin) */
 	bool idle;                       /* a CPU's idle task: never queued */
@@ -132,6 +133,12 @@ int task_adopt_boot_context(struct task **out) TH_MUST_CHECK;
 int task_adopt_cpu_idle(unsigned cpu, uintptr_t lo, uintptr_t hi, struct task **out) TH_MUST_CHECK;
 void task_free(struct task *t);
 void task_reap_zombies(void);
+/* task_module.c: the module task record of t (set by t itself) */
+static inline struct th_task *task_module_record(const struct task *t) { return t->module_record; }
+static inline void task_set_module_record(struct task *t, struct th_task *mt)
+{
+	t->module_record = mt;
+}
 /* stackwalk.c */
 bool task_guard_lookup(uint64_t addr, char *who, size_t cap);
 

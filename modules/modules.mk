@@ -29,6 +29,7 @@ MODULE_VARIANTS := e1000_v2:e1000:-DE1000_VARIANT=2 e1000_broken:e1000:-DE1000_V
 	sched_faulty_drop:sched_faulty:-DSCHED_FAULTY_VARIANT=3 \
 	sched_faulty_pick:sched_faulty:-DSCHED_FAULTY_VARIANT=4 \
 	sched_faulty_peek:sched_faulty:-DSCHED_FAULTY_VARIANT=5 \
+	sched_faulty_abi:sched_faulty:-DSCHED_FAULTY_VARIANT=6 \
 	faulty_v2fini:faulty_v2:-DFAULTY_V2_VARIANT=2
 MODULE_OBJS := $(MODULES:%=$(B)/modules/%.o) \
 	$(foreach v,$(MODULE_VARIANTS),$(B)/modules/$(word 1,$(subst :, ,$(v))).o)

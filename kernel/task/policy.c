@@ -159,11 +159,23 @@ void sched_policy_take_over(const struct sched_policy_ops *ops)
  * memory can be freed. */
 static void follow_swaps(void *ctx)
 {
-	const struct sched_policy_ops *ops = module_ops(NULL);
-	if (!ops || ops == sched_policy_faulted) /* a table that faulted stays out */
+	struct th_errbuf eb = { "" };
+	const struct sched_policy_ops *ops = module_ops(&eb);
+	if (ops && ops == sched_policy_faulted) { /* a table that faulted stays out */
+		snprintf(eb.msg, sizeof eb.msg, "sched: policy %s faulted before", ops->name);
+		ops = NULL;
+	}
+	if (!ops)
 		ops = &sched_fifo_ops;
-	if (ops != sched.policy)
-		sched_policy_take_over(ops);
+	if (ops == sched.policy)
+		return;
+	if (ops == &sched_fifo_ops) { /* say why: a swap or unload of module sched did it */
+		const char *why = eb.msg;
+		if (!strncmp(why, "sched: ", 7))
+			why += 7; /* the log names the component */
+		log_warn("sched", "%s; the built-in fifo takes over", why);
+	}
+	sched_policy_take_over(ops);
 }
 
 static struct swap_subscriber follower = { .fn = follow_swaps };

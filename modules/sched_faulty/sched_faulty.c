@@ -9,7 +9,8 @@
  *   sched_faulty_pick            pick_next returns a pointer that is no task
  *   sched_faulty_peek            pick_next returns the head without removing
  *                                it (a task still queued, e.g. for another CPU)
- * The variants are built from this file with SCHED_FAULTY_VARIANT=2..5
+ *   sched_faulty_abi             a table of a later policy ABI (not taken)
+ * The variants are built from this file with SCHED_FAULTY_VARIANT=2..6
  * (modules/modules.mk MODULE_VARIANTS).
  */
 #include "theseus.h"
@@ -59,12 +60,14 @@ static bool faulty_tick(struct sched_rq *rq, struct sched_entity *cur)
 #define FAULTY_NAME "faulty_drop"
 #elif SCHED_FAULTY_VARIANT == 4
 #define FAULTY_NAME "faulty_pick"
-#else
+#elif SCHED_FAULTY_VARIANT == 5
 #define FAULTY_NAME "faulty_peek"
+#else
+#define FAULTY_NAME "faulty_abi"
 #endif
 
 const struct sched_policy_ops sched_policy_ops = {
-	.abi = SCHED_POLICY_ABI,
+	.abi = SCHED_FAULTY_VARIANT == 6 ? SCHED_POLICY_ABI + 1 : SCHED_POLICY_ABI,
 	.name = FAULTY_NAME,
 	.enqueue = faulty_enqueue,
 	.dequeue = sched_rq_remove,

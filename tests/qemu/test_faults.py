@@ -289,6 +289,17 @@ def test_faults_policy_breaking_the_queue_rules_falls_back_to_fifo():
         _alive(c)
         p = c("swap", "sched", harness.module_path("sched_rr"))
         expect(p.returncode == 0, "swap back to rr after %s: %r" % (name, _out(p)))
+    # a table the core cannot take: fifo runs the tasks, and the log says why
+    mark = len(g.log)
+    p = c("swap", "sched", harness.module_path("sched_faulty_abi"))
+    expect(p.returncode == 0, "swap to faulty_abi: %r" % _out(p))
+    g.wait_for(r"WARN  sched: sched_policy_ops is not a valid policy table \(abi 3, want 1\.\.2\); "
+               r"the built-in fifo takes over", 30, start=mark)
+    c("invoke", "taskdemo", "taskdemo_pingpong", check_rc=0)
+    g.wait_for(r"taskdemo: pingpong ok: consumer saw 5 of 5 values", 30, start=mark)
+    p = c("swap", "sched", harness.module_path("sched_rr"))
+    expect(p.returncode == 0, "swap back to rr after faulty_abi: %r" % _out(p))
+    g.wait_for(r"sched: policy rr: \d+ ready tasks moved", 30, start=mark)
     c("invoke", "taskdemo", "taskdemo_busy", "stop", check_rc=0)
     start = 0
     for _ in range(4):  # each of the 4 busy tasks, one line after the other

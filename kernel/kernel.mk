@@ -68,6 +68,6 @@ $(B)/theseus.iso.params: FORCE | setup
 	@[ "$$(cat $@ 2>/dev/null)" = "$(ISO_PARAMS_SUM)" ] || echo "$(ISO_PARAMS_SUM)" > $@
 FORCE:
 .PHONY: FORCE
-$(B)/theseus.iso: $(B)/theseus.elf $(foreach m,$(ISO_MODULES),$(B)/modules/$(m).o) tools/mkiso \
+$(B)/theseus.iso: $(B)/theseus.elf $(foreach m,$(ISO_MODULES),$(B)/modules/$(m).o) tools/mkiso tools/grub-quote \
 		$(B)/theseus.iso.params | setup
 	tools/mkiso $@ $(B)/theseus.elf "$(KERNEL_CMDLINE)" $(foreach m,$(ISO_MODULES),$(B)/modules/$(m).o)

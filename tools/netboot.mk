@@ -33,12 +33,12 @@ NETBOOT_MODULE_OBJS = $(foreach m,$(NETBOOT_MODULES),$(B)/modules/$(m).o)
 NETBOOT_ARGS = $(if $(strip $(NETBOOT_KEY_FILE)),--key-file $(NETBOOT_KEY_FILE))
 
 .PHONY: netboot netboot-grub
-netboot: $(B)/theseus.elf $(NETBOOT_MODULE_OBJS) tools/mknetboot | setup
+netboot: $(B)/theseus.elf $(NETBOOT_MODULE_OBJS) tools/mknetboot tools/grub-quote | setup
 	tools/mknetboot $(NETBOOT_ARGS) $(NETBOOT_DIR) $(B)/theseus.elf '$(NETBOOT_CMDLINE)' \
 		$(NETBOOT_MODULE_OBJS)
 	@echo "netboot: serve $(NETBOOT_DIR)/ by TFTP or HTTP and let iPXE run boot.ipxe"
 
-netboot-grub: $(B)/theseus.elf $(NETBOOT_MODULE_OBJS) tools/mknetboot | setup
+netboot-grub: $(B)/theseus.elf $(NETBOOT_MODULE_OBJS) tools/mknetboot tools/grub-quote | setup
 	tools/mknetboot --grub $(NETBOOT_ARGS) $(NETBOOT_GRUB_DIR) $(B)/theseus.elf \
 		'$(NETBOOT_CMDLINE)' $(NETBOOT_MODULE_OBJS)
 	@echo "netboot-grub: serve $(NETBOOT_GRUB_DIR)/ by TFTP and let iPXE run boot.ipxe"
@@ -50,6 +50,6 @@ netboot-grub: $(B)/theseus.elf $(NETBOOT_MODULE_OBJS) tools/mknetboot | setup
 # while other tests run in parallel.
 NETBOOT_TEST_DIR := $(B)/tests/netboot
 TEST_EXTRA_DEPS += $(NETBOOT_TEST_DIR)/.done
-$(NETBOOT_TEST_DIR)/.done: tests/qemu/test_netboot.py tools/mknetboot tools/netboot.mk \
+$(NETBOOT_TEST_DIR)/.done: tests/qemu/test_netboot.py tools/mknetboot tools/grub-quote tools/netboot.mk \
 		modules/modules.mk $(B)/theseus.elf $(MODULE_OBJS) | setup
 	python3 tests/qemu/test_netboot.py --prepare $(NETBOOT_TEST_DIR)

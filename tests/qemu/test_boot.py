@@ -134,6 +134,15 @@ def test_grub_iso_multiboot2_reaches_ready():
     expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
 
 
+def test_grub_iso_passes_the_command_line_as_written():
+    """tools/mkiso quotes each word for GRUB's parser: '$', ';' and '#'
+    reach the kernel as written (GRUB had expanded $b to nothing and ended
+    the command at ';', so the kernel saw 'swapsrc=a')."""
+    g, m = boot_ready(boot="iso", cmdline="exit=ready swapsrc=a$b;c#d")
+    expect("cmdline 'exit=ready swapsrc=a$b;c#d'" in m.group(0), m.group(0))
+    expect(g.wait_exit(10) == EXIT_SUCCESS, f"exit status {g.exit_code}")
+
+
 def test_make_iso_follows_its_parameters():
     """build/theseus.iso is rebuilt when KERNEL_CMDLINE or ISO_MODULES
     change (`make run KERNEL_CMDLINE=...` after a plain `make` had booted

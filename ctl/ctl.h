@@ -373,6 +373,9 @@ void ctl_tx_cache_flush(struct ctl_ctx *ctx);
  * key is given. */
 TH_MUST_CHECK int ctl_call(struct ctl_ctx *ctx, const Theseus__Request *req,
 			   Theseus__Reply **rep);
+/* What to check after error err of a call (rep: its reply, NULL when none
+ * came), " (...)" or "": a wrong or missing key, no answer, ... */
+const char *ctl_err_hint(const struct ctl_ctx *ctx, int err, const Theseus__Reply *rep);
 /* Records a failed call (ctx->status, ctx->errmsg) and, unless --json,
  * prints "theseusctl: host:port: what: ENAME: message (what to do next)". */
 void ctl_report(struct ctl_ctx *ctx, const char *what, int err, const Theseus__Reply *rep);

@@ -112,8 +112,9 @@ int rollout_host_update(struct ctl_ctx *ctx, const struct rollout_obj *o, struct
 	h->swapped = true;
 out:
 	h->ms_update = mono_ms() - t0;
-	if (err)
-		snprintf(h->error, sizeof h->error, "%s", ctx->errmsg);
+	if (err)   /* with the hint for a wrong key, which every request of the host meets */
+		snprintf(h->error, sizeof h->error, "%s%s", ctx->errmsg,
+			 err == TH_EAUTH ? ctl_err_hint(ctx, err, NULL) : "");
 	return err;
 }
 

@@ -463,7 +463,7 @@ static bool kind_unsupported(const Theseus__Reply *rep)
 /* What to do next, for an error code.  The transport's hints are for codes
  * of our own: the kernel's reply ETIMEDOUT is module code cut by its
  * watchdog, not a lost datagram. */
-static const char *hint_for(const struct ctl_ctx *ctx, int err, const Theseus__Reply *rep)
+const char *ctl_err_hint(const struct ctl_ctx *ctx, int err, const Theseus__Reply *rep)
 {
 	switch (err) {
 	case TH_ETIMEDOUT:
@@ -506,7 +506,7 @@ void ctl_report(struct ctl_ctx *ctx, const char *what, int err, const Theseus__R
 	if (ctx->json)
 		return;
 	fprintf(ctx->err, "theseusctl: %s:%u: %s: %s: %s%s%s\n", ctx->host, ctx->port, what,
-		th_err_name(err), msg, hint_for(ctx, err, rep), dropped);
+		th_err_name(err), msg, ctl_err_hint(ctx, err, rep), dropped);
 }
 
 void ctl_fail(struct ctl_ctx *ctx, int err, const char *fmt, ...)

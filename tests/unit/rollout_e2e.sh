@@ -245,5 +245,12 @@ printf 'rollout 1 hello zz\n' > "$T/badstate"
 run bad_state 5 "${R[@]}" --hosts "$T/hosts" rollout --state "$T/badstate" hello "$T/hello_1.1"
 err_has bad_state_msg 'badstate:1: object hash is not 64 hex digits'
 
+# ---- a wrong key: the host's record says what to check (it did not) -----------
+"$CTL" -q keygen "$T/wrongkey"
+run wrong_key 1 "$CTL" --key-file "$T/wrongkey" --timeout 100 --retries 1 \
+	-H "$(sed -n 1p "$T/hosts")" rollout hello "$T/hello_1.1"
+cat "$T/last.out" "$T/last.err" | grep -q 'unauthenticated.*(wrong key? check --key-file' \
+	&& ok wrong_key_hint || bad wrong_key_hint "$T/last.out" "$T/last.err"
+
 echo "RESULT rollout_e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]

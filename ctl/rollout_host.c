@@ -366,6 +366,10 @@ int rollout_host_revert(struct ctl_ctx *ctx, const struct rollout_obj *o, struct
 	Theseus__Reply *rep = NULL;
 	rb.module = (char *)o->module;
 	rb.keep_first_load = h->old_hash[0] != 0;
+	/* Only while it runs our object (checked just above): a swap another
+	 * client makes in between is refused ECONFLICT, never undone. */
+	rb.expected_sha256.data = (uint8_t *)o->sha;
+	rb.expected_sha256.len = sizeof o->sha;
 	req.kind_case = THESEUS__REQUEST__KIND_ROLLBACK;
 	req.rollback = &rb;
 	err = ctl_call_expect(ctx, "rollback", &req, THESEUS__REPLY__PAYLOAD_ROLLBACK, &rep);

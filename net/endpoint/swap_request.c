@@ -241,6 +241,22 @@ int ep_handle_rollback(struct endpoint *ep, const Theseus__Request *req, Theseus
 			"session rolls back again)", module);
 		return TH_OK;
 	}
+	const ProtobufCBinaryData *want = &req->rollback->expected_sha256;
+	if (want->len && want->len != PROTO_SHA256_LEN)
+		return th_errf(eb, TH_EINVAL, "rollback: expected_sha256 of %zu bytes (want %d)",
+			       want->len, PROTO_SHA256_LEN);
+	if (want->len) {   /* compare-and-swap on the object it runs */
+		struct endpoint_module *m = &ep->mod_scratch;
+		char h1[9], h2[9];
+		memset(m, 0, sizeof *m);
+		if (!ep->ops.module_find || ep->ops.module_find(ep->ops.ctx, module, m) != TH_OK)
+			return th_errf(eb, TH_ECONFLICT, "rollback: %s: runs nothing, rollback expects "
+				       "object %s", module, ep_hex8(want->data, h2));
+		if (memcmp(m->sha256, want->data, PROTO_SHA256_LEN) != 0)
+			return th_errf(eb, TH_ECONFLICT, "rollback: %s: runs object %s, rollback "
+				       "expects %s", module, ep_hex8(m->sha256, h1),
+				       ep_hex8(want->data, h2));
+	}
 	struct endpoint_swap_report *rp = &ep->swap_report;
 	memset(rp, 0, sizeof *rp);
 	int err = ep->ops.rollback(ep->ops.ctx, module, !req->rollback->keep_first_load, rp, eb);

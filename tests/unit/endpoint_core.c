@@ -1289,6 +1289,23 @@ static int t_rollback_opt(struct t *t, uint64_t client, const char *mod, bool ke
 	return t_raw(t);
 }
 
+/* A rollback that expects MODULE to run the object sha (len bytes of it). */
+static int t_rollback_cas(struct t *t, const char *mod, const uint8_t *sha, size_t len)
+{
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__RollbackRequest rb = THESEUS__ROLLBACK_REQUEST__INIT;
+	rb.module = (char *)mod;
+	rb.keep_first_load = true;
+	rb.expected_sha256.data = (uint8_t *)sha;
+	rb.expected_sha256.len = len;
+	req.kind_case = THESEUS__REQUEST__KIND_ROLLBACK;
+	req.rollback = &rb;
+	uint64_t client = 0x70330000 + t->counter;
+	t->dlen = fx_datagram(KEY, PROTO_VERSION, client, ++t->counter, &req, t->dgram,
+			      sizeof t->dgram);
+	return t_raw(t);
+}
+
 static int t_rollback_as(struct t *t, uint64_t client, const char *mod)
 {
 	return t_rollback_opt(t, client, mod, false);
@@ -1416,6 +1433,37 @@ static void test_rollback_resend_not_repeated(void)
 	CHECK_STR(t.fx.mods[0].m.version, "1.1");
 	CHECK_EQ(t_rollback_as(&t, 78, "hello"), TH_OK);   /* a new session: done again */
 	CHECK(strcmp(t.fx.mods[0].m.version, "1.1") != 0);
+	t_fini(&t);
+}
+
+/* A rollback with expected_sha256 runs only while the module runs that
+ * object: another object (a swap made meanwhile by another client) or no
+ * module is ECONFLICT naming what runs, and nothing changes; a hash of
+ * another length is EINVAL. */
+static void test_rollback_compare_and_swap(void)
+{
+	struct t t;
+	t_init(&t);
+	uint8_t o1[100], o2[100], s1[32], s2[32];
+	make_obj(o1, sizeof o1, "1.1", '1');
+	make_obj(o2, sizeof o2, "1.2", '2');
+	CHECK_EQ(t_push(&t, o1, sizeof o1, s1), TH_OK);
+	CHECK_EQ(t_swap(&t, "hello", "1.0", s1), TH_OK);
+	CHECK_EQ(t_push(&t, o2, sizeof o2, s2), TH_OK);
+	CHECK_EQ(t_swap(&t, "hello", "1.1", s2), TH_OK);   /* another client's swap */
+	uint64_t calls = t.fx.swap_calls;
+	CHECK_EQ(t_rollback_cas(&t, "hello", s1, 32), TH_ECONFLICT);
+	CHECK(strstr(t.rep->message, "hello: runs object ") != NULL);
+	CHECK(strstr(t.rep->message, "rollback expects ") != NULL);
+	CHECK_STR(t.fx.mods[0].m.version, "1.2");
+	CHECK_EQ(t.fx.swap_calls, calls);
+	CHECK_EQ(t_rollback_cas(&t, "nosuch", s1, 32), TH_ECONFLICT);
+	CHECK(strstr(t.rep->message, "nosuch: runs nothing") != NULL);
+	CHECK_EQ(t_rollback_cas(&t, "hello", s2, 31), TH_EINVAL);
+	CHECK_EQ(t.fx.swap_calls, calls);
+	CHECK_EQ(t_rollback_cas(&t, "hello", s2, 32), TH_OK);
+	CHECK_STR(t.fx.mods[0].m.version, "1.1");
+	CHECK_EQ(t.fx.swap_calls, calls + 1);
 	t_fini(&t);
 }
 
@@ -2568,6 +2616,7 @@ int main(void)
 	RUN(test_rollback_set_first_loads);
 	RUN(test_rollback_resend_not_repeated);
 	RUN(test_rollback_set_resend_not_repeated);
+	RUN(test_rollback_compare_and_swap);
 	RUN(test_swap_resend_after_rollback_not_repeated);
 	RUN(test_swap_new_in_session_runs);
 	RUN(test_state_pages);

@@ -87,8 +87,10 @@ def test_machine_without_pit_boots():
         expect(re.search(r"PIT calibration failed \(no PIT\?\); calibrated against the ACPI PM "
                          r"timer \(port 0x608, 24 bits\)", g.log), "no PM timer calibration")
         expect(re.search(r"time: TSC \d+\.\d+ MHz \(ACPI PM timer\)", g.log), "rate source not named")
-        expect(re.search(r"time: TSC \d+\.\d+ MHz over \d+ ms of ACPI PM timer", g.log),
-               "no refinement over the PM timer")
+        # (over two fresh 10 ms windows when a busy host made the boot too
+        # long for the first rate: long_boot_refines_over_fresh_windows)
+        expect(re.search(r"time: TSC \d+\.\d+ MHz over (\d+ ms|two 10 ms windows) of ACPI PM "
+                         r"timer", g.log), "no refinement over the PM timer")
         expect("no PIT: the boot CPU ticks on its local APIC timer" in g.log,
                "no local APIC tick on the boot CPU")
         expect("no NMI watchdog: no PIT (its tick is the NMI) and one CPU" in g.log,

@@ -1412,19 +1412,29 @@ static void test_rollback_set_first_loads(void)
 	t_fini(&t);
 }
 
+/* Swaps hello 1.0 -> 1.1 -> ... -> 1.n (objects pushed first); sha[i] is
+ * the object of 1.(i+1). */
+static void swap_hello_through(struct t *t, size_t n, uint8_t sha[][32])
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t o[100];
+		char v[24], prev[24];
+		snprintf(v, sizeof v, "1.%zu", i + 1);
+		snprintf(prev, sizeof prev, "1.%zu", i);
+		make_obj(o, sizeof o, v, (char)('1' + i));
+		CHECK_EQ(t_push(t, o, sizeof o, sha[i]), TH_OK);
+		CHECK_EQ(t_swap(t, "hello", prev, sha[i]), TH_OK);
+	}
+}
+
 /* A resent rollback (same session) is not repeated: it would undo one more
  * swap.  A new session rolls back again. */
 static void test_rollback_resend_not_repeated(void)
 {
 	struct t t;
 	t_init(&t);
-	uint8_t o1[100], o2[100], s1[32], s2[32];
-	make_obj(o1, sizeof o1, "1.1", '1');
-	make_obj(o2, sizeof o2, "1.2", '2');
-	CHECK_EQ(t_push(&t, o1, sizeof o1, s1), TH_OK);
-	CHECK_EQ(t_swap(&t, "hello", "1.0", s1), TH_OK);
-	CHECK_EQ(t_push(&t, o2, sizeof o2, s2), TH_OK);
-	CHECK_EQ(t_swap(&t, "hello", "1.1", s2), TH_OK);
+	uint8_t sha[2][32];
+	swap_hello_through(&t, 2, sha);
 	CHECK_EQ(t_rollback_as(&t, 77, "hello"), TH_OK);
 	CHECK_STR(t.fx.mods[0].m.version, "1.1");
 	CHECK_EQ(t_rollback_as(&t, 77, "hello"), TH_OK);   /* the resend */
@@ -1444,13 +1454,8 @@ static void test_rollback_compare_and_swap(void)
 {
 	struct t t;
 	t_init(&t);
-	uint8_t o1[100], o2[100], s1[32], s2[32];
-	make_obj(o1, sizeof o1, "1.1", '1');
-	make_obj(o2, sizeof o2, "1.2", '2');
-	CHECK_EQ(t_push(&t, o1, sizeof o1, s1), TH_OK);
-	CHECK_EQ(t_swap(&t, "hello", "1.0", s1), TH_OK);
-	CHECK_EQ(t_push(&t, o2, sizeof o2, s2), TH_OK);
-	CHECK_EQ(t_swap(&t, "hello", "1.1", s2), TH_OK);   /* another client's swap */
+	uint8_t sha[2][32], *s1 = sha[0], *s2 = sha[1];
+	swap_hello_through(&t, 2, sha);   /* 1.2: another client's swap */
 	uint64_t calls = t.fx.swap_calls;
 	CHECK_EQ(t_rollback_cas(&t, "hello", s1, 32), TH_ECONFLICT);
 	CHECK(strstr(t.rep->message, "hello: runs object ") != NULL);
@@ -1475,16 +1480,8 @@ static void test_rollback_set_resend_not_repeated(void)
 	struct t t;
 	t_init(&t);
 	static const char *const one[1] = {"hello"};
-	uint8_t o1[100], o2[100], o3[100], s1[32], s2[32], s3[32];
-	make_obj(o1, sizeof o1, "1.1", '1');
-	make_obj(o2, sizeof o2, "1.2", '2');
-	make_obj(o3, sizeof o3, "1.3", '3');
-	CHECK_EQ(t_push(&t, o1, sizeof o1, s1), TH_OK);
-	CHECK_EQ(t_swap(&t, "hello", "1.0", s1), TH_OK);
-	CHECK_EQ(t_push(&t, o2, sizeof o2, s2), TH_OK);
-	CHECK_EQ(t_swap(&t, "hello", "1.1", s2), TH_OK);
-	CHECK_EQ(t_push(&t, o3, sizeof o3, s3), TH_OK);
-	CHECK_EQ(t_swap(&t, "hello", "1.2", s3), TH_OK);
+	uint8_t sha[3][32];
+	swap_hello_through(&t, 3, sha);
 	uint64_t calls = t.fx.swap_calls;
 	CHECK_EQ(t_rollback_set_as(&t, 91, 1, one, true), TH_OK);
 	CHECK_STR(t.fx.mods[0].m.version, "1.2");

@@ -128,7 +128,7 @@ size_t boot_modules_load(const struct boot_info *boot)
 	if (!n)
 		return 0;
 	size_t loaded = 0;
-	struct swap_result res;
+	struct swap_result res = { .err = TH_OK, .failed_item = SIZE_MAX };   /* set by the engine */
 	if (load(bms, n, &res, &eb) == TH_OK)
 		loaded = n;
 	else

@@ -84,8 +84,24 @@ void guard_init(const char *cmdline)
 int guard_call(struct guard *g, const char *what, enum guard_budget budget, guard_fn fn,
 	       void *ctx)
 {
+	return guard_call_tracked(g, what, budget, fn, ctx, NULL);
+}
+
+void *guard_current_tracker(void)
+{
+	unsigned depth = nesting;
+	for (const struct guard *g = *slot(); g; g = g->prev)
+		if (g->tracker && g->irq_depth == depth)
+			return g->tracker;
+	return NULL;
+}
+
+int guard_call_tracked(struct guard *g, const char *what, enum guard_budget budget, guard_fn fn,
+		       void *ctx, void *tracker)
+{
 	struct guard **top = slot();
 	memset(g, 0, sizeof *g);
+	g->tracker = tracker;
 	g->what = what;
 	g->start_ns = time_ns();
 	uint64_t b = guard_budget_ns(budget);
@@ -226,7 +242,7 @@ int guard_format_backtrace(const struct guard *g, char *buf, size_t cap)
 		if (g->fault.bt[i] == (uint64_t)(uintptr_t)guard_return ||
 		    g->fault.bt[i] == (uint64_t)(uintptr_t)guard_resume ||
 		    (ksyms_resolve(g->fault.bt[i], &name, &off, &mod) && !mod &&
-		     !strcmp(name, "guard_call")))
+		     (!strcmp(name, "guard_call") || !strcmp(name, "guard_call_tracked"))))
 			break; /* the guard's own frames: the caller is known */
 		ksyms_format(g->fault.bt[i], s, sizeof s);
 		th_appendf(buf, cap, &pos, " <- %s", s);

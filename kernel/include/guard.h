@@ -85,6 +85,7 @@ struct guard {
 	unsigned irq_depth;        /* trap nesting at entry */
 	bool tripped;              /* unwound by a fault or the watchdog */
 	int err;                   /* TH_EFAULT or TH_ETIMEDOUT when tripped */
+	void *tracker;             /* guard_call_tracked's record (NULL: none) */
 	struct guard_fault fault;
 };
 
@@ -114,6 +115,18 @@ typedef int (*guard_fn)(void *ctx);
  * TH_ETIMEDOUT with g->tripped set. */
 int guard_call(struct guard *g, const char *what, enum guard_budget budget, guard_fn fn,
 	       void *ctx) TH_MUST_CHECK;
+
+/* The same, with a record of the caller's layer kept with the call (the
+ * module-call layer's statedb references, kernel/swap/modcall_refs.c):
+ * guard_current_tracker finds it while the call runs.  The record lives as
+ * long as the call: a guard dropped by an unwind takes its record with it. */
+int guard_call_tracked(struct guard *g, const char *what, enum guard_budget budget, guard_fn fn,
+		       void *ctx, void *tracker) TH_MUST_CHECK;
+/* The record of the current task's innermost guarded call that has one and
+ * was entered at the current interrupt level; NULL if there is none.  O(calls
+ * open in this task), nothing shared: the caller must keep interrupts off
+ * while it uses the record. */
+void *guard_current_tracker(void);
 
 /* Install the fault hook; read watchdog=MS from the command line. */
 void guard_init(const char *cmdline);

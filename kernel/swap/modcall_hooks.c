@@ -28,10 +28,7 @@ static int guarded(const char *module, const char *version, const char *what,
 		   struct hook_call *c, struct th_errbuf *eb)
 {
 	struct guard g;
-	struct modcall_refs refs;
-	modcall_refs_begin(&refs);
-	int err = guard_call(&g, what, GUARD_BUDGET_HOOK, run_hook, c);
-	modcall_refs_end(&refs, g.tripped, module);
+	int err = modcall_refs_call(module, &g, what, GUARD_BUDGET_HOOK, run_hook, c);
 	if (g.tripped && version && !modcall_culprit(&g))
 		modcall_report_as(module, version, what, &g, eb); /* code no longer listed */
 	else if (g.tripped)

@@ -29,16 +29,12 @@ void modcall_report_as(const char *name, const char *version, const char *what,
 void modcall_recover(const char *name, struct th_errbuf *eb);
 bool modcall_quarantined(const char *name);
 
-/* modcall_refs.c: statedb strong references taken inside one call (the
- * record lives in modcall_refs.c's table; this is its handle). */
+/* modcall_refs.c: a guarded call (guard_call) of module code that puts
+ * back, if it faults, every statedb strong reference taken inside it and
+ * not put back yet (logged naming module); up to MODCALL_REFS_MAX distinct
+ * references, more stay pinned (logged). */
 #define MODCALL_REFS_MAX 16
-struct modcall_refs {
-	int slot;            /* -1: not tracked (table full) */
-	uint64_t seq;
-};
-/* Around a guarded call: begin before, end after (faulted: put back every
- * reference still held, logged naming module). */
-void modcall_refs_begin(struct modcall_refs *r);
-void modcall_refs_end(struct modcall_refs *r, bool faulted, const char *module);
+int modcall_refs_call(const char *module, struct guard *g, const char *what,
+		      enum guard_budget budget, guard_fn fn, void *ctx) TH_MUST_CHECK;
 
 #endif

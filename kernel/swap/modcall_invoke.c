@@ -72,11 +72,8 @@ static int invoke(const char *module, const char *function, const uint8_t *in, s
 	size_t len = 0;
 	struct invoke_call c = { (th_invoke_fn)addr, in_copy, in_len, out_copy, out_cap, &len };
 	struct guard g;
-	struct modcall_refs refs;
 	*out_len = 0;
-	modcall_refs_begin(&refs);
-	int r = guard_call(&g, "invoke", GUARD_BUDGET_HOOK, run_invoke, &c);
-	modcall_refs_end(&refs, g.tripped, module);
+	int r = modcall_refs_call(module, &g, "invoke", GUARD_BUDGET_HOOK, run_invoke, &c);
 	if (!g.tripped && len <= out_cap)
 		memcpy(out, out_copy, len);
 	kfree(scratch);

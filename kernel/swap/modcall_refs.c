@@ -3,30 +3,23 @@
  * takes (statedb_get) and has not put back yet, so that a call that faults
  * does not leave entries pinned for ever: on a fault each one is put back.
  *
- * Kept per call, only for the task that made the call at the interrupt
- * level it was made at; the innermost open call of that task records.
- * Calls of different tasks interleave (a module task sleeping in its entry
- * while the main task runs invokes), so the open calls live in one table,
- * searched by task, not on a stack: ending a call also closes the calls of
- * the same task opened inside it (a fault skipped their ends), without
- * touching the unwound stack frames they were made from.  Up to
- * MODCALL_REFS_MAX distinct references per call and REFS_SLOTS open calls;
- * more are counted as untracked and stay pinned (logged).
+ * The record of a call lives in modcall_refs_call's frame and rides on the
+ * call's guard (guard_call_tracked): the statedb observer finds the record
+ * of the running task's innermost open call at the current interrupt level
+ * through the task's own guard stack, so nothing is shared between tasks or
+ * CPUs, and there is no limit on the calls open at once (every module task
+ * sits in one for its whole life).  A call that faulted inside another
+ * takes its record with its guard (the unwind drops inner guards).  Up to
+ * MODCALL_REFS_MAX distinct references per call; more are counted as
+ * untracked and stay pinned (logged).
  */
 #include "modcall_impl.h"
 
-#include "lock.h"
+#include "cpu.h"
 #include "log.h"
 #include "statedb.h"
-#include "task.h"
 
-#define REFS_SLOTS 32   /* open guarded calls at once (tasks x nesting) */
-
-struct refs_slot {
-	bool used;
-	const struct task *task;
-	unsigned irq_depth;
-	uint64_t seq;         /* opening order */
+struct refs_record {
 	size_t n;
 	unsigned untracked;
 	struct {
@@ -35,28 +28,12 @@ struct refs_slot {
 	} e[MODCALL_REFS_MAX];
 };
 
-static struct refs_slot slots[REFS_SLOTS];
-static struct spinlock refs_lock = SPINLOCK_INIT;
-static uint64_t next_seq = 1;
-
-/* refs_lock held: the current task's innermost open call at this level. */
-static struct refs_slot *innermost(void)
-{
-	const struct task *t = task_current();
-	unsigned depth = guard_irq_depth();
-	struct refs_slot *best = NULL;
-	for (size_t i = 0; i < REFS_SLOTS; i++) {
-		struct refs_slot *s = &slots[i];
-		if (s->used && s->task == t && s->irq_depth == depth && (!best || s->seq > best->seq))
-			best = s;
-	}
-	return best;
-}
-
+/* Runs in the task that took or put the reference, interrupts off so that
+ * no guard is pushed or unwound under the walk. */
 static void observe(struct statedb_ref ref, int delta)
 {
-	uint64_t fl = spin_lock_irqsave(&refs_lock);
-	struct refs_slot *r = innermost();
+	uint64_t fl = irq_save();
+	struct refs_record *r = guard_current_tracker();
 	size_t i;
 	if (!r)
 		goto out;
@@ -77,71 +54,38 @@ static void observe(struct statedb_ref ref, int delta)
 		r->e[i].count--; /* a put of a reference got before the call: not ours */
 	}
 out:
-	spin_unlock_irqrestore(&refs_lock, fl);
+	irq_restore(fl);
 }
 
-void modcall_refs_begin(struct modcall_refs *r)
+/* After a faulted call: put back what the record still holds. */
+static void put_back(struct refs_record *r, const char *module)
+{
+	unsigned dropped = 0, failed = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		while (r->e[i].count) {
+			r->e[i].count--;
+			if (statedb_put(r->e[i].ref))
+				failed++; /* deleted or replaced meanwhile */
+			else
+				dropped++;
+		}
+	}
+	if (dropped || failed || r->untracked)
+		log_warn("fault", "%s: put back %u statedb references the faulted call held%s",
+			 module, dropped, r->untracked ? " (more were not tracked: still pinned)" : "");
+}
+
+int modcall_refs_call(const char *module, struct guard *g, const char *what,
+		      enum guard_budget budget, guard_fn fn, void *ctx)
 {
 	static bool installed;
 	if (!installed) {
 		statedb_set_strong_observer(observe);
 		installed = true;
 	}
-	r->slot = -1;
-	r->seq = 0;
-	uint64_t fl = spin_lock_irqsave(&refs_lock);
-	for (size_t i = 0; i < REFS_SLOTS; i++) {
-		struct refs_slot *s = &slots[i];
-		if (s->used)
-			continue;
-		memset(s, 0, sizeof *s);
-		s->used = true;
-		s->task = task_current();
-		s->irq_depth = guard_irq_depth();
-		s->seq = next_seq++;
-		r->slot = (int)i;
-		r->seq = s->seq;
-		break;
-	}
-	spin_unlock_irqrestore(&refs_lock, fl);
-}
-
-void modcall_refs_end(struct modcall_refs *r, bool faulted, const char *module)
-{
-	unsigned dropped = 0, failed = 0;
-	struct refs_slot mine;
-	bool have = false;
-	uint64_t fl = spin_lock_irqsave(&refs_lock);
-	if (r->slot >= 0 && r->slot < REFS_SLOTS && slots[r->slot].used &&
-	    slots[r->slot].seq == r->seq) {
-		struct refs_slot *s = &slots[r->slot];
-		mine = *s;
-		have = true;
-		/* Close it and the same task's calls opened inside it. */
-		for (size_t i = 0; i < REFS_SLOTS; i++)
-			if (slots[i].used && slots[i].task == mine.task &&
-			    slots[i].irq_depth >= mine.irq_depth && slots[i].seq >= mine.seq)
-				slots[i].used = false;
-	}
-	spin_unlock_irqrestore(&refs_lock, fl);
-	if (!have) {
-		if (faulted)
-			log_warn("fault", "%s: too many open module calls: the statedb references "
-				 "the faulted call held were not tracked (still pinned)", module);
-		return;
-	}
-	if (!faulted)
-		return;
-	for (size_t i = 0; i < mine.n; i++) {
-		while (mine.e[i].count) {
-			mine.e[i].count--;
-			if (statedb_put(mine.e[i].ref))
-				failed++; /* deleted or replaced meanwhile */
-			else
-				dropped++;
-		}
-	}
-	if (dropped || failed || mine.untracked)
-		log_warn("fault", "%s: put back %u statedb references the faulted call held%s",
-			 module, dropped, mine.untracked ? " (more were not tracked: still pinned)" : "");
+	struct refs_record rec = { 0 };
+	int r = guard_call_tracked(g, what, budget, fn, ctx, &rec);
+	if (g->tripped)
+		put_back(&rec, module);
+	return r;
 }

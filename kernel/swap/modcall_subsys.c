@@ -21,9 +21,5 @@ void modcall_fault_recover(const char *module, struct th_errbuf *eb)
 int modcall_guarded(const char *module, struct guard *g, const char *what, int (*fn)(void *ctx),
 		    void *ctx)
 {
-	struct modcall_refs refs;
-	modcall_refs_begin(&refs);
-	int r = guard_call(g, what, GUARD_BUDGET_HOOK, fn, ctx);
-	modcall_refs_end(&refs, g->tripped, module);
-	return r;
+	return modcall_refs_call(module, g, what, GUARD_BUDGET_HOOK, fn, ctx);
 }

@@ -33,11 +33,7 @@ static unsigned dropped;
 
 int modcall_task_run(const char *module, struct guard *g, int (*fn)(void *ctx), void *ctx)
 {
-	struct modcall_refs refs;
-	modcall_refs_begin(&refs);
-	int r = guard_call(g, "task", GUARD_BUDGET_HOOK, fn, ctx);
-	modcall_refs_end(&refs, g->tripped, module);
-	return r;
+	return modcall_refs_call(module, g, "task", GUARD_BUDGET_HOOK, fn, ctx);
 }
 
 void modcall_task_fault(const char *module, const char *version, uint64_t serial,

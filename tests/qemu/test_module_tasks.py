@@ -125,6 +125,32 @@ def test_module_tasks_fault_ended_and_recovered():
     expect("*** FAULT" not in g.log, "a kernel fault report")
 
 
+def test_module_tasks_fault_puts_back_with_many_calls_open():
+    """Every module task sits in an open guarded call for its whole life:
+    with 40 of them sleeping, a task that pins a statedb entry and faults
+    still gets its reference put back (the kernel used to track 32 open
+    calls and left the 33rd's references pinned until reboot)."""
+    tmp = tempfile.mkdtemp(prefix="theseus-modtasks-")
+    g, c = _boot(tmp)
+    for _ in range(40):
+        c("invoke", "taskdemo", "taskdemo_service", check_rc=0)
+    start = len(g.log)
+    c("invoke", "taskdemo", "taskdemo_fault", "pin", check_rc=0)
+    g.wait_for(r"taskdemo: worker ended: EFAULT", 20, start=start)
+    g.wait_for(r"taskdemo: put back 1 statedb references the faulted call held", 20, start=start)
+    expect("too many open module calls" not in g.log, "a call not tracked")
+    p = c("--json", "state", check_rc=0)
+    docs = [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+    pins = [e for d in docs for e in d.get("entries", []) if e.get("name") == "taskdemo.pin"]
+    expect(len(pins) == 1 and pins[0].get("strong") == 0, "taskdemo.pin still pinned: %r" % pins)
+    # the restart asked the 40 services of the replaced version to stop
+    pos = start
+    for _ in range(40):
+        pos = g.wait_for(r"service 1\.0 stopping", 30, start=pos).end()
+    _alive(c)
+    expect("*** FAULT" not in g.log, "a kernel fault report")
+
+
 def test_module_tasks_stop_on_restart():
     """A long-running module task is asked to stop when its module version
     is replaced (here: restarted after another task's fault) and returns."""

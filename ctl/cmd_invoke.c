@@ -6,13 +6,15 @@
  *     int FUNCTION(const uint8_t *in, size_t in_len,
  *                  uint8_t *out, size_t out_cap, size_t *out_len);
  * INPUT is taken literally; "-" reads it from stdin (once, shared by all
- * hosts); at most 1024 bytes.  Output is written as it came (--hex: as hex).
+ * hosts); at most 1024 bytes.  Output is written as it came (--hex: as hex),
+ * escaped as all output is (ctl/term_text.c) on a terminal or in a fleet.
  * The function's negative return is the command's status (exit 1).
  * JSON fields: "module", "function", "result" (integer), "result_name",
  * "output" (text; bytes >= 0x80 escaped), "output_hex".
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "klibc.h"
 #include "ctl.h"
@@ -90,9 +92,14 @@ int cmd_invoke_main(int argc, char **argv, struct ctl_ctx *ctx)
 			if (hex)
 				fprintf(ctx->out, "%s\n", h ? h : "");
 			else {
-				fwrite(r->output.data, 1, r->output.len, ctx->out);
+				/* Bytes as they came, but escaped on a terminal. */
+				FILE *o = ctx->out_raw && !isatty(fileno(ctx->out_raw)) ?
+					  ctx->out_raw : ctx->out;
+				fflush(ctx->out);
+				fwrite(r->output.data, 1, r->output.len, o);
 				if (r->output.len && r->output.data[r->output.len - 1] != '\n')
-					fputc('\n', ctx->out);
+					fputc('\n', o);
+				fflush(o);
 			}
 		}
 		free(h);

@@ -91,6 +91,21 @@ void ctl_json_arr_end(struct ctl_json *j);
 /* The text so far ("" when empty). */
 const char *ctl_json_text(const struct ctl_json *j);
 
+/* ---- text for a terminal (ctl/term_text.c) --------------------------------- */
+
+/* Escapes n bytes for a terminal: printable ASCII, newline, tab and
+ * well-formed UTF-8 of printable characters unchanged; other control bytes
+ * and bytes of malformed UTF-8 as \xNN; C1 controls and bidirectional
+ * formatting characters as \uXXXX.  Into out (cap bytes, NUL-terminated,
+ * cut short when full); returns the length the whole escape needs. */
+size_t ctl_term_escape(const char *s, size_t n, char *out, size_t cap);
+/* The escape of a NUL-terminated string, malloc'd (NULL: out of memory). */
+char *ctl_term_dup(const char *s);
+/* Writes the escape of n bytes to a FILE: TH_OK, TH_ENOMEM or TH_EIO. */
+TH_MUST_CHECK int ctl_term_write(const char *s, size_t n, FILE *to);
+/* A FILE whose lines are written escaped to `to` (the rest at fclose). */
+FILE *ctl_term_open(FILE *to);
+
 /* ---- aligned tables (ctl/table.c) ------------------------------------------ */
 
 #define CTL_TABLE_MAX_COLS 12
@@ -224,6 +239,7 @@ struct ctl_ctx {
 	uint64_t replies_unmatched;/* replies dropped: no request of ours waits for them */
 	uint64_t stale_refusals;   /* ESTALE answers (epoch re-learned / new session) */
 	FILE *out, *err;    /* stdout / stderr (tests redirect them) */
+	FILE *out_raw;      /* stdout unescaped, for invoke's bytes (NULL: use out) */
 	/* result of this run, for --json and the fleet summary */
 	const char *command;
 	char label[280];    /* "host:port" */

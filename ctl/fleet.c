@@ -117,7 +117,8 @@ static void sink_emit(struct sink *s, bool final)
 		size_t n = nl ? (size_t)(nl - start) + 1 : s->len - s->emitted;
 		if (!ctx->json && !names_host(start, n, ctx->label))
 			fprintf(to, "%s: ", ctx->label);
-		fwrite(start, 1, n, to);
+		if (ctl_term_write(start, n, to) != TH_OK)
+			fputs("(out of memory)", to);
 		if (!nl)
 			fputc('\n', to);
 		s->emitted += n;
@@ -217,9 +218,11 @@ static void *worker(void *arg)
 			sink_emit(&j->out, true);
 			sink_emit(&j->err, true);
 		} else {
-			fwrite(j->out.buf ? j->out.buf : "", 1, j->out.len, stdout);
+			if (ctl_term_write(j->out.buf ? j->out.buf : "", j->out.len, stdout) != TH_OK)
+				fputs("theseusctl: out of memory\n", stderr);
 			fflush(stdout);
-			fwrite(j->err.buf ? j->err.buf : "", 1, j->err.len, stderr);
+			if (ctl_term_write(j->err.buf ? j->err.buf : "", j->err.len, stderr) != TH_OK)
+				fputs("theseusctl: out of memory\n", stderr);
 			fflush(stderr);
 		}
 		pthread_mutex_unlock(&f->lock);
@@ -323,7 +326,7 @@ void ctl_fleet_map(struct ctl_ctx *base, const size_t *idx, size_t n,
 	pthread_mutex_destroy(&m.lock);
 }
 
-int ctl_fleet_run(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_ctx *base)
+static int fleet_run(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_ctx *base)
 {
 	if (cmd->drives_fleet) {
 		/* It prints its own per-host lines; a failure before any host was
@@ -374,6 +377,7 @@ int ctl_fleet_run(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_c
 		j->ctx.n_targets = 0;
 		j->ctx.fd = -1;
 		j->ctx.fleet = true;
+		j->ctx.out_raw = NULL;
 		memset(&j->ctx.js, 0, sizeof j->ctx.js);
 		snprintf(j->ctx.host, sizeof j->ctx.host, "%s", base->targets[i].host);
 		j->ctx.port = base->targets[i].port;
@@ -392,6 +396,33 @@ int ctl_fleet_run(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_c
 	pthread_mutex_destroy(&f.lock);
 	free(th);
 	free(f.jobs);
+	return ret;
+}
+
+/* Runs the command with its output escaped for a terminal (ctl/term_text.c):
+ * what one host or a local command prints goes through ctl_term_open, each
+ * host of a fleet is escaped as it is printed (worker, sink_emit). */
+int ctl_fleet_run(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_ctx *base)
+{
+	FILE *out = base->out, *err = base->err;
+	FILE *eout = ctl_term_open(out), *eerr = ctl_term_open(err);
+	if (!eout || !eerr) {
+		if (eout)
+			fclose(eout);
+		if (eerr)
+			fclose(eerr);
+		fprintf(stderr, "theseusctl: out of memory\n");
+		return CTL_EXIT_LOCAL;
+	}
+	base->out = eout;
+	base->err = eerr;
+	base->out_raw = out;
+	int ret = fleet_run(cmd, argc, argv, base);
+	fclose(eout);
+	fclose(eerr);
+	base->out = out;
+	base->err = err;
+	base->out_raw = NULL;
 	return ret;
 }
 

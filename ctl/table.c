@@ -1,7 +1,9 @@
 /*
  * table.c - aligned text tables for theseusctl's human output: rows of
  * strings, each column as wide as its widest cell, two spaces between
- * columns, numbers right-aligned when asked, no trailing blanks.
+ * columns, numbers right-aligned when asked, no trailing blanks.  Cells are
+ * escaped for a terminal when added (ctl_term_escape), and a cell's width
+ * counts UTF-8 characters, not bytes.
  */
 #include <stdlib.h>
 
@@ -34,7 +36,7 @@ int ctl_table_row(struct ctl_table *t, const char *const *cells)
 	}
 	char **row = t->cells + t->nrows * t->ncols;
 	for (size_t c = 0; c < t->ncols; c++) {
-		row[c] = strdup(cells[c] ? cells[c] : "-");
+		row[c] = ctl_term_dup(cells[c] ? cells[c] : "-");
 		if (!row[c]) {
 			while (c--)
 				free(row[c]);
@@ -43,6 +45,16 @@ int ctl_table_row(struct ctl_table *t, const char *const *cells)
 	}
 	t->nrows++;
 	return TH_OK;
+}
+
+/* Characters in s: bytes that do not continue a UTF-8 sequence (the cells
+ * hold well-formed UTF-8 once escaped). */
+static size_t width(const char *s)
+{
+	size_t w = 0;
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
 }
 
 static void print_row(const struct ctl_table *t, FILE *f, const char *const *cells,
@@ -54,7 +66,7 @@ static void print_row(const struct ctl_table *t, FILE *f, const char *const *cel
 	if (!m)
 		return;
 	for (size_t c = 0; c < t->ncols; c++) {
-		size_t n = strlen(cells[c]);
+		size_t n = width(cells[c]);
 		if (c)
 			fputs("  ", m);
 		if (t->right[c])
@@ -74,9 +86,9 @@ void ctl_table_print(const struct ctl_table *t, FILE *f)
 {
 	size_t w[CTL_TABLE_MAX_COLS];
 	for (size_t c = 0; c < t->ncols; c++) {
-		w[c] = strlen(t->hdr[c]);
+		w[c] = width(t->hdr[c]);
 		for (size_t r = 0; r < t->nrows; r++) {
-			size_t len = strlen(t->cells[r * t->ncols + c]);
+			size_t len = width(t->cells[r * t->ncols + c]);
 			if (len > w[c])
 				w[c] = len;
 		}

@@ -2,9 +2,13 @@
  * ctl_fmt.c - host unit tests of theseusctl's output formatting: JSON
  * escaping and the JSON writer (nesting, commas, numbers, bytes), aligned
  * tables, the per-host JSON object (ctl_json_emit), status names, byte
- * counts in human units (ctl_fmt_bytes) and history's MODULES cell.
+ * counts in human units (ctl_fmt_bytes) and history's MODULES cell; text
+ * for a terminal (ctl/term_text.c): module authors' strings with escape
+ * sequences, control bytes, malformed UTF-8 and bidi overrides come out
+ * escaped in tables, in one host's output and in a fleet's.
  */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "klibc.h"
@@ -282,6 +286,142 @@ static void test_history_stages(void)
 	CHECK_STR(buf, "load");
 }
 
+
+/* What a module author can put in a version, description, task name or log
+ * line (README "theseusctl", man page OUTPUT). */
+static const char hostile[] = "v\x1b[2J\x1b]52;c;cHduZWQ=\x07\x1b]0;T\x07" "CR\rBS\bDEL\x7f"
+			      "\xff\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80" "\xc2\x9b" "\xe2\x80\xae"
+			      "caf\xc3\xa9 \xe2\x82\xac q\"b\\ \xe2\x80";
+static const char hostile_esc[] = "v\\x1b[2J\\x1b]52;c;cHduZWQ=\\x07\\x1b]0;T\\x07"
+				  "CR\\x0dBS\\x08DEL\\x7f"
+				  "\\xff\\xc0\\xaf\\xed\\xa0\\x80\\xf4\\x90\\x80\\x80" "\\u009b" "\\u202e"
+				  "caf\xc3\xa9 \xe2\x82\xac q\"b\\ \\xe2\\x80";
+
+static void test_term_escape(void)
+{
+	char out[512];
+	CHECK_EQ(ctl_term_escape("plain\ttext\n", 11, out, sizeof out), 11);
+	CHECK_STR(out, "plain\ttext\n");
+	size_t need = ctl_term_escape(hostile, sizeof hostile - 1, out, sizeof out);
+	CHECK_EQ(need, strlen(hostile_esc));
+	CHECK_STR(out, hostile_esc);
+	/* NUL inside the bytes (invoke output, log text) is escaped too. */
+	CHECK_EQ(ctl_term_escape("a\0b", 3, out, sizeof out), 6);
+	CHECK_STR(out, "a\\x00b");
+	/* Every bidi formatting character, and U+061C. */
+	ctl_term_escape("\xd8\x9c\xe2\x80\x8e\xe2\x80\x8f\xe2\x80\xaa\xe2\x81\xa6\xe2\x81\xa9", 17,
+			out, sizeof out);
+	CHECK_STR(out, "\\u061c\\u200e\\u200f\\u202a\\u2066\\u2069");
+	/* 4-byte UTF-8 passes; escaping twice changes nothing. */
+	CHECK_EQ(ctl_term_escape("\xf0\x9f\x99\x82", 4, out, sizeof out), 4);
+	char twice[512];
+	ctl_term_escape(hostile, sizeof hostile - 1, out, sizeof out);
+	ctl_term_escape(out, strlen(out), twice, sizeof twice);
+	CHECK_STR(twice, out);
+	/* Cut short when full, still NUL-terminated. */
+	CHECK_EQ(ctl_term_escape("\x1b" "abc", 4, out, 3), 7);
+	CHECK_STR(out, "\\x");
+	char *d = ctl_term_dup("\x1b");
+	CHECK(d && strcmp(d, "\\x1b") == 0);
+	free(d);
+}
+
+static void test_term_table(void)
+{
+	static const char *const hdr[] = { "NAME", "VERSION", "STATE" };
+	struct ctl_table t;
+	char buf[1024] = "";
+	ctl_table_init(&t, 3, hdr);
+	const char *r1[] = { "hostile", "1\x1b[2J", "ok" };
+	const char *r2[] = { "caf\xc3\xa9", "\xe2\x82\xac" "1", "ok" };
+	CHECK_EQ(ctl_table_row(&t, r1), TH_OK);
+	CHECK_EQ(ctl_table_row(&t, r2), TH_OK);
+	FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+	ctl_table_print(&t, f);
+	fclose(f);
+	/* Escaped, and aligned by characters, not bytes. */
+	CHECK_STR(buf,
+		  "NAME     VERSION   STATE\n"
+		  "hostile  1\\x1b[2J  ok\n"
+		  "caf\xc3\xa9     \xe2\x82\xac" "1        ok\n");
+	ctl_table_free(&t);
+}
+
+/* A command whose output is a module author's strings, as ls, tasks, log,
+ * history and a kernel's refusal print them. */
+static int hostile_main(int argc, char **argv, struct ctl_ctx *ctx)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(ctx->out, "out %s\n", hostile);
+	fprintf(ctx->err, "err %s\n", hostile);
+	fprintf(ctx->out, "%s", "no newline \x1b[0m");
+	return CTL_EXIT_OK;
+}
+
+/* Runs cmd through ctl_fleet_run with stdout and stderr in files; returns
+ * what each got. */
+static void run_captured(const struct ctl_cmd *cmd, struct ctl_ctx *ctx, char *out,
+			 char *err, size_t cap)
+{
+	FILE *fo = tmpfile(), *fe = tmpfile();
+	int so = dup(1), se = dup(2);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(fileno(fo), 1);
+	dup2(fileno(fe), 2);
+	char *argv[] = { (char *)cmd->name, NULL };
+	CHECK_EQ(ctl_fleet_run(cmd, 1, argv, ctx), CTL_EXIT_OK);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(so, 1);
+	dup2(se, 2);
+	close(so);
+	close(se);
+	FILE *fs[2] = { fo, fe };
+	char *bufs[2] = { out, err };
+	for (int i = 0; i < 2; i++) {
+		rewind(fs[i]);
+		size_t n = fread(bufs[i], 1, cap - 1, fs[i]);
+		bufs[i][n] = 0;
+		fclose(fs[i]);
+	}
+}
+
+static void test_term_output(void)
+{
+	static char out[4096], err[4096], want[4096];
+	/* One host or a local command: ctx->out and ctx->err are escaped. */
+	struct ctl_cmd local = { .name = "hostile", .main = hostile_main };
+	struct ctl_ctx ctx;
+	ctl_ctx_init(&ctx);
+	run_captured(&local, &ctx, out, err, sizeof out);
+	snprintf(want, sizeof want, "out %s\nno newline \\x1b[0m", hostile_esc);
+	CHECK_STR(out, want);
+	snprintf(want, sizeof want, "err %s\n", hostile_esc);
+	CHECK_STR(err, want);
+	CHECK(ctx.out == stdout && ctx.err == stderr);
+	/* A fleet: each host's block is escaped as it is printed. */
+	struct ctl_cmd remote = { .name = "hostile", .main = hostile_main, .needs_host = true };
+	struct ctl_target tg[2] = { { .host = "127.0.0.1", .port = 9 },
+				    { .host = "127.0.0.2", .port = 9 } };
+	ctl_ctx_init(&ctx);
+	ctx.targets = tg;
+	ctx.n_targets = 2;
+	ctx.jobs = 1;
+	run_captured(&remote, &ctx, out, err, sizeof out);
+	CHECK(strchr(out, '\x1b') == NULL && strchr(err, '\x1b') == NULL);
+	CHECK(strchr(out, '\r') == NULL && strstr(out, "\xe2\x80\xae") == NULL);
+	snprintf(want, sizeof want, "==> 127.0.0.1:9 <==\nout %s\nno newline \\x1b[0m", hostile_esc);
+	CHECK(strncmp(out, want, strlen(want)) == 0);
+	/* A streaming command (log -f) is escaped line by line. */
+	remote.streams = true;
+	run_captured(&remote, &ctx, out, err, sizeof out);
+	snprintf(want, sizeof want, "127.0.0.1:9: out %s\n", hostile_esc);
+	CHECK(strncmp(out, want, strlen(want)) == 0);
+	CHECK(strchr(out, '\x1b') == NULL && strchr(err, '\x1b') == NULL);
+}
+
 int main(void)
 {
 	RUN(test_escape);
@@ -292,5 +432,8 @@ int main(void)
 	RUN(test_fmt_bytes);
 	RUN(test_history_modules);
 	RUN(test_history_stages);
+	RUN(test_term_escape);
+	RUN(test_term_table);
+	RUN(test_term_output);
 	return check_summary("ctl_fmt");
 }

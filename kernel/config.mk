@@ -29,6 +29,7 @@ KERNEL_SRCS += \
 	kernel/lib/sha256.c \
 	kernel/dev/entropy.c \
 	kernel/core/log.c \
+	kernel/core/log_escape.c \
 	kernel/core/idt.c \
 	kernel/core/fault.c \
 	kernel/core/guard.c \

@@ -13,7 +13,7 @@
 
 MODULES := checksum logfmt kv hello hello_v2 sched_rr sched_prio swapcaller hello_broken \
 	faulty faulty_init sched_faulty faulty_v2 faulty_xfer taskdemo taskdemo_v2 workload \
-	e1000 virtio_net rtl8139 vmxnet3 echo udpports stubborn statecount
+	e1000 virtio_net rtl8139 vmxnet3 echo udpports stubborn statecount hostile
 # Versions built from another module's folder with a build variable:
 # NAME:FOLDER:CFLAGS (the driver modules' second and broken versions, the
 # echo service's second version, the statecount test module's layout-2 and

@@ -25,6 +25,13 @@ $(B)/tests/unit/fmt_test: tests/unit/fmt_test.c kernel/lib/fmt.c tests/unit/chec
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ tests/unit/fmt_test.c
 
+# What klog() does to a line's control bytes (kernel/core/log_escape.c).
+UNIT_TESTS += $(B)/tests/unit/log_escape_test
+$(B)/tests/unit/log_escape_test: tests/unit/log_escape_test.c kernel/core/log_escape.c kernel/include/log.h \
+		tests/unit/check.h | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ tests/unit/log_escape_test.c kernel/core/log_escape.c
+
 # kstring_test includes kernel/lib/string.c itself (renaming mem* / str*);
 # -fno-tree-loop-distribute-patterns keeps gcc from turning the loops under
 # test into calls to the C library's own memmove / memset.

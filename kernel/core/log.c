@@ -1,6 +1,6 @@
 /*
  * log.c - the kernel log (see log.h): formats "[secs.usecs] LEVEL comp: msg",
- * writes it to the consoles (serial, and the screen once attached) if its
+ * escapes its control bytes (log_escape.c), writes it to the consoles (serial, and the screen once attached) if its
  * level is high enough, and keeps every line in a ring buffer that
  * log_read() serves (theseusctl log).
  */
@@ -75,23 +75,25 @@ static void emit(bool console, const char *line, size_t n)
 
 void klog(enum log_level level, const char *component, const char *fmt, ...)
 {
-	char line[LOG_LINE_MAX];
+	char raw[LOG_LINE_MAX], line[LOG_LINE_MAX];
 	uint64_t ns = time_ns();
 	if ((unsigned)level > LOG_ERROR)
 		level = LOG_ERROR;
-	int n = snprintf(line, sizeof line, "[%5llu.%06llu] %-5s %s: ",
+	int n = snprintf(raw, sizeof raw, "[%5llu.%06llu] %-5s %s: ",
 			 (unsigned long long)(ns / 1000000000), (unsigned long long)(ns / 1000 % 1000000),
 			 level_names[level], component);
 	va_list ap;
 	va_start(ap, fmt);
-	if (n < (int)sizeof line)
-		n += vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	if (n < (int)sizeof raw)
+		n += vsnprintf(raw + n, sizeof raw - (size_t)n, fmt, ap);
 	va_end(ap);
-	if (n > (int)sizeof line - 2)
-		n = (int)sizeof line - 2;
-	line[n++] = '\n';
-	line[n] = '\0';
-	emit(level >= console_level, line, (size_t)n);
+	if (n > (int)sizeof raw - 1)
+		n = (int)sizeof raw - 1;
+	/* Control bytes of a module's text escaped, room kept for the newline. */
+	size_t len = log_escape(line, sizeof line - 1, raw, (size_t)n);
+	line[len++] = '\n';
+	line[len] = '\0';
+	emit(level >= console_level, line, len);
 }
 
 void kprintf(const char *fmt, ...)

@@ -32,6 +32,12 @@ void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * into buf; advances *pos.  Returns the number of bytes copied. */
 size_t log_read(uint64_t *pos, char *buf, size_t len);
 
+/* Copies n bytes of src into dst (cap bytes, NUL-terminated) with control
+ * bytes (C0 but tab, and DEL) as "\xNN", cut short at a whole character
+ * when full; returns the length written (log_escape.c).  klog() passes
+ * every line through it. */
+size_t log_escape(char *dst, size_t cap, const char *src, size_t n);
+
 /* Minimum level printed on the console (all levels go to the ring). */
 void log_set_console_level(enum log_level level);
 /* Consoles: serial (on from the start) and the screen, attached once it is

@@ -5,6 +5,12 @@ subcommand against a real kernel (e1000, UDP forward to the endpoint on port
 --json output (info: the NIC's counters grow with pings), and a fleet of three "guests" - two booted kernels and one
 port nobody listens on: the two succeed, the down one is reported, the exit
 status is non-zero.  Also runs tests/fleet_experiment.sh as the README shows.
+test_ctl_hostile_strings loads modules/hostile (escape sequences, CR,
+backspace, DEL, malformed UTF-8, a right-to-left override in its
+description, task name, log lines and, renamed with objcopy, the function
+its fault report names): every text output of theseusctl shows them
+escaped, every --json output is strict JSON that gives the strings back,
+and the kernel's serial log carries no control byte from them.
 """
 import json
 import os
@@ -296,10 +302,101 @@ def test_ctl_subcommands_and_fleet():
         g.kill()
 
 
+# What must never reach a terminal from a module's strings: C0 controls but
+# newline and tab, DEL, C1 controls and bidi overrides as UTF-8.
+_UNSAFE_RE = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80[\xaa-\xae]")
+HOSTILE_FN = b"hostile_\x1b[2J\x1b]0;SYMTITLE\x07deep"
+
+
+def _ctl_bytes(port, key_file, *args):
+    """theseusctl's stdout and stderr as bytes (they must be safe bytes)."""
+    cmd = [eu.CTL, "-H", "127.0.0.1:%d" % port, "--key-file", key_file, "--timeout", "500",
+           "--retries", "6"] + list(args)
+    p = subprocess.run(cmd, capture_output=True, timeout=120 * harness.TIME_SCALE,
+                       env=dict(os.environ, THESEUS_SESSION_CACHE="off"))
+    return p
+
+
+def _strict_json(b, what):
+    """One JSON object per line, strict UTF-8 and strict JSON."""
+    text = b.decode("utf-8")   # raises on malformed UTF-8
+    objs = [json.loads(line) for line in text.splitlines() if line.strip()]
+    expect(objs, "%s: no JSON object" % what)
+    return objs
+
+
+def test_ctl_hostile_strings():
+    tmp = tempfile.mkdtemp(prefix="theseus-ctl-hostile-")
+    key_file = os.path.join(tmp, "key")
+    key_hex = eu.keygen(key_file)
+    # The function the fault report names gets a name with ESC sequences.
+    obj = os.path.join(tmp, "hostile.o")
+    subprocess.run(["objcopy", "--redefine-sym", b"hostile_deep=" + HOSTILE_FN,
+                    harness.module_path("hostile"), obj], check=True)
+    g = _boot(tmp, key_hex, "ctl-hostile")
+    _ready(g, key_file)
+    p = _ctl_bytes(g.port, key_file, "swap", "hostile", obj)
+    expect(p.returncode == 0, "swap hostile: %r %r" % (p.stdout, p.stderr))
+    for args in (("invoke", "hostile", "hostile_say"), ("invoke", "hostile", "hostile_crash")):
+        _ctl_bytes(g.port, key_file, *args)
+    # Text: everything escaped, nothing a terminal would act on.
+    seen = {}
+    for args in (("ls",), ("tasks",), ("history",), ("log",), ("exports",), ("info",),
+                 ("lint", obj), ("swap", "hostile", obj)):
+        p = _ctl_bytes(g.port, key_file, *args)
+        expect(p.returncode == 0, "%s: exit %d: %r" % (args[0], p.returncode, p.stderr))
+        for name, out in (("stdout", p.stdout), ("stderr", p.stderr)):
+            m = _UNSAFE_RE.search(out)
+            expect(m is None, "%s %s: unescaped %r in %r" % (args[0], name, m and m.group(0), out[-800:]))
+            out.decode("utf-8")
+        seen[args[0]] = p.stdout
+    expect(re.search(rb"^hostile +1\.0 +[0-9a-f]{12} ", seen["ls"], re.M), "ls: %r" % seen["ls"])
+    expect(b"t\\x1b[2J\\x1b]0;T\\x07\\xff" in seen["tasks"], "tasks: %r" % seen["tasks"])
+    expect(b"page fault at hostile_\\x1b[2J\\x1b]0;SYMTITLE\\x07deep+" in seen["history"],
+           "history: fault message: %r" % seen["history"][-600:])
+    expect(b"d\\x1b]52;c;cHduZWQ=\\x07\\u202e\\xc0\\xaf" in seen["lint"], "lint: %r" % seen["lint"])
+    # The log: the kernel escaped the control bytes, so the module's newline
+    # made no log line of its own.
+    expect(b"say \\x1b[2J\\x1b]52;c;cHduZWQ=\\x07" in seen["log"] and
+           b"\\x0a[    0.000000] INFO  forged: line" in seen["log"],
+           "log: %r" % seen["log"][-800:])
+    expect(not re.search(rb"^\[    0\.000000\] INFO  forged", seen["log"], re.M), "log: forged line")
+    # JSON: strict, and the strings come back (bytes >= 0x80 as \u00XX).
+    [o] = _strict_json(_ctl_bytes(g.port, key_file, "--json", "ls").stdout, "ls")
+    mods = {m["name"]: m for m in o["modules"]}
+    expect(mods["hostile"]["version"] == "1.0", "ls json: %r" % mods)
+    [o] = _strict_json(_ctl_bytes(g.port, key_file, "--json", "lint", obj).stdout, "lint")
+    texts = [f["text"] for f in o["files"][0]["findings"]]
+    expect(any(b"d\x1b]52;c;cHduZWQ=\x07\xe2\x80\xae" in t.encode("latin-1") for t in texts),
+           "lint json: the description does not come back: %r" % texts)
+    [o] = _strict_json(_ctl_bytes(g.port, key_file, "--json", "history").stdout, "history")
+    faults = [e for e in o["entries"] if e["kind"] == "fault"]
+    expect(faults and HOSTILE_FN in faults[-1]["message"].encode("latin-1"),
+           "history json: %r" % faults)
+    [o] = _strict_json(_ctl_bytes(g.port, key_file, "--json", "exports").stdout, "exports")
+    expect(any(s["name"].encode("latin-1") == b"hostile_say" for s in o["symbols"]), "exports json")
+    for args in (("info",), ("tasks",), ("log",), ("state",), ("graph",)):
+        _strict_json(_ctl_bytes(g.port, key_file, "--json", *args).stdout, args[0])
+    # The serial log holds no control byte a module wrote (the kernel escapes
+    # C0 but tab, and DEL; other bytes pass, theseusctl escapes them).
+    with open(g.log_path, "rb") as f:
+        serial = f.read().replace(b"\r\n", b"\n")
+    expect(b"hostile: say \\x1b[2J" in serial, "serial: the log line is missing")
+    for line in serial.split(b"\n"):
+        if b"hostile" in line:
+            m = re.search(rb"[\x00-\x08\x0a-\x1f\x7f]", line)
+            expect(m is None, "serial log: unescaped %r in %r" % (m and m.group(0), line))
+    m = re.search(FATAL_RE, g.log)
+    expect(m is None, "fatal message: %s" % (m.group(0) if m else ""))
+    g.kill()
+
+
 if __name__ == "__main__":
     harness.reset_guests()
     try:
         test_ctl_subcommands_and_fleet()
         print("PASS test_ctl_subcommands_and_fleet")
+        test_ctl_hostile_strings()
+        print("PASS test_ctl_hostile_strings")
     finally:
         harness.kill_guests()

@@ -35,7 +35,7 @@ struct th_module_info {
 	uint32_t abi;                        /* TH_MODULE_API it was built for */
 	uint32_t reserved;
 	char name[TH_MODULE_NAME_MAX];       /* NUL-terminated, [a-z0-9_] */
-	char version[TH_MODULE_VERSION_MAX]; /* e.g. "1.0" */
+	char version[TH_MODULE_VERSION_MAX]; /* e.g. "1.0": 1-15 of [A-Za-z0-9_.-] */
 	char description[TH_MODULE_DESC_MAX];
 	/* Optional: called after linking; an error fails (and undoes) the load. */
 	int (*init)(void);

@@ -495,6 +495,12 @@ static bool valid_name_char(char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
+static bool valid_version_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == '-';
+}
+
 static int parse_info(struct elf_obj *o, struct th_errbuf *eb)
 {
 	const struct elf64_shdr *s;
@@ -526,6 +532,16 @@ static int parse_info(struct elf_obj *o, struct th_errbuf *eb)
 	for (k = 0; in->name[k]; k++)
 		if (!valid_name_char(in->name[k]))
 			return BAD("%s: module name \"%s\": only [a-z0-9_]", o->label, in->name);
+	/* The version is what a swap names as the expected one (compare-and-
+	 * swap): the protocol's rule for names (proto_name_ok), else no client
+	 * could ever swap the module out. */
+	if (!in->version[0])
+		return BAD("%s: module version is empty (TH_MODULE(\"%s\", \"1.0\", ...))",
+			   in->name, in->name);
+	for (k = 0; in->version[k]; k++)
+		if (!valid_version_char(in->version[k]))
+			return BAD("%s: module version: only [A-Za-z0-9_.-], byte %zu is 0x%02x",
+				   in->name, k + 1, (unsigned)(unsigned char)in->version[k]);
 	o->label = in->name;
 	return TH_OK;
 }

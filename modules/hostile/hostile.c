@@ -6,7 +6,9 @@
  * sequences (clear screen, OSC 52 clipboard write, window title), CR,
  * backspace, DEL, malformed UTF-8, a right-to-left override, quotes and
  * backslashes.  theseusctl must show them escaped, its --json output must
- * stay strict JSON, and the kernel log must not carry them raw.
+ * stay strict JSON, and the kernel log must not carry them raw.  (A
+ * version with an escape sequence is refused at load: tests/unit/objs/
+ * t_badver.c.)
  */
 #include "theseus.h"
 

@@ -10,7 +10,9 @@ backspace, DEL, malformed UTF-8, a right-to-left override in its
 description, task name, log lines and, renamed with objcopy, the function
 its fault report names): every text output of theseusctl shows them
 escaped, every --json output is strict JSON that gives the strings back,
-and the kernel's serial log carries no control byte from them.
+and the kernel's serial log carries no control byte from them; a version
+no swap could name (tests/unit/objs/t_badver.c) is refused, and the
+module swapped again.
 """
 import json
 import os
@@ -355,6 +357,20 @@ def test_ctl_hostile_strings():
     expect(b"page fault at hostile_\\x1b[2J\\x1b]0;SYMTITLE\\x07deep+" in seen["history"],
            "history: fault message: %r" % seen["history"][-600:])
     expect(b"d\\x1b]52;c;cHduZWQ=\\x07\\u202e\\xc0\\xaf" in seen["lint"], "lint: %r" % seen["lint"])
+    # A version no swap could name as the expected one (before, it loaded,
+    # and then no theseusctl swap could replace it: "expected_version must
+    # be ..."): refused, saying why, and nothing running is lost.
+    bad = os.path.join(harness.BUILD, "tests", "objs", "t_badver.o")
+    p = _ctl_bytes(g.port, key_file, "swap", "t_badver", bad)
+    expect(p.returncode == 1 and b"EBADELF" in p.stderr and
+           b"module version: only [A-Za-z0-9_.-], byte 4 is 0x1b" in p.stderr,
+           "swap t_badver: exit %d: %r" % (p.returncode, p.stderr))
+    p = _ctl_bytes(g.port, key_file, "lint", bad)
+    expect(p.returncode == 1 and b"byte 4 is 0x1b" in p.stdout + p.stderr, "lint t_badver: %r" % p)
+    expect("t_badver" not in eu.ls_versions(g.port, key_file), "t_badver loaded")
+    expect(eu.ls_versions(g.port, key_file)["hostile"] == "1.0", "hostile not running")
+    p = _ctl_bytes(g.port, key_file, "invoke", "hostile", "hostile_say")
+    expect(p.returncode == 0, "hostile after the refusal: %r" % p.stderr)
     # The log: the kernel escaped the control bytes, so the module's newline
     # made no log line of its own.
     expect(b"say \\x1b[2J\\x1b]52;c;cHduZWQ=\\x07" in seen["log"] and

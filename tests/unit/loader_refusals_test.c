@@ -3,7 +3,7 @@
  * are refused with a message saying what to change (and, where a limit is
  * involved, the limit): thread-local storage, an LTO object, large-model
  * PIC, too many sections, an oversize section, an IFUNC symbol, a file
- * compiled without the kit's flags.  lint refuses each the same way.  Objects: tests/unit/objs/
+ * compiled without the kit's flags, a version no swap could name.  lint refuses each the same way.  Objects: tests/unit/objs/
  * (t_lto, t_largepic and t_many get their flags in modules/modules.mk).
  */
 #include <stdint.h>
@@ -31,6 +31,8 @@ static const struct refusal refusals[] = {
 	{ "t_many", TH_ETOOBIG, { "4223 sections", "at most 4096", "-ffunction-sections" } },
 	{ "t_huge", TH_ETOOBIG, { "section .bss: 68157440 bytes", "limit of 67108864" } },
 	{ "t_ifunc", TH_ENOTSUP, { "symbol ifunc_value is an IFUNC", "drop the ifunc attribute" } },
+	{ "t_badver", TH_EBADELF, { "t_badver: module version: only [A-Za-z0-9_.-]",
+				    "byte 4 is 0x1b" } },
 };
 
 static void lint_msg(void *ctx, const char *level, const char *text)

@@ -112,7 +112,7 @@ fuzz: $(FUZZ_TARGETS) | setup
 
 bench: $(BENCHES) $(B)/theseus.elf $(HOST_TOOLS) $(MODULE_OBJS) \
 		$(TEST_EXTRA_DEPS) | setup
-	python3 tests/bench/run --out $(B)/bench/results.txt $(BENCHES)
+	python3 tests/bench/run --out $(B)/bench/results.txt $(if $(BENCH_ONLY),--only $(BENCH_ONLY)) $(BENCHES)
 
 # `make faultbench`: the fault injection campaign (FAULTBENCH_FAULTS, 500)
 # against one kernel; survival and recovery figures in build/bench/faultbench.*

@@ -72,7 +72,7 @@ $(B)/tests/unit/endpoint_e2e: tests/unit/endpoint_e2e.sh $(B)/theseusctl $(B)/te
 # --json on every failure, host lists, key files, subcommand --help, rollback
 # in a fleet (tests/unit/ctl_cli_e2e.sh).
 UNIT_TESTS += $(B)/tests/unit/ctl_cli_e2e
-$(B)/tests/unit/ctl_cli_e2e: tests/unit/ctl_cli_e2e.sh $(B)/theseusctl $(B)/tests/endpoint_udpd
+$(B)/tests/unit/ctl_cli_e2e: tests/unit/ctl_cli_e2e.sh $(B)/theseusctl $(B)/tests/endpoint_udpd $(B)/tests/objs/t_badver.o
 	@mkdir -p $(dir $@)
 	printf '#!/bin/sh\n# see tests/unit/ctl_cli_e2e.sh\nexec %s %s\n' \
 		$(abspath tests/unit/ctl_cli_e2e.sh) $(abspath $(B)) > $@

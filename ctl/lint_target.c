@@ -120,8 +120,13 @@ int ctl_lint_add_object(struct ctl_lint_syms *t, const uint8_t *data, size_t len
 {
 	struct obj_add a = { t, TH_OK };
 	int err = loader_lint_exports(data, len, on_export, &a, eb);
-	if (err)
-		return th_errf(eb, err, "%s: %s", path, eb->msg);
+	if (err) {
+		/* eb->msg is both the reason and the destination: copy it first
+		 * (formatting it into itself garbled the message). */
+		char why[sizeof eb->msg];
+		snprintf(why, sizeof why, "%s", eb->msg);
+		return th_errf(eb, err, "%s: %s", path, why);
+	}
 	if (a.err)
 		return th_errf(eb, a.err, "no memory");
 	return TH_OK;

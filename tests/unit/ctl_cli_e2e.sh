@@ -120,6 +120,10 @@ out_has json_lint_missing_file_status '"files":\[\{"file":"[^"]*nofile","ok":fal
 { echo "module-api 2"; echo th_log; head -c 300 /dev/zero | tr '\0' a; echo; } > "$T/long.exports"
 check lint_exports_long_line 5 "$CTL" lint --exports "$T/long.exports" "$B/modules/hello.o"
 err_has lint_exports_long_line_named 'long.exports:3: line longer than 254 bytes'
+# An object --with cannot take: its reason whole (it was formatted into
+# itself, which garbled it: "...: -Za-z0-9_.-], byte 4 is 0x1b").
+check lint_with_refused 5 "$CTL" lint --with "$B/tests/objs/t_badver.o" "$B/modules/hello.o"
+err_has lint_with_refused_reason 'with [^ ]*t_badver\.o: t_badver: module version: only \[A-Za-z0-9_\.-\], byte 4 is 0x1b$'
 
 # ---- host lists ---------------------------------------------------------------
 printf '# nobody yet\n\n' > "$T/empty.hosts"

@@ -240,6 +240,7 @@ struct ctl_ctx {
 	uint64_t stale_refusals;   /* ESTALE answers (epoch re-learned / new session) */
 	FILE *out, *err;    /* stdout / stderr (tests redirect them) */
 	FILE *out_raw;      /* stdout unescaped, for invoke's bytes (NULL: use out) */
+	FILE *err_raw;      /* stderr unescaped, for push's progress bar (NULL: none) */
 	/* result of this run, for --json and the fleet summary */
 	const char *command;
 	char label[280];    /* "host:port" */

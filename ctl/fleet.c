@@ -378,6 +378,7 @@ static int fleet_run(const struct ctl_cmd *cmd, int argc, char **argv, struct ct
 		j->ctx.fd = -1;
 		j->ctx.fleet = true;
 		j->ctx.out_raw = NULL;
+		j->ctx.err_raw = NULL;
 		memset(&j->ctx.js, 0, sizeof j->ctx.js);
 		snprintf(j->ctx.host, sizeof j->ctx.host, "%s", base->targets[i].host);
 		j->ctx.port = base->targets[i].port;
@@ -417,12 +418,14 @@ int ctl_fleet_run(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_c
 	base->out = eout;
 	base->err = eerr;
 	base->out_raw = out;
+	base->err_raw = err;
 	int ret = fleet_run(cmd, argc, argv, base);
 	fclose(eout);
 	fclose(eerr);
 	base->out = out;
 	base->err = err;
 	base->out_raw = NULL;
+	base->err_raw = NULL;
 	return ret;
 }
 

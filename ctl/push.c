@@ -155,18 +155,31 @@ int ctl_read_file(const char *path, uint8_t **data, size_t *len, struct th_errbu
 	return TH_OK;
 }
 
+/* The terminal a progress bar goes to: stderr itself, unescaped (ctx->err
+ * escapes its CR), when it is one; NULL in a fleet or with --json. */
+static FILE *progress_tty(struct ctl_ctx *ctx)
+{
+	if (!ctl_human(ctx) || !ctx->err_raw || !isatty(fileno(ctx->err_raw)))
+		return NULL;
+	return ctx->err_raw;
+}
+
 static void progress(struct ctl_ctx *ctx, const char *label, size_t done, size_t total, bool end)
 {
-	if (!ctl_human(ctx) || !isatty(fileno(ctx->err)))
+	FILE *tty = progress_tty(ctx);
+	if (!tty)
 		return;
+	char *safe = ctl_term_dup(label);
 	int width = 30, fill = total ? (int)((uint64_t)done * width / total) : width;
-	fprintf(ctx->err, "\r%-16.16s [%.*s%*s] %3d%% %zu/%zu KiB", label, fill,
+	fflush(ctx->err);
+	fprintf(tty, "\r%-16.16s [%.*s%*s] %3d%% %zu/%zu KiB", safe ? safe : "push", fill,
 		"##############################", width - fill, "",
 		total ? (int)((uint64_t)done * 100 / total) : 100, (done + 1023) / 1024,
 		(total + 1023) / 1024);
 	if (end)
-		fputc('\n', ctx->err);
-	fflush(ctx->err);
+		fputc('\n', tty);
+	fflush(tty);
+	free(safe);
 }
 
 /* One push: the chunk states (allocated once the kernel said the chunk
@@ -704,8 +717,8 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 	}
 	if (complete)
 		progress(ctx, label, len, len, true);
-	else if (ctl_human(ctx) && isatty(fileno(ctx->err)))
-		fputc('\n', ctx->err);
+	else if (progress_tty(ctx))
+		fputc('\n', progress_tty(ctx));
 	if (ctx->trace)
 		fprintf(ctx->err, "theseusctl: trace: %s:%u: push %s: %u chunks of %u, %u sent "
 			"(%u resent, %u copies), %u replies, %u expired (%u spurious), %u seen missing, "

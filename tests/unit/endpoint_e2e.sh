@@ -100,6 +100,16 @@ expect_err swap_stale_cas_conflict 'swap: ECONFLICT: hello runs version "1\.1", 
 check ls_after_stale_cas 0 "${C[@]}" ls
 expect_out stale_cas_changed_nothing '^hello +1\.1 '
 check push 0 "${C[@]}" push "$T/kv_v20"
+# On a terminal (script(1) gives it one) the push draws its progress bar
+# on stderr, which theseusctl otherwise escapes (its CR would be \x0d);
+# before, escaping stderr had turned the bar off.
+{ printf 'VERSION=2.1\n'; head -c 300000 /dev/urandom; } > "$T/kv_v21"
+if command -v script > /dev/null; then
+	check push_tty 0 script -qec "$(printf '%q ' "${C[@]}" push "$T/kv_v21")" /dev/null
+	expect_out push_tty_progress_bar $'\r'"[^\r]{16} \\[#{30}\\] 100% "
+	if grep -q 'x0d' "$T/last.out"; then echo "FAIL push_tty_raw_cr: the bar's CR escaped"; fail=$((fail + 1))
+	else echo "PASS push_tty_raw_cr"; pass=$((pass + 1)); fi
+fi
 check wrong_key 4 "$CTL" -H "127.0.0.1:$PORT" --key-file "$T/wrong" --timeout 300 ping
 check wrong_key_push 4 "$CTL" -H "127.0.0.1:$PORT" --key-file "$T/wrong" --timeout 300 push "$T/kv_v20"
 check missing_key 4 "$CTL" -H "127.0.0.1:$PORT" --timeout 300 ping

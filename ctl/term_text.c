@@ -146,10 +146,13 @@ static int term_emit(struct term_file *t, bool all)
 	if (!all) {
 		while (end && t->buf[end - 1] != '\n')
 			end--;
-		/* A long line without a newline yet: emit it all but a possible
-		 * UTF-8 sequence cut at the end (at most 3 bytes kept). */
-		if (!end && t->len > 4096)
+		/* A long line without a newline yet: emit it up to the start of
+		 * the UTF-8 sequence the last bytes may belong to (kept whole). */
+		if (!end && t->len > 4096) {
 			end = t->len - 3;
+			while (end && ((unsigned char)t->buf[end] & 0xc0) == 0x80)
+				end--;
+		}
 	}
 	if (!end)
 		return TH_OK;

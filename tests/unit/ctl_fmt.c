@@ -388,6 +388,30 @@ static void run_captured(const struct ctl_cmd *cmd, struct ctl_ctx *ctx, char *o
 	}
 }
 
+/* A line longer than the filter holds back, in pieces that cut its UTF-8
+ * sequences anywhere: it comes out whole, nothing escaped. */
+static void test_term_long_line(void)
+{
+	static char text[3 * 4000 + 1], got[sizeof text];
+	for (size_t i = 0; i < 4000; i++)   /* U+20AC, 3 bytes each */
+		memcpy(text + 3 * i, "\xe2\x82\xac", 3);
+	FILE *to = tmpfile();
+	FILE *f = ctl_term_open(to);
+	CHECK(f != NULL);
+	setvbuf(f, NULL, _IONBF, 0);    /* every write reaches the filter */
+	for (size_t at = 0, step = 1; at < sizeof text - 1; at += step, step = step % 7 + 1) {
+		size_t n = sizeof text - 1 - at < step ? sizeof text - 1 - at : step;
+		CHECK_EQ(fwrite(text + at, 1, n, f), n);
+	}
+	fclose(f);
+	rewind(to);
+	size_t n = fread(got, 1, sizeof got - 1, to);
+	fclose(to);
+	got[n] = 0;
+	CHECK_EQ(n, sizeof text - 1);
+	CHECK(strcmp(got, text) == 0);
+}
+
 static void test_term_output(void)
 {
 	static char out[4096], err[4096], want[4096];
@@ -435,5 +459,6 @@ int main(void)
 	RUN(test_term_escape);
 	RUN(test_term_table);
 	RUN(test_term_output);
+	RUN(test_term_long_line);
 	return check_summary("ctl_fmt");
 }

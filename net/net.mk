@@ -9,6 +9,7 @@ KERNEL_SRCS += \
 	net/sys_arch.c \
 	net/ethernetif.c \
 	net/nic_core.c \
+	net/nic_registry.c \
 	net/nic_call.c \
 	net/nic_watch.c \
 	net/nic_match.c \

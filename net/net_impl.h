@@ -58,11 +58,25 @@ struct nic {
 	struct netif *netif;
 };
 
+/* ---- the registered driver tables (nic_registry.c) ---- */
+/* Table slot i (0..NIC_DRIVERS_MAX-1; NULL if free); slot 0 first drops
+ * the tables no running module holds. */
+const struct th_nic_driver *nic_registry_at(size_t i);
+/* The table registered under name by the module running under it now (the
+ * namespace as it is, mid-swap too), or NULL; drops nothing. */
+const struct th_nic_driver *nic_registry_find(const char *name);
+/* Subscribe to the swap engine (once): tables follow the modules that run. */
+void nic_registry_follow_swaps(void);
+
 /* ---- the NIC core (nic_core.c) ---- */
 /* Bind the first PCI NIC a registered driver supports (module `prefer`
  * first, "" = any) and attach it, interrupting as irq_mode says (nicirq=).
  * TH_ENODEV if none. */
 int nic_core_bind(const char *prefer, enum net_irq_mode irq_mode) TH_MUST_CHECK;
+/* After a change of the registered tables: the bound NIC n (NULL: none)
+ * takes the table of the module running under its driver's name (resumed
+ * at the next poll or transmit, watched), or is idle without one. */
+void nic_core_follow(struct nic *n);
 /* The NIC in use, NULL before a successful bind. */
 struct nic *nic_core(void);
 /* Transmit one frame (pbuf chain) through the driver (guarded). */

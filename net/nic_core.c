@@ -1,7 +1,7 @@
 /*
  * nic_core.c - the NIC core: what a NIC driver module registers with and
  * runs on (nic_driver.h).  It keeps the driver tables modules register,
- * binds the PCI NIC to the driver whose id table lists it, owns everything
+ * (nic_registry.c) binds the PCI NIC to the driver whose id table lists it, owns everything
  * that must outlive a driver version (struct nic: mapped BARs, DMA regions,
  * the driver's state words, MAC, counters, interrupt line, lwIP netif), and
  * follows live swaps: a new version of the bound driver registers its table
@@ -26,7 +26,6 @@
 #include "pci.h"
 #include "vmm.h"
 
-static const struct th_nic_driver *drivers[NIC_DRIVERS_MAX];
 static struct nic the_nic;
 static bool nic_in_use;
 static uint8_t tx_frame[NIC_FRAME_MAX];
@@ -44,62 +43,32 @@ static const char *module_version_of(const struct th_nic_driver *d)
 	return m ? loader_module_version(m) : "?";
 }
 
-static bool table_ok(const struct th_nic_driver *d)
-{
-	return d && d->abi == TH_NIC_ABI && d->name && d->name[0] && d->ids && d->attach &&
-	       d->tx && d->poll && d->link_up;
-}
+/* ---- following the bound driver's versions (nic_registry.c) ---- */
 
-/* ---- registration (from the driver module's init / fini) ---- */
-
-int th_nic_driver_register(const struct th_nic_driver *d)
+void nic_core_follow(struct nic *n)
 {
-	if (!table_ok(d)) {
-		log_error("net", "driver table rejected: abi %u (want %u), name, ids, attach, tx, "
-			  "poll and link_up are required", d ? d->abi : 0, TH_NIC_ABI);
-		return TH_EINVAL;
-	}
-	size_t slot = NIC_DRIVERS_MAX;
-	for (size_t i = 0; i < NIC_DRIVERS_MAX; i++) {
-		if (drivers[i] && !strcmp(drivers[i]->name, d->name)) {
-			slot = i;
-			break;
-		}
-		if (!drivers[i] && slot == NIC_DRIVERS_MAX)
-			slot = i;
-	}
-	if (slot == NIC_DRIVERS_MAX) {
-		log_error("net", "driver %s: %d drivers registered already", d->name, NIC_DRIVERS_MAX);
-		return TH_EFULL;
-	}
-	drivers[slot] = d;
-	struct nic *n = &the_nic;
-	if (nic_in_use && n->bound && !strcmp(n->module, d->name) && n->drv != d) {
-		char from[sizeof n->version];
-		snprintf(from, sizeof from, "%s", n->version);
-		n->drv = d;
-		snprintf(n->version, sizeof n->version, "%s", module_version_of(d));
-		n->resume_pending = true;   /* resume() at the next poll or transmit */
-		n->takeover_failed = false;
-		n->faulted = false;
-		/* Watched unless it is the same version again (a restart after a
-		 * fault: the fault machinery is watching that one). */
-		if (strcmp(from, n->version))
-			nic_watch_arm(n, from);
-	}
-	return TH_OK;
-}
-
-void th_nic_driver_unregister(const struct th_nic_driver *d)
-{
-	for (size_t i = 0; i < NIC_DRIVERS_MAX; i++)
-		if (drivers[i] == d)
-			drivers[i] = NULL;
-	if (d && the_nic.drv == d) {
-		the_nic.drv = NULL;   /* a swap registers the next version first */
+	if (!n || !n->bound)
+		return;
+	const struct th_nic_driver *d = nic_registry_find(n->module);
+	if (d == n->drv)
+		return;
+	if (!d) {
+		n->drv = NULL;
 		log_warn("net", "driver %s unloaded: the NIC is idle until a version of it is "
-			 "loaded again", the_nic.module);
+			 "loaded again", n->module);
+		return;
 	}
+	char from[sizeof n->version];
+	snprintf(from, sizeof from, "%s", n->version);
+	n->drv = d;
+	snprintf(n->version, sizeof n->version, "%s", module_version_of(d));
+	n->resume_pending = true;   /* resume() at the next poll or transmit */
+	n->takeover_failed = false;
+	n->faulted = false;
+	/* Watched unless it is the same version again (a restart after a
+	 * fault: the fault machinery is watching that one). */
+	if (strcmp(from, n->version))
+		nic_watch_arm(n, from);
 }
 
 /* ---- services for drivers ---- */
@@ -321,6 +290,7 @@ static int try_bind(const struct pci_dev *dev, const struct th_nic_driver *d,
 int nic_core_bind(const char *prefer, enum net_irq_mode irq_mode)
 {
 	bind_irq_mode = irq_mode;
+	nic_registry_follow_swaps();
 	/* Pass 0: only the preferred driver; pass 1: any. */
 	for (int pass = (prefer && prefer[0]) ? 0 : 1; pass < 2; pass++) {
 		for (size_t i = 0; i < pci_count(); i++) {
@@ -328,7 +298,7 @@ int nic_core_bind(const char *prefer, enum net_irq_mode irq_mode)
 			if (!dev)
 				break;
 			for (size_t k = 0; k < NIC_DRIVERS_MAX; k++) {
-				const struct th_nic_driver *d = drivers[k];
+				const struct th_nic_driver *d = nic_registry_at(k);
 				const struct th_nic_id *id = d ? id_match(d, dev) : NULL;
 				if (!id || (pass == 0 && strcmp(d->name, prefer)))
 					continue;
@@ -351,7 +321,7 @@ void nic_core_describe_drivers(char *buf, size_t cap)
 	if (cap)
 		buf[0] = '\0';
 	for (size_t k = 0; k < NIC_DRIVERS_MAX; k++) {
-		const struct th_nic_driver *d = drivers[k];
+		const struct th_nic_driver *d = nic_registry_at(k);
 		if (!d)
 			continue;
 		for (size_t i = 0; i < NIC_IDS_MAX && d->ids[i].vendor && used < cap; i++) {

@@ -20,11 +20,14 @@
  *     static void e1k_fini(void) { th_nic_driver_unregister(&e1000_driver); }
  *     TH_MODULE("e1000", "1.0", "Intel e1000 NIC driver", .init = e1k_init, .fini = e1k_fini);
  *
- * table.name must be the module's name.  At boot the core binds, for the
+ * table.name must be the module's name, and the table and its ops the
+ * module's own (else TH_EINVAL); one table per module (else TH_EEXIST).  A
+ * table is used only while the module running under its name holds it:
+ * one left behind by a version that no longer runs is dropped.  At boot the core binds, for the
  * NIC it uses, the registered driver whose id table lists the device and
  * calls attach(); other driver modules stay loaded and idle.  A live swap
  * of the module runs the new version's init (which registers the new table:
- * from then on every call goes to the new code), then resume() once on the
+ * once the swap commits every call goes to the new code), then resume() once on the
  * running device; if the new table's state_layout differs from the one the
  * device's state was written with, the core calls attach() instead (a reset
  * that loses the frames in flight).
@@ -119,7 +122,9 @@ struct th_nic_driver {
 /* ---- the core's services for drivers (exported to modules) ---- */
 
 /* Register / take back a driver table (from init / fini).  TH_EINVAL for a
- * malformed table (abi, name, ids, attach/tx/poll/link_up missing). */
+ * malformed table (abi, name, ids, attach/tx/poll/link_up missing) or one
+ * that is not the registering module's own; TH_EEXIST for a second table of
+ * one module; TH_EFULL when 8 tables are registered. */
 int th_nic_driver_register(const struct th_nic_driver *drv) TH_MUST_CHECK;
 void th_nic_driver_unregister(const struct th_nic_driver *drv);
 

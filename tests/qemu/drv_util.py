@@ -14,12 +14,12 @@ import harness
 KEY_HEX = "6b" * 32
 
 
-def drv_guest(nic, cmdline="", label=None):
-    """A harness.Guest with one NIC (and the driver modules), forwards for
-    echo (guest.echo_port) and the endpoint (guest.ep_port)."""
+def drv_guest(nic, cmdline="", label=None, modules=()):
+    """A harness.Guest with one NIC (and the driver modules, and `modules`),
+    forwards for echo (guest.echo_port) and the endpoint (guest.ep_port)."""
     echo_port, ep_port = harness.free_port(), harness.free_port()
     g = harness.Guest(cmdline="key=%s exit=never %s" % (KEY_HEX, cmdline), nic=nic,
-                      hostfwd=[("udp", echo_port, 7), ("udp", ep_port, 7700)],
+                      hostfwd=[("udp", echo_port, 7), ("udp", ep_port, 7700)], modules=modules,
                       label=label or "drv(%s, '%s')" % (nic, cmdline),
                       kernel=os.environ.get("NET_TEST_KERNEL", harness.KERNEL))
     g.echo_port, g.ep_port = echo_port, ep_port

@@ -23,6 +23,16 @@ net/nic_core.c), swapped live over the network through themselves:
                             each fault is contained and reported naming the
                             driver, the module restarted 3 times, then
                             rolled back to 1.0; the network serves again
+  tables_follow_running_modules
+                            driver tables belong to the module running
+                            under their name: a module registering a table
+                            named e1000 is refused (its load fails) and
+                            e1000 keeps the NIC; a swap of e1000 to _v2
+                            undone by another item's failure leaves 1.0 on
+                            the NIC with no call into v2's freed code (no
+                            fault, no restart); a module unloaded without
+                            unregistering its table has it dropped, and a
+                            later swap of the bound driver works
   both_drivers_one_device   e1000 and virtio_net (and rtl8139) given, one
                             virtio-net device: virtio_net binds, e1000
                             stays loaded and idle, echo works; theseusctl
@@ -219,6 +229,48 @@ def test_drivers_faulting_driver_recovered():
         expect(c.wait_ready(10), "no echo after the recovery")
         c.close()
         expect("*** FAULT" not in g.log, "the fault was not contained")
+    finally:
+        g.kill()
+
+
+def test_drivers_tables_follow_running_modules():
+    g = drv_util.drv_guest("e1000", modules=["statecount"]).start()
+    try:
+        g.wait_for(net_util.ADDR_RE, BOOT_TIMEOUT)
+        c = net_util.EchoClient(g.echo_port)
+        expect(c.wait_ready(20), "no echo on port 7")
+        with tempfile.TemporaryDirectory() as tmp:
+            key = drv_util.key_file(tmp)
+            eu.ctl(g.ep_port, "ping", key_file=key, timeout_ms=1000, retries=10, check_rc=0)
+            # Another module's table under e1000's name: refused, not used.
+            p = eu.ctl(g.ep_port, "swap", "nicrogue", harness.module_path("nicrogue"),
+                       key_file=key, timeout_ms=1000, retries=3)
+            expect(p.returncode == 1 and "EINIT" in p.stderr, "nicrogue load: %r" % (p,))
+            g.wait_for(r"net: driver table e1000 rejected: its ops are another module's code", 5)
+            expect(c.wait_ready(10), "no echo after the refused table")
+            # A swap of the bound driver undone by another item's failure.
+            p = eu.ctl(g.ep_port, "swap", "e1000", harness.module_path("e1000_v2"), "statecount",
+                       harness.module_path("statecount_fail"), key_file=key, timeout_ms=1000,
+                       retries=3)
+            expect(p.returncode == 1 and "swap rolled back" in p.stderr, "swap: %r" % (p,))
+            expect(c.wait_ready(10), "no echo after the undone swap")
+            eu.ctl(g.ep_port, "ping", key_file=key, timeout_ms=1000, retries=10, check_rc=0)
+            expect(eu.ls_versions(g.ep_port, key)["e1000"] == "1.0", "ls does not show 1.0")
+            # A table never taken back, its module unloaded: dropped.
+            eu.ctl(g.ep_port, "swap", "nicrogue", harness.module_path("nicrogue_stray"),
+                   key_file=key, timeout_ms=1000, retries=3, check_rc=0)
+            eu.ctl(g.ep_port, "rollback", "--unload", "nicrogue", key_file=key,
+                   timeout_ms=1000, retries=3, check_rc=0)
+            g.wait_for(r"net: driver table nicrogue dropped: it belongs to no running version", 5)
+            eu.ctl(g.ep_port, "swap", "--expect", "1.0", "e1000",
+                   harness.module_path("e1000_v2"), key_file=key, timeout_ms=1000, retries=3,
+                   check_rc=0)
+            g.wait_for(r"net: driver e1000 2\.0 " + PROOF, 10)
+            hist = eu.ctl(g.ep_port, "history", key_file=key, check_rc=0).stdout
+            expect(not re.search(r"restart +e1000", hist), "history: %s" % hist)
+        expect(c.wait_ready(10), "no echo at the end")
+        c.close()
+        expect(not re.search(net_util.FATAL_RE + r"|fault: |faulted", g.log), "fault in the log")
     finally:
         g.kill()
 

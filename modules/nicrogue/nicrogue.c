@@ -1,0 +1,77 @@
+/*
+ * nicrogue.c - a TEST NIC driver module that breaks the registration rules
+ * (nic_driver.h: a module registers its own table, under its own name, and
+ * takes it back in fini).  Its ops are stubs that would starve the NIC (tx
+ * always TH_EFULL, poll hands up nothing), so a table of it that the core
+ * wrongly used would stop the network.
+ *
+ *   nicrogue.o        (1.0)        registers a table named "e1000": the core
+ *                                  must refuse it (EINVAL, the load fails)
+ *                                  and e1000 keeps the NIC
+ *   nicrogue_stray.o  (2.0-stray)  registers its own table and never
+ *                                  unregisters it: once the module is
+ *                                  unloaded, the core must drop the table
+ *
+ * tests/qemu/test_drivers.py (test_drivers_tables_follow_running_modules).
+ */
+#include "theseus.h"
+
+#ifndef NICROGUE_VARIANT
+#define NICROGUE_VARIANT 1
+#endif
+#if NICROGUE_VARIANT == 2
+#define NR_VERSION "2.0-stray"
+#define NR_TABLE_NAME "nicrogue"
+#else
+#define NR_VERSION "1.0"
+#define NR_TABLE_NAME "e1000"
+#endif
+
+static int nr_attach(struct th_nic *nic)
+{
+	(void)nic;
+	return TH_ENODEV;
+}
+
+static int nr_tx(struct th_nic *nic, const void *frame, size_t len)
+{
+	(void)nic, (void)frame, (void)len;
+	return TH_EFULL;
+}
+
+static int nr_poll(struct th_nic *nic, int budget)
+{
+	(void)nic, (void)budget;
+	return 0;
+}
+
+static bool nr_link_up(struct th_nic *nic)
+{
+	(void)nic;
+	return true;
+}
+
+static const struct th_nic_id nr_ids[] = {
+	{ 0x8086, 0x100e, "82540EM (nicrogue)", 0 },
+	{ 0, 0, NULL, 0 },
+};
+
+static const struct th_nic_driver nr_driver = {
+	.abi = TH_NIC_ABI,
+	.name = NR_TABLE_NAME,
+	.ids = nr_ids,
+	.state_layout = 1,
+	.attach = nr_attach,
+	.tx = nr_tx,
+	.poll = nr_poll,
+	.link_up = nr_link_up,
+};
+
+static int nr_init(void)
+{
+	return th_nic_driver_register(&nr_driver);
+}
+
+/* No fini: the table is never taken back. */
+TH_MODULE("nicrogue", NR_VERSION, "TEST module: NIC driver tables against the rules",
+	  .init = nr_init);

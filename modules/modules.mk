@@ -19,7 +19,7 @@ MODULES := checksum logfmt kv hello hello_v2 sched_rr sched_prio swapcaller hell
 # echo service's second version, the statecount test module's layout-2 and
 # failing-transfer versions, the scheduler policies that break the rules,
 # faulty 2.1 whose fini faults, the NIC driver table that is never taken
-# back).
+# back and the one whose attach returns no result).
 MODULE_VARIANTS := e1000_v2:e1000:-DE1000_VARIANT=2 e1000_broken:e1000:-DE1000_VARIANT=9 \
 	e1000_faulty:e1000:-DE1000_VARIANT=8 e1000_v3:e1000:-DE1000_VARIANT=3 \
 	virtio_net_v2:virtio_net:-DVIRTIO_NET_VARIANT=2 echo_v2:echo:-DECHO_VARIANT=2 \
@@ -32,7 +32,7 @@ MODULE_VARIANTS := e1000_v2:e1000:-DE1000_VARIANT=2 e1000_broken:e1000:-DE1000_V
 	sched_faulty_peek:sched_faulty:-DSCHED_FAULTY_VARIANT=5 \
 	sched_faulty_abi:sched_faulty:-DSCHED_FAULTY_VARIANT=6 \
 	faulty_v2fini:faulty_v2:-DFAULTY_V2_VARIANT=2 \
-	nicrogue_stray:nicrogue:-DNICROGUE_VARIANT=2
+	nicrogue_stray:nicrogue:-DNICROGUE_VARIANT=2 nicrogue_badret:nicrogue:-DNICROGUE_VARIANT=3
 MODULE_OBJS := $(MODULES:%=$(B)/modules/%.o) \
 	$(foreach v,$(MODULE_VARIANTS),$(B)/modules/$(word 1,$(subst :, ,$(v))).o)
 # The NIC driver modules: given as boot modules wherever a NIC is used; the

@@ -44,6 +44,8 @@ struct nic {
 	bool resume_pending;              /* a new version registered: resume() first */
 	bool takeover_failed;             /* its resume()/attach() failed: not used */
 	bool faulted;                     /* a call faulted: recover from net_poll */
+	unsigned bad_result_ops;          /* ops (1 << op) whose result was not a result:
+					   * logged once per driver version (nic_call.c) */
 	char fault_msg[160];
 	volatile void *mmio[6];
 	struct {

@@ -51,12 +51,26 @@ static int run(void *ctx)
 
 static const char *const op_names[] = { "attach", "resume", "irq", "tx", "poll", "link_up" };
 
+/* attach, resume and tx return TH_OK or a (negative) error code: any other
+ * value is the driver's bug, named once per op and driver version (a tx
+ * that always does it would flood the log) and taken as TH_EIO. */
+static int not_a_result(struct call *c, int r)
+{
+	unsigned bit = 1u << c->op;
+	if (!(c->n->bad_result_ops & bit)) {
+		c->n->bad_result_ops |= bit;
+		log_error("net", "driver %s %s: %s returned %d, not TH_OK or an error code; taken as "
+			  "EIO", c->n->module, c->n->version, op_names[c->op], r);
+	}
+	return TH_EIO;
+}
+
 static int call(struct call *c)
 {
 	struct guard g;
 	int r = modcall_guarded(c->n->module, &g, "nic driver", run, c);
 	if (!g.tripped)
-		return r;
+		return r > 0 && c->op != OP_POLL ? not_a_result(c, r) : r;
 	struct th_errbuf eb = { "" };
 	(void)modcall_fault_report(c->n->module, op_names[c->op], &g, &eb);
 	snprintf(c->n->fault_msg, sizeof c->n->fault_msg, "%s", eb.msg);

@@ -65,6 +65,7 @@ void nic_core_follow(struct nic *n)
 	n->resume_pending = true;   /* resume() at the next poll or transmit */
 	n->takeover_failed = false;
 	n->faulted = false;
+	n->bad_result_ops = 0;
 	/* Watched unless it is the same version again (a restart after a
 	 * fault: the fault machinery is watching that one). */
 	if (strcmp(from, n->version))
@@ -300,7 +301,11 @@ int nic_core_bind(const char *prefer, enum net_irq_mode irq_mode)
 			for (size_t k = 0; k < NIC_DRIVERS_MAX; k++) {
 				const struct th_nic_driver *d = nic_registry_at(k);
 				const struct th_nic_id *id = d ? id_match(d, dev) : NULL;
-				if (!id || (pass == 0 && strcmp(d->name, prefer)))
+				if (!id)
+					continue;
+				/* pass 1 does not try the preferred driver again */
+				bool preferred = prefer && prefer[0] && !strcmp(d->name, prefer);
+				if ((pass == 0) != preferred)
 					continue;
 				int err = try_bind(dev, d, id);
 				if (err == TH_OK)

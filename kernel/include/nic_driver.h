@@ -101,7 +101,9 @@ struct th_nic_driver {
 	const struct th_nic_id *ids;  /* terminated by an entry with vendor 0 */
 	uint32_t state_layout;    /* version of this driver's use of nic->state */
 	/* Reset and set up the device: rings (th_nic_dma), MAC, interrupts on
-	 * the device side.  TH_ENODEV/TH_EIO etc. leave the NIC unused. */
+	 * the device side.  TH_ENODEV/TH_EIO etc. leave the NIC unused.
+	 * attach, resume and tx return TH_OK or a negative TH_E* code; the
+	 * core names any other value (once) and takes it as TH_EIO. */
 	int (*attach)(struct th_nic *nic);
 	/* Optional: take over a device a previous version (same state_layout)
 	 * set up, without a reset (check registers, log, adjust). */

@@ -11,8 +11,13 @@
  *   nicrogue_stray.o  (2.0-stray)  registers its own table and never
  *                                  unregisters it: once the module is
  *                                  unloaded, the core must drop the table
+ *   nicrogue_badret.o (3.0-badret) registers its own table, whose attach
+ *                                  returns 12345 (neither TH_OK nor an
+ *                                  error code): named once as such, and
+ *                                  with nic=nicrogue the NIC goes to e1000
  *
- * tests/qemu/test_drivers.py (test_drivers_tables_follow_running_modules).
+ * tests/qemu/test_drivers.py (test_drivers_tables_follow_running_modules,
+ * test_drivers_attach_result_named).
  */
 #include "theseus.h"
 
@@ -22,6 +27,9 @@
 #if NICROGUE_VARIANT == 2
 #define NR_VERSION "2.0-stray"
 #define NR_TABLE_NAME "nicrogue"
+#elif NICROGUE_VARIANT == 3
+#define NR_VERSION "3.0-badret"
+#define NR_TABLE_NAME "nicrogue"
 #else
 #define NR_VERSION "1.0"
 #define NR_TABLE_NAME "e1000"
@@ -30,7 +38,11 @@
 static int nr_attach(struct th_nic *nic)
 {
 	(void)nic;
+#if NICROGUE_VARIANT == 3
+	return 12345;
+#else
 	return TH_ENODEV;
+#endif
 }
 
 static int nr_tx(struct th_nic *nic, const void *frame, size_t len)

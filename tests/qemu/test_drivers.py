@@ -33,6 +33,10 @@ net/nic_core.c), swapped live over the network through themselves:
                             fault, no restart); a module unloaded without
                             unregistering its table has it dropped, and a
                             later swap of the bound driver works
+  attach_result_named       nic=nicrogue names a driver (nicrogue_badret)
+                            whose attach returns 12345: the log names that
+                            value once (it is tried once), and e1000 takes
+                            the NIC
   both_drivers_one_device   e1000 and virtio_net (and rtl8139) given, one
                             virtio-net device: virtio_net binds, e1000
                             stays loaded and idle, echo works; theseusctl
@@ -271,6 +275,22 @@ def test_drivers_tables_follow_running_modules():
         expect(c.wait_ready(10), "no echo at the end")
         c.close()
         expect(not re.search(net_util.FATAL_RE + r"|fault: |faulted", g.log), "fault in the log")
+    finally:
+        g.kill()
+
+
+def test_drivers_attach_result_named():
+    g = drv_util.drv_guest("e1000", "nic=nicrogue", modules=["nicrogue_badret"]).start()
+    try:
+        g.wait_for(r"8086:100e 82540EM bound to driver module e1000 1\.0", BOOT_TIMEOUT)
+        want = (r"ERROR net: driver nicrogue 3\.0-badret: attach returned 12345, not TH_OK or an "
+                r"error code; taken as EIO")
+        expect(len(re.findall(want, g.log)) == 1, "the attach result is not named once")
+        expect(len(re.findall(r"driver nicrogue: EIO", g.log)) == 1, "nicrogue not tried once")
+        g.wait_for(net_util.ADDR_RE, BOOT_TIMEOUT)
+        c = net_util.EchoClient(g.echo_port)
+        expect(c.wait_ready(20), "no echo on port 7")
+        c.close()
     finally:
         g.kill()
 

@@ -47,6 +47,7 @@
 #define IP_REASSEMBLY              1
 #define IP_FRAG                    1
 #define IP_REASS_MAX_PBUFS         16
+#define MEMP_NUM_FRAG_PBUF         16  /* a reply of NET_UDP_DGRAM_MAX: 16 fragments */
 #define TCP_MSS                    1460
 #define TCP_WND                    (8 * TCP_MSS)
 #define TCP_SND_BUF                (8 * TCP_MSS)

@@ -137,6 +137,10 @@ typedef void (*net_udp_handler_fn)(void *ctx, const void *data, size_t len,
 
 #define NET_UDP_SERVICES_MAX 8
 #define NET_UDP_PAYLOAD_MAX 1472   /* largest unfragmented payload on Ethernet */
+/* Largest datagram a handler is given and may reply with: what IP
+ * reassembly can hold (IP_REASS_MAX_PBUFS fragments of 1480 bytes, less the
+ * UDP header); larger ones are sent as IP fragments. */
+#define NET_UDP_DGRAM_MAX (16 * 1480 - 8)
 
 /* Bind UDP `port` on all addresses.  TH_EEXIST if bound already, TH_EFULL if
  * NET_UDP_SERVICES_MAX are in use, TH_ENOMEM. */

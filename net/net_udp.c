@@ -24,12 +24,14 @@ struct udp_reply {
 };
 
 static struct udp_service services[NET_UDP_SERVICES_MAX];
-static uint8_t rx_copy[NET_UDP_PAYLOAD_MAX + 64];   /* for chained pbufs */
+static uint8_t rx_copy[NET_UDP_DGRAM_MAX];   /* for chained (reassembled) pbufs */
+_Static_assert(IP_REASS_MAX_PBUFS * 1480 - 8 <= NET_UDP_DGRAM_MAX,
+	       "a reassembled datagram must fit rx_copy");
 
 static int udp_reply_send(void *reply_ctx, const void *data, size_t len)
 {
 	struct udp_reply *r = reply_ctx;
-	if (len > NET_UDP_PAYLOAD_MAX)
+	if (len > NET_UDP_DGRAM_MAX)
 		return TH_ETOOBIG;
 	struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
 	if (!p)

@@ -30,10 +30,12 @@
 
 #define TH_UDP_SERVICE_ABI 1
 
-/* Send len bytes (at most 1472) back to the datagram's sender; valid only
- * during the handler call. */
+/* Send len bytes (at most 23672: more than 1472 go out as IP fragments)
+ * back to the datagram's sender (TH_ETOOBIG if longer); valid only during
+ * the handler call. */
 typedef int (*th_udp_reply_fn)(void *reply_ctx, const void *data, size_t len);
-/* One datagram (contiguous, len may be 0). */
+/* One datagram (contiguous, len may be 0; reassembled from IP fragments
+ * up to 23672 bytes). */
 typedef void (*th_udp_handler_fn)(const void *data, size_t len, th_udp_reply_fn reply,
 				  void *reply_ctx);
 

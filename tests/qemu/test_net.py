@@ -11,14 +11,20 @@ port, loopback only):
              kernel serving
   static     ip=10.0.2.15/24 gw=10.0.2.2 configures without DHCP and echoes
   two NICs   e1000 + virtio-net present: nic=virtio is chosen, nothing crashes
+  fragments  datagrams past the MTU (IP fragments, up to the 23,672 bytes
+             lwIP's reassembly holds) are echoed intact (the reply fragmented
+             too), and one to the endpoint gets its "exceeds the 1400-byte
+             limit" error instead of silence
 """
 import os
 import random
 import re
+import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 from harness import expect  # noqa: E402
 from net_util import ADDR_RE, FATAL_RE, EchoClient, net_guest  # noqa: E402
 
@@ -148,6 +154,45 @@ def test_net_e1000_static():
 
 def test_net_virtio_static():
     _static("virtio")
+
+
+def _fragments(nic):
+    g = net_guest(nic, cmdline="nic=%s" % nic)
+    ep_port = harness.free_port()
+    g.hostfwd.append(("udp", ep_port, 7700))
+    g.start()
+    try:
+        g.wait_for(ADDR_RE, BOOT_TIMEOUT)
+        g.wait_for(r"control: swap endpoint on UDP port 7700", BOOT_TIMEOUT)
+        client = EchoClient(g.host_port, timeout=2.0)
+        expect(client.wait_ready(), "echo service never answered")
+        rng = random.Random(0xf4a9)
+        for size in (1473, 3000, 8192, 23672):
+            payload = (b"%05d:" % size + rng.randbytes(size))[:size]
+            expect(client.echo(payload)[1] is not None, "no echo of %d bytes" % size)
+        client.close()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(2.0)
+            for _ in range(5):
+                s.sendto(b"\x08\x01" + bytes(1998), ("127.0.0.1", ep_port))
+                try:
+                    reply = s.recv(65536)
+                    break
+                except OSError:
+                    reply = b""
+            expect(b"datagram of 2000 bytes exceeds the 1400-byte limit" in reply,
+                   "endpoint reply to 2000 bytes: %r" % reply)
+        _no_fault(g)
+    finally:
+        g.kill()
+
+
+def test_net_e1000_fragments():
+    _fragments("e1000")
+
+
+def test_net_virtio_fragments():
+    _fragments("virtio")
 
 
 def test_net_two_nics():

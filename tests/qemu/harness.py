@@ -92,6 +92,13 @@ class Guest:
         # monitor=True: QEMU's human monitor on a socket, for hmp() and screendump().
         self.monitor = os.path.join(self.tmp, "monitor.sock") if monitor else None
         self.log_path = os.path.join(self.tmp, "serial.log")
+        # QEMU's own output (stdout and stderr) goes to a file, never to a
+        # pipe: slirp writes a line to stderr for every packet the NIC model
+        # refuses (QEMU's vmxnet3 refuses them while its receive ring is
+        # full), and with a pipe nobody reads during the run QEMU blocks in
+        # write() holding its big lock once 64 KiB are queued: the guest and
+        # the monitor freeze (what looked like vmxnet3 hanging under a flood).
+        self.qemu_out_path = os.path.join(self.tmp, "qemu.out")
         self.proc = None
         self.exit_code = None
         if not hasattr(_local, "guests"):
@@ -131,8 +138,9 @@ class Guest:
 
     def start(self):
         open(self.log_path, "w").close()
-        self.proc = subprocess.Popen(self._args(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+        with open(self.qemu_out_path, "wb") as out:
+            self.proc = subprocess.Popen(self._args(), stdout=out, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL)
         return self
 
     # --- observing ----------------------------------------------------------
@@ -143,11 +151,13 @@ class Guest:
                 text = f.read().decode("utf-8", "replace").replace("\r\n", "\n")
         except FileNotFoundError:
             text = ""
-        if self.proc and self.proc.poll() is not None and self.proc.stdout:
-            out = self.proc.stdout.read().decode("utf-8", "replace")
-            if out:
-                self._qemu_out = getattr(self, "_qemu_out", "") + out
-        extra = getattr(self, "_qemu_out", "")
+        extra = ""
+        if self.proc and self.proc.poll() is not None:
+            try:
+                with open(self.qemu_out_path, "rb") as f:
+                    extra = f.read(1 << 16).decode("utf-8", "replace")
+            except FileNotFoundError:
+                pass
         return text + (f"\n[qemu said: {extra.strip()}]" if extra.strip() else "")
 
     def wait_for(self, pattern, timeout=30, start=0):

@@ -55,6 +55,7 @@ struct nic {
 	struct pbuf *rxq[NIC_RX_BUDGET];  /* handed up by th_nic_rx during a poll */
 	unsigned rxq_n;
 	unsigned msi_vector;              /* its MSI vector (irq.h), 0: none */
+	bool line_registered;             /* irq_handler is on its legacy line */
 	volatile uint32_t irq_pending;    /* set by the IRQ handler, cleared by net_poll */
 	volatile uint32_t irq_link;       /* link-change interrupt seen */
 	struct netif *netif;

@@ -45,6 +45,8 @@ static const char *module_version_of(const struct th_nic_driver *d)
 
 /* ---- following the bound driver's versions (nic_registry.c) ---- */
 
+static void irq_stop(struct nic *n);
+
 void nic_core_follow(struct nic *n)
 {
 	if (!n || !n->bound)
@@ -66,6 +68,8 @@ void nic_core_follow(struct nic *n)
 	n->takeover_failed = false;
 	n->faulted = false;
 	n->bad_result_ops = 0;
+	if (!d->irq && n->pub.irq_line != 0xff)
+		irq_stop(n);
 	/* Watched unless it is the same version again (a restart after a
 	 * fault: the fault machinery is watching that one). */
 	if (strcmp(from, n->version))
@@ -233,6 +237,22 @@ static void msi_rearm(struct nic *n)
 	irq_restore(flags);
 }
 
+/* A version without an irq op took over an interrupting NIC: nothing
+ * would acknowledge the device, so its interrupts stop (MSI off, the line's
+ * handler gone: the line masked) and the core polls it. */
+static void irq_stop(struct nic *n)
+{
+	if (n->msi_vector) {
+		msi_teardown(n);
+	} else if (n->line_registered) {
+		irq_unregister(n->pub.irq_line, irq_handler, n);
+		n->line_registered = false;
+	}
+	n->pub.irq_line = 0xff;
+	log_warn("net", "driver %s %s has no irq op: the NIC is polled from now on", n->module,
+		 n->version);
+}
+
 static enum net_irq_mode bind_irq_mode;   /* nicirq=, for nic_core_bind */
 
 static int try_bind(const struct pci_dev *dev, const struct th_nic_driver *d,
@@ -248,7 +268,9 @@ static int try_bind(const struct pci_dev *dev, const struct th_nic_driver *d,
 	n->pub.dev = dev->dev;
 	n->pub.fn = dev->fn;
 	bool line_ok = dev->irq_pin && dev->irq_line < IRQ_LINES && dev->irq_line != 2;
-	enum nic_irq_kind kind = nic_irq_choose(bind_irq_mode, pci_has_msi(dev), line_ok);
+	/* A driver without an irq op is polled: nothing would acknowledge. */
+	enum nic_irq_kind kind = d->irq ? nic_irq_choose(bind_irq_mode, pci_has_msi(dev), line_ok) :
+				 NIC_IRQ_NONE;
 	if (kind == NIC_IRQ_MSI && !msi_setup(n, dev))
 		kind = nic_irq_choose(NET_IRQ_LINE, false, line_ok);
 	/* For the driver: whether it may enable the device's interrupts. */
@@ -278,10 +300,11 @@ static int try_bind(const struct pci_dev *dev, const struct th_nic_driver *d,
 		int e = irq_register(n->pub.irq_line, irq_handler, n);
 		if (e)
 			log_warn("net", "irq %u: %s; polling only", n->pub.irq_line, th_err_name(e));
+		n->line_registered = !e;
 		snprintf(how, sizeof how, "irq line %u", n->pub.irq_line);
 	} else {
 		snprintf(how, sizeof how, "polled: %s", bind_irq_mode == NET_IRQ_POLL ? "nicirq=poll" :
-			 "no MSI and no usable line");
+			 !d->irq ? "the driver has no irq op" : "no MSI and no usable line");
 	}
 	log_info("net", "%04x:%04x %s bound to driver module %s %s (%s)", dev->vendor, dev->device,
 		 id->model ? id->model : "?", n->module, n->version, how);

@@ -109,7 +109,10 @@ struct th_nic_driver {
 	 * set up, without a reset (check registers, log, adjust). */
 	int (*resume)(struct th_nic *nic);
 	/* Optional: acknowledge the device's interrupt; TH_NIC_IRQ_* bits, 0 if
-	 * it was not this device.  Interrupts are off; touch registers only. */
+	 * it was not this device.  Interrupts are off; touch registers only.
+	 * Without it the NIC is polled: attach sees irq_line 0xff, and a
+	 * version without it that takes over an interrupting NIC has the
+	 * core turn the NIC's interrupts off. */
 	unsigned (*irq)(struct th_nic *nic);
 	/* Queue one frame (len <= TH_NIC_FRAME_MAX) for transmission: TH_OK, or
 	 * TH_EFULL when the ring is full (the core drops and counts it). */

@@ -37,6 +37,12 @@ net/nic_core.c), swapped live over the network through themselves:
                             whose attach returns 12345: the log names that
                             value once (it is tried once), and e1000 takes
                             the NIC
+  driver_without_irq_is_polled
+                            e1000_noirq (a table without the optional irq
+                            op) swapped in over e1000 on an interrupting
+                            NIC: its interrupts stop and the core polls it
+                            (no interrupt storm), echoes go on; booted on
+                            the 82574L (MSI) it is bound polled
   both_drivers_one_device   e1000 and virtio_net (and rtl8139) given, one
                             virtio-net device: virtio_net binds, e1000
                             stays loaded and idle, echo works; theseusctl
@@ -291,6 +297,43 @@ def test_drivers_attach_result_named():
         c = net_util.EchoClient(g.echo_port)
         expect(c.wait_ready(20), "no echo on port 7")
         c.close()
+    finally:
+        g.kill()
+
+
+def test_drivers_driver_without_irq_is_polled():
+    g = drv_util.drv_guest("e1000").start()
+    try:
+        g.wait_for(r"8086:100e 82540EM bound to driver module e1000 1\.0 \(irq line \d+\)",
+                   BOOT_TIMEOUT)
+        g.wait_for(net_util.ADDR_RE, BOOT_TIMEOUT)
+        c = net_util.EchoClient(g.echo_port)
+        expect(c.wait_ready(20), "no echo on port 7")
+        with tempfile.TemporaryDirectory() as tmp:
+            key = drv_util.key_file(tmp)
+            eu.ctl(g.ep_port, "swap", "--expect", "1.0", "e1000",
+                   harness.module_path("e1000_noirq"), key_file=key, timeout_ms=1000, retries=3,
+                   check_rc=0)
+            g.wait_for(r"net: driver e1000 4\.0-noirq has no irq op: the NIC is polled", 10)
+            g.wait_for(r"net: driver e1000 4\.0-noirq " + PROOF, 10)
+            ok = sum(1 for i in range(50) if c.echo(b"noirq-%d" % i)[1] is not None)
+            expect(ok == 50, "%d/50 echoes with the polled driver" % ok)
+        c.close()
+        expect("interrupt storm" not in g.log, "interrupt storm in the log")
+        expect(not re.search(net_util.FATAL_RE + r"|fault: ", g.log), "fault in the log")
+    finally:
+        g.kill()
+    echo_port = harness.free_port()
+    g = harness.Guest(cmdline="exit=never", nic="e1000e", hostfwd=[("udp", echo_port, 7)],
+                      nic_modules=["e1000_noirq", "echo"], label="e1000e with e1000_noirq").start()
+    try:
+        g.wait_for(r"8086:10d3 82574L bound to driver module e1000 4\.0-noirq \(polled: the "
+                   r"driver has no irq op\)", BOOT_TIMEOUT)
+        g.wait_for(net_util.ADDR_RE, BOOT_TIMEOUT)
+        c = net_util.EchoClient(echo_port)
+        expect(c.wait_ready(20), "no echo on port 7")
+        c.close()
+        expect("interrupt storm" not in g.log, "interrupt storm in the log")
     finally:
         g.kill()
 

@@ -285,6 +285,7 @@ static int try_bind(const struct pci_dev *dev, const struct th_nic_driver *d,
 	snprintf(n->version, sizeof n->version, "%s", module_version_of(d));
 	n->drv = d;
 	nic_in_use = true;   /* th_nic_* services find it */
+	pci_enable(dev);     /* decoding and bus mastering: its rings need DMA */
 	int err = nic_call_attach(n, d);
 	if (err) {
 		msi_teardown(n);

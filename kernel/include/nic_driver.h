@@ -144,7 +144,8 @@ int th_nic_dma(struct th_nic *nic, unsigned index, size_t bytes, void **out) TH_
 /* Map memory BAR i (uncached); the same address for every caller. */
 int th_nic_map_bar(struct th_nic *nic, unsigned i, volatile void **out) TH_MUST_CHECK;
 
-/* Enable decoding and bus mastering of the device. */
+/* Enable decoding and bus mastering of the device (the core does it before
+ * attach; calling it again is harmless). */
 void th_nic_pci_enable(struct th_nic *nic);
 
 /* The device's PCI configuration space, read only: the offset of its next

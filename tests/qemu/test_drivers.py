@@ -42,7 +42,9 @@ net/nic_core.c), swapped live over the network through themselves:
                             op) swapped in over e1000 on an interrupting
                             NIC: its interrupts stop and the core polls it
                             (no interrupt storm), echoes go on; booted on
-                            the 82574L (MSI) it is bound polled
+                            the 82574L (MSI) it is bound polled, and works
+                            without calling th_nic_pci_enable (the core
+                            enables the device before attach)
   both_drivers_one_device   e1000 and virtio_net (and rtl8139) given, one
                             virtio-net device: virtio_net binds, e1000
                             stays loaded and idle, echo works; theseusctl

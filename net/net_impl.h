@@ -43,6 +43,8 @@ struct nic {
 	const struct th_nic_driver *drv;  /* its current table; NULL while it is gone */
 	bool resume_pending;              /* a new version registered: resume() first */
 	bool takeover_failed;             /* its resume()/attach() failed: not used */
+	bool rebound;                     /* moved to another driver module: attach()
+					   * next, DMA regions handed out afresh */
 	bool faulted;                     /* a call faulted: recover from net_poll */
 	unsigned bad_result_ops;          /* ops (1 << op) whose result was not a result:
 					   * logged once per driver version (nic_call.c) */
@@ -51,6 +53,7 @@ struct nic {
 	struct {
 		void *addr;
 		size_t bytes;
+		bool fresh;               /* handed out since the last rebind */
 	} dma[TH_NIC_DMA_REGIONS];
 	struct pbuf *rxq[NIC_RX_BUDGET];  /* handed up by th_nic_rx during a poll */
 	unsigned rxq_n;
@@ -68,6 +71,10 @@ const struct th_nic_driver *nic_registry_at(size_t i);
 /* The table registered under name by the module running under it now (the
  * namespace as it is, mid-swap too), or NULL; drops nothing. */
 const struct th_nic_driver *nic_registry_find(const char *name);
+/* A table of a running module whose id table lists vendor:device (*id: the
+ * entry), or NULL. */
+const struct th_nic_driver *nic_registry_match(uint16_t vendor, uint16_t device,
+					       const struct th_nic_id **id);
 /* Subscribe to the swap engine (once): tables follow the modules that run. */
 void nic_registry_follow_swaps(void);
 

@@ -47,6 +47,35 @@ static const char *module_version_of(const struct th_nic_driver *d)
 
 static void irq_stop(struct nic *n);
 
+/* The bound driver's module is gone: another loaded driver module that
+ * lists the device takes it, with an attach (a reset); else it is idle. */
+static void rebind(struct nic *n)
+{
+	const struct th_nic_id *id = NULL;
+	const struct th_nic_driver *d = nic_registry_match(n->pub.vendor, n->pub.device, &id);
+	n->drv = NULL;
+	if (!d) {
+		log_warn("net", "driver %s unloaded: the NIC is idle until a driver module for it is "
+			 "loaded", n->module);
+		return;
+	}
+	log_warn("net", "driver %s unloaded: %04x:%04x goes to driver module %s %s (attach: a "
+		 "reset)", n->module, n->pub.vendor, n->pub.device, d->name, module_version_of(d));
+	snprintf(n->module, sizeof n->module, "%s", d->name);
+	snprintf(n->version, sizeof n->version, "%s", module_version_of(d));
+	n->drv = d;
+	n->pub.id = id;
+	n->rebound = true;
+	for (unsigned i = 0; i < TH_NIC_DMA_REGIONS; i++)
+		n->dma[i].fresh = false;
+	n->resume_pending = true;
+	n->takeover_failed = false;
+	n->faulted = false;
+	n->bad_result_ops = 0;
+	if (!d->irq && n->pub.irq_line != 0xff)
+		irq_stop(n);
+}
+
 void nic_core_follow(struct nic *n)
 {
 	if (!n || !n->bound)
@@ -55,9 +84,7 @@ void nic_core_follow(struct nic *n)
 	if (d == n->drv)
 		return;
 	if (!d) {
-		n->drv = NULL;
-		log_warn("net", "driver %s unloaded: the NIC is idle until a version of it is "
-			 "loaded again", n->module);
+		rebind(n);
 		return;
 	}
 	char from[sizeof n->version];
@@ -84,6 +111,18 @@ int th_nic_dma(struct th_nic *pub, unsigned index, size_t bytes, void **out)
 	if (pub != &the_nic.pub || !out || index >= TH_NIC_DMA_REGIONS || !bytes ||
 	    bytes > NIC_DMA_MAX_BYTES)
 		return TH_ERANGE;
+	if (n->dma[index].addr && n->rebound && !n->dma[index].fresh) {
+		/* Another driver module attaches: its region starts zeroed, and one
+		 * too small is replaced (the old one is kept: the device may still
+		 * write to it until the new driver's reset). */
+		n->dma[index].fresh = true;
+		if (n->dma[index].bytes >= bytes) {
+			memset(n->dma[index].addr, 0, n->dma[index].bytes);
+			*out = n->dma[index].addr;
+			return TH_OK;
+		}
+		n->dma[index].addr = NULL;
+	}
 	if (n->dma[index].addr) {
 		if (n->dma[index].bytes < bytes)
 			return TH_ERANGE;
@@ -97,6 +136,7 @@ int th_nic_dma(struct th_nic *pub, unsigned index, size_t bytes, void **out)
 		return err;
 	n->dma[index].addr = (void *)(uintptr_t)phys;   /* physical == virtual */
 	n->dma[index].bytes = frames * FRAME_SIZE;
+	n->dma[index].fresh = true;
 	memset(n->dma[index].addr, 0, n->dma[index].bytes);
 	*out = n->dma[index].addr;
 	return TH_OK;
@@ -396,13 +436,14 @@ static const struct th_nic_driver *current(struct nic *n, bool may_recover)
 	if (n->resume_pending) {
 		n->resume_pending = false;
 		int err;
-		if (d->state_layout != n->pub.state_layout) {
-			log_info("net", "driver %s %s: state layout %u -> %u: re-attaching (frames in "
+		if (d->state_layout != n->pub.state_layout || n->rebound) {
+			log_info("net", "driver %s %s: state layout %u -> %u%s: re-attaching (frames in "
 				 "flight are lost)", n->module, n->version, n->pub.state_layout,
-				 d->state_layout);
+				 d->state_layout, n->rebound ? " (another driver module)" : "");
 			memset(n->pub.state, 0, sizeof n->pub.state);
 			n->pub.state_layout = d->state_layout;
 			err = nic_call_attach(n, d);
+			n->rebound = false;
 		} else {
 			err = d->resume ? nic_call_resume(n, d) : TH_OK;
 		}

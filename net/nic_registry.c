@@ -20,6 +20,7 @@
 #include "loader.h"
 #include "log.h"
 #include "net_impl.h"
+#include "nic_match.h"
 #include "swap.h"
 
 struct reg {
@@ -45,9 +46,9 @@ static void drop_stale(void)
 		struct reg *r = &regs[i];
 		if (!r->d || in_running_module(r->name, r->d))
 			continue;
-		log_warn("net", "driver table %s dropped: it belongs to no running version of "
-			 "module %s (a version swapped out or unloaded without unregistering it, "
-			 "or a swap undone)", r->name, r->name);
+		log_info("net", "driver table %s dropped: no running version of module %s holds it "
+			 "(unloaded or swapped out without unregistering it first, or a swap undone)",
+			 r->name, r->name);
 		*r = (struct reg){ 0 };
 	}
 }
@@ -131,6 +132,18 @@ const struct th_nic_driver *nic_registry_find(const char *name)
 	for (size_t i = 0; i < NIC_DRIVERS_MAX; i++)
 		if (regs[i].d && !strcmp(regs[i].name, name) && in_running_module(name, regs[i].d))
 			return regs[i].d;
+	return NULL;
+}
+
+const struct th_nic_driver *nic_registry_match(uint16_t vendor, uint16_t device,
+					       const struct th_nic_id **id)
+{
+	for (size_t i = 0; i < NIC_DRIVERS_MAX; i++) {
+		const struct th_nic_driver *d = regs[i].d;
+		if (d && in_running_module(regs[i].name, d) &&
+		    (*id = nic_id_match(d->ids, vendor, device)))
+			return d;
+	}
 	return NULL;
 }
 

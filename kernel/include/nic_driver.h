@@ -30,7 +30,9 @@
  * once the swap commits every call goes to the new code), then resume() once on the
  * running device; if the new table's state_layout differs from the one the
  * device's state was written with, the core calls attach() instead (a reset
- * that loses the frames in flight).
+ * that loses the frames in flight).  When the bound driver's module is
+ * unloaded, another loaded driver module that lists the device takes it
+ * over with attach() (its th_nic_dma regions then start zeroed).
  *
  * Every call from the core into a driver is a guarded call (guard.h): a
  * fault is contained, reported naming the driver, and the module recovered
@@ -137,7 +139,8 @@ void th_nic_driver_unregister(const struct th_nic_driver *drv);
  * bytes long, physically contiguous, physical == virtual, owned by the core
  * (it survives driver versions).  The first call allocates and zeroes it;
  * later calls (another driver version, a re-attach) return the same region
- * without clearing it.  TH_ENOMEM, TH_ERANGE (bad index, or an existing
+ * without clearing it (after a move to another driver module: zeroed, and
+ * allocated anew if too small).  TH_ENOMEM, TH_ERANGE (bad index, or an existing
  * region smaller than bytes). */
 int th_nic_dma(struct th_nic *nic, unsigned index, size_t bytes, void **out) TH_MUST_CHECK;
 

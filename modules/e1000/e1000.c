@@ -20,12 +20,18 @@
  * switch-over with a reset); 4 -> e1000 4.0-noirq
  * (build/modules/e1000_noirq.o: a minimal driver: its table has no irq op,
  * so the core polls the NIC, and its attach leaves enabling the device to
- * the core).
+ * the core); 5 -> e1000alt 1.0 (build/modules/e1000alt.o: the same driver
+ * as a module of another name, to move a NIC between driver modules).
  */
 #include "theseus.h"
 
 #ifndef E1000_VARIANT
 #define E1000_VARIANT 1
+#endif
+#if E1000_VARIANT == 5
+#define E1000_NAME "e1000alt"   /* the same driver as another module */
+#else
+#define E1000_NAME "e1000"
 #endif
 #if E1000_VARIANT == 2
 #define E1000_VERSION "2.0"
@@ -385,7 +391,7 @@ static int e1000_resume(struct th_nic *nic)
 
 static const struct th_nic_driver e1000_driver = {
 	.abi = TH_NIC_ABI,
-	.name = "e1000",
+	.name = E1000_NAME,
 	.ids = e1000_ids,
 	.state_layout = E1K_STATE_LAYOUT,
 	.attach = e1000_attach,
@@ -408,5 +414,5 @@ static void e1000_mod_fini(void)
 	th_nic_driver_unregister(&e1000_driver);
 }
 
-TH_MODULE("e1000", E1000_VERSION, "Intel e1000/e1000e NIC driver (8254x, 82574L)",
+TH_MODULE(E1000_NAME, E1000_VERSION, "Intel e1000/e1000e NIC driver (8254x, 82574L)",
 	  .init = e1000_mod_init, .fini = e1000_mod_fini);

@@ -45,6 +45,13 @@ net/nic_core.c), swapped live over the network through themselves:
                             the 82574L (MSI) it is bound polled, and works
                             without calling th_nic_pci_enable (the core
                             enables the device before attach)
+  nic_moves_between_driver_modules
+                            e1000 and e1000alt (the same driver as another
+                            module) both list the NIC; unloading the bound
+                            e1000 over the network hands it to e1000alt
+                            (attach: a reset; the reply comes back), and
+                            loading e1000 and unloading e1000alt hands it
+                            back; echoes work after each
   both_drivers_one_device   e1000 and virtio_net (and rtl8139) given, one
                             virtio-net device: virtio_net binds, e1000
                             stays loaded and idle, echo works; theseusctl
@@ -273,7 +280,7 @@ def test_drivers_tables_follow_running_modules():
                    key_file=key, timeout_ms=1000, retries=3, check_rc=0)
             eu.ctl(g.ep_port, "rollback", "--unload", "nicrogue", key_file=key,
                    timeout_ms=1000, retries=3, check_rc=0)
-            g.wait_for(r"net: driver table nicrogue dropped: it belongs to no running version", 5)
+            g.wait_for(r"net: driver table nicrogue dropped: no running version of module nicrogue", 5)
             eu.ctl(g.ep_port, "swap", "--expect", "1.0", "e1000",
                    harness.module_path("e1000_v2"), key_file=key, timeout_ms=1000, retries=3,
                    check_rc=0)
@@ -336,6 +343,34 @@ def test_drivers_driver_without_irq_is_polled():
         expect(c.wait_ready(20), "no echo on port 7")
         c.close()
         expect("interrupt storm" not in g.log, "interrupt storm in the log")
+    finally:
+        g.kill()
+
+
+def test_drivers_nic_moves_between_driver_modules():
+    g = drv_util.drv_guest("e1000", "nic=e1000", modules=["e1000alt"]).start()
+    try:
+        g.wait_for(r"8086:100e 82540EM bound to driver module e1000 1\.0", BOOT_TIMEOUT)
+        g.wait_for(net_util.ADDR_RE, BOOT_TIMEOUT)
+        c = net_util.EchoClient(g.echo_port)
+        expect(c.wait_ready(20), "no echo on port 7")
+        with tempfile.TemporaryDirectory() as tmp:
+            key = drv_util.key_file(tmp)
+            for gone, taker in (("e1000", "e1000alt"), ("e1000alt", "e1000")):
+                if taker == "e1000":
+                    eu.ctl(g.ep_port, "swap", "e1000", harness.module_path("e1000"),
+                           key_file=key, timeout_ms=1000, retries=3, check_rc=0)
+                eu.ctl(g.ep_port, "rollback", "--unload", gone, key_file=key, timeout_ms=1500,
+                       retries=4, check_rc=0)
+                g.wait_for(r"net: driver %s unloaded: 8086:100e goes to driver module %s 1\.0"
+                           % (gone, taker), 10)
+                info = eu.ctl(g.ep_port, "info", key_file=key, timeout_ms=1000, retries=4,
+                              check_rc=0).stdout
+                expect(re.search(r"^nic +8086:100e 82540EM, driver module %s 1\.0$" % taker,
+                                 info, re.M), "info: %s" % info)
+                expect(c.wait_ready(10), "no echo with %s" % taker)
+        c.close()
+        expect(not re.search(net_util.FATAL_RE + r"|fault: ", g.log), "fault in the log")
     finally:
         g.kill()
 

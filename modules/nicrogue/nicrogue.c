@@ -10,7 +10,9 @@
  *                                  and e1000 keeps the NIC
  *   nicrogue_stray.o  (2.0-stray)  registers its own table and never
  *                                  unregisters it: once the module is
- *                                  unloaded, the core must drop the table
+ *                                  unloaded, the core must drop the table;
+ *                                  a second table of it must be refused
+ *                                  (EEXIST), and its init says so
  *   nicrogue_badret.o (3.0-badret) registers its own table, whose attach
  *                                  returns 12345 (neither TH_OK nor an
  *                                  error code): named once as such, and
@@ -79,9 +81,27 @@ static const struct th_nic_driver nr_driver = {
 	.link_up = nr_link_up,
 };
 
+#if NICROGUE_VARIANT == 2
+static const struct th_nic_driver nr_second = {
+	.abi = TH_NIC_ABI,
+	.name = NR_TABLE_NAME,
+	.ids = nr_ids,
+	.state_layout = 2,
+	.attach = nr_attach,
+	.tx = nr_tx,
+	.poll = nr_poll,
+	.link_up = nr_link_up,
+};
+#endif
+
 static int nr_init(void)
 {
-	return th_nic_driver_register(&nr_driver);
+	int err = th_nic_driver_register(&nr_driver);
+#if NICROGUE_VARIANT == 2
+	if (!err)
+		log_info("nicrogue", "second table: %s", th_err_name(th_nic_driver_register(&nr_second)));
+#endif
+	return err;
 }
 
 /* No fini: the table is never taken back. */

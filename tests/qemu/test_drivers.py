@@ -31,7 +31,8 @@ net/nic_core.c), swapped live over the network through themselves:
                             undone by another item's failure leaves 1.0 on
                             the NIC with no call into v2's freed code (no
                             fault, no restart); a module unloaded without
-                            unregistering its table has it dropped, and a
+                            unregistering its table has it dropped (and
+                            a second table of it is refused), and a
                             later swap of the bound driver works
   attach_result_named       nic=nicrogue names a driver (nicrogue_badret)
                             whose attach returns 12345: the log names that
@@ -278,6 +279,9 @@ def test_drivers_tables_follow_running_modules():
             # A table never taken back, its module unloaded: dropped.
             eu.ctl(g.ep_port, "swap", "nicrogue", harness.module_path("nicrogue_stray"),
                    key_file=key, timeout_ms=1000, retries=3, check_rc=0)
+            g.wait_for(r"net: driver table nicrogue rejected: module nicrogue registered one "
+                       r"already", 5)
+            g.wait_for(r"nicrogue: second table: EEXIST", 5)
             eu.ctl(g.ep_port, "rollback", "--unload", "nicrogue", key_file=key,
                    timeout_ms=1000, retries=3, check_rc=0)
             g.wait_for(r"net: driver table nicrogue dropped: no running version of module nicrogue", 5)

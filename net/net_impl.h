@@ -46,6 +46,8 @@ struct nic {
 	bool rebound;                     /* moved to another driver module: attach()
 					   * next, DMA regions handed out afresh */
 	bool faulted;                     /* a call faulted: recover from net_poll */
+	bool polling;                     /* inside the driver's poll: th_nic_rx allowed */
+	bool rx_outside_poll_logged;      /* th_nic_rx outside poll named (per version) */
 	unsigned bad_result_ops;          /* ops (1 << op) whose result was not a result:
 					   * logged once per driver version (nic_call.c) */
 	char fault_msg[160];

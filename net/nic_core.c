@@ -95,6 +95,7 @@ void nic_core_follow(struct nic *n)
 	n->takeover_failed = false;
 	n->faulted = false;
 	n->bad_result_ops = 0;
+	n->rx_outside_poll_logged = false;
 	if (!d->irq && n->pub.irq_line != 0xff)
 		irq_stop(n);
 	/* Watched unless it is the same version again (a restart after a
@@ -184,9 +185,19 @@ int th_nic_rx(struct th_nic *pub, const void *frame, size_t len)
 	struct nic *n = (struct nic *)pub;
 	if (pub != &the_nic.pub)
 		return TH_EINVAL;
+	if (!n->polling) {
+		/* From irq (lwIP's pools are not interrupt-safe), attach, resume or
+		 * tx: refused, named once per driver version. */
+		pub->ctr.rx_errors++;
+		if (!n->rx_outside_poll_logged) {
+			n->rx_outside_poll_logged = true;
+			log_error("net", "driver %s %s: th_nic_rx outside poll refused (hand frames "
+				  "up from poll only)", n->module, n->version);
+		}
+		return TH_EINVAL;
+	}
 	if (!frame || len < 14 || len > NIC_FRAME_MAX) {
-		if (pub)
-			pub->ctr.rx_errors++;
+		pub->ctr.rx_errors++;
 		return TH_EINVAL;
 	}
 	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
@@ -493,7 +504,9 @@ int nic_core_poll(struct nic *n)
 	const struct th_nic_driver *d = current(n, true);
 	int done = 0;
 	if (d) {
+		n->polling = true;
 		done = nic_call_poll(n, d, NIC_RX_BUDGET);
+		n->polling = false;
 		if (done < 0)
 			done = 0;
 	}

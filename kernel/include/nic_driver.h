@@ -159,7 +159,8 @@ uint8_t th_nic_pci_cap(struct th_nic *nic, uint8_t id, uint8_t after);
 uint32_t th_nic_pci_read32(struct th_nic *nic, uint8_t off);
 
 /* Hand one received frame (copied now) to the core, which delivers it to
- * lwIP after the driver call returns.  TH_EINVAL (counted in rx_errors) for
+ * lwIP after the driver call returns.  From poll only: from any other op
+ * TH_EINVAL (counted in rx_errors, named in the log once).  TH_EINVAL (counted in rx_errors) for
  * an impossible length, TH_ENOMEM / TH_EFULL (more than the poll's budget;
  * counted in rx_drops).  The core counts every outcome, so a driver may
  * ignore the result (not TH_MUST_CHECK). */

@@ -53,6 +53,10 @@ net/nic_core.c), swapped live over the network through themselves:
                             (attach: a reset; the reply comes back), and
                             loading e1000 and unloading e1000alt hands it
                             back; echoes work after each
+  rx_outside_poll_refused   e1000_irqrx (its irq op calls th_nic_rx, which
+                            only poll may: lwIP's pools are not
+                            interrupt-safe) swapped in: refused, named
+                            once, counted in rx_errors; echoes go on
   both_drivers_one_device   e1000 and virtio_net (and rtl8139) given, one
                             virtio-net device: virtio_net binds, e1000
                             stays loaded and idle, echo works; theseusctl
@@ -373,6 +377,32 @@ def test_drivers_nic_moves_between_driver_modules():
                 expect(re.search(r"^nic +8086:100e 82540EM, driver module %s 1\.0$" % taker,
                                  info, re.M), "info: %s" % info)
                 expect(c.wait_ready(10), "no echo with %s" % taker)
+        c.close()
+        expect(not re.search(net_util.FATAL_RE + r"|fault: ", g.log), "fault in the log")
+    finally:
+        g.kill()
+
+
+def test_drivers_rx_outside_poll_refused():
+    g = drv_util.drv_guest("e1000").start()
+    try:
+        g.wait_for(net_util.ADDR_RE, BOOT_TIMEOUT)
+        c = net_util.EchoClient(g.echo_port)
+        expect(c.wait_ready(20), "no echo on port 7")
+        with tempfile.TemporaryDirectory() as tmp:
+            key = drv_util.key_file(tmp)
+            eu.ctl(g.ep_port, "swap", "--expect", "1.0", "e1000",
+                   harness.module_path("e1000_irqrx"), key_file=key, timeout_ms=1000, retries=3,
+                   check_rc=0)
+            ok = sum(1 for i in range(50) if c.echo(b"irqrx-%d" % i)[1] is not None)
+            expect(ok == 50, "%d/50 echoes" % ok)
+            want = (r"ERROR net: driver e1000 6\.0-irqrx: th_nic_rx outside poll refused")
+            g.wait_for(want, 5)
+            expect(len(re.findall(want, g.log)) == 1, "not named once")
+            info = json.loads(eu.ctl(g.ep_port, "--json", "info", key_file=key,
+                                     check_rc=0).stdout)
+            ctr = info["nic"]["counters"]
+            expect(ctr["rx_errors"] > 0 and ctr["rx_errors"] <= ctr["irqs"], "counters: %s" % ctr)
         c.close()
         expect(not re.search(net_util.FATAL_RE + r"|fault: ", g.log), "fault in the log")
     finally:

@@ -97,6 +97,17 @@ $(B)/tests/unit/staging_hasher_tsan: $(STAGING_HASHER_SRCS) tests/unit/check.h \
 	$(HOST_CC) $(HOST_CFLAGS) -fsanitize=thread $(TEST_INC) -pthread -o $@ \
 		$(STAGING_HASHER_SRCS) $(PROTO_HOST_LIBS)
 
+# The staging area when memory runs short before staging= does (malloc, calloc
+# and free wrapped at link time to fail past a budget).
+UNIT_TESTS += $(B)/tests/unit/staging_room
+$(B)/tests/unit/staging_room: tests/unit/staging_room_test.c net/endpoint/staging.c \
+		tests/unit/check.h $(ENDPOINT_HOST_DEPS) | setup
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) $(HOST_SAN) $(TEST_INC) -o $@ \
+		-Wl,--wrap=malloc,--wrap=calloc,--wrap=free \
+		tests/unit/staging_room_test.c net/endpoint/staging.c \
+		$(PROTO_HOST_SRCS) $(ERR_HOST_SRCS) $(PROTO_HOST_LIBS)
+
 # A host UDP server around endpoint_handle() with the fixture backend, for
 # end-to-end tests of theseusctl without a kernel (tests/unit/endpoint_e2e.sh).
 HOST_TOOLS += $(B)/tests/endpoint_udpd

@@ -40,6 +40,10 @@
  * swap, least recently used first.  Only an object pinned by a running swap
  * is never evicted: nothing a client sends can wedge the area.  When not
  * enough can be evicted the push gets TH_EFULL and nothing is evicted.
+ * Memory is made room for the same way: staging= may be more than the
+ * machine has free, so when a new object's allocation fails the next
+ * object in that order is evicted and the allocation tried again
+ * (obj_alloc); TH_ENOMEM only once nothing evictable is left.
  * Objects of a failed swap are released at once (staging_release).
  */
 #include "endpoint_impl.h"
@@ -139,6 +143,18 @@ void staging_release(struct staging *st, struct staging_obj *o)
 	spin_unlock_irqrestore(&st->lock, fl);
 }
 
+/* The object to evict next (see the top), NULL when none is evictable. */
+static struct staging_obj *next_victim(struct staging *st, uint64_t now)
+{
+	struct staging_obj *victim = NULL;
+	for (uint32_t i = 0; i < st->max_objects; i++) {
+		struct staging_obj *o = &st->objs[i];
+		if (obj_evictable(st, o, now) && (!victim || evict_before(st, o, victim, now)))
+			victim = o;
+	}
+	return victim;
+}
+
 /* Finds a slot for a new object of total bytes, evicting LRU evictable
  * objects; evicts nothing when the room cannot be made. */
 static int make_room(struct staging *st, uint64_t now, uint64_t total,
@@ -162,21 +178,40 @@ static int make_room(struct staging *st, uint64_t now, uint64_t total,
 			       busy, (unsigned long long)st->used_bytes,
 			       (unsigned long long)st->max_bytes, st->max_objects);
 	for (;;) {
-		struct staging_obj *free_o = NULL, *victim = NULL;
-		for (uint32_t i = 0; i < st->max_objects; i++) {
-			struct staging_obj *o = &st->objs[i];
-			if (!o->used && !free_o)
-				free_o = o;
-			else if (obj_evictable(st, o, now) &&
-				 (!victim || evict_before(st, o, victim, now)))
-				victim = o;
-		}
+		struct staging_obj *free_o = NULL;
+		for (uint32_t i = 0; i < st->max_objects && !free_o; i++)
+			if (!st->objs[i].used)
+				free_o = &st->objs[i];
 		if (free_o && st->max_bytes - st->used_bytes >= total) {
 			*slot = free_o;
 			return TH_OK;
 		}
+		struct staging_obj *victim = next_victim(st, now);
 		if (!victim)  /* cannot happen after the check above */
 			return th_errf(eb, TH_EFULL, "staging area full");
+		obj_discard(st, victim);
+	}
+}
+
+/* Allocates a new object's bytes and chunk bitmap.  staging= may promise
+ * more than the machine has free (staging=1G on a 256 MiB machine): when an
+ * allocation fails, the next object in eviction order gives way and the
+ * allocation is tried again, so abandoned pushes make way for memory as
+ * they do for staging=; TH_ENOMEM only when no evictable object is left. */
+static TH_MUST_CHECK int obj_alloc(struct staging *st, uint64_t now, uint64_t total,
+				   uint32_t chunks, uint8_t **data, uint8_t **bitmap)
+{
+	for (;;) {
+		*data = kmalloc(total);
+		*bitmap = kcalloc((chunks + 7) / 8, 1);
+		if (*data && *bitmap)
+			return TH_OK;
+		kfree(*data);
+		kfree(*bitmap);
+		*data = *bitmap = NULL;
+		struct staging_obj *victim = next_victim(st, now);
+		if (!victim)
+			return TH_ENOMEM;
 		obj_discard(st, victim);
 	}
 }
@@ -198,14 +233,13 @@ static int obj_create(struct staging *st, uint64_t now, const uint8_t *sha, uint
 	if (err)
 		return err;
 	uint32_t chunks = (uint32_t)((total + csize - 1) / csize);
-	uint8_t *data = kmalloc(total);
-	uint8_t *bitmap = kcalloc((chunks + 7) / 8, 1);
-	if (!data || !bitmap) {
-		kfree(data);
-		kfree(bitmap);
-		return th_errf(eb, TH_ENOMEM, "object %s: no memory for %llu bytes",
-			       ep_hex8(sha, h), (unsigned long long)total);
-	}
+	uint8_t *data, *bitmap;
+	if (obj_alloc(st, now, total, chunks, &data, &bitmap))
+		return th_errf(eb, TH_ENOMEM,
+			       "object %s: no memory for %llu bytes, with every unused staged "
+			       "object evicted (staging= allows %llu, more than this machine has free)",
+			       ep_hex8(sha, h), (unsigned long long)total,
+			       (unsigned long long)st->max_bytes);
 	memset(slot, 0, sizeof *slot);
 	slot->used = true;
 	memcpy(slot->sha, sha, PROTO_SHA256_LEN);

@@ -213,6 +213,30 @@ int swap_do_swap(struct swap_txn *x, const struct swap_request *items, size_t n,
 	return TH_OK;
 }
 
+/* A transaction that would both load new modules and swap loaded ones:
+ * refused, naming a module of each kind, and every item named in the
+ * history entry (what was asked, with the version each runs). */
+static int refuse_mixed(struct swap_txn *x, const struct swap_request *items, size_t n,
+			struct th_errbuf *eb)
+{
+	const char *load = NULL, *swap = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *name = items[i].name ? items[i].name : "?";
+		struct module *m = items[i].name ? loader_find(items[i].name) : NULL;
+		bool is_load = items[i].expect_version && !items[i].expect_version[0];
+
+		swap_txn_item(x, i, name, m ? loader_module_version(m) : is_load ? "" : "?", "?");
+		if (is_load && !load)
+			load = name;
+		else if (!is_load && !swap)
+			swap = name;
+	}
+	return th_errf(eb, TH_ENOTSUP, "one transaction cannot both load new modules (%s) and "
+		       "swap loaded ones (%s): send the loads and the swaps apart",
+		       load ? load : "?", swap ? swap : "?");
+}
+
 static int swap_modules_locked(const struct swap_request *items, size_t n, struct swap_result *res,
 				 struct th_errbuf *eb)
 {
@@ -228,8 +252,7 @@ static int swap_modules_locked(const struct swap_request *items, size_t n, struc
 	if (!x)
 		return TH_ENOMEM;
 	if (loads && loads != n)
-		return swap_txn_end(x, th_errf(eb, TH_ENOTSUP, "one transaction cannot both load "
-					       "new modules and swap loaded ones"), res, eb);
+		return swap_txn_end(x, refuse_mixed(x, items, n, eb), res, eb);
 	if (loads)
 		return swap_txn_end(x, swap_do_load(x, items, n, eb), res, eb);
 	return swap_txn_end(x, swap_do_swap(x, items, n, eb), res, eb);

@@ -506,7 +506,15 @@ static void test_load_checks(void)
 	CHECK_EQ(load1("t_svc", svc2, &res, &eb), TH_ECONFLICT);
 	CHECK(strstr(eb.msg, "expected no such module, but version 1.0 runs") != NULL);
 	CHECK_EQ(swap_modules(mixed, 2, &res, &eb), TH_ENOTSUP);
+	CHECK(strstr(eb.msg, "load new modules (t_new) and swap loaded ones (t_svc)") != NULL);
 	CHECK_STR(version_of("t_svc"), "1.0");
+	/* The history entry names what was asked, not empty items. */
+	struct swap_history_entry e = last_entry();
+	CHECK(e.kind == SWAP_KIND_LOAD && e.err == TH_ENOTSUP && e.n == 2);
+	CHECK_STR(e.item[0].name, "t_svc");
+	CHECK_STR(e.item[0].from, "1.0");
+	CHECK_STR(e.item[1].name, "t_new");
+	CHECK_STR(e.item[1].from, "");
 	CHECK_EQ(swap_unload("t_svc", &res, &eb), TH_OK);
 	CHECK_EQ(swap_unload("t_svc", &res, &eb), TH_ENOENT);
 	CHECK_EQ(swap_reap(), 0);

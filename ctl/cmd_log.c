@@ -4,7 +4,9 @@
  * ring still holds), fetched a datagram at a time until caught up; with -f
  * it then keeps polling every MS milliseconds (default 500) until stopped
  * (Ctrl-C) or the kernel stops answering.  The client holds the position:
- * the kernel keeps no reader state (each request names where to read).
+ * the kernel keeps no reader state (each request names where to read).  A
+ * position beyond the end of the log is refused (ERANGE): with -f that
+ * means the kernel rebooted, and the new log is followed from its start.
  * JSON fields: "text", "start" (position of text[0]), "next" (position to
  * continue from: --from NEXT), "lost" (bytes overwritten before they were
  * read).  With -f, one such object per piece received.
@@ -59,8 +61,26 @@ int cmd_log_main(int argc, char **argv, struct ctl_ctx *ctx)
 	for (;;) {
 		Theseus__Reply *rep = NULL;
 		lq.position = pos;
-		int err = ctl_call_expect(ctx, "log", &req, THESEUS__REPLY__PAYLOAD_LOG, &rep);
+		int err = ctl_call(ctx, &req, &rep);
+		if (err == TH_ERANGE && follow && rep &&
+		    rep->payload_case == THESEUS__REPLY__PAYLOAD_LOG && rep->log->next < pos) {
+			/* The log ends before pos: the kernel rebooted since (its
+			 * log starts again at 0).  Follow the new one from its start. */
+			if (ctl_human(ctx))
+				fprintf(ctx->err, "theseusctl: %s:%u: log: the log ends at %llu, "
+					"before %llu (the kernel rebooted?): reading it from "
+					"the start\n", ctx->host, ctx->port,
+					(unsigned long long)rep->log->next, (unsigned long long)pos);
+			theseus__reply__free_unpacked(rep, NULL);
+			pos = 0;
+			continue;
+		}
+		if (!err && rep->payload_case != THESEUS__REPLY__PAYLOAD_LOG)
+			err = TH_EPROTO;
 		if (err) {
+			ctl_report(ctx, "log", err, rep);
+			if (rep)
+				theseus__reply__free_unpacked(rep, NULL);
 			ret = ctl_exit_status(ctx, err);
 			break;
 		}

@@ -258,7 +258,8 @@ struct endpoint_ops {
 	/* statedb entries: start with *cursor = 0; TH_ENOENT when done. */
 	int (*state_next)(void *ctx, uint32_t *cursor, struct endpoint_state *out);
 	/* The log ring from absolute position *pos (moved up to the oldest byte
-	 * kept when older), advancing *pos; returns the bytes copied. */
+	 * kept when older, down to the end of the log when beyond it), advancing
+	 * *pos; returns the bytes copied. */
 	size_t (*log_read)(void *ctx, uint64_t *pos, char *buf, size_t len);
 	/* Calls the exported function `function` of module `module` with the
 	 * invoke ABI; *result = its return value.  Returns TH_ENOENT (no such

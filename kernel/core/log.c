@@ -53,6 +53,8 @@ size_t log_read(uint64_t *pos, char *buf, size_t len)
 	uint64_t oldest = ring_head > LOG_RING_BYTES ? ring_head - LOG_RING_BYTES : 0;
 	if (*pos < oldest)
 		*pos = oldest;
+	if (*pos > ring_head)
+		*pos = ring_head;
 	size_t n = 0;
 	while (n < len && *pos < ring_head) {
 		buf[n++] = ring[*pos % LOG_RING_BYTES];

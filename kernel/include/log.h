@@ -29,7 +29,9 @@ void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #ifndef THESEUS_MODULE_VIEW /* kernel only: not exported to modules */
 /* Copy ring contents starting at absolute byte position *pos (0 = oldest kept)
- * into buf; advances *pos.  Returns the number of bytes copied. */
+ * into buf; advances *pos.  Returns the number of bytes copied.  A *pos older
+ * than the oldest byte kept moves up to it; one beyond the end of the log
+ * (a position from before a reboot) moves down to the end. */
 size_t log_read(uint64_t *pos, char *buf, size_t len);
 
 /* Copies n bytes of src into dst (cap bytes, NUL-terminated) with control

@@ -163,8 +163,9 @@ int ep_handle_log(struct endpoint *ep, const Theseus__Request *req, Theseus__Rep
 	if (!lr || !buf)
 		return ep_no_memory(eb);
 	theseus__log_reply__init(lr);
-	uint64_t pos = req->log->position, start;
-	/* Learn where the data starts (the ring may have moved past pos). */
+	uint64_t asked = req->log->position, pos = asked, start;
+	/* Learn where the data starts (the ring may have moved past pos, or
+	 * pos may lie beyond the end: log_read moves it to the end then). */
 	size_t n = ep->ops.log_read(ep->ops.ctx, &pos, buf, want);
 	if (n > want)
 		return th_errf(eb, TH_EOVERFLOW, "log: kernel returned %zu bytes for %u", n, want);
@@ -175,6 +176,11 @@ int ep_handle_log(struct endpoint *ep, const Theseus__Request *req, Theseus__Rep
 	lr->next = pos;
 	rep->payload_case = THESEUS__REPLY__PAYLOAD_LOG;
 	rep->log = lr;
+	if (pos < asked)  /* start = next = the end of the log */
+		return th_errf(eb, TH_ERANGE,
+			       "log: position %llu is beyond the end of the log (%llu bytes logged "
+			       "since boot; the kernel rebooted?): read again from 0",
+			       (unsigned long long)asked, (unsigned long long)pos);
 	return TH_OK;
 }
 

@@ -1712,6 +1712,15 @@ static void test_log(void)
 	CHECK_EQ(t_send(&t, &req), TH_OK);
 	CHECK_EQ(t.rep->log->data.len, 0);
 	CHECK_EQ(t.rep->log->next, lq.position);
+	/* Beyond the end (a follower's position from before a reboot): ERANGE,
+	 * saying so, and start = next = the end, never the position asked. */
+	lq.position = t.fx.log_head + 5000;
+	CHECK_EQ(t_send(&t, &req), TH_ERANGE);
+	CHECK(strstr(t.rep->message, "is beyond the end of the log") != NULL);
+	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD_LOG);
+	CHECK_EQ(t.rep->log->data.len, 0);
+	CHECK_EQ(t.rep->log->start, t.fx.log_head);
+	CHECK_EQ(t.rep->log->next, t.fx.log_head);
 	/* Wrap the ring: an old position resumes at the oldest byte kept, and a
 	 * reply never exceeds the chunk size or max_bytes. */
 	for (int i = 0; i < 200; i++)

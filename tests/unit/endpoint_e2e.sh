@@ -199,6 +199,29 @@ follow_ok() {
 if follow_ok; then echo "PASS log_follow"; pass=$((pass + 1))
 else echo "FAIL log_follow"; sed 's/^/  /' "$T/follow.out" "$T/follow.err"; fail=$((fail + 1)); fi
 kill $fpid 2>/dev/null
+# A position beyond the end of the log (one from before a reboot): ERANGE,
+# saying so, never an empty success.  log -f across a reboot (the server
+# restarted on its port, with a new log shorter than the position reached)
+# says so and follows the new log from its start.
+check log_beyond_end 1 "${I[@]}" log --from 99999999
+expect_err log_beyond_end_msg 'ERANGE: position 99999999 is beyond the end of the log'
+start reboot --key-file "$T/key"
+rpid=${pids[-1]}
+R=("$CTL" -H "127.0.0.1:$PORT" --key-file "$T/key" --timeout 2000)
+"${R[@]}" swap hello "$T/hello_v11" > /dev/null
+"${R[@]}" log -f --interval 50 > "$T/reboot.out" 2> "$T/reboot.err" &
+rfpid=$!
+pids+=($rfpid)
+follow_reboot_ok() {
+	wait_lines "$T/reboot.out" 'INFO swap: hello 1\.0 -> 1\.1 OK' 1 $rfpid &&
+	kill $rpid && wait $rpid 2>/dev/null
+	start reboot2 --key-file "$T/key" --port "$PORT" &&
+	wait_lines "$T/reboot.out" 'INFO boot: theseus-c host fixture' 2 $rfpid &&
+	grep -q 'log: the log ends at [0-9]*, before [0-9]* (the kernel rebooted?)' "$T/reboot.err"
+}
+if follow_reboot_ok; then echo "PASS log_follow_reboot"; pass=$((pass + 1))
+else echo "FAIL log_follow_reboot"; sed 's/^/  /' "$T/reboot.out" "$T/reboot.err"; fail=$((fail + 1)); fi
+kill $rfpid 2>/dev/null
 check invoke_put 0 "${I[@]}" invoke kv kv_invoke_put color=blue
 check invoke_get 0 "${I[@]}" invoke kv kv_invoke_get color
 expect_out invoke_get_value '^blue$'

@@ -388,6 +388,8 @@ static size_t fx_log_read(void *ctx, uint64_t *pos, char *buf, size_t len)
 	uint64_t oldest = fx->log_head > FX_LOG_RING ? fx->log_head - FX_LOG_RING : 0;
 	if (*pos < oldest)
 		*pos = oldest;
+	if (*pos > fx->log_head)
+		*pos = fx->log_head;
 	size_t n = 0;
 	while (n < len && *pos < fx->log_head)
 		buf[n++] = fx->log[(*pos)++ % FX_LOG_RING];

@@ -236,6 +236,8 @@ struct ctl_ctx {
 	uint8_t ks[PROTO_SESSION_KEY_LEN];
 	struct ctl_rto rto; /* retransmission timer from measured round trips */
 	uint64_t replies_unauth;   /* replies dropped: no or a bad seal (key given) */
+	uint64_t replies_unsealed_ok; /* of those: answers (status OK) with no seal at
+				       * all, as a kernel booted without key= sends */
 	uint64_t replies_unmatched;/* replies dropped: no request of ours waits for them */
 	uint64_t stale_refusals;   /* ESTALE answers (epoch re-learned / new session) */
 	FILE *out, *err;    /* stdout / stderr (tests redirect them) */

@@ -162,6 +162,7 @@ int ctl_tx_open(struct ctl_ctx *ctx, struct th_errbuf *eb)
 	ctx->kinds_cached = false;
 	ctx->ks_valid = false;
 	ctx->replies_unauth = ctx->replies_unmatched = ctx->stale_refusals = 0;
+	ctx->replies_unsealed_ok = 0;
 	new_session(ctx, 0);   /* a new client id and counter in every process (4) */
 	cache_lookup(ctx);
 	ctl_rto_init(&ctx->rto, ctx->timeout_ms);
@@ -259,6 +260,8 @@ int ctl_tx_recv(struct ctl_ctx *ctx, int timeout_ms, ctl_match_fn match, void *a
 		} else if (ctx->have_key &&
 			   proto_reply_open(ctx->key, b, buf, (size_t)got, &body_len) != TH_OK) {
 			ctx->replies_unauth++;  /* forged, tampered, or an unsealed refusal */
+			if (r->status == 0 && r->mac.len == 0)
+				ctx->replies_unsealed_ok++;  /* a kernel without a key answers so */
 			if (proto_status_from_wire(r->status) == TH_EAUTH &&
 			    ctl_tx_kind_fallback(ctx)) {
 				theseus__reply__free_unpacked(r, NULL);
@@ -472,6 +475,10 @@ const char *ctl_err_hint(const struct ctl_ctx *ctx, int err, const Theseus__Repl
 		return " (no answer: is the kernel running and the UDP port forwarded? "
 		       "check -H/--port, or try --timeout/--retries)";
 	case TH_EAUTH:
+		if (ctx->have_key && ctx->replies_unsealed_ok)
+			return " (the kernel answers without a seal: was it booted without key=? "
+			       "`theseusctl info` without a key file shows; or replies are forged "
+			       "on the way)";
 		return ctx->have_key ? " (wrong key? check --key-file / THESEUS_KEY_FILE against "
 				       "the kernel's key=; or replies are forged on the way)"
 				     : " (no key given: use --key-file FILE or THESEUS_KEY_FILE)";

@@ -143,6 +143,10 @@ check nokey_ls 0 "${N[@]}" ls
 check nokey_push_refused 4 "${N[@]}" push "$T/kv_v20"
 grep -q 'no key configured' "$T/last.err" && { echo "PASS nokey_message"; pass=$((pass + 1)); } \
 	|| { echo "FAIL nokey_message"; fail=$((fail + 1)); }
+# A key given to a kernel booted without one: its answers carry no seal, so
+# none is believed (exit 4), and the hint says why, not "wrong key?".
+check nokey_keyed_ping 4 "${N[@]}" --key-file "$T/key" ping
+expect_err nokey_keyed_hint 'EAUTH: .*answers without a seal: was it booted without key=\?'
 
 # ---- issue 9: inspection, rollback, invoke, JSON, fleet ----------------------
 start insp --key-file "$T/key"

@@ -21,6 +21,51 @@ struct item {
 	char version[PROTO_VERSION_MAX];
 };
 
+/* The kernel's staging area in bytes when its ObjectStatusReply tells it
+ * (max_object_size below the PROTO_MAX_OBJECT an object may take is the
+ * whole area), else 0: unknown (a larger area, or an older kernel). */
+static int staging_bytes(struct ctl_ctx *ctx, const uint8_t *sha, uint64_t *bytes)
+{
+	Theseus__Request req = THESEUS__REQUEST__INIT;
+	Theseus__ObjectStatusRequest oq = THESEUS__OBJECT_STATUS_REQUEST__INIT;
+	Theseus__Reply *rep = NULL;
+	oq.object_sha256.data = (uint8_t *)sha;
+	oq.object_sha256.len = PROTO_SHA256_LEN;
+	req.kind_case = THESEUS__REQUEST__KIND_OBJECT_STATUS;
+	req.object_status = &oq;
+	int err = ctl_call_expect(ctx, "object status", &req, THESEUS__REPLY__PAYLOAD_OBJECT, &rep);
+	if (err)
+		return err;
+	uint64_t max = rep->object->max_object_size;
+	*bytes = max < PROTO_MAX_OBJECT ? max : 0;
+	theseus__reply__free_unpacked(rep, NULL);
+	return TH_OK;
+}
+
+/* The objects of one transaction must be staged together: refused before
+ * anything is sent when they cannot be (each push would evict the one
+ * before, and the swap would find an object gone). */
+static int check_fit(struct ctl_ctx *ctx, const struct item *it, size_t n)
+{
+	uint64_t sum = 0, bytes = 0;
+	for (size_t k = 0; k < n; k++)
+		sum += it[k].len;
+	if (n < 2)
+		return CTL_EXIT_OK;
+	int err = staging_bytes(ctx, it[0].sha, &bytes);
+	if (err)
+		return ctl_exit_status(ctx, err);
+	if (bytes && sum > bytes) {
+		ctl_fail(ctx, TH_ETOOBIG, "%s:%u: swap: the %zu objects take %llu bytes together, "
+			 "more than the kernel's staging area of %llu bytes holds at once (boot it "
+			 "with a larger staging=, or swap them in several transactions); not pushed",
+			 ctx->host, ctx->port, n, (unsigned long long)sum,
+			 (unsigned long long)bytes);
+		return CTL_EXIT_LOCAL;
+	}
+	return CTL_EXIT_OK;
+}
+
 /* Fills version of every item without --expect from the module list. */
 static int current_versions(struct ctl_ctx *ctx, struct item *it, size_t n)
 {
@@ -161,6 +206,9 @@ int cmd_swap_main(int argc, char **argv, struct ctl_ctx *ctx)
 			goto out;
 		}
 	}
+	ret = check_fit(ctx, it, n);
+	if (ret != CTL_EXIT_OK)
+		goto out;
 	for (size_t k = 0; k < n; k++) {
 		ret = ctl_push_object(ctx, it[k].file, it[k].data, it[k].len, it[k].sha);
 		if (ret != CTL_EXIT_OK)
@@ -190,6 +238,10 @@ int cmd_swap_main(int argc, char **argv, struct ctl_ctx *ctx)
 				"--expect names; `theseusctl ls` shows what runs\n" :
 				"theseusctl: a module changed since it was read; check with "
 				"`theseusctl ls` and retry\n");
+		if (err == TH_ENOENT && !ctx->json && strstr(ctx->errmsg, "is not staged"))
+			fprintf(ctx->err, "theseusctl: an object pushed for this swap was evicted "
+				"from the kernel's staging area before the swap (another client's "
+				"push needed the room?); run the swap again\n");
 		ret = ctl_exit_status(ctx, err);
 		goto out;
 	}

@@ -148,6 +148,17 @@ grep -q 'no key configured' "$T/last.err" && { echo "PASS nokey_message"; pass=$
 check nokey_keyed_ping 4 "${N[@]}" --key-file "$T/key" ping
 expect_err nokey_keyed_hint 'EAUTH: .*answers without a seal: was it booted without key=\?'
 
+# The objects of one swap must fit the staging area together, else each push
+# evicts the one before and the swap finds an object gone (ENOENT "push it
+# first"): refused before anything is sent, naming both sizes.
+start small --key-file "$T/key" --staging-bytes 200000
+S=("$CTL" -H "127.0.0.1:$PORT" --key-file "$T/key" --timeout 300)
+{ printf 'VERSION=1.2\n'; head -c 120000 /dev/urandom; } > "$T/hello_v12"
+{ printf 'VERSION=2.2\n'; head -c 120000 /dev/urandom; } > "$T/kv_v22"
+check swap_together_too_big 5 "${S[@]}" swap hello "$T/hello_v12" kv "$T/kv_v22"
+expect_err swap_together_msg 'swap: the 2 objects take 240024 bytes together, more than the kernel.s staging area of 200000 bytes'
+check swap_one_fits 0 "${S[@]}" swap hello "$T/hello_v12"
+
 # ---- issue 9: inspection, rollback, invoke, JSON, fleet ----------------------
 start insp --key-file "$T/key"
 I=("$CTL" -H "127.0.0.1:$PORT" --key-file "$T/key" --timeout 300)

@@ -28,6 +28,9 @@ networking, a host forward 127.0.0.1:<free port> -> UDP 7700, loopback only.
                datagrams both ways, a push and a swap complete correctly
   read_only    without key= the boot log says read-only; ping and ls work,
                push and swap are refused
+  staging_memory  staging=1G on a 192 MiB guest: killed pushes declaring
+               64 MiB each take the memory; a newer 64 MiB push evicts them
+               (no lasting ENOMEM), and a swap still works
 """
 import hashlib
 import os
@@ -51,15 +54,16 @@ BOOT_TIMEOUT = 60
 class Setup:
     """A booted guest with the endpoint forwarded, a key file (or none)."""
 
-    def __init__(self, keyed=True, label="endpoint"):
+    def __init__(self, keyed=True, label="endpoint", extra="", memory="256M"):
         self.tmp = tempfile.mkdtemp(prefix="theseus-ep-")
         self.key_file = os.path.join(self.tmp, "key") if keyed else None
         self.key_hex = eu.keygen(self.key_file) if keyed else None
         self.key = bytes.fromhex(self.key_hex) if keyed else None
         self.port = harness.free_port()
-        cmdline = "key=%s" % self.key_hex if keyed else ""
+        cmdline = ("key=%s" % self.key_hex if keyed else "") + (" " + extra if extra else "")
         self.guest = harness.Guest(cmdline=cmdline, modules=MODULES, nic="e1000",
-                                   hostfwd=[("udp", self.port, 7700)], label=label).start()
+                                   hostfwd=[("udp", self.port, 7700)], label=label,
+                                   memory=memory).start()
         self.guest.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", BOOT_TIMEOUT)
         self.guest.wait_for(r"net: address 10\.0\.2\.15", BOOT_TIMEOUT)
 
@@ -452,3 +456,31 @@ if __name__ == "__main__":
         finally:
             harness.kill_guests()
     sys.exit(1 if failed else 0)
+
+
+def test_endpoint_staging_memory():
+    """staging= larger than the guest's memory cannot wedge the area: the
+    first chunks of objects declaring 64 MiB each, never finished (killed
+    pushes), take the memory until the kernel has none for another; a newer
+    push of the same size then evicts the oldest instead of failing ENOMEM
+    for good, and hello_v2 still pushes and swaps in."""
+    s = Setup(label="endpoint(staging memory)", extra="staging=1G", memory="192M")
+    s.warm_up()
+    raw = eu.RawClient(s.port, key=s.key)
+    raw.learn_epoch()
+    big = 64 << 20
+    rng = random.Random(5)
+
+    def first_chunk():
+        sha = rng.randbytes(32)
+        return raw.call(eu.req_chunk(sha, big, 0, rng.randbytes(eu.CHUNK)))
+
+    for i in range(8):    # 192 MiB cannot hold 8 of them
+        r = first_chunk()
+        expect(r is not None and r.status == 0,
+               "killed push #%d of %d MiB: %r (an unused staged object must give way)"
+               % (i, big >> 20, r))
+    p = s.ctl("swap", "hello", HELLO_V2)
+    expect(p.returncode == 0, "swap after the killed pushes: exit %d: %s" % (p.returncode, p.stderr))
+    expect(s.versions()["hello"] == "2.0", "hello does not run 2.0")
+    s.no_fault()

@@ -98,9 +98,14 @@ void ctl_usage(FILE *f)
 {
 	fprintf(f, "usage: theseusctl [options] COMMAND [args]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
-		char left[64];
-		snprintf(left, sizeof left, "%s %s", cmds[i].name, cmds[i].args);
-		fprintf(f, "  %-36s %s\n", left, cmds[i].help);
+		/* A usage wider than its column gets a line of its own, whole. */
+		int w = (int)(strlen(cmds[i].name) + 1 + strlen(cmds[i].args));
+		if (w > 36)
+			fprintf(f, "  %s %s\n  %-36s %s\n", cmds[i].name, cmds[i].args, "",
+				cmds[i].help);
+		else
+			fprintf(f, "  %s %-*s %s\n", cmds[i].name, 36 - (int)strlen(cmds[i].name) - 1,
+				cmds[i].args, cmds[i].help);
 	}
 	fprintf(f,
 		"\noptions:\n"

@@ -178,6 +178,11 @@ out_has help_log_interval '--interval MS'
 check help_lint_options 0 "$CTL" lint --help
 out_has help_lint_exports '--exports FILE'
 out_has help_lint_with '--with OBJ'
+# theseusctl --help lists every command's whole usage (a long one on a line of
+# its own), never cut at its column.
+check help_all 0 "$CTL" --help
+out_has help_all_lint_whole '^  lint \[--spill=warn\|reject\] \[--exports FILE\|--no-exports\|--target HOST\[:PORT\]\] \[--with OBJ\]\.\.\. FILE\.\.\.$'
+out_has help_all_ping '^  ping +check that the kernel answers'
 check dashdash_push 5 "${C[@]}" push -- --help
 err_has dashdash_push_names_file -- '--help: No such file or directory'
 check push_unknown_option 2 "${C[@]}" push -x

@@ -20,6 +20,8 @@
 #include "endpoint.h"
 
 void kernel_fill_query_ops(struct endpoint_ops *ops);
+/* Bytes of physical memory free now (kernel_queries.c). */
+uint64_t kernel_free_bytes(void);
 /* The UDP port the endpoint listens on, for `info` (kernel_queries.c). */
 void kernel_set_port(uint16_t port);
 void kernel_fill_action_ops(struct endpoint_ops *ops);

@@ -224,6 +224,11 @@ static int op_export_get(void *ctx, uint32_t index, struct endpoint_export *out)
 	return TH_OK;
 }
 
+uint64_t kernel_free_bytes(void)
+{
+	return (uint64_t)frame_free_count() * FRAME_SIZE;
+}
+
 void kernel_fill_query_ops(struct endpoint_ops *ops)
 {
 	ops->info = op_info;

@@ -142,11 +142,17 @@ void endpoint_kernel_start(const struct boot_info *boot, uint64_t (*random_u64)(
 	}
 	kernel_hasher_start(kep.ep, boot->cmdline);  /* several CPUs: hash on another */
 	net_set_idle(on_idle, NULL);   /* else hash pushed chunks between datagrams */
+	uint64_t staging = cfg.staging_max_bytes ? cfg.staging_max_bytes
+						 : ENDPOINT_DEFAULT_STAGING_BYTES;
+	if (have_key && staging > kernel_free_bytes())
+		log_warn("control", "staging %llu MiB is more than the %llu MiB of memory free: "
+			 "when memory runs short a push evicts staged objects nobody uses, and "
+			 "gets ENOMEM when none is left", (unsigned long long)(staging >> 20),
+			 (unsigned long long)(kernel_free_bytes() >> 20));
 	if (have_key)
 		log_info("control", "swap endpoint on UDP port %u (authenticated), epoch %016llx, "
 			 "staging %llu KiB", (unsigned)port, (unsigned long long)endpoint_epoch(kep.ep),
-			 (unsigned long long)(cfg.staging_max_bytes ? cfg.staging_max_bytes
-								     : ENDPOINT_DEFAULT_STAGING_BYTES) >> 10);
+			 (unsigned long long)(staging >> 10));
 	else
 		log_warn("control", "swap endpoint on UDP port %u: no key configured, read-only "
 			 "(ping, info, ls); give key=<64 hex digits> to allow push and swap",

@@ -28,7 +28,8 @@ networking, a host forward 127.0.0.1:<free port> -> UDP 7700, loopback only.
                datagrams both ways, a push and a swap complete correctly
   read_only    without key= the boot log says read-only; ping and ls work,
                push and swap are refused
-  staging_memory  staging=1G on a 192 MiB guest: killed pushes declaring
+  staging_memory  staging=1G on a 192 MiB guest: the boot log warns that
+               staging= exceeds the free memory; killed pushes declaring
                64 MiB each take the memory; a newer 64 MiB push evicts them
                (no lasting ENOMEM), and a swap still works
 """
@@ -466,6 +467,8 @@ def test_endpoint_staging_memory():
     for good, and hello_v2 still pushes and swaps in."""
     s = Setup(label="endpoint(staging memory)", extra="staging=1G", memory="192M")
     s.warm_up()
+    expect(re.search(r"control: staging 1024 MiB is more than the [0-9]+ MiB of memory free",
+                     s.guest.log), "no boot warning that staging= exceeds the free memory")
     raw = eu.RawClient(s.port, key=s.key)
     raw.learn_epoch()
     big = 64 << 20

@@ -35,6 +35,7 @@ KERNEL_SRCS += \
 	kernel/core/guard.c \
 	kernel/core/locktrack.c \
 	kernel/arch/guard.S \
+	kernel/arch/tsc_wait.S \
 	kernel/core/ksyms.c \
 	kernel/core/profile.c \
 	kernel/core/profile_agg.c \

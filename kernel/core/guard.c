@@ -22,6 +22,7 @@
 
 int guard_enter(struct guard *g, guard_fn fn, void *ctx);
 extern char guard_resume[], guard_return[];
+extern char tsc_wait_until[], tsc_wait_until_end[];  /* kernel/arch/tsc_wait.S */
 
 static struct guard *boot_top;
 static struct guard **(*slot_fn)(void);
@@ -115,6 +116,14 @@ int guard_call_tracked(struct guard *g, const char *what, enum guard_budget budg
 	return g->tripped ? g->err : r;
 }
 
+/* f interrupted tsc_wait_until (kernel/arch/tsc_wait.S), a leaf that pushes
+ * nothing. */
+static bool in_wait_loop(const struct trap_frame *f)
+{
+	return f->rip >= (uintptr_t)tsc_wait_until && f->rip < (uintptr_t)tsc_wait_until_end &&
+	       !(f->rsp & 7);
+}
+
 static void record(struct guard *g, const struct trap_frame *f, unsigned vector)
 {
 	g->fault.vector = vector;
@@ -123,7 +132,11 @@ static void record(struct guard *g, const struct trap_frame *f, unsigned vector)
 	g->fault.cr2 = (vector == 14 || vector == 8) ? read_cr2() : 0;
 	g->fault.rsp = f->rsp;
 	g->fault.stack_guard = vector == 8 && fault_hit_stack_guard(f);
-	g->fault.nbt = backtrace_collect(f->rbp, g->fault.bt, GUARD_BT_DEPTH);
+	g->fault.nbt = 0;
+	if (in_wait_loop(f)) /* frameless: its return address is at RSP */
+		g->fault.bt[g->fault.nbt++] = *(const uint64_t *)(uintptr_t)f->rsp;
+	g->fault.nbt += backtrace_collect(f->rbp, g->fault.bt + g->fault.nbt,
+					  GUARD_BT_DEPTH - g->fault.nbt);
 }
 
 /* Make iretq resume g's guard_enter context, returning err from it. */
@@ -182,6 +195,30 @@ void guard_on_tick(struct trap_frame *f)
 	unwind(g, f, TH_ETIMEDOUT);
 }
 
+/* f interrupted module code, or the kernel's wait loop (time_delay_us's
+ * tsc_wait_until) waiting for module code: a wait holds and changes
+ * nothing, so cutting it is as safe as cutting the module's own code, and
+ * a policy op or an interrupts-off call in time_delay_us(an hour) would
+ * otherwise hold its CPU for the hour (an NMI would rarely land in the
+ * module's few instructions around it).  tsc_wait_until pushes nothing:
+ * the word at RSP is its return address, into time_delay_us (whose caller
+ * is then found through the frame chain) or, tail-called, into its caller. */
+static bool nmi_may_cut(const struct trap_frame *f)
+{
+	if (code_lookup((uintptr_t)f->rip))
+		return true;
+	if (!in_wait_loop(f))
+		return false;
+	uint64_t ret = *(const uint64_t *)(uintptr_t)f->rsp, bt[1];
+	if (code_lookup((uintptr_t)ret))
+		return true;
+	const char *name;
+	uint64_t off;
+	if (!ksyms_lookup(ret, &name, &off) || strcmp(name, "time_delay_us"))
+		return false;
+	return backtrace_collect(f->rbp, bt, 1) == 1 && code_lookup((uintptr_t)bt[0]);
+}
+
 void guard_on_nmi(struct trap_frame *f)
 {
 	nmis++;
@@ -191,8 +228,8 @@ void guard_on_nmi(struct trap_frame *f)
 	if (!guard_watchdog_due(time_ns(), __atomic_load_n(&g->deadline_ns, __ATOMIC_SEQ_CST),
 				&g->late_ns))
 		return; /* first: the module walk below runs only past the budget */
-	if (!code_lookup((uintptr_t)f->rip))
-		return; /* kernel code (maybe mid-interrupt entry): never cut */
+	if (!nmi_may_cut(f))
+		return; /* other kernel code (maybe mid-interrupt entry): never cut */
 	record(g, f, WATCHDOG_VECTOR);
 	unwind(g, f, TH_ETIMEDOUT);
 }

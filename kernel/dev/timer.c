@@ -72,11 +72,15 @@ uint64_t time_ns(void)
 	return tsc_hz ? clock_at(clock_now(), rdtsc()) : 0;
 }
 
+void tsc_wait_until(uint64_t end); /* kernel/arch/tsc_wait.S */
+
 void time_delay_us(uint64_t us)
 {
-	uint64_t end = rdtsc() + us * (tsc_hz / 1000000 + 1);
-	while (rdtsc() < end)
-		cpu_relax();
+	uint64_t ticks, end;
+	if (__builtin_mul_overflow(us, tsc_hz / 1000000 + 1, &ticks) ||
+	    __builtin_add_overflow(rdtsc(), ticks, &end))
+		end = UINT64_MAX;
+	tsc_wait_until(end);
 }
 
 /* Starts PIT channel 2 counting down from count (one-shot, mode 0; 0 means

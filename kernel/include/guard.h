@@ -41,7 +41,8 @@
  * frame is unwound the same way and guard_call returns TH_ETIMEDOUT.  With
  * interrupts off, the NMI watchdog (kernel/dev/nmi_watchdog.c: the PIT tick
  * as an NMI through the I/O APIC) does the same, but only when the NMI
- * interrupted module code (guard_set_code_lookup), never kernel code.
+ * interrupted module code (guard_set_code_lookup) or the kernel's wait
+ * loop (time_delay_us) that module code called, never other kernel code.
  */
 #ifndef THESEUS_GUARD_H
 #define THESEUS_GUARD_H

@@ -9,6 +9,8 @@
  *   faulty_rodata    writes to its own read-only data -> #PF (protection)
  *   faulty_spin      loops for ever, interrupts on    -> watchdog
  *   faulty_spin_cli  loops for ever, interrupts off   -> NMI watchdog
+ *   faulty_delay_cli time_delay_us of an hour, interrupts off: waits
+ *                    in kernel code -> NMI watchdog
  *   faulty_recurse   recurses into the guard page     -> #DF (stack overflow)
  *   faulty_pin       pins statedb entry faulty.pin (statedb_get), then
  *                    reads address 0: the kernel must put the reference back
@@ -98,6 +100,15 @@ INVOKE_FN(faulty_spin_cli)
 	return TH_OK;
 }
 TH_INVOKE(faulty_spin_cli);
+
+INVOKE_FN(faulty_delay_cli)
+{
+	__asm__ volatile("cli");
+	time_delay_us(3600ull * 1000 * 1000);
+	__asm__ volatile("sti");
+	return TH_OK;
+}
+TH_INVOKE(faulty_delay_cli);
 
 static int recurse(volatile char *prev, unsigned depth)
 {

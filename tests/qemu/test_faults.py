@@ -322,6 +322,22 @@ def test_faults_nmi_watchdog_cuts_interrupts_off_hang():
     expect("*** FAULT" not in g.log, "a kernel fault report")
 
 
+def test_faults_nmi_watchdog_cuts_a_wait_in_the_kernel():
+    """A module waiting with interrupts off in a kernel wait helper
+    (time_delay_us of an hour) is cut by the NMI watchdog like its own code:
+    ETIMEDOUT naming the helper and the module, and the kernel serves on
+    (before, the NMI never cut kernel code and the CPU waited the hour)."""
+    tmp = tempfile.mkdtemp(prefix="theseus-faults-")
+    g, c = _boot(tmp, "watchdog=300")
+    p = _fault(c, "faulty_delay_cli",
+               r"faulty 1\.0: watchdog: tsc_wait_until\+0x[0-9a-f]+ still running", "ETIMEDOUT")
+    g.wait_for(r"backtrace: tsc_wait_until\+0x[0-9a-f]+ <- faulty_delay_cli\+0x", 10)
+    _alive(c)
+    p = c("invoke", "faulty", "faulty_ok")
+    expect(p.returncode == 0 and "ok" in p.stdout, "faulty_ok after the wait: %r" % _out(p))
+    expect("*** FAULT" not in g.log, "a kernel fault report")
+
+
 def test_faults_nmi_watchdog_without_pit():
     """No PIT (pit=off), two CPUs: each CPU's local APIC tick sends the next
     CPU an NMI, so module code spinning with interrupts off on the boot CPU

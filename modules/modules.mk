@@ -23,7 +23,7 @@ MODULES := checksum logfmt kv hello hello_v2 sched_rr sched_prio swapcaller hell
 MODULE_VARIANTS := e1000_v2:e1000:-DE1000_VARIANT=2 e1000_broken:e1000:-DE1000_VARIANT=9 \
 	e1000_faulty:e1000:-DE1000_VARIANT=8 e1000_v3:e1000:-DE1000_VARIANT=3 \
 	e1000_noirq:e1000:-DE1000_VARIANT=4 e1000alt:e1000:-DE1000_VARIANT=5 \
-	e1000_irqrx:e1000:-DE1000_VARIANT=6 \
+	e1000_irqrx:e1000:-DE1000_VARIANT=6 e1000_badrx:e1000:-DE1000_VARIANT=7 \
 	virtio_net_v2:virtio_net:-DVIRTIO_NET_VARIANT=2 echo_v2:echo:-DECHO_VARIANT=2 \
 	udpports_v2:udpports:-DUDPPORTS_VARIANT=2 stubborn_v2:stubborn:-DSTUBBORN_VARIANT=2 \
 	statecount_v2:statecount:-DSTATECOUNT_VARIANT=2 \

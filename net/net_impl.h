@@ -58,6 +58,8 @@ struct nic {
 		bool fresh;               /* handed out since the last rebind */
 	} dma[TH_NIC_DMA_REGIONS];
 	struct pbuf *rxq[NIC_RX_BUDGET];  /* handed up by th_nic_rx during a poll */
+	struct pbuf *rx_copying;          /* th_nic_rx's buffer while it copies the
+					   * driver's frame: freed if the copy faults */
 	unsigned rxq_n;
 	unsigned msi_vector;              /* its MSI vector (irq.h), 0: none */
 	bool line_registered;             /* irq_handler is on its legacy line */

@@ -205,7 +205,10 @@ int th_nic_rx(struct th_nic *pub, const void *frame, size_t len)
 		pub->ctr.rx_drops++;
 		return TH_ENOMEM;
 	}
-	if (pbuf_take(p, frame, (u16_t)len) != ERR_OK) {
+	n->rx_copying = p;   /* frame may be a bad pointer: the copy can fault */
+	err_t taken = pbuf_take(p, frame, (u16_t)len);
+	n->rx_copying = NULL;
+	if (taken != ERR_OK) {
 		pbuf_free(p);
 		pub->ctr.rx_drops++;
 		return TH_ENOMEM;
@@ -507,6 +510,11 @@ int nic_core_poll(struct nic *n)
 		n->polling = true;
 		done = nic_call_poll(n, d, NIC_RX_BUDGET);
 		n->polling = false;
+		if (n->rx_copying) {   /* the poll faulted in th_nic_rx's copy */
+			pbuf_free(n->rx_copying);
+			n->rx_copying = NULL;
+			n->pub.ctr.rx_errors++;
+		}
 		if (done < 0)
 			done = 0;
 	}

@@ -23,7 +23,10 @@
  * the core); 5 -> e1000alt 1.0 (build/modules/e1000alt.o: the same driver
  * as a module of another name, to move a NIC between driver modules); 6 ->
  * e1000 6.0-irqrx (build/modules/e1000_irqrx.o: its irq op also hands a
- * frame to th_nic_rx, which only poll may: the core must refuse it).
+ * frame to th_nic_rx, which only poll may: the core must refuse it); 7 ->
+ * e1000 7.0-badrx (build/modules/e1000_badrx.o: every poll hands
+ * th_nic_rx a frame at an unmapped address: the copy faults, and the
+ * receive buffer the core took for it must not leak).
  */
 #include "theseus.h"
 
@@ -47,6 +50,8 @@
 #define E1000_VERSION "4.0-noirq"
 #elif E1000_VARIANT == 6
 #define E1000_VERSION "6.0-irqrx"
+#elif E1000_VARIANT == 7
+#define E1000_VERSION "7.0-badrx"
 #else
 #define E1000_VERSION "1.0"
 #endif
@@ -212,6 +217,9 @@ static int e1000_poll(struct th_nic *nic, int budget)
 	int done = 0;
 	if (e1k_get(nic, &e))
 		return 0;
+#if E1000_VARIANT == 7
+	(void)th_nic_rx(nic, (const void *)(uintptr_t)0x10, 60);   /* unmapped: a page fault */
+#endif
 #if E1000_VARIANT == 8
 	{
 		volatile const uint64_t *no_ring = (volatile const uint64_t *)(uintptr_t)nic->state[31];

@@ -256,9 +256,11 @@ void loader_run_dtors(const struct module *m);
 bool loader_module_invocable(const struct module *m, uintptr_t addr);
 /* The listed module whose code holds addr, or NULL. */
 struct module *loader_module_of_addr(uintptr_t addr);
-/* The function of a listed module's own symbol table (static ones too) that
- * holds addr: name, offset, module name (a ksyms resolver).  false if addr
- * is in no module's code. */
+/* The function of a module's own symbol table (static ones too) that holds
+ * addr: name, offset, module name (a ksyms resolver).  Listed modules
+ * first, then any still in memory (staged, or swapped out and not freed
+ * yet: a retired version's fini or task).  false if addr is in no module's
+ * code. */
 bool loader_symbolize(uint64_t addr, const char **name, uint64_t *offset, const char **module);
 
 /* What lint resolves an object against (theseus-lint: the kernel's export

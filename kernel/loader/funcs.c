@@ -82,7 +82,11 @@ struct module *loader_module_of_addr(uintptr_t addr)
 
 bool loader_symbolize(uint64_t addr, const char **name, uint64_t *offset, const char **module)
 {
+	/* Listed first; else a version no longer listed whose code still runs
+	 * (a swapped-out version's fini, a retired version's task). */
 	const struct module *m = loader_module_of_addr((uintptr_t)addr);
+	if (!m)
+		m = loader_module_in_memory_of((uintptr_t)addr);
 	const struct lfunc *best = NULL;
 	if (!m)
 		return false;

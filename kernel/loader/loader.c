@@ -157,6 +157,37 @@ int loader_export_at(size_t index, const char **name, const struct module **owne
 
 /* ---- list and teardown ------------------------------------------------------- */
 
+static struct module *mem_head;   /* every module in memory (mem_next/mem_prev) */
+
+static void mem_add(struct module *m)
+{
+	m->mem_prev = NULL;
+	m->mem_next = mem_head;
+	if (mem_head)
+		mem_head->mem_prev = m;
+	mem_head = m;
+}
+
+static void mem_del(struct module *m)
+{
+	if (m->mem_prev)
+		m->mem_prev->mem_next = m->mem_next;
+	else if (mem_head == m)
+		mem_head = m->mem_next;
+	if (m->mem_next)
+		m->mem_next->mem_prev = m->mem_prev;
+	m->mem_next = m->mem_prev = NULL;
+}
+
+const struct module *loader_module_in_memory_of(uintptr_t addr)
+{
+	for (const struct module *m = mem_head; m; m = m->mem_next)
+		if (m->mem && addr >= (uintptr_t)m->mem + m->reg[SEC_TEXT].off &&
+		    addr - ((uintptr_t)m->mem + m->reg[SEC_TEXT].off) < m->reg[SEC_TEXT].size)
+			return m;
+	return NULL;
+}
+
 static void list_add(struct module *m)
 {
 	m->prev = mods_tail;
@@ -226,6 +257,7 @@ void loader_module_destroy(struct module *m, bool listed)
 		symtab_remove(&m->exports[i]);
 	if (listed)
 		loader_list_del(m);
+	mem_del(m);
 	layout_unmap(m);
 	kfree(m->exports);
 	kfree(m->names);
@@ -374,6 +406,7 @@ int loader_phase1(struct pending *p, size_t idx, const struct loader_blob *b,
 	m = p[idx].m = kcalloc(1, sizeof *m);
 	if (!m)
 		return th_errf(eb, TH_ENOMEM, "%s: no memory", p[idx].o.label);
+	mem_add(m);
 	m->serial = ++load_serial;
 	memcpy(m->name, p[idx].o.info.name, sizeof m->name);
 	memcpy(m->version, p[idx].o.info.version, sizeof m->version);

@@ -257,9 +257,16 @@ struct module {
 	bool inited;
 	bool staged;                       /* loaded beside, not yet committed (stage.c) */
 	bool retired;                      /* swapped out: unlisted, memory kept until freed */
+	struct module *mem_next, *mem_prev; /* every module in memory, listed or not
+					    * (loader_module_in_memory_of) */
 	uint64_t serial;                   /* unique per load (never reused) */
 	unsigned mark;                     /* scratch for walks */
 };
+
+/* loader.c: the module in memory, listed, staged or retired, whose code
+ * holds addr (naming the code of a swapped-out version that still runs,
+ * e.g. its fini); NULL if none. */
+const struct module *loader_module_in_memory_of(uintptr_t addr);
 
 /* funcs.c: the module's own function symbols (for fault reports) and its
  * TH_INVOKE records. */

@@ -36,11 +36,16 @@ struct kexport {
 
 /* One object file to load: bytes only read during the call (may be freed after).
  * data must be 8-byte aligned.  name is used in messages until the module's
- * own name is known (e.g. the boot module's command line); may be NULL. */
+ * own name is known (e.g. the boot module's command line); may be NULL.
+ * module, when not NULL, is the module the object must declare in
+ * TH_MODULE() (a load that names it): another is refused with TH_EINVAL
+ * ("object for 'x' declares module 'y'") while the object is parsed, before
+ * anything of it runs. */
 struct loader_blob {
 	const void *data;
 	size_t len;
 	const char *name;
+	const char *module;
 };
 
 /* A loaded module (opaque). */

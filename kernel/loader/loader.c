@@ -397,6 +397,9 @@ int loader_phase1(struct pending *p, size_t idx, const struct loader_blob *b,
 			return th_errf(eb, TH_EINVAL, "%s: object declares module '%s', not '%s'",
 				       p[idx].o.label ? p[idx].o.label : "object", p[idx].o.info.name,
 				       mode->replaces[idx]->name);
+	} else if (b->module && strcmp(b->module, p[idx].o.info.name) != 0) {
+		return th_errf(eb, TH_EINVAL, "object for '%s' declares module '%s'", b->module,
+			       p[idx].o.info.name);
 	} else if (loader_find(p[idx].o.info.name))
 		return th_errf(eb, TH_EEXIST, "%s: a module of this name is loaded",
 			       p[idx].o.info.name);
@@ -674,7 +677,7 @@ int loader_load_batch_blame(const struct loader_blob *blobs, size_t n, struct mo
 int loader_load(const void *data, size_t len, const char *name, struct module **out,
 		struct th_errbuf *eb)
 {
-	struct loader_blob b = {data, len, name};
+	struct loader_blob b = {data, len, name, NULL};
 
 	return loader_load_batch(&b, 1, out, eb);
 }

@@ -168,7 +168,7 @@ int swap_do_swap(struct swap_txn *x, const struct swap_request *items, size_t n,
 		return th_errf(eb, TH_EBUSY, "%zu old versions still in use; try again",
 			       swap_retiring_count());
 	for (i = 0; i < x->k; i++)
-		blobs[i] = (struct loader_blob){x->obj[i]->bytes, x->obj[i]->len, x->name[i]};
+		blobs[i] = (struct loader_blob){x->obj[i]->bytes, x->obj[i]->len, x->name[i], NULL};
 	err = loader_stage_batch(blobs, x->old, x->k, &x->st, eb);
 	swap_txn_stage(x, SWAP_STAGE_LOAD);
 	if (err)

@@ -5,7 +5,8 @@
  * unload.  Same history entries, stage times and records as a swap:
  *   load      load   the loader's batch load (map, link, seal, init hooks,
  *                    in a statedb transaction undone if the load fails)
- *             verify each object declares the module it was loaded as
+ *             verify (each object declares the module it was loaded as: the
+ *                    loader checks that while parsing, before init)
  *             transfer the namespace changed: weak references, subscribers
  *             cleanup  records
  *   unload    verify   no other module depends on it
@@ -78,7 +79,8 @@ int swap_do_load(struct swap_txn *x, const struct swap_request *items, size_t n,
 		return err;
 	}
 	for (i = 0; i < x->k; i++)
-		blobs[i] = (struct loader_blob){x->obj[i]->bytes, x->obj[i]->len, x->label[i]};
+		blobs[i] = (struct loader_blob){x->obj[i]->bytes, x->obj[i]->len, x->label[i],
+						x->name[i]};
 	/* The init hooks (and the finis of a batch that fails) run in a statedb
 	 * transaction: a failed load leaves statedb as it was. */
 	err = swap_state_begin(x, eb);
@@ -93,21 +95,10 @@ int swap_do_load(struct swap_txn *x, const struct swap_request *items, size_t n,
 		swap_state_end(x, false);
 		return err;
 	}
-	for (i = 0; i < x->k; i++) {
-		const char *declared = loader_module_name(mods[i]);
-		if (x->name[i] && strcmp(declared, x->name[i]) != 0) {
-			/* The object says it is another module: undo this load (the
-			 * message first: declared lives in the module's memory). */
-			struct th_errbuf ub;
-			th_errf(eb, TH_EINVAL, "object for '%s' declares module '%s'", x->name[i],
-				declared);
-			if (loader_unload_batch(mods, x->k, &ub))
-				log_error("swap", "cannot undo the load: %s", ub.msg);
-			swap_state_end(x, false);
-			return TH_EINVAL;
-		}
-		x->name[i] = declared;
-	}
+	/* Each object declares the module it was asked for: the loader refused
+	 * another while parsing it (blob.module), before any of its code ran. */
+	for (i = 0; i < x->k; i++)
+		x->name[i] = loader_module_name(mods[i]);
 	swap_state_end(x, true);
 	for (i = 0; i < x->k; i++)
 		swap_txn_item(x, x->idx[i], x->name[i], "", loader_module_version(mods[i]));

@@ -322,8 +322,10 @@ static void test_batch_any_order(void)
 {
 	struct th_errbuf eb = {{0}};
 	struct obj a = T("t_math"), b = T("t_user"), p = T("t_ping"), q = T("t_pong");
-	struct loader_blob bl[2] = {{b.data, b.len, "t_user.o"}, {a.data, a.len, "t_math.o"}};
-	struct loader_blob cyc[2] = {{p.data, p.len, "t_ping.o"}, {q.data, q.len, "t_pong.o"}};
+	struct loader_blob bl[2] = {{b.data, b.len, "t_user.o", NULL},
+				    {a.data, a.len, "t_math.o", NULL}};
+	struct loader_blob cyc[2] = {{p.data, p.len, "t_ping.o", NULL},
+				     {q.data, q.len, "t_pong.o", NULL}};
 	struct module *out[2] = {0};
 	struct snap s0 = snap();
 	int err;
@@ -362,7 +364,7 @@ static void test_batch_atomic(void)
 {
 	struct th_errbuf eb = {{0}};
 	struct obj a = T("t_math"), u = T("t_undef");
-	struct loader_blob bl[2] = {{a.data, a.len, NULL}, {u.data, u.len, NULL}};
+	struct loader_blob bl[2] = {{a.data, a.len, NULL, NULL}, {u.data, u.len, NULL, NULL}};
 	struct snap s0 = snap();
 
 	CHECK_EQ(loader_load_batch(bl, 2, NULL, &eb), TH_ENOSYM);
@@ -403,7 +405,7 @@ static void test_errors_leave_no_trace(void)
 	/* init failing in a batch undoes the good module too */
 	{
 		struct obj u = T("t_user");
-		struct loader_blob bl[2] = {{u.data, u.len, NULL}, {i.data, i.len, NULL}};
+		struct loader_blob bl[2] = {{u.data, u.len, NULL, NULL}, {i.data, i.len, NULL, NULL}};
 		CHECK_EQ(loader_load_batch(bl, 2, NULL, &eb), TH_EINIT);
 		CHECK_SAME(s0);
 		CHECK(loader_find("t_user") == NULL && loader_edges_in(loader_find("t_math")) == NULL);
@@ -454,7 +456,8 @@ static void test_relink(void)
 {
 	struct th_errbuf eb = {{0}};
 	struct obj a = T("t_math"), b = T("t_user"), c = T("t_alt");
-	struct loader_blob bl[3] = {{a.data, a.len, NULL}, {b.data, b.len, NULL}, {c.data, c.len, NULL}};
+	struct loader_blob bl[3] = {{a.data, a.len, NULL, NULL}, {b.data, b.len, NULL, NULL},
+				    {c.data, c.len, NULL, NULL}};
 	struct snap s0 = snap();
 	struct module *out[3] = {0};
 	struct loader_edge *e;
@@ -903,8 +906,8 @@ static void test_real_modules(void)
 {
 	struct th_errbuf eb = {{0}};
 	struct obj c = M("checksum"), l = M("logfmt"), k = M("kv"), h = M("hello"), h2 = M("hello_v2");
-	struct loader_blob bl[4] = {{h.data, h.len, "hello.o"}, {k.data, k.len, "kv.o"},
-				    {l.data, l.len, "logfmt.o"}, {c.data, c.len, "checksum.o"}};
+	struct loader_blob bl[4] = {{h.data, h.len, "hello.o", NULL}, {k.data, k.len, "kv.o", NULL},
+				    {l.data, l.len, "logfmt.o", NULL}, {c.data, c.len, "checksum.o", NULL}};
 	struct snap s0 = snap();
 	char buf[128];
 	size_t n = 0;
@@ -1004,7 +1007,7 @@ static void test_invocable_and_symbols(void)
 {
 	struct th_errbuf eb = {{0}};
 	struct obj k = M("kv"), c = M("checksum");
-	struct loader_blob bl[2] = {{c.data, c.len, "checksum.o"}, {k.data, k.len, "kv.o"}};
+	struct loader_blob bl[2] = {{c.data, c.len, "checksum.o", NULL}, {k.data, k.len, "kv.o", NULL}};
 	struct module *mods[2];
 	const char *name, *mod;
 	uint64_t off;

@@ -496,9 +496,13 @@ static void test_load_checks(void)
 	struct swap_request mixed[2] = {{"t_svc", svc2.data, svc2.len, "1.0", NULL, NULL},
 					{"t_new", cli1.data, cli1.len, "", NULL, NULL}};
 
+	hostenv_init_log_reset();
 	CHECK_EQ(load1("t_other", svc1, &res, &eb), TH_EINVAL); /* declares t_svc */
 	CHECK(strstr(eb.msg, "object for 't_other' declares module 't_svc'") != NULL);
 	CHECK(loader_find("t_other") == NULL && loader_find("t_svc") == NULL);
+	/* Refused while parsed: none of its code ran (its init could start a
+	 * task; before, it was loaded, inited, then unloaded: its fini ran). */
+	CHECK_STR(hostenv_init_log(), "");
 	CHECK_EQ(load1("t_svc", svc1, &res, &eb), TH_OK);
 	/* A retried load is harmless; a load over another object is stale. */
 	CHECK_EQ(load1("t_svc", svc1, &res, &eb), TH_OK);

@@ -108,6 +108,15 @@ int loader_load_batch(const struct loader_blob *blobs, size_t n, struct module *
  * when no one object is to blame (busy, out of memory, a bad batch). */
 int loader_load_batch_blame(const struct loader_blob *blobs, size_t n, struct module **out,
 			    size_t *culprit, struct th_errbuf *eb) TH_MUST_CHECK;
+/* loader_load_batch_blame, except when the batch fails after its init hooks
+ * began (a hook may have started a task that still runs in its module): its
+ * modules are then not freed but retired, out of the namespace and the module
+ * list with their memory and edges kept, and given in retired[0..*n_retired)
+ * (room for n), for the caller to free with loader_retired_free(_set) once
+ * no task runs in them.  *n_retired is 0 when nothing was retired. */
+int loader_load_batch_retire(const struct loader_blob *blobs, size_t n, struct module **out,
+			     size_t *culprit, struct module **retired, size_t *n_retired,
+			     struct th_errbuf *eb) TH_MUST_CHECK;
 /* One object: loader_load_batch(&blob, 1, out, eb). */
 int loader_load(const void *data, size_t len, const char *name, struct module **out,
 		struct th_errbuf *eb) TH_MUST_CHECK;

@@ -606,16 +606,56 @@ static void undo(struct pending *p, size_t n, bool listed)
 	}
 }
 
+/* A batch that failed once its hooks began: out of the namespace and the
+ * list, retired with memory and edges kept (a hook may have left a task
+ * running in it), for the caller to free once nothing runs there. */
+static void retire_failed(struct pending *p, size_t n, struct module **retired,
+			  size_t *n_retired)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		struct module *m = p[i].m;
+		if (!m)
+			continue;
+		for (j = 0; j < m->n_exports; j++)
+			symtab_remove(&m->exports[j]);
+		loader_list_del(m);
+		m->retired = true;
+		retired[(*n_retired)++] = m;
+		p[i].m = NULL;
+	}
+}
+
+static int load_batch(const struct loader_blob *blobs, size_t n, struct module **out,
+		      size_t *culprit, struct module **retired, size_t *n_retired,
+		      struct th_errbuf *eb);
+
 int loader_load_batch(const struct loader_blob *blobs, size_t n, struct module **out,
 		      struct th_errbuf *eb)
 {
 	size_t culprit;
 
-	return loader_load_batch_blame(blobs, n, out, &culprit, eb);
+	return load_batch(blobs, n, out, &culprit, NULL, NULL, eb);
 }
 
 int loader_load_batch_blame(const struct loader_blob *blobs, size_t n, struct module **out,
 			    size_t *culprit, struct th_errbuf *eb)
+{
+	return load_batch(blobs, n, out, culprit, NULL, NULL, eb);
+}
+
+int loader_load_batch_retire(const struct loader_blob *blobs, size_t n, struct module **out,
+			     size_t *culprit, struct module **retired, size_t *n_retired,
+			     struct th_errbuf *eb)
+{
+	*n_retired = 0;
+	return load_batch(blobs, n, out, culprit, retired, n_retired, eb);
+}
+
+static int load_batch(const struct loader_blob *blobs, size_t n, struct module **out,
+		      size_t *culprit, struct module **retired, size_t *n_retired,
+		      struct th_errbuf *eb)
 {
 	static const struct load_mode normal = {NULL, NULL, NULL, 0};
 	struct pending *p;
@@ -657,7 +697,9 @@ int loader_load_batch_blame(const struct loader_blob *blobs, size_t n, struct mo
 			p[i].m->sec_off = NULL;
 		}
 	}
-	if (err) {
+	if (err && listed && retired) {
+		retire_failed(p, n, retired, n_retired);
+	} else if (err) {
 		undo(p, n, listed);
 	} else {
 		for (i = 0; i < n; i++) {

@@ -64,13 +64,33 @@ static int prepare_load(struct swap_txn *x, const struct swap_request *items, si
 	return TH_OK;
 }
 
+/* A load that failed after its init hooks began: its modules were in the
+ * namespace while the hooks ran, and a hook may have started a task in one
+ * (a load's hooks run with interrupts on).  The subscribers are told (the
+ * tasks of those modules are asked to stop, cached symbols dropped), and the
+ * modules are freed like swapped-out versions, once no task runs in them. */
+static void retire_failed_load(struct module *const *dead, size_t n)
+{
+	uint64_t flags;
+
+	if (!n)
+		return;
+	flags = swap_plat_irq_save();
+	swap_generation_bump();
+	swap_notify_subscribers();
+	swap_plat_irq_restore(flags);
+	for (size_t i = 0; i < n; i++)
+		swap_retire_add(dead[i]);
+	swap_reap();
+}
+
 int swap_do_load(struct swap_txn *x, const struct swap_request *items, size_t n,
 		 struct th_errbuf *eb)
 {
 	struct loader_blob blobs[SWAP_MAX_LOAD];
-	struct module *mods[SWAP_MAX_LOAD];
+	struct module *mods[SWAP_MAX_LOAD], *dead[SWAP_MAX_LOAD];
 	uint64_t flags;
-	size_t i;
+	size_t i, ndead = 0;
 	int err;
 
 	err = prepare_load(x, items, n, eb);
@@ -78,6 +98,10 @@ int swap_do_load(struct swap_txn *x, const struct swap_request *items, size_t n,
 		x->h.unchanged = !err;
 		return err;
 	}
+	/* Room to retire them all, should the load fail once its hooks ran. */
+	if (swap_retire_room() < x->k && (swap_reap(), swap_retire_room() < x->k))
+		return th_errf(eb, TH_EBUSY, "%zu old versions still in use; try again",
+			       swap_retiring_count());
 	for (i = 0; i < x->k; i++)
 		blobs[i] = (struct loader_blob){x->obj[i]->bytes, x->obj[i]->len, x->label[i],
 						x->name[i]};
@@ -86,13 +110,14 @@ int swap_do_load(struct swap_txn *x, const struct swap_request *items, size_t n,
 	err = swap_state_begin(x, eb);
 	if (!err) {
 		size_t culprit;
-		err = loader_load_batch_blame(blobs, x->k, mods, &culprit, eb);
+		err = loader_load_batch_retire(blobs, x->k, mods, &culprit, dead, &ndead, eb);
 		if (err && culprit < x->k)
 			x->failed_item = x->idx[culprit];
 	}
 	swap_txn_stage(x, SWAP_STAGE_LOAD);
 	if (err) {
 		swap_state_end(x, false);
+		retire_failed_load(dead, ndead);
 		return err;
 	}
 	/* Each object declares the module it was asked for: the loader refused

@@ -33,6 +33,12 @@
       both (still loaded, a refused rollback entry); `rollback --unload
       t_cycb t_cyca` unloads both as one transaction (one history entry),
       and the kernel keeps serving.
+  refused_loads_leave_no_task_behind
+      a load whose object declares another module (`swap foo workload.o`)
+      is refused before any of its code runs; a two-module load whose second
+      init fails (workload + faulty_init) asks the task workload's init
+      started to stop and frees workload only once it is gone; workload then
+      loads and works, and no task faulted in freed code.
 """
 import hashlib
 import json
@@ -266,12 +272,44 @@ def test_rollback_of_a_dependency_cycle():
     _no_fatal(g)
 
 
+def test_refused_loads_leave_no_task_behind():
+    """A load whose object declares another module is refused before any of
+    its code runs (before, workload was loaded, its init started its task,
+    and the module was freed under it: the task faulted in freed memory); a
+    load of two modules whose second init fails (faulty_init's faults) asks
+    the task the first one's init started to stop, and frees that module
+    only once the task is gone (before: freed under it).  Then workload
+    loads and works, and no task faulted."""
+    g, ctl = _guest("", ["checksum", "faulty"], "engine-refused-loads")
+    workload = harness.module_path("workload")
+    p = ctl("swap", "foo", workload, check_rc=1)
+    expect("EINVAL: object for 'foo' declares module 'workload'" in p.stderr,
+           "load under another name: %r" % p.stderr)
+    expect("loaded workload" not in g.log and "module task 'workload'" not in g.log,
+           "the refused object's code ran:\n%s" % g.log[-2000:])
+    p = ctl("swap", "workload", workload, "faulty_init", harness.module_path("faulty_init"),
+            check_rc=1)
+    expect("EINIT" in p.stderr and "faulty_init" in p.stderr, "batch with a failing init: %r"
+           % p.stderr)
+    g.wait_for(r"module task 'workload' of workload asked to stop", 10)
+    ls = _ls(ctl)
+    expect("workload" not in ls and "faulty_init" not in ls, "ls after the failed load: %r" % ls)
+    p = ctl("swap", "workload", workload, check_rc=0)
+    expect(re.search(r"^workload: \(not loaded\) -> 1\.0$", p.stdout, re.M), "load: %r" % p.stdout)
+    p = ctl("invoke", "workload", "workload_status", check_rc=0)
+    expect(p.stdout.startswith("calls="), "workload_status: %r" % p.stdout)
+    ctl("ping", check_rc=0)
+    expect("task 'workload' ended" not in g.log, "a workload task faulted:\n%s" % g.log[-3000:])
+    _no_fatal(g)
+
+
 if __name__ == "__main__":
     for t in (test_first_network_load_rolls_back_to_unload,
               test_sched_unloaded_falls_back_to_fifo,
               test_boot_swap_records_the_object_it_runs,
               test_history_order_kinds_and_batch_rows,
-              test_rollback_of_a_dependency_cycle):
+              test_rollback_of_a_dependency_cycle,
+              test_refused_loads_leave_no_task_behind):
         harness.reset_guests()
         try:
             t()

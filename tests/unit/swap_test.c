@@ -634,6 +634,47 @@ static void test_subscribers(void)
 	swap_unsubscribe(&b);
 }
 
+/* A load that fails once its init hooks ran (t_initfail's init fails after
+ * t_svc's hooks ran): its modules were in the namespace while the hooks ran
+ * and a hook may have started a task in one, so the subscribers are told
+ * (the task layer asks those tasks to stop) and the modules retire like a
+ * swapped-out version (freed at once here: nothing runs in them).  Before,
+ * they were freed under any task a hook had started, with no word to it. */
+static void test_failed_load_after_hooks_tells_subscribers(void)
+{
+	struct th_errbuf eb = {{0}};
+	struct swap_result res;
+	static struct swap_subscriber a = {sub_a, NULL, NULL};
+	struct obj fail = svc_obj("t_initfail");
+	struct swap_request both[2] = {{"t_svc", svc1.data, svc1.len, "", NULL, NULL},
+				       {"t_initfail", fail.data, fail.len, "", NULL, NULL}};
+	size_t mem = modmem_in_use(), syms = loader_symbol_count();
+
+	calls_a = 0;
+	CHECK_EQ(swap_subscribe(&a), TH_OK);
+	hostenv_init_log_reset();
+	CHECK_EQ(swap_modules(both, 2, &res, &eb), TH_EINIT);
+	CHECK(strstr(eb.msg, "t_initfail: init failed: EIO") != NULL);
+	CHECK_STR(hostenv_init_log(), "t_svc1.fini");
+	CHECK_EQ(calls_a, 1);
+	CHECK(loader_find("t_svc") == NULL && loader_find("t_initfail") == NULL);
+	CHECK(sym("svc_value") == 0 && sym("tif_value") == 0);
+	CHECK_EQ(loader_symbol_count(), syms);
+	CHECK_EQ(swap_retiring_count(), 0);
+	CHECK_EQ(modmem_in_use(), mem);
+	/* A load refused before any hook ran changes nothing: not told. */
+	CHECK_EQ(load1("t_other", svc1, &res, &eb), TH_EINVAL);
+	CHECK_EQ(calls_a, 1);
+	/* And the same modules load afterwards. */
+	CHECK_EQ(load1("t_svc", svc1, &res, &eb), TH_OK);
+	CHECK_EQ(call_i("svc_value", 1), 2);
+	CHECK_EQ(swap_unload("t_svc", &res, &eb), TH_OK);
+	CHECK_EQ(swap_reap(), 0);
+	CHECK_EQ(modmem_in_use(), mem);
+	swap_unsubscribe(&a);
+	free(fail.data);
+}
+
 /* A subscriber that records a fault while the transaction runs, like a fault
  * in an init hook (modcall_fault.c) in the middle of a load. */
 static void sub_fault(void *ctx)
@@ -1100,6 +1141,7 @@ int main(void)
 	RUN(test_records_and_hashes);
 	RUN(test_undo_depth_and_shared_objects);
 	RUN(test_subscribers);
+	RUN(test_failed_load_after_hooks_tells_subscribers);
 	RUN(test_history_order_and_batch_count);
 	RUN(test_rollback_of_a_cycle);
 	RUN(test_rollback_of_a_cycle_first_load);

@@ -37,6 +37,18 @@ uint64_t swap_history_next_seq(void)
 	return next_seq++;
 }
 
+void swap_history_set_msg(struct swap_history_entry *e, const char *msg)
+{
+	size_t cap = sizeof e->msg, len = strlen(msg);
+
+	if (len < cap) {
+		memcpy(e->msg, msg, len + 1);
+		return;
+	}
+	memcpy(e->msg, msg, cap - 4);
+	memcpy(e->msg + cap - 4, "...", 4);
+}
+
 void swap_history_note(enum swap_kind kind, const char *name, const char *version,
 		       const char *msg)
 {
@@ -50,7 +62,7 @@ void swap_history_note(enum swap_kind kind, const char *name, const char *versio
 	snprintf(e.item[0].name, sizeof e.item[0].name, "%s", name);
 	snprintf(e.item[0].from, sizeof e.item[0].from, "%s", version);
 	snprintf(e.item[0].to, sizeof e.item[0].to, "%s", version);
-	snprintf(e.msg, sizeof e.msg, "%s", msg);
+	swap_history_set_msg(&e, msg ? msg : "");
 	swap_history_add(&e);
 }
 

@@ -157,5 +157,8 @@ void swap_retire_add(struct module *m);
 uint64_t swap_history_next_seq(void);
 /* Record e at its place by e->seq (after every entry with a lower one). */
 void swap_history_add(const struct swap_history_entry *e);
+/* msg into an entry's message: whole, or cut with "..." at its end when it
+ * does not fit (so a cut message never reads as a whole one). */
+void swap_history_set_msg(struct swap_history_entry *e, const char *msg);
 
 #endif

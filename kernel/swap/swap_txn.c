@@ -59,7 +59,7 @@ int swap_txn_end(struct swap_txn *x, int err, struct swap_result *res, struct th
 	swap_state_end(x, err == TH_OK); /* if a path left it open */
 	x->h.err = err;
 	if (err && eb)
-		snprintf(x->h.msg, sizeof x->h.msg, "%.95s", eb->msg);
+		swap_history_set_msg(&x->h, eb->msg);
 	for (i = 0; i < SWAP_NSTAGES; i++)
 		x->h.total_ns += x->h.stage_ns[i];
 	x->h.pause_ns = swap_plat_pause_ns() - x->pause0;

@@ -448,6 +448,12 @@ static void test_first_load_rollback_unloads(void)
 	CHECK_EQ(call_i("svc_value", 1), 2);
 	e = last_entry();
 	CHECK(e.kind == SWAP_KIND_ROLLBACK && e.err == TH_ENOENT);
+	/* Its message is longer than an entry keeps: cut with "..." at the
+	 * end, not in the middle of a word as if it were whole. */
+	CHECK(strlen(eb.msg) >= sizeof e.msg);
+	CHECK_EQ(strlen(e.msg), sizeof e.msg - 1);
+	CHECK(strncmp(e.msg, eb.msg, sizeof e.msg - 4) == 0);
+	CHECK_STR(e.msg + sizeof e.msg - 4, "...");
 	CHECK_EQ(swap_rollback("t_svc", &res, &eb), TH_OK);
 	CHECK_EQ(res.kind, SWAP_KIND_UNLOAD);
 	CHECK(loader_find("t_svc") == NULL);

@@ -78,6 +78,8 @@ int cmd_rollback_main(int argc, char **argv, struct ctl_ctx *ctx)
 			cyc += strlen("roll them back together: rollback ");
 			fprintf(ctx->err, "theseusctl: `theseusctl rollback --unload %.*s` takes them "
 				"out as one transaction\n", (int)strcspn(cyc, "\n"), cyc);
+		} else if (err == TH_ENOSYM) {
+			ctl_hint_missing_export(ctx, true);
 		} else if (err == TH_ENOENT && !ctx->json) {
 			fprintf(ctx->err, "theseusctl: `theseusctl history` shows the swaps of ");
 			print_modules(ctx->err, mods, nmod);

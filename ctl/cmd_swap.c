@@ -238,6 +238,8 @@ int cmd_swap_main(int argc, char **argv, struct ctl_ctx *ctx)
 				"--expect names; `theseusctl ls` shows what runs\n" :
 				"theseusctl: a module changed since it was read; check with "
 				"`theseusctl ls` and retry\n");
+		if (err == TH_ENOSYM)
+			ctl_hint_missing_export(ctx, false);
 		if (err == TH_ENOENT && !ctx->json && strstr(ctx->errmsg, "is not staged"))
 			fprintf(ctx->err, "theseusctl: an object pushed for this swap was evicted "
 				"from the kernel's staging area before the swap (another client's "

@@ -438,6 +438,16 @@ int ctl_push_object(struct ctl_ctx *ctx, const char *label, const uint8_t *data,
 		    const uint8_t sha[PROTO_SHA256_LEN]);
 void ctl_hex(const uint8_t *b, size_t n, char *out);  /* out: 2n+1 bytes */
 
+/* hint_export.c: the kernel's ENOSYM refusal of a swap or rollback that
+ * would take away an export a loaded module uses ("DEP uses SYM of module
+ * MOD; ..."), parsed (TH_EINVAL for another message), and the hint printed
+ * after it (nothing with --json or another message). */
+struct ctl_missing_export {
+	char dependent[32], symbol[128], module[32];
+};
+int ctl_parse_missing_export(const char *msg, struct ctl_missing_export *out);
+void ctl_hint_missing_export(struct ctl_ctx *ctx, bool rollback);
+
 /* ---- what lint resolves against (ctl/lint_target.c) ------------------------ */
 
 struct ctl_lint_sym {

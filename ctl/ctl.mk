@@ -10,7 +10,7 @@
 CTL_CMDS := ping info ls push swap rollback history state log invoke graph tasks lint keygen \
 	rollout exports profile
 CTL_SRCS := ctl/options.c ctl/targets_dedup.c ctl/transport.c ctl/session_cache.c ctl/session_store.c ctl/rto.c ctl/push.c ctl/push_window.c ctl/json.c ctl/term_text.c ctl/table.c ctl/units.c ctl/fleet.c \
-	ctl/lint_target.c ctl/exports_fetch.c ctl/rollout_plan.c ctl/rollout_state.c ctl/rollout_lock.c ctl/rollout_host.c ctl/rollout_report.c \
+	ctl/lint_target.c ctl/exports_fetch.c ctl/hint_export.c ctl/rollout_plan.c ctl/rollout_state.c ctl/rollout_lock.c ctl/rollout_host.c ctl/rollout_report.c \
 	$(CTL_CMDS:%=ctl/cmd_%.c)
 # theseusctl builds from ctl/, proto/'s wire library, the error enum and the
 # loader's check library (for lint): nothing else of net/ or kernel/.

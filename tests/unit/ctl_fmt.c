@@ -147,6 +147,51 @@ static void test_emit_and_status(void)
 
 /* ctl_report: a kernel message that starts with the request's name gets it
  * once; the "older kernel" hint only when the request kind is unsupported. */
+/* The kernel's refusal of a swap or rollback that would take an export
+ * away from a module that uses it gets the way out named after it. */
+static void test_missing_export_hint(void)
+{
+	struct ctl_missing_export m;
+	struct ctl_ctx ctx;
+	char ebuf[512];
+	const char *kmsg = "clb uses mlib_mul of module mlib; the new mlib 2.0 does not export it";
+
+	CHECK_EQ(ctl_parse_missing_export(kmsg, &m), TH_OK);
+	CHECK_STR(m.dependent, "clb");
+	CHECK_STR(m.symbol, "mlib_mul");
+	CHECK_STR(m.module, "mlib");
+	CHECK_EQ(ctl_parse_missing_export("mlib: no such module loaded", &m), TH_EINVAL);
+	CHECK_EQ(ctl_parse_missing_export(NULL, &m), TH_EINVAL);
+	ctl_ctx_init(&ctx);
+	snprintf(ctx.host, sizeof ctx.host, "h");
+	ctx.port = 1;
+	Theseus__Reply rep = THESEUS__REPLY__INIT;
+	rep.message = (char *)kmsg;
+	ctx.err = fmemopen(ebuf, sizeof ebuf - 1, "w");
+	ctl_report(&ctx, "rollback", TH_ENOSYM, &rep);
+	ctl_hint_missing_export(&ctx, true);
+	fclose(ctx.err);
+	CHECK(strstr(ebuf, "rollback: ENOSYM: clb uses mlib_mul of module mlib") != NULL);
+	CHECK(strstr(ebuf, "\ntheseusctl: clb links to mlib_mul, which mlib's previous version "
+		     "does not export: take clb back first (`theseusctl rollback [--unload] clb`), "
+		     "or roll both back as one transaction (`theseusctl rollback mlib clb`)\n")
+	      != NULL);
+	ctx.err = fmemopen(ebuf, sizeof ebuf - 1, "w");
+	ctl_report(&ctx, "swap", TH_ENOSYM, &rep);
+	ctl_hint_missing_export(&ctx, false);
+	fclose(ctx.err);
+	CHECK(strstr(ebuf, "\ntheseusctl: clb links to mlib_mul: export it from the new mlib too, "
+		     "or swap clb in the same transaction to a version that does not use it "
+		     "(`theseusctl swap mlib NEW.o clb OTHER.o`)\n") != NULL);
+	/* another ENOSYM (a load's unresolved import): no hint */
+	rep.message = "kimp: undefined symbol loader_find (used in .rela.text)";
+	ctx.err = fmemopen(ebuf, sizeof ebuf - 1, "w");
+	ctl_report(&ctx, "swap", TH_ENOSYM, &rep);
+	ctl_hint_missing_export(&ctx, false);
+	fclose(ctx.err);
+	CHECK(strstr(ebuf, "links to") == NULL);
+}
+
 static void test_report_messages(void)
 {
 	struct ctl_ctx ctx;
@@ -453,6 +498,7 @@ int main(void)
 	RUN(test_table);
 	RUN(test_emit_and_status);
 	RUN(test_report_messages);
+	RUN(test_missing_export_hint);
 	RUN(test_fmt_bytes);
 	RUN(test_history_modules);
 	RUN(test_history_stages);

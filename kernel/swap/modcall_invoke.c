@@ -59,9 +59,16 @@ static int invoke(const char *module, const char *function, const uint8_t *in, s
 	if (!loader_module_invocable(m, addr))
 		return th_errf(eb, TH_EDENIED, "invoke: %s is not declared invocable (TH_INVOKE)",
 			       function);
-	if (modcall_quarantined(module))
+	if (modcall_quarantined(module)) {
+		/* The way out: a swap by hand always; a rollback only when an
+		 * earlier object is kept (a first load has none to go back to). */
+		struct swap_module_record rec;
+		bool back = !swap_describe(module, &rec) && rec.undo > 0;
 		return th_errf(eb, TH_EFAULT, "invoke: %s %s is quarantined after repeated faults "
-			       "(swap or roll it back)", module, loader_module_version(m));
+			       "(swap it by hand: a fixed object, or the same one for a fresh "
+			       "copy%s)", module, loader_module_version(m),
+			       back ? "; or roll it back" : "");
+	}
 	uint8_t *scratch = kmalloc(in_len + out_cap + 2 * SCRATCH_SLACK);
 	if (!scratch)
 		return th_errf(eb, TH_ENOMEM, "invoke: no memory for %zu bytes of input and output",

@@ -117,6 +117,10 @@ def test_faults_contained_reported_recovered():
            "ls --json states: %r" % states)
     p = c("invoke", "faulty", "faulty_ok")
     expect(p.returncode != 0 and "quarantined" in _out(p), "quarantine: %r" % _out(p))
+    # The way out it names is one that works: a swap by hand, not a rollback
+    # (faulty runs its first object: "nothing to roll back").
+    expect("(swap it by hand: a fixed object, or the same one for a fresh copy)" in _out(p)
+           and "roll it back" not in _out(p), "quarantine's way out: %r" % _out(p))
     p = c("history", check_rc=0)
     for kind, status in (("fault", "EFAULT"), ("restart", "OK"), ("quarantine", "EFAULT")):
         expect(re.search(r"\b%s\s+faulty 1\.0->1\.0\s+%s\b" % (kind, status), p.stdout),

@@ -52,11 +52,14 @@ struct nic {
 					   * logged once per driver version (nic_call.c) */
 	char fault_msg[160];
 	volatile void *mmio[6];
-	struct {
+	struct nic_dma_region {
 		void *addr;
 		size_t bytes;
 		bool fresh;               /* handed out since the last rebind */
 	} dma[TH_NIC_DMA_REGIONS];
+	size_t dma_total;                 /* bytes of every region allocated, the ones
+					   * kept after a move too (<= TH_NIC_DMA_MAX) */
+	bool dma_refusal_logged;          /* a th_nic_dma over the bound named (per version) */
 	struct pbuf *rxq[NIC_RX_BUDGET];  /* handed up by th_nic_rx during a poll */
 	struct pbuf *rx_copying;          /* th_nic_rx's buffer while it copies the
 					   * driver's frame: freed if the copy faults */

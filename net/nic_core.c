@@ -30,8 +30,6 @@ static struct nic the_nic;
 static bool nic_in_use;
 static uint8_t tx_frame[NIC_FRAME_MAX];
 
-#define NIC_DMA_MAX_BYTES (64u << 20)   /* one DMA region, at most */
-
 struct nic *nic_core(void)
 {
 	return nic_in_use ? &the_nic : NULL;
@@ -72,6 +70,7 @@ static void rebind(struct nic *n)
 	n->takeover_failed = false;
 	n->faulted = false;
 	n->bad_result_ops = 0;
+	n->dma_refusal_logged = false;
 	if (!d->irq && n->pub.irq_line != 0xff)
 		irq_stop(n);
 }
@@ -96,6 +95,7 @@ void nic_core_follow(struct nic *n)
 	n->faulted = false;
 	n->bad_result_ops = 0;
 	n->rx_outside_poll_logged = false;
+	n->dma_refusal_logged = false;
 	if (!d->irq && n->pub.irq_line != 0xff)
 		irq_stop(n);
 	/* Watched unless it is the same version again (a restart after a
@@ -110,7 +110,7 @@ int th_nic_dma(struct th_nic *pub, unsigned index, size_t bytes, void **out)
 {
 	struct nic *n = (struct nic *)pub;
 	if (pub != &the_nic.pub || !out || index >= TH_NIC_DMA_REGIONS || !bytes ||
-	    bytes > NIC_DMA_MAX_BYTES)
+	    bytes > TH_NIC_DMA_MAX)
 		return TH_ERANGE;
 	if (n->dma[index].addr && n->rebound && !n->dma[index].fresh) {
 		/* Another driver module attaches: its region starts zeroed, and one
@@ -131,10 +131,21 @@ int th_nic_dma(struct th_nic *pub, unsigned index, size_t bytes, void **out)
 		return TH_OK;
 	}
 	size_t frames = (bytes + FRAME_SIZE - 1) / FRAME_SIZE;
+	if (frames * FRAME_SIZE > TH_NIC_DMA_MAX - n->dma_total) {
+		if (!n->dma_refusal_logged) {
+			n->dma_refusal_logged = true;
+			log_error("net", "driver %s %s: th_nic_dma region %u of %zu bytes refused (EFULL): "
+				  "the NIC's DMA memory would exceed %u bytes (TH_NIC_DMA_MAX; %zu "
+				  "in use)", n->module, n->version, index, bytes,
+				  (unsigned)TH_NIC_DMA_MAX, n->dma_total);
+		}
+		return TH_EFULL;
+	}
 	uint64_t phys;
 	int err = frame_alloc(frames, &phys);
 	if (err)
 		return err;
+	n->dma_total += frames * FRAME_SIZE;
 	n->dma[index].addr = (void *)(uintptr_t)phys;   /* physical == virtual */
 	n->dma[index].bytes = frames * FRAME_SIZE;
 	n->dma[index].fresh = true;
@@ -313,7 +324,15 @@ static int try_bind(const struct pci_dev *dev, const struct th_nic_driver *d,
 		    const struct th_nic_id *id)
 {
 	struct nic *n = &the_nic;
+	/* The DMA regions an earlier driver's failed attach took stay the core's
+	 * (the device may still write to them): the next driver gets them
+	 * (zeroed, or anew when too small), within the same TH_NIC_DMA_MAX. */
+	struct nic_dma_region dma[TH_NIC_DMA_REGIONS];
+	memcpy(dma, n->dma, sizeof dma);
+	size_t dma_total = n->dma_total;
 	memset(n, 0, sizeof *n);
+	memcpy(n->dma, dma, sizeof dma);
+	n->dma_total = dma_total;
 	dev = pci_size_bars(dev);   /* the firmware's BARs are sized on first bind */
 	n->pci = dev;
 	n->pub.vendor = dev->vendor;
@@ -340,7 +359,14 @@ static int try_bind(const struct pci_dev *dev, const struct th_nic_driver *d,
 	n->drv = d;
 	nic_in_use = true;   /* th_nic_* services find it */
 	pci_enable(dev);     /* decoding and bus mastering: its rings need DMA */
+	/* Regions an earlier driver's failed attach took are handed out as after
+	 * a move: zeroed, and replaced when too small (never its ERANGE). */
+	n->rebound = true;
+	for (unsigned i = 0; i < TH_NIC_DMA_REGIONS; i++)
+		n->dma[i].fresh = false;
+	n->dma_refusal_logged = false;
 	int err = nic_call_attach(n, d);
+	n->rebound = false;
 	if (err) {
 		msi_teardown(n);
 		nic_in_use = false;

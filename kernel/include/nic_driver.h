@@ -55,6 +55,7 @@
 #define TH_NIC_BUF_SIZE 2048      /* one DMA buffer per descriptor (convention) */
 #define TH_NIC_STATE_WORDS 32     /* the driver's device state, kept by the core */
 #define TH_NIC_DMA_REGIONS 8      /* DMA regions per device */
+#define TH_NIC_DMA_MAX (16u << 20) /* DMA bytes per device, all regions together */
 
 /* One supported device: PCI vendor and device id and a model name. */
 struct th_nic_id {
@@ -140,8 +141,12 @@ void th_nic_driver_unregister(const struct th_nic_driver *drv);
  * (it survives driver versions).  The first call allocates and zeroes it;
  * later calls (another driver version, a re-attach) return the same region
  * without clearing it (after a move to another driver module: zeroed, and
- * allocated anew if too small).  TH_ENOMEM, TH_ERANGE (bad index, or an existing
- * region smaller than bytes). */
+ * allocated anew if too small).  A device's regions together, the ones kept
+ * after a move to another driver module too, hold at most TH_NIC_DMA_MAX
+ * bytes (rounded up to pages): one more is refused with TH_EFULL, named in the
+ * log once per driver version, so a driver cannot take the machine's memory.
+ * TH_ENOMEM, TH_EFULL, TH_ERANGE (bad index, bytes 0 or above TH_NIC_DMA_MAX,
+ * or an existing region smaller than bytes). */
 int th_nic_dma(struct th_nic *nic, unsigned index, size_t bytes, void **out) TH_MUST_CHECK;
 
 /* Map memory BAR i (uncached); the same address for every caller. */

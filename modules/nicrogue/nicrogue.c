@@ -17,9 +17,15 @@
  *                                  returns 12345 (neither TH_OK nor an
  *                                  error code): named once as such, and
  *                                  with nic=nicrogue the NIC goes to e1000
+ *   nicrogue_dmahog.o (4.0-dmahog) its attach takes small regions where
+ *                                  e1000 wants larger ones, then 4 MiB
+ *                                  regions until th_nic_dma refuses one
+ *                                  (TH_NIC_DMA_MAX), and fails: with
+ *                                  nic=nicrogue the machine keeps its
+ *                                  memory and e1000 still binds
  *
  * tests/qemu/test_drivers.py (test_drivers_tables_follow_running_modules,
- * test_drivers_attach_result_named).
+ * test_drivers_attach_result_named, test_drivers_dma_bounded).
  */
 #include "theseus.h"
 
@@ -32,9 +38,35 @@
 #elif NICROGUE_VARIANT == 3
 #define NR_VERSION "3.0-badret"
 #define NR_TABLE_NAME "nicrogue"
+#elif NICROGUE_VARIANT == 4
+#define NR_VERSION "4.0-dmahog"
+#define NR_TABLE_NAME "nicrogue"
 #else
 #define NR_VERSION "1.0"
 #define NR_TABLE_NAME "e1000"
+#endif
+
+#if NICROGUE_VARIANT == 4
+/* Regions 0 and 2 one page each (e1000's rx ring fits, its rx buffers do
+ * not), then 4 MiB regions until one is refused. */
+static int nr_hog(struct th_nic *nic)
+{
+	static const unsigned order[] = { 0, 2, 1, 3, 4, 5, 6, 7 };
+	size_t taken = 0;
+	for (unsigned k = 0; k < sizeof order / sizeof order[0]; k++) {
+		size_t bytes = k < 2 ? 4096 : (size_t)4 << 20;
+		void *p;
+		int err = th_nic_dma(nic, order[k], bytes, &p);
+		if (err) {
+			log_info("nicrogue", "dma region %u refused: %s after %zu bytes", order[k],
+				 th_err_name(err), taken);
+			return err;
+		}
+		taken += bytes;
+	}
+	log_info("nicrogue", "dma: all regions taken, %zu bytes", taken);
+	return TH_ENODEV;
+}
 #endif
 
 static int nr_attach(struct th_nic *nic)
@@ -42,6 +74,8 @@ static int nr_attach(struct th_nic *nic)
 	(void)nic;
 #if NICROGUE_VARIANT == 3
 	return 12345;
+#elif NICROGUE_VARIANT == 4
+	return nr_hog(nic);
 #else
 	return TH_ENODEV;
 #endif

@@ -42,6 +42,12 @@ net/nic_core.c), swapped live over the network through themselves:
                             whose attach returns 12345: the log names that
                             value once (it is tried once), and e1000 takes
                             the NIC
+  dma_bounded               nic=nicrogue names a driver (nicrogue_dmahog)
+                            whose attach takes DMA regions until one is
+                            refused: refused at TH_NIC_DMA_MAX (16 MiB),
+                            named once, the attach fails, and e1000 binds
+                            (its region 2, taken 1 page long by the hog, is
+                            allocated anew, not refused) and echoes
   driver_without_irq_is_polled
                             e1000_noirq (a table without the optional irq
                             op) swapped in over e1000 on an interrupting
@@ -346,6 +352,26 @@ def test_drivers_attach_result_named():
         c = net_util.EchoClient(g.echo_port)
         expect(c.wait_ready(20), "no echo on port 7")
         c.close()
+    finally:
+        g.kill()
+
+
+def test_drivers_dma_bounded():
+    g = drv_util.drv_guest("e1000", "nic=nicrogue", modules=["nicrogue_dmahog"]).start()
+    try:
+        g.wait_for(r"8086:100e 82540EM bound to driver module e1000 1\.0", BOOT_TIMEOUT)
+        want = (r"ERROR net: driver nicrogue 4\.0-dmahog: th_nic_dma region 5 of 4194304 bytes "
+                r"refused \(EFULL\): the NIC's DMA memory would exceed 16777216 bytes "
+                r"\(TH_NIC_DMA_MAX; 12591104 in use\)")
+        expect(len(re.findall(want, g.log)) == 1, "the DMA refusal is not named once")
+        expect("nicrogue: dma region 5 refused: EFULL after 12591104 bytes" in g.log,
+               "the hog's refusal is not EFULL")
+        expect(len(re.findall(r"driver nicrogue: EFULL", g.log)) == 1, "nicrogue not tried once")
+        g.wait_for(net_util.ADDR_RE, BOOT_TIMEOUT)
+        c = net_util.EchoClient(g.echo_port)
+        expect(c.wait_ready(20), "no echo on port 7")
+        c.close()
+        expect(not re.search(net_util.FATAL_RE + r"|fault: ", g.log), "fault in the log")
     finally:
         g.kill()
 

@@ -352,6 +352,18 @@ check profile_reread 0 "$CTL" -H "127.0.0.1:$PORT" --key-file "$T/key" --timeout
 start churn10 --key-file "$T/key" --profile-extra 300 --profile-churn 10
 check profile_reread_gives_up 1 "$CTL" -H "127.0.0.1:$PORT" --key-file "$T/key" --timeout 300 profile --top 0 0.05
 expect_err profile_reread_gives_up_said 'profile: the report changed while it was read, 4 times'
+# The task list shrinks between pages (tasks ending while it is read):
+# read again from the first page, not ERANGE past its new end, and given up
+# past three rereads, saying why.
+start taskchurn --key-file "$T/key" --tasks-churn 40
+check tasks_reread 0 "$CTL" -H "127.0.0.1:$PORT" --key-file "$T/key" --timeout 300 tasks
+expect_out tasks_reread_whole '^policy: rr$'
+! grep -qv -E '^(ID NAME|policy: rr$| *[0-9]+ [a-z0-9]+ +[a-z]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+$)' "$T/last.out" \
+	&& { echo "PASS tasks_reread_lines"; pass=$((pass + 1)); } \
+	|| { echo "FAIL tasks_reread_lines"; head -c 600 "$T/last.out"; fail=$((fail + 1)); }
+start taskchurn2 --key-file "$T/key" --tasks-churn 10
+check tasks_reread_gives_up 1 "$CTL" -H "127.0.0.1:$PORT" --key-file "$T/key" --timeout 300 tasks
+expect_err tasks_reread_gives_up_said 'tasks: the task list changed while it was read, 4 times'
 start noprof --key-file "$T/key" --no-profile
 check profile_older_kernel 1 "$CTL" -H "127.0.0.1:$PORT" --key-file "$T/key" --timeout 300 profile report
 expect_err profile_older_kernel_said 'profile: this kernel has no profiler: ENOTSUP'

@@ -483,6 +483,7 @@ static size_t fx_tasks_format(void *ctx, char *buf, size_t len)
 		at += (size_t)snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0,
 				       "%3u task%-19u ready      16        0        0   0\n", i + 2, i);
 	at += (size_t)snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, "policy: rr\n");
+	fx->extra_tasks -= fx->extra_tasks < fx->tasks_shrink ? fx->extra_tasks : fx->tasks_shrink;
 	return at;
 }
 

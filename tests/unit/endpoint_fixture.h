@@ -44,6 +44,7 @@ struct fx_backend {
 	/* statedb: three fixed entries plus extra_state generated ones */
 	uint32_t extra_state;
 	/* tasks: main and idle, extra_tasks generated lines, the policy line */
+	uint32_t tasks_shrink;          /* tasks that end after each listing (churn) */
 	uint32_t extra_tasks;
 	/* exports: three kernel ones, extra_exports generated, hello's and kv's */
 	uint32_t extra_exports;

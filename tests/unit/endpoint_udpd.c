@@ -122,13 +122,14 @@ int main(int argc, char **argv)
 		{ "profile-extra", required_argument, NULL, 'P' },
 		{ "profile-churn", required_argument, NULL, 'C' },
 		{ "no-profile", no_argument, NULL, 'N' },
+		{ "tasks-churn", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int port = 0, drop = 0, drop_reply = 0, dup = 0, reorder = 0, c;
 	unsigned seed = 1;
 	const char *key_file = NULL;
 	bool nic = false, no_profile = false;
-	uint32_t profile_extra = 0, profile_churn = 0;
+	uint32_t profile_extra = 0, profile_churn = 0, tasks_churn = 0;
 	struct endpoint_config cfg = { 0 };
 	uint8_t key[PROTO_KEY_LEN];
 	struct th_errbuf eb = { "" };
@@ -149,11 +150,13 @@ int main(int argc, char **argv)
 		case 'P': profile_extra = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'C': profile_churn = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'N': no_profile = true; break;
+		case 'T': tasks_churn = (uint32_t)strtoul(optarg, NULL, 0); break;
 		default:
 			fprintf(stderr, "usage: endpoint_udpd [--port P] [--key-file F] [--drop PCT] "
 				"[--drop-reply PCT] [--dup PCT] [--reorder PCT] [--seed N] "
 				"[--staging-bytes N] [--fail-check VERSION] [--fault-on VERSION] "
-				"[--nic] [--profile-extra N] [--profile-churn N] [--no-profile]\n");
+				"[--nic] [--profile-extra N] [--profile-churn N] [--no-profile] "
+				"[--tasks-churn N]\n");
 			return 2;
 		}
 	}
@@ -168,6 +171,10 @@ int main(int argc, char **argv)
 	struct fx_backend fx;
 	fx_backend_init(&fx);
 	fx.real_clock = true;
+	if (tasks_churn) {   /* 200 tasks, N of which end after each listing */
+		fx.extra_tasks = 200;
+		fx.tasks_shrink = tasks_churn;
+	}
 	if (nic) {
 		fx.has_nic = true;
 		fx.nic = (struct endpoint_nic_counters){

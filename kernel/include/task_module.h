@@ -55,8 +55,9 @@ typedef int (*th_task_fn)(void *arg);
 /* Start a task running fn(arg) (fn must be code of the calling module).
  * out != NULL: joinable, th_task_join it exactly once; out == NULL: detached,
  * freed when it returns.  name is copied (cut to 23 bytes).  TH_EINVAL (NULL
- * name or fn, fn not module code), TH_ENOMEM, TH_EFULL (too many tasks),
- * TH_EFAULT (the module is quarantined). */
+ * name or fn, fn not module code), TH_ENOMEM, TH_EFULL (TASK_MAX, 256 tasks
+ * on the machine, the kernel's included: named in the log once per module
+ * version), TH_EFAULT (the module is quarantined). */
 int th_task_create(const char *name, th_task_fn fn, void *arg, struct th_task **out) TH_MUST_CHECK;
 /* Wait until t has returned; *code (may be NULL) gets what fn returned, or
  * TH_EFAULT / TH_ETIMEDOUT if it faulted or hung.  Frees t.  TH_EINVAL (not

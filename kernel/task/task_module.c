@@ -218,6 +218,10 @@ void task_module_start(void)
 		log_info("task", "started %zu module tasks created at boot", started);
 }
 
+/* A refusal at TASK_MAX is named once per module version ("name version"
+ * here), until a module task is created again (all_lock). */
+static char full_named[80];
+
 int th_task_create(const char *name, th_task_fn fn, void *arg, struct th_task **out)
 {
 	if (!name || !fn)
@@ -255,6 +259,18 @@ int th_task_create(const char *name, th_task_fn fn, void *arg, struct th_task **
 	spin_unlock_irqrestore(&all_lock, fl);
 	if (sched_running()) {
 		int err = start(mt);
+		char who[sizeof full_named];
+		snprintf(who, sizeof who, "%s %s", mt->module, mt->version);
+		fl = spin_lock_irqsave(&all_lock);
+		bool name = err == TH_EFULL && strcmp(full_named, who);
+		if (err == TH_EFULL)
+			memcpy(full_named, who, sizeof who);
+		else if (!err)
+			full_named[0] = '\0';
+		spin_unlock_irqrestore(&all_lock, fl);
+		if (name)
+			log_warn("task", "th_task_create('%s') of %s refused: %d tasks exist, the "
+				 "limit (TASK_MAX): EFULL", mt->name, who, TASK_MAX);
 		if (err) {
 			fl = spin_lock_irqsave(&all_lock);
 			unlink_mt(mt);

@@ -27,6 +27,9 @@
  *                        wait) CRUNCH_ROUNDS x 5 ms without a blocking call,
  *                        then log "crunch task done" (so many, on one CPU,
  *                        wait far longer for their turns than they run)
+ *   taskdemo_fill        starts sleeping tasks until th_task_create fails
+ *                        (TASK_MAX); output "N tasks, then EFULL"; they
+ *                        stop when the version is replaced
  */
 #include "theseus.h"
 
@@ -307,6 +310,30 @@ INVOKE_FN(taskdemo_crunch)
 	return TH_OK;
 }
 TH_INVOKE(taskdemo_crunch);
+
+/* Sleeps until asked to stop, quietly (taskdemo_fill starts hundreds). */
+static int filler(void *arg)
+{
+	(void)arg;
+	while (!th_task_should_stop())
+		if (th_task_sleep_ms(50))
+			break;
+	return TH_OK;
+}
+
+INVOKE_FN(taskdemo_fill)
+{
+	unsigned n = 0;
+	int err;
+	while ((err = th_task_create("td_fill", filler, NULL, NULL)) == TH_OK)
+		n++;
+	int len = snprintf((char *)out, out_cap, "%u tasks, then %s", n, th_err_name(err));
+	if (len < 0 || (size_t)len >= out_cap)
+		return TH_ERANGE;
+	*out_len = (size_t)len;
+	return TH_OK;
+}
+TH_INVOKE(taskdemo_fill);
 
 INVOKE_FN(taskdemo_ok)
 {

@@ -187,6 +187,53 @@ def test_module_tasks_made_just_before_a_restart():
     expect("*** FAULT" not in g.log, "a kernel fault report")
 
 
+def _task_count(c):
+    p = c("tasks", check_rc=0)
+    m = re.search(r"policy \S+, (\d+) tasks", p.stdout)
+    expect(m, "no task count in the listing: %r" % _out(p))
+    return int(m.group(1))
+
+
+def test_module_tasks_limit_named_and_given_back():
+    """taskdemo_fill starts tasks until th_task_create refuses one: EFULL at
+    TASK_MAX (256), named once in the log with the module; the kernel and
+    the module serve on.  A swap to 2.0, whose transfer hook starts a task,
+    is refused (EFULL: the old version's tasks hold every slot until the
+    swap commits) and 1.0 keeps running; once the module is unloaded its
+    tasks end and every slot comes back (loaded again, the same number can
+    be started)."""
+    tmp = tempfile.mkdtemp(prefix="theseus-modtasks-")
+    g, c = _boot(tmp)
+    base = _task_count(c)
+    counts = []
+    for rnd in range(2):
+        p = c("invoke", "taskdemo", "taskdemo_fill", check_rc=0)
+        m = re.search(r"(\d+) tasks, then EFULL", p.stdout)
+        expect(m, "taskdemo_fill: %r" % _out(p))
+        counts.append(int(m.group(1)))
+        expect(_task_count(c) == 256, "the listing does not count TASK_MAX tasks")
+        _alive(c)
+        if rnd == 0:
+            p = c("swap", "taskdemo", harness.module_path("taskdemo_v2"))
+            expect(p.returncode == 1 and "transfer failed: EFULL" in p.stderr,
+                   "swap to 2.0 with every task slot taken: %r" % _out(p))
+            _alive(c)
+        c("rollback", "--unload", "taskdemo", check_rc=0)
+        for _ in range(100):
+            if _task_count(c) <= base:
+                break
+            time.sleep(0.2)
+        expect(_task_count(c) <= base, "the filled tasks did not end")
+        c("swap", "taskdemo", harness.module_path("taskdemo"), check_rc=0)
+    expect(counts[0] == counts[1] and counts[0] >= 250, "slots not given back: %s" % counts)
+    named = re.findall(r"WARN  task: th_task_create\('td_fill'\) of taskdemo 1\.0 refused: 256 "
+                       r"tasks exist, the limit \(TASK_MAX\): EFULL", g.log)
+    expect(len(named) == 2, "the refusal not named once per fill: %d" % len(named))
+    expect(re.search(r"th_task_create\('td_service'\) of taskdemo 2\.0 refused: 256 tasks exist",
+                     g.log), "the refused swap's EFULL not named")
+    expect("*** FAULT" not in g.log, "a kernel fault report")
+
+
 def test_module_tasks_stop_on_swap():
     """A live swap to taskdemo 2.0: the 1.0 service task is asked to stop and
     returns; 2.0's transfer hook starts its own service; 2.0 answers."""

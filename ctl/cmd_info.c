@@ -1,7 +1,7 @@
 /*
  * cmd_info.c - `theseusctl info`: kernel version, uptime, address, memory,
- * module count, CPUs running, the NIC and its counters, staging area and
- * the endpoint's counters.
+ * module count, CPUs running, the NIC and its counters, staging area,
+ * statedb's and the task table's use and the endpoint's counters.
  * JSON fields: "kernel_version", "uptime_ms", "address", "mem_total",
  * "mem_used", "proto_version", "key_configured", "modules", "cpus",
  * "nic": {"pci_id","model","driver","driver_version"} (the NIC in use and
@@ -10,6 +10,9 @@
  * "tx_bytes","tx_drops","tx_errors","irqs"} (InfoReply.nic_counters; left
  * out when the kernel sent none: no NIC, or a kernel before them),
  * "staging": {"objects","bytes","max_objects","max_bytes"},
+ * "usage": {"statedb_entries","statedb_entries_max","statedb_bytes",
+ * "statedb_bytes_max","statedb_largest_free","tasks","tasks_max"}
+ * (InfoReply.usage; left out when the kernel sent none: one before it),
  * "counters": {"requests","replies","auth_failures","replays","malformed",
  * "bad_version","chunks","swaps","rollbacks","invokes","stale","epoch_changes",
  * "unanswered","unauth_replies","rate_limited"}, "epoch" (the kernel's current epoch, from the sealed reply),
@@ -91,6 +94,18 @@ int cmd_info_main(int argc, char **argv, struct ctl_ctx *ctx)
 	ctl_json_u64(j, "max_objects", in->staging_max_objects);
 	ctl_json_u64(j, "max_bytes", in->staging_max_bytes);
 	ctl_json_obj_end(j);
+	const Theseus__Usage *u = in->usage;   /* absent: unknown, never zeros */
+	if (u) {
+		ctl_json_obj_begin(j, "usage");
+		ctl_json_u64(j, "statedb_entries", u->statedb_entries);
+		ctl_json_u64(j, "statedb_entries_max", u->statedb_entries_max);
+		ctl_json_u64(j, "statedb_bytes", u->statedb_bytes);
+		ctl_json_u64(j, "statedb_bytes_max", u->statedb_bytes_max);
+		ctl_json_u64(j, "statedb_largest_free", u->statedb_largest_free);
+		ctl_json_u64(j, "tasks", u->tasks);
+		ctl_json_u64(j, "tasks_max", u->tasks_max);
+		ctl_json_obj_end(j);
+	}
 	ctl_json_obj_begin(j, "counters");
 	ctl_json_u64(j, "requests", c->requests);
 	ctl_json_u64(j, "replies", c->replies);
@@ -138,6 +153,14 @@ int cmd_info_main(int argc, char **argv, struct ctl_ctx *ctx)
 		fprintf(o, "staging    %u of %u objects, %llu of %llu bytes\n", in->staging_objects,
 			in->staging_max_objects, (unsigned long long)in->staging_bytes,
 			(unsigned long long)in->staging_max_bytes);
+		if (u) {
+			fprintf(o, "statedb    %u of %u entries, %llu of %llu bytes (largest free "
+				"%llu)\n", u->statedb_entries, u->statedb_entries_max,
+				(unsigned long long)u->statedb_bytes,
+				(unsigned long long)u->statedb_bytes_max,
+				(unsigned long long)u->statedb_largest_free);
+			fprintf(o, "tasks      %u of %u\n", u->tasks, u->tasks_max);
+		}
 		fprintf(o, "requests   %llu (replies %llu, malformed %llu, bad version %llu)\n",
 			(unsigned long long)c->requests, (unsigned long long)c->replies,
 			(unsigned long long)c->malformed, (unsigned long long)c->bad_version);

@@ -93,6 +93,12 @@ struct endpoint_info {
 	char nic_driver_version[16];
 	bool has_nic_counters;     /* nic_counters filled (false: no NIC, not sent) */
 	struct endpoint_nic_counters nic_counters;
+	bool has_usage;            /* usage filled (false: not sent) */
+	struct endpoint_usage {
+		uint32_t statedb_entries, statedb_entries_max;
+		uint64_t statedb_bytes, statedb_bytes_max, statedb_largest_free;
+		uint32_t tasks, tasks_max;
+	} usage;
 };
 
 struct endpoint_module {

@@ -102,6 +102,20 @@ int ep_handle_info(struct endpoint *ep, const Theseus__Request *req, Theseus__Re
 		nic_counters_msg(nc, &ki->nic_counters);
 		in->nic_counters = nc;
 	}
+	if (ki->has_usage) {
+		Theseus__Usage *u = ALLOC(ep, Theseus__Usage);
+		if (!u)
+			return ep_no_memory(eb);
+		theseus__usage__init(u);
+		u->statedb_entries = ki->usage.statedb_entries;
+		u->statedb_entries_max = ki->usage.statedb_entries_max;
+		u->statedb_bytes = ki->usage.statedb_bytes;
+		u->statedb_bytes_max = ki->usage.statedb_bytes_max;
+		u->statedb_largest_free = ki->usage.statedb_largest_free;
+		u->tasks = ki->usage.tasks;
+		u->tasks_max = ki->usage.tasks_max;
+		in->usage = u;
+	}
 	rep->payload_case = THESEUS__REPLY__PAYLOAD_INFO;
 	rep->info = in;
 	return TH_OK;

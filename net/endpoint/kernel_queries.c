@@ -38,6 +38,16 @@ static int op_info(void *ctx, struct endpoint_info *out)
 	out->mem_total = (uint64_t)frame_total_count() * FRAME_SIZE;
 	out->mem_used = (uint64_t)(frame_total_count() - frame_free_count()) * FRAME_SIZE;
 	out->cpus = smp_cpu_count();
+	struct statedb_stats st;
+	if (statedb_stats(&st) == TH_OK) {
+		out->has_usage = true;
+		out->usage = (struct endpoint_usage){
+			.statedb_entries = st.entries_used, .statedb_entries_max = st.entries_max,
+			.statedb_bytes = st.data_used, .statedb_bytes_max = st.data_bytes,
+			.statedb_largest_free = st.largest_free,
+			.tasks = (uint32_t)task_count(), .tasks_max = TASK_MAX,
+		};
+	}
 	if (ns.present) {
 		snprintf(out->nic_pci_id, sizeof out->nic_pci_id, "%04x:%04x", ns.pci_vendor,
 			 ns.pci_device);

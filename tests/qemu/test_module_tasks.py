@@ -213,6 +213,12 @@ def test_module_tasks_limit_named_and_given_back():
         counts.append(int(m.group(1)))
         expect(_task_count(c) == 256, "the listing does not count TASK_MAX tasks")
         _alive(c)
+        info = c("info", check_rc=0).stdout
+        expect(re.search(r"^tasks +256 of 256$", info, re.M), "info: %r" % info)
+        u = json.loads(c("--json", "info", check_rc=0).stdout)["usage"]
+        expect(u["tasks"] == 256 and u["tasks_max"] == 256, "info usage: %r" % u)
+        expect(u["statedb_entries_max"] == 1024 and u["statedb_bytes_max"] >= 1 << 20 and
+               0 < u["statedb_bytes"] <= u["statedb_bytes_max"], "info usage: %r" % u)
         if rnd == 0:
             p = c("swap", "taskdemo", harness.module_path("taskdemo_v2"))
             expect(p.returncode == 1 and "transfer failed: EFULL" in p.stderr,
@@ -224,6 +230,8 @@ def test_module_tasks_limit_named_and_given_back():
                 break
             time.sleep(0.2)
         expect(_task_count(c) <= base, "the filled tasks did not end")
+        u = json.loads(c("--json", "info", check_rc=0).stdout)["usage"]
+        expect(u["tasks"] == _task_count(c), "info usage after the unload: %r" % u)
         c("swap", "taskdemo", harness.module_path("taskdemo"), check_rc=0)
     expect(counts[0] == counts[1] and counts[0] >= 250, "slots not given back: %s" % counts)
     named = re.findall(r"WARN  task: th_task_create\('td_fill'\) of taskdemo 1\.0 refused: 256 "

@@ -256,6 +256,8 @@ static int info_max(void *ctx, struct endpoint_info *out)
 	out->cpus = UINT32_MAX;
 	out->has_nic_counters = true;
 	memset(&out->nic_counters, 0xff, sizeof out->nic_counters);
+	out->has_usage = true;
+	memset(&out->usage, 0xff, sizeof out->usage);
 	return TH_OK;
 }
 
@@ -331,6 +333,7 @@ static void test_info_nic_counters(void)
 	CHECK(t.sealed);
 	CHECK_EQ(t.rep->payload_case, THESEUS__REPLY__PAYLOAD_INFO);
 	CHECK(t.rep->info->nic_counters && t.rep->info->nic_counters->irqs == UINT64_MAX);
+	CHECK(t.rep->info->usage && t.rep->info->usage->statedb_largest_free == UINT64_MAX);
 	CHECK_EQ(strlen(t.rep->info->nic_driver_version), 15);   /* char [16], ended */
 	CHECK(t.rlen + 200 <= PROTO_MAX_DATAGRAM);   /* and leaves room to grow */
 	/* A caller must offer room for any reply: one byte short is refused
@@ -343,6 +346,39 @@ static void test_info_nic_counters(void)
 	CHECK_EQ(t.ep->counters.requests, requests);
 	CHECK_EQ(t_info(&t), TH_OK);   /* t_raw offers sizeof t.reply == PROTO_MAX_DATAGRAM */
 	CHECK(t.rep->info->nic_counters != NULL);
+	t_fini(&t);
+}
+
+/* InfoReply.usage: statedb's and the task table's use against their limits,
+ * as the kernel reported them; absent when it reported none. */
+static void test_info_usage(void)
+{
+	struct t t;
+	t_init(&t);
+	CHECK_EQ(t_info(&t), TH_OK);
+	CHECK(t.rep->info->usage == NULL);
+	t.fx.has_usage = true;
+	t.fx.usage = (struct endpoint_usage){
+		.statedb_entries = 1023, .statedb_entries_max = 1024,
+		.statedb_bytes = (1ull << 20) - 64, .statedb_bytes_max = 1ull << 20,
+		.statedb_largest_free = 64, .tasks = 256, .tasks_max = 256,
+	};
+	CHECK_EQ(t_info(&t), TH_OK);
+	const Theseus__Usage *u = t.rep->info->usage;
+	CHECK(u != NULL);
+	if (u) {
+		CHECK_EQ(u->statedb_entries, 1023);
+		CHECK_EQ(u->statedb_entries_max, 1024);
+		CHECK(u->statedb_bytes == (1ull << 20) - 64);
+		CHECK(u->statedb_bytes_max == 1ull << 20);
+		CHECK_EQ(u->statedb_largest_free, 64);
+		CHECK_EQ(u->tasks, 256);
+		CHECK_EQ(u->tasks_max, 256);
+	}
+	/* All zero is still "present". */
+	t.fx.usage = (struct endpoint_usage){ 0 };
+	CHECK_EQ(t_info(&t), TH_OK);
+	CHECK(t.rep->info->usage != NULL);
 	t_fini(&t);
 }
 
@@ -2592,6 +2628,7 @@ int main(void)
 {
 	RUN(test_ping_info_ls);
 	RUN(test_info_nic_counters);
+	RUN(test_info_usage);
 	RUN(test_profile_requests);
 	RUN(test_list_pages);
 	RUN(test_wrong_key_missing_mac);

@@ -101,6 +101,8 @@ static int fx_info(void *ctx, struct endpoint_info *out)
 		out->has_nic_counters = true;
 		out->nic_counters = fx->nic;
 	}
+	out->has_usage = fx->has_usage;
+	out->usage = fx->usage;
 	return TH_OK;
 }
 

@@ -59,6 +59,9 @@ struct fx_backend {
 	 * counters when has_nic; none (no counters sent) otherwise */
 	bool has_nic;
 	struct endpoint_nic_counters nic;
+	/* info: the tables' use (InfoReply.usage) when has_usage; not sent otherwise */
+	bool has_usage;
+	struct endpoint_usage usage;
 	/* profile: a fixed report of 4 entries plus profile_extra generated
 	 * ones (1 sample each; 63-byte names with profile_long_names) once
 	 * started; empty right after a start */

@@ -156,11 +156,16 @@ static int start(struct th_task *mt)
 	return TH_OK;
 }
 
+/* Tasks named one by one per swap; the rest are counted in one line, so a
+ * version with hundreds of tasks does not flood the log ring. */
+#define STOP_NAMED_MAX 8
+
 /* Swap-engine subscriber (interrupts off): the tasks of a module version
  * that is no longer loaded are asked to stop. */
 static void follow_swaps(void *ctx)
 {
 	(void)ctx;
+	unsigned asked = 0;
 	uint64_t fl = spin_lock_irqsave(&all_lock);
 	for (struct th_task *mt = all; mt; mt = mt->next) {
 		struct module *m = loader_find(mt->module);
@@ -170,9 +175,13 @@ static void follow_swaps(void *ctx)
 		struct waitq *wq = __atomic_load_n(&mt->blocked_on, __ATOMIC_SEQ_CST);
 		if (wq)
 			(void)waitq_wake_all(wq);
-		log_info("task", "module task '%s' of %s asked to stop (its version was replaced "
-			 "or unloaded)", mt->name, mt->module);
+		if (++asked <= STOP_NAMED_MAX)
+			log_info("task", "module task '%s' of %s asked to stop (its version was "
+				 "replaced or unloaded)", mt->name, mt->module);
 	}
+	if (asked > STOP_NAMED_MAX)
+		log_info("task", "%u more module tasks asked to stop (their versions were replaced "
+			 "or unloaded)", asked - STOP_NAMED_MAX);
 	spin_unlock_irqrestore(&all_lock, fl);
 }
 

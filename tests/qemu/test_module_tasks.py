@@ -239,6 +239,12 @@ def test_module_tasks_limit_named_and_given_back():
     expect(len(named) == 2, "the refusal not named once per fill: %d" % len(named))
     expect(re.search(r"th_task_create\('td_service'\) of taskdemo 2\.0 refused: 256 tasks exist",
                      g.log), "the refused swap's EFULL not named")
+    # Hundreds of tasks asked to stop: 8 named, the rest counted (the log
+    # ring is not flooded).
+    stops = re.findall(r"module task 'td_fill' of taskdemo asked to stop", g.log)
+    more = [int(n) for n in re.findall(r"(\d+) more module tasks asked to stop", g.log)]
+    expect(len(stops) == 16 and len(more) == 2 and all(8 + n >= 250 for n in more),
+           "stops named %d, counted %s" % (len(stops), more))
     expect("*** FAULT" not in g.log, "a kernel fault report")
 
 

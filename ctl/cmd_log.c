@@ -39,12 +39,19 @@ int cmd_log_main(int argc, char **argv, struct ctl_ctx *ctx)
 		} else if (strcmp(argv[a], "--from") == 0 && a + 1 < argc) {
 			errno = 0;
 			pos = strtoull(argv[++a], &end, 10);
-			if (errno || *end || argv[a][0] == '-')
-				return ctl_usage_fail(ctx, USAGE);
+			if (errno || end == argv[a] || *end || argv[a][0] == '-') {
+				ctl_fail(ctx, TH_EINVAL, "log: --from %s: want a byte position, "
+					 "0-18446744073709551615 (0: the oldest byte kept)", argv[a]);
+				return CTL_EXIT_USAGE;
+			}
 		} else if (strcmp(argv[a], "--interval") == 0 && a + 1 < argc) {
+			errno = 0;
 			interval = strtol(argv[++a], &end, 10);
-			if (*end || interval < 10 || interval > 60000)
-				return ctl_usage_fail(ctx, USAGE);
+			if (errno || end == argv[a] || *end || interval < 10 || interval > 60000) {
+				ctl_fail(ctx, TH_EINVAL, "log: --interval %s: want milliseconds, "
+					 "10-60000", argv[a]);
+				return CTL_EXIT_USAGE;
+			}
 		} else {
 			return ctl_usage_fail(ctx, USAGE);
 		}

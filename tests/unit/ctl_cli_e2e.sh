@@ -112,6 +112,13 @@ check json_push_too_big 5 "${C[@]}" --json push /dev/zero
 json_one json_push_too_big_object ELOCAL 5
 check json_profile_bad_top 2 "${C[@]}" --json profile --top -1 report
 json_one json_profile_bad_top_object EUSAGE 2
+# log: a bad --from or --interval is named, with the range, not only usage
+check log_bad_from 2 "${C[@]}" log --from 18446744073709551616
+err_has log_bad_from_msg 'log: --from 18446744073709551616: want a byte position, 0-18446744073709551615'
+check log_bad_interval 2 "${C[@]}" log -f --interval 5
+err_has log_bad_interval_msg 'log: --interval 5: want milliseconds, 10-60000'
+check json_log_bad_from 2 "${C[@]}" --json log --from -1
+json_one json_log_bad_from_object EUSAGE 2
 check json_lint_missing 5 "$CTL" --json lint "$T/nofile"
 json_one json_lint_missing_object ELOCAL 5
 out_has json_lint_missing_file_status '"files":\[\{"file":"[^"]*nofile","ok":false,"status":"ELOCAL"'

@@ -35,7 +35,8 @@ MODULE_VARIANTS := e1000_v2:e1000:-DE1000_VARIANT=2 e1000_broken:e1000:-DE1000_V
 	sched_faulty_abi:sched_faulty:-DSCHED_FAULTY_VARIANT=6 \
 	faulty_v2fini:faulty_v2:-DFAULTY_V2_VARIANT=2 \
 	nicrogue_stray:nicrogue:-DNICROGUE_VARIANT=2 nicrogue_badret:nicrogue:-DNICROGUE_VARIANT=3 \
-	nicrogue_dmahog:nicrogue:-DNICROGUE_VARIANT=4
+	nicrogue_dmahog:nicrogue:-DNICROGUE_VARIANT=4 \
+	taskdemo_bootfill:taskdemo:-DTASKDEMO_VARIANT=2
 MODULE_OBJS := $(MODULES:%=$(B)/modules/%.o) \
 	$(foreach v,$(MODULE_VARIANTS),$(B)/modules/$(word 1,$(subst :, ,$(v))).o)
 # The NIC driver modules: given as boot modules wherever a NIC is used; the

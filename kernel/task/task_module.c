@@ -22,6 +22,7 @@
 #include "lock.h"
 #include "log.h"
 #include "modcall.h"
+#include "smp.h"
 #include "swap.h"
 #include "task.h"
 #include "task_impl.h"
@@ -231,6 +232,33 @@ void task_module_start(void)
  * here), until a module task is created again (all_lock). */
 static char full_named[80];
 
+/* Records the outcome of creating mt (err) and names a refusal at TASK_MAX. */
+static void note_result(const struct th_task *mt, int err)
+{
+	char who[sizeof full_named];
+	snprintf(who, sizeof who, "%s %s", mt->module, mt->version);
+	uint64_t fl = spin_lock_irqsave(&all_lock);
+	bool name = err == TH_EFULL && strcmp(full_named, who);
+	if (err == TH_EFULL)
+		memcpy(full_named, who, sizeof who);
+	else if (!err)
+		full_named[0] = '\0';
+	spin_unlock_irqrestore(&all_lock, fl);
+	if (name)
+		log_warn("task", "th_task_create('%s') of %s refused: %d tasks exist, the limit "
+			 "(TASK_MAX): EFULL", mt->name, who, TASK_MAX);
+}
+
+/* Records created before the scheduler runs, waiting for task_module_start
+ * (all_lock held). */
+static size_t waiting_count(void)
+{
+	size_t n = 0;
+	for (const struct th_task *o = all; o; o = o->next)
+		n += !o->started;
+	return n;
+}
+
 int th_task_create(const char *name, th_task_fn fn, void *arg, struct th_task **out)
 {
 	if (!name || !fn)
@@ -263,23 +291,26 @@ int th_task_create(const char *name, th_task_fn fn, void *arg, struct th_task **
 	mt->detached = !out;
 	mt->started = sched_running();
 	uint64_t fl = spin_lock_irqsave(&all_lock);
+	/* Before the scheduler runs, the records waiting to start count against
+	 * TASK_MAX too (else a boot module's init could queue them until the
+	 * memory ran out, and all but TASK_MAX would fail to start), and so do
+	 * the tasks the scheduler makes when it starts: main and one idle task
+	 * per CPU. */
+	size_t kernel_tasks = task_count();
+	if (kernel_tasks < 1 + (size_t)smp_cpu_count())
+		kernel_tasks = 1 + (size_t)smp_cpu_count();
+	if (!mt->started && kernel_tasks + waiting_count() >= TASK_MAX) {
+		spin_unlock_irqrestore(&all_lock, fl);
+		note_result(mt, TH_EFULL);
+		kfree(mt);
+		return TH_EFULL;
+	}
 	mt->next = all;
 	all = mt;
 	spin_unlock_irqrestore(&all_lock, fl);
 	if (sched_running()) {
 		int err = start(mt);
-		char who[sizeof full_named];
-		snprintf(who, sizeof who, "%s %s", mt->module, mt->version);
-		fl = spin_lock_irqsave(&all_lock);
-		bool name = err == TH_EFULL && strcmp(full_named, who);
-		if (err == TH_EFULL)
-			memcpy(full_named, who, sizeof who);
-		else if (!err)
-			full_named[0] = '\0';
-		spin_unlock_irqrestore(&all_lock, fl);
-		if (name)
-			log_warn("task", "th_task_create('%s') of %s refused: %d tasks exist, the "
-				 "limit (TASK_MAX): EFULL", mt->name, who, TASK_MAX);
+		note_result(mt, err);
 		if (err) {
 			fl = spin_lock_irqsave(&all_lock);
 			unlink_mt(mt);

@@ -27,12 +27,18 @@
  *                        wait) CRUNCH_ROUNDS x 5 ms without a blocking call,
  *                        then log "crunch task done" (so many, on one CPU,
  *                        wait far longer for their turns than they run)
+ *   taskdemo_bootfill.o  (TASKDEMO_VARIANT 2) its init, at boot, creates
+ *                        tasks until one is refused (at most 400 tries) and
+ *                        logs "boot fill: N tasks, then EFULL"
  *   taskdemo_fill        starts sleeping tasks until th_task_create fails
  *                        (TASK_MAX); output "N tasks, then EFULL"; they
  *                        stop when the version is replaced
  */
 #include "theseus.h"
 
+#ifndef TASKDEMO_VARIANT
+#define TASKDEMO_VARIANT 1
+#endif
 #define TD_VERSION "1.0"
 #define ROUNDS 5
 
@@ -345,16 +351,29 @@ INVOKE_FN(taskdemo_ok)
 }
 TH_INVOKE(taskdemo_ok);
 
+#if TASKDEMO_VARIANT != 2
 static int boot_task(void *arg)
 {
 	(void)arg;
 	log_info("taskdemo", "boot task ran");
 	return TH_OK;
 }
+#endif
 
 static int taskdemo_init(void)
 {
+#if TASKDEMO_VARIANT == 2
+	/* Before the scheduler runs: tasks until one is refused (at most 400
+	 * tries), which must be at TASK_MAX, not when memory runs out. */
+	unsigned n = 0;
+	int err = TH_OK;
+	while (n < 400 && (err = th_task_create("td_bootfill", filler, NULL, NULL)) == TH_OK)
+		n++;
+	log_info("taskdemo", "boot fill: %u tasks, then %s", n, th_err_name(err));
+	return TH_OK;
+#else
 	return th_task_create("td_boot", boot_task, NULL, NULL);
+#endif
 }
 
 TH_MODULE("taskdemo", TD_VERSION, "TEST module: module tasks (tests/qemu/test_module_tasks.py)",

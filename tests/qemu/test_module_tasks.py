@@ -248,6 +248,39 @@ def test_module_tasks_limit_named_and_given_back():
     expect("*** FAULT" not in g.log, "a kernel fault report")
 
 
+def test_module_tasks_limit_before_the_scheduler():
+    """A boot module's init creates tasks before the scheduler runs until
+    one is refused: refused at TASK_MAX (the records waiting to start count),
+    named once, every task it was given starts, and the kernel serves."""
+    tmp = tempfile.mkdtemp(prefix="theseus-modtasks-")
+    key_file = os.path.join(tmp, "key")
+    key_hex = eu.keygen(key_file)
+    port = harness.free_port()
+    g = harness.Guest(cmdline="key=%s exit=never" % key_hex, modules=["hello", "taskdemo_bootfill"],
+                      nic="e1000", hostfwd=[("udp", port, 7700)], label="modtasks-boot").start()
+    try:
+        g.wait_for(r"theseus: ready:[^\r\n]*(?=\r?\n)", BOOT_TIMEOUT)
+        m = re.search(r"taskdemo: boot fill: (\d+) tasks, then (\w+)", g.log)
+        expect(m and m.group(2) == "EFULL" and int(m.group(1)) >= 240,
+               "boot fill: %r" % (m and m.group(0)))
+        expect(len(re.findall(r"th_task_create\('td_bootfill'\) of taskdemo 1\.0 refused: 256 "
+                              r"tasks exist, the limit \(TASK_MAX\): EFULL", g.log)) == 1,
+               "the refusal not named once")
+        expect("cannot start module task" not in g.log, "a task created at boot did not start")
+        expect(re.search(r"swap: #1 load .*taskdemo|loaded taskdemo 1\.0", g.log) and
+               "load refused" not in g.log, "taskdemo not loaded")
+        started = re.search(r"started (\d+) module tasks created at boot", g.log)
+        expect(started and int(started.group(1)) == int(m.group(1)),
+               "not every task created at boot started: %r" % (started and started.group(0)))
+        g.wait_for(r"net: address 10\.0\.2\.15", BOOT_TIMEOUT)
+        p = eu.ctl(port, "invoke", "hello", "hello_greet_invoke", key_file=key_file,
+                   timeout_ms=3000, retries=3)
+        expect(p.returncode == 0 and "hello from v1" in p.stdout, "not serving: %r" % _out(p))
+        expect("*** FAULT" not in g.log, "a kernel fault report")
+    finally:
+        g.kill()
+
+
 def test_module_tasks_stop_on_swap():
     """A live swap to taskdemo 2.0: the 1.0 service task is asked to stop and
     returns; 2.0's transfer hook starts its own service; 2.0 answers."""

@@ -27,6 +27,7 @@
 _Static_assert(CPUS_MAX <= PROFILE_AGG_CPUS, "a report counts every CPU");
 
 #define HLT_OPCODE 0xF4
+#define STI_OPCODE 0xFB
 #define PAGE_MASK 0xfffull
 
 static struct profile_sample samples[PROFILE_MAX_SAMPLES];
@@ -35,12 +36,17 @@ static bool running;            /* atomic */
 static uint64_t start_ns, stop_ns;
 static struct profile_agg report;   /* profile_report's table */
 
-/* Whether the instruction before rip is a hlt, reading only rip's page. */
+/* Whether the instructions before rip are the idle halt "sti; hlt" (every
+ * place a CPU waits for work; the other hlts end a CPU for good), reading
+ * only rip's page.  A lone 0xF4 before rip is no proof: it also ends
+ * instructions such as `mov %r14,%r12` (4d 89 f4), whose samples then
+ * counted as idle in the busy code. */
 static uint8_t halted_at(uint64_t rip)
 {
-	if ((rip & PAGE_MASK) == 0)
-		return 0;   /* rip - 1 is on another page, maybe unmapped: not touched */
-	return *(const volatile uint8_t *)(uintptr_t)(rip - 1) == HLT_OPCODE;
+	if ((rip & PAGE_MASK) < 2)
+		return 0;   /* rip - 2 is on another page, maybe unmapped: not touched */
+	const volatile uint8_t *p = (const volatile uint8_t *)(uintptr_t)(rip - 2);
+	return p[0] == STI_OPCODE && p[1] == HLT_OPCODE;
 }
 
 void profile_tick(const struct trap_frame *f)

@@ -16,8 +16,9 @@
  *    entry), sorted by samples, descending, ties by function then module;
  *    per-CPU sample and idle totals.
  *
- * "Idle": the CPU was halted, i.e. the interrupted instruction follows a
- * `hlt` (the byte before rip is 0xF4; read only when it lies in rip's page).
+ * "Idle": the CPU was halted, i.e. the interrupted instruction follows the
+ * idle halt `sti; hlt` (the bytes before rip are 0xFB 0xF4; read only when
+ * they lie in rip's page).
  */
 #ifndef THESEUS_PROFILE_H
 #define THESEUS_PROFILE_H
